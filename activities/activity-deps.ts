@@ -1,0 +1,10 @@
+import type { Db } from '../db/connection.js';
+import type { LlmRoles } from '../llm/llm-client.js';
+
+/** What every activity factory needs; tests pass the same shape with real services. */
+export interface ActivityDeps {
+  db: Db;
+  llm: LlmRoles;
+  /** Concurrent model calls per activity. */
+  llmConcurrency: number;
+}

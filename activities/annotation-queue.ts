@@ -1,0 +1,85 @@
+import type { ActivityDeps } from './activity-deps.js';
+
+export const annotationItemId = (cycleId: string, traceId: string) => `${cycleId}:item:${traceId}`;
+
+export function createAnnotationActivities({ db }: ActivityDeps) {
+  return {
+    /** Queues failing traces for review, largest clusters first, round-robin across clusters. */
+    async createAnnotationQueue(args: { cycleId: string; maxItems: number }): Promise<{ items: number }> {
+      const members = await db
+        .selectFrom('cluster_members')
+        .innerJoin('clusters', 'clusters.id', 'cluster_members.cluster_id')
+        .leftJoin('scores', (j) =>
+          j.onRef('scores.trace_id', '=', 'cluster_members.trace_id').on('scores.cycle_id', '=', args.cycleId).on('scores.source', '=', 'judge'),
+        )
+        .select(['cluster_members.trace_id', 'clusters.id as cluster_id', 'clusters.size', 'scores.label', 'scores.category'])
+        .where('clusters.cycle_id', '=', args.cycleId)
+        .orderBy('clusters.size', 'desc')
+        .orderBy('clusters.id')
+        .orderBy('cluster_members.trace_id')
+        .execute();
+      const byCluster = new Map<string, typeof members>();
+      for (const m of members) byCluster.set(m.cluster_id, [...(byCluster.get(m.cluster_id) ?? []), m]);
+      const queues = [...byCluster.values()];
+      const picked: typeof members = [];
+      for (let round = 0; picked.length < args.maxItems && queues.some((q) => q.length > round); round++) {
+        for (const q of queues) {
+          const m = q[round];
+          if (m && picked.length < args.maxItems) picked.push(m);
+        }
+      }
+      if (picked.length > 0) {
+        await db
+          .insertInto('annotation_items')
+          .values(
+            picked.map((m) => ({
+              id: annotationItemId(args.cycleId, m.trace_id),
+              cycle_id: args.cycleId,
+              trace_id: m.trace_id,
+              cluster_id: m.cluster_id,
+              judge_label: m.label ?? 'fail',
+              judge_category: m.category,
+            })),
+          )
+          .onConflict((oc) => oc.columns(['cycle_id', 'trace_id']).doNothing())
+          .execute();
+      }
+      return { items: picked.length };
+    },
+
+    /**
+     * Human labels override judge labels (stored as `human` scores) and measure how often
+     * the judge agreed with the reviewers.
+     */
+    async applyAnnotations(args: { cycleId: string }): Promise<{ labelled: number; judgeAgreement: number | null }> {
+      const rows = await db
+        .selectFrom('annotations')
+        .innerJoin('annotation_items', 'annotation_items.id', 'annotations.item_id')
+        .select(['annotation_items.trace_id', 'annotation_items.judge_label', 'annotations.verdict', 'annotations.category', 'annotations.comment', 'annotations.reviewer'])
+        .where('annotation_items.cycle_id', '=', args.cycleId)
+        .orderBy('annotations.created_at', 'desc')
+        .execute();
+      const latest = new Map<string, (typeof rows)[number]>();
+      for (const r of rows) if (!latest.has(r.trace_id)) latest.set(r.trace_id, r);
+      let agree = 0;
+      for (const r of latest.values()) {
+        if (r.verdict === r.judge_label) agree++;
+        await db
+          .insertInto('scores')
+          .values({
+            cycle_id: args.cycleId,
+            trace_id: r.trace_id,
+            dimension: 'task_completion',
+            value: r.verdict === 'pass' ? 1 : 0,
+            label: r.verdict,
+            category: r.category,
+            explanation: r.comment ?? `labelled by ${r.reviewer}`,
+            source: 'human',
+          })
+          .onConflict((oc) => oc.columns(['cycle_id', 'trace_id', 'dimension', 'source']).doNothing())
+          .execute();
+      }
+      return { labelled: latest.size, judgeAgreement: latest.size === 0 ? null : agree / latest.size };
+    },
+  };
+}

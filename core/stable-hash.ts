@@ -1,0 +1,23 @@
+/**
+ * cyrb53: a fast, well-mixed 53-bit string hash. Pure JS so workflows, optimizers and the
+ * API all bucket identically without `node:crypto` (which the workflow sandbox forbids).
+ */
+export function stableHash53(text: string, seed = 0): number {
+  let h1 = 0xdeadbeef ^ seed;
+  let h2 = 0x41c6ce57 ^ seed;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ ch, 2654435761);
+    h2 = Math.imul(h2 ^ ch, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507);
+  h1 ^= Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507);
+  h2 ^= Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
+}
+
+/** Maps a key to [0, 1): the basis of nested hash sampling and deterministic splits. */
+export function unitInterval(text: string, seed = 0): number {
+  return stableHash53(text, seed) / 2 ** 53;
+}

@@ -1,0 +1,28 @@
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import type { Database } from './database.js';
+
+export type Db = Kysely<Database>;
+
+// Keep numeric columns as numbers: bigserial ids stay strings (int8), but count(*) results
+// are cast explicitly in queries, so nothing silently overflows.
+export function connectDatabase(url: string, maxConnections = 10): Db {
+  const pool = new pg.Pool({ connectionString: url, max: maxConnections });
+  pool.on('error', () => {
+    // An idle client lost its server (Postgres restarted); the pool replaces it on next use.
+  });
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}
+
+/** Turns "connection refused" into one sentence a user can act on. */
+export async function assertDatabaseReachable(db: Db, url: string): Promise<void> {
+  try {
+    await db.selectNoFrom((eb) => eb.val(1).as('one')).execute();
+  } catch (error) {
+    const redacted = url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(
+      `Cannot reach PostgreSQL at ${redacted} (${reason}). Check DATABASE_URL, or unset it to use the embedded database that \`npm start\` runs.`,
+    );
+  }
+}

@@ -1,0 +1,37 @@
+/** The narrow interface activities use; the OpenAI-compatible implementation sits behind it. */
+export interface ChatMessageIn {
+  role: 'system' | 'user' | 'assistant' | 'tool';
+  content: string;
+}
+
+export interface ChatTool {
+  name: string;
+  description: string;
+  parameters: Record<string, unknown>;
+}
+
+export interface ChatRequest {
+  messages: ChatMessageIn[];
+  tools?: ChatTool[];
+  /** Ask for structured output validated against this JSON schema. */
+  jsonSchema?: { name: string; schema: Record<string, unknown> };
+  temperature?: number;
+  seed?: number;
+}
+
+export interface ChatResponse {
+  content: string | null;
+  toolCalls: { name: string; arguments: string }[];
+  usage: { promptTokens: number; completionTokens: number };
+  /** True when served from the Postgres response cache (no tokens spent). */
+  cached: boolean;
+}
+
+export interface LlmClient {
+  readonly model: string;
+  chat(request: ChatRequest, signal?: AbortSignal): Promise<ChatResponse>;
+  embed(texts: string[], signal?: AbortSignal): Promise<number[][]>;
+}
+
+export type LlmRole = 'agent' | 'judge' | 'teacher' | 'embedder';
+export type LlmRoles = Record<LlmRole, LlmClient>;

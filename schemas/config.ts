@@ -1,0 +1,53 @@
+import { z } from 'zod';
+
+export const ModelEndpoint = z.object({
+  baseUrl: z.url(),
+  model: z.string().min(1),
+  apiKey: z.string().min(1),
+});
+export type ModelEndpoint = z.infer<typeof ModelEndpoint>;
+
+export const ModelRoles = z.object({
+  agent: ModelEndpoint,
+  judge: ModelEndpoint,
+  teacher: ModelEndpoint,
+  embedder: ModelEndpoint,
+});
+export type ModelRoles = z.infer<typeof ModelRoles>;
+
+export const TemporalSettings = z.object({
+  address: z.string().min(1),
+  namespace: z.string().min(1),
+  apiKey: z.string().optional(),
+  tls: z
+    .object({ certPath: z.string().optional(), keyPath: z.string().optional(), caPath: z.string().optional() })
+    .optional(),
+  taskQueue: z.string().min(1),
+});
+export type TemporalSettings = z.infer<typeof TemporalSettings>;
+
+export const AppConfig = z.object({
+  home: z.string().min(1),
+  temporal: TemporalSettings,
+  /** Unset: the embedded PostgreSQL that `flywheel dev` runs. */
+  databaseUrl: z.string().optional(),
+  /** Null: no model configured, so `flywheel dev` starts the simulator. */
+  models: ModelRoles.nullable(),
+  apiPort: z.number().int().min(0).max(65535),
+  uiPort: z.number().int().min(1).max(65535),
+  postgresPort: z.number().int().min(1).max(65535),
+  simulatorPort: z.number().int().min(0).max(65535),
+});
+export type AppConfig = z.infer<typeof AppConfig>;
+
+/** What `flywheel dev` writes to `.flywheel/runtime.json` so CLI commands find the stack. */
+export const RuntimeState = z.object({
+  databaseUrl: z.string(),
+  temporalAddress: z.string(),
+  namespace: z.string(),
+  apiUrl: z.string(),
+  uiUrl: z.string(),
+  models: ModelRoles,
+  pid: z.number().int(),
+});
+export type RuntimeState = z.infer<typeof RuntimeState>;

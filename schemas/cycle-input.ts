@@ -1,0 +1,87 @@
+import { z } from 'zod';
+
+/** Every duration of a cycle is an input so tests can shrink days to seconds. */
+export const RolloutStep = z.object({
+  weight: z.number().min(0).max(100),
+  pauseSeconds: z.number().int().nonnegative(),
+});
+export type RolloutStep = z.infer<typeof RolloutStep>;
+
+export const RolloutAnalysis = z.object({
+  /** Traces per variant before the analysis may conclude. */
+  minSamples: z.number().int().positive().default(20),
+  /** Candidate failure rate may exceed the baseline's by at most this much. */
+  maxFailureRateIncrease: z.number().min(0).max(1).default(0.1),
+  /** Extra analysis rounds while samples are short; after them the rollout rolls back. */
+  maxInconclusiveRounds: z.number().int().nonnegative().default(3),
+});
+export type RolloutAnalysis = z.infer<typeof RolloutAnalysis>;
+
+export const CycleInput = z.object({
+  agent: z.string().regex(/^[A-Za-z0-9._-]+$/, 'agent ids use letters, digits, dot, dash and underscore'),
+  /** Base seed for sampling, splits and the optimizer; the same seed reproduces a cycle. */
+  seed: z.number().int().nonnegative().default(1),
+  windowDays: z.number().positive().default(7),
+  sampleRate: z.number().min(0).max(1).default(0.3),
+  maxSample: z.number().int().positive().default(400),
+  maxAnnotationItems: z.number().int().nonnegative().default(20),
+  annotationDeadlineSeconds: z.number().int().positive().default(2 * 24 * 3600),
+  approvalDeadlineSeconds: z.number().int().positive().default(3 * 24 * 3600),
+  optimizer: z
+    .object({
+      kind: z.literal('random-search').default('random-search'),
+      proposals: z.number().int().positive().default(8),
+      maxRollouts: z.number().int().positive().default(300),
+      /** Continue-as-new past this many history events (Temporal also suggests it at 4k). */
+      maxHistoryEvents: z.number().int().positive().default(2000),
+    })
+    .prefault({}),
+  gate: z
+    .object({
+      /** Minimum candidate score per dimension on the eval split. */
+      thresholds: z.record(z.string(), z.number().min(0).max(1)).default({ outcome_match: 0.6 }),
+      /** How much any dimension may drop versus production before the gate fails. */
+      maxRegression: z.number().min(0).max(1).default(0.02),
+      minEvalExamples: z.number().int().positive().default(5),
+    })
+    .prefault({}),
+  rollout: z
+    .object({
+      steps: z.array(RolloutStep).min(1).default([
+        { weight: 10, pauseSeconds: 3600 },
+        { weight: 50, pauseSeconds: 3600 },
+        { weight: 100, pauseSeconds: 0 },
+      ]),
+      analysis: RolloutAnalysis.prefault({}),
+    })
+    .prefault({}),
+});
+export type CycleInput = z.infer<typeof CycleInput>;
+export type CycleInputArg = z.input<typeof CycleInput>;
+
+export const CycleStage = z.enum([
+  'starting',
+  'sampling',
+  'scoring',
+  'diagnosing',
+  'awaiting_annotation',
+  'building_dataset',
+  'optimizing',
+  'gating',
+  'awaiting_approval',
+  'rolling_out',
+  'done',
+]);
+export type CycleStage = z.infer<typeof CycleStage>;
+
+export const CycleOutcome = z.enum([
+  'in_progress',
+  'released',
+  'rolled_back',
+  'gate_failed',
+  'no_candidate',
+  'rejected',
+  'approval_expired',
+  'no_data',
+]);
+export type CycleOutcome = z.infer<typeof CycleOutcome>;

@@ -1,0 +1,25 @@
+import type { CycleOutcome, CycleStage } from './cycle-input.js';
+
+export interface StageRecord {
+  stage: CycleStage;
+  startedAt: string;
+  summary?: string;
+}
+
+/** The live view returned by the `status` query; small by design (IDs and counts only). */
+export interface CycleStatus {
+  cycleId: string;
+  agent: string;
+  stage: CycleStage;
+  outcome: CycleOutcome;
+  stages: StageRecord[];
+  sample?: { sampled: number; negative: number; random: number };
+  scoring?: { scored: number; failing: number; judgeCalls: number };
+  clusters?: { id: string; category: string; size: number }[];
+  annotation?: { items: number; labelled: number; decidedBy: 'reviewers' | 'deadline_judge_labels' };
+  dataset?: { datasetVersionId: string; train: number; eval: number };
+  optimization?: { runId: string; bestCandidateId: string | null; baselineScore: number; bestScore: number; rollouts: number };
+  gate?: { reportId: string; passed: boolean; failingAssertion: string | null };
+  approval?: { decision: 'approved' | 'rejected' | 'expired'; by?: string; reason?: string };
+  rollout?: { rolloutId: string; weight: number; status: string; reason?: string };
+}

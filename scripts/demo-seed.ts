@@ -1,0 +1,39 @@
+import { storeTraces } from '../api/trace-ingest.js';
+import type { Db } from '../db/connection.js';
+import { ensureAgent } from '../db/agent-repository.js';
+import { createPromptVersion, labelledVersion, moveLabel } from '../db/prompt-repository.js';
+import type { LlmClient } from '../llm/llm-client.js';
+import type { Scenario } from '../test/simulator/scenario.js';
+import { generateTraffic } from '../test/simulator/traffic.js';
+
+export interface SeedOptions {
+  now: Date;
+  traces: number;
+  days: number;
+  seed: number;
+}
+
+/**
+ * Registers the scenario's agent with its tools and production prompt (version 1), then a
+ * week of simulated production traces. Does nothing when the agent already has a prompt.
+ */
+export async function seedDemoAgent(db: Db, agentModel: LlmClient, scenario: Scenario, options: SeedOptions): Promise<{ seeded: boolean; traces: number }> {
+  const agent = scenario.agentId;
+  if (await labelledVersion(db, agent, 'production')) return { seeded: false, traces: 0 };
+  await ensureAgent(db, agent, { tools: scenario.actions.map((a) => ({ name: a.name, description: a.description, parameters: a.parameters })) });
+  const v1 = await createPromptVersion(db, agent, scenario.basePrompt, 'seed', null);
+  await moveLabel(db, agent, 'production', v1.id, 'flywheel-dev', 'demo seed');
+  const start = new Date(options.now.getTime() - options.days * 24 * 3600 * 1000);
+  const records = await generateTraffic({
+    scenario,
+    agent: agentModel,
+    resolve: () => Promise.resolve({ version: v1.version, text: v1.text }),
+    count: options.traces,
+    start,
+    spacingMs: Math.floor((options.days * 24 * 3600 * 1000) / (options.traces + 1)),
+    seed: options.seed,
+    idPrefix: `seed-${agent}`,
+  });
+  await storeTraces(db, records);
+  return { seeded: true, traces: records.length };
+}

@@ -1,0 +1,134 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Scenario } from './scenario.js';
+import { simulateAgent, simulateEmbedding, simulateJudge, simulateTeacher } from './simulated-models.js';
+
+/** Model names the simulator serves; configure each role with one of them. */
+export const SIMULATED_MODELS = {
+  agent: 'sim-agent',
+  judge: 'sim-judge',
+  teacher: 'sim-teacher',
+  embedder: 'sim-embed',
+} as const;
+
+interface ChatBody {
+  model?: string;
+  messages?: { role?: string; content?: unknown }[];
+  seed?: number;
+  tools?: unknown[];
+}
+
+const text = (content: unknown): string =>
+  typeof content === 'string'
+    ? content
+    : Array.isArray(content)
+      ? content.map((p: { text?: string }) => p?.text ?? '').join('\n')
+      : '';
+
+const tokens = (s: string) => Math.ceil(s.length / 4);
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
+
+function error(res: ServerResponse, status: number, message: string, type: string): void {
+  send(res, status, { error: { message, type, param: null, code: null } });
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+}
+
+let counter = 0;
+
+function completion(model: string, prompt: string, message: Record<string, unknown>, finish: string) {
+  const content = typeof message.content === 'string' ? message.content : JSON.stringify(message.tool_calls ?? '');
+  return {
+    id: `chatcmpl-sim-${++counter}`,
+    object: 'chat.completion',
+    created: 0,
+    model,
+    choices: [{ index: 0, message: { role: 'assistant', refusal: null, ...message }, finish_reason: finish, logprobs: null }],
+    usage: {
+      prompt_tokens: tokens(prompt),
+      completion_tokens: tokens(content),
+      total_tokens: tokens(prompt) + tokens(content),
+    },
+  };
+}
+
+function chat(scenario: Scenario, body: ChatBody, res: ServerResponse): void {
+  const model = body.model ?? '';
+  const messages = body.messages ?? [];
+  const all = messages.map((m) => text(m.content)).join('\n');
+  const seed = body.seed ?? 0;
+  if (model === SIMULATED_MODELS.agent) {
+    const system = messages.filter((m) => m.role === 'system').map((m) => text(m.content)).join('\n');
+    const user = messages.filter((m) => m.role === 'user').map((m) => text(m.content)).join('\n');
+    const decision = simulateAgent(scenario, system, user, seed);
+    if (decision.action.action === 'respond' || !body.tools?.length) {
+      send(res, 200, completion(model, all, { content: decision.reply || 'OK.' }, 'stop'));
+      return;
+    }
+    const toolCall = {
+      id: `call_${counter + 1}`,
+      type: 'function',
+      function: { name: decision.action.action, arguments: JSON.stringify(decision.action.arguments) },
+    };
+    send(res, 200, completion(model, all, { content: null, tool_calls: [toolCall] }, 'tool_calls'));
+    return;
+  }
+  if (model === SIMULATED_MODELS.judge) {
+    send(res, 200, completion(model, all, { content: JSON.stringify(simulateJudge(scenario, all, seed)) }, 'stop'));
+    return;
+  }
+  if (model === SIMULATED_MODELS.teacher) {
+    const count = Number(/exactly (\d+) candidates/i.exec(all)?.[1] ?? 1);
+    const candidates = simulateTeacher(scenario, all, Math.min(Math.max(count, 1), 32), seed);
+    send(res, 200, completion(model, all, { content: JSON.stringify({ candidates }) }, 'stop'));
+    return;
+  }
+  error(res, 404, `The model '${model}' does not exist. The simulator serves ${Object.values(SIMULATED_MODELS).join(', ')}.`, 'invalid_request_error');
+}
+
+export interface SimulatorServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** An OpenAI-compatible HTTP server (Chat Completions with tools, Embeddings) over a scenario. */
+export async function startSimulator(scenario: Scenario, port = 0, host = '127.0.0.1'): Promise<SimulatorServer> {
+  const server: Server = createServer((req, res) => {
+    const path = (req.url ?? '').replace(/\?.*$/, '');
+    if (req.method === 'GET' && path.endsWith('/models')) {
+      send(res, 200, { object: 'list', data: Object.values(SIMULATED_MODELS).map((id) => ({ id, object: 'model', created: 0, owned_by: 'flywheel-simulator' })) });
+      return;
+    }
+    if (req.method !== 'POST') return error(res, 404, `No route ${req.method} ${path}`, 'invalid_request_error');
+    readJson(req)
+      .then((body) => {
+        if (path.endsWith('/chat/completions')) return chat(scenario, body as ChatBody, res);
+        if (path.endsWith('/embeddings')) {
+          const { input, model } = body as { input?: string | string[]; model?: string };
+          const inputs = Array.isArray(input) ? input : [input ?? ''];
+          return send(res, 200, {
+            object: 'list',
+            model,
+            data: inputs.map((t, index) => ({ object: 'embedding', index, embedding: simulateEmbedding(t) })),
+            usage: { prompt_tokens: tokens(inputs.join(' ')), total_tokens: tokens(inputs.join(' ')) },
+          });
+        }
+        return error(res, 404, `No route POST ${path}`, 'invalid_request_error');
+      })
+      .catch((e: unknown) => error(res, 400, `Could not parse the request body: ${String(e)}`, 'invalid_request_error'));
+  });
+  await new Promise<void>((resolve) => server.listen(port, host, resolve));
+  const address = server.address() as AddressInfo;
+  return {
+    url: `http://${host}:${address.port}/v1`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

@@ -1,0 +1,70 @@
+import { unitInterval } from '../../core/stable-hash.js';
+import { runAgentStep } from '../../llm/agent-step.js';
+import type { LlmClient } from '../../llm/llm-client.js';
+import type { TraceRecord } from '../../schemas/trace.js';
+import type { Scenario } from './scenario.js';
+
+export interface ServedPrompt {
+  version: number;
+  text: string;
+}
+
+export interface TrafficOptions {
+  scenario: Scenario;
+  agent: LlmClient;
+  /** Which prompt a user gets: production for seeding, the resolve endpoint during rollouts. */
+  resolve: (unitKey: string) => Promise<ServedPrompt>;
+  count: number;
+  start: Date;
+  spacingMs: number;
+  seed: number;
+  idPrefix: string;
+}
+
+/**
+ * Simulated production traffic: users from the scenario ask their questions, the agent
+ * answers through the real LLM client with the prompt it was served, and users leave
+ * feedback (thumbs-down on failures, with the scenario's noise). Part of the simulator,
+ * not of the product.
+ */
+export async function generateTraffic(options: TrafficOptions): Promise<TraceRecord[]> {
+  const { scenario } = options;
+  const tools = scenario.actions.map((a) => ({ name: a.name, description: a.description, parameters: a.parameters }));
+  const records: TraceRecord[] = [];
+  for (let i = 0; i < options.count; i++) {
+    const key = `${options.idPrefix}-${i}`;
+    const example = scenario.examples[Math.floor(unitInterval(`pick|${key}`, options.seed) * scenario.examples.length)]!;
+    const userId = `user-${Math.floor(unitInterval(`user|${key}`, options.seed) * 500)}`;
+    const served = await options.resolve(userId);
+    const messages = [{ role: 'user' as const, content: example.request }];
+    const { step } = await runAgentStep(options.agent, { systemPrompt: served.text, messages, tools });
+    const wrong = step.action !== example.expected.action;
+    const u = unitInterval(`feedback|${key}`, options.seed);
+    const noise = scenario.noise.feedback;
+    let feedback: TraceRecord['feedback'];
+    if (wrong && u >= noise) {
+      const rule = scenario.rules.find((r) => r.id === example.rule);
+      const texts = rule?.feedback ?? ['That was not what I asked for.'];
+      feedback = { score: -1, text: texts[Math.floor(unitInterval(`text|${key}`, options.seed) * texts.length)] };
+    } else if (!wrong && u < scenario.traffic.positiveFeedbackShare) {
+      feedback = { score: 1 };
+    } else if (!wrong && u > 1 - noise / 3) {
+      feedback = { score: -1, text: 'Meh.' };
+    }
+    const withExpected = unitInterval(`expected|${key}`, options.seed) < scenario.traffic.expectedShare;
+    records.push({
+      id: key,
+      agent: scenario.agentId,
+      promptVersion: served.version,
+      sessionId: `session-${key}`,
+      userId,
+      timestamp: new Date(options.start.getTime() + i * options.spacingMs).toISOString(),
+      input: { messages: messages.map((m) => ({ ...m })) },
+      output: step,
+      ...(withExpected ? { expected: example.expected } : {}),
+      ...(feedback ? { feedback } : {}),
+      attributes: { scenario: scenario.name, example: example.id },
+    });
+  }
+  return records;
+}

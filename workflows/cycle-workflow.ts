@@ -1,0 +1,227 @@
+import {
+  ApplicationFailure,
+  executeChild,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+  condition,
+  ParentClosePolicy,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities/index.js';
+import { AnnotationsSubmittedSignal } from '../schemas/annotation.js';
+import { ApproveRequest, RejectRequest, type ApprovalResult } from '../schemas/approval.js';
+import { CycleInput, type CycleInputArg, type CycleOutcome, type CycleStage } from '../schemas/cycle-input.js';
+import type { CycleStatus } from '../schemas/cycle-status.js';
+import { renderCycleDetails } from './cycle-details.js';
+import { annotationsSubmittedSignal, approveUpdate, rejectUpdate, statusQuery } from './messages.js';
+import { optimizeWorkflow } from './optimize-workflow.js';
+import { rolloutWorkflow } from './rollout-workflow.js';
+import { FlywheelAgent, FlywheelOutcome, FlywheelStage } from './search-attributes.js';
+import { optimizeWorkflowId, rolloutWorkflowId } from './workflow-ids.js';
+
+const light = proxyActivities<Activities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { maximumAttempts: 10, nonRetryableErrorTypes: ['InvalidInput'] },
+});
+const heavy = proxyActivities<Activities>({
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: { maximumAttempts: 10, nonRetryableErrorTypes: ['InvalidInput', 'LlmBadRequest'] },
+});
+
+export interface CycleResult {
+  cycleId: string;
+  outcome: CycleOutcome;
+  status: CycleStatus;
+}
+
+/**
+ * One improvement cycle: sample → score → diagnose → [annotation] → optimize → gate →
+ * [approval] → staged rollout. Large data stays in Postgres; history carries IDs and counts.
+ */
+export async function cycleWorkflow(rawInput: CycleInputArg): Promise<CycleResult> {
+  const parsed = CycleInput.safeParse(rawInput);
+  if (!parsed.success) {
+    throw ApplicationFailure.nonRetryable(`Invalid cycle input: ${parsed.error.message}`, 'InvalidInput');
+  }
+  const input = parsed.data;
+  const info = workflowInfo();
+  const cycleId = info.workflowId;
+  const status: CycleStatus = { cycleId, agent: input.agent, stage: 'starting', outcome: 'in_progress', stages: [] };
+  let annotationComplete = false;
+  let labelled = 0;
+  let approval: { decision: 'approved' | 'rejected'; by: string; comment: string | null } | undefined;
+
+  setHandler(statusQuery, () => status);
+  // Annotations are stored by the API/CLI before this signal arrives; a late or early
+  // signal (wrong stage) is ignored so it cannot change the cycle.
+  setHandler(annotationsSubmittedSignal, (raw) => {
+    const s = AnnotationsSubmittedSignal.safeParse(raw);
+    if (!s.success || status.stage !== 'awaiting_annotation') return;
+    labelled += s.data.count;
+    if (s.data.complete) annotationComplete = true;
+  });
+  const validateApproval = (approver: string | undefined) => {
+    if (status.stage !== 'awaiting_approval') {
+      throw new Error(`Cycle ${cycleId} is not waiting for approval (stage: ${status.stage}).`);
+    }
+    if (approval) throw new Error(`Cycle ${cycleId} was already ${approval.decision} by ${approval.by}.`);
+    if (!approver?.trim()) throw new Error('An approver is required: pass --approver <name>.');
+  };
+  setHandler(
+    approveUpdate,
+    (req): ApprovalResult => {
+      approval = { decision: 'approved', by: req.approver.trim(), comment: req.comment ?? null };
+      return { decision: 'approved', decidedBy: approval.by };
+    },
+    {
+      // Validators run before anything is written to history: a rejected call leaves no trace.
+      validator: (req) => {
+        validateApproval(req?.approver);
+        const v = ApproveRequest.safeParse(req);
+        if (!v.success) throw new Error(`Invalid approval: ${v.error.issues.map((i) => i.message).join('; ')}`);
+      },
+      description: 'Approve the gated candidate for staged rollout',
+    },
+  );
+  setHandler(
+    rejectUpdate,
+    (req): ApprovalResult => {
+      approval = { decision: 'rejected', by: req.approver.trim(), comment: req.reason };
+      return { decision: 'rejected', decidedBy: approval.by };
+    },
+    {
+      validator: (req) => {
+        validateApproval(req?.approver);
+        const v = RejectRequest.safeParse(req);
+        if (!v.success) throw new Error(`Invalid rejection: ${v.error.issues.map((i) => i.message).join('; ')}`);
+      },
+      description: 'Reject the gated candidate; the cycle ends without rollout',
+    },
+  );
+
+  const enter = async (stage: CycleStage, summary?: string) => {
+    status.stage = stage;
+    status.stages.push({ stage, startedAt: new Date().toISOString(), ...(summary ? { summary } : {}) });
+    upsertSearchAttributes([
+      { key: FlywheelAgent, value: input.agent },
+      { key: FlywheelStage, value: stage },
+      { key: FlywheelOutcome, value: status.outcome },
+    ]);
+    setCurrentDetails(renderCycleDetails(status));
+    await light.updateCycleStage.executeWithOptions({ summary: `stage → ${stage}` }, [{ cycleId, stage, outcome: status.outcome }]);
+  };
+  const finish = async (outcome: CycleOutcome): Promise<CycleResult> => {
+    status.outcome = outcome;
+    await enter('done', outcome);
+    return { cycleId, outcome, status };
+  };
+
+  // ── start ──────────────────────────────────────────────────────────────────────
+  const windowEnd = new Date(Date.now());
+  const windowStart = new Date(windowEnd.getTime() - input.windowDays * 24 * 3600 * 1000);
+  await enter('starting');
+  const { baselineVersionId } = await light.recordCycleStart.executeWithOptions({ summary: `record cycle for ${input.agent}` }, [
+    { cycleId, runId: info.runId, agent: input.agent, windowStart: windowStart.toISOString(), windowEnd: windowEnd.toISOString(), input },
+  ]);
+
+  // ── sample ─────────────────────────────────────────────────────────────────────
+  await enter('sampling');
+  status.sample = await light.sampleTraces.executeWithOptions(
+    { summary: `sample ${input.windowDays}d at ${input.sampleRate} + all negative feedback` },
+    [{ cycleId, agent: input.agent, windowStart: windowStart.toISOString(), windowEnd: windowEnd.toISOString(), rate: input.sampleRate, seed: input.seed, maxSample: input.maxSample }],
+  );
+  if (status.sample.sampled === 0) return finish('no_data');
+
+  // ── score ──────────────────────────────────────────────────────────────────────
+  await enter('scoring');
+  const scoring = await heavy.scoreSample.executeWithOptions({ summary: `score ${status.sample.sampled} traces (code + judge)` }, [{ cycleId, seed: input.seed }]);
+  status.scoring = { scored: scoring.scored, failing: scoring.failing, judgeCalls: scoring.judgeCalls };
+
+  // ── diagnose ───────────────────────────────────────────────────────────────────
+  await enter('diagnosing');
+  status.clusters = (await light.diagnoseFailures.executeWithOptions({ summary: `group ${scoring.failing} failures by category` }, [{ cycleId }])).clusters;
+
+  // ── annotation (human signal) ──────────────────────────────────────────────────
+  const queue = await light.createAnnotationQueue.executeWithOptions({ summary: 'queue failing traces for review' }, [{ cycleId, maxItems: input.maxAnnotationItems }]);
+  status.annotation = { items: queue.items, labelled: 0, decidedBy: 'reviewers' };
+  if (queue.items > 0) {
+    await enter('awaiting_annotation');
+    const answered = await condition(() => annotationComplete, input.annotationDeadlineSeconds * 1000, {
+      summary: `wait for reviewers (deadline ${input.annotationDeadlineSeconds}s)`,
+    } as never);
+    status.annotation.labelled = labelled;
+    if (!answered) status.annotation.decidedBy = 'deadline_judge_labels';
+  }
+  const applied = await light.applyAnnotations.executeWithOptions(
+    { summary: status.annotation.decidedBy === 'reviewers' ? 'apply reviewer labels' : 'deadline passed: proceed on judge labels' },
+    [{ cycleId }],
+  );
+  status.annotation.labelled = applied.labelled;
+
+  // ── dataset ────────────────────────────────────────────────────────────────────
+  await enter('building_dataset');
+  const dataset = await light.buildDatasetVersion.executeWithOptions({ summary: 'promote labelled traces into a dataset version' }, [{ cycleId, agent: input.agent, seed: input.seed }]);
+  status.dataset = { datasetVersionId: dataset.datasetVersionId, train: dataset.train, eval: dataset.eval };
+  if ((status.clusters ?? []).length === 0 || dataset.train === 0) return finish('no_data');
+
+  // ── optimize (child workflow with its own history and continue-as-new) ─────────
+  await enter('optimizing');
+  const runId = `${cycleId}:opt`;
+  const optimized = await executeChild(optimizeWorkflow, {
+    workflowId: optimizeWorkflowId(cycleId),
+    staticSummary: `random search · ${input.optimizer.maxRollouts} rollouts · ${input.agent}`,
+    parentClosePolicy: ParentClosePolicy.TERMINATE,
+    args: [
+      {
+        cycleId,
+        runId,
+        agent: input.agent,
+        datasetVersionId: dataset.datasetVersionId,
+        baselineVersionId,
+        seed: input.seed,
+        proposals: input.optimizer.proposals,
+        maxRollouts: input.optimizer.maxRollouts,
+        maxHistoryEvents: input.optimizer.maxHistoryEvents,
+      },
+    ],
+  });
+  const improved = optimized.bestCandidateId !== optimized.baselineCandidateId;
+  status.optimization = { runId, bestCandidateId: improved ? optimized.bestCandidateId : null, baselineScore: optimized.baselineScore, bestScore: optimized.bestScore, rollouts: optimized.rolloutsUsed };
+  if (!improved) return finish('no_candidate');
+
+  // ── regression gate ────────────────────────────────────────────────────────────
+  await enter('gating');
+  const gate = await heavy.runGate.executeWithOptions({ summary: `gate ${optimized.bestCandidateId} vs production on eval` }, [
+    { cycleId, agent: input.agent, candidateId: optimized.bestCandidateId, baselineCandidateId: optimized.baselineCandidateId, baselineVersionId, datasetVersionId: dataset.datasetVersionId, seed: input.seed, config: input.gate },
+  ]);
+  status.gate = { reportId: gate.reportId, passed: gate.passed, failingAssertion: gate.failingAssertion };
+  if (!gate.passed || !gate.candidateVersionId) return finish('gate_failed');
+
+  // ── approval (human update) ────────────────────────────────────────────────────
+  await enter('awaiting_approval');
+  const decided = await condition(() => approval !== undefined, input.approvalDeadlineSeconds * 1000);
+  const decision = approval ?? { decision: 'expired' as const, by: 'deadline', comment: `no answer within ${input.approvalDeadlineSeconds}s` };
+  status.approval = { decision: decision.decision, by: decision.by, ...(decision.comment ? { reason: decision.comment } : {}) };
+  const { decisionId } = await light.recordReleaseDecision.executeWithOptions({ summary: `record ${decision.decision} by ${decision.by}` }, [
+    { cycleId, gateReportId: gate.reportId, decision: decision.decision, decidedBy: decision.by, comment: decision.comment },
+  ]);
+  if (!decided) return finish('approval_expired');
+  if (decision.decision === 'rejected') return finish('rejected');
+
+  // ── staged rollout (child workflow) ────────────────────────────────────────────
+  await enter('rolling_out');
+  const rolloutId = `${cycleId}:rollout`;
+  status.rollout = { rolloutId, weight: 0, status: 'running' };
+  setCurrentDetails(renderCycleDetails(status));
+  const rollout = await executeChild(rolloutWorkflow, {
+    workflowId: rolloutWorkflowId(cycleId),
+    staticSummary: `staged rollout ${input.rollout.steps.map((s) => `${s.weight}%`).join(' → ')}`,
+    parentClosePolicy: ParentClosePolicy.TERMINATE,
+    args: [{ rolloutId, cycleId, agent: input.agent, decisionId, baselineVersionId, candidateVersionId: gate.candidateVersionId, steps: input.rollout.steps, analysis: input.rollout.analysis }],
+  });
+  status.rollout = { rolloutId, weight: rollout.weight, status: rollout.status, reason: rollout.reason };
+  return finish(rollout.status === 'completed' ? 'released' : 'rolled_back');
+}

@@ -1,0 +1,6 @@
+// Workflow IDs are readable business IDs; keep them to [A-Za-z0-9._-] so Web UI links work.
+export const cycleWorkflowId = (agent: string, date: string) => `cycle-${agent}-${date}`;
+export const scheduledCyclePrefix = (agent: string) => `cycle-${agent}-weekly`;
+export const scheduleId = (agent: string) => `flywheel-weekly-${agent}`;
+export const optimizeWorkflowId = (cycleId: string) => `${cycleId}-optimize`;
+export const rolloutWorkflowId = (cycleId: string) => `${cycleId}-rollout`;
