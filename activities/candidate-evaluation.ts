@@ -44,7 +44,7 @@ export async function evaluateOnSplit(
   let tokens = 0;
   let done = 0;
   // Each concurrent model call listens on the activity's cancellation signal.
-  setMaxListeners(deps.llmConcurrency * 4 + 10, cancellationSignal());
+  setMaxListeners(0, cancellationSignal());
   const outputs = await boundedMap(examples, deps.llmConcurrency, async (ex) => {
     const messages = Input.parse((ex.input as { messages: unknown }).messages);
     if (ex.score !== null && ex.output !== null) {

@@ -35,7 +35,7 @@ export function createGateActivities(deps: ActivityDeps) {
 
   async function judgePassRate(evaluation: SplitEvaluation, seed: number): Promise<number> {
     // Each concurrent model call listens on the activity's cancellation signal.
-    setMaxListeners(deps.llmConcurrency * 4 + 10, cancellationSignal());
+    setMaxListeners(0, cancellationSignal());
     const verdicts = await boundedMap(evaluation.outputs, deps.llmConcurrency, async (o) => {
       const response = await llm.judge.chat(
         {

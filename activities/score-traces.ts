@@ -33,7 +33,7 @@ export function createScoreActivities({ db, llm, llmConcurrency }: ActivityDeps)
       let tokens = 0;
       let done = 0;
       // Each concurrent model call listens on the activity's cancellation signal.
-      setMaxListeners(llmConcurrency * 4 + 10, cancellationSignal());
+      setMaxListeners(0, cancellationSignal());
       await boundedMap(rows, llmConcurrency, async (row) => {
         const messages = Messages.parse((row.input as { messages: unknown }).messages);
         const output = AgentAction.parse(row.output);

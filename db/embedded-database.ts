@@ -44,8 +44,19 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): P
   const dataDir = path.resolve(options.dataDir);
   const databaseName = options.databaseName ?? 'flywheel';
   const url = `postgres://${USER}:${PASSWORD}@localhost:${options.port}/${databaseName}`;
-  if (runningPostmasterPid(dataDir) !== null) {
-    return { url, startedHere: false, stop: () => Promise.resolve() };
+  const orphan = runningPostmasterPid(dataDir);
+  if (orphan !== null) {
+    // Left by a killed process that owned this data directory: reuse it now, and stop it
+    // (fast shutdown) when we stop, as if we had started it.
+    const stop = () => {
+      try {
+        process.kill(orphan, 'SIGINT');
+      } catch {
+        // already gone
+      }
+    };
+    process.once('exit', stop);
+    return { url, startedHere: false, stop: () => Promise.resolve(stop()) };
   }
   await mkdir(path.dirname(dataDir), { recursive: true });
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;

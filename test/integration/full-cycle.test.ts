@@ -10,7 +10,7 @@ import { ChatMessage } from '../../schemas/trace.js';
 import { FlywheelAgent, FlywheelOutcome, FlywheelStage } from '../../workflows/search-attributes.js';
 import { findExample } from '../simulator/simulated-models.js';
 import { waitForStage } from '../helpers/cycle-driver.js';
-import { startLiveTraffic } from '../helpers/live-traffic.js';
+import { startDemoTraffic } from '../../scripts/demo-traffic.js';
 import { startTestStack, type TestStack } from '../helpers/test-stack.js';
 
 describe('an improvement cycle end to end on a real Temporal server and real PostgreSQL', () => {
@@ -83,7 +83,7 @@ describe('an improvement cycle end to end on a real Temporal server and real Pos
       assert.equal(atApproval.annotation?.decidedBy, 'reviewers');
       assert.ok(atApproval.optimization!.bestScore > atApproval.optimization!.baselineScore, 'the optimizer found a better prompt on train');
 
-      const traffic = startLiveTraffic(api.url, stack.scenario, stack.llm.agent);
+      const traffic = startDemoTraffic(api.url, stack.scenario, stack.llm.agent);
       try {
         const approved = await approveCycle(client, cycleId, { approver: 'alice', comment: 'ship it' });
         assert.deepEqual(approved, { decision: 'approved', decidedBy: 'alice' });

@@ -1,0 +1,48 @@
+import type { LlmClient } from '../llm/llm-client.js';
+import type { Scenario } from '../test/simulator/scenario.js';
+import { generateTraffic } from '../test/simulator/traffic.js';
+
+/**
+ * Simulated users hitting the agent through the HTTP API: resolve a prompt by unit key,
+ * answer with the simulated agent, post the trace as JSONL. Gives rollout analysis live
+ * traffic in the demo and in tests. A failed round is reported and retried, not fatal.
+ */
+export function startDemoTraffic(apiUrl: string, scenario: Scenario, agent: LlmClient, batch = 10, everyMs = 200, onError: (e: unknown) => void = () => undefined) {
+  let running = true;
+  let round = 0;
+  let sent = 0;
+  const loop = (async () => {
+    while (running) {
+      try {
+        const records = await generateTraffic({
+          scenario,
+          agent,
+          resolve: async (unit) => {
+            const res = await fetch(`${apiUrl}/api/prompts/${scenario.agentId}/resolve?unit=${encodeURIComponent(unit)}`);
+            if (!res.ok) throw new Error(`resolve failed: ${res.status}`);
+            const body = (await res.json()) as { version: number; text: string };
+            return { version: body.version, text: body.text };
+          },
+          count: batch,
+          start: new Date(),
+          spacingMs: 1,
+          seed: 99,
+          idPrefix: `live-${Date.now()}-${round++}`,
+        });
+        const res = await fetch(`${apiUrl}/api/traces`, { method: 'POST', body: records.map((r) => JSON.stringify(r)).join('\n') });
+        if (!res.ok) throw new Error(`ingest failed: ${res.status} ${await res.text()}`);
+        sent += records.length;
+      } catch (error) {
+        onError(error);
+      }
+      await new Promise((r) => setTimeout(r, everyMs));
+    }
+  })();
+  return {
+    sent: () => sent,
+    async stop() {
+      running = false;
+      await loop;
+    },
+  };
+}

@@ -1,0 +1,143 @@
+import { writeFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { Runtime, DefaultLogger } from '@temporalio/worker';
+import { startCycle, UserError, listCycles } from '../api/cycle-operations.js';
+import { startApiServer } from '../api/http-server.js';
+import { connectDatabase, assertDatabaseReachable } from '../db/connection.js';
+import { startEmbeddedDatabase } from '../db/embedded-database.js';
+import { migrateToLatest } from '../db/migrate.js';
+import { createLlmRoles } from '../llm/llm-roles.js';
+import type { AppConfig, ModelRoles, RuntimeState } from '../schemas/config.js';
+import { AIRLINE_SCENARIO, loadScenario } from '../test/simulator/scenario.js';
+import { SIMULATED_MODELS, startSimulator } from '../test/simulator/simulator-server.js';
+import { connectClient, connectNative } from '../workers/temporal-connection.js';
+import { createFlywheelWorker } from '../workers/flywheel-worker.js';
+import { seedDemoAgent } from './demo-seed.js';
+import { startDemoTraffic } from './demo-traffic.js';
+import { runtimeStatePath } from './load-config.js';
+import { ensureTemporalCli } from './temporal-cli.js';
+import { startTemporalDevServer } from './temporal-dev-server.js';
+
+const say = (line: string) => console.log(`flywheel │ ${line}`);
+
+/** Demo cycle durations: short enough to watch, long enough to act on. */
+export const DEMO_CYCLE_INPUT = {
+  agent: 'demo',
+  annotationDeadlineSeconds: 15 * 60,
+  approvalDeadlineSeconds: 60 * 60,
+  maxAnnotationItems: 10,
+  rollout: {
+    steps: [
+      { weight: 10, pauseSeconds: 20 },
+      { weight: 50, pauseSeconds: 20 },
+      { weight: 100, pauseSeconds: 0 },
+    ],
+    analysis: { minSamples: 5, maxFailureRateIncrease: 0.15, maxInconclusiveRounds: 6 },
+  },
+};
+
+/**
+ * `flywheel dev` (= `npm start`): the whole stack on one machine. Starts or reuses the
+ * Temporal dev server and embedded Postgres, runs the simulator when no model is
+ * configured, one worker and the API; seeds the demo agent and starts its first cycle.
+ */
+export async function runDev(config: AppConfig): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+  };
+  try {
+    const local = config.temporal.address === 'localhost:7233' && !config.temporal.apiKey;
+    let temporalAddress = config.temporal.address;
+    let uiUrl = `http://localhost:${config.uiPort}`;
+    if (local) {
+      const cli = await ensureTemporalCli(say);
+      const server = await startTemporalDevServer({ cli, home: config.home, port: 7233, uiPort: config.uiPort, log: say });
+      stops.push(server.stop);
+      temporalAddress = server.address;
+      uiUrl = server.uiUrl;
+    }
+    let databaseUrl = config.databaseUrl;
+    if (!databaseUrl) {
+      const embedded = await startEmbeddedDatabase({ dataDir: path.join(config.home, 'pg'), port: config.postgresPort, persistent: true });
+      if (!embedded.startedHere) say(`PostgreSQL already running on port ${config.postgresPort}: reusing it.`);
+      stops.push(embedded.stop);
+      databaseUrl = embedded.url;
+    }
+    const db = connectDatabase(databaseUrl);
+    stops.push(() => db.destroy());
+    await assertDatabaseReachable(db, databaseUrl);
+    const applied = await migrateToLatest(db);
+    if (applied.length) say(`migrations applied: ${applied.join(', ')}`);
+
+    let models: ModelRoles | null = config.models;
+    const scenario = loadScenario(AIRLINE_SCENARIO);
+    if (!models) {
+      const sim = await startSimulator(scenario, config.simulatorPort);
+      stops.push(sim.close);
+      const ep = (model: string) => ({ baseUrl: sim.url, model, apiKey: 'simulator' });
+      models = { agent: ep(SIMULATED_MODELS.agent), judge: ep(SIMULATED_MODELS.judge), teacher: ep(SIMULATED_MODELS.teacher), embedder: ep(SIMULATED_MODELS.embedder) };
+      say(`no model configured: simulator (scenario "${scenario.name}") at ${sim.url}`);
+    }
+    const llm = createLlmRoles(models, db);
+    const temporal = { ...config.temporal, address: temporalAddress };
+    const client = await connectClient(temporal);
+    const connection = await connectNative(temporal);
+    const worker = await createFlywheelWorker({ connection, namespace: temporal.namespace, taskQueue: temporal.taskQueue, deps: { db, llm, llmConcurrency: 8 } });
+    const api = await startApiServer({ db, temporal: client }, config.apiPort);
+    stops.push(api.close);
+
+    const state: RuntimeState = { databaseUrl, temporalAddress, namespace: temporal.namespace, apiUrl: api.url, uiUrl, models, pid: process.pid };
+    writeFileSync(runtimeStatePath(config), JSON.stringify(state, null, 2));
+    const forget = () => rmSync(runtimeStatePath(config), { force: true });
+    process.once('exit', forget);
+    stops.push(() => Promise.resolve(forget()));
+
+    const seeded = await seedDemoAgent(db, llm.agent, scenario, { now: new Date(), traces: 300, days: 7, seed: 1 });
+    const workerRun = worker.run();
+    let cycleId: string | undefined;
+    if (seeded.seeded) {
+      say(`seeded agent "demo": prompt v1 (production) and ${seeded.traces} traces from the last 7 days`);
+      try {
+        cycleId = (await startCycle(client, { taskQueue: temporal.taskQueue, input: DEMO_CYCLE_INPUT })).workflowId;
+      } catch (error) {
+        if (!(error instanceof UserError)) throw error;
+        say(error.message);
+      }
+    } else {
+      const open = (await listCycles(client, 'demo', 5)).find((c) => c.status === 'RUNNING');
+      cycleId = open?.cycleId;
+      say(open ? `resuming: cycle ${open.cycleId} is at stage ${open.stage}` : 'database already seeded; no cycle running');
+    }
+    const cli = 'npm run flywheel --';
+    console.log(`
+  Temporal Web UI   ${uiUrl}/namespaces/${temporal.namespace}/workflows?query=${encodeURIComponent("FlywheelAgent = 'demo'")}
+  API               ${api.url}/health
+${cycleId ? `  Cycle             ${cycleId}\n` : ''}
+  Next, in another terminal:
+    ${cli} cycle status ${cycleId ?? '<cycle-id>'}          # where the cycle is
+    ${cli} queue ${cycleId ?? '<cycle-id>'} --template labels.json   # write the annotation queue to a file
+    ${cli} annotate ${cycleId ?? '<cycle-id>'} labels.json  # submit labels (edit verdicts first)
+    ${cli} approve ${cycleId ?? '<cycle-id>'} --approver you@example.com
+    ${cli} schedule create --agent demo --cron '0 9 * * MON'
+  Ctrl-C stops everything; npm start again resumes where it was.
+`);
+    // Simulated users keep talking to the agent so rollout analysis has live traffic.
+    const traffic = startDemoTraffic(api.url, scenario, llm.agent, 5, 2000, (e) => say(`demo traffic: ${String(e)}`));
+    stops.push(traffic.stop);
+
+    const shutdown = new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    await Promise.race([shutdown, workerRun]);
+    say('stopping…');
+    if (worker.getState() === 'RUNNING') worker.shutdown();
+    await workerRun.catch(() => undefined);
+    await connection.close();
+    await client.connection.close();
+  } finally {
+    await stopAll();
+  }
+}

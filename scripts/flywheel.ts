@@ -1,0 +1,243 @@
+#!/usr/bin/env -S npx tsx
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Command } from 'commander';
+import {
+  annotationItems,
+  approveCycle,
+  cycleStatus,
+  listCycles,
+  rejectCycle,
+  startCycle,
+  submitAnnotations,
+  UserError,
+} from '../api/cycle-operations.js';
+import { deleteSchedule, describeSchedule, listSchedules, pauseSchedule, triggerSchedule, unpauseSchedule, upsertSchedule } from '../api/schedule-operations.js';
+import { ingestJsonl } from '../api/trace-ingest.js';
+import { renderCycleDetails } from '../workflows/cycle-details.js';
+import { CliContext } from './cli-context.js';
+import { loadConfig } from './load-config.js';
+
+const program = new Command('flywheel').description('Weekly, validated, safely rolled-out prompt improvements for LLM agents.');
+const print = (value: unknown) => console.log(typeof value === 'string' ? value : JSON.stringify(value, null, 2));
+
+function readJsonFile(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new UserError(`Cannot read ${file}: does the file exist?`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new UserError(`${file} is not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+/** Runs a command with connections, printing user errors as one line and exiting non-zero. */
+function action<A extends unknown[]>(fn: (ctx: CliContext, ...args: A) => Promise<void>) {
+  return async (...args: A) => {
+    let ctx: CliContext | undefined;
+    try {
+      ctx = new CliContext();
+      await fn(ctx, ...args);
+    } catch (error) {
+      console.error(`flywheel: ${error instanceof Error ? error.message : String(error)}`);
+      if (process.env.FLYWHEEL_DEBUG && error instanceof Error) console.error(error.stack);
+      process.exitCode = 1;
+    } finally {
+      await ctx?.close().catch(() => undefined);
+    }
+  };
+}
+
+program
+  .command('dev')
+  .description('run the whole stack locally (Temporal dev server, Postgres, simulator, worker, API) and start a demo cycle')
+  .action(async () => {
+    try {
+      const { runDev } = await import('./dev.js');
+      await runDev(loadConfig());
+    } catch (error) {
+      console.error(`flywheel dev: ${error instanceof Error ? error.message : String(error)}`);
+      process.exitCode = 1;
+    }
+  });
+
+program
+  .command('ingest <file>')
+  .description('import normalized JSONL traces; good lines are stored, bad lines reported by number')
+  .action(
+    action(async (ctx, file: string) => {
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch {
+        throw new UserError(`Cannot read ${file}: does the file exist?`);
+      }
+      const report = await ingestJsonl(await ctx.database(), text);
+      console.log(`stored ${report.accepted} trace(s), ${report.duplicates} already present, ${report.rejected.length} rejected`);
+      for (const r of report.rejected) console.error(`  line ${r.line}: ${r.error}`);
+      if (report.rejected.length > 0) process.exitCode = 2;
+    }),
+  );
+
+const cycle = program.command('cycle').description('start and inspect improvement cycles');
+cycle
+  .command('start')
+  .option('--agent <agent>', 'agent id', 'demo')
+  .option('--id <workflowId>', 'cycle ID (default cycle-<agent>-<date>)')
+  .option('--input <file>', 'JSON file with cycle input overrides (durations, budgets, rollout steps)')
+  .action(
+    action(async (ctx, opts: { agent: string; id?: string; input?: string }) => {
+      const overrides = opts.input ? (readJsonFile(opts.input) as object) : {};
+      const started = await startCycle(await ctx.temporal(), { taskQueue: ctx.config.temporal.taskQueue, workflowId: opts.id, input: { ...overrides, agent: opts.agent } });
+      print(`started ${started.workflowId}`);
+    }),
+  );
+cycle
+  .command('list')
+  .option('--agent <agent>', 'only this agent')
+  .action(
+    action(async (ctx, opts: { agent?: string }) => {
+      for (const c of await listCycles(await ctx.temporal(), opts.agent)) {
+        console.log(`${c.cycleId.padEnd(48)} ${c.status.padEnd(10)} ${(c.stage ?? '-').padEnd(20)} ${c.outcome ?? '-'}`);
+      }
+    }),
+  );
+cycle
+  .command('status <cycleId>')
+  .description('the live status (JSON) from the workflow')
+  .action(action(async (ctx, id: string) => print(await cycleStatus(await ctx.temporal(), id))));
+cycle
+  .command('show <cycleId>')
+  .description('the cycle report: stages, clusters, gate assertions, rollout steps')
+  .action(
+    action(async (ctx, id: string) => {
+      const status = await cycleStatus(await ctx.temporal(), id);
+      console.log(renderCycleDetails(status));
+      const db = await ctx.database();
+      const gate = await db.selectFrom('gate_reports').selectAll().where('cycle_id', '=', id).executeTakeFirst();
+      if (gate) {
+        console.log('\n### Gate assertions');
+        for (const a of (gate.report as { assertions: { name: string; passed: boolean; detail: string }[] }).assertions) {
+          console.log(`- ${a.passed ? 'PASS' : 'FAIL'} ${a.name}: ${a.detail}`);
+        }
+      }
+      const steps = await db
+        .selectFrom('rollout_steps')
+        .innerJoin('rollouts', 'rollouts.id', 'rollout_steps.rollout_id')
+        .select(['rollout_steps.step_index', 'rollout_steps.round', 'rollout_steps.weight', 'rollout_steps.verdict', 'rollout_steps.metrics'])
+        .where('rollouts.cycle_id', '=', id)
+        .orderBy('rollout_steps.step_index')
+        .orderBy('rollout_steps.round')
+        .execute();
+      if (steps.length) {
+        console.log('\n### Rollout analyses');
+        for (const s of steps) console.log(`- step ${s.step_index + 1} at ${s.weight}% (round ${s.round + 1}): ${s.verdict} — ${(s.metrics as { reason: string }).reason}`);
+      }
+    }),
+  );
+
+program
+  .command('queue <cycleId>')
+  .description("list a cycle's annotation items; --template writes a labels file to edit and submit")
+  .option('--template <file>', 'write an annotation file prefilled with the judge verdicts')
+  .action(
+    action(async (ctx, id: string, opts: { template?: string }) => {
+      const items = await annotationItems(await ctx.database(), id);
+      if (items.length === 0) throw new UserError(`Cycle ${id} has no annotation items (yet).`);
+      if (opts.template) {
+        const template = {
+          reviewer: process.env.USER ?? 'reviewer',
+          labels: items.map((i) => ({
+            itemId: i.id,
+            verdict: i.judge_label,
+            category: i.judge_category ?? undefined,
+            comment: '',
+            context: { input: i.input, agentStep: i.output },
+          })),
+        };
+        writeFileSync(opts.template, JSON.stringify(template, null, 2));
+        console.log(`wrote ${items.length} item(s) to ${opts.template}; edit verdicts (and "expected" where you know the right step), then: flywheel annotate ${id} ${opts.template}`);
+        return;
+      }
+      for (const i of items) console.log(`${i.id}  ${i.status.padEnd(9)} judge=${i.judge_label}/${i.judge_category ?? '-'}`);
+    }),
+  );
+
+program
+  .command('annotate <cycleId> <file>')
+  .description('submit reviewer labels from a JSON file: { reviewer, labels: [{ itemId, verdict, category?, expected?, comment? }] }')
+  .action(
+    action(async (ctx, id: string, file: string) => {
+      const result = await submitAnnotations(await ctx.database(), await ctx.temporal(), id, readJsonFile(file));
+      console.log(`stored ${result.stored} label(s); ${result.remaining} item(s) still pending${result.complete ? ' — queue complete, the cycle moves on' : ''}`);
+    }),
+  );
+
+program
+  .command('approve <cycleId>')
+  .requiredOption('--approver <name>', 'who approves')
+  .option('--comment <text>')
+  .action(
+    action(async (ctx, id: string, opts: { approver: string; comment?: string }) => {
+      const r = await approveCycle(await ctx.temporal(), id, { approver: opts.approver, comment: opts.comment });
+      console.log(`${id}: ${r.decision} by ${r.decidedBy}; the staged rollout starts now`);
+    }),
+  );
+program
+  .command('reject <cycleId>')
+  .requiredOption('--approver <name>', 'who rejects')
+  .requiredOption('--reason <text>', 'why')
+  .action(
+    action(async (ctx, id: string, opts: { approver: string; reason: string }) => {
+      const r = await rejectCycle(await ctx.temporal(), id, { approver: opts.approver, reason: opts.reason });
+      console.log(`${id}: ${r.decision} by ${r.decidedBy}`);
+    }),
+  );
+
+const schedule = program.command('schedule').description('weekly cycles from Temporal Schedules');
+schedule
+  .command('create')
+  .description('create or update (idempotent) the weekly schedule of an agent')
+  .requiredOption('--agent <agent>')
+  .requiredOption('--cron <expr>', "5-field cron, e.g. '0 9 * * MON'")
+  .option('--timezone <tz>', 'IANA time zone (default UTC)')
+  .option('--input <file>', 'JSON cycle input overrides')
+  .action(
+    action(async (ctx, opts: { agent: string; cron: string; timezone?: string; input?: string }) => {
+      const input = opts.input ? (readJsonFile(opts.input) as object) : undefined;
+      const r = await upsertSchedule(await ctx.temporal(), { agent: opts.agent, cron: opts.cron, timezone: opts.timezone, taskQueue: ctx.config.temporal.taskQueue, input });
+      console.log(`${r.created ? 'created' : 'updated'} schedule ${r.scheduleId}`);
+    }),
+  );
+schedule.command('list').action(
+  action(async (ctx) => {
+    for (const s of await listSchedules(await ctx.temporal())) {
+      console.log(`${s.scheduleId.padEnd(32)} ${s.paused ? 'paused ' : 'active '} next ${s.next?.toISOString() ?? '-'}`);
+    }
+  }),
+);
+for (const [name, fn, done] of [
+  ['pause', pauseSchedule, 'paused'],
+  ['unpause', unpauseSchedule, 'unpaused'],
+  ['trigger', triggerSchedule, 'triggered (skipped if a cycle is already running)'],
+  ['delete', deleteSchedule, 'deleted'],
+] as const) {
+  schedule
+    .command(name)
+    .requiredOption('--agent <agent>')
+    .action(
+      action(async (ctx, opts: { agent: string }) => {
+        await fn(await ctx.temporal(), opts.agent);
+        console.log(`schedule of ${opts.agent} ${done}`);
+      }),
+    );
+}
+schedule
+  .command('describe')
+  .requiredOption('--agent <agent>')
+  .action(action(async (ctx, opts: { agent: string }) => print(await describeSchedule(await ctx.temporal(), opts.agent))));
+
+await program.parseAsync(process.argv);
