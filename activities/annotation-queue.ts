@@ -10,9 +10,18 @@ export function createAnnotationActivities({ db }: ActivityDeps) {
         .selectFrom('cluster_members')
         .innerJoin('clusters', 'clusters.id', 'cluster_members.cluster_id')
         .leftJoin('scores', (j) =>
-          j.onRef('scores.trace_id', '=', 'cluster_members.trace_id').on('scores.cycle_id', '=', args.cycleId).on('scores.source', '=', 'judge'),
+          j
+            .onRef('scores.trace_id', '=', 'cluster_members.trace_id')
+            .on('scores.cycle_id', '=', args.cycleId)
+            .on('scores.source', '=', 'judge'),
         )
-        .select(['cluster_members.trace_id', 'clusters.id as cluster_id', 'clusters.size', 'scores.label', 'scores.category'])
+        .select([
+          'cluster_members.trace_id',
+          'clusters.id as cluster_id',
+          'clusters.size',
+          'scores.label',
+          'scores.category',
+        ])
         .where('clusters.cycle_id', '=', args.cycleId)
         .orderBy('clusters.size', 'desc')
         .orderBy('clusters.id')
@@ -51,11 +60,20 @@ export function createAnnotationActivities({ db }: ActivityDeps) {
      * Human labels override judge labels (stored as `human` scores) and measure how often
      * the judge agreed with the reviewers.
      */
-    async applyAnnotations(args: { cycleId: string }): Promise<{ labelled: number; judgeAgreement: number | null }> {
+    async applyAnnotations(args: {
+      cycleId: string;
+    }): Promise<{ labelled: number; judgeAgreement: number | null }> {
       const rows = await db
         .selectFrom('annotations')
         .innerJoin('annotation_items', 'annotation_items.id', 'annotations.item_id')
-        .select(['annotation_items.trace_id', 'annotation_items.judge_label', 'annotations.verdict', 'annotations.category', 'annotations.comment', 'annotations.reviewer'])
+        .select([
+          'annotation_items.trace_id',
+          'annotation_items.judge_label',
+          'annotations.verdict',
+          'annotations.category',
+          'annotations.comment',
+          'annotations.reviewer',
+        ])
         .where('annotation_items.cycle_id', '=', args.cycleId)
         .orderBy('annotations.created_at', 'desc')
         .execute();

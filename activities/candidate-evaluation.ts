@@ -26,17 +26,35 @@ export interface SplitEvaluation {
  */
 export async function evaluateOnSplit(
   deps: { db: Db; llm: LlmRoles; llmConcurrency: number },
-  args: { agent: string; candidateId: string; datasetVersionId: string; split: 'train' | 'eval'; seed: number },
+  args: {
+    agent: string;
+    candidateId: string;
+    datasetVersionId: string;
+    split: 'train' | 'eval';
+    seed: number;
+  },
 ): Promise<SplitEvaluation> {
   const { db, llm } = deps;
   const { tools } = await agentConfig(db, args.agent);
-  const candidate = await db.selectFrom('candidates').select('prompt_text').where('id', '=', args.candidateId).executeTakeFirstOrThrow();
+  const candidate = await db
+    .selectFrom('candidates')
+    .select('prompt_text')
+    .where('id', '=', args.candidateId)
+    .executeTakeFirstOrThrow();
   const examples = await db
     .selectFrom('dataset_examples')
     .leftJoin('candidate_scores', (j) =>
-      j.onRef('candidate_scores.example_id', '=', 'dataset_examples.id').on('candidate_scores.candidate_id', '=', args.candidateId),
+      j
+        .onRef('candidate_scores.example_id', '=', 'dataset_examples.id')
+        .on('candidate_scores.candidate_id', '=', args.candidateId),
     )
-    .select(['dataset_examples.id', 'dataset_examples.input', 'dataset_examples.expected', 'candidate_scores.score', 'candidate_scores.output'])
+    .select([
+      'dataset_examples.id',
+      'dataset_examples.input',
+      'dataset_examples.expected',
+      'candidate_scores.score',
+      'candidate_scores.output',
+    ])
     .where('dataset_examples.dataset_version_id', '=', args.datasetVersionId)
     .where('dataset_examples.split', '=', args.split)
     .orderBy('dataset_examples.id')
@@ -50,7 +68,11 @@ export async function evaluateOnSplit(
     if (ex.score !== null && ex.output !== null) {
       return { exampleId: ex.id, messages, step: AgentAction.parse(ex.output), score: ex.score };
     }
-    const { step, tokens: used } = await runAgentStep(llm.agent, { systemPrompt: candidate.prompt_text, messages, tools, seed: args.seed }, cancellationSignal());
+    const { step, tokens: used } = await runAgentStep(
+      llm.agent,
+      { systemPrompt: candidate.prompt_text, messages, tools, seed: args.seed },
+      cancellationSignal(),
+    );
     tokens += used;
     const score = outcomeMatch(AgentAction.parse(ex.expected), step).value;
     await db
@@ -61,5 +83,11 @@ export async function evaluateOnSplit(
     heartbeat({ done: ++done, of: examples.length });
     return { exampleId: ex.id, messages, step, score };
   });
-  return { score: mean(outputs.map((o) => o.score)), examples: outputs.length, rollouts: outputs.length, tokens, outputs };
+  return {
+    score: mean(outputs.map((o) => o.score)),
+    examples: outputs.length,
+    rollouts: outputs.length,
+    tokens,
+    outputs,
+  };
 }

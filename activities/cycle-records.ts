@@ -15,7 +15,9 @@ export interface RecordCycleStartInput {
 export function createCycleRecordActivities({ db }: ActivityDeps) {
   return {
     /** Upsert: a retried or resumed start finds its row instead of failing or duplicating. */
-    async recordCycleStart(args: RecordCycleStartInput): Promise<{ baselineVersionId: string; baselineVersion: number }> {
+    async recordCycleStart(
+      args: RecordCycleStartInput,
+    ): Promise<{ baselineVersionId: string; baselineVersion: number }> {
       await agentConfig(db, args.agent);
       const production = await labelledVersion(db, args.agent, 'production');
       if (!production) {

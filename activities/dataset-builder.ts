@@ -13,10 +13,25 @@ export function createDatasetActivities({ db }: ActivityDeps) {
      * one (a human `pass` confirms the agent's own step), else from the trace. Splits are a
      * hash of the trace id, so a trace never moves from train to eval between versions.
      */
-    async buildDatasetVersion(args: { cycleId: string; agent: string; seed: number }): Promise<{ datasetVersionId: string; version: number; train: number; eval: number; fromThisCycle: number }> {
+    async buildDatasetVersion(args: {
+      cycleId: string;
+      agent: string;
+      seed: number;
+    }): Promise<{
+      datasetVersionId: string;
+      version: number;
+      train: number;
+      eval: number;
+      fromThisCycle: number;
+    }> {
       return db.transaction().execute(async (tx) => {
-        const existing = await tx.selectFrom('dataset_versions').selectAll().where('cycle_id', '=', args.cycleId).executeTakeFirst();
-        if (!existing) await sql`select pg_advisory_xact_lock(hashtext(${'dataset:' + args.agent}))`.execute(tx);
+        const existing = await tx
+          .selectFrom('dataset_versions')
+          .selectAll()
+          .where('cycle_id', '=', args.cycleId)
+          .executeTakeFirst();
+        if (!existing)
+          await sql`select pg_advisory_xact_lock(hashtext(${'dataset:' + args.agent}))`.execute(tx);
         const previous = await tx
           .selectFrom('dataset_versions')
           .selectAll()
@@ -27,21 +42,37 @@ export function createDatasetActivities({ db }: ActivityDeps) {
         const version = existing?.version ?? (previous?.version ?? 0) + 1;
         const datasetVersionId = existing?.id ?? `${args.agent}-dataset-v${version}`;
         if (!existing) {
-          await tx.insertInto('dataset_versions').values({ id: datasetVersionId, agent_id: args.agent, version, cycle_id: args.cycleId }).execute();
+          await tx
+            .insertInto('dataset_versions')
+            .values({ id: datasetVersionId, agent_id: args.agent, version, cycle_id: args.cycleId })
+            .execute();
         }
         const sampled = await tx
           .selectFrom('samples')
           .innerJoin('traces', 'traces.id', 'samples.trace_id')
           .leftJoin('cluster_members', (j) =>
-            j.onRef('cluster_members.trace_id', '=', 'traces.id').on('cluster_members.cluster_id', 'like', `${args.cycleId}:%`),
+            j
+              .onRef('cluster_members.trace_id', '=', 'traces.id')
+              .on('cluster_members.cluster_id', 'like', `${args.cycleId}:%`),
           )
-          .select(['traces.id', 'traces.input', 'traces.output', 'traces.expected', 'cluster_members.cluster_id'])
+          .select([
+            'traces.id',
+            'traces.input',
+            'traces.output',
+            'traces.expected',
+            'cluster_members.cluster_id',
+          ])
           .where('samples.cycle_id', '=', args.cycleId)
           .execute();
         const labels = await tx
           .selectFrom('annotations')
           .innerJoin('annotation_items', 'annotation_items.id', 'annotations.item_id')
-          .select(['annotations.id', 'annotation_items.trace_id', 'annotations.verdict', 'annotations.expected'])
+          .select([
+            'annotations.id',
+            'annotation_items.trace_id',
+            'annotations.verdict',
+            'annotations.expected',
+          ])
           .where('annotation_items.cycle_id', '=', args.cycleId)
           .orderBy('annotations.created_at', 'desc')
           .execute();
@@ -68,7 +99,13 @@ export function createDatasetActivities({ db }: ActivityDeps) {
         }
         const freshTraces = new Set(fresh.map((f) => f.trace_id));
         const carried = previous
-          ? (await tx.selectFrom('dataset_examples').selectAll().where('dataset_version_id', '=', previous.id).execute())
+          ? (
+              await tx
+                .selectFrom('dataset_examples')
+                .selectAll()
+                .where('dataset_version_id', '=', previous.id)
+                .execute()
+            )
               .filter((e) => !freshTraces.has(e.trace_id))
               .map((e) => ({
                 ...e,
@@ -80,7 +117,11 @@ export function createDatasetActivities({ db }: ActivityDeps) {
           : [];
         const all = [...fresh, ...carried];
         for (let i = 0; i < all.length; i += 500) {
-          await tx.insertInto('dataset_examples').values(all.slice(i, i + 500)).onConflict((oc) => oc.column('id').doNothing()).execute();
+          await tx
+            .insertInto('dataset_examples')
+            .values(all.slice(i, i + 500))
+            .onConflict((oc) => oc.column('id').doNothing())
+            .execute();
         }
         const counts = await tx
           .selectFrom('dataset_examples')

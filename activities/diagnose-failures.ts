@@ -8,7 +8,9 @@ export function createDiagnoseActivities({ db }: ActivityDeps) {
      * Failing traces (the code verdict where there is an expectation, else the judge's)
      * grouped by the judge's failure category and stored as clusters with their members.
      */
-    async diagnoseFailures(args: { cycleId: string }): Promise<{ clusters: { id: string; category: string; size: number }[] }> {
+    async diagnoseFailures(args: {
+      cycleId: string;
+    }): Promise<{ clusters: { id: string; category: string; size: number }[] }> {
       const scores = await db
         .selectFrom('scores')
         .select(['trace_id', 'source', 'label', 'category'])
@@ -33,7 +35,12 @@ export function createDiagnoseActivities({ db }: ActivityDeps) {
         groups.set(category, [...(groups.get(category) ?? []), traceId]);
       }
       const clusters = [...groups.entries()]
-        .map(([category, members]) => ({ id: clusterId(args.cycleId, category), category, size: members.length, members }))
+        .map(([category, members]) => ({
+          id: clusterId(args.cycleId, category),
+          category,
+          size: members.length,
+          members,
+        }))
         .sort((a, b) => b.size - a.size || a.category.localeCompare(b.category));
       await db.transaction().execute(async (tx) => {
         for (const c of clusters) {

@@ -62,12 +62,28 @@ export function createGateActivities(deps: ActivityDeps) {
      */
     async runGate(args: GateInput): Promise<GateOutcome> {
       const reportId = `${args.cycleId}:gate`;
-      const existing = await db.selectFrom('gate_reports').selectAll().where('id', '=', reportId).executeTakeFirst();
+      const existing = await db
+        .selectFrom('gate_reports')
+        .selectAll()
+        .where('id', '=', reportId)
+        .executeTakeFirst();
       if (existing) {
         const report = existing.report as GateReport;
-        return { reportId, passed: existing.passed, failingAssertion: existing.failing_assertion, candidateVersionId: existing.candidate_version_id, candidate: report.candidate, baseline: report.baseline };
+        return {
+          reportId,
+          passed: existing.passed,
+          failingAssertion: existing.failing_assertion,
+          candidateVersionId: existing.candidate_version_id,
+          candidate: report.candidate,
+          baseline: report.baseline,
+        };
       }
-      const common = { agent: args.agent, datasetVersionId: args.datasetVersionId, split: 'eval' as const, seed: args.seed };
+      const common = {
+        agent: args.agent,
+        datasetVersionId: args.datasetVersionId,
+        split: 'eval' as const,
+        seed: args.seed,
+      };
       const cand = await evaluateOnSplit(deps, { ...common, candidateId: args.candidateId });
       const base = await evaluateOnSplit(deps, { ...common, candidateId: args.baselineCandidateId });
       const candidate = { outcome_match: cand.score, task_completion: await judgePassRate(cand, args.seed) };
@@ -75,7 +91,13 @@ export function createGateActivities(deps: ActivityDeps) {
       const report = decideGate(candidate, baseline, cand.examples, args.config);
       let candidateVersionId: string | null = null;
       if (report.passed) {
-        const text = (await db.selectFrom('candidates').select('prompt_text').where('id', '=', args.candidateId).executeTakeFirstOrThrow()).prompt_text;
+        const text = (
+          await db
+            .selectFrom('candidates')
+            .select('prompt_text')
+            .where('id', '=', args.candidateId)
+            .executeTakeFirstOrThrow()
+        ).prompt_text;
         const version = await createPromptVersion(db, args.agent, text, 'optimizer', args.candidateId);
         candidateVersionId = version.id;
         await moveLabel(db, args.agent, 'candidate', version.id, 'flywheel', `passed gate ${reportId}`);
@@ -94,7 +116,14 @@ export function createGateActivities(deps: ActivityDeps) {
         })
         .onConflict((oc) => oc.column('id').doNothing())
         .execute();
-      return { reportId, passed: report.passed, failingAssertion: report.failingAssertion, candidateVersionId, candidate, baseline };
+      return {
+        reportId,
+        passed: report.passed,
+        failingAssertion: report.failingAssertion,
+        candidateVersionId,
+        candidate,
+        baseline,
+      };
     },
   };
 }

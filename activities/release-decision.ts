@@ -14,14 +14,26 @@ export function createReleaseActivities({ db }: ActivityDeps) {
       await db.transaction().execute(async (tx) => {
         const inserted = await tx
           .insertInto('release_decisions')
-          .values({ id: decisionId, cycle_id: args.cycleId, gate_report_id: args.gateReportId, decision: args.decision, decided_by: args.decidedBy, comment: args.comment })
+          .values({
+            id: decisionId,
+            cycle_id: args.cycleId,
+            gate_report_id: args.gateReportId,
+            decision: args.decision,
+            decided_by: args.decidedBy,
+            comment: args.comment,
+          })
           .onConflict((oc) => oc.column('id').doNothing())
           .returning('id')
           .executeTakeFirst();
         if (inserted) {
           await tx
             .insertInto('audit_log')
-            .values({ actor: args.decidedBy, action: `release_${args.decision}`, artifact: `cycle:${args.cycleId}`, detail: JSON.stringify({ gateReportId: args.gateReportId, comment: args.comment }) })
+            .values({
+              actor: args.decidedBy,
+              action: `release_${args.decision}`,
+              artifact: `cycle:${args.cycleId}`,
+              detail: JSON.stringify({ gateReportId: args.gateReportId, comment: args.comment }),
+            })
             .execute();
         }
       });

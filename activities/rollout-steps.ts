@@ -20,12 +20,21 @@ export function createRolloutActivities({ db }: ActivityDeps) {
   return {
     async startRollout(args: StartRolloutInput): Promise<void> {
       await db.transaction().execute(async (tx) => {
-        const existing = await tx.selectFrom('rollouts').select('id').where('id', '=', args.rolloutId).executeTakeFirst();
+        const existing = await tx
+          .selectFrom('rollouts')
+          .select('id')
+          .where('id', '=', args.rolloutId)
+          .executeTakeFirst();
         if (existing) return;
         // One live rollout per agent: an older one still running is superseded, not mixed in.
         await tx
           .updateTable('rollouts')
-          .set({ status: 'rolled_back', weight: 0, reason: `superseded by ${args.rolloutId}`, ended_at: new Date() })
+          .set({
+            status: 'rolled_back',
+            weight: 0,
+            reason: `superseded by ${args.rolloutId}`,
+            ended_at: new Date(),
+          })
           .where('agent_id', '=', args.agent)
           .where('status', '=', 'running')
           .execute();
@@ -65,7 +74,11 @@ export function createRolloutActivities({ db }: ActivityDeps) {
       since: string;
       analysis: RolloutAnalysis;
     }): Promise<AnalysisResult & { candidateSamples: number; baselineSamples: number }> {
-      const rollout = await db.selectFrom('rollouts').selectAll().where('id', '=', args.rolloutId).executeTakeFirstOrThrow();
+      const rollout = await db
+        .selectFrom('rollouts')
+        .selectAll()
+        .where('id', '=', args.rolloutId)
+        .executeTakeFirstOrThrow();
       const [candidate, baseline] = await Promise.all([
         versionById(db, rollout.candidate_version_id),
         versionById(db, rollout.baseline_version_id),
@@ -104,17 +117,51 @@ export function createRolloutActivities({ db }: ActivityDeps) {
      * Completion moves `production` to the candidate; rollback sets the weight to 0 and
      * leaves `production` on the baseline. Either way the `candidate` label is cleared.
      */
-    async finishRollout(args: { rolloutId: string; status: 'completed' | 'rolled_back'; reason: string }): Promise<void> {
-      const rollout = await db.selectFrom('rollouts').selectAll().where('id', '=', args.rolloutId).executeTakeFirstOrThrow();
+    async finishRollout(args: {
+      rolloutId: string;
+      status: 'completed' | 'rolled_back';
+      reason: string;
+    }): Promise<void> {
+      const rollout = await db
+        .selectFrom('rollouts')
+        .selectAll()
+        .where('id', '=', args.rolloutId)
+        .executeTakeFirstOrThrow();
       if (args.status === 'completed') {
-        await moveLabel(db, rollout.agent_id, 'production', rollout.candidate_version_id, 'flywheel', `rollout ${rollout.id} completed`);
+        await moveLabel(
+          db,
+          rollout.agent_id,
+          'production',
+          rollout.candidate_version_id,
+          'flywheel',
+          `rollout ${rollout.id} completed`,
+        );
       } else {
-        await moveLabel(db, rollout.agent_id, 'production', rollout.baseline_version_id, 'flywheel', `rollout ${rollout.id} rolled back: ${args.reason}`);
+        await moveLabel(
+          db,
+          rollout.agent_id,
+          'production',
+          rollout.baseline_version_id,
+          'flywheel',
+          `rollout ${rollout.id} rolled back: ${args.reason}`,
+        );
       }
-      await moveLabel(db, rollout.agent_id, 'candidate', null, 'flywheel', `rollout ${rollout.id} ${args.status}`);
+      await moveLabel(
+        db,
+        rollout.agent_id,
+        'candidate',
+        null,
+        'flywheel',
+        `rollout ${rollout.id} ${args.status}`,
+      );
       await db
         .updateTable('rollouts')
-        .set({ status: args.status, weight: args.status === 'completed' ? 100 : 0, reason: args.reason, ended_at: new Date() })
+        .set({
+          status: args.status,
+          weight: args.status === 'completed' ? 100 : 0,
+          reason: args.reason,
+          ended_at: new Date(),
+        })
         .where('id', '=', args.rolloutId)
         .where('status', '=', 'running')
         .execute();

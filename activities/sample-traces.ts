@@ -14,7 +14,9 @@ export interface SampleInput {
 export function createSampleActivities({ db }: ActivityDeps) {
   return {
     /** Selects the cycle's traces and records why each was chosen; returns counts only. */
-    async sampleTraces(args: SampleInput): Promise<{ sampled: number; negative: number; random: number; inWindow: number }> {
+    async sampleTraces(
+      args: SampleInput,
+    ): Promise<{ sampled: number; negative: number; random: number; inWindow: number }> {
       const candidates = await db
         .selectFrom('traces')
         .select(['id', 'feedback'])
@@ -22,7 +24,11 @@ export function createSampleActivities({ db }: ActivityDeps) {
         .where('started_at', '>=', new Date(args.windowStart))
         .where('started_at', '<', new Date(args.windowEnd))
         .execute();
-      const picked = sampleTraces(candidates, { rate: args.rate, seed: args.seed, maxSample: args.maxSample });
+      const picked = sampleTraces(candidates, {
+        rate: args.rate,
+        seed: args.seed,
+        maxSample: args.maxSample,
+      });
       if (picked.length > 0) {
         await db
           .insertInto('samples')

@@ -17,12 +17,18 @@ export function createScoreActivities({ db, llm, llmConcurrency }: ActivityDeps)
      * LLM judge rubric on every sampled trace. Traces already scored for this cycle are
      * skipped, so a retry after a crash resumes instead of paying again.
      */
-    async scoreSample(args: { cycleId: string; seed: number }): Promise<{ scored: number; failing: number; judgeCalls: number; codeScored: number; tokens: number }> {
+    async scoreSample(args: {
+      cycleId: string;
+      seed: number;
+    }): Promise<{ scored: number; failing: number; judgeCalls: number; codeScored: number; tokens: number }> {
       const rows = await db
         .selectFrom('samples')
         .innerJoin('traces', 'traces.id', 'samples.trace_id')
         .leftJoin('scores', (join) =>
-          join.onRef('scores.trace_id', '=', 'samples.trace_id').on('scores.cycle_id', '=', args.cycleId).on('scores.source', '=', 'judge'),
+          join
+            .onRef('scores.trace_id', '=', 'samples.trace_id')
+            .on('scores.cycle_id', '=', args.cycleId)
+            .on('scores.source', '=', 'judge'),
         )
         .select(['traces.id', 'traces.input', 'traces.output', 'traces.expected'])
         .where('samples.cycle_id', '=', args.cycleId)
@@ -69,7 +75,16 @@ export function createScoreActivities({ db, llm, llmConcurrency }: ActivityDeps)
         for (const v of values) {
           await db
             .insertInto('scores')
-            .values({ cycle_id: args.cycleId, trace_id: row.id, dimension: v.dimension, value: v.value, label: v.label, category: v.category, explanation: v.explanation, source: v.source })
+            .values({
+              cycle_id: args.cycleId,
+              trace_id: row.id,
+              dimension: v.dimension,
+              value: v.value,
+              label: v.label,
+              category: v.category,
+              explanation: v.explanation,
+              source: v.source,
+            })
             .onConflict((oc) => oc.columns(['cycle_id', 'trace_id', 'dimension', 'source']).doNothing())
             .execute();
         }
@@ -81,7 +96,11 @@ export function createScoreActivities({ db, llm, llmConcurrency }: ActivityDeps)
   };
 
   async function failingSummary(cycleId: string) {
-    const scores = await db.selectFrom('scores').select(['trace_id', 'source', 'label']).where('cycle_id', '=', cycleId).execute();
+    const scores = await db
+      .selectFrom('scores')
+      .select(['trace_id', 'source', 'label'])
+      .where('cycle_id', '=', cycleId)
+      .execute();
     const byTrace = new Map<string, { code?: string; judge?: string }>();
     for (const s of scores) {
       const entry = byTrace.get(s.trace_id) ?? {};

@@ -10,7 +10,12 @@ import { AnnotationSubmission } from '../schemas/annotation.js';
 import { ApproveRequest, RejectRequest, type ApprovalResult } from '../schemas/approval.js';
 import { CycleInput, type CycleInputArg } from '../schemas/cycle-input.js';
 import type { CycleStatus } from '../schemas/cycle-status.js';
-import { annotationsSubmittedSignal, approveUpdate, rejectUpdate, statusQuery } from '../workflows/messages.js';
+import {
+  annotationsSubmittedSignal,
+  approveUpdate,
+  rejectUpdate,
+  statusQuery,
+} from '../workflows/messages.js';
 import { FlywheelAgent, FlywheelOutcome, FlywheelStage } from '../workflows/search-attributes.js';
 import { cycleWorkflowId } from '../workflows/workflow-ids.js';
 
@@ -36,11 +41,16 @@ export interface StartCycleOptions {
   now?: Date;
 }
 
-export async function startCycle(client: Client, options: StartCycleOptions): Promise<{ workflowId: string; runId: string }> {
+export async function startCycle(
+  client: Client,
+  options: StartCycleOptions,
+): Promise<{ workflowId: string; runId: string }> {
   const parsed = CycleInput.safeParse(options.input);
   if (!parsed.success) throw new UserError(`Invalid cycle input: ${formatZod(parsed.error)}`);
   const input = parsed.data;
-  const workflowId = options.workflowId ?? cycleWorkflowId(input.agent, (options.now ?? new Date()).toISOString().slice(0, 10));
+  const workflowId =
+    options.workflowId ??
+    cycleWorkflowId(input.agent, (options.now ?? new Date()).toISOString().slice(0, 10));
   try {
     const handle = await client.workflow.start('cycleWorkflow', {
       taskQueue: options.taskQueue,
@@ -59,7 +69,10 @@ export async function startCycle(client: Client, options: StartCycleOptions): Pr
     return { workflowId, runId: handle.firstExecutionRunId };
   } catch (error) {
     if (error instanceof WorkflowExecutionAlreadyStartedError) {
-      throw new UserError(`A cycle with ID ${workflowId} already exists. Pass --id to start another one today.`, 409);
+      throw new UserError(
+        `A cycle with ID ${workflowId} already exists. Pass --id to start another one today.`,
+        409,
+      );
     }
     throw error;
   }
@@ -69,7 +82,8 @@ export async function cycleStatus(client: Client, cycleId: string): Promise<Cycl
   try {
     return await client.workflow.getHandle(cycleId).query(statusQuery);
   } catch (error) {
-    if (error instanceof WorkflowNotFoundError) throw new UserError(`No cycle with ID ${cycleId}. List cycles with: flywheel cycle list`, 404);
+    if (error instanceof WorkflowNotFoundError)
+      throw new UserError(`No cycle with ID ${cycleId}. List cycles with: flywheel cycle list`, 404);
     throw error;
   }
 }
@@ -135,13 +149,22 @@ export async function submitAnnotations(
   const submission = parsed.data;
   const status = await cycleStatus(client, cycleId);
   if (status.stage !== 'awaiting_annotation') {
-    throw new UserError(`Cycle ${cycleId} is not waiting for annotation (stage: ${status.stage}); nothing was stored.`, 409);
+    throw new UserError(
+      `Cycle ${cycleId} is not waiting for annotation (stage: ${status.stage}); nothing was stored.`,
+      409,
+    );
   }
-  const items = await db.selectFrom('annotation_items').select(['id', 'status']).where('cycle_id', '=', cycleId).execute();
+  const items = await db
+    .selectFrom('annotation_items')
+    .select(['id', 'status'])
+    .where('cycle_id', '=', cycleId)
+    .execute();
   const known = new Set(items.map((i) => i.id));
   const unknown = submission.labels.filter((l) => !known.has(l.itemId)).map((l) => l.itemId);
   if (unknown.length > 0) {
-    throw new UserError(`Unknown annotation item(s) for ${cycleId}: ${unknown.join(', ')}. List them with: flywheel queue ${cycleId}. Nothing was stored.`);
+    throw new UserError(
+      `Unknown annotation item(s) for ${cycleId}: ${unknown.join(', ')}. List them with: flywheel queue ${cycleId}. Nothing was stored.`,
+    );
   }
   await db.transaction().execute(async (tx) => {
     for (const label of submission.labels) {
@@ -166,7 +189,15 @@ export async function submitAnnotations(
         )
         .execute();
     }
-    await tx.updateTable('annotation_items').set({ status: 'labelled' }).where('id', 'in', submission.labels.map((l) => l.itemId)).execute();
+    await tx
+      .updateTable('annotation_items')
+      .set({ status: 'labelled' })
+      .where(
+        'id',
+        'in',
+        submission.labels.map((l) => l.itemId),
+      )
+      .execute();
   });
   const { remaining } = await db
     .selectFrom('annotation_items')
@@ -174,13 +205,26 @@ export async function submitAnnotations(
     .where('cycle_id', '=', cycleId)
     .executeTakeFirstOrThrow();
   const complete = remaining === 0;
-  await client.workflow.getHandle(cycleId).signal(annotationsSubmittedSignal, { reviewer: submission.reviewer, count: submission.labels.length, complete });
+  await client.workflow
+    .getHandle(cycleId)
+    .signal(annotationsSubmittedSignal, {
+      reviewer: submission.reviewer,
+      count: submission.labels.length,
+      complete,
+    });
   return { stored: submission.labels.length, remaining, complete };
 }
 
-async function decide(client: Client, cycleId: string, update: typeof approveUpdate | typeof rejectUpdate, arg: unknown): Promise<ApprovalResult> {
+async function decide(
+  client: Client,
+  cycleId: string,
+  update: typeof approveUpdate | typeof rejectUpdate,
+  arg: unknown,
+): Promise<ApprovalResult> {
   try {
-    return await client.workflow.getHandle(cycleId).executeUpdate(update as typeof approveUpdate, { args: [arg as never] });
+    return await client.workflow
+      .getHandle(cycleId)
+      .executeUpdate(update as typeof approveUpdate, { args: [arg as never] });
   } catch (error) {
     if (error instanceof WorkflowUpdateFailedError) {
       throw new UserError(`${error.cause?.message ?? error.message} Nothing was changed.`, 409);
@@ -190,13 +234,21 @@ async function decide(client: Client, cycleId: string, update: typeof approveUpd
   }
 }
 
-export async function approveCycle(client: Client, cycleId: string, request: unknown): Promise<ApprovalResult> {
+export async function approveCycle(
+  client: Client,
+  cycleId: string,
+  request: unknown,
+): Promise<ApprovalResult> {
   const parsed = ApproveRequest.safeParse(request);
   if (!parsed.success) throw new UserError(`Invalid approval: ${formatZod(parsed.error)}`);
   return decide(client, cycleId, approveUpdate, parsed.data);
 }
 
-export async function rejectCycle(client: Client, cycleId: string, request: unknown): Promise<ApprovalResult> {
+export async function rejectCycle(
+  client: Client,
+  cycleId: string,
+  request: unknown,
+): Promise<ApprovalResult> {
   const parsed = RejectRequest.safeParse(request);
   if (!parsed.success) throw new UserError(`Invalid rejection: ${formatZod(parsed.error)}`);
   return decide(client, cycleId, rejectUpdate, parsed.data);

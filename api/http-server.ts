@@ -21,7 +21,12 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
   res.end(JSON.stringify(body));
 }
@@ -52,9 +57,16 @@ export async function startApiServer(deps: ApiDeps, port: number, host = '127.0.
       const report = await ingestJsonl(deps.db, await readBody(req));
       return send(res, report.rejected.length > 0 ? 400 : 200, report);
     }
-    if (req.method === 'GET' && parts[0] === 'api' && parts[1] === 'prompts' && parts[3] === 'resolve' && parts[2]) {
+    if (
+      req.method === 'GET' &&
+      parts[0] === 'api' &&
+      parts[1] === 'prompts' &&
+      parts[3] === 'resolve' &&
+      parts[2]
+    ) {
       const unit = url.searchParams.get('unit');
-      if (!unit) return send(res, 400, { error: 'Pass the unit key to bucket on: ?unit=<user or session id>' });
+      if (!unit)
+        return send(res, 400, { error: 'Pass the unit key to bucket on: ?unit=<user or session id>' });
       const resolved = await resolvePrompt(deps.db, parts[2], unit);
       if (!resolved) return send(res, 404, { error: `Agent ${parts[2]} has no production prompt.` });
       // Short cache: weights move during a rollout, but a few seconds of staleness is harmless.
@@ -77,7 +89,8 @@ export async function startApiServer(deps: ApiDeps, port: number, host = '127.0.
   };
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
-      if (error instanceof PayloadTooLarge) return send(res, 413, { error: `Payload over the ${MAX_BODY_BYTES} byte limit; split the file.` });
+      if (error instanceof PayloadTooLarge)
+        return send(res, 413, { error: `Payload over the ${MAX_BODY_BYTES} byte limit; split the file.` });
       if (error instanceof UserError) return send(res, error.status, { error: error.message });
       send(res, 500, { error: error instanceof Error ? error.message : String(error) });
     });

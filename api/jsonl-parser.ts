@@ -9,7 +9,10 @@ export interface LineError {
  * Parses newline-delimited JSON against a schema, keeping every valid record and naming
  * every bad line by its 1-based number, so one typo never costs the rest of the file.
  */
-export function parseJsonl<T>(text: string, schema: z.ZodType<T>): { records: { line: number; value: T }[]; errors: LineError[] } {
+export function parseJsonl<T>(
+  text: string,
+  schema: z.ZodType<T>,
+): { records: { line: number; value: T }[]; errors: LineError[] } {
   const records: { line: number; value: T }[] = [];
   const errors: LineError[] = [];
   text.split(/\r?\n/).forEach((raw, index) => {
@@ -27,7 +30,9 @@ export function parseJsonl<T>(text: string, schema: z.ZodType<T>): { records: { 
     else {
       errors.push({
         line,
-        error: parsed.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(record)'}: ${i.message}`).join('; '),
+        error: parsed.error.issues
+          .map((i) => `${i.path.length ? i.path.join('.') : '(record)'}: ${i.message}`)
+          .join('; '),
       });
     }
   });

@@ -24,9 +24,25 @@ export async function resolvePrompt(db: Db, agent: string, unitKey: string): Pro
     .executeTakeFirst();
   if (rollout && rollout.weight > 0 && servesCandidate(unitKey, rollout.id, rollout.weight)) {
     const v = await versionById(db, rollout.candidate_version_id);
-    return { agent, promptVersionId: v.id, version: v.version, text: v.text, variant: 'candidate', rolloutId: rollout.id };
+    return {
+      agent,
+      promptVersionId: v.id,
+      version: v.version,
+      text: v.text,
+      variant: 'candidate',
+      rolloutId: rollout.id,
+    };
   }
-  const production = rollout ? await versionById(db, rollout.baseline_version_id) : await labelledVersion(db, agent, 'production');
+  const production = rollout
+    ? await versionById(db, rollout.baseline_version_id)
+    : await labelledVersion(db, agent, 'production');
   if (!production) return null;
-  return { agent, promptVersionId: production.id, version: production.version, text: production.text, variant: 'production', rolloutId: rollout?.id ?? null };
+  return {
+    agent,
+    promptVersionId: production.id,
+    version: production.version,
+    text: production.text,
+    variant: 'production',
+    rolloutId: rollout?.id ?? null,
+  };
 }

@@ -1,4 +1,10 @@
-import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client';
+import {
+  ScheduleAlreadyRunning,
+  ScheduleNotFoundError,
+  ScheduleOverlapPolicy,
+  type Client,
+  type ScheduleOptions,
+} from '@temporalio/client';
 import { CycleInput, type CycleInputArg } from '../schemas/cycle-input.js';
 import { FlywheelAgent, FlywheelOutcome, FlywheelStage } from '../workflows/search-attributes.js';
 import { scheduleId, scheduledCyclePrefix } from '../workflows/workflow-ids.js';
@@ -16,7 +22,9 @@ function options(spec: ScheduleSpecInput): ScheduleOptions {
   const parsed = CycleInput.safeParse({ ...spec.input, agent: spec.agent });
   if (!parsed.success) throw new UserError(`Invalid cycle input for the schedule: ${parsed.error.message}`);
   if (spec.cron.trim().split(/\s+/).length !== 5 && !spec.cron.startsWith('@')) {
-    throw new UserError(`"${spec.cron}" is not a 5-field cron expression (minute hour day-of-month month day-of-week), e.g. '0 9 * * MON'.`);
+    throw new UserError(
+      `"${spec.cron}" is not a 5-field cron expression (minute hour day-of-month month day-of-week), e.g. '0 9 * * MON'.`,
+    );
   }
   return {
     scheduleId: scheduleId(spec.agent),
@@ -41,37 +49,56 @@ function options(spec: ScheduleSpecInput): ScheduleOptions {
 }
 
 /** Idempotent: creates the schedule, or updates it in place (keeping its paused state). */
-export async function upsertSchedule(client: Client, spec: ScheduleSpecInput): Promise<{ scheduleId: string; created: boolean }> {
+export async function upsertSchedule(
+  client: Client,
+  spec: ScheduleSpecInput,
+): Promise<{ scheduleId: string; created: boolean }> {
   const opts = options(spec);
   try {
     await client.schedule.create(opts);
     return { scheduleId: opts.scheduleId, created: true };
   } catch (error) {
     if (!(error instanceof ScheduleAlreadyRunning)) throw error;
-    await client.schedule.getHandle(opts.scheduleId).update((previous) => ({ ...previous, spec: opts.spec, action: opts.action, policies: opts.policies }));
+    await client.schedule
+      .getHandle(opts.scheduleId)
+      .update((previous) => ({ ...previous, spec: opts.spec, action: opts.action, policies: opts.policies }));
     return { scheduleId: opts.scheduleId, created: false };
   }
 }
 
-async function withSchedule<T>(client: Client, agent: string, fn: (h: ReturnType<Client['schedule']['getHandle']>) => Promise<T>): Promise<T> {
+async function withSchedule<T>(
+  client: Client,
+  agent: string,
+  fn: (h: ReturnType<Client['schedule']['getHandle']>) => Promise<T>,
+): Promise<T> {
   try {
     return await fn(client.schedule.getHandle(scheduleId(agent)));
   } catch (error) {
     if (error instanceof ScheduleNotFoundError) {
-      throw new UserError(`Agent ${agent} has no schedule. Create one with: flywheel schedule create --agent ${agent} --cron '0 9 * * MON'`, 404);
+      throw new UserError(
+        `Agent ${agent} has no schedule. Create one with: flywheel schedule create --agent ${agent} --cron '0 9 * * MON'`,
+        404,
+      );
     }
     throw error;
   }
 }
 
-export const pauseSchedule = (client: Client, agent: string, note?: string) => withSchedule(client, agent, (h) => h.pause(note));
-export const unpauseSchedule = (client: Client, agent: string, note?: string) => withSchedule(client, agent, (h) => h.unpause(note));
-export const deleteSchedule = (client: Client, agent: string) => withSchedule(client, agent, (h) => h.delete());
+export const pauseSchedule = (client: Client, agent: string, note?: string) =>
+  withSchedule(client, agent, (h) => h.pause(note));
+export const unpauseSchedule = (client: Client, agent: string, note?: string) =>
+  withSchedule(client, agent, (h) => h.unpause(note));
+export const deleteSchedule = (client: Client, agent: string) =>
+  withSchedule(client, agent, (h) => h.delete());
 /** trigger() defaults to ALLOW_ALL; SKIP keeps "run now" from overlapping a running cycle. */
-export const triggerSchedule = (client: Client, agent: string) => withSchedule(client, agent, (h) => h.trigger(ScheduleOverlapPolicy.SKIP));
-export const describeSchedule = (client: Client, agent: string) => withSchedule(client, agent, (h) => h.describe());
+export const triggerSchedule = (client: Client, agent: string) =>
+  withSchedule(client, agent, (h) => h.trigger(ScheduleOverlapPolicy.SKIP));
+export const describeSchedule = (client: Client, agent: string) =>
+  withSchedule(client, agent, (h) => h.describe());
 
-export async function listSchedules(client: Client): Promise<{ scheduleId: string; paused: boolean; cron: string[]; next: Date | undefined }[]> {
+export async function listSchedules(
+  client: Client,
+): Promise<{ scheduleId: string; paused: boolean; cron: string[]; next: Date | undefined }[]> {
   const out = [];
   for await (const s of client.schedule.list()) {
     if (!s.scheduleId.startsWith('flywheel-weekly-')) continue;

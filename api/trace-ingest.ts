@@ -29,7 +29,11 @@ export async function storeTraces(db: Db, records: readonly TraceRecord[]): Prom
       attributes: JSON.stringify(r.attributes),
     }));
     // Idempotent by trace id: a re-sent trace is not stored twice.
-    const result = await db.insertInto('traces').values(rows).onConflict((oc) => oc.column('id').doNothing()).executeTakeFirst();
+    const result = await db
+      .insertInto('traces')
+      .values(rows)
+      .onConflict((oc) => oc.column('id').doNothing())
+      .executeTakeFirst();
     inserted += Number(result.numInsertedOrUpdatedRows ?? 0);
   }
   return { inserted };
@@ -41,6 +45,9 @@ export async function ingestJsonl(db: Db, text: string): Promise<IngestReport> {
   // Two lines with the same id in one file: the first wins, the second is a duplicate.
   const seen = new Set<string>();
   const unique = records.filter((r) => !seen.has(r.value.id) && (seen.add(r.value.id), true));
-  const { inserted } = await storeTraces(db, unique.map((r) => r.value));
+  const { inserted } = await storeTraces(
+    db,
+    unique.map((r) => r.value),
+  );
   return { accepted: inserted, duplicates: records.length - inserted, rejected: errors };
 }

@@ -42,7 +42,13 @@ export function outcomeMatch(expected: AgentAction, actual: AgentAction): Score 
       explanation: `right action ${actual.action}, wrong arguments: ${wrong.join(', ')}`,
     };
   }
-  return { dimension: 'outcome_match', value: 1, label: 'pass', source: 'code', explanation: `matched ${expected.action}` };
+  return {
+    dimension: 'outcome_match',
+    value: 1,
+    label: 'pass',
+    source: 'code',
+    explanation: `matched ${expected.action}`,
+  };
 }
 
 export function mean(values: readonly number[]): number {

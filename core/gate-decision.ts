@@ -51,7 +51,9 @@ export function decideGate(
       name: `threshold:${dimension}`,
       passed: value !== undefined && value >= threshold,
       detail:
-        value === undefined ? `${dimension} was not measured` : `${dimension} ${fmt(value)} (need ≥ ${fmt(threshold)})`,
+        value === undefined
+          ? `${dimension} was not measured`
+          : `${dimension} ${fmt(value)} (need ≥ ${fmt(threshold)})`,
     });
   }
   for (const dimension of Object.keys(baseline).sort()) {

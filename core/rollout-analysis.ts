@@ -27,7 +27,12 @@ export function analyseStep(
 ): AnalysisResult {
   const c = rate(candidate);
   const b = rate(baseline);
-  if (candidate.samples < config.minSamples || baseline.samples < config.minSamples || c === null || b === null) {
+  if (
+    candidate.samples < config.minSamples ||
+    baseline.samples < config.minSamples ||
+    c === null ||
+    b === null
+  ) {
     return {
       verdict: 'inconclusive',
       candidateFailureRate: c,

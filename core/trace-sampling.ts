@@ -24,7 +24,10 @@ export interface SamplingPolicy {
  * (samples nest as the rate grows), and re-running a cycle selects the same traces.
  * When the cap binds, negative feedback wins, then the lowest hashes.
  */
-export function sampleTraces(candidates: readonly SamplingCandidate[], policy: SamplingPolicy): SampledTrace[] {
+export function sampleTraces(
+  candidates: readonly SamplingCandidate[],
+  policy: SamplingPolicy,
+): SampledTrace[] {
   const negatives: SampledTrace[] = [];
   const random: { traceId: string; u: number }[] = [];
   for (const c of candidates) {

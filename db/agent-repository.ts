@@ -17,6 +17,8 @@ export async function ensureAgent(db: Db, agent: string, config: AgentConfig | n
   await db
     .insertInto('agents')
     .values({ id: agent, config: JSON.stringify(config ?? { tools: [] }) })
-    .onConflict((oc) => (config ? oc.column('id').doUpdateSet({ config: JSON.stringify(config) }) : oc.column('id').doNothing()))
+    .onConflict((oc) =>
+      config ? oc.column('id').doUpdateSet({ config: JSON.stringify(config) }) : oc.column('id').doNothing(),
+    )
     .execute();
 }

@@ -4,7 +4,11 @@ import type { PromptVersion } from './database.js';
 
 export const promptVersionId = (agent: string, version: number) => `${agent}@v${version}`;
 
-export async function labelledVersion(db: Db, agent: string, label: string): Promise<PromptVersion | undefined> {
+export async function labelledVersion(
+  db: Db,
+  agent: string,
+  label: string,
+): Promise<PromptVersion | undefined> {
   return db
     .selectFrom('prompt_labels')
     .innerJoin('prompt_versions', 'prompt_versions.id', 'prompt_labels.prompt_version_id')
@@ -31,7 +35,11 @@ export async function createPromptVersion(
 ): Promise<PromptVersion> {
   return db.transaction().execute(async (tx) => {
     if (candidateId) {
-      const existing = await tx.selectFrom('prompt_versions').selectAll().where('candidate_id', '=', candidateId).executeTakeFirst();
+      const existing = await tx
+        .selectFrom('prompt_versions')
+        .selectAll()
+        .where('candidate_id', '=', candidateId)
+        .executeTakeFirst();
       if (existing) return existing;
     }
     // Serialise version numbering per agent.
@@ -44,14 +52,28 @@ export async function createPromptVersion(
     const version = (max ?? 0) + 1;
     return tx
       .insertInto('prompt_versions')
-      .values({ id: promptVersionId(agent, version), agent_id: agent, version, text, source, candidate_id: candidateId })
+      .values({
+        id: promptVersionId(agent, version),
+        agent_id: agent,
+        version,
+        text,
+        source,
+        candidate_id: candidateId,
+      })
       .returningAll()
       .executeTakeFirstOrThrow();
   });
 }
 
 /** Labels are movable pointers; every move is audited. Removing a label passes null. */
-export async function moveLabel(db: Db, agent: string, label: string, versionId: string | null, actor: string, why: string): Promise<void> {
+export async function moveLabel(
+  db: Db,
+  agent: string,
+  label: string,
+  versionId: string | null,
+  actor: string,
+  why: string,
+): Promise<void> {
   await db.transaction().execute(async (tx) => {
     const before = await tx
       .selectFrom('prompt_labels')
@@ -66,7 +88,11 @@ export async function moveLabel(db: Db, agent: string, label: string, versionId:
       await tx
         .insertInto('prompt_labels')
         .values({ agent_id: agent, label, prompt_version_id: versionId })
-        .onConflict((oc) => oc.columns(['agent_id', 'label']).doUpdateSet({ prompt_version_id: versionId, updated_at: new Date() }))
+        .onConflict((oc) =>
+          oc
+            .columns(['agent_id', 'label'])
+            .doUpdateSet({ prompt_version_id: versionId, updated_at: new Date() }),
+        )
         .execute();
     }
     await tx

@@ -43,7 +43,15 @@ export async function runAgentStep(
       args = { _raw: call.arguments };
     }
     const parsed = AgentAction.safeParse({ action: call.name, arguments: args });
-    return { step: parsed.success ? parsed.data : { action: call.name, arguments: {} }, tokens, cached: response.cached };
+    return {
+      step: parsed.success ? parsed.data : { action: call.name, arguments: {} },
+      tokens,
+      cached: response.cached,
+    };
   }
-  return { step: { action: 'respond', arguments: {}, content: response.content ?? '' }, tokens, cached: response.cached };
+  return {
+    step: { action: 'respond', arguments: {}, content: response.content ?? '' },
+    tokens,
+    cached: response.cached,
+  };
 }

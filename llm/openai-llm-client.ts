@@ -9,7 +9,8 @@ function toFailure(error: unknown, model: string): unknown {
   if (!(error instanceof OpenAI.APIError) || error.status === undefined) return error;
   const what = `model ${model} answered ${error.status}: ${error.message}`;
   if (error.status === 429 || error.status >= 500) {
-    const retryAfter = Number(error.headers?.get?.('retry-after'));
+    const headers = error.headers as Headers | undefined;
+    const retryAfter = Number(headers?.get('retry-after'));
     return ApplicationFailure.create({
       message: what,
       type: 'LlmUnavailable',
@@ -35,7 +36,12 @@ export class OpenAiLlmClient implements LlmClient {
   ) {
     this.model = endpoint.model;
     // The SDK retries 429/5xx itself honouring Retry-After; Temporal retries what is left.
-    this.client = new OpenAI({ baseURL: endpoint.baseUrl, apiKey: endpoint.apiKey, maxRetries: 2, timeout: 120_000 });
+    this.client = new OpenAI({
+      baseURL: endpoint.baseUrl,
+      apiKey: endpoint.apiKey,
+      maxRetries: 2,
+      timeout: 120_000,
+    });
   }
 
   private cacheKey(kind: string, body: unknown): string {
@@ -46,7 +52,11 @@ export class OpenAiLlmClient implements LlmClient {
 
   private async cached<T>(key: string, call: () => Promise<T>): Promise<{ value: T; cached: boolean }> {
     if (this.db) {
-      const hit = await this.db.selectFrom('llm_cache').select('response').where('key', '=', key).executeTakeFirst();
+      const hit = await this.db
+        .selectFrom('llm_cache')
+        .select('response')
+        .where('key', '=', key)
+        .executeTakeFirst();
       if (hit) return { value: hit.response as T, cached: true };
     }
     const value = await call();

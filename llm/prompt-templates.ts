@@ -41,12 +41,21 @@ export interface FailureForTeacher {
   examples: { request: string; agentStep: string; critique: string }[];
 }
 
-export function teacherUserPrompt(currentPrompt: string, failures: readonly FailureForTeacher[], count: number): string {
+export function teacherUserPrompt(
+  currentPrompt: string,
+  failures: readonly FailureForTeacher[],
+  count: number,
+): string {
   const report = failures
     .map(
       (f) =>
         `### ${f.category} (${f.count} failing traces)\n` +
-        f.examples.map((e) => `- user: ${e.request}\n  agent: ${e.agentStep.replace(/\n/g, '; ')}\n  critique: ${e.critique}`).join('\n'),
+        f.examples
+          .map(
+            (e) =>
+              `- user: ${e.request}\n  agent: ${e.agentStep.replace(/\n/g, '; ')}\n  critique: ${e.critique}`,
+          )
+          .join('\n'),
     )
     .join('\n\n');
   return `<current_prompt>\n${currentPrompt}\n</current_prompt>\n\n## Failures observed this week\n${report}\n\nPropose exactly ${count} candidates: each a complete rewritten system prompt with a one-line rationale. Make the candidates differ from each other.`;

@@ -44,11 +44,17 @@ export function parseStructured<T>(schema: z.ZodType<T>, content: string | null,
   try {
     json = JSON.parse(content ?? '');
   } catch {
-    throw ApplicationFailure.retryable(`The ${what} answer is not JSON: ${String(content).slice(0, 200)}`, 'MalformedLlmOutput');
+    throw ApplicationFailure.retryable(
+      `The ${what} answer is not JSON: ${String(content).slice(0, 200)}`,
+      'MalformedLlmOutput',
+    );
   }
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
-    throw ApplicationFailure.retryable(`The ${what} answer does not match its schema: ${parsed.error.message.slice(0, 400)}`, 'MalformedLlmOutput');
+    throw ApplicationFailure.retryable(
+      `The ${what} answer does not match its schema: ${parsed.error.message.slice(0, 400)}`,
+      'MalformedLlmOutput',
+    );
   }
   return parsed.data;
 }

@@ -36,6 +36,7 @@ export function nextFloat(state: PrngState): number {
 
 /** Uniform integer in [0, n). */
 export function nextInt(state: PrngState, n: number): number {
-  if (!Number.isInteger(n) || n <= 0) throw new RangeError(`nextInt needs a positive integer bound, got ${n}`);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new RangeError(`nextInt needs a positive integer bound, got ${n}`);
   return Math.floor(nextFloat(state) * n);
 }

@@ -62,7 +62,11 @@ export function ask(state: RandomSearchState): OptimizerRequest {
       state.pending = { kind: 'evaluate', candidateId: state.baselineCandidateId };
       return state.pending;
     case 'propose':
-      state.pending = { kind: 'propose', count: state.proposals, parentCandidateId: state.baselineCandidateId };
+      state.pending = {
+        kind: 'propose',
+        count: state.proposals,
+        parentCandidateId: state.baselineCandidateId,
+      };
       return state.pending;
     case 'search': {
       if (state.unevaluated.length === 0) return finish(state, 'every proposed candidate was evaluated');

@@ -20,7 +20,11 @@ export const TemporalSettings = z.object({
   namespace: z.string().min(1),
   apiKey: z.string().optional(),
   tls: z
-    .object({ certPath: z.string().optional(), keyPath: z.string().optional(), caPath: z.string().optional() })
+    .object({
+      certPath: z.string().optional(),
+      keyPath: z.string().optional(),
+      caPath: z.string().optional(),
+    })
     .optional(),
   taskQueue: z.string().min(1),
 });

@@ -25,8 +25,16 @@ export const CycleInput = z.object({
   sampleRate: z.number().min(0).max(1).default(0.3),
   maxSample: z.number().int().positive().default(400),
   maxAnnotationItems: z.number().int().nonnegative().default(20),
-  annotationDeadlineSeconds: z.number().int().positive().default(2 * 24 * 3600),
-  approvalDeadlineSeconds: z.number().int().positive().default(3 * 24 * 3600),
+  annotationDeadlineSeconds: z
+    .number()
+    .int()
+    .positive()
+    .default(2 * 24 * 3600),
+  approvalDeadlineSeconds: z
+    .number()
+    .int()
+    .positive()
+    .default(3 * 24 * 3600),
   optimizer: z
     .object({
       kind: z.literal('random-search').default('random-search'),
@@ -47,11 +55,14 @@ export const CycleInput = z.object({
     .prefault({}),
   rollout: z
     .object({
-      steps: z.array(RolloutStep).min(1).default([
-        { weight: 10, pauseSeconds: 3600 },
-        { weight: 50, pauseSeconds: 3600 },
-        { weight: 100, pauseSeconds: 0 },
-      ]),
+      steps: z
+        .array(RolloutStep)
+        .min(1)
+        .default([
+          { weight: 10, pauseSeconds: 3600 },
+          { weight: 50, pauseSeconds: 3600 },
+          { weight: 100, pauseSeconds: 0 },
+        ]),
       analysis: RolloutAnalysis.prefault({}),
     })
     .prefault({}),

@@ -18,7 +18,13 @@ export interface CycleStatus {
   clusters?: { id: string; category: string; size: number }[];
   annotation?: { items: number; labelled: number; decidedBy: 'reviewers' | 'deadline_judge_labels' };
   dataset?: { datasetVersionId: string; train: number; eval: number };
-  optimization?: { runId: string; bestCandidateId: string | null; baselineScore: number; bestScore: number; rollouts: number };
+  optimization?: {
+    runId: string;
+    bestCandidateId: string | null;
+    baselineScore: number;
+    bestScore: number;
+    rollouts: number;
+  };
   gate?: { reportId: string; passed: boolean; failingAssertion: string | null };
   approval?: { decision: 'approved' | 'rejected' | 'expired'; by?: string; reason?: string };
   rollout?: { rolloutId: string; weight: number; status: string; reason?: string };

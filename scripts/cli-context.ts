@@ -30,7 +30,10 @@ export class CliContext {
   async database(): Promise<Db> {
     if (!this.db) {
       const url = this.config.databaseUrl;
-      if (!url) throw new Error('No database: start the stack with `npm start` (embedded PostgreSQL) or set DATABASE_URL.');
+      if (!url)
+        throw new Error(
+          'No database: start the stack with `npm start` (embedded PostgreSQL) or set DATABASE_URL.',
+        );
       this.db = connectDatabase(url, 2);
       await assertDatabaseReachable(this.db, url);
     }

@@ -17,10 +17,21 @@ export interface SeedOptions {
  * Registers the scenario's agent with its tools and production prompt (version 1), then a
  * week of simulated production traces. Does nothing when the agent already has a prompt.
  */
-export async function seedDemoAgent(db: Db, agentModel: LlmClient, scenario: Scenario, options: SeedOptions): Promise<{ seeded: boolean; traces: number }> {
+export async function seedDemoAgent(
+  db: Db,
+  agentModel: LlmClient,
+  scenario: Scenario,
+  options: SeedOptions,
+): Promise<{ seeded: boolean; traces: number }> {
   const agent = scenario.agentId;
   if (await labelledVersion(db, agent, 'production')) return { seeded: false, traces: 0 };
-  await ensureAgent(db, agent, { tools: scenario.actions.map((a) => ({ name: a.name, description: a.description, parameters: a.parameters })) });
+  await ensureAgent(db, agent, {
+    tools: scenario.actions.map((a) => ({
+      name: a.name,
+      description: a.description,
+      parameters: a.parameters,
+    })),
+  });
   const v1 = await createPromptVersion(db, agent, scenario.basePrompt, 'seed', null);
   await moveLabel(db, agent, 'production', v1.id, 'flywheel-dev', 'demo seed');
   const start = new Date(options.now.getTime() - options.days * 24 * 3600 * 1000);

@@ -7,7 +7,14 @@ import { generateTraffic } from '../test/simulator/traffic.js';
  * answer with the simulated agent, post the trace as JSONL. Gives rollout analysis live
  * traffic in the demo and in tests. A failed round is reported and retried, not fatal.
  */
-export function startDemoTraffic(apiUrl: string, scenario: Scenario, agent: LlmClient, batch = 10, everyMs = 200, onError: (e: unknown) => void = () => undefined) {
+export function startDemoTraffic(
+  apiUrl: string,
+  scenario: Scenario,
+  agent: LlmClient,
+  batch = 10,
+  everyMs = 200,
+  onError: (e: unknown) => void = () => undefined,
+) {
   let running = true;
   let round = 0;
   let sent = 0;
@@ -18,7 +25,9 @@ export function startDemoTraffic(apiUrl: string, scenario: Scenario, agent: LlmC
           scenario,
           agent,
           resolve: async (unit) => {
-            const res = await fetch(`${apiUrl}/api/prompts/${scenario.agentId}/resolve?unit=${encodeURIComponent(unit)}`);
+            const res = await fetch(
+              `${apiUrl}/api/prompts/${scenario.agentId}/resolve?unit=${encodeURIComponent(unit)}`,
+            );
             if (!res.ok) throw new Error(`resolve failed: ${res.status}`);
             const body = (await res.json()) as { version: number; text: string };
             return { version: body.version, text: body.text };
@@ -29,7 +38,10 @@ export function startDemoTraffic(apiUrl: string, scenario: Scenario, agent: LlmC
           seed: 99,
           idPrefix: `live-${Date.now()}-${round++}`,
         });
-        const res = await fetch(`${apiUrl}/api/traces`, { method: 'POST', body: records.map((r) => JSON.stringify(r)).join('\n') });
+        const res = await fetch(`${apiUrl}/api/traces`, {
+          method: 'POST',
+          body: records.map((r) => JSON.stringify(r)).join('\n'),
+        });
         if (!res.ok) throw new Error(`ingest failed: ${res.status} ${await res.text()}`);
         sent += records.length;
       } catch (error) {

@@ -53,16 +53,27 @@ export async function runDev(config: AppConfig): Promise<void> {
     let uiUrl = `http://localhost:${config.uiPort}`;
     if (local) {
       const cli = await ensureTemporalCli(say);
-      const server = await startTemporalDevServer({ cli, home: config.home, port: 7233, uiPort: config.uiPort, log: say });
-      stops.push(server.stop);
+      const server = await startTemporalDevServer({
+        cli,
+        home: config.home,
+        port: 7233,
+        uiPort: config.uiPort,
+        log: say,
+      });
+      stops.push(() => server.stop());
       temporalAddress = server.address;
       uiUrl = server.uiUrl;
     }
     let databaseUrl = config.databaseUrl;
     if (!databaseUrl) {
-      const embedded = await startEmbeddedDatabase({ dataDir: path.join(config.home, 'pg'), port: config.postgresPort, persistent: true });
-      if (!embedded.startedHere) say(`PostgreSQL already running on port ${config.postgresPort}: reusing it.`);
-      stops.push(embedded.stop);
+      const embedded = await startEmbeddedDatabase({
+        dataDir: path.join(config.home, 'pg'),
+        port: config.postgresPort,
+        persistent: true,
+      });
+      if (!embedded.startedHere)
+        say(`PostgreSQL already running on port ${config.postgresPort}: reusing it.`);
+      stops.push(() => embedded.stop());
       databaseUrl = embedded.url;
     }
     const db = connectDatabase(databaseUrl);
@@ -75,32 +86,56 @@ export async function runDev(config: AppConfig): Promise<void> {
     const scenario = loadScenario(AIRLINE_SCENARIO);
     if (!models) {
       const sim = await startSimulator(scenario, config.simulatorPort);
-      stops.push(sim.close);
+      stops.push(() => sim.close());
       const ep = (model: string) => ({ baseUrl: sim.url, model, apiKey: 'simulator' });
-      models = { agent: ep(SIMULATED_MODELS.agent), judge: ep(SIMULATED_MODELS.judge), teacher: ep(SIMULATED_MODELS.teacher), embedder: ep(SIMULATED_MODELS.embedder) };
+      models = {
+        agent: ep(SIMULATED_MODELS.agent),
+        judge: ep(SIMULATED_MODELS.judge),
+        teacher: ep(SIMULATED_MODELS.teacher),
+        embedder: ep(SIMULATED_MODELS.embedder),
+      };
       say(`no model configured: simulator (scenario "${scenario.name}") at ${sim.url}`);
     }
     const llm = createLlmRoles(models, db);
     const temporal = { ...config.temporal, address: temporalAddress };
     const client = await connectClient(temporal);
     const connection = await connectNative(temporal);
-    const worker = await createFlywheelWorker({ connection, namespace: temporal.namespace, taskQueue: temporal.taskQueue, deps: { db, llm, llmConcurrency: 8 } });
+    const worker = await createFlywheelWorker({
+      connection,
+      namespace: temporal.namespace,
+      taskQueue: temporal.taskQueue,
+      deps: { db, llm, llmConcurrency: 8 },
+    });
     const api = await startApiServer({ db, temporal: client }, config.apiPort);
-    stops.push(api.close);
+    stops.push(() => api.close());
 
-    const state: RuntimeState = { databaseUrl, temporalAddress, namespace: temporal.namespace, apiUrl: api.url, uiUrl, models, pid: process.pid };
+    const state: RuntimeState = {
+      databaseUrl,
+      temporalAddress,
+      namespace: temporal.namespace,
+      apiUrl: api.url,
+      uiUrl,
+      models,
+      pid: process.pid,
+    };
     writeFileSync(runtimeStatePath(config), JSON.stringify(state, null, 2));
     const forget = () => rmSync(runtimeStatePath(config), { force: true });
     process.once('exit', forget);
     stops.push(() => Promise.resolve(forget()));
 
-    const seeded = await seedDemoAgent(db, llm.agent, scenario, { now: new Date(), traces: 300, days: 7, seed: 1 });
+    const seeded = await seedDemoAgent(db, llm.agent, scenario, {
+      now: new Date(),
+      traces: 300,
+      days: 7,
+      seed: 1,
+    });
     const workerRun = worker.run();
     let cycleId: string | undefined;
     if (seeded.seeded) {
       say(`seeded agent "demo": prompt v1 (production) and ${seeded.traces} traces from the last 7 days`);
       try {
-        cycleId = (await startCycle(client, { taskQueue: temporal.taskQueue, input: DEMO_CYCLE_INPUT })).workflowId;
+        cycleId = (await startCycle(client, { taskQueue: temporal.taskQueue, input: DEMO_CYCLE_INPUT }))
+          .workflowId;
       } catch (error) {
         if (!(error instanceof UserError)) throw error;
         say(error.message);
@@ -108,7 +143,11 @@ export async function runDev(config: AppConfig): Promise<void> {
     } else {
       const open = (await listCycles(client, 'demo', 5)).find((c) => c.status === 'RUNNING');
       cycleId = open?.cycleId;
-      say(open ? `resuming: cycle ${open.cycleId} is at stage ${open.stage}` : 'database already seeded; no cycle running');
+      say(
+        open
+          ? `resuming: cycle ${open.cycleId} is at stage ${open.stage}`
+          : 'database already seeded; no cycle running',
+      );
     }
     const cli = 'npm run flywheel --';
     console.log(`
@@ -124,8 +163,10 @@ ${cycleId ? `  Cycle             ${cycleId}\n` : ''}
   Ctrl-C stops everything; npm start again resumes where it was.
 `);
     // Simulated users keep talking to the agent so rollout analysis has live traffic.
-    const traffic = startDemoTraffic(api.url, scenario, llm.agent, 5, 2000, (e) => say(`demo traffic: ${String(e)}`));
-    stops.push(traffic.stop);
+    const traffic = startDemoTraffic(api.url, scenario, llm.agent, 5, 2000, (e) =>
+      say(`demo traffic: ${String(e)}`),
+    );
+    stops.push(() => traffic.stop());
 
     const shutdown = new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);

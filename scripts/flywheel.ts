@@ -11,14 +11,25 @@ import {
   submitAnnotations,
   UserError,
 } from '../api/cycle-operations.js';
-import { deleteSchedule, describeSchedule, listSchedules, pauseSchedule, triggerSchedule, unpauseSchedule, upsertSchedule } from '../api/schedule-operations.js';
+import {
+  deleteSchedule,
+  describeSchedule,
+  listSchedules,
+  pauseSchedule,
+  triggerSchedule,
+  unpauseSchedule,
+  upsertSchedule,
+} from '../api/schedule-operations.js';
 import { ingestJsonl } from '../api/trace-ingest.js';
 import { renderCycleDetails } from '../workflows/cycle-details.js';
 import { CliContext } from './cli-context.js';
 import { loadConfig } from './load-config.js';
 
-const program = new Command('flywheel').description('Weekly, validated, safely rolled-out prompt improvements for LLM agents.');
-const print = (value: unknown) => console.log(typeof value === 'string' ? value : JSON.stringify(value, null, 2));
+const program = new Command('flywheel').description(
+  'Weekly, validated, safely rolled-out prompt improvements for LLM agents.',
+);
+const print = (value: unknown) =>
+  console.log(typeof value === 'string' ? value : JSON.stringify(value, null, 2));
 
 function readJsonFile(file: string): unknown {
   let text: string;
@@ -53,7 +64,9 @@ function action<A extends unknown[]>(fn: (ctx: CliContext, ...args: A) => Promis
 
 program
   .command('dev')
-  .description('run the whole stack locally (Temporal dev server, Postgres, simulator, worker, API) and start a demo cycle')
+  .description(
+    'run the whole stack locally (Temporal dev server, Postgres, simulator, worker, API) and start a demo cycle',
+  )
   .action(async () => {
     try {
       const { runDev } = await import('./dev.js');
@@ -76,7 +89,9 @@ program
         throw new UserError(`Cannot read ${file}: does the file exist?`);
       }
       const report = await ingestJsonl(await ctx.database(), text);
-      console.log(`stored ${report.accepted} trace(s), ${report.duplicates} already present, ${report.rejected.length} rejected`);
+      console.log(
+        `stored ${report.accepted} trace(s), ${report.duplicates} already present, ${report.rejected.length} rejected`,
+      );
       for (const r of report.rejected) console.error(`  line ${r.line}: ${r.error}`);
       if (report.rejected.length > 0) process.exitCode = 2;
     }),
@@ -91,7 +106,11 @@ cycle
   .action(
     action(async (ctx, opts: { agent: string; id?: string; input?: string }) => {
       const overrides = opts.input ? (readJsonFile(opts.input) as object) : {};
-      const started = await startCycle(await ctx.temporal(), { taskQueue: ctx.config.temporal.taskQueue, workflowId: opts.id, input: { ...overrides, agent: opts.agent } });
+      const started = await startCycle(await ctx.temporal(), {
+        taskQueue: ctx.config.temporal.taskQueue,
+        workflowId: opts.id,
+        input: { ...overrides, agent: opts.agent },
+      });
       print(`started ${started.workflowId}`);
     }),
   );
@@ -101,7 +120,9 @@ cycle
   .action(
     action(async (ctx, opts: { agent?: string }) => {
       for (const c of await listCycles(await ctx.temporal(), opts.agent)) {
-        console.log(`${c.cycleId.padEnd(48)} ${c.status.padEnd(10)} ${(c.stage ?? '-').padEnd(20)} ${c.outcome ?? '-'}`);
+        console.log(
+          `${c.cycleId.padEnd(48)} ${c.status.padEnd(10)} ${(c.stage ?? '-').padEnd(20)} ${c.outcome ?? '-'}`,
+        );
       }
     }),
   );
@@ -117,24 +138,38 @@ cycle
       const status = await cycleStatus(await ctx.temporal(), id);
       console.log(renderCycleDetails(status));
       const db = await ctx.database();
-      const gate = await db.selectFrom('gate_reports').selectAll().where('cycle_id', '=', id).executeTakeFirst();
+      const gate = await db
+        .selectFrom('gate_reports')
+        .selectAll()
+        .where('cycle_id', '=', id)
+        .executeTakeFirst();
       if (gate) {
         console.log('\n### Gate assertions');
-        for (const a of (gate.report as { assertions: { name: string; passed: boolean; detail: string }[] }).assertions) {
+        for (const a of (gate.report as { assertions: { name: string; passed: boolean; detail: string }[] })
+          .assertions) {
           console.log(`- ${a.passed ? 'PASS' : 'FAIL'} ${a.name}: ${a.detail}`);
         }
       }
       const steps = await db
         .selectFrom('rollout_steps')
         .innerJoin('rollouts', 'rollouts.id', 'rollout_steps.rollout_id')
-        .select(['rollout_steps.step_index', 'rollout_steps.round', 'rollout_steps.weight', 'rollout_steps.verdict', 'rollout_steps.metrics'])
+        .select([
+          'rollout_steps.step_index',
+          'rollout_steps.round',
+          'rollout_steps.weight',
+          'rollout_steps.verdict',
+          'rollout_steps.metrics',
+        ])
         .where('rollouts.cycle_id', '=', id)
         .orderBy('rollout_steps.step_index')
         .orderBy('rollout_steps.round')
         .execute();
       if (steps.length) {
         console.log('\n### Rollout analyses');
-        for (const s of steps) console.log(`- step ${s.step_index + 1} at ${s.weight}% (round ${s.round + 1}): ${s.verdict} — ${(s.metrics as { reason: string }).reason}`);
+        for (const s of steps)
+          console.log(
+            `- step ${s.step_index + 1} at ${s.weight}% (round ${s.round + 1}): ${s.verdict} — ${(s.metrics as { reason: string }).reason}`,
+          );
       }
     }),
   );
@@ -159,20 +194,32 @@ program
           })),
         };
         writeFileSync(opts.template, JSON.stringify(template, null, 2));
-        console.log(`wrote ${items.length} item(s) to ${opts.template}; edit verdicts (and "expected" where you know the right step), then: flywheel annotate ${id} ${opts.template}`);
+        console.log(
+          `wrote ${items.length} item(s) to ${opts.template}; edit verdicts (and "expected" where you know the right step), then: flywheel annotate ${id} ${opts.template}`,
+        );
         return;
       }
-      for (const i of items) console.log(`${i.id}  ${i.status.padEnd(9)} judge=${i.judge_label}/${i.judge_category ?? '-'}`);
+      for (const i of items)
+        console.log(`${i.id}  ${i.status.padEnd(9)} judge=${i.judge_label}/${i.judge_category ?? '-'}`);
     }),
   );
 
 program
   .command('annotate <cycleId> <file>')
-  .description('submit reviewer labels from a JSON file: { reviewer, labels: [{ itemId, verdict, category?, expected?, comment? }] }')
+  .description(
+    'submit reviewer labels from a JSON file: { reviewer, labels: [{ itemId, verdict, category?, expected?, comment? }] }',
+  )
   .action(
     action(async (ctx, id: string, file: string) => {
-      const result = await submitAnnotations(await ctx.database(), await ctx.temporal(), id, readJsonFile(file));
-      console.log(`stored ${result.stored} label(s); ${result.remaining} item(s) still pending${result.complete ? ' — queue complete, the cycle moves on' : ''}`);
+      const result = await submitAnnotations(
+        await ctx.database(),
+        await ctx.temporal(),
+        id,
+        readJsonFile(file),
+      );
+      console.log(
+        `stored ${result.stored} label(s); ${result.remaining} item(s) still pending${result.complete ? ' — queue complete, the cycle moves on' : ''}`,
+      );
     }),
   );
 
@@ -182,7 +229,10 @@ program
   .option('--comment <text>')
   .action(
     action(async (ctx, id: string, opts: { approver: string; comment?: string }) => {
-      const r = await approveCycle(await ctx.temporal(), id, { approver: opts.approver, comment: opts.comment });
+      const r = await approveCycle(await ctx.temporal(), id, {
+        approver: opts.approver,
+        comment: opts.comment,
+      });
       console.log(`${id}: ${r.decision} by ${r.decidedBy}; the staged rollout starts now`);
     }),
   );
@@ -208,14 +258,22 @@ schedule
   .action(
     action(async (ctx, opts: { agent: string; cron: string; timezone?: string; input?: string }) => {
       const input = opts.input ? (readJsonFile(opts.input) as object) : undefined;
-      const r = await upsertSchedule(await ctx.temporal(), { agent: opts.agent, cron: opts.cron, timezone: opts.timezone, taskQueue: ctx.config.temporal.taskQueue, input });
+      const r = await upsertSchedule(await ctx.temporal(), {
+        agent: opts.agent,
+        cron: opts.cron,
+        timezone: opts.timezone,
+        taskQueue: ctx.config.temporal.taskQueue,
+        input,
+      });
       console.log(`${r.created ? 'created' : 'updated'} schedule ${r.scheduleId}`);
     }),
   );
 schedule.command('list').action(
   action(async (ctx) => {
     for (const s of await listSchedules(await ctx.temporal())) {
-      console.log(`${s.scheduleId.padEnd(32)} ${s.paused ? 'paused ' : 'active '} next ${s.next?.toISOString() ?? '-'}`);
+      console.log(
+        `${s.scheduleId.padEnd(32)} ${s.paused ? 'paused ' : 'active '} next ${s.next?.toISOString() ?? '-'}`,
+      );
     }
   }),
 );
@@ -238,6 +296,10 @@ for (const [name, fn, done] of [
 schedule
   .command('describe')
   .requiredOption('--agent <agent>')
-  .action(action(async (ctx, opts: { agent: string }) => print(await describeSchedule(await ctx.temporal(), opts.agent))));
+  .action(
+    action(async (ctx, opts: { agent: string }) =>
+      print(await describeSchedule(await ctx.temporal(), opts.agent)),
+    ),
+  );
 
 await program.parseAsync(process.argv);

@@ -25,7 +25,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       if (!model) problems.push(`FLYWHEEL_${up}_MODEL`);
       return { baseUrl, model: model ?? '', apiKey };
     };
-    models = { agent: endpoint('agent'), judge: endpoint('judge'), teacher: endpoint('teacher'), embedder: endpoint('embedder') };
+    models = {
+      agent: endpoint('agent'),
+      judge: endpoint('judge'),
+      teacher: endpoint('teacher'),
+      embedder: endpoint('embedder'),
+    };
     if (problems.length > 0) {
       throw new Error(
         `A model endpoint is configured but ${problems.join(', ')} ${problems.length > 1 ? 'are' : 'is'} not set. ` +

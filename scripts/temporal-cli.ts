@@ -43,9 +43,13 @@ export async function ensureTemporalCli(log: (line: string) => void = console.lo
   const found = findTemporalCli();
   if (found) return found;
   if (spawnSync('go', ['version']).status !== 0) throw new Error(MISSING_CLI_MESSAGE);
-  log(`Temporal CLI not found: building ${TEMPORAL_CLI_MODULE} with go install (a few minutes the first time)…`);
+  log(
+    `Temporal CLI not found: building ${TEMPORAL_CLI_MODULE} with go install (a few minutes the first time)…`,
+  );
   const code = await new Promise<number | null>((resolve) => {
-    const child = spawn('go', ['install', '-v', TEMPORAL_CLI_MODULE], { stdio: ['ignore', 'inherit', 'inherit'] });
+    const child = spawn('go', ['install', '-v', TEMPORAL_CLI_MODULE], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
     child.on('close', resolve);
     child.on('error', () => resolve(-1));
   });

@@ -36,7 +36,13 @@ async function reachable(address: string): Promise<boolean> {
  * `temporal server start-dev` with a SQLite file under the Flywheel home, so cycles survive
  * restarts, the Web UI on `uiPort`, and Flywheel's search attributes registered.
  */
-export async function startTemporalDevServer(options: { cli: string; home: string; port: number; uiPort: number; log: (line: string) => void }): Promise<DevServer> {
+export async function startTemporalDevServer(options: {
+  cli: string;
+  home: string;
+  port: number;
+  uiPort: number;
+  log: (line: string) => void;
+}): Promise<DevServer> {
   const address = `localhost:${options.port}`;
   const uiUrl = `http://localhost:${options.uiPort}`;
   const pidFile = path.join(options.home, 'temporal.pid');
@@ -44,7 +50,9 @@ export async function startTemporalDevServer(options: { cli: string; home: strin
     // Ours if a killed `flywheel dev` left it (pid file under our home): stop it with us.
     const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8')) : NaN;
     const owned = Number.isInteger(pid) && alive(pid);
-    options.log(`Temporal already running at ${address}: reusing it${owned ? '' : ' (not started by Flywheel; left running on exit)'}.`);
+    options.log(
+      `Temporal already running at ${address}: reusing it${owned ? '' : ' (not started by Flywheel; left running on exit)'}.`,
+    );
     const stop = () => {
       if (owned && alive(pid)) process.kill(pid, 'SIGTERM');
     };
@@ -54,15 +62,24 @@ export async function startTemporalDevServer(options: { cli: string; home: strin
   mkdirSync(options.home, { recursive: true });
   const logFile = openSync(path.join(options.home, 'temporal.log'), 'a');
   const args = [
-    'server', 'start-dev',
-    '--db-filename', path.join(options.home, 'temporal.db'),
-    '--port', String(options.port),
-    '--ui-port', String(options.uiPort),
-    '--namespace', 'default',
-    '--log-level', 'warn',
+    'server',
+    'start-dev',
+    '--db-filename',
+    path.join(options.home, 'temporal.db'),
+    '--port',
+    String(options.port),
+    '--ui-port',
+    String(options.uiPort),
+    '--namespace',
+    'default',
+    '--log-level',
+    'warn',
     ...SEARCH_ATTRIBUTES.flatMap((k) => ['--search-attribute', `${k.name}=Keyword`]),
   ];
-  const child: ChildProcess = spawn(options.cli, args, { stdio: ['ignore', logFile, logFile], detached: false });
+  const child: ChildProcess = spawn(options.cli, args, {
+    stdio: ['ignore', logFile, logFile],
+    detached: false,
+  });
   let exited: number | null = null;
   child.on('exit', (code) => (exited = code ?? -1));
   if (child.pid) writeFileSync(pidFile, String(child.pid));
@@ -73,12 +90,15 @@ export async function startTemporalDevServer(options: { cli: string; home: strin
   });
   for (let i = 0; i < 120; i++) {
     if (exited !== null) {
-      throw new Error(`The Temporal dev server exited with code ${exited}; see ${path.join(options.home, 'temporal.log')}. Is port ${options.port} or ${options.uiPort} taken?`);
+      throw new Error(
+        `The Temporal dev server exited with code ${String(exited)}; see ${path.join(options.home, 'temporal.log')}. Is port ${options.port} or ${options.uiPort} taken?`,
+      );
     }
     if (await reachable(address)) break;
     await new Promise((r) => setTimeout(r, 500));
   }
-  if (!(await reachable(address))) throw new Error(`The Temporal dev server did not answer on ${address} within 60 s.`);
+  if (!(await reachable(address)))
+    throw new Error(`The Temporal dev server did not answer on ${address} within 60 s.`);
   return {
     address,
     uiUrl,

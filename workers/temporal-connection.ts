@@ -7,7 +7,9 @@ async function tlsOptions(settings: TemporalSettings) {
   if (!settings.tls) return settings.apiKey ? true : undefined;
   const { certPath, keyPath, caPath } = settings.tls;
   return {
-    ...(certPath && keyPath ? { clientCertPair: { crt: await readFile(certPath), key: await readFile(keyPath) } } : {}),
+    ...(certPath && keyPath
+      ? { clientCertPair: { crt: await readFile(certPath), key: await readFile(keyPath) } }
+      : {}),
     ...(caPath ? { serverRootCACertificate: await readFile(caPath) } : {}),
   };
 }

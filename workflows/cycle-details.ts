@@ -4,20 +4,50 @@ const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
 /** Markdown for the Temporal UI's "current details": the story of the cycle so far. */
 export function renderCycleDetails(s: CycleStatus): string {
-  const lines = [`## Cycle ${s.cycleId} — agent \`${s.agent}\``, `**Stage:** ${s.stage} · **Outcome:** ${s.outcome}`, ''];
-  if (s.sample) lines.push(`- **Sample:** ${s.sample.sampled} traces (${s.sample.negative} negative feedback, ${s.sample.random} random)`);
-  if (s.scoring) lines.push(`- **Score:** ${s.scoring.scored} scored, ${s.scoring.failing} failing, ${s.scoring.judgeCalls} judge calls`);
-  if (s.clusters?.length) lines.push(`- **Diagnose:** ${s.clusters.map((c) => `${c.category} (${c.size})`).join(', ')}`);
-  if (s.annotation) lines.push(`- **Annotation:** ${s.annotation.labelled}/${s.annotation.items} labelled, decided by ${s.annotation.decidedBy}`);
-  if (s.dataset) lines.push(`- **Dataset:** ${s.dataset.datasetVersionId} (${s.dataset.train} train / ${s.dataset.eval} eval)`);
+  const lines = [
+    `## Cycle ${s.cycleId} — agent \`${s.agent}\``,
+    `**Stage:** ${s.stage} · **Outcome:** ${s.outcome}`,
+    '',
+  ];
+  if (s.sample)
+    lines.push(
+      `- **Sample:** ${s.sample.sampled} traces (${s.sample.negative} negative feedback, ${s.sample.random} random)`,
+    );
+  if (s.scoring)
+    lines.push(
+      `- **Score:** ${s.scoring.scored} scored, ${s.scoring.failing} failing, ${s.scoring.judgeCalls} judge calls`,
+    );
+  if (s.clusters?.length)
+    lines.push(`- **Diagnose:** ${s.clusters.map((c) => `${c.category} (${c.size})`).join(', ')}`);
+  if (s.annotation)
+    lines.push(
+      `- **Annotation:** ${s.annotation.labelled}/${s.annotation.items} labelled, decided by ${s.annotation.decidedBy}`,
+    );
+  if (s.dataset)
+    lines.push(
+      `- **Dataset:** ${s.dataset.datasetVersionId} (${s.dataset.train} train / ${s.dataset.eval} eval)`,
+    );
   if (s.optimization) {
     const o = s.optimization;
-    lines.push(`- **Optimize:** best ${o.bestCandidateId ?? 'none'} ${pct(o.bestScore)} vs production ${pct(o.baselineScore)} on train, ${o.rollouts} rollouts`);
+    lines.push(
+      `- **Optimize:** best ${o.bestCandidateId ?? 'none'} ${pct(o.bestScore)} vs production ${pct(o.baselineScore)} on train, ${o.rollouts} rollouts`,
+    );
   }
-  if (s.gate) lines.push(`- **Gate:** ${s.gate.passed ? 'passed' : `failed on \`${s.gate.failingAssertion}\``} (report ${s.gate.reportId})`);
-  if (s.approval) lines.push(`- **Approval:** ${s.approval.decision}${s.approval.by ? ` by ${s.approval.by}` : ''}${s.approval.reason ? ` — ${s.approval.reason}` : ''}`);
-  if (s.rollout) lines.push(`- **Rollout:** ${s.rollout.status} at ${s.rollout.weight}%${s.rollout.reason ? ` — ${s.rollout.reason}` : ''}`);
-  if (s.stage === 'awaiting_annotation') lines.push('', `Next: \`npm run flywheel -- annotate ${s.cycleId} labels.json\``);
-  if (s.stage === 'awaiting_approval') lines.push('', `Next: \`npm run flywheel -- approve ${s.cycleId} --approver you@example.com\``);
+  if (s.gate)
+    lines.push(
+      `- **Gate:** ${s.gate.passed ? 'passed' : `failed on \`${s.gate.failingAssertion}\``} (report ${s.gate.reportId})`,
+    );
+  if (s.approval)
+    lines.push(
+      `- **Approval:** ${s.approval.decision}${s.approval.by ? ` by ${s.approval.by}` : ''}${s.approval.reason ? ` — ${s.approval.reason}` : ''}`,
+    );
+  if (s.rollout)
+    lines.push(
+      `- **Rollout:** ${s.rollout.status} at ${s.rollout.weight}%${s.rollout.reason ? ` — ${s.rollout.reason}` : ''}`,
+    );
+  if (s.stage === 'awaiting_annotation')
+    lines.push('', `Next: \`npm run flywheel -- annotate ${s.cycleId} labels.json\``);
+  if (s.stage === 'awaiting_approval')
+    lines.push('', `Next: \`npm run flywheel -- approve ${s.cycleId} --approver you@example.com\``);
   return lines.join('\n');
 }

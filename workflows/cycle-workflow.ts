@@ -12,7 +12,12 @@ import {
 import type { Activities } from '../activities/index.js';
 import { AnnotationsSubmittedSignal } from '../schemas/annotation.js';
 import { ApproveRequest, RejectRequest, type ApprovalResult } from '../schemas/approval.js';
-import { CycleInput, type CycleInputArg, type CycleOutcome, type CycleStage } from '../schemas/cycle-input.js';
+import {
+  CycleInput,
+  type CycleInputArg,
+  type CycleOutcome,
+  type CycleStage,
+} from '../schemas/cycle-input.js';
 import type { CycleStatus } from '../schemas/cycle-status.js';
 import { renderCycleDetails } from './cycle-details.js';
 import { annotationsSubmittedSignal, approveUpdate, rejectUpdate, statusQuery } from './messages.js';
@@ -49,7 +54,13 @@ export async function cycleWorkflow(rawInput: CycleInputArg): Promise<CycleResul
   const input = parsed.data;
   const info = workflowInfo();
   const cycleId = info.workflowId;
-  const status: CycleStatus = { cycleId, agent: input.agent, stage: 'starting', outcome: 'in_progress', stages: [] };
+  const status: CycleStatus = {
+    cycleId,
+    agent: input.agent,
+    stage: 'starting',
+    outcome: 'in_progress',
+    stages: [],
+  };
   let annotationComplete = false;
   let labelled = 0;
   let approval: { decision: 'approved' | 'rejected'; by: string; comment: string | null } | undefined;
@@ -78,10 +89,11 @@ export async function cycleWorkflow(rawInput: CycleInputArg): Promise<CycleResul
     },
     {
       // Validators run before anything is written to history: a rejected call leaves no trace.
-      validator: (req) => {
-        validateApproval(req?.approver);
+      validator: (req: unknown) => {
         const v = ApproveRequest.safeParse(req);
-        if (!v.success) throw new Error(`Invalid approval: ${v.error.issues.map((i) => i.message).join('; ')}`);
+        validateApproval(v.success ? v.data.approver : undefined);
+        if (!v.success)
+          throw new Error(`Invalid approval: ${v.error.issues.map((i) => i.message).join('; ')}`);
       },
       description: 'Approve the gated candidate for staged rollout',
     },
@@ -93,10 +105,11 @@ export async function cycleWorkflow(rawInput: CycleInputArg): Promise<CycleResul
       return { decision: 'rejected', decidedBy: approval.by };
     },
     {
-      validator: (req) => {
-        validateApproval(req?.approver);
+      validator: (req: unknown) => {
         const v = RejectRequest.safeParse(req);
-        if (!v.success) throw new Error(`Invalid rejection: ${v.error.issues.map((i) => i.message).join('; ')}`);
+        validateApproval(v.success ? v.data.approver : (req as { approver?: string } | null)?.approver);
+        if (!v.success)
+          throw new Error(`Invalid rejection: ${v.error.issues.map((i) => i.message).join('; ')}`);
       },
       description: 'Reject the gated candidate; the cycle ends without rollout',
     },
@@ -111,7 +124,9 @@ export async function cycleWorkflow(rawInput: CycleInputArg): Promise<CycleResul
       { key: FlywheelOutcome, value: status.outcome },
     ]);
     setCurrentDetails(renderCycleDetails(status));
-    await light.updateCycleStage.executeWithOptions({ summary: `stage → ${stage}` }, [{ cycleId, stage, outcome: status.outcome }]);
+    await light.updateCycleStage.executeWithOptions({ summary: `stage → ${stage}` }, [
+      { cycleId, stage, outcome: status.outcome },
+    ]);
   };
   const finish = async (outcome: CycleOutcome): Promise<CycleResult> => {
     status.outcome = outcome;
@@ -120,32 +135,64 @@ export async function cycleWorkflow(rawInput: CycleInputArg): Promise<CycleResul
   };
 
   // ── start ──────────────────────────────────────────────────────────────────────
-  const windowEnd = new Date(Date.now());
+  // In the workflow sandbox Date is workflow-task time: deterministic and replay-safe.
+  const windowEnd = new Date();
   const windowStart = new Date(windowEnd.getTime() - input.windowDays * 24 * 3600 * 1000);
   await enter('starting');
-  const { baselineVersionId } = await light.recordCycleStart.executeWithOptions({ summary: `record cycle for ${input.agent}` }, [
-    { cycleId, runId: info.runId, agent: input.agent, windowStart: windowStart.toISOString(), windowEnd: windowEnd.toISOString(), input },
-  ]);
+  const { baselineVersionId } = await light.recordCycleStart.executeWithOptions(
+    { summary: `record cycle for ${input.agent}` },
+    [
+      {
+        cycleId,
+        runId: info.runId,
+        agent: input.agent,
+        windowStart: windowStart.toISOString(),
+        windowEnd: windowEnd.toISOString(),
+        input,
+      },
+    ],
+  );
 
   // ── sample ─────────────────────────────────────────────────────────────────────
   await enter('sampling');
   status.sample = await light.sampleTraces.executeWithOptions(
     { summary: `sample ${input.windowDays}d at ${input.sampleRate} + all negative feedback` },
-    [{ cycleId, agent: input.agent, windowStart: windowStart.toISOString(), windowEnd: windowEnd.toISOString(), rate: input.sampleRate, seed: input.seed, maxSample: input.maxSample }],
+    [
+      {
+        cycleId,
+        agent: input.agent,
+        windowStart: windowStart.toISOString(),
+        windowEnd: windowEnd.toISOString(),
+        rate: input.sampleRate,
+        seed: input.seed,
+        maxSample: input.maxSample,
+      },
+    ],
   );
   if (status.sample.sampled === 0) return finish('no_data');
 
   // ── score ──────────────────────────────────────────────────────────────────────
   await enter('scoring');
-  const scoring = await heavy.scoreSample.executeWithOptions({ summary: `score ${status.sample.sampled} traces (code + judge)` }, [{ cycleId, seed: input.seed }]);
+  const scoring = await heavy.scoreSample.executeWithOptions(
+    { summary: `score ${status.sample.sampled} traces (code + judge)` },
+    [{ cycleId, seed: input.seed }],
+  );
   status.scoring = { scored: scoring.scored, failing: scoring.failing, judgeCalls: scoring.judgeCalls };
 
   // ── diagnose ───────────────────────────────────────────────────────────────────
   await enter('diagnosing');
-  status.clusters = (await light.diagnoseFailures.executeWithOptions({ summary: `group ${scoring.failing} failures by category` }, [{ cycleId }])).clusters;
+  status.clusters = (
+    await light.diagnoseFailures.executeWithOptions(
+      { summary: `group ${scoring.failing} failures by category` },
+      [{ cycleId }],
+    )
+  ).clusters;
 
   // ── annotation (human signal) ──────────────────────────────────────────────────
-  const queue = await light.createAnnotationQueue.executeWithOptions({ summary: 'queue failing traces for review' }, [{ cycleId, maxItems: input.maxAnnotationItems }]);
+  const queue = await light.createAnnotationQueue.executeWithOptions(
+    { summary: 'queue failing traces for review' },
+    [{ cycleId, maxItems: input.maxAnnotationItems }],
+  );
   status.annotation = { items: queue.items, labelled: 0, decidedBy: 'reviewers' };
   if (queue.items > 0) {
     await enter('awaiting_annotation');
@@ -156,14 +203,22 @@ export async function cycleWorkflow(rawInput: CycleInputArg): Promise<CycleResul
     if (!answered) status.annotation.decidedBy = 'deadline_judge_labels';
   }
   const applied = await light.applyAnnotations.executeWithOptions(
-    { summary: status.annotation.decidedBy === 'reviewers' ? 'apply reviewer labels' : 'deadline passed: proceed on judge labels' },
+    {
+      summary:
+        status.annotation.decidedBy === 'reviewers'
+          ? 'apply reviewer labels'
+          : 'deadline passed: proceed on judge labels',
+    },
     [{ cycleId }],
   );
   status.annotation.labelled = applied.labelled;
 
   // ── dataset ────────────────────────────────────────────────────────────────────
   await enter('building_dataset');
-  const dataset = await light.buildDatasetVersion.executeWithOptions({ summary: 'promote labelled traces into a dataset version' }, [{ cycleId, agent: input.agent, seed: input.seed }]);
+  const dataset = await light.buildDatasetVersion.executeWithOptions(
+    { summary: 'promote labelled traces into a dataset version' },
+    [{ cycleId, agent: input.agent, seed: input.seed }],
+  );
   status.dataset = { datasetVersionId: dataset.datasetVersionId, train: dataset.train, eval: dataset.eval };
   if ((status.clusters ?? []).length === 0 || dataset.train === 0) return finish('no_data');
 
@@ -189,25 +244,60 @@ export async function cycleWorkflow(rawInput: CycleInputArg): Promise<CycleResul
     ],
   });
   const improved = optimized.bestCandidateId !== optimized.baselineCandidateId;
-  status.optimization = { runId, bestCandidateId: improved ? optimized.bestCandidateId : null, baselineScore: optimized.baselineScore, bestScore: optimized.bestScore, rollouts: optimized.rolloutsUsed };
+  status.optimization = {
+    runId,
+    bestCandidateId: improved ? optimized.bestCandidateId : null,
+    baselineScore: optimized.baselineScore,
+    bestScore: optimized.bestScore,
+    rollouts: optimized.rolloutsUsed,
+  };
   if (!improved) return finish('no_candidate');
 
   // ── regression gate ────────────────────────────────────────────────────────────
   await enter('gating');
-  const gate = await heavy.runGate.executeWithOptions({ summary: `gate ${optimized.bestCandidateId} vs production on eval` }, [
-    { cycleId, agent: input.agent, candidateId: optimized.bestCandidateId, baselineCandidateId: optimized.baselineCandidateId, baselineVersionId, datasetVersionId: dataset.datasetVersionId, seed: input.seed, config: input.gate },
-  ]);
+  const gate = await heavy.runGate.executeWithOptions(
+    { summary: `gate ${optimized.bestCandidateId} vs production on eval` },
+    [
+      {
+        cycleId,
+        agent: input.agent,
+        candidateId: optimized.bestCandidateId,
+        baselineCandidateId: optimized.baselineCandidateId,
+        baselineVersionId,
+        datasetVersionId: dataset.datasetVersionId,
+        seed: input.seed,
+        config: input.gate,
+      },
+    ],
+  );
   status.gate = { reportId: gate.reportId, passed: gate.passed, failingAssertion: gate.failingAssertion };
   if (!gate.passed || !gate.candidateVersionId) return finish('gate_failed');
 
   // ── approval (human update) ────────────────────────────────────────────────────
   await enter('awaiting_approval');
   const decided = await condition(() => approval !== undefined, input.approvalDeadlineSeconds * 1000);
-  const decision = approval ?? { decision: 'expired' as const, by: 'deadline', comment: `no answer within ${input.approvalDeadlineSeconds}s` };
-  status.approval = { decision: decision.decision, by: decision.by, ...(decision.comment ? { reason: decision.comment } : {}) };
-  const { decisionId } = await light.recordReleaseDecision.executeWithOptions({ summary: `record ${decision.decision} by ${decision.by}` }, [
-    { cycleId, gateReportId: gate.reportId, decision: decision.decision, decidedBy: decision.by, comment: decision.comment },
-  ]);
+  const decision = approval ?? {
+    decision: 'expired' as const,
+    by: 'deadline',
+    comment: `no answer within ${input.approvalDeadlineSeconds}s`,
+  };
+  status.approval = {
+    decision: decision.decision,
+    by: decision.by,
+    ...(decision.comment ? { reason: decision.comment } : {}),
+  };
+  const { decisionId } = await light.recordReleaseDecision.executeWithOptions(
+    { summary: `record ${decision.decision} by ${decision.by}` },
+    [
+      {
+        cycleId,
+        gateReportId: gate.reportId,
+        decision: decision.decision,
+        decidedBy: decision.by,
+        comment: decision.comment,
+      },
+    ],
+  );
   if (!decided) return finish('approval_expired');
   if (decision.decision === 'rejected') return finish('rejected');
 
@@ -220,7 +310,18 @@ export async function cycleWorkflow(rawInput: CycleInputArg): Promise<CycleResul
     workflowId: rolloutWorkflowId(cycleId),
     staticSummary: `staged rollout ${input.rollout.steps.map((s) => `${s.weight}%`).join(' → ')}`,
     parentClosePolicy: ParentClosePolicy.TERMINATE,
-    args: [{ rolloutId, cycleId, agent: input.agent, decisionId, baselineVersionId, candidateVersionId: gate.candidateVersionId, steps: input.rollout.steps, analysis: input.rollout.analysis }],
+    args: [
+      {
+        rolloutId,
+        cycleId,
+        agent: input.agent,
+        decisionId,
+        baselineVersionId,
+        candidateVersionId: gate.candidateVersionId,
+        steps: input.rollout.steps,
+        analysis: input.rollout.analysis,
+      },
+    ],
   });
   status.rollout = { rolloutId, weight: rollout.weight, status: rollout.status, reason: rollout.reason };
   return finish(rollout.status === 'completed' ? 'released' : 'rolled_back');

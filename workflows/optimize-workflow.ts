@@ -1,4 +1,11 @@
-import { continueAsNew, log, proxyActivities, workflowInfo, allHandlersFinished, condition } from '@temporalio/workflow';
+import {
+  continueAsNew,
+  log,
+  proxyActivities,
+  workflowInfo,
+  allHandlersFinished,
+  condition,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { OptimizerOutcome } from '../optimizers/optimizer.js';
 import { ask, initRandomSearch, outcome, tell, type RandomSearchState } from '../optimizers/random-search.js';
@@ -24,7 +31,10 @@ export interface OptimizeResult extends OptimizerOutcome {
   tokens: number;
 }
 
-const light = proxyActivities<Activities>({ startToCloseTimeout: '2 minutes', retry: { maximumAttempts: 10 } });
+const light = proxyActivities<Activities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { maximumAttempts: 10 },
+});
 // Evaluations make many model calls: heartbeats let a dead worker be noticed in a minute
 // rather than after the whole timeout, and per-example scores in Postgres make retries resume.
 const heavy = proxyActivities<Activities>({
@@ -44,10 +54,23 @@ export async function optimizeWorkflow(input: OptimizeInput): Promise<OptimizeRe
   if (!checkpoint) {
     const { baselineCandidateId } = await light.startOptimizationRun.executeWithOptions(
       { summary: 'register run and baseline candidate' },
-      [{ runId: input.runId, cycleId: input.cycleId, baselineVersionId: input.baselineVersionId, optimizer: 'random-search', config: { proposals: input.proposals, maxRollouts: input.maxRollouts, seed: input.seed } }],
+      [
+        {
+          runId: input.runId,
+          cycleId: input.cycleId,
+          baselineVersionId: input.baselineVersionId,
+          optimizer: 'random-search',
+          config: { proposals: input.proposals, maxRollouts: input.maxRollouts, seed: input.seed },
+        },
+      ],
     );
     checkpoint = {
-      state: initRandomSearch({ seed: input.seed, baselineCandidateId, proposals: input.proposals, maxRollouts: input.maxRollouts }),
+      state: initRandomSearch({
+        seed: input.seed,
+        baselineCandidateId,
+        proposals: input.proposals,
+        maxRollouts: input.maxRollouts,
+      }),
       baselineCandidateId,
       round: 0,
       tokens: 0,
@@ -59,30 +82,59 @@ export async function optimizeWorkflow(input: OptimizeInput): Promise<OptimizeRe
     const request = ask(state);
     if (request.kind === 'done') {
       const result = outcome(state);
-      await light.finishOptimizationRun.executeWithOptions({ summary: `stop: ${request.reason}` }, [{ runId: input.runId, outcome: result, reason: request.reason }]);
+      await light.finishOptimizationRun.executeWithOptions({ summary: `stop: ${request.reason}` }, [
+        { runId: input.runId, outcome: result, reason: request.reason },
+      ]);
       return { ...result, runId: input.runId, baselineCandidateId, stopReason: request.reason, tokens };
     }
     if (request.kind === 'propose') {
       round++;
       const proposed = await heavy.proposeCandidates.executeWithOptions(
         { summary: `teacher proposes ${request.count} rewrites (round ${round})` },
-        [{ runId: input.runId, cycleId: input.cycleId, parentCandidateId: request.parentCandidateId, count: request.count, round, seed: input.seed + round }],
+        [
+          {
+            runId: input.runId,
+            cycleId: input.cycleId,
+            parentCandidateId: request.parentCandidateId,
+            count: request.count,
+            round,
+            seed: input.seed + round,
+          },
+        ],
       );
       tokens += proposed.tokens;
       tell(state, { kind: 'proposed', candidateIds: proposed.candidateIds });
     } else {
       const evaluated = await heavy.evaluateCandidate.executeWithOptions(
         { summary: `evaluate ${request.candidateId} on train` },
-        [{ agent: input.agent, candidateId: request.candidateId, datasetVersionId: input.datasetVersionId, seed: input.seed }],
+        [
+          {
+            agent: input.agent,
+            candidateId: request.candidateId,
+            datasetVersionId: input.datasetVersionId,
+            seed: input.seed,
+          },
+        ],
       );
       tokens += evaluated.tokens;
-      tell(state, { kind: 'evaluated', candidateId: request.candidateId, score: evaluated.score, rollouts: evaluated.rollouts });
+      tell(state, {
+        kind: 'evaluated',
+        candidateId: request.candidateId,
+        score: evaluated.score,
+        rollouts: evaluated.rollouts,
+      });
     }
     const info = workflowInfo();
     if (info.continueAsNewSuggested || info.historyLength >= input.maxHistoryEvents) {
-      log.info('optimizer checkpoint: continuing as new', { historyLength: info.historyLength, evaluations: state.scores.length });
+      log.info('optimizer checkpoint: continuing as new', {
+        historyLength: info.historyLength,
+        evaluations: state.scores.length,
+      });
       await condition(allHandlersFinished);
-      return continueAsNew<typeof optimizeWorkflow>({ ...input, checkpoint: { state, baselineCandidateId, round, tokens } });
+      return continueAsNew<typeof optimizeWorkflow>({
+        ...input,
+        checkpoint: { state, baselineCandidateId, round, tokens },
+      });
     }
   }
 }

@@ -50,20 +50,30 @@ export async function startTestStack(): Promise<TestStack> {
     runtimeInstalled = true;
   }
   const cli = findTemporalCli();
-  if (!cli) throw new Error('Temporal CLI not found: run `npm install` (it provisions the CLI) or set TEMPORAL_CLI.');
+  if (!cli)
+    throw new Error('Temporal CLI not found: run `npm install` (it provisions the CLI) or set TEMPORAL_CLI.');
   const dir = mkdtempSync(path.join(tmpdir(), 'flywheel-test-'));
   let database: EmbeddedDatabase | undefined;
   let env: TestWorkflowEnvironment | undefined;
   let simulator: SimulatorServer | undefined;
   try {
-    database = await startEmbeddedDatabase({ dataDir: path.join(dir, 'pg'), port: await freePort(), persistent: false });
+    database = await startEmbeddedDatabase({
+      dataDir: path.join(dir, 'pg'),
+      port: await freePort(),
+      persistent: false,
+    });
     const db = connectDatabase(database.url);
     await migrateToLatest(db);
     const scenario = loadScenario(AIRLINE_SCENARIO);
     simulator = await startSimulator(scenario);
     const endpoint = (model: string) => ({ baseUrl: simulator!.url, model, apiKey: 'test' });
     const llm = createLlmRoles(
-      { agent: endpoint(SIMULATED_MODELS.agent), judge: endpoint(SIMULATED_MODELS.judge), teacher: endpoint(SIMULATED_MODELS.teacher), embedder: endpoint(SIMULATED_MODELS.embedder) },
+      {
+        agent: endpoint(SIMULATED_MODELS.agent),
+        judge: endpoint(SIMULATED_MODELS.judge),
+        teacher: endpoint(SIMULATED_MODELS.teacher),
+        embedder: endpoint(SIMULATED_MODELS.embedder),
+      },
       db,
     );
     env = await TestWorkflowEnvironment.createLocal({
@@ -82,7 +92,13 @@ export async function startTestStack(): Promise<TestStack> {
       simulator,
       taskQueue,
       newWorker: () =>
-        createFlywheelWorker({ connection: env!.nativeConnection, namespace: env!.namespace ?? 'default', taskQueue, deps: { db, llm, llmConcurrency: 8 }, maxCachedWorkflows: 50 }),
+        createFlywheelWorker({
+          connection: env!.nativeConnection,
+          namespace: env!.namespace ?? 'default',
+          taskQueue,
+          deps: { db, llm, llmConcurrency: 8 },
+          maxCachedWorkflows: 50,
+        }),
       async teardown() {
         await env?.teardown();
         await simulator?.close();

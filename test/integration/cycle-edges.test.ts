@@ -1,7 +1,19 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { approveCycle, rejectCycle, startCycle, submitAnnotations, UserError } from '../../api/cycle-operations.js';
-import { upsertSchedule, describeSchedule, triggerSchedule, deleteSchedule, listSchedules } from '../../api/schedule-operations.js';
+import {
+  approveCycle,
+  rejectCycle,
+  startCycle,
+  submitAnnotations,
+  UserError,
+} from '../../api/cycle-operations.js';
+import {
+  upsertSchedule,
+  describeSchedule,
+  triggerSchedule,
+  deleteSchedule,
+  listSchedules,
+} from '../../api/schedule-operations.js';
 import { ingestJsonl } from '../../api/trace-ingest.js';
 import { startApiServer, type ApiServer } from '../../api/http-server.js';
 import { seedDemoAgent } from '../../scripts/demo-seed.js';
@@ -23,7 +35,12 @@ describe('cycle edges, bad input and schedules on real Temporal and Postgres', (
 
   before(async () => {
     stack = await startTestStack();
-    await seedDemoAgent(stack.db, stack.llm.agent, stack.scenario, { now: new Date(), traces: 200, days: 7, seed: 8 });
+    await seedDemoAgent(stack.db, stack.llm.agent, stack.scenario, {
+      now: new Date(),
+      traces: 200,
+      days: 7,
+      seed: 8,
+    });
     api = await startApiServer({ db: stack.db, temporal: stack.env.client }, 0);
   });
   after(async () => {
@@ -36,28 +53,58 @@ describe('cycle edges, bad input and schedules on real Temporal and Postgres', (
     const worker = await stack.newWorker();
     await worker.runUntil(async () => {
       const cycleId = `cycle-demo-deadline-${Date.now()}`;
-      await startCycle(client, { taskQueue: stack.taskQueue, workflowId: cycleId, input: { ...fastCycle, annotationDeadlineSeconds: 2, approvalDeadlineSeconds: 60 } });
+      await startCycle(client, {
+        taskQueue: stack.taskQueue,
+        workflowId: cycleId,
+        input: { ...fastCycle, annotationDeadlineSeconds: 2, approvalDeadlineSeconds: 60 },
+      });
       const status = await waitForStage(client, cycleId, ['awaiting_approval', 'done'], 180_000);
       assert.equal(status.annotation?.decidedBy, 'deadline_judge_labels');
       assert.equal(status.annotation?.labelled, 0);
       assert.equal(status.stage, 'awaiting_approval', `outcome ${status.outcome}`);
 
       // Annotating after the deadline changes nothing.
-      const items = await stack.db.selectFrom('annotation_items').select('id').where('cycle_id', '=', cycleId).execute();
-      await assert.rejects(submitAnnotations(stack.db, client, cycleId, { reviewer: 'late', labels: [{ itemId: items[0]!.id, verdict: 'pass' }] }), /not waiting for annotation/);
-      const stored = await stack.db.selectFrom('annotations').select('id').where('reviewer', '=', 'late').execute();
+      const items = await stack.db
+        .selectFrom('annotation_items')
+        .select('id')
+        .where('cycle_id', '=', cycleId)
+        .execute();
+      await assert.rejects(
+        submitAnnotations(stack.db, client, cycleId, {
+          reviewer: 'late',
+          labels: [{ itemId: items[0]!.id, verdict: 'pass' }],
+        }),
+        /not waiting for annotation/,
+      );
+      const stored = await stack.db
+        .selectFrom('annotations')
+        .select('id')
+        .where('reviewer', '=', 'late')
+        .execute();
       assert.equal(stored.length, 0);
 
-      await assert.rejects(rejectCycle(client, cycleId, { approver: 'carol', reason: '' }), UserError, 'a rejection needs a reason');
+      await assert.rejects(
+        rejectCycle(client, cycleId, { approver: 'carol', reason: '' }),
+        UserError,
+        'a rejection needs a reason',
+      );
       const rejected = await rejectCycle(client, cycleId, { approver: 'carol', reason: 'tone is off' });
       assert.equal(rejected.decision, 'rejected');
       await assert.rejects(approveCycle(client, cycleId, { approver: 'dave' }), /already rejected by carol/);
       const result = (await client.workflow.getHandle(cycleId).result()) as { outcome: string };
       assert.equal(result.outcome, 'rejected');
-      const decision = await stack.db.selectFrom('release_decisions').selectAll().where('cycle_id', '=', cycleId).executeTakeFirstOrThrow();
+      const decision = await stack.db
+        .selectFrom('release_decisions')
+        .selectAll()
+        .where('cycle_id', '=', cycleId)
+        .executeTakeFirstOrThrow();
       assert.equal(decision.decision, 'rejected');
       assert.equal(decision.comment, 'tone is off');
-      const rollouts = await stack.db.selectFrom('rollouts').select('id').where('cycle_id', '=', cycleId).execute();
+      const rollouts = await stack.db
+        .selectFrom('rollouts')
+        .select('id')
+        .where('cycle_id', '=', cycleId)
+        .execute();
       assert.equal(rollouts.length, 0, 'a rejected cycle does not roll out');
     });
   });
@@ -67,13 +114,31 @@ describe('cycle edges, bad input and schedules on real Temporal and Postgres', (
     const worker = await stack.newWorker();
     await worker.runUntil(async () => {
       const cycleId = `cycle-demo-badlabels-${Date.now()}`;
-      await startCycle(client, { taskQueue: stack.taskQueue, workflowId: cycleId, input: { ...fastCycle, annotationDeadlineSeconds: 600 } });
+      await startCycle(client, {
+        taskQueue: stack.taskQueue,
+        workflowId: cycleId,
+        input: { ...fastCycle, annotationDeadlineSeconds: 600 },
+      });
       await waitForStage(client, cycleId, ['awaiting_annotation']);
-      await assert.rejects(submitAnnotations(stack.db, client, cycleId, { reviewer: 'x', labels: [{ itemId: 'nope', verdict: 'pass' }] }), /Unknown annotation item/);
+      await assert.rejects(
+        submitAnnotations(stack.db, client, cycleId, {
+          reviewer: 'x',
+          labels: [{ itemId: 'nope', verdict: 'pass' }],
+        }),
+        /Unknown annotation item/,
+      );
       await assert.rejects(submitAnnotations(stack.db, client, cycleId, { labels: [] }), /reviewer/);
-      const count = await stack.db.selectFrom('annotations').innerJoin('annotation_items', 'annotation_items.id', 'annotations.item_id').select('annotations.id').where('annotation_items.cycle_id', '=', cycleId).execute();
+      const count = await stack.db
+        .selectFrom('annotations')
+        .innerJoin('annotation_items', 'annotation_items.id', 'annotations.item_id')
+        .select('annotations.id')
+        .where('annotation_items.cycle_id', '=', cycleId)
+        .execute();
       assert.equal(count.length, 0);
-      assert.equal((await waitForStage(client, cycleId, ['awaiting_annotation'])).stage, 'awaiting_annotation');
+      assert.equal(
+        (await waitForStage(client, cycleId, ['awaiting_annotation'])).stage,
+        'awaiting_annotation',
+      );
       await client.workflow.getHandle(cycleId).terminate('test done');
     });
   });
@@ -82,17 +147,34 @@ describe('cycle edges, bad input and schedules on real Temporal and Postgres', (
     const client = stack.env.client;
     const id = `cycle-demo-dup-${Date.now()}`;
     await startCycle(client, { taskQueue: `${stack.taskQueue}-idle`, workflowId: id, input: fastCycle });
-    await assert.rejects(startCycle(client, { taskQueue: `${stack.taskQueue}-idle`, workflowId: id, input: fastCycle }), /already exists/);
+    await assert.rejects(
+      startCycle(client, { taskQueue: `${stack.taskQueue}-idle`, workflowId: id, input: fastCycle }),
+      /already exists/,
+    );
     await client.workflow.getHandle(id).terminate('test done');
   });
 
   it('JSONL ingest stores the good lines, reports bad ones by line number and never duplicates', async () => {
     const line = (id: string) =>
-      JSON.stringify({ id, agent: 'ingest-test', timestamp: new Date().toISOString(), input: { messages: [{ role: 'user', content: 'hi' }] }, output: { action: 'respond', content: 'hello' } });
-    const text = [line('i-1'), '{"id": "broken"', line('i-2'), JSON.stringify({ id: 'i-3', agent: 'ingest-test' })].join('\n');
+      JSON.stringify({
+        id,
+        agent: 'ingest-test',
+        timestamp: new Date().toISOString(),
+        input: { messages: [{ role: 'user', content: 'hi' }] },
+        output: { action: 'respond', content: 'hello' },
+      });
+    const text = [
+      line('i-1'),
+      '{"id": "broken"',
+      line('i-2'),
+      JSON.stringify({ id: 'i-3', agent: 'ingest-test' }),
+    ].join('\n');
     const first = await ingestJsonl(stack.db, text);
     assert.equal(first.accepted, 2);
-    assert.deepEqual(first.rejected.map((r) => r.line), [2, 4]);
+    assert.deepEqual(
+      first.rejected.map((r) => r.line),
+      [2, 4],
+    );
     const again = await ingestJsonl(stack.db, text);
     assert.equal(again.accepted, 0);
     assert.equal(again.duplicates, 2);
@@ -101,7 +183,11 @@ describe('cycle edges, bad input and schedules on real Temporal and Postgres', (
     const body = (await res.json()) as { accepted: number; rejected: { line: number }[] };
     assert.equal(body.accepted, 1);
     assert.equal(body.rejected[0]!.line, 2);
-    const rows = await stack.db.selectFrom('traces').select('id').where('agent_id', '=', 'ingest-test').execute();
+    const rows = await stack.db
+      .selectFrom('traces')
+      .select('id')
+      .where('agent_id', '=', 'ingest-test')
+      .execute();
     assert.equal(rows.length, 3);
   });
 
@@ -118,7 +204,10 @@ describe('cycle edges, bad input and schedules on real Temporal and Postgres', (
     const client = stack.env.client;
     const spec = { agent: 'demo', cron: '0 9 * * MON', taskQueue: `${stack.taskQueue}-idle` };
     assert.deepEqual(await upsertSchedule(client, spec), { scheduleId: scheduleId('demo'), created: true });
-    assert.deepEqual(await upsertSchedule(client, { ...spec, cron: '0 10 * * MON' }), { scheduleId: scheduleId('demo'), created: false });
+    assert.deepEqual(await upsertSchedule(client, { ...spec, cron: '0 10 * * MON' }), {
+      scheduleId: scheduleId('demo'),
+      created: false,
+    });
     const described = await describeSchedule(client, 'demo');
     assert.equal(described.spec.calendars?.[0]?.hour?.[0]?.start, 10, 'the update replaced the cron');
     let listed: Awaited<ReturnType<typeof listSchedules>> = [];
@@ -134,7 +223,11 @@ describe('cycle edges, bad input and schedules on real Temporal and Postgres', (
     await triggerSchedule(client, 'demo');
     await new Promise((r) => setTimeout(r, 1500));
     const after = await describeSchedule(client, 'demo');
-    assert.equal(after.info.recentActions.length, 1, 'the second trigger was skipped while the first cycle runs');
+    assert.equal(
+      after.info.recentActions.length,
+      1,
+      'the second trigger was skipped while the first cycle runs',
+    );
     assert.equal(after.info.runningActions.length, 1);
     await client.workflow.getHandle(after.info.runningActions[0]!.workflow.workflowId).terminate('test done');
     await deleteSchedule(client, 'demo');

@@ -3,7 +3,14 @@ import { writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { execFileSync } from 'node:child_process';
 import { findTemporalCli } from '../../scripts/temporal-cli.js';
-import { approveCycle, annotationItems, startCycle, submitAnnotations, UserError, listCycles } from '../../api/cycle-operations.js';
+import {
+  approveCycle,
+  annotationItems,
+  startCycle,
+  submitAnnotations,
+  UserError,
+  listCycles,
+} from '../../api/cycle-operations.js';
 import { startApiServer, type ApiServer } from '../../api/http-server.js';
 import { labelledVersion } from '../../db/prompt-repository.js';
 import { seedDemoAgent } from '../../scripts/demo-seed.js';
@@ -20,7 +27,12 @@ describe('an improvement cycle end to end on a real Temporal server and real Pos
 
   before(async () => {
     stack = await startTestStack();
-    await seedDemoAgent(stack.db, stack.llm.agent, stack.scenario, { now: new Date(), traces: 240, days: 7, seed: 5 });
+    await seedDemoAgent(stack.db, stack.llm.agent, stack.scenario, {
+      now: new Date(),
+      traces: 240,
+      days: 7,
+      seed: 5,
+    });
     api = await startApiServer({ db: stack.db, temporal: stack.env.client }, 0);
   });
 
@@ -62,40 +74,84 @@ describe('an improvement cycle end to end on a real Temporal server and real Pos
       assert.ok((atAnnotation.clusters?.length ?? 0) >= 2, 'failures are grouped into several clusters');
 
       // An approval before the gate is rejected by the validator and leaves no history.
-      await assert.rejects(approveCycle(client, cycleId, { approver: 'alice' }), (e: unknown) => e instanceof UserError && /not waiting for approval/.test(e.message));
+      await assert.rejects(
+        approveCycle(client, cycleId, { approver: 'alice' }),
+        (e: unknown) => e instanceof UserError && /not waiting for approval/.test(e.message),
+      );
       const updateEvents = ((await handle.fetchHistory()).events ?? []).filter(
-        (e) => e.workflowExecutionUpdateAcceptedEventAttributes || e.workflowExecutionUpdateAdmittedEventAttributes || e.workflowExecutionUpdateCompletedEventAttributes,
+        (e) =>
+          e.workflowExecutionUpdateAcceptedEventAttributes ||
+          e.workflowExecutionUpdateAdmittedEventAttributes ||
+          e.workflowExecutionUpdateCompletedEventAttributes,
       );
       assert.equal(updateEvents.length, 0, 'a rejected update writes nothing to history');
-      assert.equal((await waitForStage(client, cycleId, ['awaiting_annotation'])).stage, 'awaiting_annotation', 'and does not move the cycle');
+      assert.equal(
+        (await waitForStage(client, cycleId, ['awaiting_annotation'])).stage,
+        'awaiting_annotation',
+        'and does not move the cycle',
+      );
 
       // Reviewers label every queued item through the same call the CLI uses.
       const items = await annotationItems(stack.db, cycleId);
       assert.ok(items.length > 0 && items.length <= 12);
       const labels = items.map((item) => {
-        const request = ChatMessage.array().parse((item.input as { messages: unknown }).messages).map((m) => m.content).join('\n');
+        const request = ChatMessage.array()
+          .parse((item.input as { messages: unknown }).messages)
+          .map((m) => m.content)
+          .join('\n');
         const example = findExample(stack.scenario, request);
         assert.ok(example, 'queued traces come from the scenario');
-        return { itemId: item.id, verdict: 'fail' as const, expected: example.expected, comment: 'reviewed in test' };
+        return {
+          itemId: item.id,
+          verdict: 'fail' as const,
+          expected: example.expected,
+          comment: 'reviewed in test',
+        };
       });
       const submitted = await submitAnnotations(stack.db, client, cycleId, { reviewer: 'rita', labels });
       assert.equal(submitted.complete, true);
 
       const atApproval = await waitForStage(client, cycleId, ['awaiting_approval', 'done'], 240_000);
-      assert.equal(atApproval.stage, 'awaiting_approval', `gate did not pass: ${JSON.stringify(atApproval.gate)} ${atApproval.outcome}`);
+      assert.equal(
+        atApproval.stage,
+        'awaiting_approval',
+        `gate did not pass: ${JSON.stringify(atApproval.gate)} ${atApproval.outcome}`,
+      );
       assert.equal(atApproval.annotation?.decidedBy, 'reviewers');
-      assert.ok(atApproval.optimization!.bestScore > atApproval.optimization!.baselineScore, 'the optimizer found a better prompt on train');
+      assert.ok(
+        atApproval.optimization!.bestScore > atApproval.optimization!.baselineScore,
+        'the optimizer found a better prompt on train',
+      );
 
       const traffic = startDemoTraffic(api.url, stack.scenario, stack.llm.agent);
       try {
         const approved = await approveCycle(client, cycleId, { approver: 'alice', comment: 'ship it' });
         assert.deepEqual(approved, { decision: 'approved', decidedBy: 'alice' });
-        await assert.rejects(approveCycle(client, cycleId, { approver: 'bob' }), UserError, 'a second answer is rejected');
-        const result = (await handle.result()) as { outcome: string; status: { stages: { stage: string }[] } };
+        await assert.rejects(
+          approveCycle(client, cycleId, { approver: 'bob' }),
+          UserError,
+          'a second answer is rejected',
+        );
+        const result = (await handle.result()) as {
+          outcome: string;
+          status: { stages: { stage: string }[] };
+        };
         assert.equal(result.outcome, 'released');
         assert.deepEqual(
           result.status.stages.map((s) => s.stage),
-          ['starting', 'sampling', 'scoring', 'diagnosing', 'awaiting_annotation', 'building_dataset', 'optimizing', 'gating', 'awaiting_approval', 'rolling_out', 'done'],
+          [
+            'starting',
+            'sampling',
+            'scoring',
+            'diagnosing',
+            'awaiting_annotation',
+            'building_dataset',
+            'optimizing',
+            'gating',
+            'awaiting_approval',
+            'rolling_out',
+            'done',
+          ],
         );
       } finally {
         await traffic.stop();
@@ -112,52 +168,102 @@ describe('an improvement cycle end to end on a real Temporal server and real Pos
         listed = await listCycles(client, 'demo');
         await new Promise((r) => setTimeout(r, 250));
       }
-      assert.ok(listed.some((c) => c.cycleId === cycleId), 'the cycle is found by its agent search attribute');
+      assert.ok(
+        listed.some((c) => c.cycleId === cycleId),
+        'the cycle is found by its agent search attribute',
+      );
 
       // DB rows and their lineage: trace → cluster → annotation → example → candidate → gate → decision → rollout.
       const db = stack.db;
       const production = await labelledVersion(db, 'demo', 'production');
       assert.equal(production?.version, 2, 'production moved to the released version');
-      const gate = await db.selectFrom('gate_reports').selectAll().where('cycle_id', '=', cycleId).executeTakeFirstOrThrow();
+      const gate = await db
+        .selectFrom('gate_reports')
+        .selectAll()
+        .where('cycle_id', '=', cycleId)
+        .executeTakeFirstOrThrow();
       assert.equal(gate.passed, true);
       assert.equal(gate.candidate_version_id, production.id);
-      const candidate = await db.selectFrom('candidates').selectAll().where('id', '=', gate.candidate_id).executeTakeFirstOrThrow();
+      const candidate = await db
+        .selectFrom('candidates')
+        .selectAll()
+        .where('id', '=', gate.candidate_id)
+        .executeTakeFirstOrThrow();
       assert.equal(candidate.prompt_text, production.text);
-      const run = await db.selectFrom('optimization_runs').selectAll().where('id', '=', candidate.run_id).executeTakeFirstOrThrow();
+      const run = await db
+        .selectFrom('optimization_runs')
+        .selectAll()
+        .where('id', '=', candidate.run_id)
+        .executeTakeFirstOrThrow();
       assert.equal(run.cycle_id, cycleId);
-      const decision = await db.selectFrom('release_decisions').selectAll().where('gate_report_id', '=', gate.id).executeTakeFirstOrThrow();
+      const decision = await db
+        .selectFrom('release_decisions')
+        .selectAll()
+        .where('gate_report_id', '=', gate.id)
+        .executeTakeFirstOrThrow();
       assert.equal(decision.decision, 'approved');
       assert.equal(decision.decided_by, 'alice');
-      const rollout = await db.selectFrom('rollouts').selectAll().where('release_decision_id', '=', decision.id).executeTakeFirstOrThrow();
+      const rollout = await db
+        .selectFrom('rollouts')
+        .selectAll()
+        .where('release_decision_id', '=', decision.id)
+        .executeTakeFirstOrThrow();
       assert.equal(rollout.status, 'completed');
-      const steps = await db.selectFrom('rollout_steps').selectAll().where('rollout_id', '=', rollout.id).execute();
+      const steps = await db
+        .selectFrom('rollout_steps')
+        .selectAll()
+        .where('rollout_id', '=', rollout.id)
+        .execute();
       assert.ok(steps.some((s) => s.verdict === 'successful'));
       const annotated = await db
         .selectFrom('dataset_examples')
         .innerJoin('annotations', 'annotations.id', 'dataset_examples.annotation_id')
         .innerJoin('annotation_items', 'annotation_items.id', 'annotations.item_id')
-        .innerJoin('cluster_members', (j) => j.onRef('cluster_members.cluster_id', '=', 'annotation_items.cluster_id').onRef('cluster_members.trace_id', '=', 'dataset_examples.trace_id'))
-        .innerJoin('samples', (j) => j.onRef('samples.trace_id', '=', 'dataset_examples.trace_id').on('samples.cycle_id', '=', cycleId))
+        .innerJoin('cluster_members', (j) =>
+          j
+            .onRef('cluster_members.cluster_id', '=', 'annotation_items.cluster_id')
+            .onRef('cluster_members.trace_id', '=', 'dataset_examples.trace_id'),
+        )
+        .innerJoin('samples', (j) =>
+          j.onRef('samples.trace_id', '=', 'dataset_examples.trace_id').on('samples.cycle_id', '=', cycleId),
+        )
         .select(['dataset_examples.id', 'dataset_examples.split'])
         .where('annotation_items.cycle_id', '=', cycleId)
         .execute();
-      assert.equal(annotated.length, labels.length, 'every labelled trace became a dataset example traceable to its sample, cluster and annotation');
-      const scoredByCandidate = await db.selectFrom('candidate_scores').select('example_id').where('candidate_id', '=', candidate.id).execute();
+      assert.equal(
+        annotated.length,
+        labels.length,
+        'every labelled trace became a dataset example traceable to its sample, cluster and annotation',
+      );
+      const scoredByCandidate = await db
+        .selectFrom('candidate_scores')
+        .select('example_id')
+        .where('candidate_id', '=', candidate.id)
+        .execute();
       assert.ok(scoredByCandidate.length > 0);
-      const humanScores = await db.selectFrom('scores').select('id').where('cycle_id', '=', cycleId).where('source', '=', 'human').execute();
+      const humanScores = await db
+        .selectFrom('scores')
+        .select('id')
+        .where('cycle_id', '=', cycleId)
+        .where('source', '=', 'human')
+        .execute();
       assert.equal(humanScores.length, labels.length);
       const audit = await db.selectFrom('audit_log').select(['action', 'actor']).execute();
       assert.ok(audit.some((a) => a.action === 'release_approved' && a.actor === 'alice'));
 
       // The optimizer continued-as-new (max 40 events) and still finished with one run.
-      const optimizeRuns = await client.workflow.list({ query: `WorkflowId = '${cycleId}-optimize'` });
+      const optimizeRuns = client.workflow.list({ query: `WorkflowId = '${cycleId}-optimize'` });
       let runs = 0;
       for await (const _ of optimizeRuns) runs++;
       assert.ok(runs >= 2, `the optimizer continued as new (${runs} runs)`);
 
       // Regenerates the replay fixture (see README "Replay fixtures").
       if (process.env.FLYWHEEL_WRITE_HISTORY) {
-        const json = execFileSync(findTemporalCli()!, ['workflow', 'show', '--address', stack.env.address, '-w', cycleId, '-o', 'json'], { maxBuffer: 64 << 20 });
+        const json = execFileSync(
+          findTemporalCli()!,
+          ['workflow', 'show', '--address', stack.env.address, '-w', cycleId, '-o', 'json'],
+          { maxBuffer: 64 << 20 },
+        );
         writeFileSync(process.env.FLYWHEEL_WRITE_HISTORY, json);
       }
     });

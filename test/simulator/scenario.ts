@@ -56,7 +56,10 @@ export const Scenario = z
       feedback: z.number().min(0).max(1),
     }),
     teacher: z.object({ precision: z.number().min(0).max(1) }),
-    traffic: z.object({ expectedShare: z.number().min(0).max(1), positiveFeedbackShare: z.number().min(0).max(1) }),
+    traffic: z.object({
+      expectedShare: z.number().min(0).max(1),
+      positiveFeedbackShare: z.number().min(0).max(1),
+    }),
   })
   .superRefine((s, ctx) => {
     const rules = new Set(s.rules.map((r) => r.id));
@@ -65,7 +68,8 @@ export const Scenario = z
       if (e.rule !== null && !rules.has(e.rule)) {
         ctx.addIssue({ code: 'custom', path: ['examples', i, 'rule'], message: `unknown rule ${e.rule}` });
       }
-      if (ids.has(e.id)) ctx.addIssue({ code: 'custom', path: ['examples', i, 'id'], message: `duplicate id ${e.id}` });
+      if (ids.has(e.id))
+        ctx.addIssue({ code: 'custom', path: ['examples', i, 'id'], message: `duplicate id ${e.id}` });
       ids.add(e.id);
     });
   });

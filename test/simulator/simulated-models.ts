@@ -12,7 +12,9 @@ const contains = (text: string, phrase: string) => lower(text).includes(lower(ph
 
 export function findExample(scenario: Scenario, text: string) {
   // Longest request first so one request that prefixes another cannot shadow it.
-  return [...scenario.examples].sort((a, b) => b.request.length - a.request.length).find((e) => text.includes(e.request));
+  return [...scenario.examples]
+    .sort((a, b) => b.request.length - a.request.length)
+    .find((e) => text.includes(e.request));
 }
 
 export interface AgentDecision {
@@ -21,7 +23,12 @@ export interface AgentDecision {
   correct: boolean;
 }
 
-export function simulateAgent(scenario: Scenario, systemPrompt: string, userText: string, seed: number): AgentDecision {
+export function simulateAgent(
+  scenario: Scenario,
+  systemPrompt: string,
+  userText: string,
+  seed: number,
+): AgentDecision {
   const example = findExample(scenario, userText);
   if (!example) {
     return {
@@ -47,7 +54,8 @@ export function simulateAgent(scenario: Scenario, systemPrompt: string, userText
   const u = unitInterval(`agent|${systemPrompt}|${userText}|${seed}`, scenario.seed);
   if (u < scenario.noise.agent) {
     const others = scenario.actions.filter((a) => a.name !== action.action);
-    const pick = others[Math.floor(unitInterval(`agent-noise|${userText}|${seed}`, scenario.seed) * others.length)];
+    const pick =
+      others[Math.floor(unitInterval(`agent-noise|${userText}|${seed}`, scenario.seed) * others.length)];
     if (pick) {
       action = { action: pick.name, arguments: {} };
       correct = false;
@@ -67,14 +75,21 @@ export function simulateJudge(scenario: Scenario, requestText: string, seed: num
   const example = findExample(scenario, requestText);
   const acted = /action:\s*([A-Za-z0-9_]+)/.exec(requestText)?.[1];
   if (!example || !acted) {
-    return { verdict: 'pass', failure_category: null, rationale: 'Nothing in the step contradicts the policy.' };
+    return {
+      verdict: 'pass',
+      failure_category: null,
+      rationale: 'Nothing in the step contradicts the policy.',
+    };
   }
   let pass = acted === example.expected.action;
   const flip = unitInterval(`judge|${requestText}|${seed}`, scenario.seed) < scenario.noise.judge;
   if (flip) pass = !pass;
-  if (pass) return { verdict: 'pass', failure_category: null, rationale: `The agent correctly chose ${acted}.` };
+  if (pass)
+    return { verdict: 'pass', failure_category: null, rationale: `The agent correctly chose ${acted}.` };
   const rule = scenario.rules.find((r) => r.id === example.rule);
-  const broken = scenario.overBroad.find((ob) => ob.breaks.action.action === acted && example.tags.some((t) => ob.breaks.tags.includes(t)));
+  const broken = scenario.overBroad.find(
+    (ob) => ob.breaks.action.action === acted && example.tags.some((t) => ob.breaks.tags.includes(t)),
+  );
   return {
     verdict: 'fail',
     failure_category: rule?.category ?? (broken ? 'escalation' : 'other'),
@@ -94,7 +109,12 @@ export interface TeacherCandidate {
  * mode whose symptoms appear in the failure report, a rewrite adds the right fixing phrase
  * with probability `precision`, else an over-broad phrase or an irrelevant one.
  */
-export function simulateTeacher(scenario: Scenario, requestText: string, count: number, seed: number): TeacherCandidate[] {
+export function simulateTeacher(
+  scenario: Scenario,
+  requestText: string,
+  count: number,
+  seed: number,
+): TeacherCandidate[] {
   const match = /<current_prompt>\n?([\s\S]*?)\n?<\/current_prompt>/.exec(requestText);
   const current = match?.[1] ?? scenario.basePrompt;
   const report = requestText.replace(match?.[0] ?? '', '');
@@ -108,7 +128,8 @@ export function simulateTeacher(scenario: Scenario, requestText: string, count: 
       const u = unitInterval(`teacher|${current}|${rule.id}|${i}|${seed}`, scenario.seed);
       const overBroad = scenario.overBroad.find((ob) => ob.fixes.includes(rule.id));
       if (u < scenario.teacher.precision) {
-        const phrase = rule.fixingPhrases[Math.floor((u / scenario.teacher.precision) * rule.fixingPhrases.length)]!;
+        const phrase =
+          rule.fixingPhrases[Math.floor((u / scenario.teacher.precision) * rule.fixingPhrases.length)]!;
         additions.push(`${phrase[0]!.toUpperCase()}${phrase.slice(1)}.`);
         notes.push(`address ${rule.category} failures`);
       } else if (overBroad && u < scenario.teacher.precision + (1 - scenario.teacher.precision) / 2) {
@@ -121,7 +142,10 @@ export function simulateTeacher(scenario: Scenario, requestText: string, count: 
       }
     }
     if (additions.length === 0) additions.push(scenario.distractors[i % scenario.distractors.length]!);
-    candidates.push({ prompt: `${current.trimEnd()}\n\n${additions.join('\n')}`, rationale: notes.join('; ') || 'general polish' });
+    candidates.push({
+      prompt: `${current.trimEnd()}\n\n${additions.join('\n')}`,
+      rationale: notes.join('; ') || 'general polish',
+    });
   }
   return candidates;
 }

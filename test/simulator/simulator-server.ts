@@ -45,13 +45,21 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
 let counter = 0;
 
 function completion(model: string, prompt: string, message: Record<string, unknown>, finish: string) {
-  const content = typeof message.content === 'string' ? message.content : JSON.stringify(message.tool_calls ?? '');
+  const content =
+    typeof message.content === 'string' ? message.content : JSON.stringify(message.tool_calls ?? '');
   return {
     id: `chatcmpl-sim-${++counter}`,
     object: 'chat.completion',
     created: 0,
     model,
-    choices: [{ index: 0, message: { role: 'assistant', refusal: null, ...message }, finish_reason: finish, logprobs: null }],
+    choices: [
+      {
+        index: 0,
+        message: { role: 'assistant', refusal: null, ...message },
+        finish_reason: finish,
+        logprobs: null,
+      },
+    ],
     usage: {
       prompt_tokens: tokens(prompt),
       completion_tokens: tokens(content),
@@ -66,8 +74,14 @@ function chat(scenario: Scenario, body: ChatBody, res: ServerResponse): void {
   const all = messages.map((m) => text(m.content)).join('\n');
   const seed = body.seed ?? 0;
   if (model === SIMULATED_MODELS.agent) {
-    const system = messages.filter((m) => m.role === 'system').map((m) => text(m.content)).join('\n');
-    const user = messages.filter((m) => m.role === 'user').map((m) => text(m.content)).join('\n');
+    const system = messages
+      .filter((m) => m.role === 'system')
+      .map((m) => text(m.content))
+      .join('\n');
+    const user = messages
+      .filter((m) => m.role === 'user')
+      .map((m) => text(m.content))
+      .join('\n');
     const decision = simulateAgent(scenario, system, user, seed);
     if (decision.action.action === 'respond' || !body.tools?.length) {
       send(res, 200, completion(model, all, { content: decision.reply || 'OK.' }, 'stop'));
@@ -82,7 +96,11 @@ function chat(scenario: Scenario, body: ChatBody, res: ServerResponse): void {
     return;
   }
   if (model === SIMULATED_MODELS.judge) {
-    send(res, 200, completion(model, all, { content: JSON.stringify(simulateJudge(scenario, all, seed)) }, 'stop'));
+    send(
+      res,
+      200,
+      completion(model, all, { content: JSON.stringify(simulateJudge(scenario, all, seed)) }, 'stop'),
+    );
     return;
   }
   if (model === SIMULATED_MODELS.teacher) {
@@ -91,7 +109,12 @@ function chat(scenario: Scenario, body: ChatBody, res: ServerResponse): void {
     send(res, 200, completion(model, all, { content: JSON.stringify({ candidates }) }, 'stop'));
     return;
   }
-  error(res, 404, `The model '${model}' does not exist. The simulator serves ${Object.values(SIMULATED_MODELS).join(', ')}.`, 'invalid_request_error');
+  error(
+    res,
+    404,
+    `The model '${model}' does not exist. The simulator serves ${Object.values(SIMULATED_MODELS).join(', ')}.`,
+    'invalid_request_error',
+  );
 }
 
 export interface SimulatorServer {
@@ -100,14 +123,27 @@ export interface SimulatorServer {
 }
 
 /** An OpenAI-compatible HTTP server (Chat Completions with tools, Embeddings) over a scenario. */
-export async function startSimulator(scenario: Scenario, port = 0, host = '127.0.0.1'): Promise<SimulatorServer> {
+export async function startSimulator(
+  scenario: Scenario,
+  port = 0,
+  host = '127.0.0.1',
+): Promise<SimulatorServer> {
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '').replace(/\?.*$/, '');
     if (req.method === 'GET' && path.endsWith('/models')) {
-      send(res, 200, { object: 'list', data: Object.values(SIMULATED_MODELS).map((id) => ({ id, object: 'model', created: 0, owned_by: 'flywheel-simulator' })) });
+      send(res, 200, {
+        object: 'list',
+        data: Object.values(SIMULATED_MODELS).map((id) => ({
+          id,
+          object: 'model',
+          created: 0,
+          owned_by: 'flywheel-simulator',
+        })),
+      });
       return;
     }
-    if (req.method !== 'POST') return error(res, 404, `No route ${req.method} ${path}`, 'invalid_request_error');
+    if (req.method !== 'POST')
+      return error(res, 404, `No route ${req.method} ${path}`, 'invalid_request_error');
     readJson(req)
       .then((body) => {
         if (path.endsWith('/chat/completions')) return chat(scenario, body as ChatBody, res);
@@ -123,7 +159,9 @@ export async function startSimulator(scenario: Scenario, port = 0, host = '127.0
         }
         return error(res, 404, `No route POST ${path}`, 'invalid_request_error');
       })
-      .catch((e: unknown) => error(res, 400, `Could not parse the request body: ${String(e)}`, 'invalid_request_error'));
+      .catch((e: unknown) =>
+        error(res, 400, `Could not parse the request body: ${String(e)}`, 'invalid_request_error'),
+      );
   });
   await new Promise<void>((resolve) => server.listen(port, host, resolve));
   const address = server.address() as AddressInfo;

@@ -29,11 +29,16 @@ export interface TrafficOptions {
  */
 export async function generateTraffic(options: TrafficOptions): Promise<TraceRecord[]> {
   const { scenario } = options;
-  const tools = scenario.actions.map((a) => ({ name: a.name, description: a.description, parameters: a.parameters }));
+  const tools = scenario.actions.map((a) => ({
+    name: a.name,
+    description: a.description,
+    parameters: a.parameters,
+  }));
   const records: TraceRecord[] = [];
   for (let i = 0; i < options.count; i++) {
     const key = `${options.idPrefix}-${i}`;
-    const example = scenario.examples[Math.floor(unitInterval(`pick|${key}`, options.seed) * scenario.examples.length)]!;
+    const example =
+      scenario.examples[Math.floor(unitInterval(`pick|${key}`, options.seed) * scenario.examples.length)]!;
     const userId = `user-${Math.floor(unitInterval(`user|${key}`, options.seed) * 500)}`;
     const served = await options.resolve(userId);
     const messages = [{ role: 'user' as const, content: example.request }];
@@ -45,7 +50,10 @@ export async function generateTraffic(options: TrafficOptions): Promise<TraceRec
     if (wrong && u >= noise) {
       const rule = scenario.rules.find((r) => r.id === example.rule);
       const texts = rule?.feedback ?? ['That was not what I asked for.'];
-      feedback = { score: -1, text: texts[Math.floor(unitInterval(`text|${key}`, options.seed) * texts.length)] };
+      feedback = {
+        score: -1,
+        text: texts[Math.floor(unitInterval(`text|${key}`, options.seed) * texts.length)],
+      };
     } else if (!wrong && u < scenario.traffic.positiveFeedbackShare) {
       feedback = { score: 1 };
     } else if (!wrong && u > 1 - noise / 3) {

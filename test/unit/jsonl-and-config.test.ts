@@ -6,14 +6,33 @@ import { TraceRecord } from '../../schemas/trace.js';
 import { CycleInput } from '../../schemas/cycle-input.js';
 
 const good = (id: string) =>
-  JSON.stringify({ id, agent: 'a', timestamp: '2026-11-20T10:00:00Z', input: { messages: [{ role: 'user', content: 'hi' }] }, output: { action: 'respond' } });
+  JSON.stringify({
+    id,
+    agent: 'a',
+    timestamp: '2026-11-20T10:00:00Z',
+    input: { messages: [{ role: 'user', content: 'hi' }] },
+    output: { action: 'respond' },
+  });
 
 describe('JSONL parsing', () => {
   it('keeps the good lines and names each bad one by line number', () => {
-    const text = [good('1'), '{not json', good('2'), '', JSON.stringify({ id: '3', agent: 'a' }), good('4')].join('\n');
+    const text = [
+      good('1'),
+      '{not json',
+      good('2'),
+      '',
+      JSON.stringify({ id: '3', agent: 'a' }),
+      good('4'),
+    ].join('\n');
     const { records, errors } = parseJsonl(text, TraceRecord);
-    assert.deepEqual(records.map((r) => r.value.id), ['1', '2', '4']);
-    assert.deepEqual(errors.map((e) => e.line), [2, 5]);
+    assert.deepEqual(
+      records.map((r) => r.value.id),
+      ['1', '2', '4'],
+    );
+    assert.deepEqual(
+      errors.map((e) => e.line),
+      [2, 5],
+    );
     assert.match(errors[0]!.error, /not valid JSON/);
     assert.match(errors[1]!.error, /timestamp/);
   });
@@ -27,14 +46,27 @@ describe('configuration', () => {
     assert.equal(c.home, '/tmp/x/.flywheel');
   });
   it('requires a model name per role once an endpoint is configured, and says which', () => {
-    assert.throws(() => loadConfig({ OPENAI_API_KEY: 'k', FLYWHEEL_AGENT_MODEL: 'a' }), /FLYWHEEL_JUDGE_MODEL, FLYWHEEL_TEACHER_MODEL, FLYWHEEL_EMBEDDER_MODEL/);
+    assert.throws(
+      () => loadConfig({ OPENAI_API_KEY: 'k', FLYWHEEL_AGENT_MODEL: 'a' }),
+      /FLYWHEEL_JUDGE_MODEL, FLYWHEEL_TEACHER_MODEL, FLYWHEEL_EMBEDDER_MODEL/,
+    );
   });
   it('refuses a teacher that is the agent model', () => {
-    const env = { OPENAI_API_KEY: 'k', FLYWHEEL_AGENT_MODEL: 'm', FLYWHEEL_JUDGE_MODEL: 'j', FLYWHEEL_TEACHER_MODEL: 'm', FLYWHEEL_EMBEDDER_MODEL: 'e' };
+    const env = {
+      OPENAI_API_KEY: 'k',
+      FLYWHEEL_AGENT_MODEL: 'm',
+      FLYWHEEL_JUDGE_MODEL: 'j',
+      FLYWHEEL_TEACHER_MODEL: 'm',
+      FLYWHEEL_EMBEDDER_MODEL: 'e',
+    };
     assert.throws(() => loadConfig(env), /cannot coach itself/);
   });
   it('reads Temporal Cloud settings', () => {
-    const c = loadConfig({ TEMPORAL_ADDRESS: 'ns.acct.tmprl.cloud:7233', TEMPORAL_NAMESPACE: 'ns.acct', TEMPORAL_API_KEY: 'key' });
+    const c = loadConfig({
+      TEMPORAL_ADDRESS: 'ns.acct.tmprl.cloud:7233',
+      TEMPORAL_NAMESPACE: 'ns.acct',
+      TEMPORAL_API_KEY: 'key',
+    });
     assert.equal(c.temporal.apiKey, 'key');
     assert.equal(c.temporal.namespace, 'ns.acct');
   });

@@ -1,21 +1,41 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ask, initRandomSearch, outcome, tell, type RandomSearchState } from '../../optimizers/random-search.js';
+import {
+  ask,
+  initRandomSearch,
+  outcome,
+  tell,
+  type RandomSearchState,
+} from '../../optimizers/random-search.js';
 import { nextFloat, seedPrng } from '../../optimizers/prng.js';
 
 const scoreOf = (id: string) => (id === 'base' ? 0.3 : (Number(id.slice(1)) % 7) / 10);
 
 /** Runs the optimizer against a fake objective, optionally checkpointing through JSON each step. */
 function run(seed: number, maxRollouts: number, checkpointEveryStep = false) {
-  let state: RandomSearchState = initRandomSearch({ seed, baselineCandidateId: 'base', proposals: 12, maxRollouts });
+  let state: RandomSearchState = initRandomSearch({
+    seed,
+    baselineCandidateId: 'base',
+    proposals: 12,
+    maxRollouts,
+  });
   const order: string[] = [];
   for (let guard = 0; guard < 100; guard++) {
     const req = ask(state);
     if (req.kind === 'done') return { result: outcome(state), order, reason: req.reason };
-    if (req.kind === 'propose') tell(state, { kind: 'proposed', candidateIds: Array.from({ length: req.count }, (_, i) => `c${i + 1}`) });
+    if (req.kind === 'propose')
+      tell(state, {
+        kind: 'proposed',
+        candidateIds: Array.from({ length: req.count }, (_, i) => `c${i + 1}`),
+      });
     else {
       order.push(req.candidateId);
-      tell(state, { kind: 'evaluated', candidateId: req.candidateId, score: scoreOf(req.candidateId), rollouts: 10 });
+      tell(state, {
+        kind: 'evaluated',
+        candidateId: req.candidateId,
+        score: scoreOf(req.candidateId),
+        rollouts: 10,
+      });
     }
     if (checkpointEveryStep) state = JSON.parse(JSON.stringify(state)) as RandomSearchState;
   }
@@ -61,7 +81,10 @@ describe('random-search optimizer (ask/tell)', () => {
   it('rejects a result that does not answer the pending request', () => {
     const state = initRandomSearch({ seed: 1, baselineCandidateId: 'base', proposals: 2, maxRollouts: 100 });
     ask(state);
-    assert.throws(() => tell(state, { kind: 'evaluated', candidateId: 'other', score: 1, rollouts: 1 }), /does not answer/);
+    assert.throws(
+      () => tell(state, { kind: 'evaluated', candidateId: 'other', score: 1, rollouts: 1 }),
+      /does not answer/,
+    );
   });
 
   it('prng floats are uniform enough', () => {

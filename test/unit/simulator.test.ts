@@ -11,23 +11,41 @@ describe('simulator', () => {
     const ex = byRule('basic_economy_no_changes');
     const base = simulateAgent(scenario, scenario.basePrompt, ex.request, 1);
     assert.equal(base.action.action, ex.wrong.action);
-    const fixed = simulateAgent(scenario, `${scenario.basePrompt}\nBasic economy flights cannot be modified.`, ex.request, 1);
+    const fixed = simulateAgent(
+      scenario,
+      `${scenario.basePrompt}\nBasic economy flights cannot be modified.`,
+      ex.request,
+      1,
+    );
     assert.equal(fixed.action.action, ex.expected.action);
   });
   it('an over-broad phrase fixes one mode and breaks routine requests', () => {
     const phrase = scenario.overBroad[0]!.phrase;
     const routine = scenario.examples.find((e) => e.tags.includes('routine'))!;
-    assert.equal(simulateAgent(scenario, scenario.basePrompt, routine.request, 1).action.action, routine.expected.action);
-    assert.equal(simulateAgent(scenario, `${scenario.basePrompt}\n${phrase}`, routine.request, 1).action.action, 'transfer_to_human_agents');
+    assert.equal(
+      simulateAgent(scenario, scenario.basePrompt, routine.request, 1).action.action,
+      routine.expected.action,
+    );
+    assert.equal(
+      simulateAgent(scenario, `${scenario.basePrompt}\n${phrase}`, routine.request, 1).action.action,
+      'transfer_to_human_agents',
+    );
   });
   it('is deterministic for a seed', () => {
     for (const ex of scenario.examples.slice(0, 20)) {
-      assert.deepEqual(simulateAgent(scenario, 'p', ex.request, 3), simulateAgent(scenario, 'p', ex.request, 3));
+      assert.deepEqual(
+        simulateAgent(scenario, 'p', ex.request, 3),
+        simulateAgent(scenario, 'p', ex.request, 3),
+      );
     }
   });
   it('the judge names the failure category of the broken rule', () => {
     const ex = byRule('confirm_before_booking');
-    const v = simulateJudge(scenario, `## Conversation\nuser: ${ex.request}\n\n## Agent's step\naction: ${ex.wrong.action}`, 123456);
+    const v = simulateJudge(
+      scenario,
+      `## Conversation\nuser: ${ex.request}\n\n## Agent's step\naction: ${ex.wrong.action}`,
+      123456,
+    );
     // Judge noise may flip a verdict; seeds are fixed, so this one is stable.
     assert.equal(v.verdict, 'fail');
     assert.equal(v.failure_category, 'missing_confirmation');

@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { sampleTraces } from '../../core/trace-sampling.js';
 
-const population = Array.from({ length: 2000 }, (_, i) => ({ id: `t-${i}`, feedback: i % 10 === 0 ? -1 : i % 7 === 0 ? 1 : null }));
+const population = Array.from({ length: 2000 }, (_, i) => ({
+  id: `t-${i}`,
+  feedback: i % 10 === 0 ? -1 : i % 7 === 0 ? 1 : null,
+}));
 
 describe('trace sampling', () => {
   it('keeps every negatively rated trace', () => {
@@ -13,9 +16,17 @@ describe('trace sampling', () => {
   });
 
   it('nests samples as the rate grows', () => {
-    for (const [low, high] of [[0.05, 0.1], [0.1, 0.5], [0.3, 0.31]] as const) {
-      const small = new Set(sampleTraces(population, { rate: low, seed: 4, maxSample: 10_000 }).map((p) => p.traceId));
-      const large = new Set(sampleTraces(population, { rate: high, seed: 4, maxSample: 10_000 }).map((p) => p.traceId));
+    for (const [low, high] of [
+      [0.05, 0.1],
+      [0.1, 0.5],
+      [0.3, 0.31],
+    ] as const) {
+      const small = new Set(
+        sampleTraces(population, { rate: low, seed: 4, maxSample: 10_000 }).map((p) => p.traceId),
+      );
+      const large = new Set(
+        sampleTraces(population, { rate: high, seed: 4, maxSample: 10_000 }).map((p) => p.traceId),
+      );
       for (const id of small) assert.ok(large.has(id), `${id} sampled at ${low} but not at ${high}`);
     }
   });
