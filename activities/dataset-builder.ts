@@ -13,11 +13,7 @@ export function createDatasetActivities({ db }: ActivityDeps) {
      * one (a human `pass` confirms the agent's own step), else from the trace. Splits are a
      * hash of the trace id, so a trace never moves from train to eval between versions.
      */
-    async buildDatasetVersion(args: {
-      cycleId: string;
-      agent: string;
-      seed: number;
-    }): Promise<{
+    async buildDatasetVersion(args: { cycleId: string; agent: string; seed: number }): Promise<{
       datasetVersionId: string;
       version: number;
       train: number;

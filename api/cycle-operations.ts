@@ -205,13 +205,11 @@ export async function submitAnnotations(
     .where('cycle_id', '=', cycleId)
     .executeTakeFirstOrThrow();
   const complete = remaining === 0;
-  await client.workflow
-    .getHandle(cycleId)
-    .signal(annotationsSubmittedSignal, {
-      reviewer: submission.reviewer,
-      count: submission.labels.length,
-      complete,
-    });
+  await client.workflow.getHandle(cycleId).signal(annotationsSubmittedSignal, {
+    reviewer: submission.reviewer,
+    count: submission.labels.length,
+    complete,
+  });
   return { stored: submission.labels.length, remaining, complete };
 }
 
