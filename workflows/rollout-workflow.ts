@@ -1,14 +1,10 @@
 import { CancellationScope, proxyActivities, setHandler, sleep, defineQuery } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
+import type { StartRolloutInput } from '../activities/rollout-steps.js';
 import type { RolloutAnalysis, RolloutStep } from '../schemas/cycle-input.js';
 
-export interface RolloutInput {
-  rolloutId: string;
-  cycleId: string;
-  agent: string;
-  decisionId: string;
-  baselineVersionId: string;
-  candidateVersionId: string;
+/** The rollout child's input: the rollout record plus its steps and analysis settings. */
+export interface RolloutInput extends StartRolloutInput {
   steps: RolloutStep[];
   analysis: RolloutAnalysis;
 }

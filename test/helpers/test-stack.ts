@@ -15,6 +15,8 @@ import { createFlywheelWorker } from '../../workers/flywheel-worker.js';
 import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes.js';
 import { AIRLINE_SCENARIO, loadScenario, type Scenario } from '../simulator/scenario.js';
 import { SIMULATED_MODELS, startSimulator, type SimulatorServer } from '../simulator/simulator-server.js';
+import { startApiServer, type ApiServer } from '../../api/http-server.js';
+import { seedDemoAgent } from '../../scripts/demo-seed.js';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -114,4 +116,25 @@ export async function startTestStack(): Promise<TestStack> {
     await database?.stop().catch(() => undefined);
     throw error;
   }
+}
+
+/** A test stack with the demo agent seeded (a week of traces) and the HTTP API running. */
+export async function startSeededStack(options: {
+  traces: number;
+  seed: number;
+}): Promise<{ stack: TestStack; api: ApiServer }> {
+  const stack = await startTestStack();
+  await seedDemoAgent(stack.db, stack.llm.agent, stack.scenario, {
+    now: new Date(),
+    traces: options.traces,
+    days: 7,
+    seed: options.seed,
+  });
+  const api = await startApiServer({ db: stack.db, temporal: stack.env.client }, 0);
+  return { stack, api };
+}
+
+export async function stopSeededStack(s: { stack?: TestStack; api?: ApiServer }): Promise<void> {
+  await s.api?.close();
+  await s.stack?.teardown();
 }

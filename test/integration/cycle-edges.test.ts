@@ -15,11 +15,10 @@ import {
   listSchedules,
 } from '../../api/schedule-operations.js';
 import { ingestJsonl } from '../../api/trace-ingest.js';
-import { startApiServer, type ApiServer } from '../../api/http-server.js';
-import { seedDemoAgent } from '../../scripts/demo-seed.js';
+import type { ApiServer } from '../../api/http-server.js';
 import { scheduleId } from '../../workflows/workflow-ids.js';
 import { waitForStage } from '../helpers/cycle-driver.js';
-import { startTestStack, type TestStack } from '../helpers/test-stack.js';
+import { startSeededStack, stopSeededStack, type TestStack } from '../helpers/test-stack.js';
 
 const fastCycle = {
   agent: 'demo',
@@ -33,20 +32,8 @@ describe('cycle edges, bad input and schedules on real Temporal and Postgres', (
   let stack: TestStack;
   let api: ApiServer;
 
-  before(async () => {
-    stack = await startTestStack();
-    await seedDemoAgent(stack.db, stack.llm.agent, stack.scenario, {
-      now: new Date(),
-      traces: 200,
-      days: 7,
-      seed: 8,
-    });
-    api = await startApiServer({ db: stack.db, temporal: stack.env.client }, 0);
-  });
-  after(async () => {
-    await api?.close();
-    await stack?.teardown();
-  });
+  before(async () => ({ stack, api } = await startSeededStack({ traces: 200, seed: 8 })));
+  after(() => stopSeededStack({ stack, api }));
 
   it('proceeds on judge labels at the annotation deadline, records it, and ends cleanly when rejected', async () => {
     const client = stack.env.client;

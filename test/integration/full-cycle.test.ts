@@ -11,35 +11,22 @@ import {
   UserError,
   listCycles,
 } from '../../api/cycle-operations.js';
-import { startApiServer, type ApiServer } from '../../api/http-server.js';
+import type { ApiServer } from '../../api/http-server.js';
 import { labelledVersion } from '../../db/prompt-repository.js';
-import { seedDemoAgent } from '../../scripts/demo-seed.js';
 import { ChatMessage } from '../../schemas/trace.js';
+import { CycleStage } from '../../schemas/cycle-input.js';
 import { FlywheelAgent, FlywheelOutcome, FlywheelStage } from '../../workflows/search-attributes.js';
 import { findExample } from '../simulator/simulated-models.js';
 import { waitForStage } from '../helpers/cycle-driver.js';
 import { startDemoTraffic } from '../../scripts/demo-traffic.js';
-import { startTestStack, type TestStack } from '../helpers/test-stack.js';
+import { startSeededStack, stopSeededStack, type TestStack } from '../helpers/test-stack.js';
 
 describe('an improvement cycle end to end on a real Temporal server and real PostgreSQL', () => {
   let stack: TestStack;
   let api: ApiServer;
 
-  before(async () => {
-    stack = await startTestStack();
-    await seedDemoAgent(stack.db, stack.llm.agent, stack.scenario, {
-      now: new Date(),
-      traces: 240,
-      days: 7,
-      seed: 5,
-    });
-    api = await startApiServer({ db: stack.db, temporal: stack.env.client }, 0);
-  });
-
-  after(async () => {
-    await api?.close();
-    await stack?.teardown();
-  });
+  before(async () => ({ stack, api } = await startSeededStack({ traces: 240, seed: 5 })));
+  after(() => stopSeededStack({ stack, api }));
 
   it('samples, scores, diagnoses, waits for reviewers, optimizes, gates, waits for approval and rolls out', async () => {
     const client = stack.env.client;
@@ -139,19 +126,7 @@ describe('an improvement cycle end to end on a real Temporal server and real Pos
         assert.equal(result.outcome, 'released');
         assert.deepEqual(
           result.status.stages.map((s) => s.stage),
-          [
-            'starting',
-            'sampling',
-            'scoring',
-            'diagnosing',
-            'awaiting_annotation',
-            'building_dataset',
-            'optimizing',
-            'gating',
-            'awaiting_approval',
-            'rolling_out',
-            'done',
-          ],
+          CycleStage.options,
         );
       } finally {
         await traffic.stop();
