@@ -198,7 +198,7 @@ export async function cycleWorkflow(rawInput: CycleInputArg): Promise<CycleResul
     await enter('awaiting_annotation');
     const answered = await condition(() => annotationComplete, input.annotationDeadlineSeconds * 1000, {
       summary: `wait for reviewers (deadline ${input.annotationDeadlineSeconds}s)`,
-    } as never);
+    });
     status.annotation.labelled = labelled;
     if (!answered) status.annotation.decidedBy = 'deadline_judge_labels';
   }
@@ -275,7 +275,9 @@ export async function cycleWorkflow(rawInput: CycleInputArg): Promise<CycleResul
 
   // ── approval (human update) ────────────────────────────────────────────────────
   await enter('awaiting_approval');
-  const decided = await condition(() => approval !== undefined, input.approvalDeadlineSeconds * 1000);
+  const decided = await condition(() => approval !== undefined, input.approvalDeadlineSeconds * 1000, {
+    summary: `wait for approval (deadline ${input.approvalDeadlineSeconds}s)`,
+  });
   const decision = approval ?? {
     decision: 'expired' as const,
     by: 'deadline',
