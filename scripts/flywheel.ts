@@ -78,6 +78,43 @@ program
   });
 
 program
+  .command('worker')
+  .description(
+    'run a standalone worker (for N replicas): needs DATABASE_URL, Temporal settings and model endpoints',
+  )
+  .action(async () => {
+    try {
+      const { runWorker } = await import('../workers/worker-main.js');
+      await runWorker(loadConfig());
+    } catch (error) {
+      console.error(`flywheel worker: ${error instanceof Error ? error.message : String(error)}`);
+      process.exitCode = 1;
+    }
+  });
+
+program
+  .command('api')
+  .description('run the HTTP API alone (stateless; run N replicas): needs DATABASE_URL and Temporal settings')
+  .option('--port <port>', 'port to listen on', (v) => Number(v))
+  .option('--host <host>', 'address to bind', '0.0.0.0')
+  .action(
+    action(async (ctx, opts: { port?: number; host: string }) => {
+      const { startApiServer } = await import('../api/http-server.js');
+      const server = await startApiServer(
+        { db: await ctx.database(), temporal: await ctx.temporal() },
+        opts.port ?? ctx.config.apiPort,
+        opts.host,
+      );
+      console.log(`flywheel api listening on ${server.url}`);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      await server.close();
+    }),
+  );
+
+program
   .command('ingest <file>')
   .description('import normalized JSONL traces; good lines are stored, bad lines reported by number')
   .action(

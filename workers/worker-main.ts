@@ -1,0 +1,41 @@
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { assertDatabaseReachable, connectDatabase } from '../db/connection.js';
+import { migrateToLatest } from '../db/migrate.js';
+import { createLlmRoles } from '../llm/llm-roles.js';
+import type { AppConfig } from '../schemas/config.js';
+import { createFlywheelWorker } from './flywheel-worker.js';
+import { connectNative } from './temporal-connection.js';
+
+/**
+ * A standalone worker process for running at scale (N replicas against any Temporal
+ * cluster and PostgreSQL). Unlike `flywheel dev` it starts nothing else: it needs
+ * DATABASE_URL and model endpoints configured.
+ */
+export async function runWorker(config: AppConfig, llmConcurrency = 8): Promise<void> {
+  if (!config.databaseUrl)
+    throw new Error(
+      'DATABASE_URL is required for `flywheel worker` (only `flywheel dev` runs an embedded database).',
+    );
+  if (!config.models)
+    throw new Error(
+      'No model endpoint configured: set FLYWHEEL_LLM_BASE_URL and FLYWHEEL_<ROLE>_MODEL for agent, judge, teacher and embedder.',
+    );
+  Runtime.install({ logger: new DefaultLogger('INFO') });
+  const db = connectDatabase(config.databaseUrl);
+  try {
+    await assertDatabaseReachable(db, config.databaseUrl);
+    await migrateToLatest(db);
+    const connection = await connectNative(config.temporal);
+    const worker = await createFlywheelWorker({
+      connection,
+      namespace: config.temporal.namespace,
+      taskQueue: config.temporal.taskQueue,
+      deps: { db, llm: createLlmRoles(config.models, db), llmConcurrency },
+    });
+    // Runtime traps SIGINT/SIGTERM and drains the worker; run() resolves after that.
+    await worker.run();
+    await connection.close();
+  } finally {
+    await db.destroy();
+  }
+}
