@@ -43,12 +43,19 @@ export function createCycleRecordActivities({ db }: ActivityDeps) {
       return { baselineVersionId: production.id, baselineVersion: production.version };
     },
 
-    async updateCycleStage(args: { cycleId: string; stage: string; outcome: string }): Promise<void> {
-      await db
+    /** Returns when the stage began (database time), so the workflow never reads a clock. */
+    async updateCycleStage(args: {
+      cycleId: string;
+      stage: string;
+      outcome: string;
+    }): Promise<{ at: string }> {
+      const row = await db
         .updateTable('cycles')
         .set({ stage: args.stage, outcome: args.outcome, updated_at: new Date() })
         .where('id', '=', args.cycleId)
-        .execute();
+        .returning('updated_at')
+        .executeTakeFirst();
+      return { at: (row?.updated_at ?? new Date()).toISOString() };
     },
   };
 }

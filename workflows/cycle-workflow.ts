@@ -117,16 +117,16 @@ export async function cycleWorkflow(rawInput: CycleInputArg): Promise<CycleResul
 
   const enter = async (stage: CycleStage, summary?: string) => {
     status.stage = stage;
-    status.stages.push({ stage, startedAt: new Date().toISOString(), ...(summary ? { summary } : {}) });
     upsertSearchAttributes([
       { key: FlywheelAgent, value: input.agent },
       { key: FlywheelStage, value: stage },
       { key: FlywheelOutcome, value: status.outcome },
     ]);
-    setCurrentDetails(renderCycleDetails(status));
-    await light.updateCycleStage.executeWithOptions({ summary: `stage → ${stage}` }, [
+    const { at } = await light.updateCycleStage.executeWithOptions({ summary: `stage → ${stage}` }, [
       { cycleId, stage, outcome: status.outcome },
     ]);
+    status.stages.push({ stage, startedAt: at, ...(summary ? { summary } : {}) });
+    setCurrentDetails(renderCycleDetails(status));
   };
   const finish = async (outcome: CycleOutcome): Promise<CycleResult> => {
     status.outcome = outcome;
@@ -135,8 +135,8 @@ export async function cycleWorkflow(rawInput: CycleInputArg): Promise<CycleResul
   };
 
   // ── start ──────────────────────────────────────────────────────────────────────
-  // In the workflow sandbox Date is workflow-task time: deterministic and replay-safe.
-  const windowEnd = new Date();
+  // The window ends when the cycle started: fixed in history, so replay sees the same window.
+  const windowEnd = info.startTime;
   const windowStart = new Date(windowEnd.getTime() - input.windowDays * 24 * 3600 * 1000);
   await enter('starting');
   const { baselineVersionId } = await light.recordCycleStart.executeWithOptions(
