@@ -1,4 +1,5 @@
 import type { ActivityDeps } from './activity-deps.js';
+import { latestLabels } from './cycle-verdicts.js';
 
 export const annotationItemId = (cycleId: string, traceId: string) => `${cycleId}:item:${traceId}`;
 
@@ -63,22 +64,7 @@ export function createAnnotationActivities({ db }: ActivityDeps) {
     async applyAnnotations(args: {
       cycleId: string;
     }): Promise<{ labelled: number; judgeAgreement: number | null }> {
-      const rows = await db
-        .selectFrom('annotations')
-        .innerJoin('annotation_items', 'annotation_items.id', 'annotations.item_id')
-        .select([
-          'annotation_items.trace_id',
-          'annotation_items.judge_label',
-          'annotations.verdict',
-          'annotations.category',
-          'annotations.comment',
-          'annotations.reviewer',
-        ])
-        .where('annotation_items.cycle_id', '=', args.cycleId)
-        .orderBy('annotations.created_at', 'desc')
-        .execute();
-      const latest = new Map<string, (typeof rows)[number]>();
-      for (const r of rows) if (!latest.has(r.trace_id)) latest.set(r.trace_id, r);
+      const latest = await latestLabels(db, args.cycleId);
       let agree = 0;
       for (const r of latest.values()) {
         if (r.verdict === r.judge_label) agree++;

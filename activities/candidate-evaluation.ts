@@ -1,4 +1,3 @@
-import { setMaxListeners } from 'node:events';
 import { heartbeat, cancellationSignal } from '@temporalio/activity';
 import { outcomeMatch, mean } from '../core/evaluator.js';
 import { agentConfig } from '../db/agent-repository.js';
@@ -61,8 +60,6 @@ export async function evaluateOnSplit(
     .execute();
   let tokens = 0;
   let done = 0;
-  // Each concurrent model call listens on the activity's cancellation signal.
-  setMaxListeners(0, cancellationSignal());
   const outputs = await boundedMap(examples, deps.llmConcurrency, async (ex) => {
     const messages = Input.parse((ex.input as { messages: unknown }).messages);
     if (ex.score !== null && ex.output !== null) {

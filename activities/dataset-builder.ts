@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { assignSplit } from '../core/dataset-split.js';
 import { AgentAction } from '../schemas/trace.js';
 import type { ActivityDeps } from './activity-deps.js';
+import { latestLabels } from './cycle-verdicts.js';
 
 export const exampleId = (datasetVersionId: string, traceId: string) => `${datasetVersionId}:${traceId}`;
 
@@ -60,20 +61,7 @@ export function createDatasetActivities({ db }: ActivityDeps) {
           ])
           .where('samples.cycle_id', '=', args.cycleId)
           .execute();
-        const labels = await tx
-          .selectFrom('annotations')
-          .innerJoin('annotation_items', 'annotation_items.id', 'annotations.item_id')
-          .select([
-            'annotations.id',
-            'annotation_items.trace_id',
-            'annotations.verdict',
-            'annotations.expected',
-          ])
-          .where('annotation_items.cycle_id', '=', args.cycleId)
-          .orderBy('annotations.created_at', 'desc')
-          .execute();
-        const latestLabel = new Map<string, (typeof labels)[number]>();
-        for (const l of labels) if (!latestLabel.has(l.trace_id)) latestLabel.set(l.trace_id, l);
+        const latestLabel = await latestLabels(tx, args.cycleId);
         const fresh = [];
         for (const t of sampled) {
           const label = latestLabel.get(t.id);

@@ -1,4 +1,5 @@
 import type { ActivityDeps } from './activity-deps.js';
+import { traceVerdicts } from './cycle-verdicts.js';
 
 export const clusterId = (cycleId: string, category: string) => `${cycleId}:${category}`;
 
@@ -11,27 +12,12 @@ export function createDiagnoseActivities({ db }: ActivityDeps) {
     async diagnoseFailures(args: {
       cycleId: string;
     }): Promise<{ clusters: { id: string; category: string; size: number }[] }> {
-      const scores = await db
-        .selectFrom('scores')
-        .select(['trace_id', 'source', 'label', 'category'])
-        .where('cycle_id', '=', args.cycleId)
-        .where('source', 'in', ['code', 'judge'])
-        .execute();
-      const byTrace = new Map<string, { code?: string; judge?: string; category?: string | null }>();
-      for (const s of scores) {
-        const e = byTrace.get(s.trace_id) ?? {};
-        if (s.source === 'code') e.code = s.label;
-        else {
-          e.judge = s.label;
-          e.category = s.category;
-        }
-        byTrace.set(s.trace_id, e);
-      }
+      const verdicts = await traceVerdicts(db, args.cycleId);
       const groups = new Map<string, string[]>();
-      for (const [traceId, e] of [...byTrace.entries()].sort(([a], [b]) => a.localeCompare(b))) {
-        if ((e.code ?? e.judge) !== 'fail') continue;
+      for (const [traceId, v] of verdicts) {
+        if (!v.failing) continue;
         // The code check caught what the judge passed: keep it visible as its own group.
-        const category = e.judge === 'fail' ? (e.category ?? 'other') : 'missed_by_judge';
+        const category = v.judge === 'fail' ? (v.judgeCategory ?? 'other') : 'missed_by_judge';
         groups.set(category, [...(groups.get(category) ?? []), traceId]);
       }
       const clusters = [...groups.entries()]

@@ -1,4 +1,3 @@
-import { setMaxListeners } from 'node:events';
 import { cancellationSignal } from '@temporalio/activity';
 import { decideGate, type GateConfig, type GateReport } from '../core/gate-decision.js';
 import { mean } from '../core/evaluator.js';
@@ -34,8 +33,6 @@ export function createGateActivities(deps: ActivityDeps) {
   const { db, llm } = deps;
 
   async function judgePassRate(evaluation: SplitEvaluation, seed: number): Promise<number> {
-    // Each concurrent model call listens on the activity's cancellation signal.
-    setMaxListeners(0, cancellationSignal());
     const verdicts = await boundedMap(evaluation.outputs, deps.llmConcurrency, async (o) => {
       const response = await llm.judge.chat(
         {

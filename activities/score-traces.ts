@@ -1,4 +1,3 @@
-import { setMaxListeners } from 'node:events';
 import { heartbeat, cancellationSignal } from '@temporalio/activity';
 import { outcomeMatch } from '../core/evaluator.js';
 import { JudgeVerdict } from '../schemas/llm-outputs.js';
@@ -6,6 +5,7 @@ import { AgentAction, ChatMessage } from '../schemas/trace.js';
 import { JUDGE_SYSTEM, judgeUserPrompt } from '../llm/prompt-templates.js';
 import { JUDGE_VERDICT_SCHEMA, parseStructured } from '../llm/structured-output.js';
 import type { ActivityDeps } from './activity-deps.js';
+import { traceVerdicts } from './cycle-verdicts.js';
 import { boundedMap } from './bounded-map.js';
 
 const Messages = ChatMessage.array();
@@ -38,8 +38,6 @@ export function createScoreActivities({ db, llm, llmConcurrency }: ActivityDeps)
       let judgeCalls = 0;
       let tokens = 0;
       let done = 0;
-      // Each concurrent model call listens on the activity's cancellation signal.
-      setMaxListeners(0, cancellationSignal());
       await boundedMap(rows, llmConcurrency, async (row) => {
         const messages = Messages.parse((row.input as { messages: unknown }).messages);
         const output = AgentAction.parse(row.output);
@@ -96,24 +94,11 @@ export function createScoreActivities({ db, llm, llmConcurrency }: ActivityDeps)
   };
 
   async function failingSummary(cycleId: string) {
-    const scores = await db
-      .selectFrom('scores')
-      .select(['trace_id', 'source', 'label'])
-      .where('cycle_id', '=', cycleId)
-      .execute();
-    const byTrace = new Map<string, { code?: string; judge?: string }>();
-    for (const s of scores) {
-      const entry = byTrace.get(s.trace_id) ?? {};
-      if (s.source === 'code') entry.code = s.label;
-      if (s.source === 'judge') entry.judge = s.label;
-      byTrace.set(s.trace_id, entry);
-    }
-    let failing = 0;
-    let codeScored = 0;
-    for (const e of byTrace.values()) {
-      if (e.code) codeScored++;
-      if ((e.code ?? e.judge) === 'fail') failing++;
-    }
-    return { scored: byTrace.size, failing, codeScored };
+    const verdicts = [...(await traceVerdicts(db, cycleId)).values()];
+    return {
+      scored: verdicts.length,
+      failing: verdicts.filter((v) => v.failing).length,
+      codeScored: verdicts.filter((v) => v.code !== undefined).length,
+    };
   }
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { ApplicationFailure } from '@temporalio/common';
 import OpenAI from 'openai';
 import type { Db } from '../db/connection.js';
@@ -42,6 +43,15 @@ export class OpenAiLlmClient implements LlmClient {
       maxRetries: 2,
       timeout: 120_000,
     });
+  }
+
+  /**
+   * The SDK adds an abort listener per request; an activity shares one cancellation signal
+   * across its concurrent calls, which would trip Node's listener-leak warning.
+   */
+  private static share(signal: AbortSignal | undefined): AbortSignal | undefined {
+    if (signal) setMaxListeners(0, signal);
+    return signal;
   }
 
   private cacheKey(kind: string, body: unknown): string {
@@ -99,7 +109,9 @@ export class OpenAiLlmClient implements LlmClient {
     };
     const { value, cached } = await this.cached(this.cacheKey('chat', body), async () => {
       try {
-        const completion = await this.client.chat.completions.create(body, { signal });
+        const completion = await this.client.chat.completions.create(body, {
+          signal: OpenAiLlmClient.share(signal),
+        });
         const message = completion.choices[0]?.message;
         return {
           content: message?.content ?? null,
@@ -122,7 +134,7 @@ export class OpenAiLlmClient implements LlmClient {
     const body = { model: this.model, input: texts };
     const { value } = await this.cached(this.cacheKey('embed', body), async () => {
       try {
-        const result = await this.client.embeddings.create(body, { signal });
+        const result = await this.client.embeddings.create(body, { signal: OpenAiLlmClient.share(signal) });
         return result.data.sort((a, b) => a.index - b.index).map((d) => d.embedding);
       } catch (error) {
         throw toFailure(error, this.model);

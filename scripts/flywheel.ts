@@ -62,35 +62,33 @@ function action<A extends unknown[]>(fn: (ctx: CliContext, ...args: A) => Promis
   };
 }
 
+/** A process that owns its connections (dev, worker): config errors print as one line. */
+function longRunning(name: string, run: (config: ReturnType<typeof loadConfig>) => Promise<void>) {
+  return async () => {
+    try {
+      await run(loadConfig());
+    } catch (error) {
+      console.error(`flywheel ${name}: ${error instanceof Error ? error.message : String(error)}`);
+      process.exitCode = 1;
+    }
+  };
+}
+
 program
   .command('dev')
   .description(
     'run the whole stack locally (Temporal dev server, Postgres, simulator, worker, API) and start a demo cycle',
   )
-  .action(async () => {
-    try {
-      const { runDev } = await import('./dev.js');
-      await runDev(loadConfig());
-    } catch (error) {
-      console.error(`flywheel dev: ${error instanceof Error ? error.message : String(error)}`);
-      process.exitCode = 1;
-    }
-  });
+  .action(longRunning('dev', async (config) => (await import('./dev.js')).runDev(config)));
 
 program
   .command('worker')
   .description(
     'run a standalone worker (for N replicas): needs DATABASE_URL, Temporal settings and model endpoints',
   )
-  .action(async () => {
-    try {
-      const { runWorker } = await import('../workers/worker-main.js');
-      await runWorker(loadConfig());
-    } catch (error) {
-      console.error(`flywheel worker: ${error instanceof Error ? error.message : String(error)}`);
-      process.exitCode = 1;
-    }
-  });
+  .action(
+    longRunning('worker', async (config) => (await import('../workers/worker-main.js')).runWorker(config)),
+  );
 
 program
   .command('api')

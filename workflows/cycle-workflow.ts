@@ -62,7 +62,6 @@ export async function cycleWorkflow(rawInput: CycleInputArg): Promise<CycleResul
     stages: [],
   };
   let annotationComplete = false;
-  let labelled = 0;
   let approval: { decision: 'approved' | 'rejected'; by: string; comment: string | null } | undefined;
 
   setHandler(statusQuery, () => status);
@@ -71,7 +70,6 @@ export async function cycleWorkflow(rawInput: CycleInputArg): Promise<CycleResul
   setHandler(annotationsSubmittedSignal, (raw) => {
     const s = AnnotationsSubmittedSignal.safeParse(raw);
     if (!s.success || status.stage !== 'awaiting_annotation') return;
-    labelled += s.data.count;
     if (s.data.complete) annotationComplete = true;
   });
   const validateApproval = (approver: string | undefined) => {
@@ -199,7 +197,6 @@ export async function cycleWorkflow(rawInput: CycleInputArg): Promise<CycleResul
     const answered = await condition(() => annotationComplete, input.annotationDeadlineSeconds * 1000, {
       summary: `wait for reviewers (deadline ${input.annotationDeadlineSeconds}s)`,
     });
-    status.annotation.labelled = labelled;
     if (!answered) status.annotation.decidedBy = 'deadline_judge_labels';
   }
   const applied = await light.applyAnnotations.executeWithOptions(
