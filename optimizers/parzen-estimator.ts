@@ -17,14 +17,22 @@ export interface ParzenParameters {
 }
 
 export type KernelDimension =
-  | { kind: 'numeric'; mu: number[]; sigma: number[]; low: number; high: number; step: number | null }
+  | {
+      kind: 'numeric';
+      /** Kernel space: log space for log parameters. */
+      mu: number[];
+      sigma: number[];
+      /** Kernel-space support: the (step-widened, then logged) bounds. */
+      kernelLow: number;
+      kernelHigh: number;
+      log: boolean;
+      /** Original-space grid for stepped parameters (each value owns ±step/2). */
+      grid: { low: number; high: number; step: number } | null;
+    }
   | { kind: 'categorical'; weights: number[][] };
 
 export interface ParzenEstimator {
   params: string[];
-  log: boolean[];
-  /** Integer parameters round onto their grid after sampling (log-int is sampled continuously). */
-  intGrid: ({ low: number; high: number; step: number } | null)[];
   weights: number[];
   dims: KernelDimension[];
 }
@@ -59,32 +67,26 @@ export function buildParzenEstimator(
   weights = n === 0 ? [1] : [...weights, parameters.priorWeight];
   const total = weights.reduce((s, w) => s + w, 0);
   weights = weights.map((w) => w / total);
-  const log: boolean[] = [];
-  const intGrid: ParzenEstimator['intGrid'] = [];
   const dims = params.map((name): KernelDimension => {
     const d = space[name]!;
     const obs = observations[name] ?? [];
-    if (d.type === 'categorical') {
-      log.push(false);
-      intGrid.push(null);
-      return categoricalDimension(obs, d.choices.length, parameters);
-    }
+    if (d.type === 'categorical') return categoricalDimension(obs, d.choices.length, parameters);
     const isLog = d.log === true;
-    log.push(isLog);
-    let step = stepOf(d);
-    intGrid.push(d.type === 'int' ? { low: d.low, high: d.high, step: step ?? 1 } : null);
-    let low = isLog ? Math.log(d.low) : d.low;
-    let high = isLog ? Math.log(d.high) : d.high;
-    // A log-scaled grid is modelled as a continuous density over the widened log range.
-    if (step !== null && isLog) {
-      low = Math.log(d.low - step / 2);
-      high = Math.log(d.high + step / 2);
-      step = null;
-    }
-    const mus = isLog ? obs.map(Math.log) : [...obs];
-    return numericDimension(mus, low, high, step, params.length, parameters);
+    const step = stepOf(d);
+    // Optuna widens a stepped range by half a step on each side first, then takes logs.
+    const half = step === null ? 0 : step / 2;
+    const transform = isLog ? Math.log : (x: number) => x;
+    return numericDimension(
+      obs.map(transform),
+      transform(d.low - half),
+      transform(d.high + half),
+      isLog,
+      step === null ? null : { low: d.low, high: d.high, step },
+      params.length,
+      parameters,
+    );
   });
-  return { params, log, intGrid, weights, dims };
+  return { params, weights, dims };
 }
 
 function categoricalDimension(obs: readonly number[], nChoices: number, p: ParzenParameters): KernelDimension {
@@ -103,36 +105,41 @@ function numericDimension(
   mus: number[],
   low: number,
   high: number,
-  step: number | null,
+  log: boolean,
+  grid: { low: number; high: number; step: number } | null,
   nParams: number,
   p: ParzenParameters,
 ): KernelDimension {
-  const s = step ?? 0;
-  const range = high - low + s;
-  const priorMu = 0.5 * (low + high);
+  const range = high - low;
   let sigmas: number[];
   if (p.multivariate) {
     const sigma = 0.2 * Math.max(mus.length, 1) ** (-1 / (nParams + 4)) * range;
     sigmas = mus.map(() => sigma);
   } else {
-    // Optuna sorts the observations together with the prior mean; each kernel's bandwidth
-    // is its larger gap to a neighbour, with the (step-widened) bounds as outer neighbours.
-    const withPrior = [...mus, priorMu];
-    const order = withPrior.map((_, i) => i).sort((a, b) => withPrior[a]! - withPrior[b]! || a - b);
-    const sorted = [low - s / 2, ...order.map((i) => withPrior[i]!), high + s / 2];
+    // Each kernel's bandwidth is its larger gap to a neighbour among the sorted
+    // observations, with the support bounds as the outer neighbours.
+    const order = mus.map((_, i) => i).sort((a, b) => mus[a]! - mus[b]! || a - b);
+    const sorted = [low, ...order.map((i) => mus[i]!), high];
     const sortedSigmas = order.map((_, k) => Math.max(sorted[k + 1]! - sorted[k]!, sorted[k + 2]! - sorted[k + 1]!));
     if (!p.considerEndpoints && sorted.length >= 4) {
       sortedSigmas[0] = sorted[2]! - sorted[1]!;
       sortedSigmas[sortedSigmas.length - 1] = sorted[sorted.length - 2]! - sorted[sorted.length - 3]!;
     }
-    const byIndex = new Array<number>(withPrior.length);
-    order.forEach((originalIndex, k) => (byIndex[originalIndex] = sortedSigmas[k]!));
-    sigmas = byIndex.slice(0, mus.length);
+    sigmas = new Array<number>(mus.length);
+    order.forEach((originalIndex, k) => (sigmas[originalIndex] = sortedSigmas[k]!));
   }
-  const maxSigma = range;
+  // The "magic clip": no kernel narrower than range / min(100, n_kernels + 1).
   const minSigma = p.considerMagicClip ? range / Math.min(100, 1 + (mus.length + 1)) : 1e-12;
-  sigmas = sigmas.map((x) => Math.min(maxSigma, Math.max(minSigma, x)));
-  return { kind: 'numeric', mu: [...mus, priorMu], sigma: [...sigmas, range], low, high, step };
+  sigmas = sigmas.map((x) => Math.min(range, Math.max(minSigma, x)));
+  return {
+    kind: 'numeric',
+    mu: [...mus, 0.5 * (low + high)],
+    sigma: [...sigmas, range],
+    kernelLow: low,
+    kernelHigh: high,
+    log,
+    grid,
+  };
 }
 
 /** Draws `count` points (internal values, original space) from the mixture. */
@@ -162,14 +169,11 @@ export function sampleParzen(est: ParzenEstimator, prng: PrngState, count: numbe
       } else {
         const mu = dim.mu[k]!;
         const sigma = dim.sigma[k]!;
-        const half = dim.step === null ? 0 : dim.step / 2;
         const q = nextFloat(prng);
-        x = truncnormPpf(q, (dim.low - half - mu) / sigma, (dim.high + half - mu) / sigma) * sigma + mu;
-        if (dim.step !== null) x = snapToGrid(x, dim.low, dim.high, dim.step);
+        x = truncnormPpf(q, (dim.kernelLow - mu) / sigma, (dim.kernelHigh - mu) / sigma) * sigma + mu;
+        if (dim.log) x = Math.exp(x);
+        if (dim.grid) x = snapToGrid(x, dim.grid.low, dim.grid.high, dim.grid.step);
       }
-      if (est.log[j]) x = Math.exp(x);
-      const grid = est.intGrid[j];
-      if (grid) x = snapToGrid(x, grid.low, grid.high, grid.step);
       points[i]![j] = x;
     }
   });
@@ -182,24 +186,24 @@ export function parzenLogPdf(est: ParzenEstimator, points: readonly (readonly nu
     const perKernel = est.weights.map((w, k) => {
       let lp = Math.log(w);
       est.dims.forEach((dim, j) => {
-        let x = point[j]!;
-        if (est.log[j]) x = Math.log(x);
+        const x = point[j]!;
         if (dim.kind === 'categorical') {
           lp += Math.log(dim.weights[Math.min(k, dim.weights.length - 1)]![x]!);
+          return;
+        }
+        const mu = dim.mu[k]!;
+        const sigma = dim.sigma[k]!;
+        const z = (v: number) => ((dim.log ? Math.log(v) : v) - mu) / sigma;
+        if (dim.grid === null) {
+          lp += truncnormLogPdf(dim.log ? Math.log(x) : x, (dim.kernelLow - mu) / sigma, (dim.kernelHigh - mu) / sigma, mu, sigma);
         } else {
-          const mu = dim.mu[k]!;
-          const sigma = dim.sigma[k]!;
-          if (dim.step === null) {
-            lp += truncnormLogPdf(x, (dim.low - mu) / sigma, (dim.high - mu) / sigma, mu, sigma);
-          } else {
-            const lower = dim.low - dim.step / 2;
-            const upper = dim.high + dim.step / 2;
-            const xl = Math.max(x - dim.step / 2, lower);
-            const xu = Math.min(x + dim.step / 2, upper);
-            lp +=
-              logGaussMass((xl - mu) / sigma, (xu - mu) / sigma) -
-              logGaussMass((lower - mu) / sigma, (upper - mu) / sigma);
-          }
+          // A grid value owns the interval of ±step/2 around it, clipped to the support.
+          const half = dim.grid.step / 2;
+          const lower = dim.grid.low - half;
+          const upper = dim.grid.high + half;
+          lp +=
+            logGaussMass(z(Math.max(x - half, lower)), z(Math.min(x + half, upper))) -
+            logGaussMass((dim.kernelLow - mu) / sigma, (dim.kernelHigh - mu) / sigma);
         }
       });
       return lp;

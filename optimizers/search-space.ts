@@ -57,7 +57,7 @@ export function toInternal(d: Distribution, value: ParamValue): number {
 
 /** Rounds onto the step grid anchored at `low` and clips into range. */
 export function snapToGrid(x: number, low: number, high: number, step: number): number {
-  return Math.min(high, Math.max(low, low + Math.round((x - low) / step) * step));
+  return Math.min(high, Math.max(low, low + roundHalfEven((x - low) / step) * step));
 }
 
 /**
@@ -77,4 +77,10 @@ export function sampleUniform(d: Distribution, prng: PrngState): number {
   let x = low + nextFloat(prng) * (high - low);
   if (d.log) x = Math.exp(x);
   return step === null ? Math.min(d.high, Math.max(d.low, x)) : snapToGrid(x, d.low, d.high, step);
+}
+
+/** numpy's `round`: halves go to the even neighbour, so grid snapping matches Optuna. */
+export function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }

@@ -151,6 +151,9 @@ export function truncnormLogPdf(x: number, a: number, b: number, loc: number, sc
 
 /** Inverse CDF of the standard normal truncated to [a, b], at quantile q. */
 export function truncnormPpf(q: number, a: number, b: number): number {
+  if (a === b) return NaN;
+  if (q === 0) return a;
+  if (q === 1) return b;
   if (a < 0) {
     const logPhiX = logSum(logNdtr(a), Math.log(q) + logGaussMass(a, b));
     return clampTo(ndtriExp(logPhiX), a, b);
