@@ -60,3 +60,82 @@ export function teacherUserPrompt(
     .join('\n\n');
   return `<current_prompt>\n${currentPrompt}\n</current_prompt>\n\n## Failures observed this week\n${report}\n\nPropose exactly ${count} candidates: each a complete rewritten system prompt with a one-line rationale. Make the candidates differ from each other.`;
 }
+
+// ── Optimizer meta-prompts ────────────────────────────────────────────────────────
+// One template per teacher task of the prompt optimizers (optimizers/prompt-search.ts).
+// The current text always sits between <current_prompt> tags and examples are rendered
+// the same way everywhere, so the teacher sees one format whichever optimizer asks.
+
+export interface ExampleForTeacher {
+  input: string;
+  output: string;
+  feedback: string;
+}
+
+export function renderExamples(examples: readonly ExampleForTeacher[]): string {
+  return examples
+    .map(
+      (e, i) =>
+        `### Example ${i + 1}\n<input>\n${e.input}\n</input>\n<output>\n${e.output}\n</output>\n<feedback>\n${e.feedback}\n</feedback>`,
+    )
+    .join('\n\n');
+}
+
+export const OPTIMIZER_SYSTEM = `You are an expert prompt engineer improving one part of the prompt of a
+production LLM agent (its system prompt, a tool description, or its instructions). Rules must be
+specific: over-broad rules fix one failure and break routine requests. Answer with JSON only.`;
+
+/** Random-search baseline: independent rewrites. */
+export function rewritePrompt(current: string, examples: readonly ExampleForTeacher[], count: number): string {
+  return `<current_prompt>\n${current}\n</current_prompt>\n\n## Failures observed\n${renderExamples(examples)}\n\nPropose exactly ${count} candidates: each a complete rewritten text with a one-line rationale. Make the candidates differ from each other.`;
+}
+
+/** ProTeGi "gradient" (LMOps GRADIENT template, adapted to agents). */
+export function critiquePrompt(current: string, examples: readonly ExampleForTeacher[], count: number): string {
+  return `<current_prompt>\n${current}\n</current_prompt>\n\nBut this prompt gets the following examples wrong:\n\n${renderExamples(examples)}\n\nGive exactly ${count} reasons why the prompt could have gotten these examples wrong. Each reason should name what the prompt is missing or gets wrong, in one or two sentences.`;
+}
+
+/** ProTeGi edit: apply one critique. */
+export function editPrompt(
+  current: string,
+  examples: readonly ExampleForTeacher[],
+  critique: string,
+  count: number,
+): string {
+  return `<current_prompt>\n${current}\n</current_prompt>\n\nBut it gets the following examples wrong:\n\n${renderExamples(examples)}\n\nBased on these examples the problem with this prompt is that:\n<critique>\n${critique}\n</critique>\n\nBased on the above information, write exactly ${count} different improved prompts. Each is a complete replacement of the current text.`;
+}
+
+/** ProTeGi Monte-Carlo expansion. */
+export function paraphrasePrompt(text: string, count: number): string {
+  return `Generate exactly ${count} variations of the following text, keeping every instruction and its meaning.\n<text>\n${text}\n</text>`;
+}
+
+/** GEPA reflective mutation (gepa `instruction_proposal.py`, adapted). */
+export function reflectPrompt(current: string, examples: readonly ExampleForTeacher[]): string {
+  return `I gave an assistant the following instruction to perform a task:\n<current_prompt>\n${current}\n</current_prompt>\n\nThe following are examples of inputs, the assistant's responses, and feedback on how the responses could be better:\n\n${renderExamples(examples)}\n\nYour task is to write a new instruction for the assistant. Read the inputs carefully and identify the input format and the task. Read the responses and the feedback; identify any niche, domain-specific facts the assistant needs (they may not be available to it later) and any generalizable strategy it used or should use, and include them in the instruction.`;
+}
+
+const MIPRO_TIP_TEXT: Record<string, string> = {
+  none: '',
+  creative: "Don't be afraid to be creative when creating the new instruction!",
+  simple: 'Keep the instruction clear and concise.',
+  description: 'Make sure your instruction is very informative and descriptive.',
+  high_stakes: 'The instruction should include a high stakes scenario in which the agent must solve the task!',
+  persona: 'Include a persona that is relevant to the task in the instruction (ie. "You are a ...")',
+};
+
+/** MIPRO grounded proposer: dataset examples, a demo set and a random tip. */
+export function instructPrompt(
+  current: string,
+  examples: readonly ExampleForTeacher[],
+  demos: string | null,
+  tip: string,
+): string {
+  const tipText = MIPRO_TIP_TEXT[tip] ?? tip;
+  return `<current_prompt>\n${current}\n</current_prompt>\n\n## Examples from the dataset, with how the current prompt does on them\n${renderExamples(examples)}\n${demos ? `\n## Demonstrations the agent will also see\n${demos}\n` : ''}\n${tipText ? `Tip: ${tipText}\n\n` : ''}Propose one improved instruction for this agent, grounded in the examples above.`;
+}
+
+/** A few-shot demonstration block appended to the system prompt (MIPRO demo sets). */
+export function renderDemos(demos: readonly { input: string; output: string }[]): string {
+  return `## Examples of correct behaviour\n${demos.map((d) => `${d.input}\n${d.output}`).join('\n\n')}`;
+}

@@ -1,119 +1,50 @@
-import type { OptimizerOutcome, OptimizerRequest, OptimizerResult } from './optimizer.js';
-import { nextInt, seedPrng, type PrngState } from './prng.js';
+import type { z } from 'zod';
+import type { RandomSearchSettings as Settings } from '../schemas/optimizer-config.js';
+type RandomSearchSettings = z.infer<typeof Settings>;
+import { meanOf, withComponent, type Candidate, type Optimizer } from './prompt-search.js';
+import { nextInt } from './prng.js';
 
 /**
- * Random-search baseline: the teacher proposes a pool of rewrites of the baseline, and
- * candidates are drawn uniformly without replacement and scored on the train split until
- * the rollout budget or the pool runs out. It is the control every smarter optimizer
- * must beat. The state is plain JSON: checkpoint it, continue-as-new, resume exactly.
+ * The control every other optimizer must beat: the teacher proposes independent rewrites
+ * of the baseline from the baseline's failures (in batches, as the pool runs dry), each is
+ * drawn uniformly from the pool and scored on the whole train set, and the best one wins.
+ * No feedback flows from one candidate to the next — that is what makes it random search.
  */
-export interface RandomSearchState {
-  kind: 'random-search';
-  prng: PrngState;
-  baselineCandidateId: string;
-  proposals: number;
-  maxRollouts: number;
-  phase: 'baseline' | 'propose' | 'search' | 'done';
-  unevaluated: string[];
-  scores: { candidateId: string; score: number }[];
-  rolloutsUsed: number;
-  /** Rollouts one evaluation costs, learned from the baseline evaluation. */
-  evalCost: number;
-  pending: OptimizerRequest | null;
-  doneReason: string | null;
-}
 
-export interface RandomSearchConfig {
-  seed: number;
-  baselineCandidateId: string;
-  proposals: number;
-  maxRollouts: number;
-}
 
-export function initRandomSearch(config: RandomSearchConfig): RandomSearchState {
-  return {
-    kind: 'random-search',
-    prng: seedPrng(config.seed),
-    baselineCandidateId: config.baselineCandidateId,
-    proposals: config.proposals,
-    maxRollouts: config.maxRollouts,
-    phase: 'baseline',
-    unevaluated: [],
-    scores: [],
-    rolloutsUsed: 0,
-    evalCost: 0,
-    pending: null,
-    doneReason: null,
-  };
-}
-
-function finish(state: RandomSearchState, reason: string): OptimizerRequest {
-  state.phase = 'done';
-  state.doneReason = reason;
-  state.pending = { kind: 'done', reason };
-  return state.pending;
-}
-
-/** Returns the next request; asking again before `tell` returns the same request. */
-export function ask(state: RandomSearchState): OptimizerRequest {
-  if (state.pending) return state.pending;
-  switch (state.phase) {
-    case 'baseline':
-      state.pending = { kind: 'evaluate', candidateId: state.baselineCandidateId };
-      return state.pending;
-    case 'propose':
-      state.pending = {
-        kind: 'propose',
-        count: state.proposals,
-        parentCandidateId: state.baselineCandidateId,
-      };
-      return state.pending;
-    case 'search': {
-      if (state.unevaluated.length === 0) return finish(state, 'every proposed candidate was evaluated');
-      if (state.rolloutsUsed + state.evalCost > state.maxRollouts) {
-        return finish(state, `rollout budget reached (${state.rolloutsUsed} of ${state.maxRollouts})`);
+export function randomSearch(settings: RandomSearchSettings): Optimizer {
+  return function* (ctx) {
+    const { baseline, trainIds } = ctx.setup;
+    const baselineScores = yield* ctx.evaluate(baseline, trainIds, 'baseline on train');
+    let bestScore = meanOf(baselineScores);
+    ctx.incumbent(baseline, bestScore);
+    const failures = trainIds.filter((_, i) => baselineScores[i]! < 1);
+    if (failures.length === 0) return;
+    const seen = new Set<string>([baseline[settings.component]!]);
+    const pool: string[] = [];
+    for (let empty = 0; empty < 3; ) {
+      if (pool.length === 0) {
+        const texts = yield* ctx.teach({
+          type: 'rewrite',
+          candidate: baseline,
+          component: settings.component,
+          evidence: { candidate: baseline, exampleIds: failures },
+          count: settings.proposalsPerCall,
+        });
+        const fresh = texts.filter((t) => !seen.has(t));
+        fresh.forEach((t) => seen.add(t));
+        pool.push(...fresh);
+        // A teacher that keeps repeating itself has nothing new to offer.
+        empty = fresh.length === 0 ? empty + 1 : 0;
+        continue;
       }
-      const index = nextInt(state.prng, state.unevaluated.length);
-      const [candidateId] = state.unevaluated.splice(index, 1);
-      state.pending = { kind: 'evaluate', candidateId: candidateId! };
-      return state.pending;
+      const [textId] = pool.splice(nextInt(ctx.prng, pool.length), 1);
+      const candidate: Candidate = withComponent(baseline, settings.component, textId!);
+      const score = meanOf(yield* ctx.evaluate(candidate, trainIds, 'random candidate on train'));
+      if (score > bestScore) {
+        bestScore = score;
+        ctx.incumbent(candidate, score);
+      }
     }
-    case 'done':
-      return finish(state, state.doneReason ?? 'done');
-  }
-}
-
-export function tell(state: RandomSearchState, result: OptimizerResult): void {
-  const pending = state.pending;
-  if (!pending) throw new Error('tell() without a pending ask()');
-  if (result.kind === 'proposed') {
-    if (pending.kind !== 'propose') throw new Error(`expected a ${pending.kind} result, got proposals`);
-    state.unevaluated.push(...result.candidateIds.filter((id) => id !== state.baselineCandidateId));
-    state.phase = 'search';
-  } else {
-    if (pending.kind !== 'evaluate' || pending.candidateId !== result.candidateId) {
-      throw new Error(`result for ${result.candidateId} does not answer the pending request`);
-    }
-    state.scores.push({ candidateId: result.candidateId, score: result.score });
-    state.rolloutsUsed += result.rollouts;
-    if (state.phase === 'baseline') {
-      state.evalCost = result.rollouts;
-      state.phase = 'propose';
-    }
-  }
-  state.pending = null;
-}
-
-/** Best candidate so far; ties keep the earlier (the baseline wins ties, so no churn). */
-export function outcome(state: RandomSearchState): OptimizerOutcome {
-  const baseline = state.scores.find((s) => s.candidateId === state.baselineCandidateId);
-  let best = baseline ?? state.scores[0] ?? { candidateId: state.baselineCandidateId, score: 0 };
-  for (const s of state.scores) if (s.score > best.score) best = s;
-  return {
-    bestCandidateId: best.candidateId,
-    bestScore: best.score,
-    baselineScore: baseline?.score ?? 0,
-    rolloutsUsed: state.rolloutsUsed,
-    evaluations: state.scores.length,
   };
 }

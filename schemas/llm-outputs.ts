@@ -22,3 +22,10 @@ export const PromptProposals = z.object({
   candidates: z.array(z.object({ prompt: z.string().min(1), rationale: z.string() })).min(1),
 });
 export type PromptProposals = z.infer<typeof PromptProposals>;
+
+/** ProTeGi critiques ("gradients"). */
+export const Critiques = z.object({ reasons: z.array(z.string().min(1)).min(1) });
+/** Several complete texts: edits and paraphrases. */
+export const PromptTexts = z.object({ prompts: z.array(z.string().min(1)).min(1) });
+/** One new text: GEPA reflection, MIPRO instruction proposal. */
+export const NewInstruction = z.object({ instruction: z.string().min(1) });

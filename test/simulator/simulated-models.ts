@@ -1,4 +1,4 @@
-import { unitInterval } from '../../core/stable-hash.js';
+import { stableHash53, unitInterval } from '../../core/stable-hash.js';
 import type { AgentAction } from '../../schemas/trace.js';
 import type { Scenario } from './scenario.js';
 
@@ -28,6 +28,7 @@ export function simulateAgent(
   systemPrompt: string,
   userText: string,
   seed: number,
+  toolText = '',
 ): AgentDecision {
   const example = findExample(scenario, userText);
   if (!example) {
@@ -38,7 +39,8 @@ export function simulateAgent(
     };
   }
   const rule = scenario.rules.find((r) => r.id === example.rule);
-  let correct = rule === undefined || rule.fixingPhrases.some((p) => contains(systemPrompt, p));
+  const readable = `${systemPrompt}\n${toolText}`;
+  let correct = rule === undefined || rule.fixingPhrases.some((p) => contains(readable, p));
   let action = correct ? example.expected : example.wrong;
   for (const ob of scenario.overBroad) {
     if (!contains(systemPrompt, ob.phrase)) continue;
@@ -114,6 +116,7 @@ export function simulateTeacher(
   requestText: string,
   count: number,
   seed: number,
+  salt = '',
 ): TeacherCandidate[] {
   const match = /<current_prompt>\n?([\s\S]*?)\n?<\/current_prompt>/.exec(requestText);
   const current = match?.[1] ?? scenario.basePrompt;
@@ -125,7 +128,7 @@ export function simulateTeacher(
     const notes: string[] = [];
     for (const rule of detected) {
       if (rule.fixingPhrases.some((p) => contains(current, p))) continue;
-      const u = unitInterval(`teacher|${current}|${rule.id}|${i}|${seed}`, scenario.seed);
+      const u = unitInterval(`teacher|${current}|${rule.id}|${i}|${seed}${salt}`, scenario.seed);
       const overBroad = scenario.overBroad.find((ob) => ob.fixes.includes(rule.id));
       if (u < scenario.teacher.precision) {
         const phrase =
@@ -159,4 +162,94 @@ export function simulateEmbedding(text: string, dims = 256): number[] {
   }
   const norm = Math.hypot(...v) || 1;
   return v.map((x) => x / norm);
+}
+
+const capitalized = (phrase: string) => `${phrase[0]!.toUpperCase()}${phrase.slice(1)}.`;
+const between = (text: string, tag: string) =>
+  new RegExp(`<${tag}>\\n?([\\s\\S]*?)\\n?</${tag}>`).exec(text)?.[1];
+
+/** Rules whose symptoms appear in `text` and that `prompt` does not fix yet. */
+function unfixedRulesIn(scenario: Scenario, text: string, prompt: string) {
+  return scenario.rules.filter(
+    (r) => r.symptoms.some((s) => contains(text, s)) && !r.fixingPhrases.some((p) => contains(prompt, p)),
+  );
+}
+
+/**
+ * The optimizer meta-prompts (llm/prompt-templates.ts), answered by the structured-output
+ * schema name they ask for. Variation comes from the whole request text, so the same
+ * parent shown different examples can get a different answer, as with a real model.
+ */
+export function simulateTeacherTask(
+  scenario: Scenario,
+  schemaName: string,
+  requestText: string,
+  seed: number,
+): Record<string, unknown> {
+  const salt = `|${stableHash53(requestText)}`;
+  const count = Math.min(Math.max(Number(/exactly (\d+)/i.exec(requestText)?.[1] ?? 1), 1), 32);
+  const current = between(requestText, 'current_prompt') ?? scenario.basePrompt;
+  const rest = requestText.replace(current, '');
+  const u = (key: string) => unitInterval(`${key}${salt}|${seed}`, scenario.seed);
+  switch (schemaName) {
+    case 'critiques': {
+      const rules = unfixedRulesIn(scenario, rest, current);
+      // Like a model summarising the shown errors: each reason names every missing rule it
+      // noticed (each noticed with the teacher's precision), or is generic when it noticed none.
+      const reasons = Array.from({ length: count }, (_, i) => {
+        const noticed = rules.filter((rule) => u(`critique|${rule.id}|${i}`) < scenario.teacher.precision);
+        if (noticed.length === 0) return 'The prompt should ask the agent to be more careful and thorough.';
+        return noticed
+          .map((rule) => `The prompt says nothing about requests involving ${rule.symptoms[0]}: ${rule.description}`)
+          .join(' ');
+      });
+      return { reasons };
+    }
+    case 'prompt_edits': {
+      const critique = between(requestText, 'critique') ?? '';
+      const rules = unfixedRulesIn(scenario, critique, current);
+      const prompts = Array.from({ length: count }, (_, i) => {
+        const additions = rules.map((rule) => {
+          const v = u(`edit|${rule.id}|${i}`);
+          const overBroad = scenario.overBroad.find((ob) => ob.fixes.includes(rule.id));
+          if (v < 0.85) return capitalized(rule.fixingPhrases[i % rule.fixingPhrases.length]!);
+          return overBroad ? overBroad.phrase : scenario.distractors[i % scenario.distractors.length]!;
+        });
+        if (additions.length === 0) additions.push(scenario.distractors[(i + 1) % scenario.distractors.length]!);
+        return `${current.trimEnd()}\n${additions.join('\n')}`;
+      });
+      return { prompts };
+    }
+    case 'paraphrases': {
+      const text = between(requestText, 'text') ?? '';
+      const prompts = Array.from({ length: count }, (_, i) => paraphrase(scenario, text, u(`para|${i}`), i));
+      return { prompts };
+    }
+    case 'reflected_instruction':
+    case 'proposed_instruction': {
+      let instruction = simulateTeacher(scenario, requestText, 1, seed, salt)[0]!.prompt;
+      if (/Tip: Don't be afraid to be creative/.test(requestText)) {
+        instruction += `\n${scenario.distractors[Math.floor(u('creative') * scenario.distractors.length)]!}`;
+      }
+      return { instruction };
+    }
+    default: {
+      const candidates = simulateTeacher(scenario, requestText, count, seed);
+      return { candidates };
+    }
+  }
+}
+
+/** Rewordings keep every line, in another order; some drop a line or add filler, as real paraphrases do. */
+function paraphrase(scenario: Scenario, text: string, v: number, i: number): string {
+  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  if (lines.length > 2 && v < 0.15) {
+    const drop = 1 + Math.floor((v / 0.15) * (lines.length - 1));
+    return lines.filter((_, k) => k !== drop).join('\n');
+  }
+  if (v < 0.3) return `${lines.join('\n')}\n${scenario.distractors[i % scenario.distractors.length]!}`;
+  const [head, ...tail] = lines;
+  const rotated = tail.length > 1 ? [...tail.slice((i + 1) % tail.length), ...tail.slice(0, (i + 1) % tail.length)] : tail;
+  const reworded = (head ?? '').replace('Use the tools available to you', 'Use your tools').replace(' and be accurate and polite', ', accurately and politely');
+  return [reworded === head && rotated.join() === tail.join() ? `${head} Be precise.` : reworded, ...rotated].join('\n');
 }

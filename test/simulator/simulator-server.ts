@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Scenario } from './scenario.js';
-import { simulateAgent, simulateEmbedding, simulateJudge, simulateTeacher } from './simulated-models.js';
+import { simulateAgent, simulateEmbedding, simulateJudge, simulateTeacherTask } from './simulated-models.js';
 
 /** Model names the simulator serves; configure each role with one of them. */
 export const SIMULATED_MODELS = {
@@ -11,11 +11,12 @@ export const SIMULATED_MODELS = {
   embedder: 'sim-embed',
 } as const;
 
-interface ChatBody {
+export interface ChatBody {
   model?: string;
   messages?: { role?: string; content?: unknown }[];
   seed?: number;
-  tools?: unknown[];
+  tools?: { function?: { description?: string } }[];
+  response_format?: { json_schema?: { name?: string } };
 }
 
 const text = (content: unknown): string =>
@@ -69,6 +70,31 @@ function completion(model: string, prompt: string, message: Record<string, unkno
 }
 
 function chat(scenario: Scenario, body: ChatBody, res: ServerResponse): void {
+  const answer = chatCompletion(scenario, body);
+  send(res, answer.status, answer.body);
+}
+
+/** The answer to one Chat Completions request: what the HTTP server sends, usable in-process. */
+export function chatCompletion(scenario: Scenario, body: ChatBody): { status: number; body: unknown } {
+  let answer: { status: number; body: unknown } = { status: 500, body: null };
+  const res = {
+    writeHead: () => undefined,
+    end: () => undefined,
+  };
+  const send = (_res: unknown, status: number, payload: unknown) => (answer = { status, body: payload });
+  const error = (_res: unknown, status: number, message: string, type: string) =>
+    send(_res, status, { error: { message, type, param: null, code: null } });
+  respond(scenario, body, res, send, error);
+  return answer;
+}
+
+function respond(
+  scenario: Scenario,
+  body: ChatBody,
+  res: unknown,
+  send: (res: unknown, status: number, payload: unknown) => void,
+  error: (res: unknown, status: number, message: string, type: string) => void,
+): void {
   const model = body.model ?? '';
   const messages = body.messages ?? [];
   const all = messages.map((m) => text(m.content)).join('\n');
@@ -82,7 +108,9 @@ function chat(scenario: Scenario, body: ChatBody, res: ServerResponse): void {
       .filter((m) => m.role === 'user')
       .map((m) => text(m.content))
       .join('\n');
-    const decision = simulateAgent(scenario, system, user, seed);
+    // The agent reads its tool descriptions too, so rules placed there take effect.
+    const toolText = (body.tools ?? []).map((t) => t.function?.description ?? '').join('\n');
+    const decision = simulateAgent(scenario, system, user, seed, toolText);
     if (decision.action.action === 'respond' || !body.tools?.length) {
       send(res, 200, completion(model, all, { content: decision.reply || 'OK.' }, 'stop'));
       return;
@@ -104,9 +132,9 @@ function chat(scenario: Scenario, body: ChatBody, res: ServerResponse): void {
     return;
   }
   if (model === SIMULATED_MODELS.teacher) {
-    const count = Number(/exactly (\d+) candidates/i.exec(all)?.[1] ?? 1);
-    const candidates = simulateTeacher(scenario, all, Math.min(Math.max(count, 1), 32), seed);
-    send(res, 200, completion(model, all, { content: JSON.stringify({ candidates }) }, 'stop'));
+    const schema = body.response_format?.json_schema?.name ?? 'prompt_proposals';
+    const answer = simulateTeacherTask(scenario, schema, all, seed);
+    send(res, 200, completion(model, all, { content: JSON.stringify(answer) }, 'stop'));
     return;
   }
   error(

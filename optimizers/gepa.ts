@@ -1,0 +1,221 @@
+import type { z } from 'zod';
+import type { GepaSettings as Settings } from '../schemas/optimizer-config.js';
+type GepaSettings = z.infer<typeof Settings>;
+import { frontFrequencies, instanceFronts, nonDominatedPrograms } from './pareto.js';
+import { nextFloat, nextInt } from './prng.js';
+import {
+  candidateIdOf,
+  meanOf,
+  shuffled,
+  withComponent,
+  type Candidate,
+  type Optimizer,
+  type SearchContext,
+} from './prompt-search.js';
+
+/**
+ * GEPA (Agrawal et al. 2025, gepa-ai/gepa `core/engine.py`): a pool of programs scored
+ * per instance on a Pareto set; each iteration samples a parent from the Pareto fronts,
+ * runs it on a small feedback minibatch, asks the teacher to reflect on the traces and
+ * rewrite one component, and accepts the child only if it strictly beats the parent on
+ * the same minibatch — then scores it on the whole Pareto set. Optional merge combines
+ * two descendants of a common ancestor component by component.
+ */
+
+
+interface Program {
+  candidate: Candidate;
+  parents: number[];
+  scores: number[];
+  aggregate: number;
+}
+
+/**
+ * Feedback and Pareto sets. Without a size, both are the whole train set, as upstream
+ * GEPA does when no valset is given (small datasets cannot spare disjoint halves: a rule
+ * whose only examples sit in the Pareto set could never be reflected on). With a size,
+ * a disjoint Pareto set of that many examples is carved out.
+ */
+export function splitForGepa(ctx: SearchContext, paretoSetSize: number | null): { feedback: string[]; pareto: string[] } {
+  const all = shuffled(ctx.prng, ctx.setup.trainIds);
+  if (paretoSetSize === null || all.length < 4) return { feedback: all, pareto: [...all].sort() };
+  const n = Math.min(paretoSetSize, Math.floor(all.length / 2));
+  return { pareto: all.slice(0, n).sort(), feedback: all.slice(n) };
+}
+
+export function gepa(settings: GepaSettings): Optimizer {
+  return function* (ctx) {
+    const { baseline } = ctx.setup;
+    const { feedback, pareto } = splitForGepa(ctx, settings.paretoSetSize);
+    const mb = Math.min(settings.reflectionMinibatchSize, feedback.length);
+    // gepa#375: each proposal costs two minibatches plus a full Pareto-set evaluation.
+    const oneProposal = pareto.length + 2 * mb + pareto.length;
+    if (ctx.setup.budget.maxRollouts < oneProposal) {
+      ctx.warn(
+        `GEPA: a budget of ${ctx.setup.budget.maxRollouts} rollouts cannot buy one accepted proposal ` +
+          `(${oneProposal} = Pareto set ${pareto.length} + 2 × minibatch ${mb} + Pareto set); raise maxRollouts or lower paretoSetSize`,
+      );
+    }
+    const components = settings.components.length ? settings.components : Object.keys(baseline).sort();
+    const programs: Program[] = [];
+    const addProgram = function* (candidate: Candidate, parents: number[]) {
+      const scores = yield* ctx.evaluate(candidate, pareto, 'full Pareto-set evaluation');
+      programs.push({ candidate, parents, scores, aggregate: meanOf(scores) });
+      let best = 0;
+      for (let i = 1; i < programs.length; i++) if (programs[i]!.aggregate > programs[best]!.aggregate) best = i;
+      ctx.incumbent(programs[best]!.candidate, programs[best]!.aggregate);
+    };
+    yield* addProgram(baseline, []);
+
+    const tried = new Set<string>(); // gepa#379: never re-evaluate a rejected mutation
+    const moduleCursor = new Map<number, number>();
+    let epoch: string[] = [];
+    const nextMinibatch = () => {
+      if (epoch.length < mb) epoch = [...epoch, ...shuffled(ctx.prng, feedback)];
+      return epoch.splice(0, mb);
+    };
+    let mergesDue = 0;
+    let mergesDone = 0;
+    let lastFoundNew = false;
+    const triedMerges = new Set<string>();
+
+    // Iterations that spend nothing (perfect minibatches, repeated proposals) cannot go on forever.
+    let idle = 0;
+    let spent = -1;
+    for (;;) {
+      const now = ctx.rolloutsUsed;
+      idle = now === spent ? idle + 1 : 0;
+      spent = now;
+      if (idle >= 200) return;
+      if (settings.useMerge && mergesDue > 0 && lastFoundNew && mergesDone < settings.maxMergeInvocations) {
+        lastFoundNew = false;
+        const merged = yield* tryMerge(ctx, programs, pareto, settings, triedMerges);
+        if (merged) {
+          mergesDue--;
+          mergesDone++;
+          yield* addProgram(merged.candidate, merged.parents);
+          continue;
+        }
+      }
+      lastFoundNew = false;
+      const k = selectCandidate(ctx, programs, settings);
+      const parent = programs[k]!;
+      const batch = nextMinibatch();
+      const before = yield* ctx.evaluate(parent.candidate, batch, 'reflection minibatch (parent)');
+      if (settings.skipPerfectScore && before.every((s) => s >= settings.perfectScore)) continue;
+      const cursor = moduleCursor.get(k) ?? 0;
+      const component = components[cursor % components.length]!;
+      moduleCursor.set(k, cursor + 1);
+      const [textId] = yield* ctx.teach({
+        type: 'reflect',
+        candidate: parent.candidate,
+        component,
+        evidence: { candidate: parent.candidate, exampleIds: batch },
+      });
+      if (!textId || textId === parent.candidate[component]) continue;
+      const child = withComponent(parent.candidate, component, textId);
+      const childId = candidateIdOf(child);
+      if (tried.has(childId) || programs.some((p) => candidateIdOf(p.candidate) === childId)) continue;
+      tried.add(childId);
+      const after = yield* ctx.evaluate(child, batch, 'reflection minibatch (child)');
+      if (sum(after) <= sum(before)) continue; // strict-improvement acceptance
+      yield* addProgram(child, [k]);
+      lastFoundNew = true;
+      if (settings.useMerge && mergesDone + mergesDue < settings.maxMergeInvocations) mergesDue++;
+    }
+  };
+}
+
+const sum = (xs: readonly number[]) => xs.reduce((s, x) => s + x, 0);
+
+function selectCandidate(ctx: SearchContext, programs: Program[], settings: GepaSettings): number {
+  const bestIndex = programs.reduce((b, p, i) => (p.aggregate > programs[b]!.aggregate ? i : b), 0);
+  if (settings.candidateSelection === 'current_best') return bestIndex;
+  if (settings.candidateSelection === 'epsilon_greedy') {
+    return nextFloat(ctx.prng) < settings.epsilon ? nextInt(ctx.prng, programs.length) : bestIndex;
+  }
+  const fronts = instanceFronts(programs.map((p) => p.scores));
+  const survivors = nonDominatedPrograms(fronts, programs.map((p) => p.aggregate));
+  const freq = frontFrequencies(fronts, survivors);
+  const total = [...freq.values()].reduce((s, x) => s + x, 0);
+  let u = nextFloat(ctx.prng) * total;
+  for (const [p, f] of freq) {
+    if ((u -= f) < 0) return p;
+  }
+  return survivors[survivors.length - 1] ?? bestIndex;
+}
+
+function ancestors(programs: Program[], i: number): Set<number> {
+  const out = new Set<number>();
+  const stack = [...programs[i]!.parents];
+  while (stack.length) {
+    const a = stack.pop()!;
+    if (!out.has(a)) {
+      out.add(a);
+      stack.push(...programs[a]!.parents);
+    }
+  }
+  return out;
+}
+
+/**
+ * System-aware merge (`proposer/merge.py`): two Pareto programs, neither an ancestor of the
+ * other, with a common ancestor no better than either; per component take the descendant's
+ * text where only one changed it, the stronger descendant's where both did. Accepted when
+ * it matches the better parent on a stratified sample of the Pareto set.
+ */
+function* tryMerge(
+  ctx: SearchContext,
+  programs: Program[],
+  pareto: string[],
+  settings: GepaSettings,
+  triedMerges: Set<string>,
+) {
+  const fronts = instanceFronts(programs.map((p) => p.scores));
+  const survivors = nonDominatedPrograms(fronts, programs.map((p) => p.aggregate));
+  const pairs: [number, number, number][] = [];
+  for (const i of survivors)
+    for (const j of survivors) {
+      if (j <= i) continue;
+      const ai = ancestors(programs, i);
+      const aj = ancestors(programs, j);
+      if (ai.has(j) || aj.has(i)) continue;
+      for (const a of [...ai].filter((x) => aj.has(x)).sort((x, y) => x - y)) {
+        const anc = programs[a]!;
+        if (anc.aggregate > programs[i]!.aggregate || anc.aggregate > programs[j]!.aggregate) continue;
+        const names = Object.keys(anc.candidate);
+        const changedI = names.filter((c) => programs[i]!.candidate[c] !== anc.candidate[c]);
+        const changedJ = names.filter((c) => programs[j]!.candidate[c] !== anc.candidate[c]);
+        const onlyOne = names.some((c) => changedI.includes(c) !== changedJ.includes(c));
+        if (onlyOne && !triedMerges.has(`${i}|${j}|${a}`)) pairs.push([i, j, a]);
+      }
+    }
+  if (pairs.length === 0) return null;
+  const [i, j, a] = pairs[nextInt(ctx.prng, pairs.length)]!;
+  triedMerges.add(`${i}|${j}|${a}`);
+  const pi = programs[i]!;
+  const pj = programs[j]!;
+  const anc = programs[a]!;
+  const merged: Record<string, string> = {};
+  for (const c of Object.keys(anc.candidate)) {
+    const ci = pi.candidate[c] !== anc.candidate[c];
+    const cj = pj.candidate[c] !== anc.candidate[c];
+    if (ci && !cj) merged[c] = pi.candidate[c]!;
+    else if (cj && !ci) merged[c] = pj.candidate[c]!;
+    else if (ci && cj) merged[c] = (pi.aggregate >= pj.aggregate ? pi : pj).candidate[c]!;
+    else merged[c] = pi.candidate[c]!;
+  }
+  const id = candidateIdOf(merged);
+  if (programs.some((p) => candidateIdOf(p.candidate) === id)) return null;
+  // Stratified subsample: instances where i wins, where j wins, and ties.
+  const iWins = pareto.filter((_, k) => pi.scores[k]! > pj.scores[k]!);
+  const jWins = pareto.filter((_, k) => pj.scores[k]! > pi.scores[k]!);
+  const ties = pareto.filter((_, k) => pi.scores[k] === pj.scores[k]);
+  const per = Math.ceil(settings.mergeValOverlapFloor / 3);
+  const sample = [...shuffled(ctx.prng, iWins).slice(0, per), ...shuffled(ctx.prng, jWins).slice(0, per), ...shuffled(ctx.prng, ties)]
+    .slice(0, settings.mergeValOverlapFloor);
+  const scores = yield* ctx.evaluate(merged, sample, 'merge subsample');
+  const parentSum = (p: Program) => sample.reduce((s, e) => s + p.scores[pareto.indexOf(e)]!, 0);
+  if (sum(scores) < Math.max(parentSum(pi), parentSum(pj))) return null;
+  return { candidate: merged as Candidate, parents: [i, j] };
+}
