@@ -1,203 +1,134 @@
-import { cancellationSignal } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { heartbeat, cancellationSignal } from '@temporalio/activity';
+import { agentConfig } from '../db/agent-repository.js';
 import { versionById } from '../db/prompt-repository.js';
-import { PromptProposals } from '../schemas/llm-outputs.js';
-import {
-  renderStep,
-  TEACHER_SYSTEM,
-  teacherUserPrompt,
-  type FailureForTeacher,
-} from '../llm/prompt-templates.js';
-import { PROMPT_PROPOSALS_SCHEMA, parseStructured } from '../llm/structured-output.js';
-import type { OptimizerOutcome } from '../optimizers/optimizer.js';
-import { ChatMessage } from '../schemas/trace.js';
+import type { Candidate, SearchOutcome, TeachTask } from '../optimizers/prompt-search.js';
+import { candidateIdOf } from '../optimizers/prompt-search.js';
+import { OptimizerChoice } from '../schemas/optimizer-config.js';
 import type { ActivityDeps } from './activity-deps.js';
-import { evaluateOnSplit } from './candidate-evaluation.js';
+import { PgSearchStore, trainExampleIds } from './pg-search-store.js';
+import { evaluateCandidate, teach, textIdOf, type SearchIo } from './search-executor.js';
 
-export const baselineCandidateId = (runId: string) => `${runId}:baseline`;
-
+/**
+ * The optimize child workflow's activities: register a run and its baseline, answer the
+ * optimizer's evaluation and teacher requests, and record the outcome. Each request is
+ * idempotent (content-addressed texts, per-example stored scores), so retries and a
+ * replayed workflow never pay for the same model call twice.
+ */
 export function createOptimizationActivities(deps: ActivityDeps) {
   const { db, llm } = deps;
 
-  /** Failures the teacher reads: per cluster, a few traces with the reviewers' or judge's critique. */
-  async function failureReport(cycleId: string, perCluster = 4): Promise<FailureForTeacher[]> {
-    const clusters = await db
-      .selectFrom('clusters')
-      .selectAll()
-      .where('cycle_id', '=', cycleId)
-      .orderBy('size', 'desc')
-      .execute();
-    const report: FailureForTeacher[] = [];
-    for (const c of clusters) {
-      const rows = await db
-        .selectFrom('cluster_members')
-        .innerJoin('traces', 'traces.id', 'cluster_members.trace_id')
-        .leftJoin('scores as judge', (j) =>
-          j
-            .onRef('judge.trace_id', '=', 'traces.id')
-            .on('judge.cycle_id', '=', cycleId)
-            .on('judge.source', '=', 'judge'),
-        )
-        .leftJoin('scores as human', (j) =>
-          j
-            .onRef('human.trace_id', '=', 'traces.id')
-            .on('human.cycle_id', '=', cycleId)
-            .on('human.source', '=', 'human'),
-        )
-        .select([
-          'traces.input',
-          'traces.output',
-          'traces.feedback_text',
-          'judge.explanation as judgeSays',
-          'human.explanation as humanSays',
-        ])
-        .where('cluster_members.cluster_id', '=', c.id)
-        .orderBy('traces.id')
-        .limit(perCluster)
-        .execute();
-      report.push({
-        category: c.category,
-        count: c.size,
-        examples: rows.map((r) => {
-          const messages = ChatMessage.array().parse((r.input as { messages: unknown }).messages);
-          return {
-            request: messages
-              .filter((m) => m.role === 'user')
-              .map((m) => m.content)
-              .join(' '),
-            agentStep: renderStep(r.output as never),
-            critique:
-              [r.humanSays, r.judgeSays, r.feedback_text].filter(Boolean).join(' / ') || 'marked as failing',
-          };
-        }),
-      });
-    }
-    return report;
+  async function searchIo(runId: string, agent: string, seed: number): Promise<SearchIo & { store: PgSearchStore }> {
+    const run = await db.selectFrom('optimization_runs').select('cycle_id').where('id', '=', runId).executeTakeFirstOrThrow();
+    const { tools } = await agentConfig(db, agent);
+    return {
+      store: new PgSearchStore(db, runId, run.cycle_id, tools),
+      agent: llm.agent,
+      teacher: llm.teacher,
+      tools,
+      concurrency: deps.llmConcurrency,
+      seed,
+      signal: cancellationSignal(),
+      onProgress: (done, total) => heartbeat({ done, of: total }),
+    };
   }
 
   return {
+    /**
+     * Registers the run and its baseline candidate (the production prompt plus every tool
+     * description as a separate component, so multi-component optimizers can edit them),
+     * and resolves the optimizer: the agent's configuration, unless the cycle names one.
+     */
     async startOptimizationRun(args: {
       runId: string;
       cycleId: string;
+      agent: string;
       baselineVersionId: string;
-      optimizer: string;
-      config: unknown;
-    }): Promise<{ baselineCandidateId: string }> {
-      const baseline = await versionById(db, args.baselineVersionId);
+      datasetVersionId: string;
+      optimizer: unknown;
+    }): Promise<{ baseline: Candidate; baselineDbId: string; trainIds: string[]; optimizer: OptimizerChoice }> {
+      const config = await agentConfig(db, args.agent);
+      const parsed = OptimizerChoice.safeParse(args.optimizer ?? config.optimizer ?? { name: 'gepa' });
+      if (!parsed.success) {
+        throw ApplicationFailure.nonRetryable(
+          `Invalid optimizer configuration for agent ${args.agent}: ${parsed.error.message}. ` +
+            'Set optimizer.name to random-search, protegi, gepa or mipro, with settings from docs.',
+          'InvalidInput',
+        );
+      }
+      const trainIds = await trainExampleIds(db, args.datasetVersionId);
+      if (trainIds.length === 0) {
+        throw ApplicationFailure.nonRetryable(`Dataset version ${args.datasetVersionId} has no train examples.`, 'InvalidInput');
+      }
       await db
         .insertInto('optimization_runs')
         .values({
           id: args.runId,
           cycle_id: args.cycleId,
-          optimizer: args.optimizer,
-          config: JSON.stringify(args.config),
+          optimizer: parsed.data.name,
+          config: JSON.stringify(parsed.data),
           status: 'running',
         })
         .onConflict((oc) => oc.column('id').doNothing())
         .execute();
-      const id = baselineCandidateId(args.runId);
-      await db
-        .insertInto('candidates')
-        .values({
-          id,
-          run_id: args.runId,
-          prompt_text: baseline.text,
-          rationale: `production prompt ${baseline.id}`,
-          parent_id: null,
-        })
-        .onConflict((oc) => oc.column('id').doNothing())
-        .execute();
-      return { baselineCandidateId: id };
+      const baselineText = (await versionById(db, args.baselineVersionId)).text;
+      const texts = [
+        { component: 'system', text: baselineText },
+        ...config.tools.map((t) => ({ component: `tool:${t.name}`, text: t.description })),
+      ].filter((t) => t.text.trim() !== '');
+      const store = new PgSearchStore(db, args.runId, args.cycleId, config.tools);
+      await store.putTexts(texts.map((t) => ({ id: textIdOf(t.text), text: t.text, kind: 'component' as const })));
+      const baseline: Candidate = Object.fromEntries(texts.map((t) => [t.component, textIdOf(t.text)]));
+      const baselineDbId = await store.registerCandidate(candidateIdOf(baseline), baseline, `production prompt ${args.baselineVersionId}`);
+      return { baseline, baselineDbId, trainIds, optimizer: parsed.data };
     },
 
-    /** One teacher call proposing `count` rewrites; IDs are deterministic per request, so retries do not duplicate. */
-    async proposeCandidates(args: {
+    async evaluateSearchBatch(args: {
       runId: string;
-      cycleId: string;
-      parentCandidateId: string;
-      count: number;
-      round: number;
-      seed: number;
-    }): Promise<{ candidateIds: string[]; tokens: number }> {
-      const parent = await db
-        .selectFrom('candidates')
-        .select('prompt_text')
-        .where('id', '=', args.parentCandidateId)
-        .executeTakeFirstOrThrow();
-      const report = await failureReport(args.cycleId);
-      if (report.length === 0) {
-        throw ApplicationFailure.nonRetryable(
-          'No failure clusters to learn from; the optimizer should not have been started.',
-          'InvalidInput',
-        );
-      }
-      const response = await llm.teacher.chat(
-        {
-          messages: [
-            { role: 'system', content: TEACHER_SYSTEM },
-            { role: 'user', content: teacherUserPrompt(parent.prompt_text, report, args.count) },
-          ],
-          jsonSchema: PROMPT_PROPOSALS_SCHEMA,
-          temperature: 1,
-          seed: args.seed,
-        },
-        cancellationSignal(),
-      );
-      const proposals = parseStructured(PromptProposals, response.content, 'teacher');
-      const seen = new Set<string>([parent.prompt_text]);
-      const rows = proposals.candidates
-        .filter((c) => !seen.has(c.prompt) && (seen.add(c.prompt), true))
-        .map((c, i) => ({
-          id: `${args.runId}:r${args.round}c${i + 1}`,
-          run_id: args.runId,
-          prompt_text: c.prompt,
-          rationale: c.rationale,
-          parent_id: args.parentCandidateId,
-        }));
-      if (rows.length > 0)
-        await db
-          .insertInto('candidates')
-          .values(rows)
-          .onConflict((oc) => oc.column('id').doNothing())
-          .execute();
-      return {
-        candidateIds: rows.map((r) => r.id),
-        tokens: response.usage.promptTokens + response.usage.completionTokens,
-      };
-    },
-
-    async evaluateCandidate(args: {
       agent: string;
-      candidateId: string;
-      datasetVersionId: string;
       seed: number;
-    }): Promise<{ score: number; rollouts: number; examples: number; tokens: number }> {
-      const result = await evaluateOnSplit(deps, { ...args, split: 'train' });
-      return {
-        score: result.score,
-        rollouts: result.rollouts,
-        examples: result.examples,
-        tokens: result.tokens,
-      };
+      candidate: Candidate;
+      candidateId: string;
+      exampleIds: string[];
+    }): Promise<{ scores: number[]; rollouts: number; tokens: number }> {
+      const io = await searchIo(args.runId, args.agent, args.seed);
+      return evaluateCandidate(io, args.candidate, args.candidateId, args.exampleIds);
     },
 
-    async finishOptimizationRun(args: {
+    async teachOptimizer(args: {
       runId: string;
-      outcome: OptimizerOutcome;
-      reason: string;
-    }): Promise<void> {
+      agent: string;
+      seed: number;
+      task: TeachTask;
+      sample: number;
+    }): Promise<{ textIds: string[]; teacherCalls: number; tokens: number }> {
+      const io = await searchIo(args.runId, args.agent, args.seed);
+      return teach(io, args.task, args.sample);
+    },
+
+    async finishOptimizationRun(args: { runId: string; outcome: SearchOutcome; tokens: number }): Promise<{ bestDbId: string }> {
+      const run = await db.selectFrom('optimization_runs').select('cycle_id').where('id', '=', args.runId).executeTakeFirstOrThrow();
+      const { outcome } = args;
+      const store = new PgSearchStore(db, args.runId, run.cycle_id, []);
+      const bestDbId = await store.registerCandidate(outcome.bestCandidateId, outcome.best);
       await db
         .updateTable('optimization_runs')
         .set({
           status: 'completed',
-          best_candidate_id: args.outcome.bestCandidateId,
-          baseline_score: args.outcome.baselineScore,
-          best_score: args.outcome.bestScore,
-          rollouts: args.outcome.rolloutsUsed,
-          stop_reason: args.reason,
+          best_candidate_id: bestDbId,
+          baseline_score: outcome.baselineScore,
+          best_score: outcome.bestScore,
+          rollouts: outcome.rollouts,
+          teacher_calls: outcome.teacherCalls,
+          tokens: args.tokens,
+          warnings: JSON.stringify(outcome.warnings),
+          trajectory: JSON.stringify(outcome.trajectory),
+          stop_reason: outcome.stopReason,
         })
         .where('id', '=', args.runId)
         .execute();
+      return { bestDbId };
     },
   };
 }
+

@@ -64,7 +64,7 @@ export async function startCycle(
         { key: FlywheelOutcome, value: 'in_progress' },
       ],
       staticSummary: `Improvement cycle for ${input.agent}`,
-      staticDetails: `Agent **${input.agent}**, window ${input.windowDays} days, sample rate ${input.sampleRate}, optimizer ${input.optimizer.kind} (${input.optimizer.maxRollouts} rollouts).`,
+      staticDetails: `Agent **${input.agent}**, window ${input.windowDays} days, sample rate ${input.sampleRate}, optimizer ${input.optimizer.choice?.name ?? "from the agent's configuration"} (${input.optimizer.budget.maxRollouts} rollouts).`,
     });
     return { workflowId, runId: handle.firstExecutionRunId };
   } catch (error) {

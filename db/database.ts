@@ -127,6 +127,16 @@ export interface OptimizationRunsTable {
   best_score: number | null;
   rollouts: Generated<number>;
   stop_reason: string | null;
+  teacher_calls: Generated<number>;
+  tokens: Generated<string | number>;
+  warnings: ColumnType<unknown, string | undefined, string>;
+  trajectory: ColumnType<unknown, string | undefined, string>;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+export interface PromptTextsTable {
+  id: string;
+  text: string;
+  kind: string;
   created_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 export interface CandidatesTable {
@@ -135,6 +145,8 @@ export interface CandidatesTable {
   prompt_text: string;
   rationale: string;
   parent_id: string | null;
+  /** component → prompt_texts.id; null for candidates made outside an optimizer. */
+  components: Json | null;
   created_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 export interface CandidateScoresTable {
@@ -215,6 +227,7 @@ export interface Database {
   dataset_examples: DatasetExamplesTable;
   optimization_runs: OptimizationRunsTable;
   candidates: CandidatesTable;
+  prompt_texts: PromptTextsTable;
   candidate_scores: CandidateScoresTable;
   gate_reports: GateReportsTable;
   release_decisions: ReleaseDecisionsTable;

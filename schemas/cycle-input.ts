@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Budget, OptimizerChoice, Stopping } from './optimizer-config.js';
 
 /** Every duration of a cycle is an input so tests can shrink days to seconds. */
 export const RolloutStep = z.object({
@@ -37,9 +38,10 @@ export const CycleInput = z.object({
     .default(3 * 24 * 3600),
   optimizer: z
     .object({
-      kind: z.literal('random-search').default('random-search'),
-      proposals: z.number().int().positive().default(8),
-      maxRollouts: z.number().int().positive().default(300),
+      /** Overrides the agent's configured optimizer for this cycle; null = the agent's. */
+      choice: OptimizerChoice.nullable().default(null),
+      budget: Budget.prefault({}),
+      stopping: Stopping.prefault({}),
       /** Continue-as-new past this many history events (Temporal also suggests it at 4k). */
       maxHistoryEvents: z.number().int().positive().default(2000),
     })

@@ -20,6 +20,9 @@ export interface CycleStatus {
   dataset?: { datasetVersionId: string; train: number; eval: number };
   optimization?: {
     runId: string;
+    optimizer: string;
+    teacherCalls: number;
+    stopReason: string;
     bestCandidateId: string | null;
     baselineScore: number;
     bestScore: number;

@@ -30,7 +30,7 @@ export function renderCycleDetails(s: CycleStatus): string {
   if (s.optimization) {
     const o = s.optimization;
     lines.push(
-      `- **Optimize:** best ${o.bestCandidateId ?? 'none'} ${pct(o.bestScore)} vs production ${pct(o.baselineScore)} on train, ${o.rollouts} rollouts`,
+      `- **Optimize (${o.optimizer}):** best ${o.bestCandidateId ?? 'none'} ${pct(o.bestScore)} vs production ${pct(o.baselineScore)} on train, ${o.rollouts} rollouts, ${o.teacherCalls} teacher calls; stopped: ${o.stopReason}`,
     );
   }
   if (s.gate)

@@ -224,7 +224,7 @@ export async function cycleWorkflow(rawInput: CycleInputArg): Promise<CycleResul
   const runId = `${cycleId}:opt`;
   const optimized = await executeChild(optimizeWorkflow, {
     workflowId: optimizeWorkflowId(cycleId),
-    staticSummary: `random search · ${input.optimizer.maxRollouts} rollouts · ${input.agent}`,
+    staticSummary: `${input.optimizer.choice?.name ?? 'configured optimizer'} · ${input.optimizer.budget.maxRollouts} rollouts · ${input.agent}`,
     parentClosePolicy: ParentClosePolicy.TERMINATE,
     args: [
       {
@@ -234,8 +234,9 @@ export async function cycleWorkflow(rawInput: CycleInputArg): Promise<CycleResul
         datasetVersionId: dataset.datasetVersionId,
         baselineVersionId,
         seed: input.seed,
-        proposals: input.optimizer.proposals,
-        maxRollouts: input.optimizer.maxRollouts,
+        optimizer: input.optimizer.choice,
+        budget: input.optimizer.budget,
+        stopping: input.optimizer.stopping,
         maxHistoryEvents: input.optimizer.maxHistoryEvents,
       },
     ],
@@ -243,6 +244,9 @@ export async function cycleWorkflow(rawInput: CycleInputArg): Promise<CycleResul
   const improved = optimized.bestCandidateId !== optimized.baselineCandidateId;
   status.optimization = {
     runId,
+    optimizer: optimized.optimizer,
+    teacherCalls: optimized.teacherCalls,
+    stopReason: optimized.stopReason,
     bestCandidateId: improved ? optimized.bestCandidateId : null,
     baselineScore: optimized.baselineScore,
     bestScore: optimized.bestScore,

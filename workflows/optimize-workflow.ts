@@ -1,14 +1,15 @@
 import {
+  allHandlersFinished,
+  condition,
   continueAsNew,
   log,
   proxyActivities,
   workflowInfo,
-  allHandlersFinished,
-  condition,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import type { OptimizerOutcome } from '../optimizers/optimizer.js';
-import { ask, initRandomSearch, outcome, tell, type RandomSearchState } from '../optimizers/random-search.js';
+import { optimizerFor } from '../optimizers/optimizer-registry.js';
+import { PromptSearch, type SearchOutcome, type SearchResponse, type SearchSetup } from '../optimizers/prompt-search.js';
+import type { OptimizerChoice } from '../schemas/optimizer-config.js';
 
 export interface OptimizeInput {
   cycleId: string;
@@ -17,23 +18,39 @@ export interface OptimizeInput {
   datasetVersionId: string;
   baselineVersionId: string;
   seed: number;
-  proposals: number;
-  maxRollouts: number;
+  /** null = the agent's configured optimizer. */
+  optimizer: OptimizerChoice | null;
+  budget: SearchSetup['budget'];
+  stopping: SearchSetup['stopping'];
   maxHistoryEvents: number;
-  /** Present after continue-as-new: the checkpoint to resume from. */
-  checkpoint?: { state: RandomSearchState; baselineCandidateId: string; round: number; tokens: number };
+  /** Present after continue-as-new: everything needed to replay the search to where it was. */
+  checkpoint?: {
+    setup: SearchSetup;
+    optimizer: OptimizerChoice;
+    baselineDbId: string;
+    log: SearchResponse[];
+    tokens: number;
+  };
 }
 
-export interface OptimizeResult extends OptimizerOutcome {
+export interface OptimizeResult {
   runId: string;
+  optimizer: OptimizerChoice['name'];
+  /** Candidate row IDs (run-scoped) for the gate. */
+  bestCandidateId: string;
   baselineCandidateId: string;
-  stopReason: string;
+  bestScore: number;
+  baselineScore: number;
+  rolloutsUsed: number;
+  teacherCalls: number;
   tokens: number;
+  stopReason: string;
+  warnings: string[];
 }
 
 const light = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
-  retry: { maximumAttempts: 10 },
+  retry: { maximumAttempts: 10, nonRetryableErrorTypes: ['InvalidInput'] },
 });
 // Evaluations make many model calls: heartbeats let a dead worker be noticed in a minute
 // rather than after the whole timeout, and per-example scores in Postgres make retries resume.
@@ -42,98 +59,101 @@ const heavy = proxyActivities<Activities>({
   heartbeatTimeout: '1 minute',
   retry: { maximumAttempts: 10, nonRetryableErrorTypes: ['InvalidInput', 'LlmBadRequest'] },
 });
+// Teacher calls are single, slower model calls with their own timeout and no heartbeat.
+const teacher = proxyActivities<Activities>({
+  startToCloseTimeout: '5 minutes',
+  retry: { maximumAttempts: 10, nonRetryableErrorTypes: ['InvalidInput', 'LlmBadRequest'] },
+});
 
 /**
- * Drives an ask/tell optimizer from `optimizers/`: each request becomes an activity, the
- * result is told back, and the serialisable state is carried through continue-as-new
- * before the history grows large, so a long search never hits history limits and a
- * crashed worker resumes exactly where it was.
+ * The one durable driver for every prompt optimizer: each request of the ask/tell session
+ * becomes an activity (evaluation batches or a teacher call), each answer is logged, and
+ * before the history grows large the workflow continues as new carrying the log; the next
+ * run replays the log through a fresh optimizer (pure, so it lands in the same state) and
+ * goes on. A crashed worker resumes the same way, from Temporal's own history.
  */
 export async function optimizeWorkflow(input: OptimizeInput): Promise<OptimizeResult> {
   let checkpoint = input.checkpoint;
   if (!checkpoint) {
-    const { baselineCandidateId } = await light.startOptimizationRun.executeWithOptions(
-      { summary: 'register run and baseline candidate' },
+    const started = await light.startOptimizationRun.executeWithOptions(
+      { summary: 'register run, baseline and optimizer' },
       [
         {
           runId: input.runId,
           cycleId: input.cycleId,
+          agent: input.agent,
           baselineVersionId: input.baselineVersionId,
-          optimizer: 'random-search',
-          config: { proposals: input.proposals, maxRollouts: input.maxRollouts, seed: input.seed },
+          datasetVersionId: input.datasetVersionId,
+          optimizer: input.optimizer,
         },
       ],
     );
     checkpoint = {
-      state: initRandomSearch({
+      setup: {
         seed: input.seed,
-        baselineCandidateId,
-        proposals: input.proposals,
-        maxRollouts: input.maxRollouts,
-      }),
-      baselineCandidateId,
-      round: 0,
+        baseline: started.baseline,
+        trainIds: started.trainIds,
+        budget: input.budget,
+        stopping: input.stopping,
+      },
+      optimizer: started.optimizer,
+      baselineDbId: started.baselineDbId,
+      log: [],
       tokens: 0,
     };
   }
-  const { state, baselineCandidateId } = checkpoint;
-  let { round, tokens } = checkpoint;
+  const { setup, optimizer, baselineDbId } = checkpoint;
+  let tokens = checkpoint.tokens;
+  const search = new PromptSearch(setup, optimizerFor(optimizer), { log: checkpoint.log });
+  const common = { runId: input.runId, agent: input.agent, seed: input.seed };
   for (;;) {
-    const request = ask(state);
-    if (request.kind === 'done') {
-      const result = outcome(state);
-      await light.finishOptimizationRun.executeWithOptions({ summary: `stop: ${request.reason}` }, [
-        { runId: input.runId, outcome: result, reason: request.reason },
+    const step = search.next();
+    if (step.kind === 'done') {
+      const outcome: SearchOutcome = search.outcome();
+      for (const warning of outcome.warnings) log.warn(warning);
+      const { bestDbId } = await light.finishOptimizationRun.executeWithOptions({ summary: `stop: ${step.reason}` }, [
+        { runId: input.runId, outcome, tokens },
       ]);
-      return { ...result, runId: input.runId, baselineCandidateId, stopReason: request.reason, tokens };
+      return {
+        runId: input.runId,
+        optimizer: optimizer.name,
+        bestCandidateId: outcome.bestCandidateId === outcome.baselineCandidateId ? baselineDbId : bestDbId,
+        baselineCandidateId: baselineDbId,
+        bestScore: outcome.bestScore,
+        baselineScore: outcome.baselineScore ?? 0,
+        rolloutsUsed: outcome.rollouts,
+        teacherCalls: outcome.teacherCalls,
+        tokens,
+        stopReason: step.reason,
+        warnings: outcome.warnings,
+      };
     }
-    if (request.kind === 'propose') {
-      round++;
-      const proposed = await heavy.proposeCandidates.executeWithOptions(
-        { summary: `teacher proposes ${request.count} rewrites (round ${round})` },
-        [
-          {
-            runId: input.runId,
-            cycleId: input.cycleId,
-            parentCandidateId: request.parentCandidateId,
-            count: request.count,
-            round,
-            seed: input.seed + round,
-          },
-        ],
+    if (step.kind === 'evaluate') {
+      const result = await heavy.evaluateSearchBatch.executeWithOptions(
+        { summary: `${step.purpose}: ${step.exampleIds.length} examples of ${step.candidateId}` },
+        [{ ...common, candidate: step.candidate, candidateId: step.candidateId, exampleIds: step.exampleIds }],
       );
-      tokens += proposed.tokens;
-      tell(state, { kind: 'proposed', candidateIds: proposed.candidateIds });
+      tokens += result.tokens;
+      search.respond({ kind: 'evaluated', scores: result.scores });
     } else {
-      const evaluated = await heavy.evaluateCandidate.executeWithOptions(
-        { summary: `evaluate ${request.candidateId} on train` },
-        [
-          {
-            agent: input.agent,
-            candidateId: request.candidateId,
-            datasetVersionId: input.datasetVersionId,
-            seed: input.seed,
-          },
-        ],
-      );
-      tokens += evaluated.tokens;
-      tell(state, {
-        kind: 'evaluated',
-        candidateId: request.candidateId,
-        score: evaluated.score,
-        rollouts: evaluated.rollouts,
-      });
+      const result = await teacher.teachOptimizer.executeWithOptions({ summary: `teacher: ${step.task.type}` }, [
+        { ...common, task: step.task, sample: step.sample },
+      ]);
+      tokens += result.tokens;
+      search.respond({ kind: 'taught', textIds: result.textIds });
     }
     const info = workflowInfo();
     if (info.continueAsNewSuggested || info.historyLength >= input.maxHistoryEvents) {
+      const outcome = search.outcome();
       log.info('optimizer checkpoint: continuing as new', {
         historyLength: info.historyLength,
-        evaluations: state.scores.length,
+        rollouts: outcome.rollouts,
+        teacherCalls: outcome.teacherCalls,
       });
       await condition(allHandlersFinished);
       return continueAsNew<typeof optimizeWorkflow>({
         ...input,
-        checkpoint: { state, baselineCandidateId, round, tokens },
+        checkpoint: { setup, optimizer, baselineDbId, log: search.checkpoint().log, tokens },
       });
     }
   }

@@ -43,7 +43,7 @@ describe('an improvement cycle end to end on a real Temporal server and real Pos
           maxAnnotationItems: 12,
           annotationDeadlineSeconds: 120,
           approvalDeadlineSeconds: 120,
-          optimizer: { proposals: 6, maxRollouts: 600, maxHistoryEvents: 40 },
+          optimizer: { budget: { maxRollouts: 600 }, maxHistoryEvents: 40 },
           rollout: {
             steps: [
               { weight: 50, pauseSeconds: 3 },

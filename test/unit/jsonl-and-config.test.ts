@@ -75,7 +75,8 @@ describe('configuration', () => {
 describe('cycle input', () => {
   it('fills defaults and rejects an agent id the Web UI cannot link to', () => {
     const input = CycleInput.parse({ agent: 'demo' });
-    assert.equal(input.optimizer.kind, 'random-search');
+    assert.equal(input.optimizer.choice, null, 'the agent configuration picks the optimizer');
+    assert.equal(input.optimizer.budget.maxRollouts, 300);
     assert.equal(input.rollout.steps.at(-1)!.weight, 100);
     assert.equal(CycleInput.safeParse({ agent: 'bad/agent' }).success, false);
   });
