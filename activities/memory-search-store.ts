@@ -10,28 +10,50 @@ export class MemorySearchStore implements SearchStore {
   constructor(readonly exampleById: ReadonlyMap<string, SearchExample>) {}
 
   texts(ids: readonly string[]) {
-    return Promise.resolve(new Map(ids.flatMap((id) => (this.textById.has(id) ? [[id, this.textById.get(id)!.text]] : []))));
+    return Promise.resolve(
+      new Map(
+        ids.flatMap((id): [string, string][] =>
+          this.textById.has(id) ? [[id, this.textById.get(id)!.text]] : [],
+        ),
+      ),
+    );
   }
 
   putTexts(texts: readonly { id: string; text: string; kind: TextKind }[]) {
-    for (const t of texts) if (!this.textById.has(t.id)) this.textById.set(t.id, { text: t.text, kind: t.kind });
+    for (const t of texts)
+      if (!this.textById.has(t.id)) this.textById.set(t.id, { text: t.text, kind: t.kind });
     return Promise.resolve();
   }
 
   examples(ids: readonly string[]) {
-    return Promise.resolve(new Map(ids.flatMap((id) => (this.exampleById.has(id) ? [[id, this.exampleById.get(id)!]] : []))));
+    return Promise.resolve(
+      new Map(
+        ids.flatMap((id): [string, SearchExample][] =>
+          this.exampleById.has(id) ? [[id, this.exampleById.get(id)!]] : [],
+        ),
+      ),
+    );
   }
 
   outputs(candidateId: string, exampleIds: readonly string[]) {
     const known = this.outputsByCandidate.get(candidateId);
-    return Promise.resolve(new Map(exampleIds.flatMap((id) => (known?.has(id) ? [[id, known.get(id)!]] : []))));
+    return Promise.resolve(
+      new Map(
+        exampleIds.flatMap((id): [string, StoredOutput][] => (known?.has(id) ? [[id, known.get(id)!]] : [])),
+      ),
+    );
   }
 
-  putOutputs(candidateId: string, candidate: Candidate, rows: readonly ({ exampleId: string } & StoredOutput)[]) {
+  putOutputs(
+    candidateId: string,
+    candidate: Candidate,
+    rows: readonly ({ exampleId: string } & StoredOutput)[],
+  ) {
     this.candidates.set(candidateId, candidate);
     let known = this.outputsByCandidate.get(candidateId);
-    if (!known) this.outputsByCandidate.set(candidateId, (known = new Map()));
-    for (const r of rows) if (!known.has(r.exampleId)) known.set(r.exampleId, { score: r.score, step: r.step });
+    if (!known) this.outputsByCandidate.set(candidateId, (known = new Map<string, StoredOutput>()));
+    for (const r of rows)
+      if (!known.has(r.exampleId)) known.set(r.exampleId, { score: r.score, step: r.step });
     return Promise.resolve();
   }
 }

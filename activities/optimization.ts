@@ -18,8 +18,16 @@ import { evaluateCandidate, teach, textIdOf, type SearchIo } from './search-exec
 export function createOptimizationActivities(deps: ActivityDeps) {
   const { db, llm } = deps;
 
-  async function searchIo(runId: string, agent: string, seed: number): Promise<SearchIo & { store: PgSearchStore }> {
-    const run = await db.selectFrom('optimization_runs').select('cycle_id').where('id', '=', runId).executeTakeFirstOrThrow();
+  async function searchIo(
+    runId: string,
+    agent: string,
+    seed: number,
+  ): Promise<SearchIo & { store: PgSearchStore }> {
+    const run = await db
+      .selectFrom('optimization_runs')
+      .select('cycle_id')
+      .where('id', '=', runId)
+      .executeTakeFirstOrThrow();
     const { tools } = await agentConfig(db, agent);
     return {
       store: new PgSearchStore(db, runId, run.cycle_id, tools),
@@ -46,7 +54,12 @@ export function createOptimizationActivities(deps: ActivityDeps) {
       baselineVersionId: string;
       datasetVersionId: string;
       optimizer: unknown;
-    }): Promise<{ baseline: Candidate; baselineDbId: string; trainIds: string[]; optimizer: OptimizerChoice }> {
+    }): Promise<{
+      baseline: Candidate;
+      baselineDbId: string;
+      trainIds: string[];
+      optimizer: OptimizerChoice;
+    }> {
       const config = await agentConfig(db, args.agent);
       const parsed = OptimizerChoice.safeParse(args.optimizer ?? config.optimizer ?? { name: 'gepa' });
       if (!parsed.success) {
@@ -58,7 +71,10 @@ export function createOptimizationActivities(deps: ActivityDeps) {
       }
       const trainIds = await trainExampleIds(db, args.datasetVersionId);
       if (trainIds.length === 0) {
-        throw ApplicationFailure.nonRetryable(`Dataset version ${args.datasetVersionId} has no train examples.`, 'InvalidInput');
+        throw ApplicationFailure.nonRetryable(
+          `Dataset version ${args.datasetVersionId} has no train examples.`,
+          'InvalidInput',
+        );
       }
       await db
         .insertInto('optimization_runs')
@@ -77,9 +93,15 @@ export function createOptimizationActivities(deps: ActivityDeps) {
         ...config.tools.map((t) => ({ component: `tool:${t.name}`, text: t.description })),
       ].filter((t) => t.text.trim() !== '');
       const store = new PgSearchStore(db, args.runId, args.cycleId, config.tools);
-      await store.putTexts(texts.map((t) => ({ id: textIdOf(t.text), text: t.text, kind: 'component' as const })));
+      await store.putTexts(
+        texts.map((t) => ({ id: textIdOf(t.text), text: t.text, kind: 'component' as const })),
+      );
       const baseline: Candidate = Object.fromEntries(texts.map((t) => [t.component, textIdOf(t.text)]));
-      const baselineDbId = await store.registerCandidate(candidateIdOf(baseline), baseline, `production prompt ${args.baselineVersionId}`);
+      const baselineDbId = await store.registerCandidate(
+        candidateIdOf(baseline),
+        baseline,
+        `production prompt ${args.baselineVersionId}`,
+      );
       return { baseline, baselineDbId, trainIds, optimizer: parsed.data };
     },
 
@@ -106,8 +128,16 @@ export function createOptimizationActivities(deps: ActivityDeps) {
       return teach(io, args.task, args.sample);
     },
 
-    async finishOptimizationRun(args: { runId: string; outcome: SearchOutcome; tokens: number }): Promise<{ bestDbId: string }> {
-      const run = await db.selectFrom('optimization_runs').select('cycle_id').where('id', '=', args.runId).executeTakeFirstOrThrow();
+    async finishOptimizationRun(args: {
+      runId: string;
+      outcome: SearchOutcome;
+      tokens: number;
+    }): Promise<{ bestDbId: string }> {
+      const run = await db
+        .selectFrom('optimization_runs')
+        .select('cycle_id')
+        .where('id', '=', args.runId)
+        .executeTakeFirstOrThrow();
       const { outcome } = args;
       const store = new PgSearchStore(db, args.runId, run.cycle_id, []);
       const bestDbId = await store.registerCandidate(outcome.bestCandidateId, outcome.best);
@@ -131,4 +161,3 @@ export function createOptimizationActivities(deps: ActivityDeps) {
     },
   };
 }
-

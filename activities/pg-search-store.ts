@@ -2,7 +2,13 @@ import { sql } from 'kysely';
 import type { Db } from '../db/connection.js';
 import type { Candidate } from '../optimizers/prompt-search.js';
 import { AgentAction, ChatMessage } from '../schemas/trace.js';
-import { renderCandidate, type SearchExample, type SearchStore, type StoredOutput, type TextKind } from './search-executor.js';
+import {
+  renderCandidate,
+  type SearchExample,
+  type SearchStore,
+  type StoredOutput,
+  type TextKind,
+} from './search-executor.js';
 import type { ChatTool } from '../llm/llm-client.js';
 
 /**
@@ -22,7 +28,11 @@ export class PgSearchStore implements SearchStore {
 
   async texts(ids: readonly string[]): Promise<Map<string, string>> {
     if (ids.length === 0) return new Map();
-    const rows = await this.db.selectFrom('prompt_texts').select(['id', 'text']).where('id', 'in', [...ids]).execute();
+    const rows = await this.db
+      .selectFrom('prompt_texts')
+      .select(['id', 'text'])
+      .where('id', 'in', [...ids])
+      .execute();
     return new Map(rows.map((r) => [r.id, r.text]));
   }
 
@@ -42,7 +52,10 @@ export class PgSearchStore implements SearchStore {
       .selectFrom('dataset_examples as ex')
       .leftJoin('annotations as a', 'a.id', 'ex.annotation_id')
       .leftJoin('scores as judge', (j) =>
-        j.onRef('judge.trace_id', '=', 'ex.trace_id').on('judge.cycle_id', '=', this.cycleId).on('judge.source', '=', 'judge'),
+        j
+          .onRef('judge.trace_id', '=', 'ex.trace_id')
+          .on('judge.cycle_id', '=', this.cycleId)
+          .on('judge.source', '=', 'judge'),
       )
       .select(['ex.id', 'ex.input', 'ex.expected', 'a.comment', 'judge.explanation', 'judge.value'])
       .where('ex.id', 'in', [...ids])
@@ -71,7 +84,11 @@ export class PgSearchStore implements SearchStore {
     return new Map(rows.map((r) => [r.example_id, { score: r.score, step: AgentAction.parse(r.output) }]));
   }
 
-  async putOutputs(candidateId: string, candidate: Candidate, rows: readonly ({ exampleId: string } & StoredOutput)[]): Promise<void> {
+  async putOutputs(
+    candidateId: string,
+    candidate: Candidate,
+    rows: readonly ({ exampleId: string } & StoredOutput)[],
+  ): Promise<void> {
     await this.registerCandidate(candidateId, candidate);
     if (rows.length === 0) return;
     await this.db
@@ -89,9 +106,17 @@ export class PgSearchStore implements SearchStore {
   }
 
   /** The candidate row the gate and release read: its rendered system prompt and components. */
-  async registerCandidate(candidateId: string, candidate: Candidate, rationale = 'optimizer candidate'): Promise<string> {
+  async registerCandidate(
+    candidateId: string,
+    candidate: Candidate,
+    rationale = 'optimizer candidate',
+  ): Promise<string> {
     const id = runCandidateId(this.runId, candidateId);
-    const exists = await this.db.selectFrom('candidates').select('id').where('id', '=', id).executeTakeFirst();
+    const exists = await this.db
+      .selectFrom('candidates')
+      .select('id')
+      .where('id', '=', id)
+      .executeTakeFirst();
     if (exists) return id;
     const texts = await this.texts(Object.values(candidate));
     const { systemPrompt } = renderCandidate(texts, candidate, this.tools);

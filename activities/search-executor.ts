@@ -56,7 +56,11 @@ export interface SearchStore {
   putTexts(texts: readonly { id: string; text: string; kind: TextKind }[]): Promise<void>;
   examples(ids: readonly string[]): Promise<Map<string, SearchExample>>;
   outputs(candidateId: string, exampleIds: readonly string[]): Promise<Map<string, StoredOutput>>;
-  putOutputs(candidateId: string, candidate: Candidate, rows: readonly ({ exampleId: string } & StoredOutput)[]): Promise<void>;
+  putOutputs(
+    candidateId: string,
+    candidate: Candidate,
+    rows: readonly ({ exampleId: string } & StoredOutput)[],
+  ): Promise<void>;
 }
 
 export interface SearchIo {
@@ -70,7 +74,8 @@ export interface SearchIo {
   onProgress?: (done: number, total: number) => void;
 }
 
-export const textIdOf = (text: string) => `txt_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`;
+export const textIdOf = (text: string) =>
+  `txt_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`;
 
 /** The system prompt and tools a candidate stands for. */
 export function renderCandidate(
@@ -87,7 +92,10 @@ export function renderCandidate(
   };
 }
 
-async function loadTexts(store: SearchStore, ids: readonly (string | undefined)[]): Promise<Map<string, string>> {
+async function loadTexts(
+  store: SearchStore,
+  ids: readonly (string | undefined)[],
+): Promise<Map<string, string>> {
   const wanted = [...new Set(ids.filter((x): x is string => x !== undefined))];
   const texts = await store.texts(wanted);
   const missing = wanted.filter((id) => !texts.has(id));
@@ -179,7 +187,11 @@ async function askTeacher(
 }
 
 /** Runs one teacher task; stores and returns the new texts' IDs (deduplicated, order kept). */
-export async function teach(io: SearchIo, task: TeachTask, sample: number): Promise<{ textIds: string[]; teacherCalls: number; tokens: number }> {
+export async function teach(
+  io: SearchIo,
+  task: TeachTask,
+  sample: number,
+): Promise<{ textIds: string[]; teacherCalls: number; tokens: number }> {
   let texts: string[];
   let kind: TextKind = 'component';
   let tokens = 0;
@@ -191,13 +203,31 @@ export async function teach(io: SearchIo, task: TeachTask, sample: number): Prom
   };
   switch (task.type) {
     case 'rewrite': {
-      const answer = await askTeacher(io, sample, rewritePrompt(await current(task.candidate, task.component), await evidenceFor(io, task.evidence), task.count), PROMPT_PROPOSALS_SCHEMA);
+      const answer = await askTeacher(
+        io,
+        sample,
+        rewritePrompt(
+          await current(task.candidate, task.component),
+          await evidenceFor(io, task.evidence),
+          task.count,
+        ),
+        PROMPT_PROPOSALS_SCHEMA,
+      );
       tokens = answer.tokens;
       texts = parseStructured(PromptProposals, answer.content, 'teacher').candidates.map((c) => c.prompt);
       break;
     }
     case 'critique': {
-      const answer = await askTeacher(io, sample, critiquePrompt(await current(task.candidate, task.component), await evidenceFor(io, task.evidence), task.count), CRITIQUES_SCHEMA);
+      const answer = await askTeacher(
+        io,
+        sample,
+        critiquePrompt(
+          await current(task.candidate, task.component),
+          await evidenceFor(io, task.evidence),
+          task.count,
+        ),
+        CRITIQUES_SCHEMA,
+      );
       tokens = answer.tokens;
       texts = parseStructured(Critiques, answer.content, 'teacher').reasons.slice(0, task.count);
       kind = 'critique';
@@ -208,7 +238,12 @@ export async function teach(io: SearchIo, task: TeachTask, sample: number): Prom
       const answer = await askTeacher(
         io,
         sample,
-        editPrompt(await current(task.candidate, task.component), await evidenceFor(io, task.evidence), critique, task.count),
+        editPrompt(
+          await current(task.candidate, task.component),
+          await evidenceFor(io, task.evidence),
+          critique,
+          task.count,
+        ),
         PROMPT_EDITS_SCHEMA,
       );
       tokens = answer.tokens;
@@ -223,7 +258,12 @@ export async function teach(io: SearchIo, task: TeachTask, sample: number): Prom
       break;
     }
     case 'reflect': {
-      const answer = await askTeacher(io, sample, reflectPrompt(await current(task.candidate, task.component), await evidenceFor(io, task.evidence)), REFLECTION_SCHEMA);
+      const answer = await askTeacher(
+        io,
+        sample,
+        reflectPrompt(await current(task.candidate, task.component), await evidenceFor(io, task.evidence)),
+        REFLECTION_SCHEMA,
+      );
       tokens = answer.tokens;
       texts = [parseStructured(NewInstruction, answer.content, 'teacher').instruction];
       break;
@@ -233,7 +273,12 @@ export async function teach(io: SearchIo, task: TeachTask, sample: number): Prom
       const answer = await askTeacher(
         io,
         sample,
-        instructPrompt(await current(task.candidate, task.component), await evidenceFor(io, task.evidence), demos, task.tip),
+        instructPrompt(
+          await current(task.candidate, task.component),
+          await evidenceFor(io, task.evidence),
+          demos,
+          task.tip,
+        ),
         INSTRUCTION_SCHEMA,
       );
       tokens = answer.tokens;

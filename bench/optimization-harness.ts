@@ -1,9 +1,21 @@
-import { evaluateCandidate, teach, textIdOf, type SearchExample, type SearchIo } from '../activities/search-executor.js';
+import {
+  evaluateCandidate,
+  teach,
+  textIdOf,
+  type SearchExample,
+  type SearchIo,
+} from '../activities/search-executor.js';
 import { MemorySearchStore } from '../activities/memory-search-store.js';
 import { unitInterval } from '../core/stable-hash.js';
 import type { ChatTool } from '../llm/llm-client.js';
 import { optimizerFor } from '../optimizers/optimizer-registry.js';
-import { candidateIdOf, PromptSearch, type Candidate, type SearchOutcome, type SearchSetup } from '../optimizers/prompt-search.js';
+import {
+  candidateIdOf,
+  PromptSearch,
+  type Candidate,
+  type SearchOutcome,
+  type SearchSetup,
+} from '../optimizers/prompt-search.js';
 import { OptimizerChoice } from '../schemas/optimizer-config.js';
 import type { Scenario } from '../test/simulator/scenario.js';
 import { InProcessSimulatorClient } from '../test/simulator/in-process-client.js';
@@ -31,7 +43,11 @@ export interface ScenarioHarness {
  * `feedbackRate` is the share of failing examples whose reviewer note names the broken
  * rule (the reference's q knob); the rest carry no note, only the expected step.
  */
-export async function scenarioHarness(scenario: Scenario, testShare = 0.5, feedbackRate = 0.8): Promise<ScenarioHarness> {
+export async function scenarioHarness(
+  scenario: Scenario,
+  testShare = 0.5,
+  feedbackRate = 0.8,
+): Promise<ScenarioHarness> {
   const examples = new Map<string, SearchExample>(
     scenario.examples.map((e) => [
       e.id,
@@ -91,7 +107,12 @@ export async function runSearch(
   let teacherTokens = 0;
   for (let step = search.next(); step.kind !== 'done'; step = search.next()) {
     if (step.kind === 'evaluate') {
-      const { scores } = await evaluateCandidate(harness.io, step.candidate, step.candidateId, step.exampleIds);
+      const { scores } = await evaluateCandidate(
+        harness.io,
+        step.candidate,
+        step.candidateId,
+        step.exampleIds,
+      );
       search.respond({ kind: 'evaluated', scores });
     } else {
       const taught = await teach(harness.io, step.task, step.sample);

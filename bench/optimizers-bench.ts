@@ -32,7 +32,11 @@ const METHODS: Record<string, unknown> = {
   random: { name: 'random-search' },
   protegi: {
     name: 'protegi',
-    settings: { rounds: 8, minibatchSize: 32, bandit: { kind: 'ucb', rounds: 4, armsPerRound: 8, samplesPerPull: 16 } },
+    settings: {
+      rounds: 8,
+      minibatchSize: 32,
+      bandit: { kind: 'ucb', rounds: 4, armsPerRound: 8, samplesPerPull: 16 },
+    },
   },
   gepa: { name: 'gepa' },
   mipro: { name: 'mipro', settings: { numCandidates: 12 } },
@@ -50,7 +54,18 @@ for (const scenario of scenarios) {
   const perMethodRollouts: Record<string, number[]> = {};
   for (const [method, choice] of Object.entries(METHODS)) {
     const started = performance.now();
-    const runs = [];
+    const runs: {
+      seed: number;
+      rolloutsTo90: number | null;
+      scoreAt: Record<number, number>;
+      testScore: number;
+      searchScore: number;
+      rollouts: number;
+      teacherCalls: number;
+      teacherTokens: number;
+      stopReason: string;
+      warnings: string[];
+    }[] = [];
     for (let seed = 0; seed < nSeeds; seed++) {
       const { outcome, teacherTokens } = await runSearch(h, choice, {
         seed,
@@ -59,7 +74,9 @@ for (const scenario of scenarios) {
       });
       const curve: { rollouts: number; test: number }[] = [];
       for (const point of outcome.trajectory) {
-        const candidate = h.store.candidates.get(point.candidateId) ?? (point.candidateId === outcome.baselineCandidateId ? h.baseline : null);
+        const candidate =
+          h.store.candidates.get(point.candidateId) ??
+          (point.candidateId === outcome.baselineCandidateId ? h.baseline : null);
         if (candidate) curve.push({ rollouts: point.rollouts, test: await h.testScore(candidate) });
       }
       const at = (b: number) => [...curve].reverse().find((p) => p.rollouts <= b)?.test ?? baseline;
@@ -88,7 +105,12 @@ for (const scenario of scenarios) {
         q75: Number.isFinite(quantile(to90, 0.75)) ? quantile(to90, 0.75) : null,
         reached: runs.filter((r) => r.rolloutsTo90 !== null).length,
       },
-      scoreAt: Object.fromEntries(checkpoints.map((b) => [b, { mean: mean(runs.map((r) => r.scoreAt[b]!)), median: median(runs.map((r) => r.scoreAt[b]!)) }])),
+      scoreAt: Object.fromEntries(
+        checkpoints.map((b) => [
+          b,
+          { mean: mean(runs.map((r) => r.scoreAt[b]!)), median: median(runs.map((r) => r.scoreAt[b]!)) },
+        ]),
+      ),
       testScore: { mean: mean(runs.map((r) => r.testScore)), median: median(runs.map((r) => r.testScore)) },
       meanRollouts: mean(runs.map((r) => r.rollouts)),
       meanTeacherCalls: mean(runs.map((r) => r.teacherCalls)),
@@ -97,22 +119,49 @@ for (const scenario of scenarios) {
     };
   }
   const randomMedian = (methods.random as { rolloutsTo90: { median: number | null } }).rolloutsTo90.median;
-  for (const [method, m] of Object.entries(methods) as [string, { rolloutsTo90: { median: number | null; q25: number | null; q75: number | null; reached: number }; scoreAt: Record<number, { mean: number }>; testScore: { mean: number }; ratioToRandom?: number | null; pValueVsRandom?: number }][]) {
-    m.ratioToRandom = m.rolloutsTo90.median !== null && randomMedian ? m.rolloutsTo90.median / randomMedian : null;
-    if (method !== 'random') m.pValueVsRandom = wilcoxonLess(perMethodRollouts[method]!, perMethodRollouts.random!);
+  for (const [method, m] of Object.entries(methods) as [
+    string,
+    {
+      rolloutsTo90: { median: number | null; q25: number | null; q75: number | null; reached: number };
+      scoreAt: Record<number, { mean: number }>;
+      testScore: { mean: number };
+      ratioToRandom?: number | null;
+      pValueVsRandom?: number;
+    },
+  ][]) {
+    m.ratioToRandom =
+      m.rolloutsTo90.median !== null && randomMedian ? m.rolloutsTo90.median / randomMedian : null;
+    if (method !== 'random')
+      m.pValueVsRandom = wilcoxonLess(perMethodRollouts[method]!, perMethodRollouts.random!);
     table.push([
       scenario.name,
       method,
-      m.rolloutsTo90.median === null ? `never (${m.rolloutsTo90.reached}/${nSeeds})` : `${m.rolloutsTo90.median} [${m.rolloutsTo90.q25}–${m.rolloutsTo90.q75 ?? '∞'}]`,
+      m.rolloutsTo90.median === null
+        ? `never (${m.rolloutsTo90.reached}/${nSeeds})`
+        : `${m.rolloutsTo90.median} [${m.rolloutsTo90.q25}–${m.rolloutsTo90.q75 ?? '∞'}]`,
       m.ratioToRandom === null ? '—' : m.ratioToRandom.toFixed(2),
       ...checkpoints.map((b) => m.scoreAt[b]!.mean.toFixed(3)),
       m.testScore.mean.toFixed(3),
     ]);
   }
-  results[scenario.name] = { oracle, baseline, target, trainExamples: h.trainIds.length, testExamples: h.testIds.length, methods };
+  results[scenario.name] = {
+    oracle,
+    baseline,
+    target,
+    trainExamples: h.trainIds.length,
+    testExamples: h.testIds.length,
+    methods,
+  };
 }
 
-const header = ['scenario', 'method', 'rollouts→90% median [IQR]', '÷random', ...checkpoints.map((b) => `test@${b}`), 'final test'];
+const header = [
+  'scenario',
+  'method',
+  'rollouts→90% median [IQR]',
+  '÷random',
+  ...checkpoints.map((b) => `test@${b}`),
+  'final test',
+];
 const widths = header.map((x, i) => Math.max(x.length, ...table.map((r) => r[i]!.length)));
 console.log(`${nSeeds} seeds, budget ${budget} rollouts per run`);
 console.log(header.map((x, i) => x.padEnd(widths[i]!)).join('  '));
@@ -120,6 +169,10 @@ for (const r of table) console.log(r.map((x, i) => x.padEnd(widths[i]!)).join(' 
 mkdirSync(path.join(root, 'bench', 'results'), { recursive: true });
 writeFileSync(
   path.join(root, 'bench', 'results', 'optimizers.json'),
-  JSON.stringify({ benchmark: 'optimizers', seeds: nSeeds, budget, checkpoints, scenarios: results }, null, 2) + '\n',
+  JSON.stringify(
+    { benchmark: 'optimizers', seeds: nSeeds, budget, checkpoints, scenarios: results },
+    null,
+    2,
+  ) + '\n',
 );
 console.log('wrote bench/results/optimizers.json');

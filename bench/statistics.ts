@@ -46,7 +46,7 @@ export function wilcoxonLess(a: readonly number[], b: readonly number[]): number
   const order = d.map((x, i) => ({ abs: Math.abs(x), i })).sort((p, q) => p.abs - q.abs);
   const ranks = new Array<number>(n);
   let tieTerm = 0;
-  for (let k = 0; k < n; ) {
+  for (let k = 0; k < n;) {
     let j = k;
     while (j + 1 < n && order[j + 1]!.abs === order[k]!.abs) j++;
     const avg = (k + j) / 2 + 1;

@@ -9,11 +9,23 @@ import { Scenario } from '../test/simulator/scenario.js';
  */
 const TOPICS = [
   ['pet carrier', 'pets must travel in an approved carrier under the seat', 'escalation'],
-  ['unaccompanied minor', 'minors travelling alone need the unaccompanied minor service form', 'policy_violation'],
-  ['wheelchair', 'always offer wheelchair assistance at booking when mobility needs are mentioned', 'policy_violation'],
+  [
+    'unaccompanied minor',
+    'minors travelling alone need the unaccompanied minor service form',
+    'policy_violation',
+  ],
+  [
+    'wheelchair',
+    'always offer wheelchair assistance at booking when mobility needs are mentioned',
+    'policy_violation',
+  ],
   ['group booking', 'group bookings of ten or more go to the group desk', 'escalation'],
   ['lost bag', 'file a lost baggage report before offering compensation', 'missing_confirmation'],
-  ['seat upgrade', 'quote the upgrade fee and ask for confirmation before upgrading a seat', 'missing_confirmation'],
+  [
+    'seat upgrade',
+    'quote the upgrade fee and ask for confirmation before upgrading a seat',
+    'missing_confirmation',
+  ],
   ['name correction', 'name corrections are limited to three characters', 'policy_violation'],
   ['travel insurance', 'travel insurance can only be added within 24 hours of booking', 'policy_violation'],
   ['loyalty miles', 'verify the loyalty number before transferring miles', 'tool_selection'],
@@ -22,7 +34,13 @@ const TOPICS = [
   ['infant', 'infants under two travel on a lap and need an infant ticket', 'tool_selection'],
 ] as const;
 
-const ACTIONS = ['respond', 'transfer_to_human_agents', 'update_reservation', 'book_reservation', 'get_reservation_details'];
+const ACTIONS = [
+  'respond',
+  'transfer_to_human_agents',
+  'update_reservation',
+  'book_reservation',
+  'get_reservation_details',
+];
 
 export function syntheticScenario(): Scenario {
   const rules = TOPICS.map(([topic, phrase, category], k) => ({
@@ -69,7 +87,11 @@ export function syntheticScenario(): Scenario {
     agentId: 'synthetic',
     basePrompt:
       'You are a customer service agent for an airline. Use the tools available to you and be accurate and polite.\nMake one tool call at a time.',
-    actions: ACTIONS.map((name) => ({ name, description: `The ${name} tool.`, parameters: { type: 'object', properties: {} } })),
+    actions: ACTIONS.map((name) => ({
+      name,
+      description: `The ${name} tool.`,
+      parameters: { type: 'object', properties: {} },
+    })),
     rules,
     overBroad: [
       {

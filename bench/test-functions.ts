@@ -17,7 +17,8 @@ export interface TestFunction {
 
 const floats = (n: number, low: number, high: number): SearchSpace =>
   Object.fromEntries(Array.from({ length: n }, (_, i) => [`x${i}`, { type: 'float', low, high }]));
-const vec = (x: Record<string, unknown>, n: number) => Array.from({ length: n }, (_, i) => Number(x[`x${i}`]));
+const vec = (x: Record<string, unknown>, n: number) =>
+  Array.from({ length: n }, (_, i) => Number(x[`x${i}`]));
 
 const H_ALPHA = [1, 1.2, 3, 3.2];
 const H_A = [
@@ -50,7 +51,8 @@ export const CONTINUOUS_FUNCTIONS: TestFunction[] = [
     f: (p) => {
       const x = vec(p, 6);
       return -H_ALPHA.reduce(
-        (s, alpha, i) => s + alpha * Math.exp(-x.reduce((e, xj, j) => e + H_A[i]![j]! * (xj - H_P[i]![j]!) ** 2, 0)),
+        (s, alpha, i) =>
+          s + alpha * Math.exp(-x.reduce((e, xj, j) => e + H_A[i]![j]! * (xj - H_P[i]![j]!) ** 2, 0)),
         0,
       );
     },
@@ -103,11 +105,18 @@ export interface CategoricalTable {
  * interaction (a few pairs work much better together), and Gaussian observation noise of
  * about a 35-example minibatch's standard error.
  */
-export function categoricalTable(instructions: number, demoSets: number, seeds: number[], trials: number): CategoricalTable {
+export function categoricalTable(
+  instructions: number,
+  demoSets: number,
+  seeds: number[],
+  trials: number,
+): CategoricalTable {
   const prng = seedPrng(20240611);
   const a = Array.from({ length: instructions }, () => gaussian(prng) * 0.08);
   const b = Array.from({ length: demoSets }, () => gaussian(prng) * 0.05);
-  const values = a.map((ai) => b.map((bj) => 0.5 - ai - bj - (nextFloat(prng) < 0.08 ? 0.15 : 0) + gaussian(prng) * 0.02));
+  const values = a.map((ai) =>
+    b.map((bj) => 0.5 - ai - bj - (nextFloat(prng) < 0.08 ? 0.15 : 0) + gaussian(prng) * 0.02),
+  );
   const noiseSd = 0.085;
   const noise = Object.fromEntries(
     seeds.map((s) => {

@@ -14,7 +14,12 @@ import { seedPrng } from '../optimizers/prng.js';
 import { sampleUniform, toExternal } from '../optimizers/search-space.js';
 import { pythonForBenchmarks, runPython } from './python-env.js';
 import { mean, median, std, wilcoxonLess, wilcoxonTwoSided } from './statistics.js';
-import { CONTINUOUS_FUNCTIONS, categoricalTable, tableFunction, type TestFunction } from './test-functions.js';
+import {
+  CONTINUOUS_FUNCTIONS,
+  categoricalTable,
+  tableFunction,
+  type TestFunction,
+} from './test-functions.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const { values: args } = parseArgs({
@@ -138,7 +143,14 @@ for (const fn of functions) {
   ]);
 }
 
-const header = ['function', `random@${nTrials}`, `tpe@${nTrials}`, `optuna@${nTrials}`, 'p(tpe<random)', 'p(optuna<tpe)'];
+const header = [
+  'function',
+  `random@${nTrials}`,
+  `tpe@${nTrials}`,
+  `optuna@${nTrials}`,
+  'p(tpe<random)',
+  'p(optuna<tpe)',
+];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
 const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ');
 console.log(`mean best-so-far over ${nSeeds} seeds (lower is better)`);

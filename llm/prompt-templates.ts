@@ -86,12 +86,20 @@ production LLM agent (its system prompt, a tool description, or its instructions
 specific: over-broad rules fix one failure and break routine requests. Answer with JSON only.`;
 
 /** Random-search baseline: independent rewrites. */
-export function rewritePrompt(current: string, examples: readonly ExampleForTeacher[], count: number): string {
+export function rewritePrompt(
+  current: string,
+  examples: readonly ExampleForTeacher[],
+  count: number,
+): string {
   return `<current_prompt>\n${current}\n</current_prompt>\n\n## Failures observed\n${renderExamples(examples)}\n\nPropose exactly ${count} candidates: each a complete rewritten text with a one-line rationale. Make the candidates differ from each other.`;
 }
 
 /** ProTeGi "gradient" (LMOps GRADIENT template, adapted to agents). */
-export function critiquePrompt(current: string, examples: readonly ExampleForTeacher[], count: number): string {
+export function critiquePrompt(
+  current: string,
+  examples: readonly ExampleForTeacher[],
+  count: number,
+): string {
   return `<current_prompt>\n${current}\n</current_prompt>\n\nBut this prompt gets the following examples wrong:\n\n${renderExamples(examples)}\n\nGive exactly ${count} reasons why the prompt could have gotten these examples wrong. Each reason should name what the prompt is missing or gets wrong, in one or two sentences.`;
 }
 
@@ -120,7 +128,8 @@ const MIPRO_TIP_TEXT: Record<string, string> = {
   creative: "Don't be afraid to be creative when creating the new instruction!",
   simple: 'Keep the instruction clear and concise.',
   description: 'Make sure your instruction is very informative and descriptive.',
-  high_stakes: 'The instruction should include a high stakes scenario in which the agent must solve the task!',
+  high_stakes:
+    'The instruction should include a high stakes scenario in which the agent must solve the task!',
   persona: 'Include a persona that is relevant to the task in the instruction (ie. "You are a ...")',
 };
 

@@ -63,8 +63,14 @@ const strictObject = (name: string, properties: Record<string, unknown>) => ({
   name,
   schema: { type: 'object', properties, required: Object.keys(properties), additionalProperties: false },
 });
-export const CRITIQUES_SCHEMA = strictObject('critiques', { reasons: { type: 'array', items: { type: 'string' } } });
-export const PROMPT_EDITS_SCHEMA = strictObject('prompt_edits', { prompts: { type: 'array', items: { type: 'string' } } });
-export const PARAPHRASES_SCHEMA = strictObject('paraphrases', { prompts: { type: 'array', items: { type: 'string' } } });
+export const CRITIQUES_SCHEMA = strictObject('critiques', {
+  reasons: { type: 'array', items: { type: 'string' } },
+});
+export const PROMPT_EDITS_SCHEMA = strictObject('prompt_edits', {
+  prompts: { type: 'array', items: { type: 'string' } },
+});
+export const PARAPHRASES_SCHEMA = strictObject('paraphrases', {
+  prompts: { type: 'array', items: { type: 'string' } },
+});
 export const REFLECTION_SCHEMA = strictObject('reflected_instruction', { instruction: { type: 'string' } });
 export const INSTRUCTION_SCHEMA = strictObject('proposed_instruction', { instruction: { type: 'string' } });

@@ -1,4 +1,10 @@
-import { sampleWithoutReplacement, type Candidate, type SearchContext, type SearchRequest, type SearchResponse } from './prompt-search.js';
+import {
+  sampleWithoutReplacement,
+  type Candidate,
+  type SearchContext,
+  type SearchRequest,
+  type SearchResponse,
+} from './prompt-search.js';
 
 /**
  * Best-arm identification for ProTeGi's beam selection (LMOps `evaluators.py`): every arm
@@ -25,12 +31,19 @@ export interface ArmStats {
 export function ucbScore(arm: ArmStats, t: number, c: number, variant: 'ucb' | 'ucb-e'): number {
   if (arm.pulls === 0) return Infinity;
   const mean = arm.sum / arm.count;
-  const bonus = variant === 'ucb' ? c * Math.sqrt(Math.log(Math.max(t, 1)) / arm.pulls) : c * Math.sqrt(c / arm.pulls);
+  const bonus =
+    variant === 'ucb' ? c * Math.sqrt(Math.log(Math.max(t, 1)) / arm.pulls) : c * Math.sqrt(c / arm.pulls);
   return mean + bonus;
 }
 
 /** The arms to pull next under UCB: highest score first, lower index on ties. */
-export function chooseUcbArms(arms: readonly ArmStats[], count: number, t: number, c: number, variant: 'ucb' | 'ucb-e'): number[] {
+export function chooseUcbArms(
+  arms: readonly ArmStats[],
+  count: number,
+  t: number,
+  c: number,
+  variant: 'ucb' | 'ucb-e',
+): number[] {
   return arms
     .map((arm, i) => ({ i, s: ucbScore(arm, t, c, variant) }))
     .sort((a, b) => b.s - a.s || a.i - b.i)
@@ -67,7 +80,13 @@ export function* selectArms(
   } else if (settings.kind === 'ucb' || settings.kind === 'ucb-e') {
     let t = 0;
     for (let round = 0; round < settings.rounds; round++) {
-      for (const i of chooseUcbArms(stats, Math.min(settings.armsPerRound, arms.length), t, settings.c, settings.kind)) {
+      for (const i of chooseUcbArms(
+        stats,
+        Math.min(settings.armsPerRound, arms.length),
+        t,
+        settings.c,
+        settings.kind,
+      )) {
         yield* pull(i, settings.samplesPerPull);
         t++;
       }
@@ -80,7 +99,8 @@ export function* selectArms(
       const pulls = Math.max(1, schedule[phase]! - schedule[phase - 1]!);
       for (const i of alive) for (let p = 0; p < pulls; p++) yield* pull(i, settings.samplesPerPull);
       let worst = 0;
-      for (let j = 1; j < alive.length; j++) if (mean(stats[alive[j]!]!) < mean(stats[alive[worst]!]!)) worst = j;
+      for (let j = 1; j < alive.length; j++)
+        if (mean(stats[alive[j]!]!) < mean(stats[alive[worst]!]!)) worst = j;
       alive.splice(worst, 1);
     }
   } else {

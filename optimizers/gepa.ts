@@ -22,7 +22,6 @@ import {
  * two descendants of a common ancestor component by component.
  */
 
-
 interface Program {
   candidate: Candidate;
   parents: number[];
@@ -36,7 +35,10 @@ interface Program {
  * whose only examples sit in the Pareto set could never be reflected on). With a size,
  * a disjoint Pareto set of that many examples is carved out.
  */
-export function splitForGepa(ctx: SearchContext, paretoSetSize: number | null): { feedback: string[]; pareto: string[] } {
+export function splitForGepa(
+  ctx: SearchContext,
+  paretoSetSize: number | null,
+): { feedback: string[]; pareto: string[] } {
   const all = shuffled(ctx.prng, ctx.setup.trainIds);
   if (paretoSetSize === null || all.length < 4) return { feedback: all, pareto: [...all].sort() };
   const n = Math.min(paretoSetSize, Math.floor(all.length / 2));
@@ -62,7 +64,8 @@ export function gepa(settings: GepaSettings): Optimizer {
       const scores = yield* ctx.evaluate(candidate, pareto, 'full Pareto-set evaluation');
       programs.push({ candidate, parents, scores, aggregate: meanOf(scores) });
       let best = 0;
-      for (let i = 1; i < programs.length; i++) if (programs[i]!.aggregate > programs[best]!.aggregate) best = i;
+      for (let i = 1; i < programs.length; i++)
+        if (programs[i]!.aggregate > programs[best]!.aggregate) best = i;
       ctx.incumbent(programs[best]!.candidate, programs[best]!.aggregate);
     };
     yield* addProgram(baseline, []);
@@ -135,7 +138,10 @@ function selectCandidate(ctx: SearchContext, programs: Program[], settings: Gepa
     return nextFloat(ctx.prng) < settings.epsilon ? nextInt(ctx.prng, programs.length) : bestIndex;
   }
   const fronts = instanceFronts(programs.map((p) => p.scores));
-  const survivors = nonDominatedPrograms(fronts, programs.map((p) => p.aggregate));
+  const survivors = nonDominatedPrograms(
+    fronts,
+    programs.map((p) => p.aggregate),
+  );
   const freq = frontFrequencies(fronts, survivors);
   const total = [...freq.values()].reduce((s, x) => s + x, 0);
   let u = nextFloat(ctx.prng) * total;
@@ -172,7 +178,10 @@ function* tryMerge(
   triedMerges: Set<string>,
 ) {
   const fronts = instanceFronts(programs.map((p) => p.scores));
-  const survivors = nonDominatedPrograms(fronts, programs.map((p) => p.aggregate));
+  const survivors = nonDominatedPrograms(
+    fronts,
+    programs.map((p) => p.aggregate),
+  );
   const pairs: [number, number, number][] = [];
   for (const i of survivors)
     for (const j of survivors) {
@@ -212,8 +221,11 @@ function* tryMerge(
   const jWins = pareto.filter((_, k) => pj.scores[k]! > pi.scores[k]!);
   const ties = pareto.filter((_, k) => pi.scores[k] === pj.scores[k]);
   const per = Math.ceil(settings.mergeValOverlapFloor / 3);
-  const sample = [...shuffled(ctx.prng, iWins).slice(0, per), ...shuffled(ctx.prng, jWins).slice(0, per), ...shuffled(ctx.prng, ties)]
-    .slice(0, settings.mergeValOverlapFloor);
+  const sample = [
+    ...shuffled(ctx.prng, iWins).slice(0, per),
+    ...shuffled(ctx.prng, jWins).slice(0, per),
+    ...shuffled(ctx.prng, ties),
+  ].slice(0, settings.mergeValOverlapFloor);
   const scores = yield* ctx.evaluate(merged, sample, 'merge subsample');
   const parentSum = (p: Program) => sample.reduce((s, e) => s + p.scores[pareto.indexOf(e)]!, 0);
   if (sum(scores) < Math.max(parentSum(pi), parentSum(pj))) return null;

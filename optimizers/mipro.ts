@@ -20,9 +20,6 @@ import { addTpeTrial, askTpe, initTpe, tellTpe } from './tpe.js';
  * combination on the full validation set. Full-evaluation scores pick the winner.
  */
 
-
-
-
 export function miproTrials(settings: MiproSettings): number {
   if (settings.numTrials !== null) return settings.numTrials;
   const v = 2;
@@ -56,9 +53,12 @@ export function mipro(settings: MiproSettings): Optimizer {
     }
     for (let s = 2; s < n; s++) {
       const pool = s === 2 ? demoPool : shuffled(ctx.prng, demoPool);
-      const size = s === 2 ? settings.maxBootstrappedDemos : 1 + nextInt(ctx.prng, settings.maxBootstrappedDemos);
+      const size =
+        s === 2 ? settings.maxBootstrappedDemos : 1 + nextInt(ctx.prng, settings.maxBootstrappedDemos);
       const kept = yield* bootstrap(pool, size);
-      demoSets.push(kept.length ? ((yield* ctx.teach({ type: 'demos', exampleIds: kept }))[0] ?? null) : null);
+      demoSets.push(
+        kept.length ? ((yield* ctx.teach({ type: 'demos', exampleIds: kept }))[0] ?? null) : null,
+      );
     }
 
     // 2. Instructions: candidate 0 is the original; the rest are grounded proposals.
@@ -110,7 +110,9 @@ export function mipro(settings: MiproSettings): Optimizer {
       if (!pick) return;
       fullyEvaluated.add(pick.key);
       const candidate = build(pick.i, pick.d);
-      const score = meanOf(yield* ctx.evaluate(candidate, val, 'full evaluation of the best minibatch combination'));
+      const score = meanOf(
+        yield* ctx.evaluate(candidate, val, 'full evaluation of the best minibatch combination'),
+      );
       addTpeTrial(study, { instruction: pick.i, demos: pick.d }, score);
       if (score > best.score) best = { candidate, score };
       ctx.incumbent(best.candidate, best.score);

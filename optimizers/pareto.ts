@@ -22,7 +22,10 @@ export function instanceFronts(scores: readonly (readonly number[])[]): number[]
  * also holds another surviving program. Programs are considered from the lowest aggregate
  * score up, as GEPA does, so the weaker of two equivalent programs goes first.
  */
-export function nonDominatedPrograms(fronts: readonly (readonly number[])[], aggregate: readonly number[]): number[] {
+export function nonDominatedPrograms(
+  fronts: readonly (readonly number[])[],
+  aggregate: readonly number[],
+): number[] {
   const inAny = new Set(fronts.flat());
   const order = [...inAny].sort((a, b) => aggregate[a]! - aggregate[b]! || b - a);
   const alive = new Set(inAny);
@@ -45,7 +48,10 @@ export function nonDominatedPrograms(fronts: readonly (readonly number[])[], agg
 }
 
 /** How many fronts each surviving program is in: the sampling weights. */
-export function frontFrequencies(fronts: readonly (readonly number[])[], survivors: readonly number[]): Map<number, number> {
+export function frontFrequencies(
+  fronts: readonly (readonly number[])[],
+  survivors: readonly number[],
+): Map<number, number> {
   const freq = new Map<number, number>(survivors.map((p) => [p, 0]));
   for (const f of fronts) for (const p of f) if (freq.has(p)) freq.set(p, freq.get(p)! + 1);
   return freq;

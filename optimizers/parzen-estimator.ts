@@ -89,8 +89,13 @@ export function buildParzenEstimator(
   return { params, weights, dims };
 }
 
-function categoricalDimension(obs: readonly number[], nChoices: number, p: ParzenParameters): KernelDimension {
-  if (obs.length === 0) return { kind: 'categorical', weights: [new Array<number>(nChoices).fill(1 / nChoices)] };
+function categoricalDimension(
+  obs: readonly number[],
+  nChoices: number,
+  p: ParzenParameters,
+): KernelDimension {
+  if (obs.length === 0)
+    return { kind: 'categorical', weights: [new Array<number>(nChoices).fill(1 / nChoices)] };
   const nKernels = obs.length + 1;
   const rows = [...obs, -1].map((observed) => {
     const row = new Array<number>(nChoices).fill(p.priorWeight / nKernels);
@@ -120,7 +125,9 @@ function numericDimension(
     // observations, with the support bounds as the outer neighbours.
     const order = mus.map((_, i) => i).sort((a, b) => mus[a]! - mus[b]! || a - b);
     const sorted = [low, ...order.map((i) => mus[i]!), high];
-    const sortedSigmas = order.map((_, k) => Math.max(sorted[k + 1]! - sorted[k]!, sorted[k + 2]! - sorted[k + 1]!));
+    const sortedSigmas = order.map((_, k) =>
+      Math.max(sorted[k + 1]! - sorted[k]!, sorted[k + 2]! - sorted[k + 1]!),
+    );
     if (!p.considerEndpoints && sorted.length >= 4) {
       sortedSigmas[0] = sorted[2]! - sorted[1]!;
       sortedSigmas[sortedSigmas.length - 1] = sorted[sorted.length - 2]! - sorted[sorted.length - 3]!;
@@ -195,7 +202,13 @@ export function parzenLogPdf(est: ParzenEstimator, points: readonly (readonly nu
         const sigma = dim.sigma[k]!;
         const z = (v: number) => ((dim.log ? Math.log(v) : v) - mu) / sigma;
         if (dim.grid === null) {
-          lp += truncnormLogPdf(dim.log ? Math.log(x) : x, (dim.kernelLow - mu) / sigma, (dim.kernelHigh - mu) / sigma, mu, sigma);
+          lp += truncnormLogPdf(
+            dim.log ? Math.log(x) : x,
+            (dim.kernelLow - mu) / sigma,
+            (dim.kernelHigh - mu) / sigma,
+            mu,
+            sigma,
+          );
         } else {
           // A grid value owns the interval of ±step/2 around it, clipped to the support.
           const half = dim.grid.step / 2;

@@ -31,13 +31,27 @@ export type TeachTask =
   /** ProTeGi "gradient": reasons the component got these examples wrong. */
   | { type: 'critique'; candidate: Candidate; component: string; evidence: Evidence; count: number }
   /** ProTeGi edit: apply one critique to the component. */
-  | { type: 'edit'; candidate: Candidate; component: string; evidence: Evidence; critiqueId: string; count: number }
+  | {
+      type: 'edit';
+      candidate: Candidate;
+      component: string;
+      evidence: Evidence;
+      critiqueId: string;
+      count: number;
+    }
   /** ProTeGi Monte-Carlo step: semantically equivalent rewordings. */
   | { type: 'paraphrase'; textId: string; count: number }
   /** GEPA reflective mutation of one component from inputs, outputs and feedback. */
   | { type: 'reflect'; candidate: Candidate; component: string; evidence: Evidence }
   /** MIPRO grounded instruction proposal with a prompting tip. */
-  | { type: 'instruct'; candidate: Candidate; component: string; evidence: Evidence; demosId: string | null; tip: string }
+  | {
+      type: 'instruct';
+      candidate: Candidate;
+      component: string;
+      evidence: Evidence;
+      demosId: string | null;
+      tip: string;
+    }
   /** MIPRO demo block rendered from examples (no model call). */
   | { type: 'demos'; exampleIds: string[] };
 
@@ -99,7 +113,11 @@ export interface SearchOutcome {
 
 /** Stable ID of a candidate: a hash of its sorted components. */
 export function candidateIdOf(candidate: Candidate): string {
-  const key = JSON.stringify(Object.keys(candidate).sort().map((k) => [k, candidate[k]]));
+  const key = JSON.stringify(
+    Object.keys(candidate)
+      .sort()
+      .map((k) => [k, candidate[k]]),
+  );
   const hi = stableHash53(key, 1).toString(36);
   const lo = stableHash53(key, 2).toString(36);
   return `cand_${hi}${lo}`;
@@ -119,7 +137,11 @@ export interface SearchContext {
   readonly setup: SearchSetup;
   readonly prng: PrngState;
   /** Scores aligned with `exampleIds`; only pairs not evaluated before cost rollouts. */
-  evaluate(candidate: Candidate, exampleIds: readonly string[], purpose: string): Generator<SearchRequest, number[], SearchResponse>;
+  evaluate(
+    candidate: Candidate,
+    exampleIds: readonly string[],
+    purpose: string,
+  ): Generator<SearchRequest, number[], SearchResponse>;
   teach(task: TeachTask): Generator<SearchRequest, string[], SearchResponse>;
   /** Cached score, if this pair was evaluated. */
   cached(candidate: Candidate, exampleId: string): number | undefined;
@@ -179,7 +201,11 @@ export class PromptSearch {
     if (pending.kind === 'done') throw new Error('the search is done; nothing is pending');
     const expected = pending.kind === 'evaluate' ? 'evaluated' : 'taught';
     if (response.kind !== expected) throw new Error(`expected an ${expected} response, got ${response.kind}`);
-    if (response.kind === 'evaluated' && pending.kind === 'evaluate' && response.scores.length !== pending.exampleIds.length) {
+    if (
+      response.kind === 'evaluated' &&
+      pending.kind === 'evaluate' &&
+      response.scores.length !== pending.exampleIds.length
+    ) {
       throw new Error(`expected ${pending.exampleIds.length} scores, got ${response.scores.length}`);
     }
     this.log.push(response);
@@ -234,16 +260,24 @@ export class PromptSearch {
       *evaluate(candidate, exampleIds, purpose) {
         const id = candidateIdOf(candidate);
         let known = session.scores.get(id);
-        if (!known) session.scores.set(id, (known = new Map()));
+        if (!known) session.scores.set(id, (known = new Map<string, number>()));
         const missing = [...new Set(exampleIds.filter((e) => !known.has(e)))];
         if (missing.length > 0) {
           if (stopping.maxEvaluations !== null && session.evaluations >= stopping.maxEvaluations) {
             throw new StopSearch(`maximum evaluations reached (${stopping.maxEvaluations})`);
           }
           if (session.rollouts + missing.length > budget.maxRollouts) {
-            throw new StopSearch(`rollout budget reached (${session.rollouts} of ${budget.maxRollouts} used)`);
+            throw new StopSearch(
+              `rollout budget reached (${session.rollouts} of ${budget.maxRollouts} used)`,
+            );
           }
-          const response = yield { kind: 'evaluate', candidate, candidateId: id, exampleIds: missing, purpose };
+          const response = yield {
+            kind: 'evaluate',
+            candidate,
+            candidateId: id,
+            exampleIds: missing,
+            purpose,
+          };
           if (response.kind !== 'evaluated') throw new Error('expected evaluation scores');
           missing.forEach((e, i) => known.set(e, response.scores[i]!));
           session.rollouts += missing.length;

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { ProtegiSettings as Settings } from '../schemas/optimizer-config.js';
 type ProtegiSettings = z.infer<typeof Settings>;
-import { selectArms, type BanditSettings } from './bandits.js';
+import { selectArms } from './bandits.js';
 import {
   candidateIdOf,
   meanOf,
@@ -61,7 +61,9 @@ export function protegi(settings: ProtegiSettings): Optimizer {
         const paraphrases: string[] = [];
         for (const textId of [...sections, parent[component]!]) {
           if (settings.mcSamplesPerStep > 0) {
-            paraphrases.push(...(yield* ctx.teach({ type: 'paraphrase', textId, count: settings.mcSamplesPerStep })));
+            paraphrases.push(
+              ...(yield* ctx.teach({ type: 'paraphrase', textId, count: settings.mcSamplesPerStep })),
+            );
           }
         }
         let texts = [...new Set([...sections, ...paraphrases])].filter((t) => t !== parent[component]);

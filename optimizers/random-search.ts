@@ -11,7 +11,6 @@ import { nextInt } from './prng.js';
  * No feedback flows from one candidate to the next — that is what makes it random search.
  */
 
-
 export function randomSearch(settings: RandomSearchSettings): Optimizer {
   return function* (ctx) {
     const { baseline, trainIds } = ctx.setup;
@@ -22,7 +21,7 @@ export function randomSearch(settings: RandomSearchSettings): Optimizer {
     if (failures.length === 0) return;
     const seen = new Set<string>([baseline[settings.component]!]);
     const pool: string[] = [];
-    for (let empty = 0; empty < 3; ) {
+    for (let empty = 0; empty < 3;) {
       if (pool.length === 0) {
         const texts = yield* ctx.teach({
           type: 'rewrite',

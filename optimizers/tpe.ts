@@ -168,7 +168,8 @@ export function addTpeTrial(state: TpeState, params: Record<string, ParamValue>,
     if (v === undefined) throw new Error(`add_trial: parameter ${name} is missing`);
     return d.type === 'categorical' ? d.choices.indexOf(v) : Number(v);
   });
-  if (internal.some((v) => v < 0 || Number.isNaN(v))) throw new Error('add_trial: a value is outside the space');
+  if (internal.some((v) => v < 0 || Number.isNaN(v)))
+    throw new Error('add_trial: a value is outside the space');
   state.trials.push({ number: state.trials.length, internal, state: 'complete', value });
   return state.trials.length - 1;
 }

@@ -55,7 +55,10 @@ export const MiproSettings = z.object({
   minibatchFullEvalSteps: z.number().int().positive().default(5),
   numTrials: z.number().int().positive().nullable().default(null),
   valSize: z.number().int().positive().default(100),
-  tips: z.array(z.string()).min(1).default(['none', 'creative', 'simple', 'description', 'high_stakes', 'persona']),
+  tips: z
+    .array(z.string())
+    .min(1)
+    .default(['none', 'creative', 'simple', 'description', 'high_stakes', 'persona']),
 });
 
 export const OptimizerChoice = z.discriminatedUnion('name', [

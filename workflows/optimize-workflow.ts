@@ -8,7 +8,12 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { optimizerFor } from '../optimizers/optimizer-registry.js';
-import { PromptSearch, type SearchOutcome, type SearchResponse, type SearchSetup } from '../optimizers/prompt-search.js';
+import {
+  PromptSearch,
+  type SearchOutcome,
+  type SearchResponse,
+  type SearchSetup,
+} from '../optimizers/prompt-search.js';
 import type { OptimizerChoice } from '../schemas/optimizer-config.js';
 
 export interface OptimizeInput {
@@ -111,9 +116,10 @@ export async function optimizeWorkflow(input: OptimizeInput): Promise<OptimizeRe
     if (step.kind === 'done') {
       const outcome: SearchOutcome = search.outcome();
       for (const warning of outcome.warnings) log.warn(warning);
-      const { bestDbId } = await light.finishOptimizationRun.executeWithOptions({ summary: `stop: ${step.reason}` }, [
-        { runId: input.runId, outcome, tokens },
-      ]);
+      const { bestDbId } = await light.finishOptimizationRun.executeWithOptions(
+        { summary: `stop: ${step.reason}` },
+        [{ runId: input.runId, outcome, tokens }],
+      );
       return {
         runId: input.runId,
         optimizer: optimizer.name,
@@ -131,14 +137,22 @@ export async function optimizeWorkflow(input: OptimizeInput): Promise<OptimizeRe
     if (step.kind === 'evaluate') {
       const result = await heavy.evaluateSearchBatch.executeWithOptions(
         { summary: `${step.purpose}: ${step.exampleIds.length} examples of ${step.candidateId}` },
-        [{ ...common, candidate: step.candidate, candidateId: step.candidateId, exampleIds: step.exampleIds }],
+        [
+          {
+            ...common,
+            candidate: step.candidate,
+            candidateId: step.candidateId,
+            exampleIds: step.exampleIds,
+          },
+        ],
       );
       tokens += result.tokens;
       search.respond({ kind: 'evaluated', scores: result.scores });
     } else {
-      const result = await teacher.teachOptimizer.executeWithOptions({ summary: `teacher: ${step.task.type}` }, [
-        { ...common, task: step.task, sample: step.sample },
-      ]);
+      const result = await teacher.teachOptimizer.executeWithOptions(
+        { summary: `teacher: ${step.task.type}` },
+        [{ ...common, task: step.task, sample: step.sample }],
+      );
       tokens += result.tokens;
       search.respond({ kind: 'taught', textIds: result.textIds });
     }

@@ -25,7 +25,10 @@ const fastCycle = {
   seed: 11,
   sampleRate: 0.4,
   maxAnnotationItems: 5,
-  optimizer: { choice: { name: 'random-search' as const, settings: { proposalsPerCall: 4 } }, budget: { maxRollouts: 300 } },
+  optimizer: {
+    choice: { name: 'random-search' as const, settings: { proposalsPerCall: 4 } },
+    budget: { maxRollouts: 300 },
+  },
 };
 
 describe('cycle edges, bad input and schedules on real Temporal and Postgres', () => {

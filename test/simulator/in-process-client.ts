@@ -4,7 +4,9 @@ import { simulateEmbedding } from './simulated-models.js';
 import { chatCompletion, type ChatBody } from './simulator-server.js';
 
 interface CompletionBody {
-  choices: { message: { content: string | null; tool_calls?: { function: { name: string; arguments: string } }[] } }[];
+  choices: {
+    message: { content: string | null; tool_calls?: { function: { name: string; arguments: string } }[] };
+  }[];
   usage: { prompt_tokens: number; completion_tokens: number };
 }
 
@@ -28,7 +30,12 @@ export class InProcessSimulatorClient implements LlmClient {
       messages: request.messages,
       ...(request.seed === undefined ? {} : { seed: request.seed }),
       ...(request.tools?.length
-        ? { tools: request.tools.map((t) => ({ type: 'function', function: { name: t.name, description: t.description, parameters: t.parameters } })) }
+        ? {
+            tools: request.tools.map((t) => ({
+              type: 'function',
+              function: { name: t.name, description: t.description, parameters: t.parameters },
+            })),
+          }
         : {}),
       ...(request.jsonSchema ? { response_format: { json_schema: { name: request.jsonSchema.name } } } : {}),
     };
@@ -38,8 +45,14 @@ export class InProcessSimulatorClient implements LlmClient {
     const message = completion.choices[0]!.message;
     return Promise.resolve({
       content: message.content,
-      toolCalls: (message.tool_calls ?? []).map((c) => ({ name: c.function.name, arguments: c.function.arguments })),
-      usage: { promptTokens: completion.usage.prompt_tokens, completionTokens: completion.usage.completion_tokens },
+      toolCalls: (message.tool_calls ?? []).map((c) => ({
+        name: c.function.name,
+        arguments: c.function.arguments,
+      })),
+      usage: {
+        promptTokens: completion.usage.prompt_tokens,
+        completionTokens: completion.usage.completion_tokens,
+      },
       cached: false,
     });
   }

@@ -200,7 +200,10 @@ export function simulateTeacherTask(
         const noticed = rules.filter((rule) => u(`critique|${rule.id}|${i}`) < scenario.teacher.precision);
         if (noticed.length === 0) return 'The prompt should ask the agent to be more careful and thorough.';
         return noticed
-          .map((rule) => `The prompt says nothing about requests involving ${rule.symptoms[0]}: ${rule.description}`)
+          .map(
+            (rule) =>
+              `The prompt says nothing about requests involving ${rule.symptoms[0]}: ${rule.description}`,
+          )
           .join(' ');
       });
       return { reasons };
@@ -215,7 +218,8 @@ export function simulateTeacherTask(
           if (v < 0.85) return capitalized(rule.fixingPhrases[i % rule.fixingPhrases.length]!);
           return overBroad ? overBroad.phrase : scenario.distractors[i % scenario.distractors.length]!;
         });
-        if (additions.length === 0) additions.push(scenario.distractors[(i + 1) % scenario.distractors.length]!);
+        if (additions.length === 0)
+          additions.push(scenario.distractors[(i + 1) % scenario.distractors.length]!);
         return `${current.trimEnd()}\n${additions.join('\n')}`;
       });
       return { prompts };
@@ -249,7 +253,13 @@ function paraphrase(scenario: Scenario, text: string, v: number, i: number): str
   }
   if (v < 0.3) return `${lines.join('\n')}\n${scenario.distractors[i % scenario.distractors.length]!}`;
   const [head, ...tail] = lines;
-  const rotated = tail.length > 1 ? [...tail.slice((i + 1) % tail.length), ...tail.slice(0, (i + 1) % tail.length)] : tail;
-  const reworded = (head ?? '').replace('Use the tools available to you', 'Use your tools').replace(' and be accurate and polite', ', accurately and politely');
-  return [reworded === head && rotated.join() === tail.join() ? `${head} Be precise.` : reworded, ...rotated].join('\n');
+  const rotated =
+    tail.length > 1 ? [...tail.slice((i + 1) % tail.length), ...tail.slice(0, (i + 1) % tail.length)] : tail;
+  const reworded = (head ?? '')
+    .replace('Use the tools available to you', 'Use your tools')
+    .replace(' and be accurate and polite', ', accurately and politely');
+  return [
+    reworded === head && rotated.join() === tail.join() ? `${head} Be precise.` : reworded,
+    ...rotated,
+  ].join('\n');
 }

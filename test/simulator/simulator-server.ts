@@ -147,6 +147,8 @@ function respond(
 
 export interface SimulatorServer {
   url: string;
+  /** Every chat request answered, in order: the model and a key of what was asked. */
+  requests: { model: string; key: string }[];
   close(): Promise<void>;
 }
 
@@ -156,6 +158,7 @@ export async function startSimulator(
   port = 0,
   host = '127.0.0.1',
 ): Promise<SimulatorServer> {
+  const requests: SimulatorServer['requests'] = [];
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '').replace(/\?.*$/, '');
     if (req.method === 'GET' && path.endsWith('/models')) {
@@ -174,7 +177,12 @@ export async function startSimulator(
       return error(res, 404, `No route ${req.method} ${path}`, 'invalid_request_error');
     readJson(req)
       .then((body) => {
-        if (path.endsWith('/chat/completions')) return chat(scenario, body as ChatBody, res);
+        if (path.endsWith('/chat/completions')) {
+          const chatBody = body as ChatBody;
+          const { model, ...asked } = chatBody;
+          res.on('finish', () => requests.push({ model: model ?? '', key: JSON.stringify(asked) }));
+          return chat(scenario, chatBody, res);
+        }
         if (path.endsWith('/embeddings')) {
           const { input, model } = body as { input?: string | string[]; model?: string };
           const inputs = Array.isArray(input) ? input : [input ?? ''];
@@ -195,6 +203,7 @@ export async function startSimulator(
   const address = server.address() as AddressInfo;
   return {
     url: `http://${host}:${address.port}/v1`,
+    requests,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

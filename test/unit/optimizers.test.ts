@@ -45,7 +45,10 @@ describe('Pareto fronts (GEPA)', () => {
   ];
   it('finds per-instance fronts and drops programs dominated on every front they are in', () => {
     assert.deepEqual(instanceFronts(scores), [[0, 1, 3], [1, 2, 3], [2], [0]]);
-    const survivors = nonDominatedPrograms(instanceFronts(scores), scores.map((r) => r.reduce((a, b) => a + b) / 4));
+    const survivors = nonDominatedPrograms(
+      instanceFronts(scores),
+      scores.map((r) => r.reduce((a, b) => a + b) / 4),
+    );
     // 0 and 2 each own an instance; 1 and 3 only share fronts that 0 or 2 also hold.
     assert.deepEqual(survivors, [0, 2]);
     const freq = frontFrequencies(instanceFronts(scores), survivors);
@@ -63,7 +66,10 @@ async function drive(h: ScenarioHarness, choice: unknown, setup: SearchSetup, ch
     requests.push(JSON.stringify(step));
     let response: SearchResponse;
     if (step.kind === 'evaluate') {
-      response = { kind: 'evaluated', scores: (await evaluateCandidate(h.io, step.candidate, step.candidateId, step.exampleIds)).scores };
+      response = {
+        kind: 'evaluated',
+        scores: (await evaluateCandidate(h.io, step.candidate, step.candidateId, step.exampleIds)).scores,
+      };
     } else {
       response = { kind: 'taught', textIds: (await teach(h.io, step.task, step.sample)).textIds };
     }
@@ -87,7 +93,10 @@ describe('prompt optimizers on the simulator', async () => {
   });
   const choices: Record<string, unknown> = {
     'random-search': { name: 'random-search' },
-    protegi: { name: 'protegi', settings: { rounds: 3, minibatchSize: 16, bandit: { rounds: 2, samplesPerPull: 8 } } },
+    protegi: {
+      name: 'protegi',
+      settings: { rounds: 3, minibatchSize: 16, bandit: { rounds: 2, samplesPerPull: 8 } },
+    },
     gepa: { name: 'gepa', settings: { useMerge: true } },
     mipro: { name: 'mipro', settings: { numCandidates: 4 } },
   };
@@ -97,9 +106,16 @@ describe('prompt optimizers on the simulator', async () => {
       const b = await drive(h, choice, setup(3));
       const resumed = await drive(h, choice, setup(3), 3);
       assert.ok(a.outcome.rollouts <= 900, 'stays within the rollout budget');
-      assert.ok(a.outcome.bestScore > (a.outcome.baselineScore ?? 1), `${name} found a better prompt than the baseline`);
+      assert.ok(
+        a.outcome.bestScore > (a.outcome.baselineScore ?? 1),
+        `${name} found a better prompt than the baseline`,
+      );
       assert.deepEqual(b.requests, a.requests, 'same seed, same requests');
-      assert.deepEqual(resumed.requests, a.requests, 'a resumed run asks exactly what an uninterrupted one asks');
+      assert.deepEqual(
+        resumed.requests,
+        a.requests,
+        'a resumed run asks exactly what an uninterrupted one asks',
+      );
       assert.deepEqual(resumed.outcome, a.outcome);
       const other = await drive(h, choice, setup(4));
       assert.notDeepEqual(other.requests, a.requests, 'another seed explores differently');
@@ -114,7 +130,11 @@ describe('prompt optimizers on the simulator', async () => {
   });
 
   it('early stopping: target score and patience end the search', async () => {
-    const target = await drive(h, { name: 'gepa' }, { ...setup(2), stopping: { patience: null, minDelta: 0, targetScore: 0.7, maxEvaluations: null } });
+    const target = await drive(
+      h,
+      { name: 'gepa' },
+      { ...setup(2), stopping: { patience: null, minDelta: 0, targetScore: 0.7, maxEvaluations: null } },
+    );
     assert.match(target.outcome.stopReason, /target score 0.7/);
     assert.ok(target.outcome.bestScore >= 0.7);
   });
@@ -122,8 +142,13 @@ describe('prompt optimizers on the simulator', async () => {
 
 describe('TPE determinism', () => {
   it('same seed → same suggestions; state survives a JSON round trip mid-run', () => {
-    const space = { x: { type: 'float' as const, low: -5, high: 5 }, k: { type: 'int' as const, low: 1, high: 64, log: true }, c: { type: 'categorical' as const, choices: ['a', 'b', 'c'] } };
-    const f = (p: Record<string, unknown>) => (Number(p.x) - 1) ** 2 + Math.abs(Math.log(Number(p.k)) - 2) + (p.c === 'b' ? 0 : 1);
+    const space = {
+      x: { type: 'float' as const, low: -5, high: 5 },
+      k: { type: 'int' as const, low: 1, high: 64, log: true },
+      c: { type: 'categorical' as const, choices: ['a', 'b', 'c'] },
+    };
+    const f = (p: Record<string, unknown>) =>
+      (Number(p.x) - 1) ** 2 + Math.abs(Math.log(Number(p.k)) - 2) + (p.c === 'b' ? 0 : 1);
     const run = (roundTrip: boolean) => {
       let state = initTpe(space, { seed: 11 });
       const out: unknown[] = [];
@@ -137,6 +162,9 @@ describe('TPE determinism', () => {
     };
     assert.deepEqual(run(true), run(false));
     const params = run(false) as { k: number }[];
-    assert.ok(params.every((p) => Number.isInteger(p.k) && p.k >= 1 && p.k <= 64), 'log-int stays an integer in range');
+    assert.ok(
+      params.every((p) => Number.isInteger(p.k) && p.k >= 1 && p.k <= 64),
+      'log-int stays an integer in range',
+    );
   });
 });

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-call -- the golden fixture is plain JSON; every value is checked by an assertion */
 /**
  * TPE components against golden values computed once with Optuna 4.9.0's own code
  * (scripts/tpe-golden.py → test/fixtures/tpe-golden.json).
@@ -14,7 +15,13 @@ import {
 } from '../../optimizers/parzen-estimator.js';
 import type { SearchSpace } from '../../optimizers/search-space.js';
 import { splitTrials, type TpeTrial } from '../../optimizers/tpe.js';
-import { logGaussMass, logNdtr, ndtriExp, truncnormLogPdf, truncnormPpf } from '../../optimizers/truncated-normal.js';
+import {
+  logGaussMass,
+  logNdtr,
+  ndtriExp,
+  truncnormLogPdf,
+  truncnormPpf,
+} from '../../optimizers/truncated-normal.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the fixture is plain JSON
 const golden: any = JSON.parse(readFileSync(new URL('../fixtures/tpe-golden.json', import.meta.url), 'utf8'));
@@ -24,7 +31,10 @@ function close(actual: number, expected: number, what: string, rel = 1e-9, abs =
   if (Number.isNaN(expected)) return assert.ok(Number.isNaN(actual), `${what}: expected NaN, got ${actual}`);
   if (!Number.isFinite(expected)) return assert.equal(actual, expected, what);
   const tol = Math.max(abs, rel * Math.abs(expected));
-  assert.ok(Math.abs(actual - expected) <= tol, `${what}: expected ${expected}, got ${actual} (tolerance ${tol})`);
+  assert.ok(
+    Math.abs(actual - expected) <= tol,
+    `${what}: expected ${expected}, got ${actual} (tolerance ${tol})`,
+  );
 }
 
 test('gamma(n) = min(ceil(0.1 n), 25) as Optuna computes it', () => {
@@ -44,7 +54,8 @@ test('normal and truncated-normal numerics match Optuna into the tails', () => {
   for (const c of t.logNdtr) close(logNdtr(num(c.x)), num(c.value), `logNdtr(${c.x})`);
   for (const c of t.ndtriExp) close(ndtriExp(num(c.y)), num(c.value), `ndtriExp(${c.y})`, 1e-8);
   // Optuna's central case rounds tiny masses to -0 (erf-based), hence the absolute tolerance.
-  for (const c of t.logGaussMass) close(logGaussMass(num(c.a), num(c.b)), num(c.value), `logGaussMass(${c.a},${c.b})`, 1e-9, 1e-15);
+  for (const c of t.logGaussMass)
+    close(logGaussMass(num(c.a), num(c.b)), num(c.value), `logGaussMass(${c.a},${c.b})`, 1e-9, 1e-15);
   for (const c of t.ppf) {
     // Within 1e-9 of q = 1, log Φ(x) rounds to within a few ulps of 0 in both
     // implementations; neither is accurate beyond ~1e-4 there (an event of probability 1e-9).
@@ -52,7 +63,11 @@ test('normal and truncated-normal numerics match Optuna into the tails', () => {
     close(truncnormPpf(num(c.q), num(c.a), num(c.b)), num(c.value), `ppf(${c.q},${c.a},${c.b})`, rel, 1e-12);
   }
   for (const c of t.logpdf) {
-    close(truncnormLogPdf(num(c.x), num(c.a), num(c.b), num(c.loc), num(c.scale)), num(c.value), `logpdf(${JSON.stringify(c)})`);
+    close(
+      truncnormLogPdf(num(c.x), num(c.a), num(c.b), num(c.loc), num(c.scale)),
+      num(c.value),
+      `logpdf(${JSON.stringify(c)})`,
+    );
   }
 });
 
@@ -73,7 +88,9 @@ test('Parzen estimators: kernel weights, bandwidths (magic clip, endpoints, log,
       const expected = c.distributions[name];
       if (dim.kind === 'categorical') {
         dim.weights.forEach((row, k) =>
-          row.forEach((v, m) => close(v, num(expected.categoricalWeights[k][m]), `${c.name}: ${name} row ${k}[${m}]`)),
+          row.forEach((v, m) =>
+            close(v, num(expected.categoricalWeights[k][m]), `${c.name}: ${name} row ${k}[${m}]`),
+          ),
         );
         return;
       }
@@ -87,7 +104,9 @@ test('Parzen estimators: kernel weights, bandwidths (magic clip, endpoints, log,
       ours.forEach((s, k) => close(s, theirs[k]!, `${c.name}: ${name} sigma ${k}`));
     });
     const points = c.logPdf.points.map((p: Record<string, number>) => est.params.map((n) => num(p[n])));
-    parzenLogPdf(est, points).forEach((v, i) => close(v, num(c.logPdf.values[i]), `${c.name}: log_pdf at point ${i}`));
+    parzenLogPdf(est, points).forEach((v, i) =>
+      close(v, num(c.logPdf.values[i]), `${c.name}: log_pdf at point ${i}`),
+    );
   }
 });
 
@@ -101,7 +120,15 @@ test('split: best gamma(n) complete trials below (stable on ties), running trial
     }));
     const considered = trials.filter((t) => t.state === 'complete' || c.constantLiar);
     const { below, above } = splitTrials(considered, c.nBelow, c.direction);
-    assert.deepEqual(below.map((t) => t.number), c.below, `${c.name}: below`);
-    assert.deepEqual(above.map((t) => t.number), c.above, `${c.name}: above`);
+    assert.deepEqual(
+      below.map((t) => t.number),
+      c.below,
+      `${c.name}: below`,
+    );
+    assert.deepEqual(
+      above.map((t) => t.number),
+      c.above,
+      `${c.name}: above`,
+    );
   }
 });
