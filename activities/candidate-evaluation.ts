@@ -3,7 +3,8 @@ import { outcomeMatch, mean } from '../core/evaluator.js';
 import { agentConfig } from '../db/agent-repository.js';
 import type { Db } from '../db/connection.js';
 import { runAgentStep } from '../llm/agent-step.js';
-import type { LlmRoles } from '../llm/llm-client.js';
+import type { ChatTool, LlmRoles } from '../llm/llm-client.js';
+import { renderCandidate } from './search-executor.js';
 import { AgentAction, ChatMessage } from '../schemas/trace.js';
 import { boundedMap } from './bounded-map.js';
 
@@ -34,12 +35,15 @@ export async function evaluateOnSplit(
   },
 ): Promise<SplitEvaluation> {
   const { db, llm } = deps;
-  const { tools } = await agentConfig(db, args.agent);
+  const { tools: agentTools } = await agentConfig(db, args.agent);
   const candidate = await db
     .selectFrom('candidates')
-    .select('prompt_text')
+    .select(['prompt_text', 'components'])
     .where('id', '=', args.candidateId)
     .executeTakeFirstOrThrow();
+  // Optimizer candidates may also rewrite tool descriptions: evaluate with those too.
+  const components = candidate.components as Record<string, string> | null;
+  const tools = components ? await renderedTools(db, components, agentTools) : agentTools;
   const examples = await db
     .selectFrom('dataset_examples')
     .leftJoin('candidate_scores', (j) =>
@@ -87,4 +91,10 @@ export async function evaluateOnSplit(
     tokens,
     outputs,
   };
+}
+
+async function renderedTools(db: Db, components: Record<string, string>, tools: ChatTool[]): Promise<ChatTool[]> {
+  const ids = Object.values(components);
+  const rows = ids.length ? await db.selectFrom('prompt_texts').select(['id', 'text']).where('id', 'in', ids).execute() : [];
+  return renderCandidate(new Map(rows.map((r) => [r.id, r.text])), components, tools).tools;
 }
