@@ -139,7 +139,11 @@ for (const scenario of scenarios) {
       m.rolloutsTo90.median === null
         ? `never (${m.rolloutsTo90.reached}/${nSeeds})`
         : `${m.rolloutsTo90.median} [${m.rolloutsTo90.q25}–${m.rolloutsTo90.q75 ?? '∞'}]`,
-      m.ratioToRandom === null ? '—' : m.ratioToRandom.toFixed(2),
+      m.ratioToRandom !== null
+        ? m.ratioToRandom.toFixed(2)
+        : m.rolloutsTo90.median !== null && randomMedian === null
+          ? `<${(m.rolloutsTo90.median / budget).toFixed(2)}`
+          : '—',
       ...checkpoints.map((b) => m.scoreAt[b]!.mean.toFixed(3)),
       m.testScore.mean.toFixed(3),
     ]);
