@@ -93,8 +93,14 @@ export async function evaluateOnSplit(
   };
 }
 
-async function renderedTools(db: Db, components: Record<string, string>, tools: ChatTool[]): Promise<ChatTool[]> {
+async function renderedTools(
+  db: Db,
+  components: Record<string, string>,
+  tools: ChatTool[],
+): Promise<ChatTool[]> {
   const ids = Object.values(components);
-  const rows = ids.length ? await db.selectFrom('prompt_texts').select(['id', 'text']).where('id', 'in', ids).execute() : [];
+  const rows = ids.length
+    ? await db.selectFrom('prompt_texts').select(['id', 'text']).where('id', 'in', ids).execute()
+    : [];
   return renderCandidate(new Map(rows.map((r) => [r.id, r.text])), components, tools).tools;
 }
