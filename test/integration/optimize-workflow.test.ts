@@ -94,7 +94,8 @@ describe('the optimize workflow drives every optimizer durably', () => {
     baselineVersionId,
     seed: 7,
     optimizer: OptimizerChoice.parse(optimizer),
-    budget: { maxRollouts, maxTeacherCalls: null },
+    // A teacher-call cap keeps the test short: each call is an activity round trip.
+    budget: { maxRollouts, maxTeacherCalls: 30 },
     stopping: { patience: null, minDelta: 0, targetScore: null, maxEvaluations: null },
     maxHistoryEvents,
   });
@@ -123,10 +124,10 @@ describe('the optimize workflow drives every optimizer durably', () => {
         { name: 'mipro', settings: { numCandidates: 3, numTrials: 6, minibatchSize: 8 } },
       ];
       for (const choice of choices) {
-        const result = await execute(input(`run-${choice.name}`, choice, 250));
+        const result = await execute(input(`run-${choice.name}`, choice, 200));
         assert.equal(result.optimizer, choice.name);
         assert.ok(
-          result.rolloutsUsed > 0 && result.rolloutsUsed <= 250,
+          result.rolloutsUsed > 0 && result.rolloutsUsed <= 200,
           `${choice.name}: ${result.rolloutsUsed} rollouts within budget`,
         );
         assert.ok(
@@ -164,7 +165,7 @@ describe('the optimize workflow drives every optimizer durably', () => {
 
     // Uninterrupted reference run; a small history limit forces continue-as-new checkpoints.
     const w1 = await stack.newWorker();
-    const reference = await w1.runUntil(execute(input('resume-a', choice, 400, 40)));
+    const reference = await w1.runUntil(execute(input('resume-a', choice, 300, 40)));
     // Forget every cached model answer so the interrupted run pays for its own calls.
     await stack.db.deleteFrom('llm_cache').execute();
     const logStart = stack.simulator.requests.length;
@@ -172,7 +173,7 @@ describe('the optimize workflow drives every optimizer durably', () => {
     const handle = await stack.env.client.workflow.start(optimizeWorkflow, {
       taskQueue: stack.taskQueue,
       workflowId: 'opt-resume-b',
-      args: [input('resume-b', choice, 400, 40)],
+      args: [input('resume-b', choice, 300, 40)],
     });
     const w2 = await stack.newWorker();
     const running = w2.run();
