@@ -18,24 +18,20 @@ import { evaluateCandidate, teach, textIdOf, type SearchIo } from './search-exec
 export function createOptimizationActivities(deps: ActivityDeps) {
   const { db, llm } = deps;
 
-  async function searchIo(
-    runId: string,
-    agent: string,
-    seed: number,
-  ): Promise<SearchIo & { store: PgSearchStore }> {
-    const run = await db
-      .selectFrom('optimization_runs')
-      .select('cycle_id')
-      .where('id', '=', runId)
-      .executeTakeFirstOrThrow();
-    const { tools } = await agentConfig(db, agent);
+  async function searchIo(args: {
+    runId: string;
+    cycleId: string;
+    agent: string;
+    seed: number;
+  }): Promise<SearchIo & { store: PgSearchStore }> {
+    const { tools } = await agentConfig(db, args.agent);
     return {
-      store: new PgSearchStore(db, runId, run.cycle_id, tools),
+      store: new PgSearchStore(db, args.runId, args.cycleId, tools),
       agent: llm.agent,
       teacher: llm.teacher,
       tools,
       concurrency: deps.llmConcurrency,
-      seed,
+      seed: args.seed,
       signal: cancellationSignal(),
       onProgress: (done, total) => heartbeat({ done, of: total }),
     };
@@ -107,39 +103,37 @@ export function createOptimizationActivities(deps: ActivityDeps) {
 
     async evaluateSearchBatch(args: {
       runId: string;
+      cycleId: string;
       agent: string;
       seed: number;
       candidate: Candidate;
       candidateId: string;
       exampleIds: string[];
     }): Promise<{ scores: number[]; rollouts: number; tokens: number }> {
-      const io = await searchIo(args.runId, args.agent, args.seed);
+      const io = await searchIo(args);
       return evaluateCandidate(io, args.candidate, args.candidateId, args.exampleIds);
     },
 
     async teachOptimizer(args: {
       runId: string;
+      cycleId: string;
       agent: string;
       seed: number;
       task: TeachTask;
       sample: number;
     }): Promise<{ textIds: string[]; teacherCalls: number; tokens: number }> {
-      const io = await searchIo(args.runId, args.agent, args.seed);
+      const io = await searchIo(args);
       return teach(io, args.task, args.sample);
     },
 
     async finishOptimizationRun(args: {
       runId: string;
+      cycleId: string;
       outcome: SearchOutcome;
       tokens: number;
     }): Promise<{ bestDbId: string }> {
-      const run = await db
-        .selectFrom('optimization_runs')
-        .select('cycle_id')
-        .where('id', '=', args.runId)
-        .executeTakeFirstOrThrow();
       const { outcome } = args;
-      const store = new PgSearchStore(db, args.runId, run.cycle_id, []);
+      const store = new PgSearchStore(db, args.runId, args.cycleId, []);
       const bestDbId = await store.registerCandidate(outcome.bestCandidateId, outcome.best);
       await db
         .updateTable('optimization_runs')

@@ -19,6 +19,9 @@ import type { ChatTool } from '../llm/llm-client.js';
 export const runCandidateId = (runId: string, candidateId: string) => `${runId}/${candidateId}`;
 
 export class PgSearchStore implements SearchStore {
+  /** Candidates known to have a row: outputs are stored one example at a time. */
+  private readonly registered = new Set<string>();
+
   constructor(
     private readonly db: Db,
     private readonly runId: string,
@@ -132,6 +135,7 @@ export class PgSearchStore implements SearchStore {
       })
       .onConflict((oc) => oc.column('id').doNothing())
       .execute();
+    this.registered.add(id);
     return id;
   }
 }

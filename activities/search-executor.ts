@@ -138,10 +138,6 @@ export async function evaluateCandidate(
   return { scores: exampleIds.map((id) => stored.get(id)!.score), rollouts: todo.length, tokens };
 }
 
-function userText(messages: readonly ChatMessage[]): string {
-  return renderConversation(messages);
-}
-
 /** Inputs, the candidate's outputs and feedback, as every teacher template shows them. */
 async function evidenceFor(io: SearchIo, evidence: Evidence): Promise<ExampleForTeacher[]> {
   const outputs = await io.store.outputs(candidateIdOf(evidence.candidate), evidence.exampleIds);
@@ -153,7 +149,7 @@ async function evidenceFor(io: SearchIo, evidence: Evidence): Promise<ExampleFor
     const verdict = outcomeMatch(ex.expected, out.step);
     return [
       {
-        input: userText(ex.messages),
+        input: renderConversation(ex.messages),
         output: renderStep(out.step),
         feedback:
           verdict.value >= 1
@@ -195,114 +191,90 @@ export async function teach(
   let texts: string[];
   let kind: TextKind = 'component';
   let tokens = 0;
-  let teacherCalls = 1;
-  const current = async (candidate: Candidate, component: string) => {
-    const id = candidate[component];
-    if (id === undefined) throw new Error(`the candidate has no component ${component}`);
-    return (await loadTexts(io.store, [id])).get(id)!;
-  };
-  switch (task.type) {
-    case 'rewrite': {
-      const answer = await askTeacher(
-        io,
-        sample,
-        rewritePrompt(
-          await current(task.candidate, task.component),
-          await evidenceFor(io, task.evidence),
-          task.count,
-        ),
-        PROMPT_PROPOSALS_SCHEMA,
-      );
-      tokens = answer.tokens;
-      texts = parseStructured(PromptProposals, answer.content, 'teacher').candidates.map((c) => c.prompt);
-      break;
-    }
-    case 'critique': {
-      const answer = await askTeacher(
-        io,
-        sample,
-        critiquePrompt(
-          await current(task.candidate, task.component),
-          await evidenceFor(io, task.evidence),
-          task.count,
-        ),
-        CRITIQUES_SCHEMA,
-      );
-      tokens = answer.tokens;
-      texts = parseStructured(Critiques, answer.content, 'teacher').reasons.slice(0, task.count);
-      kind = 'critique';
-      break;
-    }
-    case 'edit': {
-      const critique = (await loadTexts(io.store, [task.critiqueId])).get(task.critiqueId)!;
-      const answer = await askTeacher(
-        io,
-        sample,
-        editPrompt(
-          await current(task.candidate, task.component),
-          await evidenceFor(io, task.evidence),
-          critique,
-          task.count,
-        ),
-        PROMPT_EDITS_SCHEMA,
-      );
-      tokens = answer.tokens;
-      texts = parseStructured(PromptTexts, answer.content, 'teacher').prompts.slice(0, task.count);
-      break;
-    }
-    case 'paraphrase': {
-      const source = (await loadTexts(io.store, [task.textId])).get(task.textId)!;
-      const answer = await askTeacher(io, sample, paraphrasePrompt(source, task.count), PARAPHRASES_SCHEMA);
-      tokens = answer.tokens;
-      texts = parseStructured(PromptTexts, answer.content, 'teacher').prompts.slice(0, task.count);
-      break;
-    }
-    case 'reflect': {
-      const answer = await askTeacher(
-        io,
-        sample,
-        reflectPrompt(await current(task.candidate, task.component), await evidenceFor(io, task.evidence)),
-        REFLECTION_SCHEMA,
-      );
-      tokens = answer.tokens;
-      texts = [parseStructured(NewInstruction, answer.content, 'teacher').instruction];
-      break;
-    }
-    case 'instruct': {
-      const demos = task.demosId ? (await loadTexts(io.store, [task.demosId])).get(task.demosId)! : null;
-      const answer = await askTeacher(
-        io,
-        sample,
-        instructPrompt(
-          await current(task.candidate, task.component),
-          await evidenceFor(io, task.evidence),
-          demos,
-          task.tip,
-        ),
-        INSTRUCTION_SCHEMA,
-      );
-      tokens = answer.tokens;
-      texts = [parseStructured(NewInstruction, answer.content, 'teacher').instruction];
-      break;
-    }
-    case 'demos': {
-      // Demonstrations are rendered from the examples' expected steps: no model call.
-      teacherCalls = 0;
-      kind = 'demos';
-      const examples = await io.store.examples(task.exampleIds);
-      texts = [
-        renderDemos(
-          task.exampleIds.flatMap((id) => {
-            const ex = examples.get(id);
-            return ex ? [{ input: userText(ex.messages), output: renderStep(ex.expected) }] : [];
-          }),
-        ),
-      ];
-      break;
-    }
+  if (task.type === 'demos') {
+    // Demonstrations are rendered from the examples' expected steps: no model call.
+    kind = 'demos';
+    const examples = await io.store.examples(task.exampleIds);
+    texts = [
+      renderDemos(
+        task.exampleIds.flatMap((id) => {
+          const ex = examples.get(id);
+          return ex ? [{ input: renderConversation(ex.messages), output: renderStep(ex.expected) }] : [];
+        }),
+      ),
+    ];
+  } else {
+    const ask = await metaPrompt(io, task);
+    const answer = await askTeacher(io, sample, ask.user, ask.schema);
+    tokens = answer.tokens;
+    texts = ask.read(answer.content);
+    if (task.type === 'critique') kind = 'critique';
   }
   const unique = [...new Set(texts.map((t) => t.trim()).filter(Boolean))];
   const rows = unique.map((text) => ({ id: textIdOf(text), text, kind }));
   await io.store.putTexts(rows);
-  return { textIds: rows.map((r) => r.id), teacherCalls, tokens };
+  return { textIds: rows.map((r) => r.id), teacherCalls: task.type === 'demos' ? 0 : 1, tokens };
+}
+
+/** The filled template, its answer schema and how to read texts out of the answer. */
+async function metaPrompt(
+  io: SearchIo,
+  task: Exclude<TeachTask, { type: 'demos' }>,
+): Promise<{
+  user: string;
+  schema: { name: string; schema: Record<string, unknown> };
+  read: (content: string | null) => string[];
+}> {
+  // One lookup for every text the template needs.
+  const ids =
+    task.type === 'paraphrase'
+      ? [task.textId]
+      : [
+          task.candidate[task.component],
+          task.type === 'edit' ? task.critiqueId : undefined,
+          task.type === 'instruct' ? (task.demosId ?? undefined) : undefined,
+        ];
+  const texts = await loadTexts(io.store, ids);
+  if (task.type === 'paraphrase') {
+    return {
+      user: paraphrasePrompt(texts.get(task.textId)!, task.count),
+      schema: PARAPHRASES_SCHEMA,
+      read: (c) => parseStructured(PromptTexts, c, 'teacher').prompts.slice(0, task.count),
+    };
+  }
+  const componentId = task.candidate[task.component];
+  if (componentId === undefined) throw new Error(`the candidate has no component ${task.component}`);
+  const current = texts.get(componentId)!;
+  const examples = await evidenceFor(io, task.evidence);
+  const instruction = (c: string | null) => [parseStructured(NewInstruction, c, 'teacher').instruction];
+  switch (task.type) {
+    case 'rewrite':
+      return {
+        user: rewritePrompt(current, examples, task.count),
+        schema: PROMPT_PROPOSALS_SCHEMA,
+        read: (c) => parseStructured(PromptProposals, c, 'teacher').candidates.map((x) => x.prompt),
+      };
+    case 'critique':
+      return {
+        user: critiquePrompt(current, examples, task.count),
+        schema: CRITIQUES_SCHEMA,
+        read: (c) => parseStructured(Critiques, c, 'teacher').reasons.slice(0, task.count),
+      };
+    case 'edit':
+      return {
+        user: editPrompt(current, examples, texts.get(task.critiqueId)!, task.count),
+        schema: PROMPT_EDITS_SCHEMA,
+        read: (c) => parseStructured(PromptTexts, c, 'teacher').prompts.slice(0, task.count),
+      };
+    case 'reflect':
+      return { user: reflectPrompt(current, examples), schema: REFLECTION_SCHEMA, read: instruction };
+    case 'instruct': {
+      const demos = task.demosId ? texts.get(task.demosId)! : null;
+      return {
+        user: instructPrompt(current, examples, demos, task.tip),
+        schema: INSTRUCTION_SCHEMA,
+        read: instruction,
+      };
+    }
+  }
 }

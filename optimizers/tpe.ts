@@ -10,6 +10,7 @@ import { seedPrng, type PrngState } from './prng.js';
 import {
   sampleUniform,
   toExternal,
+  toInternal,
   validateSpace,
   type ParamValue,
   type SearchSpace,
@@ -166,10 +167,8 @@ export function addTpeTrial(state: TpeState, params: Record<string, ParamValue>,
   const internal = Object.entries(state.space).map(([name, d]) => {
     const v = params[name];
     if (v === undefined) throw new Error(`add_trial: parameter ${name} is missing`);
-    return d.type === 'categorical' ? d.choices.indexOf(v) : Number(v);
+    return toInternal(d, v);
   });
-  if (internal.some((v) => v < 0 || Number.isNaN(v)))
-    throw new Error('add_trial: a value is outside the space');
   state.trials.push({ number: state.trials.length, internal, state: 'complete', value });
   return state.trials.length - 1;
 }

@@ -110,7 +110,7 @@ export async function optimizeWorkflow(input: OptimizeInput): Promise<OptimizeRe
   const { setup, optimizer, baselineDbId } = checkpoint;
   let tokens = checkpoint.tokens;
   const search = new PromptSearch(setup, optimizerFor(optimizer), { log: checkpoint.log });
-  const common = { runId: input.runId, agent: input.agent, seed: input.seed };
+  const common = { runId: input.runId, cycleId: input.cycleId, agent: input.agent, seed: input.seed };
   for (;;) {
     const step = search.next();
     if (step.kind === 'done') {
@@ -118,12 +118,12 @@ export async function optimizeWorkflow(input: OptimizeInput): Promise<OptimizeRe
       for (const warning of outcome.warnings) log.warn(warning);
       const { bestDbId } = await light.finishOptimizationRun.executeWithOptions(
         { summary: `stop: ${step.reason}` },
-        [{ runId: input.runId, outcome, tokens }],
+        [{ runId: input.runId, cycleId: input.cycleId, outcome, tokens }],
       );
       return {
         runId: input.runId,
         optimizer: optimizer.name,
-        bestCandidateId: outcome.bestCandidateId === outcome.baselineCandidateId ? baselineDbId : bestDbId,
+        bestCandidateId: bestDbId,
         baselineCandidateId: baselineDbId,
         bestScore: outcome.bestScore,
         baselineScore: outcome.baselineScore ?? 0,
