@@ -46,17 +46,16 @@ export function createDatasetActivities({ db }: ActivityDeps) {
         }
         const sampled = await tx
           .selectFrom('samples')
-          .innerJoin('traces', 'traces.id', 'samples.trace_id')
           .leftJoin('cluster_members', (j) =>
             j
-              .onRef('cluster_members.trace_id', '=', 'traces.id')
+              .onRef('cluster_members.trace_id', '=', 'samples.trace_id')
               .on('cluster_members.cluster_id', 'like', `${args.cycleId}:%`),
           )
           .select([
-            'traces.id',
-            'traces.input',
-            'traces.output',
-            'traces.expected',
+            'samples.trace_id as id',
+            sql<unknown>`samples.redacted -> 'input'`.as('input'),
+            sql<unknown>`samples.redacted -> 'output'`.as('output'),
+            sql<unknown>`samples.redacted -> 'expected'`.as('expected'),
             'cluster_members.cluster_id',
           ])
           .where('samples.cycle_id', '=', args.cycleId)

@@ -1,4 +1,16 @@
-import { sampleTraces } from '../core/trace-sampling.js';
+import { sql, type RawBuilder } from 'kysely';
+import { unitInterval } from '../core/stable-hash.js';
+import { RANDOM, selectSample, strataOrder, type SampleCandidate } from '../core/sample-selection.js';
+import { compileRedactor, addCounts } from '../core/pii-redaction.js';
+import { normalizeForDedup } from '../core/near-duplicates.js';
+import { agentConfig } from '../db/agent-repository.js';
+import {
+  parsePredicate,
+  PREDICATE_COLUMNS,
+  type Predicate,
+  type SamplingPolicy,
+} from '../schemas/sampling-policy.js';
+import type { Db } from '../db/connection.js';
 import type { ActivityDeps } from './activity-deps.js';
 
 export interface SampleInput {
@@ -6,41 +18,229 @@ export interface SampleInput {
   agent: string;
   windowStart: string;
   windowEnd: string;
-  rate: number;
+  /** Overrides of the agent's policy for this cycle; absent = the agent's. */
+  rate?: number | undefined;
+  maxSample?: number | undefined;
   seed: number;
-  maxSample: number;
 }
 
-export function createSampleActivities({ db }: ActivityDeps) {
+export interface SampleResult {
+  sampled: number;
+  negative: number;
+  random: number;
+  inWindow: number;
+  byReason: Record<string, number>;
+  skipped: { exactDuplicate: number; nearDuplicate: number; userCap: number };
+  redactions: Record<string, number>;
+}
+
+/**
+ * Where the seeded random share starts on the [0, 1) circle of sample keys. Each seed
+ * picks a different but fixed arc, so a cycle re-run selects the same traces and a larger
+ * rate extends the arc (samples nest).
+ */
+export function randomArc(seed: number, rate: number): { start: number; end: number } {
+  const start = unitInterval(`sampling-seed:${seed}`);
+  return { start, end: start + rate };
+}
+
+function positionOnArc(sampleKey: number, start: number): number {
+  const u = sampleKey - start;
+  return u < 0 ? u + 1 : u;
+}
+
+function numericOf(json: RawBuilder<unknown>): RawBuilder<unknown> {
+  // CASE fixes the evaluation order, so a string attribute never reaches the numeric cast.
+  return sql`(case when jsonb_typeof(${json}) = 'number' then (${json})::numeric
+    when jsonb_typeof(${json}) = 'string' and (${json} #>> '{}') ~ '^-?[0-9]+(\\.[0-9]+)?$'
+    then (${json} #>> '{}')::numeric end)`;
+}
+
+const OPS: Record<Predicate['op'], string> = {
+  '>': '>',
+  '>=': '>=',
+  '<': '<',
+  '<=': '<=',
+  '=': '=',
+  '!=': '<>',
+  contains: 'ilike',
+};
+
+/** Compiles one parsed comparison to a parameterized condition over a traces row. */
+export function predicateSql(p: Predicate): RawBuilder<boolean> {
+  const op = sql.raw(OPS[p.op]);
+  const isColumn = (PREDICATE_COLUMNS as readonly string[]).includes(p.field);
+  if (p.op === 'contains') {
+    const pattern = `%${String(p.value).replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const target = isColumn ? sql`${sql.ref(p.field)}::text` : sql`(attributes ->> ${p.field})`;
+    return sql<boolean>`coalesce(${target} ilike ${pattern}, false)`;
+  }
+  if (isColumn) {
+    const value = typeof p.value === 'number' ? p.value : String(p.value);
+    return sql<boolean>`coalesce(${sql.ref(p.field)} ${op} ${value}, false)`;
+  }
+  const json = sql`(attributes -> ${p.field})`;
+  if (typeof p.value === 'number') return sql<boolean>`coalesce(${numericOf(json)} ${op} ${p.value}, false)`;
+  if (typeof p.value === 'boolean')
+    return sql<boolean>`coalesce(${json} ${op} ${JSON.stringify(p.value)}::jsonb, false)`;
+  return sql<boolean>`coalesce((attributes ->> ${p.field}) ${op} ${p.value}, false)`;
+}
+
+function stratumSql(name: string, policy: SamplingPolicy): RawBuilder<boolean> {
+  if (name === 'negative_feedback') return sql<boolean>`coalesce(feedback < 0, false)`;
+  if (name === 'escalation') return sql<boolean>`coalesce(outcome = 'escalated', false)`;
+  if (name === 'error') return sql<boolean>`(status = 'error' or coalesce(outcome = 'error', false))`;
+  const custom = policy.strata.custom.find((s) => s.name === name);
+  if (!custom) throw new Error(`No stratum named ${name}.`);
+  const parts = custom.where.split(/\s+and\s+/i).map((t) => predicateSql(parsePredicate(t)));
+  return sql<boolean>`(${sql.join(parts, sql` and `)})`;
+}
+
+interface CandidateRow {
+  id: string;
+  user_id: string | null;
+  sample_key: number;
+  [stratum: `s${number}`]: boolean;
+}
+
+/** One scan of the window: every trace some stratum wants, plus the random arc. */
+export async function loadCandidates(
+  db: Db,
+  args: { agent: string; windowStart: string; windowEnd: string; seed: number },
+  policy: SamplingPolicy,
+): Promise<SampleCandidate[]> {
+  const order = strataOrder(policy);
+  const flags = order.map((name, i) => sql`${stratumSql(name, policy)} as ${sql.ref(`s${i}`)}`);
+  const arc = randomArc(args.seed, policy.rate);
+  const inArc =
+    policy.rate <= 0
+      ? sql<boolean>`false`
+      : arc.end <= 1
+        ? sql<boolean>`(sample_key >= ${arc.start} and sample_key < ${arc.end})`
+        : sql<boolean>`(sample_key >= ${arc.start} or sample_key < ${arc.end - 1})`;
+  const wanted = [inArc, ...order.map((name) => stratumSql(name, policy))];
+  const rows = await sql<CandidateRow>`
+    select id, user_id, sample_key${flags.length ? sql`, ${sql.join(flags)}` : sql``}
+    from traces
+    where agent_id = ${args.agent}
+      and started_at >= ${new Date(args.windowStart)} and started_at < ${new Date(args.windowEnd)}
+      and (${sql.join(wanted, sql` or `)})`.execute(db);
+  return rows.rows.map((r) => {
+    const u = positionOnArc(r.sample_key, arc.start);
+    return {
+      id: r.id,
+      userId: r.user_id,
+      u,
+      strata: order.filter((_, i) => r[`s${i}`]),
+      random: u < policy.rate,
+    };
+  });
+}
+
+function userText(input: unknown): string {
+  const messages =
+    (input as { messages?: { role?: string; content?: string | null }[] } | null)?.messages ?? [];
+  return normalizeForDedup(
+    messages
+      .filter((m) => m.role === 'user')
+      .map((m) => m.content ?? '')
+      .join('\n'),
+  );
+}
+
+export function createSampleActivities({ db }: Pick<ActivityDeps, 'db'>) {
   return {
-    /** Selects the cycle's traces and records why each was chosen; returns counts only. */
-    async sampleTraces(
-      args: SampleInput,
-    ): Promise<{ sampled: number; negative: number; random: number; inWindow: number }> {
-      const candidates = await db
-        .selectFrom('traces')
-        .select(['id', 'feedback'])
-        .where('agent_id', '=', args.agent)
-        .where('started_at', '>=', new Date(args.windowStart))
-        .where('started_at', '<', new Date(args.windowEnd))
-        .execute();
-      const picked = sampleTraces(candidates, {
-        rate: args.rate,
-        seed: args.seed,
-        maxSample: args.maxSample,
-      });
-      if (picked.length > 0) {
-        await db
-          .insertInto('samples')
-          .values(picked.map((p) => ({ cycle_id: args.cycleId, trace_id: p.traceId, reason: p.reason })))
-          .onConflict((oc) => oc.columns(['cycle_id', 'trace_id']).doNothing())
-          .execute();
+    /**
+     * Selects the cycle's traces by the agent's sampling policy, records why each was
+     * chosen, and stores each one's PII-redacted copy: the raw trace never leaves the traces
+     * table, and every later stage (judge, reviewers, datasets, optimizer) reads the copy.
+     * Idempotent: a retry re-selects the same traces and skips stored ones.
+     */
+    async sampleTraces(args: SampleInput): Promise<SampleResult> {
+      const config = await agentConfig(db, args.agent);
+      const policy: SamplingPolicy = {
+        ...config.sampling,
+        ...(args.rate === undefined ? {} : { rate: args.rate }),
+        ...(args.maxSample === undefined ? {} : { maxSample: args.maxSample }),
+      };
+      const redactor = compileRedactor(config.redaction);
+      const window = sql<boolean>`agent_id = ${args.agent} and started_at >= ${new Date(args.windowStart)} and started_at < ${new Date(args.windowEnd)}`;
+      const [{ count: inWindow } = { count: 0 }] = (
+        await sql<{ count: number }>`select count(*)::int as count from traces where ${window}`.execute(db)
+      ).rows;
+
+      const candidates = await loadCandidates(db, args, policy);
+      const texts = new Map<string, string>();
+      let result = selectSample(candidates, policy, (id) => texts.get(id));
+      while (!result.done) {
+        const rows = await sql<{ id: string; input: unknown }>`
+          select id, input from traces where ${window} and id = any(${result.needText})`.execute(db);
+        for (const r of rows.rows) texts.set(r.id, userText(r.input));
+        for (const id of result.needText) if (!texts.has(id)) texts.set(id, '');
+        result = selectSample(candidates, policy, (id) => texts.get(id));
       }
+      const { picked, skipped } = result.selection;
+
+      let redactions: Record<string, number> = {};
+      for (let i = 0; i < picked.length; i += 200) {
+        const batch = picked.slice(i, i + 200);
+        const rows = await db
+          .selectFrom('traces')
+          .select([
+            'id',
+            'input',
+            'output',
+            'expected',
+            'expected_actions',
+            'feedback_text',
+            'spans',
+            'attributes',
+          ])
+          .where('agent_id', '=', args.agent)
+          .where('started_at', '>=', new Date(args.windowStart))
+          .where('started_at', '<', new Date(args.windowEnd))
+          .where(
+            'id',
+            'in',
+            batch.map((p) => p.traceId),
+          )
+          .execute();
+        const byId = new Map(rows.map((r) => [r.id, r]));
+        const values = batch.flatMap((p) => {
+          const row = byId.get(p.traceId);
+          if (!row) return [];
+          const { id: _id, ...visible } = row;
+          const { value, counts } = redactor.redactValue(visible);
+          redactions = addCounts(redactions, counts);
+          return [
+            {
+              cycle_id: args.cycleId,
+              trace_id: p.traceId,
+              reason: p.reason,
+              reasons: p.reasons,
+              redacted: JSON.stringify(value),
+              redactions: JSON.stringify(counts),
+            },
+          ];
+        });
+        if (values.length > 0) {
+          await db
+            .insertInto('samples')
+            .values(values)
+            .onConflict((oc) => oc.columns(['cycle_id', 'trace_id']).doNothing())
+            .execute();
+        }
+      }
+      const byReason: Record<string, number> = {};
+      for (const p of picked) byReason[p.reason] = (byReason[p.reason] ?? 0) + 1;
       return {
         sampled: picked.length,
-        negative: picked.filter((p) => p.reason === 'negative_feedback').length,
-        random: picked.filter((p) => p.reason === 'random').length,
-        inWindow: candidates.length,
+        negative: byReason['negative_feedback'] ?? 0,
+        random: byReason[RANDOM] ?? 0,
+        inWindow,
+        byReason,
+        skipped,
+        redactions,
       };
     },
   };

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { heartbeat, cancellationSignal } from '@temporalio/activity';
 import { outcomeMatch } from '../core/evaluator.js';
 import { JudgeVerdict } from '../schemas/llm-outputs.js';
@@ -23,17 +24,22 @@ export function createScoreActivities({ db, llm, llmConcurrency }: ActivityDeps)
     }): Promise<{ scored: number; failing: number; judgeCalls: number; codeScored: number; tokens: number }> {
       const rows = await db
         .selectFrom('samples')
-        .innerJoin('traces', 'traces.id', 'samples.trace_id')
         .leftJoin('scores', (join) =>
           join
             .onRef('scores.trace_id', '=', 'samples.trace_id')
             .on('scores.cycle_id', '=', args.cycleId)
             .on('scores.source', '=', 'judge'),
         )
-        .select(['traces.id', 'traces.input', 'traces.output', 'traces.expected'])
+        // The redacted copy, never the raw trace: the judge is a model.
+        .select([
+          'samples.trace_id as id',
+          sql<unknown>`samples.redacted -> 'input'`.as('input'),
+          sql<unknown>`samples.redacted -> 'output'`.as('output'),
+          sql<unknown>`samples.redacted -> 'expected'`.as('expected'),
+        ])
         .where('samples.cycle_id', '=', args.cycleId)
         .where('scores.id', 'is', null)
-        .orderBy('traces.id')
+        .orderBy('samples.trace_id')
         .execute();
       let judgeCalls = 0;
       let tokens = 0;
@@ -42,7 +48,7 @@ export function createScoreActivities({ db, llm, llmConcurrency }: ActivityDeps)
         const messages = Messages.parse((row.input as { messages: unknown }).messages);
         const output = AgentAction.parse(row.output);
         const values = [];
-        if (row.expected !== null) {
+        if (row.expected !== null && row.expected !== undefined) {
           const code = outcomeMatch(AgentAction.parse(row.expected), output);
           values.push({ ...code, category: null });
         }

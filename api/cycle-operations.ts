@@ -117,7 +117,11 @@ export async function listCycles(client: Client, agent?: string, limit = 50): Pr
 export async function annotationItems(db: Db, cycleId: string) {
   return db
     .selectFrom('annotation_items')
-    .innerJoin('traces', 'traces.id', 'annotation_items.trace_id')
+    .innerJoin('samples', (j) =>
+      j
+        .onRef('samples.trace_id', '=', 'annotation_items.trace_id')
+        .onRef('samples.cycle_id', '=', 'annotation_items.cycle_id'),
+    )
     .select([
       'annotation_items.id',
       'annotation_items.trace_id',
@@ -125,8 +129,10 @@ export async function annotationItems(db: Db, cycleId: string) {
       'annotation_items.judge_label',
       'annotation_items.judge_category',
       'annotation_items.status',
-      'traces.input',
-      'traces.output',
+      // Reviewers see the redacted copy; the raw trace never leaves the traces table.
+      sql<unknown>`samples.redacted -> 'input'`.as('input'),
+      sql<unknown>`samples.redacted -> 'output'`.as('output'),
+      'samples.redactions',
     ])
     .where('annotation_items.cycle_id', '=', cycleId)
     .orderBy('annotation_items.id')

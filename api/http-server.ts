@@ -1,24 +1,63 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gunzip } from 'node:zlib';
+import { promisify } from 'node:util';
 import type { Client } from '@temporalio/client';
 import type { Db } from '../db/connection.js';
+import { TokenVerifier, type TokenIdentity, type TokenScope } from '../db/agent-tokens.js';
+import { TraceWriter } from '../db/trace-writer.js';
 import { annotationItems, submitAnnotations, UserError } from './cycle-operations.js';
+import { attachFeedback } from './feedback.js';
+import { decodeOtlpProtobuf } from './otlp-protobuf.js';
 import { resolvePrompt } from './prompt-resolver.js';
-import { ingestJsonl } from './trace-ingest.js';
+import { IMPORT_FORMATS, importTraces, ingestJsonl, ingestOtlp, type ImportFormat } from './trace-ingest.js';
 
-export const MAX_BODY_BYTES = 16 * 1024 * 1024;
+export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
+
+const gunzipAsync = promisify(gunzip);
 
 class PayloadTooLarge extends Error {}
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
 
-async function readBody(req: IncomingMessage): Promise<string> {
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > limit) throw new PayloadTooLarge();
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new PayloadTooLarge();
+    if (size > limit) throw new PayloadTooLarge();
     chunks.push(chunk as Buffer);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  const raw = Buffer.concat(chunks);
+  if (req.headers['content-encoding'] !== 'gzip') return raw;
+  // OTLP exporters gzip by default; the limit applies to the inflated size too.
+  try {
+    return await gunzipAsync(raw, { maxOutputLength: limit });
+  } catch (e) {
+    if (e instanceof RangeError || (e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE')
+      throw new PayloadTooLarge();
+    throw new HttpError(
+      400,
+      'The body is marked gzip but does not inflate; send valid gzip or drop Content-Encoding.',
+    );
+  }
+}
+
+async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
+  const body = await readBody(req, limit);
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch (e) {
+    throw new HttpError(400, `The body is not valid JSON (${e instanceof Error ? e.message : String(e)}).`);
+  }
 }
 
 function send(
@@ -34,6 +73,15 @@ function send(
 export interface ApiDeps {
   db: Db;
   temporal: Client;
+  writer: TraceWriter;
+  tokens: TokenVerifier;
+  maxBodyBytes?: number;
+  now?: () => Date;
+}
+
+/** The production wiring: one trace writer and one token cache per API process. */
+export function apiDeps(db: Db, temporal: Client, options: { maxBodyBytes?: number } = {}): ApiDeps {
+  return { db, temporal, writer: new TraceWriter(db), tokens: new TokenVerifier(db), ...options };
 }
 
 export interface ApiServer {
@@ -46,6 +94,26 @@ export interface ApiServer {
  * Routes are few and stable, so plain node:http keeps the dependency surface small.
  */
 export async function startApiServer(deps: ApiDeps, port: number, host = '127.0.0.1'): Promise<ApiServer> {
+  const limit = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const now = deps.now ?? (() => new Date());
+
+  /** Bearer tokens are scoped to one agent; ingest and feedback act for that agent only. */
+  const authenticate = async (req: IncomingMessage, scope: TokenScope): Promise<TokenIdentity> => {
+    const header = req.headers.authorization ?? '';
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!match?.[1])
+      throw new HttpError(
+        401,
+        'Send "Authorization: Bearer <agent token>"; create one with `flywheel token create --agent <id>`.',
+      );
+    const identity = await deps.tokens.verify(match[1]);
+    if (!identity)
+      throw new HttpError(401, 'Unknown or revoked token; create a new one with `flywheel token create`.');
+    if (!identity.scopes.includes(scope))
+      throw new HttpError(403, `This token lacks the "${scope}" scope; create one with --scope ${scope}.`);
+    return identity;
+  };
+
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
@@ -53,8 +121,68 @@ export async function startApiServer(deps: ApiDeps, port: number, host = '127.0.
       await deps.db.selectNoFrom((eb) => eb.val(1).as('one')).execute();
       return send(res, 200, { ok: true });
     }
+    if (req.method === 'POST' && url.pathname === '/v1/traces') {
+      const { agent } = await authenticate(req, 'ingest');
+      const type = (req.headers['content-type'] ?? 'application/json').split(';')[0]?.trim();
+      let body: unknown;
+      if (type === 'application/x-protobuf') {
+        const raw = await readBody(req, limit);
+        try {
+          body = decodeOtlpProtobuf(raw);
+        } catch (e) {
+          throw new HttpError(
+            400,
+            `The body is not an OTLP ExportTraceServiceRequest protobuf (${e instanceof Error ? e.message : String(e)}).`,
+          );
+        }
+      } else if (type === 'application/json') body = await readJson(req, limit);
+      else throw new HttpError(415, `Send OTLP as application/json or application/x-protobuf, not ${type}.`);
+      const report = await ingestOtlp(deps, body, agent);
+      // OTLP partial success: the accepted spans are stored; the rejected ones are counted and
+      // named, and the status is 400 so an exporter does not resend the batch.
+      const partialSuccess =
+        report.rejectedSpans > 0
+          ? {
+              rejectedSpans: report.rejectedSpans,
+              errorMessage: report.rejected
+                .slice(0, 20)
+                .map((r) => `${r.item}: ${r.error}`)
+                .join('; '),
+            }
+          : undefined;
+      return send(res, report.rejectedSpans > 0 ? 400 : 200, {
+        ...(partialSuccess ? { partialSuccess } : {}),
+        acceptedSpans: report.acceptedSpans,
+        newTraces: report.newTraces,
+        updatedTraces: report.updatedTraces,
+        errors: report.rejected,
+      });
+    }
     if (req.method === 'POST' && url.pathname === '/api/traces') {
-      const report = await ingestJsonl(deps.db, await readBody(req));
+      const { agent } = await authenticate(req, 'ingest');
+      const report = await ingestJsonl(deps, (await readBody(req, limit)).toString('utf8'), agent);
+      return send(res, report.rejected.length > 0 ? 400 : 200, report);
+    }
+    if (req.method === 'POST' && url.pathname === '/api/import') {
+      const { agent } = await authenticate(req, 'ingest');
+      const format = url.searchParams.get('format') ?? 'jsonl';
+      if (!(IMPORT_FORMATS as readonly string[]).includes(format))
+        throw new HttpError(
+          400,
+          `Unknown import format "${format}"; use one of ${IMPORT_FORMATS.join(', ')}.`,
+        );
+      const text = (await readBody(req, limit)).toString('utf8');
+      const report = await importTraces(deps, format as ImportFormat, text, {
+        agent,
+        now: now(),
+        ...(url.searchParams.get('source') ? { source: url.searchParams.get('source') ?? '' } : {}),
+        ...(url.searchParams.get('model') ? { model: url.searchParams.get('model') ?? '' } : {}),
+      });
+      return send(res, report.rejected.length > 0 ? 400 : 200, report);
+    }
+    if (req.method === 'POST' && url.pathname === '/api/feedback') {
+      const { agent } = await authenticate(req, 'feedback');
+      const report = await attachFeedback(deps.db, agent, await readJson(req, limit));
       return send(res, report.rejected.length > 0 ? 400 : 200, report);
     }
     if (
@@ -74,23 +202,29 @@ export async function startApiServer(deps: ApiDeps, port: number, host = '127.0.
     }
     if (parts[0] === 'api' && parts[1] === 'cycles' && parts[2] && parts[3] === 'annotations') {
       if (req.method === 'GET') return send(res, 200, { items: await annotationItems(deps.db, parts[2]) });
-      if (req.method === 'POST') {
-        let body: unknown;
-        try {
-          body = JSON.parse(await readBody(req));
-        } catch (e) {
-          if (e instanceof PayloadTooLarge) throw e;
-          return send(res, 400, { error: 'The body is not valid JSON.' });
-        }
-        return send(res, 200, await submitAnnotations(deps.db, deps.temporal, parts[2], body));
-      }
+      if (req.method === 'POST')
+        return send(
+          res,
+          200,
+          await submitAnnotations(deps.db, deps.temporal, parts[2], await readJson(req, limit)),
+        );
     }
     send(res, 404, { error: `No route ${req.method} ${url.pathname}` });
   };
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
-      if (error instanceof PayloadTooLarge)
-        return send(res, 413, { error: `Payload over the ${MAX_BODY_BYTES} byte limit; split the file.` });
+      if (error instanceof PayloadTooLarge) {
+        // Stop reading the rest of an oversized upload; the client gets the answer first.
+        send(
+          res,
+          413,
+          { error: `Payload over the ${limit} byte limit; split it into smaller batches.`, limit },
+          { connection: 'close' },
+        );
+        req.resume();
+        return;
+      }
+      if (error instanceof HttpError) return send(res, error.status, { error: error.message });
       if (error instanceof UserError) return send(res, error.status, { error: error.message });
       send(res, 500, { error: error instanceof Error ? error.message : String(error) });
     });

@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import { ApplicationFailure } from '@temporalio/common';
 import { AgentConfig } from '../schemas/agent-config.js';
 import type { Db } from './connection.js';
@@ -13,12 +14,18 @@ export async function agentConfig(db: Db, agent: string): Promise<AgentConfig> {
   return AgentConfig.parse(row.config);
 }
 
-export async function ensureAgent(db: Db, agent: string, config: AgentConfig | null = null): Promise<void> {
+export async function ensureAgent(
+  db: Db,
+  agent: string,
+  config: z.input<typeof AgentConfig> | null = null,
+): Promise<void> {
   await db
     .insertInto('agents')
-    .values({ id: agent, config: JSON.stringify(config ?? { tools: [] }) })
+    .values({ id: agent, config: JSON.stringify(AgentConfig.parse(config ?? {})) })
     .onConflict((oc) =>
-      config ? oc.column('id').doUpdateSet({ config: JSON.stringify(config) }) : oc.column('id').doNothing(),
+      config
+        ? oc.column('id').doUpdateSet({ config: JSON.stringify(AgentConfig.parse(config)) })
+        : oc.column('id').doNothing(),
     )
     .execute();
 }

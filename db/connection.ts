@@ -4,6 +4,15 @@ import type { Database } from './database.js';
 
 export type Db = Kysely<Database>;
 
+// COPY needs a raw pg client, which Kysely does not expose; remember each Db's pool.
+const pools = new WeakMap<Db, pg.Pool>();
+
+export function poolOf(db: Db): pg.Pool {
+  const pool = pools.get(db);
+  if (!pool) throw new Error('This Kysely instance was not created by connectDatabase.');
+  return pool;
+}
+
 // Keep numeric columns as numbers: bigserial ids stay strings (int8), but count(*) results
 // are cast explicitly in queries, so nothing silently overflows.
 export function connectDatabase(url: string, maxConnections = 10): Db {
@@ -11,7 +20,9 @@ export function connectDatabase(url: string, maxConnections = 10): Db {
   pool.on('error', () => {
     // An idle client lost its server (Postgres restarted); the pool replaces it on next use.
   });
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  pools.set(db, pool);
+  return db;
 }
 
 /** Turns "connection refused" into one sentence a user can act on. */

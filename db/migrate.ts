@@ -2,12 +2,17 @@ import { Migrator, type Migration, type MigrationProvider } from 'kysely';
 import type { Db } from './connection.js';
 import * as m0001 from './migrations/0001-initial.js';
 import * as m0002 from './migrations/0002-optimizer-texts.js';
+import * as m0003 from './migrations/0003-trace-partitions.js';
 
 // Migrations are listed statically (not read from disk) so they work identically under
 // tsx, a compiled build or a bundled CLI.
 class StaticMigrationProvider implements MigrationProvider {
   getMigrations(): Promise<Record<string, Migration>> {
-    return Promise.resolve({ '0001-initial': m0001, '0002-optimizer-texts': m0002 });
+    return Promise.resolve({
+      '0001-initial': m0001,
+      '0002-optimizer-texts': m0002,
+      '0003-trace-partitions': m0003,
+    });
   }
 }
 

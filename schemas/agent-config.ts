@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { OptimizerChoice } from './optimizer-config.js';
+import { RedactionConfig } from './redaction-config.js';
+import { SamplingPolicy } from './sampling-policy.js';
 
 export const ToolSchema = z.object({
   name: z.string().min(1),
@@ -12,5 +14,11 @@ export const AgentConfig = z.object({
   tools: z.array(ToolSchema).default([]),
   /** The optimizer this agent's cycles use and its settings; GEPA with defaults when absent. */
   optimizer: OptimizerChoice.optional(),
+  /** How cycles pick this agent's traces: strata, random rate, caps, dedup. */
+  sampling: SamplingPolicy.prefault({}),
+  /** What is masked before a human or a model sees a sampled trace. */
+  redaction: RedactionConfig.prefault({}),
+  /** Days of raw traces to keep; older daily partitions are dropped. */
+  retentionDays: z.number().int().positive().default(30),
 });
 export type AgentConfig = z.infer<typeof AgentConfig>;

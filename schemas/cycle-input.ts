@@ -23,8 +23,9 @@ export const CycleInput = z.object({
   /** Base seed for sampling, splits and the optimizer; the same seed reproduces a cycle. */
   seed: z.number().int().nonnegative().default(1),
   windowDays: z.number().positive().default(7),
-  sampleRate: z.number().min(0).max(1).default(0.3),
-  maxSample: z.number().int().positive().default(400),
+  /** Overrides of the agent's sampling policy for this cycle; absent = the agent's. */
+  sampleRate: z.number().min(0).max(1).optional(),
+  maxSample: z.number().int().positive().optional(),
   maxAnnotationItems: z.number().int().nonnegative().default(20),
   annotationDeadlineSeconds: z
     .number()

@@ -8,33 +8,125 @@ export const AgentAction = z.object({
 });
 export type AgentAction = z.infer<typeof AgentAction>;
 
+/** A tool call requested by an assistant message; arguments are parsed JSON when they parse. */
+export const ToolCall = z.object({
+  id: z.string().optional(),
+  name: z.string().min(1),
+  arguments: z.record(z.string(), z.unknown()).default({}),
+});
+export type ToolCall = z.infer<typeof ToolCall>;
+
 export const ChatMessage = z.object({
   role: z.enum(['system', 'user', 'assistant', 'tool']),
   content: z.string().nullable().default(''),
   name: z.string().optional(),
   tool_call_id: z.string().optional(),
+  /** Optional so that messages written before tool calls were kept still parse. */
+  tool_calls: z.array(ToolCall).optional(),
 });
 export type ChatMessage = z.infer<typeof ChatMessage>;
 
+export const SpanKind = z.enum([
+  'agent',
+  'chain',
+  'llm',
+  'tool',
+  'retriever',
+  'embedding',
+  'reranker',
+  'guardrail',
+  'evaluator',
+  'unknown',
+]);
+export type SpanKind = z.infer<typeof SpanKind>;
+
+export const TokenUsage = z.object({
+  inputTokens: z.number().int().nonnegative().optional(),
+  outputTokens: z.number().int().nonnegative().optional(),
+  totalTokens: z.number().int().nonnegative().optional(),
+});
+export type TokenUsage = z.infer<typeof TokenUsage>;
+
+export const RetrievedDocument = z.object({
+  id: z.string().optional(),
+  content: z.string().default(''),
+  score: z.number().optional(),
+  metadata: z.record(z.string(), z.unknown()).optional(),
+});
+
 /**
- * One line of the normalized JSONL ingest format. `expected` is the gold outcome when the
- * agent (or a labeller) knows it, as tau-bench's gold actions do; most production traces
- * have none and are judged instead.
+ * One normalized span, whichever convention (OpenInference, OTel GenAI current or
+ * deprecated keys) it arrived in. Attributes the mapping understood become fields; every
+ * other attribute stays in `attributes` untouched, so nothing a user sent is lost.
+ */
+export const Span = z.object({
+  spanId: z.string().min(1),
+  parentSpanId: z.string().nullable().default(null),
+  name: z.string().default(''),
+  kind: SpanKind.default('unknown'),
+  startTime: z.iso.datetime({ offset: true }),
+  endTime: z.iso.datetime({ offset: true }),
+  latencyMs: z.number().nonnegative(),
+  status: z.enum(['ok', 'error', 'unset']).default('unset'),
+  statusMessage: z.string().optional(),
+  model: z.string().optional(),
+  provider: z.string().optional(),
+  /** Conversation sent to the model (LLM spans). */
+  inputMessages: z.array(ChatMessage).optional(),
+  /** Messages the model produced (LLM spans), including their tool calls. */
+  outputMessages: z.array(ChatMessage).optional(),
+  /** The tool this span executed (tool spans). */
+  tool: z
+    .object({
+      name: z.string().min(1),
+      callId: z.string().optional(),
+      description: z.string().optional(),
+      arguments: z.record(z.string(), z.unknown()).optional(),
+      result: z.string().optional(),
+    })
+    .optional(),
+  retrievals: z.array(RetrievedDocument).optional(),
+  usage: TokenUsage.optional(),
+  costUsd: z.number().nonnegative().optional(),
+  /** Raw input/output values (`input.value`, GenAI `input`) when they are not messages. */
+  input: z.string().optional(),
+  output: z.string().optional(),
+  attributes: z.record(z.string(), z.unknown()).default({}),
+});
+export type Span = z.infer<typeof Span>;
+export type SpanInput = z.input<typeof Span>;
+
+/**
+ * The normalized trace, one line of the JSONL ingest format. `input`/`output` are the
+ * decision the cycle learns from (the conversation so far and the agent's step); `spans`
+ * hold the whole tree when the source had one. `expected` is the gold next step when it is
+ * known; `expectedActions` the gold action list of a whole task (tau-bench).
  */
 export const TraceRecord = z.object({
   id: z.string().min(1).max(200),
   agent: z.string().min(1).max(100),
+  promptName: z.string().optional(),
   promptVersion: z.number().int().positive().optional(),
   sessionId: z.string().optional(),
   userId: z.string().optional(),
   timestamp: z.iso.datetime({ offset: true }),
+  endTimestamp: z.iso.datetime({ offset: true }).optional(),
+  model: z.string().optional(),
   input: z.object({ messages: z.array(ChatMessage).min(1) }),
   output: AgentAction,
   expected: AgentAction.optional(),
+  expectedActions: z.array(AgentAction).optional(),
   feedback: z
     .object({ score: z.union([z.literal(-1), z.literal(0), z.literal(1)]), text: z.string().optional() })
     .optional(),
   outcome: z.enum(['success', 'failure', 'escalated', 'error']).optional(),
+  /** A graded business outcome or benchmark reward in [0, 1] (tau-bench's `reward`). */
+  reward: z.number().min(0).max(1).optional(),
+  status: z.enum(['ok', 'error']).default('ok'),
+  usage: TokenUsage.optional(),
+  costUsd: z.number().nonnegative().optional(),
+  latencyMs: z.number().nonnegative().optional(),
+  spans: z.array(Span).default([]),
   attributes: z.record(z.string(), z.unknown()).default({}),
 });
 export type TraceRecord = z.infer<typeof TraceRecord>;

@@ -1,6 +1,6 @@
-import { storeTraces } from '../api/trace-ingest.js';
 import type { Db } from '../db/connection.js';
 import { ensureAgent } from '../db/agent-repository.js';
+import { TraceWriter } from '../db/trace-writer.js';
 import { createPromptVersion, labelledVersion, moveLabel } from '../db/prompt-repository.js';
 import type { LlmClient } from '../llm/llm-client.js';
 import type { Scenario } from '../test/simulator/scenario.js';
@@ -31,6 +31,8 @@ export async function seedDemoAgent(
       description: a.description,
       parameters: a.parameters,
     })),
+    // A week of demo traffic is small, so the demo samples a large share of it.
+    sampling: { rate: 0.3, maxSample: 400 },
   });
   const v1 = await createPromptVersion(db, agent, scenario.basePrompt, 'seed', null);
   await moveLabel(db, agent, 'production', v1.id, 'flywheel-dev', 'demo seed');
@@ -45,6 +47,6 @@ export async function seedDemoAgent(
     seed: options.seed,
     idPrefix: `seed-${agent}`,
   });
-  await storeTraces(db, records);
+  await new TraceWriter(db).write(records);
   return { seeded: true, traces: records.length };
 }

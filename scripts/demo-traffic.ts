@@ -4,11 +4,12 @@ import { generateTraffic } from '../test/simulator/traffic.js';
 
 /**
  * Simulated users hitting the agent through the HTTP API: resolve a prompt by unit key,
- * answer with the simulated agent, post the trace as JSONL. Gives rollout analysis live
+ * answer with the simulated agent, post the trace as JSONL with the agent's ingest token. Gives rollout analysis live
  * traffic in the demo and in tests. A failed round is reported and retried, not fatal.
  */
 export function startDemoTraffic(
   apiUrl: string,
+  token: string,
   scenario: Scenario,
   agent: LlmClient,
   batch = 10,
@@ -40,6 +41,7 @@ export function startDemoTraffic(
         });
         const res = await fetch(`${apiUrl}/api/traces`, {
           method: 'POST',
+          headers: { authorization: `Bearer ${token}` },
           body: records.map((r) => JSON.stringify(r)).join('\n'),
         });
         if (!res.ok) throw new Error(`ingest failed: ${res.status} ${await res.text()}`);

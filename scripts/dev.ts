@@ -2,7 +2,7 @@ import { writeFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { Runtime, DefaultLogger } from '@temporalio/worker';
 import { startCycle, UserError, listCycles } from '../api/cycle-operations.js';
-import { startApiServer } from '../api/http-server.js';
+import { apiDeps, startApiServer } from '../api/http-server.js';
 import { connectDatabase, assertDatabaseReachable } from '../db/connection.js';
 import { startEmbeddedDatabase } from '../db/embedded-database.js';
 import { migrateToLatest } from '../db/migrate.js';
@@ -14,6 +14,8 @@ import { connectClient, connectNative } from '../workers/temporal-connection.js'
 import { createFlywheelWorker } from '../workers/flywheel-worker.js';
 import { seedDemoAgent } from './demo-seed.js';
 import { startDemoTraffic } from './demo-traffic.js';
+import { createAgentToken } from '../db/agent-tokens.js';
+import { TracePartitions } from '../db/trace-partitions.js';
 import { runtimeStatePath } from './load-config.js';
 import { ensureTemporalCli } from './temporal-cli.js';
 import { startTemporalDevServer } from './temporal-dev-server.js';
@@ -106,7 +108,7 @@ export async function runDev(config: AppConfig): Promise<void> {
       taskQueue: temporal.taskQueue,
       deps: { db, llm, llmConcurrency: 8 },
     });
-    const api = await startApiServer({ db, temporal: client }, config.apiPort);
+    const api = await startApiServer(apiDeps(db, client), config.apiPort);
     stops.push(() => api.close());
 
     const state: RuntimeState = {
@@ -129,6 +131,13 @@ export async function runDev(config: AppConfig): Promise<void> {
       days: 7,
       seed: 1,
     });
+    // The demo's simulated users post traces with an agent-scoped token, as a real agent would.
+    const demoToken = await createAgentToken(db, {
+      agent: scenario.agentId,
+      scopes: ['ingest', 'feedback'],
+      createdBy: 'flywheel-dev',
+    });
+    await new TracePartitions(db).ensureAhead(new Date());
     const workerRun = worker.run();
     let cycleId: string | undefined;
     if (seeded.seeded) {
@@ -153,6 +162,7 @@ export async function runDev(config: AppConfig): Promise<void> {
     console.log(`
   Temporal Web UI   ${uiUrl}/namespaces/${temporal.namespace}/workflows?query=${encodeURIComponent("FlywheelAgent = 'demo'")}
   API               ${api.url}/health
+  Ingest token      ${demoToken.token}   (OTLP: POST ${api.url}/v1/traces)
 ${cycleId ? `  Cycle             ${cycleId}\n` : ''}
   Next, in another terminal:
     ${cli} cycle status ${cycleId ?? '<cycle-id>'}          # where the cycle is
@@ -163,7 +173,7 @@ ${cycleId ? `  Cycle             ${cycleId}\n` : ''}
   Ctrl-C stops everything; npm start again resumes where it was.
 `);
     // Simulated users keep talking to the agent so rollout analysis has live traffic.
-    const traffic = startDemoTraffic(api.url, scenario, llm.agent, 5, 2000, (e) =>
+    const traffic = startDemoTraffic(api.url, demoToken.token, scenario, llm.agent, 5, 2000, (e) =>
       say(`demo traffic: ${String(e)}`),
     );
     stops.push(() => traffic.stop());

@@ -20,10 +20,10 @@ import {
   unpauseSchedule,
   upsertSchedule,
 } from '../api/schedule-operations.js';
-import { ingestJsonl } from '../api/trace-ingest.js';
 import { renderCycleDetails } from '../workflows/cycle-details.js';
 import { CliContext } from './cli-context.js';
 import { loadConfig } from './load-config.js';
+import { registerTraceCommands } from './trace-commands.js';
 
 const program = new Command('flywheel').description(
   'Weekly, validated, safely rolled-out prompt improvements for LLM agents.',
@@ -97,9 +97,9 @@ program
   .option('--host <host>', 'address to bind', '0.0.0.0')
   .action(
     action(async (ctx, opts: { port?: number; host: string }) => {
-      const { startApiServer } = await import('../api/http-server.js');
+      const { startApiServer, apiDeps } = await import('../api/http-server.js');
       const server = await startApiServer(
-        { db: await ctx.database(), temporal: await ctx.temporal() },
+        await apiDeps(await ctx.database(), await ctx.temporal()),
         opts.port ?? ctx.config.apiPort,
         opts.host,
       );
@@ -112,25 +112,7 @@ program
     }),
   );
 
-program
-  .command('ingest <file>')
-  .description('import normalized JSONL traces; good lines are stored, bad lines reported by number')
-  .action(
-    action(async (ctx, file: string) => {
-      let text: string;
-      try {
-        text = readFileSync(file, 'utf8');
-      } catch {
-        throw new UserError(`Cannot read ${file}: does the file exist?`);
-      }
-      const report = await ingestJsonl(await ctx.database(), text);
-      console.log(
-        `stored ${report.accepted} trace(s), ${report.duplicates} already present, ${report.rejected.length} rejected`,
-      );
-      for (const r of report.rejected) console.error(`  line ${r.line}: ${r.error}`);
-      if (report.rejected.length > 0) process.exitCode = 2;
-    }),
-  );
+registerTraceCommands(program, action);
 
 const cycle = program.command('cycle').description('start and inspect improvement cycles');
 cycle

@@ -154,7 +154,7 @@ export async function cycleWorkflow(rawInput: CycleInputArg): Promise<CycleResul
   // ── sample ─────────────────────────────────────────────────────────────────────
   await enter('sampling');
   status.sample = await light.sampleTraces.executeWithOptions(
-    { summary: `sample ${input.windowDays}d at ${input.sampleRate} + all negative feedback` },
+    { summary: `sample ${input.windowDays}d by the agent's sampling policy` },
     [
       {
         cycleId,

@@ -15,7 +15,7 @@ import { createFlywheelWorker } from '../../workers/flywheel-worker.js';
 import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes.js';
 import { AIRLINE_SCENARIO, loadScenario, type Scenario } from '../simulator/scenario.js';
 import { SIMULATED_MODELS, startSimulator, type SimulatorServer } from '../simulator/simulator-server.js';
-import { startApiServer, type ApiServer } from '../../api/http-server.js';
+import { apiDeps, startApiServer, type ApiServer } from '../../api/http-server.js';
 import { seedDemoAgent } from '../../scripts/demo-seed.js';
 
 export async function freePort(): Promise<number> {
@@ -130,11 +130,37 @@ export async function startSeededStack(options: {
     days: 7,
     seed: options.seed,
   });
-  const api = await startApiServer({ db: stack.db, temporal: stack.env.client }, 0);
+  const api = await startApiServer(apiDeps(stack.db, stack.env.client), 0);
   return { stack, api };
 }
 
 export async function stopSeededStack(s: { stack?: TestStack; api?: ApiServer }): Promise<void> {
   await s.api?.close();
   await s.stack?.teardown();
+}
+
+/** Only a real embedded PostgreSQL, migrated: for tests of storage and the HTTP API. */
+export async function startTestDatabase(): Promise<{ db: Db; teardown(): Promise<void> }> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'flywheel-db-'));
+  const database = await startEmbeddedDatabase({
+    dataDir: path.join(dir, 'pg'),
+    port: await freePort(),
+    persistent: false,
+  });
+  const db = connectDatabase(database.url);
+  try {
+    await migrateToLatest(db);
+  } catch (error) {
+    await db.destroy();
+    await database.stop();
+    throw error;
+  }
+  return {
+    db,
+    async teardown() {
+      await db.destroy();
+      await database.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

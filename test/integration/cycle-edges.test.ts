@@ -14,7 +14,6 @@ import {
   deleteSchedule,
   listSchedules,
 } from '../../api/schedule-operations.js';
-import { ingestJsonl } from '../../api/trace-ingest.js';
 import type { ApiServer } from '../../api/http-server.js';
 import { scheduleId } from '../../workflows/workflow-ids.js';
 import { waitForStage } from '../helpers/cycle-driver.js';
@@ -142,43 +141,6 @@ describe('cycle edges, bad input and schedules on real Temporal and Postgres', (
       /already exists/,
     );
     await client.workflow.getHandle(id).terminate('test done');
-  });
-
-  it('JSONL ingest stores the good lines, reports bad ones by line number and never duplicates', async () => {
-    const line = (id: string) =>
-      JSON.stringify({
-        id,
-        agent: 'ingest-test',
-        timestamp: new Date().toISOString(),
-        input: { messages: [{ role: 'user', content: 'hi' }] },
-        output: { action: 'respond', content: 'hello' },
-      });
-    const text = [
-      line('i-1'),
-      '{"id": "broken"',
-      line('i-2'),
-      JSON.stringify({ id: 'i-3', agent: 'ingest-test' }),
-    ].join('\n');
-    const first = await ingestJsonl(stack.db, text);
-    assert.equal(first.accepted, 2);
-    assert.deepEqual(
-      first.rejected.map((r) => r.line),
-      [2, 4],
-    );
-    const again = await ingestJsonl(stack.db, text);
-    assert.equal(again.accepted, 0);
-    assert.equal(again.duplicates, 2);
-    const res = await fetch(`${api.url}/api/traces`, { method: 'POST', body: `${line('i-4')}\nnot json` });
-    assert.equal(res.status, 400);
-    const body = (await res.json()) as { accepted: number; rejected: { line: number }[] };
-    assert.equal(body.accepted, 1);
-    assert.equal(body.rejected[0]!.line, 2);
-    const rows = await stack.db
-      .selectFrom('traces')
-      .select('id')
-      .where('agent_id', '=', 'ingest-test')
-      .execute();
-    assert.equal(rows.length, 3);
   });
 
   it('resolve serves production until a rollout exists', async () => {

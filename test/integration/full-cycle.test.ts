@@ -19,6 +19,7 @@ import { FlywheelAgent, FlywheelOutcome, FlywheelStage } from '../../workflows/s
 import { findExample } from '../simulator/simulated-models.js';
 import { waitForStage } from '../helpers/cycle-driver.js';
 import { startDemoTraffic } from '../../scripts/demo-traffic.js';
+import { createAgentToken } from '../../db/agent-tokens.js';
 import { startSeededStack, stopSeededStack, type TestStack } from '../helpers/test-stack.js';
 
 describe('an improvement cycle end to end on a real Temporal server and real PostgreSQL', () => {
@@ -110,7 +111,18 @@ describe('an improvement cycle end to end on a real Temporal server and real Pos
         'the optimizer found a better prompt on train',
       );
 
-      const traffic = startDemoTraffic(api.url, stack.scenario, stack.llm.agent);
+      const traffic = startDemoTraffic(
+        api.url,
+        (
+          await createAgentToken(stack.db, {
+            agent: stack.scenario.agentId,
+            scopes: ['ingest'],
+            createdBy: 'test',
+          })
+        ).token,
+        stack.scenario,
+        stack.llm.agent,
+      );
       try {
         const approved = await approveCycle(client, cycleId, { approver: 'alice', comment: 'ship it' });
         assert.deepEqual(approved, { decision: 'approved', decidedBy: 'alice' });

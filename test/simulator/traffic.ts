@@ -71,6 +71,8 @@ export async function generateTraffic(options: TrafficOptions): Promise<TraceRec
       output: step,
       ...(withExpected ? { expected: example.expected } : {}),
       ...(feedback ? { feedback } : {}),
+      status: 'ok',
+      spans: [],
       attributes: { scenario: scenario.name, example: example.id },
     });
   }

@@ -1,0 +1,207 @@
+import { z } from 'zod';
+import { parseNanos } from './otlp-time.js';
+
+/**
+ * The OTLP/HTTP JSON encoding of `ExportTraceServiceRequest`. Only the protobuf JSON
+ * mapping's lowerCamelCase field names are accepted: OTLP/HTTP JSON forbids the
+ * snake_case originals, and accepting both would let two spellings of one field disagree.
+ * Ids are hex (not base64, which the generic protobuf JSON mapping would use).
+ */
+
+export interface OtlpAnyValue {
+  stringValue?: string;
+  boolValue?: boolean;
+  intValue?: string | number;
+  doubleValue?: number | string;
+  arrayValue?: { values?: OtlpAnyValue[] };
+  kvlistValue?: { values?: OtlpKeyValue[] };
+  bytesValue?: string;
+}
+
+export interface OtlpKeyValue {
+  key: string;
+  value?: OtlpAnyValue;
+}
+
+const intString = /^-?\d+$/;
+const specialDoubles = ['NaN', 'Infinity', '-Infinity'];
+
+export const OtlpAnyValue: z.ZodType<OtlpAnyValue> = z.lazy(() =>
+  z.object({
+    stringValue: z.string().optional(),
+    boolValue: z.boolean().optional(),
+    intValue: z
+      .union([z.string().regex(intString), z.number().int()], {
+        error: 'intValue must be an integer or a decimal string of one',
+      })
+      .optional(),
+    doubleValue: z
+      .union([z.number(), z.enum(specialDoubles)], { error: 'doubleValue must be a number' })
+      .optional(),
+    arrayValue: z.object({ values: z.array(OtlpAnyValue).optional() }).optional(),
+    kvlistValue: z.object({ values: z.array(OtlpKeyValue).optional() }).optional(),
+    bytesValue: z.string().optional(),
+  }),
+);
+
+export const OtlpKeyValue: z.ZodType<OtlpKeyValue> = z.lazy(() =>
+  z.object({ key: z.string(), value: OtlpAnyValue.optional() }),
+);
+
+function hexId(field: string, bytes: number) {
+  const hint = `send the ${bytes}-byte id as ${bytes * 2} hex characters (OTLP/HTTP JSON uses hex, not base64)`;
+  return z
+    .string({
+      error: (iss) => (iss.input === undefined ? `${field} is required: ${hint}` : `${field} must be a string: ${hint}`),
+    })
+    .refine((v) => new RegExp(`^[0-9a-fA-F]{${bytes * 2}}$`).test(v), {
+      error: (iss) => `${field} "${String(iss.input)}" is not ${bytes * 2} hex characters: ${hint}`,
+    })
+    .refine((v) => !/^0+$/.test(v), { error: `${field} is all zeros, which OTLP reserves as invalid: ${hint}` })
+    .transform((v) => v.toLowerCase());
+}
+
+function nanos(field: string) {
+  const hint = `send ${field} as nanoseconds since the Unix epoch, e.g. "1700000000123456789" (a decimal string)`;
+  return z
+    .union([z.string(), z.number()], {
+      error: (iss) => (iss.input === undefined ? `${field} is required: ${hint}` : `${field} has the wrong type: ${hint}`),
+    })
+    .transform((v, ctx) => {
+      const ns = parseNanos(v);
+      if (ns === undefined) {
+        ctx.addIssue({ code: 'custom', message: `${field} ${JSON.stringify(v)} is not a time: ${hint}` });
+        return z.NEVER;
+      }
+      if (ns === 0n) {
+        ctx.addIssue({ code: 'custom', message: `${field} is 0 (unset): ${hint}` });
+        return z.NEVER;
+      }
+      return ns;
+    });
+}
+
+const spanKindNames = [
+  'SPAN_KIND_UNSPECIFIED',
+  'SPAN_KIND_INTERNAL',
+  'SPAN_KIND_SERVER',
+  'SPAN_KIND_CLIENT',
+  'SPAN_KIND_PRODUCER',
+  'SPAN_KIND_CONSUMER',
+] as const;
+
+export const OtlpSpanKind = z
+  .union([z.number().int().min(0).max(5), z.enum(spanKindNames)], {
+    error: `kind must be 0-5 or one of ${spanKindNames.join(', ')}`,
+  })
+  .transform((v) => (typeof v === 'number' ? v : spanKindNames.indexOf(v)));
+
+const statusCodes = { STATUS_CODE_UNSET: 'unset', STATUS_CODE_OK: 'ok', STATUS_CODE_ERROR: 'error' } as const;
+const statusByNumber = ['unset', 'ok', 'error'] as const;
+
+export const OtlpStatus = z.object({
+  code: z
+    .union([z.number().int().min(0).max(2), z.enum(['STATUS_CODE_UNSET', 'STATUS_CODE_OK', 'STATUS_CODE_ERROR'])], {
+      error: 'status.code must be 0 (unset), 1 (ok), 2 (error) or STATUS_CODE_UNSET/OK/ERROR',
+    })
+    .optional()
+    .transform((v) => (v === undefined ? 'unset' : typeof v === 'number' ? statusByNumber[v]! : statusCodes[v])),
+  message: z.string().optional(),
+});
+
+/** Events are read only for exception messages, so a malformed event never costs the span. */
+const OtlpEvent = z
+  .object({ name: z.string().optional(), attributes: z.array(OtlpKeyValue).optional() })
+  .catch({ name: undefined, attributes: undefined });
+
+export const OtlpSpan = z.object({
+  traceId: hexId('traceId', 16),
+  spanId: hexId('spanId', 8),
+  parentSpanId: z
+    .union([z.literal(''), z.string().regex(/^0+$/), hexId('parentSpanId', 8)], {
+      error: 'parentSpanId must be 16 hex characters, or empty for a root span',
+    })
+    .optional()
+    .transform((v) => (v === undefined || v === '' || /^0+$/.test(v) ? null : v.toLowerCase())),
+  traceState: z.string().optional(),
+  name: z.string({ error: 'name must be a string' }).default(''),
+  kind: OtlpSpanKind.optional(),
+  startTimeUnixNano: nanos('startTimeUnixNano'),
+  endTimeUnixNano: nanos('endTimeUnixNano'),
+  attributes: z.array(OtlpKeyValue, { error: 'attributes must be an array of {key, value}' }).default([]),
+  events: z.array(OtlpEvent).default([]),
+  status: OtlpStatus.optional(),
+});
+export type OtlpSpan = z.output<typeof OtlpSpan>;
+
+export const OtlpResource = z.object({
+  attributes: z.array(OtlpKeyValue, { error: 'attributes must be an array of {key, value}' }).default([]),
+});
+
+export const OtlpScope = z.object({
+  name: z.string().optional(),
+  version: z.string().optional(),
+  attributes: z.array(OtlpKeyValue).optional(),
+});
+
+/** The request as this project writes it (a subset of what it accepts). */
+export interface OtlpExportRequest {
+  resourceSpans: {
+    resource: { attributes: OtlpKeyValue[] };
+    scopeSpans: {
+      scope: { name: string; version?: string };
+      spans: {
+        traceId: string;
+        spanId: string;
+        parentSpanId?: string;
+        name: string;
+        kind: number;
+        startTimeUnixNano: string;
+        endTimeUnixNano: string;
+        attributes: OtlpKeyValue[];
+        status: { code: number; message?: string };
+      }[];
+    }[];
+  }[];
+}
+
+/** Plain JSON for an AnyValue; int64 values beyond 2^53 stay decimal strings so none is rounded. */
+export function anyValueToJs(value: OtlpAnyValue | undefined): unknown {
+  if (value === undefined) return null;
+  if (value.stringValue !== undefined) return value.stringValue;
+  if (value.boolValue !== undefined) return value.boolValue;
+  if (value.intValue !== undefined) {
+    const n = Number(value.intValue);
+    return Number.isSafeInteger(n) ? n : String(value.intValue);
+  }
+  if (value.doubleValue !== undefined) return Number(value.doubleValue);
+  if (value.arrayValue !== undefined) return (value.arrayValue.values ?? []).map(anyValueToJs);
+  if (value.kvlistValue !== undefined) return keyValuesToRecord(value.kvlistValue.values ?? []);
+  if (value.bytesValue !== undefined) return value.bytesValue;
+  return null;
+}
+
+/** Later duplicates win, as an SDK's attribute map would have kept the last write. */
+export function keyValuesToRecord(values: readonly OtlpKeyValue[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const kv of values) out[kv.key] = anyValueToJs(kv.value);
+  return out;
+}
+
+export function jsToAnyValue(value: unknown): OtlpAnyValue {
+  if (value === null || value === undefined) return {};
+  if (typeof value === 'string') return { stringValue: value };
+  if (typeof value === 'boolean') return { boolValue: value };
+  if (typeof value === 'bigint') return { intValue: value.toString() };
+  if (typeof value === 'number') {
+    if (Number.isSafeInteger(value)) return { intValue: String(value) };
+    return { doubleValue: Number.isFinite(value) ? value : String(value) };
+  }
+  if (Array.isArray(value)) return { arrayValue: { values: value.map(jsToAnyValue) } };
+  if (typeof value === 'object') return { kvlistValue: { values: recordToKeyValues(value as Record<string, unknown>) } };
+  return { stringValue: String(value as never) };
+}
+
+export function recordToKeyValues(record: Record<string, unknown>): OtlpKeyValue[] {
+  return Object.entries(record).map(([key, v]) => ({ key, value: jsToAnyValue(v) }));
+}

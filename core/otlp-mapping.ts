@@ -1,0 +1,160 @@
+import { z } from 'zod';
+import { Span } from '../schemas/trace.js';
+import { FLYWHEEL_PARENT_SPAN_ID, FLYWHEEL_SPAN_ID, FLYWHEEL_TRACE_ID } from './otlp-ids.js';
+import { keyValuesToRecord, OtlpResource, OtlpSpan } from './otlp-json.js';
+import { mapSpanAttributes } from './otlp-span-attributes.js';
+import { nanosDiffMs, nanosToIso } from './otlp-time.js';
+
+export { mapSpanAttributes, type MappedSpanAttributes } from './otlp-span-attributes.js';
+export { agentOfSpan, assembleTrace, type TraceAssemblyInput } from './otlp-trace-assembly.js';
+
+/** One mapped span with what it needs to be grouped into a trace and attributed to an agent. */
+export interface FlatSpan {
+  traceId: string;
+  resource: Record<string, unknown>;
+  span: Span;
+}
+
+export interface FlattenError {
+  path: string;
+  error: string;
+}
+
+export interface FlattenResult {
+  spans: FlatSpan[];
+  errors: FlattenError[];
+}
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((i) => {
+      const where = i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
+      const prefix = where.replace(/^\./, '');
+      return prefix !== '' && !i.message.startsWith(prefix.split(/[.[]/)[0]!) ? `${prefix}: ${i.message}` : i.message;
+    })
+    .join('; ');
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function takeString(attrs: Record<string, unknown>, key: string): string | undefined {
+  const value = attrs[key];
+  if (typeof value !== 'string' || value === '') return undefined;
+  delete attrs[key];
+  return value;
+}
+
+/** One OTLP span to a normalized span, or a message saying what to send instead. */
+export function otlpSpanToFlat(
+  raw: unknown,
+  resource: Record<string, unknown>,
+): { ok: true; value: FlatSpan } | { ok: false; error: string } {
+  const parsed = OtlpSpan.safeParse(raw);
+  if (!parsed.success) {
+    const snake = isObject(raw) && ('trace_id' in raw || 'span_id' in raw);
+    const hint = snake ? ' (found snake_case field names; OTLP/HTTP JSON uses lowerCamelCase: traceId, spanId)' : '';
+    return { ok: false, error: `${describeIssues(parsed.error)}${hint}` };
+  }
+  const s = parsed.data;
+  if (s.endTimeUnixNano < s.startTimeUnixNano) {
+    return {
+      ok: false,
+      error:
+        `endTimeUnixNano (${s.endTimeUnixNano}) is before startTimeUnixNano (${s.startTimeUnixNano}): ` +
+        'send the time the span ended, in nanoseconds since the Unix epoch, at or after its start',
+    };
+  }
+  const startTime = nanosToIso(s.startTimeUnixNano);
+  const endTime = nanosToIso(s.endTimeUnixNano);
+  if (startTime === undefined || endTime === undefined) {
+    return {
+      ok: false,
+      error: 'startTimeUnixNano/endTimeUnixNano lie after year 9999: send nanoseconds, not a finer unit',
+    };
+  }
+  const attrs = keyValuesToRecord(s.attributes);
+  // An export of a normalized trace carries the ids it had to hash; the originals win.
+  const traceId = takeString(attrs, FLYWHEEL_TRACE_ID) ?? s.traceId;
+  const spanId = takeString(attrs, FLYWHEEL_SPAN_ID) ?? s.spanId;
+  const parentSpanId = takeString(attrs, FLYWHEEL_PARENT_SPAN_ID) ?? s.parentSpanId;
+  const mapped = mapSpanAttributes(attrs);
+  const status = s.status?.code ?? 'unset';
+  const statusMessage =
+    s.status?.message ||
+    (status === 'error'
+      ? s.events.map((e) => keyValuesToRecord(e.attributes ?? [])['exception.message']).find((m) => typeof m === 'string')
+      : undefined);
+  const span = Span.safeParse({
+    spanId,
+    parentSpanId,
+    name: s.name,
+    startTime,
+    endTime,
+    latencyMs: nanosDiffMs(s.startTimeUnixNano, s.endTimeUnixNano),
+    status,
+    ...(typeof statusMessage === 'string' && statusMessage !== '' ? { statusMessage } : {}),
+    ...mapped,
+  });
+  if (!span.success) return { ok: false, error: describeIssues(span.error) };
+  return { ok: true, value: { traceId, resource, span: span.data } };
+}
+
+const bodyHint =
+  'send an OTLP/HTTP JSON ExportTraceServiceRequest: {"resourceSpans":[{"resource":{...},"scopeSpans":[{"spans":[...]}]}]} ' +
+  '(lowerCamelCase field names, hex ids)';
+
+/**
+ * Every span of a request, each validated on its own: a bad span costs only itself and is
+ * reported by its path, e.g. `resourceSpans[0].scopeSpans[1].spans[3]`.
+ */
+export function flattenOtlpRequest(body: unknown): FlattenResult {
+  const result: FlattenResult = { spans: [], errors: [] };
+  if (!isObject(body) || !Array.isArray(body.resourceSpans)) {
+    const snake = isObject(body) && 'resource_spans' in body ? ' (found snake_case "resource_spans")' : '';
+    result.errors.push({ path: '(body)', error: `no resourceSpans array${snake}: ${bodyHint}` });
+    return result;
+  }
+  body.resourceSpans.forEach((rs: unknown, i) => {
+    const rsPath = `resourceSpans[${i}]`;
+    if (!isObject(rs)) {
+      result.errors.push({ path: rsPath, error: `expected an object with resource and scopeSpans: ${bodyHint}` });
+      return;
+    }
+    const parsedResource = OtlpResource.safeParse(rs.resource ?? {});
+    if (!parsedResource.success) {
+      result.errors.push({
+        path: `${rsPath}.resource`,
+        error: `${describeIssues(parsedResource.error)}; its spans were skipped`,
+      });
+      return;
+    }
+    const resource = keyValuesToRecord(parsedResource.data.attributes);
+    const scopeSpans = rs.scopeSpans ?? [];
+    if (!Array.isArray(scopeSpans)) {
+      result.errors.push({ path: `${rsPath}.scopeSpans`, error: `expected an array: ${bodyHint}` });
+      return;
+    }
+    if (scopeSpans.length === 0 && 'instrumentationLibrarySpans' in rs) {
+      result.errors.push({
+        path: `${rsPath}.instrumentationLibrarySpans`,
+        error: 'instrumentationLibrarySpans was renamed scopeSpans in OTLP 0.19: upgrade the exporter',
+      });
+      return;
+    }
+    scopeSpans.forEach((ss: unknown, j) => {
+      const ssPath = `${rsPath}.scopeSpans[${j}]`;
+      const spans = isObject(ss) ? (ss.spans ?? []) : undefined;
+      if (!Array.isArray(spans)) {
+        result.errors.push({ path: ssPath, error: `expected an object with a spans array: ${bodyHint}` });
+        return;
+      }
+      spans.forEach((raw: unknown, k) => {
+        const flat = otlpSpanToFlat(raw, resource);
+        if (flat.ok) result.spans.push(flat.value);
+        else result.errors.push({ path: `${ssPath}.spans[${k}]`, error: flat.error });
+      });
+    });
+  });
+  return result;
+}

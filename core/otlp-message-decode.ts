@@ -1,0 +1,310 @@
+import type { ChatMessage, ToolCall } from '../schemas/trace.js';
+
+/**
+ * Chat messages from the shapes instrumentations write them in: GenAI `parts`, OpenAI
+ * chat (`content` string or part list, `tool_calls`), Anthropic blocks (`tool_use`,
+ * `tool_result`), and the flattened indexed keys of OpenInference and OpenLLMetry.
+ * `lossy` reports content the normalized message cannot hold (images, reasoning), so the
+ * caller keeps the raw attribute next to the messages.
+ */
+
+export interface DecodedMessages {
+  messages: ChatMessage[];
+  lossy: boolean;
+}
+
+type Role = ChatMessage['role'];
+
+const roleAliases: Record<string, Role> = {
+  system: 'system',
+  developer: 'system',
+  user: 'user',
+  human: 'user',
+  assistant: 'assistant',
+  ai: 'assistant',
+  model: 'assistant',
+  bot: 'assistant',
+  tool: 'tool',
+  function: 'tool',
+  ipython: 'tool',
+};
+
+export function normalizeRole(role: unknown): Role | undefined {
+  return typeof role === 'string' ? roleAliases[role.toLowerCase()] : undefined;
+}
+
+/** JSON text parsed, other values as they are; undefined for a string that is not JSON. */
+export function parseJsonish(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Tool arguments must be an object; anything else is kept verbatim under `_raw`. */
+export function parseToolArguments(value: unknown): Record<string, unknown> {
+  if (value === undefined || value === null || value === '') return {};
+  if (isRecord(value)) return value;
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  const parsed = parseJsonish(text);
+  return isRecord(parsed) ? parsed : { _raw: text };
+}
+
+function stringOf(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+function textOf(value: unknown): string | null {
+  if (value === undefined || value === null) return null;
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+function toolCallOf(id: unknown, name: unknown, args: unknown): ToolCall | undefined {
+  if (typeof name !== 'string' || name === '') return undefined;
+  const call: ToolCall = { name, arguments: parseToolArguments(args) };
+  if (typeof id === 'string' && id !== '') call.id = id;
+  return call;
+}
+
+function openAiToolCall(raw: unknown): ToolCall | undefined {
+  if (!isRecord(raw)) return undefined;
+  const fn = isRecord(raw.function) ? raw.function : raw;
+  return toolCallOf(raw.id, fn.name, fn.arguments);
+}
+
+/** One source message can become several: tool results inside a user turn become `tool` messages. */
+function messageFromJson(raw: unknown): DecodedMessages | undefined {
+  if (!isRecord(raw)) return undefined;
+  const role = normalizeRole(raw.role);
+  if (!role) return undefined;
+  let lossy = false;
+  const texts: string[] = [];
+  const calls: ToolCall[] = [];
+  const results: ChatMessage[] = [];
+  let hasContent = false;
+
+  const parts: unknown[] | undefined = Array.isArray(raw.parts)
+    ? raw.parts
+    : Array.isArray(raw.content)
+      ? raw.content
+      : undefined;
+  if (parts) {
+    for (const part of parts) {
+      if (typeof part === 'string') {
+        texts.push(part);
+        continue;
+      }
+      if (!isRecord(part)) {
+        lossy = true;
+        continue;
+      }
+      const text = stringOf(part.content) ?? stringOf(part.text);
+      if (part.type === 'text' && text !== undefined) texts.push(text);
+      else if (part.type === 'tool_call' || part.type === 'tool_use') {
+        const call = toolCallOf(part.id, part.name, part.type === 'tool_call' ? part.arguments : part.input);
+        if (call) calls.push(call);
+        else lossy = true;
+      } else if (part.type === 'tool_call_response' || part.type === 'tool_result') {
+        const id = stringOf(part.id) ?? stringOf(part.tool_use_id);
+        const body = part.type === 'tool_call_response' ? part.response : part.content;
+        const nested = Array.isArray(body) ? messageFromJson({ role: 'tool', content: body }) : undefined;
+        const content = nested ? (nested.messages[0]?.content ?? null) : textOf(body);
+        const result: ChatMessage = { role: 'tool', content };
+        if (id !== undefined) result.tool_call_id = id;
+        results.push(result);
+      } else lossy = true;
+    }
+  } else if (typeof raw.content === 'string') {
+    texts.push(raw.content);
+    hasContent = true;
+  }
+  if (Array.isArray(raw.tool_calls)) {
+    for (const c of raw.tool_calls) {
+      const call = openAiToolCall(c);
+      if (call) calls.push(call);
+      else lossy = true;
+    }
+  }
+  const legacyCall = openAiToolCall(raw.function_call);
+  if (legacyCall) calls.push(legacyCall);
+
+  const main: ChatMessage = { role, content: texts.length > 0 || hasContent ? texts.join('\n') : null };
+  if (typeof raw.name === 'string') {
+    main.name = raw.name;
+    if (role === 'tool') for (const r of results) r.name = raw.name;
+  }
+  if (typeof raw.tool_call_id === 'string') main.tool_call_id = raw.tool_call_id;
+  if (calls.length > 0) main.tool_calls = calls;
+  if (results.length > 0 && main.content === null && !main.tool_calls) return { messages: results, lossy };
+  return { messages: [...results, main], lossy };
+}
+
+/** A JSON message list, bare or as the `messages` of a request body. */
+export function messagesFromJson(value: unknown): DecodedMessages | undefined {
+  const parsed = parseJsonish(value);
+  const list = Array.isArray(parsed) ? parsed : isRecord(parsed) ? parsed.messages : undefined;
+  if (!Array.isArray(list) || list.length === 0) return undefined;
+  const out: DecodedMessages = { messages: [], lossy: false };
+  for (const raw of list) {
+    const decoded = messageFromJson(raw);
+    if (!decoded) return undefined;
+    out.messages.push(...decoded.messages);
+    out.lossy ||= decoded.lossy;
+  }
+  return out;
+}
+
+/**
+ * What a model returned: `{text, finish_reason}` (the deprecated `gen_ai.completion` and
+ * OpenInference `output.value` of completion APIs), an OpenAI response with `choices`,
+ * one message, or a message list.
+ */
+export function completionFromJson(value: unknown): DecodedMessages | undefined {
+  const parsed = parseJsonish(value);
+  if (isRecord(parsed)) {
+    if (typeof parsed.text === 'string' && parsed.role === undefined) {
+      return { messages: [{ role: 'assistant', content: parsed.text }], lossy: false };
+    }
+    if (Array.isArray(parsed.choices)) {
+      const out: DecodedMessages = { messages: [], lossy: false };
+      for (const choice of parsed.choices) {
+        if (!isRecord(choice)) return undefined;
+        const decoded =
+          typeof choice.text === 'string'
+            ? { messages: [{ role: 'assistant' as const, content: choice.text }], lossy: false }
+            : messageFromJson(choice.message);
+        if (!decoded) return undefined;
+        out.messages.push(...decoded.messages);
+        out.lossy ||= decoded.lossy;
+      }
+      return out.messages.length > 0 ? out : undefined;
+    }
+    if (parsed.role !== undefined) return messageFromJson(parsed);
+  }
+  return messagesFromJson(parsed);
+}
+
+/** Where the fields of one message sit under `<prefix>.<index>.` in a flattened layout. */
+export interface IndexedLayout {
+  message: string;
+  contents?: { list: string; type: string; text: string };
+  toolCalls: { list: string; id: string; name: string; arguments: string };
+}
+
+export const openInferenceLayout: IndexedLayout = {
+  message: 'message.',
+  contents: { list: 'contents', type: 'message_content.type', text: 'message_content.text' },
+  toolCalls: {
+    list: 'tool_calls',
+    id: 'tool_call.id',
+    name: 'tool_call.function.name',
+    arguments: 'tool_call.function.arguments',
+  },
+};
+
+export const openLlmetryLayout: IndexedLayout = {
+  message: '',
+  toolCalls: { list: 'tool_calls', id: 'id', name: 'name', arguments: 'arguments' },
+};
+
+type Fields = Map<string, { key: string; value: unknown }>;
+
+function groupByIndex(attrs: Record<string, unknown>, prefix: string): Map<number, Fields> {
+  const groups = new Map<number, Fields>();
+  const head = `${prefix}.`;
+  for (const [key, value] of Object.entries(attrs)) {
+    if (!key.startsWith(head)) continue;
+    const m = /^(\d+)\.(.+)$/.exec(key.slice(head.length));
+    if (!m) continue;
+    const index = Number(m[1]);
+    const fields = groups.get(index) ?? new Map<string, { key: string; value: unknown }>();
+    fields.set(m[2]!, { key, value });
+    groups.set(index, fields);
+  }
+  return groups;
+}
+
+/** Flattened indexed messages; only the keys that became message fields are reported consumed. */
+export function readIndexedMessages(
+  attrs: Record<string, unknown>,
+  prefix: string,
+  layout: IndexedLayout,
+): { messages: ChatMessage[]; consumed: string[] } | undefined {
+  const groups = groupByIndex(attrs, prefix);
+  if (groups.size === 0) return undefined;
+  const messages: ChatMessage[] = [];
+  const consumed: string[] = [];
+  for (const index of [...groups.keys()].sort((a, b) => a - b)) {
+    const fields = new Map<string, { key: string; value: unknown }>();
+    for (const [sub, entry] of groups.get(index)!) {
+      if (sub.startsWith(layout.message)) fields.set(sub.slice(layout.message.length), entry);
+    }
+    const role = normalizeRole(fields.get('role')?.value);
+    if (!role) continue;
+    const used: string[] = [fields.get('role')!.key];
+    const take = (sub: string): string | undefined => {
+      const entry = fields.get(sub);
+      if (!entry || typeof entry.value !== 'string') return undefined;
+      used.push(entry.key);
+      return entry.value;
+    };
+    const message: ChatMessage = { role, content: take('content') ?? null };
+    if (message.content === null && layout.contents) {
+      const texts = readList(fields, layout.contents.list, (item) => {
+        const type = item.get(layout.contents!.type);
+        const text = item.get(layout.contents!.text);
+        if (typeof text?.value !== 'string' || (type !== undefined && type.value !== 'text')) return undefined;
+        return { value: text.value, keys: [text.key, ...(type ? [type.key] : [])] };
+      });
+      if (texts.values.length > 0) message.content = texts.values.join('\n');
+      used.push(...texts.keys);
+    }
+    const name = take('name');
+    if (name !== undefined) message.name = name;
+    const toolCallId = take('tool_call_id');
+    if (toolCallId !== undefined) message.tool_call_id = toolCallId;
+    const { toolCalls } = layout;
+    const calls = readList(fields, toolCalls.list, (item) => {
+      const nameEntry = item.get(toolCalls.name);
+      const call = toolCallOf(item.get(toolCalls.id)?.value, nameEntry?.value, item.get(toolCalls.arguments)?.value);
+      if (!call) return undefined;
+      const keys = [toolCalls.id, toolCalls.name, toolCalls.arguments].flatMap((f) => item.get(f)?.key ?? []);
+      return { value: call, keys };
+    });
+    if (calls.values.length > 0) message.tool_calls = calls.values;
+    used.push(...calls.keys);
+    messages.push(message);
+    consumed.push(...used);
+  }
+  return messages.length > 0 ? { messages, consumed } : undefined;
+}
+
+function readList<T>(
+  fields: Fields,
+  list: string,
+  read: (item: Fields) => { value: T; keys: string[] } | undefined,
+): { values: T[]; keys: string[] } {
+  const items = new Map<number, Fields>();
+  for (const [sub, entry] of fields) {
+    const m = new RegExp(`^${list}\\.(\\d+)\\.(.+)$`).exec(sub);
+    if (!m) continue;
+    const index = Number(m[1]);
+    const item = items.get(index) ?? new Map<string, { key: string; value: unknown }>();
+    item.set(m[2]!, entry);
+    items.set(index, item);
+  }
+  const out: { values: T[]; keys: string[] } = { values: [], keys: [] };
+  for (const index of [...items.keys()].sort((a, b) => a - b)) {
+    const got = read(items.get(index)!);
+    if (!got) continue;
+    out.values.push(got.value);
+    out.keys.push(...got.keys);
+  }
+  return out;
+}

@@ -1,0 +1,166 @@
+import { TraceRecord, type AgentAction, type ChatMessage, type Span, type TokenUsage } from '../schemas/trace.js';
+import { isRecord, parseJsonish } from './otlp-message-decode.js';
+
+/**
+ * Trace-level fields derived from the spans of one trace. Spans of a trace arrive in
+ * several requests and the trace is re-assembled each time, so the result depends only on
+ * the set of spans (sorted here), never on their arrival order.
+ */
+
+export interface TraceAssemblyInput {
+  traceId: string;
+  agent: string;
+  resource: Record<string, unknown>;
+  spans: readonly Span[];
+}
+
+/** Resource keys a trace field was read from; they are dropped from `attributes` when used. */
+export const TRACE_FIELD_KEYS = {
+  sessionId: ['session.id', 'gen_ai.conversation.id'],
+  userId: ['user.id', 'enduser.id'],
+  promptName: ['flywheel.prompt.name'],
+  promptVersion: ['flywheel.prompt.version', 'llm.prompt_template.version'],
+} as const;
+
+const nonEmpty = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+
+/** SDKs default to "unknown_service:<process>", which names no agent. */
+function serviceName(v: unknown): string | undefined {
+  const name = nonEmpty(v);
+  return name === undefined || name.startsWith('unknown_service') ? undefined : name;
+}
+
+export function agentOfSpan(
+  resource: Record<string, unknown>,
+  spanAttributes: Record<string, unknown>,
+): string | undefined {
+  return (
+    nonEmpty(spanAttributes['flywheel.agent']) ??
+    nonEmpty(resource['flywheel.agent']) ??
+    nonEmpty(spanAttributes['gen_ai.agent.name']) ??
+    nonEmpty(resource['gen_ai.agent.name']) ??
+    serviceName(resource['service.name'])
+  );
+}
+
+function positiveInt(v: unknown): number | undefined {
+  const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
+  return typeof n === 'number' && Number.isSafeInteger(n) && n > 0 ? n : undefined;
+}
+
+function compareSpans(a: Span, b: Span): number {
+  const byStart = Date.parse(a.startTime) - Date.parse(b.startTime);
+  if (byStart !== 0) return byStart;
+  return a.spanId < b.spanId ? -1 : a.spanId > b.spanId ? 1 : 0;
+}
+
+/** The first source (resource, then root span, then the others) holding a usable value. */
+function lookup<T>(
+  sources: readonly Record<string, unknown>[],
+  keys: readonly string[],
+  parse: (v: unknown) => T | undefined,
+): T | undefined {
+  for (const source of sources) {
+    for (const key of keys) {
+      const value = parse(source[key]);
+      if (value !== undefined) return value;
+    }
+  }
+  return undefined;
+}
+
+function sumUsage(spans: readonly Span[]): TokenUsage | undefined {
+  const total: TokenUsage = {};
+  for (const s of spans) {
+    for (const field of ['inputTokens', 'outputTokens', 'totalTokens'] as const) {
+      const n = s.usage?.[field];
+      if (n !== undefined) total[field] = (total[field] ?? 0) + n;
+    }
+  }
+  return Object.keys(total).length > 0 ? total : undefined;
+}
+
+function actionOf(llm: Span | undefined, root: Span): AgentAction {
+  const outputs = llm?.outputMessages ?? [];
+  const call = outputs.flatMap((m) => m.tool_calls ?? [])[0];
+  if (call) return { action: call.name, arguments: call.arguments };
+  const content = llm
+    ? outputs.find((m) => m.role === 'assistant' && m.content !== null)?.content
+    : root.output;
+  return content === undefined || content === null ? { action: 'respond', arguments: {} } : { action: 'respond', arguments: {}, content };
+}
+
+function inputOf(llm: Span | undefined, root: Span): ChatMessage[] {
+  if (llm?.inputMessages && llm.inputMessages.length > 0) return llm.inputMessages;
+  return [{ role: 'user', content: root.input ?? '' }];
+}
+
+export function assembleTrace(input: TraceAssemblyInput): TraceRecord {
+  if (input.spans.length === 0) throw new Error(`trace ${input.traceId} has no spans to assemble`);
+  const spans = [...input.spans].sort(compareSpans);
+  const ids = new Set(spans.map((s) => s.spanId));
+  const root = spans.find((s) => s.parentSpanId === null || !ids.has(s.parentSpanId)) ?? spans[0]!;
+  const others = spans.filter((s) => s !== root);
+  const sources = [input.resource, root.attributes, ...others.map((s) => s.attributes)];
+
+  const first = spans.reduce((a, s) => (Date.parse(s.startTime) < Date.parse(a.startTime) ? s : a));
+  const last = spans.reduce((a, s) => (Date.parse(s.endTime) > Date.parse(a.endTime) ? s : a));
+  const startMs = Date.parse(first.startTime);
+  const endMs = Date.parse(last.endTime);
+  // A span covering the whole trace (usually the root) has a sub-millisecond latency.
+  const covering = spans.find((s) => Date.parse(s.startTime) === startMs && Date.parse(s.endTime) === endMs);
+  const llms = spans.filter((s) => s.kind === 'llm');
+  const lastLlm = llms.at(-1);
+
+  const trace: TraceRecord = {
+    id: input.traceId,
+    agent: input.agent,
+    timestamp: first.startTime,
+    endTimestamp: last.endTime,
+    latencyMs: covering?.latencyMs ?? endMs - startMs,
+    input: { messages: inputOf(lastLlm, root) },
+    output: actionOf(lastLlm, root),
+    status: spans.some((s) => s.status === 'error') ? 'error' : 'ok',
+    spans,
+    attributes: {},
+  };
+  const model = [...llms].reverse().find((s) => s.model !== undefined)?.model;
+  if (model !== undefined) trace.model = model;
+  const usage = sumUsage(llms);
+  if (usage !== undefined) trace.usage = usage;
+  const costs = spans.flatMap((s) => (s.costUsd === undefined ? [] : [s.costUsd]));
+  if (costs.length > 0) trace.costUsd = costs.reduce((a, b) => a + b, 0);
+
+  const fields = {
+    sessionId: lookup(sources, TRACE_FIELD_KEYS.sessionId, nonEmpty),
+    userId: lookup(sources, TRACE_FIELD_KEYS.userId, nonEmpty),
+    promptName: lookup(sources, TRACE_FIELD_KEYS.promptName, nonEmpty),
+    promptVersion: lookup(sources, TRACE_FIELD_KEYS.promptVersion, positiveInt),
+  };
+  const attributes: Record<string, unknown> = { ...input.resource };
+  for (const [field, value] of Object.entries(fields)) {
+    if (value === undefined) continue;
+    Object.assign(trace, { [field]: value });
+    for (const key of TRACE_FIELD_KEYS[field as keyof typeof fields]) {
+      const parse = field === 'promptVersion' ? positiveInt : nonEmpty;
+      if (parse(attributes[key]) === value) delete attributes[key];
+    }
+  }
+  // Represented by `agent`; an exporter adds them to every resource.
+  if (attributes['flywheel.agent'] === input.agent) delete attributes['flywheel.agent'];
+  if (attributes['service.name'] === input.agent) delete attributes['service.name'];
+
+  // OpenInference `metadata` holds business attributes (refund_amount, plan); the root's win.
+  const seen = new Set<string>();
+  for (const s of [root, ...others]) {
+    const metadata = parseJsonish(s.attributes.metadata);
+    if (!isRecord(metadata)) continue;
+    for (const [k, v] of Object.entries(metadata)) {
+      if (seen.has(k)) continue;
+      seen.add(k);
+      attributes[k] = v;
+    }
+  }
+  trace.attributes = attributes;
+  return TraceRecord.parse(trace);
+}

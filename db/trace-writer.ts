@@ -1,0 +1,174 @@
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import { from as copyFrom } from 'pg-copy-streams';
+import type pg from 'pg';
+import { compactSpans } from '../core/span-compaction.js';
+import type { TraceRecord } from '../schemas/trace.js';
+import { poolOf, type Db } from './connection.js';
+import { TracePartitions, utcDay } from './trace-partitions.js';
+
+const COLUMNS = [
+  'id',
+  'agent_id',
+  'prompt_name',
+  'prompt_version',
+  'session_id',
+  'user_id',
+  'started_at',
+  'ended_at',
+  'model',
+  'status',
+  'input',
+  'output',
+  'expected',
+  'expected_actions',
+  'feedback',
+  'feedback_text',
+  'outcome',
+  'reward',
+  'input_tokens',
+  'output_tokens',
+  'cost_usd',
+  'latency_ms',
+  'spans',
+  'attributes',
+] as const;
+const COLUMN_LIST = COLUMNS.join(', ');
+
+/** COPY text format: backslash, tab and newlines escaped; `\N` is NULL. */
+function field(value: string | number | null | undefined): string {
+  if (value === null || value === undefined) return '\\N';
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : '\\N';
+  return value.replace(/[\\\t\n\r]/g, (c) =>
+    c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r',
+  );
+}
+
+// jsonb rejects the NUL character that JSON.stringify writes as \u0000; an odd run of
+// backslashes before `u0000` is that escape, an even run is literal text.
+const NUL_ESCAPE = /(?<!\\)((?:\\\\)*)\\u0000/g;
+function json(value: unknown): string | null {
+  if (value === undefined || value === null) return null;
+  return JSON.stringify(value).replace(NUL_ESCAPE, '$1\\ufffd');
+}
+
+function text(value: string | undefined): string | null {
+  return value === undefined ? null : value.replace(/\u0000/g, '\ufffd');
+}
+
+/** A trace as the values of COLUMNS, JSON already serialized for jsonb. */
+export function columnValues(r: TraceRecord): (string | number | null | undefined)[] {
+  return [
+    r.id,
+    r.agent,
+    text(r.promptName),
+    r.promptVersion,
+    text(r.sessionId),
+    text(r.userId),
+    r.timestamp,
+    r.endTimestamp,
+    text(r.model),
+    r.status,
+    json(r.input),
+    json(r.output),
+    json(r.expected),
+    json(r.expectedActions),
+    r.feedback?.score,
+    text(r.feedback?.text),
+    r.outcome,
+    r.reward,
+    r.usage?.inputTokens,
+    r.usage?.outputTokens,
+    r.costUsd,
+    r.latencyMs,
+    json(compactSpans(r.spans)),
+    json(r.attributes),
+  ];
+}
+
+export function copyLine(r: TraceRecord): string {
+  return columnValues(r).map(field).join('\t') + '\n';
+}
+
+export interface WriteResult {
+  inserted: number;
+  duplicates: number;
+}
+
+/**
+ * The one write path for whole traces (JSONL, importers, new OTLP traces): COPY into a
+ * per-connection staging table, then one INSERT … SELECT that skips any id already stored
+ * in any partition. COPY is the fast path Postgres offers for bulk loads; the staging step
+ * is what makes it idempotent, since COPY itself cannot skip conflicts.
+ */
+export class TraceWriter {
+  private readonly partitions: TracePartitions;
+  private readonly knownAgents = new Set<string>();
+
+  constructor(private readonly db: Db) {
+    this.partitions = new TracePartitions(db);
+  }
+
+  async ensureAgents(agents: Iterable<string>): Promise<void> {
+    const missing = [...new Set(agents)].filter((a) => !this.knownAgents.has(a));
+    if (missing.length === 0) return;
+    await this.db
+      .insertInto('agents')
+      .values(missing.map((id) => ({ id, config: JSON.stringify({ tools: [] }) })))
+      .onConflict((oc) => oc.column('id').doNothing())
+      .execute();
+    for (const a of missing) this.knownAgents.add(a);
+  }
+
+  async prepare(records: readonly TraceRecord[]): Promise<void> {
+    await this.ensureAgents(records.map((r) => r.agent));
+    await this.partitions.ensure(records.map((r) => utcDay(r.timestamp)));
+  }
+
+  async write(records: readonly TraceRecord[]): Promise<WriteResult> {
+    // Within one batch the first record of an id wins, like a second send would.
+    const seen = new Set<string>();
+    const unique = records.filter((r) => !seen.has(r.id) && (seen.add(r.id), true));
+    if (unique.length === 0) return { inserted: 0, duplicates: records.length };
+    await this.prepare(unique);
+    const client = await poolOf(this.db).connect();
+    try {
+      await client.query('begin');
+      const inserted = await copyInsert(client, unique);
+      await client.query('commit');
+      return { inserted, duplicates: records.length - inserted };
+    } catch (error) {
+      await client.query('rollback').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  partitionsFor(records: readonly TraceRecord[]): Promise<void> {
+    return this.partitions.ensure(records.map((r) => utcDay(r.timestamp)));
+  }
+}
+
+/** COPY + insert inside the caller's transaction; returns how many rows were new. */
+export async function copyInsert(client: pg.PoolClient, records: readonly TraceRecord[]): Promise<number> {
+  await client.query(
+    `create temp table if not exists trace_stage (like traces including defaults) on commit delete rows`,
+  );
+  const lines = records.map(copyLine);
+  await pipeline(
+    Readable.from(chunks(lines)),
+    client.query(copyFrom(`copy trace_stage (${COLUMN_LIST}) from stdin`)),
+  );
+  const result = await client.query(
+    `insert into traces (${COLUMN_LIST})
+     select ${COLUMN_LIST} from trace_stage s
+     where not exists (select 1 from traces t where t.id = s.id)
+     on conflict do nothing`,
+  );
+  return result.rowCount ?? 0;
+}
+
+function* chunks(lines: readonly string[]): Generator<string> {
+  for (let i = 0; i < lines.length; i += 256) yield lines.slice(i, i + 256).join('');
+}

@@ -1,0 +1,161 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { UserError } from '../api/cycle-operations.js';
+import {
+  IMPORT_FORMATS,
+  importTraces,
+  ingestJsonl,
+  type ImportFormat,
+  type IngestReport,
+} from '../api/trace-ingest.js';
+import {
+  createAgentToken,
+  listAgentTokens,
+  revokeAgentToken,
+  TOKEN_SCOPES,
+  type TokenScope,
+} from '../db/agent-tokens.js';
+import { agentConfig } from '../db/agent-repository.js';
+import { dropExpiredTracePartitions, listTracePartitions } from '../db/trace-partitions.js';
+import { TraceWriter } from '../db/trace-writer.js';
+import type { CliContext } from './cli-context.js';
+
+type Action = <A extends unknown[]>(
+  fn: (ctx: CliContext, ...args: A) => Promise<void>,
+) => (...args: A) => Promise<void>;
+
+function readText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    throw new UserError(`Cannot read ${file}: does the file exist?`);
+  }
+}
+
+function printReport(report: IngestReport): void {
+  console.log(
+    `stored ${report.accepted} trace(s), ${report.duplicates} already present, ${report.rejected.length} rejected`,
+  );
+  for (const r of report.rejected) console.error(`  ${r.item}: ${r.error}`);
+  if (report.rejected.length > 0) process.exitCode = 2;
+}
+
+/** Trace import, agent tokens and retention: the operator side of ingest. */
+export function registerTraceCommands(program: Command, action: Action): void {
+  program
+    .command('ingest <file>')
+    .description('import normalized JSONL traces; good lines are stored, bad lines reported by number')
+    .action(
+      action(async (ctx, file: string) => {
+        const db = await ctx.database();
+        printReport(await ingestJsonl({ db, writer: new TraceWriter(db) }, readText(file)));
+      }),
+    );
+
+  program
+    .command('import <file>')
+    .description(`import traces from another format (${IMPORT_FORMATS.join(', ')}); idempotent by trace id`)
+    .requiredOption('--agent <agent>', 'agent the traces belong to')
+    .option('--format <format>', `one of ${IMPORT_FORMATS.join(', ')}`, 'jsonl')
+    .option('--source <name>', 'source label in trace ids (tau-bench), e.g. gpt-4o-airline')
+    .option('--model <model>', 'model that produced the traces, when the file does not say')
+    .action(
+      action(
+        async (
+          ctx,
+          file: string,
+          opts: { agent: string; format: string; source?: string; model?: string },
+        ) => {
+          if (!(IMPORT_FORMATS as readonly string[]).includes(opts.format))
+            throw new UserError(`Unknown format "${opts.format}"; use one of ${IMPORT_FORMATS.join(', ')}.`);
+          const db = await ctx.database();
+          const report = await importTraces(
+            { db, writer: new TraceWriter(db) },
+            opts.format as ImportFormat,
+            readText(file),
+            {
+              agent: opts.agent,
+              now: new Date(),
+              source: opts.source ?? file.replace(/^.*\//, '').replace(/\.[^.]+$/, ''),
+              ...(opts.model ? { model: opts.model } : {}),
+            },
+          );
+          printReport(report);
+        },
+      ),
+    );
+
+  const token = program.command('token').description('bearer tokens for ingest and feedback, one agent each');
+  token
+    .command('create')
+    .requiredOption('--agent <agent>', 'agent the token may write for')
+    .option('--scope <scope...>', `scopes (${TOKEN_SCOPES.join(', ')})`, [...TOKEN_SCOPES])
+    .option('--by <name>', 'who creates it (audit log)', process.env.USER ?? 'operator')
+    .action(
+      action(async (ctx, opts: { agent: string; scope: string[]; by: string }) => {
+        const bad = opts.scope.filter((s) => !(TOKEN_SCOPES as readonly string[]).includes(s));
+        if (bad.length)
+          throw new UserError(`Unknown scope ${bad.join(', ')}; use ${TOKEN_SCOPES.join(', ')}.`);
+        const created = await createAgentToken(await ctx.database(), {
+          agent: opts.agent,
+          scopes: opts.scope as TokenScope[],
+          createdBy: opts.by,
+        });
+        console.log(
+          `token ${created.id} for ${opts.agent} (${opts.scope.join(', ')}); shown once:\n${created.token}`,
+        );
+      }),
+    );
+  token
+    .command('list')
+    .option('--agent <agent>')
+    .action(
+      action(async (ctx, opts: { agent?: string }) => {
+        for (const t of await listAgentTokens(await ctx.database(), opts.agent))
+          console.log(
+            `${t.id}  ${t.agent_id}  ${t.scopes.join(',')}  by ${t.created_by}  ${t.revoked_at ? 'revoked' : 'active'}`,
+          );
+      }),
+    );
+  token
+    .command('revoke <id>')
+    .option('--by <name>', 'who revokes it (audit log)', process.env.USER ?? 'operator')
+    .action(
+      action(async (ctx, id: string, opts: { by: string }) => {
+        if (!(await revokeAgentToken(await ctx.database(), id, opts.by)))
+          throw new UserError(`No active token ${id}; see \`flywheel token list\`.`);
+        console.log(`revoked ${id}`);
+      }),
+    );
+
+  const traces = program.command('traces').description('trace storage');
+  traces
+    .command('partitions')
+    .description('list the daily trace partitions')
+    .action(
+      action(async (ctx) => {
+        for (const p of await listTracePartitions(await ctx.database())) console.log(p.day);
+      }),
+    );
+  traces
+    .command('retention')
+    .description(
+      "drop trace partitions older than the retention (the longest of the agents' settings, or --days)",
+    )
+    .option('--days <n>', 'keep this many days', (v) => Number(v))
+    .action(
+      action(async (ctx, opts: { days?: number }) => {
+        const db = await ctx.database();
+        let days = opts.days;
+        if (days === undefined) {
+          const agents = await db.selectFrom('agents').select('id').execute();
+          const settings = await Promise.all(
+            agents.map(async (a) => (await agentConfig(db, a.id)).retentionDays),
+          );
+          days = Math.max(1, ...settings);
+        }
+        const dropped = await dropExpiredTracePartitions(db, new Date(), days);
+        console.log(dropped.length ? `dropped ${dropped.join(', ')}` : `nothing older than ${days} days`);
+      }),
+    );
+}
