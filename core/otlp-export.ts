@@ -7,7 +7,11 @@ import {
   otlpTraceIdOf,
 } from './otlp-ids.js';
 import { recordToKeyValues, type OtlpExportRequest } from './otlp-json.js';
-import { encodeGenAiMessages, encodeOpenInferenceMessages, encodeToolArguments } from './otlp-message-encode.js';
+import {
+  encodeGenAiMessages,
+  encodeOpenInferenceMessages,
+  encodeToolArguments,
+} from './otlp-message-encode.js';
 import { genAiOperationOfKind } from './otlp-span-attributes.js';
 import { isoToNanos, msToNanos, nanosToIso } from './otlp-time.js';
 
@@ -59,9 +63,12 @@ function toolAttributes(span: Span, convention: OtlpConvention): Record<string, 
   const oi = convention === 'openinference';
   const out: Record<string, unknown> = { [oi ? 'tool.name' : 'gen_ai.tool.name']: tool.name };
   if (tool.callId !== undefined) out[oi ? 'tool_call.id' : 'gen_ai.tool.call.id'] = tool.callId;
-  if (tool.description !== undefined) out[oi ? 'tool.description' : 'gen_ai.tool.description'] = tool.description;
+  if (tool.description !== undefined)
+    out[oi ? 'tool.description' : 'gen_ai.tool.description'] = tool.description;
   if (tool.arguments !== undefined) {
-    out[oi ? 'tool_call.function.arguments' : 'gen_ai.tool.call.arguments'] = encodeToolArguments(tool.arguments);
+    out[oi ? 'tool_call.function.arguments' : 'gen_ai.tool.call.arguments'] = encodeToolArguments(
+      tool.arguments,
+    );
   }
   // OpenInference has no result key: a tool span's output is its result, unless output is taken.
   if (tool.result !== undefined) {
@@ -136,7 +143,8 @@ function encodeSpan(
   if (traceHex !== trace.id) ids[FLYWHEEL_TRACE_ID] = trace.id;
   if (spanHex !== span.spanId) ids[FLYWHEEL_SPAN_ID] = span.spanId;
   const parentHex = span.parentSpanId === null ? undefined : otlpSpanIdOf(trace.id, span.parentSpanId);
-  if (parentHex !== undefined && parentHex !== span.parentSpanId) ids[FLYWHEEL_PARENT_SPAN_ID] = span.parentSpanId;
+  if (parentHex !== undefined && parentHex !== span.parentSpanId)
+    ids[FLYWHEEL_PARENT_SPAN_ID] = span.parentSpanId;
   const startNs = isoToNanos(span.startTime);
   const status: { code: number; message?: string } = { code: statusCodes[span.status] };
   if (span.statusMessage !== undefined) status.message = span.statusMessage;

@@ -24,6 +24,7 @@ export interface OtlpKeyValue {
 }
 
 const intString = /^-?\d+$/;
+const intError = 'intValue must be an integer, or a decimal string of one (int64 is a string in OTLP JSON)';
 const specialDoubles = ['NaN', 'Infinity', '-Infinity'];
 
 export const OtlpAnyValue: z.ZodType<OtlpAnyValue> = z.lazy(() =>
@@ -31,8 +32,8 @@ export const OtlpAnyValue: z.ZodType<OtlpAnyValue> = z.lazy(() =>
     stringValue: z.string().optional(),
     boolValue: z.boolean().optional(),
     intValue: z
-      .union([z.string().regex(intString), z.number().int()], {
-        error: 'intValue must be an integer or a decimal string of one',
+      .union([z.string().regex(intString, { error: intError }), z.number().int({ error: intError })], {
+        error: intError,
       })
       .optional(),
     doubleValue: z
@@ -52,12 +53,15 @@ function hexId(field: string, bytes: number) {
   const hint = `send the ${bytes}-byte id as ${bytes * 2} hex characters (OTLP/HTTP JSON uses hex, not base64)`;
   return z
     .string({
-      error: (iss) => (iss.input === undefined ? `${field} is required: ${hint}` : `${field} must be a string: ${hint}`),
+      error: (iss) =>
+        iss.input === undefined ? `${field} is required: ${hint}` : `${field} must be a string: ${hint}`,
     })
     .refine((v) => new RegExp(`^[0-9a-fA-F]{${bytes * 2}}$`).test(v), {
       error: (iss) => `${field} "${String(iss.input)}" is not ${bytes * 2} hex characters: ${hint}`,
     })
-    .refine((v) => !/^0+$/.test(v), { error: `${field} is all zeros, which OTLP reserves as invalid: ${hint}` })
+    .refine((v) => !/^0+$/.test(v), {
+      error: `${field} is all zeros, which OTLP reserves as invalid: ${hint}`,
+    })
     .transform((v) => v.toLowerCase());
 }
 
@@ -65,7 +69,8 @@ function nanos(field: string) {
   const hint = `send ${field} as nanoseconds since the Unix epoch, e.g. "1700000000123456789" (a decimal string)`;
   return z
     .union([z.string(), z.number()], {
-      error: (iss) => (iss.input === undefined ? `${field} is required: ${hint}` : `${field} has the wrong type: ${hint}`),
+      error: (iss) =>
+        iss.input === undefined ? `${field} is required: ${hint}` : `${field} has the wrong type: ${hint}`,
     })
     .transform((v, ctx) => {
       const ns = parseNanos(v);
@@ -101,11 +106,16 @@ const statusByNumber = ['unset', 'ok', 'error'] as const;
 
 export const OtlpStatus = z.object({
   code: z
-    .union([z.number().int().min(0).max(2), z.enum(['STATUS_CODE_UNSET', 'STATUS_CODE_OK', 'STATUS_CODE_ERROR'])], {
-      error: 'status.code must be 0 (unset), 1 (ok), 2 (error) or STATUS_CODE_UNSET/OK/ERROR',
-    })
+    .union(
+      [z.number().int().min(0).max(2), z.enum(['STATUS_CODE_UNSET', 'STATUS_CODE_OK', 'STATUS_CODE_ERROR'])],
+      {
+        error: 'status.code must be 0 (unset), 1 (ok), 2 (error) or STATUS_CODE_UNSET/OK/ERROR',
+      },
+    )
     .optional()
-    .transform((v) => (v === undefined ? 'unset' : typeof v === 'number' ? statusByNumber[v]! : statusCodes[v])),
+    .transform((v) =>
+      v === undefined ? 'unset' : typeof v === 'number' ? statusByNumber[v]! : statusCodes[v],
+    ),
   message: z.string().optional(),
 });
 
@@ -114,24 +124,30 @@ const OtlpEvent = z
   .object({ name: z.string().optional(), attributes: z.array(OtlpKeyValue).optional() })
   .catch({ name: undefined, attributes: undefined });
 
-export const OtlpSpan = z.object({
-  traceId: hexId('traceId', 16),
-  spanId: hexId('spanId', 8),
-  parentSpanId: z
-    .union([z.literal(''), z.string().regex(/^0+$/), hexId('parentSpanId', 8)], {
-      error: 'parentSpanId must be 16 hex characters, or empty for a root span',
-    })
-    .optional()
-    .transform((v) => (v === undefined || v === '' || /^0+$/.test(v) ? null : v.toLowerCase())),
-  traceState: z.string().optional(),
-  name: z.string({ error: 'name must be a string' }).default(''),
-  kind: OtlpSpanKind.optional(),
-  startTimeUnixNano: nanos('startTimeUnixNano'),
-  endTimeUnixNano: nanos('endTimeUnixNano'),
-  attributes: z.array(OtlpKeyValue, { error: 'attributes must be an array of {key, value}' }).default([]),
-  events: z.array(OtlpEvent).default([]),
-  status: OtlpStatus.optional(),
-});
+export const OtlpSpan = z.object(
+  {
+    traceId: hexId('traceId', 16),
+    spanId: hexId('spanId', 8),
+    // Some exporters write an all-zero id for "no parent"; it cannot name a real span anyway.
+    parentSpanId: z
+      .string({ error: 'parentSpanId must be a string' })
+      .optional()
+      .refine((v) => v === undefined || v === '' || /^[0-9a-fA-F]{16}$/.test(v), {
+        error: (iss) =>
+          `parentSpanId "${String(iss.input)}" is not 16 hex characters: send the parent's spanId, or omit it (or send "") for a root span`,
+      })
+      .transform((v) => (v === undefined || v === '' || /^0+$/.test(v) ? null : v.toLowerCase())),
+    traceState: z.string().optional(),
+    name: z.string({ error: 'name must be a string' }).default(''),
+    kind: OtlpSpanKind.optional(),
+    startTimeUnixNano: nanos('startTimeUnixNano'),
+    endTimeUnixNano: nanos('endTimeUnixNano'),
+    attributes: z.array(OtlpKeyValue, { error: 'attributes must be an array of {key, value}' }).default([]),
+    events: z.array(OtlpEvent).default([]),
+    status: OtlpStatus.optional(),
+  },
+  { error: 'expected a span object {traceId, spanId, name, startTimeUnixNano, endTimeUnixNano, ...}' },
+);
 export type OtlpSpan = z.output<typeof OtlpSpan>;
 
 export const OtlpResource = z.object({
@@ -142,6 +158,22 @@ export const OtlpScope = z.object({
   name: z.string().optional(),
   version: z.string().optional(),
   attributes: z.array(OtlpKeyValue).optional(),
+});
+
+/**
+ * The whole request in one schema, all or nothing. Ingest does not use it: it validates
+ * the envelope level by level so that one bad span is reported by its path and costs only
+ * itself.
+ */
+export const OtlpExportTraceServiceRequest = z.object({
+  resourceSpans: z.array(
+    z.object({
+      resource: OtlpResource.optional(),
+      scopeSpans: z
+        .array(z.object({ scope: OtlpScope.optional(), spans: z.array(OtlpSpan).default([]) }))
+        .default([]),
+    }),
+  ),
 });
 
 /** The request as this project writes it (a subset of what it accepts). */
@@ -198,8 +230,11 @@ export function jsToAnyValue(value: unknown): OtlpAnyValue {
     return { doubleValue: Number.isFinite(value) ? value : String(value) };
   }
   if (Array.isArray(value)) return { arrayValue: { values: value.map(jsToAnyValue) } };
-  if (typeof value === 'object') return { kvlistValue: { values: recordToKeyValues(value as Record<string, unknown>) } };
-  return { stringValue: String(value as never) };
+  if (typeof value === 'object') {
+    return { kvlistValue: { values: recordToKeyValues(value as Record<string, unknown>) } };
+  }
+  // Functions and symbols have no JSON form, as JSON.stringify would also drop them.
+  return {};
 }
 
 export function recordToKeyValues(record: Record<string, unknown>): OtlpKeyValue[] {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import { Span } from '../schemas/trace.js';
 import { FLYWHEEL_PARENT_SPAN_ID, FLYWHEEL_SPAN_ID, FLYWHEEL_TRACE_ID } from './otlp-ids.js';
 import { keyValuesToRecord, OtlpResource, OtlpSpan } from './otlp-json.js';
@@ -25,12 +25,15 @@ export interface FlattenResult {
   errors: FlattenError[];
 }
 
+/** The schema's own messages already name their field; zod's generic ones get the path prepended. */
 function describeIssues(error: z.ZodError): string {
   return error.issues
     .map((i) => {
       const where = i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
       const prefix = where.replace(/^\./, '');
-      return prefix !== '' && !i.message.startsWith(prefix.split(/[.[]/)[0]!) ? `${prefix}: ${i.message}` : i.message;
+      return prefix !== '' && !i.message.startsWith(prefix.split(/[.[]/)[0]!)
+        ? `${prefix}: ${i.message}`
+        : i.message;
     })
     .join('; ');
 }
@@ -53,7 +56,9 @@ export function otlpSpanToFlat(
   const parsed = OtlpSpan.safeParse(raw);
   if (!parsed.success) {
     const snake = isObject(raw) && ('trace_id' in raw || 'span_id' in raw);
-    const hint = snake ? ' (found snake_case field names; OTLP/HTTP JSON uses lowerCamelCase: traceId, spanId)' : '';
+    const hint = snake
+      ? ' (found snake_case field names; OTLP/HTTP JSON uses lowerCamelCase: traceId, spanId)'
+      : '';
     return { ok: false, error: `${describeIssues(parsed.error)}${hint}` };
   }
   const s = parsed.data;
@@ -83,7 +88,9 @@ export function otlpSpanToFlat(
   const statusMessage =
     s.status?.message ||
     (status === 'error'
-      ? s.events.map((e) => keyValuesToRecord(e.attributes ?? [])['exception.message']).find((m) => typeof m === 'string')
+      ? s.events
+          .map((e) => keyValuesToRecord(e.attributes ?? [])['exception.message'])
+          .find((m) => typeof m === 'string')
       : undefined);
   const span = Span.safeParse({
     spanId,
@@ -118,7 +125,10 @@ export function flattenOtlpRequest(body: unknown): FlattenResult {
   body.resourceSpans.forEach((rs: unknown, i) => {
     const rsPath = `resourceSpans[${i}]`;
     if (!isObject(rs)) {
-      result.errors.push({ path: rsPath, error: `expected an object with resource and scopeSpans: ${bodyHint}` });
+      result.errors.push({
+        path: rsPath,
+        error: `expected an object with resource and scopeSpans: ${bodyHint}`,
+      });
       return;
     }
     const parsedResource = OtlpResource.safeParse(rs.resource ?? {});

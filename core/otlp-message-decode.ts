@@ -152,7 +152,8 @@ export function messagesFromJson(value: unknown): DecodedMessages | undefined {
   if (!Array.isArray(list) || list.length === 0) return undefined;
   const out: DecodedMessages = { messages: [], lossy: false };
   for (const raw of list) {
-    const decoded = messageFromJson(raw);
+    // Some SDKs write a string array attribute, one JSON message per element.
+    const decoded = messageFromJson(parseJsonish(raw));
     if (!decoded) return undefined;
     out.messages.push(...decoded.messages);
     out.lossy ||= decoded.lossy;
@@ -259,7 +260,8 @@ export function readIndexedMessages(
       const texts = readList(fields, layout.contents.list, (item) => {
         const type = item.get(layout.contents!.type);
         const text = item.get(layout.contents!.text);
-        if (typeof text?.value !== 'string' || (type !== undefined && type.value !== 'text')) return undefined;
+        if (typeof text?.value !== 'string' || (type !== undefined && type.value !== 'text'))
+          return undefined;
         return { value: text.value, keys: [text.key, ...(type ? [type.key] : [])] };
       });
       if (texts.values.length > 0) message.content = texts.values.join('\n');
@@ -272,7 +274,11 @@ export function readIndexedMessages(
     const { toolCalls } = layout;
     const calls = readList(fields, toolCalls.list, (item) => {
       const nameEntry = item.get(toolCalls.name);
-      const call = toolCallOf(item.get(toolCalls.id)?.value, nameEntry?.value, item.get(toolCalls.arguments)?.value);
+      const call = toolCallOf(
+        item.get(toolCalls.id)?.value,
+        nameEntry?.value,
+        item.get(toolCalls.arguments)?.value,
+      );
       if (!call) return undefined;
       const keys = [toolCalls.id, toolCalls.name, toolCalls.arguments].flatMap((f) => item.get(f)?.key ?? []);
       return { value: call, keys };

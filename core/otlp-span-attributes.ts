@@ -82,6 +82,11 @@ class AttributeReader {
     return Object.hasOwn(this.attrs, key);
   }
 
+  /** Present and not represented by a field. */
+  kept(key: string): boolean {
+    return this.has(key) && !this.used.has(key);
+  }
+
   consume(keys: Iterable<string>): void {
     for (const k of keys) this.used.add(k);
   }
@@ -171,7 +176,8 @@ function readKind(r: AttributeReader): SpanKind | undefined {
   const oi = r.pick(['openinference.span.kind'], (v) =>
     typeof v === 'string' ? openInferenceKinds[v.toUpperCase()] : undefined,
   );
-  const op = typeof r.attrs['gen_ai.operation.name'] === 'string' ? r.attrs['gen_ai.operation.name'] : undefined;
+  const op =
+    typeof r.attrs['gen_ai.operation.name'] === 'string' ? r.attrs['gen_ai.operation.name'] : undefined;
   const opKind = op === undefined ? undefined : genAiOperations[op];
   const kind = oi ?? opKind;
   if (kind !== undefined && opKind === kind && op === genAiOperationOfKind[kind]) {
@@ -239,7 +245,12 @@ function readRetrievals(r: AttributeReader): Span['retrievals'] {
 function readUsage(r: AttributeReader): TokenUsage | undefined {
   const usage: TokenUsage = {};
   const input = r.pick(
-    ['gen_ai.usage.input_tokens', 'llm.token_count.prompt', 'gen_ai.usage.prompt_tokens', 'llm.usage.prompt_tokens'],
+    [
+      'gen_ai.usage.input_tokens',
+      'llm.token_count.prompt',
+      'gen_ai.usage.prompt_tokens',
+      'llm.usage.prompt_tokens',
+    ],
     count,
   );
   const output = r.pick(
@@ -276,7 +287,13 @@ export function mapSpanAttributes(attrs: Record<string, unknown>): MappedSpanAtt
   const out: Omit<MappedSpanAttributes, 'kind' | 'attributes'> = {};
 
   const model = r.pick(
-    ['gen_ai.response.model', 'llm.model_name', 'gen_ai.request.model', 'embedding.model_name', 'reranker.model_name'],
+    [
+      'gen_ai.response.model',
+      'llm.model_name',
+      'gen_ai.request.model',
+      'embedding.model_name',
+      'reranker.model_name',
+    ],
     text,
   );
   if (model !== undefined) out.model = model;
@@ -295,8 +312,15 @@ export function mapSpanAttributes(attrs: Record<string, unknown>): MappedSpanAtt
     { kind: 'indexed', prefix: 'gen_ai.completion', layout: openLlmetryLayout },
     { kind: 'json', key: 'gen_ai.completion', decode: orPlainText('assistant', completionFromJson) },
   ]);
-  const system = r.pick(['gen_ai.system_instructions'], systemInstructions);
-  if (system !== undefined) inputMessages = [{ role: 'system', content: system }, ...(inputMessages ?? [])];
+  const system = systemInstructions(r.attrs['gen_ai.system_instructions']);
+  if (system !== undefined) {
+    const first = inputMessages?.[0];
+    if (first?.role !== 'system' || first.content !== system) {
+      inputMessages = [{ role: 'system', content: system }, ...(inputMessages ?? [])];
+    }
+    // Instructions belong with the GenAI messages: while those stay raw, so do they.
+    if (!r.kept('gen_ai.input.messages')) r.consume(['gen_ai.system_instructions']);
+  }
 
   const tool = readTool(r, explicitKind);
   if (tool !== undefined) out.tool = tool;

@@ -1,4 +1,10 @@
-import { TraceRecord, type AgentAction, type ChatMessage, type Span, type TokenUsage } from '../schemas/trace.js';
+import {
+  TraceRecord,
+  type AgentAction,
+  type ChatMessage,
+  type Span,
+  type TokenUsage,
+} from '../schemas/trace.js';
 import { isRecord, parseJsonish } from './otlp-message-decode.js';
 
 /**
@@ -87,7 +93,9 @@ function actionOf(llm: Span | undefined, root: Span): AgentAction {
   const content = llm
     ? outputs.find((m) => m.role === 'assistant' && m.content !== null)?.content
     : root.output;
-  return content === undefined || content === null ? { action: 'respond', arguments: {} } : { action: 'respond', arguments: {}, content };
+  return content === undefined || content === null
+    ? { action: 'respond', arguments: {} }
+    : { action: 'respond', arguments: {}, content };
 }
 
 function inputOf(llm: Span | undefined, root: Span): ChatMessage[] {
@@ -120,7 +128,9 @@ export function assembleTrace(input: TraceAssemblyInput): TraceRecord {
     latencyMs: covering?.latencyMs ?? endMs - startMs,
     input: { messages: inputOf(lastLlm, root) },
     output: actionOf(lastLlm, root),
-    status: spans.some((s) => s.status === 'error') ? 'error' : 'ok',
+    // A tool that answers with an error is part of the conversation the agent handles; the
+    // trace failed when the agent, a model call or the root itself did.
+    status: spans.some((s) => s.status === 'error' && s.kind !== 'tool') ? 'error' : 'ok',
     spans,
     attributes: {},
   };

@@ -21,16 +21,24 @@ type StoredSpan = Omit<Span, 'inputMessages' | 'outputMessages'> & {
 export function compactSpans(spans: readonly Span[]): StoredSpans | Record<string, never> {
   if (spans.length === 0) return {};
   const messages: ChatMessage[] = [];
-  const indexOf = new Map<string, number>();
+  // Importers share message objects between spans, so identity answers many lookups.
+  // Equal messages built separately (OTLP) meet by their content string: V8 caches a
+  // string's hash, so a system prompt repeated on every span is hashed once.
+  const byObject = new Map<ChatMessage, number>();
+  const byContent = new Map<string | null, number[]>();
   const refs = (list: readonly ChatMessage[] | undefined): number[] | undefined =>
     list?.map((message) => {
-      const key = JSON.stringify(message);
-      let index = indexOf.get(key);
+      let index = byObject.get(message);
+      if (index !== undefined) return index;
+      const same = byContent.get(message.content) ?? [];
+      index = same.find((i) => sameMessage(messages[i] as ChatMessage, message));
       if (index === undefined) {
         index = messages.length;
         messages.push(message);
-        indexOf.set(key, index);
+        same.push(index);
+        byContent.set(message.content, same);
       }
+      byObject.set(message, index);
       return index;
     });
   return {
@@ -45,6 +53,16 @@ export function compactSpans(spans: readonly Span[]): StoredSpans | Record<strin
       return stored;
     }),
   };
+}
+
+function sameMessage(a: ChatMessage, b: ChatMessage): boolean {
+  return (
+    a.role === b.role &&
+    a.content === b.content &&
+    a.name === b.name &&
+    a.tool_call_id === b.tool_call_id &&
+    (a.tool_calls === b.tool_calls || JSON.stringify(a.tool_calls) === JSON.stringify(b.tool_calls))
+  );
 }
 
 export function expandSpans(stored: unknown): Span[] {

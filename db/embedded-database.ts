@@ -17,6 +17,8 @@ export interface EmbeddedDatabaseOptions {
   /** Keep the files on stop (dev); tests pass false to clean up. */
   persistent: boolean;
   databaseName?: string;
+  /** Extra server settings, e.g. ['-c', 'shared_buffers=1GB'] for benchmarks. */
+  postgresFlags?: string[];
   onLog?: (line: string) => void;
 }
 
@@ -103,6 +105,7 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): P
     password: PASSWORD,
     persistent: options.persistent,
     createPostgresUser: isRoot,
+    postgresFlags: options.postgresFlags ?? [],
     onLog: options.onLog ?? (() => undefined),
     onError: (e: unknown) => options.onLog?.(String(e)),
   });

@@ -49,7 +49,8 @@ function field(value: string | number | null | undefined): string {
 const NUL_ESCAPE = /(?<!\\)((?:\\\\)*)\\u0000/g;
 function json(value: unknown): string | null {
   if (value === undefined || value === null) return null;
-  return JSON.stringify(value).replace(NUL_ESCAPE, '$1\\ufffd');
+  const text = JSON.stringify(value);
+  return text.includes('\\u0000') ? text.replace(NUL_ESCAPE, '$1\\ufffd') : text;
 }
 
 function text(value: string | undefined): string | null {
@@ -150,12 +151,33 @@ export class TraceWriter {
   }
 }
 
-/** COPY + insert inside the caller's transaction; returns how many rows were new. */
+/**
+ * COPY inside the caller's transaction; returns how many rows were new. Ids already stored
+ * (in any partition) are filtered first, and the rest are copied straight into the table.
+ * Only when a concurrent writer stores one of the same ids in between does the COPY fail
+ * on the primary key; then a savepoint rolls it back and the batch goes through a staging
+ * table and an INSERT that skips conflicts, which costs twice the writes but never fails.
+ */
 export async function copyInsert(client: pg.PoolClient, records: readonly TraceRecord[]): Promise<number> {
+  const present = await client.query<{ id: string }>('select id from traces where id = any($1::text[])', [
+    records.map((r) => r.id),
+  ]);
+  const stored = new Set(present.rows.map((r) => r.id));
+  const fresh = records.filter((r) => !stored.has(r.id));
+  if (fresh.length === 0) return 0;
+  const lines = fresh.map(copyLine);
+  await client.query('savepoint direct_copy');
+  try {
+    await pipeline(Readable.from(chunks(lines)), client.query(copyFrom(`copy traces (${COLUMN_LIST}) from stdin`)));
+    await client.query('release savepoint direct_copy');
+    return fresh.length;
+  } catch (error) {
+    if ((error as { code?: string }).code !== '23505') throw error;
+    await client.query('rollback to savepoint direct_copy');
+  }
   await client.query(
     `create temp table if not exists trace_stage (like traces including defaults) on commit delete rows`,
   );
-  const lines = records.map(copyLine);
   await pipeline(
     Readable.from(chunks(lines)),
     client.query(copyFrom(`copy trace_stage (${COLUMN_LIST}) from stdin`)),
