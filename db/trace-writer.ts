@@ -3,6 +3,9 @@ import { Readable } from 'node:stream';
 import { from as copyFrom } from 'pg-copy-streams';
 import type pg from 'pg';
 import { compactSpans } from '../core/span-compaction.js';
+import { matchCustomStrata } from '../core/strata-match.js';
+import { AgentConfig } from '../schemas/agent-config.js';
+import type { Stratum } from '../schemas/sampling-policy.js';
 import type { TraceRecord } from '../schemas/trace.js';
 import { poolOf, type Db } from './connection.js';
 import { TracePartitions, utcDay } from './trace-partitions.js';
@@ -32,6 +35,7 @@ const COLUMNS = [
   'latency_ms',
   'spans',
   'attributes',
+  'strata',
 ] as const;
 const COLUMN_LIST = COLUMNS.join(', ');
 
@@ -58,7 +62,10 @@ function text(value: string | undefined): string | null {
 }
 
 /** A trace as the values of COLUMNS, JSON already serialized for jsonb. */
-export function columnValues(r: TraceRecord): (string | number | null | undefined)[] {
+export function columnValues(
+  r: TraceRecord,
+  strata: readonly string[] = [],
+): (string | number | null | undefined)[] {
   return [
     r.id,
     r.agent,
@@ -84,12 +91,16 @@ export function columnValues(r: TraceRecord): (string | number | null | undefine
     r.latencyMs,
     json(compactSpans(r.spans)),
     json(r.attributes),
+    // Stratum names are lowercase identifiers, so the array literal needs no quoting.
+    `{${strata.join(',')}}`,
   ];
 }
 
-export function copyLine(r: TraceRecord): string {
-  return columnValues(r).map(field).join('\t') + '\n';
+export function copyLine(r: TraceRecord, strata: readonly string[] = []): string {
+  return columnValues(r, strata).map(field).join('\t') + '\n';
 }
+
+export type StrataOf = (r: TraceRecord) => string[];
 
 export interface WriteResult {
   inserted: number;
@@ -105,9 +116,33 @@ export interface WriteResult {
 export class TraceWriter {
   private readonly partitions: TracePartitions;
   private readonly knownAgents = new Set<string>();
+  private readonly strataConfig = new Map<string, { strata: Stratum[]; until: number }>();
 
-  constructor(private readonly db: Db) {
+  constructor(
+    private readonly db: Db,
+    private readonly configTtlMs = 30_000,
+  ) {
     this.partitions = new TracePartitions(db);
+  }
+
+  /** The custom strata a record matches under its agent's (cached) sampling policy. */
+  readonly strataOf: StrataOf = (r) => matchCustomStrata(r, this.strataConfig.get(r.agent)?.strata ?? []);
+
+  private async loadStrata(agents: Iterable<string>): Promise<void> {
+    const now = Date.now();
+    const stale = [...new Set(agents)].filter((a) => (this.strataConfig.get(a)?.until ?? 0) <= now);
+    if (stale.length === 0) return;
+    const rows = await this.db
+      .selectFrom('agents')
+      .select(['id', 'config'])
+      .where('id', 'in', stale)
+      .execute();
+    for (const row of rows) {
+      const parsed = AgentConfig.safeParse(row.config);
+      // A config that no longer parses must not stop ingest; its custom strata wait for a fix.
+      const strata = parsed.success ? parsed.data.sampling.strata.custom : [];
+      this.strataConfig.set(row.id, { strata, until: now + this.configTtlMs });
+    }
   }
 
   async ensureAgents(agents: Iterable<string>): Promise<void> {
@@ -123,6 +158,7 @@ export class TraceWriter {
 
   async prepare(records: readonly TraceRecord[]): Promise<void> {
     await this.ensureAgents(records.map((r) => r.agent));
+    await this.loadStrata(records.map((r) => r.agent));
     await this.partitions.ensure(records.map((r) => utcDay(r.timestamp)));
   }
 
@@ -135,7 +171,7 @@ export class TraceWriter {
     const client = await poolOf(this.db).connect();
     try {
       await client.query('begin');
-      const inserted = await copyInsert(client, unique);
+      const inserted = await copyInsert(client, unique, this.strataOf);
       await client.query('commit');
       return { inserted, duplicates: records.length - inserted };
     } catch (error) {
@@ -158,17 +194,24 @@ export class TraceWriter {
  * on the primary key; then a savepoint rolls it back and the batch goes through a staging
  * table and an INSERT that skips conflicts, which costs twice the writes but never fails.
  */
-export async function copyInsert(client: pg.PoolClient, records: readonly TraceRecord[]): Promise<number> {
+export async function copyInsert(
+  client: pg.PoolClient,
+  records: readonly TraceRecord[],
+  strataOf: StrataOf,
+): Promise<number> {
   const present = await client.query<{ id: string }>('select id from traces where id = any($1::text[])', [
     records.map((r) => r.id),
   ]);
   const stored = new Set(present.rows.map((r) => r.id));
   const fresh = records.filter((r) => !stored.has(r.id));
   if (fresh.length === 0) return 0;
-  const lines = fresh.map(copyLine);
+  const lines = fresh.map((r) => copyLine(r, strataOf(r)));
   await client.query('savepoint direct_copy');
   try {
-    await pipeline(Readable.from(chunks(lines)), client.query(copyFrom(`copy traces (${COLUMN_LIST}) from stdin`)));
+    await pipeline(
+      Readable.from(chunks(lines)),
+      client.query(copyFrom(`copy traces (${COLUMN_LIST}) from stdin`)),
+    );
     await client.query('release savepoint direct_copy');
     return fresh.length;
   } catch (error) {

@@ -44,6 +44,8 @@ export async function up(db: Kysely<any>): Promise<void> {
       latency_ms double precision,
       spans jsonb not null default '{}',
       attributes jsonb not null default '{}',
+      -- The agent's custom sampling strata this trace matched when written or given feedback.
+      strata text[] not null default '{}',
       -- A uniform [0, 1) key per trace id, computed by Postgres so every writer (COPY, the
       -- API, this migration) agrees and sampling can range-scan it: a trace sampled at
       -- rate r is sampled at every larger rate.
@@ -60,7 +62,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     create index traces_session on traces (agent_id, session_id) where session_id is not null;
     -- The always-sampled strata are rare; a partial index finds them without a scan.
     create index traces_strata on traces (agent_id, started_at)
-      where feedback < 0 or status = 'error' or outcome in ('escalated', 'error', 'failure');
+      where feedback < 0 or status = 'error' or outcome in ('escalated', 'error') or strata <> '{}';
 
     create function flywheel_ensure_trace_partition(day date) returns void
     language plpgsql as $fn$

@@ -118,7 +118,8 @@ describe('trace ingest over HTTP into partitioned Postgres', () => {
     }).traces[7]!;
     const stored = await readTrace(db, imported.id);
     // Imported at the API's clock, so compare everything but the times.
-    const timeless = (spans: TraceRecord['spans'] = []) => spans.map(({ startTime: _s, endTime: _e, ...rest }) => rest);
+    const timeless = (spans: TraceRecord['spans'] = []) =>
+      spans.map(({ startTime: _s, endTime: _e, ...rest }) => rest);
     assert.equal(stored?.spans.length, imported.spans.length);
     assert.deepEqual(timeless(stored?.spans), timeless(imported.spans));
   });
@@ -152,7 +153,14 @@ describe('trace ingest over HTTP into partitioned Postgres', () => {
       assert.ok(stored, `trace ${trace.id} stored`);
       const norm = (t: TraceRecord) => {
         // OTLP carries spans, not benchmark labels: gold actions, reward and outcome stay behind.
-        const { usage: _u, attributes: _a, expectedActions: _x, reward: _r, outcome: _o, ...rest } = TraceRecord.parse(t);
+        const {
+          usage: _u,
+          attributes: _a,
+          expectedActions: _x,
+          reward: _r,
+          outcome: _o,
+          ...rest
+        } = TraceRecord.parse(t);
         return rest;
       };
       assert.deepEqual(norm(stored), norm(trace));

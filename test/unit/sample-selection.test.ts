@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { allocate, selectSample, type SampleCandidate } from '../../core/sample-selection.js';
 import { unitInterval } from '../../core/stable-hash.js';
+import { matchCustomStrata } from '../../core/strata-match.js';
+import { TraceRecord } from '../../schemas/trace.js';
 import { SamplingPolicy, parsePredicate } from '../../schemas/sampling-policy.js';
 
 const policy = (overrides: Partial<SamplingPolicy> = {}) => ({ ...SamplingPolicy.parse({}), ...overrides });
@@ -143,5 +145,30 @@ describe('sample selection', () => {
       SamplingPolicy.safeParse({ strata: { custom: [{ name: 'big', where: 'x ~ 3' }] } }).success,
       false,
     );
+  });
+});
+
+describe('custom strata predicates', () => {
+  const trace = TraceRecord.parse({
+    id: 't',
+    agent: 'a',
+    timestamp: '2026-01-01T00:00:00Z',
+    latencyMs: 12_000,
+    input: { messages: [{ role: 'user', content: 'x' }] },
+    output: { action: 'respond' },
+    attributes: { refund_amount: 720, tier: 'gold', note: 'Payment TIMEOUT at gateway', amount_text: '99' },
+  });
+  const strata = (where: string) => matchCustomStrata(trace, [{ name: 's', where }]);
+
+  it('compares numbers, strings and columns, and treats a missing field as no match', () => {
+    assert.deepEqual(strata('refund_amount > 500'), ['s']);
+    assert.deepEqual(strata('refund_amount > 720'), []);
+    assert.deepEqual(strata('amount_text >= 99'), ['s'], 'numeric strings compare as numbers');
+    assert.deepEqual(strata('tier = "gold" and refund_amount >= 720'), ['s']);
+    assert.deepEqual(strata('tier != gold'), []);
+    assert.deepEqual(strata('note contains timeout'), ['s']);
+    assert.deepEqual(strata('latency_ms > 10000'), ['s']);
+    assert.deepEqual(strata('missing_key > 1'), []);
+    assert.deepEqual(strata('missing_key != 1'), [], 'absent is not "different"');
   });
 });
