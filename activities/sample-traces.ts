@@ -4,12 +4,7 @@ import { RANDOM, selectSample, strataOrder, type SampleCandidate } from '../core
 import { compileRedactor, addCounts } from '../core/pii-redaction.js';
 import { normalizeForDedup } from '../core/near-duplicates.js';
 import { agentConfig } from '../db/agent-repository.js';
-import {
-  parsePredicate,
-  PREDICATE_COLUMNS,
-  type Predicate,
-  type SamplingPolicy,
-} from '../schemas/sampling-policy.js';
+import type { SamplingPolicy } from '../schemas/sampling-policy.js';
 import type { Db } from '../db/connection.js';
 import type { ActivityDeps } from './activity-deps.js';
 

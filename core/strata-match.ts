@@ -61,7 +61,10 @@ export function predicateHolds(p: Predicate, trace: TraceRecord): boolean {
         return n !== p.value;
     }
   }
-  const same = typeof p.value === 'boolean' ? value === p.value : String(value) === String(p.value);
+  const same =
+    typeof p.value === 'boolean'
+      ? value === p.value
+      : (typeof value === 'string' ? value : JSON.stringify(value)) === String(p.value);
   return p.op === '!=' ? !same : p.op === '=' && same;
 }
 

@@ -58,7 +58,7 @@ function json(value: unknown): string | null {
 }
 
 function text(value: string | undefined): string | null {
-  return value === undefined ? null : value.replace(/\u0000/g, '\ufffd');
+  return value === undefined ? null : value.replaceAll(String.fromCharCode(0), '\ufffd');
 }
 
 /** A trace as the values of COLUMNS, JSON already serialized for jsonb. */

@@ -99,7 +99,7 @@ program
     action(async (ctx, opts: { port?: number; host: string }) => {
       const { startApiServer, apiDeps } = await import('../api/http-server.js');
       const server = await startApiServer(
-        await apiDeps(await ctx.database(), await ctx.temporal()),
+        apiDeps(await ctx.database(), await ctx.temporal()),
         opts.port ?? ctx.config.apiPort,
         opts.host,
       );

@@ -124,6 +124,8 @@ export async function up(db: Kysely<any>): Promise<void> {
   `.execute(db);
 }
 
-export async function down(): Promise<void> {
-  throw new Error('0003-trace-partitions cannot be reverted: restore from a backup instead.');
+export function down(): Promise<void> {
+  return Promise.reject(
+    new Error('0003-trace-partitions cannot be reverted: restore from a backup instead.'),
+  );
 }
