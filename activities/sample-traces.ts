@@ -131,11 +131,12 @@ export function createSampleActivities({ db }: Pick<ActivityDeps, 'db'>) {
       };
       const redactor = compileRedactor(config.redaction);
       const window = sql<boolean>`agent_id = ${args.agent} and started_at >= ${new Date(args.windowStart)} and started_at < ${new Date(args.windowEnd)}`;
-      const [{ count: inWindow } = { count: 0 }] = (
-        await sql<{ count: number }>`select count(*)::int as count from traces where ${window}`.execute(db)
-      ).rows;
-
-      const candidates = await loadCandidates(db, args, policy);
+      // The window's size is for the report; counting it runs beside the candidate reads.
+      const [inWindowRows, candidates] = await Promise.all([
+        sql<{ count: number }>`select count(*)::int as count from traces where ${window}`.execute(db),
+        loadCandidates(db, args, policy),
+      ]);
+      const inWindow = inWindowRows.rows[0]?.count ?? 0;
       const texts = new Map<string, string>();
       let result = selectSample(candidates, policy, (id) => texts.get(id));
       while (!result.done) {

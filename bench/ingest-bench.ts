@@ -226,7 +226,7 @@ async function main() {
       const b = Math.min(total, a + chunk - 1);
       await sql`
         insert into traces (id, agent_id, user_id, session_id, started_at, ended_at, model, status, input, output,
-          feedback, outcome, latency_ms, input_tokens, output_tokens, spans, attributes)
+          feedback, outcome, latency_ms, input_tokens, output_tokens, spans, attributes, strata)
         select 'fill-' || g, 'bench', 'user-' || (g % 60000), 'sess-' || (g / 4),
           ${windowStart}::timestamptz + make_interval(secs => (g - 0.5) * ${(7 * DAY) / 1000 / total}),
           ${windowStart}::timestamptz + make_interval(secs => (g - 0.5) * ${(7 * DAY) / 1000 / total} + 3),
@@ -243,7 +243,9 @@ async function main() {
           case when g % 331 = 5 then 'escalated' when g % 13 = 2 then 'success' end,
           (g % 9000)::float8, 900 + g % 400, 40 + g % 200, '{}'::jsonb,
           jsonb_build_object('refund_amount', case when g % 199 = 11 then 520 + g % 900 else g % 400 end,
-            'tier', (array['basic', 'gold', 'platinum'])[1 + g % 3], 'channel', 'web')
+            'tier', (array['basic', 'gold', 'platinum'])[1 + g % 3], 'channel', 'web'),
+          -- What the writer stores for the agent's "refund_amount > 500" stratum.
+          case when g % 199 = 11 then array['big_refund'] else '{}'::text[] end
         from generate_series(${a}::bigint, ${b}::bigint) g`.execute(db);
       process.stdout.write(`\rfill: ${b.toLocaleString()} / ${total.toLocaleString()}`);
     }
