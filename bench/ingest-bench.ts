@@ -31,6 +31,7 @@ import { TracePartitions } from '../db/trace-partitions.js';
 import { TraceWriter } from '../db/trace-writer.js';
 import { freePort } from '../test/helpers/test-stack.js';
 import { quantile } from './statistics.js';
+import { sharedDataset } from '../scripts/shared-datasets.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const { values: args } = parseArgs({
@@ -57,10 +58,7 @@ const PG_FLAGS = [
   'work_mem=64MB',
 ];
 
-const TAU_BENCH = path.resolve(
-  root,
-  '../shared/datasets/tau_bench/historical_trajectories/gpt-4o-airline.json',
-);
+const TAU_BENCH = sharedDataset('tau_bench/historical_trajectories/gpt-4o-airline.json');
 
 function peakRssMb(pid: number | 'self'): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');

@@ -31,8 +31,10 @@ export async function seedDemoAgent(
       description: a.description,
       parameters: a.parameters,
     })),
-    // A week of demo traffic is small, so the demo samples a large share of it.
-    sampling: { rate: 0.3, maxSample: 400 },
+    // A week of demo traffic is small, so the demo samples a large share of it. The
+    // simulator's users draw their requests from the scenario's 72 fixed phrasings, so
+    // identical texts are distinct conversations here, unlike production repeats.
+    sampling: { rate: 0.3, maxSample: 400, dedup: { exact: false, near: false } },
   });
   const v1 = await createPromptVersion(db, agent, scenario.basePrompt, 'seed', null);
   await moveLabel(db, agent, 'production', v1.id, 'flywheel-dev', 'demo seed');

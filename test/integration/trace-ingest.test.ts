@@ -13,11 +13,9 @@ import type { Db } from '../../db/connection.js';
 import { readTrace } from '../../db/trace-reader.js';
 import { TraceRecord } from '../../schemas/trace.js';
 import { startTestDatabase } from '../helpers/test-stack.js';
+import { sharedDataset } from '../../scripts/shared-datasets.js';
 
-const TAU_BENCH = new URL(
-  '../../../shared/datasets/tau_bench/historical_trajectories/gpt-4o-airline.json',
-  import.meta.url,
-);
+const TAU_BENCH = sharedDataset('tau_bench/historical_trajectories/gpt-4o-airline.json');
 
 describe('trace ingest over HTTP into partitioned Postgres', () => {
   let database: { db: Db; teardown(): Promise<void> };

@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import { openAiChatLogToTraces } from '../../core/openai-chat-import.js';
 import { tauBenchToTraces } from '../../core/tau-bench-import.js';
 import { TraceRecord, type Span } from '../../schemas/trace.js';
+import { sharedDataset } from '../../scripts/shared-datasets.js';
 
 interface RawTrajectory {
   task_id: number;
@@ -13,10 +14,7 @@ interface RawTrajectory {
   traj: { role: string; content: string | null; tool_call_id?: string }[];
 }
 
-const raw = readFileSync(
-  new URL('../../../shared/datasets/tau_bench/historical_trajectories/gpt-4o-airline.json', import.meta.url),
-  'utf8',
-);
+const raw = readFileSync(sharedDataset('tau_bench/historical_trajectories/gpt-4o-airline.json'), 'utf8');
 const trajectories = JSON.parse(raw) as RawTrajectory[];
 const options = {
   agent: 'airline',

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
@@ -5,11 +6,12 @@ import { traceToOtlp } from '../../core/otlp-export.js';
 import { recordToKeyValues } from '../../core/otlp-json.js';
 import { agentOfSpan, assembleTrace, flattenOtlpRequest } from '../../core/otlp-mapping.js';
 import { TraceRecord, type Span, type TraceRecordInput } from '../../schemas/trace.js';
+import { sharedDataset } from '../../scripts/shared-datasets.js';
 
-const fixtureDir = new URL('../../../shared/datasets/openinference_genai_fixtures/', import.meta.url);
+const fixtureDir = sharedDataset('openinference_genai_fixtures');
 
 function fixture(name: string): Record<string, unknown> {
-  return JSON.parse(readFileSync(new URL(name, fixtureDir), 'utf8')) as Record<string, unknown>;
+  return JSON.parse(readFileSync(path.join(fixtureDir, name), 'utf8')) as Record<string, unknown>;
 }
 
 const TRACE = '5b8efff798038103d269b633813fc60c';

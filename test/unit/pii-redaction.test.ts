@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { addCounts, compileRedactor, RedactionConfig } from '../../core/pii-redaction.js';
+import { sharedDataset } from '../../scripts/shared-datasets.js';
 
 const redactor = compileRedactor();
 
@@ -197,10 +198,7 @@ describe('PII redaction', () => {
     assert.deepEqual(addCounts({}, { ip: 0 }), {});
   });
 
-  const corpus = new URL(
-    '../../../shared/datasets/tau_bench/historical_trajectories/gpt-4o-airline.json',
-    import.meta.url,
-  );
+  const corpus = sharedDataset('tau_bench/historical_trajectories/gpt-4o-airline.json');
   it('barely fires phone/card/iban/ip on tau-bench airline conversations', () => {
     const trajectories = JSON.parse(readFileSync(corpus, 'utf8')) as {
       traj: { role: string; content: string | null }[];
