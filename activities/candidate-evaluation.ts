@@ -1,12 +1,10 @@
-import { cancellationSignal, heartbeat } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { mean } from '../core/evaluator.js';
-import { agentConfig } from '../db/agent-repository.js';
 import type { Db } from '../db/connection.js';
 import type { LlmRoles } from '../llm/llm-client.js';
 import type { Candidate } from '../optimizers/prompt-search.js';
 import type { AgentAction, ChatMessage } from '../schemas/trace.js';
-import { PgSearchStore } from './pg-search-store.js';
+import { pgSearchIo } from './pg-search-store.js';
 import { evaluateCandidate } from './search-executor.js';
 
 export interface SplitEvaluation {
@@ -33,8 +31,7 @@ export async function evaluateOnSplit(
     seed: number;
   },
 ): Promise<SplitEvaluation> {
-  const { db, llm } = deps;
-  const { tools } = await agentConfig(db, args.agent);
+  const { db } = deps;
   const row = await db
     .selectFrom('candidates')
     .innerJoin('optimization_runs as run', 'run.id', 'candidates.run_id')
@@ -47,7 +44,13 @@ export async function evaluateOnSplit(
       'InvalidInput',
     );
   }
-  const store = new PgSearchStore(db, row.run_id, row.cycle_id, tools);
+  const io = await pgSearchIo(deps, {
+    runId: row.run_id,
+    cycleId: row.cycle_id,
+    agent: args.agent,
+    seed: args.seed,
+  });
+  const { store } = io;
   const searchId = args.candidateId.slice(row.run_id.length + 1);
   const exampleIds = (
     await db
@@ -58,21 +61,7 @@ export async function evaluateOnSplit(
       .orderBy('id')
       .execute()
   ).map((e) => e.id);
-  const { scores, tokens } = await evaluateCandidate(
-    {
-      store,
-      agent: llm.agent,
-      teacher: llm.teacher,
-      tools,
-      concurrency: deps.llmConcurrency,
-      seed: args.seed,
-      signal: cancellationSignal(),
-      onProgress: (done, total) => heartbeat({ done, of: total }),
-    },
-    row.components as Candidate,
-    searchId,
-    exampleIds,
-  );
+  const { scores, tokens } = await evaluateCandidate(io, row.components as Candidate, searchId, exampleIds);
   const [stored, examples] = await Promise.all([
     store.outputs(searchId, exampleIds),
     store.examples(exampleIds),

@@ -1,13 +1,12 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { heartbeat, cancellationSignal } from '@temporalio/activity';
 import { agentConfig } from '../db/agent-repository.js';
 import { versionById } from '../db/prompt-repository.js';
 import type { Candidate, SearchOutcome, TeachTask } from '../optimizers/prompt-search.js';
 import { candidateIdOf } from '../optimizers/prompt-search.js';
 import { OptimizerChoice } from '../schemas/optimizer-config.js';
 import type { ActivityDeps } from './activity-deps.js';
-import { PgSearchStore, trainExampleIds } from './pg-search-store.js';
-import { evaluateCandidate, teach, textIdOf, type SearchIo } from './search-executor.js';
+import { PgSearchStore, pgSearchIo, trainExampleIds } from './pg-search-store.js';
+import { evaluateCandidate, teach, textIdOf } from './search-executor.js';
 
 /**
  * The optimize child workflow's activities: register a run and its baseline, answer the
@@ -16,26 +15,10 @@ import { evaluateCandidate, teach, textIdOf, type SearchIo } from './search-exec
  * replayed workflow never pay for the same model call twice.
  */
 export function createOptimizationActivities(deps: ActivityDeps) {
-  const { db, llm } = deps;
+  const { db } = deps;
 
-  async function searchIo(args: {
-    runId: string;
-    cycleId: string;
-    agent: string;
-    seed: number;
-  }): Promise<SearchIo & { store: PgSearchStore }> {
-    const { tools } = await agentConfig(db, args.agent);
-    return {
-      store: new PgSearchStore(db, args.runId, args.cycleId, tools),
-      agent: llm.agent,
-      teacher: llm.teacher,
-      tools,
-      concurrency: deps.llmConcurrency,
-      seed: args.seed,
-      signal: cancellationSignal(),
-      onProgress: (done, total) => heartbeat({ done, of: total }),
-    };
-  }
+  const searchIo = (args: { runId: string; cycleId: string; agent: string; seed: number }) =>
+    pgSearchIo(deps, args);
 
   return {
     /**

@@ -1,15 +1,18 @@
+import { cancellationSignal, heartbeat } from '@temporalio/activity';
 import { sql } from 'kysely';
+import { agentConfig } from '../db/agent-repository.js';
 import type { Db } from '../db/connection.js';
 import type { Candidate } from '../optimizers/prompt-search.js';
 import { AgentAction, ChatMessage } from '../schemas/trace.js';
 import {
   renderCandidate,
   type SearchExample,
+  type SearchIo,
   type SearchStore,
   type StoredOutput,
   type TextKind,
 } from './search-executor.js';
-import type { ChatTool } from '../llm/llm-client.js';
+import type { ChatTool, LlmRoles } from '../llm/llm-client.js';
 
 /**
  * The optimizer's texts, examples and evaluation cache in Postgres, scoped to one run:
@@ -150,4 +153,25 @@ export async function trainExampleIds(db: Db, datasetVersionId: string): Promise
     .orderBy(sql`id`)
     .execute();
   return rows.map((r) => r.id);
+}
+
+/**
+ * What the shared executor needs for one run, backed by Postgres: the run's score store,
+ * the agent's tools, the model roles, and the activity's heartbeat and cancellation.
+ */
+export async function pgSearchIo(
+  deps: { db: Db; llm: LlmRoles; llmConcurrency: number },
+  args: { runId: string; cycleId: string; agent: string; seed: number },
+): Promise<SearchIo & { store: PgSearchStore }> {
+  const { tools } = await agentConfig(deps.db, args.agent);
+  return {
+    store: new PgSearchStore(deps.db, args.runId, args.cycleId, tools),
+    agent: deps.llm.agent,
+    teacher: deps.llm.teacher,
+    tools,
+    concurrency: deps.llmConcurrency,
+    seed: args.seed,
+    signal: cancellationSignal(),
+    onProgress: (done, total) => heartbeat({ done, of: total }),
+  };
 }

@@ -90,8 +90,7 @@ export async function loadCandidates(
   ]);
   const byId = new Map<string, CandidateRow>();
   for (const r of [...strata.rows, ...random.rows]) byId.set(r.id, r);
-  const rows = { rows: [...byId.values()] };
-  return rows.rows.map((r) => {
+  return [...byId.values()].map((r) => {
     const u = positionOnArc(r.sample_key, arc.start);
     return {
       id: r.id,

@@ -1,32 +1,29 @@
-import { parsePredicate, type Predicate, type Stratum } from '../schemas/sampling-policy.js';
+import {
+  parsePredicate,
+  type PREDICATE_COLUMNS,
+  type Predicate,
+  type Stratum,
+} from '../schemas/sampling-policy.js';
 import type { TraceRecord } from '../schemas/trace.js';
 
-/** The columns a predicate may name, read from a normalized trace. */
+/** The columns a predicate may name, read from a normalized trace; the rest are attributes. */
+const COLUMNS: Record<(typeof PREDICATE_COLUMNS)[number], (t: TraceRecord) => unknown> = {
+  latency_ms: (t) => t.latencyMs,
+  cost_usd: (t) => t.costUsd,
+  reward: (t) => t.reward,
+  input_tokens: (t) => t.usage?.inputTokens,
+  output_tokens: (t) => t.usage?.outputTokens,
+  model: (t) => t.model,
+  status: (t) => t.status,
+  outcome: (t) => t.outcome,
+  prompt_version: (t) => t.promptVersion,
+  feedback: (t) => t.feedback?.score,
+};
+
 function columnValue(trace: TraceRecord, field: string): unknown {
-  switch (field) {
-    case 'latency_ms':
-      return trace.latencyMs;
-    case 'cost_usd':
-      return trace.costUsd;
-    case 'reward':
-      return trace.reward;
-    case 'input_tokens':
-      return trace.usage?.inputTokens;
-    case 'output_tokens':
-      return trace.usage?.outputTokens;
-    case 'model':
-      return trace.model;
-    case 'status':
-      return trace.status;
-    case 'outcome':
-      return trace.outcome;
-    case 'prompt_version':
-      return trace.promptVersion;
-    case 'feedback':
-      return trace.feedback?.score;
-    default:
-      return trace.attributes[field];
-  }
+  return Object.hasOwn(COLUMNS, field)
+    ? COLUMNS[field as keyof typeof COLUMNS](trace)
+    : trace.attributes[field];
 }
 
 function asNumber(value: unknown): number | undefined {

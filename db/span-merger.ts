@@ -43,10 +43,18 @@ export async function mergeTraceFragments(
 ): Promise<MergeResult> {
   const result: MergeResult = { newTraces: 0, updatedTraces: 0, unchanged: 0, rejected: [] };
   if (fragments.length === 0) return result;
-  const ids = [...new Set(fragments.map((f) => f.traceId))].sort();
-  // Partitions for any day a merged trace may start on; DDL cannot wait inside the locks.
-  const provisional = fragments.map((f) => assembleTrace(f));
-  await writer.prepare(provisional);
+  // One fragment per trace, assembled once: the assembly serves as the new row, and its
+  // start day is the partition any merge can move the trace into.
+  const merged = new Map<string, TraceFragment>();
+  for (const f of fragments) {
+    const prior = merged.get(f.traceId);
+    merged.set(f.traceId, prior ? { ...prior, spans: [...prior.spans, ...f.spans] } : f);
+  }
+  const assembled = new Map(
+    [...merged.values()].map((f) => [f.traceId, assembleTrace({ ...f, spans: uniqueSpans(f.spans) })]),
+  );
+  await writer.prepare([...assembled.values()]);
+  const ids = [...merged.keys()].sort();
 
   const client = await poolOf(db).connect();
   try {
@@ -61,15 +69,10 @@ export async function mergeTraceFragments(
     );
     const existing = new Map(stored.rows.map((r) => [r.id, r]));
     const fresh: TraceRecord[] = [];
-    const merged = new Map<string, TraceFragment>();
-    for (const f of fragments) {
-      const prior = merged.get(f.traceId);
-      merged.set(f.traceId, prior ? { ...prior, spans: [...prior.spans, ...f.spans] } : f);
-    }
     for (const f of merged.values()) {
       const row = existing.get(f.traceId);
       if (!row) {
-        fresh.push(assembleTrace({ ...f, spans: uniqueSpans(f.spans) }));
+        fresh.push(assembled.get(f.traceId) as TraceRecord);
         continue;
       }
       if (row.agent_id !== f.agent) {
@@ -117,7 +120,6 @@ async function updateSpans(
   startedAt: Date,
   writer: TraceWriter,
 ): Promise<void> {
-  await writer.partitionsFor([trace]);
   const values = columnValues(trace, writer.strataOf(trace));
   const col = (i: number) => values[i] ?? null;
   await client.query(

@@ -181,10 +181,6 @@ export class TraceWriter {
       client.release();
     }
   }
-
-  partitionsFor(records: readonly TraceRecord[]): Promise<void> {
-    return this.partitions.ensure(records.map((r) => utcDay(r.timestamp)));
-  }
 }
 
 /**
