@@ -1,4 +1,5 @@
 import type { Db } from '../db/connection.js';
+import type { FailureTaxonomy } from '../core/failure-taxonomy.js';
 import type { LlmRoles } from '../llm/llm-client.js';
 
 /** What every activity factory needs; tests pass the same shape with real services. */
@@ -7,4 +8,6 @@ export interface ActivityDeps {
   llm: LlmRoles;
   /** Concurrent model calls per activity. */
   llmConcurrency: number;
+  /** The failure taxonomy diagnosis classifies into, parsed (and validated) at worker start. */
+  taxonomy: FailureTaxonomy;
 }

@@ -14,7 +14,7 @@ export function createAnnotationActivities({ db }: ActivityDeps) {
           j
             .onRef('scores.trace_id', '=', 'cluster_members.trace_id')
             .on('scores.cycle_id', '=', args.cycleId)
-            .on('scores.source', '=', 'judge'),
+            .on('scores.evaluator', '=', 'judge:task_completion'),
         )
         .select([
           'cluster_members.trace_id',
@@ -73,6 +73,7 @@ export function createAnnotationActivities({ db }: ActivityDeps) {
           .values({
             cycle_id: args.cycleId,
             trace_id: r.trace_id,
+            evaluator: 'human',
             dimension: 'task_completion',
             value: r.verdict === 'pass' ? 1 : 0,
             label: r.verdict,
@@ -80,7 +81,7 @@ export function createAnnotationActivities({ db }: ActivityDeps) {
             explanation: r.comment ?? `labelled by ${r.reviewer}`,
             source: 'human',
           })
-          .onConflict((oc) => oc.columns(['cycle_id', 'trace_id', 'dimension', 'source']).doNothing())
+          .onConflict((oc) => oc.columns(['cycle_id', 'trace_id', 'evaluator']).doNothing())
           .execute();
       }
       return { labelled: latest.size, judgeAgreement: latest.size === 0 ? null : agree / latest.size };

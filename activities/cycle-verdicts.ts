@@ -1,36 +1,52 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.js';
+import { decisiveVerdicts, type DimensionVerdict } from '../core/evaluation-cascade.js';
 
 export interface TraceVerdict {
-  code?: string;
-  judge?: string;
-  judgeCategory?: string | null;
-  /** The code check decides where a trace has an expectation; the judge otherwise. */
+  /** The verdict that counts per dimension (human, then confident code, then judge). */
+  dimensions: Map<string, DimensionVerdict>;
+  /** Which kinds of evaluator scored the trace. */
+  sources: string[];
+  /** Dimensions whose deciding verdict failed, in name order. */
+  failingDimensions: string[];
   failing: boolean;
 }
 
-/** Each scored trace's code and judge labels for a cycle, and whether it counts as failing. */
+/**
+ * Each scored trace's deciding verdict per dimension for a cycle. A trace fails when any
+ * dimension's deciding verdict fails: a wrong tool call is a failure even when the reply
+ * read well.
+ */
 export async function traceVerdicts(
   db: Kysely<Database>,
   cycleId: string,
+  minCodeConfidence: number,
 ): Promise<Map<string, TraceVerdict>> {
-  const scores = await db
+  const rows = await db
     .selectFrom('scores')
-    .select(['trace_id', 'source', 'label', 'category'])
+    .select(['trace_id', 'source', 'evaluator', 'dimension', 'label', 'value', 'category', 'confidence'])
     .where('cycle_id', '=', cycleId)
-    .where('source', 'in', ['code', 'judge'])
     .orderBy('trace_id')
+    .orderBy('evaluator')
     .execute();
+  const byTrace = new Map<string, typeof rows>();
+  for (const r of rows) byTrace.set(r.trace_id, [...(byTrace.get(r.trace_id) ?? []), r]);
   const verdicts = new Map<string, TraceVerdict>();
-  for (const s of scores) {
-    const v = verdicts.get(s.trace_id) ?? { failing: false };
-    if (s.source === 'code') v.code = s.label;
-    else {
-      v.judge = s.label;
-      v.judgeCategory = s.category;
-    }
-    v.failing = (v.code ?? v.judge) === 'fail';
-    verdicts.set(s.trace_id, v);
+  for (const [traceId, list] of byTrace) {
+    const dimensions = decisiveVerdicts(
+      list.map((r) => ({ ...r, score: r.value })),
+      minCodeConfidence,
+    );
+    const failingDimensions = [...dimensions.values()]
+      .filter((v) => v.label === 'fail')
+      .map((v) => v.dimension)
+      .sort();
+    verdicts.set(traceId, {
+      dimensions,
+      sources: [...new Set(list.map((r) => r.source))].sort(),
+      failingDimensions,
+      failing: failingDimensions.length > 0,
+    });
   }
   return verdicts;
 }

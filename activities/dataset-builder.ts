@@ -51,18 +51,23 @@ export function createDatasetActivities({ db }: ActivityDeps) {
               .onRef('cluster_members.trace_id', '=', 'samples.trace_id')
               .on('cluster_members.cluster_id', 'like', `${args.cycleId}:%`),
           )
+          .leftJoin('clusters', 'clusters.id', 'cluster_members.cluster_id')
           .select([
             'samples.trace_id as id',
             sql<unknown>`samples.redacted -> 'input'`.as('input'),
             sql<unknown>`samples.redacted -> 'output'`.as('output'),
             sql<unknown>`samples.redacted -> 'expected'`.as('expected'),
             'cluster_members.cluster_id',
+            'clusters.intervention',
           ])
           .where('samples.cycle_id', '=', args.cycleId)
           .execute();
         const latestLabel = await latestLabels(tx, args.cycleId);
         const fresh = [];
         for (const t of sampled) {
+          // Failures a prompt cannot fix (tool, context, fine-tune, RL, or undiagnosed) are
+          // recommendations in the report, not optimizer data.
+          if (t.cluster_id !== null && t.intervention !== 'prompt') continue;
           const label = latestLabel.get(t.id);
           let expected: unknown = t.expected;
           if (label?.expected) expected = label.expected;

@@ -1,48 +1,291 @@
+import { cancellationSignal, heartbeat } from '@temporalio/activity';
+import { centroid } from '../core/vector-math.js';
+import { assignClusterIds } from '../core/cluster-identity.js';
+import { nameClusters } from '../core/cluster-naming.js';
+import { failureText, type FailedEvaluation } from '../core/failure-text.js';
+import { findSubtype, type FailureTaxonomy } from '../core/failure-taxonomy.js';
+import { clusterFailures } from '../core/failure-clustering.js';
+import { tfidfEmbeddings } from '../core/text-embedding.js';
+import { agentConfig } from '../db/agent-repository.js';
+import type { ChatMessageIn } from '../llm/llm-client.js';
+import {
+  DIAGNOSIS_SYSTEM,
+  diagnosisRepairPrompt,
+  diagnosisUserPrompt,
+  renderSteps,
+  renderTranscript,
+} from '../llm/prompt-templates.js';
+import { CLUSTER_DIAGNOSIS_SCHEMA } from '../llm/structured-output.js';
+import { ClusterDiagnosis } from '../schemas/llm-outputs.js';
+import type { TraceRecord } from '../schemas/trace.js';
 import type { ActivityDeps } from './activity-deps.js';
 import { traceVerdicts } from './cycle-verdicts.js';
+import { judgedSteps } from './score-traces.js';
+import { sampledTraces } from './sampled-traces.js';
 
-export const clusterId = (cycleId: string, category: string) => `${cycleId}:${category}`;
+/** The per-cycle row of a cluster; its stable id is what survives across cycles. */
+export const clusterId = (cycleId: string, stableId: string) => `${cycleId}:${stableId}`;
+export const LOCAL_EMBEDDER = 'local:hashed-tfidf';
+/** Members shown to the teacher per cluster: the most central ones. */
+const SHOWN_MEMBERS = 6;
 
-export function createDiagnoseActivities({ db }: ActivityDeps) {
+export interface ClusterSummary {
+  id: string;
+  stableId: string;
+  name: string;
+  size: number;
+  noise: number;
+  category: string;
+  subtype: string | null;
+  intervention: string | null;
+  isNew: boolean;
+}
+
+interface Grouped {
+  members: { traceId: string; probability: number; noise: boolean }[];
+  vectors: number[][];
+  texts: string[];
+}
+
+export function createDiagnoseActivities({ db, llm, taxonomy }: ActivityDeps) {
   return {
     /**
-     * Failing traces (the code verdict where there is an expectation, else the judge's)
-     * grouped by the judge's failure category and stored as clusters with their members.
+     * Failing traces → embeddings (the embedder role, else a local hashed TF-IDF) →
+     * HDBSCAN. Noise points are attached to their nearest cluster, flagged, so none is
+     * lost; if nothing is dense enough, all failures form one cluster. Each cluster keeps
+     * the id of last cycle's cluster it matches (centroid similarity or member overlap),
+     * is named from its members and diagnosed by the teacher against the taxonomy.
      */
     async diagnoseFailures(args: {
       cycleId: string;
-    }): Promise<{ clusters: { id: string; category: string; size: number }[] }> {
-      const verdicts = await traceVerdicts(db, args.cycleId);
-      const groups = new Map<string, string[]>();
-      for (const [traceId, v] of verdicts) {
-        if (!v.failing) continue;
-        // The code check caught what the judge passed: keep it visible as its own group.
-        const category = v.judge === 'fail' ? (v.judgeCategory ?? 'other') : 'missed_by_judge';
-        groups.set(category, [...(groups.get(category) ?? []), traceId]);
+      agent: string;
+      seed: number;
+    }): Promise<{ failing: number; clusters: ClusterSummary[]; embedder: string }> {
+      const config = (await agentConfig(db, args.agent)).evaluation;
+      const verdicts = await traceVerdicts(db, args.cycleId, config.cascade.minCodeConfidence);
+      const failingIds = new Set([...verdicts].filter(([, v]) => v.failing).map(([id]) => id));
+      const traces = (await sampledTraces(db, args.cycleId)).filter((t) => failingIds.has(t.id));
+      if (traces.length === 0) return { failing: 0, clusters: [], embedder: 'none' };
+      const failed = await failedEvaluations(args.cycleId, traces.map((t) => t.id));
+      const texts = traces.map((t) => failureText(t, failed.get(t.id) ?? []));
+
+      let embedder = LOCAL_EMBEDDER;
+      let vectors: number[][];
+      if (llm.embedder) {
+        vectors = [];
+        for (let i = 0; i < texts.length; i += 256) {
+          vectors.push(...(await llm.embedder.embed(texts.slice(i, i + 256), cancellationSignal())));
+          heartbeat({ embedded: vectors.length });
+        }
+        embedder = `model:${llm.embedder.model}`;
+      } else {
+        vectors = tfidfEmbeddings(texts);
       }
-      const clusters = [...groups.entries()]
-        .map(([category, members]) => ({
-          id: clusterId(args.cycleId, category),
-          category,
-          size: members.length,
-          members,
-        }))
-        .sort((a, b) => b.size - a.size || a.category.localeCompare(b.category));
-      await db.transaction().execute(async (tx) => {
-        for (const c of clusters) {
+
+      const ordered: Grouped[] = clusterFailures(vectors, config.clustering).map((g) => ({
+        members: g.members.map((i, k) => ({
+          traceId: traces[i]!.id,
+          probability: g.probabilities[k]!,
+          noise: g.noise[k]!,
+        })),
+        vectors: g.members.map((i) => vectors[i]!),
+        texts: g.members.map((i) => texts[i]!),
+      }));
+
+      const previous = await previousClusters(args.agent, args.cycleId, embedder);
+      const identities = assignClusterIds(
+        previous.clusters,
+        ordered.map((g) => ({ centroid: centroid(g.vectors), members: g.members.map((m) => m.traceId) })),
+        {
+          minSimilarity: config.clustering.matchSimilarity,
+          minOverlap: config.clustering.matchOverlap,
+          newId: (i) => `${args.agent}-fc${String(previous.nextNumber + i).padStart(3, '0')}`,
+        },
+      );
+      const names = nameClusters(ordered.map((g) => g.texts));
+      const byId = new Map(traces.map((t) => [t.id, t]));
+
+      const summaries: ClusterSummary[] = [];
+      for (const [i, g] of ordered.entries()) {
+        const identity = identities[i]!;
+        const core = g.members.filter((m) => !m.noise);
+        const shown = [...g.members]
+          .sort((a, b) => b.probability - a.probability || a.traceId.localeCompare(b.traceId))
+          .slice(0, SHOWN_MEMBERS);
+        const diagnosis = await diagnose(
+          { name: names[i]!, size: g.members.length },
+          shown.map((m) => byId.get(m.traceId)!),
+          failed,
+          taxonomy,
+          args.seed,
+        );
+        const id = clusterId(args.cycleId, identity.id);
+        const category = diagnosis.ok ? diagnosis.value.category : 'undiagnosed';
+        await db.transaction().execute(async (tx) => {
+          const row = {
+            cycle_id: args.cycleId,
+            agent_id: args.agent,
+            stable_id: identity.id,
+            name: names[i]!,
+            category,
+            size: g.members.length,
+            centroid: JSON.stringify(centroid(g.vectors)),
+            embedder,
+            previous_id: identity.previousId,
+            diagnosis: diagnosis.ok ? JSON.stringify(diagnosis.value) : null,
+            diagnosis_error: diagnosis.ok ? null : diagnosis.error,
+            intervention: diagnosis.ok ? diagnosis.value.intervention : null,
+          };
           await tx
             .insertInto('clusters')
-            .values({ id: c.id, cycle_id: args.cycleId, category: c.category, size: c.size })
-            .onConflict((oc) => oc.column('id').doUpdateSet({ size: c.size }))
+            .values({ id, ...row })
+            .onConflict((oc) => oc.column('id').doUpdateSet(row))
             .execute();
           await tx
             .insertInto('cluster_members')
-            .values(c.members.map((t) => ({ cluster_id: c.id, trace_id: t })))
+            .values(g.members.map((m) => ({ cluster_id: id, trace_id: m.traceId, probability: m.probability, noise: m.noise })))
             .onConflict((oc) => oc.columns(['cluster_id', 'trace_id']).doNothing())
             .execute();
-        }
-      });
-      return { clusters: clusters.map(({ id, category, size }) => ({ id, category, size })) };
+        });
+        summaries.push({
+          id,
+          stableId: identity.id,
+          name: names[i]!,
+          size: core.length,
+          noise: g.members.length - core.length,
+          category,
+          subtype: diagnosis.ok ? diagnosis.value.subtype : null,
+          intervention: diagnosis.ok ? diagnosis.value.intervention : null,
+          isNew: identity.previousId === null,
+        });
+        heartbeat({ diagnosed: summaries.length, of: ordered.length });
+      }
+      summaries.sort((a, b) => b.size + b.noise - (a.size + a.noise) || a.stableId.localeCompare(b.stableId));
+      return { failing: traces.length, clusters: summaries, embedder };
     },
   };
+
+  /** Failing evaluations per trace (the deciding ones and any other failing check). */
+  async function failedEvaluations(cycleId: string, traceIds: string[]) {
+    const rows = await db
+      .selectFrom('scores')
+      .select(['trace_id', 'dimension', 'evaluator', 'explanation', 'category', 'findings'])
+      .where('cycle_id', '=', cycleId)
+      .where('label', '=', 'fail')
+      .where('trace_id', 'in', traceIds)
+      .orderBy('trace_id')
+      .orderBy('evaluator')
+      .execute();
+    const out = new Map<string, FailedEvaluation[]>();
+    for (const r of rows) {
+      const list = out.get(r.trace_id) ?? [];
+      list.push({ ...r, findings: (r.findings ?? []) as unknown as FailedEvaluation['findings'] });
+      out.set(r.trace_id, list);
+    }
+    return out;
+  }
+
+  /**
+   * The latest earlier cycle's clusters of this agent (same embedder: vectors of two
+   * embedders are not comparable, overlap still is), and the next free cluster number.
+   */
+  async function previousClusters(agent: string, cycleId: string, embedder: string) {
+    const all = await db
+      .selectFrom('clusters')
+      .select(['stable_id', 'cycle_id', 'centroid', 'embedder', 'id'])
+      .where('agent_id', '=', agent)
+      .where('cycle_id', '!=', cycleId)
+      .execute();
+    const numbers = all.map((c) => Number(/(\d+)$/.exec(c.stable_id ?? '')?.[1] ?? 0));
+    const nextNumber = Math.max(0, ...numbers) + 1;
+    const last = await db
+      .selectFrom('clusters')
+      .innerJoin('cycles', 'cycles.id', 'clusters.cycle_id')
+      .select('clusters.cycle_id')
+      .where('clusters.agent_id', '=', agent)
+      .where('clusters.cycle_id', '!=', cycleId)
+      .orderBy('cycles.started_at', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    if (!last) return { clusters: [], nextNumber };
+    const rows = all.filter((c) => c.cycle_id === last.cycle_id && c.stable_id);
+    const members = await db
+      .selectFrom('cluster_members')
+      .select(['cluster_id', 'trace_id'])
+      .where(
+        'cluster_id',
+        'in',
+        rows.map((r) => r.id),
+      )
+      .execute();
+    return {
+      nextNumber,
+      clusters: rows.map((r) => ({
+        id: r.stable_id!,
+        centroid: r.embedder === embedder && Array.isArray(r.centroid) ? (r.centroid as number[]) : [],
+        members: members.filter((m) => m.cluster_id === r.id).map((m) => m.trace_id),
+      })),
+    };
+  }
+
+  /**
+   * The teacher's diagnosis, checked against its schema and the taxonomy (a subtype of the
+   * named category, evidence from the traces shown). One repair round with the error, then
+   * the cluster is recorded as undiagnosed with that error.
+   */
+  async function diagnose(
+    cluster: { name: string; size: number },
+    shown: TraceRecord[],
+    failed: Map<string, FailedEvaluation[]>,
+    tax: FailureTaxonomy,
+    seed: number,
+  ): Promise<{ ok: true; value: ClusterDiagnosis } | { ok: false; error: string }> {
+    const members = shown.map((t) => ({
+      traceId: t.id,
+      transcript: renderTranscript(t.input.messages),
+      steps: renderSteps(judgedSteps(t)),
+      failures: (failed.get(t.id) ?? []).map((f) => `${f.dimension}: ${f.explanation}`).join('; ') || 'failed',
+    }));
+    const base: ChatMessageIn[] = [
+      { role: 'system', content: DIAGNOSIS_SYSTEM },
+      { role: 'user', content: diagnosisUserPrompt(cluster, members, tax.subtypes) },
+    ];
+    const shownIds = new Set(shown.map((t) => t.id));
+    const check = (content: string | null): { ok: true; value: ClusterDiagnosis } | { ok: false; error: string } => {
+      let json: unknown;
+      try {
+        json = JSON.parse(content ?? '');
+      } catch {
+        return { ok: false, error: `not JSON: ${String(content).slice(0, 200)}` };
+      }
+      const parsed = ClusterDiagnosis.safeParse(json);
+      if (!parsed.success) {
+        return { ok: false, error: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') };
+      }
+      const d = parsed.data;
+      if (!findSubtype(tax, d.category, d.subtype)) {
+        return {
+          ok: false,
+          error: `"${d.category} / ${d.subtype}" is not in the taxonomy ${tax.name} ${tax.version}`,
+        };
+      }
+      const unknown = d.evidence_trace_ids.filter((id) => !shownIds.has(id));
+      if (unknown.length > 0) return { ok: false, error: `evidence cites traces not shown: ${unknown.join(', ')}` };
+      return { ok: true, value: d };
+    };
+    const ask = async (messages: ChatMessageIn[]) =>
+      (
+        await llm.teacher.chat(
+          { messages, jsonSchema: CLUSTER_DIAGNOSIS_SCHEMA, temperature: 0, seed },
+          cancellationSignal(),
+        )
+      ).content;
+    const first = await ask(base);
+    const one = check(first);
+    if (one.ok) return one;
+    const second = check(
+      await ask([...base, { role: 'assistant', content: first ?? '' }, { role: 'user', content: diagnosisRepairPrompt(one.error) }]),
+    );
+    return second.ok ? second : { ok: false, error: `${one.error}; after the retry: ${second.error}` };
+  }
 }

@@ -1,6 +1,8 @@
 import type { ActivityDeps } from './activity-deps.js';
 import { createAnnotationActivities } from './annotation-queue.js';
 import { createCycleRecordActivities } from './cycle-records.js';
+import { createReportActivities } from './cycle-report.js';
+import { createCalibrationActivities } from './judge-calibration.js';
 import { createDatasetActivities } from './dataset-builder.js';
 import { createDiagnoseActivities } from './diagnose-failures.js';
 import { createOptimizationActivities } from './optimization.js';
@@ -18,6 +20,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createScoreActivities(deps),
     ...createDiagnoseActivities(deps),
     ...createAnnotationActivities(deps),
+    ...createCalibrationActivities(deps),
+    ...createReportActivities(deps),
     ...createDatasetActivities(deps),
     ...createOptimizationActivities(deps),
     ...createGateActivities(deps),

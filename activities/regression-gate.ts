@@ -2,12 +2,14 @@ import { cancellationSignal } from '@temporalio/activity';
 import { decideGate, type GateConfig, type GateReport } from '../core/gate-decision.js';
 import { mean } from '../core/evaluator.js';
 import { createPromptVersion, moveLabel } from '../db/prompt-repository.js';
-import { JUDGE_SYSTEM, judgeUserPrompt } from '../llm/prompt-templates.js';
-import { JUDGE_VERDICT_SCHEMA, parseStructured } from '../llm/structured-output.js';
-import { JudgeVerdict } from '../schemas/llm-outputs.js';
+import { rubricFor } from '../llm/judge-rubrics.js';
 import type { ActivityDeps } from './activity-deps.js';
 import { boundedMap } from './bounded-map.js';
 import { evaluateOnSplit, type SplitEvaluation } from './candidate-evaluation.js';
+import { judgeWithRubric } from './rubric-judge.js';
+
+/** The judge dimension the gate scores; it may only decide while calibrated. */
+const GATE_JUDGE_DIMENSION = 'task_completion';
 
 export interface GateInput {
   cycleId: string;
@@ -23,6 +25,7 @@ export interface GateInput {
 export interface GateOutcome {
   reportId: string;
   passed: boolean;
+  verdict: GateReport['verdict'];
   failingAssertion: string | null;
   candidateVersionId: string | null;
   candidate: Record<string, number>;
@@ -33,22 +36,18 @@ export function createGateActivities(deps: ActivityDeps) {
   const { db, llm } = deps;
 
   async function judgePassRate(evaluation: SplitEvaluation, seed: number): Promise<number> {
+    const rubric = rubricFor(GATE_JUDGE_DIMENSION);
     const verdicts = await boundedMap(evaluation.outputs, deps.llmConcurrency, async (o) => {
-      const response = await llm.judge.chat(
-        {
-          messages: [
-            { role: 'system', content: JUDGE_SYSTEM },
-            { role: 'user', content: judgeUserPrompt(o.messages, o.step) },
-          ],
-          jsonSchema: JUDGE_VERDICT_SCHEMA,
-          temperature: 0,
-          seed,
-        },
-        cancellationSignal(),
+      const { result } = await judgeWithRubric(
+        llm.judge,
+        rubric,
+        { messages: o.messages, steps: [o.step] },
+        { seed, repeats: 1, examples: [], price: { input: 0, output: 0 }, signal: cancellationSignal() },
       );
-      return parseStructured(JudgeVerdict, response.content, 'judge').verdict === 'pass' ? 1 : 0;
+      // An evaluator error is left out of the mean rather than counted as a fail or a pass.
+      return result && 'score' in result ? [result.score] : [];
     });
-    return mean(verdicts);
+    return mean(verdicts.flat());
   }
 
   return {
@@ -69,6 +68,7 @@ export function createGateActivities(deps: ActivityDeps) {
         return {
           reportId,
           passed: existing.passed,
+          verdict: report.verdict,
           failingAssertion: existing.failing_assertion,
           candidateVersionId: existing.candidate_version_id,
           candidate: report.candidate,
@@ -85,9 +85,21 @@ export function createGateActivities(deps: ActivityDeps) {
       const base = await evaluateOnSplit(deps, { ...common, candidateId: args.baselineCandidateId });
       const candidate = { outcome_match: cand.score, task_completion: await judgePassRate(cand, args.seed) };
       const baseline = { outcome_match: base.score, task_completion: await judgePassRate(base, args.seed) };
-      const report = decideGate(candidate, baseline, cand.examples, args.config);
+      const calibration = await db
+        .selectFrom('judge_calibrations')
+        .select(['can_gate', 'reason'])
+        .where('cycle_id', '=', args.cycleId)
+        .where('dimension', '=', GATE_JUDGE_DIMENSION)
+        .executeTakeFirst();
+      const uncalibrated: Record<string, string> = !calibration
+        ? { [GATE_JUDGE_DIMENSION]: 'no agreement with reviewers measured this cycle' }
+        : calibration.can_gate
+          ? {}
+          : { [GATE_JUDGE_DIMENSION]: calibration.reason };
+      const report = decideGate(candidate, baseline, cand.examples, args.config, uncalibrated);
       let candidateVersionId: string | null = null;
-      if (report.passed) {
+      // Inconclusive still becomes a candidate version: a human decides at approval.
+      if (report.verdict !== 'fail') {
         const text = (
           await db
             .selectFrom('candidates')
@@ -116,6 +128,7 @@ export function createGateActivities(deps: ActivityDeps) {
       return {
         reportId,
         passed: report.passed,
+        verdict: report.verdict,
         failingAssertion: report.failingAssertion,
         candidateVersionId,
         candidate,

@@ -1,110 +1,143 @@
-import { sql } from 'kysely';
 import { heartbeat, cancellationSignal } from '@temporalio/activity';
-import { outcomeMatch } from '../core/evaluator.js';
-import { JudgeVerdict } from '../schemas/llm-outputs.js';
-import { AgentAction, ChatMessage } from '../schemas/trace.js';
-import { JUDGE_SYSTEM, judgeUserPrompt } from '../llm/prompt-templates.js';
-import { JUDGE_VERDICT_SCHEMA, parseStructured } from '../llm/structured-output.js';
+import { agentActions } from '../core/agent-trajectory.js';
+import { runCodeEvaluators } from '../core/code-evaluators.js';
+import { planJudgeCalls } from '../core/evaluation-cascade.js';
+import { agentConfig } from '../db/agent-repository.js';
+import { rubricFor } from '../llm/judge-rubrics.js';
+import type { Evaluation, EvaluatorError } from '../schemas/evaluation.js';
+import type { AgentAction, TraceRecord } from '../schemas/trace.js';
 import type { ActivityDeps } from './activity-deps.js';
-import { traceVerdicts } from './cycle-verdicts.js';
 import { boundedMap } from './bounded-map.js';
+import { traceVerdicts } from './cycle-verdicts.js';
+import { judgeExamples } from './judge-examples.js';
+import { judgeWithRubric } from './rubric-judge.js';
+import { sampledTraces } from './sampled-traces.js';
 
-const Messages = ChatMessage.array();
+/** What the judge reads as the agent's steps: every call of a trajectory, or the one step. */
+export function judgedSteps(trace: TraceRecord): AgentAction[] {
+  const actions = agentActions(trace).map((a) => ({ action: a.action, arguments: a.arguments }));
+  const last = actions.at(-1);
+  const sameAsOutput =
+    last?.action === trace.output.action &&
+    JSON.stringify(last.arguments) === JSON.stringify(trace.output.arguments);
+  return sameAsOutput ? actions : [...actions, trace.output];
+}
+
+export interface ScoringSummary {
+  scored: number;
+  failing: number;
+  codeScored: number;
+  judgeCalls: number;
+  /** Rubric calls the judge would have needed without the cascade. */
+  judgeCallsWithoutCascade: number;
+  evaluatorErrors: number;
+  tokens: number;
+}
 
 export function createScoreActivities({ db, llm, llmConcurrency }: ActivityDeps) {
-  return {
-    /**
-     * Code evaluator (expected-outcome match) where the trace has an expectation, and the
-     * LLM judge rubric on every sampled trace. Traces already scored for this cycle are
-     * skipped, so a retry after a crash resumes instead of paying again.
-     */
-    async scoreSample(args: {
-      cycleId: string;
-      seed: number;
-    }): Promise<{ scored: number; failing: number; judgeCalls: number; codeScored: number; tokens: number }> {
-      const rows = await db
-        .selectFrom('samples')
-        .leftJoin('scores', (join) =>
-          join
-            .onRef('scores.trace_id', '=', 'samples.trace_id')
-            .on('scores.cycle_id', '=', args.cycleId)
-            .on('scores.source', '=', 'judge'),
-        )
-        // The redacted copy, never the raw trace: the judge is a model.
-        .select([
-          'samples.trace_id as id',
-          sql<unknown>`samples.redacted -> 'input'`.as('input'),
-          sql<unknown>`samples.redacted -> 'output'`.as('output'),
-          sql<unknown>`samples.redacted -> 'expected'`.as('expected'),
-        ])
-        .where('samples.cycle_id', '=', args.cycleId)
-        .where('scores.id', 'is', null)
-        .orderBy('samples.trace_id')
-        .execute();
-      let judgeCalls = 0;
-      let tokens = 0;
-      let done = 0;
-      await boundedMap(rows, llmConcurrency, async (row) => {
-        const messages = Messages.parse((row.input as { messages: unknown }).messages);
-        const output = AgentAction.parse(row.output);
-        const values = [];
-        if (row.expected !== null && row.expected !== undefined) {
-          const code = outcomeMatch(AgentAction.parse(row.expected), output);
-          values.push({ ...code, category: null });
-        }
-        const response = await llm.judge.chat(
-          {
-            messages: [
-              { role: 'system', content: JUDGE_SYSTEM },
-              { role: 'user', content: judgeUserPrompt(messages, output) },
-            ],
-            jsonSchema: JUDGE_VERDICT_SCHEMA,
-            temperature: 0,
-            seed: args.seed,
-          },
-          cancellationSignal(),
-        );
-        judgeCalls++;
-        tokens += response.usage.promptTokens + response.usage.completionTokens;
-        const verdict = parseStructured(JudgeVerdict, response.content, 'judge');
-        values.push({
-          dimension: 'task_completion',
-          value: verdict.verdict === 'pass' ? 1 : 0,
-          label: verdict.verdict,
-          category: verdict.verdict === 'fail' ? (verdict.failure_category ?? 'other') : null,
-          explanation: verdict.rationale,
-          source: 'judge' as const,
-        });
-        // Code score first, judge last: the judge row marks the trace as fully scored.
-        for (const v of values) {
-          await db
-            .insertInto('scores')
-            .values({
-              cycle_id: args.cycleId,
-              trace_id: row.id,
-              dimension: v.dimension,
-              value: v.value,
-              label: v.label,
-              category: v.category,
-              explanation: v.explanation,
-              source: v.source,
-            })
-            .onConflict((oc) => oc.columns(['cycle_id', 'trace_id', 'dimension', 'source']).doNothing())
-            .execute();
-        }
-        heartbeat({ done: ++done, of: rows.length });
-      });
-      const summary = await failingSummary(args.cycleId);
-      return { ...summary, judgeCalls, tokens };
-    },
+  const store = async (cycleId: string, traceId: string, e: Evaluation) => {
+    await db
+      .insertInto('scores')
+      .values({
+        cycle_id: cycleId,
+        trace_id: traceId,
+        evaluator: e.evaluator,
+        dimension: e.dimension,
+        value: e.score,
+        label: e.label,
+        category: e.category,
+        explanation: e.explanation,
+        source: e.source,
+        cost_usd: e.costUsd,
+        confidence: e.confidence,
+        findings: JSON.stringify(e.findings),
+      })
+      .onConflict((oc) => oc.columns(['cycle_id', 'trace_id', 'evaluator']).doNothing())
+      .execute();
+  };
+  const storeError = async (cycleId: string, traceId: string, e: EvaluatorError) => {
+    await db
+      .insertInto('evaluator_errors')
+      .values({ cycle_id: cycleId, trace_id: traceId, ...e })
+      .onConflict((oc) => oc.columns(['cycle_id', 'trace_id', 'evaluator']).doNothing())
+      .execute();
   };
 
-  async function failingSummary(cycleId: string) {
-    const verdicts = [...(await traceVerdicts(db, cycleId)).values()];
-    return {
-      scored: verdicts.length,
-      failing: verdicts.filter((v) => v.failing).length,
-      codeScored: verdicts.filter((v) => v.code !== undefined).length,
-    };
-  }
+  return {
+    /**
+     * The evaluation cascade over the cycle's sample: code evaluators on every trace, then
+     * the judge's rubrics only for the dimensions no confident code check decided (plus an
+     * audit share). Idempotent: code checks are deterministic and stored with
+     * do-nothing-on-conflict, and a rubric already answered (or errored) for a trace in this
+     * cycle is not asked again, so a retry after a crash pays only for what is missing.
+     */
+    async scoreSample(args: { cycleId: string; agent: string; seed: number }): Promise<ScoringSummary> {
+      const config = await agentConfig(db, args.agent);
+      const ev = config.evaluation;
+      const traces = await sampledTraces(db, args.cycleId);
+      const answered = new Set(
+        [
+          ...(await db
+            .selectFrom('scores')
+            .select(['trace_id', 'evaluator'])
+            .where('cycle_id', '=', args.cycleId)
+            .where('source', '=', 'judge')
+            .execute()),
+          ...(await db
+            .selectFrom('evaluator_errors')
+            .select(['trace_id', 'evaluator'])
+            .where('cycle_id', '=', args.cycleId)
+            .execute()),
+        ].map((r) => `${r.trace_id}|${r.evaluator}`),
+      );
+      const examples = await judgeExamples(db, args.agent, ev.judge.dimensions, ev.judge.fewShot);
+      let judgeCalls = 0;
+      let withoutCascade = 0;
+      let tokens = 0;
+      let done = 0;
+      await boundedMap(traces, llmConcurrency, async (trace) => {
+        const code = runCodeEvaluators(trace, ev.code, config.tools);
+        for (const e of code) await store(args.cycleId, trace.id, e);
+        const plan = planJudgeCalls(code, ev.judge.dimensions, ev.cascade, `${args.seed}|${trace.id}`);
+        withoutCascade += ev.judge.dimensions.length;
+        const steps = judgedSteps(trace);
+        for (const dimension of plan.judge) {
+          if (answered.has(`${trace.id}|judge:${dimension}`)) continue;
+          const outcome = await judgeWithRubric(
+            llm.judge,
+            rubricFor(dimension),
+            { messages: trace.input.messages, steps },
+            {
+              seed: args.seed,
+              repeats: ev.judge.repeats,
+              examples: examples.get(dimension) ?? [],
+              price: ev.judge.priceUsdPerMillionTokens,
+              signal: cancellationSignal(),
+            },
+          );
+          judgeCalls += outcome.calls;
+          tokens += outcome.tokens;
+          if (outcome.result === null) continue;
+          if ('error' in outcome.result) await storeError(args.cycleId, trace.id, outcome.result);
+          else await store(args.cycleId, trace.id, outcome.result);
+        }
+        heartbeat({ done: ++done, of: traces.length });
+      });
+      const verdicts = [...(await traceVerdicts(db, args.cycleId, ev.cascade.minCodeConfidence)).values()];
+      const errors = await db
+        .selectFrom('evaluator_errors')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('cycle_id', '=', args.cycleId)
+        .executeTakeFirstOrThrow();
+      return {
+        scored: verdicts.length,
+        failing: verdicts.filter((v) => v.failing).length,
+        codeScored: verdicts.filter((v) => v.sources.includes('code')).length,
+        judgeCalls,
+        judgeCallsWithoutCascade: withoutCascade,
+        evaluatorErrors: Number(errors.n),
+        tokens,
+      };
+    },
+  };
 }

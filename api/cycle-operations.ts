@@ -183,6 +183,7 @@ export async function submitAnnotations(
           category: label.category ?? null,
           expected: label.expected ? JSON.stringify(label.expected) : null,
           comment: label.comment ?? null,
+          dimensions: JSON.stringify(label.dimensions ?? {}),
         })
         .onConflict((oc) =>
           oc.columns(['item_id', 'reviewer']).doUpdateSet({
@@ -190,6 +191,7 @@ export async function submitAnnotations(
             category: label.category ?? null,
             expected: label.expected ? JSON.stringify(label.expected) : null,
             comment: label.comment ?? null,
+            dimensions: JSON.stringify(label.dimensions ?? {}),
             created_at: sql`now()`,
           }),
         )

@@ -12,6 +12,10 @@
  *    cap, dedup, redaction, writing the sample) timed over repeated cycles.
  *
  *   npm run bench:ingest [-- --traces 5000000 --bulk-seconds 40 --http-seconds 40]
+ *
+ * `--only bulk,http,sample` runs some phases alone (quick iterations; results are printed
+ * but bench/results/ingest.json is written only by a full run), and a smaller `--traces`
+ * makes the sampling phase quick.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,7 +28,7 @@ import { traceToOtlp } from '../core/otlp-export.js';
 import { tauBenchToTraces } from '../core/tau-bench-import.js';
 import { createAgentToken } from '../db/agent-tokens.js';
 import { ensureAgent } from '../db/agent-repository.js';
-import { connectDatabase } from '../db/connection.js';
+import { connectDatabase, type Db } from '../db/connection.js';
 import { startEmbeddedDatabase } from '../db/embedded-database.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { TracePartitions } from '../db/trace-partitions.js';
@@ -42,8 +46,15 @@ const { values: args } = parseArgs({
     'http-clients': { type: 'string', default: '4' },
     'bulk-concurrency': { type: 'string', default: '2' },
     'sample-runs': { type: 'string', default: '20' },
+    only: { type: 'string', default: 'bulk,http,sample' },
   },
 });
+const PHASES = ['bulk', 'http', 'sample'] as const;
+const only = new Set(args.only.split(',').map((p) => p.trim()));
+for (const p of only)
+  if (!(PHASES as readonly string[]).includes(p))
+    throw new Error(`--only takes a comma-separated list of ${PHASES.join(', ')}, not "${p}".`);
+const fullRun = PHASES.every((p) => only.has(p));
 const DAY = 86_400_000;
 // Production-like settings for a write-heavy database; the defaults (128 MB buffers,
 // 1 GB WAL) checkpoint every few seconds under bulk load.
@@ -68,77 +79,75 @@ function peakRssMb(pid: number | 'self'): number {
 
 const log = (line: string) => console.log(line);
 
-async function main() {
-  const dir = path.join(root, '.flywheel', 'bench-ingest');
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  const database = await startEmbeddedDatabase({
-    dataDir: path.join(dir, 'pg'),
-    port: await freePort(),
-    persistent: false,
-    postgresFlags: PG_FLAGS,
+interface Context {
+  db: Db;
+  writer: TraceWriter;
+  databaseUrl: string;
+  tauText: string;
+  now: Date;
+}
+
+/** 1. Bulk: the tau-bench importer, two files in flight, each batch under a new source label. */
+async function bulkPhase({ db, writer, tauText, now }: Context) {
+  const sample = tauBenchToTraces(JSON.parse(tauText), {
+    agent: 'airline',
+    source: 'x',
+    baseTime: now.toISOString(),
   });
-  const db = connectDatabase(database.url, 12);
-  let api: ReturnType<typeof spawn> | undefined;
-  try {
-    await migrateToLatest(db);
-    await ensureAgent(db, 'airline');
-    const writer = new TraceWriter(db);
-    const tauText = readFileSync(TAU_BENCH, 'utf8');
-    const now = new Date();
+  const spansPerFile = sample.traces.reduce((s, t) => s + t.spans.length, 0);
+  log(
+    `bulk: tau-bench file = ${sample.traces.length} traces, ${spansPerFile} spans, ${(tauText.length / 1e6).toFixed(1)} MB`,
+  );
+  const bulkSeconds = Number(args['bulk-seconds']);
+  let spans = 0;
+  let traces = 0;
+  let batch = 0;
+  const start = performance.now();
+  // Two files in flight, as `flywheel import` of several files (or one big file in parts)
+  // would run: Node maps one batch while Postgres writes the other.
+  await Promise.all(
+    Array.from({ length: Number(args['bulk-concurrency']) }, async () => {
+      while (performance.now() - start < bulkSeconds * 1000) {
+        const n = batch++;
+        const report = await importTraces({ db, writer }, 'tau-bench', tauText, {
+          agent: 'airline',
+          source: `bulk-${n}`,
+          now: new Date(now.getTime() - (n % 6) * 3_600_000),
+        });
+        if (report.accepted !== sample.traces.length)
+          throw new Error(`bulk batch ${n} stored ${report.accepted}`);
+        spans += spansPerFile;
+        traces += report.accepted;
+      }
+    }),
+  );
+  const seconds = (performance.now() - start) / 1000;
+  const spansPerSec = spans / seconds;
+  const peakRss = peakRssMb('self');
+  log(
+    `bulk: ${traces} traces, ${spans} spans in ${seconds.toFixed(1)} s = ${Math.round(spansPerSec)} spans/s`,
+  );
+  return { spansPerSec, traces, spans, seconds: +seconds.toFixed(1), peakRssMb: peakRss };
+}
 
-    // ── 1. bulk import ──────────────────────────────────────────────────────────
-    const sample = tauBenchToTraces(JSON.parse(tauText), {
-      agent: 'airline',
-      source: 'x',
-      baseTime: now.toISOString(),
-    });
-    const spansPerFile = sample.traces.reduce((s, t) => s + t.spans.length, 0);
-    log(
-      `bulk: tau-bench file = ${sample.traces.length} traces, ${spansPerFile} spans, ${(tauText.length / 1e6).toFixed(1)} MB`,
-    );
-    const bulkSeconds = Number(args['bulk-seconds']);
-    let bulkSpans = 0;
-    let bulkTraces = 0;
-    let batch = 0;
-    const bulkStart = performance.now();
-    // Two files in flight, as `flywheel import` of several files (or one big file in parts)
-    // would run: Node maps one batch while Postgres writes the other.
-    await Promise.all(
-      Array.from({ length: Number(args['bulk-concurrency']) }, async () => {
-        while (performance.now() - bulkStart < bulkSeconds * 1000) {
-          const n = batch++;
-          const report = await importTraces({ db, writer }, 'tau-bench', tauText, {
-            agent: 'airline',
-            source: `bulk-${n}`,
-            now: new Date(now.getTime() - (n % 6) * 3_600_000),
-          });
-          if (report.accepted !== sample.traces.length)
-            throw new Error(`bulk batch ${n} stored ${report.accepted}`);
-          bulkSpans += spansPerFile;
-          bulkTraces += report.accepted;
-        }
-      }),
-    );
-    const bulkElapsed = (performance.now() - bulkStart) / 1000;
-    const bulkSpansPerSec = bulkSpans / bulkElapsed;
-    const bulkPeakRss = peakRssMb('self');
-    log(
-      `bulk: ${bulkTraces} traces, ${bulkSpans} spans in ${bulkElapsed.toFixed(1)} s = ${Math.round(bulkSpansPerSec)} spans/s`,
-    );
-
-    // ── 2. OTLP over HTTP ───────────────────────────────────────────────────────
-    const token = (await createAgentToken(db, { agent: 'airline', scopes: ['ingest'], createdBy: 'bench' }))
-      .token;
-    api = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'bench/ingest-api.ts'), database.url], {
+/** 2. OTLP/JSON over HTTP from concurrent clients to the API server in its own process. */
+async function httpPhase({ db, databaseUrl, tauText, now }: Context) {
+  const token = (await createAgentToken(db, { agent: 'airline', scopes: ['ingest'], createdBy: 'bench' }))
+    .token;
+  const api = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(root, 'bench/ingest-api.ts'), databaseUrl],
+    {
       stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    },
+  );
+  try {
     const apiUrl = await new Promise<string>((resolve, reject) => {
-      api!.stdout!.on('data', (chunk: Buffer) => {
+      api.stdout.on('data', (chunk: Buffer) => {
         const m = /listening on (\S+)/.exec(chunk.toString());
         if (m?.[1]) resolve(m[1]);
       });
-      api!.once('exit', (code) => reject(new Error(`bench API exited with ${code}`)));
+      api.once('exit', (code) => reject(new Error(`bench API exited with ${code}`)));
     });
     // Templates: 5 traces per request (an exporter's batch), trace ids as placeholders.
     const templates: { body: string; spans: number; ids: string[] }[] = [];
@@ -161,15 +170,15 @@ async function main() {
     }
     const httpSeconds = Number(args['http-seconds']);
     const clients = Number(args['http-clients']);
-    let httpSpans = 0;
+    let spans = 0;
     let requests = 0;
     let bytes = 0;
     let sequence = 0;
     const latencies: number[] = [];
-    const httpStart = performance.now();
+    const start = performance.now();
     await Promise.all(
       Array.from({ length: clients }, async () => {
-        while (performance.now() - httpStart < httpSeconds * 1000) {
+        while (performance.now() - start < httpSeconds * 1000) {
           const t = templates[sequence % templates.length]!;
           const n = ++sequence;
           let body = t.body;
@@ -185,7 +194,7 @@ async function main() {
           latencies.push(performance.now() - started);
           if (res.status !== 200)
             throw new Error(`HTTP ${res.status}: ${JSON.stringify(answer).slice(0, 300)}`);
-          httpSpans += answer.acceptedSpans ?? 0;
+          spans += answer.acceptedSpans ?? 0;
           if ((answer.acceptedSpans ?? 0) !== t.spans)
             throw new Error(`accepted ${answer.acceptedSpans} of ${t.spans}`);
           requests += 1;
@@ -193,118 +202,195 @@ async function main() {
         }
       }),
     );
-    const httpElapsed = (performance.now() - httpStart) / 1000;
-    const httpSpansPerSec = httpSpans / httpElapsed;
+    const seconds = (performance.now() - start) / 1000;
+    const spansPerSec = spans / seconds;
     const apiPeakRss = peakRssMb(api.pid!);
+    log(
+      `http: ${requests} requests, ${spans} spans, ${(bytes / 1e6).toFixed(0)} MB in ${seconds.toFixed(1)} s = ${Math.round(spansPerSec)} spans/s (p95 request ${quantile(latencies, 0.95).toFixed(0)} ms)`,
+    );
+    return {
+      spansPerSec,
+      requests,
+      spans,
+      megabytes: Math.round(bytes / 1e6),
+      seconds: +seconds.toFixed(1),
+      clients,
+      spansPerRequest: Math.round(spans / Math.max(1, requests)),
+      requestP50Ms: Math.round(quantile(latencies, 0.5)),
+      requestP95Ms: Math.round(quantile(latencies, 0.95)),
+      apiPeakRssMb: apiPeakRss,
+    };
+  } finally {
     api.kill('SIGTERM');
-    log(
-      `http: ${requests} requests, ${httpSpans} spans, ${(bytes / 1e6).toFixed(0)} MB in ${httpElapsed.toFixed(1)} s = ${Math.round(httpSpansPerSec)} spans/s (p95 request ${quantile(latencies, 0.95).toFixed(0)} ms)`,
-    );
+  }
+}
 
-    // ── 3. weekly sampling over millions of traces ──────────────────────────────
-    const total = Number(args.traces);
-    await ensureAgent(db, 'bench', {
-      sampling: {
-        rate: 0.01,
-        maxSample: 1000,
-        perUserCap: 5,
-        strata: { custom: [{ name: 'big_refund', where: 'refund_amount > 500' }] },
-      },
+/** 3. Weekly sampling over a window of `--traces` traces filled by INSERT … SELECT. */
+async function samplePhase({ db, now }: Context) {
+  const total = Number(args.traces);
+  await ensureAgent(db, 'bench', {
+    sampling: {
+      rate: 0.01,
+      maxSample: 1000,
+      perUserCap: 5,
+      strata: { custom: [{ name: 'big_refund', where: 'refund_amount > 500' }] },
+    },
+  });
+  const windowEnd = new Date(Math.floor(now.getTime() / 1000) * 1000);
+  const windowStart = new Date(windowEnd.getTime() - 7 * DAY);
+  await new TracePartitions(db).ensure(
+    Array.from({ length: 9 }, (_, i) =>
+      new Date(windowStart.getTime() + (i - 1) * DAY).toISOString().slice(0, 10),
+    ),
+  );
+  const fillStart = performance.now();
+  const chunk = 500_000;
+  for (let a = 1; a <= total; a += chunk) {
+    const b = Math.min(total, a + chunk - 1);
+    await sql`
+      insert into traces (id, agent_id, user_id, session_id, started_at, ended_at, model, status, input, output,
+        feedback, outcome, latency_ms, input_tokens, output_tokens, spans, attributes, strata)
+      select 'fill-' || g, 'bench', 'user-' || (g % 60000), 'sess-' || (g / 4),
+        ${windowStart}::timestamptz + make_interval(secs => (g - 0.5) * ${(7 * DAY) / 1000 / total}),
+        ${windowStart}::timestamptz + make_interval(secs => (g - 0.5) * ${(7 * DAY) / 1000 / total} + 3),
+        'gpt-4o', case when g % 211 = 0 then 'error' else 'ok' end,
+        jsonb_build_object('messages', jsonb_build_array(
+          jsonb_build_object('role', 'user', 'content',
+            (array['I need to cancel reservation', 'Can I change the flight on booking', 'How many bags can I bring on',
+                   'Please refund my trip', 'Upgrade my seat on reservation', 'What is the status of flight'])[1 + g % 6]
+            || ' ' || upper(substr(md5(g::text), 1, 6)) || ' for ' || (array['tomorrow', 'May 20', 'next week', 'today'])[1 + (g / 7) % 4]
+            || '. My user id is user_' || (g % 60000) || ' and I am a ' || (array['gold', 'silver', 'regular'])[1 + g % 3] || ' member.'))),
+        jsonb_build_object('action', (array['respond', 'get_reservation_details', 'cancel_reservation', 'update_reservation_flights'])[1 + g % 4],
+          'arguments', jsonb_build_object('reservation_id', upper(substr(md5(g::text), 1, 6)))),
+        case when g % 97 = 3 then -1 when g % 9 = 1 then 1 end,
+        case when g % 331 = 5 then 'escalated' when g % 13 = 2 then 'success' end,
+        (g % 9000)::float8, 900 + g % 400, 40 + g % 200, '{}'::jsonb,
+        jsonb_build_object('refund_amount', case when g % 199 = 11 then 520 + g % 900 else g % 400 end,
+          'tier', (array['basic', 'gold', 'platinum'])[1 + g % 3], 'channel', 'web'),
+        -- What the writer stores for the agent's "refund_amount > 500" stratum.
+        case when g % 199 = 11 then array['big_refund'] else '{}'::text[] end
+      from generate_series(${a}::bigint, ${b}::bigint) g`.execute(db);
+    process.stdout.write(`\rfill: ${b.toLocaleString()} / ${total.toLocaleString()}`);
+  }
+  await sql`analyze traces`.execute(db);
+  const fillSeconds = (performance.now() - fillStart) / 1000;
+  const [{ n: tracesInTable } = { n: 0 }] = (
+    await sql<{ n: number }>`select count(*)::int as n from traces`.execute(db)
+  ).rows;
+  const [{ n: inWindow } = { n: 0 }] = (
+    await sql<{
+      n: number;
+    }>`select count(*)::int as n from traces where agent_id = 'bench' and started_at >= ${windowStart} and started_at < ${windowEnd}`.execute(
+      db,
+    )
+  ).rows;
+  const [{ size } = { size: '' }] = (
+    await sql<{
+      size: string;
+    }>`select pg_size_pretty(sum(pg_total_relation_size(c.oid))) as size from pg_inherits i join pg_class c on c.oid = i.inhrelid join pg_class p on p.oid = i.inhparent where p.relname = 'traces'`.execute(
+      db,
+    )
+  ).rows;
+  log(
+    `\nfill: ${tracesInTable.toLocaleString()} traces in table (${inWindow.toLocaleString()} in the 7-day window, ${size}) in ${fillSeconds.toFixed(0)} s`,
+  );
+
+  const activities = createSampleActivities({ db });
+  const runs = Number(args['sample-runs']);
+  const times: number[] = [];
+  let last: Awaited<ReturnType<typeof activities.sampleTraces>> | undefined;
+  for (let r = 0; r < runs; r++) {
+    const cycleId = `bench-cycle-${r}`;
+    await db
+      .insertInto('cycles')
+      .values({
+        id: cycleId,
+        agent_id: 'bench',
+        run_id: 'bench',
+        stage: 'sampling',
+        outcome: 'running',
+        window_start: windowStart,
+        window_end: windowEnd,
+        input: '{}',
+      })
+      .execute();
+    const started = performance.now();
+    last = await activities.sampleTraces({
+      cycleId,
+      agent: 'bench',
+      windowStart: windowStart.toISOString(),
+      windowEnd: windowEnd.toISOString(),
+      seed: r % 5,
     });
-    const windowEnd = new Date(Math.floor(now.getTime() / 1000) * 1000);
-    const windowStart = new Date(windowEnd.getTime() - 7 * DAY);
-    await new TracePartitions(db).ensure(
-      Array.from({ length: 9 }, (_, i) =>
-        new Date(windowStart.getTime() + (i - 1) * DAY).toISOString().slice(0, 10),
-      ),
-    );
-    const fillStart = performance.now();
-    const chunk = 500_000;
-    for (let a = 1; a <= total; a += chunk) {
-      const b = Math.min(total, a + chunk - 1);
-      await sql`
-        insert into traces (id, agent_id, user_id, session_id, started_at, ended_at, model, status, input, output,
-          feedback, outcome, latency_ms, input_tokens, output_tokens, spans, attributes, strata)
-        select 'fill-' || g, 'bench', 'user-' || (g % 60000), 'sess-' || (g / 4),
-          ${windowStart}::timestamptz + make_interval(secs => (g - 0.5) * ${(7 * DAY) / 1000 / total}),
-          ${windowStart}::timestamptz + make_interval(secs => (g - 0.5) * ${(7 * DAY) / 1000 / total} + 3),
-          'gpt-4o', case when g % 211 = 0 then 'error' else 'ok' end,
-          jsonb_build_object('messages', jsonb_build_array(
-            jsonb_build_object('role', 'user', 'content',
-              (array['I need to cancel reservation', 'Can I change the flight on booking', 'How many bags can I bring on',
-                     'Please refund my trip', 'Upgrade my seat on reservation', 'What is the status of flight'])[1 + g % 6]
-              || ' ' || upper(substr(md5(g::text), 1, 6)) || ' for ' || (array['tomorrow', 'May 20', 'next week', 'today'])[1 + (g / 7) % 4]
-              || '. My user id is user_' || (g % 60000) || ' and I am a ' || (array['gold', 'silver', 'regular'])[1 + g % 3] || ' member.'))),
-          jsonb_build_object('action', (array['respond', 'get_reservation_details', 'cancel_reservation', 'update_reservation_flights'])[1 + g % 4],
-            'arguments', jsonb_build_object('reservation_id', upper(substr(md5(g::text), 1, 6)))),
-          case when g % 97 = 3 then -1 when g % 9 = 1 then 1 end,
-          case when g % 331 = 5 then 'escalated' when g % 13 = 2 then 'success' end,
-          (g % 9000)::float8, 900 + g % 400, 40 + g % 200, '{}'::jsonb,
-          jsonb_build_object('refund_amount', case when g % 199 = 11 then 520 + g % 900 else g % 400 end,
-            'tier', (array['basic', 'gold', 'platinum'])[1 + g % 3], 'channel', 'web'),
-          -- What the writer stores for the agent's "refund_amount > 500" stratum.
-          case when g % 199 = 11 then array['big_refund'] else '{}'::text[] end
-        from generate_series(${a}::bigint, ${b}::bigint) g`.execute(db);
-      process.stdout.write(`\rfill: ${b.toLocaleString()} / ${total.toLocaleString()}`);
-    }
-    await sql`analyze traces`.execute(db);
-    const fillSeconds = (performance.now() - fillStart) / 1000;
-    const [{ n: tracesInTable } = { n: 0 }] = (
-      await sql<{ n: number }>`select count(*)::int as n from traces`.execute(db)
-    ).rows;
-    const [{ n: inWindow } = { n: 0 }] = (
-      await sql<{
-        n: number;
-      }>`select count(*)::int as n from traces where agent_id = 'bench' and started_at >= ${windowStart} and started_at < ${windowEnd}`.execute(
-        db,
-      )
-    ).rows;
-    const [{ size } = { size: '' }] = (
-      await sql<{
-        size: string;
-      }>`select pg_size_pretty(sum(pg_total_relation_size(c.oid))) as size from pg_inherits i join pg_class c on c.oid = i.inhrelid join pg_class p on p.oid = i.inhparent where p.relname = 'traces'`.execute(
-        db,
-      )
-    ).rows;
-    log(
-      `\nfill: ${tracesInTable.toLocaleString()} traces in table (${inWindow.toLocaleString()} in the 7-day window, ${size}) in ${fillSeconds.toFixed(0)} s`,
-    );
+    times.push(performance.now() - started);
+    process.stdout.write(`\rsample: run ${r + 1}/${runs}: ${times.at(-1)!.toFixed(0)} ms`);
+  }
+  const sampleWeekP95Ms = quantile(times, 0.95);
+  log(
+    `\nsample: p50 ${quantile(times, 0.5).toFixed(0)} ms, p95 ${sampleWeekP95Ms.toFixed(0)} ms over ${runs} runs; last: ${JSON.stringify(last)}`,
+  );
 
-    const activities = createSampleActivities({ db });
-    const runs = Number(args['sample-runs']);
-    const times: number[] = [];
-    let last: Awaited<ReturnType<typeof activities.sampleTraces>> | undefined;
-    for (let r = 0; r < runs; r++) {
-      const cycleId = `bench-cycle-${r}`;
-      await db
-        .insertInto('cycles')
-        .values({
-          id: cycleId,
-          agent_id: 'bench',
-          run_id: 'bench',
-          stage: 'sampling',
-          outcome: 'running',
-          window_start: windowStart,
-          window_end: windowEnd,
-          input: '{}',
-        })
-        .execute();
-      const started = performance.now();
-      last = await activities.sampleTraces({
-        cycleId,
-        agent: 'bench',
-        windowStart: windowStart.toISOString(),
-        windowEnd: windowEnd.toISOString(),
-        seed: r % 5,
-      });
-      times.push(performance.now() - started);
-      process.stdout.write(`\rsample: run ${r + 1}/${runs}: ${times.at(-1)!.toFixed(0)} ms`);
-    }
-    const sampleWeekP95Ms = quantile(times, 0.95);
-    log(
-      `\nsample: p50 ${quantile(times, 0.5).toFixed(0)} ms, p95 ${sampleWeekP95Ms.toFixed(0)} ms over ${runs} runs; last: ${JSON.stringify(last)}`,
-    );
+  return {
+    sampleWeekP95Ms,
+    tracesInTable,
+    sampling: {
+      tracesInWindow: inWindow,
+      tableSize: size,
+      fillSeconds: Math.round(fillSeconds),
+      runs,
+      p50Ms: Math.round(quantile(times, 0.5)),
+      p95Ms: Math.round(sampleWeekP95Ms),
+      maxMs: Math.round(Math.max(...times)),
+      policy:
+        'rate 0.01, maxSample 1000, perUserCap 5, strata: negative feedback, escalations, errors, refund_amount > 500; exact + near dedup; redaction',
+      lastRun: last,
+    },
+  };
+}
 
+async function main() {
+  const dir = path.join(root, '.flywheel', 'bench-ingest');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const database = await startEmbeddedDatabase({
+    dataDir: path.join(dir, 'pg'),
+    port: await freePort(),
+    persistent: false,
+    postgresFlags: PG_FLAGS,
+  });
+  const db = connectDatabase(database.url, 12);
+  try {
+    await migrateToLatest(db);
+    await ensureAgent(db, 'airline');
+    const context: Context = {
+      db,
+      writer: new TraceWriter(db),
+      databaseUrl: database.url,
+      tauText: readFileSync(TAU_BENCH, 'utf8'),
+      now: new Date(),
+    };
+    const bulk = only.has('bulk') ? await bulkPhase(context) : undefined;
+    const http = only.has('http') ? await httpPhase(context) : undefined;
+    const sampled = only.has('sample') ? await samplePhase(context) : undefined;
+
+    console.table({
+      ...(bulk ? { 'bulk spans/s': { value: Math.round(bulk.spansPerSec), target: '≥ 20000' } } : {}),
+      ...(http ? { 'HTTP spans/s': { value: Math.round(http.spansPerSec), target: '≥ 5000' } } : {}),
+      ...(sampled
+        ? {
+            'sample week p95 ms': { value: Math.round(sampled.sampleWeekP95Ms), target: '< 2000' },
+            'traces in table': { value: sampled.tracesInTable, target: '≥ 5000000' },
+          }
+        : {}),
+      ...(bulk ? { 'bulk peak RSS MB': { value: bulk.peakRssMb, target: '' } } : {}),
+      ...(http ? { 'API peak RSS MB': { value: http.apiPeakRssMb, target: '' } } : {}),
+    });
+    if (!fullRun || !bulk || !http || !sampled) {
+      log('partial run (--only): bench/results/ingest.json left as it was');
+      return;
+    }
+    const { spansPerSec: bulkSpansPerSec, ...bulkDetails } = bulk;
+    const { spansPerSec: httpSpansPerSec, ...httpDetails } = http;
     const summary = {
       machine: {
         cores: 2,
@@ -313,37 +399,11 @@ async function main() {
       },
       bulkSpansPerSec: Math.round(bulkSpansPerSec),
       httpSpansPerSec: Math.round(httpSpansPerSec),
-      sampleWeekP95Ms: Math.round(sampleWeekP95Ms),
-      tracesInTable,
-      bulk: {
-        traces: bulkTraces,
-        spans: bulkSpans,
-        seconds: +bulkElapsed.toFixed(1),
-        peakRssMb: bulkPeakRss,
-      },
-      http: {
-        requests,
-        spans: httpSpans,
-        megabytes: Math.round(bytes / 1e6),
-        seconds: +httpElapsed.toFixed(1),
-        clients,
-        spansPerRequest: Math.round(httpSpans / Math.max(1, requests)),
-        requestP50Ms: Math.round(quantile(latencies, 0.5)),
-        requestP95Ms: Math.round(quantile(latencies, 0.95)),
-        apiPeakRssMb: apiPeakRss,
-      },
-      sampling: {
-        tracesInWindow: inWindow,
-        tableSize: size,
-        fillSeconds: Math.round(fillSeconds),
-        runs,
-        p50Ms: Math.round(quantile(times, 0.5)),
-        p95Ms: Math.round(sampleWeekP95Ms),
-        maxMs: Math.round(Math.max(...times)),
-        policy:
-          'rate 0.01, maxSample 1000, perUserCap 5, strata: negative feedback, escalations, errors, refund_amount > 500; exact + near dedup; redaction',
-        lastRun: last,
-      },
+      sampleWeekP95Ms: Math.round(sampled.sampleWeekP95Ms),
+      tracesInTable: sampled.tracesInTable,
+      bulk: bulkDetails,
+      http: httpDetails,
+      sampling: sampled.sampling,
       targets: {
         bulkSpansPerSec: 20000,
         httpSpansPerSec: 5000,
@@ -351,19 +411,10 @@ async function main() {
         tracesInTable: 5_000_000,
       },
     };
-    console.table({
-      'bulk spans/s': { value: summary.bulkSpansPerSec, target: '≥ 20000' },
-      'HTTP spans/s': { value: summary.httpSpansPerSec, target: '≥ 5000' },
-      'sample week p95 ms': { value: summary.sampleWeekP95Ms, target: '< 2000' },
-      'traces in table': { value: tracesInTable, target: '≥ 5000000' },
-      'bulk peak RSS MB': { value: bulkPeakRss, target: '' },
-      'API peak RSS MB': { value: apiPeakRss, target: '' },
-    });
     mkdirSync(path.join(root, 'bench/results'), { recursive: true });
     writeFileSync(path.join(root, 'bench/results/ingest.json'), JSON.stringify(summary, null, 2) + '\n');
     log('wrote bench/results/ingest.json');
   } finally {
-    api?.kill('SIGTERM');
     await db.destroy();
     await database.stop();
     rmSync(dir, { recursive: true, force: true });

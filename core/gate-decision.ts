@@ -13,10 +13,18 @@ export interface GateAssertion {
   name: string;
   passed: boolean;
   detail: string;
+  /**
+   * Neither passed nor failed: it rests on a judge dimension whose agreement with reviewers
+   * is below the floor, so its number cannot be trusted either way.
+   */
+  inconclusive?: boolean;
 }
 
 export interface GateReport {
+  /** True only when every assertion passed conclusively. */
   passed: boolean;
+  /** `inconclusive`: nothing failed, but some assertion rests on an uncalibrated judge. */
+  verdict: 'pass' | 'fail' | 'inconclusive';
   /** The first failing assertion, named so an operator knows why without reading the table. */
   failingAssertion: string | null;
   assertions: GateAssertion[];
@@ -38,8 +46,18 @@ export function decideGate(
   baseline: DimensionScores,
   evalExamples: number,
   config: GateConfig,
+  /** Judge dimensions that may not gate (calibration below the floor), with the reason. */
+  uncalibrated: Readonly<Record<string, string>> = {},
 ): GateReport {
   const assertions: GateAssertion[] = [];
+  for (const [dimension, reason] of Object.entries(uncalibrated).sort()) {
+    assertions.push({
+      name: `calibration:${dimension}`,
+      passed: false,
+      inconclusive: true,
+      detail: `the ${dimension} judge cannot gate: ${reason}`,
+    });
+  }
   assertions.push({
     name: 'min_eval_examples',
     passed: evalExamples >= config.minEvalExamples,
@@ -75,11 +93,22 @@ export function decideGate(
       detail: `${primary} ${fmt(cand)} must beat production ${fmt(base)}`,
     });
   }
-  const failing = assertions.filter((a) => !a.passed);
+  // Every assertion on an uncalibrated dimension is inconclusive, whatever its number says.
+  for (const a of assertions) {
+    const dimension = a.name.split(':')[1];
+    if (dimension !== undefined && dimension in uncalibrated && !a.name.startsWith('calibration:')) {
+      a.inconclusive = true;
+      a.passed = false;
+      a.detail += ' — inconclusive: judge not calibrated';
+    }
+  }
+  const failing = assertions.filter((a) => !a.passed && !a.inconclusive);
+  const inconclusive = assertions.filter((a) => a.inconclusive);
   return {
-    passed: failing.length === 0,
-    failingAssertion: failing[0]?.name ?? null,
-    assertions: [...failing, ...assertions.filter((a) => a.passed)],
+    passed: failing.length === 0 && inconclusive.length === 0,
+    verdict: failing.length > 0 ? 'fail' : inconclusive.length > 0 ? 'inconclusive' : 'pass',
+    failingAssertion: failing[0]?.name ?? inconclusive[0]?.name ?? null,
+    assertions: [...failing, ...inconclusive, ...assertions.filter((a) => a.passed)],
     candidate,
     baseline,
     evalExamples,

@@ -2,6 +2,8 @@ import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type Json<T = unknown> = ColumnType<T, string, string>;
+/** A json column with a database default: optional on insert. */
+type JsonWithDefault<T = unknown> = ColumnType<T, string | undefined, string>;
 
 export interface AgentsTable {
   id: string;
@@ -101,12 +103,25 @@ export interface ScoresTable {
   id: Generated<string>;
   cycle_id: string;
   trace_id: string;
+  evaluator: string;
   dimension: string;
   value: number;
   label: string;
   category: string | null;
   explanation: string;
   source: 'code' | 'judge' | 'human';
+  cost_usd: Generated<number>;
+  confidence: Generated<number>;
+  findings: JsonWithDefault<unknown[]>;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+export interface EvaluatorErrorsTable {
+  cycle_id: string;
+  trace_id: string;
+  evaluator: string;
+  dimension: string;
+  source: 'code' | 'judge' | 'human';
+  error: string;
   created_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 export interface ClustersTable {
@@ -114,10 +129,40 @@ export interface ClustersTable {
   cycle_id: string;
   category: string;
   size: number;
+  agent_id: string | null;
+  stable_id: string | null;
+  name: Generated<string>;
+  centroid: Json<number[]> | null;
+  embedder: string | null;
+  previous_id: string | null;
+  diagnosis: Json | null;
+  diagnosis_error: string | null;
+  intervention: string | null;
 }
 export interface ClusterMembersTable {
   cluster_id: string;
   trace_id: string;
+  probability: Generated<number>;
+  noise: Generated<boolean>;
+}
+export interface CycleReportsTable {
+  cycle_id: string;
+  kind: Generated<string>;
+  markdown: string;
+  data: Json;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+export interface JudgeCalibrationsTable {
+  cycle_id: string;
+  agent_id: string;
+  dimension: string;
+  labels: number;
+  accuracy: number | null;
+  kappa: number | null;
+  f1: number | null;
+  can_gate: boolean;
+  reason: string;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 export interface AnnotationItemsTable {
   id: string;
@@ -137,6 +182,7 @@ export interface AnnotationsTable {
   category: string | null;
   expected: Json | null;
   comment: string | null;
+  dimensions: JsonWithDefault<Record<string, 'pass' | 'fail'>>;
   created_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 export interface DatasetVersionsTable {
@@ -263,6 +309,9 @@ export interface Database {
   scores: ScoresTable;
   clusters: ClustersTable;
   cluster_members: ClusterMembersTable;
+  evaluator_errors: EvaluatorErrorsTable;
+  cycle_reports: CycleReportsTable;
+  judge_calibrations: JudgeCalibrationsTable;
   annotation_items: AnnotationItemsTable;
   annotations: AnnotationsTable;
   dataset_versions: DatasetVersionsTable;

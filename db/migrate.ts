@@ -3,6 +3,7 @@ import type { Db } from './connection.js';
 import * as m0001 from './migrations/0001-initial.js';
 import * as m0002 from './migrations/0002-optimizer-texts.js';
 import * as m0003 from './migrations/0003-trace-partitions.js';
+import * as m0004 from './migrations/0004-scoring-diagnosis.js';
 
 // Migrations are listed statically (not read from disk) so they work identically under
 // tsx, a compiled build or a bundled CLI.
@@ -12,6 +13,7 @@ class StaticMigrationProvider implements MigrationProvider {
       '0001-initial': m0001,
       '0002-optimizer-texts': m0002,
       '0003-trace-partitions': m0003,
+      '0004-scoring-diagnosis': m0004,
     });
   }
 }

@@ -34,4 +34,5 @@ export interface LlmClient {
 }
 
 export type LlmRole = 'agent' | 'judge' | 'teacher' | 'embedder';
-export type LlmRoles = Record<LlmRole, LlmClient>;
+/** The embedder is optional: without one, diagnosis embeds failures with a local TF-IDF. */
+export type LlmRoles = Record<Exclude<LlmRole, 'embedder'>, LlmClient> & { embedder: LlmClient | null };

@@ -8,6 +8,6 @@ export function createLlmRoles(models: ModelRoles, db: Db | null): LlmRoles {
     agent: new OpenAiLlmClient(models.agent, db),
     judge: new OpenAiLlmClient(models.judge, db),
     teacher: new OpenAiLlmClient(models.teacher, db),
-    embedder: new OpenAiLlmClient(models.embedder, db),
+    embedder: models.embedder ? new OpenAiLlmClient(models.embedder, db) : null,
   };
 }

@@ -1,4 +1,5 @@
 import type { AgentAction, ChatMessage } from '../schemas/trace.js';
+import type { JudgeRubric } from './judge-rubrics.js';
 
 /**
  * Every meta-prompt Flywheel sends, in one place, as readable templates. Keep wording
@@ -27,6 +28,110 @@ export function renderConversation(messages: readonly ChatMessage[]): string {
 
 export function judgeUserPrompt(messages: readonly ChatMessage[], step: AgentAction): string {
   return `## Conversation\n${renderConversation(messages)}\n\n## Agent's step\n${renderStep(step)}`;
+}
+
+// ── Judge rubrics ─────────────────────────────────────────────────────────────────
+// One system prompt per rubric (llm/judge-rubrics.ts); the trace under judgement always
+// follows a "## Trace to judge" heading, after any reviewer-corrected examples, so the
+// examples can never be mistaken for the trace.
+
+export function rubricSystemPrompt(rubric: JudgeRubric): string {
+  const answer =
+    rubric.scale === 'likert5'
+      ? '- score: an integer from 1 (worst) to 5 (best).\n- rationale: one or two sentences citing the step or text that decided the score.'
+      : `- verdict: "pass", "fail"${rubric.applicability ? `, or "not_applicable" (${rubric.applicability})` : ''}.
+- failure_category: one of policy_violation, tool_selection, missing_confirmation, escalation,
+  argument_error, other when the verdict is fail; null otherwise.
+- failing_step: the number [n] of the first failing agent step, or null.
+- rationale: one or two sentences naming what went wrong and why.`;
+  return `You are a strict, consistent reviewer of a production LLM agent, judging one dimension only: ${rubric.title}.
+Question: ${rubric.question}
+Criteria:
+${rubric.criteria.map((c) => `- ${c}`).join('\n')}
+Judge only this dimension; other problems belong to other reviewers. Answer with JSON only:
+${answer}`;
+}
+
+/** A conversation with its tool calls and tool results, as a judge needs to read it. */
+export function renderTranscript(messages: readonly ChatMessage[]): string {
+  return messages
+    .filter((m) => m.role !== 'system')
+    .map((m) => {
+      const calls = (m.tool_calls ?? []).map((c) => `${c.name}(${JSON.stringify(c.arguments)})`);
+      const text = m.content ?? '';
+      if (m.role === 'tool') return `tool result${m.name ? ` (${m.name})` : ''}: ${text}`;
+      return `${m.role}: ${text}${calls.length ? `${text ? ' ' : ''}[calls ${calls.join(', ')}]` : ''}`;
+    })
+    .join('\n');
+}
+
+export function renderSteps(steps: readonly AgentAction[]): string {
+  return steps.map((s, i) => `[${i}] ${renderStep(s)}`).join('\n');
+}
+
+export interface JudgeExample {
+  transcript: string;
+  steps: string;
+  verdict: string;
+  note: string;
+}
+
+export function rubricUserPrompt(
+  messages: readonly ChatMessage[],
+  steps: readonly AgentAction[],
+  examples: readonly JudgeExample[],
+): string {
+  const shots = examples.length
+    ? `## Examples corrected by human reviewers (follow their judgement)\n${examples
+        .map(
+          (e, i) =>
+            `### Example ${i + 1}\n${e.transcript}\nAgent steps:\n${e.steps}\nCorrect answer: ${e.verdict}. Reviewer: ${e.note}`,
+        )
+        .join('\n\n')}\n\n`
+    : '';
+  return `${shots}## Trace to judge\n### Conversation\n${renderTranscript(messages)}\n\n### Agent's steps\n${renderSteps(steps)}`;
+}
+
+/** Sent back once when the judge's answer did not match its schema. */
+export function judgeRepairPrompt(error: string): string {
+  return `Your answer did not match the required JSON schema: ${error}\nAnswer again with JSON only, exactly in the required shape.`;
+}
+
+// ── Cluster diagnosis ─────────────────────────────────────────────────────────────
+
+export const DIAGNOSIS_SYSTEM = `You are a senior engineer diagnosing failures of a production LLM agent.
+You read one cluster of similar failing traces and classify it with the failure taxonomy given,
+name its root cause and the first failing step, and pick the cheapest intervention that would fix
+it, from cheapest to costliest: prompt (a rule or example in the system prompt or a tool
+description), tool (change a tool or its error handling), context (give the agent missing data or
+retrieval), fine_tune, rl. Pick prompt only when a rule in the prompt can plausibly prevent the
+failure. Cite evidence only from the trace ids shown. Answer with JSON only.`;
+
+export interface DiagnosisMember {
+  traceId: string;
+  transcript: string;
+  steps: string;
+  failures: string;
+}
+
+export function diagnosisUserPrompt(
+  cluster: { name: string; size: number },
+  members: readonly DiagnosisMember[],
+  taxonomy: readonly { category: string; subtype: string; description: string; rung: string }[],
+): string {
+  const tax = taxonomy.map((t) => `- ${t.category} / ${t.subtype}: ${t.description} (usual fix: ${t.rung})`).join('\n');
+  const shown = members
+    .map(
+      (m) =>
+        `### trace ${m.traceId}\n${m.transcript}\nAgent steps:\n${m.steps}\nWhat failed: ${m.failures}`,
+    )
+    .join('\n\n');
+  return `## Taxonomy (category / subtype)\n${tax}\n\n## Cluster "${cluster.name}" (${cluster.size} failing traces; ${members.length} shown)\n${shown}\n\nDiagnose this cluster: category and subtype from the taxonomy, root_cause, failing_step (the step number [n] and span id when known), evidence_trace_ids (from the traces shown), intervention, and immediate_fix (the concrete change to make now).`;
+}
+
+/** Sent back once when a diagnosis did not match its schema or the taxonomy. */
+export function diagnosisRepairPrompt(error: string): string {
+  return `Your diagnosis was rejected: ${error}\nAnswer again with JSON only, using a category and subtype from the taxonomy and trace ids that were shown.`;
 }
 
 export const TEACHER_SYSTEM = `You are an expert prompt engineer improving the system prompt of a

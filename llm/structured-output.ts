@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureCategory } from '../schemas/llm-outputs.js';
+import { rubricSchemaName, type JudgeRubric } from './judge-rubrics.js';
 
 // JSON schemas in the strict subset OpenAI structured outputs accept (every property
 // required, no additional properties). The zod schemas validate what comes back.
@@ -74,3 +75,39 @@ export const PARAPHRASES_SCHEMA = strictObject('paraphrases', {
 });
 export const REFLECTION_SCHEMA = strictObject('reflected_instruction', { instruction: { type: 'string' } });
 export const INSTRUCTION_SCHEMA = strictObject('proposed_instruction', { instruction: { type: 'string' } });
+
+/** The structured-output schema of a judge rubric (binary verdict or 1–5 score). */
+export function rubricJsonSchema(rubric: JudgeRubric): { name: string; schema: Record<string, unknown> } {
+  const name = rubricSchemaName(rubric);
+  if (rubric.scale === 'likert5') {
+    return strictObject(name, {
+      score: { type: 'integer', minimum: 1, maximum: 5 },
+      rationale: { type: 'string' },
+    });
+  }
+  return strictObject(name, {
+    verdict: { type: 'string', enum: ['pass', 'fail', 'not_applicable'] },
+    failure_category: { anyOf: [{ type: 'string', enum: FailureCategory.options }, { type: 'null' }] },
+    failing_step: { anyOf: [{ type: 'integer', minimum: 0 }, { type: 'null' }] },
+    rationale: { type: 'string' },
+  });
+}
+
+export const CLUSTER_DIAGNOSIS_SCHEMA = strictObject('cluster_diagnosis', {
+  category: { type: 'string' },
+  subtype: { type: 'string' },
+  root_cause: { type: 'string' },
+  failing_step: {
+    type: 'object',
+    properties: {
+      step: { anyOf: [{ type: 'integer', minimum: 0 }, { type: 'null' }] },
+      span_id: { anyOf: [{ type: 'string' }, { type: 'null' }] },
+      description: { type: 'string' },
+    },
+    required: ['step', 'span_id', 'description'],
+    additionalProperties: false,
+  },
+  evidence_trace_ids: { type: 'array', items: { type: 'string' } },
+  intervention: { type: 'string', enum: ['prompt', 'tool', 'context', 'fine_tune', 'rl'] },
+  immediate_fix: { type: 'string' },
+});

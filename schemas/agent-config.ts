@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { EvaluationConfig } from './evaluation-config.js';
 import { OptimizerChoice } from './optimizer-config.js';
 import { RedactionConfig } from './redaction-config.js';
 import { SamplingPolicy } from './sampling-policy.js';
@@ -20,5 +21,7 @@ export const AgentConfig = z.object({
   redaction: RedactionConfig.prefault({}),
   /** Days of raw traces to keep; older daily partitions are dropped. */
   retentionDays: z.number().int().positive().default(30),
+  /** Code checks, judge rubrics, the cascade, judge calibration floors and failure clustering. */
+  evaluation: EvaluationConfig.prefault({}),
 });
 export type AgentConfig = z.infer<typeof AgentConfig>;

@@ -9,6 +9,13 @@ export const AnnotationLabel = z.object({
   category: FailureCategory.optional(),
   expected: AgentAction.optional(),
   comment: z.string().max(4000).optional(),
+  /**
+   * Optional per-dimension labels (e.g. `{ "tool_selection": "fail" }`) besides the overall
+   * verdict, which stands for task completion; they calibrate the judge's other rubrics.
+   */
+  dimensions: z
+    .record(z.string().regex(/^[a-z_]+$/, 'a dimension name such as tool_selection'), z.enum(['pass', 'fail']))
+    .optional(),
 });
 export type AnnotationLabel = z.infer<typeof AnnotationLabel>;
 

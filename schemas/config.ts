@@ -11,7 +11,8 @@ export const ModelRoles = z.object({
   agent: ModelEndpoint,
   judge: ModelEndpoint,
   teacher: ModelEndpoint,
-  embedder: ModelEndpoint,
+  /** Optional: failure clustering falls back to a local hashed TF-IDF embedding. */
+  embedder: ModelEndpoint.optional(),
 });
 export type ModelRoles = z.infer<typeof ModelRoles>;
 
@@ -41,6 +42,8 @@ export const AppConfig = z.object({
   uiPort: z.number().int().min(1).max(65535),
   postgresPort: z.number().int().min(1).max(65535),
   simulatorPort: z.number().int().min(0).max(65535),
+  /** The failure taxonomy file; unset: the one Flywheel ships (taxonomy/failure-taxonomy.jsonl). */
+  taxonomyFile: z.string().optional(),
 });
 export type AppConfig = z.infer<typeof AppConfig>;
 

@@ -97,5 +97,7 @@ export const CycleOutcome = z.enum([
   'rejected',
   'approval_expired',
   'no_data',
+  /** Failures were found but none is fixable by a prompt: the report recommends the fixes. */
+  'recommendations_only',
 ]);
 export type CycleOutcome = z.infer<typeof CycleOutcome>;

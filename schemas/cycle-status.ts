@@ -14,8 +14,24 @@ export interface CycleStatus {
   outcome: CycleOutcome;
   stages: StageRecord[];
   sample?: { sampled: number; negative: number; random: number };
-  scoring?: { scored: number; failing: number; judgeCalls: number };
-  clusters?: { id: string; category: string; size: number }[];
+  scoring?: {
+    scored: number;
+    failing: number;
+    judgeCalls: number;
+    judgeCallsWithoutCascade: number;
+    evaluatorErrors: number;
+  };
+  clusters?: {
+    id: string;
+    stableId: string;
+    name: string;
+    /** category/subtype from the taxonomy, or `undiagnosed`. */
+    category: string;
+    size: number;
+    intervention: string | null;
+    isNew: boolean;
+  }[];
+  calibration?: { dimension: string; labels: number; kappa: number | null; canGate: boolean }[];
   annotation?: { items: number; labelled: number; decidedBy: 'reviewers' | 'deadline_judge_labels' };
   dataset?: { datasetVersionId: string; train: number; eval: number };
   optimization?: {
@@ -28,7 +44,12 @@ export interface CycleStatus {
     bestScore: number;
     rollouts: number;
   };
-  gate?: { reportId: string; passed: boolean; failingAssertion: string | null };
+  gate?: {
+    reportId: string;
+    passed: boolean;
+    verdict: 'pass' | 'fail' | 'inconclusive';
+    failingAssertion: string | null;
+  };
   approval?: { decision: 'approved' | 'rejected' | 'expired'; by?: string; reason?: string };
   rollout?: { rolloutId: string; weight: number; status: string; reason?: string };
 }

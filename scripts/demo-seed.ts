@@ -35,6 +35,9 @@ export async function seedDemoAgent(
     // simulator's users draw their requests from the scenario's 72 fixed phrasings, so
     // identical texts are distinct conversations here, unlike production repeats.
     sampling: { rate: 0.3, maxSample: 400, dedup: { exact: false, near: false } },
+    // Two rubrics: overall task completion (decided by the gold-step check where a trace
+    // has one, so the cascade skips the judge there) and tool selection.
+    evaluation: { judge: { dimensions: ['task_completion', 'tool_selection'] } },
   });
   const v1 = await createPromptVersion(db, agent, scenario.basePrompt, 'seed', null);
   await moveLabel(db, agent, 'production', v1.id, 'flywheel-dev', 'demo seed');

@@ -19,6 +19,7 @@ import { TracePartitions } from '../db/trace-partitions.js';
 import { runtimeStatePath } from './load-config.js';
 import { ensureTemporalCli } from './temporal-cli.js';
 import { startTemporalDevServer } from './temporal-dev-server.js';
+import { loadTaxonomy } from '../workers/load-taxonomy.js';
 
 const say = (line: string) => console.log(`flywheel │ ${line}`);
 
@@ -106,7 +107,7 @@ export async function runDev(config: AppConfig): Promise<void> {
       connection,
       namespace: temporal.namespace,
       taskQueue: temporal.taskQueue,
-      deps: { db, llm, llmConcurrency: 8 },
+      deps: { db, llm, llmConcurrency: 8, taxonomy: loadTaxonomy(config.taxonomyFile) },
     });
     const api = await startApiServer(apiDeps(db, client), config.apiPort);
     stops.push(() => api.close());

@@ -149,12 +149,18 @@ cycle
   .action(action(async (ctx, id: string) => print(await cycleStatus(await ctx.temporal(), id))));
 cycle
   .command('show <cycleId>')
-  .description('the cycle report: stages, clusters, gate assertions, rollout steps')
+  .description('the cycle report: stages, the diagnosis (clusters, fixes, judge agreement), gate assertions, rollout steps')
   .action(
     action(async (ctx, id: string) => {
       const status = await cycleStatus(await ctx.temporal(), id);
       console.log(renderCycleDetails(status));
       const db = await ctx.database();
+      const report = await db
+        .selectFrom('cycle_reports')
+        .select('markdown')
+        .where('cycle_id', '=', id)
+        .executeTakeFirst();
+      if (report) console.log(`\n${report.markdown}`);
       const gate = await db
         .selectFrom('gate_reports')
         .selectAll()
@@ -162,9 +168,9 @@ cycle
         .executeTakeFirst();
       if (gate) {
         console.log('\n### Gate assertions');
-        for (const a of (gate.report as { assertions: { name: string; passed: boolean; detail: string }[] })
-          .assertions) {
-          console.log(`- ${a.passed ? 'PASS' : 'FAIL'} ${a.name}: ${a.detail}`);
+        type Assertion = { name: string; passed: boolean; inconclusive?: boolean; detail: string };
+        for (const a of (gate.report as { assertions: Assertion[] }).assertions) {
+          console.log(`- ${a.passed ? 'PASS' : a.inconclusive ? 'INCONCLUSIVE' : 'FAIL'} ${a.name}: ${a.detail}`);
         }
       }
       const steps = await db

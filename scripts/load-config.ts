@@ -29,7 +29,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       agent: endpoint('agent'),
       judge: endpoint('judge'),
       teacher: endpoint('teacher'),
-      embedder: endpoint('embedder'),
+      // No embedder model: diagnosis clusters with its local TF-IDF embedding instead.
+      ...(env.FLYWHEEL_EMBEDDER_MODEL ? { embedder: endpoint('embedder') } : {}),
     };
     if (problems.length > 0) {
       throw new Error(
@@ -69,6 +70,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     uiPort: int('FLYWHEEL_UI_PORT', 8233),
     postgresPort: int('FLYWHEEL_POSTGRES_PORT', 54329),
     simulatorPort: int('FLYWHEEL_SIMULATOR_PORT', 0),
+    taxonomyFile: env.FLYWHEEL_TAXONOMY_FILE || undefined,
   });
 }
 

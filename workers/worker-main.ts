@@ -4,6 +4,7 @@ import { migrateToLatest } from '../db/migrate.js';
 import { createLlmRoles } from '../llm/llm-roles.js';
 import type { AppConfig } from '../schemas/config.js';
 import { createFlywheelWorker } from './flywheel-worker.js';
+import { loadTaxonomy } from './load-taxonomy.js';
 import { connectNative } from './temporal-connection.js';
 
 /**
@@ -18,8 +19,9 @@ export async function runWorker(config: AppConfig, llmConcurrency = 8): Promise<
     );
   if (!config.models)
     throw new Error(
-      'No model endpoint configured: set FLYWHEEL_LLM_BASE_URL and FLYWHEEL_<ROLE>_MODEL for agent, judge, teacher and embedder.',
+      'No model endpoint configured: set FLYWHEEL_LLM_BASE_URL and FLYWHEEL_<ROLE>_MODEL for agent, judge and teacher (and optionally embedder).',
     );
+  const taxonomy = loadTaxonomy(config.taxonomyFile);
   Runtime.install({ logger: new DefaultLogger('INFO') });
   const db = connectDatabase(config.databaseUrl);
   try {
@@ -30,7 +32,7 @@ export async function runWorker(config: AppConfig, llmConcurrency = 8): Promise<
       connection,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
-      deps: { db, llm: createLlmRoles(config.models, db), llmConcurrency },
+      deps: { db, llm: createLlmRoles(config.models, db), llmConcurrency, taxonomy },
     });
     // Runtime traps SIGINT/SIGTERM and drains the worker; run() resolves after that.
     await worker.run();

@@ -15,10 +15,30 @@ export function renderCycleDetails(s: CycleStatus): string {
     );
   if (s.scoring)
     lines.push(
-      `- **Score:** ${s.scoring.scored} scored, ${s.scoring.failing} failing, ${s.scoring.judgeCalls} judge calls`,
+      `- **Score:** ${s.scoring.scored} scored, ${s.scoring.failing} failing, ${s.scoring.judgeCalls} judge calls (${s.scoring.judgeCallsWithoutCascade} without the cascade)${s.scoring.evaluatorErrors ? `, ${s.scoring.evaluatorErrors} evaluator errors` : ''}`,
     );
-  if (s.clusters?.length)
-    lines.push(`- **Diagnose:** ${s.clusters.map((c) => `${c.category} (${c.size})`).join(', ')}`);
+  if (s.clusters && s.stages.some((st) => st.stage === 'diagnosing')) {
+    if (s.clusters.length === 0) lines.push('- **Diagnose:** no failures to cluster');
+    else {
+      lines.push(
+        `- **Diagnose:** ${s.clusters.length} failure clusters`,
+        '',
+        '| cluster | name | traces | category | fix |',
+        '|---|---|---:|---|---|',
+        ...s.clusters.map(
+          (c) =>
+            `| \`${c.stableId}\`${c.isNew ? ' (new)' : ''} | ${c.name} | ${c.size} | ${c.category} | ${c.intervention ?? '—'} |`,
+        ),
+        '',
+      );
+    }
+  }
+  if (s.calibration?.length)
+    lines.push(
+      `- **Judge agreement:** ${s.calibration
+        .map((c) => `${c.dimension} κ ${c.kappa === null ? 'n/a' : c.kappa.toFixed(2)} on ${c.labels}${c.canGate ? '' : ' (cannot gate)'}`)
+        .join(', ')}`,
+    );
   if (s.annotation)
     lines.push(
       `- **Annotation:** ${s.annotation.labelled}/${s.annotation.items} labelled, decided by ${s.annotation.decidedBy}`,
@@ -35,7 +55,7 @@ export function renderCycleDetails(s: CycleStatus): string {
   }
   if (s.gate)
     lines.push(
-      `- **Gate:** ${s.gate.passed ? 'passed' : `failed on \`${s.gate.failingAssertion}\``} (report ${s.gate.reportId})`,
+      `- **Gate:** ${s.gate.verdict === 'pass' ? 'passed' : `${s.gate.verdict === 'fail' ? 'failed' : 'inconclusive'} on \`${s.gate.failingAssertion}\``} (report ${s.gate.reportId})`,
     );
   if (s.approval)
     lines.push(
@@ -45,6 +65,7 @@ export function renderCycleDetails(s: CycleStatus): string {
     lines.push(
       `- **Rollout:** ${s.rollout.status} at ${s.rollout.weight}%${s.rollout.reason ? ` — ${s.rollout.reason}` : ''}`,
     );
+  if (s.clusters) lines.push('', `Full diagnosis: \`npm run flywheel -- cycle show ${s.cycleId}\``);
   if (s.stage === 'awaiting_annotation')
     lines.push('', `Next: \`npm run flywheel -- annotate ${s.cycleId} labels.json\``);
   if (s.stage === 'awaiting_approval')

@@ -172,19 +172,39 @@ export async function cycleWorkflow(rawInput: CycleInputArg): Promise<CycleResul
   // ── score ──────────────────────────────────────────────────────────────────────
   await enter('scoring');
   const scoring = await heavy.scoreSample.executeWithOptions(
-    { summary: `score ${status.sample.sampled} traces (code + judge)` },
-    [{ cycleId, seed: input.seed }],
+    { summary: `score ${status.sample.sampled} traces (code checks, then judge rubrics)` },
+    [{ cycleId, agent: input.agent, seed: input.seed }],
   );
-  status.scoring = { scored: scoring.scored, failing: scoring.failing, judgeCalls: scoring.judgeCalls };
+  status.scoring = {
+    scored: scoring.scored,
+    failing: scoring.failing,
+    judgeCalls: scoring.judgeCalls,
+    judgeCallsWithoutCascade: scoring.judgeCallsWithoutCascade,
+    evaluatorErrors: scoring.evaluatorErrors,
+  };
 
   // ── diagnose ───────────────────────────────────────────────────────────────────
   await enter('diagnosing');
-  status.clusters = (
-    await light.diagnoseFailures.executeWithOptions(
-      { summary: `group ${scoring.failing} failures by category` },
-      [{ cycleId }],
-    )
-  ).clusters;
+  const diagnosis = await heavy.diagnoseFailures.executeWithOptions(
+    { summary: `cluster and diagnose ${scoring.failing} failures` },
+    [{ cycleId, agent: input.agent, seed: input.seed }],
+  );
+  status.clusters = diagnosis.clusters.map((c) => ({
+    id: c.id,
+    stableId: c.stableId,
+    name: c.name,
+    category: c.subtype ? `${c.category}/${c.subtype}` : c.category,
+    size: c.size + c.noise,
+    intervention: c.intervention,
+    isNew: c.isNew,
+  }));
+  const report = {
+    cycleId,
+    agent: input.agent,
+    judgeCalls: scoring.judgeCalls,
+    judgeCallsWithoutCascade: scoring.judgeCallsWithoutCascade,
+  };
+  await light.writeCycleReport.executeWithOptions({ summary: 'write the diagnosis report' }, [report]);
 
   // ── annotation (human signal) ──────────────────────────────────────────────────
   const queue = await light.createAnnotationQueue.executeWithOptions(
@@ -209,6 +229,12 @@ export async function cycleWorkflow(rawInput: CycleInputArg): Promise<CycleResul
     [{ cycleId }],
   );
   status.annotation.labelled = applied.labelled;
+  status.calibration = (
+    await light.calibrateJudges.executeWithOptions({ summary: 'judge agreement with reviewers' }, [
+      { cycleId, agent: input.agent },
+    ])
+  ).map((c) => ({ dimension: c.dimension, labels: c.labels, kappa: c.kappa, canGate: c.canGate }));
+  await light.writeCycleReport.executeWithOptions({ summary: 'add judge agreement to the report' }, [report]);
 
   // ── dataset ────────────────────────────────────────────────────────────────────
   await enter('building_dataset');
@@ -218,6 +244,8 @@ export async function cycleWorkflow(rawInput: CycleInputArg): Promise<CycleResul
   );
   status.dataset = { datasetVersionId: dataset.datasetVersionId, train: dataset.train, eval: dataset.eval };
   if ((status.clusters ?? []).length === 0 || dataset.train === 0) return finish('no_data');
+  // Only clusters a prompt can fix go to the optimizer; the rest are recommendations.
+  if (!status.clusters!.some((c) => c.intervention === 'prompt')) return finish('recommendations_only');
 
   // ── optimize (child workflow with its own history and continue-as-new) ─────────
   await enter('optimizing');
@@ -271,8 +299,14 @@ export async function cycleWorkflow(rawInput: CycleInputArg): Promise<CycleResul
       },
     ],
   );
-  status.gate = { reportId: gate.reportId, passed: gate.passed, failingAssertion: gate.failingAssertion };
-  if (!gate.passed || !gate.candidateVersionId) return finish('gate_failed');
+  status.gate = {
+    reportId: gate.reportId,
+    passed: gate.passed,
+    verdict: gate.verdict,
+    failingAssertion: gate.failingAssertion,
+  };
+  // Inconclusive (an uncalibrated judge) is not a failure: the approver decides with the report.
+  if (gate.verdict === 'fail' || !gate.candidateVersionId) return finish('gate_failed');
 
   // ── approval (human update) ────────────────────────────────────────────────────
   await enter('awaiting_approval');

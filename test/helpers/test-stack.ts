@@ -17,6 +17,7 @@ import { AIRLINE_SCENARIO, loadScenario, type Scenario } from '../simulator/scen
 import { SIMULATED_MODELS, startSimulator, type SimulatorServer } from '../simulator/simulator-server.js';
 import { apiDeps, startApiServer, type ApiServer } from '../../api/http-server.js';
 import { seedDemoAgent } from '../../scripts/demo-seed.js';
+import { loadTaxonomy } from '../../workers/load-taxonomy.js';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -98,7 +99,7 @@ export async function startTestStack(): Promise<TestStack> {
           connection: env!.nativeConnection,
           namespace: env!.namespace ?? 'default',
           taskQueue,
-          deps: { db, llm, llmConcurrency: 8 },
+          deps: { db, llm, llmConcurrency: 8, taxonomy: loadTaxonomy() },
           maxCachedWorkflows: 50,
         }),
       async teardown() {

@@ -20,6 +20,12 @@ const Rule = z.object({
   judgeRationale: z.string(),
   /** What a user writes when this failure hits them (thumbs-down comment). */
   feedback: z.array(z.string()).min(1),
+  /** Judge rubrics this mode fails besides task_completion (default: by category). */
+  judgeDimensions: z.array(z.string()).optional(),
+  /** Where the simulated teacher's diagnosis files it (default: by category). */
+  taxonomy: z.object({ category: z.string(), subtype: z.string() }).optional(),
+  /** The cheapest fix the diagnosis names (default: prompt). */
+  rung: z.enum(['prompt', 'tool', 'context', 'fine_tune', 'rl']).optional(),
 });
 
 const OverBroad = z.object({

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Scenario } from './scenario.js';
+import { simulateClusterDiagnosis, simulateRubricJudge } from './simulated-diagnosis.js';
 import { simulateAgent, simulateEmbedding, simulateJudge, simulateTeacherTask } from './simulated-models.js';
 
 /** Model names the simulator serves; configure each role with one of them. */
@@ -121,6 +122,16 @@ function respond(
       function: { name: decision.action.action, arguments: JSON.stringify(decision.action.arguments) },
     };
     send(res, 200, completion(model, all, { content: null, tool_calls: [toolCall] }, 'tool_calls'));
+    return;
+  }
+  const schemaName = body.response_format?.json_schema?.name;
+  if (model === SIMULATED_MODELS.judge && schemaName?.startsWith('judge_') && schemaName !== 'judge_verdict') {
+    const answer = simulateRubricJudge(scenario, schemaName, all, seed);
+    send(res, 200, completion(model, all, { content: JSON.stringify(answer) }, 'stop'));
+    return;
+  }
+  if (model === SIMULATED_MODELS.teacher && schemaName === 'cluster_diagnosis') {
+    send(res, 200, completion(model, all, { content: JSON.stringify(simulateClusterDiagnosis(scenario, all)) }, 'stop'));
     return;
   }
   if (model === SIMULATED_MODELS.judge) {

@@ -48,7 +48,7 @@ describe('configuration', () => {
   it('requires a model name per role once an endpoint is configured, and says which', () => {
     assert.throws(
       () => loadConfig({ OPENAI_API_KEY: 'k', FLYWHEEL_AGENT_MODEL: 'a' }),
-      /FLYWHEEL_JUDGE_MODEL, FLYWHEEL_TEACHER_MODEL, FLYWHEEL_EMBEDDER_MODEL/,
+      /FLYWHEEL_JUDGE_MODEL, FLYWHEEL_TEACHER_MODEL is not set|FLYWHEEL_JUDGE_MODEL, FLYWHEEL_TEACHER_MODEL are not set/,
     );
   });
   it('refuses a teacher that is the agent model', () => {
