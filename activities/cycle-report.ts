@@ -37,15 +37,27 @@ export function createReportActivities({ db, taxonomy }: ActivityDeps) {
             'clusters.diagnosis_error',
             'clusters.intervention',
             'clusters.embedder',
-            (eb) => eb.fn.count<string>('cluster_members.trace_id').filterWhere('cluster_members.noise', '=', false).as('core'),
-            (eb) => eb.fn.count<string>('cluster_members.trace_id').filterWhere('cluster_members.noise', '=', true).as('noise'),
+            (eb) =>
+              eb.fn
+                .count<string>('cluster_members.trace_id')
+                .filterWhere('cluster_members.noise', '=', false)
+                .as('core'),
+            (eb) =>
+              eb.fn
+                .count<string>('cluster_members.trace_id')
+                .filterWhere('cluster_members.noise', '=', true)
+                .as('noise'),
           ])
           .where('clusters.cycle_id', '=', args.cycleId)
           .groupBy('clusters.id')
           .execute(),
         db
           .selectFrom('evaluator_errors')
-          .select(['evaluator', (eb) => eb.fn.countAll<string>().as('n'), (eb) => eb.fn.min('error').as('example')])
+          .select([
+            'evaluator',
+            (eb) => eb.fn.countAll<string>().as('n'),
+            (eb) => eb.fn.min('error').as('example'),
+          ])
           .where('cycle_id', '=', args.cycleId)
           .groupBy('evaluator')
           .orderBy('evaluator')
@@ -67,7 +79,11 @@ export function createReportActivities({ db, taxonomy }: ActivityDeps) {
         failing: [...verdicts.values()].filter((v) => v.failing).length,
         judgeCalls: args.judgeCalls,
         judgeCallsWithoutCascade: args.judgeCallsWithoutCascade,
-        evaluatorErrors: errors.map((e) => ({ evaluator: e.evaluator, count: Number(e.n), example: String(e.example) })),
+        evaluatorErrors: errors.map((e) => ({
+          evaluator: e.evaluator,
+          count: Number(e.n),
+          example: String(e.example),
+        })),
         clusters: clusters
           .map((c) => {
             const d = c.diagnosis as ClusterDiagnosis | null;

@@ -66,7 +66,10 @@ export function createDiagnoseActivities({ db, llm, taxonomy }: ActivityDeps) {
       const failingIds = new Set([...verdicts].filter(([, v]) => v.failing).map(([id]) => id));
       const traces = (await sampledTraces(db, args.cycleId)).filter((t) => failingIds.has(t.id));
       if (traces.length === 0) return { failing: 0, clusters: [], embedder: 'none' };
-      const failed = await failedEvaluations(args.cycleId, traces.map((t) => t.id));
+      const failed = await failedEvaluations(
+        args.cycleId,
+        traces.map((t) => t.id),
+      );
       const texts = traces.map((t) => failureText(t, failed.get(t.id) ?? []));
 
       let embedder = LOCAL_EMBEDDER;
@@ -143,7 +146,14 @@ export function createDiagnoseActivities({ db, llm, taxonomy }: ActivityDeps) {
             .execute();
           await tx
             .insertInto('cluster_members')
-            .values(g.members.map((m) => ({ cluster_id: id, trace_id: m.traceId, probability: m.probability, noise: m.noise })))
+            .values(
+              g.members.map((m) => ({
+                cluster_id: id,
+                trace_id: m.traceId,
+                probability: m.probability,
+                noise: m.noise,
+              })),
+            )
             .onConflict((oc) => oc.columns(['cluster_id', 'trace_id']).doNothing())
             .execute();
         });
@@ -222,7 +232,7 @@ export function createDiagnoseActivities({ db, llm, taxonomy }: ActivityDeps) {
       nextNumber,
       clusters: rows.map((r) => ({
         id: r.stable_id!,
-        centroid: r.embedder === embedder && Array.isArray(r.centroid) ? (r.centroid as number[]) : [],
+        centroid: r.embedder === embedder && Array.isArray(r.centroid) ? r.centroid : [],
         members: members.filter((m) => m.cluster_id === r.id).map((m) => m.trace_id),
       })),
     };
@@ -244,14 +254,17 @@ export function createDiagnoseActivities({ db, llm, taxonomy }: ActivityDeps) {
       traceId: t.id,
       transcript: renderTranscript(t.input.messages),
       steps: renderSteps(judgedSteps(t)),
-      failures: (failed.get(t.id) ?? []).map((f) => `${f.dimension}: ${f.explanation}`).join('; ') || 'failed',
+      failures:
+        (failed.get(t.id) ?? []).map((f) => `${f.dimension}: ${f.explanation}`).join('; ') || 'failed',
     }));
     const base: ChatMessageIn[] = [
       { role: 'system', content: DIAGNOSIS_SYSTEM },
       { role: 'user', content: diagnosisUserPrompt(cluster, members, tax.subtypes) },
     ];
     const shownIds = new Set(shown.map((t) => t.id));
-    const check = (content: string | null): { ok: true; value: ClusterDiagnosis } | { ok: false; error: string } => {
+    const check = (
+      content: string | null,
+    ): { ok: true; value: ClusterDiagnosis } | { ok: false; error: string } => {
       let json: unknown;
       try {
         json = JSON.parse(content ?? '');
@@ -260,7 +273,10 @@ export function createDiagnoseActivities({ db, llm, taxonomy }: ActivityDeps) {
       }
       const parsed = ClusterDiagnosis.safeParse(json);
       if (!parsed.success) {
-        return { ok: false, error: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') };
+        return {
+          ok: false,
+          error: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+        };
       }
       const d = parsed.data;
       if (!findSubtype(tax, d.category, d.subtype)) {
@@ -270,7 +286,8 @@ export function createDiagnoseActivities({ db, llm, taxonomy }: ActivityDeps) {
         };
       }
       const unknown = d.evidence_trace_ids.filter((id) => !shownIds.has(id));
-      if (unknown.length > 0) return { ok: false, error: `evidence cites traces not shown: ${unknown.join(', ')}` };
+      if (unknown.length > 0)
+        return { ok: false, error: `evidence cites traces not shown: ${unknown.join(', ')}` };
       return { ok: true, value: d };
     };
     const ask = async (messages: ChatMessageIn[]) =>
@@ -284,7 +301,11 @@ export function createDiagnoseActivities({ db, llm, taxonomy }: ActivityDeps) {
     const one = check(first);
     if (one.ok) return one;
     const second = check(
-      await ask([...base, { role: 'assistant', content: first ?? '' }, { role: 'user', content: diagnosisRepairPrompt(one.error) }]),
+      await ask([
+        ...base,
+        { role: 'assistant', content: first ?? '' },
+        { role: 'user', content: diagnosisRepairPrompt(one.error) },
+      ]),
     );
     return second.ok ? second : { ok: false, error: `${one.error}; after the retry: ${second.error}` };
   }

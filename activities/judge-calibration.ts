@@ -48,10 +48,11 @@ export function createCalibrationActivities({ db }: ActivityDeps) {
           .orderBy('annotations.id', 'desc')
           .execute();
         const pairs: LabelPair[] = rows
-          .filter((r) => (r.human === 'pass' || r.human === 'fail') && (r.judge === 'pass' || r.judge === 'fail'))
+          .filter(
+            (r) => (r.human === 'pass' || r.human === 'fail') && (r.judge === 'pass' || r.judge === 'fail'),
+          )
           .sort(
-            (a, b) =>
-              b.started_at.getTime() - a.started_at.getTime() || a.trace_id.localeCompare(b.trace_id),
+            (a, b) => b.started_at.getTime() - a.started_at.getTime() || a.trace_id.localeCompare(b.trace_id),
           )
           .slice(0, MAX_PAIRS)
           .map((r) => ({ human: r.human as 'pass' | 'fail', judge: r.judge as 'pass' | 'fail' }));

@@ -2,7 +2,7 @@ import { cancellationSignal } from '@temporalio/activity';
 import { decideGate, type GateConfig, type GateReport } from '../core/gate-decision.js';
 import { mean } from '../core/evaluator.js';
 import { createPromptVersion, moveLabel } from '../db/prompt-repository.js';
-import { rubricFor } from '../llm/judge-rubrics.js';
+import { rubricFor } from '../core/judge-rubrics.js';
 import type { ActivityDeps } from './activity-deps.js';
 import { boundedMap } from './bounded-map.js';
 import { evaluateOnSplit, type SplitEvaluation } from './candidate-evaluation.js';

@@ -3,7 +3,7 @@ import type { Evaluation, EvaluatorError } from '../schemas/evaluation.js';
 import { BinaryJudgement, LikertJudgement } from '../schemas/llm-outputs.js';
 import type { AgentAction, ChatMessage } from '../schemas/trace.js';
 import type { ChatMessageIn, LlmClient } from '../llm/llm-client.js';
-import type { JudgeRubric } from '../llm/judge-rubrics.js';
+import type { JudgeRubric } from '../core/judge-rubrics.js';
 import {
   judgeRepairPrompt,
   rubricSystemPrompt,
@@ -36,7 +36,10 @@ export interface JudgeOutcome {
 
 type Sample = { ok: true; value: BinaryJudgement | LikertJudgement } | { ok: false; error: string };
 
-function validate<T>(schema: z.ZodType<T>, content: string | null): { ok: true; value: T } | { ok: false; error: string } {
+function validate<T>(
+  schema: z.ZodType<T>,
+  content: string | null,
+): { ok: true; value: T } | { ok: false; error: string } {
   let json: unknown;
   try {
     json = JSON.parse(content ?? '');
@@ -86,7 +89,11 @@ export async function judgeWithRubric(
     let sample: Sample = validate(schema, first);
     if (!sample.ok) {
       const retry = await ask(
-        [...base, { role: 'assistant', content: first ?? '' }, { role: 'user', content: judgeRepairPrompt(sample.error) }],
+        [
+          ...base,
+          { role: 'assistant', content: first ?? '' },
+          { role: 'user', content: judgeRepairPrompt(sample.error) },
+        ],
         seed,
       );
       const second = validate(schema, retry);
@@ -158,7 +165,9 @@ function likertResult(rubric: JudgeRubric, answers: LikertJudgement[], asked: nu
     dimension: rubric.dimension,
     score: (median.score - 1) / 4,
     label: pass ? 'pass' : 'fail',
-    explanation: `${median.score}/5: ${median.rationale}` + (asked > 1 ? ` (${close}/${asked} samples within one level)` : ''),
+    explanation:
+      `${median.score}/5: ${median.rationale}` +
+      (asked > 1 ? ` (${close}/${asked} samples within one level)` : ''),
     source: 'judge',
     costUsd: 0,
     confidence: close / asked,

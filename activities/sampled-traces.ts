@@ -29,8 +29,9 @@ export async function sampledTraces(db: Db, cycleId: string): Promise<TraceRecor
     .orderBy('samples.trace_id')
     .execute();
   return rows.map((r) => {
-    const red = (r.redacted ?? {}) as Record<string, unknown>;
-    const opt = (key: string, value: unknown) => (value === null || value === undefined ? {} : { [key]: value });
+    const red = r.redacted ?? {};
+    const opt = (key: string, value: unknown) =>
+      value === null || value === undefined ? {} : { [key]: value };
     return TraceRecord.parse({
       id: r.id,
       agent: r.agent_id,
@@ -40,9 +41,7 @@ export async function sampledTraces(db: Db, cycleId: string): Promise<TraceRecor
       ...opt('expected', red.expected),
       ...opt('expectedActions', red.expected_actions),
       ...opt('promptName', r.prompt_name),
-      ...(r.feedback === null
-        ? {}
-        : { feedback: { score: r.feedback, ...opt('text', red.feedback_text) } }),
+      ...(r.feedback === null ? {} : { feedback: { score: r.feedback, ...opt('text', red.feedback_text) } }),
       ...opt('outcome', r.outcome),
       ...opt('reward', r.reward),
       status: r.status,

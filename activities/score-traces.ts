@@ -3,7 +3,7 @@ import { agentActions } from '../core/agent-trajectory.js';
 import { runCodeEvaluators } from '../core/code-evaluators.js';
 import { planJudgeCalls } from '../core/evaluation-cascade.js';
 import { agentConfig } from '../db/agent-repository.js';
-import { rubricFor } from '../llm/judge-rubrics.js';
+import { rubricFor } from '../core/judge-rubrics.js';
 import type { Evaluation, EvaluatorError } from '../schemas/evaluation.js';
 import type { AgentAction, TraceRecord } from '../schemas/trace.js';
 import type { ActivityDeps } from './activity-deps.js';
@@ -58,7 +58,14 @@ export function createScoreActivities({ db, llm, llmConcurrency }: ActivityDeps)
   const storeError = async (cycleId: string, traceId: string, e: EvaluatorError) => {
     await db
       .insertInto('evaluator_errors')
-      .values({ cycle_id: cycleId, trace_id: traceId, ...e })
+      .values({
+        cycle_id: cycleId,
+        trace_id: traceId,
+        evaluator: e.evaluator,
+        dimension: e.dimension,
+        source: e.source,
+        error: e.error,
+      })
       .onConflict((oc) => oc.columns(['cycle_id', 'trace_id', 'evaluator']).doNothing())
       .execute();
   };

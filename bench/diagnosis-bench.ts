@@ -24,7 +24,7 @@ import { clusterFailures } from '../core/failure-clustering.js';
 import { failureText } from '../core/failure-text.js';
 import { tfidfEmbeddings } from '../core/text-embedding.js';
 import { centroid } from '../core/vector-math.js';
-import { rubricFor } from '../llm/judge-rubrics.js';
+import { rubricFor } from '../core/judge-rubrics.js';
 import { AgentConfig } from '../schemas/agent-config.js';
 import type { Evaluation } from '../schemas/evaluation.js';
 import type { TraceRecord } from '../schemas/trace.js';
@@ -44,8 +44,21 @@ const scenario = loadScenario(AIRLINE_SCENARIO);
 const agent = new InProcessSimulatorClient(scenario, SIMULATED_MODELS.agent);
 const judge = new InProcessSimulatorClient(scenario, SIMULATED_MODELS.judge);
 const embedder = new InProcessSimulatorClient(scenario, SIMULATED_MODELS.embedder);
-const tools = scenario.actions.map((a) => ({ name: a.name, description: a.description, parameters: a.parameters }));
-const DIMENSIONS = ['tool_selection', 'argument_extraction', 'result_utilization', 'error_recovery', 'plan_coherence', 'task_completion'];
+const tools = scenario.actions.map((a) => ({
+  name: a.name,
+  description: a.description,
+  parameters: a.parameters,
+}));
+const DIMENSIONS = process.env.DIMS
+  ? process.env.DIMS.split(',')
+  : [
+      'tool_selection',
+      'argument_extraction',
+      'result_utilization',
+      'error_recovery',
+      'plan_coherence',
+      'task_completion',
+    ];
 const config = AgentConfig.parse({ tools, evaluation: { judge: { dimensions: DIMENSIONS } } });
 const ev = config.evaluation;
 
@@ -78,12 +91,17 @@ async function simulateCycle(week: number): Promise<CycleRun> {
     fullCalls += DIMENSIONS.length;
     const evaluations: Evaluation[] = [...code];
     for (const dimension of plan.judge) {
-      const out = await judgeWithRubric(judge, rubricFor(dimension), { messages: trace.input.messages, steps: judgedSteps(trace) }, {
-        seed: week,
-        repeats: 1,
-        examples: [],
-        price: { input: 0, output: 0 },
-      });
+      const out = await judgeWithRubric(
+        judge,
+        rubricFor(dimension),
+        { messages: trace.input.messages, steps: judgedSteps(trace) },
+        {
+          seed: week,
+          repeats: 1,
+          examples: [],
+          price: { input: 0, output: 0 },
+        },
+      );
       cascadeCalls += out.calls;
       if (out.result && 'score' in out.result) evaluations.push(out.result);
     }
@@ -97,7 +115,12 @@ async function simulateCycle(week: number): Promise<CycleRun> {
     const planted = example?.rule && trace.output.action === example.wrong.action ? example.rule : 'noise';
     truth.push(planted);
   }
-  return { failing, texts, truth, judgeCalls: { cascade: cascadeCalls, full: fullCalls, traces: traces.length } };
+  return {
+    failing,
+    texts,
+    truth,
+    judgeCalls: { cascade: cascadeCalls, full: fullCalls, traces: traces.length },
+  };
 }
 
 async function clusterRun(run: CycleRun, embed: 'local' | 'model') {
@@ -128,18 +151,32 @@ for (const embed of ['local', 'model'] as const) {
   }));
   const ids = assignClusterIds(
     previous,
-    b.groups.map((g) => ({ centroid: centroid(g.members.map((m) => b.vectors[m]!)), members: g.members.map((m) => weeks[1]!.failing[m]!.id) })),
-    { minSimilarity: ev.clustering.matchSimilarity, minOverlap: ev.clustering.matchOverlap, newId: (i) => `new${i}` },
+    b.groups.map((g) => ({
+      centroid: centroid(g.members.map((m) => b.vectors[m]!)),
+      members: g.members.map((m) => weeks[1]!.failing[m]!.id),
+    })),
+    {
+      minSimilarity: ev.clustering.matchSimilarity,
+      minOverlap: ev.clustering.matchOverlap,
+      newId: (i) => `new${i}`,
+    },
   );
   // For each planted mode present in both weeks: does week 2's largest cluster of that mode
   // carry the id of week 1's largest cluster of that mode?
   const largest = (run: CycleRun, groups: typeof a.groups, mode: string) =>
     groups
-      .map((g, i) => ({ i, n: g.members.filter((m) => run.truth[m] === mode).length, mode: majority(run, g.members) }))
+      .map((g, i) => ({
+        i,
+        n: g.members.filter((m) => run.truth[m] === mode).length,
+        mode: majority(run, g.members),
+      }))
       .filter((x) => x.mode === mode)
       .sort((x, y) => y.n - x.n || x.i - y.i)[0]?.i;
   const modesBoth = [...new Set(weeks[0]!.truth)].filter(
-    (m) => m !== 'noise' && largest(weeks[0]!, a.groups, m) !== undefined && largest(weeks[1]!, b.groups, m) !== undefined,
+    (m) =>
+      m !== 'noise' &&
+      largest(weeks[0]!, a.groups, m) !== undefined &&
+      largest(weeks[1]!, b.groups, m) !== undefined,
   );
   const keptRight = modesBoth.filter(
     (m) => ids[largest(weeks[1]!, b.groups, m)!]!.previousId === `c${largest(weeks[0]!, a.groups, m)!}`,
@@ -156,10 +193,18 @@ for (const embed of ['local', 'model'] as const) {
     idsKeptForSameMode: keptRight,
     modesInBothWeeks: modesBoth.length,
   };
-  table.push([embed === 'local' ? 'local TF-IDF' : 'embedder (sim-embed)', a.ari.toFixed(3), b.ari.toFixed(3), `${a.groups.length}/${b.groups.length}`, `${a.noise}/${b.noise}`, `${keptRight}/${modesBoth.length}`]);
+  table.push([
+    embed === 'local' ? 'local TF-IDF' : 'embedder (sim-embed)',
+    a.ari.toFixed(3),
+    b.ari.toFixed(3),
+    `${a.groups.length}/${b.groups.length}`,
+    `${a.noise}/${b.noise}`,
+    `${keptRight}/${modesBoth.length}`,
+  ]);
 }
 const calls = weeks.map((w) => w.judgeCalls);
-const perTrace = (k: 'cascade' | 'full') => calls.reduce((s, c) => s + c[k], 0) / calls.reduce((s, c) => s + c.traces, 0);
+const perTrace = (k: 'cascade' | 'full') =>
+  calls.reduce((s, c) => s + c[k], 0) / calls.reduce((s, c) => s + c.traces, 0);
 const summary = {
   scenario: scenario.name,
   tracesPerWeek: Number(args.traces),
@@ -169,10 +214,19 @@ const summary = {
   judgeCallsPerTraceWithCascade: perTrace('cascade'),
   judgeCallsPerTraceWithoutCascade: perTrace('full'),
   ari: results,
-  minAri: Math.min(...Object.values(results).flatMap((r) => [(r as { ariWeek1: number }).ariWeek1, (r as { ariWeek2: number }).ariWeek2])),
+  minAri: Math.min(
+    ...Object.values(results).flatMap((r) => [
+      (r as { ariWeek1: number }).ariWeek1,
+      (r as { ariWeek2: number }).ariWeek2,
+    ]),
+  ),
 };
-console.log(`\nbench:diagnosis — ${scenario.name}, ${args.traces} traces/week, failing ${summary.failingPerWeek.join(' / ')}`);
-console.log('\n| embedding | ARI week 1 | ARI week 2 | clusters w1/w2 | noise w1/w2 | planted modes keeping their id |');
+console.log(
+  `\nbench:diagnosis — ${scenario.name}, ${args.traces} traces/week, failing ${summary.failingPerWeek.join(' / ')}`,
+);
+console.log(
+  '\n| embedding | ARI week 1 | ARI week 2 | clusters w1/w2 | noise w1/w2 | planted modes keeping their id |',
+);
 console.log('|---|---:|---:|---|---|---|');
 for (const row of table) console.log(`| ${row.join(' | ')} |`);
 console.log(

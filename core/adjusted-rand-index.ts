@@ -22,7 +22,7 @@ export function adjustedRandIndex(a: readonly (string | number)[], b: readonly (
     const x = a[i] as string | number;
     const y = b[i] as string | number;
     let row = cells.get(x);
-    if (!row) cells.set(x, (row = new Map()));
+    if (!row) cells.set(x, (row = new Map<string | number, number>()));
     row.set(y, (row.get(y) ?? 0) + 1);
     rows.set(x, (rows.get(x) ?? 0) + 1);
     columns.set(y, (columns.get(y) ?? 0) + 1);

@@ -40,6 +40,12 @@ export interface ClusterIdentity {
   overlap: number;
 }
 
+/**
+ * Meant for model embeddings. With the hashed TF-IDF fallback a centroid keeps much of its
+ * members' individual wording: for clusters of five texts, the same failure mode in two
+ * cycles measured 0.69-0.79 and different failure modes 0.09-0.25, so about 0.5 suits it.
+ * Larger clusters average their wording out and come closer.
+ */
 export const DEFAULT_MIN_CLUSTER_SIMILARITY = 0.75;
 export const DEFAULT_MIN_CLUSTER_OVERLAP = 0.5;
 
@@ -75,7 +81,8 @@ export function assignClusterIds(
   const minOverlap = options.minOverlap ?? DEFAULT_MIN_CLUSTER_OVERLAP;
   const previousIds = new Set<string>();
   for (const p of previous) {
-    if (previousIds.has(p.id)) throw new Error(`Previous clusters must have distinct ids; "${p.id}" appears twice.`);
+    if (previousIds.has(p.id))
+      throw new Error(`Previous clusters must have distinct ids; "${p.id}" appears twice.`);
     previousIds.add(p.id);
   }
 
@@ -90,7 +97,8 @@ export function assignClusterIds(
   const candidates: { i: number; j: number; score: number }[] = [];
   scores.forEach((row, i) =>
     row.forEach(({ similarity, overlap }, j) => {
-      if (similarity >= minSimilarity || overlap >= minOverlap) candidates.push({ i, j, score: similarity + overlap });
+      if (similarity >= minSimilarity || overlap >= minOverlap)
+        candidates.push({ i, j, score: similarity + overlap });
     }),
   );
   candidates.sort((x, y) => y.score - x.score || x.i - y.i || x.j - y.j);

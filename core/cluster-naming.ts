@@ -74,7 +74,7 @@ export function distinctiveTerms(
         if (token.length < 2 || STOPWORDS.has(token)) continue;
         const key = stem(token);
         let forms = spellings.get(key);
-        if (!forms) spellings.set(key, (forms = new Map()));
+        if (!forms) spellings.set(key, (forms = new Map<string, number>()));
         forms.set(token, (forms.get(token) ?? 0) + 1);
         if (seen.has(key)) continue;
         seen.add(key);

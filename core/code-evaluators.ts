@@ -24,7 +24,7 @@ export const CODE_EVALUATORS = [
     dimension: 'task_completion',
     needs: 'a gold action list (expectedActions)',
   },
-  { evaluator: EXPECTED_STEP_MATCH, dimension: 'action_match', needs: 'an expected next step (expected)' },
+  { evaluator: EXPECTED_STEP_MATCH, dimension: 'task_completion', needs: 'an expected next step (expected)' },
   { evaluator: TOOL_ARGUMENT_VALIDITY, dimension: 'argument_extraction', needs: 'the agent tool schemas' },
   { evaluator: TOOL_PRECONDITIONS, dimension: 'plan_coherence', needs: 'precondition rules' },
   { evaluator: TEXT_ASSERTIONS, dimension: 'instruction_adherence', needs: 'text assertions' },

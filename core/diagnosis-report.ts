@@ -105,14 +105,18 @@ export function renderDiagnosisReport(d: DiagnosisReportData): string {
   }
   if (d.evaluatorErrors.length > 0) {
     out.push('## Evaluator errors', '', '| evaluator | traces | example |', '|---|---:|---|');
-    for (const e of d.evaluatorErrors) out.push(`| ${e.evaluator} | ${e.count} | ${cell(e.example.slice(0, 160))} |`);
+    for (const e of d.evaluatorErrors)
+      out.push(`| ${e.evaluator} | ${e.count} | ${cell(e.example.slice(0, 160))} |`);
     out.push('');
   }
   out.push('## Judge agreement with reviewers', '');
   if (d.calibration.length === 0) {
     out.push('No human labels yet this cycle; agreement is measured after annotation.', '');
   } else {
-    out.push('| dimension | labels | accuracy | Cohen κ | F1 (fail) | may gate |', '|---|---:|---:|---:|---:|---|');
+    out.push(
+      '| dimension | labels | accuracy | Cohen κ | F1 (fail) | may gate |',
+      '|---|---:|---:|---:|---:|---|',
+    );
     for (const c of d.calibration) {
       out.push(
         `| ${c.dimension} | ${c.labels} | ${num(c.accuracy)} | ${num(c.kappa)} | ${num(c.f1)} | ${c.canGate ? 'yes' : `no — ${cell(c.reason)}`} |`,

@@ -37,7 +37,9 @@ export function failureText(trace: TraceRecord, failed: readonly FailedEvaluatio
   const ordered = [...failed].sort((a, b) => a.evaluator.localeCompare(b.evaluator));
   const said = [...new Set(ordered.flatMap((f) => sentences(generalize(f.explanation))))];
   const kinds = [
-    ...new Set(ordered.flatMap((f) => [...(f.category ? [f.category] : []), ...f.findings.map((x) => x.kind)])),
+    ...new Set(
+      ordered.flatMap((f) => [...(f.category ? [f.category] : []), ...f.findings.map((x) => x.kind)]),
+    ),
   ].sort();
   return `agent: ${trace.output.action}\n${said.join(' ')}\nkinds: ${kinds.join(' ')}`;
 }

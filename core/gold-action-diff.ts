@@ -402,7 +402,9 @@ export function compareStep(
 
 /**
  * The single-step variant: the trace's output against its `expected` next step, or null
- * when the trace has none. Dimension `action_match`: it judges one decision, not the task.
+ * when the trace has none. Dimension `task_completion`: a trace that records one decision is
+ * complete when that decision is the expected one — the same question the judge's
+ * task-completion rubric asks, so the cascade can skip the judge there.
  */
 export function expectedStepMatch(trace: TraceRecord, options: GoldDiffOptions): Evaluation | null {
   if (trace.expected === undefined) return null;
@@ -414,7 +416,7 @@ export function expectedStepMatch(trace: TraceRecord, options: GoldDiffOptions):
     : [];
   return codeEvaluation({
     evaluator: EXPECTED_STEP_MATCH,
-    dimension: 'action_match',
+    dimension: 'task_completion',
     score: problem ? 0 : 1,
     label: problem ? 'fail' : 'pass',
     explanation: problem ? problem.detail : `matched the expected ${trace.expected.action}`,

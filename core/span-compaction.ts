@@ -18,51 +18,47 @@ type StoredSpan = Omit<Span, 'inputMessages' | 'outputMessages'> & {
   outputMessages?: number[];
 };
 
-export function compactSpans(spans: readonly Span[]): StoredSpans | Record<string, never> {
-  if (spans.length === 0) return {};
-  const messages: ChatMessage[] = [];
-  // Importers share message objects between spans, so identity answers many lookups.
-  // Equal messages built separately (OTLP) meet by their content string: V8 caches a
-  // string's hash, so a system prompt repeated on every span is hashed once.
+/** The JSON text of a message; callers pass a cache when the same objects recur across columns. */
+export type MessageJson = (message: ChatMessage) => string;
+
+/**
+ * The stored form as JSON text. Distinct messages meet by their JSON text: importers share
+ * message objects between spans, so identity answers most lookups, and equal messages
+ * built separately (OTLP) serialize alike. A writer that stores the conversation in
+ * another column too passes a caching `messageJson`, so each message is serialized once
+ * per row; V8 caches a string's hash, so a system prompt on every span is hashed once.
+ */
+export function compactSpans(
+  spans: readonly Span[],
+  messageJson: MessageJson = (message) => JSON.stringify(message),
+): string {
+  if (spans.length === 0) return '{}';
+  const messages: string[] = [];
   const byObject = new Map<ChatMessage, number>();
-  const byContent = new Map<string | null, number[]>();
+  const byText = new Map<string, number>();
   const refs = (list: readonly ChatMessage[] | undefined): number[] | undefined =>
     list?.map((message) => {
       let index = byObject.get(message);
       if (index !== undefined) return index;
-      const same = byContent.get(message.content) ?? [];
-      index = same.find((i) => sameMessage(messages[i] as ChatMessage, message));
+      const text = messageJson(message);
+      index = byText.get(text);
       if (index === undefined) {
         index = messages.length;
-        messages.push(message);
-        same.push(index);
-        byContent.set(message.content, same);
+        messages.push(text);
+        byText.set(text, index);
       }
       byObject.set(message, index);
       return index;
     });
-  return {
-    v: 1,
-    messages,
-    spans: spans.map(({ inputMessages, outputMessages, ...rest }) => {
-      const stored: StoredSpan = rest;
-      const input = refs(inputMessages);
-      const output = refs(outputMessages);
-      if (input) stored.inputMessages = input;
-      if (output) stored.outputMessages = output;
-      return stored;
-    }),
-  };
-}
-
-function sameMessage(a: ChatMessage, b: ChatMessage): boolean {
-  return (
-    a.role === b.role &&
-    a.content === b.content &&
-    a.name === b.name &&
-    a.tool_call_id === b.tool_call_id &&
-    (a.tool_calls === b.tool_calls || JSON.stringify(a.tool_calls) === JSON.stringify(b.tool_calls))
-  );
+  const stored = spans.map(({ inputMessages, outputMessages, ...rest }) => {
+    const span: StoredSpan = rest;
+    const input = refs(inputMessages);
+    const output = refs(outputMessages);
+    if (input) span.inputMessages = input;
+    if (output) span.outputMessages = output;
+    return span;
+  });
+  return `{"v":1,"messages":[${messages.join(',')}],"spans":${JSON.stringify(stored)}}`;
 }
 
 export function expandSpans(stored: unknown): Span[] {

@@ -44,6 +44,16 @@ export interface TfidfModel {
   charIdf: number[];
 }
 
+/**
+ * Chosen on planted failure descriptions (four airline failure modes written judge-style,
+ * five retail ones paraphrased freely; mean ARI over a grid of HDBSCAN minClusterSize and
+ * minSamples). Differences are small on sets this size, so the choices lean on reasons too.
+ * Characters get the larger share: wordWeight 0.2-0.3 scored 0.66 on the two sets pooled,
+ * 0.5 scored 0.61. Stopwords out: 0.95 against 0.94 judge-style, 0.47 against 0.38 free.
+ * Digit tokens: keeping them scored best judge-style (0.97 against 0.94 dropped, 0.93 as
+ * shapes) and worst on the free set (0.40 against 0.45 dropped); dropping them also keeps
+ * two traces of one customer or reservation from looking alike for that reason alone.
+ */
 export const DEFAULT_TFIDF_OPTIONS: ResolvedTfidfOptions = {
   dimensions: 1024,
   wordNgrams: [1, 2],
@@ -120,7 +130,9 @@ function features(
 ): { words: Map<string, number>; chars: Map<string, number> } {
   const tokens = tokenizeText(text)
     .filter((t) => !(o.stopwords && STOPWORDS.has(t)))
-    .flatMap((t) => (o.digits === 'keep' || !/\p{N}/u.test(t) ? [t] : o.digits === 'shape' ? [digitShape(t)] : []));
+    .flatMap((t) =>
+      o.digits === 'keep' || !/\p{N}/u.test(t) ? [t] : o.digits === 'shape' ? [digitShape(t)] : [],
+    );
   const words = new Map<string, number>();
   const chars = new Map<string, number>();
   const count = (map: Map<string, number>, key: string) => map.set(key, (map.get(key) ?? 0) + 1);
@@ -156,32 +168,36 @@ function hash32(text: string, seed: number): number {
   return h >>> 0;
 }
 
+type Group = 'words' | 'chars';
+
 /**
  * Bucket and sign of a feature. The sign (from a second hash) makes two features that share
  * a bucket cancel on average instead of always adding up, so collisions add noise to the
- * similarities but no bias (Weinberger et al. 2009).
+ * similarities but no bias (Weinberger et al. 2009). Each group hashes with its own seed, so
+ * the word "bag" and the character gram "bag" of "baggage" do not always land together.
  */
-function bucketOf(feature: string, o: ResolvedTfidfOptions): { bucket: number; sign: 1 | -1 } {
+function bucketOf(feature: string, group: Group, o: ResolvedTfidfOptions): { bucket: number; sign: 1 | -1 } {
+  const seed = group === 'words' ? o.seed : o.seed ^ 0x9e3779b9;
   return {
-    bucket: hash32(feature, o.seed) % o.dimensions,
-    sign: hash32(feature, o.seed ^ 0x5bd1e995) & 1 ? -1 : 1,
+    bucket: hash32(feature, seed) % o.dimensions,
+    sign: hash32(feature, seed ^ 0x5bd1e995) & 1 ? -1 : 1,
   };
 }
 
 function documentFrequencies(
-  groups: Map<string, number>[],
+  documents: Map<string, number>[],
+  group: Group,
   o: ResolvedTfidfOptions,
-  documents: number,
 ): number[] {
   const df = new Array<number>(o.dimensions).fill(0);
-  for (const group of groups) {
+  for (const features of documents) {
     const seen = new Set<number>();
-    for (const feature of group.keys()) seen.add(bucketOf(feature, o).bucket);
+    for (const feature of features.keys()) seen.add(bucketOf(feature, group, o).bucket);
     for (const b of seen) df[b] = (df[b] as number) + 1;
   }
   // Smoothed as in scikit-learn: as if one more document contained every feature, so an
   // unseen bucket gets a finite weight and a bucket in every document still counts a little.
-  return df.map((d) => Math.log((1 + documents) / (1 + d)) + 1);
+  return df.map((d) => Math.log((1 + documents.length) / (1 + d)) + 1);
 }
 
 /** Fits the IDF weights on a corpus: the failure descriptions of this cycle. */
@@ -193,22 +209,27 @@ export function fitTfidf(texts: readonly string[], options?: TfidfOptions): Tfid
     documentCount: texts.length,
     wordIdf: documentFrequencies(
       all.map((f) => f.words),
+      'words',
       o,
-      texts.length,
     ),
     charIdf: documentFrequencies(
       all.map((f) => f.chars),
+      'chars',
       o,
-      texts.length,
     ),
   };
 }
 
 /** Sublinear TF × IDF of one feature group, hashed and L2-normalised. */
-function groupVector(group: Map<string, number>, idf: readonly number[], o: ResolvedTfidfOptions): number[] {
+function groupVector(
+  features: Map<string, number>,
+  group: Group,
+  idf: readonly number[],
+  o: ResolvedTfidfOptions,
+): number[] {
   const v = new Array<number>(o.dimensions).fill(0);
-  for (const [feature, tf] of group) {
-    const { bucket, sign } = bucketOf(feature, o);
+  for (const [feature, tf] of features) {
+    const { bucket, sign } = bucketOf(feature, group, o);
     v[bucket] = (v[bucket] as number) + sign * (1 + Math.log(tf));
   }
   let squares = 0;
@@ -235,8 +256,8 @@ export function embedTexts(model: TfidfModel, texts: readonly string[]): number[
   const wc = Math.sqrt(1 - o.wordWeight);
   return texts.map((text) => {
     const { words, chars } = features(text, o);
-    const w = groupVector(words, model.wordIdf, o);
-    const c = groupVector(chars, model.charIdf, o);
+    const w = groupVector(words, 'words', model.wordIdf, o);
+    const c = groupVector(chars, 'chars', model.charIdf, o);
     const sum = w.map((x, i) => ww * x + wc * (c[i] as number));
     let squares = 0;
     for (const x of sum) squares += x * x;

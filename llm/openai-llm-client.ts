@@ -131,7 +131,9 @@ export class OpenAiLlmClient implements LlmClient {
   }
 
   async embed(texts: string[], signal?: AbortSignal): Promise<number[][]> {
-    const body = { model: this.model, input: texts };
+    // Floats, asked for explicitly: the SDK otherwise requests base64 and decodes it, which
+    // OpenAI-compatible servers that ignore encoding_format (and answer floats) break.
+    const body = { model: this.model, input: texts, encoding_format: 'float' as const };
     const { value } = await this.cached(this.cacheKey('embed', body), async () => {
       try {
         const result = await this.client.embeddings.create(body, { signal: OpenAiLlmClient.share(signal) });

@@ -1,5 +1,5 @@
 import type { AgentAction, ChatMessage } from '../schemas/trace.js';
-import type { JudgeRubric } from './judge-rubrics.js';
+import type { JudgeRubric } from '../core/judge-rubrics.js';
 
 /**
  * Every meta-prompt Flywheel sends, in one place, as readable templates. Keep wording
@@ -31,7 +31,7 @@ export function judgeUserPrompt(messages: readonly ChatMessage[], step: AgentAct
 }
 
 // ── Judge rubrics ─────────────────────────────────────────────────────────────────
-// One system prompt per rubric (llm/judge-rubrics.ts); the trace under judgement always
+// One system prompt per rubric (core/judge-rubrics.ts); the trace under judgement always
 // follows a "## Trace to judge" heading, after any reviewer-corrected examples, so the
 // examples can never be mistaken for the trace.
 
@@ -119,11 +119,12 @@ export function diagnosisUserPrompt(
   members: readonly DiagnosisMember[],
   taxonomy: readonly { category: string; subtype: string; description: string; rung: string }[],
 ): string {
-  const tax = taxonomy.map((t) => `- ${t.category} / ${t.subtype}: ${t.description} (usual fix: ${t.rung})`).join('\n');
+  const tax = taxonomy
+    .map((t) => `- ${t.category} / ${t.subtype}: ${t.description} (usual fix: ${t.rung})`)
+    .join('\n');
   const shown = members
     .map(
-      (m) =>
-        `### trace ${m.traceId}\n${m.transcript}\nAgent steps:\n${m.steps}\nWhat failed: ${m.failures}`,
+      (m) => `### trace ${m.traceId}\n${m.transcript}\nAgent steps:\n${m.steps}\nWhat failed: ${m.failures}`,
     )
     .join('\n\n');
   return `## Taxonomy (category / subtype)\n${tax}\n\n## Cluster "${cluster.name}" (${cluster.size} failing traces; ${members.length} shown)\n${shown}\n\nDiagnose this cluster: category and subtype from the taxonomy, root_cause, failing_step (the step number [n] and span id when known), evidence_trace_ids (from the traces shown), intervention, and immediate_fix (the concrete change to make now).`;

@@ -14,7 +14,10 @@ export const AnnotationLabel = z.object({
    * verdict, which stands for task completion; they calibrate the judge's other rubrics.
    */
   dimensions: z
-    .record(z.string().regex(/^[a-z_]+$/, 'a dimension name such as tool_selection'), z.enum(['pass', 'fail']))
+    .record(
+      z.string().regex(/^[a-z_]+$/, 'a dimension name such as tool_selection'),
+      z.enum(['pass', 'fail']),
+    )
     .optional(),
 });
 export type AnnotationLabel = z.infer<typeof AnnotationLabel>;

@@ -149,7 +149,9 @@ cycle
   .action(action(async (ctx, id: string) => print(await cycleStatus(await ctx.temporal(), id))));
 cycle
   .command('show <cycleId>')
-  .description('the cycle report: stages, the diagnosis (clusters, fixes, judge agreement), gate assertions, rollout steps')
+  .description(
+    'the cycle report: stages, the diagnosis (clusters, fixes, judge agreement), gate assertions, rollout steps',
+  )
   .action(
     action(async (ctx, id: string) => {
       const status = await cycleStatus(await ctx.temporal(), id);
@@ -170,7 +172,9 @@ cycle
         console.log('\n### Gate assertions');
         type Assertion = { name: string; passed: boolean; inconclusive?: boolean; detail: string };
         for (const a of (gate.report as { assertions: Assertion[] }).assertions) {
-          console.log(`- ${a.passed ? 'PASS' : a.inconclusive ? 'INCONCLUSIVE' : 'FAIL'} ${a.name}: ${a.detail}`);
+          console.log(
+            `- ${a.passed ? 'PASS' : a.inconclusive ? 'INCONCLUSIVE' : 'FAIL'} ${a.name}: ${a.detail}`,
+          );
         }
       }
       const steps = await db

@@ -36,7 +36,10 @@ export function renderCycleDetails(s: CycleStatus): string {
   if (s.calibration?.length)
     lines.push(
       `- **Judge agreement:** ${s.calibration
-        .map((c) => `${c.dimension} κ ${c.kappa === null ? 'n/a' : c.kappa.toFixed(2)} on ${c.labels}${c.canGate ? '' : ' (cannot gate)'}`)
+        .map(
+          (c) =>
+            `${c.dimension} κ ${c.kappa === null ? 'n/a' : c.kappa.toFixed(2)} on ${c.labels}${c.canGate ? '' : ' (cannot gate)'}`,
+        )
         .join(', ')}`,
     );
   if (s.annotation)

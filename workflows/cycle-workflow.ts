@@ -245,7 +245,7 @@ export async function cycleWorkflow(rawInput: CycleInputArg): Promise<CycleResul
   status.dataset = { datasetVersionId: dataset.datasetVersionId, train: dataset.train, eval: dataset.eval };
   if ((status.clusters ?? []).length === 0 || dataset.train === 0) return finish('no_data');
   // Only clusters a prompt can fix go to the optimizer; the rest are recommendations.
-  if (!status.clusters!.some((c) => c.intervention === 'prompt')) return finish('recommendations_only');
+  if (!status.clusters.some((c) => c.intervention === 'prompt')) return finish('recommendations_only');
 
   // ── optimize (child workflow with its own history and continue-as-new) ─────────
   await enter('optimizing');

@@ -51,10 +51,14 @@ export function simulateRubricJudge(
   const text = judgedPart(requestText);
   const example = findExample(scenario, text);
   const tags = example?.tags ?? [];
-  if (tags.includes('judge-malformed') || (tags.includes('judge-malformed-once') && !requestText.includes(REPAIR_MARKER))) {
+  if (
+    tags.includes('judge-malformed') ||
+    (tags.includes('judge-malformed-once') && !requestText.includes(REPAIR_MARKER))
+  ) {
     return { verdict: 'maybe', rationale: 'unsure' };
   }
-  const acted = /\[0\] action:\s*([A-Za-z0-9_]+)/.exec(text)?.[1] ?? /action:\s*([A-Za-z0-9_]+)/.exec(text)?.[1];
+  const acted =
+    /\[0\] action:\s*([A-Za-z0-9_]+)/.exec(text)?.[1] ?? /action:\s*([A-Za-z0-9_]+)/.exec(text)?.[1];
   const rule = scenario.rules.find((r) => r.id === example?.rule);
   let pass = !example || !acted || acted === example.expected.action;
   // Only the dimensions this failure mode breaks fail; the others are fine.
@@ -64,18 +68,42 @@ export function simulateRubricJudge(
   if (likert) {
     return pass
       ? { score: 5, rationale: `The agent's ${acted ?? 'reply'} fits the request.` }
-      : { score: 2, rationale: `The agent called ${acted} where ${example?.expected.action ?? 'another step'} was needed.` };
+      : {
+          score: 2,
+          rationale: `The agent called ${acted} where ${example?.expected.action ?? 'another step'} was needed.`,
+        };
   }
   if (dimension === 'argument_extraction' && acted === 'respond') {
-    return { verdict: 'not_applicable', failure_category: null, failing_step: null, rationale: 'No tool call was made.' };
+    return {
+      verdict: 'not_applicable',
+      failure_category: null,
+      failing_step: null,
+      rationale: 'No tool call was made.',
+    };
   }
   if (dimension === 'result_utilization' && !/tool result/.test(text)) {
-    return { verdict: 'not_applicable', failure_category: null, failing_step: null, rationale: 'No tool result to use.' };
+    return {
+      verdict: 'not_applicable',
+      failure_category: null,
+      failing_step: null,
+      rationale: 'No tool result to use.',
+    };
   }
   if (dimension === 'error_recovery' && !/tool result[^\n]*: Error/.test(text)) {
-    return { verdict: 'not_applicable', failure_category: null, failing_step: null, rationale: 'No tool call failed.' };
+    return {
+      verdict: 'not_applicable',
+      failure_category: null,
+      failing_step: null,
+      rationale: 'No tool call failed.',
+    };
   }
-  if (pass) return { verdict: 'pass', failure_category: null, failing_step: null, rationale: `The agent correctly chose ${acted}.` };
+  if (pass)
+    return {
+      verdict: 'pass',
+      failure_category: null,
+      failing_step: null,
+      rationale: `The agent correctly chose ${acted}.`,
+    };
   return {
     verdict: 'fail',
     failure_category: rule?.category ?? 'other',
@@ -111,7 +139,8 @@ export function simulateClusterDiagnosis(scenario: Scenario, requestText: string
       immediate_fix: 'Review these traces by hand.',
     };
   }
-  const taxonomy = rule.taxonomy ?? TAXONOMY_BY_CATEGORY[rule.category] ?? { category: 'planning', subtype: 'incomplete_task' };
+  const taxonomy = rule.taxonomy ??
+    TAXONOMY_BY_CATEGORY[rule.category] ?? { category: 'planning', subtype: 'incomplete_task' };
   const rung = rule.rung ?? 'prompt';
   return {
     ...taxonomy,

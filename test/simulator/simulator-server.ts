@@ -125,13 +125,21 @@ function respond(
     return;
   }
   const schemaName = body.response_format?.json_schema?.name;
-  if (model === SIMULATED_MODELS.judge && schemaName?.startsWith('judge_') && schemaName !== 'judge_verdict') {
+  if (
+    model === SIMULATED_MODELS.judge &&
+    schemaName?.startsWith('judge_') &&
+    schemaName !== 'judge_verdict'
+  ) {
     const answer = simulateRubricJudge(scenario, schemaName, all, seed);
     send(res, 200, completion(model, all, { content: JSON.stringify(answer) }, 'stop'));
     return;
   }
   if (model === SIMULATED_MODELS.teacher && schemaName === 'cluster_diagnosis') {
-    send(res, 200, completion(model, all, { content: JSON.stringify(simulateClusterDiagnosis(scenario, all)) }, 'stop'));
+    send(
+      res,
+      200,
+      completion(model, all, { content: JSON.stringify(simulateClusterDiagnosis(scenario, all)) }, 'stop'),
+    );
     return;
   }
   if (model === SIMULATED_MODELS.judge) {

@@ -395,7 +395,7 @@ describe('expected step match', () => {
     const expected = gold('send_certificate', { user_id: 'u1', amount: 150 });
     const ok = step(gold('send_certificate', { user_id: 'u1', amount: '150' }), expected)!;
     assert.equal(ok.label, 'pass');
-    assert.equal(ok.dimension, 'action_match');
+    assert.equal(ok.dimension, 'task_completion');
 
     const wrongArgs = step(gold('send_certificate', { user_id: 'u1', amount: 200 }), expected)!;
     assert.equal(wrongArgs.category, 'wrong_arguments');
@@ -746,7 +746,6 @@ describe('runCodeEvaluators', () => {
     assert.equal(new Set(CODE_EVALUATORS.map((c) => c.evaluator)).size, CODE_EVALUATORS.length);
     assert.deepEqual(CODE_DECIDABLE_DIMENSIONS, [
       'task_completion',
-      'action_match',
       'argument_extraction',
       'plan_coherence',
       'instruction_adherence',

@@ -42,7 +42,8 @@ export const TRAJECTORY_RUBRICS: readonly JudgeRubric[] = [
     version: 1,
     scale: 'binary',
     title: 'Argument extraction',
-    question: 'Were the arguments of every tool call taken correctly from the conversation and earlier results?',
+    question:
+      'Were the arguments of every tool call taken correctly from the conversation and earlier results?',
     criteria: [
       'fail on a wrong, invented or missing identifier, amount, date or option',
       'fail when an argument contradicts what the user said',
