@@ -33,8 +33,27 @@ export interface SampleSelection {
   skipped: { exactDuplicate: number; nearDuplicate: number; userCap: number };
 }
 
+/**
+ * One group's candidates. A caller that reads candidates from storage may pass only a
+ * prefix of the group (lowest `u` first); the selection asks for more when its walk
+ * reaches the end of an incomplete prefix.
+ */
+export interface CandidateGroup {
+  /** Lowest `u` first (ties by id), as `byPosition` sorts them. */
+  candidates: SampleCandidate[];
+  /**
+   * Traces the group holds in the window. Any size above `maxSample` yields the same
+   * quotas, so a caller may count only up to `maxSample + 1`.
+   */
+  size: number;
+  /** Whether `candidates` is the whole group. */
+  complete: boolean;
+}
+
 export type SelectionResult =
-  { done: true; selection: SampleSelection } | { done: false; needText: string[] };
+  | { done: true; selection: SampleSelection }
+  /** Load the texts of `needText` and the next candidates of the groups in `needMore`, then call again. */
+  | { done: false; needText: string[]; needMore: string[] };
 
 export const RANDOM = 'random';
 
@@ -85,6 +104,45 @@ export function allocate(
   return quota;
 }
 
+/** The group names in walk order: the strata by priority, then random. */
+export function groupOrder(policy: SamplingPolicy): string[] {
+  return [...strataOrder(policy), RANDOM];
+}
+
+/** Lowest `u` first, ties by id: the order every group is walked in. */
+export function byPosition(a: SampleCandidate, b: SampleCandidate): number {
+  return a.u - b.u || a.id.localeCompare(b.id);
+}
+
+/**
+ * The group a candidate is walked in: its first stratum in priority order, else random
+ * when inside the rate; undefined when no group wants it.
+ */
+export function groupOf(candidate: SampleCandidate, policy: SamplingPolicy): string | undefined {
+  const strata = strataOrder(policy);
+  return candidate.strata.find((s) => strata.includes(s)) ?? (candidate.random ? RANDOM : undefined);
+}
+
+/** Every candidate of the window, grouped and sorted; each group complete. */
+export function groupCandidates(
+  candidates: readonly SampleCandidate[],
+  policy: SamplingPolicy,
+): Map<string, CandidateGroup> {
+  const order = groupOrder(policy);
+  const lists = new Map<string, SampleCandidate[]>(order.map((k) => [k, []]));
+  const strata = new Set(strataOrder(policy));
+  for (const c of candidates) {
+    const group = c.strata.find((s) => strata.has(s)) ?? (c.random ? RANDOM : undefined);
+    if (group) lists.get(group)?.push(c);
+  }
+  return new Map(
+    [...lists].map(([k, list]) => [
+      k,
+      { candidates: list.sort(byPosition), size: list.length, complete: true },
+    ]),
+  );
+}
+
 /**
  * Chooses the sample from the window's candidates. Deterministic: groups are walked in
  * priority order, each lowest-`u` first. Deduplication needs each walked trace's
@@ -97,16 +155,23 @@ export function selectSample(
   policy: SamplingPolicy,
   textOf: (id: string) => string | undefined,
 ): SelectionResult {
-  const order = [...strataOrder(policy), RANDOM];
-  const groups = new Map<string, SampleCandidate[]>(order.map((k) => [k, []]));
-  for (const c of candidates) {
-    const group = c.strata.find((s) => groups.has(s)) ?? (c.random ? RANDOM : undefined);
-    if (group) groups.get(group)?.push(c);
-  }
-  for (const list of groups.values()) list.sort((a, b) => a.u - b.u || a.id.localeCompare(b.id));
+  return selectFromGroups(groupCandidates(candidates, policy), policy, textOf);
+}
 
-  const sizes = new Map([...groups].map(([k, v]) => [k, v.length]));
-  const quotas = quotasFor(sizes, policy);
+/**
+ * `selectSample` over groups that may hold only a prefix of their candidates: the
+ * outcome is the same as with every candidate loaded, as long as the caller extends the
+ * groups named in `needMore` (a longer prefix of the same order) and calls again.
+ */
+export function selectFromGroups(
+  groups: ReadonlyMap<string, CandidateGroup>,
+  policy: SamplingPolicy,
+  textOf: (id: string) => string | undefined,
+): SelectionResult {
+  const order = groupOrder(policy);
+  const sizes = new Map(order.map((k) => [k, groups.get(k)?.size ?? 0]));
+  const quotas = groupQuotas(sizes, policy);
+  const strata = new Set(strataOrder(policy));
 
   const needsText = policy.dedup.exact || policy.dedup.near;
   const near = policy.dedup.near
@@ -119,12 +184,20 @@ export function selectSample(
   const pickedBy = new Map(order.map((k) => [k, 0]));
   const cursor = new Map(order.map((k) => [k, 0]));
   const missing: string[] = [];
+  const needMore: string[] = [];
 
-  /** Walks a group until it has `target` picks or runs out; false when text is missing. */
+  /** Walks a group until it has `target` picks or runs out; false when text or candidates are missing. */
   const walk = (group: string, target: number): boolean => {
-    const list = groups.get(group) ?? [];
+    const list = groups.get(group)?.candidates ?? [];
+    const complete = groups.get(group)?.complete ?? true;
     let i = cursor.get(group) ?? 0;
-    while ((pickedBy.get(group) ?? 0) < target && i < list.length && picked.length < policy.maxSample) {
+    while ((pickedBy.get(group) ?? 0) < target && picked.length < policy.maxSample) {
+      if (i >= list.length) {
+        if (complete) break;
+        needMore.push(group);
+        cursor.set(group, i);
+        return false;
+      }
       const c = list[i] as SampleCandidate;
       if (
         policy.perUserCap !== null &&
@@ -161,7 +234,7 @@ export function selectSample(
       picked.push({
         traceId: c.id,
         reason: group,
-        reasons: [...c.strata.filter((s) => groups.has(s)), ...(c.random ? [RANDOM] : [])],
+        reasons: [...c.strata.filter((s) => strata.has(s)), ...(c.random ? [RANDOM] : [])],
       });
       pickedBy.set(group, (pickedBy.get(group) ?? 0) + 1);
       i += 1;
@@ -172,9 +245,9 @@ export function selectSample(
 
   // First every group up to its quota, then whatever room dedup and caps left, by priority.
   for (const group of order)
-    if (!walk(group, quotas.get(group) ?? 0)) return { done: false, needText: missing };
+    if (!walk(group, quotas.get(group) ?? 0)) return { done: false, needText: missing, needMore };
   for (const group of order)
-    if (!walk(group, Number.POSITIVE_INFINITY)) return { done: false, needText: missing };
+    if (!walk(group, Number.POSITIVE_INFINITY)) return { done: false, needText: missing, needMore };
 
   return {
     done: true,
@@ -191,7 +264,8 @@ export function selectSample(
   };
 }
 
-function quotasFor(sizes: ReadonlyMap<string, number>, policy: SamplingPolicy): Map<string, number> {
+/** How many traces each group gets before dedup and caps: all of them unless `maxSample` binds. */
+export function groupQuotas(sizes: ReadonlyMap<string, number>, policy: SamplingPolicy): Map<string, number> {
   const total = policy.maxSample;
   const all = [...sizes.values()].reduce((a, b) => a + b, 0);
   if (all <= total) return new Map(sizes);

@@ -4,6 +4,7 @@ import * as m0001 from './migrations/0001-initial.js';
 import * as m0002 from './migrations/0002-optimizer-texts.js';
 import * as m0003 from './migrations/0003-trace-partitions.js';
 import * as m0004 from './migrations/0004-scoring-diagnosis.js';
+import * as m0005 from './migrations/0005-ingest-performance.js';
 
 // Migrations are listed statically (not read from disk) so they work identically under
 // tsx, a compiled build or a bundled CLI.
@@ -14,6 +15,7 @@ class StaticMigrationProvider implements MigrationProvider {
       '0002-optimizer-texts': m0002,
       '0003-trace-partitions': m0003,
       '0004-scoring-diagnosis': m0004,
+      '0005-ingest-performance': m0005,
     });
   }
 }
