@@ -48,8 +48,35 @@ const { traces, errors } = tauBenchToTraces(
   { agent: 'airline', source: 'gpt-4o-airline', baseTime: '2024-05-15T15:00:00Z', model: 'gpt-4o' },
 );
 if (errors.length > 0) throw new Error(`the tau-bench import reported errors: ${JSON.stringify(errors)}`);
+/**
+ * A second, independent annotator's labels of another sample (every failed trial 2), made
+ * without seeing the evaluator or the first labels: a check that the first labels were not
+ * shaped by the evaluator's design. Its protocol counts a substituted tool as wrong_tool
+ * and also missing_action (+ extra_action when the substitute succeeded).
+ */
+const IndependentFile = z.object({
+  annotator: z.string(),
+  protocol: z.string(),
+  labels: z.array(
+    z.object({
+      task_id: z.number().int().nonnegative(),
+      trial: z.number().int().nonnegative(),
+      types: z.array(z.enum(LABEL_TYPES)).min(1),
+      note: z.string(),
+    }),
+  ),
+});
+const independent = IndependentFile.parse(
+  JSON.parse(
+    readFileSync(path.join(root, 'bench/fixtures/tau-bench-failure-labels-independent.json'), 'utf8'),
+  ),
+).labels.map((l) => ({
+  id: `tau-bench:gpt-4o-airline:${l.task_id}:${l.trial}`,
+  types: l.types,
+  note: l.note,
+}));
 const byId = new Map(traces.map((t) => [t.id, t]));
-for (const label of labelFile.labels) {
+for (const label of [...labelFile.labels, ...independent]) {
   const trace = byId.get(label.id);
   if (trace === undefined) throw new Error(`hand label ${label.id} names no imported trajectory`);
   if (trace.reward !== 0) throw new Error(`hand label ${label.id} is on a passing trajectory`);
@@ -71,14 +98,17 @@ interface TypeQuality {
   recall: number | null;
 }
 
-function measure(config: GoldActionDiffConfig) {
+function measure(
+  config: GoldActionDiffConfig,
+  labels: readonly { id: string; types: readonly LabelType[]; note: string }[] = labelFile.labels,
+) {
   const predicted = new Map(traces.map((t) => [t.id, predictedTypes(t, config)]));
   const perType = {} as Record<LabelType, TypeQuality>;
   for (const type of LABEL_TYPES) {
     let support = 0;
     let predictedCount = 0;
     let truePositives = 0;
-    for (const label of labelFile.labels) {
+    for (const label of labels) {
       const hand = label.types.includes(type);
       const auto = predicted.get(label.id)!.has(type);
       if (hand) support++;
@@ -93,7 +123,7 @@ function measure(config: GoldActionDiffConfig) {
       recall: support === 0 ? null : truePositives / support,
     };
   }
-  const exactSets = labelFile.labels.filter((l) => {
+  const exactSets = labels.filter((l) => {
     const auto = predicted.get(l.id)!;
     return auto.size === l.types.length && l.types.every((t) => auto.has(t));
   }).length;
@@ -104,7 +134,7 @@ function measure(config: GoldActionDiffConfig) {
     ) as Record<LabelType, number>;
     return { trajectories: group.length, flagged: group.length - counts.none_in_actions, ...counts };
   };
-  const disagreements = labelFile.labels.flatMap((l) => {
+  const disagreements = labels.flatMap((l) => {
     const auto = [...predicted.get(l.id)!].sort();
     const hand = [...l.types].sort();
     return JSON.stringify(auto) === JSON.stringify(hand)
@@ -129,11 +159,15 @@ const variants = {
   default: defaults,
   flagExtraHandoffs: GoldActionDiffConfig.parse({ flagExtraHandoffs: true }),
 };
-const results = Object.fromEntries(Object.entries(variants).map(([name, config]) => [name, measure(config)]));
+const results: Record<string, ReturnType<typeof measure>> = Object.fromEntries(
+  Object.entries(variants).map(([name, config]) => [name, measure(config)]),
+);
+results.independentAnnotator = measure(defaults, independent);
 
 const pct = (x: number | null) => (x === null ? '   -  ' : `${(100 * x).toFixed(1).padStart(5)}%`);
 for (const [name, r] of Object.entries(results)) {
-  console.log(`\n== ${name} (${labelFile.labels.length} hand-labelled failures) ==`);
+  const n = name === 'independentAnnotator' ? independent.length : labelFile.labels.length;
+  console.log(`\n== ${name} (${n} hand-labelled failures) ==`);
   console.log('type              support  flagged  precision  recall');
   for (const type of LABEL_TYPES) {
     const q = r.perType[type];
@@ -141,7 +175,7 @@ for (const [name, r] of Object.entries(results)) {
       `${type.padEnd(17)} ${String(q.support).padStart(7)} ${String(q.predicted).padStart(8)}    ${pct(q.precision)}  ${pct(q.recall)}`,
     );
   }
-  console.log(`identical label sets: ${r.exactSets} of ${labelFile.labels.length}`);
+  console.log(`identical label sets: ${r.exactSets} of ${n}`);
   console.log('\ntrajectories with each label      failures (116)  passes (84)');
   for (const type of [...LABEL_TYPES, 'flagged'] as const) {
     console.log(
