@@ -209,7 +209,8 @@ export class CandidateReader {
     ]);
     const ranges = this.ranges(group);
     const condition = this.groupCondition(group);
-    // One statement, one LIMIT per range: the ranges are consecutive stretches of `u`.
+    // A query per range, each stopping at the limit: the ranges are consecutive stretches
+    // of `u`, so a later range's rows count only once every earlier range ran out.
     const parts = await Promise.all(
       ranges.map((r) =>
         sql<CandidateRow>`select ${columns} from traces

@@ -5,20 +5,23 @@
  *    200 airline trajectories, re-imported under new source labels so every batch is new.
  * 2. HTTP: OTLP/JSON (OpenInference attributes, every LLM span carrying its whole
  *    conversation, as instrumentations send it) generated from the same trajectories,
- *    posted by concurrent clients to an API server running in its own process.
+ *    posted by concurrent clients to the API server running in its own processes
+ *    (`--api-workers`, one per core by default: `flywheel api` replicas on one machine).
  * 3. Sampling: a 7-day window holding `--traces` traces (5 million by default), filled by
  *    one INSERT … SELECT from generate_series (the ingest paths above would take hours),
  *    then the sampling activity (strata incl. an attribute predicate, random rate, per-user
  *    cap, dedup, redaction, writing the sample) timed over repeated cycles.
  *
- *   npm run bench:ingest [-- --traces 5000000 --bulk-seconds 40 --http-seconds 40]
+ *   npm run bench:ingest [-- --traces 5000000 --bulk-seconds 40 --http-seconds 40 --api-workers 2]
  *
  * `--only bulk,http,sample` runs some phases alone (quick iterations; results are printed
  * but bench/results/ingest.json is written only by a full run), and a smaller `--traces`
  * makes the sampling phase quick.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
@@ -44,6 +47,8 @@ const { values: args } = parseArgs({
     'bulk-seconds': { type: 'string', default: '40' },
     'http-seconds': { type: 'string', default: '40' },
     'http-clients': { type: 'string', default: '4' },
+    // API processes (api/api-workers.ts); one per core, as a deployment would run replicas.
+    'api-workers': { type: 'string', default: String(availableParallelism()) },
     'bulk-concurrency': { type: 'string', default: '2' },
     'sample-runs': { type: 'string', default: '20' },
     only: { type: 'string', default: 'bulk,http,sample' },
@@ -77,7 +82,55 @@ function peakRssMb(pid: number | 'self'): number {
   return Math.round(kb / 1024);
 }
 
+/** Peak RSS of a process and its children (the API's workers), summed. */
+function treePeakRssMb(pid: number): number {
+  const children = readdirSync('/proc').filter((entry) => {
+    if (!/^\d+$/.test(entry)) return false;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
+    } catch {
+      return false;
+    }
+  });
+  return peakRssMb(pid) + children.reduce((sum, child) => sum + peakRssMb(Number(child)), 0);
+}
+
 const log = (line: string) => console.log(line);
+
+const keepAlive = new Agent({ keepAlive: true });
+
+/**
+ * One POST over a kept-alive connection, the body written piece by piece with its
+ * Content-Length. The load generator runs on the machine it measures, and fetch() copied
+ * each megabyte body twice and spent more CPU on garbage collection than the server spent
+ * on a third of the request; the bytes on the wire are the same.
+ */
+function post(
+  url: string,
+  pieces: readonly Buffer[],
+  headers: Record<string, string>,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const length = pieces.reduce((sum, piece) => sum + piece.length, 0);
+    const req = request(
+      url,
+      { method: 'POST', agent: keepAlive, headers: { ...headers, 'content-length': String(length) } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.once('end', () =>
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+        );
+        res.once('error', reject);
+      },
+    );
+    req.once('error', reject);
+    req.cork();
+    for (const piece of pieces) req.write(piece);
+    req.end();
+  });
+}
 
 interface Context {
   db: Db;
@@ -130,16 +183,15 @@ async function bulkPhase({ db, writer, tauText, now }: Context) {
   return { spansPerSec, traces, spans, seconds: +seconds.toFixed(1), peakRssMb: peakRss };
 }
 
-/** 2. OTLP/JSON over HTTP from concurrent clients to the API server in its own process. */
+/** 2. OTLP/JSON over HTTP from concurrent clients to the API server in its own processes. */
 async function httpPhase({ db, databaseUrl, tauText, now }: Context) {
   const token = (await createAgentToken(db, { agent: 'airline', scopes: ['ingest'], createdBy: 'bench' }))
     .token;
+  const apiWorkers = Number(args['api-workers']);
   const api = spawn(
     process.execPath,
-    ['--import', 'tsx', path.join(root, 'bench/ingest-api.ts'), databaseUrl],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
+    ['--import', 'tsx', path.join(root, 'bench/ingest-api.ts'), databaseUrl, '--workers', String(apiWorkers)],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   try {
     const apiUrl = await new Promise<string>((resolve, reject) => {
@@ -149,8 +201,11 @@ async function httpPhase({ db, databaseUrl, tauText, now }: Context) {
       });
       api.once('exit', (code) => reject(new Error(`bench API exited with ${code}`)));
     });
-    // Templates: 5 traces per request (an exporter's batch), trace ids as placeholders.
-    const templates: { body: string; spans: number; ids: string[] }[] = [];
+    // Templates: 5 traces per request (an exporter's batch), trace ids as placeholders. Each
+    // is kept as UTF-8 pieces between the placeholders, so a request's body is assembled
+    // without re-scanning a megabyte of text per id: the load generator shares the CPU
+    // with the server it measures. The bytes sent are the same as replacing each id.
+    const templates: { pieces: Buffer[]; length: number; spans: number }[] = [];
     const base = tauBenchToTraces(JSON.parse(tauText), {
       agent: 'airline',
       source: 'http',
@@ -161,11 +216,13 @@ async function httpPhase({ db, databaseUrl, tauText, now }: Context) {
         .slice(i, i + 5)
         .map((t, k) => ({ ...t, id: `${'f'.repeat(24)}${String(k).padStart(8, '0')}` }));
       const requests = group.map((t) => traceToOtlp(t, { convention: 'openinference' }));
-      const merged = { resourceSpans: requests.flatMap((r) => r.resourceSpans) };
+      const body = JSON.stringify({ resourceSpans: requests.flatMap((r) => r.resourceSpans) });
+      // Odd pieces are the trace index k of a placeholder, even ones the text around them.
+      const split = body.split(new RegExp(`${'f'.repeat(24)}(0000000[0-4])`));
       templates.push({
-        body: JSON.stringify(merged),
+        pieces: split.map((piece, j) => (j % 2 === 1 ? Buffer.from([Number(piece)]) : Buffer.from(piece))),
+        length: body.length,
         spans: group.reduce((s, t) => s + t.spans.length, 0),
-        ids: group.map((t) => t.id),
       });
     }
     const httpSeconds = Number(args['http-seconds']);
@@ -181,30 +238,30 @@ async function httpPhase({ db, databaseUrl, tauText, now }: Context) {
         while (performance.now() - start < httpSeconds * 1000) {
           const t = templates[sequence % templates.length]!;
           const n = ++sequence;
-          let body = t.body;
-          for (const [k, id] of t.ids.entries())
-            body = body.replaceAll(id, `${n.toString(16).padStart(24, '0')}${String(k).padStart(8, '0')}`);
+          const prefix = n.toString(16).padStart(24, '0');
+          const ids = Array.from({ length: 5 }, (_, k) =>
+            Buffer.from(`${prefix}${String(k).padStart(8, '0')}`),
+          );
+          const body = t.pieces.map((piece, j) => (j % 2 === 1 ? ids[piece[0]!]! : piece));
           const started = performance.now();
-          const res = await fetch(`${apiUrl}/v1/traces`, {
-            method: 'POST',
-            headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-            body,
+          const res = await post(`${apiUrl}/v1/traces`, body, {
+            authorization: `Bearer ${token}`,
+            'content-type': 'application/json',
           });
-          const answer = (await res.json()) as { acceptedSpans?: number };
+          const answer = JSON.parse(res.body) as { acceptedSpans?: number };
           latencies.push(performance.now() - started);
-          if (res.status !== 200)
-            throw new Error(`HTTP ${res.status}: ${JSON.stringify(answer).slice(0, 300)}`);
+          if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${res.body.slice(0, 300)}`);
           spans += answer.acceptedSpans ?? 0;
           if ((answer.acceptedSpans ?? 0) !== t.spans)
             throw new Error(`accepted ${answer.acceptedSpans} of ${t.spans}`);
           requests += 1;
-          bytes += body.length;
+          bytes += t.length;
         }
       }),
     );
     const seconds = (performance.now() - start) / 1000;
     const spansPerSec = spans / seconds;
-    const apiPeakRss = peakRssMb(api.pid!);
+    const apiPeakRss = treePeakRssMb(api.pid!);
     log(
       `http: ${requests} requests, ${spans} spans, ${(bytes / 1e6).toFixed(0)} MB in ${seconds.toFixed(1)} s = ${Math.round(spansPerSec)} spans/s (p95 request ${quantile(latencies, 0.95).toFixed(0)} ms)`,
     );
@@ -215,12 +272,14 @@ async function httpPhase({ db, databaseUrl, tauText, now }: Context) {
       megabytes: Math.round(bytes / 1e6),
       seconds: +seconds.toFixed(1),
       clients,
+      apiWorkers,
       spansPerRequest: Math.round(spans / Math.max(1, requests)),
       requestP50Ms: Math.round(quantile(latencies, 0.5)),
       requestP95Ms: Math.round(quantile(latencies, 0.95)),
       apiPeakRssMb: apiPeakRss,
     };
   } finally {
+    keepAlive.destroy();
     api.kill('SIGTERM');
   }
 }

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { Span } from '../schemas/trace.js';
 import { FLYWHEEL_PARENT_SPAN_ID, FLYWHEEL_SPAN_ID, FLYWHEEL_TRACE_ID } from './otlp-ids.js';
+import { parseWellFormedSpan } from './otlp-fast-path.js';
 import { keyValuesToRecord, OtlpResource, OtlpSpan } from './otlp-json.js';
 import { mapSpanAttributes } from './otlp-span-attributes.js';
 import { nanosDiffMs, nanosToIso } from './otlp-time.js';
@@ -53,7 +54,8 @@ export function otlpSpanToFlat(
   raw: unknown,
   resource: Record<string, unknown>,
 ): { ok: true; value: FlatSpan } | { ok: false; error: string } {
-  const parsed = OtlpSpan.safeParse(raw);
+  const fast = parseWellFormedSpan(raw);
+  const parsed = fast ? ({ success: true, data: fast } as const) : OtlpSpan.safeParse(raw);
   if (!parsed.success) {
     const snake = isObject(raw) && ('trace_id' in raw || 'span_id' in raw);
     const hint = snake
@@ -92,7 +94,8 @@ export function otlpSpanToFlat(
           .map((e) => keyValuesToRecord(e.attributes ?? [])['exception.message'])
           .find((m) => typeof m === 'string')
       : undefined);
-  const span = Span.safeParse({
+  const { inputMessages, outputMessages, ...fields } = mapped;
+  const span = SpanFields.safeParse({
     spanId,
     parentSpanId,
     name: s.name,
@@ -101,11 +104,22 @@ export function otlpSpanToFlat(
     latencyMs: nanosDiffMs(s.startTimeUnixNano, s.endTimeUnixNano),
     status,
     ...(typeof statusMessage === 'string' && statusMessage !== '' ? { statusMessage } : {}),
-    ...mapped,
+    ...fields,
   });
   if (!span.success) return { ok: false, error: describeIssues(span.error) };
-  return { ok: true, value: { traceId, resource, span: span.data } };
+  const value: Span = span.data;
+  if (inputMessages) value.inputMessages = inputMessages;
+  if (outputMessages) value.outputMessages = outputMessages;
+  return { ok: true, value: { traceId, resource, span: value } };
 }
+
+/**
+ * The span schema without its messages. The decoders build messages field by field from
+ * checked values (a known role, string content, named tool calls with object arguments),
+ * and an LLM span repeats the whole conversation, so re-validating them was most of the
+ * schema's work.
+ */
+const SpanFields = Span.omit({ inputMessages: true, outputMessages: true });
 
 const bodyHint =
   'send an OTLP/HTTP JSON ExportTraceServiceRequest: {"resourceSpans":[{"resource":{...},"scopeSpans":[{"spans":[...]}]}]} ' +

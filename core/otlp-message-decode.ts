@@ -216,17 +216,37 @@ export const openLlmetryLayout: IndexedLayout = {
 
 type Fields = Map<string, { key: string; value: unknown }>;
 
+/** Line terminators, which `.` in `^(\d+)\.(.+)$` does not match. */
+const LINE_TERMINATOR = /[\n\r\u2028\u2029]/;
+
+/**
+ * Splits `<index>.<rest>` (the `^(\d+)\.(.+)$` pattern) without a regular expression: an
+ * LLM span carries its whole conversation as such keys, so this runs thousands of times
+ * per request.
+ */
+function splitIndexed(text: string, from: number): { index: number; rest: string } | undefined {
+  let end = from;
+  while (end < text.length) {
+    const c = text.charCodeAt(end);
+    if (c < 48 || c > 57) break;
+    end += 1;
+  }
+  if (end === from || end + 1 >= text.length || text.charCodeAt(end) !== 46) return undefined;
+  const rest = text.slice(end + 1);
+  if (LINE_TERMINATOR.test(rest)) return undefined;
+  return { index: Number(text.slice(from, end)), rest };
+}
+
 function groupByIndex(attrs: Record<string, unknown>, prefix: string): Map<number, Fields> {
   const groups = new Map<number, Fields>();
   const head = `${prefix}.`;
-  for (const [key, value] of Object.entries(attrs)) {
+  for (const key of Object.keys(attrs)) {
     if (!key.startsWith(head)) continue;
-    const m = /^(\d+)\.(.+)$/.exec(key.slice(head.length));
-    if (!m) continue;
-    const index = Number(m[1]);
-    const fields = groups.get(index) ?? new Map<string, { key: string; value: unknown }>();
-    fields.set(m[2]!, { key, value });
-    groups.set(index, fields);
+    const split = splitIndexed(key, head.length);
+    if (!split) continue;
+    const fields = groups.get(split.index) ?? new Map<string, { key: string; value: unknown }>();
+    fields.set(split.rest, { key, value: attrs[key] });
+    groups.set(split.index, fields);
   }
   return groups;
 }
@@ -297,13 +317,14 @@ function readList<T>(
   read: (item: Fields) => { value: T; keys: string[] } | undefined,
 ): { values: T[]; keys: string[] } {
   const items = new Map<number, Fields>();
+  const head = `${list}.`;
   for (const [sub, entry] of fields) {
-    const m = new RegExp(`^${list}\\.(\\d+)\\.(.+)$`).exec(sub);
-    if (!m) continue;
-    const index = Number(m[1]);
-    const item = items.get(index) ?? new Map<string, { key: string; value: unknown }>();
-    item.set(m[2]!, entry);
-    items.set(index, item);
+    if (!sub.startsWith(head)) continue;
+    const split = splitIndexed(sub, head.length);
+    if (!split) continue;
+    const item = items.get(split.index) ?? new Map<string, { key: string; value: unknown }>();
+    item.set(split.rest, entry);
+    items.set(split.index, item);
   }
   const out: { values: T[]; keys: string[] } = { values: [], keys: [] };
   for (const index of [...items.keys()].sort((a, b) => a - b)) {

@@ -105,7 +105,9 @@ class AttributeReader {
   }
 
   leftover(): Record<string, unknown> {
-    return Object.fromEntries(Object.entries(this.attrs).filter(([k]) => !this.used.has(k)));
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(this.attrs)) if (!this.used.has(key)) out[key] = this.attrs[key];
+    return out;
   }
 }
 
@@ -224,7 +226,9 @@ function readTool(r: AttributeReader, kind: SpanKind | undefined): Span['tool'] 
 
 function readRetrievals(r: AttributeReader): Span['retrievals'] {
   const docs = new Map<number, NonNullable<Span['retrievals']>[number]>();
-  for (const [key, value] of Object.entries(r.attrs)) {
+  for (const key of Object.keys(r.attrs)) {
+    if (!key.startsWith('retrieval.documents.')) continue;
+    const value = r.attrs[key];
     const m = /^retrieval\.documents\.(\d+)\.document\.(id|content|score|metadata)$/.exec(key);
     if (!m) continue;
     const index = Number(m[1]);

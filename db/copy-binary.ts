@@ -59,7 +59,12 @@ export class BinaryCopyEncoder {
     values.forEach((value, i) => this.field(this.types[i]!, value));
   }
 
-  /** The encoded rows so far plus the trailer; the encoder is not used afterwards. */
+  /** The chunks filled since the last call, for streaming while encoding goes on. */
+  take(): Buffer[] {
+    return this.done.splice(0);
+  }
+
+  /** The rest of the encoded rows plus the trailer; the encoder is not used afterwards. */
   finish(): Buffer[] {
     this.ensure(2);
     this.pos = this.buf.writeInt16BE(-1, this.pos);

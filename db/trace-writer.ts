@@ -140,11 +140,20 @@ const COLUMN_TYPES: Record<(typeof COLUMNS)[number], CopyType> = {
   strata: 'text[]',
 };
 
-/** Records as the content of a binary `COPY traces (COLUMNS) FROM STDIN`. */
-export function copyRows(records: readonly TraceRecord[], strataOf: StrataOf): Buffer[] {
-  const encoder = new BinaryCopyEncoder(COLUMNS.map((c) => COLUMN_TYPES[c]));
-  for (const r of records) encoder.row(columnValues(r, strataOf(r)));
-  return encoder.finish();
+/**
+ * Records as the content of a binary `COPY traces (COLUMNS) FROM STDIN`, a chunk at a time:
+ * streamed, Postgres parses and compresses the first rows while later ones are encoded.
+ */
+export function* copyRows(records: readonly TraceRecord[], strataOf: StrataOf): Generator<Buffer> {
+  const encoder = new BinaryCopyEncoder(
+    COLUMNS.map((c) => COLUMN_TYPES[c]),
+    256 * 1024,
+  );
+  for (const r of records) {
+    encoder.row(columnValues(r, strataOf(r)));
+    yield* encoder.take();
+  }
+  yield* encoder.finish();
 }
 
 export type StrataOf = (r: TraceRecord) => string[];
@@ -248,11 +257,10 @@ export async function copyInsert(
   const stored = new Set(present.rows.map((r) => r.id));
   const fresh = records.filter((r) => !stored.has(r.id));
   if (fresh.length === 0) return 0;
-  const rows = copyRows(fresh, strataOf);
   await client.query('savepoint direct_copy');
   try {
     await pipeline(
-      Readable.from(rows),
+      Readable.from(copyRows(fresh, strataOf)),
       client.query(copyFrom(`copy traces (${COLUMN_LIST}) from stdin (format binary)`)),
     );
     await client.query('release savepoint direct_copy');
@@ -265,7 +273,7 @@ export async function copyInsert(
     `create temp table if not exists trace_stage (like traces including defaults) on commit delete rows`,
   );
   await pipeline(
-    Readable.from(rows),
+    Readable.from(copyRows(fresh, strataOf)),
     client.query(copyFrom(`copy trace_stage (${COLUMN_LIST}) from stdin (format binary)`)),
   );
   const result = await client.query(

@@ -44,6 +44,8 @@ export const AppConfig = z.object({
   simulatorPort: z.number().int().min(0).max(65535),
   /** The failure taxonomy file; unset: the one Flywheel ships (taxonomy/failure-taxonomy.jsonl). */
   taxonomyFile: z.string().optional(),
+  /** Processes `flywheel api` runs on one port (node:cluster). */
+  apiWorkers: z.number().int().min(1).max(64).default(1),
 });
 export type AppConfig = z.infer<typeof AppConfig>;
 

@@ -95,14 +95,26 @@ program
   .description('run the HTTP API alone (stateless; run N replicas): needs DATABASE_URL and Temporal settings')
   .option('--port <port>', 'port to listen on', (v) => Number(v))
   .option('--host <host>', 'address to bind', '0.0.0.0')
+  .option(
+    '--workers <n>',
+    'API processes sharing the port (trace ingest is CPU-bound: one per core); default FLYWHEEL_API_WORKERS or 1',
+    (v) => Number(v),
+  )
   .action(
-    action(async (ctx, opts: { port?: number; host: string }) => {
+    action(async (ctx, opts: { port?: number; host: string; workers?: number }) => {
       const { startApiServer, apiDeps } = await import('../api/http-server.js');
-      const server = await startApiServer(
-        apiDeps(await ctx.database(), await ctx.temporal()),
-        opts.port ?? ctx.config.apiPort,
-        opts.host,
-      );
+      const { runApiWorkers } = await import('../api/api-workers.js');
+      const server = await runApiWorkers({
+        workers: opts.workers ?? ctx.config.apiWorkers,
+        start: async () =>
+          startApiServer(
+            apiDeps(await ctx.database(), await ctx.temporal()),
+            opts.port ?? ctx.config.apiPort,
+            opts.host,
+          ),
+      });
+      // A forked worker serves until the primary stops it (it exits by itself then).
+      if (server.role === 'worker') return new Promise<void>(() => undefined);
       console.log(`flywheel api listening on ${server.url}`);
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);

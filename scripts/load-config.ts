@@ -48,7 +48,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     const raw = env[name];
     if (raw === undefined || raw === '') return fallback;
     const n = Number(raw);
-    if (!Number.isInteger(n)) throw new Error(`${name}=${raw} is not a port number`);
+    if (!Number.isInteger(n)) throw new Error(`${name}=${raw} is not a whole number`);
     return n;
   };
   const tls =
@@ -71,6 +71,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     postgresPort: int('FLYWHEEL_POSTGRES_PORT', 54329),
     simulatorPort: int('FLYWHEEL_SIMULATOR_PORT', 0),
     taxonomyFile: env.FLYWHEEL_TAXONOMY_FILE || undefined,
+    apiWorkers: int('FLYWHEEL_API_WORKERS', 1),
   });
 }
 

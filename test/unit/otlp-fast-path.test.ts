@@ -1,0 +1,133 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseWellFormedSpan } from '../../core/otlp-fast-path.js';
+import { keyValuesToRecord, OtlpSpan } from '../../core/otlp-json.js';
+import { flattenOtlpRequest } from '../../core/otlp-mapping.js';
+
+const span = (overrides: Record<string, unknown> = {}): Record<string, unknown> => ({
+  traceId: '5B8EFFF798038103D269B633813FC60C',
+  spanId: 'EEE19B7EC3C1B174',
+  parentSpanId: 'eee19b7ec3c1b173',
+  name: 'chat gpt-4o',
+  kind: 3,
+  startTimeUnixNano: '1700000000123456789',
+  endTimeUnixNano: 1_700_000_001_000_000_000,
+  attributes: [
+    { key: 'openinference.span.kind', value: { stringValue: 'LLM' } },
+    { key: 'llm.input_messages.0.message.role', value: { stringValue: 'user' } },
+    { key: 'llm.input_messages.0.message.content', value: { stringValue: 'hello' } },
+    { key: 'llm.token_count.prompt', value: { intValue: '12' } },
+    { key: 'llm.cost.total', value: { doubleValue: 0.25 } },
+    { key: 'flag', value: { boolValue: true } },
+    {
+      key: 'nested',
+      value: {
+        kvlistValue: { values: [{ key: 'a', value: { arrayValue: { values: [{ intValue: 3 }] } } }] },
+      },
+    },
+    { key: 'empty' },
+  ],
+  events: [{ name: 'exception', attributes: [{ key: 'exception.message', value: { stringValue: 'boom' } }] }],
+  status: { code: 2, message: 'failed' },
+  ...overrides,
+});
+
+/** What the mapping reads of a parsed span: every field, attributes as a record. */
+function comparable(parsed: OtlpSpan): unknown {
+  return JSON.parse(
+    JSON.stringify(
+      {
+        ...parsed,
+        attributes: keyValuesToRecord(parsed.attributes),
+        events: parsed.events.map((e) => ({
+          name: e.name,
+          attributes: keyValuesToRecord(e.attributes ?? []),
+        })),
+      },
+      (_, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v),
+    ),
+  );
+}
+
+/** Every variation either takes the fast path to the schema's result or is left to the schema. */
+const variations: Record<string, unknown>[] = [
+  {},
+  { parentSpanId: undefined },
+  { parentSpanId: '' },
+  { parentSpanId: '0000000000000000' },
+  { parentSpanId: null },
+  { parentSpanId: 'xyz' },
+  { traceId: '00000000000000000000000000000000' },
+  { traceId: 'abc' },
+  { traceId: undefined },
+  { trace_id: 'ab', traceId: undefined },
+  { spanId: 42 },
+  { name: undefined },
+  { name: null },
+  { kind: 'SPAN_KIND_CLIENT' },
+  { kind: 9 },
+  { kind: 1.5 },
+  { startTimeUnixNano: '0' },
+  { startTimeUnixNano: '17e8' },
+  { endTimeUnixNano: -5 },
+  { attributes: undefined },
+  { attributes: null },
+  { attributes: [{ key: 'x', value: null }] },
+  { attributes: [{ key: 'x', value: { intValue: '1.5' } }] },
+  { attributes: [{ key: 'x', value: { intValue: 2 ** 60 } }] },
+  { attributes: [{ key: 'x', value: { doubleValue: 'NaN' } }] },
+  { attributes: [{ key: 'x', value: { doubleValue: 'nope' } }] },
+  { attributes: [{ key: 'x', value: { stringValue: 5 } }] },
+  { attributes: [{ key: 'x', value: { stringValue: 'a', intValue: 3, extra: true } }] },
+  { attributes: [{ key: 7, value: { stringValue: 'a' } }] },
+  { attributes: [{ key: 'x', value: { arrayValue: { values: [{ boolValue: 'yes' }] } } }] },
+  { attributes: 'key=value' },
+  { events: null },
+  {
+    events: [
+      { name: 3 },
+      'junk',
+      { attributes: [{ key: 'exception.message', value: { stringValue: 'm' } }] },
+    ],
+  },
+  { status: undefined },
+  { status: {} },
+  { status: { code: 'STATUS_CODE_ERROR' } },
+  { status: { code: 3 } },
+  { status: { message: 7 } },
+  { status: 'error' },
+  { traceState: 1 },
+  { extraField: 'ignored' },
+];
+
+describe('OTLP span fast path', () => {
+  it('returns exactly what the schema returns, or leaves the span to the schema', () => {
+    let fast = 0;
+    for (const v of variations) {
+      const raw = span(v);
+      const quick = parseWellFormedSpan(raw);
+      const schema = OtlpSpan.safeParse(raw);
+      if (quick === undefined) continue;
+      fast += 1;
+      assert.ok(schema.success, `fast path accepted what the schema rejects: ${JSON.stringify(v)}`);
+      assert.deepEqual(comparable(quick), comparable(schema.data), JSON.stringify(v));
+    }
+    assert.ok(fast >= 10, `the common shapes take the fast path (${fast})`);
+  });
+
+  it('does not accept a non-object', () => {
+    for (const raw of [null, 'span', 3, [span()]]) assert.equal(parseWellFormedSpan(raw), undefined);
+  });
+
+  it('keeps the schema errors, by path, for spans it leaves alone', () => {
+    const { spans, errors } = flattenOtlpRequest({
+      resourceSpans: [
+        { scopeSpans: [{ spans: [span(), span({ spanId: 'xyz' }), span({ kind: 'SPAN_KIND_SERVER' })] }] },
+      ],
+    });
+    assert.equal(spans.length, 2);
+    assert.equal(errors.length, 1);
+    assert.equal(errors[0]?.path, 'resourceSpans[0].scopeSpans[0].spans[1]');
+    assert.match(errors[0]?.error ?? '', /spanId "xyz" is not 16 hex characters/);
+  });
+});
