@@ -15,12 +15,12 @@ import {
   renderSteps,
   renderTranscript,
 } from '../llm/prompt-templates.js';
-import { CLUSTER_DIAGNOSIS_SCHEMA } from '../llm/structured-output.js';
+import { CLUSTER_DIAGNOSIS_SCHEMA, checkStructured, type Checked } from '../llm/structured-output.js';
 import { ClusterDiagnosis } from '../schemas/llm-outputs.js';
 import type { TraceRecord } from '../schemas/trace.js';
 import type { ActivityDeps } from './activity-deps.js';
 import { traceVerdicts } from './cycle-verdicts.js';
-import { judgedSteps } from './score-traces.js';
+import { judgedSteps } from '../core/agent-trajectory.js';
 import { sampledTraces } from './sampled-traces.js';
 
 /** The per-cycle row of a cluster; its stable id is what survives across cycles. */
@@ -43,7 +43,7 @@ export interface ClusterSummary {
 
 interface Grouped {
   members: { traceId: string; probability: number; noise: boolean }[];
-  vectors: number[][];
+  centroid: number[];
   texts: string[];
 }
 
@@ -91,14 +91,14 @@ export function createDiagnoseActivities({ db, llm, taxonomy }: ActivityDeps) {
           probability: g.probabilities[k]!,
           noise: g.noise[k]!,
         })),
-        vectors: g.members.map((i) => vectors[i]!),
+        centroid: centroid(g.members.map((i) => vectors[i]!)),
         texts: g.members.map((i) => texts[i]!),
       }));
 
       const previous = await previousClusters(args.agent, args.cycleId, embedder);
       const identities = assignClusterIds(
         previous.clusters,
-        ordered.map((g) => ({ centroid: centroid(g.vectors), members: g.members.map((m) => m.traceId) })),
+        ordered.map((g) => ({ centroid: g.centroid, members: g.members.map((m) => m.traceId) })),
         {
           minSimilarity: config.clustering.matchSimilarity,
           minOverlap: config.clustering.matchOverlap,
@@ -132,7 +132,7 @@ export function createDiagnoseActivities({ db, llm, taxonomy }: ActivityDeps) {
             name: names[i]!,
             category,
             size: g.members.length,
-            centroid: JSON.stringify(centroid(g.vectors)),
+            centroid: JSON.stringify(g.centroid),
             embedder,
             previous_id: identity.previousId,
             diagnosis: diagnosis.ok ? JSON.stringify(diagnosis.value) : null,
@@ -200,14 +200,14 @@ export function createDiagnoseActivities({ db, llm, taxonomy }: ActivityDeps) {
    * embedders are not comparable, overlap still is), and the next free cluster number.
    */
   async function previousClusters(agent: string, cycleId: string, embedder: string) {
-    const all = await db
+    // Only the numbers of every earlier cluster; centroids and members of the last cycle's alone.
+    const ids = await db
       .selectFrom('clusters')
-      .select(['stable_id', 'cycle_id', 'centroid', 'embedder', 'id'])
+      .select('stable_id')
       .where('agent_id', '=', agent)
       .where('cycle_id', '!=', cycleId)
       .execute();
-    const numbers = all.map((c) => Number(/(\d+)$/.exec(c.stable_id ?? '')?.[1] ?? 0));
-    const nextNumber = Math.max(0, ...numbers) + 1;
+    const nextNumber = Math.max(0, ...ids.map((c) => Number(/(\d+)$/.exec(c.stable_id ?? '')?.[1] ?? 0))) + 1;
     const last = await db
       .selectFrom('clusters')
       .innerJoin('cycles', 'cycles.id', 'clusters.cycle_id')
@@ -218,7 +218,13 @@ export function createDiagnoseActivities({ db, llm, taxonomy }: ActivityDeps) {
       .limit(1)
       .executeTakeFirst();
     if (!last) return { clusters: [], nextNumber };
-    const rows = all.filter((c) => c.cycle_id === last.cycle_id && c.stable_id);
+    const rows = await db
+      .selectFrom('clusters')
+      .select(['id', 'stable_id', 'centroid', 'embedder'])
+      .where('cycle_id', '=', last.cycle_id)
+      .where('stable_id', 'is not', null)
+      .execute();
+    if (rows.length === 0) return { clusters: [], nextNumber };
     const members = await db
       .selectFrom('cluster_members')
       .select(['cluster_id', 'trace_id'])
@@ -249,7 +255,7 @@ export function createDiagnoseActivities({ db, llm, taxonomy }: ActivityDeps) {
     failed: Map<string, FailedEvaluation[]>,
     tax: FailureTaxonomy,
     seed: number,
-  ): Promise<{ ok: true; value: ClusterDiagnosis } | { ok: false; error: string }> {
+  ): Promise<Checked<ClusterDiagnosis>> {
     const members = shown.map((t) => ({
       traceId: t.id,
       transcript: renderTranscript(t.input.messages),
@@ -262,23 +268,10 @@ export function createDiagnoseActivities({ db, llm, taxonomy }: ActivityDeps) {
       { role: 'user', content: diagnosisUserPrompt(cluster, members, tax.subtypes) },
     ];
     const shownIds = new Set(shown.map((t) => t.id));
-    const check = (
-      content: string | null,
-    ): { ok: true; value: ClusterDiagnosis } | { ok: false; error: string } => {
-      let json: unknown;
-      try {
-        json = JSON.parse(content ?? '');
-      } catch {
-        return { ok: false, error: `not JSON: ${String(content).slice(0, 200)}` };
-      }
-      const parsed = ClusterDiagnosis.safeParse(json);
-      if (!parsed.success) {
-        return {
-          ok: false,
-          error: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
-        };
-      }
-      const d = parsed.data;
+    const check = (content: string | null): Checked<ClusterDiagnosis> => {
+      const parsed = checkStructured(ClusterDiagnosis, content);
+      if (!parsed.ok) return parsed;
+      const d = parsed.value;
       if (!findSubtype(tax, d.category, d.subtype)) {
         return {
           ok: false,

@@ -1,7 +1,7 @@
-import { sql } from 'kysely';
 import { calibrate, type DimensionCalibration, type LabelPair } from '../core/judge-calibration.js';
 import { agentConfig } from '../db/agent-repository.js';
 import type { ActivityDeps } from './activity-deps.js';
+import { reviewerAndJudgeLabels } from './reviewer-judge-labels.js';
 
 /** Label pairs looked at per dimension: the newest ones, across the agent's cycles. */
 const MAX_PAIRS = 200;
@@ -18,30 +18,10 @@ export function createCalibrationActivities({ db }: ActivityDeps) {
       const ev = (await agentConfig(db, args.agent)).evaluation;
       const results: DimensionCalibration[] = [];
       for (const dimension of ev.judge.dimensions) {
-        const human =
-          dimension === 'task_completion'
-            ? sql<string | null>`annotations.verdict`
-            : sql<string | null>`annotations.dimensions ->> ${dimension}`;
-        const rows = await db
-          .selectFrom('annotations')
-          .innerJoin('annotation_items', 'annotation_items.id', 'annotations.item_id')
-          .innerJoin('cycles', 'cycles.id', 'annotation_items.cycle_id')
-          .innerJoin('scores', (j) =>
-            j
-              .onRef('scores.cycle_id', '=', 'annotation_items.cycle_id')
-              .onRef('scores.trace_id', '=', 'annotation_items.trace_id')
-              .on('scores.evaluator', '=', `judge:${dimension}`),
-          )
+        const rows = await reviewerAndJudgeLabels(db, args.agent, dimension)
           // The newest label per (cycle, trace): a later correction supersedes.
           .distinctOn(['annotation_items.cycle_id', 'annotation_items.trace_id'])
-          .select([
-            human.as('human'),
-            'scores.label as judge',
-            'annotation_items.cycle_id',
-            'annotation_items.trace_id',
-            'cycles.started_at',
-          ])
-          .where('cycles.agent_id', '=', args.agent)
+          .select(['annotation_items.cycle_id', 'annotation_items.trace_id', 'cycles.started_at'])
           .orderBy('annotation_items.cycle_id')
           .orderBy('annotation_items.trace_id')
           .orderBy('annotations.created_at', 'desc')

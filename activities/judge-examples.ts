@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/connection.js';
+import { reviewerAndJudgeLabels, reviewerLabel } from './reviewer-judge-labels.js';
 import { renderSteps, renderTranscript, type JudgeExample } from '../llm/prompt-templates.js';
 import { AgentAction, ChatMessage } from '../schemas/trace.js';
 
@@ -18,35 +19,19 @@ export async function judgeExamples(
   const out = new Map<string, JudgeExample[]>();
   if (limit === 0) return out;
   for (const dimension of dimensions) {
-    const human =
-      dimension === 'task_completion'
-        ? sql<string>`annotations.verdict`
-        : sql<string>`annotations.dimensions ->> ${dimension}`;
-    const rows = await db
-      .selectFrom('annotations')
-      .innerJoin('annotation_items', 'annotation_items.id', 'annotations.item_id')
-      .innerJoin('cycles', 'cycles.id', 'annotation_items.cycle_id')
-      .innerJoin('scores', (j) =>
-        j
-          .onRef('scores.cycle_id', '=', 'annotation_items.cycle_id')
-          .onRef('scores.trace_id', '=', 'annotation_items.trace_id')
-          .on('scores.evaluator', '=', `judge:${dimension}`),
-      )
+    const rows = await reviewerAndJudgeLabels(db, agent, dimension)
       .innerJoin('samples', (j) =>
         j
           .onRef('samples.cycle_id', '=', 'annotation_items.cycle_id')
           .onRef('samples.trace_id', '=', 'annotation_items.trace_id'),
       )
       .select([
-        human.as('human'),
         'annotations.comment',
         'annotations.reviewer',
         sql<unknown>`samples.redacted -> 'input' -> 'messages'`.as('messages'),
         sql<unknown>`samples.redacted -> 'output'`.as('output'),
       ])
-      .where('cycles.agent_id', '=', agent)
-      .where(human, 'is not', null)
-      .where(sql<boolean>`${human} <> scores.label`)
+      .where(sql<boolean>`${reviewerLabel(dimension)} <> scores.label`)
       .orderBy('annotations.created_at', 'desc')
       .orderBy('annotations.id', 'desc')
       .limit(limit)

@@ -10,7 +10,7 @@ import {
   rubricUserPrompt,
   type JudgeExample,
 } from '../llm/prompt-templates.js';
-import { rubricJsonSchema } from '../llm/structured-output.js';
+import { checkStructured, rubricJsonSchema, type Checked } from '../llm/structured-output.js';
 
 export interface JudgedTrace {
   messages: readonly ChatMessage[];
@@ -34,25 +34,7 @@ export interface JudgeOutcome {
   tokens: number;
 }
 
-type Sample = { ok: true; value: BinaryJudgement | LikertJudgement } | { ok: false; error: string };
-
-function validate<T>(
-  schema: z.ZodType<T>,
-  content: string | null,
-): { ok: true; value: T } | { ok: false; error: string } {
-  let json: unknown;
-  try {
-    json = JSON.parse(content ?? '');
-  } catch {
-    return { ok: false, error: `not JSON: ${String(content).slice(0, 200)}` };
-  }
-  const parsed = schema.safeParse(json);
-  if (parsed.success) return { ok: true, value: parsed.data };
-  return {
-    ok: false,
-    error: parsed.error.issues.map((i) => `${i.path.join('.') || '(answer)'}: ${i.message}`).join('; '),
-  };
-}
+type Sample = Checked<BinaryJudgement | LikertJudgement>;
 
 /**
  * One rubric on one trace: temperature 0, structured output, reviewer-corrected examples
@@ -86,7 +68,7 @@ export async function judgeWithRubric(
   for (let r = 0; r < Math.max(1, options.repeats); r++) {
     const seed = options.seed + r;
     const first = await ask(base, seed);
-    let sample: Sample = validate(schema, first);
+    let sample: Sample = checkStructured(schema, first);
     if (!sample.ok) {
       const retry = await ask(
         [
@@ -96,7 +78,7 @@ export async function judgeWithRubric(
         ],
         seed,
       );
-      const second = validate(schema, retry);
+      const second = checkStructured(schema, retry);
       sample = second.ok ? second : { ok: false, error: `${sample.error}; after the retry: ${second.error}` };
     }
     samples.push(sample);

@@ -1,27 +1,16 @@
 import { heartbeat, cancellationSignal } from '@temporalio/activity';
-import { agentActions } from '../core/agent-trajectory.js';
+import { judgedSteps } from '../core/agent-trajectory.js';
 import { runCodeEvaluators } from '../core/code-evaluators.js';
 import { planJudgeCalls } from '../core/evaluation-cascade.js';
 import { agentConfig } from '../db/agent-repository.js';
 import { rubricFor } from '../core/judge-rubrics.js';
 import type { Evaluation, EvaluatorError } from '../schemas/evaluation.js';
-import type { AgentAction, TraceRecord } from '../schemas/trace.js';
 import type { ActivityDeps } from './activity-deps.js';
 import { boundedMap } from './bounded-map.js';
 import { traceVerdicts } from './cycle-verdicts.js';
 import { judgeExamples } from './judge-examples.js';
 import { judgeWithRubric } from './rubric-judge.js';
 import { sampledTraces } from './sampled-traces.js';
-
-/** What the judge reads as the agent's steps: every call of a trajectory, or the one step. */
-export function judgedSteps(trace: TraceRecord): AgentAction[] {
-  const actions = agentActions(trace).map((a) => ({ action: a.action, arguments: a.arguments }));
-  const last = actions.at(-1);
-  const sameAsOutput =
-    last?.action === trace.output.action &&
-    JSON.stringify(last.arguments) === JSON.stringify(trace.output.arguments);
-  return sameAsOutput ? actions : [...actions, trace.output];
-}
 
 export interface ScoringSummary {
   scored: number;

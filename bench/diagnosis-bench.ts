@@ -9,12 +9,12 @@
  * the stable-id matcher. The truth for the adjusted Rand index is each failing trace's
  * planted rule (noise-induced failures are their own class).
  *
- *   npm run bench:diagnosis [-- --traces 600 --seed 1]
+ *   npm run bench:diagnosis [-- --traces 600 --seed 1 --dimensions task_completion,tool_selection]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { judgedSteps } from '../activities/score-traces.js';
+import { judgedSteps } from '../core/agent-trajectory.js';
 import { judgeWithRubric } from '../activities/rubric-judge.js';
 import { adjustedRandIndex } from '../core/adjusted-rand-index.js';
 import { assignClusterIds, type PreviousCluster } from '../core/cluster-identity.js';
@@ -24,7 +24,7 @@ import { clusterFailures } from '../core/failure-clustering.js';
 import { failureText } from '../core/failure-text.js';
 import { tfidfEmbeddings } from '../core/text-embedding.js';
 import { centroid } from '../core/vector-math.js';
-import { rubricFor } from '../core/judge-rubrics.js';
+import { TRAJECTORY_RUBRICS, rubricFor } from '../core/judge-rubrics.js';
 import { AgentConfig } from '../schemas/agent-config.js';
 import type { Evaluation } from '../schemas/evaluation.js';
 import type { TraceRecord } from '../schemas/trace.js';
@@ -38,6 +38,7 @@ const { values: args } = parseArgs({
   options: {
     traces: { type: 'string', default: '600' },
     seed: { type: 'string', default: '1' },
+    dimensions: { type: 'string' },
   },
 });
 const scenario = loadScenario(AIRLINE_SCENARIO);
@@ -49,16 +50,8 @@ const tools = scenario.actions.map((a) => ({
   description: a.description,
   parameters: a.parameters,
 }));
-const DIMENSIONS = process.env.DIMS
-  ? process.env.DIMS.split(',')
-  : [
-      'tool_selection',
-      'argument_extraction',
-      'result_utilization',
-      'error_recovery',
-      'plan_coherence',
-      'task_completion',
-    ];
+// The six trajectory rubrics unless --dimensions names others.
+const DIMENSIONS = args.dimensions ? args.dimensions.split(',') : TRAJECTORY_RUBRICS.map((r) => r.dimension);
 const config = AgentConfig.parse({ tools, evaluation: { judge: { dimensions: DIMENSIONS } } });
 const ev = config.evaluation;
 

@@ -1,4 +1,4 @@
-import type { ChatMessage, Span, ToolCall, TraceRecord } from '../schemas/trace.js';
+import type { AgentAction, ChatMessage, Span, ToolCall, TraceRecord } from '../schemas/trace.js';
 
 /** One thing the agent did, in order: a tool call, or its final text reply (`respond`). */
 export interface AgentStep {
@@ -86,4 +86,14 @@ export function agentActions(trace: TraceRecord): AgentStep[] {
 /** The agent's final text reply, or null when the trace ends on a tool call. */
 export function finalReply(trace: TraceRecord): string | null {
   return trace.output.action === 'respond' ? (trace.output.content ?? '') : null;
+}
+
+/** What the judge reads as the agent's steps: every call of a trajectory, or the one step. */
+export function judgedSteps(trace: TraceRecord): AgentAction[] {
+  const actions = agentActions(trace).map((a) => ({ action: a.action, arguments: a.arguments }));
+  const last = actions.at(-1);
+  const sameAsOutput =
+    last?.action === trace.output.action &&
+    JSON.stringify(last.arguments) === JSON.stringify(trace.output.arguments);
+  return sameAsOutput ? actions : [...actions, trace.output];
 }

@@ -1,4 +1,4 @@
-import { stableHash53 } from './stable-hash.js';
+import { fmix32, stableHash53 } from './stable-hash.js';
 
 /**
  * Exact and near-duplicate detection for sampled inputs, so reviewers and the optimizer do
@@ -102,17 +102,6 @@ export function dedupShingles(text: string): string[] {
     if (/\d/.test(w)) out.add(`#${w}`);
   });
   return [...out];
-}
-
-/** murmur3's 32-bit finalizer: a cheap bijective mixer. */
-function fmix32(x: number): number {
-  let h = x >>> 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
 }
 
 /**

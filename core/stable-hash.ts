@@ -21,3 +21,14 @@ export function stableHash53(text: string, seed = 0): number {
 export function unitInterval(text: string, seed = 0): number {
   return stableHash53(text, seed) / 2 ** 53;
 }
+
+/** murmur3's 32-bit finalizer: a cheap bijective mixer, so every output bit depends on every input bit. */
+export function fmix32(x: number): number {
+  let h = x >>> 0;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}

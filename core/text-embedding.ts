@@ -1,3 +1,5 @@
+import { fmix32 } from './stable-hash.js';
+
 /**
  * A deterministic local text embedder: hashed TF-IDF over word and character n-grams. It is
  * the fallback for failure clustering when no embedding model is configured, so it needs no
@@ -160,12 +162,7 @@ function features(
 function hash32(text: string, seed: number): number {
   let h = (0x811c9dc5 ^ seed) >>> 0;
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return fmix32(h);
 }
 
 type Group = 'words' | 'chars';

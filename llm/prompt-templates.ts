@@ -6,14 +6,6 @@ import type { JudgeRubric } from '../core/judge-rubrics.js';
  * changes here: they change LLM cache keys, so they re-run calls rather than reuse them.
  */
 
-export const JUDGE_SYSTEM = `You are a strict reviewer of an airline-style customer service agent.
-Judge whether the agent's single step (a tool call or a reply) was the right next step for the
-user's request under the agent's policy. Answer with JSON only.
-- verdict: "pass" if the step is correct, "fail" otherwise.
-- failure_category: one of policy_violation, tool_selection, missing_confirmation, escalation,
-  argument_error, other; null when the verdict is pass.
-- rationale: one or two sentences naming what went wrong and why.`;
-
 export function renderStep(step: AgentAction): string {
   const args = Object.keys(step.arguments).length ? JSON.stringify(step.arguments) : '{}';
   return `action: ${step.action}\narguments: ${args}${step.content ? `\nreply: ${step.content}` : ''}`;
@@ -24,10 +16,6 @@ export function renderConversation(messages: readonly ChatMessage[]): string {
     .filter((m) => m.role !== 'system')
     .map((m) => `${m.role}: ${m.content ?? ''}`)
     .join('\n');
-}
-
-export function judgeUserPrompt(messages: readonly ChatMessage[], step: AgentAction): string {
-  return `## Conversation\n${renderConversation(messages)}\n\n## Agent's step\n${renderStep(step)}`;
 }
 
 // ── Judge rubrics ─────────────────────────────────────────────────────────────────

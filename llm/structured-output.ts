@@ -5,20 +5,6 @@ import { rubricSchemaName, type JudgeRubric } from '../core/judge-rubrics.js';
 
 // JSON schemas in the strict subset OpenAI structured outputs accept (every property
 // required, no additional properties). The zod schemas validate what comes back.
-export const JUDGE_VERDICT_SCHEMA = {
-  name: 'judge_verdict',
-  schema: {
-    type: 'object',
-    properties: {
-      verdict: { type: 'string', enum: ['pass', 'fail'] },
-      failure_category: { anyOf: [{ type: 'string', enum: FailureCategory.options }, { type: 'null' }] },
-      rationale: { type: 'string' },
-    },
-    required: ['verdict', 'failure_category', 'rationale'],
-    additionalProperties: false,
-  },
-};
-
 export const PROMPT_PROPOSALS_SCHEMA = {
   name: 'prompt_proposals',
   schema: {
@@ -39,25 +25,32 @@ export const PROMPT_PROPOSALS_SCHEMA = {
   },
 };
 
-/** Parses a structured answer; a malformed one is retried (models are stochastic). */
-export function parseStructured<T>(schema: z.ZodType<T>, content: string | null, what: string): T {
+export type Checked<T> = { ok: true; value: T } | { ok: false; error: string };
+
+/** Checks a structured answer against its schema; the error says what to fix, for a repair round. */
+export function checkStructured<T>(schema: z.ZodType<T>, content: string | null): Checked<T> {
   let json: unknown;
   try {
     json = JSON.parse(content ?? '');
   } catch {
-    throw ApplicationFailure.retryable(
-      `The ${what} answer is not JSON: ${String(content).slice(0, 200)}`,
-      'MalformedLlmOutput',
-    );
+    return { ok: false, error: `not JSON: ${String(content).slice(0, 200)}` };
   }
   const parsed = schema.safeParse(json);
-  if (!parsed.success) {
-    throw ApplicationFailure.retryable(
-      `The ${what} answer does not match its schema: ${parsed.error.message.slice(0, 400)}`,
-      'MalformedLlmOutput',
-    );
-  }
-  return parsed.data;
+  if (parsed.success) return { ok: true, value: parsed.data };
+  return {
+    ok: false,
+    error: parsed.error.issues.map((i) => `${i.path.join('.') || '(answer)'}: ${i.message}`).join('; '),
+  };
+}
+
+/** Parses a structured answer; a malformed one is retried (models are stochastic). */
+export function parseStructured<T>(schema: z.ZodType<T>, content: string | null, what: string): T {
+  const checked = checkStructured(schema, content);
+  if (checked.ok) return checked.value;
+  throw ApplicationFailure.retryable(
+    `The ${what} answer is ${checked.error.startsWith('not JSON') ? '' : 'off its schema: '}${checked.error.slice(0, 400)}`,
+    'MalformedLlmOutput',
+  );
 }
 
 const strictObject = (name: string, properties: Record<string, unknown>) => ({

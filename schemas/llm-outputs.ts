@@ -11,13 +11,6 @@ export const FailureCategory = z.enum([
 ]);
 export type FailureCategory = z.infer<typeof FailureCategory>;
 
-export const JudgeVerdict = z.object({
-  verdict: z.enum(['pass', 'fail']),
-  failure_category: FailureCategory.nullable(),
-  rationale: z.string(),
-});
-export type JudgeVerdict = z.infer<typeof JudgeVerdict>;
-
 export const PromptProposals = z.object({
   candidates: z.array(z.object({ prompt: z.string().min(1), rationale: z.string() })).min(1),
 });

@@ -66,41 +66,6 @@ export function simulateAgent(
   return { action, reply: action.action === 'respond' ? example.reply : '', correct };
 }
 
-export interface JudgeAnswer {
-  verdict: 'pass' | 'fail';
-  failure_category: string | null;
-  rationale: string;
-}
-
-/** Reads the conversation and the agent's step from the judge request, as a judge would. */
-export function simulateJudge(scenario: Scenario, requestText: string, seed: number): JudgeAnswer {
-  const example = findExample(scenario, requestText);
-  const acted = /action:\s*([A-Za-z0-9_]+)/.exec(requestText)?.[1];
-  if (!example || !acted) {
-    return {
-      verdict: 'pass',
-      failure_category: null,
-      rationale: 'Nothing in the step contradicts the policy.',
-    };
-  }
-  let pass = acted === example.expected.action;
-  const flip = unitInterval(`judge|${requestText}|${seed}`, scenario.seed) < scenario.noise.judge;
-  if (flip) pass = !pass;
-  if (pass)
-    return { verdict: 'pass', failure_category: null, rationale: `The agent correctly chose ${acted}.` };
-  const rule = scenario.rules.find((r) => r.id === example.rule);
-  const broken = scenario.overBroad.find(
-    (ob) => ob.breaks.action.action === acted && example.tags.some((t) => ob.breaks.tags.includes(t)),
-  );
-  return {
-    verdict: 'fail',
-    failure_category: rule?.category ?? (broken ? 'escalation' : 'other'),
-    rationale: rule
-      ? `${rule.judgeRationale} The agent called ${acted} instead of ${example.expected.action}.`
-      : `The agent called ${acted} although the request needed ${example.expected.action}.`,
-  };
-}
-
 export interface TeacherCandidate {
   prompt: string;
   rationale: string;

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Scenario } from './scenario.js';
 import { simulateClusterDiagnosis, simulateRubricJudge } from './simulated-diagnosis.js';
-import { simulateAgent, simulateEmbedding, simulateJudge, simulateTeacherTask } from './simulated-models.js';
+import { simulateAgent, simulateEmbedding, simulateTeacherTask } from './simulated-models.js';
 
 /** Model names the simulator serves; configure each role with one of them. */
 export const SIMULATED_MODELS = {
@@ -125,12 +125,9 @@ function respond(
     return;
   }
   const schemaName = body.response_format?.json_schema?.name;
-  if (
-    model === SIMULATED_MODELS.judge &&
-    schemaName?.startsWith('judge_') &&
-    schemaName !== 'judge_verdict'
-  ) {
-    const answer = simulateRubricJudge(scenario, schemaName, all, seed);
+  if (model === SIMULATED_MODELS.judge) {
+    // Every judge request is a rubric; its schema name says which dimension.
+    const answer = simulateRubricJudge(scenario, schemaName ?? 'judge_task_completion_v1', all, seed);
     send(res, 200, completion(model, all, { content: JSON.stringify(answer) }, 'stop'));
     return;
   }
@@ -139,14 +136,6 @@ function respond(
       res,
       200,
       completion(model, all, { content: JSON.stringify(simulateClusterDiagnosis(scenario, all)) }, 'stop'),
-    );
-    return;
-  }
-  if (model === SIMULATED_MODELS.judge) {
-    send(
-      res,
-      200,
-      completion(model, all, { content: JSON.stringify(simulateJudge(scenario, all, seed)) }, 'stop'),
     );
     return;
   }

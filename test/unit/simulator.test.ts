@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AIRLINE_SCENARIO, loadScenario } from '../simulator/scenario.js';
-import { simulateAgent, simulateJudge, simulateTeacher } from '../simulator/simulated-models.js';
+import { simulateRubricJudge } from '../simulator/simulated-diagnosis.js';
+import { simulateAgent, simulateTeacher } from '../simulator/simulated-models.js';
 
 const scenario = loadScenario(AIRLINE_SCENARIO);
 const byRule = (rule: string) => scenario.examples.find((e) => e.rule === rule)!;
@@ -41,9 +42,10 @@ describe('simulator', () => {
   });
   it('the judge names the failure category of the broken rule', () => {
     const ex = byRule('confirm_before_booking');
-    const v = simulateJudge(
+    const v = simulateRubricJudge(
       scenario,
-      `## Conversation\nuser: ${ex.request}\n\n## Agent's step\naction: ${ex.wrong.action}`,
+      'judge_task_completion_v1',
+      `## Trace to judge\n### Conversation\nuser: ${ex.request}\n\n### Agent's steps\n[0] action: ${ex.wrong.action}`,
       123456,
     );
     // Judge noise may flip a verdict; seeds are fixed, so this one is stable.
