@@ -34,6 +34,7 @@ const ioFolders = [
   '**/workers/**',
   '**/scripts/**',
   '**/activities/**',
+  '**/notify/**',
   '**/test/**',
 ];
 const ioPackages = [

@@ -1,6 +1,7 @@
 import type { Db } from '../db/connection.js';
 import type { FailureTaxonomy } from '../core/failure-taxonomy.js';
 import type { LlmRoles } from '../llm/llm-client.js';
+import type { WebhookSender } from '../notify/webhook-sender.js';
 
 /** What every activity factory needs; tests pass the same shape with real services. */
 export interface ActivityDeps {
@@ -10,4 +11,6 @@ export interface ActivityDeps {
   llmConcurrency: number;
   /** The failure taxonomy diagnosis classifies into, parsed (and validated) at worker start. */
   taxonomy: FailureTaxonomy;
+  /** Posts Slack-compatible notices; tests pass a recorder. Absent: the real HTTP sender. */
+  webhook?: WebhookSender;
 }

@@ -1,5 +1,8 @@
 import { z } from 'zod';
+import { AnnotationPolicy } from './annotation-policy.js';
+import { ApprovalPolicy } from './approval-policy.js';
 import { EvaluationConfig } from './evaluation-config.js';
+import { NotificationConfig } from './notification-config.js';
 import { OptimizerChoice } from './optimizer-config.js';
 import { RedactionConfig } from './redaction-config.js';
 import { SamplingPolicy } from './sampling-policy.js';
@@ -23,5 +26,11 @@ export const AgentConfig = z.object({
   retentionDays: z.number().int().positive().default(30),
   /** Code checks, judge rubrics, the cascade, judge calibration floors and failure clustering. */
   evaluation: EvaluationConfig.prefault({}),
+  /** Reviewers, items per reviewer, quorum and the deadline policy of the annotation queue. */
+  annotation: AnnotationPolicy.prefault({}),
+  /** Who may approve a release and how many approvals it needs. */
+  approval: ApprovalPolicy.prefault({}),
+  /** Slack-compatible webhook for reminders, escalations, approval requests and label moves. */
+  notifications: NotificationConfig.prefault({}),
 });
 export type AgentConfig = z.infer<typeof AgentConfig>;

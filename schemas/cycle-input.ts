@@ -32,6 +32,20 @@ export const CycleInput = z.object({
     .int()
     .positive()
     .default(2 * 24 * 3600),
+  /** A reminder goes to reviewers with open items this often while the queue waits. */
+  annotationReminderSeconds: z
+    .number()
+    .int()
+    .positive()
+    .default(24 * 3600),
+  /** After this long without quorum, the escalation contacts are told too. */
+  annotationEscalationSeconds: z
+    .number()
+    .int()
+    .positive()
+    .default(36 * 3600),
+  /** A claimed item returns to the pool if its reviewer has not labelled it by then. */
+  annotationClaimSeconds: z.number().int().positive().default(3600),
   approvalDeadlineSeconds: z
     .number()
     .int()
@@ -96,6 +110,8 @@ export const CycleOutcome = z.enum([
   'no_candidate',
   'rejected',
   'approval_expired',
+  /** Reviewers missed the deadline and the agent's policy says to stop rather than use judge labels. */
+  'annotation_expired',
   'no_data',
   /** Failures were found but none is fixable by a prompt: the report recommends the fixes. */
   'recommendations_only',
