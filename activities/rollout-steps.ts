@@ -1,36 +1,112 @@
 import { sql } from 'kysely';
-import { analyseStep, type AnalysisResult } from '../core/rollout-analysis.js';
+import { measure, type Measurement, type VariantMetrics } from '../core/rollout-analysis.js';
+import { slackMessage } from '../core/slack-message.js';
 import { moveLabel, versionById } from '../db/prompt-repository.js';
-import type { RolloutAnalysis } from '../schemas/cycle-input.js';
+import type { AnalysisTemplate, RolloutConfig, RolloutMetricName } from '../schemas/rollout-config.js';
 import type { ActivityDeps } from './activity-deps.js';
+import { notifyAgent } from './agent-notifier.js';
+import { judgeSampledTraces } from './rollout-judging.js';
 
 export interface StartRolloutInput {
   rolloutId: string;
-  cycleId: string;
+  workflowId: string;
+  /** null: an operator's rollout outside a cycle. */
+  cycleId: string | null;
   agent: string;
-  decisionId: string;
+  decisionId: string | null;
   baselineVersionId: string;
   candidateVersionId: string;
+  config: RolloutConfig;
+  createdBy: string;
 }
 
-/** A trace counts as failed on negative feedback or a failure/error outcome. */
-const failed = sql<number>`count(*) filter (where feedback < 0 or outcome in ('failure', 'error'))::int`;
+/** Traffic of one prompt version in a window, as the analysis metrics need it. */
+async function variantMetrics(
+  deps: ActivityDeps,
+  args: {
+    agent: string;
+    version: number;
+    since: Date;
+    until: Date;
+    escalationActions: readonly string[];
+    judgeSample: number;
+    wantJudge: boolean;
+    seed: number;
+  },
+): Promise<VariantMetrics> {
+  const { db } = deps;
+  const failure = sql`(feedback < 0 or outcome in ('failure', 'error') or status = 'error')`;
+  const escalation =
+    args.escalationActions.length > 0
+      ? sql`(outcome = 'escalated' or output ->> 'action' in (${sql.join(args.escalationActions)}))`
+      : sql`(outcome = 'escalated')`;
+  const window = db
+    .selectFrom('traces')
+    .where('agent_id', '=', args.agent)
+    .where('prompt_version', '=', args.version)
+    .where('ingested_at', '>=', args.since)
+    .where('ingested_at', '<', args.until)
+    // Traces are partitioned by start time; this bound lets Postgres skip old partitions.
+    .where('started_at', '>=', new Date(args.since.getTime() - 24 * 3600 * 1000));
+  const row = await window
+    .select([
+      sql<number>`count(*)::int`.as('samples'),
+      sql<number | null>`avg(case when ${failure} then 0 else 1 end)::float8`.as('success_rate'),
+      sql<number | null>`avg(case when feedback < 0 then 1 else 0 end)::float8`.as('negative_feedback_rate'),
+      sql<number | null>`avg(case when ${escalation} then 1 else 0 end)::float8`.as('escalation_rate'),
+      sql<number | null>`avg(case when status = 'error' or outcome = 'error' then 1 else 0 end)::float8`.as(
+        'error_rate',
+      ),
+      sql<number | null>`percentile_cont(0.95) within group (order by latency_ms)::float8`.as(
+        'latency_p95_ms',
+      ),
+      sql<number | null>`avg(cost_usd)::float8`.as('cost_per_trace_usd'),
+    ])
+    .executeTakeFirstOrThrow();
+  const values: Partial<Record<RolloutMetricName, number | null>> = {
+    success_rate: row.success_rate,
+    negative_feedback_rate: row.negative_feedback_rate,
+    escalation_rate: row.escalation_rate,
+    error_rate: row.error_rate,
+    latency_p95_ms: row.latency_p95_ms,
+    cost_per_trace_usd: row.cost_per_trace_usd,
+  };
+  let judged = 0;
+  if (args.wantJudge && args.judgeSample > 0) {
+    // A fixed pseudo-random slice of the window (by the trace's stored sample key), so a
+    // retried activity judges the same traces and the LLM cache answers.
+    const sampled = await window
+      .select(['id', 'input', 'output'])
+      .orderBy('sample_key')
+      .limit(args.judgeSample)
+      .execute();
+    const verdicts = await judgeSampledTraces(deps, sampled, args.seed);
+    judged = verdicts.length;
+    values.judge_pass_rate = judged === 0 ? null : verdicts.filter(Boolean).length / judged;
+  }
+  return { samples: row.samples, judged, values };
+}
 
-export function createRolloutActivities({ db }: ActivityDeps) {
+export function createRolloutActivities(deps: ActivityDeps) {
+  const { db } = deps;
+  const rolloutRow = (id: string) =>
+    db.selectFrom('rollouts').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+
   return {
-    async startRollout(args: StartRolloutInput): Promise<void> {
-      await db.transaction().execute(async (tx) => {
+    async startRollout(args: StartRolloutInput): Promise<{ startedAt: string }> {
+      const started = await db.transaction().execute(async (tx) => {
         const existing = await tx
           .selectFrom('rollouts')
-          .select('id')
+          .select('started_at')
           .where('id', '=', args.rolloutId)
           .executeTakeFirst();
-        if (existing) return;
+        if (existing) return existing.started_at;
         // One live rollout per agent: an older one still running is superseded, not mixed in.
         await tx
           .updateTable('rollouts')
           .set({
             status: 'rolled_back',
+            phase: 'rolled_back',
             weight: 0,
             reason: `superseded by ${args.rolloutId}`,
             ended_at: new Date(),
@@ -38,10 +114,11 @@ export function createRolloutActivities({ db }: ActivityDeps) {
           .where('agent_id', '=', args.agent)
           .where('status', '=', 'running')
           .execute();
-        await tx
+        const row = await tx
           .insertInto('rollouts')
           .values({
             id: args.rolloutId,
+            workflow_id: args.workflowId,
             cycle_id: args.cycleId,
             agent_id: args.agent,
             release_decision_id: args.decisionId,
@@ -49,16 +126,44 @@ export function createRolloutActivities({ db }: ActivityDeps) {
             candidate_version_id: args.candidateVersionId,
             weight: 0,
             status: 'running',
+            config: JSON.stringify(args.config),
+            created_by: args.createdBy,
           })
-          .execute();
+          .returning('started_at')
+          .executeTakeFirstOrThrow();
+        return row.started_at;
       });
+      // The candidate label names what is being rolled out, whoever started it.
+      await moveLabel(
+        db,
+        args.agent,
+        'candidate',
+        args.candidateVersionId,
+        args.createdBy,
+        `rollout ${args.rolloutId} started`,
+      );
+      await notifyAgent(deps, {
+        agent: args.agent,
+        cycleId: args.cycleId,
+        message: slackMessage({
+          event: 'rollout_started',
+          title: `Rollout started for ${args.agent}: ${args.candidateVersionId} over ${args.baselineVersionId}`,
+          lines: [`steps: ${args.config.steps.length}`, `started by ${args.createdBy}`],
+          data: { rolloutId: args.rolloutId, workflowId: args.workflowId },
+        }),
+      });
+      return { startedAt: new Date(started).toISOString() };
     },
 
     /** Returns the database time the weight took effect: analysis counts traffic from then on. */
-    async setRolloutWeight(args: { rolloutId: string; weight: number }): Promise<{ since: string }> {
+    async setRolloutWeight(args: {
+      rolloutId: string;
+      weight: number;
+      stepIndex: number;
+    }): Promise<{ since: string }> {
       const row = await db
         .updateTable('rollouts')
-        .set({ weight: args.weight })
+        .set({ weight: args.weight, step_index: args.stepIndex })
         .where('id', '=', args.rolloutId)
         .where('status', '=', 'running')
         .returning(sql<Date>`now()`.as('now'))
@@ -66,105 +171,158 @@ export function createRolloutActivities({ db }: ActivityDeps) {
       return { since: new Date(row.now).toISOString() };
     },
 
-    async analyseRolloutStep(args: {
+    /** The phase operators see (`flywheel rollout status`) and why it paused. */
+    async setRolloutPhase(args: {
+      rolloutId: string;
+      phase: 'progressing' | 'paused';
+      stepIndex: number;
+      reason: string | null;
+    }): Promise<{ at: string }> {
+      const row = await db
+        .updateTable('rollouts')
+        .set({ phase: args.phase, paused_reason: args.reason, step_index: args.stepIndex })
+        .where('id', '=', args.rolloutId)
+        .where('status', '=', 'running')
+        .returning(sql<Date>`now()`.as('now'))
+        .executeTakeFirst();
+      if (args.phase === 'paused') {
+        const rollout = await rolloutRow(args.rolloutId);
+        await notifyAgent(deps, {
+          agent: rollout.agent_id,
+          cycleId: rollout.cycle_id,
+          message: slackMessage({
+            event: 'rollout_paused',
+            title: `Rollout ${args.rolloutId} paused at ${rollout.weight}%`,
+            lines: [
+              args.reason ?? 'paused',
+              `resume, promote or abort: flywheel rollout resume|promote|abort ${rollout.workflow_id ?? args.rolloutId}`,
+            ],
+            data: { rolloutId: args.rolloutId },
+          }),
+        });
+      }
+      return { at: new Date(row?.now ?? new Date()).toISOString() };
+    },
+
+    /**
+     * One measurement: candidate and baseline traffic in the same window (since the
+     * analysis began), each metric checked against its conditions. With no baseline traffic
+     * in the window (the candidate serves 100%), the baseline is read from the same length
+     * of time before the rollout started.
+     */
+    async measureRollout(args: {
       rolloutId: string;
       stepIndex: number;
       round: number;
-      weight: number;
       since: string;
-      analysis: RolloutAnalysis;
-    }): Promise<AnalysisResult & { candidateSamples: number; baselineSamples: number }> {
-      const rollout = await db
-        .selectFrom('rollouts')
-        .selectAll()
-        .where('id', '=', args.rolloutId)
-        .executeTakeFirstOrThrow();
+      template: AnalysisTemplate;
+      escalationActions: string[];
+      seed: number;
+    }): Promise<Measurement> {
+      const done = await db
+        .selectFrom('rollout_steps')
+        .select('metrics')
+        .where('rollout_id', '=', args.rolloutId)
+        .where('step_index', '=', args.stepIndex)
+        .where('round', '=', args.round)
+        .executeTakeFirst();
+      if (done) return done.metrics as Measurement;
+      const rollout = await rolloutRow(args.rolloutId);
       const [candidate, baseline] = await Promise.all([
         versionById(db, rollout.candidate_version_id),
         versionById(db, rollout.baseline_version_id),
       ]);
-      const metrics = async (version: number, since: Date) => {
-        const row = await db
-          .selectFrom('traces')
-          .select([sql<number>`count(*)::int`.as('samples'), failed.as('failures')])
-          .where('agent_id', '=', rollout.agent_id)
-          .where('prompt_version', '=', version)
-          .where('ingested_at', '>=', since)
-          .executeTakeFirstOrThrow();
-        return { samples: row.samples, failures: row.failures };
+      const { now } = await db.selectNoFrom(sql<Date>`now()`.as('now')).executeTakeFirstOrThrow();
+      const since = new Date(args.since);
+      const until = new Date(now);
+      const wantJudge = args.template.metrics.some((m) => m.name === 'judge_pass_rate');
+      const common = {
+        agent: rollout.agent_id,
+        escalationActions: args.escalationActions,
+        judgeSample: args.template.judgeSample,
+        wantJudge,
+        seed: args.seed + args.round,
       };
-      // The candidate is judged on traffic since this step began; the baseline on all of
-      // the rollout's traffic, so it still has a reference when the candidate serves 100%.
-      const c = await metrics(candidate.version, new Date(args.since));
-      const b = await metrics(baseline.version, new Date(rollout.started_at));
-      const result = analyseStep(c, b, args.analysis);
+      const c = await variantMetrics(deps, { ...common, version: candidate.version, since, until });
+      let b = await variantMetrics(deps, { ...common, version: baseline.version, since, until });
+      if (b.samples < args.template.minSamples) {
+        const startedAt = new Date(rollout.started_at);
+        const span = until.getTime() - since.getTime();
+        b = await variantMetrics(deps, {
+          ...common,
+          version: baseline.version,
+          since: new Date(startedAt.getTime() - Math.max(span, 3600 * 1000)),
+          until: startedAt,
+        });
+      }
+      const result = measure(args.template, c, b);
       await db
         .insertInto('rollout_steps')
         .values({
           rollout_id: args.rolloutId,
           step_index: args.stepIndex,
           round: args.round,
-          weight: args.weight,
-          verdict: result.verdict,
-          metrics: JSON.stringify({ candidate: c, baseline: b, ...result }),
+          weight: rollout.weight,
+          kind: 'analysis',
+          verdict: result.phase,
+          metrics: JSON.stringify(result),
         })
         .onConflict((oc) => oc.columns(['rollout_id', 'step_index', 'round']).doNothing())
         .execute();
-      return { ...result, candidateSamples: c.samples, baselineSamples: b.samples };
+      return result;
     },
 
     /**
      * Completion moves `production` to the candidate; rollback sets the weight to 0 and
-     * leaves `production` on the baseline. Either way the `candidate` label is cleared.
+     * restores `production` to the baseline. Either way the `candidate` label is cleared.
      */
     async finishRollout(args: {
       rolloutId: string;
       status: 'completed' | 'rolled_back';
       reason: string;
+      actor?: string;
     }): Promise<void> {
-      const rollout = await db
-        .selectFrom('rollouts')
-        .selectAll()
-        .where('id', '=', args.rolloutId)
-        .executeTakeFirstOrThrow();
-      if (args.status === 'completed') {
-        await moveLabel(
-          db,
-          rollout.agent_id,
-          'production',
-          rollout.candidate_version_id,
-          'flywheel',
-          `rollout ${rollout.id} completed`,
-        );
-      } else {
-        await moveLabel(
-          db,
-          rollout.agent_id,
-          'production',
-          rollout.baseline_version_id,
-          'flywheel',
-          `rollout ${rollout.id} rolled back: ${args.reason}`,
-        );
-      }
-      await moveLabel(
-        db,
-        rollout.agent_id,
-        'candidate',
-        null,
-        'flywheel',
-        `rollout ${rollout.id} ${args.status}`,
-      );
-      await db
+      const rollout = await rolloutRow(args.rolloutId);
+      if (rollout.status !== 'running') return;
+      const actor = args.actor ?? 'flywheel';
+      // The status flips first (guarded on `running`), so a retried or concurrent finish
+      // cannot move the labels twice.
+      const flipped = await db
         .updateTable('rollouts')
         .set({
           status: args.status,
+          phase: args.status,
           weight: args.status === 'completed' ? 100 : 0,
           reason: args.reason,
           ended_at: new Date(),
         })
         .where('id', '=', args.rolloutId)
         .where('status', '=', 'running')
-        .execute();
+        .returning('id')
+        .executeTakeFirst();
+      if (!flipped) return;
+      await moveLabel(
+        db,
+        rollout.agent_id,
+        'production',
+        args.status === 'completed' ? rollout.candidate_version_id : rollout.baseline_version_id,
+        actor,
+        `rollout ${rollout.id} ${args.status === 'completed' ? 'completed' : `rolled back: ${args.reason}`}`,
+      );
+      await moveLabel(db, rollout.agent_id, 'candidate', null, actor, `rollout ${rollout.id} ${args.status}`);
+      await notifyAgent(deps, {
+        agent: rollout.agent_id,
+        cycleId: rollout.cycle_id,
+        message: slackMessage({
+          event: args.status === 'completed' ? 'rollout_completed' : 'rollout_rolled_back',
+          title:
+            args.status === 'completed'
+              ? `Rollout ${rollout.id} completed: ${rollout.candidate_version_id} is production`
+              : `Rollout ${rollout.id} rolled back to ${rollout.baseline_version_id}`,
+          lines: [args.reason],
+          data: { rolloutId: rollout.id, status: args.status },
+        }),
+      });
     },
   };
 }

@@ -12,5 +12,14 @@ export const RejectRequest = z.object({
 });
 export type RejectRequest = z.infer<typeof RejectRequest>;
 
-export const ApprovalResult = z.object({ decision: z.enum(['approved', 'rejected']), decidedBy: z.string() });
+/**
+ * `pending`: this approval counted, but the agent's N-person rule needs more approvers.
+ * `decidedBy` lists everyone whose answer made the decision.
+ */
+export const ApprovalResult = z.object({
+  decision: z.enum(['approved', 'rejected', 'pending']),
+  decidedBy: z.string(),
+  approvals: z.number().int().nonnegative(),
+  required: z.number().int().positive(),
+});
 export type ApprovalResult = z.infer<typeof ApprovalResult>;

@@ -1,22 +1,7 @@
 import { z } from 'zod';
 import { Budget, OptimizerChoice, Stopping } from './optimizer-config.js';
-
-/** Every duration of a cycle is an input so tests can shrink days to seconds. */
-export const RolloutStep = z.object({
-  weight: z.number().min(0).max(100),
-  pauseSeconds: z.number().int().nonnegative(),
-});
-export type RolloutStep = z.infer<typeof RolloutStep>;
-
-export const RolloutAnalysis = z.object({
-  /** Traces per variant before the analysis may conclude. */
-  minSamples: z.number().int().positive().default(20),
-  /** Candidate failure rate may exceed the baseline's by at most this much. */
-  maxFailureRateIncrease: z.number().min(0).max(1).default(0.1),
-  /** Extra analysis rounds while samples are short; after them the rollout rolls back. */
-  maxInconclusiveRounds: z.number().int().nonnegative().default(3),
-});
-export type RolloutAnalysis = z.infer<typeof RolloutAnalysis>;
+import { RolloutConfig } from './rollout-config.js';
+import { GateOverride } from './gate-config.js';
 
 export const CycleInput = z.object({
   agent: z.string().regex(/^[A-Za-z0-9._-]+$/, 'agent ids use letters, digits, dot, dash and underscore'),
@@ -61,28 +46,13 @@ export const CycleInput = z.object({
       maxHistoryEvents: z.number().int().positive().default(2000),
     })
     .prefault({}),
-  gate: z
-    .object({
-      /** Minimum candidate score per dimension on the eval split. */
-      thresholds: z.record(z.string(), z.number().min(0).max(1)).default({ outcome_match: 0.6 }),
-      /** How much any dimension may drop versus production before the gate fails. */
-      maxRegression: z.number().min(0).max(1).default(0.02),
-      minEvalExamples: z.number().int().positive().default(5),
-    })
-    .prefault({}),
-  rollout: z
-    .object({
-      steps: z
-        .array(RolloutStep)
-        .min(1)
-        .default([
-          { weight: 10, pauseSeconds: 3600 },
-          { weight: 50, pauseSeconds: 3600 },
-          { weight: 100, pauseSeconds: 0 },
-        ]),
-      analysis: RolloutAnalysis.prefault({}),
-    })
-    .prefault({}),
+  /**
+   * This cycle's override of the agent's gate (agents.config.gate); absent = the agent's.
+   * The legacy fields thresholds / maxRegression / minEvalExamples are still accepted.
+   */
+  gate: GateOverride.optional(),
+  /** Argo-style steps and analysis of the staged rollout; every duration is here. */
+  rollout: RolloutConfig.prefault({}),
 });
 export type CycleInput = z.infer<typeof CycleInput>;
 export type CycleInputArg = z.input<typeof CycleInput>;

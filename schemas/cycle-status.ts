@@ -32,7 +32,13 @@ export interface CycleStatus {
     isNew: boolean;
   }[];
   calibration?: { dimension: string; labels: number; kappa: number | null; canGate: boolean }[];
-  annotation?: { items: number; labelled: number; decidedBy: 'reviewers' | 'deadline_judge_labels' };
+  annotation?: {
+    items: number;
+    labelled: number;
+    decidedBy: 'reviewers' | 'deadline_judge_labels' | 'deadline_stopped';
+    reminders?: number;
+    escalated?: boolean;
+  };
   dataset?: { datasetVersionId: string; train: number; eval: number };
   optimization?: {
     runId: string;
@@ -49,7 +55,16 @@ export interface CycleStatus {
     passed: boolean;
     verdict: 'pass' | 'fail' | 'inconclusive';
     failingAssertion: string | null;
+    /** The report's first assertions, failures first (optional: cycles started before it lack it). */
+    assertions?: { name: string; passed: boolean; inconclusive?: boolean; detail: string }[];
   };
-  approval?: { decision: 'approved' | 'rejected' | 'expired'; by?: string; reason?: string };
+  approval?: {
+    decision: 'approved' | 'rejected' | 'expired' | 'pending';
+    by?: string;
+    reason?: string;
+    /** Who approved so far, against the agent's N-person rule. */
+    approvers?: string[];
+    required?: number;
+  };
   rollout?: { rolloutId: string; weight: number; status: string; reason?: string };
 }

@@ -60,6 +60,10 @@ export function renderCycleDetails(s: CycleStatus): string {
     lines.push(
       `- **Gate:** ${s.gate.verdict === 'pass' ? 'passed' : `${s.gate.verdict === 'fail' ? 'failed' : 'inconclusive'} on \`${s.gate.failingAssertion}\``} (report ${s.gate.reportId})`,
     );
+  for (const a of s.gate?.assertions ?? [])
+    lines.push(
+      `  - ${a.passed ? 'pass' : a.inconclusive ? 'inconclusive' : 'FAIL'} \`${a.name}\`: ${a.detail}`,
+    );
   if (s.approval)
     lines.push(
       `- **Approval:** ${s.approval.decision}${s.approval.by ? ` by ${s.approval.by}` : ''}${s.approval.reason ? ` — ${s.approval.reason}` : ''}`,

@@ -23,6 +23,9 @@ import { renderCycleDetails } from './cycle-details.js';
 import { annotationsSubmittedSignal, approveUpdate, rejectUpdate, statusQuery } from './messages.js';
 import { optimizeWorkflow } from './optimize-workflow.js';
 import { rolloutWorkflow } from './rollout-workflow.js';
+import { describeStep } from '../schemas/rollout-config.js';
+import type { AnnotationPolicy } from '../schemas/annotation-policy.js';
+import type { ApprovalPolicy } from '../schemas/approval-policy.js';
 import { FlywheelAgent, FlywheelOutcome, FlywheelStage } from './search-attributes.js';
 import { optimizeWorkflowId, rolloutWorkflowId } from './workflow-ids.js';
 
@@ -62,11 +65,19 @@ export async function cycleWorkflow(rawInput: CycleInputArg): Promise<CycleResul
     stages: [],
   };
   let annotationComplete = false;
-  let approval: { decision: 'approved' | 'rejected'; by: string; comment: string | null } | undefined;
+  /** The agent's human policies, fixed at the start of the cycle (see cyclePolicies). */
+  const policies: { approval?: ApprovalPolicy; annotation?: AnnotationPolicy } = {};
+  let gateReportId: string | null = null;
+  /** Each person's answer, in arrival order; the N-person rule counts distinct approvers. */
+  const answers: { approver: string; decision: 'approved' | 'rejected'; comment: string | null }[] = [];
+  const required = () => policies.approval?.requiredApprovals ?? 1;
+  const approvers = () => answers.filter((a) => a.decision === 'approved').map((a) => a.approver);
+  const rejection = () => answers.find((a) => a.decision === 'rejected');
+  const decided = () => rejection() !== undefined || approvers().length >= required();
 
   setHandler(statusQuery, () => status);
-  // Annotations are stored by the API/CLI before this signal arrives; a late or early
-  // signal (wrong stage) is ignored so it cannot change the cycle.
+  // Annotations are stored by the API/CLI, which signals once when the queue reaches its
+  // quorum; a late or early signal (wrong stage) is ignored so it cannot change the cycle.
   setHandler(annotationsSubmittedSignal, (raw) => {
     const s = AnnotationsSubmittedSignal.safeParse(raw);
     if (!s.success || status.stage !== 'awaiting_annotation') return;
@@ -76,32 +87,68 @@ export async function cycleWorkflow(rawInput: CycleInputArg): Promise<CycleResul
     if (status.stage !== 'awaiting_approval') {
       throw new Error(`Cycle ${cycleId} is not waiting for approval (stage: ${status.stage}).`);
     }
-    if (approval) throw new Error(`Cycle ${cycleId} was already ${approval.decision} by ${approval.by}.`);
-    if (!approver?.trim()) throw new Error('An approver is required: pass --approver <name>.');
+    if (decided()) {
+      const r = rejection();
+      throw new Error(
+        r
+          ? `Cycle ${cycleId} was already rejected by ${r.approver}.`
+          : `Cycle ${cycleId} was already approved by ${approvers().join(', ')}.`,
+      );
+    }
+    const who = approver?.trim();
+    if (!who) throw new Error('An approver is required: pass --approver <name>.');
+    const allowed = policies.approval?.approvers ?? [];
+    if (allowed.length > 0 && !allowed.some((a) => a.toLowerCase() === who.toLowerCase())) {
+      throw new Error(
+        `${who} may not approve releases of ${input.agent}; the agent's approvers are ${allowed.join(', ')}.`,
+      );
+    }
+    const earlier = answers.find((a) => a.approver.toLowerCase() === who.toLowerCase());
+    if (earlier) throw new Error(`${who} already ${earlier.decision} this release; ask another approver.`);
+  };
+  const answer = async (
+    decision: 'approved' | 'rejected',
+    approver: string,
+    comment: string | null,
+  ): Promise<ApprovalResult> => {
+    answers.push({ approver, decision, comment });
+    // Durable before the approver hears back: the audit row exists when the Update returns.
+    await light.recordApproval.executeWithOptions({ summary: `${decision} by ${approver}` }, [
+      { cycleId, approver, decision, comment, gateReportId },
+    ]);
+    const ok = approvers();
+    status.approval = {
+      decision: rejection() ? 'rejected' : ok.length >= required() ? 'approved' : 'pending',
+      by: rejection()?.approver ?? ok.join(', '),
+      ...(rejection()?.comment ? { reason: rejection()!.comment! } : {}),
+      approvers: ok,
+      required: required(),
+    };
+    setCurrentDetails(renderCycleDetails(status));
+    return {
+      decision: status.approval.decision === 'expired' ? 'rejected' : status.approval.decision,
+      decidedBy: decision === 'rejected' ? approver : ok.join(', '),
+      approvals: ok.length,
+      required: required(),
+    };
   };
   setHandler(
     approveUpdate,
-    (req): ApprovalResult => {
-      approval = { decision: 'approved', by: req.approver.trim(), comment: req.comment ?? null };
-      return { decision: 'approved', decidedBy: approval.by };
-    },
+    (req): Promise<ApprovalResult> => answer('approved', req.approver.trim(), req.comment ?? null),
     {
       // Validators run before anything is written to history: a rejected call leaves no trace.
       validator: (req: unknown) => {
         const v = ApproveRequest.safeParse(req);
-        validateApproval(v.success ? v.data.approver : undefined);
+        validateApproval(v.success ? v.data.approver : (req as { approver?: string } | null)?.approver);
         if (!v.success)
           throw new Error(`Invalid approval: ${v.error.issues.map((i) => i.message).join('; ')}`);
       },
-      description: 'Approve the gated candidate for staged rollout',
+      description: "Approve the gated candidate for staged rollout (counts toward the agent's N-person rule)",
     },
   );
   setHandler(
     rejectUpdate,
-    (req): ApprovalResult => {
-      approval = { decision: 'rejected', by: req.approver.trim(), comment: req.reason };
-      return { decision: 'rejected', decidedBy: approval.by };
-    },
+    (req): Promise<ApprovalResult> => answer('rejected', req.approver.trim(), req.reason),
     {
       validator: (req: unknown) => {
         const v = RejectRequest.safeParse(req);
@@ -109,7 +156,7 @@ export async function cycleWorkflow(rawInput: CycleInputArg): Promise<CycleResul
         if (!v.success)
           throw new Error(`Invalid rejection: ${v.error.issues.map((i) => i.message).join('; ')}`);
       },
-      description: 'Reject the gated candidate; the cycle ends without rollout',
+      description: 'Reject the gated candidate with a reason; the cycle ends without rollout',
     },
   );
 
@@ -125,6 +172,64 @@ export async function cycleWorkflow(rawInput: CycleInputArg): Promise<CycleResul
     ]);
     status.stages.push({ stage, startedAt: at, ...(summary ? { summary } : {}) });
     setCurrentDetails(renderCycleDetails(status));
+  };
+  /**
+   * Waits for the queue's quorum (one signal from the API), reminding reviewers with open
+   * items every reminder interval and escalating once; at the deadline the agent's policy
+   * decides between the judge's labels and stopping the cycle. Timers are workflow time, so
+   * a worker restart neither loses nor repeats a reminder.
+   */
+  const waitForReviewers = async (): Promise<'quorum' | 'deadline' | 'stopped'> => {
+    const annotation = status.annotation!;
+    // Offsets from the start of the wait. A condition that times out has waited exactly its
+    // timeout, so elapsed time is the sum of the timeouts: no clock reading needed.
+    const deadline = input.annotationDeadlineSeconds * 1000;
+    const escalateAt = input.annotationEscalationSeconds * 1000;
+    let nextReminder = input.annotationReminderSeconds * 1000;
+    let elapsed = 0;
+    annotation.reminders = 0;
+    annotation.escalated = false;
+    const notify = (
+      notice:
+        'annotation_requested' | 'annotation_reminder' | 'annotation_escalation' | 'annotation_deadline',
+      detail?: string,
+    ) =>
+      light.notifyCycle.executeWithOptions({ summary: notice.replace('annotation_', 'reviewers: ') }, [
+        {
+          cycleId,
+          agent: input.agent,
+          notice,
+          ...(notice === 'annotation_escalation' ? { escalateTo: policies.annotation?.escalateTo ?? [] } : {}),
+          ...(detail ? { detail } : {}),
+        },
+      ]);
+    await notify('annotation_requested');
+    for (;;) {
+      const next = Math.min(deadline, nextReminder, annotation.escalated ? Infinity : escalateAt);
+      const quorum = await condition(() => annotationComplete, Math.max(1, next - elapsed), {
+        summary: `wait for the review quorum (deadline ${input.annotationDeadlineSeconds}s)`,
+      });
+      if (quorum) return 'quorum';
+      elapsed = Math.max(elapsed + 1, next);
+      if (elapsed >= deadline) {
+        const stop = policies.annotation?.onDeadline === 'stop_cycle';
+        await notify(
+          'annotation_deadline',
+          stop ? 'The agent policy stops the cycle.' : 'Proceeding on the judge labels.',
+        );
+        return stop ? 'stopped' : 'deadline';
+      }
+      if (!annotation.escalated && elapsed >= escalateAt) {
+        annotation.escalated = true;
+        await notify('annotation_escalation');
+      }
+      if (elapsed >= nextReminder) {
+        annotation.reminders++;
+        nextReminder += input.annotationReminderSeconds * 1000;
+        await notify('annotation_reminder');
+      }
+      setCurrentDetails(renderCycleDetails(status));
+    }
   };
   const finish = async (outcome: CycleOutcome): Promise<CycleResult> => {
     status.outcome = outcome;
@@ -149,6 +254,14 @@ export async function cycleWorkflow(rawInput: CycleInputArg): Promise<CycleResul
         input,
       },
     ],
+  );
+
+  Object.assign(
+    policies,
+    await light.cyclePolicies.executeWithOptions(
+      { summary: "read the agent's reviewer and approver policies" },
+      [{ agent: input.agent }],
+    ),
   );
 
   // ── sample ─────────────────────────────────────────────────────────────────────
@@ -209,15 +322,24 @@ export async function cycleWorkflow(rawInput: CycleInputArg): Promise<CycleResul
   // ── annotation (human signal) ──────────────────────────────────────────────────
   const queue = await light.createAnnotationQueue.executeWithOptions(
     { summary: 'queue failing traces for review' },
-    [{ cycleId, maxItems: input.maxAnnotationItems }],
+    [
+      {
+        cycleId,
+        agent: input.agent,
+        maxItems: input.maxAnnotationItems,
+        claimSeconds: input.annotationClaimSeconds,
+      },
+    ],
   );
   status.annotation = { items: queue.items, labelled: 0, decidedBy: 'reviewers' };
   if (queue.items > 0) {
     await enter('awaiting_annotation');
-    const answered = await condition(() => annotationComplete, input.annotationDeadlineSeconds * 1000, {
-      summary: `wait for reviewers (deadline ${input.annotationDeadlineSeconds}s)`,
-    });
-    if (!answered) status.annotation.decidedBy = 'deadline_judge_labels';
+    const outcome = await waitForReviewers();
+    if (outcome === 'stopped') {
+      status.annotation.decidedBy = 'deadline_stopped';
+      return finish('annotation_expired');
+    }
+    if (outcome === 'deadline') status.annotation.decidedBy = 'deadline_judge_labels';
   }
   const applied = await light.applyAnnotations.executeWithOptions(
     {
@@ -309,19 +431,38 @@ export async function cycleWorkflow(rawInput: CycleInputArg): Promise<CycleResul
   if (gate.verdict === 'fail' || !gate.candidateVersionId) return finish('gate_failed');
 
   // ── approval (human update) ────────────────────────────────────────────────────
+  gateReportId = gate.reportId;
   await enter('awaiting_approval');
-  const decided = await condition(() => approval !== undefined, input.approvalDeadlineSeconds * 1000, {
-    summary: `wait for approval (deadline ${input.approvalDeadlineSeconds}s)`,
+  await light.notifyCycle.executeWithOptions({ summary: 'ask approvers' }, [
+    { cycleId, agent: input.agent, notice: 'approval_requested', detail: `gate ${gate.verdict}` },
+  ]);
+  const inTime = await condition(decided, input.approvalDeadlineSeconds * 1000, {
+    summary: `wait for ${required()} approval(s) (deadline ${input.approvalDeadlineSeconds}s)`,
   });
-  const decision = approval ?? {
-    decision: 'expired' as const,
-    by: 'deadline',
-    comment: `no answer within ${input.approvalDeadlineSeconds}s`,
-  };
+  const rejected = rejection();
+  const decision = rejected
+    ? { decision: 'rejected' as const, by: rejected.approver, comment: rejected.comment }
+    : inTime
+      ? {
+          decision: 'approved' as const,
+          by: approvers().join(', '),
+          comment:
+            answers
+              .map((a) => a.comment)
+              .filter(Boolean)
+              .join(' / ') || null,
+        }
+      : {
+          decision: 'expired' as const,
+          by: 'deadline',
+          comment: `${approvers().length}/${required()} approvals within ${input.approvalDeadlineSeconds}s`,
+        };
   status.approval = {
     decision: decision.decision,
     by: decision.by,
     ...(decision.comment ? { reason: decision.comment } : {}),
+    approvers: approvers(),
+    required: required(),
   };
   const { decisionId } = await light.recordReleaseDecision.executeWithOptions(
     { summary: `record ${decision.decision} by ${decision.by}` },
@@ -335,17 +476,22 @@ export async function cycleWorkflow(rawInput: CycleInputArg): Promise<CycleResul
       },
     ],
   );
-  if (!decided) return finish('approval_expired');
+  if (decision.decision === 'expired') {
+    await light.notifyCycle.executeWithOptions({ summary: 'tell approvers it expired' }, [
+      { cycleId, agent: input.agent, notice: 'approval_expired' },
+    ]);
+    return finish('approval_expired');
+  }
   if (decision.decision === 'rejected') return finish('rejected');
 
   // ── staged rollout (child workflow) ────────────────────────────────────────────
   await enter('rolling_out');
-  const rolloutId = `${cycleId}:rollout`;
+  const rolloutId = rolloutWorkflowId(cycleId);
   status.rollout = { rolloutId, weight: 0, status: 'running' };
   setCurrentDetails(renderCycleDetails(status));
   const rollout = await executeChild(rolloutWorkflow, {
     workflowId: rolloutWorkflowId(cycleId),
-    staticSummary: `staged rollout ${input.rollout.steps.map((s) => `${s.weight}%`).join(' → ')}`,
+    staticSummary: `staged rollout: ${input.rollout.steps.map(describeStep).join(' → ')}`,
     parentClosePolicy: ParentClosePolicy.TERMINATE,
     args: [
       {
@@ -355,8 +501,9 @@ export async function cycleWorkflow(rawInput: CycleInputArg): Promise<CycleResul
         decisionId,
         baselineVersionId,
         candidateVersionId: gate.candidateVersionId,
-        steps: input.rollout.steps,
-        analysis: input.rollout.analysis,
+        config: input.rollout,
+        createdBy: decision.by,
+        seed: input.seed,
       },
     ],
   });

@@ -1,12 +1,32 @@
-import { CancellationScope, proxyActivities, setHandler, sleep, defineQuery } from '@temporalio/workflow';
+import {
+  CancellationScope,
+  condition,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { StartRolloutInput } from '../activities/rollout-steps.js';
-import type { RolloutAnalysis, RolloutStep } from '../schemas/cycle-input.js';
+import { analysisPhase, type MeasurementPhase } from '../core/rollout-analysis.js';
+import { describeStep, type RolloutConfig, type RolloutStepSpec } from '../schemas/rollout-config.js';
+import {
+  PromoteRequest,
+  RolloutActionRequest,
+  SetWeightRequest,
+  type RolloutState,
+} from '../schemas/rollout-control.js';
+import {
+  abortRolloutUpdate,
+  pauseRolloutUpdate,
+  promoteRolloutUpdate,
+  resumeRolloutUpdate,
+  rolloutStatusQuery,
+  setRolloutWeightUpdate,
+} from './messages.js';
 
-/** The rollout child's input: the rollout record plus its steps and analysis settings. */
-export interface RolloutInput extends StartRolloutInput {
-  steps: RolloutStep[];
-  analysis: RolloutAnalysis;
+/** The rollout child's input: the rollout record, its steps and analysis template. */
+export interface RolloutInput extends Omit<StartRolloutInput, 'workflowId'> {
+  seed: number;
 }
 
 export interface RolloutResult {
@@ -15,77 +35,337 @@ export interface RolloutResult {
   weight: number;
 }
 
-export const rolloutStatusQuery = defineQuery<{
-  stepIndex: number;
-  weight: number;
-  lastVerdict: string | null;
-}>('rolloutStatus');
-
 const acts = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry: { maximumAttempts: 20 } });
+const llmActs = proxyActivities<Activities>({
+  startToCloseTimeout: '20 minutes',
+  retry: { maximumAttempts: 10, nonRetryableErrorTypes: ['InvalidInput', 'LlmBadRequest'] },
+});
+
+const issues = (e: { issues: { message: string }[] }) => e.issues.map((i) => i.message).join('; ');
 
 /**
- * Argo-style staged rollout: for each step set the weight, pause, analyse candidate vs
- * baseline on live traffic. Failed → roll back; inconclusive → analyse again after another
- * pause, up to the limit, then roll back (no evidence is not evidence of safety).
+ * A staged rollout modelled on Argo Rollouts: replay, shadow, setWeight, pause and analysis
+ * steps. A failed analysis rolls back at once (weight 0, labels restored, reason recorded);
+ * an inconclusive one pauses for a human. Humans can promote, pause, resume, abort or set the
+ * weight at any time through validated Updates, each recorded in the audit log.
  */
 export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutResult> {
-  let stepIndex = 0;
-  let weight = 0;
-  let lastVerdict: string | null = null;
-  setHandler(rolloutStatusQuery, () => ({ stepIndex, weight, lastVerdict }));
+  const config: RolloutConfig = input.config;
+  const state: RolloutState = {
+    rolloutId: input.rolloutId,
+    agent: input.agent,
+    phase: 'progressing',
+    stepIndex: 0,
+    steps: config.steps.map(describeStep),
+    weight: 0,
+    pausedReason: null,
+    lastResult: null,
+    reason: null,
+  };
+  /** Set by `promote`: leave the step we are paused on (or every remaining step). */
+  let skipStep = false;
+  let promoteFull = false;
+  let abort: { actor: string; reason: string } | undefined;
+  // Read through a function: update handlers set it, which TypeScript's narrowing cannot see.
+  const aborted = () => abort;
+  const finished = () => state.phase === 'completed' || state.phase === 'rolled_back';
 
-  // Rollback must run even if the rollout is cancelled mid-step.
-  const rollback = (reason: string) =>
+  const audit = (actor: string, action: string, detail: Record<string, unknown>) =>
+    acts.recordAudit.executeWithOptions({ summary: `${action} by ${actor}` }, [
+      {
+        actor,
+        action,
+        artifact: `rollout:${input.rolloutId}`,
+        detail: { ...detail, stepIndex: state.stepIndex, weight: state.weight },
+      },
+    ]);
+  const setPhase = async (phase: 'progressing' | 'paused', reason: string | null) => {
+    state.phase = phase;
+    state.pausedReason = reason;
+    await acts.setRolloutPhase.executeWithOptions(
+      { summary: phase === 'paused' ? `paused: ${reason}` : 'resumed' },
+      [{ rolloutId: input.rolloutId, phase, stepIndex: state.stepIndex, reason }],
+    );
+  };
+
+  setHandler(rolloutStatusQuery, () => state);
+  const guard = (
+    parse: () => { success: boolean; error?: { issues: { message: string }[] } },
+    allowed: boolean,
+    why: string,
+  ) => {
+    const parsed = parse();
+    if (!parsed.success) throw new Error(`Invalid request: ${issues(parsed.error!)}`);
+    if (finished())
+      throw new Error(`Rollout ${input.rolloutId} is already ${state.phase}; nothing to change.`);
+    if (!allowed) throw new Error(why);
+  };
+  // Validators run before anything reaches history: a refused action leaves no trace.
+  setHandler(
+    promoteRolloutUpdate,
+    async (raw) => {
+      const req = PromoteRequest.parse(raw);
+      await audit(req.actor, req.full ? 'promote_full' : 'promote', { reason: req.reason ?? null });
+      skipStep = true;
+      promoteFull = req.full;
+      state.phase = 'progressing';
+      state.pausedReason = null;
+      return state;
+    },
+    {
+      validator: (raw) =>
+        guard(
+          () => PromoteRequest.safeParse(raw),
+          state.phase === 'paused',
+          `Rollout ${input.rolloutId} is not paused (phase: ${state.phase}); only a paused rollout can be promoted. Pause it first.`,
+        ),
+      description: 'Skip the step the rollout is paused on ({ full: true } skips every remaining step)',
+    },
+  );
+  setHandler(
+    pauseRolloutUpdate,
+    async (raw) => {
+      const req = RolloutActionRequest.parse(raw);
+      await audit(req.actor, 'pause', { reason: req.reason ?? null });
+      await setPhase('paused', `paused by ${req.actor}${req.reason ? `: ${req.reason}` : ''}`);
+      return state;
+    },
+    {
+      validator: (raw) =>
+        guard(
+          () => RolloutActionRequest.safeParse(raw),
+          state.phase === 'progressing',
+          `Rollout ${input.rolloutId} is already paused (${state.pausedReason}).`,
+        ),
+      description: 'Hold the rollout at its current weight until resumed, promoted or aborted',
+    },
+  );
+  setHandler(
+    resumeRolloutUpdate,
+    async (raw) => {
+      const req = RolloutActionRequest.parse(raw);
+      await audit(req.actor, 'resume', { reason: req.reason ?? null });
+      await setPhase('progressing', null);
+      return state;
+    },
+    {
+      validator: (raw) =>
+        guard(
+          () => RolloutActionRequest.safeParse(raw),
+          state.phase === 'paused',
+          `Rollout ${input.rolloutId} is not paused (phase: ${state.phase}).`,
+        ),
+      description: 'Continue a paused rollout (an inconclusive analysis runs again)',
+    },
+  );
+  setHandler(
+    abortRolloutUpdate,
+    async (raw) => {
+      const req = RolloutActionRequest.parse(raw);
+      await audit(req.actor, 'abort', { reason: req.reason ?? null });
+      abort = { actor: req.actor, reason: `aborted by ${req.actor}${req.reason ? `: ${req.reason}` : ''}` };
+      return state;
+    },
+    {
+      validator: (raw) =>
+        guard(
+          () => RolloutActionRequest.safeParse(raw),
+          abort === undefined,
+          `Rollout ${input.rolloutId} is already being aborted.`,
+        ),
+      description: 'Stop now and roll back: weight 0, production label restored',
+    },
+  );
+  setHandler(
+    setRolloutWeightUpdate,
+    async (raw) => {
+      const req = SetWeightRequest.parse(raw);
+      await audit(req.actor, 'set_weight', {
+        from: state.weight,
+        to: req.weight,
+        reason: req.reason ?? null,
+      });
+      await acts.setRolloutWeight({
+        rolloutId: input.rolloutId,
+        weight: req.weight,
+        stepIndex: state.stepIndex,
+      });
+      state.weight = req.weight;
+      return state;
+    },
+    {
+      validator: (raw) =>
+        guard(
+          () => SetWeightRequest.safeParse(raw),
+          state.phase === 'paused',
+          `Rollout ${input.rolloutId} is ${state.phase}; pause it before setting the weight by hand.`,
+        ),
+      description: 'Set the live weight by hand while paused',
+    },
+  );
+
+  /**
+   * Waits for `ms`, or less on an abort or a promote. A manual pause holds the wait; on
+   * resume the interrupted wait starts over (a pause means "look again before going on").
+   */
+  const wait = async (ms: number): Promise<void> => {
+    while (!aborted() && !skipStep) {
+      if (state.phase === 'paused')
+        await condition(() => !!aborted() || skipStep || state.phase !== 'paused');
+      if (aborted() || skipStep) return;
+      const interrupted = await condition(() => !!aborted() || skipStep || state.phase === 'paused', ms);
+      if (!interrupted) return;
+    }
+  };
+  /** Pauses for a human; true when they resumed (retry the step), false on promote or abort. */
+  const pauseForHuman = async (reason: string): Promise<boolean> => {
+    await setPhase('paused', reason);
+    await condition(() => !!abort || skipStep || state.phase !== 'paused');
+    return !abort && !skipStep;
+  };
+
+  const rollback = (reason: string, actor?: string) =>
+    // Rollback must run even if the parent cancels the rollout mid-step.
     CancellationScope.nonCancellable(async () => {
       await acts.finishRollout.executeWithOptions({ summary: `rollback: ${reason.slice(0, 80)}` }, [
-        { rolloutId: input.rolloutId, status: 'rolled_back', reason },
+        { rolloutId: input.rolloutId, status: 'rolled_back', reason, ...(actor ? { actor } : {}) },
       ]);
+      state.phase = 'rolled_back';
+      state.weight = 0;
+      state.reason = reason;
       return { status: 'rolled_back' as const, reason, weight: 0 };
     });
 
-  await acts.startRollout.executeWithOptions(
-    { summary: `rollout ${input.candidateVersionId} over ${input.baselineVersionId}` },
-    [input],
-  );
-  try {
-    for (; stepIndex < input.steps.length; stepIndex++) {
-      const step = input.steps[stepIndex]!;
-      weight = step.weight;
-      const { since } = await acts.setRolloutWeight.executeWithOptions(
-        { summary: `setWeight ${step.weight}%` },
-        [{ rolloutId: input.rolloutId, weight: step.weight }],
+  /** Runs one step; returns a failure reason to roll back on, or null to go on. */
+  const runStep = async (step: RolloutStepSpec, since: { at: string }): Promise<string | null> => {
+    if ('setWeight' in step) {
+      const { since: at } = await acts.setRolloutWeight.executeWithOptions(
+        { summary: `setWeight ${step.setWeight}%` },
+        [{ rolloutId: input.rolloutId, weight: step.setWeight, stepIndex: state.stepIndex }],
       );
-      if (step.pauseSeconds === 0) continue;
+      state.weight = step.setWeight;
+      since.at = at;
+      return null;
+    }
+    if ('pause' in step) {
+      if (step.pause.durationSeconds !== undefined) await wait(step.pause.durationSeconds * 1000);
+      else await pauseForHuman('pause step: waiting for a human to resume or promote');
+      return null;
+    }
+    if ('replay' in step || 'shadow' in step) {
+      const kind = 'replay' in step ? 'replay' : 'shadow';
+      const settings =
+        'replay' in step
+          ? {
+              limit: step.replay.traces,
+              sampleRate: 1,
+              maxPassRateDrop: step.replay.maxPassRateDrop,
+              minTraces: step.replay.minTraces,
+            }
+          : {
+              limit: step.shadow.maxTraces,
+              sampleRate: step.shadow.sampleRate,
+              maxPassRateDrop: step.shadow.maxPassRateDrop,
+              minTraces: step.shadow.minTraces,
+            };
       for (let round = 0; ; round++) {
-        await sleep(step.pauseSeconds * 1000, {
-          summary: `pause at ${step.weight}% for ${step.pauseSeconds}s`,
-        });
-        const result = await acts.analyseRolloutStep.executeWithOptions(
-          { summary: `analysis at ${step.weight}% (round ${round + 1})` },
+        let shadowSince: string | undefined;
+        if ('shadow' in step) {
+          shadowSince = (
+            await acts.setRolloutPhase({
+              rolloutId: input.rolloutId,
+              phase: 'progressing',
+              stepIndex: state.stepIndex,
+              reason: null,
+            })
+          ).at;
+          await wait(step.shadow.durationSeconds * 1000);
+          if (abort || skipStep) return null;
+        }
+        const result = await llmActs.compareCandidateOnTraces.executeWithOptions(
+          { summary: `${kind}: candidate vs production on the same inputs` },
           [
             {
               rolloutId: input.rolloutId,
-              stepIndex,
+              stepIndex: state.stepIndex,
               round,
-              weight: step.weight,
-              since,
-              analysis: input.analysis,
+              kind,
+              ...(shadowSince ? { since: shadowSince } : {}),
+              ...settings,
+              seed: input.seed,
             },
           ],
         );
-        lastVerdict = result.verdict;
-        if (result.verdict === 'successful') break;
-        if (result.verdict === 'failed') return await rollback(result.reason);
-        if (round >= input.analysis.maxInconclusiveRounds)
-          return await rollback(`inconclusive after ${round + 1} analyses: ${result.reason}`);
+        state.lastResult = `${kind} ${result.phase}: ${result.reason}`;
+        if (result.phase === 'failed') return `${kind} failed: ${result.reason}`;
+        if (result.phase === 'successful') return null;
+        if (!(await pauseForHuman(`${kind} inconclusive: ${result.reason}`))) return null;
       }
     }
+    const template = { ...config.analysis, ...step.analysis };
+    let round = 0;
+    for (;;) {
+      const phases: MeasurementPhase[] = [];
+      for (;;) {
+        await wait(template.intervalSeconds * 1000);
+        if (abort || skipStep) return null;
+        const m = await llmActs.measureRollout.executeWithOptions(
+          { summary: `analysis at ${state.weight}% (measurement ${round + 1})` },
+          [
+            {
+              rolloutId: input.rolloutId,
+              stepIndex: state.stepIndex,
+              round: round++,
+              since: since.at,
+              template,
+              escalationActions: config.escalationActions,
+              seed: input.seed,
+            },
+          ],
+        );
+        phases.push(m.phase);
+        const run = analysisPhase(phases, template);
+        state.lastResult = `analysis ${m.phase} (${run.successful} ok, ${run.failed} failed, ${run.inconclusive} inconclusive): ${m.reason}`;
+        if (run.phase === 'failed') return `analysis failed at ${state.weight}%: ${m.reason}`;
+        if (run.phase === 'successful') return null;
+        if (run.phase === 'inconclusive') break;
+      }
+      if (!(await pauseForHuman(`analysis inconclusive at ${state.weight}%: ${state.lastResult}`)))
+        return null;
+    }
+  };
+
+  await acts.startRollout.executeWithOptions(
+    { summary: `rollout ${input.candidateVersionId} over ${input.baselineVersionId}` },
+    [{ ...input, workflowId: workflowInfo().workflowId }],
+  );
+  const since = { at: new Date().toISOString() };
+  try {
+    for (; state.stepIndex < config.steps.length; state.stepIndex++) {
+      if (state.phase === 'paused') await condition(() => !!abort || skipStep || state.phase !== 'paused');
+      const stop = aborted();
+      if (stop) return await rollback(stop.reason, stop.actor);
+      if (promoteFull) break;
+      skipStep = false;
+      const failure = await runStep(config.steps[state.stepIndex]!, since);
+      const stopped = aborted();
+      if (stopped) return await rollback(stopped.reason, stopped.actor);
+      if (failure) return await rollback(failure);
+      if (promoteFull) break;
+    }
   } catch (error) {
-    await rollback(`rollout aborted: ${error instanceof Error ? error.message : String(error)}`);
+    await rollback(`rollout failed: ${error instanceof Error ? error.message : String(error)}`);
     throw error;
   }
-  await acts.finishRollout.executeWithOptions({ summary: 'promote: production → candidate' }, [
-    { rolloutId: input.rolloutId, status: 'completed', reason: 'all steps passed' },
+  await acts.finishRollout.executeWithOptions({ summary: 'complete: production → candidate' }, [
+    {
+      rolloutId: input.rolloutId,
+      status: 'completed',
+      reason: promoteFull ? 'promoted to 100% by a human' : 'all steps passed',
+    },
   ]);
-  return { status: 'completed', reason: 'all steps passed', weight: 100 };
+  state.phase = 'completed';
+  state.weight = 100;
+  state.reason = promoteFull ? 'promoted to 100% by a human' : 'all steps passed';
+  return { status: 'completed', reason: state.reason, weight: 100 };
 }

@@ -4,3 +4,6 @@ export const scheduledCyclePrefix = (agent: string) => `cycle-${agent}-weekly`;
 export const scheduleId = (agent: string) => `flywheel-weekly-${agent}`;
 export const optimizeWorkflowId = (cycleId: string) => `${cycleId}-optimize`;
 export const rolloutWorkflowId = (cycleId: string) => `${cycleId}-rollout`;
+/** Operator rollouts outside a cycle; the timestamp is made ID-safe. */
+export const manualRolloutWorkflowId = (agent: string, isoTime: string) =>
+  `rollout-${agent}-${isoTime.replace(/[:.]/g, '-')}`;

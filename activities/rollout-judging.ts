@@ -1,0 +1,58 @@
+import { cancellationSignal } from '@temporalio/activity';
+import { outcomeMatch } from '../core/evaluator.js';
+import { rubricFor } from '../core/judge-rubrics.js';
+import { AgentAction, ChatMessage } from '../schemas/trace.js';
+import type { ActivityDeps } from './activity-deps.js';
+import { boundedMap } from './bounded-map.js';
+import { judgeWithRubric } from './rubric-judge.js';
+
+/** The rubric online judging uses: the same task-completion rubric the gate is calibrated on. */
+const ONLINE_DIMENSION = 'task_completion';
+
+export interface JudgeableTrace {
+  input: unknown;
+  expected?: unknown;
+}
+
+/** The recorded conversation of a stored trace; null when it has none to judge. */
+export function traceMessages(input: unknown): ChatMessage[] | null {
+  const parsed = ChatMessage.array().safeParse((input as { messages?: unknown } | null)?.messages);
+  return parsed.success && parsed.data.length > 0 ? parsed.data : null;
+}
+
+/**
+ * Whether one agent step completed the task: a gold expectation recorded on the trace
+ * decides when there is one (code beats the judge), else the task-completion judge.
+ * null: not judgeable (no messages, or the judge's answer was an evaluator error).
+ */
+export async function stepPasses(
+  deps: Pick<ActivityDeps, 'llm'>,
+  trace: JudgeableTrace,
+  step: AgentAction,
+  seed: number,
+): Promise<boolean | null> {
+  const expected = AgentAction.safeParse(trace.expected);
+  if (expected.success) return outcomeMatch(expected.data, step).value === 1;
+  const messages = traceMessages(trace.input);
+  if (!messages) return null;
+  const { result } = await judgeWithRubric(
+    deps.llm.judge,
+    rubricFor(ONLINE_DIMENSION),
+    { messages, steps: [step] },
+    { seed, repeats: 1, examples: [], price: { input: 0, output: 0 }, signal: cancellationSignal() },
+  );
+  return result && 'score' in result ? result.label === 'pass' : null;
+}
+
+/** Judges live traces as they were served; unjudgeable ones are left out. */
+export async function judgeSampledTraces(
+  deps: Pick<ActivityDeps, 'llm' | 'llmConcurrency'>,
+  traces: readonly { input: unknown; output: unknown }[],
+  seed: number,
+): Promise<boolean[]> {
+  const verdicts = await boundedMap(traces, deps.llmConcurrency, async (t) => {
+    const step = AgentAction.safeParse(t.output);
+    return step.success ? stepPasses(deps, { input: t.input }, step.data, seed) : null;
+  });
+  return verdicts.filter((v): v is boolean => v !== null);
+}

@@ -1,0 +1,142 @@
+import { z } from 'zod';
+import { ConditionSyntaxError, parseCondition } from '../core/analysis-condition.js';
+
+/** Online metrics an analysis can read from traces, split by the prompt version that served them. */
+export const ROLLOUT_METRICS = [
+  'success_rate',
+  'negative_feedback_rate',
+  'escalation_rate',
+  'error_rate',
+  'latency_p95_ms',
+  'cost_per_trace_usd',
+  'judge_pass_rate',
+] as const;
+export const RolloutMetricName = z.enum(ROLLOUT_METRICS, {
+  error: (issue) => `unknown metric ${JSON.stringify(issue.input)}; use one of ${ROLLOUT_METRICS.join(', ')}`,
+});
+export type RolloutMetricName = z.infer<typeof RolloutMetricName>;
+
+const ConditionText = z.string().superRefine((text, ctx) => {
+  try {
+    parseCondition(text);
+  } catch (e) {
+    if (!(e instanceof ConditionSyntaxError)) throw e;
+    ctx.addIssue({ code: 'custom', message: e.message });
+  }
+});
+
+/** One metric of an analysis, Argo-style: a measurement fails, succeeds, or is inconclusive. */
+export const AnalysisMetric = z
+  .object({
+    name: RolloutMetricName,
+    /** e.g. "result >= baseline - 0.05". Unmet (and no failure condition) → failed. */
+    successCondition: ConditionText.optional(),
+    /** e.g. "result > baseline + 0.1". Met → failed, whatever the success condition says. */
+    failureCondition: ConditionText.optional(),
+  })
+  .strict()
+  .refine((m) => m.successCondition !== undefined || m.failureCondition !== undefined, {
+    message: 'a metric needs a successCondition, a failureCondition or both',
+  });
+export type AnalysisMetric = z.infer<typeof AnalysisMetric>;
+
+/** Argo's AnalysisTemplate, measured on traces of the candidate and the baseline version. */
+export const AnalysisTemplate = z
+  .object({
+    metrics: z
+      .array(AnalysisMetric)
+      .min(1)
+      .default([
+        { name: 'success_rate', failureCondition: 'result < baseline - 0.1' },
+        { name: 'negative_feedback_rate', failureCondition: 'result > baseline + 0.1' },
+      ]),
+    /** Seconds between measurements; the first is taken one interval after the step starts. */
+    intervalSeconds: z.number().int().positive().default(300),
+    /** Measurements before the analysis is successful. */
+    count: z.number().int().positive().default(3),
+    /** Failed measurements tolerated; one more fails the analysis. */
+    failureLimit: z.number().int().nonnegative().default(0),
+    /** Inconclusive measurements tolerated; one more pauses the rollout for a human. */
+    inconclusiveLimit: z.number().int().nonnegative().default(2),
+    /** Traces per variant in the window before a measurement may conclude. */
+    minSamples: z.number().int().positive().default(20),
+    /** Traces per variant the judge scores per measurement, for `judge_pass_rate`. */
+    judgeSample: z.number().int().nonnegative().default(20),
+  })
+  .strict();
+export type AnalysisTemplate = z.infer<typeof AnalysisTemplate>;
+export type AnalysisTemplateArg = z.input<typeof AnalysisTemplate>;
+
+/** Open-loop evaluation before any user sees the candidate. */
+export const ReplayStep = z
+  .object({
+    /** Most recent production traces (served by the baseline) re-run with the candidate. */
+    traces: z.number().int().positive().default(50),
+    /** Candidate pass rate may trail the recorded answers' by at most this much. */
+    maxPassRateDrop: z.number().min(0).max(1).default(0.05),
+    minTraces: z.number().int().positive().default(10),
+  })
+  .strict();
+
+/** The candidate answers a share of live inputs next to production, without serving them. */
+export const ShadowStep = z
+  .object({
+    durationSeconds: z.number().int().positive(),
+    sampleRate: z.number().gt(0).max(1).default(0.2),
+    maxTraces: z.number().int().positive().default(200),
+    maxPassRateDrop: z.number().min(0).max(1).default(0.05),
+    minTraces: z.number().int().positive().default(10),
+  })
+  .strict();
+
+const Weight = z
+  .number({ error: 'setWeight takes a percentage' })
+  .min(0, 'a weight is a percentage from 0 to 100')
+  .max(100, 'a weight is a percentage from 0 to 100');
+
+export const RolloutStepSpec = z.union([
+  z.object({ setWeight: Weight }).strict(),
+  /** No duration: wait until a human resumes or promotes. */
+  z
+    .object({ pause: z.object({ durationSeconds: z.number().int().positive().optional() }).strict() })
+    .strict(),
+  /** Overrides of the rollout's analysis template for this step. */
+  z.object({ analysis: AnalysisTemplate.partial().prefault({}) }).strict(),
+  z.object({ replay: ReplayStep.prefault({}) }).strict(),
+  z.object({ shadow: ShadowStep }).strict(),
+]);
+export type RolloutStepSpec = z.infer<typeof RolloutStepSpec>;
+
+export const RolloutConfig = z
+  .object({
+    steps: z
+      .array(RolloutStepSpec)
+      .min(1)
+      .default([
+        { replay: { traces: 50, maxPassRateDrop: 0.05, minTraces: 10 } },
+        { setWeight: 10 },
+        { analysis: {} },
+        { setWeight: 50 },
+        { analysis: {} },
+        { setWeight: 100 },
+      ]),
+    /** The analysis every `analysis` step starts from. */
+    analysis: AnalysisTemplate.prefault({}),
+    /** Agent actions that count as an escalation to a human (besides outcome "escalated"). */
+    escalationActions: z.array(z.string().min(1)).default([]),
+  })
+  .strict();
+export type RolloutConfig = z.infer<typeof RolloutConfig>;
+export type RolloutConfigArg = z.input<typeof RolloutConfig>;
+
+/** A short label for a step, for summaries, status and the audit log. */
+export function describeStep(step: RolloutStepSpec): string {
+  if ('setWeight' in step) return `setWeight ${step.setWeight}%`;
+  if ('pause' in step)
+    return step.pause.durationSeconds === undefined
+      ? 'pause (until resumed)'
+      : `pause ${step.pause.durationSeconds}s`;
+  if ('analysis' in step) return 'analysis';
+  if ('replay' in step) return `replay ${step.replay.traces} traces`;
+  return `shadow ${step.shadow.durationSeconds}s at ${Math.round(step.shadow.sampleRate * 100)}%`;
+}
