@@ -13,7 +13,14 @@ export interface SplitEvaluation {
   /** Task-model calls made for this evaluation (cached calls count: budgets stay comparable). */
   rollouts: number;
   tokens: number;
-  outputs: { exampleId: string; messages: ChatMessage[]; step: AgentAction; score: number }[];
+  outputs: {
+    exampleId: string;
+    messages: ChatMessage[];
+    step: AgentAction;
+    score: number;
+    /** The dataset example's slice tags, for per-slice gate assertions. */
+    slices: string[];
+  }[];
 }
 
 /**
@@ -27,7 +34,7 @@ export async function evaluateOnSplit(
     agent: string;
     candidateId: string;
     datasetVersionId: string;
-    split: 'train' | 'eval';
+    split: 'train' | 'eval' | 'holdout';
     seed: number;
   },
 ): Promise<SplitEvaluation> {
@@ -52,15 +59,14 @@ export async function evaluateOnSplit(
   });
   const { store } = io;
   const searchId = args.candidateId.slice(row.run_id.length + 1);
-  const exampleIds = (
-    await db
-      .selectFrom('dataset_examples')
-      .select('id')
-      .where('dataset_version_id', '=', args.datasetVersionId)
-      .where('split', '=', args.split)
-      .orderBy('id')
-      .execute()
-  ).map((e) => e.id);
+  const rows = await db
+    .selectFrom('dataset_examples')
+    .select(['id', 'slices'])
+    .where('dataset_version_id', '=', args.datasetVersionId)
+    .where('split', '=', args.split)
+    .orderBy('id')
+    .execute();
+  const exampleIds = rows.map((e) => e.id);
   const { scores, tokens } = await evaluateCandidate(io, row.components as Candidate, searchId, exampleIds);
   const [stored, examples] = await Promise.all([
     store.outputs(searchId, exampleIds),
@@ -71,6 +77,7 @@ export async function evaluateOnSplit(
     messages: examples.get(exampleId)!.messages,
     step: stored.get(exampleId)!.step,
     score: scores[i]!,
+    slices: rows[i]!.slices,
   }));
   return { score: mean(scores), examples: outputs.length, rollouts: outputs.length, tokens, outputs };
 }

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.js';
+import { consensus } from '../core/annotation-consensus.js';
 import { decisiveVerdicts, type DimensionVerdict } from '../core/evaluation-cascade.js';
 
 export interface TraceVerdict {
@@ -51,12 +52,17 @@ export async function traceVerdicts(
   return verdicts;
 }
 
-/** The newest reviewer label per annotated trace of a cycle (a later label supersedes). */
+/**
+ * The reviewers' consensus label per annotated trace of a cycle: the majority verdict of
+ * the item's labels (a tie counts as `fail` and is flagged as a disagreement), carried by
+ * the label that speaks for it (see core/annotation-consensus.ts). Items short of their
+ * required reviews still count with the labels they have: at a deadline the cycle goes on
+ * with the reviewers' labels so far.
+ */
 export async function latestLabels(db: Kysely<Database>, cycleId: string) {
   const rows = await db
     .selectFrom('annotations')
     .innerJoin('annotation_items', 'annotation_items.id', 'annotations.item_id')
-    .distinctOn('annotation_items.trace_id')
     .select([
       'annotations.id',
       'annotation_items.trace_id',
@@ -66,11 +72,30 @@ export async function latestLabels(db: Kysely<Database>, cycleId: string) {
       'annotations.expected',
       'annotations.comment',
       'annotations.reviewer',
+      'annotations.created_at',
     ])
     .where('annotation_items.cycle_id', '=', cycleId)
     .orderBy('annotation_items.trace_id')
-    .orderBy('annotations.created_at', 'desc')
-    .orderBy('annotations.id', 'desc')
+    .orderBy('annotations.id')
     .execute();
-  return new Map(rows.map((r) => [r.trace_id, r]));
+  const byTrace = new Map<string, typeof rows>();
+  for (const r of rows) byTrace.set(r.trace_id, [...(byTrace.get(r.trace_id) ?? []), r]);
+  const out = new Map<
+    string,
+    Omit<(typeof rows)[number], 'created_at'> & { reviews: number; disagreement: boolean }
+  >();
+  for (const [traceId, labels] of byTrace) {
+    const decided = consensus(
+      labels.map((l) => ({ ...l, createdAt: l.created_at, hasExpected: l.expected != null })),
+    );
+    if (!decided) continue;
+    const { created_at: _createdAt, createdAt: _at, hasExpected: _has, ...row } = decided.representative;
+    out.set(traceId, {
+      ...row,
+      verdict: decided.verdict,
+      reviews: labels.length,
+      disagreement: decided.disagreement,
+    });
+  }
+  return out;
 }

@@ -1,49 +1,77 @@
 import { sql } from 'kysely';
-import { assignSplit } from '../core/dataset-split.js';
+import { activeDatasetVersion } from '../db/artifact-repository.js';
+import { deriveSlices } from '../core/example-slices.js';
+import { agentConfig } from '../db/agent-repository.js';
+import {
+  carriedExamples,
+  datasetIdOf,
+  ensureDataset,
+  lockDataset,
+  summarize,
+  writeVersion,
+  type DraftExample,
+} from '../db/dataset-version-writer.js';
 import { AgentAction } from '../schemas/trace.js';
 import type { ActivityDeps } from './activity-deps.js';
 import { latestLabels } from './cycle-verdicts.js';
 
-export const exampleId = (datasetVersionId: string, traceId: string) => `${datasetVersionId}:${traceId}`;
+export { exampleIdOf as exampleId } from '../db/dataset-version-writer.js';
+
+export interface BuiltDatasetVersion {
+  datasetVersionId: string;
+  version: number;
+  train: number;
+  eval: number;
+  holdout: number;
+  /** Examples this cycle promoted (new, or relabelled versions of carried ones). */
+  fromThisCycle: number;
+  decontamination: { movedFromGating: number; nearDuplicates: number };
+}
+
+/** Reviewer flags, whatever the annotation schema calls them (the queue may add a column). */
+function reviewerFlags(row: unknown): unknown {
+  const r = (row ?? {}) as Record<string, unknown>;
+  return [r.flags, r.tags, r.slices].flatMap((v): unknown[] => (Array.isArray(v) ? (v as unknown[]) : []));
+}
 
 export function createDatasetActivities({ db }: ActivityDeps) {
   return {
     /**
-     * Promotes this cycle's labelled traces into a new dataset version, carrying forward
-     * the previous version's examples. The expectation comes from a reviewer when there is
-     * one (a human `pass` confirms the agent's own step), else from the trace. Splits are a
-     * hash of the trace id, so a trace never moves from train to eval between versions.
+     * Promotes this cycle's labelled traces into a new published version of the agent's
+     * default dataset, copy-on-write from the newest version. The expectation comes from a
+     * reviewer when there is one (a human `pass` confirms the agent's own step), else from
+     * the trace. Idempotent: a retry finds the version this cycle already published (the
+     * whole build is one transaction, so there is no half-written version to find).
      */
-    async buildDatasetVersion(args: { cycleId: string; agent: string; seed: number }): Promise<{
-      datasetVersionId: string;
-      version: number;
-      train: number;
-      eval: number;
-      fromThisCycle: number;
-    }> {
+    async buildDatasetVersion(args: {
+      cycleId: string;
+      agent: string;
+      seed: number;
+    }): Promise<BuiltDatasetVersion> {
+      const policy = (await agentConfig(db, args.agent)).dataset;
       return db.transaction().execute(async (tx) => {
+        const dataset = await ensureDataset(tx, { agent: args.agent, seed: args.seed });
+        await lockDataset(tx, dataset.id);
         const existing = await tx
           .selectFrom('dataset_versions')
-          .selectAll()
+          .select('id')
+          .where('dataset_id', '=', datasetIdOf(args.agent, args.agent))
           .where('cycle_id', '=', args.cycleId)
           .executeTakeFirst();
-        if (!existing)
-          await sql`select pg_advisory_xact_lock(hashtext(${'dataset:' + args.agent}))`.execute(tx);
-        const previous = await tx
-          .selectFrom('dataset_versions')
-          .selectAll()
-          .where('agent_id', '=', args.agent)
-          .where('cycle_id', '!=', args.cycleId)
-          .orderBy('version', 'desc')
-          .executeTakeFirst();
-        const version = existing?.version ?? (previous?.version ?? 0) + 1;
-        const datasetVersionId = existing?.id ?? `${args.agent}-dataset-v${version}`;
-        if (!existing) {
-          await tx
-            .insertInto('dataset_versions')
-            .values({ id: datasetVersionId, agent_id: args.agent, version, cycle_id: args.cycleId })
-            .execute();
+        if (existing) {
+          const summary = await summarize(tx, existing.id);
+          const fresh = await tx
+            .selectFrom('dataset_examples')
+            .select(sql<number>`count(*)::int`.as('n'))
+            .where('dataset_version_id', '=', existing.id)
+            .where('cycle_id', '=', args.cycleId)
+            .executeTakeFirstOrThrow();
+          return { ...summary, fromThisCycle: fresh.n };
         }
+        // The agent's active version: the newest, unless an operator rolled the dataset back
+        // (`flywheel rollback dataset`), in which case the cycle builds on the chosen one.
+        const parent = await activeDatasetVersion(tx, args.agent, { excludingCycle: args.cycleId });
+
         const sampled = await tx
           .selectFrom('samples')
           .leftJoin('cluster_members', (j) =>
@@ -57,68 +85,75 @@ export function createDatasetActivities({ db }: ActivityDeps) {
             sql<unknown>`samples.redacted -> 'input'`.as('input'),
             sql<unknown>`samples.redacted -> 'output'`.as('output'),
             sql<unknown>`samples.redacted -> 'expected'`.as('expected'),
+            sql<unknown>`samples.redacted -> 'attributes'`.as('attributes'),
             'cluster_members.cluster_id',
+            'clusters.stable_id',
+            'clusters.category',
             'clusters.intervention',
           ])
           .where('samples.cycle_id', '=', args.cycleId)
+          .orderBy('samples.trace_id')
           .execute();
-        const latestLabel = await latestLabels(tx, args.cycleId);
-        const fresh = [];
+        const labels = await latestLabels(tx, args.cycleId);
+        const labelIds = [...labels.values()].map((l) => l.id);
+        const flagRows =
+          labelIds.length === 0
+            ? []
+            : await tx
+                .selectFrom('annotations')
+                .select(['id', sql<unknown>`to_jsonb(annotations)`.as('row')])
+                .where('id', 'in', labelIds)
+                .execute();
+        const flags = new Map(flagRows.map((r) => [String(r.id), reviewerFlags(r.row)]));
+
+        const fresh: DraftExample[] = [];
         for (const t of sampled) {
           // Failures a prompt cannot fix (tool, context, fine-tune, RL, or undiagnosed) are
           // recommendations in the report, not optimizer data.
           if (t.cluster_id !== null && t.intervention !== 'prompt') continue;
-          const label = latestLabel.get(t.id);
+          const label = labels.get(t.id);
           let expected: unknown = t.expected;
           if (label?.expected) expected = label.expected;
           else if (label?.verdict === 'pass') expected = t.output;
           const parsed = AgentAction.safeParse(expected);
           if (!parsed.success) continue;
           fresh.push({
-            id: exampleId(datasetVersionId, t.id),
-            dataset_version_id: datasetVersionId,
-            trace_id: t.id,
-            cluster_id: t.cluster_id,
-            annotation_id: label?.id ?? null,
-            split: assignSplit(t.id, args.seed),
-            input: JSON.stringify(t.input),
-            expected: JSON.stringify(parsed.data),
+            key: t.id,
+            traceId: t.id,
+            clusterId: t.cluster_id,
+            clusterStableId: t.stable_id,
+            annotationId: label ? String(label.id) : null,
+            cycleId: args.cycleId,
+            input: t.input,
+            expected: parsed.data,
+            slices: deriveSlices({
+              attributes: t.attributes,
+              clusterCategory: t.category,
+              reviewerFlags: label ? flags.get(String(label.id)) : undefined,
+            }),
+            source: 'cycle',
+            createdBy: label?.reviewer ?? 'flywheel',
+            createdAt: null,
+            originVersionId: null,
+            gatingExcluded: null,
+            requestedSplit: null,
           });
         }
-        const freshTraces = new Set(fresh.map((f) => f.trace_id));
-        const carried = previous
-          ? (
-              await tx
-                .selectFrom('dataset_examples')
-                .selectAll()
-                .where('dataset_version_id', '=', previous.id)
-                .execute()
-            )
-              .filter((e) => !freshTraces.has(e.trace_id))
-              .map((e) => ({
-                ...e,
-                id: exampleId(datasetVersionId, e.trace_id),
-                dataset_version_id: datasetVersionId,
-                input: JSON.stringify(e.input),
-                expected: JSON.stringify(e.expected),
-              }))
+        const freshKeys = new Set(fresh.map((f) => f.key));
+        const carried = parent
+          ? (await carriedExamples(tx, parent.id)).filter((e) => !freshKeys.has(e.key))
           : [];
-        const all = [...fresh, ...carried];
-        for (let i = 0; i < all.length; i += 500) {
-          await tx
-            .insertInto('dataset_examples')
-            .values(all.slice(i, i + 500))
-            .onConflict((oc) => oc.column('id').doNothing())
-            .execute();
-        }
-        const counts = await tx
-          .selectFrom('dataset_examples')
-          .select(['split', sql<number>`count(*)::int`.as('n')])
-          .where('dataset_version_id', '=', datasetVersionId)
-          .groupBy('split')
-          .execute();
-        const n = (s: string) => counts.find((c) => c.split === s)?.n ?? 0;
-        return { datasetVersionId, version, train: n('train'), eval: n('eval'), fromThisCycle: fresh.length };
+        const summary = await writeVersion(tx, {
+          dataset,
+          parentVersionId: parent?.id ?? null,
+          cycleId: args.cycleId,
+          createdBy: 'flywheel',
+          note: `promoted ${fresh.length} labelled trace(s) of ${args.cycleId}`,
+          examples: [...carried, ...fresh],
+          retirements: [],
+          policy,
+        });
+        return { ...summary, fromThisCycle: fresh.length };
       });
     },
   };

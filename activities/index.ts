@@ -9,6 +9,8 @@ import { createOptimizationActivities } from './optimization.js';
 import { createGateActivities } from './regression-gate.js';
 import { createReleaseActivities } from './release-decision.js';
 import { createRolloutActivities } from './rollout-steps.js';
+import { createRolloutReplayActivities } from './rollout-replay.js';
+import { createHumanDecisionActivities } from './human-decisions.js';
 import { createSampleActivities } from './sample-traces.js';
 import { createScoreActivities } from './score-traces.js';
 
@@ -27,6 +29,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createGateActivities(deps),
     ...createReleaseActivities(deps),
     ...createRolloutActivities(deps),
+    ...createRolloutReplayActivities(deps),
+    ...createHumanDecisionActivities(deps),
   };
 }
 

@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { agentConfig } from '../db/agent-repository.js';
+import { recordRunExamples } from '../db/dataset-version-writer.js';
 import { versionById } from '../db/prompt-repository.js';
 import type { Candidate, SearchOutcome, TeachTask } from '../optimizers/prompt-search.js';
 import { candidateIdOf } from '../optimizers/prompt-search.js';
@@ -66,6 +67,8 @@ export function createOptimizationActivities(deps: ActivityDeps) {
         })
         .onConflict((oc) => oc.column('id').doNothing())
         .execute();
+      // What this run trains on, so later dataset versions keep it out of the gating splits.
+      await recordRunExamples(db, args.runId, trainIds);
       const baselineText = (await versionById(db, args.baselineVersionId)).text;
       const texts = [
         { component: 'system', text: baselineText },

@@ -1,15 +1,23 @@
-import { cancellationSignal } from '@temporalio/activity';
-import { decideGate, type GateConfig, type GateReport } from '../core/gate-decision.js';
-import { mean } from '../core/evaluator.js';
+import { cancellationSignal, heartbeat } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { ZodError } from 'zod';
+import { decideGate, type ExampleScores } from '../core/gate-decision.js';
+import type { JudgeRubric } from '../core/judge-rubrics.js';
+import { agentConfig } from '../db/agent-repository.js';
 import { createPromptVersion, moveLabel } from '../db/prompt-repository.js';
-import { rubricFor } from '../core/judge-rubrics.js';
+import { activeRubrics } from '../db/rubric-repository.js';
+import {
+  GateOverride,
+  OUTCOME_DIMENSION,
+  judgeDimensionsNamed,
+  resolveGateConfig,
+  type GateConfig,
+} from '../schemas/gate-config.js';
+import { GateReport } from '../schemas/gate-report.js';
 import type { ActivityDeps } from './activity-deps.js';
 import { boundedMap } from './bounded-map.js';
 import { evaluateOnSplit, type SplitEvaluation } from './candidate-evaluation.js';
 import { judgeWithRubric } from './rubric-judge.js';
-
-/** The judge dimension the gate scores; it may only decide while calibrated. */
-const GATE_JUDGE_DIMENSION = 'task_completion';
 
 export interface GateInput {
   cycleId: string;
@@ -19,7 +27,19 @@ export interface GateInput {
   baselineVersionId: string;
   datasetVersionId: string;
   seed: number;
-  config: GateConfig;
+  /**
+   * This cycle's override of the agent's gate (agents.config.gate); absent = the agent's.
+   * Cycles started before per-agent gates pass the legacy thresholds / maxRegression fields.
+   */
+  config?: GateOverride | undefined;
+}
+
+/** What the workflow shows of an assertion in its status and details. */
+export interface GateAssertionSummary {
+  name: string;
+  passed: boolean;
+  inconclusive?: boolean;
+  detail: string;
 }
 
 export interface GateOutcome {
@@ -30,31 +50,115 @@ export interface GateOutcome {
   candidateVersionId: string | null;
   candidate: Record<string, number>;
   baseline: Record<string, number>;
+  /** The first assertions of the report (failures first), for the workflow's status. */
+  assertions: GateAssertionSummary[];
+}
+
+/** How many assertions the workflow status carries; the full list is in gate_reports. */
+const STATUS_ASSERTIONS = 5;
+
+const summarise = (report: GateReport): GateAssertionSummary[] =>
+  report.assertions.slice(0, STATUS_ASSERTIONS).map((a) => ({
+    name: a.name,
+    passed: a.passed,
+    ...(a.inconclusive ? { inconclusive: true } : {}),
+    detail: a.detail,
+  }));
+
+/** The score at which one judge run counts as a pass: a binary pass, or the Likert pass level. */
+const passScore = (rubric: JudgeRubric) =>
+  rubric.scale === 'likert5' ? ((rubric.passLevel ?? 4) - 1) / 4 : 1;
+
+function gateConfigOf(agentGate: GateConfig, override: unknown): GateConfig {
+  const issues = (e: ZodError) =>
+    e.issues.map((i) => `${['gate', ...i.path.map(String)].join('.')}: ${i.message}`).join('; ');
+  const parsed = GateOverride.optional().safeParse(override === null ? undefined : override);
+  if (!parsed.success)
+    throw ApplicationFailure.nonRetryable(
+      `The cycle's gate override is invalid (${issues(parsed.error)}); fix the gate section of the cycle input.`,
+      'InvalidInput',
+    );
+  try {
+    return resolveGateConfig(agentGate, parsed.data);
+  } catch (e) {
+    if (!(e instanceof ZodError)) throw e;
+    throw ApplicationFailure.nonRetryable(
+      `The cycle's override makes the agent's gate invalid (${issues(e)}); fix agents.config.gate or the override.`,
+      'InvalidInput',
+    );
+  }
 }
 
 export function createGateActivities(deps: ActivityDeps) {
   const { db, llm } = deps;
 
-  async function judgePassRate(evaluation: SplitEvaluation, seed: number): Promise<number> {
-    const rubric = rubricFor(GATE_JUDGE_DIMENSION);
-    const verdicts = await boundedMap(evaluation.outputs, deps.llmConcurrency, async (o) => {
+  /**
+   * Per-example scores of one prompt on one split: the code dimension from the replay, and
+   * every gated judge dimension, run k times with distinct seeds where repeats ask for it.
+   * A judge error or a "not applicable" leaves the dimension out for that example.
+   */
+  async function scoreExamples(
+    evaluation: SplitEvaluation,
+    split: ExampleScores['split'],
+    rubrics: readonly JudgeRubric[],
+    config: GateConfig,
+    seed: number,
+  ): Promise<ExampleScores[]> {
+    const jobs = evaluation.outputs.flatMap((o) =>
+      rubrics.flatMap((rubric) =>
+        Array.from({ length: config.repeats[rubric.dimension] ?? 1 }, (_, run) => ({ o, rubric, run })),
+      ),
+    );
+    let done = 0;
+    const verdicts = await boundedMap(jobs, deps.llmConcurrency, async ({ o, rubric, run }) => {
       const { result } = await judgeWithRubric(
         llm.judge,
         rubric,
         { messages: o.messages, steps: [o.step] },
-        { seed, repeats: 1, examples: [], price: { input: 0, output: 0 }, signal: cancellationSignal() },
+        {
+          seed: seed + run,
+          repeats: 1,
+          examples: [],
+          price: { input: 0, output: 0 },
+          signal: cancellationSignal(),
+        },
       );
-      // An evaluator error is left out of the mean rather than counted as a fail or a pass.
-      return result && 'score' in result ? [result.score] : [];
+      heartbeat({ judged: ++done, of: jobs.length, split });
+      return {
+        exampleId: o.exampleId,
+        dimension: rubric.dimension,
+        score: result && 'score' in result ? result.score : null,
+      };
     });
-    return mean(verdicts.flat());
+    return evaluation.outputs.map((o) => {
+      const scores: Record<string, number> = { [OUTCOME_DIMENSION]: o.score };
+      const runs: Record<string, number[]> = {};
+      for (const rubric of rubrics) {
+        const d = rubric.dimension;
+        const got = verdicts.filter(
+          (v) => v.exampleId === o.exampleId && v.dimension === d && v.score !== null,
+        );
+        if (got.length === 0) continue;
+        const values = got.map((v) => v.score!);
+        scores[d] = values.reduce((s, x) => s + x, 0) / values.length;
+        if ((config.repeats[d] ?? 1) > 1) runs[d] = values;
+      }
+      return {
+        id: o.exampleId,
+        split,
+        slices: o.slices,
+        scores,
+        ...(Object.keys(runs).length ? { runs } : {}),
+      };
+    });
   }
 
   return {
     /**
-     * Candidate vs production on the eval split (never seen by the optimizer): the code
-     * dimension and the judge dimension, thresholds and no-regression. A passing candidate
-     * becomes a new immutable prompt version labelled `candidate`.
+     * Candidate vs production, example by example, on the eval and holdout splits (never
+     * seen by the optimizer), under the agent's gate configuration with the cycle's
+     * override. A candidate that does not fail becomes a new immutable prompt version
+     * labelled `candidate`; the full report is stored in gate_reports.
      */
     async runGate(args: GateInput): Promise<GateOutcome> {
       const reportId = `${args.cycleId}:gate`;
@@ -64,7 +168,7 @@ export function createGateActivities(deps: ActivityDeps) {
         .where('id', '=', reportId)
         .executeTakeFirst();
       if (existing) {
-        const report = existing.report as GateReport;
+        const report = GateReport.parse(existing.report);
         return {
           reportId,
           passed: existing.passed,
@@ -73,30 +177,52 @@ export function createGateActivities(deps: ActivityDeps) {
           candidateVersionId: existing.candidate_version_id,
           candidate: report.candidate,
           baseline: report.baseline,
+          assertions: summarise(report),
         };
       }
-      const common = {
-        agent: args.agent,
-        datasetVersionId: args.datasetVersionId,
-        split: 'eval' as const,
+      const agent = await agentConfig(db, args.agent);
+      const config = gateConfigOf(agent.gate, args.config);
+      const judged = judgeDimensionsNamed(config);
+      // The agent's active rubric versions (built-in where it saved none), read once for both sides.
+      const rubrics = [...(await activeRubrics(db, args.agent, judged)).values()];
+
+      const candidate: ExampleScores[] = [];
+      const baseline: ExampleScores[] = [];
+      for (const split of ['eval', 'holdout'] as const) {
+        const common = { agent: args.agent, datasetVersionId: args.datasetVersionId, split, seed: args.seed };
+        const cand = await evaluateOnSplit(deps, { ...common, candidateId: args.candidateId });
+        const base = await evaluateOnSplit(deps, { ...common, candidateId: args.baselineCandidateId });
+        candidate.push(...(await scoreExamples(cand, split, rubrics, config, args.seed)));
+        baseline.push(...(await scoreExamples(base, split, rubrics, config, args.seed)));
+      }
+
+      const calibrations = judged.length
+        ? await db
+            .selectFrom('judge_calibrations')
+            .select(['dimension', 'can_gate', 'reason'])
+            .where('cycle_id', '=', args.cycleId)
+            .where('dimension', 'in', judged)
+            .execute()
+        : [];
+      const uncalibrated: Record<string, string> = {};
+      for (const d of judged) {
+        const c = calibrations.find((row) => row.dimension === d);
+        if (c?.can_gate) continue;
+        uncalibrated[d] = c
+          ? c.reason
+          : agent.evaluation.judge.dimensions.includes(d)
+            ? 'no agreement with reviewers measured this cycle'
+            : 'no agreement with reviewers is measured for it: add it to evaluation.judge.dimensions so reviewer labels calibrate it';
+      }
+      const report = decideGate({
+        candidate,
+        baseline,
+        config,
+        uncalibrated,
+        passAt: Object.fromEntries(rubrics.map((r) => [r.dimension, passScore(r)])),
         seed: args.seed,
-      };
-      const cand = await evaluateOnSplit(deps, { ...common, candidateId: args.candidateId });
-      const base = await evaluateOnSplit(deps, { ...common, candidateId: args.baselineCandidateId });
-      const candidate = { outcome_match: cand.score, task_completion: await judgePassRate(cand, args.seed) };
-      const baseline = { outcome_match: base.score, task_completion: await judgePassRate(base, args.seed) };
-      const calibration = await db
-        .selectFrom('judge_calibrations')
-        .select(['can_gate', 'reason'])
-        .where('cycle_id', '=', args.cycleId)
-        .where('dimension', '=', GATE_JUDGE_DIMENSION)
-        .executeTakeFirst();
-      const uncalibrated: Record<string, string> = !calibration
-        ? { [GATE_JUDGE_DIMENSION]: 'no agreement with reviewers measured this cycle' }
-        : calibration.can_gate
-          ? {}
-          : { [GATE_JUDGE_DIMENSION]: calibration.reason };
-      const report = decideGate(candidate, baseline, cand.examples, args.config, uncalibrated);
+      });
+
       let candidateVersionId: string | null = null;
       // Inconclusive still becomes a candidate version: a human decides at approval.
       if (report.verdict !== 'fail') {
@@ -131,8 +257,9 @@ export function createGateActivities(deps: ActivityDeps) {
         verdict: report.verdict,
         failingAssertion: report.failingAssertion,
         candidateVersionId,
-        candidate,
-        baseline,
+        candidate: report.candidate,
+        baseline: report.baseline,
+        assertions: summarise(report),
       };
     },
   };

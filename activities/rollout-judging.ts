@@ -1,6 +1,6 @@
 import { cancellationSignal } from '@temporalio/activity';
 import { outcomeMatch } from '../core/evaluator.js';
-import { rubricFor } from '../core/judge-rubrics.js';
+import { activeRubric } from '../db/rubric-repository.js';
 import { AgentAction, ChatMessage } from '../schemas/trace.js';
 import type { ActivityDeps } from './activity-deps.js';
 import { boundedMap } from './bounded-map.js';
@@ -26,7 +26,8 @@ export function traceMessages(input: unknown): ChatMessage[] | null {
  * null: not judgeable (no messages, or the judge's answer was an evaluator error).
  */
 export async function stepPasses(
-  deps: Pick<ActivityDeps, 'llm'>,
+  deps: Pick<ActivityDeps, 'llm' | 'db'>,
+  agent: string,
   trace: JudgeableTrace,
   step: AgentAction,
   seed: number,
@@ -37,7 +38,8 @@ export async function stepPasses(
   if (!messages) return null;
   const { result } = await judgeWithRubric(
     deps.llm.judge,
-    rubricFor(ONLINE_DIMENSION),
+    // The agent's active rubric version: a rolled-back rubric judges live traffic too.
+    await activeRubric(deps.db, agent, ONLINE_DIMENSION),
     { messages, steps: [step] },
     { seed, repeats: 1, examples: [], price: { input: 0, output: 0 }, signal: cancellationSignal() },
   );
@@ -46,13 +48,14 @@ export async function stepPasses(
 
 /** Judges live traces as they were served; unjudgeable ones are left out. */
 export async function judgeSampledTraces(
-  deps: Pick<ActivityDeps, 'llm' | 'llmConcurrency'>,
+  deps: Pick<ActivityDeps, 'llm' | 'llmConcurrency' | 'db'>,
+  agent: string,
   traces: readonly { input: unknown; output: unknown }[],
   seed: number,
 ): Promise<boolean[]> {
   const verdicts = await boundedMap(traces, deps.llmConcurrency, async (t) => {
     const step = AgentAction.safeParse(t.output);
-    return step.success ? stepPasses(deps, { input: t.input }, step.data, seed) : null;
+    return step.success ? stepPasses(deps, agent, { input: t.input }, step.data, seed) : null;
   });
   return verdicts.filter((v): v is boolean => v !== null);
 }

@@ -86,8 +86,8 @@ export function createRolloutReplayActivities(deps: ActivityDeps) {
           seed: args.seed,
         });
         const [candidatePass, baselinePass] = await Promise.all([
-          stepPasses(deps, t, step, args.seed),
-          stepPasses(deps, t, recorded.data, args.seed),
+          stepPasses(deps, rollout.agent_id, t, step, args.seed),
+          stepPasses(deps, rollout.agent_id, t, recorded.data, args.seed),
         ]);
         if (candidatePass === null || baselinePass === null) return null;
         return { traceId: t.id, step, candidatePass, baselinePass };

@@ -80,7 +80,7 @@ async function variantMetrics(
       .orderBy('sample_key')
       .limit(args.judgeSample)
       .execute();
-    const verdicts = await judgeSampledTraces(deps, sampled, args.seed);
+    const verdicts = await judgeSampledTraces(deps, args.agent, sampled, args.seed);
     judged = verdicts.length;
     values.judge_pass_rate = judged === 0 ? null : verdicts.filter(Boolean).length / judged;
   }
@@ -89,6 +89,8 @@ async function variantMetrics(
 
 export function createRolloutActivities(deps: ActivityDeps) {
   const { db } = deps;
+  // Label moves announce themselves on the agent's webhook, through the worker's sender.
+  const labelOptions = deps.webhook ? { webhook: deps.webhook } : {};
   const rolloutRow = (id: string) =>
     db.selectFrom('rollouts').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
 
@@ -141,6 +143,7 @@ export function createRolloutActivities(deps: ActivityDeps) {
         args.candidateVersionId,
         args.createdBy,
         `rollout ${args.rolloutId} started`,
+        labelOptions,
       );
       await notifyAgent(deps, {
         agent: args.agent,
@@ -308,8 +311,17 @@ export function createRolloutActivities(deps: ActivityDeps) {
         args.status === 'completed' ? rollout.candidate_version_id : rollout.baseline_version_id,
         actor,
         `rollout ${rollout.id} ${args.status === 'completed' ? 'completed' : `rolled back: ${args.reason}`}`,
+        labelOptions,
       );
-      await moveLabel(db, rollout.agent_id, 'candidate', null, actor, `rollout ${rollout.id} ${args.status}`);
+      await moveLabel(
+        db,
+        rollout.agent_id,
+        'candidate',
+        null,
+        actor,
+        `rollout ${rollout.id} ${args.status}`,
+        labelOptions,
+      );
       await notifyAgent(deps, {
         agent: rollout.agent_id,
         cycleId: rollout.cycle_id,

@@ -3,7 +3,7 @@ import { judgedSteps } from '../core/agent-trajectory.js';
 import { runCodeEvaluators } from '../core/code-evaluators.js';
 import { planJudgeCalls } from '../core/evaluation-cascade.js';
 import { agentConfig } from '../db/agent-repository.js';
-import { rubricFor } from '../core/judge-rubrics.js';
+import { activeRubrics } from '../db/rubric-repository.js';
 import type { Evaluation, EvaluatorError } from '../schemas/evaluation.js';
 import type { ActivityDeps } from './activity-deps.js';
 import { boundedMap } from './bounded-map.js';
@@ -24,7 +24,13 @@ export interface ScoringSummary {
 }
 
 export function createScoreActivities({ db, llm, llmConcurrency }: ActivityDeps) {
-  const store = async (cycleId: string, traceId: string, e: Evaluation) => {
+  // rubricVersion: the agent's judge rubric version behind a judge score (null otherwise).
+  const store = async (
+    cycleId: string,
+    traceId: string,
+    e: Evaluation,
+    rubricVersion: number | null = null,
+  ) => {
     await db
       .insertInto('scores')
       .values({
@@ -40,11 +46,12 @@ export function createScoreActivities({ db, llm, llmConcurrency }: ActivityDeps)
         cost_usd: e.costUsd,
         confidence: e.confidence,
         findings: JSON.stringify(e.findings),
+        rubric_version: rubricVersion,
       })
       .onConflict((oc) => oc.columns(['cycle_id', 'trace_id', 'evaluator']).doNothing())
       .execute();
   };
-  const storeError = async (cycleId: string, traceId: string, e: EvaluatorError) => {
+  const storeError = async (cycleId: string, traceId: string, e: EvaluatorError, rubricVersion: number) => {
     await db
       .insertInto('evaluator_errors')
       .values({
@@ -54,6 +61,7 @@ export function createScoreActivities({ db, llm, llmConcurrency }: ActivityDeps)
         dimension: e.dimension,
         source: e.source,
         error: e.error,
+        rubric_version: rubricVersion,
       })
       .onConflict((oc) => oc.columns(['cycle_id', 'trace_id', 'evaluator']).doNothing())
       .execute();
@@ -87,6 +95,9 @@ export function createScoreActivities({ db, llm, llmConcurrency }: ActivityDeps)
         ].map((r) => `${r.trace_id}|${r.evaluator}`),
       );
       const examples = await judgeExamples(db, args.agent, ev.judge.dimensions, ev.judge.fewShot);
+      // The agent's active rubric versions (built-in where it saved none), read once so every
+      // trace of this attempt is judged by the same version.
+      const rubrics = await activeRubrics(db, args.agent, ev.judge.dimensions);
       let judgeCalls = 0;
       let withoutCascade = 0;
       let tokens = 0;
@@ -99,9 +110,10 @@ export function createScoreActivities({ db, llm, llmConcurrency }: ActivityDeps)
         const steps = judgedSteps(trace);
         for (const dimension of plan.judge) {
           if (answered.has(`${trace.id}|judge:${dimension}`)) continue;
+          const rubric = rubrics.get(dimension)!;
           const outcome = await judgeWithRubric(
             llm.judge,
-            rubricFor(dimension),
+            rubric,
             { messages: trace.input.messages, steps },
             {
               seed: args.seed,
@@ -114,8 +126,9 @@ export function createScoreActivities({ db, llm, llmConcurrency }: ActivityDeps)
           judgeCalls += outcome.calls;
           tokens += outcome.tokens;
           if (outcome.result === null) continue;
-          if ('error' in outcome.result) await storeError(args.cycleId, trace.id, outcome.result);
-          else await store(args.cycleId, trace.id, outcome.result);
+          if ('error' in outcome.result)
+            await storeError(args.cycleId, trace.id, outcome.result, rubric.version);
+          else await store(args.cycleId, trace.id, outcome.result, rubric.version);
         }
         heartbeat({ done: ++done, of: traces.length });
       });

@@ -4,20 +4,15 @@ import {
   type Client,
   WorkflowNotFoundError,
 } from '@temporalio/client';
-import { sql } from 'kysely';
+import { queueItems } from '../db/annotation-queue-repository.js';
 import type { Db } from '../db/connection.js';
-import { AnnotationSubmission } from '../schemas/annotation.js';
 import { ApproveRequest, RejectRequest, type ApprovalResult } from '../schemas/approval.js';
 import { CycleInput, type CycleInputArg } from '../schemas/cycle-input.js';
 import type { CycleStatus } from '../schemas/cycle-status.js';
-import {
-  annotationsSubmittedSignal,
-  approveUpdate,
-  rejectUpdate,
-  statusQuery,
-} from '../workflows/messages.js';
+import { approveUpdate, rejectUpdate, statusQuery } from '../workflows/messages.js';
 import { FlywheelAgent, FlywheelOutcome, FlywheelStage } from '../workflows/search-attributes.js';
 import { cycleWorkflowId } from '../workflows/workflow-ids.js';
+import { submitQueueBatch, type BatchResult } from './annotation-operations.js';
 
 /** An error a person can act on: the CLI prints the message alone, the API returns it as 4xx. */
 export class UserError extends Error {
@@ -114,111 +109,28 @@ export async function listCycles(client: Client, agent?: string, limit = 50): Pr
   return out;
 }
 
+/** A cycle's annotation items (see queueItems); kept for callers from before queues. */
 export async function annotationItems(db: Db, cycleId: string) {
-  return db
-    .selectFrom('annotation_items')
-    .innerJoin('samples', (j) =>
-      j
-        .onRef('samples.trace_id', '=', 'annotation_items.trace_id')
-        .onRef('samples.cycle_id', '=', 'annotation_items.cycle_id'),
-    )
-    .select([
-      'annotation_items.id',
-      'annotation_items.trace_id',
-      'annotation_items.cluster_id',
-      'annotation_items.judge_label',
-      'annotation_items.judge_category',
-      'annotation_items.status',
-      // Reviewers see the redacted copy; the raw trace never leaves the traces table.
-      sql<unknown>`samples.redacted -> 'input'`.as('input'),
-      sql<unknown>`samples.redacted -> 'output'`.as('output'),
-      'samples.redactions',
-    ])
-    .where('annotation_items.cycle_id', '=', cycleId)
-    .orderBy('annotation_items.id')
-    .execute();
+  return queueItems(db, cycleId);
 }
 
 /**
- * Stores a reviewer's labels, then tells the workflow a batch landed. Checks come first
- * (the cycle must be waiting for annotation; every item must belong to it), so a bad
- * submission changes nothing.
+ * A reviewer's batch of labels for a cycle's queue (see submitQueueBatch): valid entries
+ * are stored and the refused ones reported; when nothing could be stored the call fails
+ * with every reason, so a bad submission changes nothing.
  */
 export async function submitAnnotations(
   db: Db,
   client: Client,
   cycleId: string,
   body: unknown,
-): Promise<{ stored: number; remaining: number; complete: boolean }> {
-  const parsed = AnnotationSubmission.safeParse(body);
-  if (!parsed.success) throw new UserError(`Invalid annotation submission: ${formatZod(parsed.error)}`);
-  const submission = parsed.data;
-  const status = await cycleStatus(client, cycleId);
-  if (status.stage !== 'awaiting_annotation') {
+): Promise<BatchResult> {
+  const result = await submitQueueBatch(db, client, cycleId, body);
+  if (result.stored === 0 && result.errors.length > 0)
     throw new UserError(
-      `Cycle ${cycleId} is not waiting for annotation (stage: ${status.stage}); nothing was stored.`,
-      409,
+      `Nothing was stored: ${result.errors.map((e) => `labels[${e.index}]: ${e.error}`).join('; ')}`,
     );
-  }
-  const items = await db
-    .selectFrom('annotation_items')
-    .select(['id', 'status'])
-    .where('cycle_id', '=', cycleId)
-    .execute();
-  const known = new Set(items.map((i) => i.id));
-  const unknown = submission.labels.filter((l) => !known.has(l.itemId)).map((l) => l.itemId);
-  if (unknown.length > 0) {
-    throw new UserError(
-      `Unknown annotation item(s) for ${cycleId}: ${unknown.join(', ')}. List them with: flywheel queue ${cycleId}. Nothing was stored.`,
-    );
-  }
-  await db.transaction().execute(async (tx) => {
-    for (const label of submission.labels) {
-      await tx
-        .insertInto('annotations')
-        .values({
-          item_id: label.itemId,
-          reviewer: submission.reviewer,
-          verdict: label.verdict,
-          category: label.category ?? null,
-          expected: label.expected ? JSON.stringify(label.expected) : null,
-          comment: label.comment ?? null,
-          dimensions: JSON.stringify(label.dimensions ?? {}),
-        })
-        .onConflict((oc) =>
-          oc.columns(['item_id', 'reviewer']).doUpdateSet({
-            verdict: label.verdict,
-            category: label.category ?? null,
-            expected: label.expected ? JSON.stringify(label.expected) : null,
-            comment: label.comment ?? null,
-            dimensions: JSON.stringify(label.dimensions ?? {}),
-            created_at: sql`now()`,
-          }),
-        )
-        .execute();
-    }
-    await tx
-      .updateTable('annotation_items')
-      .set({ status: 'labelled' })
-      .where(
-        'id',
-        'in',
-        submission.labels.map((l) => l.itemId),
-      )
-      .execute();
-  });
-  const { remaining } = await db
-    .selectFrom('annotation_items')
-    .select(sql<number>`count(*) filter (where status = 'pending')::int`.as('remaining'))
-    .where('cycle_id', '=', cycleId)
-    .executeTakeFirstOrThrow();
-  const complete = remaining === 0;
-  await client.workflow.getHandle(cycleId).signal(annotationsSubmittedSignal, {
-    reviewer: submission.reviewer,
-    count: submission.labels.length,
-    complete,
-  });
-  return { stored: submission.labels.length, remaining, complete };
+  return result;
 }
 
 async function decide(

@@ -6,10 +6,14 @@ import type { Client } from '@temporalio/client';
 import type { Db } from '../db/connection.js';
 import { TokenVerifier, type TokenIdentity, type TokenScope } from '../db/agent-tokens.js';
 import { TraceWriter } from '../db/trace-writer.js';
-import { annotationItems, submitAnnotations, UserError } from './cycle-operations.js';
+import { handleAnnotationRoute } from './annotation-routes.js';
+import { UserError } from './cycle-operations.js';
+import { handleDatasetRoute } from './dataset-routes.js';
 import { attachFeedback } from './feedback.js';
 import { decodeOtlpProtobuf } from './otlp-protobuf.js';
-import { resolvePrompt } from './prompt-resolver.js';
+import { handlePromptRoute, writeRouteAnswer } from './prompt-routes.js';
+import { handleRolloutRoute } from './rollout-routes.js';
+import { RoutingSnapshots } from './routing-snapshot.js';
 import { IMPORT_FORMATS, importTraces, ingestJsonl, ingestOtlp, type ImportFormat } from './trace-ingest.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
@@ -77,11 +81,18 @@ export interface ApiDeps {
   tokens: TokenVerifier;
   maxBodyBytes?: number;
   now?: () => Date;
+  /** The per-process prompt routing cache behind resolve (api/routing-snapshot.ts). */
+  routing?: RoutingSnapshots;
 }
 
 /** The production wiring: one trace writer and one token cache per API process. */
-export function apiDeps(db: Db, temporal: Client, options: { maxBodyBytes?: number } = {}): ApiDeps {
-  return { db, temporal, writer: new TraceWriter(db), tokens: new TokenVerifier(db), ...options };
+export function apiDeps(
+  db: Db,
+  temporal: Client,
+  { routingRefreshMs, ...options }: { maxBodyBytes?: number; routingRefreshMs?: number } = {},
+): ApiDeps {
+  const routing = new RoutingSnapshots(db, routingRefreshMs ? { refreshMs: routingRefreshMs } : {});
+  return { db, temporal, writer: new TraceWriter(db), tokens: new TokenVerifier(db), routing, ...options };
 }
 
 export interface ApiServer {
@@ -185,30 +196,14 @@ export async function startApiServer(deps: ApiDeps, port: number, host = '127.0.
       const report = await attachFeedback(deps.db, agent, await readJson(req, limit));
       return send(res, report.rejected.length > 0 ? 400 : 200, report);
     }
-    if (
-      req.method === 'GET' &&
-      parts[0] === 'api' &&
-      parts[1] === 'prompts' &&
-      parts[3] === 'resolve' &&
-      parts[2]
-    ) {
-      const unit = url.searchParams.get('unit');
-      if (!unit)
-        return send(res, 400, { error: 'Pass the unit key to bucket on: ?unit=<user or session id>' });
-      const resolved = await resolvePrompt(deps.db, parts[2], unit);
-      if (!resolved) return send(res, 404, { error: `Agent ${parts[2]} has no production prompt.` });
-      // Short cache: weights move during a rollout, but a few seconds of staleness is harmless.
-      return send(res, 200, resolved, { 'cache-control': 'max-age=5' });
-    }
-    if (parts[0] === 'api' && parts[1] === 'cycles' && parts[2] && parts[3] === 'annotations') {
-      if (req.method === 'GET') return send(res, 200, { items: await annotationItems(deps.db, parts[2]) });
-      if (req.method === 'POST')
-        return send(
-          res,
-          200,
-          await submitAnnotations(deps.db, deps.temporal, parts[2], await readJson(req, limit)),
-        );
-    }
+    const prompts = await handlePromptRoute(deps, req, url, parts, () => readJson(req, limit));
+    if (prompts) return writeRouteAnswer(res, prompts);
+    const annotation = await handleAnnotationRoute(deps, req, url, parts, () => readJson(req, limit));
+    if (annotation) return send(res, annotation.status, annotation.body, annotation.headers);
+    const rollout = await handleRolloutRoute(deps, req, parts, () => readJson(req, limit));
+    if (rollout) return send(res, rollout.status, rollout.body);
+    const datasets = await handleDatasetRoute(deps, req, url, parts);
+    if (datasets) return send(res, datasets.status, datasets.body);
     send(res, 404, { error: `No route ${req.method} ${url.pathname}` });
   };
   const server = createServer((req, res) => {
@@ -236,6 +231,10 @@ export async function startApiServer(deps: ApiDeps, port: number, host = '127.0.
   const address = server.address() as AddressInfo;
   return {
     url: `http://${host}:${address.port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        deps.routing?.stop();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -1,48 +1,89 @@
 import { servesCandidate } from '../core/sticky-bucket.js';
-import type { Db } from '../db/connection.js';
-import { labelledVersion, versionById } from '../db/prompt-repository.js';
+import { stableHash53 } from '../core/stable-hash.js';
+import type { ResolvedPrompt } from '../schemas/prompt.js';
 
-export interface ResolvedPrompt {
-  agent: string;
-  promptVersionId: string;
+/** A version as resolve serves it; versions are immutable, so these are cached by id. */
+export interface ServedVersion {
+  id: string;
+  name: string;
   version: number;
-  text: string;
-  variant: 'production' | 'candidate';
-  rolloutId: string | null;
+  type: ResolvedPrompt['type'];
+  prompt: ResolvedPrompt['prompt'];
+  config: ResolvedPrompt['config'];
+}
+
+/** What a prompt name routes to right now (see routing-snapshot.ts for how fresh). */
+export interface RoutingState {
+  name: string;
+  /** false: no prompt has this name. */
+  exists: boolean;
+  production: ServedVersion | null;
+  rollout: { id: string; weight: number; baseline: ServedVersion; candidate: ServedVersion } | null;
+}
+
+/** An answer serialised once per snapshot: a request only picks one and writes it. */
+export interface PreparedAnswer {
+  body: ResolvedPrompt;
+  json: string;
+  etag: string;
+}
+
+function prepare(body: ResolvedPrompt): PreparedAnswer {
+  const json = JSON.stringify(body);
+  return { body, json, etag: `"${stableHash53(json).toString(36)}"` };
+}
+
+function answer(
+  v: ServedVersion,
+  arm: 'production' | 'candidate',
+  rollout: RoutingState['rollout'],
+): PreparedAnswer {
+  return prepare({
+    name: v.name,
+    version: v.version,
+    promptVersionId: v.id,
+    type: v.type,
+    prompt: v.prompt,
+    config: v.config,
+    label: arm,
+    variant: arm,
+    rolloutId: rollout?.id ?? null,
+    weight: rollout?.weight ?? 0,
+  });
 }
 
 /**
- * Which prompt version a unit (user, session, account) gets: the candidate for units whose
- * sticky bucket falls under the live rollout weight, production for everyone else.
+ * The two possible answers of a routing state. During a running rollout the rollout row is
+ * the routing truth: its baseline serves the units outside the candidate's share, whatever
+ * `production` points at meanwhile; without one, the `production` label serves everyone.
  */
-export async function resolvePrompt(db: Db, agent: string, unitKey: string): Promise<ResolvedPrompt | null> {
-  const rollout = await db
-    .selectFrom('rollouts')
-    .selectAll()
-    .where('agent_id', '=', agent)
-    .where('status', '=', 'running')
-    .executeTakeFirst();
-  if (rollout && rollout.weight > 0 && servesCandidate(unitKey, rollout.id, rollout.weight)) {
-    const v = await versionById(db, rollout.candidate_version_id);
+export function prepareAnswers(state: RoutingState): {
+  production: PreparedAnswer | null;
+  candidate: PreparedAnswer | null;
+} {
+  const r = state.rollout;
+  if (r)
     return {
-      agent,
-      promptVersionId: v.id,
-      version: v.version,
-      text: v.text,
-      variant: 'candidate',
-      rolloutId: rollout.id,
+      production: answer(r.baseline, 'production', r),
+      candidate: answer(r.candidate, 'candidate', r),
     };
-  }
-  const production = rollout
-    ? await versionById(db, rollout.baseline_version_id)
-    : await labelledVersion(db, agent, 'production');
-  if (!production) return null;
   return {
-    agent,
-    promptVersionId: production.id,
-    version: production.version,
-    text: production.text,
-    variant: 'production',
-    rolloutId: rollout?.id ?? null,
+    production: state.production ? answer(state.production, 'production', null) : null,
+    candidate: null,
   };
+}
+
+/**
+ * Sticky choice for one unit: the candidate when the unit's bucket (fixed per rollout) is
+ * under the rollout weight, so a unit that saw the candidate keeps it as the weight grows.
+ */
+export function chooseAnswer(
+  state: RoutingState,
+  answers: ReturnType<typeof prepareAnswers>,
+  unitKey: string,
+): PreparedAnswer | null {
+  const r = state.rollout;
+  if (r && r.weight > 0 && answers.candidate && servesCandidate(unitKey, r.id, r.weight))
+    return answers.candidate;
+  return answers.production;
 }

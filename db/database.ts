@@ -19,9 +19,19 @@ export interface PromptVersionsTable {
   source: 'seed' | 'optimizer' | 'manual';
   candidate_id: string | null;
   created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  /** The prompt's name; an agent's system prompt is named after the agent (migration 0008). */
+  name: string;
+  type: ColumnType<'text' | 'chat', 'text' | 'chat' | undefined, 'text' | 'chat'>;
+  /** Chat prompts only; `text` then holds a readable rendering used by diffs. */
+  messages: Json<{ role: string; content: string }[]> | null;
+  config: JsonWithDefault<Record<string, unknown>>;
+  tags: ColumnType<string[], string[] | undefined, string[]>;
+  commit_message: string | null;
+  created_by: ColumnType<string, string | undefined, string>;
 }
 export interface PromptLabelsTable {
   agent_id: string;
+  prompt_name: string;
   label: string;
   prompt_version_id: string;
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
@@ -113,6 +123,8 @@ export interface ScoresTable {
   cost_usd: Generated<number>;
   confidence: Generated<number>;
   findings: JsonWithDefault<unknown[]>;
+  /** The agent's judge rubric version that produced a judge score; null for other sources. */
+  rubric_version: ColumnType<number | null, number | null | undefined, number | null>;
   created_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 export interface EvaluatorErrorsTable {
@@ -122,6 +134,7 @@ export interface EvaluatorErrorsTable {
   dimension: string;
   source: 'code' | 'judge' | 'human';
   error: string;
+  rubric_version: ColumnType<number | null, number | null | undefined, number | null>;
   created_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 export interface ClustersTable {
@@ -171,8 +184,56 @@ export interface AnnotationItemsTable {
   cluster_id: string | null;
   judge_label: string;
   judge_category: string | null;
-  status: Generated<'pending' | 'labelled'>;
+  /** Derived on read as well: an in_progress item whose claims expired is pending again. */
+  status: Generated<'pending' | 'in_progress' | 'complete'>;
   created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  queue_id: string | null;
+  judge_explanation: string | null;
+  /** Which evaluator kind gave judge_label: `judge`, or `code` where the cascade skipped the judge. */
+  verdict_source: string | null;
+  failing_step: number | null;
+  failing_finding: string | null;
+  required_reviews: Generated<number>;
+  completed_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  consensus_verdict: 'pass' | 'fail' | null;
+  disagreement: Generated<boolean>;
+}
+export interface AnnotationQueuesTable {
+  id: string;
+  agent_id: string;
+  cycle_id: string;
+  name: string;
+  reviewers_per_item: number;
+  quorum: number;
+  claim_seconds: number;
+  score_config_ids: ColumnType<string[], string[] | undefined, string[]>;
+  status: Generated<'open' | 'complete' | 'closed'>;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  completed_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  notified_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+export interface ScoreConfigsTable {
+  id: string;
+  agent_id: string | null;
+  name: string;
+  data_type: 'NUMERIC' | 'CATEGORICAL' | 'BOOLEAN';
+  min_value: number | null;
+  max_value: number | null;
+  categories: Json<{ label: string; value: number }[]> | null;
+  description: string | null;
+  is_archived: Generated<boolean>;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+export interface AnnotationAssignmentsTable {
+  item_id: string;
+  reviewer: string;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+export interface AnnotationClaimsTable {
+  item_id: string;
+  reviewer: string;
+  claimed_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  expires_at: Timestamp;
 }
 export interface AnnotationsTable {
   id: Generated<string>;
@@ -183,24 +244,75 @@ export interface AnnotationsTable {
   expected: Json | null;
   comment: string | null;
   dimensions: JsonWithDefault<Record<string, 'pass' | 'fail'>>;
+  /** Values per score config name, checked against the config when stored. */
+  scores: JsonWithDefault<Record<string, number | string | boolean>>;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+export interface DatasetsTable {
+  id: string;
+  agent_id: string;
+  name: string;
+  description: Generated<string>;
+  split_seed: Generated<number>;
   created_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 export interface DatasetVersionsTable {
   id: string;
   agent_id: string;
   version: number;
-  cycle_id: string;
+  /** Filled by a trigger with the agent's default dataset when omitted. */
+  dataset_id: ColumnType<string, string | undefined, string>;
+  /** Null for imports and retirements. */
+  cycle_id: string | null;
+  parent_version_id: ColumnType<string | null, string | null | undefined, string | null>;
+  created_by: Generated<string>;
+  note: Generated<string>;
+  /** Once set, a trigger rejects any change to the version, its examples and retirements. */
+  published_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  decontamination: JsonWithDefault<Record<string, unknown>>;
   created_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
+export type DatasetSplit = 'train' | 'eval' | 'holdout';
 export interface DatasetExamplesTable {
   id: string;
   dataset_version_id: string;
-  trace_id: string;
+  /** The example's identity across versions: its source trace, or an imported record's id. */
+  example_key: ColumnType<string, string | undefined, string>;
+  /** Null for imported examples without a source trace. */
+  trace_id: string | null;
   cluster_id: string | null;
+  cluster_stable_id: ColumnType<string | null, string | null | undefined, string | null>;
   annotation_id: string | null;
-  split: 'train' | 'eval';
+  /** The cycle that promoted the example. */
+  cycle_id: ColumnType<string | null, string | null | undefined, string | null>;
+  split: DatasetSplit;
+  slices: ColumnType<string[], string[] | undefined, string[]>;
   input: Json;
   expected: Json;
+  source: Generated<string>;
+  /** When the example first entered the dataset (carried across versions). */
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  created_by: Generated<string>;
+  origin_version_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Why an example kept out of the gating splits is in train (contamination, near-duplicate). */
+  gating_excluded: ColumnType<string | null, string | null | undefined, string | null>;
+  /** md5 of input and expected, computed by Postgres. */
+  content_hash: ColumnType<string, never, never>;
+}
+export interface DatasetRetirementsTable {
+  dataset_version_id: string;
+  example_key: string;
+  example_id: string;
+  reason: string;
+  retired_by: string;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+export interface OptimizationRunExamplesTable {
+  run_id: string;
+  example_id: string;
+  dataset_version_id: string;
+  example_key: string;
+  content_hash: string;
 }
 export interface OptimizationRunsTable {
   id: string;
@@ -263,22 +375,61 @@ export interface ReleaseDecisionsTable {
 }
 export interface RolloutsTable {
   id: string;
-  cycle_id: string;
+  /** null: started by an operator outside a cycle. */
+  cycle_id: string | null;
   agent_id: string;
-  release_decision_id: string;
+  release_decision_id: string | null;
   baseline_version_id: string;
   candidate_version_id: string;
   weight: number;
+  /** `running` covers paused too: resolve keeps serving the weight while a human looks. */
   status: 'running' | 'completed' | 'rolled_back';
   reason: string | null;
   started_at: ColumnType<Date, Date | string | undefined, Date | string>;
   ended_at: Timestamp | null;
+  workflow_id: string | null;
+  config: JsonWithDefault;
+  phase: Generated<'progressing' | 'paused' | 'completed' | 'rolled_back'>;
+  paused_reason: string | null;
+  step_index: Generated<number>;
+  created_by: Generated<string>;
+}
+export interface RolloutShadowResultsTable {
+  rollout_id: string;
+  step_index: number;
+  trace_id: string;
+  candidate_output: Json;
+  candidate_pass: boolean;
+  baseline_pass: boolean;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+export interface ApprovalsTable {
+  id: Generated<string>;
+  cycle_id: string;
+  approver: string;
+  decision: 'approved' | 'rejected';
+  comment: string | null;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+export interface NotificationsTable {
+  id: Generated<string>;
+  agent_id: string;
+  cycle_id: string | null;
+  event: string;
+  url: string | null;
+  payload: Json;
+  delivered: boolean;
+  status: number | null;
+  error: string | null;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 export interface RolloutStepsTable {
   rollout_id: string;
   step_index: number;
   round: number;
   weight: number;
+  /** analysis | replay | shadow */
+  kind: Generated<string>;
   verdict: string;
   metrics: Json;
   created_at: ColumnType<Date, Date | string | undefined, Date | string>;
@@ -290,6 +441,41 @@ export interface AuditLogTable {
   artifact: string;
   detail: Json;
   created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+/** One immutable version of an agent's configuration; agents.config is the newest. */
+export interface AgentConfigVersionsTable {
+  agent_id: string;
+  version: number;
+  config: Json<Record<string, unknown>>;
+  created_by: string;
+  reason: string;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+export interface RubricVersionsTable {
+  agent_id: string;
+  dimension: string;
+  version: number;
+  rubric: Json<Record<string, unknown>>;
+  created_by: string;
+  reason: string;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+export interface RubricPointersTable {
+  agent_id: string;
+  dimension: string;
+  version: number;
+  updated_by: string;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+export interface DatasetPointersTable {
+  agent_id: string;
+  dataset_version_id: string;
+  version: number;
+  /** The agent's newest dataset version when the pointer was set; a newer one supersedes it. */
+  pinned_over: number;
+  updated_by: string;
+  reason: string;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 export interface LlmCacheTable {
   key: string;
@@ -314,8 +500,15 @@ export interface Database {
   judge_calibrations: JudgeCalibrationsTable;
   annotation_items: AnnotationItemsTable;
   annotations: AnnotationsTable;
+  annotation_queues: AnnotationQueuesTable;
+  score_configs: ScoreConfigsTable;
+  annotation_assignments: AnnotationAssignmentsTable;
+  annotation_claims: AnnotationClaimsTable;
+  datasets: DatasetsTable;
   dataset_versions: DatasetVersionsTable;
   dataset_examples: DatasetExamplesTable;
+  dataset_retirements: DatasetRetirementsTable;
+  optimization_run_examples: OptimizationRunExamplesTable;
   optimization_runs: OptimizationRunsTable;
   candidates: CandidatesTable;
   prompt_texts: PromptTextsTable;
@@ -324,8 +517,15 @@ export interface Database {
   release_decisions: ReleaseDecisionsTable;
   rollouts: RolloutsTable;
   rollout_steps: RolloutStepsTable;
+  rollout_shadow_results: RolloutShadowResultsTable;
+  approvals: ApprovalsTable;
+  notifications: NotificationsTable;
   audit_log: AuditLogTable;
   llm_cache: LlmCacheTable;
+  agent_config_versions: AgentConfigVersionsTable;
+  rubric_versions: RubricVersionsTable;
+  rubric_pointers: RubricPointersTable;
+  dataset_pointers: DatasetPointersTable;
 }
 
 export type Trace = Selectable<TracesTable>;

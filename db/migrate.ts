@@ -5,6 +5,11 @@ import * as m0002 from './migrations/0002-optimizer-texts.js';
 import * as m0003 from './migrations/0003-trace-partitions.js';
 import * as m0004 from './migrations/0004-scoring-diagnosis.js';
 import * as m0005 from './migrations/0005-ingest-performance.js';
+import * as m0006 from './migrations/0006-annotation-queues.js';
+import * as m0007 from './migrations/0007-datasets.js';
+import * as m0008 from './migrations/0008-prompt-registry.js';
+import * as m0010 from './migrations/0010-artifact-versions.js';
+import * as m0011 from './migrations/0011-rollouts-approvals.js';
 
 // Migrations are listed statically (not read from disk) so they work identically under
 // tsx, a compiled build or a bundled CLI.
@@ -16,6 +21,11 @@ class StaticMigrationProvider implements MigrationProvider {
       '0003-trace-partitions': m0003,
       '0004-scoring-diagnosis': m0004,
       '0005-ingest-performance': m0005,
+      '0006-annotation-queues': m0006,
+      '0007-datasets': m0007,
+      '0008-prompt-registry': m0008,
+      '0010-artifact-versions': m0010,
+      '0011-rollouts-approvals': m0011,
     });
   }
 }

@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { AnnotationPolicy } from './annotation-policy.js';
 import { ApprovalPolicy } from './approval-policy.js';
+import { DatasetPolicy } from './dataset-policy.js';
 import { EvaluationConfig } from './evaluation-config.js';
+import { GateConfig } from './gate-config.js';
 import { NotificationConfig } from './notification-config.js';
 import { OptimizerChoice } from './optimizer-config.js';
 import { RedactionConfig } from './redaction-config.js';
@@ -28,9 +30,13 @@ export const AgentConfig = z.object({
   evaluation: EvaluationConfig.prefault({}),
   /** Reviewers, items per reviewer, quorum and the deadline policy of the annotation queue. */
   annotation: AnnotationPolicy.prefault({}),
+  /** The regression gate: assertions, weighting floors, non-regression, bootstrap, holdout. */
+  gate: GateConfig.prefault({}),
   /** Who may approve a release and how many approvals it needs. */
   approval: ApprovalPolicy.prefault({}),
   /** Slack-compatible webhook for reminders, escalations, approval requests and label moves. */
   notifications: NotificationConfig.prefault({}),
+  /** Split proportions, staleness and near-duplicate threshold of the agent's datasets. */
+  dataset: DatasetPolicy.prefault({}),
 });
 export type AgentConfig = z.infer<typeof AgentConfig>;

@@ -1,12 +1,16 @@
 import { z } from 'zod';
 import { AgentAction } from './trace.js';
 import { FailureCategory } from './llm-outputs.js';
+import { ScoreValue } from './score-config.js';
 
-/** One reviewer's label for one annotation item. */
-export const AnnotationLabel = z.object({
-  itemId: z.string().min(1),
-  verdict: z.enum(['pass', 'fail']),
+export const ReviewerName = z.string().trim().min(1, 'reviewer is required: say who is labelling');
+
+/** What a reviewer says about one item, wherever it arrives from (single call or batch). */
+export const AnnotationBody = z.object({
+  verdict: z.enum(['pass', 'fail'], 'verdict must be "pass" or "fail"'),
+  /** The corrected failure category. */
   category: FailureCategory.optional(),
+  /** The step the agent should have taken: becomes the dataset example's expectation. */
   expected: AgentAction.optional(),
   comment: z.string().max(4000).optional(),
   /**
@@ -19,15 +23,39 @@ export const AnnotationLabel = z.object({
       z.enum(['pass', 'fail']),
     )
     .optional(),
+  /** Values per score config name of the queue; each is checked against its config. */
+  scores: z.record(z.string(), ScoreValue).optional(),
 });
+export type AnnotationBody = z.infer<typeof AnnotationBody>;
+
+/** One reviewer's label for one annotation item, as a batch entry. */
+export const AnnotationLabel = AnnotationBody.extend({ itemId: z.string().min(1) });
 export type AnnotationLabel = z.infer<typeof AnnotationLabel>;
 
-/** The file `flywheel annotate` reads and the body of POST /api/cycles/:id/annotations. */
+/** Body of POST /api/items/:id/annotations and of `flywheel annotate <itemId>`. */
+export const ItemAnnotationRequest = AnnotationBody.extend({ reviewer: ReviewerName });
+export type ItemAnnotationRequest = z.infer<typeof ItemAnnotationRequest>;
+
+/** Body of POST /api/items/:id/claim and /release. */
+export const ClaimRequest = z.object({ reviewer: ReviewerName });
+export type ClaimRequest = z.infer<typeof ClaimRequest>;
+
+/** The file `flywheel annotate --file` reads and the body of the batch routes. */
 export const AnnotationSubmission = z.object({
-  reviewer: z.string().min(1, 'reviewer is required: say who is labelling'),
+  reviewer: ReviewerName,
   labels: z.array(AnnotationLabel).min(1, 'labels is empty: add at least one { itemId, verdict }'),
 });
 export type AnnotationSubmission = z.infer<typeof AnnotationSubmission>;
+
+/**
+ * The batch envelope: entries are checked one by one, so a malformed entry is reported by
+ * index and the valid ones next to it are still stored.
+ */
+export const AnnotationBatch = z.object({
+  reviewer: ReviewerName,
+  labels: z.array(z.unknown()).min(1, 'labels is empty: add at least one { itemId, verdict }'),
+});
+export type AnnotationBatch = z.infer<typeof AnnotationBatch>;
 
 /** Signal payload: labels live in Postgres, the workflow only hears that a batch landed. */
 export const AnnotationsSubmittedSignal = z.object({

@@ -39,7 +39,7 @@ export interface CycleStatus {
     reminders?: number;
     escalated?: boolean;
   };
-  dataset?: { datasetVersionId: string; train: number; eval: number };
+  dataset?: { datasetVersionId: string; train: number; eval: number; holdout?: number };
   optimization?: {
     runId: string;
     optimizer: string;

@@ -40,30 +40,41 @@ export const AnalysisMetric = z
   });
 export type AnalysisMetric = z.infer<typeof AnalysisMetric>;
 
+const DEFAULT_METRICS: AnalysisMetric[] = [
+  { name: 'success_rate', failureCondition: 'result < baseline - 0.1' },
+  { name: 'negative_feedback_rate', failureCondition: 'result > baseline + 0.1' },
+];
+
+const analysisFields = {
+  metrics: z.array(AnalysisMetric).min(1),
+  /** Seconds between measurements; the first is taken one interval after the step starts. */
+  intervalSeconds: z.number().int().positive(),
+  /** Measurements before the analysis is successful. */
+  count: z.number().int().positive(),
+  /** Failed measurements tolerated; one more fails the analysis. */
+  failureLimit: z.number().int().nonnegative(),
+  /** Inconclusive measurements tolerated; one more pauses the rollout for a human. */
+  inconclusiveLimit: z.number().int().nonnegative(),
+  /** Traces per variant in the window before a measurement may conclude. */
+  minSamples: z.number().int().positive(),
+  /** Traces per variant the judge scores per measurement, for `judge_pass_rate`. */
+  judgeSample: z.number().int().nonnegative(),
+};
+
 /** Argo's AnalysisTemplate, measured on traces of the candidate and the baseline version. */
 export const AnalysisTemplate = z
   .object({
-    metrics: z
-      .array(AnalysisMetric)
-      .min(1)
-      .default([
-        { name: 'success_rate', failureCondition: 'result < baseline - 0.1' },
-        { name: 'negative_feedback_rate', failureCondition: 'result > baseline + 0.1' },
-      ]),
-    /** Seconds between measurements; the first is taken one interval after the step starts. */
-    intervalSeconds: z.number().int().positive().default(300),
-    /** Measurements before the analysis is successful. */
-    count: z.number().int().positive().default(3),
-    /** Failed measurements tolerated; one more fails the analysis. */
-    failureLimit: z.number().int().nonnegative().default(0),
-    /** Inconclusive measurements tolerated; one more pauses the rollout for a human. */
-    inconclusiveLimit: z.number().int().nonnegative().default(2),
-    /** Traces per variant in the window before a measurement may conclude. */
-    minSamples: z.number().int().positive().default(20),
-    /** Traces per variant the judge scores per measurement, for `judge_pass_rate`. */
-    judgeSample: z.number().int().nonnegative().default(20),
+    metrics: analysisFields.metrics.default(DEFAULT_METRICS),
+    intervalSeconds: analysisFields.intervalSeconds.default(300),
+    count: analysisFields.count.default(3),
+    failureLimit: analysisFields.failureLimit.default(0),
+    inconclusiveLimit: analysisFields.inconclusiveLimit.default(2),
+    minSamples: analysisFields.minSamples.default(20),
+    judgeSample: analysisFields.judgeSample.default(20),
   })
   .strict();
+/** A step's overrides of the rollout's template: no defaults, so unset fields inherit. */
+export const AnalysisOverride = z.object(analysisFields).partial().strict();
 export type AnalysisTemplate = z.infer<typeof AnalysisTemplate>;
 export type AnalysisTemplateArg = z.input<typeof AnalysisTemplate>;
 
@@ -94,17 +105,50 @@ const Weight = z
   .min(0, 'a weight is a percentage from 0 to 100')
   .max(100, 'a weight is a percentage from 0 to 100');
 
-export const RolloutStepSpec = z.union([
-  z.object({ setWeight: Weight }).strict(),
+const STEP_KINDS = {
+  setWeight: z.object({ setWeight: Weight }).strict(),
   /** No duration: wait until a human resumes or promotes. */
-  z
+  pause: z
     .object({ pause: z.object({ durationSeconds: z.number().int().positive().optional() }).strict() })
     .strict(),
   /** Overrides of the rollout's analysis template for this step. */
-  z.object({ analysis: AnalysisTemplate.partial().prefault({}) }).strict(),
-  z.object({ replay: ReplayStep.prefault({}) }).strict(),
-  z.object({ shadow: ShadowStep }).strict(),
-]);
+  analysis: z.object({ analysis: AnalysisOverride.prefault({}) }).strict(),
+  replay: z.object({ replay: ReplayStep.prefault({}) }).strict(),
+  shadow: z.object({ shadow: ShadowStep }).strict(),
+};
+type StepKindsOut = {
+  [K in keyof typeof STEP_KINDS]: z.infer<(typeof STEP_KINDS)[K]>;
+}[keyof typeof STEP_KINDS];
+type StepKindsIn = {
+  [K in keyof typeof STEP_KINDS]: z.input<(typeof STEP_KINDS)[K]>;
+}[keyof typeof STEP_KINDS];
+
+/**
+ * One step, Argo-style: an object with exactly one key naming its kind. Dispatching on the
+ * key (rather than trying a plain union) lets an error say what is wrong with *that* step,
+ * e.g. "a weight is a percentage from 0 to 100", instead of "invalid input".
+ */
+// z.custom types the input for callers; the transform does the real validation.
+export const RolloutStepSpec = z
+  .custom<StepKindsIn>(() => true)
+  .transform((raw: unknown, ctx) => {
+    const keys = raw !== null && typeof raw === 'object' ? Object.keys(raw) : [];
+    const kind = keys[0] as keyof typeof STEP_KINDS;
+    if (keys.length !== 1 || !(kind in STEP_KINDS)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `a step is one of { setWeight }, { pause }, { analysis }, { replay }, { shadow }; got ${JSON.stringify(raw)}`,
+      });
+      return z.NEVER;
+    }
+    const parsed = STEP_KINDS[kind].safeParse(raw);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues)
+        ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+      return z.NEVER;
+    }
+    return parsed.data as StepKindsOut;
+  });
 export type RolloutStepSpec = z.infer<typeof RolloutStepSpec>;
 
 export const RolloutConfig = z

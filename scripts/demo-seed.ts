@@ -25,20 +25,26 @@ export async function seedDemoAgent(
 ): Promise<{ seeded: boolean; traces: number }> {
   const agent = scenario.agentId;
   if (await labelledVersion(db, agent, 'production')) return { seeded: false, traces: 0 };
-  await ensureAgent(db, agent, {
-    tools: scenario.actions.map((a) => ({
-      name: a.name,
-      description: a.description,
-      parameters: a.parameters,
-    })),
-    // A week of demo traffic is small, so the demo samples a large share of it. The
-    // simulator's users draw their requests from the scenario's 72 fixed phrasings, so
-    // identical texts are distinct conversations here, unlike production repeats.
-    sampling: { rate: 0.3, maxSample: 400, dedup: { exact: false, near: false } },
-    // Two rubrics: overall task completion (decided by the gold-step check where a trace
-    // has one, so the cascade skips the judge there) and tool selection.
-    evaluation: { judge: { dimensions: ['task_completion', 'tool_selection'] } },
-  });
+  await ensureAgent(
+    db,
+    agent,
+    {
+      tools: scenario.actions.map((a) => ({
+        name: a.name,
+        description: a.description,
+        parameters: a.parameters,
+      })),
+      // A week of demo traffic is small, so the demo samples a large share of it. The
+      // simulator's users draw their requests from the scenario's 72 fixed phrasings, so
+      // identical texts are distinct conversations here, unlike production repeats.
+      sampling: { rate: 0.3, maxSample: 400, dedup: { exact: false, near: false } },
+      // Two rubrics: overall task completion (decided by the gold-step check where a trace
+      // has one, so the cascade skips the judge there) and tool selection.
+      evaluation: { judge: { dimensions: ['task_completion', 'tool_selection'] } },
+    },
+    'flywheel-dev',
+    'demo seed',
+  );
   const v1 = await createPromptVersion(db, agent, scenario.basePrompt, 'seed', null);
   await moveLabel(db, agent, 'production', v1.id, 'flywheel-dev', 'demo seed');
   const start = new Date(options.now.getTime() - options.days * 24 * 3600 * 1000);

@@ -1,6 +1,7 @@
+import { FlywheelClient } from '../client/flywheel-client.js';
 import type { LlmClient } from '../llm/llm-client.js';
 import type { Scenario } from '../test/simulator/scenario.js';
-import { generateTraffic } from '../test/simulator/traffic.js';
+import { generateTraffic, resolveWith } from '../test/simulator/traffic.js';
 
 /**
  * Simulated users hitting the agent through the HTTP API: resolve a prompt by unit key,
@@ -19,20 +20,14 @@ export function startDemoTraffic(
   let running = true;
   let round = 0;
   let sent = 0;
+  const resolve = resolveWith(new FlywheelClient({ baseUrl: apiUrl, token }), scenario.agentId);
   const loop = (async () => {
     while (running) {
       try {
         const records = await generateTraffic({
           scenario,
           agent,
-          resolve: async (unit) => {
-            const res = await fetch(
-              `${apiUrl}/api/prompts/${scenario.agentId}/resolve?unit=${encodeURIComponent(unit)}`,
-            );
-            if (!res.ok) throw new Error(`resolve failed: ${res.status}`);
-            const body = (await res.json()) as { version: number; text: string };
-            return { version: body.version, text: body.text };
-          },
+          resolve,
           count: batch,
           start: new Date(),
           spacingMs: 1,

@@ -31,11 +31,14 @@ export const DEMO_CYCLE_INPUT = {
   maxAnnotationItems: 10,
   rollout: {
     steps: [
-      { weight: 10, pauseSeconds: 20 },
-      { weight: 50, pauseSeconds: 20 },
-      { weight: 100, pauseSeconds: 0 },
+      { replay: { traces: 30, minTraces: 5, maxPassRateDrop: 0.05 } },
+      { setWeight: 10 },
+      { analysis: {} },
+      { setWeight: 50 },
+      { analysis: {} },
+      { setWeight: 100 },
     ],
-    analysis: { minSamples: 5, maxFailureRateIncrease: 0.15, maxInconclusiveRounds: 6 },
+    analysis: { intervalSeconds: 20, count: 1, minSamples: 5, inconclusiveLimit: 6 },
   },
 };
 

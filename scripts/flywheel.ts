@@ -1,14 +1,12 @@
 #!/usr/bin/env -S npx tsx
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import {
-  annotationItems,
   approveCycle,
   cycleStatus,
   listCycles,
   rejectCycle,
   startCycle,
-  submitAnnotations,
   UserError,
 } from '../api/cycle-operations.js';
 import {
@@ -23,6 +21,11 @@ import {
 import { renderCycleDetails } from '../workflows/cycle-details.js';
 import { CliContext } from './cli-context.js';
 import { loadConfig } from './load-config.js';
+import { registerArtifactCommands } from './artifact-commands.js';
+import { registerDatasetCommands } from './dataset-commands.js';
+import { registerPromptCommands } from './prompt-commands.js';
+import { registerQueueCommands } from './queue-commands.js';
+import { registerRolloutCommands } from './rollout-commands.js';
 import { registerTraceCommands } from './trace-commands.js';
 
 const program = new Command('flywheel').description(
@@ -125,6 +128,11 @@ program
   );
 
 registerTraceCommands(program, action);
+registerQueueCommands(program, action);
+registerRolloutCommands(program, action);
+registerPromptCommands(program, action);
+registerDatasetCommands(program, action);
+registerArtifactCommands(program, action);
 
 const cycle = program.command('cycle').description('start and inspect improvement cycles');
 cycle
@@ -214,55 +222,6 @@ cycle
   );
 
 program
-  .command('queue <cycleId>')
-  .description("list a cycle's annotation items; --template writes a labels file to edit and submit")
-  .option('--template <file>', 'write an annotation file prefilled with the judge verdicts')
-  .action(
-    action(async (ctx, id: string, opts: { template?: string }) => {
-      const items = await annotationItems(await ctx.database(), id);
-      if (items.length === 0) throw new UserError(`Cycle ${id} has no annotation items (yet).`);
-      if (opts.template) {
-        const template = {
-          reviewer: process.env.USER ?? 'reviewer',
-          labels: items.map((i) => ({
-            itemId: i.id,
-            verdict: i.judge_label,
-            category: i.judge_category ?? undefined,
-            comment: '',
-            context: { input: i.input, agentStep: i.output },
-          })),
-        };
-        writeFileSync(opts.template, JSON.stringify(template, null, 2));
-        console.log(
-          `wrote ${items.length} item(s) to ${opts.template}; edit verdicts (and "expected" where you know the right step), then: flywheel annotate ${id} ${opts.template}`,
-        );
-        return;
-      }
-      for (const i of items)
-        console.log(`${i.id}  ${i.status.padEnd(9)} judge=${i.judge_label}/${i.judge_category ?? '-'}`);
-    }),
-  );
-
-program
-  .command('annotate <cycleId> <file>')
-  .description(
-    'submit reviewer labels from a JSON file: { reviewer, labels: [{ itemId, verdict, category?, expected?, comment? }] }',
-  )
-  .action(
-    action(async (ctx, id: string, file: string) => {
-      const result = await submitAnnotations(
-        await ctx.database(),
-        await ctx.temporal(),
-        id,
-        readJsonFile(file),
-      );
-      console.log(
-        `stored ${result.stored} label(s); ${result.remaining} item(s) still pending${result.complete ? ' — queue complete, the cycle moves on' : ''}`,
-      );
-    }),
-  );
-
-program
   .command('approve <cycleId>')
   .requiredOption('--approver <name>', 'who approves')
   .option('--comment <text>')
@@ -272,7 +231,11 @@ program
         approver: opts.approver,
         comment: opts.comment,
       });
-      console.log(`${id}: ${r.decision} by ${r.decidedBy}; the staged rollout starts now`);
+      console.log(
+        r.decision === 'pending'
+          ? `${id}: approval recorded (${r.approvals}/${r.required}); waiting for ${r.required - r.approvals} more approver(s)`
+          : `${id}: ${r.decision} by ${r.decidedBy}; the staged rollout starts now (flywheel rollout status ${id}-rollout)`,
+      );
     }),
   );
 program

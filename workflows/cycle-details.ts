@@ -44,11 +44,11 @@ export function renderCycleDetails(s: CycleStatus): string {
     );
   if (s.annotation)
     lines.push(
-      `- **Annotation:** ${s.annotation.labelled}/${s.annotation.items} labelled, decided by ${s.annotation.decidedBy}`,
+      `- **Annotation:** ${s.annotation.labelled}/${s.annotation.items} labelled, decided by ${s.annotation.decidedBy}${s.annotation.reminders ? `, ${s.annotation.reminders} reminder(s)` : ''}${s.annotation.escalated ? ', escalated' : ''}`,
     );
   if (s.dataset)
     lines.push(
-      `- **Dataset:** ${s.dataset.datasetVersionId} (${s.dataset.train} train / ${s.dataset.eval} eval)`,
+      `- **Dataset:** ${s.dataset.datasetVersionId} (${s.dataset.train} train / ${s.dataset.eval} eval / ${s.dataset.holdout ?? 0} holdout)`,
     );
   if (s.optimization) {
     const o = s.optimization;
@@ -66,15 +66,18 @@ export function renderCycleDetails(s: CycleStatus): string {
     );
   if (s.approval)
     lines.push(
-      `- **Approval:** ${s.approval.decision}${s.approval.by ? ` by ${s.approval.by}` : ''}${s.approval.reason ? ` — ${s.approval.reason}` : ''}`,
+      `- **Approval:** ${s.approval.decision}${s.approval.by ? ` by ${s.approval.by}` : ''}${s.approval.required && s.approval.required > 1 ? ` (${s.approval.approvers?.length ?? 0}/${s.approval.required} approvals)` : ''}${s.approval.reason ? ` — ${s.approval.reason}` : ''}`,
     );
   if (s.rollout)
     lines.push(
-      `- **Rollout:** ${s.rollout.status} at ${s.rollout.weight}%${s.rollout.reason ? ` — ${s.rollout.reason}` : ''}`,
+      `- **Rollout:** ${s.rollout.status} at ${s.rollout.weight}%${s.rollout.reason ? ` — ${s.rollout.reason}` : ''} (\`flywheel rollout status ${s.rollout.rolloutId}\`)`,
     );
   if (s.clusters) lines.push('', `Full diagnosis: \`npm run flywheel -- cycle show ${s.cycleId}\``);
   if (s.stage === 'awaiting_annotation')
-    lines.push('', `Next: \`npm run flywheel -- annotate ${s.cycleId} labels.json\``);
+    lines.push(
+      '',
+      `Next: \`npm run flywheel -- queue show ${s.cycleId}\`, then \`annotate ITEM\` or \`annotate --file labels.json\``,
+    );
   if (s.stage === 'awaiting_approval')
     lines.push('', `Next: \`npm run flywheel -- approve ${s.cycleId} --approver you@example.com\``);
   return lines.join('\n');

@@ -199,7 +199,9 @@ export async function cycleWorkflow(rawInput: CycleInputArg): Promise<CycleResul
           cycleId,
           agent: input.agent,
           notice,
-          ...(notice === 'annotation_escalation' ? { escalateTo: policies.annotation?.escalateTo ?? [] } : {}),
+          ...(notice === 'annotation_escalation'
+            ? { escalateTo: policies.annotation?.escalateTo ?? [] }
+            : {}),
           ...(detail ? { detail } : {}),
         },
       ]);
@@ -364,7 +366,12 @@ export async function cycleWorkflow(rawInput: CycleInputArg): Promise<CycleResul
     { summary: 'promote labelled traces into a dataset version' },
     [{ cycleId, agent: input.agent, seed: input.seed }],
   );
-  status.dataset = { datasetVersionId: dataset.datasetVersionId, train: dataset.train, eval: dataset.eval };
+  status.dataset = {
+    datasetVersionId: dataset.datasetVersionId,
+    train: dataset.train,
+    eval: dataset.eval,
+    holdout: dataset.holdout,
+  };
   if ((status.clusters ?? []).length === 0 || dataset.train === 0) return finish('no_data');
   // Only clusters a prompt can fix go to the optimizer; the rest are recommendations.
   if (!status.clusters.some((c) => c.intervention === 'prompt')) return finish('recommendations_only');

@@ -46,11 +46,14 @@ describe('an improvement cycle end to end on a real Temporal server and real Pos
           approvalDeadlineSeconds: 120,
           optimizer: { budget: { maxRollouts: 600 }, maxHistoryEvents: 40 },
           rollout: {
-            steps: [
-              { weight: 50, pauseSeconds: 3 },
-              { weight: 100, pauseSeconds: 0 },
-            ],
-            analysis: { minSamples: 10, maxFailureRateIncrease: 0.15, maxInconclusiveRounds: 10 },
+            steps: [{ replay: { traces: 20, minTraces: 5 } }, { setWeight: 50 }, { analysis: {} }, { setWeight: 100 }],
+            analysis: {
+              intervalSeconds: 3,
+              count: 1,
+              minSamples: 10,
+              inconclusiveLimit: 10,
+              metrics: [{ name: 'success_rate', failureCondition: 'result < baseline - 0.15' }],
+            },
           },
         },
       });
@@ -127,7 +130,7 @@ describe('an improvement cycle end to end on a real Temporal server and real Pos
       );
       try {
         const approved = await approveCycle(client, cycleId, { approver: 'alice', comment: 'ship it' });
-        assert.deepEqual(approved, { decision: 'approved', decidedBy: 'alice' });
+        assert.deepEqual(approved, { decision: 'approved', decidedBy: 'alice', approvals: 1, required: 1 });
         await assert.rejects(
           approveCycle(client, cycleId, { approver: 'bob' }),
           UserError,
@@ -239,6 +242,7 @@ describe('an improvement cycle end to end on a real Temporal server and real Pos
       assert.equal(humanScores.length, labels.length);
       const audit = await db.selectFrom('audit_log').select(['action', 'actor']).execute();
       assert.ok(audit.some((a) => a.action === 'release_approved' && a.actor === 'alice'));
+      assert.ok(audit.some((a) => a.action === 'approve_release' && a.actor === 'alice'), 'each approver is audited');
 
       // The optimizer continued-as-new (max 40 events) and still finished with one run.
       const optimizeRuns = client.workflow.list({ query: `WorkflowId = '${cycleId}-optimize'` });

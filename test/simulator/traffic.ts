@@ -1,3 +1,4 @@
+import type { FlywheelClient } from '../../client/flywheel-client.js';
 import { unitInterval } from '../../core/stable-hash.js';
 import { runAgentStep } from '../../llm/agent-step.js';
 import type { LlmClient } from '../../llm/llm-client.js';
@@ -7,6 +8,23 @@ import type { Scenario } from './scenario.js';
 export interface ServedPrompt {
   version: number;
   text: string;
+  /** The registry name; traces report it as `promptName` when given. */
+  name?: string;
+}
+
+/** Serves prompts the way a TypeScript agent would: through the typed client's resolve. */
+export function resolveWith(client: FlywheelClient, name: string) {
+  return async (unitKey: string): Promise<ServedPrompt> => {
+    const r = await client.resolvePrompt(name, unitKey);
+    const text =
+      typeof r.prompt === 'string'
+        ? r.prompt
+        : r.prompt
+            .filter((m) => m.role === 'system')
+            .map((m) => m.content)
+            .join('\n\n');
+    return { version: r.version, text, name: r.name };
+  };
 }
 
 export interface TrafficOptions {
@@ -64,6 +82,7 @@ export async function generateTraffic(options: TrafficOptions): Promise<TraceRec
       id: key,
       agent: scenario.agentId,
       promptVersion: served.version,
+      ...(served.name ? { promptName: served.name } : {}),
       sessionId: `session-${key}`,
       userId,
       timestamp: new Date(options.start.getTime() + i * options.spacingMs).toISOString(),
@@ -73,7 +92,13 @@ export async function generateTraffic(options: TrafficOptions): Promise<TraceRec
       ...(feedback ? { feedback } : {}),
       status: 'ok',
       spans: [],
-      attributes: { scenario: scenario.name, example: example.id },
+      // The example's tags become the trace's slices (the dataset's per-slice gating), except
+      // the simulator's own test switches.
+      attributes: {
+        scenario: scenario.name,
+        example: example.id,
+        'flywheel.slices': example.tags.filter((t) => !t.startsWith('judge-')),
+      },
     });
   }
   return records;

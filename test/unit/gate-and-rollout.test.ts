@@ -1,30 +1,41 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decideGate } from '../../core/gate-decision.js';
-import { analyseStep } from '../../core/rollout-analysis.js';
+import { decideGate, type ExampleScores } from '../../core/gate-decision.js';
+import { GateConfig, GateOverride, resolveGateConfig } from '../../schemas/gate-config.js';
 import { bucketOf, servesCandidate } from '../../core/sticky-bucket.js';
 import { assignSplit } from '../../core/dataset-split.js';
 import { outcomeMatch } from '../../core/evaluator.js';
 
-const config = { thresholds: { outcome_match: 0.7 }, maxRegression: 0.02, minEvalExamples: 5 };
+// The legacy cycle-input fields, applied over the default agent gate: they keep their meaning.
+const config = resolveGateConfig(
+  GateConfig.parse({}),
+  GateOverride.parse({ thresholds: { outcome_match: 0.7 }, maxRegression: 0.02, minEvalExamples: 5 }),
+);
+
+/** n eval examples; `ones[d]` of them score 1 on dimension d, the rest 0. */
+const scored = (n: number, ones: Record<string, number>): ExampleScores[] =>
+  Array.from({ length: n }, (_, i) => ({
+    id: `e${i}`,
+    split: 'eval' as const,
+    slices: [],
+    scores: Object.fromEntries(Object.entries(ones).map(([d, k]) => [d, i < k ? 1 : 0])),
+  }));
+const gate = (candidate: ExampleScores[], baseline: ExampleScores[]) =>
+  decideGate({ candidate, baseline, config, seed: 1 });
 
 describe('regression gate', () => {
   it('passes a candidate that clears the threshold and regresses nowhere', () => {
-    const r = decideGate(
-      { outcome_match: 0.8, task_completion: 0.8 },
-      { outcome_match: 0.5, task_completion: 0.6 },
-      20,
-      config,
+    const r = gate(
+      scored(20, { outcome_match: 16, task_completion: 16 }),
+      scored(20, { outcome_match: 10, task_completion: 12 }),
     );
     assert.equal(r.passed, true);
     assert.equal(r.failingAssertion, null);
   });
   it('fails a candidate whose judge dimension regressed despite a better primary score, naming it first', () => {
-    const r = decideGate(
-      { outcome_match: 0.9, task_completion: 0.5 },
-      { outcome_match: 0.5, task_completion: 0.6 },
-      20,
-      config,
+    const r = gate(
+      scored(20, { outcome_match: 18, task_completion: 10 }),
+      scored(20, { outcome_match: 10, task_completion: 20 }),
     );
     assert.equal(r.passed, false);
     assert.equal(r.failingAssertion, 'no_regression:task_completion');
@@ -32,38 +43,16 @@ describe('regression gate', () => {
   });
   it('fails below the threshold, on too few examples, and on no improvement', () => {
     assert.equal(
-      decideGate({ outcome_match: 0.65 }, { outcome_match: 0.5 }, 20, config).failingAssertion,
+      gate(scored(20, { outcome_match: 13 }), scored(20, { outcome_match: 10 })).failingAssertion,
       'threshold:outcome_match',
     );
     assert.equal(
-      decideGate({ outcome_match: 0.9 }, { outcome_match: 0.5 }, 3, config).failingAssertion,
+      gate(scored(3, { outcome_match: 3 }), scored(3, { outcome_match: 1 })).failingAssertion,
       'min_eval_examples',
     );
     assert.equal(
-      decideGate({ outcome_match: 0.8 }, { outcome_match: 0.8 }, 20, config).failingAssertion,
+      gate(scored(20, { outcome_match: 16 }), scored(20, { outcome_match: 16 })).failingAssertion,
       'improves:outcome_match',
-    );
-  });
-});
-
-describe('rollout analysis', () => {
-  const cfg = { minSamples: 10, maxFailureRateIncrease: 0.05 };
-  it('is inconclusive without enough traffic', () => {
-    assert.equal(
-      analyseStep({ samples: 5, failures: 0 }, { samples: 100, failures: 10 }, cfg).verdict,
-      'inconclusive',
-    );
-  });
-  it('fails when the candidate fails more often than the baseline allows', () => {
-    assert.equal(
-      analyseStep({ samples: 50, failures: 10 }, { samples: 100, failures: 10 }, cfg).verdict,
-      'failed',
-    );
-  });
-  it('succeeds within tolerance', () => {
-    assert.equal(
-      analyseStep({ samples: 50, failures: 7 }, { samples: 100, failures: 10 }, cfg).verdict,
-      'successful',
     );
   });
 });

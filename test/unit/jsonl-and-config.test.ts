@@ -77,7 +77,7 @@ describe('cycle input', () => {
     const input = CycleInput.parse({ agent: 'demo' });
     assert.equal(input.optimizer.choice, null, 'the agent configuration picks the optimizer');
     assert.equal(input.optimizer.budget.maxRollouts, 300);
-    assert.equal(input.rollout.steps.at(-1)!.weight, 100);
+    assert.deepEqual(input.rollout.steps.at(-1), { setWeight: 100 }, 'a rollout ends at full weight');
     assert.equal(CycleInput.safeParse({ agent: 'bad/agent' }).success, false);
   });
 });

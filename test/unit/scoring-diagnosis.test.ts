@@ -11,6 +11,7 @@ import type { ChatRequest, ChatResponse, LlmClient } from '../../llm/llm-client.
 import { rubricFor, JUDGE_RUBRICS } from '../../core/judge-rubrics.js';
 import { codeEvaluation, Evaluation } from '../../schemas/evaluation.js';
 import { EvaluationConfig } from '../../schemas/evaluation-config.js';
+import { GateConfig } from '../../schemas/gate-config.js';
 
 /** A judge that answers from a script, recording what it was asked. */
 class ScriptedJudge implements LlmClient {
@@ -274,22 +275,26 @@ describe('judge calibration', () => {
   });
 
   it('makes the gate inconclusive on an uncalibrated judge dimension, whatever its score', () => {
-    const config = {
-      thresholds: { outcome_match: 0.5, task_completion: 0.5 },
-      maxRegression: 0.05,
+    const config = GateConfig.parse({
+      assertions: [
+        { dimension: 'outcome_match', threshold: 0.5 },
+        { dimension: 'task_completion', threshold: 0.5 },
+      ],
       minEvalExamples: 1,
-    };
-    const better = { outcome_match: 0.9, task_completion: 0.95 };
-    const base = { outcome_match: 0.6, task_completion: 0.6 };
-    assert.equal(decideGate(better, base, 10, config).verdict, 'pass');
-    const r = decideGate(better, base, 10, config, { task_completion: 'κ 0.10 below the floor 0.40' });
+    });
+    const table = (scores: Record<string, number>) =>
+      Array.from({ length: 10 }, (_, i) => ({ id: `e${i}`, split: 'eval' as const, slices: [], scores }));
+    const better = table({ outcome_match: 0.9, task_completion: 0.95 });
+    const base = table({ outcome_match: 0.6, task_completion: 0.6 });
+    const gate = (candidate: typeof base, uncalibrated = {}) =>
+      decideGate({ candidate, baseline: base, config, uncalibrated, seed: 1 });
+    assert.equal(gate(better).verdict, 'pass');
+    const r = gate(better, { task_completion: 'κ 0.10 below the floor 0.40' });
     assert.equal(r.verdict, 'inconclusive');
     assert.equal(r.passed, false);
     assert.equal(r.failingAssertion, 'calibration:task_completion');
     assert.ok(r.assertions.filter((a) => a.inconclusive).some((a) => a.name === 'threshold:task_completion'));
-    const worse = decideGate({ outcome_match: 0.2, task_completion: 0.95 }, base, 10, config, {
-      task_completion: 'x',
-    });
+    const worse = gate(table({ outcome_match: 0.2, task_completion: 0.95 }), { task_completion: 'x' });
     assert.equal(worse.verdict, 'fail', 'a conclusive failure still fails');
     assert.equal(worse.failingAssertion, 'threshold:outcome_match');
   });

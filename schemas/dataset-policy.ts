@@ -1,0 +1,21 @@
+import { z } from 'zod';
+import { DEFAULT_NEAR_DUPLICATE_THRESHOLD } from '../core/near-duplicates.js';
+
+/**
+ * How an agent's dataset versions are split and kept clean: the share of new examples that
+ * goes to eval and to holdout (the rest is train; stratified by failure cluster), when an
+ * example counts as stale, and the Jaccard similarity at which two inputs in different
+ * splits are near-duplicates (the gating one then moves to train).
+ */
+export const DatasetPolicy = z
+  .object({
+    evalFraction: z.number().min(0).max(1).default(0.3),
+    holdoutFraction: z.number().min(0).max(1).default(0.15),
+    /** Examples older than this many days may be retired with `dataset retire --older-than`. */
+    stalenessDays: z.number().int().positive().optional(),
+    nearDuplicateThreshold: z.number().gt(0).max(1).default(DEFAULT_NEAR_DUPLICATE_THRESHOLD),
+  })
+  .refine((p) => p.evalFraction + p.holdoutFraction < 1, {
+    message: 'evalFraction + holdoutFraction must stay below 1 so that train keeps examples',
+  });
+export type DatasetPolicy = z.infer<typeof DatasetPolicy>;

@@ -1,0 +1,91 @@
+import { z } from 'zod';
+
+const Interval = z.tuple([z.number(), z.number()]);
+
+/** One line of a gate report: what was asserted, whether it held, and the numbers behind it. */
+export const GateAssertionResult = z.object({
+  name: z.string(),
+  passed: z.boolean(),
+  /** Neither passed nor failed: it rests on an uncalibrated judge or on nothing measured. */
+  inconclusive: z.boolean().optional(),
+  detail: z.string(),
+  // The numbers are optional: reports stored before configurable assertions have none.
+  kind: z.string().optional(),
+  dimension: z.string().optional(),
+  slice: z.string().optional(),
+  value: z.number().nullable().optional(),
+  threshold: z.number().nullable().optional(),
+  /** candidate − production (mean, or pass rate for pass_rate assertions). */
+  delta: z.number().nullable().optional(),
+  /** Paired bootstrap interval of the delta. */
+  ci: Interval.nullable().optional(),
+});
+export type GateAssertionResult = z.infer<typeof GateAssertionResult>;
+
+export const GateSliceRow = z.object({
+  slice: z.string(),
+  dimension: z.string(),
+  examples: z.number().int(),
+  candidate: z.number().nullable(),
+  baseline: z.number().nullable(),
+  delta: z.number().nullable(),
+  ci: Interval.nullable(),
+  /** Large enough (minSliceExamples) to gate. */
+  gated: z.boolean(),
+  regressed: z.boolean(),
+});
+export type GateSliceRow = z.infer<typeof GateSliceRow>;
+
+export const GatePassK = z.object({
+  dimension: z.string(),
+  k: z.number().int(),
+  passAt: z.number(),
+  candidate: z.object({ passK: z.number().nullable(), passAt1: z.number().nullable() }),
+  baseline: z.object({ passK: z.number().nullable(), passAt1: z.number().nullable() }),
+});
+export type GatePassK = z.infer<typeof GatePassK>;
+
+export const GateHoldoutResult = z.object({
+  examples: z.number().int(),
+  candidate: z.record(z.string(), z.number()),
+  baseline: z.record(z.string(), z.number()),
+  /** candidate − production of the composite; null without holdout examples. */
+  delta: z.number().nullable(),
+  ci: Interval.nullable(),
+  maxDrop: z.number(),
+  required: z.boolean(),
+});
+export type GateHoldoutResult = z.infer<typeof GateHoldoutResult>;
+
+/** gate_reports.report: the full decision, failing assertions first. */
+export const GateReport = z.object({
+  /** True only when every assertion passed conclusively. */
+  passed: z.boolean(),
+  /** `inconclusive`: nothing failed, but some assertion could not be decided. */
+  verdict: z.enum(['pass', 'fail', 'inconclusive']),
+  /** The first failing (else first inconclusive) assertion, so an operator knows why at once. */
+  failingAssertion: z.string().nullable(),
+  assertions: z.array(GateAssertionResult),
+  /** Means per dimension on the eval split (composite included in version 2). */
+  candidate: z.record(z.string(), z.number()),
+  baseline: z.record(z.string(), z.number()),
+  evalExamples: z.number().int(),
+  // Version 2 (configurable gate); absent from reports stored before it.
+  version: z.literal(2).optional(),
+  composite: z
+    .object({
+      weights: z.record(z.string(), z.number()),
+      candidate: z.number().nullable(),
+      baseline: z.number().nullable(),
+      delta: z.number().nullable(),
+      ci: Interval.nullable(),
+    })
+    .optional(),
+  slices: z.array(GateSliceRow).optional(),
+  holdout: GateHoldoutResult.nullable().optional(),
+  passK: z.array(GatePassK).optional(),
+  bootstrap: z.object({ resamples: z.number(), confidence: z.number(), seed: z.number() }).optional(),
+  /** The gate configuration the decision applied (agent's, with the cycle's override). */
+  config: z.record(z.string(), z.unknown()).optional(),
+});
+export type GateReport = z.infer<typeof GateReport>;

@@ -1,0 +1,191 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { artifactHistory, listArtifacts } from '../api/artifact-listing.js';
+import {
+  asUserErrors,
+  rollbackArtifact,
+  setAgentConfig,
+  setRubric,
+  type ArtifactChangeResult,
+} from '../api/artifact-operations.js';
+import { UserError } from '../api/cycle-operations.js';
+import { ARTIFACT_KINDS } from '../core/artifact-kinds.js';
+import { agentConfigVersions } from '../db/agent-repository.js';
+import { rubricHistory } from '../db/rubric-repository.js';
+import type { CliContext } from './cli-context.js';
+
+type Action = <A extends unknown[]>(
+  fn: (ctx: CliContext, ...args: A) => Promise<void>,
+) => (...args: A) => Promise<void>;
+
+interface Who {
+  actor: string;
+  reason: string;
+}
+
+function readJson(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new UserError(`Cannot read ${file}: does the file exist?`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new UserError(`${file} is not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+function versionOption(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value) || Number(value) === 0)
+    throw new UserError(`A version is a number (1, 2, ...), not "${value}"; nothing was changed.`);
+  return Number(value);
+}
+
+const v = (n: number | null) => (n === null ? '-' : `v${n}`);
+
+function printChange(result: ArtifactChangeResult | null): void {
+  if (!result) return console.log('nothing changed: it is already like that');
+  const { change, delivery } = result;
+  console.log(
+    `${change.agent}: ${change.artifact} ${v(change.from)} → ${v(change.to)} (audit #${change.auditId})`,
+  );
+  if (delivery.url)
+    console.log(delivery.delivered ? 'announced on the webhook' : `webhook not delivered: ${delivery.error}`);
+}
+
+const print = (value: unknown) => console.log(JSON.stringify(value, null, 2));
+
+/** Versions and independent rollback of every artifact a cycle depends on. */
+export function registerArtifactCommands(program: Command, action: Action): void {
+  const artifact = program
+    .command('artifact')
+    .description(`versioned artifacts of an agent (${ARTIFACT_KINDS.join(', ')})`);
+  artifact
+    .command('list <agent>')
+    .description('every artifact with its current version and what points at it')
+    .action(
+      action(async (ctx, agent: string) => {
+        for (const a of await listArtifacts(await ctx.database(), agent)) {
+          const name = a.name === null ? a.kind : `${a.kind} ${a.name}`;
+          console.log(`${name.padEnd(32)} ${v(a.current).padEnd(6)} ${a.pointer}`);
+        }
+      }),
+    );
+  artifact
+    .command('history <agent> <kind> [name]')
+    .description('versions of one artifact, oldest first (name: policy section, rubric dimension or prompt)')
+    .action(
+      action(async (ctx, agent: string, kind: string, name: string | undefined) => {
+        for (const e of await artifactHistory(await ctx.database(), agent, kind, name)) {
+          const who = e.createdBy ? ` by ${e.createdBy}` : '';
+          const why = e.reason ? ` (${e.reason})` : '';
+          console.log(
+            `${e.current ? '*' : ' '} v${e.version} ${e.createdAt ?? ''}${who}${why}  ${e.summary}`,
+          );
+        }
+      }),
+    );
+
+  program
+    .command('rollback <kind> <agent> [name]')
+    .description(
+      `roll one artifact back on its own (kind: ${ARTIFACT_KINDS.join(', ')}; name: policy section, rubric dimension or prompt name); default: the version before the current one`,
+    )
+    .option('--to <version>', 'version to go to (config version for policy and optimizer)')
+    .requiredOption('--actor <name>', 'who rolls back')
+    .requiredOption('--reason <text>', 'why')
+    .action(
+      action(
+        async (ctx, kind: string, agent: string, name: string | undefined, opts: Who & { to?: string }) => {
+          printChange(
+            await rollbackArtifact(await ctx.database(), {
+              kind,
+              agent,
+              name,
+              to: versionOption(opts.to),
+              actor: opts.actor,
+              reason: opts.reason,
+            }),
+          );
+        },
+      ),
+    );
+
+  const rubric = program.command('rubric').description("an agent's judge rubrics, versioned per dimension");
+  rubric
+    .command('list <agent>')
+    .description('the active version of every judge dimension')
+    .action(
+      action(async (ctx, agent: string) => {
+        for (const a of await listArtifacts(await ctx.database(), agent))
+          if (a.kind === 'rubric')
+            console.log(`${(a.name ?? '').padEnd(24)} ${v(a.current).padEnd(6)} ${a.pointer}`);
+      }),
+    );
+  rubric
+    .command('show <agent> <dimension>')
+    .option('--version <n>', 'a version other than the active one')
+    .action(
+      action(async (ctx, agent: string, dimension: string, opts: { version?: string }) => {
+        const h = await asUserErrors(async () => rubricHistory(await ctx.database(), agent, dimension));
+        const wanted = versionOption(opts.version) ?? h.active;
+        const found = h.versions.find((x) => x.version === wanted);
+        if (!found) throw new UserError(`Rubric ${dimension} of ${agent} has no version ${wanted}.`, 404);
+        print(found.rubric);
+      }),
+    );
+  rubric
+    .command('set <agent> <dimension> <file>')
+    .description(
+      'save a rubric (JSON: scale, title, question, criteria, ...) as the next version, made active',
+    )
+    .requiredOption('--actor <name>', 'who changes it')
+    .requiredOption('--reason <text>', 'why')
+    .action(
+      action(async (ctx, agent: string, dimension: string, file: string, opts: Who) => {
+        printChange(
+          await setRubric(await ctx.database(), { agent, dimension, rubric: readJson(file), ...opts }),
+        );
+      }),
+    );
+
+  const config = program
+    .command('agent')
+    .description('agents')
+    .command('config')
+    .description("an agent's configuration, versioned");
+  config
+    .command('show <agent>')
+    .option('--version <n>', 'an earlier version')
+    .action(
+      action(async (ctx, agent: string, opts: { version?: string }) => {
+        const versions = await asUserErrors(async () => agentConfigVersions(await ctx.database(), agent));
+        const wanted = versionOption(opts.version) ?? versions.at(-1)!.version;
+        const found = versions.find((x) => x.version === wanted);
+        if (!found) throw new UserError(`Agent ${agent} has no configuration version ${wanted}.`, 404);
+        print(found.config);
+      }),
+    );
+  config
+    .command('set <agent> <file>')
+    .description('set the whole configuration, or with --section one section (the file holds its value)')
+    .option('--section <name>', 'replace only this section')
+    .requiredOption('--actor <name>', 'who changes it')
+    .requiredOption('--reason <text>', 'why')
+    .action(
+      action(async (ctx, agent: string, file: string, opts: Who & { section?: string }) => {
+        const { update, result } = await setAgentConfig(await ctx.database(), {
+          agent,
+          value: readJson(file),
+          section: opts.section,
+          actor: opts.actor,
+          reason: opts.reason,
+        });
+        printChange(result);
+        if (update.changed) console.log(`sections changed: ${update.sections.join(', ')}`);
+      }),
+    );
+}

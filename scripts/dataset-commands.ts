@@ -1,0 +1,226 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { UserError } from '../api/cycle-operations.js';
+import { lineageTree, renderLineageTree, type LineageGraph } from '../core/lineage-graph.js';
+import { importExamples, retireExamples } from '../db/dataset-changes.js';
+import { diffVersions, exportVersion, listVersions, showVersion } from '../db/dataset-repository.js';
+import { DatasetInputError } from '../db/dataset-version-writer.js';
+import { lineageOf } from '../db/lineage-repository.js';
+import type { CliContext } from './cli-context.js';
+
+type Action = <A extends unknown[]>(
+  fn: (ctx: CliContext, ...args: A) => Promise<void>,
+) => (...args: A) => Promise<void>;
+
+const json = (v: unknown) => console.log(JSON.stringify(v, null, 2));
+
+/** Dataset errors a user can fix print as one line, like every other CLI error. */
+async function userErrors<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (e) {
+    if (e instanceof DatasetInputError) throw new UserError(e.message);
+    throw e;
+  }
+}
+
+/** The text form of `lineage`: upstream and downstream trees of the asked-about node. */
+export function renderLineage(graph: LineageGraph): string {
+  const up = lineageTree(graph, 'upstream');
+  const down = lineageTree(graph, 'downstream');
+  return [
+    'came from (upstream):',
+    up.children.length
+      ? renderLineageTree(up)
+      : `  ${up.node.kind} ${up.node.ref}: nothing recorded upstream`,
+    '',
+    'became (downstream):',
+    down.children.length
+      ? renderLineageTree(down)
+      : `  ${down.node.kind} ${down.node.ref}: nothing recorded downstream`,
+  ].join('\n');
+}
+
+/** `flywheel dataset …` and `flywheel lineage`. */
+export function registerDatasetCommands(program: Command, action: Action): void {
+  const dataset = program
+    .command('dataset')
+    .description('versioned datasets: list, show, diff, export, import, retire');
+
+  dataset
+    .command('list')
+    .description('dataset versions with their split sizes')
+    .option('--agent <agent>', 'only this agent')
+    .option('--json', 'print JSON')
+    .action(
+      action(async (ctx, opts: { agent?: string; json?: boolean }) => {
+        const versions = await listVersions(await ctx.database(), opts.agent);
+        if (opts.json) return json(versions);
+        if (versions.length === 0)
+          return console.log('no dataset versions yet: a cycle or `dataset import` creates one');
+        for (const v of versions)
+          console.log(
+            `${v.datasetVersionId}  ${v.agent}/${v.dataset} v${v.version}  train ${v.train} · eval ${v.eval} · holdout ${v.holdout}` +
+              `  ${v.publishedAt ? 'published' : 'draft'}  ${v.cycleId ?? v.createdBy}  ${v.note}`,
+          );
+      }),
+    );
+
+  dataset
+    .command('show <version>')
+    .description('counts per split and slice, decontamination report and lineage summary')
+    .option('--json', 'print JSON')
+    .action(
+      action(async (ctx, ref: string, opts: { json?: boolean }) => {
+        const d = await userErrors(async () => showVersion(await ctx.database(), ref));
+        if (opts.json) return json(d);
+        console.log(`${d.datasetVersionId}  (${d.agent}/${d.dataset} v${d.version})`);
+        console.log(
+          `  parent ${d.parent ?? '—'} · cycle ${d.cycleId ?? '—'} · by ${d.createdBy} · ${d.note}`,
+        );
+        console.log(`  ${d.publishedAt ? `published ${d.publishedAt.toISOString()} (immutable)` : 'draft'}`);
+        console.log(
+          `  splits: train ${d.splits.train} · eval ${d.splits.eval} · holdout ${d.splits.holdout}`,
+        );
+        console.log('  slices (train / eval / holdout):');
+        for (const s of d.slices) console.log(`    ${s.slice}: ${s.train} / ${s.eval} / ${s.holdout}`);
+        const report = d.decontamination;
+        const moved = 'movedFromGating' in report ? report.movedFromGating : [];
+        const pairs = 'nearDuplicates' in report ? report.nearDuplicates : [];
+        console.log(
+          `  decontamination: ${moved.length} moved out of eval/holdout in this version, ${pairs.length} near-duplicate pair(s)` +
+            `${'runsChecked' in report ? `, ${report.runsChecked} optimization run(s) checked` : ''}; ${d.excludedFromGating} example(s) excluded from gating in total`,
+        );
+        for (const m of moved) console.log(`    ${m.key}: ${m.from} → ${m.to} (${m.reason}: ${m.detail})`);
+        for (const p of pairs)
+          console.log(
+            `    ${p.a} (${p.aSplit}) ≈ ${p.b} (${p.bSplit}) similarity ${p.similarity.toFixed(2)}${p.moved ? `, moved ${p.moved}` : ''}`,
+          );
+        const l = d.lineage;
+        console.log(
+          `  lineage: ${l.fromTraces} from traces, ${l.imported} imported, ${l.annotated} annotated, ${l.clusters} cluster(s); trained on by ${l.runsTrainedOn.join(', ') || 'no run yet'}`,
+        );
+        for (const c of l.byCycle) console.log(`    ${c.cycleId ?? '(no cycle)'}: ${c.examples}`);
+        for (const r of d.retired) console.log(`  retired ${r.key}: ${r.reason} (by ${r.retiredBy})`);
+      }),
+    );
+
+  dataset
+    .command('diff <from> <to>')
+    .description('added, removed and changed examples and split moves between two versions')
+    .option('--json', 'print JSON')
+    .action(
+      action(async (ctx, from: string, to: string, opts: { json?: boolean }) => {
+        const d = await userErrors(async () => diffVersions(await ctx.database(), from, to));
+        if (opts.json) return json(d);
+        console.log(
+          `${d.from} → ${d.to}: +${d.added.length} −${d.removed.length} ~${d.changed.length}, ${d.splitMoves.length} split move(s), ${d.unchanged} unchanged`,
+        );
+        for (const a of d.added) console.log(`  + ${a.key} (${a.split})`);
+        for (const r of d.removed) console.log(`  - ${r.key} (${r.split})${r.reason ? `: ${r.reason}` : ''}`);
+        for (const c of d.changed) console.log(`  ~ ${c.key}: ${c.fields.join(', ')}`);
+        for (const m of d.splitMoves)
+          console.log(`  > ${m.key}: ${m.from} → ${m.to}${m.why ? ` (${m.why})` : ''}`);
+      }),
+    );
+
+  dataset
+    .command('export <version>')
+    .description('JSONL, one example per line with its lineage')
+    .option('--out <file>', 'write to a file instead of stdout')
+    .action(
+      action(async (ctx, ref: string, opts: { out?: string }) => {
+        const rows = await userErrors(async () => exportVersion(await ctx.database(), ref));
+        const text = rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : '');
+        if (!opts.out) return void process.stdout.write(text);
+        writeFileSync(opts.out, text);
+        console.error(`wrote ${rows.length} example(s) to ${opts.out}`);
+      }),
+    );
+
+  dataset
+    .command('import <file>')
+    .description('import JSONL examples as a new version; bad lines are reported by number, good ones kept')
+    .requiredOption('--agent <agent>', 'agent the dataset belongs to')
+    .option('--dataset <name>', "dataset name (default: the agent's default dataset)")
+    .option('--by <name>', 'who imports', process.env.USER ?? 'cli')
+    .action(
+      action(async (ctx, file: string, opts: { agent: string; dataset?: string; by: string }) => {
+        let text: string;
+        try {
+          text = readFileSync(file, 'utf8');
+        } catch {
+          throw new UserError(`Cannot read ${file}: does the file exist?`);
+        }
+        const result = await userErrors(async () =>
+          importExamples(await ctx.database(), {
+            agent: opts.agent,
+            ...(opts.dataset ? { dataset: opts.dataset } : {}),
+            text,
+            createdBy: opts.by,
+            note: `imported from ${file.replace(/^.*\//, '')}`,
+          }),
+        );
+        for (const e of result.errors) console.error(`  line ${e.line}: ${e.error}`);
+        if (!result.version) throw new UserError(`No valid line in ${file}; no version was created.`);
+        const v = result.version;
+        console.log(
+          `imported ${result.imported} example(s) into ${v.datasetVersionId}: train ${v.train} · eval ${v.eval} · holdout ${v.holdout}; ` +
+            `${result.errors.length} line(s) rejected; ${v.decontamination.movedFromGating} moved out of gating, ${v.decontamination.nearDuplicates} near-duplicate pair(s)`,
+        );
+        if (result.keptSplit.length)
+          console.log(`  kept the earlier split of ${result.keptSplit.join(', ')}`);
+        if (result.errors.length > 0) process.exitCode = 2;
+      }),
+    );
+
+  dataset
+    .command('retire <datasetOrVersion>')
+    .description('retire examples in a new version (the old version stays intact)')
+    .option('--example <ids...>', 'example ids or keys')
+    .option('--older-than <days>', 'examples first added more than DAYS ago', (v) => Number(v))
+    .option('--cluster <stableId>', 'every example of a failure cluster (its stable id)')
+    .option('--by <name>', 'who retires', process.env.USER ?? 'cli')
+    .action(
+      action(
+        async (
+          ctx,
+          ref: string,
+          opts: { example?: string[]; olderThan?: number; cluster?: string; by: string },
+        ) => {
+          const { version, retired } = await userErrors(async () =>
+            retireExamples(await ctx.database(), {
+              ref,
+              ...(opts.example ? { exampleIds: opts.example } : {}),
+              ...(opts.olderThan !== undefined ? { olderThanDays: opts.olderThan } : {}),
+              ...(opts.cluster ? { clusterStableId: opts.cluster } : {}),
+              createdBy: opts.by,
+              now: new Date(),
+            }),
+          );
+          console.log(
+            `retired ${retired.length} example(s) in ${version.datasetVersionId}: train ${version.train} · eval ${version.eval} · holdout ${version.holdout}`,
+          );
+          for (const r of retired) console.log(`  ${r.key}: ${r.reason}`);
+        },
+      ),
+    );
+
+  program
+    .command('lineage <id>')
+    .description(
+      'where an artifact came from and what it became: trace, cluster (or stable id), annotation, example, dataset version, candidate, gate report, decision, rollout or cycle id',
+    )
+    .option('--json', 'print the graph as JSON')
+    .action(
+      action(async (ctx, id: string, opts: { json?: boolean }) => {
+        const graph = await lineageOf(await ctx.database(), id);
+        if (!graph)
+          throw new UserError(
+            `Nothing is recorded under "${id}": pass a trace, cluster, annotation, dataset example or version, candidate, gate report, release decision, rollout or cycle id.`,
+          );
+        if (opts.json) return json(graph);
+        console.log(renderLineage(graph));
+      }),
+    );
+}

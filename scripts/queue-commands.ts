@@ -1,0 +1,305 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import type { Command } from 'commander';
+import {
+  annotateItem,
+  claimAnnotationItem,
+  listQueueItems,
+  releaseAnnotationItem,
+  requireQueue,
+  submitQueueBatch,
+} from '../api/annotation-operations.js';
+import { UserError } from '../api/cycle-operations.js';
+import { queueDetails } from '../api/queue-details.js';
+import { createScoreConfig, listScoreConfigs } from '../api/score-config-operations.js';
+import { listQueues } from '../db/annotation-queue-repository.js';
+import type { AgreementReport } from '../core/inter-annotator-agreement.js';
+import type { CliContext } from './cli-context.js';
+
+type Action = <A extends unknown[]>(
+  fn: (ctx: CliContext, ...args: A) => Promise<void>,
+) => (...args: A) => Promise<void>;
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+function readJsonFile(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new UserError(`Cannot read ${file}: does the file exist?`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new UserError(`${file} is not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+/** `name=value` pairs; values that read as JSON (numbers, booleans) are taken as such. */
+function pairs(entries: string[], what: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const entry of entries) {
+    const at = entry.indexOf('=');
+    if (at <= 0) throw new UserError(`${what} "${entry}" is not name=value.`);
+    const raw = entry.slice(at + 1);
+    let value: unknown = raw;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      // A bare word such as a category label stays a string.
+    }
+    out[entry.slice(0, at)] = value;
+  }
+  return out;
+}
+
+const fixed = (x: number | null) => (x === null ? '—' : x.toFixed(3));
+
+function printAgreement(name: string, a: AgreementReport): void {
+  const stats =
+    a.level === 'interval'
+      ? `Krippendorff α (interval) ${fixed(a.krippendorffAlpha)}`
+      : `agreement ${fixed(a.percentAgreement)}, Fleiss κ ${fixed(a.fleissKappa)}, Krippendorff α ${fixed(a.krippendorffAlpha)}`;
+  console.log(`  ${name.padEnd(20)} ${a.items} item(s) with ≥ 2 labels: ${stats}`);
+  for (const p of a.cohenKappa)
+    console.log(`    Cohen κ ${p.raters.join(' vs ')} on ${p.items} item(s): ${fixed(p.kappa)}`);
+}
+
+/** Annotation queues, claims, labels and score configs: the reviewer side of a cycle. */
+export function registerQueueCommands(program: Command, action: Action): void {
+  const queue = program
+    .command('queue')
+    .description('annotation queues: list, show, claim and release items');
+  queue
+    .command('list')
+    .option('--agent <agent>', 'only this agent')
+    .action(
+      action(async (ctx, opts: { agent?: string }) => {
+        for (const q of await listQueues(await ctx.database(), opts.agent))
+          console.log(
+            `${q.id.padEnd(52)} ${q.status.padEnd(9)} ${q.complete}/${q.items} complete  quorum ${q.quorum}  ${q.reviewers_per_item} reviewer(s)/item`,
+          );
+      }),
+    );
+  queue
+    .command('show <queueOrCycleId>')
+    .description('items, progress per reviewer and agreement; --template writes a batch file to edit')
+    .option('--reviewer <name>', 'only items assigned to, claimed or labelled by this reviewer')
+    .option('--status <status>', 'pending, in_progress or complete')
+    .option('--template <file>', 'write a batch file prefilled with the judge verdicts')
+    .action(
+      action(async (ctx, id: string, opts: { reviewer?: string; status?: string; template?: string }) => {
+        const db = await ctx.database();
+        const found = await requireQueue(db, id);
+        const items = await listQueueItems(db, found.id, opts);
+        if (opts.template) {
+          const template = {
+            queue: found.id,
+            reviewer: opts.reviewer ?? userInfo().username,
+            labels: items
+              .filter((i) => i.status !== 'complete')
+              .map((i) => ({
+                itemId: i.id,
+                verdict: i.judge_label,
+                ...(i.judge_category ? { category: i.judge_category } : {}),
+                comment: '',
+                context: {
+                  judge: i.judge_explanation,
+                  failingStep: i.failing_step,
+                  finding: i.failing_finding,
+                  input: i.input,
+                  agentStep: i.output,
+                },
+              })),
+          };
+          writeFileSync(opts.template, JSON.stringify(template, null, 2));
+          console.log(
+            `wrote ${template.labels.length} item(s) to ${opts.template}; edit verdicts (and "expected" where you know the right step), then: flywheel annotate --file ${opts.template}`,
+          );
+          return;
+        }
+        const details = await queueDetails(db, found.id);
+        const p = details.progress;
+        console.log(
+          `${p.queueId} (${details.queue.status}): ${p.complete}/${p.total} complete, ${p.inProgress} in progress, ${p.pending} pending; quorum ${p.quorum}${p.quorumReached ? ' reached' : ''}`,
+        );
+        for (const i of items)
+          console.log(
+            `${i.id}  ${i.status.padEnd(11)} judge=${i.judge_label}/${i.judge_category ?? '-'} step=${i.failing_step ?? '-'} reviews=${i.labelledBy.length}/${i.required_reviews}${i.assigned.length ? ` assigned=${i.assigned.join(',')}` : ''}${i.disagreement ? ' DISAGREEMENT' : ''}`,
+          );
+        console.log('\nreviewers:');
+        for (const r of p.byReviewer)
+          console.log(
+            `  ${r.reviewer.padEnd(20)} assigned ${r.assigned}, claimed ${r.claimed}, labelled ${r.completed}, open ${r.open}`,
+          );
+        console.log('\nagreement:');
+        printAgreement('verdict', details.agreement.verdict);
+        for (const [name, a] of Object.entries(details.agreement.scores)) printAgreement(name, a);
+      }),
+    );
+  queue
+    .command('claim <itemId>')
+    .requiredOption('--reviewer <name>', 'who claims it')
+    .action(
+      action(async (ctx, itemId: string, opts: { reviewer: string }) => {
+        const c = await claimAnnotationItem(await ctx.database(), itemId, opts);
+        console.log(`${c.reviewer} holds ${c.itemId} until ${c.expiresAt.toISOString()}`);
+      }),
+    );
+  queue
+    .command('release <itemId>')
+    .requiredOption('--reviewer <name>', 'who gives the claim back')
+    .action(
+      action(async (ctx, itemId: string, opts: { reviewer: string }) => {
+        await releaseAnnotationItem(await ctx.database(), itemId, opts);
+        console.log(`${opts.reviewer} released ${itemId}`);
+      }),
+    );
+
+  program
+    .command('annotate [itemId]')
+    .description(
+      'label a claimed item (--reviewer, --verdict ...), or submit a batch file: { queue, reviewer, labels: [{ itemId, verdict, ... }] }',
+    )
+    .option('--file <file>', 'batch file (see `flywheel queue show --template`)')
+    .option('--queue <queueOrCycleId>', "the batch's queue when the file does not name it")
+    .option('--reviewer <name>')
+    .option('--verdict <verdict>', 'pass or fail')
+    .option('--category <category>', 'corrected failure category')
+    .option('--expected <json>', 'the step the agent should have taken, as JSON')
+    .option('--comment <text>')
+    .option('--score <name=value>', 'a score config value (repeatable)', collect, [])
+    .option('--dimension <name=pass|fail>', 'a per-rubric label (repeatable)', collect, [])
+    .action(
+      action(
+        async (
+          ctx,
+          itemId: string | undefined,
+          opts: {
+            file?: string;
+            queue?: string;
+            reviewer?: string;
+            verdict?: string;
+            category?: string;
+            expected?: string;
+            comment?: string;
+            score: string[];
+            dimension: string[];
+          },
+        ) => {
+          const db = await ctx.database();
+          if (opts.file) {
+            if (itemId) throw new UserError('Pass either an item id or --file, not both.');
+            const body = readJsonFile(opts.file) as { queue?: unknown; labels?: { itemId?: unknown }[] };
+            let queueId = opts.queue ?? (typeof body?.queue === 'string' ? body.queue : undefined);
+            const first = body?.labels?.[0]?.itemId;
+            if (!queueId && typeof first === 'string') {
+              const item = await db
+                .selectFrom('annotation_items')
+                .select('queue_id')
+                .where('id', '=', first)
+                .executeTakeFirst();
+              queueId = item?.queue_id ?? undefined;
+            }
+            if (!queueId) throw new UserError(`${opts.file} names no queue; pass --queue <queueOrCycleId>.`);
+            const r = await submitQueueBatch(db, await ctx.temporal(), queueId, body);
+            console.log(
+              `stored ${r.stored} label(s); ${r.remaining} item(s) not complete${r.complete ? ' — quorum reached, the cycle moves on' : ''}`,
+            );
+            for (const e of r.errors) console.error(`  labels[${e.index}] ${e.itemId ?? ''}: ${e.error}`);
+            if (r.notifyError)
+              console.error(`  the cycle was not told yet (${r.notifyError}); it is retried`);
+            if (r.errors.length > 0) process.exitCode = 2;
+            return;
+          }
+          if (!itemId) throw new UserError('Pass an item id (or --file with a batch).');
+          let expected: unknown;
+          if (opts.expected !== undefined) {
+            try {
+              expected = JSON.parse(opts.expected);
+            } catch {
+              throw new UserError('--expected must be JSON, e.g. \'{"action":"reply","content":"..."}\'.');
+            }
+          }
+          const r = await annotateItem(db, await ctx.temporal(), itemId, {
+            reviewer: opts.reviewer,
+            verdict: opts.verdict,
+            category: opts.category,
+            expected,
+            comment: opts.comment,
+            ...(opts.score.length ? { scores: pairs(opts.score, '--score') } : {}),
+            ...(opts.dimension.length ? { dimensions: pairs(opts.dimension, '--dimension') } : {}),
+          });
+          console.log(
+            `stored; ${r.itemId} has ${r.reviews}/${r.requiredReviews} review(s)${r.queueCompleted ? ' — quorum reached, the cycle moves on' : ''}`,
+          );
+        },
+      ),
+    );
+
+  const scoreConfig = program.command('score-config').description('what reviewers score besides the verdict');
+  scoreConfig
+    .command('list')
+    .option('--agent <agent>', "an agent's configs and the global ones")
+    .option('--archived', 'include archived configs')
+    .action(
+      action(async (ctx, opts: { agent?: string; archived?: boolean }) => {
+        const configs = await listScoreConfigs(await ctx.database(), {
+          ...(opts.agent ? { agent: opts.agent } : {}),
+          includeArchived: opts.archived ?? false,
+        });
+        for (const c of configs) {
+          const shape =
+            c.dataType === 'NUMERIC'
+              ? `[${c.minValue ?? '-∞'}, ${c.maxValue ?? '∞'}]`
+              : c.dataType === 'CATEGORICAL'
+                ? (c.categories ?? []).map((x) => `${x.label}=${x.value}`).join(' ')
+                : 'true/false';
+          console.log(
+            `${c.id.padEnd(40)} ${c.dataType.padEnd(11)} ${shape}${c.isArchived ? ' (archived)' : ''}`,
+          );
+        }
+      }),
+    );
+  scoreConfig
+    .command('create')
+    .requiredOption('--name <name>')
+    .requiredOption('--type <type>', 'NUMERIC, CATEGORICAL or BOOLEAN')
+    .option('--agent <agent>', 'scope it to one agent (default: global)')
+    .option('--min <n>', 'NUMERIC minimum', Number)
+    .option('--max <n>', 'NUMERIC maximum', Number)
+    .option('--category <label=value>', 'a CATEGORICAL category (repeatable)', collect, [])
+    .option('--description <text>')
+    .action(
+      action(
+        async (
+          ctx,
+          opts: {
+            name: string;
+            type: string;
+            agent?: string;
+            min?: number;
+            max?: number;
+            category: string[];
+            description?: string;
+          },
+        ) => {
+          const categories = Object.entries(pairs(opts.category, '--category')).map(([label, value]) => ({
+            label,
+            value,
+          }));
+          const created = await createScoreConfig(await ctx.database(), {
+            agent: opts.agent ?? null,
+            name: opts.name,
+            dataType: opts.type.toUpperCase(),
+            minValue: opts.min,
+            maxValue: opts.max,
+            ...(categories.length ? { categories } : {}),
+            description: opts.description,
+          });
+          console.log(`created score config ${created.id}`);
+        },
+      ),
+    );
+}

@@ -1,0 +1,479 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Worker } from '@temporalio/worker';
+import { latestLabels } from '../../activities/cycle-verdicts.js';
+import type { annotateItem, BatchResult } from '../../api/annotation-operations.js';
+import type { ClaimResult } from '../../api/annotation-writes.js';
+import type { queueDetails } from '../../api/queue-details.js';
+import type { listQueues, queueItems } from '../../db/annotation-queue-repository.js';
+import type { ScoreConfig } from '../../schemas/score-config.js';
+import { annotationItems, startCycle, submitAnnotations } from '../../api/cycle-operations.js';
+import type { ApiServer } from '../../api/http-server.js';
+import type { Db } from '../../db/connection.js';
+import { AgentConfig } from '../../schemas/agent-config.js';
+import { waitForStage } from '../helpers/cycle-driver.js';
+import { startSeededStack, stopSeededStack, type TestStack } from '../helpers/test-stack.js';
+
+const REVIEWERS = ['ann', 'bob', 'cy'];
+
+const cycleInput = {
+  agent: 'demo',
+  seed: 11,
+  sampleRate: 0.4,
+  maxAnnotationItems: 4,
+  optimizer: {
+    choice: { name: 'random-search' as const, settings: { proposalsPerCall: 4 } },
+    budget: { maxRollouts: 200 },
+  },
+};
+
+type QueueItem = Awaited<ReturnType<typeof queueItems>>[number];
+/** Every answer shape of the annotation API in one type; each call reads the fields it expects. */
+type Body = Awaited<ReturnType<typeof queueDetails>> &
+  BatchResult &
+  Awaited<ReturnType<typeof annotateItem>> &
+  ClaimResult & {
+    error: string;
+    items: QueueItem[];
+    queues: Awaited<ReturnType<typeof listQueues>>;
+    scoreConfigs: ScoreConfig[];
+  };
+
+/** The cycle row reaches the stage too (the API checks the database, not the workflow). */
+async function waitForDbStage(db: Db, cycleId: string, stage: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const row = await db.selectFrom('cycles').select('stage').where('id', '=', cycleId).executeTakeFirst();
+    if (row?.stage === stage) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`cycle ${cycleId} never recorded stage ${stage}`);
+}
+
+const near = (actual: number | null | undefined, expected: number) =>
+  assert.ok(actual != null && Math.abs(actual - expected) < 1e-9, `${actual} ≠ ${expected}`);
+
+describe('annotation queues on a real Temporal server, real PostgreSQL and the HTTP API', () => {
+  let stack: TestStack;
+  let api: ApiServer;
+  let worker: Worker;
+  let running: Promise<void>;
+  const quorumCycle = `cycle-demo-quorum-${Date.now()}`;
+  const claimCycle = `cycle-demo-claims-${Date.now()}`;
+
+  const call = async (
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: Body }> => {
+    const res = await fetch(`${api.url}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: res.status, body: (await res.json()) as Body };
+  };
+  const labelsOf = async (itemId: string) =>
+    stack.db
+      .selectFrom('annotations')
+      .select(['reviewer', 'verdict'])
+      .where('item_id', '=', itemId)
+      .execute();
+
+  before(async () => {
+    ({ stack, api } = await startSeededStack({ traces: 200, seed: 8 }));
+    // Three reviewers, two per item, and a quorum of three quarters of the items.
+    const row = await stack.db
+      .selectFrom('agents')
+      .select('config')
+      .where('id', '=', 'demo')
+      .executeTakeFirstOrThrow();
+    const config = AgentConfig.parse(row.config);
+    config.annotation = { ...config.annotation, reviewers: REVIEWERS, reviewersPerItem: 2, quorum: 0.75 };
+    await stack.db
+      .updateTable('agents')
+      .set({ config: JSON.stringify(config) })
+      .where('id', '=', 'demo')
+      .execute();
+    worker = await stack.newWorker();
+    running = worker.run();
+    // Score configs exist before the cycles so their queues list them.
+    const helpfulness = await call('POST', '/api/score-configs', {
+      agent: 'demo',
+      name: 'helpfulness',
+      dataType: 'NUMERIC',
+      minValue: 1,
+      maxValue: 5,
+    });
+    assert.equal(helpfulness.status, 201, JSON.stringify(helpfulness.body));
+    const tone = await call('POST', '/api/score-configs', {
+      name: 'tone',
+      dataType: 'CATEGORICAL',
+      categories: [
+        { label: 'rude', value: 0 },
+        { label: 'polite', value: 1 },
+      ],
+    });
+    assert.equal(tone.status, 201, JSON.stringify(tone.body));
+    await startCycle(stack.env.client, {
+      taskQueue: stack.taskQueue,
+      workflowId: quorumCycle,
+      input: { ...cycleInput, annotationDeadlineSeconds: 900, annotationClaimSeconds: 300 },
+    });
+    await startCycle(stack.env.client, {
+      taskQueue: stack.taskQueue,
+      workflowId: claimCycle,
+      input: { ...cycleInput, seed: 12, annotationDeadlineSeconds: 40, annotationClaimSeconds: 2 },
+    });
+  });
+  after(async () => {
+    for (const id of [quorumCycle, claimCycle])
+      await stack?.env.client.workflow
+        .getHandle(id)
+        .terminate('test done')
+        .catch(() => undefined);
+    worker?.shutdown();
+    await running?.catch(() => undefined);
+    await stopSeededStack({ stack, api });
+  });
+
+  it('score configs are validated and listed per agent with the global ones', async () => {
+    const bad = await call('POST', '/api/score-configs', {
+      name: 'speed',
+      dataType: 'NUMERIC',
+      minValue: 5,
+      maxValue: 1,
+    });
+    assert.equal(bad.status, 400);
+    assert.match(bad.body.error, /minValue \(5\) must be below maxValue \(1\)/);
+    const dup = await call('POST', '/api/score-configs', {
+      agent: 'demo',
+      name: 'tone',
+      dataType: 'BOOLEAN',
+    });
+    assert.equal(dup.status, 409, 'a global config already owns the name');
+    const listed = await call('GET', '/api/score-configs?agent=demo');
+    assert.deepEqual(
+      listed.body.scoreConfigs.map((c) => [c.name, c.agent]),
+      [
+        ['helpfulness', 'demo'],
+        ['tone', null],
+      ],
+    );
+  });
+
+  it('a claim expires on the database clock: another reviewer takes the slot and the late label is refused', async () => {
+    const client = stack.env.client;
+    const atQueue = await waitForStage(client, claimCycle, ['awaiting_annotation', 'done'], 300_000);
+    assert.equal(atQueue.stage, 'awaiting_annotation', `cycle ended early: ${atQueue.outcome}`);
+    await waitForDbStage(stack.db, claimCycle, 'awaiting_annotation');
+    const items = (await call('GET', `/api/queues/${claimCycle}/items`)).body.items;
+    const id = encodeURIComponent(items[0]!.id);
+    assert.equal((await call('POST', `/api/items/${id}/claim`, { reviewer: 'ann' })).status, 200);
+    assert.equal((await call('POST', `/api/items/${id}/claim`, { reviewer: 'bob' })).status, 200);
+    let r = await call('POST', `/api/items/${id}/claim`, { reviewer: 'cy' });
+    assert.equal(r.status, 409, 'two slots, both claimed');
+    assert.match(
+      r.body.error,
+      /Every review slot .* is taken \(claimed by ann until .*, claimed by bob until/,
+    );
+    let items0 = (await call('GET', `/api/queues/${claimCycle}/items?status=in_progress`)).body.items;
+    assert.deepEqual(
+      items0.map((i) => i.id),
+      [items[0]!.id],
+    );
+
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    items0 = (await call('GET', `/api/queues/${claimCycle}/items?status=pending`)).body.items;
+    assert.ok(
+      items0.some((i) => i.id === items[0]!.id),
+      'with every claim expired and no label the item is pending again',
+    );
+    r = await call('POST', `/api/items/${id}/claim`, { reviewer: 'cy' });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    r = await call('POST', `/api/items/${id}/annotations`, { reviewer: 'ann', verdict: 'pass' });
+    assert.equal(r.status, 409);
+    assert.match(r.body.error, /ann's claim on item .* expired at/);
+    assert.deepEqual(await labelsOf(items[0]!.id), []);
+    r = await call('POST', `/api/items/${id}/release`, { reviewer: 'cy' });
+    assert.equal(r.status, 200);
+    r = await call('POST', `/api/items/${id}/release`, { reviewer: 'cy' });
+    assert.equal(r.status, 409);
+    assert.match(r.body.error, /cy holds no live claim/);
+
+    // At the deadline the cycle moves on without quorum and the queue closes.
+    await waitForStage(
+      client,
+      claimCycle,
+      ['building_dataset', 'optimizing', 'gating', 'awaiting_approval', 'rolling_out', 'done'],
+      120_000,
+    );
+    r = await call('POST', `/api/items/${id}/claim`, { reviewer: 'ann' });
+    assert.equal(r.status, 409);
+    assert.match(r.body.error, /not waiting for annotation .* is closed/);
+    r = await call('POST', `/api/queues/${claimCycle}/annotations`, {
+      reviewer: 'ann',
+      labels: [{ itemId: items[1]!.id, verdict: 'pass' }],
+    });
+    assert.equal(r.status, 409);
+    assert.match(r.body.error, /not waiting for annotation/);
+    const progress = (await call('GET', `/api/queues/${claimCycle}`)).body;
+    assert.equal(progress.queue.status, 'closed');
+    assert.equal(progress.progress.complete, 0);
+    await client.workflow.getHandle(claimCycle).terminate('test done');
+  });
+  it('reviewers label through claims; quorum completion signals once and moves the cycle on', async () => {
+    const client = stack.env.client;
+    const atQueue = await waitForStage(client, quorumCycle, ['awaiting_annotation', 'done'], 300_000);
+    assert.equal(atQueue.stage, 'awaiting_annotation', `cycle ended early: ${atQueue.outcome}`);
+    await waitForDbStage(stack.db, quorumCycle, 'awaiting_annotation');
+
+    const queues = await call('GET', '/api/queues?agent=demo');
+    const queueId = `${quorumCycle}:queue`;
+    assert.ok(queues.body.queues.some((q) => q.id === queueId && q.status === 'open'));
+    const listed = await call('GET', `/api/queues/${encodeURIComponent(queueId)}/items`);
+    const items = listed.body.items;
+    assert.equal(items.length, 4, 'the queue holds maxAnnotationItems failing traces');
+    for (const item of items) {
+      assert.equal(item.status, 'pending');
+      assert.equal(item.required_reviews, 2);
+      assert.equal(new Set(item.assigned).size, 2, 'two distinct reviewers per item');
+      assert.ok(['pass', 'fail'].includes(item.judge_label));
+      assert.ok(item.judge_explanation, 'the reviewer sees why the judge (or code check) decided');
+    }
+    assert.ok(
+      items.some((i) => i.failing_finding),
+      'and what a failing evaluator found, at which step',
+    );
+    // Round-robin over ann, bob, cy: ann bob | cy ann | bob cy | ann bob → loads 3, 3, 2.
+    const load = (name: string) => items.filter((i) => i.assigned.includes(name)).length;
+    assert.deepEqual(REVIEWERS.map(load), [3, 3, 2]);
+    const legacy = await call('GET', `/api/cycles/${quorumCycle}/annotations`);
+    assert.deepEqual(
+      legacy.body.items.map((i) => i.id),
+      items.map((i) => i.id),
+    );
+    const mine = await call('GET', `/api/queues/${quorumCycle}/items?reviewer=cy`);
+    assert.deepEqual(
+      mine.body.items.map((i) => i.id),
+      items.filter((i) => i.assigned.includes('cy')).map((i) => i.id),
+    );
+    const [i0, i1, i2, i3] = items.map((i) => i.id) as [string, string, string, string];
+    const item = (id: string) => `/api/items/${encodeURIComponent(id)}`;
+
+    // Bad input: each refusal names the problem and stores nothing.
+    let r = await call('POST', `${item(i3)}/annotations`, { reviewer: 'ann', verdict: 'pass' });
+    assert.equal(r.status, 409);
+    assert.match(r.body.error, /ann has not claimed item/);
+    r = await call('POST', `${item(i3)}/claim`, { reviewer: 'mallory' });
+    assert.equal(r.status, 403);
+    assert.match(r.body.error, /mallory is not a reviewer of agent demo \(reviewers: ann, bob, cy\)/);
+    r = await call('POST', `${item(i3)}/claim`, { reviewer: 'ann' });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const claimed = new Date(r.body.expiresAt).getTime() - new Date(r.body.claimedAt).getTime();
+    assert.equal(claimed, 300_000, 'the claim lasts annotationClaimSeconds on the database clock');
+    for (const [scores, why] of [
+      [{ helpfulness: 9 }, /"helpfulness" must be within \[1, 5\]; got 9/],
+      [{ tone: 'sarcastic' }, /no category "sarcastic"; use one of rude, polite/],
+      [{ speed: 2 }, /unknown score config "speed"; this queue takes helpfulness, tone/],
+    ] as const) {
+      r = await call('POST', `${item(i3)}/annotations`, { reviewer: 'ann', verdict: 'pass', scores });
+      assert.equal(r.status, 400);
+      assert.match(r.body.error, why);
+    }
+    r = await call('POST', `${item(i3)}/annotations`, { reviewer: 'ann', verdict: 'maybe' });
+    assert.equal(r.status, 400);
+    assert.match(r.body.error, /verdict/);
+    assert.deepEqual(await labelsOf(i3), [], 'no refused label was stored');
+
+    // ann labels i3 (it stays half done); ann and bob label i0 and i1.
+    r = await call('POST', `${item(i3)}/annotations`, {
+      reviewer: 'ann',
+      verdict: 'pass',
+      scores: { helpfulness: 3, tone: 'polite' },
+    });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.deepEqual([r.body.reviews, r.body.requiredReviews, r.body.itemComplete], [1, 2, false]);
+    for (const [id, verdict, helpfulness] of [
+      [i0, 'pass', 4],
+      [i1, 'pass', 2],
+    ] as const) {
+      assert.equal((await call('POST', `${item(id)}/claim`, { reviewer: 'ann' })).status, 200);
+      r = await call('POST', `${item(id)}/annotations`, {
+        reviewer: 'ann',
+        verdict,
+        scores: { helpfulness },
+      });
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+    }
+    // bob's batch: claims each free item itself; a malformed entry and an unknown item are
+    // reported by index while the valid entries are kept.
+    r = await call('POST', `/api/queues/${encodeURIComponent(queueId)}/annotations`, {
+      reviewer: 'bob',
+      labels: [
+        { itemId: i0, verdict: 'pass', scores: { helpfulness: 5 } },
+        { itemId: i1, verdict: 'fail', scores: { helpfulness: 2 }, comment: 'wrong tool' },
+        { itemId: i2, verdict: 'perhaps' },
+        { itemId: `${quorumCycle}:item:nope`, verdict: 'pass' },
+      ],
+    });
+    assert.equal(r.status, 207);
+    assert.equal(r.body.stored, 2);
+    assert.deepEqual(
+      r.body.errors.map((e) => e.index),
+      [2, 3],
+    );
+    assert.match(r.body.errors[0]!.error, /malformed label: verdict/);
+    assert.match(r.body.errors[1]!.error, /Unknown annotation item/);
+    assert.equal(r.body.complete, false, '2 of 4 items complete is below the 0.75 quorum');
+    assert.deepEqual(await labelsOf(i2), []);
+
+    // Below quorum the cycle keeps waiting, and a complete item takes no more claims.
+    let progress = (await call('GET', `/api/queues/${encodeURIComponent(queueId)}`)).body;
+    assert.deepEqual(
+      [progress.progress.complete, progress.progress.inProgress, progress.progress.pending],
+      [2, 1, 1],
+    );
+    assert.equal(progress.progress.quorumReached, false);
+    assert.equal(
+      (await waitForStage(client, quorumCycle, ['awaiting_annotation'])).stage,
+      'awaiting_annotation',
+    );
+    r = await call('POST', `${item(i0)}/claim`, { reviewer: 'cy' });
+    assert.equal(r.status, 409);
+    assert.match(r.body.error, /already complete/);
+
+    // The third complete item reaches quorum: one signal, and the cycle moves on.
+    for (const reviewer of ['ann', 'bob']) {
+      assert.equal((await call('POST', `${item(i2)}/claim`, { reviewer })).status, 200);
+      r = await call('POST', `${item(i2)}/annotations`, {
+        reviewer,
+        verdict: 'fail',
+        scores: { helpfulness: reviewer === 'ann' ? 1 : 2 },
+      });
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+    }
+    assert.equal(r.body.queueCompleted, true);
+    assert.equal(r.body.notified, true);
+    const moved = await waitForStage(
+      client,
+      quorumCycle,
+      ['building_dataset', 'optimizing', 'gating', 'awaiting_approval', 'rolling_out', 'done'],
+      120_000,
+    );
+    assert.equal(moved.annotation?.decidedBy, 'reviewers');
+    assert.equal(moved.annotation?.labelled, 4, 'the half-done item counts with its one label');
+
+    // A complete queue takes nothing more.
+    r = await call('POST', `${item(i3)}/claim`, { reviewer: 'bob' });
+    assert.equal(r.status, 409);
+    assert.match(r.body.error, /Queue .* is complete/);
+    const signals = ((await client.workflow.getHandle(quorumCycle).fetchHistory()).events ?? []).filter(
+      (e) => e.workflowExecutionSignaledEventAttributes,
+    );
+    assert.equal(signals.length, 1, 'the workflow is signalled once, at quorum, not per item');
+
+    // The consensus: a 1–1 split counts as fail and is flagged.
+    const consensus = await latestLabels(stack.db, quorumCycle);
+    const byItem = new Map(items.map((i) => [i.trace_id, i.id]));
+    const verdictOf = (id: string) =>
+      [...consensus.values()].find((l) => byItem.get(l.trace_id) === id) ?? assert.fail(`no label for ${id}`);
+    assert.equal(verdictOf(i0).verdict, 'pass');
+    assert.equal(verdictOf(i1).verdict, 'fail');
+    assert.equal(verdictOf(i1).disagreement, true);
+    assert.equal(verdictOf(i1).comment, 'wrong tool', 'the fail label speaks for the tie');
+    assert.equal(verdictOf(i2).reviews, 2);
+    assert.equal(verdictOf(i3).reviewer, 'ann');
+
+    // Agreement of ann and bob over i0 (pass, pass), i1 (pass, fail), i2 (fail, fail):
+    //   p_o = 2/3; ann passes 2/3, bob 1/3 → p_e = 2/3·1/3 + 1/3·2/3 = 4/9 → Cohen κ = (2/9)/(5/9) = 2/5
+    //   pooled 3 pass / 3 fail → P̄_e = 1/2 → Fleiss κ = (2/3 − 1/2)/(1/2) = 1/3
+    //   coincidences: o_pf = o_fp = 1, n = 6 → α = 1 − 5·2/(2·3·3) = 4/9
+    // helpfulness (interval): (4,5), (2,2), (1,2) → values 1,2,2,2,4,5, n = 6, Σ o·δ² = 4,
+    //   Σ n_c n_k δ² = 2·(1·3·1 + 1·1·9 + 1·1·16 + 3·1·4 + 3·1·9 + 1·1·1) = 136 → α = 1 − 5·4/136 = 29/34
+    progress = (await call('GET', `/api/queues/${quorumCycle}`)).body;
+    const verdict = progress.agreement.verdict;
+    assert.equal(verdict.items, 3);
+    near(verdict.percentAgreement, 2 / 3);
+    assert.deepEqual(verdict.cohenKappa[0]!.raters, ['ann', 'bob']);
+    near(verdict.cohenKappa[0]?.kappa, 2 / 5);
+    near(verdict.fleissKappa, 1 / 3);
+    near(verdict.krippendorffAlpha, 4 / 9);
+    near(progress.agreement.scores.helpfulness?.krippendorffAlpha, 29 / 34);
+    assert.equal(progress.agreement.scores.tone?.items, 0, 'one tone label is no agreement data');
+    assert.deepEqual(
+      progress.scoreConfigs.map((c) => c.name),
+      ['helpfulness', 'tone'],
+    );
+    assert.equal(progress.queue.status, 'complete');
+    const byReviewer = Object.fromEntries(progress.progress.byReviewer.map((x) => [x.reviewer, x]));
+    const of = (name: string) => byReviewer[name] ?? assert.fail(`${name} missing from progress`);
+    assert.deepEqual([of('ann').completed, of('bob').completed], [4, 3]);
+    // Open: assigned, still incomplete (only i3) and not labelled by the reviewer.
+    const assignedI3 = (name: string) => items[3]!.assigned.includes(name);
+    assert.equal(of('ann').open, 0, 'ann labelled every item');
+    assert.equal(of('bob').open, assignedI3('bob') ? 1 : 0);
+    assert.equal(of('cy').open, assignedI3('cy') ? 1 : 0);
+    assert.equal(of('cy').completed, 0);
+    assert.deepEqual(
+      REVIEWERS.map((name) => of(name).assigned),
+      REVIEWERS.map(load),
+    );
+  });
+  it('the pre-queue calls still work: one reviewer labelling every item completes a one-review queue', async () => {
+    const client = stack.env.client;
+    const row = await stack.db
+      .selectFrom('agents')
+      .select('config')
+      .where('id', '=', 'demo')
+      .executeTakeFirstOrThrow();
+    const config = AgentConfig.parse(row.config);
+    config.annotation = { ...config.annotation, reviewers: [], reviewersPerItem: 1, quorum: 1 };
+    await stack.db
+      .updateTable('agents')
+      .set({ config: JSON.stringify(config) })
+      .where('id', '=', 'demo')
+      .execute();
+    const cycleId = `cycle-demo-legacy-${Date.now()}`;
+    await startCycle(client, {
+      taskQueue: stack.taskQueue,
+      workflowId: cycleId,
+      input: { ...cycleInput, seed: 13, annotationDeadlineSeconds: 900 },
+    });
+    try {
+      await waitForStage(client, cycleId, ['awaiting_annotation'], 300_000);
+      await waitForDbStage(stack.db, cycleId, 'awaiting_annotation');
+      const items = await annotationItems(stack.db, cycleId);
+      assert.ok(items.length > 0);
+      assert.ok(items.every((i) => i.assigned.length === 0 && i.required_reviews === 1));
+      await assert.rejects(
+        submitAnnotations(stack.db, client, cycleId, {
+          reviewer: 'rita',
+          labels: [{ itemId: 'nope', verdict: 'pass' }],
+        }),
+        /Unknown annotation item/,
+      );
+      await assert.rejects(submitAnnotations(stack.db, client, cycleId, { labels: [] }), /reviewer/);
+      const submitted = await submitAnnotations(stack.db, client, cycleId, {
+        reviewer: 'rita',
+        labels: items.map((i) => ({ itemId: i.id, verdict: 'fail' as const, comment: 'checked' })),
+      });
+      assert.deepEqual(
+        [submitted.stored, submitted.remaining, submitted.complete, submitted.errors.length],
+        [items.length, 0, true, 0],
+      );
+      const moved = await waitForStage(
+        client,
+        cycleId,
+        ['building_dataset', 'optimizing', 'gating', 'awaiting_approval', 'rolling_out', 'done'],
+        120_000,
+      );
+      assert.equal(moved.annotation?.decidedBy, 'reviewers');
+      assert.equal(moved.annotation?.labelled, items.length);
+    } finally {
+      await client.workflow
+        .getHandle(cycleId)
+        .terminate('test done')
+        .catch(() => undefined);
+    }
+  });
+});

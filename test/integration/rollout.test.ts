@@ -1,0 +1,244 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Worker } from '@temporalio/worker';
+import { UserError } from '../../api/cycle-operations.js';
+import type { ApiServer } from '../../api/http-server.js';
+import { controlRollout, rolloutState, startManualRollout } from '../../api/rollout-operations.js';
+import { createAgentToken } from '../../db/agent-tokens.js';
+import { createPromptVersion, labelledVersion } from '../../db/prompt-repository.js';
+import type { RolloutConfigArg } from '../../schemas/rollout-config.js';
+import type { RolloutState } from '../../schemas/rollout-control.js';
+import { startDemoTraffic } from '../../scripts/demo-traffic.js';
+import { startSeededStack, stopSeededStack, type TestStack } from '../helpers/test-stack.js';
+
+/**
+ * Staged rollouts driven by simulated users: each user resolves a prompt through the HTTP
+ * API, the simulated agent answers with the prompt it was served, and the trace (tagged with
+ * the served version) comes back through ingest. The analysis reads those traces.
+ */
+describe('staged rollout with live traffic through resolve', () => {
+  let stack: TestStack;
+  let api: ApiServer;
+  let worker: Worker;
+  let running: Promise<void>;
+  let token: string;
+  let good: number;
+  let bad: number;
+  let concise: number;
+
+  before(async () => {
+    ({ stack, api } = await startSeededStack({ traces: 160, seed: 11 }));
+    worker = await stack.newWorker();
+    running = worker.run();
+    token = (await createAgentToken(stack.db, { agent: 'demo', scopes: ['ingest'], createdBy: 'test' }))
+      .token;
+    const base = stack.scenario.basePrompt;
+    const fixes = stack.scenario.rules.map((r) => r.fixingPhrases[0]).join(' ');
+    good = (await createPromptVersion(stack.db, 'demo', `${base} ${fixes}.`, 'manual', null)).version;
+    // Fixes one mode and breaks every routine request: a planted regression.
+    bad = (
+      await createPromptVersion(
+        stack.db,
+        'demo',
+        `${base} ${stack.scenario.overBroad[0]!.phrase}`,
+        'manual',
+        null,
+      )
+    ).version;
+    concise = (await createPromptVersion(stack.db, 'demo', `${base} ${fixes}. Be concise.`, 'manual', null))
+      .version;
+  });
+  after(async () => {
+    worker?.shutdown();
+    await running;
+    await stopSeededStack({ stack, api });
+  });
+
+  const start = (version: number, config: RolloutConfigArg) =>
+    startManualRollout(stack.env.client, stack.db, {
+      taskQueue: stack.taskQueue,
+      agent: 'demo',
+      candidateVersion: version,
+      actor: 'olga',
+      config,
+      now: new Date(),
+    });
+  const waitFor = async (id: string, ok: (s: RolloutState) => boolean, timeoutMs = 90_000) => {
+    const deadline = Date.now() + timeoutMs;
+    let last: RolloutState | undefined;
+    while (Date.now() < deadline) {
+      try {
+        last = await rolloutState(stack.env.client, id);
+        if (ok(last)) return last;
+      } catch {
+        // not started yet
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    throw new Error(`rollout ${id} never reached the expected state; last ${JSON.stringify(last)}`);
+  };
+  const result = (id: string) =>
+    stack.env.client.workflow.getHandle(id).result() as Promise<{
+      status: string;
+      reason: string;
+      weight: number;
+    }>;
+  const updateEvents = async (id: string) =>
+    ((await stack.env.client.workflow.getHandle(id).fetchHistory()).events ?? []).filter(
+      (e) => e.workflowExecutionUpdateAcceptedEventAttributes,
+    ).length;
+  const analysis = { intervalSeconds: 2, count: 2, minSamples: 8, inconclusiveLimit: 0 };
+
+  it('replays, then ramps to 100% on healthy live metrics and makes the candidate production', async () => {
+    const traffic = startDemoTraffic(api.url, token, stack.scenario, stack.llm.agent, 10, 50);
+    try {
+      const { workflowId } = await start(good, {
+        steps: [
+          { replay: { traces: 20, minTraces: 5 } },
+          { setWeight: 40 },
+          { analysis: {} },
+          { setWeight: 100 },
+        ],
+        analysis,
+      });
+      const done = await result(workflowId);
+      assert.equal(done.status, 'completed', done.reason);
+      assert.equal((await labelledVersion(stack.db, 'demo', 'production'))?.version, good);
+      assert.equal(
+        await labelledVersion(stack.db, 'demo', 'candidate'),
+        undefined,
+        'the candidate label is cleared',
+      );
+      const steps = await stack.db
+        .selectFrom('rollout_steps')
+        .select(['kind', 'verdict', 'weight'])
+        .where('rollout_id', '=', workflowId)
+        .orderBy('step_index')
+        .orderBy('round')
+        .execute();
+      assert.deepEqual(
+        steps.map((s) => `${s.kind}:${s.verdict}`),
+        ['replay:successful', 'analysis:successful', 'analysis:successful'],
+      );
+      const shadow = await stack.db
+        .selectFrom('rollout_shadow_results')
+        .select(['candidate_pass', 'baseline_pass'])
+        .where('rollout_id', '=', workflowId)
+        .execute();
+      assert.ok(shadow.length >= 5, 'the replay answered recorded inputs with the candidate');
+      // Live traces were served by both versions while the weight was 40%.
+      const served = await stack.db
+        .selectFrom('traces')
+        .select(['prompt_version', (eb) => eb.fn.countAll<string>().as('n')])
+        .where('id', 'like', 'live-%')
+        .groupBy('prompt_version')
+        .execute();
+      assert.ok(served.some((s) => s.prompt_version === good));
+    } finally {
+      await traffic.stop();
+    }
+  });
+
+  it('rolls back a planted regression automatically: weight 0, production restored, reason recorded', async () => {
+    const production = (await labelledVersion(stack.db, 'demo', 'production'))!;
+    const traffic = startDemoTraffic(api.url, token, stack.scenario, stack.llm.agent, 10, 50);
+    try {
+      const { workflowId } = await start(bad, {
+        steps: [{ setWeight: 50 }, { analysis: {} }, { setWeight: 100 }],
+        analysis: {
+          ...analysis,
+          metrics: [{ name: 'success_rate', failureCondition: 'result < baseline - 0.1' }],
+        },
+      });
+      const done = await result(workflowId);
+      assert.equal(done.status, 'rolled_back');
+      assert.match(done.reason, /analysis failed at 50%: success_rate .* failure condition/);
+      const row = await stack.db
+        .selectFrom('rollouts')
+        .selectAll()
+        .where('id', '=', workflowId)
+        .executeTakeFirstOrThrow();
+      assert.equal(row.weight, 0);
+      assert.equal(row.status, 'rolled_back');
+      assert.equal(row.reason, done.reason);
+      assert.equal((await labelledVersion(stack.db, 'demo', 'production'))?.id, production.id);
+    } finally {
+      await traffic.stop();
+    }
+  });
+
+  it('pauses on an inconclusive analysis and continues when a human resumes', async () => {
+    // No traffic yet: the first analysis cannot conclude and the rollout waits for a human.
+    const { workflowId } = await start(concise, {
+      steps: [{ setWeight: 30 }, { analysis: {} }],
+      analysis: {
+        ...analysis,
+        count: 1,
+        metrics: [{ name: 'error_rate', failureCondition: 'result > 0.5' }],
+      },
+    });
+    const paused = await waitFor(workflowId, (s) => s.phase === 'paused');
+    assert.match(paused.pausedReason ?? '', /analysis inconclusive at 30%: .*not enough traffic/);
+    const before = await updateEvents(workflowId);
+    await assert.rejects(
+      controlRollout(stack.env.client, workflowId, 'pause', { actor: 'olga' }),
+      (e: unknown) => e instanceof UserError && /already paused/.test(e.message),
+    );
+    await assert.rejects(
+      controlRollout(stack.env.client, workflowId, 'setWeight', { actor: 'olga', weight: 150 }),
+      (e: unknown) => e instanceof UserError && /between 0 and 100/.test(e.message),
+    );
+    assert.equal(await updateEvents(workflowId), before, 'refused actions leave no history');
+    const traffic = startDemoTraffic(api.url, token, stack.scenario, stack.llm.agent, 10, 50);
+    try {
+      await new Promise((r) => setTimeout(r, 3000));
+      const resumed = await controlRollout(stack.env.client, workflowId, 'resume', {
+        actor: 'rui',
+        reason: 'traffic is back',
+      });
+      assert.equal(resumed.phase, 'progressing');
+      const done = await result(workflowId);
+      assert.equal(done.status, 'completed', done.reason);
+    } finally {
+      await traffic.stop();
+    }
+    const audit = await stack.db
+      .selectFrom('audit_log')
+      .select(['actor', 'action'])
+      .where('artifact', '=', `rollout:${workflowId}`)
+      .execute();
+    assert.deepEqual(
+      audit.map((a) => `${a.actor}:${a.action}`),
+      ['rui:resume'],
+    );
+  });
+
+  it('aborts mid-step on request, rolls back and refuses to promote a rollout that is not paused', async () => {
+    const production = (await labelledVersion(stack.db, 'demo', 'production'))!;
+    const { workflowId } = await start(good, {
+      steps: [{ setWeight: 20 }, { pause: { durationSeconds: 600 } }, { setWeight: 100 }],
+    });
+    await waitFor(workflowId, (s) => s.weight === 20 && s.stepIndex === 1);
+    const row = await stack.db
+      .selectFrom('rollouts')
+      .select('weight')
+      .where('id', '=', workflowId)
+      .executeTakeFirstOrThrow();
+    assert.equal(row.weight, 20, 'resolve sees the live weight');
+    await assert.rejects(
+      controlRollout(stack.env.client, workflowId, 'promote', { actor: 'olga' }),
+      (e: unknown) => e instanceof UserError && /is not paused/.test(e.message),
+    );
+    await controlRollout(stack.env.client, workflowId, 'abort', { actor: 'olga', reason: 'wrong version' });
+    const done = await result(workflowId);
+    assert.equal(done.status, 'rolled_back');
+    assert.equal(done.reason, 'aborted by olga: wrong version');
+    assert.equal((await labelledVersion(stack.db, 'demo', 'production'))?.id, production.id);
+    const after = await stack.db
+      .selectFrom('rollouts')
+      .select(['weight', 'status'])
+      .where('id', '=', workflowId)
+      .executeTakeFirstOrThrow();
+    assert.deepEqual(after, { weight: 0, status: 'rolled_back' });
+  });
+});
