@@ -130,16 +130,19 @@ export function createGateActivities(deps: ActivityDeps) {
         score: result && 'score' in result ? result.score : null,
       };
     });
+    const byExample = new Map<string, number[]>();
+    for (const v of verdicts) {
+      if (v.score === null) continue;
+      const key = `${v.exampleId}\u0000${v.dimension}`;
+      byExample.set(key, [...(byExample.get(key) ?? []), v.score]);
+    }
     return evaluation.outputs.map((o) => {
       const scores: Record<string, number> = { [OUTCOME_DIMENSION]: o.score };
       const runs: Record<string, number[]> = {};
       for (const rubric of rubrics) {
         const d = rubric.dimension;
-        const got = verdicts.filter(
-          (v) => v.exampleId === o.exampleId && v.dimension === d && v.score !== null,
-        );
-        if (got.length === 0) continue;
-        const values = got.map((v) => v.score!);
+        const values = byExample.get(`${o.exampleId}\u0000${d}`) ?? [];
+        if (values.length === 0) continue;
         scores[d] = values.reduce((s, x) => s + x, 0) / values.length;
         if ((config.repeats[d] ?? 1) > 1) runs[d] = values;
       }

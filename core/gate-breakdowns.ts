@@ -2,7 +2,7 @@ import type { GateReport, GateSliceRow } from '../schemas/gate-report.js';
 import { COMPOSITE_DIMENSION, type GateConfig } from '../schemas/gate-config.js';
 import type { MeanInterval } from './paired-bootstrap.js';
 import { passAtOne, passHatK } from './pass-at-k.js';
-import { dimensionMeans, meanOf, pairScores, scoreOf, type ExampleScores } from './gate-score-table.js';
+import { dimensionMeans, meanOf, pairScores, runsOf, type ExampleScores } from './gate-score-table.js';
 
 /*
  * The tables of a gate report beyond its assertions: every slice, the holdout and pass^k.
@@ -74,16 +74,9 @@ export function passKRows(
   passAt: Readonly<Record<string, number>>,
 ): NonNullable<GateReport['passK']> {
   return Object.entries(config.repeats).flatMap(([d, k]) => {
-    const runsOf = (table: readonly ExampleScores[]) =>
-      table.flatMap((e) => {
-        const runs = e.runs?.[d];
-        if (runs && runs.length > 0) return [runs];
-        const s = scoreOf(e, d);
-        return s === undefined ? [] : [[s]];
-      });
     const at = passAt[d] ?? 0.5;
-    const c = runsOf(cand);
-    const b = runsOf(base);
+    const c = runsOf(cand, d);
+    const b = runsOf(base, d);
     if (c.length === 0 && b.length === 0) return [];
     return [
       {

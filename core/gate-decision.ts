@@ -2,13 +2,14 @@ import type { GateAssertionResult, GateReport } from '../schemas/gate-report.js'
 import { COMPOSITE_DIMENSION, type GateConfig } from '../schemas/gate-config.js';
 import { pairedBootstrap, type MeanInterval } from './paired-bootstrap.js';
 import { holdoutResult, passKRows, sliceRows } from './gate-breakdowns.js';
+import { passHatK } from './pass-at-k.js';
 import { stableHash53 } from './stable-hash.js';
 import {
   compositeWeights,
   dimensionMeans,
   measuredDimensions,
-  meanOf,
   pairScores,
+  runsOf,
   withComposite,
   type ExampleScores,
 } from './gate-score-table.js';
@@ -151,15 +152,8 @@ export function decideGate(input: GateDecisionInput): GateReport {
       });
       continue;
     }
-    const share = (table: readonly ExampleScores[]) =>
-      meanOf(
-        table.flatMap((e) => {
-          const runs = e.runs?.[d];
-          if (runs && runs.length > 0) return [runs.every((s) => s >= a.threshold) ? 1 : 0];
-          const s = e.scores[d];
-          return s === undefined ? [] : [s >= a.threshold ? 1 : 0];
-        }),
-      );
+    // With repeats an example passes only when every run does (pass^k); otherwise pass^1.
+    const share = (table: readonly ExampleScores[]) => passHatK(runsOf(table, d), a.threshold);
     const value = share(candEval);
     if (value === null) {
       drafts.push(notMeasured(`pass_rate:${d}`, 'pass_rate', d));

@@ -124,3 +124,13 @@ export function dimensionMeans(
   }
   return out;
 }
+
+/** Each example's runs of a dimension: its repeated runs, or its one score as a single run. */
+export function runsOf(table: readonly ExampleScores[], dimension: string): number[][] {
+  return table.flatMap((e) => {
+    const runs = e.runs?.[dimension];
+    if (runs && runs.length > 0) return [[...runs]];
+    const s = e.scores[dimension];
+    return s === undefined ? [] : [[s]];
+  });
+}

@@ -110,8 +110,9 @@ export type AnalysisPhase = 'running' | MeasurementPhase;
 
 /**
  * The analysis run after each measurement: failed once failures exceed the limit,
- * inconclusive once inconclusive measurements exceed theirs, successful after `count`
- * measurements otherwise.
+ * inconclusive once inconclusive measurements exceed theirs, successful once it has `count`
+ * measurements of which at least one succeeded. Measurements that only said "not enough
+ * traffic" never add up to a success: no evidence is not evidence of safety.
  */
 export function analysisPhase(
   phases: readonly MeasurementPhase[],
@@ -125,7 +126,7 @@ export function analysisPhase(
       ? 'failed'
       : inconclusive > template.inconclusiveLimit
         ? 'inconclusive'
-        : phases.length >= template.count
+        : phases.length >= template.count && successful > 0
           ? 'successful'
           : 'running';
   return { phase, failed, inconclusive, successful };

@@ -4,7 +4,7 @@ import { z } from 'zod';
 export const ApprovalPolicy = z.object({
   /**
    * People allowed to approve or reject a release. Empty means any named approver: fine for
-   * a demo, so `flywheel agent` warns about it; production agents should list their owners.
+   * a demo; production agents should list their owners.
    */
   approvers: z.array(z.string().trim().min(1)).default([]),
   /** N-person rule: distinct approvals needed before the rollout starts. One rejection ends it. */

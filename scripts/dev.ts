@@ -170,9 +170,10 @@ export async function runDev(config: AppConfig): Promise<void> {
 ${cycleId ? `  Cycle             ${cycleId}\n` : ''}
   Next, in another terminal:
     ${cli} cycle status ${cycleId ?? '<cycle-id>'}          # where the cycle is
-    ${cli} queue ${cycleId ?? '<cycle-id>'} --template labels.json   # write the annotation queue to a file
-    ${cli} annotate ${cycleId ?? '<cycle-id>'} labels.json  # submit labels (edit verdicts first)
+    ${cli} queue show ${cycleId ?? '<cycle-id>'} --template labels.json --reviewer you   # the queue, as a file to edit
+    ${cli} annotate --file labels.json                # submit the labels (edit verdicts first)
     ${cli} approve ${cycleId ?? '<cycle-id>'} --approver you@example.com
+    ${cli} rollout status ${cycleId ?? '<cycle-id>'}       # the staged rollout; promote|pause|resume|abort
     ${cli} schedule create --agent demo --cron '0 9 * * MON'
   Ctrl-C stops everything; npm start again resumes where it was.
 `);

@@ -19,6 +19,8 @@ import {
   upsertSchedule,
 } from '../api/schedule-operations.js';
 import { renderCycleDetails } from '../workflows/cycle-details.js';
+import { renderGateReportMarkdown } from '../core/gate-report-markdown.js';
+import { GateReport } from '../schemas/gate-report.js';
 import { CliContext } from './cli-context.js';
 import { loadConfig } from './load-config.js';
 import { registerArtifactCommands } from './artifact-commands.js';
@@ -189,13 +191,7 @@ cycle
         .where('cycle_id', '=', id)
         .executeTakeFirst();
       if (gate) {
-        console.log('\n### Gate assertions');
-        type Assertion = { name: string; passed: boolean; inconclusive?: boolean; detail: string };
-        for (const a of (gate.report as { assertions: Assertion[] }).assertions) {
-          console.log(
-            `- ${a.passed ? 'PASS' : a.inconclusive ? 'INCONCLUSIVE' : 'FAIL'} ${a.name}: ${a.detail}`,
-          );
-        }
+        console.log('\n' + renderGateReportMarkdown(GateReport.parse(gate.report)));
       }
       const steps = await db
         .selectFrom('rollout_steps')

@@ -433,6 +433,7 @@ export async function cycleWorkflow(rawInput: CycleInputArg): Promise<CycleResul
     passed: gate.passed,
     verdict: gate.verdict,
     failingAssertion: gate.failingAssertion,
+    assertions: gate.assertions,
   };
   // Inconclusive (an uncalibrated judge) is not a failure: the approver decides with the report.
   if (gate.verdict === 'fail' || !gate.candidateVersionId) return finish('gate_failed');

@@ -157,10 +157,21 @@ describe('humans in the loop: reminders, escalation, deadline policy and approva
           annotationDeadlineSeconds: 2,
           approvalDeadlineSeconds: 120,
           rollout: { steps: [{ setWeight: 10 }, { pause: {} }, { setWeight: 100 }] },
+          // This test is about approvals, not the gate (which has its own tests): any candidate may pass.
+          gate: {
+            assertions: [{ dimension: 'outcome_match', metric: 'mean', threshold: 0 }],
+            nonRegression: { tolerance: 1 },
+            holdout: { maxDrop: 1 },
+            requireImprovement: null,
+          },
         },
       });
       const status = await waitForStage(client, cycleId, ['awaiting_approval', 'done'], 180_000);
-      assert.equal(status.stage, 'awaiting_approval', `outcome ${status.outcome}`);
+      assert.equal(
+        status.stage,
+        'awaiting_approval',
+        `outcome ${status.outcome}, gate ${JSON.stringify(status.gate)}`,
+      );
       const handle = client.workflow.getHandle(cycleId);
       const updates = async () =>
         ((await handle.fetchHistory()).events ?? []).filter(

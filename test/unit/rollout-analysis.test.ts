@@ -186,6 +186,12 @@ describe('an analysis run', () => {
     assert.equal(analysisPhase(['successful', 'failed', 'successful'], t).phase, 'successful');
     assert.equal(analysisPhase(['successful', 'failed'], t).phase, 'running');
   });
+  it('never succeeds on inconclusive measurements alone: it measures again until one succeeds or the limit is passed', () => {
+    const once = { count: 1, failureLimit: 0, inconclusiveLimit: 2 };
+    assert.equal(analysisPhase(['inconclusive'], once).phase, 'running');
+    assert.equal(analysisPhase(['inconclusive', 'successful'], once).phase, 'successful');
+    assert.equal(analysisPhase(['inconclusive', 'inconclusive', 'inconclusive'], once).phase, 'inconclusive');
+  });
   it('fails as soon as failures exceed the failure limit', () => {
     assert.equal(analysisPhase(['failed', 'failed'], t).phase, 'failed');
   });
