@@ -22,7 +22,9 @@ export function createHumanDecisionActivities(deps: ActivityDeps) {
      * Update validators run synchronously in the workflow and cannot query the database, and
      * a policy edited mid-cycle should not change the rules of a decision already under way.
      */
-    async cyclePolicies(args: { agent: string }): Promise<{ annotation: AnnotationPolicy; approval: ApprovalPolicy }> {
+    async cyclePolicies(args: {
+      agent: string;
+    }): Promise<{ annotation: AnnotationPolicy; approval: ApprovalPolicy }> {
       const config = await agentConfig(db, args.agent);
       return { annotation: config.annotation, approval: config.approval };
     },

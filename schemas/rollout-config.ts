@@ -116,9 +116,6 @@ const STEP_KINDS = {
   replay: z.object({ replay: ReplayStep.prefault({}) }).strict(),
   shadow: z.object({ shadow: ShadowStep }).strict(),
 };
-type StepKindsOut = {
-  [K in keyof typeof STEP_KINDS]: z.infer<(typeof STEP_KINDS)[K]>;
-}[keyof typeof STEP_KINDS];
 type StepKindsIn = {
   [K in keyof typeof STEP_KINDS]: z.input<(typeof STEP_KINDS)[K]>;
 }[keyof typeof STEP_KINDS];
@@ -147,7 +144,7 @@ export const RolloutStepSpec = z
         ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
       return z.NEVER;
     }
-    return parsed.data as StepKindsOut;
+    return parsed.data;
   });
 export type RolloutStepSpec = z.infer<typeof RolloutStepSpec>;
 

@@ -29,6 +29,8 @@ export const DEMO_CYCLE_INPUT = {
   annotationDeadlineSeconds: 15 * 60,
   approvalDeadlineSeconds: 60 * 60,
   maxAnnotationItems: 10,
+  // The demo prompt starts near 0.33 on a small eval split: gate on a reachable floor.
+  gate: { assertions: [{ dimension: 'outcome_match', metric: 'mean' as const, threshold: 0.4 }] },
   rollout: {
     steps: [
       { replay: { traces: 30, minTraces: 5, maxPassRateDrop: 0.05 } },

@@ -58,7 +58,7 @@ describe('analysis conditions', () => {
       ],
     });
     assert.equal(bad.success, false);
-    const text = bad.error!.issues.map((i) => i.message).join(' | ');
+    const text = bad.error.issues.map((i) => i.message).join(' | ');
     assert.match(text, /0 to 100/);
     const metric = AnalysisTemplate.safeParse({
       metrics: [{ name: 'happiness', failureCondition: 'result > 1' }],
