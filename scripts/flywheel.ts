@@ -219,6 +219,9 @@ cycle
 
 program
   .command('approve <cycleId>')
+  .description(
+    "approve the gated candidate (an approver from the agent's policy; counts toward its N-person rule)",
+  )
   .requiredOption('--approver <name>', 'who approves')
   .option('--comment <text>')
   .action(
@@ -236,6 +239,7 @@ program
   );
 program
   .command('reject <cycleId>')
+  .description('reject the gated candidate with a reason; the cycle ends without rollout')
   .requiredOption('--approver <name>', 'who rejects')
   .requiredOption('--reason <text>', 'why')
   .action(
