@@ -147,7 +147,19 @@ async function decide(
     if (error instanceof WorkflowUpdateFailedError) {
       throw new UserError(`${error.cause?.message ?? error.message} Nothing was changed.`, 409);
     }
-    if (error instanceof WorkflowNotFoundError) throw new UserError(`No cycle with ID ${cycleId}.`, 404);
+    if (error instanceof WorkflowNotFoundError) {
+      // An Update to a finished workflow also lands here: say that it ended, and how.
+      const ended = await client.workflow
+        .getHandle(cycleId)
+        .query(statusQuery)
+        .catch(() => null);
+      if (ended)
+        throw new UserError(
+          `Cycle ${cycleId} has already ended (outcome: ${ended.outcome}${ended.approval?.by ? `, decided by ${ended.approval.by}` : ''}). Nothing was changed.`,
+          409,
+        );
+      throw new UserError(`No cycle with ID ${cycleId}.`, 404);
+    }
     throw error;
   }
 }

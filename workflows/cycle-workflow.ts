@@ -74,6 +74,8 @@ export async function cycleWorkflow(rawInput: CycleInputArg): Promise<CycleResul
   const approvers = () => answers.filter((a) => a.decision === 'approved').map((a) => a.approver);
   const rejection = () => answers.find((a) => a.decision === 'rejected');
   const decided = () => rejection() !== undefined || approvers().length >= required();
+  /** Answers whose audit row is still being written: the decision waits for them. */
+  let recording = 0;
 
   setHandler(statusQuery, () => status);
   // Annotations are stored by the API/CLI, which signals once when the queue reaches its
@@ -112,10 +114,13 @@ export async function cycleWorkflow(rawInput: CycleInputArg): Promise<CycleResul
     comment: string | null,
   ): Promise<ApprovalResult> => {
     answers.push({ approver, decision, comment });
-    // Durable before the approver hears back: the audit row exists when the Update returns.
+    recording++;
+    // Durable before the approver hears back: the audit row exists when the Update returns,
+    // and before the release decision that this answer may complete.
     await light.recordApproval.executeWithOptions({ summary: `${decision} by ${approver}` }, [
       { cycleId, approver, decision, comment, gateReportId },
     ]);
+    recording--;
     const ok = approvers();
     status.approval = {
       decision: rejection() ? 'rejected' : ok.length >= required() ? 'approved' : 'pending',
@@ -444,7 +449,7 @@ export async function cycleWorkflow(rawInput: CycleInputArg): Promise<CycleResul
   await light.notifyCycle.executeWithOptions({ summary: 'ask approvers' }, [
     { cycleId, agent: input.agent, notice: 'approval_requested', detail: `gate ${gate.verdict}` },
   ]);
-  const inTime = await condition(decided, input.approvalDeadlineSeconds * 1000, {
+  const inTime = await condition(() => decided() && recording === 0, input.approvalDeadlineSeconds * 1000, {
     summary: `wait for ${required()} approval(s) (deadline ${input.approvalDeadlineSeconds}s)`,
   });
   const rejected = rejection();
