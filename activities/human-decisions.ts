@@ -4,7 +4,7 @@ import type { AnnotationPolicy } from '../schemas/annotation-policy.js';
 import type { ApprovalPolicy } from '../schemas/approval-policy.js';
 import { queueProgress } from '../db/annotation-queue-repository.js';
 import type { ActivityDeps } from './activity-deps.js';
-import { notifyAgent } from './agent-notifier.js';
+import { notifyAgent } from '../notify/agent-notice.js';
 
 export type CycleNotice =
   | 'annotation_requested'
@@ -16,6 +16,7 @@ export type CycleNotice =
 
 export function createHumanDecisionActivities(deps: ActivityDeps) {
   const { db } = deps;
+  const notify = (args: Parameters<typeof notifyAgent>[1]) => notifyAgent(db, args, deps.webhook);
   return {
     /**
      * The agent's human policies, read once at the start of a cycle and kept in its history:
@@ -124,7 +125,7 @@ export function createHumanDecisionActivities(deps: ActivityDeps) {
       const action = args.notice.startsWith('annotation')
         ? `flywheel queue show ${args.cycleId}`
         : `flywheel approve ${args.cycleId} --approver <you>`;
-      const delivery = await notifyAgent(deps, {
+      const delivery = await notify({
         agent: args.agent,
         cycleId: args.cycleId,
         message: slackMessage({

@@ -1,5 +1,6 @@
 import { cancellationSignal } from '@temporalio/activity';
 import { outcomeMatch } from '../core/evaluator.js';
+import type { JudgeRubric } from '../core/judge-rubrics.js';
 import { activeRubric } from '../db/rubric-repository.js';
 import { AgentAction, ChatMessage } from '../schemas/trace.js';
 import type { ActivityDeps } from './activity-deps.js';
@@ -8,6 +9,10 @@ import { judgeWithRubric } from './rubric-judge.js';
 
 /** The rubric online judging uses: the same task-completion rubric the gate is calibrated on. */
 const ONLINE_DIMENSION = 'task_completion';
+
+/** The agent's active rubric version: a rolled-back rubric judges live traffic too. Read once per activity. */
+export const onlineRubric = (db: ActivityDeps['db'], agent: string) =>
+  activeRubric(db, agent, ONLINE_DIMENSION);
 
 export interface JudgeableTrace {
   input: unknown;
@@ -26,8 +31,8 @@ export function traceMessages(input: unknown): ChatMessage[] | null {
  * null: not judgeable (no messages, or the judge's answer was an evaluator error).
  */
 export async function stepPasses(
-  deps: Pick<ActivityDeps, 'llm' | 'db'>,
-  agent: string,
+  deps: Pick<ActivityDeps, 'llm'>,
+  rubric: JudgeRubric,
   trace: JudgeableTrace,
   step: AgentAction,
   seed: number,
@@ -38,8 +43,7 @@ export async function stepPasses(
   if (!messages) return null;
   const { result } = await judgeWithRubric(
     deps.llm.judge,
-    // The agent's active rubric version: a rolled-back rubric judges live traffic too.
-    await activeRubric(deps.db, agent, ONLINE_DIMENSION),
+    rubric,
     { messages, steps: [step] },
     { seed, repeats: 1, examples: [], price: { input: 0, output: 0 }, signal: cancellationSignal() },
   );
@@ -53,9 +57,10 @@ export async function judgeSampledTraces(
   traces: readonly { input: unknown; output: unknown }[],
   seed: number,
 ): Promise<boolean[]> {
+  const rubric = await onlineRubric(deps.db, agent);
   const verdicts = await boundedMap(traces, deps.llmConcurrency, async (t) => {
     const step = AgentAction.safeParse(t.output);
-    return step.success ? stepPasses(deps, agent, { input: t.input }, step.data, seed) : null;
+    return step.success ? stepPasses(deps, rubric, { input: t.input }, step.data, seed) : null;
   });
   return verdicts.filter((v): v is boolean => v !== null);
 }

@@ -3,9 +3,10 @@ import { agentConfig } from '../db/agent-repository.js';
 import { versionById } from '../db/prompt-repository.js';
 import { runAgentStep } from '../llm/agent-step.js';
 import { AgentAction } from '../schemas/trace.js';
+import { recordedStepResult, recordStepResult } from '../db/rollout-step-records.js';
 import type { ActivityDeps } from './activity-deps.js';
 import { boundedMap } from './bounded-map.js';
-import { stepPasses, traceMessages } from './rollout-judging.js';
+import { onlineRubric, stepPasses, traceMessages } from './rollout-judging.js';
 
 export interface SameInputComparison {
   phase: MeasurementPhase;
@@ -39,14 +40,8 @@ export function createRolloutReplayActivities(deps: ActivityDeps) {
       minTraces: number;
       seed: number;
     }): Promise<SameInputComparison> {
-      const done = await db
-        .selectFrom('rollout_steps')
-        .select('metrics')
-        .where('rollout_id', '=', args.rolloutId)
-        .where('step_index', '=', args.stepIndex)
-        .where('round', '=', args.round)
-        .executeTakeFirst();
-      if (done) return done.metrics as SameInputComparison;
+      const done = await recordedStepResult<SameInputComparison>(db, args);
+      if (done) return done;
       const rollout = await db
         .selectFrom('rollouts')
         .selectAll()
@@ -70,6 +65,7 @@ export function createRolloutReplayActivities(deps: ActivityDeps) {
               .where('sample_key', '<', args.sampleRate)
               .orderBy('sample_key');
       const traces = await query.limit(args.limit).execute();
+      const rubric = await onlineRubric(db, rollout.agent_id);
       const tools = config.tools.map((t) => ({
         name: t.name,
         description: t.description,
@@ -86,8 +82,8 @@ export function createRolloutReplayActivities(deps: ActivityDeps) {
           seed: args.seed,
         });
         const [candidatePass, baselinePass] = await Promise.all([
-          stepPasses(deps, rollout.agent_id, t, step, args.seed),
-          stepPasses(deps, rollout.agent_id, t, recorded.data, args.seed),
+          stepPasses(deps, rubric, t, step, args.seed),
+          stepPasses(deps, rubric, t, recorded.data, args.seed),
         ]);
         if (candidatePass === null || baselinePass === null) return null;
         return { traceId: t.id, step, candidatePass, baselinePass };
@@ -111,19 +107,12 @@ export function createRolloutReplayActivities(deps: ActivityDeps) {
             )
             .onConflict((oc) => oc.doNothing())
             .execute();
-        await tx
-          .insertInto('rollout_steps')
-          .values({
-            rollout_id: args.rolloutId,
-            step_index: args.stepIndex,
-            round: args.round,
-            weight: rollout.weight,
-            kind: args.kind,
-            verdict: result.phase,
-            metrics: JSON.stringify(result),
-          })
-          .onConflict((oc) => oc.columns(['rollout_id', 'step_index', 'round']).doNothing())
-          .execute();
+        await recordStepResult(tx, args, {
+          weight: rollout.weight,
+          kind: args.kind,
+          verdict: result.phase,
+          result,
+        });
       });
       return result;
     },

@@ -3,8 +3,9 @@ import { measure, type Measurement, type VariantMetrics } from '../core/rollout-
 import { slackMessage } from '../core/slack-message.js';
 import { moveLabel, versionById } from '../db/prompt-repository.js';
 import type { AnalysisTemplate, RolloutConfig, RolloutMetricName } from '../schemas/rollout-config.js';
+import { recordedStepResult, recordStepResult } from '../db/rollout-step-records.js';
 import type { ActivityDeps } from './activity-deps.js';
-import { notifyAgent } from './agent-notifier.js';
+import { notifyAgent } from '../notify/agent-notice.js';
 import { judgeSampledTraces } from './rollout-judging.js';
 
 export interface StartRolloutInput {
@@ -91,6 +92,7 @@ export function createRolloutActivities(deps: ActivityDeps) {
   const { db } = deps;
   // Label moves announce themselves on the agent's webhook, through the worker's sender.
   const labelOptions = deps.webhook ? { webhook: deps.webhook } : {};
+  const notify = (args: Parameters<typeof notifyAgent>[1]) => notifyAgent(db, args, deps.webhook);
   const rolloutRow = (id: string) =>
     db.selectFrom('rollouts').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
 
@@ -145,7 +147,7 @@ export function createRolloutActivities(deps: ActivityDeps) {
         `rollout ${args.rolloutId} started`,
         labelOptions,
       );
-      await notifyAgent(deps, {
+      await notify({
         agent: args.agent,
         cycleId: args.cycleId,
         message: slackMessage({
@@ -190,7 +192,7 @@ export function createRolloutActivities(deps: ActivityDeps) {
         .executeTakeFirst();
       if (args.phase === 'paused') {
         const rollout = await rolloutRow(args.rolloutId);
-        await notifyAgent(deps, {
+        await notify({
           agent: rollout.agent_id,
           cycleId: rollout.cycle_id,
           message: slackMessage({
@@ -222,14 +224,8 @@ export function createRolloutActivities(deps: ActivityDeps) {
       escalationActions: string[];
       seed: number;
     }): Promise<Measurement> {
-      const done = await db
-        .selectFrom('rollout_steps')
-        .select('metrics')
-        .where('rollout_id', '=', args.rolloutId)
-        .where('step_index', '=', args.stepIndex)
-        .where('round', '=', args.round)
-        .executeTakeFirst();
-      if (done) return done.metrics as Measurement;
+      const done = await recordedStepResult<Measurement>(db, args);
+      if (done) return done;
       const rollout = await rolloutRow(args.rolloutId);
       const [candidate, baseline] = await Promise.all([
         versionById(db, rollout.candidate_version_id),
@@ -259,19 +255,12 @@ export function createRolloutActivities(deps: ActivityDeps) {
         });
       }
       const result = measure(args.template, c, b);
-      await db
-        .insertInto('rollout_steps')
-        .values({
-          rollout_id: args.rolloutId,
-          step_index: args.stepIndex,
-          round: args.round,
-          weight: rollout.weight,
-          kind: 'analysis',
-          verdict: result.phase,
-          metrics: JSON.stringify(result),
-        })
-        .onConflict((oc) => oc.columns(['rollout_id', 'step_index', 'round']).doNothing())
-        .execute();
+      await recordStepResult(db, args, {
+        weight: rollout.weight,
+        kind: 'analysis',
+        verdict: result.phase,
+        result,
+      });
       return result;
     },
 
@@ -322,7 +311,7 @@ export function createRolloutActivities(deps: ActivityDeps) {
         `rollout ${rollout.id} ${args.status}`,
         labelOptions,
       );
-      await notifyAgent(deps, {
+      await notify({
         agent: rollout.agent_id,
         cycleId: rollout.cycle_id,
         message: slackMessage({

@@ -5,7 +5,8 @@ import type { Db } from './connection.js';
 import type { DatasetSplit } from './database.js';
 import { DatasetInputError, datasetIdOf } from './dataset-version-writer.js';
 
-export interface VersionListing {
+/** What every view of a dataset version starts with. */
+export interface VersionHeader {
   datasetVersionId: string;
   dataset: string;
   agent: string;
@@ -15,6 +16,9 @@ export interface VersionListing {
   createdBy: string;
   note: string;
   publishedAt: Date | null;
+}
+
+export interface VersionListing extends VersionHeader {
   createdAt: Date;
   train: number;
   eval: number;
@@ -86,16 +90,7 @@ export async function resolveVersion(db: Db, ref: string) {
   );
 }
 
-export interface VersionDetail {
-  datasetVersionId: string;
-  dataset: string;
-  agent: string;
-  version: number;
-  parent: string | null;
-  cycleId: string | null;
-  createdBy: string;
-  note: string;
-  publishedAt: Date | null;
+export interface VersionDetail extends VersionHeader {
   splits: Record<DatasetSplit, number>;
   slices: { slice: string; train: number; eval: number; holdout: number }[];
   decontamination: DecontaminationReport | Record<string, never>;

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { artifactHistory, listArtifacts } from '../api/artifact-listing.js';
 import {
@@ -12,29 +11,13 @@ import { UserError } from '../api/cycle-operations.js';
 import { ARTIFACT_KINDS } from '../core/artifact-kinds.js';
 import { agentConfigVersions } from '../db/agent-repository.js';
 import { rubricHistory } from '../db/rubric-repository.js';
-import type { CliContext } from './cli-context.js';
+import { readJsonFile, type CliAction } from './cli-files.js';
 
-type Action = <A extends unknown[]>(
-  fn: (ctx: CliContext, ...args: A) => Promise<void>,
-) => (...args: A) => Promise<void>;
+type Action = CliAction;
 
 interface Who {
   actor: string;
   reason: string;
-}
-
-function readJson(file: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    throw new UserError(`Cannot read ${file}: does the file exist?`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new UserError(`${file} is not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
-  }
 }
 
 function versionOption(value: string | undefined): number | undefined {
@@ -147,7 +130,7 @@ export function registerArtifactCommands(program: Command, action: Action): void
     .action(
       action(async (ctx, agent: string, dimension: string, file: string, opts: Who) => {
         printChange(
-          await setRubric(await ctx.database(), { agent, dimension, rubric: readJson(file), ...opts }),
+          await setRubric(await ctx.database(), { agent, dimension, rubric: readJsonFile(file), ...opts }),
         );
       }),
     );
@@ -179,7 +162,7 @@ export function registerArtifactCommands(program: Command, action: Action): void
       action(async (ctx, agent: string, file: string, opts: Who & { section?: string }) => {
         const { update, result } = await setAgentConfig(await ctx.database(), {
           agent,
-          value: readJson(file),
+          value: readJsonFile(file),
           section: opts.section,
           actor: opts.actor,
           reason: opts.reason,

@@ -1,14 +1,6 @@
 #!/usr/bin/env -S npx tsx
-import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import {
-  approveCycle,
-  cycleStatus,
-  listCycles,
-  rejectCycle,
-  startCycle,
-  UserError,
-} from '../api/cycle-operations.js';
+import { approveCycle, cycleStatus, listCycles, rejectCycle, startCycle } from '../api/cycle-operations.js';
 import {
   deleteSchedule,
   describeSchedule,
@@ -22,6 +14,7 @@ import { renderCycleDetails } from '../workflows/cycle-details.js';
 import { renderGateReportMarkdown } from '../core/gate-report-markdown.js';
 import { GateReport } from '../schemas/gate-report.js';
 import { CliContext } from './cli-context.js';
+import { readJsonFile } from './cli-files.js';
 import { loadConfig } from './load-config.js';
 import { registerArtifactCommands } from './artifact-commands.js';
 import { registerDatasetCommands } from './dataset-commands.js';
@@ -35,20 +28,6 @@ const program = new Command('flywheel').description(
 );
 const print = (value: unknown) =>
   console.log(typeof value === 'string' ? value : JSON.stringify(value, null, 2));
-
-function readJsonFile(file: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    throw new UserError(`Cannot read ${file}: does the file exist?`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new UserError(`${file} is not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
-  }
-}
 
 /** Runs a command with connections, printing user errors as one line and exiting non-zero. */
 function action<A extends unknown[]>(fn: (ctx: CliContext, ...args: A) => Promise<void>) {

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { UserError } from '../api/cycle-operations.js';
@@ -10,28 +9,9 @@ import {
   rollbackPrompt,
   showPrompt,
 } from '../api/prompt-operations.js';
-import type { CliContext } from './cli-context.js';
+import { readJsonFile, readTextFile, type CliAction } from './cli-files.js';
 
-type Action = <A extends unknown[]>(
-  fn: (ctx: CliContext, ...args: A) => Promise<void>,
-) => (...args: A) => Promise<void>;
-
-function readText(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    throw new UserError(`Cannot read ${file}: does the file exist?`);
-  }
-}
-
-function readJson(file: string, what: string): unknown {
-  try {
-    return JSON.parse(readText(file));
-  } catch (e) {
-    if (e instanceof UserError) throw e;
-    throw new UserError(`${file} is not valid JSON (${what}): ${e instanceof Error ? e.message : String(e)}`);
-  }
-}
+type Action = CliAction;
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -191,9 +171,9 @@ export function registerPromptCommands(program: Command, action: Action): void {
           const body = {
             name,
             type: opts.type,
-            prompt: opts.type === 'chat' ? readJson(opts.file, 'chat messages') : readText(opts.file),
+            prompt: opts.type === 'chat' ? readJsonFile(opts.file, 'chat messages') : readTextFile(opts.file),
             ...(opts.agent ? { agent: opts.agent } : {}),
-            ...(opts.config ? { config: readJson(opts.config, 'config') } : {}),
+            ...(opts.config ? { config: readJsonFile(opts.config, 'config') } : {}),
             labels: opts.label ?? [],
             tags: opts.tag ?? [],
             ...(opts.message ? { commitMessage: opts.message } : {}),

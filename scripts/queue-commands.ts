@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import {
@@ -14,27 +14,11 @@ import { queueDetails } from '../api/queue-details.js';
 import { createScoreConfig, listScoreConfigs } from '../api/score-config-operations.js';
 import { listQueues } from '../db/annotation-queue-repository.js';
 import type { AgreementReport } from '../core/inter-annotator-agreement.js';
-import type { CliContext } from './cli-context.js';
+import { readJsonFile, type CliAction } from './cli-files.js';
 
-type Action = <A extends unknown[]>(
-  fn: (ctx: CliContext, ...args: A) => Promise<void>,
-) => (...args: A) => Promise<void>;
+type Action = CliAction;
 
 const collect = (value: string, previous: string[]) => [...previous, value];
-
-function readJsonFile(file: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    throw new UserError(`Cannot read ${file}: does the file exist?`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new UserError(`${file} is not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
-  }
-}
 
 /** `name=value` pairs; values that read as JSON (numbers, booleans) are taken as such. */
 function pairs(entries: string[], what: string): Record<string, unknown> {

@@ -1,13 +1,10 @@
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { UserError } from '../api/cycle-operations.js';
 import { controlRollout, rolloutIdFor, rolloutState, startManualRollout } from '../api/rollout-operations.js';
 import type { RolloutState } from '../schemas/rollout-control.js';
-import type { CliContext } from './cli-context.js';
+import { readJsonFile, type CliAction } from './cli-files.js';
 
-type Action = <A extends unknown[]>(
-  fn: (ctx: CliContext, ...args: A) => Promise<void>,
-) => (...args: A) => Promise<void>;
+type Action = CliAction;
 
 function render(s: RolloutState): string {
   const steps = s.steps.map(
@@ -19,17 +16,6 @@ function render(s: RolloutState): string {
     ...(s.lastResult ? [`last result: ${s.lastResult}`] : []),
     ...(s.reason ? [`reason: ${s.reason}`] : []),
   ].join('\n');
-}
-
-function readConfig(file: string | undefined): unknown {
-  if (!file) return undefined;
-  try {
-    return JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new UserError(
-      `Cannot read rollout steps from ${file}: ${e instanceof Error ? e.message : String(e)}`,
-    );
-  }
 }
 
 /** `flywheel rollout status|promote|pause|resume|abort|set-weight|start`. */
@@ -92,7 +78,8 @@ export function registerRolloutCommands(program: Command, action: Action): void 
         const n = Number(version.replace(/^v/, ''));
         if (!Number.isInteger(n) || n < 1)
           throw new UserError(`"${version}" is not a version number; pass e.g. 3 or v3.`);
-        const config = readConfig(opts.steps);
+        const config =
+          opts.steps === undefined ? undefined : readJsonFile(opts.steps, 'rollout configuration');
         const { workflowId } = await startManualRollout(await ctx.temporal(), await ctx.database(), {
           taskQueue: ctx.config.temporal.taskQueue,
           agent,

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { UserError } from '../api/cycle-operations.js';
 import {
@@ -18,19 +17,9 @@ import {
 import { agentConfig } from '../db/agent-repository.js';
 import { dropExpiredTracePartitions, listTracePartitions } from '../db/trace-partitions.js';
 import { TraceWriter } from '../db/trace-writer.js';
-import type { CliContext } from './cli-context.js';
+import { readTextFile, type CliAction } from './cli-files.js';
 
-type Action = <A extends unknown[]>(
-  fn: (ctx: CliContext, ...args: A) => Promise<void>,
-) => (...args: A) => Promise<void>;
-
-function readText(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    throw new UserError(`Cannot read ${file}: does the file exist?`);
-  }
-}
+type Action = CliAction;
 
 function printReport(report: IngestReport): void {
   console.log(
@@ -48,7 +37,7 @@ export function registerTraceCommands(program: Command, action: Action): void {
     .action(
       action(async (ctx, file: string) => {
         const db = await ctx.database();
-        printReport(await ingestJsonl({ db, writer: new TraceWriter(db) }, readText(file)));
+        printReport(await ingestJsonl({ db, writer: new TraceWriter(db) }, readTextFile(file)));
       }),
     );
 
@@ -72,7 +61,7 @@ export function registerTraceCommands(program: Command, action: Action): void {
           const report = await importTraces(
             { db, writer: new TraceWriter(db) },
             opts.format as ImportFormat,
-            readText(file),
+            readTextFile(file),
             {
               agent: opts.agent,
               now: new Date(),

@@ -335,11 +335,13 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutResul
     }
   };
 
-  await acts.startRollout.executeWithOptions(
+  const { startedAt } = await acts.startRollout.executeWithOptions(
     { summary: `rollout ${input.candidateVersionId} over ${input.baselineVersionId}` },
     [{ ...input, workflowId: workflowInfo().workflowId }],
   );
-  const since = { at: new Date().toISOString() };
+  // Analysis counts traffic from the last weight change; before any, from the database time
+  // the rollout started (not the workflow's clock: traces are stamped by the database).
+  const since = { at: startedAt };
   try {
     for (; state.stepIndex < config.steps.length; state.stepIndex++) {
       if (state.phase === 'paused') await condition(() => !!abort || skipStep || state.phase !== 'paused');
