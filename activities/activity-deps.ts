@@ -1,5 +1,5 @@
 import type { Db } from '../db/connection.js';
-import type { FailureTaxonomy } from '../core/failure-taxonomy.js';
+import type { FailureTaxonomy } from '../diagnosis/failure-taxonomy.js';
 import type { LlmRoles } from '../llm/llm-client.js';
 import type { WebhookSender } from '../notify/webhook-sender.js';
 

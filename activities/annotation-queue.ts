@@ -1,12 +1,12 @@
-import { decisiveVerdicts } from '../core/evaluation-cascade.js';
-import { agentConfig } from '../db/agent-repository.js';
-import { annotationItemId, annotationQueueId } from '../db/annotation-queue-repository.js';
-import { scoreConfigsFor } from '../db/score-config-repository.js';
+import { decisiveVerdicts } from '../evaluation/evaluation-cascade.js';
+import { agentConfig } from '../registry/store/agent-repository.js';
+import { annotationItemId, annotationQueueId } from '../annotation/store/annotation-queue-repository.js';
+import { scoreConfigsFor } from '../annotation/store/score-config-repository.js';
 import { Finding } from '../schemas/evaluation.js';
 import type { ActivityDeps } from './activity-deps.js';
 import { latestLabels } from './cycle-verdicts.js';
 
-export { annotationItemId } from '../db/annotation-queue-repository.js';
+export { annotationItemId } from '../annotation/store/annotation-queue-repository.js';
 
 /**
  * Reviewers for item `index`: `perItem` distinct names, each item starting where the

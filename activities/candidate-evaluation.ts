@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { mean } from '../core/evaluator.js';
+import { mean } from '../evaluation/evaluator.js';
 import type { Db } from '../db/connection.js';
 import type { LlmRoles } from '../llm/llm-client.js';
 import type { Candidate } from '../optimizers/prompt-search.js';

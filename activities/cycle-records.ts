@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { labelledVersion } from '../db/prompt-repository.js';
-import { agentConfig } from '../db/agent-repository.js';
+import { labelledVersion } from '../registry/store/prompt-repository.js';
+import { agentConfig } from '../registry/store/agent-repository.js';
 import type { ActivityDeps } from './activity-deps.js';
 
 export interface RecordCycleStartInput {

@@ -1,5 +1,5 @@
-import { renderDiagnosisReport, type DiagnosisReportData } from '../core/diagnosis-report.js';
-import { agentConfig } from '../db/agent-repository.js';
+import { renderDiagnosisReport, type DiagnosisReportData } from '../diagnosis/diagnosis-report.js';
+import { agentConfig } from '../registry/store/agent-repository.js';
 import type { ClusterDiagnosis } from '../schemas/llm-outputs.js';
 import type { ActivityDeps } from './activity-deps.js';
 import { traceVerdicts } from './cycle-verdicts.js';

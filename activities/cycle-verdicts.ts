@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.js';
-import { consensus } from '../core/annotation-consensus.js';
-import { decisiveVerdicts, type DimensionVerdict } from '../core/evaluation-cascade.js';
+import { consensus } from '../annotation/annotation-consensus.js';
+import { decisiveVerdicts, type DimensionVerdict } from '../evaluation/evaluation-cascade.js';
 
 export interface TraceVerdict {
   /** The verdict that counts per dimension (human, then confident code, then judge). */

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
-import { activeDatasetVersion } from '../db/artifact-repository.js';
-import { deriveSlices } from '../core/example-slices.js';
-import { agentConfig } from '../db/agent-repository.js';
+import { activeDatasetVersion } from '../registry/store/artifact-repository.js';
+import { deriveSlices } from '../datasets/example-slices.js';
+import { agentConfig } from '../registry/store/agent-repository.js';
 import {
   carriedExamples,
   datasetIdOf,
@@ -10,12 +10,12 @@ import {
   summarize,
   writeVersion,
   type DraftExample,
-} from '../db/dataset-version-writer.js';
+} from '../datasets/store/dataset-version-writer.js';
 import { AgentAction } from '../schemas/trace.js';
 import type { ActivityDeps } from './activity-deps.js';
 import { latestLabels } from './cycle-verdicts.js';
 
-export { exampleIdOf as exampleId } from '../db/dataset-version-writer.js';
+export { exampleIdOf as exampleId } from '../datasets/store/dataset-version-writer.js';
 
 export interface BuiltDatasetVersion {
   datasetVersionId: string;

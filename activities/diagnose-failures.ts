@@ -1,12 +1,12 @@
 import { cancellationSignal, heartbeat } from '@temporalio/activity';
-import { centroid } from '../core/vector-math.js';
-import { assignClusterIds } from '../core/cluster-identity.js';
-import { nameClusters } from '../core/cluster-naming.js';
-import { failureText, type FailedEvaluation } from '../core/failure-text.js';
-import { findSubtype, type FailureTaxonomy } from '../core/failure-taxonomy.js';
-import { clusterFailures } from '../core/failure-clustering.js';
-import { tfidfEmbeddings } from '../core/text-embedding.js';
-import { agentConfig } from '../db/agent-repository.js';
+import { centroid } from '../diagnosis/vector-math.js';
+import { assignClusterIds } from '../diagnosis/cluster-identity.js';
+import { nameClusters } from '../diagnosis/cluster-naming.js';
+import { failureText, type FailedEvaluation } from '../diagnosis/failure-text.js';
+import { findSubtype, type FailureTaxonomy } from '../diagnosis/failure-taxonomy.js';
+import { clusterFailures } from '../diagnosis/failure-clustering.js';
+import { tfidfEmbeddings } from '../diagnosis/text-embedding.js';
+import { agentConfig } from '../registry/store/agent-repository.js';
 import type { ChatMessageIn } from '../llm/llm-client.js';
 import {
   DIAGNOSIS_SYSTEM,
@@ -20,7 +20,7 @@ import { ClusterDiagnosis } from '../schemas/llm-outputs.js';
 import type { TraceRecord } from '../schemas/trace.js';
 import type { ActivityDeps } from './activity-deps.js';
 import { traceVerdicts } from './cycle-verdicts.js';
-import { judgedSteps } from '../core/agent-trajectory.js';
+import { judgedSteps } from '../evaluation/agent-trajectory.js';
 import { sampledTraces } from './sampled-traces.js';
 
 /** The per-cycle row of a cluster; its stable id is what survives across cycles. */

@@ -1,8 +1,8 @@
-import { slackMessage } from '../core/slack-message.js';
-import { agentConfig } from '../db/agent-repository.js';
+import { slackMessage } from '../notify/slack-message.js';
+import { agentConfig } from '../registry/store/agent-repository.js';
 import type { AnnotationPolicy } from '../schemas/annotation-policy.js';
 import type { ApprovalPolicy } from '../schemas/approval-policy.js';
-import { queueProgress } from '../db/annotation-queue-repository.js';
+import { queueProgress } from '../annotation/store/annotation-queue-repository.js';
 import type { ActivityDeps } from './activity-deps.js';
 import { notifyAgent } from '../notify/agent-notice.js';
 

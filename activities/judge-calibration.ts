@@ -1,5 +1,5 @@
-import { calibrate, type DimensionCalibration, type LabelPair } from '../core/judge-calibration.js';
-import { agentConfig } from '../db/agent-repository.js';
+import { calibrate, type DimensionCalibration, type LabelPair } from '../evaluation/judge-calibration.js';
+import { agentConfig } from '../registry/store/agent-repository.js';
 import type { ActivityDeps } from './activity-deps.js';
 import { reviewerAndJudgeLabels } from './reviewer-judge-labels.js';
 

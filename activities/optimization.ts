@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { agentConfig } from '../db/agent-repository.js';
-import { recordRunExamples } from '../db/dataset-version-writer.js';
-import { versionById } from '../db/prompt-repository.js';
+import { agentConfig } from '../registry/store/agent-repository.js';
+import { recordRunExamples } from '../datasets/store/dataset-version-writer.js';
+import { versionById } from '../registry/store/prompt-repository.js';
 import type { Candidate, SearchOutcome, TeachTask } from '../optimizers/prompt-search.js';
 import { candidateIdOf } from '../optimizers/prompt-search.js';
 import { OptimizerChoice } from '../schemas/optimizer-config.js';

@@ -1,6 +1,6 @@
 import { cancellationSignal, heartbeat } from '@temporalio/activity';
 import { sql } from 'kysely';
-import { agentConfig } from '../db/agent-repository.js';
+import { agentConfig } from '../registry/store/agent-repository.js';
 import type { Db } from '../db/connection.js';
 import type { Candidate } from '../optimizers/prompt-search.js';
 import { AgentAction, ChatMessage } from '../schemas/trace.js';

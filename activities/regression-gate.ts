@@ -1,11 +1,11 @@
 import { cancellationSignal, heartbeat } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { ZodError } from 'zod';
-import { decideGate, type ExampleScores } from '../core/gate-decision.js';
-import type { JudgeRubric } from '../core/judge-rubrics.js';
-import { agentConfig } from '../db/agent-repository.js';
-import { createPromptVersion, moveLabel } from '../db/prompt-repository.js';
-import { activeRubrics } from '../db/rubric-repository.js';
+import { decideGate, type ExampleScores } from '../release/gate-decision.js';
+import type { JudgeRubric } from '../evaluation/judge-rubrics.js';
+import { agentConfig } from '../registry/store/agent-repository.js';
+import { createPromptVersion, moveLabel } from '../registry/store/prompt-repository.js';
+import { activeRubrics } from '../evaluation/store/rubric-repository.js';
 import {
   GateOverride,
   OUTCOME_DIMENSION,

@@ -1,7 +1,7 @@
 import { cancellationSignal } from '@temporalio/activity';
-import { outcomeMatch } from '../core/evaluator.js';
-import type { JudgeRubric } from '../core/judge-rubrics.js';
-import { activeRubric } from '../db/rubric-repository.js';
+import { outcomeMatch } from '../evaluation/evaluator.js';
+import type { JudgeRubric } from '../evaluation/judge-rubrics.js';
+import { activeRubric } from '../evaluation/store/rubric-repository.js';
 import { AgentAction, ChatMessage } from '../schemas/trace.js';
 import type { ActivityDeps } from './activity-deps.js';
 import { boundedMap } from './bounded-map.js';

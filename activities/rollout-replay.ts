@@ -1,9 +1,9 @@
-import { compareOnSameInputs, type MeasurementPhase } from '../core/rollout-analysis.js';
-import { agentConfig } from '../db/agent-repository.js';
-import { versionById } from '../db/prompt-repository.js';
+import { compareOnSameInputs, type MeasurementPhase } from '../release/rollout-analysis.js';
+import { agentConfig } from '../registry/store/agent-repository.js';
+import { versionById } from '../registry/store/prompt-repository.js';
 import { runAgentStep } from '../llm/agent-step.js';
 import { AgentAction } from '../schemas/trace.js';
-import { recordedStepResult, recordStepResult } from '../db/rollout-step-records.js';
+import { recordedStepResult, recordStepResult } from '../release/store/rollout-step-records.js';
 import type { ActivityDeps } from './activity-deps.js';
 import { boundedMap } from './bounded-map.js';
 import { onlineRubric, stepPasses, traceMessages } from './rollout-judging.js';

@@ -1,9 +1,9 @@
 import { sql } from 'kysely';
-import { measure, type Measurement, type VariantMetrics } from '../core/rollout-analysis.js';
-import { slackMessage } from '../core/slack-message.js';
-import { moveLabel, versionById } from '../db/prompt-repository.js';
+import { measure, type Measurement, type VariantMetrics } from '../release/rollout-analysis.js';
+import { slackMessage } from '../notify/slack-message.js';
+import { moveLabel, versionById } from '../registry/store/prompt-repository.js';
 import type { AnalysisTemplate, RolloutConfig, RolloutMetricName } from '../schemas/rollout-config.js';
-import { recordedStepResult, recordStepResult } from '../db/rollout-step-records.js';
+import { recordedStepResult, recordStepResult } from '../release/store/rollout-step-records.js';
 import type { ActivityDeps } from './activity-deps.js';
 import { notifyAgent } from '../notify/agent-notice.js';
 import { judgeSampledTraces } from './rollout-judging.js';

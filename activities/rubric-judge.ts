@@ -3,7 +3,7 @@ import type { Evaluation, EvaluatorError } from '../schemas/evaluation.js';
 import { BinaryJudgement, LikertJudgement } from '../schemas/llm-outputs.js';
 import type { AgentAction, ChatMessage } from '../schemas/trace.js';
 import type { ChatMessageIn, LlmClient } from '../llm/llm-client.js';
-import type { JudgeRubric } from '../core/judge-rubrics.js';
+import type { JudgeRubric } from '../evaluation/judge-rubrics.js';
 import {
   judgeRepairPrompt,
   rubricSystemPrompt,

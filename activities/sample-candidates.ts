@@ -1,5 +1,5 @@
 import { sql, type RawBuilder } from 'kysely';
-import { normalizeForDedup } from '../core/near-duplicates.js';
+import { normalizeForDedup } from '../traces/near-duplicates.js';
 import {
   byPosition,
   groupQuotas,
@@ -7,8 +7,8 @@ import {
   strataOrder,
   type CandidateGroup,
   type SampleCandidate,
-} from '../core/sample-selection.js';
-import { unitInterval } from '../core/stable-hash.js';
+} from '../traces/sample-selection.js';
+import { unitInterval } from '../optimizers/stable-hash.js';
 import type { Db } from '../db/connection.js';
 import type { SamplingPolicy } from '../schemas/sampling-policy.js';
 

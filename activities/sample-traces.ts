@@ -1,7 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
-import { RANDOM, selectFromGroups } from '../core/sample-selection.js';
-import { compileRedactor, addCounts } from '../core/pii-redaction.js';
-import { agentConfig } from '../db/agent-repository.js';
+import { RANDOM, selectFromGroups } from '../traces/sample-selection.js';
+import { compileRedactor, addCounts } from '../traces/pii-redaction.js';
+import { agentConfig } from '../registry/store/agent-repository.js';
 import type { SamplingPolicy } from '../schemas/sampling-policy.js';
 import type { Db } from '../db/connection.js';
 import type { ActivityDeps } from './activity-deps.js';

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { expandSpans } from '../core/span-compaction.js';
+import { expandSpans } from '../traces/span-compaction.js';
 import type { Db } from '../db/connection.js';
 import { TraceRecord } from '../schemas/trace.js';
 

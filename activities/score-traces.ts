@@ -1,9 +1,9 @@
 import { heartbeat, cancellationSignal } from '@temporalio/activity';
-import { judgedSteps } from '../core/agent-trajectory.js';
-import { runCodeEvaluators } from '../core/code-evaluators.js';
-import { planJudgeCalls } from '../core/evaluation-cascade.js';
-import { agentConfig } from '../db/agent-repository.js';
-import { activeRubrics } from '../db/rubric-repository.js';
+import { judgedSteps } from '../evaluation/agent-trajectory.js';
+import { runCodeEvaluators } from '../evaluation/code-evaluators.js';
+import { planJudgeCalls } from '../evaluation/evaluation-cascade.js';
+import { agentConfig } from '../registry/store/agent-repository.js';
+import { activeRubrics } from '../evaluation/store/rubric-repository.js';
 import type { Evaluation, EvaluatorError } from '../schemas/evaluation.js';
 import type { ActivityDeps } from './activity-deps.js';
 import { boundedMap } from './bounded-map.js';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { outcomeMatch } from '../core/evaluator.js';
+import { outcomeMatch } from '../evaluation/evaluator.js';
 import { runAgentStep } from '../llm/agent-step.js';
 import type { ChatTool, LlmClient } from '../llm/llm-client.js';
 import {

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Client } from '@temporalio/client';
 import type { Db } from '../db/connection.js';
-import { listQueues } from '../db/annotation-queue-repository.js';
+import { listQueues } from '../annotation/store/annotation-queue-repository.js';
 import {
   annotateItem,
   claimAnnotationItem,
@@ -9,10 +9,10 @@ import {
   releaseAnnotationItem,
   submitQueueBatch,
   type BatchResult,
-} from './annotation-operations.js';
-import { annotationItems, submitAnnotations } from './cycle-operations.js';
-import { queueDetails } from './queue-details.js';
-import { createScoreConfig, listScoreConfigs } from './score-config-operations.js';
+} from '../annotation/annotation-service.js';
+import { annotationItems, submitAnnotations } from '../cycles/cycle-service.js';
+import { queueDetails } from '../annotation/queue-details-service.js';
+import { createScoreConfig, listScoreConfigs } from '../annotation/score-config-service.js';
 
 export interface AnnotationRouteDeps {
   db: Db;

@@ -1,9 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import type { Db } from '../db/connection.js';
-import { diffVersions, listVersions, showVersion } from '../db/dataset-repository.js';
-import { DatasetInputError } from '../db/dataset-version-writer.js';
-import { lineageOf } from '../db/lineage-repository.js';
-import { UserError } from './cycle-operations.js';
+import { diffVersions, listVersions, showVersion } from '../datasets/store/dataset-repository.js';
+import { DatasetInputError } from '../datasets/store/dataset-version-writer.js';
+import { lineageOf } from '../registry/store/lineage-repository.js';
+import { UserError } from '../cycles/cycle-service.js';
 
 export interface DatasetRouteAnswer {
   status: number;

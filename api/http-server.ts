@@ -4,17 +4,23 @@ import { gunzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import type { Client } from '@temporalio/client';
 import type { Db } from '../db/connection.js';
-import { TokenVerifier, type TokenIdentity, type TokenScope } from '../db/agent-tokens.js';
-import { TraceWriter } from '../db/trace-writer.js';
+import { TokenVerifier, type TokenIdentity, type TokenScope } from '../registry/store/agent-tokens.js';
+import { TraceWriter } from '../traces/store/trace-writer.js';
 import { handleAnnotationRoute } from './annotation-routes.js';
-import { UserError } from './cycle-operations.js';
+import { UserError } from '../cycles/cycle-service.js';
 import { handleDatasetRoute } from './dataset-routes.js';
-import { attachFeedback } from './feedback.js';
-import { decodeOtlpProtobuf } from './otlp-protobuf.js';
+import { attachFeedback } from '../traces/feedback-service.js';
+import { decodeOtlpProtobuf } from '../traces/otlp-protobuf.js';
 import { handlePromptRoute, writeRouteAnswer } from './prompt-routes.js';
 import { handleRolloutRoute } from './rollout-routes.js';
-import { RoutingSnapshots } from './routing-snapshot.js';
-import { IMPORT_FORMATS, importTraces, ingestJsonl, ingestOtlp, type ImportFormat } from './trace-ingest.js';
+import { RoutingSnapshots } from '../release/routing-snapshot-service.js';
+import {
+  IMPORT_FORMATS,
+  importTraces,
+  ingestJsonl,
+  ingestOtlp,
+  type ImportFormat,
+} from '../traces/trace-ingest-service.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
 

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Db } from '../db/connection.js';
 import type { WebhookSender } from '../notify/webhook-sender.js';
-import { UserError } from './cycle-operations.js';
+import { UserError } from '../cycles/cycle-service.js';
 import {
   createPrompt,
   diffPrompt,
@@ -9,9 +9,9 @@ import {
   listPromptSummaries,
   rollbackPrompt,
   showPrompt,
-} from './prompt-operations.js';
-import { chooseAnswer } from './prompt-resolver.js';
-import { RoutingSnapshots } from './routing-snapshot.js';
+} from '../registry/prompt-service.js';
+import { chooseAnswer } from '../release/prompt-resolver.js';
+import { RoutingSnapshots } from '../release/routing-snapshot-service.js';
 
 export interface PromptRouteDeps {
   db: Db;

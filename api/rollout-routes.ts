@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Client } from '@temporalio/client';
-import { controlRollout, rolloutState } from './rollout-operations.js';
+import { controlRollout, rolloutState } from '../release/rollout-service.js';
 
 const ACTIONS = {
   promote: 'promote',

@@ -13,8 +13,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { GOLD_DIFF_KINDS, goldActionDiff } from '../core/gold-action-diff.js';
-import { tauBenchToTraces } from '../core/tau-bench-import.js';
+import { GOLD_DIFF_KINDS, goldActionDiff } from '../evaluation/gold-action-diff.js';
+import { tauBenchToTraces } from '../traces/tau-bench-import.js';
 import { GoldActionDiffConfig } from '../schemas/code-evaluator-config.js';
 import type { TraceRecord } from '../schemas/trace.js';
 import { sharedDataset } from '../scripts/shared-datasets.js';

@@ -13,8 +13,8 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { adjustedRandIndex } from '../core/adjusted-rand-index.js';
-import { hdbscan, type HdbscanOptions } from '../core/hdbscan.js';
+import { adjustedRandIndex } from '../diagnosis/adjusted-rand-index.js';
+import { hdbscan, type HdbscanOptions } from '../diagnosis/hdbscan.js';
 import { nextFloat, nextInt, seedPrng, type PrngState } from '../optimizers/prng.js';
 import { pythonForBenchmarks, runPython } from './python-env.js';
 

@@ -6,7 +6,7 @@ import {
   type SearchIo,
 } from '../activities/search-executor.js';
 import { MemorySearchStore } from '../activities/memory-search-store.js';
-import { unitInterval } from '../core/stable-hash.js';
+import { unitInterval } from '../optimizers/stable-hash.js';
 import type { ChatTool } from '../llm/llm-client.js';
 import { optimizerFor } from '../optimizers/optimizer-registry.js';
 import {

@@ -1,5 +1,5 @@
 import type { AgentAction, ChatMessage } from '../schemas/trace.js';
-import type { JudgeRubric } from '../core/judge-rubrics.js';
+import type { JudgeRubric } from '../evaluation/judge-rubrics.js';
 
 /**
  * Every meta-prompt Flywheel sends, in one place, as readable templates. Keep wording

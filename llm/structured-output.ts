@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureCategory } from '../schemas/llm-outputs.js';
-import { rubricSchemaName, type JudgeRubric } from '../core/judge-rubrics.js';
+import { rubricSchemaName, type JudgeRubric } from '../evaluation/judge-rubrics.js';
 
 // JSON schemas in the strict subset OpenAI structured outputs accept (every property
 // required, no additional properties). The zod schemas validate what comes back.

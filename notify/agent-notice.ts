@@ -1,4 +1,4 @@
-import type { SlackMessage } from '../core/slack-message.js';
+import type { SlackMessage } from './slack-message.js';
 import type { Db } from '../db/connection.js';
 import { NotificationConfig } from '../schemas/notification-config.js';
 import { createWebhookSender, type WebhookDelivery, type WebhookSender } from './webhook-sender.js';

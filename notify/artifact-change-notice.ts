@@ -1,4 +1,4 @@
-import { artifactChangeMessage, type ArtifactChange } from '../core/artifact-change-message.js';
+import { artifactChangeMessage, type ArtifactChange } from '../registry/artifact-change-message.js';
 import type { Db } from '../db/connection.js';
 import { announceToAgent, type AgentNoticeDelivery } from './agent-notice.js';
 import type { WebhookSender } from './webhook-sender.js';

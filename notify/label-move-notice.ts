@@ -1,4 +1,4 @@
-import { labelMoveMessage, type LabelMove } from '../core/label-move-message.js';
+import { labelMoveMessage, type LabelMove } from '../registry/label-move-message.js';
 import type { Db } from '../db/connection.js';
 import { announceToAgent, type AgentNoticeDelivery } from './agent-notice.js';
 import type { WebhookSender } from './webhook-sender.js';

@@ -1,4 +1,4 @@
-import type { SlackMessage } from '../core/slack-message.js';
+import type { SlackMessage } from './slack-message.js';
 
 export interface WebhookDelivery {
   delivered: boolean;

@@ -1,4 +1,4 @@
-import { stableHash53 } from '../core/stable-hash.js';
+import { stableHash53 } from './stable-hash.js';
 import { nextInt, seedPrng, type PrngState } from './prng.js';
 
 /**

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { DEFAULT_NEAR_DUPLICATE_THRESHOLD } from '../core/near-duplicates.js';
 
 /**
  * How an agent's dataset versions are split and kept clean: the share of new examples that
@@ -7,6 +6,9 @@ import { DEFAULT_NEAR_DUPLICATE_THRESHOLD } from '../core/near-duplicates.js';
  * example counts as stale, and the Jaccard similarity at which two inputs in different
  * splits are near-duplicates (the gating one then moves to train).
  */
+/** MinHash Jaccard similarity at which two inputs count as near-duplicates. */
+export const DEFAULT_NEAR_DUPLICATE_THRESHOLD = 0.75;
+
 export const DatasetPolicy = z
   .object({
     evalFraction: z.number().min(0).max(1).default(0.3),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { JUDGE_DIMENSIONS } from '../core/judge-rubrics.js';
+import { JUDGE_DIMENSIONS } from './judge-dimensions.js';
 import { CodeEvaluatorConfig } from './code-evaluator-config.js';
 
 /**

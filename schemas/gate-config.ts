@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { JUDGE_DIMENSIONS } from '../core/judge-rubrics.js';
+import { JUDGE_DIMENSIONS } from './judge-dimensions.js';
 
 /** The code dimension every gate measures: the replayed step against the annotated one. */
 export const OUTCOME_DIMENSION = 'outcome_match';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConditionSyntaxError, parseCondition } from '../core/analysis-condition.js';
+import { ConditionSyntaxError, parseCondition } from './analysis-condition.js';
 
 /** Online metrics an analysis can read from traces, split by the prompt version that served them. */
 export const ROLLOUT_METRICS = [

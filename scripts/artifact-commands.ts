@@ -1,16 +1,16 @@
 import type { Command } from 'commander';
-import { artifactHistory, listArtifacts } from '../api/artifact-listing.js';
+import { artifactHistory, listArtifacts } from '../registry/artifact-listing-service.js';
 import {
   asUserErrors,
   rollbackArtifact,
   setAgentConfig,
   setRubric,
   type ArtifactChangeResult,
-} from '../api/artifact-operations.js';
-import { UserError } from '../api/cycle-operations.js';
-import { ARTIFACT_KINDS } from '../core/artifact-kinds.js';
-import { agentConfigVersions } from '../db/agent-repository.js';
-import { rubricHistory } from '../db/rubric-repository.js';
+} from '../registry/artifact-service.js';
+import { UserError } from '../cycles/cycle-service.js';
+import { ARTIFACT_KINDS } from '../registry/artifact-kinds.js';
+import { agentConfigVersions } from '../registry/store/agent-repository.js';
+import { rubricHistory } from '../evaluation/store/rubric-repository.js';
 import { readJsonFile, type CliAction } from './cli-files.js';
 
 type Action = CliAction;

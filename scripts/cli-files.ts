@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { UserError } from '../api/cycle-operations.js';
+import { UserError } from '../cycles/cycle-service.js';
 import type { CliContext } from './cli-context.js';
 
 /** How scripts/flywheel.ts wraps a command: connections, one-line user errors, exit code. */

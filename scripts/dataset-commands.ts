@@ -1,11 +1,16 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { UserError } from '../api/cycle-operations.js';
-import { lineageTree, renderLineageTree, type LineageGraph } from '../core/lineage-graph.js';
-import { importExamples, retireExamples } from '../db/dataset-changes.js';
-import { diffVersions, exportVersion, listVersions, showVersion } from '../db/dataset-repository.js';
-import { DatasetInputError } from '../db/dataset-version-writer.js';
-import { lineageOf } from '../db/lineage-repository.js';
+import { UserError } from '../cycles/cycle-service.js';
+import { lineageTree, renderLineageTree, type LineageGraph } from '../registry/lineage-graph.js';
+import { importExamples, retireExamples } from '../datasets/dataset-service.js';
+import {
+  diffVersions,
+  exportVersion,
+  listVersions,
+  showVersion,
+} from '../datasets/store/dataset-repository.js';
+import { DatasetInputError } from '../datasets/store/dataset-version-writer.js';
+import { lineageOf } from '../registry/store/lineage-repository.js';
 import type { CliContext } from './cli-context.js';
 
 type Action = <A extends unknown[]>(

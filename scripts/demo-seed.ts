@@ -1,7 +1,7 @@
 import type { Db } from '../db/connection.js';
-import { ensureAgent } from '../db/agent-repository.js';
-import { TraceWriter } from '../db/trace-writer.js';
-import { createPromptVersion, labelledVersion, moveLabel } from '../db/prompt-repository.js';
+import { ensureAgent } from '../registry/store/agent-repository.js';
+import { TraceWriter } from '../traces/store/trace-writer.js';
+import { createPromptVersion, labelledVersion, moveLabel } from '../registry/store/prompt-repository.js';
 import type { LlmClient } from '../llm/llm-client.js';
 import type { Scenario } from '../test/simulator/scenario.js';
 import { generateTraffic } from '../test/simulator/traffic.js';

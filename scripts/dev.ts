@@ -1,7 +1,7 @@
 import { writeFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { Runtime, DefaultLogger } from '@temporalio/worker';
-import { startCycle, UserError, listCycles } from '../api/cycle-operations.js';
+import { startCycle, UserError, listCycles } from '../cycles/cycle-service.js';
 import { apiDeps, startApiServer } from '../api/http-server.js';
 import { connectDatabase, assertDatabaseReachable } from '../db/connection.js';
 import { startEmbeddedDatabase } from '../db/embedded-database.js';
@@ -14,8 +14,8 @@ import { connectClient, connectNative } from '../workers/temporal-connection.js'
 import { createFlywheelWorker } from '../workers/flywheel-worker.js';
 import { seedDemoAgent } from './demo-seed.js';
 import { startDemoTraffic } from './demo-traffic.js';
-import { createAgentToken } from '../db/agent-tokens.js';
-import { TracePartitions } from '../db/trace-partitions.js';
+import { createAgentToken } from '../registry/store/agent-tokens.js';
+import { TracePartitions } from '../traces/store/trace-partitions.js';
 import { runtimeStatePath } from './load-config.js';
 import { ensureTemporalCli } from './temporal-cli.js';
 import { startTemporalDevServer } from './temporal-dev-server.js';

@@ -1,6 +1,6 @@
 #!/usr/bin/env -S npx tsx
 import { Command } from 'commander';
-import { approveCycle, cycleStatus, listCycles, rejectCycle, startCycle } from '../api/cycle-operations.js';
+import { approveCycle, cycleStatus, listCycles, rejectCycle, startCycle } from '../cycles/cycle-service.js';
 import {
   deleteSchedule,
   describeSchedule,
@@ -9,9 +9,9 @@ import {
   triggerSchedule,
   unpauseSchedule,
   upsertSchedule,
-} from '../api/schedule-operations.js';
+} from '../cycles/schedule-service.js';
 import { renderCycleDetails } from '../workflows/cycle-details.js';
-import { renderGateReportMarkdown } from '../core/gate-report-markdown.js';
+import { renderGateReportMarkdown } from '../release/gate-report-markdown.js';
 import { GateReport } from '../schemas/gate-report.js';
 import { CliContext } from './cli-context.js';
 import { readJsonFile } from './cli-files.js';

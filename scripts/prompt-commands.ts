@@ -1,6 +1,6 @@
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
-import { UserError } from '../api/cycle-operations.js';
+import { UserError } from '../cycles/cycle-service.js';
 import {
   createPrompt,
   diffPrompt,
@@ -8,7 +8,7 @@ import {
   listPromptSummaries,
   rollbackPrompt,
   showPrompt,
-} from '../api/prompt-operations.js';
+} from '../registry/prompt-service.js';
 import { readJsonFile, readTextFile, type CliAction } from './cli-files.js';
 
 type Action = CliAction;

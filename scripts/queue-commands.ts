@@ -8,12 +8,12 @@ import {
   releaseAnnotationItem,
   requireQueue,
   submitQueueBatch,
-} from '../api/annotation-operations.js';
-import { UserError } from '../api/cycle-operations.js';
-import { queueDetails } from '../api/queue-details.js';
-import { createScoreConfig, listScoreConfigs } from '../api/score-config-operations.js';
-import { listQueues } from '../db/annotation-queue-repository.js';
-import type { AgreementReport } from '../core/inter-annotator-agreement.js';
+} from '../annotation/annotation-service.js';
+import { UserError } from '../cycles/cycle-service.js';
+import { queueDetails } from '../annotation/queue-details-service.js';
+import { createScoreConfig, listScoreConfigs } from '../annotation/score-config-service.js';
+import { listQueues } from '../annotation/store/annotation-queue-repository.js';
+import type { AgreementReport } from '../annotation/inter-annotator-agreement.js';
 import { readJsonFile, type CliAction } from './cli-files.js';
 
 type Action = CliAction;

@@ -1,6 +1,11 @@
 import type { Command } from 'commander';
-import { UserError } from '../api/cycle-operations.js';
-import { controlRollout, rolloutIdFor, rolloutState, startManualRollout } from '../api/rollout-operations.js';
+import { UserError } from '../cycles/cycle-service.js';
+import {
+  controlRollout,
+  rolloutIdFor,
+  rolloutState,
+  startManualRollout,
+} from '../release/rollout-service.js';
 import type { RolloutState } from '../schemas/rollout-control.js';
 import { readJsonFile, type CliAction } from './cli-files.js';
 

@@ -1,22 +1,22 @@
 import type { Command } from 'commander';
-import { UserError } from '../api/cycle-operations.js';
+import { UserError } from '../cycles/cycle-service.js';
 import {
   IMPORT_FORMATS,
   importTraces,
   ingestJsonl,
   type ImportFormat,
   type IngestReport,
-} from '../api/trace-ingest.js';
+} from '../traces/trace-ingest-service.js';
 import {
   createAgentToken,
   listAgentTokens,
   revokeAgentToken,
   TOKEN_SCOPES,
   type TokenScope,
-} from '../db/agent-tokens.js';
-import { agentConfig } from '../db/agent-repository.js';
-import { dropExpiredTracePartitions, listTracePartitions } from '../db/trace-partitions.js';
-import { TraceWriter } from '../db/trace-writer.js';
+} from '../registry/store/agent-tokens.js';
+import { agentConfig } from '../registry/store/agent-repository.js';
+import { dropExpiredTracePartitions, listTracePartitions } from '../traces/store/trace-partitions.js';
+import { TraceWriter } from '../traces/store/trace-writer.js';
 import { readTextFile, type CliAction } from './cli-files.js';
 
 type Action = CliAction;

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { DEFAULT_TAXONOMY_FILE, parseTaxonomy, type FailureTaxonomy } from '../core/failure-taxonomy.js';
+import { DEFAULT_TAXONOMY_FILE, parseTaxonomy, type FailureTaxonomy } from '../diagnosis/failure-taxonomy.js';
 
 /**
  * Reads and validates the failure taxonomy when a worker starts, so a file with an

@@ -7,7 +7,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { StartRolloutInput } from '../activities/rollout-steps.js';
-import { analysisPhase, type MeasurementPhase } from '../core/rollout-analysis.js';
+import { analysisPhase, type MeasurementPhase } from '../release/rollout-analysis.js';
 import { describeStep, type RolloutConfig, type RolloutStepSpec } from '../schemas/rollout-config.js';
 import {
   PromoteRequest,

@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import { cycleStatus } from '../../api/cycle-operations.js';
+import { cycleStatus } from '../../cycles/cycle-service.js';
 import type { CycleStage } from '../../schemas/cycle-input.js';
 import type { CycleStatus } from '../../schemas/cycle-status.js';
 

@@ -6,14 +6,14 @@ import {
   startCycle,
   submitAnnotations,
   UserError,
-} from '../../api/cycle-operations.js';
+} from '../../cycles/cycle-service.js';
 import {
   upsertSchedule,
   describeSchedule,
   triggerSchedule,
   deleteSchedule,
   listSchedules,
-} from '../../api/schedule-operations.js';
+} from '../../cycles/schedule-service.js';
 import type { ApiServer } from '../../api/http-server.js';
 import { scheduleId } from '../../workflows/workflow-ids.js';
 import { waitForStage } from '../helpers/cycle-driver.js';

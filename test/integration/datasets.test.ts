@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
-import { annotationItems, approveCycle, startCycle, submitAnnotations } from '../../api/cycle-operations.js';
+import { annotationItems, approveCycle, startCycle, submitAnnotations } from '../../cycles/cycle-service.js';
 import type { ApiServer } from '../../api/http-server.js';
-import { reaches } from '../../core/lineage-graph.js';
-import { importExamples, retireExamples } from '../../db/dataset-changes.js';
-import { diffVersions, exportVersion, showVersion } from '../../db/dataset-repository.js';
-import { lineageOf } from '../../db/lineage-repository.js';
+import { reaches } from '../../registry/lineage-graph.js';
+import { importExamples, retireExamples } from '../../datasets/dataset-service.js';
+import { diffVersions, exportVersion, showVersion } from '../../datasets/store/dataset-repository.js';
+import { lineageOf } from '../../registry/store/lineage-repository.js';
 import { ChatMessage } from '../../schemas/trace.js';
 import { waitForStage } from '../helpers/cycle-driver.js';
 import { startSeededStack, stopSeededStack, type TestStack } from '../helpers/test-stack.js';

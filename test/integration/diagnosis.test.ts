@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import { after, before, describe, it } from 'node:test';
-import { startCycle } from '../../api/cycle-operations.js';
+import { startCycle } from '../../cycles/cycle-service.js';
 import type { ApiServer } from '../../api/http-server.js';
-import { ensureAgent } from '../../db/agent-repository.js';
-import { createPromptVersion, moveLabel } from '../../db/prompt-repository.js';
-import { TraceWriter } from '../../db/trace-writer.js';
+import { ensureAgent } from '../../registry/store/agent-repository.js';
+import { createPromptVersion, moveLabel } from '../../registry/store/prompt-repository.js';
+import { TraceWriter } from '../../traces/store/trace-writer.js';
 import type { CycleStatus } from '../../schemas/cycle-status.js';
 import type { TraceRecord } from '../../schemas/trace.js';
 import { waitForStage } from '../helpers/cycle-driver.js';

@@ -10,16 +10,16 @@ import {
   submitAnnotations,
   UserError,
   listCycles,
-} from '../../api/cycle-operations.js';
+} from '../../cycles/cycle-service.js';
 import type { ApiServer } from '../../api/http-server.js';
-import { labelledVersion } from '../../db/prompt-repository.js';
+import { labelledVersion } from '../../registry/store/prompt-repository.js';
 import { ChatMessage } from '../../schemas/trace.js';
 import { CycleStage } from '../../schemas/cycle-input.js';
 import { FlywheelAgent, FlywheelOutcome, FlywheelStage } from '../../workflows/search-attributes.js';
 import { findExample } from '../simulator/simulated-models.js';
 import { waitForStage } from '../helpers/cycle-driver.js';
 import { startDemoTraffic } from '../../scripts/demo-traffic.js';
-import { createAgentToken } from '../../db/agent-tokens.js';
+import { createAgentToken } from '../../registry/store/agent-tokens.js';
 import { startSeededStack, stopSeededStack, type TestStack } from '../helpers/test-stack.js';
 
 describe('an improvement cycle end to end on a real Temporal server and real PostgreSQL', () => {

@@ -8,11 +8,11 @@ import {
   selectSample,
   strataOrder,
   type SampleCandidate,
-} from '../../core/sample-selection.js';
-import { ensureAgent } from '../../db/agent-repository.js';
+} from '../../traces/sample-selection.js';
+import { ensureAgent } from '../../registry/store/agent-repository.js';
 import type { Db } from '../../db/connection.js';
-import { readTrace } from '../../db/trace-reader.js';
-import { TraceWriter } from '../../db/trace-writer.js';
+import { readTrace } from '../../traces/store/trace-reader.js';
+import { TraceWriter } from '../../traces/store/trace-writer.js';
 import { SamplingPolicy } from '../../schemas/sampling-policy.js';
 import { TraceRecord } from '../../schemas/trace.js';
 import { startTestDatabase } from '../helpers/test-stack.js';

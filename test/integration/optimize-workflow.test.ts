@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { labelledVersion } from '../../db/prompt-repository.js';
+import { labelledVersion } from '../../registry/store/prompt-repository.js';
 import { ChatMessage } from '../../schemas/trace.js';
 import { OptimizerChoice } from '../../schemas/optimizer-config.js';
 import {

@@ -5,9 +5,9 @@ import { after, before, describe, it } from 'node:test';
 import { Client } from '@temporalio/client';
 import { apiDeps, startApiServer, type ApiServer } from '../../api/http-server.js';
 import { FlywheelClient, FlywheelError } from '../../client/flywheel-client.js';
-import { servesCandidate } from '../../core/sticky-bucket.js';
+import { servesCandidate } from '../../release/sticky-bucket.js';
 import type { Db } from '../../db/connection.js';
-import { createPromptVersion, labelledVersion, moveLabel } from '../../db/prompt-repository.js';
+import { createPromptVersion, labelledVersion, moveLabel } from '../../registry/store/prompt-repository.js';
 import { ResolvedPrompt, type PromptRecord } from '../../schemas/prompt.js';
 import { freePort, startTestDatabase } from '../helpers/test-stack.js';
 

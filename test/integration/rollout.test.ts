@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Worker } from '@temporalio/worker';
-import { UserError } from '../../api/cycle-operations.js';
+import { UserError } from '../../cycles/cycle-service.js';
 import type { ApiServer } from '../../api/http-server.js';
-import { controlRollout, rolloutState, startManualRollout } from '../../api/rollout-operations.js';
-import { createAgentToken } from '../../db/agent-tokens.js';
-import { createPromptVersion, labelledVersion } from '../../db/prompt-repository.js';
+import { controlRollout, rolloutState, startManualRollout } from '../../release/rollout-service.js';
+import { createAgentToken } from '../../registry/store/agent-tokens.js';
+import { createPromptVersion, labelledVersion } from '../../registry/store/prompt-repository.js';
 import type { RolloutConfigArg } from '../../schemas/rollout-config.js';
 import type { RolloutState } from '../../schemas/rollout-control.js';
 import { startDemoTraffic } from '../../scripts/demo-traffic.js';

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createSampleActivities } from '../../activities/sample-traces.js';
-import { ensureAgent } from '../../db/agent-repository.js';
+import { ensureAgent } from '../../registry/store/agent-repository.js';
 import type { Db } from '../../db/connection.js';
-import { dropExpiredTracePartitions, listTracePartitions } from '../../db/trace-partitions.js';
-import { TraceWriter } from '../../db/trace-writer.js';
+import { dropExpiredTracePartitions, listTracePartitions } from '../../traces/store/trace-partitions.js';
+import { TraceWriter } from '../../traces/store/trace-writer.js';
 import type { TraceRecordInput } from '../../schemas/trace.js';
 import { TraceRecord } from '../../schemas/trace.js';
 import { startTestDatabase } from '../helpers/test-stack.js';

@@ -1,4 +1,4 @@
-import { unitInterval } from '../../core/stable-hash.js';
+import { unitInterval } from '../../optimizers/stable-hash.js';
 import type { Scenario } from './scenario.js';
 import { findExample } from './simulated-models.js';
 

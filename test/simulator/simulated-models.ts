@@ -1,4 +1,4 @@
-import { stableHash53, unitInterval } from '../../core/stable-hash.js';
+import { stableHash53, unitInterval } from '../../optimizers/stable-hash.js';
 import type { AgentAction } from '../../schemas/trace.js';
 import type { Scenario } from './scenario.js';
 

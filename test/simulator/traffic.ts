@@ -1,5 +1,5 @@
 import type { FlywheelClient } from '../../client/flywheel-client.js';
-import { unitInterval } from '../../core/stable-hash.js';
+import { unitInterval } from '../../optimizers/stable-hash.js';
 import { runAgentStep } from '../../llm/agent-step.js';
 import type { LlmClient } from '../../llm/llm-client.js';
 import type { TraceRecord } from '../../schemas/trace.js';

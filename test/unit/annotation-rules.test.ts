@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { roundRobinReviewers } from '../../activities/annotation-queue.js';
-import { consensus, type ConsensusInput } from '../../core/annotation-consensus.js';
-import { checkScoreValues } from '../../core/score-values.js';
+import { consensus, type ConsensusInput } from '../../annotation/annotation-consensus.js';
+import { checkScoreValues } from '../../evaluation/score-values.js';
 import { ScoreConfigInput, type ScoreConfig } from '../../schemas/score-config.js';
 
 const label = (id: number, verdict: 'pass' | 'fail', at: number, hasExpected = false): ConsensusInput => ({

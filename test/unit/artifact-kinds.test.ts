@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { artifactChangeMessage } from '../../core/artifact-change-message.js';
+import { artifactChangeMessage } from '../../registry/artifact-change-message.js';
 import {
   canonicalJson,
   changedSections,
@@ -11,8 +11,8 @@ import {
   sectionHistory,
   versionBefore,
   withSectionFrom,
-} from '../../core/artifact-kinds.js';
-import { JUDGE_RUBRICS } from '../../core/judge-rubrics.js';
+} from '../../registry/artifact-kinds.js';
+import { JUDGE_RUBRICS } from '../../evaluation/judge-rubrics.js';
 import { AgentConfig } from '../../schemas/agent-config.js';
 import { RubricDefinition, StoredRubric } from '../../schemas/rubric-definition.js';
 

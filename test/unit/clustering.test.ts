@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { adjustedRandIndex } from '../../core/adjusted-rand-index.js';
-import { assignClusterIds, type PreviousCluster } from '../../core/cluster-identity.js';
-import { distinctiveTerms, nameClusters } from '../../core/cluster-naming.js';
-import { hdbscan, type HdbscanResult } from '../../core/hdbscan.js';
-import { embedTexts, fitTfidf, tfidfEmbeddings } from '../../core/text-embedding.js';
-import { centroid, cosineSimilarity, l2normalize, norm } from '../../core/vector-math.js';
+import { adjustedRandIndex } from '../../diagnosis/adjusted-rand-index.js';
+import { assignClusterIds, type PreviousCluster } from '../../diagnosis/cluster-identity.js';
+import { distinctiveTerms, nameClusters } from '../../diagnosis/cluster-naming.js';
+import { hdbscan, type HdbscanResult } from '../../diagnosis/hdbscan.js';
+import { embedTexts, fitTfidf, tfidfEmbeddings } from '../../diagnosis/text-embedding.js';
+import { centroid, cosineSimilarity, l2normalize, norm } from '../../diagnosis/vector-math.js';
 import { nextFloat, nextInt, seedPrng, type PrngState } from '../../optimizers/prng.js';
 
 /** Four planted failure modes, written as a judge would describe them: ids, names and wording vary. */

@@ -1,14 +1,18 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { agentActions } from '../../core/agent-trajectory.js';
-import { CODE_DECIDABLE_DIMENSIONS, CODE_EVALUATORS, runCodeEvaluators } from '../../core/code-evaluators.js';
-import { diffGoldActions, expectedStepMatch, goldActionDiff } from '../../core/gold-action-diff.js';
-import { tauBenchToTraces } from '../../core/tau-bench-import.js';
-import { textAssertions } from '../../core/text-assertions.js';
-import { costThreshold, latencyThreshold } from '../../core/threshold-checks.js';
-import { toolArgumentValidity, type Tool } from '../../core/tool-argument-validity.js';
-import { toolPreconditions } from '../../core/tool-preconditions.js';
+import { agentActions } from '../../evaluation/agent-trajectory.js';
+import {
+  CODE_DECIDABLE_DIMENSIONS,
+  CODE_EVALUATORS,
+  runCodeEvaluators,
+} from '../../evaluation/code-evaluators.js';
+import { diffGoldActions, expectedStepMatch, goldActionDiff } from '../../evaluation/gold-action-diff.js';
+import { tauBenchToTraces } from '../../traces/tau-bench-import.js';
+import { textAssertions } from '../../evaluation/text-assertions.js';
+import { costThreshold, latencyThreshold } from '../../evaluation/threshold-checks.js';
+import { toolArgumentValidity, type Tool } from '../../evaluation/tool-argument-validity.js';
+import { toolPreconditions } from '../../evaluation/tool-preconditions.js';
 import {
   CodeEvaluatorConfig,
   GoldActionDiffConfig,

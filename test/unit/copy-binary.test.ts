@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { BinaryCopyEncoder, timestampMicros } from '../../db/copy-binary.js';
+import { BinaryCopyEncoder, timestampMicros } from '../../traces/store/copy-binary.js';
 
 /** Reads back the fields of one-row COPY data: each as bytes, or null for NULL. */
 function fieldsOf(chunks: Buffer[]): (Buffer | null)[] {

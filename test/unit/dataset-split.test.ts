@@ -1,10 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decontaminate, exampleText, type OptimizerUse } from '../../core/dataset-decontamination.js';
-import { parseDatasetJsonl } from '../../core/dataset-jsonl.js';
-import { assignSplit, assignSplits, splitTargets, type Split } from '../../core/dataset-split.js';
-import { deriveSlices } from '../../core/example-slices.js';
-import { LineageGraphBuilder, lineageTree, reaches, renderLineageTree } from '../../core/lineage-graph.js';
+import { decontaminate, exampleText, type OptimizerUse } from '../../datasets/dataset-decontamination.js';
+import { parseDatasetJsonl } from '../../datasets/dataset-jsonl.js';
+import { assignSplit, assignSplits, splitTargets, type Split } from '../../datasets/dataset-split.js';
+import { deriveSlices } from '../../datasets/example-slices.js';
+import {
+  LineageGraphBuilder,
+  lineageTree,
+  reaches,
+  renderLineageTree,
+} from '../../registry/lineage-graph.js';
 import { DatasetPolicy } from '../../schemas/dataset-policy.js';
 
 const fractions = { evalFraction: 0.3, holdoutFraction: 0.15 };

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decideGate, type ExampleScores } from '../../core/gate-decision.js';
+import { decideGate, type ExampleScores } from '../../release/gate-decision.js';
 import { GateConfig, GateOverride, resolveGateConfig } from '../../schemas/gate-config.js';
-import { bucketOf, servesCandidate } from '../../core/sticky-bucket.js';
-import { assignSplit } from '../../core/dataset-split.js';
-import { outcomeMatch } from '../../core/evaluator.js';
+import { bucketOf, servesCandidate } from '../../release/sticky-bucket.js';
+import { assignSplit } from '../../datasets/dataset-split.js';
+import { outcomeMatch } from '../../evaluation/evaluator.js';
 
 // The legacy cycle-input fields, applied over the default agent gate: they keep their meaning.
 const config = resolveGateConfig(

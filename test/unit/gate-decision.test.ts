@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decideGate, type ExampleScores } from '../../core/gate-decision.js';
-import { renderGateReportMarkdown } from '../../core/gate-report-markdown.js';
-import { pairedBootstrap } from '../../core/paired-bootstrap.js';
-import { passAtOne, passHatK } from '../../core/pass-at-k.js';
+import { decideGate, type ExampleScores } from '../../release/gate-decision.js';
+import { renderGateReportMarkdown } from '../../release/gate-report-markdown.js';
+import { pairedBootstrap } from '../../release/paired-bootstrap.js';
+import { passAtOne, passHatK } from '../../release/pass-at-k.js';
 import { nextFloat, seedPrng } from '../../optimizers/prng.js';
 import { AgentConfig } from '../../schemas/agent-config.js';
 import { CycleInput } from '../../schemas/cycle-input.js';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { openAiChatLogToTraces } from '../../core/openai-chat-import.js';
-import { tauBenchToTraces } from '../../core/tau-bench-import.js';
+import { openAiChatLogToTraces } from '../../traces/openai-chat-import.js';
+import { tauBenchToTraces } from '../../traces/tau-bench-import.js';
 import { TraceRecord, type Span } from '../../schemas/trace.js';
 import { sharedDataset } from '../../scripts/shared-datasets.js';
 

@@ -8,7 +8,7 @@ import {
   pairwiseCohensKappa,
   percentAgreement,
   type Rating,
-} from '../../core/inter-annotator-agreement.js';
+} from '../../annotation/inter-annotator-agreement.js';
 
 const close = (actual: number | null, expected: number, what: string) => {
   assert.ok(actual !== null, `${what} is defined`);

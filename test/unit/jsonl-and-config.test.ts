@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseJsonl } from '../../api/jsonl-parser.js';
+import { parseJsonl } from '../../traces/jsonl-parser.js';
 import { loadConfig } from '../../scripts/load-config.js';
 import { TraceRecord } from '../../schemas/trace.js';
 import { CycleInput } from '../../schemas/cycle-input.js';

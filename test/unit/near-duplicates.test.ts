@@ -8,7 +8,7 @@ import {
   minHashSignature,
   NearDuplicateIndex,
   normalizeForDedup,
-} from '../../core/near-duplicates.js';
+} from '../../traces/near-duplicates.js';
 
 const paraphrases: [string, string][] = [
   ['I want to cancel my reservation ZFA04Y', 'Hi, please cancel my reservation ZFA04Y, I want to cancel it'],

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseWellFormedSpan } from '../../core/otlp-fast-path.js';
-import { keyValuesToRecord, OtlpSpan } from '../../core/otlp-json.js';
-import { flattenOtlpRequest } from '../../core/otlp-mapping.js';
+import { parseWellFormedSpan } from '../../traces/otlp-fast-path.js';
+import { keyValuesToRecord, OtlpSpan } from '../../traces/otlp-json.js';
+import { flattenOtlpRequest } from '../../traces/otlp-mapping.js';
 
 const span = (overrides: Record<string, unknown> = {}): Record<string, unknown> => ({
   traceId: '5B8EFFF798038103D269B633813FC60C',

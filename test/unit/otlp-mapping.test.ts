@@ -2,9 +2,9 @@ import path from 'node:path';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { traceToOtlp } from '../../core/otlp-export.js';
-import { recordToKeyValues } from '../../core/otlp-json.js';
-import { agentOfSpan, assembleTrace, flattenOtlpRequest } from '../../core/otlp-mapping.js';
+import { traceToOtlp } from '../../traces/otlp-export.js';
+import { recordToKeyValues } from '../../traces/otlp-json.js';
+import { agentOfSpan, assembleTrace, flattenOtlpRequest } from '../../traces/otlp-mapping.js';
 import { TraceRecord, type Span, type TraceRecordInput } from '../../schemas/trace.js';
 import { sharedDataset } from '../../scripts/shared-datasets.js';
 

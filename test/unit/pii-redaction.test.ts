@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { addCounts, compileRedactor, RedactionConfig } from '../../core/pii-redaction.js';
+import { addCounts, compileRedactor, RedactionConfig } from '../../traces/pii-redaction.js';
 import { sharedDataset } from '../../scripts/shared-datasets.js';
 
 const redactor = compileRedactor();

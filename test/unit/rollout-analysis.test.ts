@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { evaluateCondition, parseCondition } from '../../core/analysis-condition.js';
+import { evaluateCondition, parseCondition } from '../../schemas/analysis-condition.js';
 import {
   analysisPhase,
   compareOnSameInputs,
   measure,
   measureMetric,
   type VariantMetrics,
-} from '../../core/rollout-analysis.js';
+} from '../../release/rollout-analysis.js';
 import { AnalysisTemplate, RolloutConfig, describeStep } from '../../schemas/rollout-config.js';
 
 const traffic = (samples: number, values: VariantMetrics['values'], judged = 0): VariantMetrics => ({

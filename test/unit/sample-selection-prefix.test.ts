@@ -7,8 +7,8 @@ import {
   selectSample,
   type CandidateGroup,
   type SampleCandidate,
-} from '../../core/sample-selection.js';
-import { unitInterval } from '../../core/stable-hash.js';
+} from '../../traces/sample-selection.js';
+import { unitInterval } from '../../optimizers/stable-hash.js';
 import { SamplingPolicy } from '../../schemas/sampling-policy.js';
 
 const policy = (overrides: Partial<SamplingPolicy> = {}) => ({ ...SamplingPolicy.parse({}), ...overrides });

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { allocate, selectSample, type SampleCandidate } from '../../core/sample-selection.js';
-import { unitInterval } from '../../core/stable-hash.js';
-import { matchCustomStrata } from '../../core/strata-match.js';
+import { allocate, selectSample, type SampleCandidate } from '../../traces/sample-selection.js';
+import { unitInterval } from '../../optimizers/stable-hash.js';
+import { matchCustomStrata } from '../../traces/strata-match.js';
 import { TraceRecord } from '../../schemas/trace.js';
 import { SamplingPolicy, parsePredicate } from '../../schemas/sampling-policy.js';
 

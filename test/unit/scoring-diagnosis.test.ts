@@ -2,13 +2,14 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { judgeWithRubric } from '../../activities/rubric-judge.js';
-import { planJudgeCalls, decisiveVerdicts } from '../../core/evaluation-cascade.js';
-import { DEFAULT_TAXONOMY_FILE, parseTaxonomy, TaxonomyError } from '../../core/failure-taxonomy.js';
-import { renderDiagnosisReport, type DiagnosisReportData } from '../../core/diagnosis-report.js';
-import { decideGate } from '../../core/gate-decision.js';
-import { agreement, calibrate } from '../../core/judge-calibration.js';
+import { planJudgeCalls, decisiveVerdicts } from '../../evaluation/evaluation-cascade.js';
+import { DEFAULT_TAXONOMY_FILE, parseTaxonomy, TaxonomyError } from '../../diagnosis/failure-taxonomy.js';
+import { renderDiagnosisReport, type DiagnosisReportData } from '../../diagnosis/diagnosis-report.js';
+import { decideGate } from '../../release/gate-decision.js';
+import { agreement, calibrate } from '../../evaluation/judge-calibration.js';
 import type { ChatRequest, ChatResponse, LlmClient } from '../../llm/llm-client.js';
-import { rubricFor, JUDGE_RUBRICS } from '../../core/judge-rubrics.js';
+import { rubricFor, JUDGE_RUBRICS } from '../../evaluation/judge-rubrics.js';
+import { JUDGE_DIMENSIONS } from '../../schemas/judge-dimensions.js';
 import { codeEvaluation, Evaluation } from '../../schemas/evaluation.js';
 import { EvaluationConfig } from '../../schemas/evaluation-config.js';
 import { GateConfig } from '../../schemas/gate-config.js';
@@ -53,6 +54,13 @@ const pass = JSON.stringify({
 });
 
 describe('judge rubrics', () => {
+  it('cover exactly the dimensions that configuration schemas accept, in the same order', () => {
+    assert.deepEqual(
+      JUDGE_RUBRICS.map((r) => r.dimension),
+      [...JUDGE_DIMENSIONS],
+    );
+  });
+
   it('ship the six trajectory dimensions and the four 1–5 trace dimensions', () => {
     assert.deepEqual(
       JUDGE_RUBRICS.filter((r) => r.scale === 'binary').map((r) => r.dimension),

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { BUCKETS, bucketOf, servesCandidate } from '../../core/sticky-bucket.js';
+import { BUCKETS, bucketOf, servesCandidate } from '../../release/sticky-bucket.js';
 
 const units = Array.from({ length: 20_000 }, (_, i) => `user-${i}`);
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { diffLines, splitLines, unifiedDiff } from '../../core/text-diff.js';
+import { diffLines, splitLines, unifiedDiff } from '../../registry/text-diff.js';
 
 /** Applies a unified diff to `from`, as `patch` would; throws when a context line does not match. */
 function applyPatch(from: string, diff: string): string {

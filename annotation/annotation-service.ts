@@ -1,0 +1,245 @@
+import type { Client } from '@temporalio/client';
+import { sql } from 'kysely';
+import type { Db } from '../db/connection.js';
+import { findQueue, queueItems, type AnnotationQueue } from './store/annotation-queue-repository.js';
+import {
+  AnnotationBatch,
+  AnnotationLabel,
+  ClaimRequest,
+  ItemAnnotationRequest,
+} from '../schemas/annotation.js';
+import { annotationsSubmittedSignal } from '../workflows/messages.js';
+import {
+  BEFORE_ANNOTATION,
+  claimItem,
+  releaseItem,
+  storeAnnotation,
+  type StoredAnnotation,
+} from './store/annotation-writes.js';
+import { UserError } from '../cycles/cycle-service.js';
+
+export function formatIssues(error: { issues: { path: PropertyKey[]; message: string }[] }): string {
+  return error.issues.map((i) => `${i.path.length ? i.path.join('.') : 'input'}: ${i.message}`).join('; ');
+}
+
+export async function requireQueue(db: Db, queueIdOrCycleId: string): Promise<AnnotationQueue> {
+  const queue = await findQueue(db, queueIdOrCycleId);
+  if (!queue)
+    throw new UserError(
+      `No annotation queue ${queueIdOrCycleId} (a queue id or a cycle id). List queues with: flywheel queue list`,
+      404,
+    );
+  return queue;
+}
+
+/**
+ * Tells the cycle workflow, once, that its queue reached quorum. The notice is claimed in
+ * the database before the signal goes out, so concurrent API replicas send it at most
+ * once; a failed signal gives the claim back for the next caller to retry.
+ */
+export async function notifyQueueComplete(
+  db: Db,
+  client: Client,
+  queueId: string,
+  reviewer: string,
+): Promise<boolean> {
+  const claimed = await db
+    .updateTable('annotation_queues')
+    .set({ notified_at: sql<Date>`now()` })
+    .where('id', '=', queueId)
+    .where('status', '=', 'complete')
+    .where('notified_at', 'is', null)
+    .returning('cycle_id')
+    .executeTakeFirst();
+  if (!claimed) return false;
+  const { count } = await db
+    .selectFrom('annotation_items')
+    .select(sql<number>`count(*) filter (where status = 'complete')::int`.as('count'))
+    .where('queue_id', '=', queueId)
+    .executeTakeFirstOrThrow();
+  try {
+    await client.workflow
+      .getHandle(claimed.cycle_id)
+      .signal(annotationsSubmittedSignal, { reviewer, count, complete: true });
+  } catch (error) {
+    await db.updateTable('annotation_queues').set({ notified_at: null }).where('id', '=', queueId).execute();
+    throw error;
+  }
+  return true;
+}
+
+export async function claimAnnotationItem(db: Db, itemId: string, body: unknown) {
+  const parsed = ClaimRequest.safeParse(body);
+  if (!parsed.success) throw new UserError(`Invalid claim: ${formatIssues(parsed.error)}`);
+  return db.transaction().execute((tx) => claimItem(tx, itemId, parsed.data.reviewer));
+}
+
+export async function releaseAnnotationItem(db: Db, itemId: string, body: unknown) {
+  const parsed = ClaimRequest.safeParse(body);
+  if (!parsed.success) throw new UserError(`Invalid release: ${formatIssues(parsed.error)}`);
+  return db.transaction().execute((tx) => releaseItem(tx, itemId, parsed.data.reviewer));
+}
+
+export interface Notice {
+  /** This call told the cycle workflow that the queue reached quorum. */
+  notified: boolean;
+  /** Why telling the workflow failed; the labels are stored and the next call retries. */
+  notifyError?: string;
+}
+
+/**
+ * Sends the quorum notice if it is due (queue complete, nobody told the workflow yet).
+ * Called after every write, successful or refused, so a notice lost to a Temporal outage
+ * goes out with the next reviewer's call; its failure never hides a stored label.
+ */
+async function noticeIfDue(
+  db: Db,
+  client: Client,
+  queueId: string | null,
+  reviewer: string,
+): Promise<Notice> {
+  if (!queueId) return { notified: false };
+  try {
+    return { notified: await notifyQueueComplete(db, client, queueId, reviewer) };
+  } catch (error) {
+    return { notified: false, notifyError: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+/** One reviewer's label on one item they claimed; the workflow hears when quorum is reached. */
+export async function annotateItem(
+  db: Db,
+  client: Client,
+  itemId: string,
+  body: unknown,
+): Promise<StoredAnnotation & Notice> {
+  const parsed = ItemAnnotationRequest.safeParse(body);
+  if (!parsed.success) throw new UserError(`Invalid annotation: ${formatIssues(parsed.error)}`);
+  const { reviewer, ...label } = parsed.data;
+  try {
+    const stored = await db
+      .transaction()
+      .execute((tx) => storeAnnotation(tx, itemId, reviewer, label, { autoClaim: false }));
+    return { ...stored, ...(await noticeIfDue(db, client, stored.queueId, reviewer)) };
+  } catch (error) {
+    const item = await db
+      .selectFrom('annotation_items')
+      .select('queue_id')
+      .where('id', '=', itemId)
+      .executeTakeFirst();
+    await noticeIfDue(db, client, item?.queue_id ?? null, reviewer);
+    throw error;
+  }
+}
+
+export interface BatchResult extends Notice {
+  queueId: string;
+  cycleId: string;
+  stored: number;
+  /** Entries that were not stored, by their index in `labels`, each with its reason. */
+  errors: { index: number; itemId: string | null; error: string }[];
+  /** Items of the queue not complete yet. */
+  remaining: number;
+  /** The queue reached its quorum (now or before). */
+  complete: boolean;
+}
+
+/**
+ * A reviewer's batch of labels for one queue: each entry claims its item when a slot is
+ * free and is stored in its own transaction, so a malformed or refused entry is reported
+ * by index and the valid ones next to it are kept. A queue that takes no labels at all
+ * (closed, complete, not open yet) refuses the whole batch.
+ */
+export async function submitQueueBatch(
+  db: Db,
+  client: Client,
+  queueIdOrCycleId: string,
+  body: unknown,
+): Promise<BatchResult> {
+  const envelope = AnnotationBatch.safeParse(body);
+  if (!envelope.success)
+    throw new UserError(`Invalid annotation submission: ${formatIssues(envelope.error)}`);
+  const { reviewer, labels } = envelope.data;
+  const queue = await requireQueue(db, queueIdOrCycleId);
+  const stage = await db
+    .selectFrom('cycles')
+    .select('stage')
+    .where('id', '=', queue.cycle_id)
+    .executeTakeFirst();
+  // Before the cycle opens the queue, entries are refused one by one (they may name unknown items).
+  const preparing = stage ? BEFORE_ANNOTATION.has(stage.stage) : false;
+  if (queue.status !== 'open' || (stage?.stage !== 'awaiting_annotation' && !preparing)) {
+    await noticeIfDue(db, client, queue.id, reviewer);
+    throw new UserError(
+      queue.status === 'complete'
+        ? `Queue ${queue.id} is complete (quorum reached); it takes no more labels. Nothing was stored.`
+        : `Cycle ${queue.cycle_id} is not waiting for annotation (stage: ${stage?.stage ?? 'unknown'}, queue ${queue.status}). Nothing was stored.`,
+      409,
+    );
+  }
+  const known = new Set(
+    (await db.selectFrom('annotation_items').select('id').where('queue_id', '=', queue.id).execute()).map(
+      (i) => i.id,
+    ),
+  );
+  const errors: BatchResult['errors'] = [];
+  let stored = 0;
+  for (const [index, raw] of labels.entries()) {
+    const entry = AnnotationLabel.safeParse(raw);
+    const rawId = (raw as { itemId?: unknown } | null)?.itemId;
+    const itemId = entry.success ? entry.data.itemId : typeof rawId === 'string' ? rawId : null;
+    if (!entry.success) {
+      errors.push({ index, itemId, error: `malformed label: ${formatIssues(entry.error)}` });
+      continue;
+    }
+    const { itemId: id, ...label } = entry.data;
+    if (!known.has(id)) {
+      errors.push({
+        index,
+        itemId: id,
+        error: `Unknown annotation item ${id} in queue ${queue.id}; list its items with: flywheel queue show ${queue.cycle_id}`,
+      });
+      continue;
+    }
+    try {
+      await db.transaction().execute((tx) => storeAnnotation(tx, id, reviewer, label, { autoClaim: true }));
+      stored++;
+    } catch (error) {
+      if (!(error instanceof UserError)) throw error;
+      errors.push({ index, itemId: id, error: error.message });
+    }
+  }
+  const notice = await noticeIfDue(db, client, queue.id, reviewer);
+  const after = await db
+    .selectFrom('annotation_items')
+    .select(sql<number>`count(*) filter (where status <> 'complete')::int`.as('remaining'))
+    .where('queue_id', '=', queue.id)
+    .executeTakeFirstOrThrow();
+  const complete = (await requireQueue(db, queue.id)).status === 'complete';
+  return {
+    queueId: queue.id,
+    cycleId: queue.cycle_id,
+    stored,
+    errors,
+    remaining: after.remaining,
+    complete,
+    ...notice,
+  };
+}
+
+/** The items of a queue (by queue or cycle id) with their live status. */
+export async function listQueueItems(
+  db: Db,
+  queueIdOrCycleId: string,
+  filter: { reviewer?: string; status?: string } = {},
+) {
+  const queue = await requireQueue(db, queueIdOrCycleId);
+  const statuses = ['pending', 'in_progress', 'complete'] as const;
+  const status = statuses.find((s) => s === filter.status);
+  if (filter.status && !status)
+    throw new UserError(`Unknown status "${filter.status}"; use one of ${statuses.join(', ')}.`);
+  return queueItems(db, queue.cycle_id, {
+    ...(filter.reviewer ? { reviewer: filter.reviewer } : {}),
+    ...(status ? { status } : {}),
+  });
+}

@@ -1,0 +1,280 @@
+import { sql, type Transaction } from 'kysely';
+import { consensus } from '../annotation-consensus.js';
+import { checkScoreValues } from '../../evaluation/score-values.js';
+import { agentConfig } from '../../registry/store/agent-repository.js';
+import type { Database } from '../../db/database.js';
+import { scoreConfigsByIds } from './score-config-repository.js';
+import type { AnnotationBody } from '../../schemas/annotation.js';
+import { UserError } from '../../cycles/cycle-service.js';
+
+type Tx = Transaction<Database>;
+
+/** Stages before the queue opens for reviewers (the queue is built while diagnosing). */
+export const BEFORE_ANNOTATION: ReadonlySet<string> = new Set([
+  'starting',
+  'sampling',
+  'scoring',
+  'diagnosing',
+]);
+
+/**
+ * Loads an item, its queue and its cycle's stage for a write, locking the rows so that
+ * concurrent claims and labels on the same item (or the same queue) take turns. Every
+ * check that does not depend on the reviewer's own claim happens here.
+ */
+async function lockForWrite(tx: Tx, itemId: string, reviewer: string, lockQueue: boolean) {
+  const found = await tx
+    .selectFrom('annotation_items')
+    .select(['queue_id', 'cycle_id'])
+    .where('id', '=', itemId)
+    .executeTakeFirst();
+  if (!found)
+    throw new UserError(
+      `Unknown annotation item ${itemId}. List a queue's items with: flywheel queue show <cycleId>. Nothing was stored.`,
+      404,
+    );
+  if (!found.queue_id)
+    throw new UserError(
+      `Item ${itemId} was queued before annotation queues existed; it cannot be claimed.`,
+      409,
+    );
+  // Lock order is queue, then item, everywhere: no two writers wait on each other in a circle.
+  let queueQuery = tx.selectFrom('annotation_queues').selectAll().where('id', '=', found.queue_id);
+  if (lockQueue) queueQuery = queueQuery.forUpdate();
+  const queue = await queueQuery.executeTakeFirstOrThrow();
+  const item = await tx
+    .selectFrom('annotation_items')
+    .selectAll()
+    .where('id', '=', itemId)
+    .forUpdate()
+    .executeTakeFirstOrThrow();
+  const cycle = await tx
+    .selectFrom('cycles')
+    .select('stage')
+    .where('id', '=', queue.cycle_id)
+    .executeTakeFirstOrThrow();
+  if (queue.status === 'complete')
+    throw new UserError(
+      `Queue ${queue.id} is complete (quorum reached at ${queue.completed_at?.toISOString()}); it takes no more labels. Nothing was stored.`,
+      409,
+    );
+  if (
+    queue.status === 'closed' ||
+    (cycle.stage !== 'awaiting_annotation' && !BEFORE_ANNOTATION.has(cycle.stage))
+  )
+    throw new UserError(
+      `Cycle ${queue.cycle_id} is not waiting for annotation (stage: ${cycle.stage}); queue ${queue.id} is closed. Nothing was stored.`,
+      409,
+    );
+  if (cycle.stage !== 'awaiting_annotation')
+    throw new UserError(
+      `Cycle ${queue.cycle_id} is still preparing its queue (stage: ${cycle.stage}); try again in a moment. Nothing was stored.`,
+      409,
+    );
+  const { reviewers } = (await agentConfig(tx, queue.agent_id)).annotation;
+  if (reviewers.length > 0 && !reviewers.includes(reviewer))
+    throw new UserError(
+      `${reviewer} is not a reviewer of agent ${queue.agent_id} (reviewers: ${reviewers.join(', ')}); add them to the agent's annotation policy. Nothing was stored.`,
+      403,
+    );
+  if (item.status === 'complete')
+    throw new UserError(
+      `Item ${itemId} is already complete (${item.required_reviews} review(s)); pick another one with: flywheel queue show ${queue.cycle_id}. Nothing was stored.`,
+      409,
+    );
+  return { queue, item };
+}
+
+/** Refuses a claim when other reviewers' labels and live claims fill every review slot. */
+async function assertSlotFree(tx: Tx, itemId: string, reviewer: string, required: number): Promise<void> {
+  const others = await tx
+    .selectFrom('annotations')
+    .select(['reviewer', sql<Date | null>`null`.as('expires_at')])
+    .where('item_id', '=', itemId)
+    .where('reviewer', '!=', reviewer)
+    .unionAll(
+      tx
+        .selectFrom('annotation_claims')
+        .select(['reviewer', 'expires_at'])
+        .where('item_id', '=', itemId)
+        .where('reviewer', '!=', reviewer)
+        .where('expires_at', '>', sql<Date>`now()`),
+    )
+    .execute();
+  const holders = new Map<string, Date | null>();
+  for (const o of others)
+    if (!holders.has(o.reviewer) || o.expires_at === null) holders.set(o.reviewer, o.expires_at);
+  if (holders.size >= required) {
+    const who = [...holders]
+      .map(([r, until]) =>
+        until ? `claimed by ${r} until ${new Date(until).toISOString()}` : `labelled by ${r}`,
+      )
+      .join(', ');
+    throw new UserError(
+      `Every review slot of item ${itemId} is taken (${who}); claim another item. Nothing was stored.`,
+      409,
+    );
+  }
+}
+
+export interface ClaimResult {
+  itemId: string;
+  reviewer: string;
+  claimedAt: Date;
+  expiresAt: Date;
+}
+
+/**
+ * Holds one of the item's review slots for the queue's claim length, measured on the
+ * database clock so every API replica agrees when it expires. Claiming again extends it.
+ */
+export async function claimItem(tx: Tx, itemId: string, reviewer: string): Promise<ClaimResult> {
+  const { queue, item } = await lockForWrite(tx, itemId, reviewer, false);
+  await assertSlotFree(tx, itemId, reviewer, item.required_reviews);
+  const expires = sql<Date>`now() + make_interval(secs => ${queue.claim_seconds})`;
+  const row = await tx
+    .insertInto('annotation_claims')
+    .values({ item_id: itemId, reviewer, claimed_at: sql<Date>`now()`, expires_at: expires })
+    .onConflict((oc) =>
+      oc.columns(['item_id', 'reviewer']).doUpdateSet({ claimed_at: sql<Date>`now()`, expires_at: expires }),
+    )
+    .returning(['claimed_at', 'expires_at'])
+    .executeTakeFirstOrThrow();
+  await tx.updateTable('annotation_items').set({ status: 'in_progress' }).where('id', '=', itemId).execute();
+  return { itemId, reviewer, claimedAt: row.claimed_at, expiresAt: row.expires_at };
+}
+
+/** Gives a live claim back so another reviewer can take the slot. */
+export async function releaseItem(tx: Tx, itemId: string, reviewer: string): Promise<{ released: true }> {
+  await lockForWrite(tx, itemId, reviewer, false);
+  const deleted = await tx
+    .deleteFrom('annotation_claims')
+    .where('item_id', '=', itemId)
+    .where('reviewer', '=', reviewer)
+    .where('expires_at', '>', sql<Date>`now()`)
+    .returning('item_id')
+    .executeTakeFirst();
+  if (!deleted)
+    throw new UserError(`${reviewer} holds no live claim on item ${itemId}; nothing to release.`, 409);
+  return { released: true };
+}
+
+export interface StoredAnnotation {
+  itemId: string;
+  annotationId: string;
+  queueId: string;
+  cycleId: string;
+  reviews: number;
+  requiredReviews: number;
+  itemComplete: boolean;
+  /** This label brought the queue to its quorum: the caller tells the workflow after commit. */
+  queueCompleted: boolean;
+}
+
+/**
+ * Stores one reviewer's label on an item they hold a live claim on (or, with `autoClaim`,
+ * on an item with a free slot, as a batch does), recomputes the item's consensus and, under
+ * the queue's row lock, completes the queue once the share of complete items reaches its
+ * quorum. Any failed check throws before anything is written.
+ */
+export async function storeAnnotation(
+  tx: Tx,
+  itemId: string,
+  reviewer: string,
+  body: AnnotationBody,
+  options: { autoClaim: boolean },
+): Promise<StoredAnnotation> {
+  const { queue, item } = await lockForWrite(tx, itemId, reviewer, true);
+  const claim = await tx
+    .selectFrom('annotation_claims')
+    .select(['expires_at', sql<boolean>`expires_at > now()`.as('live')])
+    .where('item_id', '=', itemId)
+    .where('reviewer', '=', reviewer)
+    .executeTakeFirst();
+  if (!claim?.live) {
+    if (!options.autoClaim)
+      throw new UserError(
+        claim
+          ? `${reviewer}'s claim on item ${itemId} expired at ${claim.expires_at.toISOString()}; claim it again (flywheel queue claim ${itemId} --reviewer ${reviewer}). Nothing was stored.`
+          : `${reviewer} has not claimed item ${itemId}; claim it first (flywheel queue claim ${itemId} --reviewer ${reviewer}). Nothing was stored.`,
+        409,
+      );
+    await assertSlotFree(tx, itemId, reviewer, item.required_reviews);
+  }
+  const configs = (await scoreConfigsByIds(tx, queue.score_config_ids)).filter((c) => !c.isArchived);
+  const checked = checkScoreValues(configs, body.scores ?? {});
+  if (checked.errors.length > 0)
+    throw new UserError(
+      `Invalid scores for item ${itemId}: ${checked.errors.join('; ')}. Nothing was stored.`,
+    );
+  const values = {
+    verdict: body.verdict,
+    category: body.category ?? null,
+    expected: body.expected ? JSON.stringify(body.expected) : null,
+    comment: body.comment ?? null,
+    dimensions: JSON.stringify(body.dimensions ?? {}),
+    scores: JSON.stringify(checked.values),
+  };
+  const stored = await tx
+    .insertInto('annotations')
+    .values({ item_id: itemId, reviewer, ...values })
+    .onConflict((oc) =>
+      oc.columns(['item_id', 'reviewer']).doUpdateSet({ ...values, created_at: sql<Date>`now()` }),
+    )
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  await tx
+    .deleteFrom('annotation_claims')
+    .where('item_id', '=', itemId)
+    .where('reviewer', '=', reviewer)
+    .execute();
+  const labels = await tx
+    .selectFrom('annotations')
+    .select(['id', 'verdict', 'created_at', sql<boolean>`expected is not null`.as('has_expected')])
+    .where('item_id', '=', itemId)
+    .execute();
+  const decided = consensus(
+    labels.map((l) => ({
+      id: l.id,
+      verdict: l.verdict,
+      createdAt: l.created_at,
+      hasExpected: l.has_expected,
+    })),
+  )!;
+  const itemComplete = labels.length >= item.required_reviews;
+  await tx
+    .updateTable('annotation_items')
+    .set({
+      status: itemComplete ? 'complete' : 'in_progress',
+      completed_at: itemComplete ? sql<Date>`now()` : null,
+      consensus_verdict: decided.verdict,
+      disagreement: decided.disagreement,
+    })
+    .where('id', '=', itemId)
+    .execute();
+  const { total, complete } = await tx
+    .selectFrom('annotation_items')
+    .select([
+      sql<number>`count(*)::int`.as('total'),
+      sql<number>`count(*) filter (where status = 'complete')::int`.as('complete'),
+    ])
+    .where('queue_id', '=', queue.id)
+    .executeTakeFirstOrThrow();
+  const queueCompleted = total > 0 && complete / total >= queue.quorum;
+  if (queueCompleted)
+    await tx
+      .updateTable('annotation_queues')
+      .set({ status: 'complete', completed_at: sql<Date>`now()` })
+      .where('id', '=', queue.id)
+      .execute();
+  return {
+    itemId,
+    annotationId: stored.id,
+    queueId: queue.id,
+    cycleId: queue.cycle_id,
+    reviews: labels.length,
+    requiredReviews: item.required_reviews,
+    itemComplete,
+    queueCompleted,
+  };
+}

@@ -1,0 +1,193 @@
+import type { z } from 'zod';
+import { unifiedDiff } from './text-diff.js';
+import type { Db } from '../db/connection.js';
+import type { PromptVersion } from '../db/database.js';
+import type { LabelMoveOptions, LabelMoveResult } from './store/prompt-labels.js';
+import {
+  createVersion,
+  labelsByVersion,
+  listPrompts,
+  promptVersion,
+  PromptRegistryError,
+  rollbackLabel,
+  setLabel,
+  type PromptSummary,
+} from './store/prompt-repository.js';
+import {
+  ChatMessage,
+  CreatePromptRequest,
+  LabelName,
+  PromptConfig,
+  PromptName,
+  RollbackRequest,
+  SetLabelRequest,
+  type PromptRecord,
+} from '../schemas/prompt.js';
+import { UserError } from '../cycles/cycle-service.js';
+
+/**
+ * The registry's operations as the HTTP API and the CLI share them: input validated by the
+ * schemas, registry refusals turned into user errors with their status.
+ */
+
+function issues(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.length ? i.path.join('.') : 'input'}: ${i.message}`).join('; ');
+}
+
+function parse<T extends z.ZodType>(schema: T, value: unknown, what: string): z.output<T> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new UserError(`Invalid ${what}: ${issues(parsed.error)}`);
+  return parsed.data;
+}
+
+async function userErrors<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (e) {
+    if (e instanceof PromptRegistryError) throw new UserError(e.message, e.status);
+    throw e;
+  }
+}
+
+export function toRecord(v: PromptVersion, labels: string[]): PromptRecord {
+  return {
+    id: v.id,
+    name: v.name,
+    agent: v.agent_id,
+    type: v.type,
+    prompt: v.type === 'chat' ? ChatMessage.array().parse(v.messages) : v.text,
+    config: PromptConfig.parse(v.config),
+    version: v.version,
+    labels,
+    tags: v.tags,
+    commitMessage: v.commit_message,
+    createdBy: v.created_by,
+    createdAt: new Date(v.created_at).toISOString(),
+  };
+}
+
+export async function listPromptSummaries(db: Db, agent?: string): Promise<PromptSummary[]> {
+  return listPrompts(db, agent);
+}
+
+/** `version` is a version number or a label (`latest` included); absent: `production`, as Langfuse does. */
+export async function findPromptVersion(
+  db: Db,
+  name: string,
+  selector: { version?: string | number | null; label?: string | null },
+): Promise<PromptVersion> {
+  parse(PromptName, name, 'prompt name');
+  if (selector.version != null && selector.label != null)
+    throw new UserError('Pass either a version or a label, not both.');
+  let v: PromptVersion | undefined;
+  if (selector.version != null) {
+    const n = Number(selector.version);
+    if (!Number.isInteger(n) || n < 1)
+      throw new UserError(`version must be a positive whole number, got "${selector.version}".`);
+    v = await promptVersion(db, name, { version: n });
+  } else {
+    const label = parse(LabelName, selector.label ?? 'production', 'label');
+    v = await promptVersion(db, name, { label });
+  }
+  if (v) return v;
+  const exists = await promptVersion(db, name, { label: 'latest' });
+  if (!exists)
+    throw new UserError(
+      `No prompt named "${name}"; list them with \`flywheel prompt list\` or GET /api/prompts.`,
+      404,
+    );
+  throw new UserError(
+    selector.version != null
+      ? `Prompt "${name}" has no version ${selector.version}; its versions are 1 to ${exists.version}.`
+      : `No version of prompt "${name}" has the label "${selector.label ?? 'production'}"; pass a version or label=latest.`,
+    404,
+  );
+}
+
+export async function showPrompt(
+  db: Db,
+  name: string,
+  selector: { version?: string | number | null; label?: string | null },
+): Promise<PromptRecord> {
+  const v = await findPromptVersion(db, name, selector);
+  return toRecord(v, (await labelsByVersion(db, name)).get(v.id) ?? []);
+}
+
+export async function createPrompt(db: Db, body: unknown, options: LabelMoveOptions = {}) {
+  const input = parse(CreatePromptRequest, body, 'prompt');
+  const { version, moves } = await userErrors(() =>
+    createVersion(
+      db,
+      {
+        name: input.name,
+        ...(input.agent ? { agent: input.agent } : {}),
+        type: input.type,
+        prompt: input.prompt,
+        config: input.config,
+        tags: input.tags,
+        commitMessage: input.commitMessage ?? null,
+        createdBy: input.actor,
+        source: 'manual',
+        labels: [...new Set(input.labels)],
+      },
+      options,
+    ),
+  );
+  return { prompt: toRecord(version, (await labelsByVersion(db, input.name)).get(version.id) ?? []), moves };
+}
+
+const moveAnswer = (result: LabelMoveResult) =>
+  result
+    ? { changed: true, move: result.move, webhook: result.delivery }
+    : { changed: false, move: null, webhook: null };
+
+export async function labelPrompt(db: Db, name: string, body: unknown, options: LabelMoveOptions = {}) {
+  parse(PromptName, name, 'prompt name');
+  const input = parse(SetLabelRequest, body, 'label request');
+  return moveAnswer(
+    await userErrors(() =>
+      setLabel(
+        db,
+        { name, label: input.label, version: input.version, actor: input.actor, reason: input.reason ?? '' },
+        options,
+      ),
+    ),
+  );
+}
+
+export async function rollbackPrompt(db: Db, name: string, body: unknown, options: LabelMoveOptions = {}) {
+  parse(PromptName, name, 'prompt name');
+  const input = parse(RollbackRequest, body, 'rollback request');
+  return moveAnswer(
+    await userErrors(() =>
+      rollbackLabel(
+        db,
+        {
+          name,
+          label: input.label,
+          ...(input.to !== undefined ? { to: input.to } : {}),
+          actor: input.actor,
+          reason: input.reason,
+        },
+        options,
+      ),
+    ),
+  );
+}
+
+/** `from` and `to` are version numbers or labels. */
+export async function diffPrompt(db: Db, name: string, from: string | null, to: string | null) {
+  if (!from || !to)
+    throw new UserError('Pass both versions to compare: ?from=<version|label>&to=<version|label>.');
+  const pick = (s: string) => (/^\d+$/.test(s) ? { version: s } : { label: s });
+  const [a, b] = [await findPromptVersion(db, name, pick(from)), await findPromptVersion(db, name, pick(to))];
+  const diff = unifiedDiff(a.text, b.text, { fromLabel: a.id, toLabel: b.id });
+  return {
+    name,
+    from: { id: a.id, version: a.version },
+    to: { id: b.id, version: b.version },
+    added: diff.added,
+    removed: diff.removed,
+    diff: diff.text,
+  };
+}

@@ -1,0 +1,190 @@
+import type { z } from 'zod';
+import { ApplicationFailure } from '@temporalio/common';
+import { AgentConfig } from '../../schemas/agent-config.js';
+import {
+  ArtifactError,
+  changedSections,
+  describeIssues,
+  patchSections,
+  sameValue,
+  type ConfigObject,
+} from '../artifact-kinds.js';
+import type { Db } from '../../db/connection.js';
+
+export async function agentConfig(db: Db, agent: string): Promise<AgentConfig> {
+  const row = await db.selectFrom('agents').select('config').where('id', '=', agent).executeTakeFirst();
+  if (!row) {
+    throw ApplicationFailure.nonRetryable(
+      `Unknown agent "${agent}". Register it first (flywheel dev seeds "demo"; flywheel ingest creates agents from traces).`,
+      'InvalidInput',
+    );
+  }
+  return AgentConfig.parse(row.config);
+}
+
+export interface AgentConfigVersion {
+  version: number;
+  config: ConfigObject;
+  createdBy: string;
+  reason: string;
+  createdAt: Date;
+}
+
+/** A whole new configuration, or top-level sections to replace (`null` removes one). */
+export type ConfigChange = { config: unknown } | { patch: ConfigObject };
+
+export interface ConfigUpdate {
+  /** False when the result equals the current configuration: no version was written. */
+  changed: boolean;
+  from: number;
+  to: number;
+  /** Top-level sections whose value changed. */
+  sections: string[];
+  config: AgentConfig;
+}
+
+/** Runs in the caller's transaction when there is one, else in a new one. */
+export function inTransaction<T>(db: Db, fn: (tx: Db) => Promise<T>): Promise<T> {
+  return db.isTransaction ? fn(db) : db.transaction().execute(fn);
+}
+
+/** The configuration with its defaults applied when it validates, as stored otherwise. */
+export function effectiveConfig(stored: ConfigObject): ConfigObject {
+  const parsed = AgentConfig.safeParse(stored);
+  return parsed.success ? parsed.data : stored;
+}
+
+/**
+ * Locks the agent's row for the transaction and returns its current configuration; every
+ * versioned artifact of the agent changes under this lock. Unknown agent: ArtifactError.
+ */
+export async function lockAgent(tx: Db, agent: string): Promise<ConfigObject> {
+  const row = await tx
+    .selectFrom('agents')
+    .select('config')
+    .where('id', '=', agent)
+    .forUpdate()
+    .executeTakeFirst();
+  if (!row) throw new ArtifactError(`Unknown agent "${agent}": nothing was changed. Check the agent id.`);
+  return row.config;
+}
+
+/**
+ * Makes the history end at the agent's actual configuration and returns the newest
+ * version. Agents registered by trace ingest (or before versioning) get version 1 from
+ * their configuration; a configuration written around this repository is recorded as a
+ * version of its own rather than silently lost by the next change. Caller holds the lock.
+ */
+async function syncHistory(tx: Db, agent: string, current: ConfigObject): Promise<number> {
+  const newest = await tx
+    .selectFrom('agent_config_versions')
+    .select(['version', 'config'])
+    .where('agent_id', '=', agent)
+    .orderBy('version', 'desc')
+    .executeTakeFirst();
+  if (newest && sameValue(newest.config, current)) return newest.version;
+  const version = (newest?.version ?? 0) + 1;
+  await tx
+    .insertInto('agent_config_versions')
+    .values({
+      agent_id: agent,
+      version,
+      config: JSON.stringify(current),
+      created_by: 'system',
+      reason: newest
+        ? 'configuration changed outside the versioned writer'
+        : 'configuration before versioning',
+    })
+    .execute();
+  return version;
+}
+
+async function writeVersion(
+  tx: Db,
+  agent: string,
+  version: number,
+  config: AgentConfig,
+  actor: string,
+  reason: string,
+): Promise<void> {
+  const json = JSON.stringify(config);
+  await tx
+    .insertInto('agent_config_versions')
+    .values({ agent_id: agent, version, config: json, created_by: actor, reason })
+    .execute();
+  await tx.updateTable('agents').set({ config: json }).where('id', '=', agent).execute();
+}
+
+/**
+ * The one writer of an agent's configuration: validates the result with AgentConfig and,
+ * when it differs from the current one, stores it as a new immutable version and makes it
+ * current, under the agent's row lock so concurrent changes get consecutive versions.
+ * An invalid result throws an ArtifactError naming the fields; nothing is written.
+ */
+export async function updateAgentConfig(
+  db: Db,
+  agent: string,
+  change: ConfigChange,
+  actor: string,
+  reason: string,
+): Promise<ConfigUpdate> {
+  return inTransaction(db, async (tx) => {
+    const current = await lockAgent(tx, agent);
+    const from = await syncHistory(tx, agent, current);
+    const raw = 'config' in change ? change.config : patchSections(current, change.patch);
+    const parsed = AgentConfig.safeParse(raw);
+    if (!parsed.success) {
+      throw new ArtifactError(
+        `The configuration of ${agent} would not be valid, so nothing was changed: ${describeIssues(parsed.error.issues)}`,
+      );
+    }
+    const sections = changedSections(effectiveConfig(current), parsed.data);
+    if (sections.length === 0) return { changed: false, from, to: from, sections, config: parsed.data };
+    await writeVersion(tx, agent, from + 1, parsed.data, actor, reason);
+    return { changed: true, from, to: from + 1, sections, config: parsed.data };
+  });
+}
+
+/**
+ * Registers an agent (version 1 of its configuration) or, given a configuration, sets it
+ * through updateAgentConfig (a new version when it differs).
+ */
+export async function ensureAgent(
+  db: Db,
+  agent: string,
+  config: z.input<typeof AgentConfig> | null = null,
+  actor = 'system',
+  reason = 'agent registered',
+): Promise<void> {
+  const initial = AgentConfig.parse(config ?? {});
+  await inTransaction(db, async (tx) => {
+    const inserted = await tx
+      .insertInto('agents')
+      .values({ id: agent, config: JSON.stringify(initial) })
+      .onConflict((oc) => oc.column('id').doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    if (inserted) await writeVersion(tx, agent, 1, initial, actor, reason);
+    else if (config) await updateAgentConfig(tx, agent, { config }, actor, reason);
+  });
+}
+
+/** Every version of the agent's configuration, oldest first. */
+export async function agentConfigVersions(db: Db, agent: string): Promise<AgentConfigVersion[]> {
+  return inTransaction(db, async (tx) => {
+    await syncHistory(tx, agent, await lockAgent(tx, agent));
+    const rows = await tx
+      .selectFrom('agent_config_versions')
+      .selectAll()
+      .where('agent_id', '=', agent)
+      .orderBy('version')
+      .execute();
+    return rows.map((r) => ({
+      version: r.version,
+      config: r.config,
+      createdBy: r.created_by,
+      reason: r.reason,
+      createdAt: r.created_at,
+    }));
+  });
+}

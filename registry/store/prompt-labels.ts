@@ -1,0 +1,269 @@
+import { sql, type Kysely } from 'kysely';
+import type { LabelMove } from '../label-move-message.js';
+import { announceLabelMove } from '../../notify/label-move-notice.js';
+import type { WebhookDelivery, WebhookSender } from '../../notify/webhook-sender.js';
+import { MovableLabel } from '../../schemas/prompt.js';
+import type { Db } from '../../db/connection.js';
+import type { Database } from '../../db/database.js';
+
+/** A registry request that cannot be done as asked; `status` is the HTTP status the API answers. */
+export class PromptRegistryError extends Error {
+  constructor(
+    message: string,
+    readonly status = 400,
+  ) {
+    super(message);
+    this.name = 'PromptRegistryError';
+  }
+}
+
+export interface LabelMoveOptions {
+  /** Posts the announcement; absent: the real HTTP sender. */
+  webhook?: WebhookSender;
+  /** false: audit only, no webhook notice (the caller announces the change itself). */
+  announce?: boolean;
+}
+
+export type LabelMoveResult = { move: LabelMove; delivery: WebhookDelivery & { url: string | null } } | null;
+
+const artifactOf = (name: string, label: string) => `prompt:${name}/label:${label}`;
+/** How moves were audited before the registry (the agent's prompt only). */
+const legacyArtifactOf = (name: string, label: string) => `prompt:${name}:${label}`;
+
+async function lockPrompt(tx: Kysely<Database>, name: string): Promise<void> {
+  await sql`select pg_advisory_xact_lock(hashtext(${`prompt:${name}`}))`.execute(tx);
+}
+
+async function ownerOf(tx: Kysely<Database>, name: string): Promise<string> {
+  const row = await tx
+    .selectFrom('prompt_versions')
+    .select('agent_id')
+    .where('name', '=', name)
+    .limit(1)
+    .executeTakeFirst();
+  if (!row)
+    throw new PromptRegistryError(
+      `No prompt named "${name}"; list them with \`flywheel prompt list\` or GET /api/prompts.`,
+      404,
+    );
+  return row.agent_id;
+}
+
+async function versionIdOf(tx: Kysely<Database>, name: string, version: number): Promise<string> {
+  const row = await tx
+    .selectFrom('prompt_versions')
+    .select('id')
+    .where('name', '=', name)
+    .where('version', '=', version)
+    .executeTakeFirst();
+  if (row) return row.id;
+  const { max } = await tx
+    .selectFrom('prompt_versions')
+    .select((eb) => eb.fn.max('version').as('max'))
+    .where('name', '=', name)
+    .executeTakeFirstOrThrow();
+  throw new PromptRegistryError(
+    `Prompt "${name}" has no version ${version}; its versions are 1 to ${max ?? 0}.`,
+    404,
+  );
+}
+
+/**
+ * Points `label` of prompt `name` at a version (or removes it with null) and audits who, what,
+ * when, from → to and why, inside the caller's transaction. Returns null when nothing changes.
+ */
+export async function applyLabelMove(
+  tx: Kysely<Database>,
+  args: {
+    name: string;
+    label: string;
+    versionId: string | null;
+    actor: string;
+    reason: string;
+    action: LabelMove['action'];
+  },
+): Promise<LabelMove | null> {
+  const label = MovableLabel.safeParse(args.label);
+  if (!label.success)
+    throw new PromptRegistryError(`Invalid label "${args.label}": ${label.error.issues[0]?.message}.`);
+  await lockPrompt(tx, args.name);
+  const agent = await ownerOf(tx, args.name);
+  const target = args.versionId
+    ? await tx
+        .selectFrom('prompt_versions')
+        .select(['id', 'name', 'version'])
+        .where('id', '=', args.versionId)
+        .executeTakeFirst()
+    : null;
+  if (args.versionId && !target)
+    throw new PromptRegistryError(`Prompt version "${args.versionId}" does not exist.`, 404);
+  if (target && target.name !== args.name)
+    throw new PromptRegistryError(
+      `Version ${target.id} belongs to prompt "${target.name}", not "${args.name}".`,
+    );
+  const before = await tx
+    .selectFrom('prompt_labels')
+    .innerJoin('prompt_versions', 'prompt_versions.id', 'prompt_labels.prompt_version_id')
+    .select(['prompt_versions.id', 'prompt_versions.version'])
+    .where('prompt_labels.prompt_name', '=', args.name)
+    .where('prompt_labels.label', '=', args.label)
+    .executeTakeFirst();
+  if ((before?.id ?? null) === (target?.id ?? null)) return null;
+  if (target) {
+    await tx
+      .insertInto('prompt_labels')
+      .values({ agent_id: agent, prompt_name: args.name, label: args.label, prompt_version_id: target.id })
+      .onConflict((oc) =>
+        oc
+          .columns(['prompt_name', 'label'])
+          .doUpdateSet({ prompt_version_id: target.id, updated_at: new Date() }),
+      )
+      .execute();
+  } else {
+    await tx
+      .deleteFrom('prompt_labels')
+      .where('prompt_name', '=', args.name)
+      .where('label', '=', args.label)
+      .execute();
+  }
+  const from = before ? { id: before.id, version: before.version } : null;
+  const to = target ? { id: target.id, version: target.version } : null;
+  const audit = await tx
+    .insertInto('audit_log')
+    .values({
+      actor: args.actor,
+      action: args.action,
+      artifact: artifactOf(args.name, args.label),
+      detail: JSON.stringify({
+        prompt: args.name,
+        label: args.label,
+        from: from?.id ?? null,
+        to: to?.id ?? null,
+        fromVersion: from?.version ?? null,
+        toVersion: to?.version ?? null,
+        why: args.reason,
+      }),
+    })
+    .returning(['id', 'created_at'])
+    .executeTakeFirstOrThrow();
+  return {
+    auditId: String(audit.id),
+    action: args.action,
+    name: args.name,
+    agent,
+    label: args.label,
+    from,
+    to,
+    actor: args.actor,
+    reason: args.reason,
+    at: new Date(audit.created_at).toISOString(),
+  };
+}
+
+async function announced(
+  db: Db,
+  move: LabelMove | null,
+  options: LabelMoveOptions,
+): Promise<LabelMoveResult> {
+  if (!move) return null;
+  const delivery =
+    options.announce === false
+      ? { delivered: false, status: null, error: 'not announced', url: null }
+      : await announceLabelMove(db, move, options.webhook);
+  return { move, delivery };
+}
+
+/** Points a label at version number `version` of prompt `name`; audited and announced. */
+export async function setLabel(
+  db: Db,
+  args: { name: string; label: string; version: number; actor: string; reason: string },
+  options: LabelMoveOptions = {},
+): Promise<LabelMoveResult> {
+  const move = await db.transaction().execute(async (tx) => {
+    await ownerOf(tx, args.name);
+    const versionId = await versionIdOf(tx, args.name, args.version);
+    return applyLabelMove(tx, { ...args, versionId, action: 'prompt.label.move' });
+  });
+  return announced(db, move, options);
+}
+
+/**
+ * Labels are movable pointers; every move is audited and announced. Removing a label passes
+ * null. The signature predates the registry: `agent` names the agent's own prompt, which is
+ * the prompt of `versionId` when one is given.
+ */
+export async function moveLabel(
+  db: Db,
+  agent: string,
+  label: string,
+  versionId: string | null,
+  actor: string,
+  why: string,
+  options: LabelMoveOptions = {},
+): Promise<LabelMoveResult> {
+  const move = await db.transaction().execute(async (tx) => {
+    const name = versionId
+      ? ((
+          await tx.selectFrom('prompt_versions').select('name').where('id', '=', versionId).executeTakeFirst()
+        )?.name ?? agent)
+      : agent;
+    return applyLabelMove(tx, { name, label, versionId, actor, reason: why, action: 'prompt.label.move' });
+  });
+  return announced(db, move, options);
+}
+
+/**
+ * Moves a label back: to version `to`, or by default to where it pointed before its last move
+ * (so two rollbacks in a row toggle). Refuses, changing nothing, when there is no such version.
+ */
+export async function rollbackLabel(
+  db: Db,
+  args: { name: string; label?: string; to?: number; actor: string; reason: string },
+  options: LabelMoveOptions = {},
+): Promise<LabelMoveResult> {
+  const label = args.label ?? 'production';
+  const move = await db.transaction().execute(async (tx) => {
+    await lockPrompt(tx, args.name);
+    await ownerOf(tx, args.name);
+    const current = await tx
+      .selectFrom('prompt_labels')
+      .select('prompt_version_id')
+      .where('prompt_name', '=', args.name)
+      .where('label', '=', label)
+      .executeTakeFirst();
+    let targetId: string;
+    if (args.to !== undefined) {
+      targetId = await versionIdOf(tx, args.name, args.to);
+    } else {
+      const last = await tx
+        .selectFrom('audit_log')
+        .select('detail')
+        .where('artifact', 'in', [artifactOf(args.name, label), legacyArtifactOf(args.name, label)])
+        .orderBy('created_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      const previous = (last?.detail as { from?: unknown } | undefined)?.from;
+      if (typeof previous !== 'string')
+        throw new PromptRegistryError(
+          `Label "${label}" of prompt "${args.name}" has no earlier version to roll back to; name the version to go back to ("to" in the API, --to in the CLI).`,
+          409,
+        );
+      targetId = previous;
+    }
+    if (current?.prompt_version_id === targetId)
+      throw new PromptRegistryError(
+        `Label "${label}" of prompt "${args.name}" already points at ${targetId}; nothing to roll back.`,
+        409,
+      );
+    return applyLabelMove(tx, {
+      name: args.name,
+      label,
+      versionId: targetId,
+      actor: args.actor,
+      reason: args.reason,
+      action: 'prompt.label.rollback',
+    });
+  });
+  return announced(db, move, options);
+}
