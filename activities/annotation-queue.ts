@@ -1,12 +1,21 @@
 import { decisiveVerdicts } from '../evaluation/evaluation-cascade.js';
-import { agentConfig } from '../registry/store/agent-repository.js';
-import { annotationItemId, annotationQueueId } from '../annotation/store/annotation-queue-repository.js';
+import { activityAgentConfig } from './activity-agent-config.js';
+import { annotationItemId, annotationQueueId } from '../annotation/annotation-ids.js';
 import { scoreConfigsFor } from '../annotation/store/score-config-repository.js';
+import {
+  addQueueItems,
+  assignReviewers,
+  closeOpenQueue,
+  openQueue,
+} from '../annotation/store/annotation-writes.js';
+import { cycleAgent } from '../cycles/store/cycle-repository.js';
+import { clusterMembersBySize } from '../diagnosis/store/cluster-repository.js';
+import { insertHumanScore, reviewScores } from '../evaluation/store/score-repository.js';
 import { Finding } from '../schemas/evaluation.js';
 import type { ActivityDeps } from './activity-deps.js';
 import { latestLabels } from './cycle-verdicts.js';
 
-export { annotationItemId } from '../annotation/store/annotation-queue-repository.js';
+export { annotationItemId } from '../annotation/annotation-ids.js';
 
 /**
  * Reviewers for item `index`: `perItem` distinct names, each item starting where the
@@ -77,16 +86,8 @@ export function createAnnotationActivities({ db }: ActivityDeps) {
       maxItems: number;
       claimSeconds?: number;
     }): Promise<{ items: number; queueId: string }> {
-      const agent =
-        args.agent ??
-        (
-          await db
-            .selectFrom('cycles')
-            .select('agent_id')
-            .where('id', '=', args.cycleId)
-            .executeTakeFirstOrThrow()
-        ).agent_id;
-      const config = await agentConfig(db, agent);
+      const agent = args.agent ?? (await cycleAgent(db, args.cycleId));
+      const config = await activityAgentConfig(db, agent);
       const policy = config.annotation;
       const scoreConfigs = await scoreConfigsFor(db, agent);
       const queueId = annotationQueueId(args.cycleId);
@@ -95,29 +96,17 @@ export function createAnnotationActivities({ db }: ActivityDeps) {
           ? Math.min(policy.reviewersPerItem, policy.reviewers.length)
           : policy.reviewersPerItem;
       return db.transaction().execute(async (tx) => {
-        await tx
-          .insertInto('annotation_queues')
-          .values({
-            id: queueId,
-            agent_id: agent,
-            cycle_id: args.cycleId,
-            name: `${agent} review ${args.cycleId}`,
-            reviewers_per_item: policy.reviewersPerItem,
-            quorum: policy.quorum,
-            claim_seconds: args.claimSeconds ?? 3600,
-            score_config_ids: scoreConfigs.map((c) => c.id),
-          })
-          .onConflict((oc) => oc.column('id').doNothing())
-          .execute();
-        const members = await tx
-          .selectFrom('cluster_members')
-          .innerJoin('clusters', 'clusters.id', 'cluster_members.cluster_id')
-          .select(['cluster_members.trace_id', 'clusters.id as cluster_id', 'clusters.size'])
-          .where('clusters.cycle_id', '=', args.cycleId)
-          .orderBy('clusters.size', 'desc')
-          .orderBy('clusters.id')
-          .orderBy('cluster_members.trace_id')
-          .execute();
+        await openQueue(tx, {
+          id: queueId,
+          agent_id: agent,
+          cycle_id: args.cycleId,
+          name: `${agent} review ${args.cycleId}`,
+          reviewers_per_item: policy.reviewersPerItem,
+          quorum: policy.quorum,
+          claim_seconds: args.claimSeconds ?? 3600,
+          score_config_ids: scoreConfigs.map((c) => c.id),
+        });
+        const members = await clusterMembersBySize(tx, args.cycleId);
         const byCluster = new Map<string, typeof members>();
         for (const m of members) byCluster.set(m.cluster_id, [...(byCluster.get(m.cluster_id) ?? []), m]);
         const queues = [...byCluster.values()];
@@ -129,57 +118,32 @@ export function createAnnotationActivities({ db }: ActivityDeps) {
           }
         }
         if (picked.length === 0) return { items: 0, queueId };
-        const scores = await tx
-          .selectFrom('scores')
-          .select([
-            'trace_id',
-            'evaluator',
-            'dimension',
-            'source',
-            'label',
-            'value',
-            'confidence',
-            'category',
-            'explanation',
-            'findings',
-          ])
-          .where('cycle_id', '=', args.cycleId)
-          .where(
-            'trace_id',
-            'in',
-            picked.map((m) => m.trace_id),
-          )
-          .orderBy('evaluator')
-          .execute();
+        const scores = await reviewScores(
+          tx,
+          args.cycleId,
+          picked.map((m) => m.trace_id),
+        );
         const scoresOf = new Map<string, ScoreRow[]>();
         for (const s of scores) scoresOf.set(s.trace_id, [...(scoresOf.get(s.trace_id) ?? []), s]);
-        await tx
-          .insertInto('annotation_items')
-          .values(
-            picked.map((m) => ({
-              id: annotationItemId(args.cycleId, m.trace_id),
-              queue_id: queueId,
-              cycle_id: args.cycleId,
-              trace_id: m.trace_id,
-              cluster_id: m.cluster_id,
-              required_reviews: requiredReviews,
-              ...reviewContext(scoresOf.get(m.trace_id) ?? [], config.evaluation.cascade.minCodeConfidence),
-            })),
-          )
-          .onConflict((oc) => oc.columns(['cycle_id', 'trace_id']).doNothing())
-          .execute();
+        await addQueueItems(
+          tx,
+          picked.map((m) => ({
+            id: annotationItemId(args.cycleId, m.trace_id),
+            queue_id: queueId,
+            cycle_id: args.cycleId,
+            trace_id: m.trace_id,
+            cluster_id: m.cluster_id,
+            required_reviews: requiredReviews,
+            ...reviewContext(scoresOf.get(m.trace_id) ?? [], config.evaluation.cascade.minCodeConfidence),
+          })),
+        );
         const assignments = picked.flatMap((m, i) =>
           roundRobinReviewers(policy.reviewers, policy.reviewersPerItem, i).map((reviewer) => ({
             item_id: annotationItemId(args.cycleId, m.trace_id),
             reviewer,
           })),
         );
-        if (assignments.length > 0)
-          await tx
-            .insertInto('annotation_assignments')
-            .values(assignments)
-            .onConflict((oc) => oc.columns(['item_id', 'reviewer']).doNothing())
-            .execute();
+        if (assignments.length > 0) await assignReviewers(tx, assignments);
         return { items: picked.length, queueId };
       });
     },
@@ -192,35 +156,22 @@ export function createAnnotationActivities({ db }: ActivityDeps) {
     async applyAnnotations(args: {
       cycleId: string;
     }): Promise<{ labelled: number; judgeAgreement: number | null }> {
-      await db
-        .updateTable('annotation_queues')
-        .set({ status: 'closed' })
-        .where('cycle_id', '=', args.cycleId)
-        .where('status', '=', 'open')
-        .execute();
+      await closeOpenQueue(db, args.cycleId);
       const latest = await latestLabels(db, args.cycleId);
       let agree = 0;
       for (const r of latest.values()) {
         if (r.verdict === r.judge_label) agree++;
-        await db
-          .insertInto('scores')
-          .values({
-            cycle_id: args.cycleId,
-            trace_id: r.trace_id,
-            evaluator: 'human',
-            dimension: 'task_completion',
-            value: r.verdict === 'pass' ? 1 : 0,
-            label: r.verdict,
-            category: r.category,
-            explanation:
-              r.comment ??
-              (r.reviews > 1
-                ? `consensus of ${r.reviews} reviewers${r.disagreement ? ' (they disagreed)' : ''}`
-                : `labelled by ${r.reviewer}`),
-            source: 'human',
-          })
-          .onConflict((oc) => oc.columns(['cycle_id', 'trace_id', 'evaluator']).doNothing())
-          .execute();
+        await insertHumanScore(db, {
+          cycleId: args.cycleId,
+          traceId: r.trace_id,
+          verdict: r.verdict,
+          category: r.category,
+          explanation:
+            r.comment ??
+            (r.reviews > 1
+              ? `consensus of ${r.reviews} reviewers${r.disagreement ? ' (they disagreed)' : ''}`
+              : `labelled by ${r.reviewer}`),
+        });
       }
       return { labelled: latest.size, judgeAgreement: latest.size === 0 ? null : agree / latest.size };
     },

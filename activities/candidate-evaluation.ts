@@ -1,10 +1,13 @@
 import { ApplicationFailure } from '@temporalio/common';
+import { FailureType } from '../schemas/failure-types.js';
 import { mean } from '../evaluation/evaluator.js';
 import type { Db } from '../db/connection.js';
 import type { LlmRoles } from '../llm/llm-client.js';
 import type { Candidate } from '../optimizers/prompt-search.js';
 import type { AgentAction, ChatMessage } from '../schemas/trace.js';
-import { pgSearchIo } from './pg-search-store.js';
+import { splitExamples } from '../datasets/store/optimizer-examples.js';
+import { candidateWithRun } from '../optimization/store/candidate-repository.js';
+import { pgSearchIo } from './pg-search-io.js';
 import { evaluateCandidate } from './search-executor.js';
 
 export interface SplitEvaluation {
@@ -39,16 +42,11 @@ export async function evaluateOnSplit(
   },
 ): Promise<SplitEvaluation> {
   const { db } = deps;
-  const row = await db
-    .selectFrom('candidates')
-    .innerJoin('optimization_runs as run', 'run.id', 'candidates.run_id')
-    .select(['candidates.run_id', 'candidates.components', 'run.cycle_id'])
-    .where('candidates.id', '=', args.candidateId)
-    .executeTakeFirstOrThrow();
+  const row = await candidateWithRun(db, args.candidateId);
   if (row.components === null) {
     throw ApplicationFailure.nonRetryable(
       `Candidate ${args.candidateId} has no components; only optimizer candidates can be evaluated.`,
-      'InvalidInput',
+      FailureType.InvalidInput,
     );
   }
   const io = await pgSearchIo(deps, {
@@ -59,13 +57,7 @@ export async function evaluateOnSplit(
   });
   const { store } = io;
   const searchId = args.candidateId.slice(row.run_id.length + 1);
-  const rows = await db
-    .selectFrom('dataset_examples')
-    .select(['id', 'slices'])
-    .where('dataset_version_id', '=', args.datasetVersionId)
-    .where('split', '=', args.split)
-    .orderBy('id')
-    .execute();
+  const rows = await splitExamples(db, args.datasetVersionId, args.split);
   const exampleIds = rows.map((e) => e.id);
   const { scores, tokens } = await evaluateCandidate(io, row.components as Candidate, searchId, exampleIds);
   const [stored, examples] = await Promise.all([

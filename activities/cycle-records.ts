@@ -1,6 +1,8 @@
 import { ApplicationFailure } from '@temporalio/common';
+import { FailureType } from '../schemas/failure-types.js';
 import { labelledVersion } from '../registry/store/prompt-repository.js';
-import { agentConfig } from '../registry/store/agent-repository.js';
+import { activityAgentConfig } from './activity-agent-config.js';
+import { insertCycle, setCycleStage } from '../cycles/store/cycle-repository.js';
 import type { ActivityDeps } from './activity-deps.js';
 
 export interface RecordCycleStartInput {
@@ -18,28 +20,15 @@ export function createCycleRecordActivities({ db }: ActivityDeps) {
     async recordCycleStart(
       args: RecordCycleStartInput,
     ): Promise<{ baselineVersionId: string; baselineVersion: number }> {
-      await agentConfig(db, args.agent);
+      await activityAgentConfig(db, args.agent);
       const production = await labelledVersion(db, args.agent, 'production');
       if (!production) {
         throw ApplicationFailure.nonRetryable(
           `Agent "${args.agent}" has no prompt labelled production; create version 1 and label it before starting a cycle.`,
-          'InvalidInput',
+          FailureType.InvalidInput,
         );
       }
-      await db
-        .insertInto('cycles')
-        .values({
-          id: args.cycleId,
-          agent_id: args.agent,
-          run_id: args.runId,
-          stage: 'starting',
-          outcome: 'in_progress',
-          window_start: args.windowStart,
-          window_end: args.windowEnd,
-          input: JSON.stringify(args.input),
-        })
-        .onConflict((oc) => oc.column('id').doNothing())
-        .execute();
+      await insertCycle(db, args);
       return { baselineVersionId: production.id, baselineVersion: production.version };
     },
 
@@ -49,13 +38,8 @@ export function createCycleRecordActivities({ db }: ActivityDeps) {
       stage: string;
       outcome: string;
     }): Promise<{ at: string }> {
-      const row = await db
-        .updateTable('cycles')
-        .set({ stage: args.stage, outcome: args.outcome, updated_at: new Date() })
-        .where('id', '=', args.cycleId)
-        .returning('updated_at')
-        .executeTakeFirst();
-      return { at: (row?.updated_at ?? new Date()).toISOString() };
+      const at = await setCycleStage(db, args.cycleId, args.stage, args.outcome);
+      return { at: (at ?? new Date()).toISOString() };
     },
   };
 }

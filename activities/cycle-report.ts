@@ -1,6 +1,11 @@
 import { renderDiagnosisReport, type DiagnosisReportData } from '../diagnosis/diagnosis-report.js';
-import { agentConfig } from '../registry/store/agent-repository.js';
+import { activityAgentConfig } from './activity-agent-config.js';
 import type { ClusterDiagnosis } from '../schemas/llm-outputs.js';
+import { clusterSummaries } from '../diagnosis/store/cluster-repository.js';
+import { saveCycleReport } from '../diagnosis/store/cycle-report-repository.js';
+import { cycleCalibrations } from '../evaluation/store/judge-calibration-repository.js';
+import { evaluatorErrorSummary } from '../evaluation/store/score-repository.js';
+import { sampleCount } from '../traces/store/sample-repository.js';
 import type { ActivityDeps } from './activity-deps.js';
 import { traceVerdicts } from './cycle-verdicts.js';
 
@@ -16,65 +21,20 @@ export function createReportActivities({ db, taxonomy }: ActivityDeps) {
       judgeCalls: number;
       judgeCallsWithoutCascade: number;
     }): Promise<{ bytes: number }> {
-      const ev = (await agentConfig(db, args.agent)).evaluation;
+      const ev = (await activityAgentConfig(db, args.agent)).evaluation;
       const [sampled, verdicts, clusters, errors, calibration] = await Promise.all([
-        db
-          .selectFrom('samples')
-          .select((eb) => eb.fn.countAll<string>().as('n'))
-          .where('cycle_id', '=', args.cycleId)
-          .executeTakeFirstOrThrow(),
+        sampleCount(db, args.cycleId),
         traceVerdicts(db, args.cycleId, ev.cascade.minCodeConfidence),
-        db
-          .selectFrom('clusters')
-          .leftJoin('cluster_members', 'cluster_members.cluster_id', 'clusters.id')
-          .select([
-            'clusters.id',
-            'clusters.stable_id',
-            'clusters.name',
-            'clusters.category',
-            'clusters.previous_id',
-            'clusters.diagnosis',
-            'clusters.diagnosis_error',
-            'clusters.intervention',
-            'clusters.embedder',
-            (eb) =>
-              eb.fn
-                .count<string>('cluster_members.trace_id')
-                .filterWhere('cluster_members.noise', '=', false)
-                .as('core'),
-            (eb) =>
-              eb.fn
-                .count<string>('cluster_members.trace_id')
-                .filterWhere('cluster_members.noise', '=', true)
-                .as('noise'),
-          ])
-          .where('clusters.cycle_id', '=', args.cycleId)
-          .groupBy('clusters.id')
-          .execute(),
-        db
-          .selectFrom('evaluator_errors')
-          .select([
-            'evaluator',
-            (eb) => eb.fn.countAll<string>().as('n'),
-            (eb) => eb.fn.min('error').as('example'),
-          ])
-          .where('cycle_id', '=', args.cycleId)
-          .groupBy('evaluator')
-          .orderBy('evaluator')
-          .execute(),
-        db
-          .selectFrom('judge_calibrations')
-          .selectAll()
-          .where('cycle_id', '=', args.cycleId)
-          .orderBy('dimension')
-          .execute(),
+        clusterSummaries(db, args.cycleId),
+        evaluatorErrorSummary(db, args.cycleId),
+        cycleCalibrations(db, args.cycleId),
       ]);
       const data: DiagnosisReportData = {
         cycleId: args.cycleId,
         agent: args.agent,
         taxonomy: `${taxonomy.name} ${taxonomy.version}`,
         embedder: clusters[0]?.embedder ?? 'none',
-        sampled: Number(sampled.n),
+        sampled,
         scored: verdicts.size,
         failing: [...verdicts.values()].filter((v) => v.failing).length,
         judgeCalls: args.judgeCalls,
@@ -117,11 +77,7 @@ export function createReportActivities({ db, taxonomy }: ActivityDeps) {
         })),
       };
       const markdown = renderDiagnosisReport(data);
-      await db
-        .insertInto('cycle_reports')
-        .values({ cycle_id: args.cycleId, markdown, data: JSON.stringify(data) })
-        .onConflict((oc) => oc.column('cycle_id').doUpdateSet({ markdown, data: JSON.stringify(data) }))
-        .execute();
+      await saveCycleReport(db, args.cycleId, markdown, data);
       return { bytes: markdown.length };
     },
   };

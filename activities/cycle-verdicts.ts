@@ -1,6 +1,7 @@
-import type { Kysely } from 'kysely';
-import type { Database } from '../db/database.js';
+import type { Db } from '../db/connection.js';
 import { consensus } from '../annotation/annotation-consensus.js';
+import { cycleLabels } from '../annotation/store/annotation-reads.js';
+import { verdictScores } from '../evaluation/store/score-repository.js';
 import { decisiveVerdicts, type DimensionVerdict } from '../evaluation/evaluation-cascade.js';
 
 export interface TraceVerdict {
@@ -19,17 +20,11 @@ export interface TraceVerdict {
  * read well.
  */
 export async function traceVerdicts(
-  db: Kysely<Database>,
+  db: Db,
   cycleId: string,
   minCodeConfidence: number,
 ): Promise<Map<string, TraceVerdict>> {
-  const rows = await db
-    .selectFrom('scores')
-    .select(['trace_id', 'source', 'evaluator', 'dimension', 'label', 'value', 'category', 'confidence'])
-    .where('cycle_id', '=', cycleId)
-    .orderBy('trace_id')
-    .orderBy('evaluator')
-    .execute();
+  const rows = await verdictScores(db, cycleId);
   const byTrace = new Map<string, typeof rows>();
   for (const r of rows) byTrace.set(r.trace_id, [...(byTrace.get(r.trace_id) ?? []), r]);
   const verdicts = new Map<string, TraceVerdict>();
@@ -55,29 +50,12 @@ export async function traceVerdicts(
 /**
  * The reviewers' consensus label per annotated trace of a cycle: the majority verdict of
  * the item's labels (a tie counts as `fail` and is flagged as a disagreement), carried by
- * the label that speaks for it (see core/annotation-consensus.ts). Items short of their
+ * the label that speaks for it (see annotation/annotation-consensus.ts). Items short of their
  * required reviews still count with the labels they have: at a deadline the cycle goes on
  * with the reviewers' labels so far.
  */
-export async function latestLabels(db: Kysely<Database>, cycleId: string) {
-  const rows = await db
-    .selectFrom('annotations')
-    .innerJoin('annotation_items', 'annotation_items.id', 'annotations.item_id')
-    .select([
-      'annotations.id',
-      'annotation_items.trace_id',
-      'annotation_items.judge_label',
-      'annotations.verdict',
-      'annotations.category',
-      'annotations.expected',
-      'annotations.comment',
-      'annotations.reviewer',
-      'annotations.created_at',
-    ])
-    .where('annotation_items.cycle_id', '=', cycleId)
-    .orderBy('annotation_items.trace_id')
-    .orderBy('annotations.id')
-    .execute();
+export async function latestLabels(db: Db, cycleId: string) {
+  const rows = await cycleLabels(db, cycleId);
   const byTrace = new Map<string, typeof rows>();
   for (const r of rows) byTrace.set(r.trace_id, [...(byTrace.get(r.trace_id) ?? []), r]);
   const out = new Map<

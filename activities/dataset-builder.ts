@@ -1,7 +1,6 @@
-import { sql } from 'kysely';
 import { activeDatasetVersion } from '../registry/store/artifact-repository.js';
 import { deriveSlices } from '../datasets/example-slices.js';
-import { agentConfig } from '../registry/store/agent-repository.js';
+import { activityAgentConfig } from './activity-agent-config.js';
 import {
   carriedExamples,
   datasetIdOf,
@@ -11,6 +10,9 @@ import {
   writeVersion,
   type DraftExample,
 } from '../datasets/store/dataset-version-writer.js';
+import { cycleExampleCount, cycleVersionId } from '../datasets/store/dataset-repository.js';
+import { annotationsAsJson } from '../annotation/store/annotation-reads.js';
+import { samplesWithClusters } from '../traces/store/sample-repository.js';
 import { AgentAction } from '../schemas/trace.js';
 import type { ActivityDeps } from './activity-deps.js';
 import { latestLabels } from './cycle-verdicts.js';
@@ -48,62 +50,23 @@ export function createDatasetActivities({ db }: ActivityDeps) {
       agent: string;
       seed: number;
     }): Promise<BuiltDatasetVersion> {
-      const policy = (await agentConfig(db, args.agent)).dataset;
+      const policy = (await activityAgentConfig(db, args.agent)).dataset;
       return db.transaction().execute(async (tx) => {
         const dataset = await ensureDataset(tx, { agent: args.agent, seed: args.seed });
         await lockDataset(tx, dataset.id);
-        const existing = await tx
-          .selectFrom('dataset_versions')
-          .select('id')
-          .where('dataset_id', '=', datasetIdOf(args.agent, args.agent))
-          .where('cycle_id', '=', args.cycleId)
-          .executeTakeFirst();
+        const existing = await cycleVersionId(tx, datasetIdOf(args.agent, args.agent), args.cycleId);
         if (existing) {
-          const summary = await summarize(tx, existing.id);
-          const fresh = await tx
-            .selectFrom('dataset_examples')
-            .select(sql<number>`count(*)::int`.as('n'))
-            .where('dataset_version_id', '=', existing.id)
-            .where('cycle_id', '=', args.cycleId)
-            .executeTakeFirstOrThrow();
-          return { ...summary, fromThisCycle: fresh.n };
+          const summary = await summarize(tx, existing);
+          return { ...summary, fromThisCycle: await cycleExampleCount(tx, existing, args.cycleId) };
         }
         // The agent's active version: the newest, unless an operator rolled the dataset back
         // (`flywheel rollback dataset`), in which case the cycle builds on the chosen one.
         const parent = await activeDatasetVersion(tx, args.agent, { excludingCycle: args.cycleId });
 
-        const sampled = await tx
-          .selectFrom('samples')
-          .leftJoin('cluster_members', (j) =>
-            j
-              .onRef('cluster_members.trace_id', '=', 'samples.trace_id')
-              .on('cluster_members.cluster_id', 'like', `${args.cycleId}:%`),
-          )
-          .leftJoin('clusters', 'clusters.id', 'cluster_members.cluster_id')
-          .select([
-            'samples.trace_id as id',
-            sql<unknown>`samples.redacted -> 'input'`.as('input'),
-            sql<unknown>`samples.redacted -> 'output'`.as('output'),
-            sql<unknown>`samples.redacted -> 'expected'`.as('expected'),
-            sql<unknown>`samples.redacted -> 'attributes'`.as('attributes'),
-            'cluster_members.cluster_id',
-            'clusters.stable_id',
-            'clusters.category',
-            'clusters.intervention',
-          ])
-          .where('samples.cycle_id', '=', args.cycleId)
-          .orderBy('samples.trace_id')
-          .execute();
+        const sampled = await samplesWithClusters(tx, args.cycleId);
         const labels = await latestLabels(tx, args.cycleId);
         const labelIds = [...labels.values()].map((l) => l.id);
-        const flagRows =
-          labelIds.length === 0
-            ? []
-            : await tx
-                .selectFrom('annotations')
-                .select(['id', sql<unknown>`to_jsonb(annotations)`.as('row')])
-                .where('id', 'in', labelIds)
-                .execute();
+        const flagRows = labelIds.length === 0 ? [] : await annotationsAsJson(tx, labelIds);
         const flags = new Map(flagRows.map((r) => [String(r.id), reviewerFlags(r.row)]));
 
         const fresh: DraftExample[] = [];

@@ -6,7 +6,16 @@ import { failureText, type FailedEvaluation } from '../diagnosis/failure-text.js
 import { findSubtype, type FailureTaxonomy } from '../diagnosis/failure-taxonomy.js';
 import { clusterFailures } from '../diagnosis/failure-clustering.js';
 import { tfidfEmbeddings } from '../diagnosis/text-embedding.js';
-import { agentConfig } from '../registry/store/agent-repository.js';
+import { activityAgentConfig } from './activity-agent-config.js';
+import {
+  clusterMembers,
+  clusterStableIds,
+  lastClusteredCycle,
+  saveCluster,
+  stableClusters,
+} from '../diagnosis/store/cluster-repository.js';
+import { failingScores } from '../evaluation/store/score-repository.js';
+import { sampledTraces } from '../traces/store/sample-repository.js';
 import type { ChatMessageIn } from '../llm/llm-client.js';
 import {
   DIAGNOSIS_SYSTEM,
@@ -21,7 +30,6 @@ import type { TraceRecord } from '../schemas/trace.js';
 import type { ActivityDeps } from './activity-deps.js';
 import { traceVerdicts } from './cycle-verdicts.js';
 import { judgedSteps } from '../evaluation/agent-trajectory.js';
-import { sampledTraces } from './sampled-traces.js';
 
 /** The per-cycle row of a cluster; its stable id is what survives across cycles. */
 export const clusterId = (cycleId: string, stableId: string) => `${cycleId}:${stableId}`;
@@ -61,7 +69,7 @@ export function createDiagnoseActivities({ db, llm, taxonomy }: ActivityDeps) {
       agent: string;
       seed: number;
     }): Promise<{ failing: number; clusters: ClusterSummary[]; embedder: string }> {
-      const config = (await agentConfig(db, args.agent)).evaluation;
+      const config = (await activityAgentConfig(db, args.agent)).evaluation;
       const verdicts = await traceVerdicts(db, args.cycleId, config.cascade.minCodeConfidence);
       const failingIds = new Set([...verdicts].filter(([, v]) => v.failing).map(([id]) => id));
       const traces = (await sampledTraces(db, args.cycleId)).filter((t) => failingIds.has(t.id));
@@ -124,8 +132,10 @@ export function createDiagnoseActivities({ db, llm, taxonomy }: ActivityDeps) {
         );
         const id = clusterId(args.cycleId, identity.id);
         const category = diagnosis.ok ? diagnosis.value.category : 'undiagnosed';
-        await db.transaction().execute(async (tx) => {
-          const row = {
+        await saveCluster(
+          db,
+          {
+            id,
             cycle_id: args.cycleId,
             agent_id: args.agent,
             stable_id: identity.id,
@@ -138,25 +148,9 @@ export function createDiagnoseActivities({ db, llm, taxonomy }: ActivityDeps) {
             diagnosis: diagnosis.ok ? JSON.stringify(diagnosis.value) : null,
             diagnosis_error: diagnosis.ok ? null : diagnosis.error,
             intervention: diagnosis.ok ? diagnosis.value.intervention : null,
-          };
-          await tx
-            .insertInto('clusters')
-            .values({ id, ...row })
-            .onConflict((oc) => oc.column('id').doUpdateSet(row))
-            .execute();
-          await tx
-            .insertInto('cluster_members')
-            .values(
-              g.members.map((m) => ({
-                cluster_id: id,
-                trace_id: m.traceId,
-                probability: m.probability,
-                noise: m.noise,
-              })),
-            )
-            .onConflict((oc) => oc.columns(['cluster_id', 'trace_id']).doNothing())
-            .execute();
-        });
+          },
+          g.members.map((m) => ({ trace_id: m.traceId, probability: m.probability, noise: m.noise })),
+        );
         summaries.push({
           id,
           stableId: identity.id,
@@ -177,15 +171,7 @@ export function createDiagnoseActivities({ db, llm, taxonomy }: ActivityDeps) {
 
   /** Failing evaluations per trace (the deciding ones and any other failing check). */
   async function failedEvaluations(cycleId: string, traceIds: string[]) {
-    const rows = await db
-      .selectFrom('scores')
-      .select(['trace_id', 'dimension', 'evaluator', 'explanation', 'category', 'findings'])
-      .where('cycle_id', '=', cycleId)
-      .where('label', '=', 'fail')
-      .where('trace_id', 'in', traceIds)
-      .orderBy('trace_id')
-      .orderBy('evaluator')
-      .execute();
+    const rows = await failingScores(db, cycleId, traceIds);
     const out = new Map<string, FailedEvaluation[]>();
     for (const r of rows) {
       const list = out.get(r.trace_id) ?? [];
@@ -201,39 +187,16 @@ export function createDiagnoseActivities({ db, llm, taxonomy }: ActivityDeps) {
    */
   async function previousClusters(agent: string, cycleId: string, embedder: string) {
     // Only the numbers of every earlier cluster; centroids and members of the last cycle's alone.
-    const ids = await db
-      .selectFrom('clusters')
-      .select('stable_id')
-      .where('agent_id', '=', agent)
-      .where('cycle_id', '!=', cycleId)
-      .execute();
+    const ids = await clusterStableIds(db, agent, cycleId);
     const nextNumber = Math.max(0, ...ids.map((c) => Number(/(\d+)$/.exec(c.stable_id ?? '')?.[1] ?? 0))) + 1;
-    const last = await db
-      .selectFrom('clusters')
-      .innerJoin('cycles', 'cycles.id', 'clusters.cycle_id')
-      .select('clusters.cycle_id')
-      .where('clusters.agent_id', '=', agent)
-      .where('clusters.cycle_id', '!=', cycleId)
-      .orderBy('cycles.started_at', 'desc')
-      .limit(1)
-      .executeTakeFirst();
-    if (!last) return { clusters: [], nextNumber };
-    const rows = await db
-      .selectFrom('clusters')
-      .select(['id', 'stable_id', 'centroid', 'embedder'])
-      .where('cycle_id', '=', last.cycle_id)
-      .where('stable_id', 'is not', null)
-      .execute();
+    const last = await lastClusteredCycle(db, agent, cycleId);
+    if (last === undefined) return { clusters: [], nextNumber };
+    const rows = await stableClusters(db, last);
     if (rows.length === 0) return { clusters: [], nextNumber };
-    const members = await db
-      .selectFrom('cluster_members')
-      .select(['cluster_id', 'trace_id'])
-      .where(
-        'cluster_id',
-        'in',
-        rows.map((r) => r.id),
-      )
-      .execute();
+    const members = await clusterMembers(
+      db,
+      rows.map((r) => r.id),
+    );
     return {
       nextNumber,
       clusters: rows.map((r) => ({

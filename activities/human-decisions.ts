@@ -1,8 +1,10 @@
 import { slackMessage } from '../notify/slack-message.js';
-import { agentConfig } from '../registry/store/agent-repository.js';
+import { activityAgentConfig } from './activity-agent-config.js';
 import type { AnnotationPolicy } from '../schemas/annotation-policy.js';
 import type { ApprovalPolicy } from '../schemas/approval-policy.js';
-import { queueProgress } from '../annotation/store/annotation-queue-repository.js';
+import { queueProgress } from '../annotation/store/annotation-reads.js';
+import { approvalCount, insertApproval } from '../release/store/approval-repository.js';
+import { appendAudit } from '../registry/store/audit-log.js';
 import type { ActivityDeps } from './activity-deps.js';
 import { notifyAgent } from '../notify/agent-notice.js';
 
@@ -26,7 +28,7 @@ export function createHumanDecisionActivities(deps: ActivityDeps) {
     async cyclePolicies(args: {
       agent: string;
     }): Promise<{ annotation: AnnotationPolicy; approval: ApprovalPolicy }> {
-      const config = await agentConfig(db, args.agent);
+      const config = await activityAgentConfig(db, args.agent);
       return { annotation: config.annotation, approval: config.approval };
     },
 
@@ -43,35 +45,15 @@ export function createHumanDecisionActivities(deps: ActivityDeps) {
       gateReportId: string | null;
     }): Promise<{ approvals: number }> {
       await db.transaction().execute(async (tx) => {
-        const inserted = await tx
-          .insertInto('approvals')
-          .values({
-            cycle_id: args.cycleId,
-            approver: args.approver,
-            decision: args.decision,
-            comment: args.comment,
-          })
-          .onConflict((oc) => oc.columns(['cycle_id', 'approver']).doNothing())
-          .returning('id')
-          .executeTakeFirst();
-        if (inserted)
-          await tx
-            .insertInto('audit_log')
-            .values({
-              actor: args.approver,
-              action: args.decision === 'approved' ? 'approve_release' : 'reject_release',
-              artifact: `cycle:${args.cycleId}`,
-              detail: JSON.stringify({ gateReportId: args.gateReportId, comment: args.comment }),
-            })
-            .execute();
+        if (await insertApproval(tx, args))
+          await appendAudit(tx, {
+            actor: args.approver,
+            action: args.decision === 'approved' ? 'approve_release' : 'reject_release',
+            artifact: `cycle:${args.cycleId}`,
+            detail: { gateReportId: args.gateReportId, comment: args.comment },
+          });
       });
-      const { n } = await db
-        .selectFrom('approvals')
-        .select((eb) => eb.fn.countAll<string>().as('n'))
-        .where('cycle_id', '=', args.cycleId)
-        .where('decision', '=', 'approved')
-        .executeTakeFirstOrThrow();
-      return { approvals: Number(n) };
+      return { approvals: await approvalCount(db, args.cycleId) };
     },
 
     /** A human action outside approvals (rollout promote/pause/resume/abort/setWeight). */
@@ -81,15 +63,7 @@ export function createHumanDecisionActivities(deps: ActivityDeps) {
       artifact: string;
       detail: Record<string, unknown>;
     }) {
-      await db
-        .insertInto('audit_log')
-        .values({
-          actor: args.actor,
-          action: args.action,
-          artifact: args.artifact,
-          detail: JSON.stringify(args.detail),
-        })
-        .execute();
+      await appendAudit(db, args);
     },
 
     /**

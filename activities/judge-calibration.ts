@@ -1,7 +1,8 @@
 import { calibrate, type DimensionCalibration, type LabelPair } from '../evaluation/judge-calibration.js';
-import { agentConfig } from '../registry/store/agent-repository.js';
+import { activityAgentConfig } from './activity-agent-config.js';
+import { saveJudgeCalibration } from '../evaluation/store/judge-calibration-repository.js';
+import { latestReviewerJudgeLabels } from '../evaluation/store/reviewer-judge-labels.js';
 import type { ActivityDeps } from './activity-deps.js';
-import { reviewerAndJudgeLabels } from './reviewer-judge-labels.js';
 
 /** Label pairs looked at per dimension: the newest ones, across the agent's cycles. */
 const MAX_PAIRS = 200;
@@ -15,18 +16,10 @@ export function createCalibrationActivities({ db }: ActivityDeps) {
      * same cycle. Stored per cycle; a dimension below the agent's floor cannot gate.
      */
     async calibrateJudges(args: { cycleId: string; agent: string }): Promise<DimensionCalibration[]> {
-      const ev = (await agentConfig(db, args.agent)).evaluation;
+      const ev = (await activityAgentConfig(db, args.agent)).evaluation;
       const results: DimensionCalibration[] = [];
       for (const dimension of ev.judge.dimensions) {
-        const rows = await reviewerAndJudgeLabels(db, args.agent, dimension)
-          // The newest label per (cycle, trace): a later correction supersedes.
-          .distinctOn(['annotation_items.cycle_id', 'annotation_items.trace_id'])
-          .select(['annotation_items.cycle_id', 'annotation_items.trace_id', 'cycles.started_at'])
-          .orderBy('annotation_items.cycle_id')
-          .orderBy('annotation_items.trace_id')
-          .orderBy('annotations.created_at', 'desc')
-          .orderBy('annotations.id', 'desc')
-          .execute();
+        const rows = await latestReviewerJudgeLabels(db, args.agent, dimension);
         const pairs: LabelPair[] = rows
           .filter(
             (r) => (r.human === 'pass' || r.human === 'fail') && (r.judge === 'pass' || r.judge === 'fail'),
@@ -38,20 +31,7 @@ export function createCalibrationActivities({ db }: ActivityDeps) {
           .map((r) => ({ human: r.human as 'pass' | 'fail', judge: r.judge as 'pass' | 'fail' }));
         const c = calibrate(dimension, pairs, ev.calibration);
         results.push(c);
-        const row = {
-          agent_id: args.agent,
-          labels: c.labels,
-          accuracy: c.accuracy,
-          kappa: c.kappa,
-          f1: c.f1,
-          can_gate: c.canGate,
-          reason: c.reason,
-        };
-        await db
-          .insertInto('judge_calibrations')
-          .values({ cycle_id: args.cycleId, dimension, ...row })
-          .onConflict((oc) => oc.columns(['cycle_id', 'dimension']).doUpdateSet(row))
-          .execute();
+        await saveJudgeCalibration(db, args.cycleId, args.agent, c);
       }
       return results;
     },

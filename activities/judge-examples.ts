@@ -1,6 +1,5 @@
-import { sql } from 'kysely';
 import type { Db } from '../db/connection.js';
-import { reviewerAndJudgeLabels, reviewerLabel } from './reviewer-judge-labels.js';
+import { judgeCorrections } from '../evaluation/store/reviewer-judge-labels.js';
 import { renderSteps, renderTranscript, type JudgeExample } from '../llm/prompt-templates.js';
 import { AgentAction, ChatMessage } from '../schemas/trace.js';
 
@@ -19,23 +18,7 @@ export async function judgeExamples(
   const out = new Map<string, JudgeExample[]>();
   if (limit === 0) return out;
   for (const dimension of dimensions) {
-    const rows = await reviewerAndJudgeLabels(db, agent, dimension)
-      .innerJoin('samples', (j) =>
-        j
-          .onRef('samples.cycle_id', '=', 'annotation_items.cycle_id')
-          .onRef('samples.trace_id', '=', 'annotation_items.trace_id'),
-      )
-      .select([
-        'annotations.comment',
-        'annotations.reviewer',
-        sql<unknown>`samples.redacted -> 'input' -> 'messages'`.as('messages'),
-        sql<unknown>`samples.redacted -> 'output'`.as('output'),
-      ])
-      .where(sql<boolean>`${reviewerLabel(dimension)} <> scores.label`)
-      .orderBy('annotations.created_at', 'desc')
-      .orderBy('annotations.id', 'desc')
-      .limit(limit)
-      .execute();
+    const rows = await judgeCorrections(db, agent, dimension, limit);
     const examples = rows.flatMap((r) => {
       const messages = ChatMessage.array().safeParse(r.messages);
       const output = AgentAction.safeParse(r.output);

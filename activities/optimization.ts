@@ -1,12 +1,19 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { agentConfig } from '../registry/store/agent-repository.js';
+import { FailureType } from '../schemas/failure-types.js';
+import { activityAgentConfig } from './activity-agent-config.js';
 import { recordRunExamples } from '../datasets/store/dataset-version-writer.js';
 import { versionById } from '../registry/store/prompt-repository.js';
 import type { Candidate, SearchOutcome, TeachTask } from '../optimizers/prompt-search.js';
 import { candidateIdOf } from '../optimizers/prompt-search.js';
 import { OptimizerChoice } from '../schemas/optimizer-config.js';
 import type { ActivityDeps } from './activity-deps.js';
-import { PgSearchStore, pgSearchIo, trainExampleIds } from './pg-search-store.js';
+import { trainExampleIds } from '../datasets/store/optimizer-examples.js';
+import {
+  completeOptimizationRun,
+  registerOptimizationRun,
+} from '../optimization/store/optimization-run-repository.js';
+import { PgSearchStore } from '../optimization/store/pg-search-store.js';
+import { pgSearchIo } from './pg-search-io.js';
 import { evaluateCandidate, teach, textIdOf } from './search-executor.js';
 
 /**
@@ -40,33 +47,23 @@ export function createOptimizationActivities(deps: ActivityDeps) {
       trainIds: string[];
       optimizer: OptimizerChoice;
     }> {
-      const config = await agentConfig(db, args.agent);
+      const config = await activityAgentConfig(db, args.agent);
       const parsed = OptimizerChoice.safeParse(args.optimizer ?? config.optimizer ?? { name: 'gepa' });
       if (!parsed.success) {
         throw ApplicationFailure.nonRetryable(
           `Invalid optimizer configuration for agent ${args.agent}: ${parsed.error.message}. ` +
             'Set optimizer.name to random-search, protegi, gepa or mipro, with settings from docs.',
-          'InvalidInput',
+          FailureType.InvalidInput,
         );
       }
       const trainIds = await trainExampleIds(db, args.datasetVersionId);
       if (trainIds.length === 0) {
         throw ApplicationFailure.nonRetryable(
           `Dataset version ${args.datasetVersionId} has no train examples.`,
-          'InvalidInput',
+          FailureType.InvalidInput,
         );
       }
-      await db
-        .insertInto('optimization_runs')
-        .values({
-          id: args.runId,
-          cycle_id: args.cycleId,
-          optimizer: parsed.data.name,
-          config: JSON.stringify(parsed.data),
-          status: 'running',
-        })
-        .onConflict((oc) => oc.column('id').doNothing())
-        .execute();
+      await registerOptimizationRun(db, { id: args.runId, cycleId: args.cycleId, optimizer: parsed.data });
       // What this run trains on, so later dataset versions keep it out of the gating splits.
       await recordRunExamples(db, args.runId, trainIds);
       const baselineText = (await versionById(db, args.baselineVersionId)).text;
@@ -121,22 +118,11 @@ export function createOptimizationActivities(deps: ActivityDeps) {
       const { outcome } = args;
       const store = new PgSearchStore(db, args.runId, args.cycleId, []);
       const bestDbId = await store.registerCandidate(outcome.bestCandidateId, outcome.best);
-      await db
-        .updateTable('optimization_runs')
-        .set({
-          status: 'completed',
-          best_candidate_id: bestDbId,
-          baseline_score: outcome.baselineScore,
-          best_score: outcome.bestScore,
-          rollouts: outcome.rollouts,
-          teacher_calls: outcome.teacherCalls,
-          tokens: args.tokens,
-          warnings: JSON.stringify(outcome.warnings),
-          trajectory: JSON.stringify(outcome.trajectory),
-          stop_reason: outcome.stopReason,
-        })
-        .where('id', '=', args.runId)
-        .execute();
+      await completeOptimizationRun(db, args.runId, {
+        bestCandidateId: bestDbId,
+        outcome,
+        tokens: args.tokens,
+      });
       return { bestDbId };
     },
   };

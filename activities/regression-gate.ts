@@ -1,11 +1,16 @@
 import { cancellationSignal, heartbeat } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { FailureType } from '../schemas/failure-types.js';
 import { ZodError } from 'zod';
 import { decideGate, type ExampleScores } from '../release/gate-decision.js';
 import type { JudgeRubric } from '../evaluation/judge-rubrics.js';
-import { agentConfig } from '../registry/store/agent-repository.js';
-import { createPromptVersion, moveLabel } from '../registry/store/prompt-repository.js';
+import { activityAgentConfig } from './activity-agent-config.js';
+import { createPromptVersion } from '../registry/store/prompt-repository.js';
+import { moveLabel } from '../registry/label-move-service.js';
 import { activeRubrics } from '../evaluation/store/rubric-repository.js';
+import { gateCalibrations } from '../evaluation/store/judge-calibration-repository.js';
+import { candidatePromptText } from '../optimization/store/candidate-repository.js';
+import { gateReportById, insertGateReport } from '../release/store/gate-report-repository.js';
 import {
   GateOverride,
   OUTCOME_DIMENSION,
@@ -18,6 +23,7 @@ import type { ActivityDeps } from './activity-deps.js';
 import { boundedMap } from './bounded-map.js';
 import { evaluateOnSplit, type SplitEvaluation } from './candidate-evaluation.js';
 import { judgeWithRubric } from './rubric-judge.js';
+import { formatIssues } from '../schemas/format-issues.js';
 
 export interface GateInput {
   cycleId: string;
@@ -70,13 +76,12 @@ const passScore = (rubric: JudgeRubric) =>
   rubric.scale === 'likert5' ? ((rubric.passLevel ?? 4) - 1) / 4 : 1;
 
 function gateConfigOf(agentGate: GateConfig, override: unknown): GateConfig {
-  const issues = (e: ZodError) =>
-    e.issues.map((i) => `${['gate', ...i.path.map(String)].join('.')}: ${i.message}`).join('; ');
+  const issues = (e: ZodError) => formatIssues(e, { at: ['gate'] });
   const parsed = GateOverride.optional().safeParse(override === null ? undefined : override);
   if (!parsed.success)
     throw ApplicationFailure.nonRetryable(
       `The cycle's gate override is invalid (${issues(parsed.error)}); fix the gate section of the cycle input.`,
-      'InvalidInput',
+      FailureType.InvalidInput,
     );
   try {
     return resolveGateConfig(agentGate, parsed.data);
@@ -84,7 +89,7 @@ function gateConfigOf(agentGate: GateConfig, override: unknown): GateConfig {
     if (!(e instanceof ZodError)) throw e;
     throw ApplicationFailure.nonRetryable(
       `The cycle's override makes the agent's gate invalid (${issues(e)}); fix agents.config.gate or the override.`,
-      'InvalidInput',
+      FailureType.InvalidInput,
     );
   }
 }
@@ -165,11 +170,7 @@ export function createGateActivities(deps: ActivityDeps) {
      */
     async runGate(args: GateInput): Promise<GateOutcome> {
       const reportId = `${args.cycleId}:gate`;
-      const existing = await db
-        .selectFrom('gate_reports')
-        .selectAll()
-        .where('id', '=', reportId)
-        .executeTakeFirst();
+      const existing = await gateReportById(db, reportId);
       if (existing) {
         const report = GateReport.parse(existing.report);
         return {
@@ -183,7 +184,7 @@ export function createGateActivities(deps: ActivityDeps) {
           assertions: summarise(report),
         };
       }
-      const agent = await agentConfig(db, args.agent);
+      const agent = await activityAgentConfig(db, args.agent);
       const config = gateConfigOf(agent.gate, args.config);
       const judged = judgeDimensionsNamed(config);
       // The agent's active rubric versions (built-in where it saved none), read once for both sides.
@@ -199,14 +200,7 @@ export function createGateActivities(deps: ActivityDeps) {
         baseline.push(...(await scoreExamples(base, split, rubrics, config, args.seed)));
       }
 
-      const calibrations = judged.length
-        ? await db
-            .selectFrom('judge_calibrations')
-            .select(['dimension', 'can_gate', 'reason'])
-            .where('cycle_id', '=', args.cycleId)
-            .where('dimension', 'in', judged)
-            .execute()
-        : [];
+      const calibrations = judged.length ? await gateCalibrations(db, args.cycleId, judged) : [];
       const uncalibrated: Record<string, string> = {};
       for (const d of judged) {
         const c = calibrations.find((row) => row.dimension === d);
@@ -229,31 +223,19 @@ export function createGateActivities(deps: ActivityDeps) {
       let candidateVersionId: string | null = null;
       // Inconclusive still becomes a candidate version: a human decides at approval.
       if (report.verdict !== 'fail') {
-        const text = (
-          await db
-            .selectFrom('candidates')
-            .select('prompt_text')
-            .where('id', '=', args.candidateId)
-            .executeTakeFirstOrThrow()
-        ).prompt_text;
+        const text = await candidatePromptText(db, args.candidateId);
         const version = await createPromptVersion(db, args.agent, text, 'optimizer', args.candidateId);
         candidateVersionId = version.id;
         await moveLabel(db, args.agent, 'candidate', version.id, 'flywheel', `passed gate ${reportId}`);
       }
-      await db
-        .insertInto('gate_reports')
-        .values({
-          id: reportId,
-          cycle_id: args.cycleId,
-          candidate_id: args.candidateId,
-          baseline_version_id: args.baselineVersionId,
-          candidate_version_id: candidateVersionId,
-          passed: report.passed,
-          failing_assertion: report.failingAssertion,
-          report: JSON.stringify(report),
-        })
-        .onConflict((oc) => oc.column('id').doNothing())
-        .execute();
+      await insertGateReport(db, {
+        id: reportId,
+        cycleId: args.cycleId,
+        candidateId: args.candidateId,
+        baselineVersionId: args.baselineVersionId,
+        candidateVersionId,
+        report,
+      });
       return {
         reportId,
         passed: report.passed,

@@ -1,3 +1,5 @@
+import { appendAudit } from '../registry/store/audit-log.js';
+import { insertReleaseDecision } from '../release/store/release-decision-repository.js';
 import type { ActivityDeps } from './activity-deps.js';
 
 export function createReleaseActivities({ db }: ActivityDeps) {
@@ -12,29 +14,14 @@ export function createReleaseActivities({ db }: ActivityDeps) {
     }): Promise<{ decisionId: string }> {
       const decisionId = `${args.cycleId}:decision`;
       await db.transaction().execute(async (tx) => {
-        const inserted = await tx
-          .insertInto('release_decisions')
-          .values({
-            id: decisionId,
-            cycle_id: args.cycleId,
-            gate_report_id: args.gateReportId,
-            decision: args.decision,
-            decided_by: args.decidedBy,
-            comment: args.comment,
-          })
-          .onConflict((oc) => oc.column('id').doNothing())
-          .returning('id')
-          .executeTakeFirst();
+        const inserted = await insertReleaseDecision(tx, { id: decisionId, ...args });
         if (inserted) {
-          await tx
-            .insertInto('audit_log')
-            .values({
-              actor: args.decidedBy,
-              action: `release_${args.decision}`,
-              artifact: `cycle:${args.cycleId}`,
-              detail: JSON.stringify({ gateReportId: args.gateReportId, comment: args.comment }),
-            })
-            .execute();
+          await appendAudit(tx, {
+            actor: args.decidedBy,
+            action: `release_${args.decision}`,
+            artifact: `cycle:${args.cycleId}`,
+            detail: { gateReportId: args.gateReportId, comment: args.comment },
+          });
         }
       });
       return { decisionId };

@@ -1,9 +1,12 @@
 import { compareOnSameInputs, type MeasurementPhase } from '../release/rollout-analysis.js';
-import { agentConfig } from '../registry/store/agent-repository.js';
+import { activityAgentConfig } from './activity-agent-config.js';
 import { versionById } from '../registry/store/prompt-repository.js';
 import { runAgentStep } from '../llm/agent-step.js';
 import { AgentAction } from '../schemas/trace.js';
+import { rolloutById } from '../release/store/rollout-repository.js';
 import { recordedStepResult, recordStepResult } from '../release/store/rollout-step-records.js';
+import { recordShadowResults } from '../release/store/shadow-result-repository.js';
+import { tracesToCompare } from '../traces/store/rollout-traffic.js';
 import type { ActivityDeps } from './activity-deps.js';
 import { boundedMap } from './bounded-map.js';
 import { onlineRubric, stepPasses, traceMessages } from './rollout-judging.js';
@@ -42,29 +45,21 @@ export function createRolloutReplayActivities(deps: ActivityDeps) {
     }): Promise<SameInputComparison> {
       const done = await recordedStepResult<SameInputComparison>(db, args);
       if (done) return done;
-      const rollout = await db
-        .selectFrom('rollouts')
-        .selectAll()
-        .where('id', '=', args.rolloutId)
-        .executeTakeFirstOrThrow();
+      const rollout = await rolloutById(db, args.rolloutId);
       const [candidate, baseline, config] = await Promise.all([
         versionById(db, rollout.candidate_version_id),
         versionById(db, rollout.baseline_version_id),
-        agentConfig(db, rollout.agent_id),
+        activityAgentConfig(db, rollout.agent_id),
       ]);
-      let query = db
-        .selectFrom('traces')
-        .select(['id', 'input', 'output', 'expected'])
-        .where('agent_id', '=', rollout.agent_id)
-        .where('prompt_version', '=', baseline.version);
-      query =
-        args.kind === 'replay'
-          ? query.where('ingested_at', '<', rollout.started_at).orderBy('ingested_at', 'desc').orderBy('id')
-          : query
-              .where('ingested_at', '>=', new Date(args.since ?? rollout.started_at))
-              .where('sample_key', '<', args.sampleRate)
-              .orderBy('sample_key');
-      const traces = await query.limit(args.limit).execute();
+      const traces = await tracesToCompare(db, {
+        agent: rollout.agent_id,
+        version: baseline.version,
+        kind: args.kind,
+        startedAt: rollout.started_at,
+        since: new Date(args.since ?? rollout.started_at),
+        sampleRate: args.sampleRate,
+        limit: args.limit,
+      });
       const rubric = await onlineRubric(db, rollout.agent_id);
       const tools = config.tools.map((t) => ({
         name: t.name,
@@ -93,20 +88,17 @@ export function createRolloutReplayActivities(deps: ActivityDeps) {
       const result: SameInputComparison = { ...verdict, traces: compared.length };
       await db.transaction().execute(async (tx) => {
         if (compared.length > 0)
-          await tx
-            .insertInto('rollout_shadow_results')
-            .values(
-              compared.map((r) => ({
-                rollout_id: args.rolloutId,
-                step_index: args.stepIndex,
-                trace_id: r.traceId,
-                candidate_output: JSON.stringify(r.step),
-                candidate_pass: r.candidatePass,
-                baseline_pass: r.baselinePass,
-              })),
-            )
-            .onConflict((oc) => oc.doNothing())
-            .execute();
+          await recordShadowResults(
+            tx,
+            compared.map((r) => ({
+              rolloutId: args.rolloutId,
+              stepIndex: args.stepIndex,
+              traceId: r.traceId,
+              candidateOutput: r.step,
+              candidatePass: r.candidatePass,
+              baselinePass: r.baselinePass,
+            })),
+          );
         await recordStepResult(tx, args, {
           weight: rollout.weight,
           kind: args.kind,

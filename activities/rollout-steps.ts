@@ -1,9 +1,18 @@
-import { sql } from 'kysely';
 import { measure, type Measurement, type VariantMetrics } from '../release/rollout-analysis.js';
 import { slackMessage } from '../notify/slack-message.js';
-import { moveLabel, versionById } from '../registry/store/prompt-repository.js';
+import { versionById } from '../registry/store/prompt-repository.js';
+import { moveLabel } from '../registry/label-move-service.js';
 import type { AnalysisTemplate, RolloutConfig, RolloutMetricName } from '../schemas/rollout-config.js';
+import {
+  databaseNow,
+  finishRunningRollout,
+  rolloutById,
+  setRunningPhase,
+  setRunningWeight,
+  startRolloutRecord,
+} from '../release/store/rollout-repository.js';
 import { recordedStepResult, recordStepResult } from '../release/store/rollout-step-records.js';
+import { versionTrafficMetrics, versionTrafficSample } from '../traces/store/rollout-traffic.js';
 import type { ActivityDeps } from './activity-deps.js';
 import { notifyAgent } from '../notify/agent-notice.js';
 import { judgeSampledTraces } from './rollout-judging.js';
@@ -36,34 +45,8 @@ async function variantMetrics(
   },
 ): Promise<VariantMetrics> {
   const { db } = deps;
-  const failure = sql`(feedback < 0 or outcome in ('failure', 'error') or status = 'error')`;
-  const escalation =
-    args.escalationActions.length > 0
-      ? sql`(outcome = 'escalated' or output ->> 'action' in (${sql.join(args.escalationActions)}))`
-      : sql`(outcome = 'escalated')`;
-  const window = db
-    .selectFrom('traces')
-    .where('agent_id', '=', args.agent)
-    .where('prompt_version', '=', args.version)
-    .where('ingested_at', '>=', args.since)
-    .where('ingested_at', '<', args.until)
-    // Traces are partitioned by start time; this bound lets Postgres skip old partitions.
-    .where('started_at', '>=', new Date(args.since.getTime() - 24 * 3600 * 1000));
-  const row = await window
-    .select([
-      sql<number>`count(*)::int`.as('samples'),
-      sql<number | null>`avg(case when ${failure} then 0 else 1 end)::float8`.as('success_rate'),
-      sql<number | null>`avg(case when feedback < 0 then 1 else 0 end)::float8`.as('negative_feedback_rate'),
-      sql<number | null>`avg(case when ${escalation} then 1 else 0 end)::float8`.as('escalation_rate'),
-      sql<number | null>`avg(case when status = 'error' or outcome = 'error' then 1 else 0 end)::float8`.as(
-        'error_rate',
-      ),
-      sql<number | null>`percentile_cont(0.95) within group (order by latency_ms)::float8`.as(
-        'latency_p95_ms',
-      ),
-      sql<number | null>`avg(cost_usd)::float8`.as('cost_per_trace_usd'),
-    ])
-    .executeTakeFirstOrThrow();
+  const window = { agent: args.agent, version: args.version, since: args.since, until: args.until };
+  const row = await versionTrafficMetrics(db, window, args.escalationActions);
   const values: Partial<Record<RolloutMetricName, number | null>> = {
     success_rate: row.success_rate,
     negative_feedback_rate: row.negative_feedback_rate,
@@ -76,11 +59,7 @@ async function variantMetrics(
   if (args.wantJudge && args.judgeSample > 0) {
     // A fixed pseudo-random slice of the window (by the trace's stored sample key), so a
     // retried activity judges the same traces and the LLM cache answers.
-    const sampled = await window
-      .select(['id', 'input', 'output'])
-      .orderBy('sample_key')
-      .limit(args.judgeSample)
-      .execute();
+    const sampled = await versionTrafficSample(db, window, args.judgeSample);
     const verdicts = await judgeSampledTraces(deps, args.agent, sampled, args.seed);
     judged = verdicts.length;
     values.judge_pass_rate = judged === 0 ? null : verdicts.filter(Boolean).length / judged;
@@ -93,50 +72,11 @@ export function createRolloutActivities(deps: ActivityDeps) {
   // Label moves announce themselves on the agent's webhook, through the worker's sender.
   const labelOptions = deps.webhook ? { webhook: deps.webhook } : {};
   const notify = (args: Parameters<typeof notifyAgent>[1]) => notifyAgent(db, args, deps.webhook);
-  const rolloutRow = (id: string) =>
-    db.selectFrom('rollouts').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+  const rolloutRow = (id: string) => rolloutById(db, id);
 
   return {
     async startRollout(args: StartRolloutInput): Promise<{ startedAt: string }> {
-      const started = await db.transaction().execute(async (tx) => {
-        const existing = await tx
-          .selectFrom('rollouts')
-          .select('started_at')
-          .where('id', '=', args.rolloutId)
-          .executeTakeFirst();
-        if (existing) return existing.started_at;
-        // One live rollout per agent: an older one still running is superseded, not mixed in.
-        await tx
-          .updateTable('rollouts')
-          .set({
-            status: 'rolled_back',
-            phase: 'rolled_back',
-            weight: 0,
-            reason: `superseded by ${args.rolloutId}`,
-            ended_at: new Date(),
-          })
-          .where('agent_id', '=', args.agent)
-          .where('status', '=', 'running')
-          .execute();
-        const row = await tx
-          .insertInto('rollouts')
-          .values({
-            id: args.rolloutId,
-            workflow_id: args.workflowId,
-            cycle_id: args.cycleId,
-            agent_id: args.agent,
-            release_decision_id: args.decisionId,
-            baseline_version_id: args.baselineVersionId,
-            candidate_version_id: args.candidateVersionId,
-            weight: 0,
-            status: 'running',
-            config: JSON.stringify(args.config),
-            created_by: args.createdBy,
-          })
-          .returning('started_at')
-          .executeTakeFirstOrThrow();
-        return row.started_at;
-      });
+      const started = await startRolloutRecord(db, args);
       // The candidate label names what is being rolled out, whoever started it.
       await moveLabel(
         db,
@@ -166,14 +106,8 @@ export function createRolloutActivities(deps: ActivityDeps) {
       weight: number;
       stepIndex: number;
     }): Promise<{ since: string }> {
-      const row = await db
-        .updateTable('rollouts')
-        .set({ weight: args.weight, step_index: args.stepIndex })
-        .where('id', '=', args.rolloutId)
-        .where('status', '=', 'running')
-        .returning(sql<Date>`now()`.as('now'))
-        .executeTakeFirstOrThrow();
-      return { since: new Date(row.now).toISOString() };
+      const now = await setRunningWeight(db, args);
+      return { since: new Date(now).toISOString() };
     },
 
     /** The phase operators see (`flywheel rollout status`) and why it paused. */
@@ -183,13 +117,7 @@ export function createRolloutActivities(deps: ActivityDeps) {
       stepIndex: number;
       reason: string | null;
     }): Promise<{ at: string }> {
-      const row = await db
-        .updateTable('rollouts')
-        .set({ phase: args.phase, paused_reason: args.reason, step_index: args.stepIndex })
-        .where('id', '=', args.rolloutId)
-        .where('status', '=', 'running')
-        .returning(sql<Date>`now()`.as('now'))
-        .executeTakeFirst();
+      const now = await setRunningPhase(db, args);
       if (args.phase === 'paused') {
         const rollout = await rolloutRow(args.rolloutId);
         await notify({
@@ -206,7 +134,7 @@ export function createRolloutActivities(deps: ActivityDeps) {
           }),
         });
       }
-      return { at: new Date(row?.now ?? new Date()).toISOString() };
+      return { at: new Date(now ?? new Date()).toISOString() };
     },
 
     /**
@@ -231,7 +159,7 @@ export function createRolloutActivities(deps: ActivityDeps) {
         versionById(db, rollout.candidate_version_id),
         versionById(db, rollout.baseline_version_id),
       ]);
-      const { now } = await db.selectNoFrom(sql<Date>`now()`.as('now')).executeTakeFirstOrThrow();
+      const now = await databaseNow(db);
       const since = new Date(args.since);
       const until = new Date(now);
       const wantJudge = args.template.metrics.some((m) => m.name === 'judge_pass_rate');
@@ -279,19 +207,7 @@ export function createRolloutActivities(deps: ActivityDeps) {
       const actor = args.actor ?? 'flywheel';
       // The status flips first (guarded on `running`), so a retried or concurrent finish
       // cannot move the labels twice.
-      const flipped = await db
-        .updateTable('rollouts')
-        .set({
-          status: args.status,
-          phase: args.status,
-          weight: args.status === 'completed' ? 100 : 0,
-          reason: args.reason,
-          ended_at: new Date(),
-        })
-        .where('id', '=', args.rolloutId)
-        .where('status', '=', 'running')
-        .returning('id')
-        .executeTakeFirst();
+      const flipped = await finishRunningRollout(db, args);
       if (!flipped) return;
       await moveLabel(
         db,

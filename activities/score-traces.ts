@@ -2,15 +2,20 @@ import { heartbeat, cancellationSignal } from '@temporalio/activity';
 import { judgedSteps } from '../evaluation/agent-trajectory.js';
 import { runCodeEvaluators } from '../evaluation/code-evaluators.js';
 import { planJudgeCalls } from '../evaluation/evaluation-cascade.js';
-import { agentConfig } from '../registry/store/agent-repository.js';
+import { activityAgentConfig } from './activity-agent-config.js';
 import { activeRubrics } from '../evaluation/store/rubric-repository.js';
-import type { Evaluation, EvaluatorError } from '../schemas/evaluation.js';
+import {
+  countEvaluatorErrors,
+  insertEvaluatorError,
+  insertScore,
+  judgeAnswers,
+} from '../evaluation/store/score-repository.js';
+import { sampledTraces } from '../traces/store/sample-repository.js';
 import type { ActivityDeps } from './activity-deps.js';
 import { boundedMap } from './bounded-map.js';
 import { traceVerdicts } from './cycle-verdicts.js';
 import { judgeExamples } from './judge-examples.js';
 import { judgeWithRubric } from './rubric-judge.js';
-import { sampledTraces } from './sampled-traces.js';
 
 export interface ScoringSummary {
   scored: number;
@@ -24,49 +29,6 @@ export interface ScoringSummary {
 }
 
 export function createScoreActivities({ db, llm, llmConcurrency }: ActivityDeps) {
-  // rubricVersion: the agent's judge rubric version behind a judge score (null otherwise).
-  const store = async (
-    cycleId: string,
-    traceId: string,
-    e: Evaluation,
-    rubricVersion: number | null = null,
-  ) => {
-    await db
-      .insertInto('scores')
-      .values({
-        cycle_id: cycleId,
-        trace_id: traceId,
-        evaluator: e.evaluator,
-        dimension: e.dimension,
-        value: e.score,
-        label: e.label,
-        category: e.category,
-        explanation: e.explanation,
-        source: e.source,
-        cost_usd: e.costUsd,
-        confidence: e.confidence,
-        findings: JSON.stringify(e.findings),
-        rubric_version: rubricVersion,
-      })
-      .onConflict((oc) => oc.columns(['cycle_id', 'trace_id', 'evaluator']).doNothing())
-      .execute();
-  };
-  const storeError = async (cycleId: string, traceId: string, e: EvaluatorError, rubricVersion: number) => {
-    await db
-      .insertInto('evaluator_errors')
-      .values({
-        cycle_id: cycleId,
-        trace_id: traceId,
-        evaluator: e.evaluator,
-        dimension: e.dimension,
-        source: e.source,
-        error: e.error,
-        rubric_version: rubricVersion,
-      })
-      .onConflict((oc) => oc.columns(['cycle_id', 'trace_id', 'evaluator']).doNothing())
-      .execute();
-  };
-
   return {
     /**
      * The evaluation cascade over the cycle's sample: code evaluators on every trace, then
@@ -76,23 +38,11 @@ export function createScoreActivities({ db, llm, llmConcurrency }: ActivityDeps)
      * cycle is not asked again, so a retry after a crash pays only for what is missing.
      */
     async scoreSample(args: { cycleId: string; agent: string; seed: number }): Promise<ScoringSummary> {
-      const config = await agentConfig(db, args.agent);
+      const config = await activityAgentConfig(db, args.agent);
       const ev = config.evaluation;
       const traces = await sampledTraces(db, args.cycleId);
       const answered = new Set(
-        [
-          ...(await db
-            .selectFrom('scores')
-            .select(['trace_id', 'evaluator'])
-            .where('cycle_id', '=', args.cycleId)
-            .where('source', '=', 'judge')
-            .execute()),
-          ...(await db
-            .selectFrom('evaluator_errors')
-            .select(['trace_id', 'evaluator'])
-            .where('cycle_id', '=', args.cycleId)
-            .execute()),
-        ].map((r) => `${r.trace_id}|${r.evaluator}`),
+        (await judgeAnswers(db, args.cycleId)).map((r) => `${r.trace_id}|${r.evaluator}`),
       );
       const examples = await judgeExamples(db, args.agent, ev.judge.dimensions, ev.judge.fewShot);
       // The agent's active rubric versions (built-in where it saved none), read once so every
@@ -104,7 +54,7 @@ export function createScoreActivities({ db, llm, llmConcurrency }: ActivityDeps)
       let done = 0;
       await boundedMap(traces, llmConcurrency, async (trace) => {
         const code = runCodeEvaluators(trace, ev.code, config.tools);
-        for (const e of code) await store(args.cycleId, trace.id, e);
+        for (const e of code) await insertScore(db, args.cycleId, trace.id, e);
         const plan = planJudgeCalls(code, ev.judge.dimensions, ev.cascade, `${args.seed}|${trace.id}`);
         withoutCascade += ev.judge.dimensions.length;
         const steps = judgedSteps(trace);
@@ -127,24 +77,20 @@ export function createScoreActivities({ db, llm, llmConcurrency }: ActivityDeps)
           tokens += outcome.tokens;
           if (outcome.result === null) continue;
           if ('error' in outcome.result)
-            await storeError(args.cycleId, trace.id, outcome.result, rubric.version);
-          else await store(args.cycleId, trace.id, outcome.result, rubric.version);
+            await insertEvaluatorError(db, args.cycleId, trace.id, outcome.result, rubric.version);
+          else await insertScore(db, args.cycleId, trace.id, outcome.result, rubric.version);
         }
         heartbeat({ done: ++done, of: traces.length });
       });
       const verdicts = [...(await traceVerdicts(db, args.cycleId, ev.cascade.minCodeConfidence)).values()];
-      const errors = await db
-        .selectFrom('evaluator_errors')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('cycle_id', '=', args.cycleId)
-        .executeTakeFirstOrThrow();
+      const evaluatorErrors = await countEvaluatorErrors(db, args.cycleId);
       return {
         scored: verdicts.length,
         failing: verdicts.filter((v) => v.failing).length,
         codeScored: verdicts.filter((v) => v.sources.includes('code')).length,
         judgeCalls,
         judgeCallsWithoutCascade: withoutCascade,
-        evaluatorErrors: Number(errors.n),
+        evaluatorErrors,
         tokens,
       };
     },

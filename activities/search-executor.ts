@@ -26,7 +26,8 @@ import {
 } from '../llm/structured-output.js';
 import { candidateIdOf, type Candidate, type Evidence, type TeachTask } from '../optimizers/prompt-search.js';
 import { Critiques, NewInstruction, PromptProposals, PromptTexts } from '../schemas/llm-outputs.js';
-import type { AgentAction, ChatMessage } from '../schemas/trace.js';
+import { renderCandidate } from '../optimization/render-candidate.js';
+import type { SearchStore, TextKind } from '../optimization/search-store.js';
 import { boundedMap } from './bounded-map.js';
 
 /**
@@ -35,33 +36,6 @@ import { boundedMap } from './bounded-map.js';
  * templates and store the answers as texts. Storage is behind `SearchStore` (Postgres in
  * activities, memory in benchmarks), so the same code serves both.
  */
-
-export interface SearchExample {
-  id: string;
-  messages: ChatMessage[];
-  expected: AgentAction;
-  /** What reviewers or the judge said about the original trace, if anything. */
-  critique: string | null;
-}
-
-export interface StoredOutput {
-  score: number;
-  step: AgentAction;
-}
-
-export type TextKind = 'component' | 'critique' | 'demos';
-
-export interface SearchStore {
-  texts(ids: readonly string[]): Promise<Map<string, string>>;
-  putTexts(texts: readonly { id: string; text: string; kind: TextKind }[]): Promise<void>;
-  examples(ids: readonly string[]): Promise<Map<string, SearchExample>>;
-  outputs(candidateId: string, exampleIds: readonly string[]): Promise<Map<string, StoredOutput>>;
-  putOutputs(
-    candidateId: string,
-    candidate: Candidate,
-    rows: readonly ({ exampleId: string } & StoredOutput)[],
-  ): Promise<void>;
-}
 
 export interface SearchIo {
   store: SearchStore;
@@ -76,21 +50,6 @@ export interface SearchIo {
 
 export const textIdOf = (text: string) =>
   `txt_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`;
-
-/** The system prompt and tools a candidate stands for. */
-export function renderCandidate(
-  texts: ReadonlyMap<string, string>,
-  candidate: Candidate,
-  tools: readonly ChatTool[],
-): { systemPrompt: string; tools: ChatTool[] } {
-  const text = (id: string | undefined) => (id === undefined ? undefined : texts.get(id));
-  const system = text(candidate.system) ?? '';
-  const demos = text(candidate.demos);
-  return {
-    systemPrompt: demos ? `${system.trimEnd()}\n\n${demos}` : system,
-    tools: tools.map((t) => ({ ...t, description: text(candidate[`tool:${t.name}`]) ?? t.description })),
-  };
-}
 
 async function loadTexts(
   store: SearchStore,

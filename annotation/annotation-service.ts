@@ -1,7 +1,15 @@
 import type { Client } from '@temporalio/client';
-import { sql } from 'kysely';
 import type { Db } from '../db/connection.js';
-import { findQueue, queueItems, type AnnotationQueue } from './store/annotation-queue-repository.js';
+import { findCycleStage } from '../cycles/store/cycle-repository.js';
+import {
+  completeItemCount,
+  findQueue,
+  itemQueueId,
+  queueItemIds,
+  queueItems,
+  remainingItemCount,
+  type AnnotationQueue,
+} from './store/annotation-reads.js';
 import {
   AnnotationBatch,
   AnnotationLabel,
@@ -12,22 +20,20 @@ import { annotationsSubmittedSignal } from '../workflows/messages.js';
 import {
   BEFORE_ANNOTATION,
   claimItem,
+  claimQuorumNotice,
   releaseItem,
+  releaseQuorumNotice,
   storeAnnotation,
   type StoredAnnotation,
 } from './store/annotation-writes.js';
-import { UserError } from '../cycles/cycle-service.js';
-
-export function formatIssues(error: { issues: { path: PropertyKey[]; message: string }[] }): string {
-  return error.issues.map((i) => `${i.path.length ? i.path.join('.') : 'input'}: ${i.message}`).join('; ');
-}
+import { ConflictError, NotFoundError, UserError } from '../schemas/user-error.js';
+import { formatIssues } from '../schemas/format-issues.js';
 
 export async function requireQueue(db: Db, queueIdOrCycleId: string): Promise<AnnotationQueue> {
   const queue = await findQueue(db, queueIdOrCycleId);
   if (!queue)
-    throw new UserError(
+    throw new NotFoundError(
       `No annotation queue ${queueIdOrCycleId} (a queue id or a cycle id). List queues with: flywheel queue list`,
-      404,
     );
   return queue;
 }
@@ -43,26 +49,15 @@ export async function notifyQueueComplete(
   queueId: string,
   reviewer: string,
 ): Promise<boolean> {
-  const claimed = await db
-    .updateTable('annotation_queues')
-    .set({ notified_at: sql<Date>`now()` })
-    .where('id', '=', queueId)
-    .where('status', '=', 'complete')
-    .where('notified_at', 'is', null)
-    .returning('cycle_id')
-    .executeTakeFirst();
-  if (!claimed) return false;
-  const { count } = await db
-    .selectFrom('annotation_items')
-    .select(sql<number>`count(*) filter (where status = 'complete')::int`.as('count'))
-    .where('queue_id', '=', queueId)
-    .executeTakeFirstOrThrow();
+  const cycleId = await claimQuorumNotice(db, queueId);
+  if (cycleId === undefined) return false;
+  const count = await completeItemCount(db, queueId);
   try {
     await client.workflow
-      .getHandle(claimed.cycle_id)
+      .getHandle(cycleId)
       .signal(annotationsSubmittedSignal, { reviewer, count, complete: true });
   } catch (error) {
-    await db.updateTable('annotation_queues').set({ notified_at: null }).where('id', '=', queueId).execute();
+    await releaseQuorumNotice(db, queueId);
     throw error;
   }
   return true;
@@ -122,12 +117,7 @@ export async function annotateItem(
       .execute((tx) => storeAnnotation(tx, itemId, reviewer, label, { autoClaim: false }));
     return { ...stored, ...(await noticeIfDue(db, client, stored.queueId, reviewer)) };
   } catch (error) {
-    const item = await db
-      .selectFrom('annotation_items')
-      .select('queue_id')
-      .where('id', '=', itemId)
-      .executeTakeFirst();
-    await noticeIfDue(db, client, item?.queue_id ?? null, reviewer);
+    await noticeIfDue(db, client, (await itemQueueId(db, itemId)) ?? null, reviewer);
     throw error;
   }
 }
@@ -161,27 +151,18 @@ export async function submitQueueBatch(
     throw new UserError(`Invalid annotation submission: ${formatIssues(envelope.error)}`);
   const { reviewer, labels } = envelope.data;
   const queue = await requireQueue(db, queueIdOrCycleId);
-  const stage = await db
-    .selectFrom('cycles')
-    .select('stage')
-    .where('id', '=', queue.cycle_id)
-    .executeTakeFirst();
+  const stage = await findCycleStage(db, queue.cycle_id);
   // Before the cycle opens the queue, entries are refused one by one (they may name unknown items).
-  const preparing = stage ? BEFORE_ANNOTATION.has(stage.stage) : false;
-  if (queue.status !== 'open' || (stage?.stage !== 'awaiting_annotation' && !preparing)) {
+  const preparing = stage ? BEFORE_ANNOTATION.has(stage) : false;
+  if (queue.status !== 'open' || (stage !== 'awaiting_annotation' && !preparing)) {
     await noticeIfDue(db, client, queue.id, reviewer);
-    throw new UserError(
+    throw new ConflictError(
       queue.status === 'complete'
         ? `Queue ${queue.id} is complete (quorum reached); it takes no more labels. Nothing was stored.`
-        : `Cycle ${queue.cycle_id} is not waiting for annotation (stage: ${stage?.stage ?? 'unknown'}, queue ${queue.status}). Nothing was stored.`,
-      409,
+        : `Cycle ${queue.cycle_id} is not waiting for annotation (stage: ${stage ?? 'unknown'}, queue ${queue.status}). Nothing was stored.`,
     );
   }
-  const known = new Set(
-    (await db.selectFrom('annotation_items').select('id').where('queue_id', '=', queue.id).execute()).map(
-      (i) => i.id,
-    ),
-  );
+  const known = new Set(await queueItemIds(db, queue.id));
   const errors: BatchResult['errors'] = [];
   let stored = 0;
   for (const [index, raw] of labels.entries()) {
@@ -210,18 +191,14 @@ export async function submitQueueBatch(
     }
   }
   const notice = await noticeIfDue(db, client, queue.id, reviewer);
-  const after = await db
-    .selectFrom('annotation_items')
-    .select(sql<number>`count(*) filter (where status <> 'complete')::int`.as('remaining'))
-    .where('queue_id', '=', queue.id)
-    .executeTakeFirstOrThrow();
+  const remaining = await remainingItemCount(db, queue.id);
   const complete = (await requireQueue(db, queue.id)).status === 'complete';
   return {
     queueId: queue.id,
     cycleId: queue.cycle_id,
     stored,
     errors,
-    remaining: after.remaining,
+    remaining,
     complete,
     ...notice,
   };
@@ -243,3 +220,6 @@ export async function listQueueItems(
     ...(status ? { status } : {}),
   });
 }
+
+// Reads the API and the CLI show as the store returns them.
+export { itemQueueId, listQueues } from './store/annotation-reads.js';

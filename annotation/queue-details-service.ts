@@ -1,5 +1,5 @@
 import { agreementReport, type AgreementReport, type Rating } from './inter-annotator-agreement.js';
-import { queueLabels, queueProgress } from './store/annotation-queue-repository.js';
+import { queueLabels, queueProgress } from './store/annotation-reads.js';
 import type { Db } from '../db/connection.js';
 import { scoreConfigsByIds } from './store/score-config-repository.js';
 import type { ScoreConfig } from '../schemas/score-config.js';

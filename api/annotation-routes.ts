@@ -1,11 +1,11 @@
 import type { IncomingMessage } from 'node:http';
 import type { Client } from '@temporalio/client';
 import type { Db } from '../db/connection.js';
-import { listQueues } from '../annotation/store/annotation-queue-repository.js';
 import {
   annotateItem,
   claimAnnotationItem,
   listQueueItems,
+  listQueues,
   releaseAnnotationItem,
   submitQueueBatch,
   type BatchResult,

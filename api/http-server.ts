@@ -4,10 +4,15 @@ import { gunzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import type { Client } from '@temporalio/client';
 import type { Db } from '../db/connection.js';
-import { TokenVerifier, type TokenIdentity, type TokenScope } from '../registry/store/agent-tokens.js';
-import { TraceWriter } from '../traces/store/trace-writer.js';
+import {
+  createTokenVerifier,
+  type TokenIdentity,
+  type TokenScope,
+  type TokenVerifier,
+} from '../registry/agent-token-service.js';
+import { createTraceWriter } from '../traces/trace-storage-service.js';
+import type { TraceWriter } from '../traces/store/trace-writer.js';
 import { handleAnnotationRoute } from './annotation-routes.js';
-import { UserError } from '../cycles/cycle-service.js';
 import { handleDatasetRoute } from './dataset-routes.js';
 import { attachFeedback } from '../traces/feedback-service.js';
 import { decodeOtlpProtobuf } from '../traces/otlp-protobuf.js';
@@ -21,29 +26,23 @@ import {
   ingestOtlp,
   type ImportFormat,
 } from '../traces/trace-ingest-service.js';
+import { ForbiddenError, UserError } from '../schemas/user-error.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
 
 const gunzipAsync = promisify(gunzip);
 
-class PayloadTooLarge extends Error {}
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+const payloadTooLarge = (limit: number) =>
+  new UserError(`Payload over the ${limit} byte limit; split it into smaller batches.`, 'payload_too_large');
 
 async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > limit) throw new PayloadTooLarge();
+  if (declared > limit) throw payloadTooLarge(limit);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > limit) throw new PayloadTooLarge();
+    if (size > limit) throw payloadTooLarge(limit);
     chunks.push(chunk as Buffer);
   }
   const raw = Buffer.concat(chunks);
@@ -53,9 +52,8 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     return await gunzipAsync(raw, { maxOutputLength: limit });
   } catch (e) {
     if (e instanceof RangeError || (e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE')
-      throw new PayloadTooLarge();
-    throw new HttpError(
-      400,
+      throw payloadTooLarge(limit);
+    throw new UserError(
       'The body is marked gzip but does not inflate; send valid gzip or drop Content-Encoding.',
     );
   }
@@ -66,7 +64,7 @@ async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
   try {
     return JSON.parse(body.toString('utf8'));
   } catch (e) {
-    throw new HttpError(400, `The body is not valid JSON (${e instanceof Error ? e.message : String(e)}).`);
+    throw new UserError(`The body is not valid JSON (${e instanceof Error ? e.message : String(e)}).`);
   }
 }
 
@@ -98,7 +96,14 @@ export function apiDeps(
   { routingRefreshMs, ...options }: { maxBodyBytes?: number; routingRefreshMs?: number } = {},
 ): ApiDeps {
   const routing = new RoutingSnapshots(db, routingRefreshMs ? { refreshMs: routingRefreshMs } : {});
-  return { db, temporal, writer: new TraceWriter(db), tokens: new TokenVerifier(db), routing, ...options };
+  return {
+    db,
+    temporal,
+    writer: createTraceWriter(db),
+    tokens: createTokenVerifier(db),
+    routing,
+    ...options,
+  };
 }
 
 export interface ApiServer {
@@ -119,15 +124,18 @@ export async function startApiServer(deps: ApiDeps, port: number, host = '127.0.
     const header = req.headers.authorization ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match?.[1])
-      throw new HttpError(
-        401,
+      throw new UserError(
         'Send "Authorization: Bearer <agent token>"; create one with `flywheel token create --agent <id>`.',
+        'unauthorized',
       );
     const identity = await deps.tokens.verify(match[1]);
     if (!identity)
-      throw new HttpError(401, 'Unknown or revoked token; create a new one with `flywheel token create`.');
+      throw new UserError(
+        'Unknown or revoked token; create a new one with `flywheel token create`.',
+        'unauthorized',
+      );
     if (!identity.scopes.includes(scope))
-      throw new HttpError(403, `This token lacks the "${scope}" scope; create one with --scope ${scope}.`);
+      throw new ForbiddenError(`This token lacks the "${scope}" scope; create one with --scope ${scope}.`);
     return identity;
   };
 
@@ -147,13 +155,16 @@ export async function startApiServer(deps: ApiDeps, port: number, host = '127.0.
         try {
           body = decodeOtlpProtobuf(raw);
         } catch (e) {
-          throw new HttpError(
-            400,
+          throw new UserError(
             `The body is not an OTLP ExportTraceServiceRequest protobuf (${e instanceof Error ? e.message : String(e)}).`,
           );
         }
       } else if (type === 'application/json') body = await readJson(req, limit);
-      else throw new HttpError(415, `Send OTLP as application/json or application/x-protobuf, not ${type}.`);
+      else
+        throw new UserError(
+          `Send OTLP as application/json or application/x-protobuf, not ${type}.`,
+          'unsupported_media_type',
+        );
       const report = await ingestOtlp(deps, body, agent);
       // OTLP partial success: the accepted spans are stored; the rejected ones are counted and
       // named, and the status is 400 so an exporter does not resend the batch.
@@ -184,10 +195,7 @@ export async function startApiServer(deps: ApiDeps, port: number, host = '127.0.
       const { agent } = await authenticate(req, 'ingest');
       const format = url.searchParams.get('format') ?? 'jsonl';
       if (!(IMPORT_FORMATS as readonly string[]).includes(format))
-        throw new HttpError(
-          400,
-          `Unknown import format "${format}"; use one of ${IMPORT_FORMATS.join(', ')}.`,
-        );
+        throw new UserError(`Unknown import format "${format}"; use one of ${IMPORT_FORMATS.join(', ')}.`);
       const text = (await readBody(req, limit)).toString('utf8');
       const report = await importTraces(deps, format as ImportFormat, text, {
         agent,
@@ -214,18 +222,13 @@ export async function startApiServer(deps: ApiDeps, port: number, host = '127.0.
   };
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
-      if (error instanceof PayloadTooLarge) {
+      if (error instanceof UserError && error.code === 'payload_too_large') {
         // Stop reading the rest of an oversized upload; the client gets the answer first.
-        send(
-          res,
-          413,
-          { error: `Payload over the ${limit} byte limit; split it into smaller batches.`, limit },
-          { connection: 'close' },
-        );
+        send(res, error.status, { error: error.message, limit }, { connection: 'close' });
         req.resume();
         return;
       }
-      if (error instanceof HttpError) return send(res, error.status, { error: error.message });
+      // Every error a caller can act on answers with its own status, whichever layer threw it.
       if (error instanceof UserError) return send(res, error.status, { error: error.message });
       send(res, 500, { error: error instanceof Error ? error.message : String(error) });
     });

@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Db } from '../db/connection.js';
 import type { WebhookSender } from '../notify/webhook-sender.js';
-import { UserError } from '../cycles/cycle-service.js';
 import {
   createPrompt,
   diffPrompt,
@@ -12,6 +11,7 @@ import {
 } from '../registry/prompt-service.js';
 import { chooseAnswer } from '../release/prompt-resolver.js';
 import { RoutingSnapshots } from '../release/routing-snapshot-service.js';
+import { NotFoundError, UserError } from '../schemas/user-error.js';
 
 export interface PromptRouteDeps {
   db: Db;
@@ -71,15 +71,13 @@ async function resolve(
   if (!unit) throw new UserError('Pass the unit key to bucket on: ?unit=<user or session id>.');
   const snapshot = await routingOf(deps).get(name);
   if (!snapshot.exists)
-    throw new UserError(
+    throw new NotFoundError(
       `No prompt named "${name}"; list them with GET /api/prompts or \`flywheel prompt list\`.`,
-      404,
     );
   const answer = chooseAnswer(snapshot, snapshot.answers, unit);
   if (!answer)
-    throw new UserError(
+    throw new NotFoundError(
       `Prompt "${name}" has no production version; label one: \`flywheel prompt label ${name} <version> production --actor <you>\`.`,
-      404,
     );
   const headers = { etag: answer.etag, 'cache-control': `max-age=${deps.resolveMaxAgeSeconds ?? 1}` };
   if (etagMatches(req.headers['if-none-match'], answer.etag)) return { status: 304, headers };

@@ -1,5 +1,5 @@
 /**
- * HDBSCAN parity: our port (core/hdbscan.ts) against scikit-learn's HDBSCAN on seeded data
+ * HDBSCAN parity: our port (diagnosis/hdbscan.ts) against scikit-learn's HDBSCAN on seeded data
  * sets (blobs with uniform noise, blobs of different densities, two moons, higher-dimensional
  * blobs, directions on a sphere under the cosine metric) and a few option variants. Prints
  * the adjusted Rand index between the two labelings, the share of points labelled

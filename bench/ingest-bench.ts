@@ -24,7 +24,6 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { sql } from 'kysely';
 import { createSampleActivities } from '../activities/sample-traces.js';
 import { importTraces } from '../traces/trace-ingest-service.js';
 import { traceToOtlp } from '../traces/otlp-export.js';
@@ -36,6 +35,12 @@ import { startEmbeddedDatabase } from '../db/embedded-database.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { TracePartitions } from '../traces/store/trace-partitions.js';
 import { TraceWriter } from '../traces/store/trace-writer.js';
+import {
+  analyzeTraces,
+  insertSyntheticTraces,
+  syntheticFillSummary,
+} from '../traces/store/synthetic-traces.js';
+import { insertCycle, setCycleStage } from '../cycles/store/cycle-repository.js';
 import { freePort } from '../test/helpers/test-stack.js';
 import { quantile } from './statistics.js';
 import { sharedDataset } from '../scripts/shared-datasets.js';
@@ -306,50 +311,17 @@ async function samplePhase({ db, now }: Context) {
   const chunk = 500_000;
   for (let a = 1; a <= total; a += chunk) {
     const b = Math.min(total, a + chunk - 1);
-    await sql`
-      insert into traces (id, agent_id, user_id, session_id, started_at, ended_at, model, status, input, output,
-        feedback, outcome, latency_ms, input_tokens, output_tokens, spans, attributes, strata)
-      select 'fill-' || g, 'bench', 'user-' || (g % 60000), 'sess-' || (g / 4),
-        ${windowStart}::timestamptz + make_interval(secs => (g - 0.5) * ${(7 * DAY) / 1000 / total}),
-        ${windowStart}::timestamptz + make_interval(secs => (g - 0.5) * ${(7 * DAY) / 1000 / total} + 3),
-        'gpt-4o', case when g % 211 = 0 then 'error' else 'ok' end,
-        jsonb_build_object('messages', jsonb_build_array(
-          jsonb_build_object('role', 'user', 'content',
-            (array['I need to cancel reservation', 'Can I change the flight on booking', 'How many bags can I bring on',
-                   'Please refund my trip', 'Upgrade my seat on reservation', 'What is the status of flight'])[1 + g % 6]
-            || ' ' || upper(substr(md5(g::text), 1, 6)) || ' for ' || (array['tomorrow', 'May 20', 'next week', 'today'])[1 + (g / 7) % 4]
-            || '. My user id is user_' || (g % 60000) || ' and I am a ' || (array['gold', 'silver', 'regular'])[1 + g % 3] || ' member.'))),
-        jsonb_build_object('action', (array['respond', 'get_reservation_details', 'cancel_reservation', 'update_reservation_flights'])[1 + g % 4],
-          'arguments', jsonb_build_object('reservation_id', upper(substr(md5(g::text), 1, 6)))),
-        case when g % 97 = 3 then -1 when g % 9 = 1 then 1 end,
-        case when g % 331 = 5 then 'escalated' when g % 13 = 2 then 'success' end,
-        (g % 9000)::float8, 900 + g % 400, 40 + g % 200, '{}'::jsonb,
-        jsonb_build_object('refund_amount', case when g % 199 = 11 then 520 + g % 900 else g % 400 end,
-          'tier', (array['basic', 'gold', 'platinum'])[1 + g % 3], 'channel', 'web'),
-        -- What the writer stores for the agent's "refund_amount > 500" stratum.
-        case when g % 199 = 11 then array['big_refund'] else '{}'::text[] end
-      from generate_series(${a}::bigint, ${b}::bigint) g`.execute(db);
+    await insertSyntheticTraces(db, {
+      windowStart,
+      spacingSeconds: (7 * DAY) / 1000 / total,
+      first: a,
+      last: b,
+    });
     process.stdout.write(`\rfill: ${b.toLocaleString()} / ${total.toLocaleString()}`);
   }
-  await sql`analyze traces`.execute(db);
+  await analyzeTraces(db);
   const fillSeconds = (performance.now() - fillStart) / 1000;
-  const [{ n: tracesInTable } = { n: 0 }] = (
-    await sql<{ n: number }>`select count(*)::int as n from traces`.execute(db)
-  ).rows;
-  const [{ n: inWindow } = { n: 0 }] = (
-    await sql<{
-      n: number;
-    }>`select count(*)::int as n from traces where agent_id = 'bench' and started_at >= ${windowStart} and started_at < ${windowEnd}`.execute(
-      db,
-    )
-  ).rows;
-  const [{ size } = { size: '' }] = (
-    await sql<{
-      size: string;
-    }>`select pg_size_pretty(sum(pg_total_relation_size(c.oid))) as size from pg_inherits i join pg_class c on c.oid = i.inhrelid join pg_class p on p.oid = i.inhparent where p.relname = 'traces'`.execute(
-      db,
-    )
-  ).rows;
+  const { tracesInTable, inWindow, size } = await syntheticFillSummary(db, windowStart, windowEnd);
   log(
     `\nfill: ${tracesInTable.toLocaleString()} traces in table (${inWindow.toLocaleString()} in the 7-day window, ${size}) in ${fillSeconds.toFixed(0)} s`,
   );
@@ -360,19 +332,15 @@ async function samplePhase({ db, now }: Context) {
   let last: Awaited<ReturnType<typeof activities.sampleTraces>> | undefined;
   for (let r = 0; r < runs; r++) {
     const cycleId = `bench-cycle-${r}`;
-    await db
-      .insertInto('cycles')
-      .values({
-        id: cycleId,
-        agent_id: 'bench',
-        run_id: 'bench',
-        stage: 'sampling',
-        outcome: 'running',
-        window_start: windowStart,
-        window_end: windowEnd,
-        input: '{}',
-      })
-      .execute();
+    await insertCycle(db, {
+      cycleId,
+      agent: 'bench',
+      runId: 'bench',
+      windowStart: windowStart.toISOString(),
+      windowEnd: windowEnd.toISOString(),
+      input: {},
+    });
+    await setCycleStage(db, cycleId, 'sampling', 'running');
     const started = performance.now();
     last = await activities.sampleTraces({
       cycleId,

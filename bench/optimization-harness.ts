@@ -1,11 +1,6 @@
-import {
-  evaluateCandidate,
-  teach,
-  textIdOf,
-  type SearchExample,
-  type SearchIo,
-} from '../activities/search-executor.js';
-import { MemorySearchStore } from '../activities/memory-search-store.js';
+import { evaluateCandidate, teach, textIdOf, type SearchIo } from '../activities/search-executor.js';
+import { MemorySearchStore } from '../optimization/memory-search-store.js';
+import type { SearchExample } from '../optimization/search-store.js';
 import { unitInterval } from '../optimizers/stable-hash.js';
 import type { ChatTool } from '../llm/llm-client.js';
 import { optimizerFor } from '../optimizers/optimizer-registry.js';

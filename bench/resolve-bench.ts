@@ -28,6 +28,7 @@ import { connectDatabase } from '../db/connection.js';
 import { startEmbeddedDatabase } from '../db/embedded-database.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { createVersion } from '../registry/store/prompt-repository.js';
+import { insertRolloutRow, setRolloutWeight } from '../release/store/rollout-repository.js';
 import { freePort } from '../test/helpers/test-stack.js';
 import type { LoadResult, LoadSettings } from './resolve-load.js';
 import { quantile } from './statistics.js';
@@ -92,32 +93,21 @@ async function main() {
       createdBy: 'bench',
       source: 'seed' as const,
     };
-    const v1 = await createVersion(
-      db,
-      { ...base, prompt: promptText('v1'), labels: ['production'] },
-      { announce: false },
-    );
-    const v2 = await createVersion(
-      db,
-      { ...base, prompt: promptText('v2'), labels: ['candidate'] },
-      { announce: false },
-    );
-    await db
-      .insertInto('rollouts')
-      .values({
-        id: ROLLOUT,
-        cycle_id: null,
-        agent_id: AGENT,
-        release_decision_id: null,
-        baseline_version_id: v1.version.id,
-        candidate_version_id: v2.version.id,
-        weight: WEIGHTS[0]!,
-        status: 'running',
-        reason: null,
-        ended_at: null,
-        workflow_id: null,
-      })
-      .execute();
+    const v1 = await createVersion(db, { ...base, prompt: promptText('v1'), labels: ['production'] });
+    const v2 = await createVersion(db, { ...base, prompt: promptText('v2'), labels: ['candidate'] });
+    await insertRolloutRow(db, {
+      id: ROLLOUT,
+      cycle_id: null,
+      agent_id: AGENT,
+      release_decision_id: null,
+      baseline_version_id: v1.version.id,
+      candidate_version_id: v2.version.id,
+      weight: WEIGHTS[0]!,
+      status: 'running',
+      reason: null,
+      ended_at: null,
+      workflow_id: null,
+    });
     const api = await startApiServer(apiDeps(db, new Client(), { routingRefreshMs: refreshMs }), 0);
     const warm = await fetch(`${api.url}/api/prompts/${AGENT}/resolve?unit=warm`);
     if (!warm.ok) throw new Error(`warm-up resolve failed: ${warm.status} ${await warm.text()}`);
@@ -135,11 +125,7 @@ async function main() {
       updating = true;
       const weight = WEIGHTS[++step % WEIGHTS.length]!;
       const sentAt = clock();
-      void control
-        .updateTable('rollouts')
-        .set({ weight })
-        .where('id', '=', ROLLOUT)
-        .execute()
+      void setRolloutWeight(control, ROLLOUT, weight)
         .then(() => schedule.push({ weight, sentAt, committedAt: clock() }))
         .finally(() => (updating = false));
     }, weightEveryMs);

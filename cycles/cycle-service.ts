@@ -4,30 +4,19 @@ import {
   type Client,
   WorkflowNotFoundError,
 } from '@temporalio/client';
-import { queueItems } from '../annotation/store/annotation-queue-repository.js';
+import type { UpdateDefinition } from '@temporalio/common';
+import { queueItems } from '../annotation/store/annotation-reads.js';
 import type { Db } from '../db/connection.js';
 import { ApproveRequest, RejectRequest, type ApprovalResult } from '../schemas/approval.js';
 import { CycleInput, type CycleInputArg } from '../schemas/cycle-input.js';
 import type { CycleStatus } from '../schemas/cycle-status.js';
+import { cycleWorkflow } from '../workflows/cycle-workflow.js';
 import { approveUpdate, rejectUpdate, statusQuery } from '../workflows/messages.js';
 import { FlywheelAgent, FlywheelOutcome, FlywheelStage } from '../workflows/search-attributes.js';
 import { cycleWorkflowId } from '../workflows/workflow-ids.js';
 import { submitQueueBatch, type BatchResult } from '../annotation/annotation-service.js';
-
-/** An error a person can act on: the CLI prints the message alone, the API returns it as 4xx. */
-export class UserError extends Error {
-  constructor(
-    message: string,
-    readonly status = 400,
-  ) {
-    super(message);
-    this.name = 'UserError';
-  }
-}
-
-function formatZod(error: { issues: { path: PropertyKey[]; message: string }[] }): string {
-  return error.issues.map((i) => `${i.path.length ? i.path.join('.') : 'input'}: ${i.message}`).join('; ');
-}
+import { formatIssues } from '../schemas/format-issues.js';
+import { ConflictError, NotFoundError, UserError } from '../schemas/user-error.js';
 
 export interface StartCycleOptions {
   taskQueue: string;
@@ -41,13 +30,13 @@ export async function startCycle(
   options: StartCycleOptions,
 ): Promise<{ workflowId: string; runId: string }> {
   const parsed = CycleInput.safeParse(options.input);
-  if (!parsed.success) throw new UserError(`Invalid cycle input: ${formatZod(parsed.error)}`);
+  if (!parsed.success) throw new UserError(`Invalid cycle input: ${formatIssues(parsed.error)}`);
   const input = parsed.data;
   const workflowId =
     options.workflowId ??
     cycleWorkflowId(input.agent, (options.now ?? new Date()).toISOString().slice(0, 10));
   try {
-    const handle = await client.workflow.start('cycleWorkflow', {
+    const handle = await client.workflow.start(cycleWorkflow, {
       taskQueue: options.taskQueue,
       workflowId,
       args: [input],
@@ -64,9 +53,8 @@ export async function startCycle(
     return { workflowId, runId: handle.firstExecutionRunId };
   } catch (error) {
     if (error instanceof WorkflowExecutionAlreadyStartedError) {
-      throw new UserError(
+      throw new ConflictError(
         `A cycle with ID ${workflowId} already exists. Pass --id to start another one today.`,
-        409,
       );
     }
     throw error;
@@ -78,7 +66,7 @@ export async function cycleStatus(client: Client, cycleId: string): Promise<Cycl
     return await client.workflow.getHandle(cycleId).query(statusQuery);
   } catch (error) {
     if (error instanceof WorkflowNotFoundError)
-      throw new UserError(`No cycle with ID ${cycleId}. List cycles with: flywheel cycle list`, 404);
+      throw new NotFoundError(`No cycle with ID ${cycleId}. List cycles with: flywheel cycle list`);
     throw error;
   }
 }
@@ -93,7 +81,7 @@ export interface CycleListing {
 }
 
 export async function listCycles(client: Client, agent?: string, limit = 50): Promise<CycleListing[]> {
-  const query = `WorkflowType = 'cycleWorkflow'${agent ? ` AND FlywheelAgent = '${agent.replace(/'/g, '')}'` : ''}`;
+  const query = `WorkflowType = '${cycleWorkflow.name}'${agent ? ` AND FlywheelAgent = '${agent.replace(/'/g, '')}'` : ''}`;
   const out: CycleListing[] = [];
   for await (const wf of client.workflow.list({ query })) {
     out.push({
@@ -133,19 +121,17 @@ export async function submitAnnotations(
   return result;
 }
 
-async function decide(
+async function decide<Request>(
   client: Client,
   cycleId: string,
-  update: typeof approveUpdate | typeof rejectUpdate,
-  arg: unknown,
+  update: UpdateDefinition<ApprovalResult, [Request]>,
+  request: Request,
 ): Promise<ApprovalResult> {
   try {
-    return await client.workflow
-      .getHandle(cycleId)
-      .executeUpdate(update as typeof approveUpdate, { args: [arg as never] });
+    return await client.workflow.getHandle(cycleId).executeUpdate(update, { args: [request] });
   } catch (error) {
     if (error instanceof WorkflowUpdateFailedError) {
-      throw new UserError(`${error.cause?.message ?? error.message} Nothing was changed.`, 409);
+      throw new ConflictError(`${error.cause?.message ?? error.message} Nothing was changed.`);
     }
     if (error instanceof WorkflowNotFoundError) {
       // An Update to a finished workflow also lands here: say that it ended, and how.
@@ -154,11 +140,10 @@ async function decide(
         .query(statusQuery)
         .catch(() => null);
       if (ended)
-        throw new UserError(
+        throw new ConflictError(
           `Cycle ${cycleId} has already ended (outcome: ${ended.outcome}${ended.approval?.by ? `, decided by ${ended.approval.by}` : ''}). Nothing was changed.`,
-          409,
         );
-      throw new UserError(`No cycle with ID ${cycleId}.`, 404);
+      throw new NotFoundError(`No cycle with ID ${cycleId}.`);
     }
     throw error;
   }
@@ -170,7 +155,7 @@ export async function approveCycle(
   request: unknown,
 ): Promise<ApprovalResult> {
   const parsed = ApproveRequest.safeParse(request);
-  if (!parsed.success) throw new UserError(`Invalid approval: ${formatZod(parsed.error)}`);
+  if (!parsed.success) throw new UserError(`Invalid approval: ${formatIssues(parsed.error)}`);
   return decide(client, cycleId, approveUpdate, parsed.data);
 }
 
@@ -180,6 +165,6 @@ export async function rejectCycle(
   request: unknown,
 ): Promise<ApprovalResult> {
   const parsed = RejectRequest.safeParse(request);
-  if (!parsed.success) throw new UserError(`Invalid rejection: ${formatZod(parsed.error)}`);
+  if (!parsed.success) throw new UserError(`Invalid rejection: ${formatIssues(parsed.error)}`);
   return decide(client, cycleId, rejectUpdate, parsed.data);
 }

@@ -4,11 +4,13 @@ import {
   ScheduleOverlapPolicy,
   type Client,
   type ScheduleOptions,
+  type ScheduleOptionsStartWorkflowAction,
 } from '@temporalio/client';
 import { CycleInput, type CycleInputArg } from '../schemas/cycle-input.js';
+import { cycleWorkflow } from '../workflows/cycle-workflow.js';
 import { FlywheelAgent, FlywheelOutcome, FlywheelStage } from '../workflows/search-attributes.js';
 import { scheduleId, scheduledCyclePrefix } from '../workflows/workflow-ids.js';
-import { UserError } from './cycle-service.js';
+import { NotFoundError, UserError } from '../schemas/user-error.js';
 
 export interface ScheduleSpecInput {
   agent: string;
@@ -18,7 +20,9 @@ export interface ScheduleSpecInput {
   input?: Omit<CycleInputArg, 'agent'>;
 }
 
-function options(spec: ScheduleSpecInput): ScheduleOptions {
+function options(
+  spec: ScheduleSpecInput,
+): ScheduleOptions<ScheduleOptionsStartWorkflowAction<typeof cycleWorkflow>> {
   const parsed = CycleInput.safeParse({ ...spec.input, agent: spec.agent });
   if (!parsed.success) throw new UserError(`Invalid cycle input for the schedule: ${parsed.error.message}`);
   if (spec.cron.trim().split(/\s+/).length !== 5 && !spec.cron.startsWith('@')) {
@@ -31,7 +35,7 @@ function options(spec: ScheduleSpecInput): ScheduleOptions {
     spec: { cronExpressions: [spec.cron], ...(spec.timezone ? { timezone: spec.timezone } : {}) },
     action: {
       type: 'startWorkflow',
-      workflowType: 'cycleWorkflow',
+      workflowType: cycleWorkflow,
       args: [parsed.data],
       taskQueue: spec.taskQueue,
       // The server appends the scheduled time, so every weekly cycle has its own ID.
@@ -75,9 +79,8 @@ async function withSchedule<T>(
     return await fn(client.schedule.getHandle(scheduleId(agent)));
   } catch (error) {
     if (error instanceof ScheduleNotFoundError) {
-      throw new UserError(
+      throw new NotFoundError(
         `Agent ${agent} has no schedule. Create one with: flywheel schedule create --agent ${agent} --cron '0 9 * * MON'`,
-        404,
       );
     }
     throw error;

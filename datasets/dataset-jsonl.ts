@@ -1,6 +1,7 @@
 import { DatasetExampleLine, type DatasetSplit } from '../schemas/dataset-example.js';
 import type { AgentAction } from '../schemas/trace.js';
 import { stableHash53 } from '../optimizers/stable-hash.js';
+import { formatIssues } from '../schemas/format-issues.js';
 
 export interface ImportedExample {
   line: number;
@@ -73,7 +74,7 @@ export function parseDatasetJsonl(text: string): { examples: ImportedExample[]; 
     if (!parsed.success) {
       errors.push({
         line,
-        error: parsed.error.issues.map((iss) => `${iss.path.join('.') || 'line'}: ${iss.message}`).join('; '),
+        error: formatIssues(parsed.error, { root: 'line' }),
       });
       return;
     }

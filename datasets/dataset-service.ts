@@ -2,10 +2,16 @@ import { parseDatasetJsonl, type LineError } from './dataset-jsonl.js';
 import { deriveSlices } from './example-slices.js';
 import { AgentConfig } from '../schemas/agent-config.js';
 import type { Db } from '../db/connection.js';
-import { resolveVersion } from './store/dataset-repository.js';
+import { existingClusterIds } from '../diagnosis/store/cluster-repository.js';
+import { storedAgentConfig } from '../registry/store/agent-repository.js';
+import {
+  exampleSplits,
+  findDataset,
+  newestPublishedVersionId,
+  resolveVersion,
+} from './store/dataset-repository.js';
 import {
   carriedExamples,
-  DatasetInputError,
   ensureDataset,
   lockDataset,
   writeVersion,
@@ -13,14 +19,15 @@ import {
   type Retirement,
   type VersionSummary,
 } from './store/dataset-version-writer.js';
+import { UserError } from '../schemas/user-error.js';
 
 async function policyOf(db: Db, agent: string) {
-  const row = await db.selectFrom('agents').select('config').where('id', '=', agent).executeTakeFirst();
-  if (!row)
-    throw new DatasetInputError(
+  const config = await storedAgentConfig(db, agent);
+  if (config === undefined)
+    throw new UserError(
       `Unknown agent "${agent}": register it first (flywheel dev seeds "demo"; ingesting traces creates agents).`,
     );
-  return AgentConfig.parse(row.config).dataset;
+  return AgentConfig.parse(config).dataset;
 }
 
 export interface ImportResult {
@@ -51,23 +58,11 @@ export async function importExamples(
       ...(args.dataset ? { name: args.dataset } : {}),
     });
     await lockDataset(tx, dataset.id);
-    const parent = await tx
-      .selectFrom('dataset_versions')
-      .select('id')
-      .where('dataset_id', '=', dataset.id)
-      .where('published_at', 'is not', null)
-      .orderBy('version', 'desc')
-      .executeTakeFirst();
-    const carried = parent ? await carriedExamples(tx, parent.id) : [];
+    const parentId = await newestPublishedVersionId(tx, dataset.id);
+    const carried = parentId ? await carriedExamples(tx, parentId) : [];
     const previousSplit = new Map(carried.map((c) => [c.key, c]));
     const clusterIds = examples.flatMap((e) => (e.lineage.clusterId ? [e.lineage.clusterId] : []));
-    const knownClusters = new Set(
-      clusterIds.length === 0
-        ? []
-        : (await tx.selectFrom('clusters').select('id').where('id', 'in', clusterIds).execute()).map(
-            (c) => c.id,
-          ),
-    );
+    const knownClusters = new Set(await existingClusterIds(tx, clusterIds));
     const keys = new Set(examples.map((e) => e.key));
     const keptSplit: string[] = [];
     const drafts: DraftExample[] = examples.map((e) => {
@@ -93,7 +88,7 @@ export async function importExamples(
     });
     const version = await writeVersion(tx, {
       dataset,
-      parentVersionId: parent?.id ?? null,
+      parentVersionId: parentId ?? null,
       cycleId: null,
       createdBy: args.createdBy,
       note: args.note ?? `imported ${drafts.length} example(s)`,
@@ -102,12 +97,7 @@ export async function importExamples(
       policy,
     });
     // The split check runs against every version of the dataset, not just the parent.
-    const final = await tx
-      .selectFrom('dataset_examples')
-      .select(['example_key', 'split'])
-      .where('dataset_version_id', '=', version.datasetVersionId)
-      .where('example_key', 'in', [...keys])
-      .execute();
+    const final = await exampleSplits(tx, version.datasetVersionId, [...keys]);
     for (const f of final) {
       const wanted = examples.find((e) => e.key === f.example_key)?.split;
       if (wanted && wanted !== f.split && !keptSplit.includes(f.example_key)) keptSplit.push(f.example_key);
@@ -136,27 +126,21 @@ export async function retireExamples(
 ): Promise<{ version: VersionSummary; retired: Retirement[] }> {
   const base = await resolveVersion(db, req.ref);
   if (!base.published_at)
-    throw new DatasetInputError(`Version ${base.id} is not published yet; retire from a published version.`);
+    throw new UserError(`Version ${base.id} is not published yet; retire from a published version.`);
   if (!req.exampleIds?.length && req.olderThanDays === undefined && !req.clusterStableId)
-    throw new DatasetInputError(
-      'Say what to retire: --example ID..., --older-than DAYS or --cluster STABLE_ID.',
-    );
+    throw new UserError('Say what to retire: --example ID..., --older-than DAYS or --cluster STABLE_ID.');
   if (req.olderThanDays !== undefined && !(req.olderThanDays >= 0))
-    throw new DatasetInputError(`--older-than must be a number of days ≥ 0, got ${req.olderThanDays}.`);
+    throw new UserError(`--older-than must be a number of days ≥ 0, got ${req.olderThanDays}.`);
   const policy = await policyOf(db, base.agent_id);
   return db.transaction().execute(async (tx) => {
-    const dataset = await tx
-      .selectFrom('datasets')
-      .select(['id', 'agent_id', 'name', 'split_seed'])
-      .where('id', '=', base.dataset_id)
-      .executeTakeFirstOrThrow();
+    const dataset = await findDataset(tx, base.dataset_id);
     await lockDataset(tx, dataset.id);
     const carried = await carriedExamples(tx, base.id);
     const idOf = (key: string) => `${base.id}:${key}`;
     const wanted = new Set(req.exampleIds ?? []);
     const unknown = [...wanted].filter((w) => !carried.some((c) => c.key === w || idOf(c.key) === w));
     if (unknown.length > 0)
-      throw new DatasetInputError(
+      throw new UserError(
         `Not in ${base.id}: ${unknown.join(', ')}. Pass example ids or keys from \`flywheel dataset export ${base.id}\`.`,
       );
     const cutoff =
@@ -172,7 +156,7 @@ export async function retireExamples(
       if (reason) retirements.push({ key: c.key, exampleId: idOf(c.key), reason });
     }
     if (retirements.length === 0)
-      throw new DatasetInputError(`Nothing in ${base.id} matches; no version was created.`);
+      throw new UserError(`Nothing in ${base.id} matches; no version was created.`);
     const gone = new Set(retirements.map((r) => r.key));
     const version = await writeVersion(tx, {
       dataset,
@@ -187,3 +171,6 @@ export async function retireExamples(
     return { version, retired: retirements };
   });
 }
+
+// Reads the API and the CLI show as the store returns them.
+export { diffVersions, exportVersion, listVersions, showVersion } from './store/dataset-repository.js';

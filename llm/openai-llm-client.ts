@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { ApplicationFailure } from '@temporalio/common';
+import { FailureType } from '../schemas/failure-types.js';
 import OpenAI from 'openai';
 import type { Db } from '../db/connection.js';
 import type { ModelEndpoint } from '../schemas/config.js';
 import type { ChatRequest, ChatResponse, LlmClient } from './llm-client.js';
+import { cachedResponse, storeResponse } from './store/llm-cache.js';
 
 function toFailure(error: unknown, model: string): unknown {
   if (!(error instanceof OpenAI.APIError) || error.status === undefined) return error;
@@ -14,12 +16,12 @@ function toFailure(error: unknown, model: string): unknown {
     const retryAfter = Number(headers?.get('retry-after'));
     return ApplicationFailure.create({
       message: what,
-      type: 'LlmUnavailable',
+      type: FailureType.LlmUnavailable,
       nextRetryDelay: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined,
     });
   }
   // Bad requests, auth and unknown models will not heal by retrying: record and stop.
-  return ApplicationFailure.nonRetryable(what, 'LlmBadRequest');
+  return ApplicationFailure.nonRetryable(what, FailureType.LlmBadRequest);
 }
 
 /**
@@ -62,21 +64,11 @@ export class OpenAiLlmClient implements LlmClient {
 
   private async cached<T>(key: string, call: () => Promise<T>): Promise<{ value: T; cached: boolean }> {
     if (this.db) {
-      const hit = await this.db
-        .selectFrom('llm_cache')
-        .select('response')
-        .where('key', '=', key)
-        .executeTakeFirst();
+      const hit = await cachedResponse(this.db, key);
       if (hit) return { value: hit.response as T, cached: true };
     }
     const value = await call();
-    if (this.db) {
-      await this.db
-        .insertInto('llm_cache')
-        .values({ key, response: JSON.stringify(value) })
-        .onConflict((oc) => oc.column('key').doNothing())
-        .execute();
-    }
+    if (this.db) await storeResponse(this.db, key, value);
     return { value, cached: false };
   }
 

@@ -19,7 +19,7 @@ export function renderConversation(messages: readonly ChatMessage[]): string {
 }
 
 // ── Judge rubrics ─────────────────────────────────────────────────────────────────
-// One system prompt per rubric (core/judge-rubrics.ts); the trace under judgement always
+// One system prompt per rubric (evaluation/judge-rubrics.ts); the trace under judgement always
 // follows a "## Trace to judge" heading, after any reviewer-corrected examples, so the
 // examples can never be mistaken for the trace.
 

@@ -1,7 +1,9 @@
 import type { z } from 'zod';
 import { ApplicationFailure } from '@temporalio/common';
+import { FailureType } from '../schemas/failure-types.js';
 import { FailureCategory } from '../schemas/llm-outputs.js';
 import { rubricSchemaName, type JudgeRubric } from '../evaluation/judge-rubrics.js';
+import { formatIssues } from '../schemas/format-issues.js';
 
 // JSON schemas in the strict subset OpenAI structured outputs accept (every property
 // required, no additional properties). The zod schemas validate what comes back.
@@ -39,7 +41,7 @@ export function checkStructured<T>(schema: z.ZodType<T>, content: string | null)
   if (parsed.success) return { ok: true, value: parsed.data };
   return {
     ok: false,
-    error: parsed.error.issues.map((i) => `${i.path.join('.') || '(answer)'}: ${i.message}`).join('; '),
+    error: formatIssues(parsed.error, { root: '(answer)' }),
   };
 }
 
@@ -49,7 +51,7 @@ export function parseStructured<T>(schema: z.ZodType<T>, content: string | null,
   if (checked.ok) return checked.value;
   throw ApplicationFailure.retryable(
     `The ${what} answer is ${checked.error.startsWith('not JSON') ? '' : 'off its schema: '}${checked.error.slice(0, 400)}`,
-    'MalformedLlmOutput',
+    FailureType.MalformedLlmOutput,
   );
 }
 

@@ -2,6 +2,8 @@ import type { SlackMessage } from './slack-message.js';
 import type { Db } from '../db/connection.js';
 import { NotificationConfig } from '../schemas/notification-config.js';
 import { createWebhookSender, type WebhookDelivery, type WebhookSender } from './webhook-sender.js';
+import { recordNotification } from './store/notification-log.js';
+import { storedAgentConfig } from '../registry/store/agent-repository.js';
 
 let defaultSender: WebhookSender | undefined;
 
@@ -18,25 +20,22 @@ export async function notifyAgent(
   args: { agent: string; cycleId: string | null; message: SlackMessage },
   sender?: WebhookSender,
 ): Promise<AgentNoticeDelivery> {
-  const row = await db.selectFrom('agents').select('config').where('id', '=', args.agent).executeTakeFirst();
-  const parsed = NotificationConfig.safeParse(row?.config.notifications ?? {});
+  const config = await storedAgentConfig(db, args.agent);
+  const parsed = NotificationConfig.safeParse(config?.notifications ?? {});
   const url = parsed.success ? (parsed.data.webhookUrl ?? null) : null;
   const delivery: WebhookDelivery = url
     ? await (sender ?? (defaultSender ??= createWebhookSender()))(url, args.message)
     : { delivered: false, status: null, error: 'no webhook configured for this agent' };
-  await db
-    .insertInto('notifications')
-    .values({
-      agent_id: args.agent,
-      cycle_id: args.cycleId,
-      event: args.message.event,
-      url,
-      payload: JSON.stringify(args.message),
-      delivered: delivery.delivered,
-      status: delivery.status,
-      error: delivery.error,
-    })
-    .execute();
+  await recordNotification(db, {
+    agent_id: args.agent,
+    cycle_id: args.cycleId,
+    event: args.message.event,
+    url,
+    payload: JSON.stringify(args.message),
+    delivered: delivery.delivered,
+    status: delivery.status,
+    error: delivery.error,
+  });
   return { ...delivery, url };
 }
 

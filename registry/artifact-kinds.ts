@@ -9,14 +9,6 @@ import { AgentConfig } from '../schemas/agent-config.js';
 export const ARTIFACT_KINDS = ['prompt', 'rubric', 'dataset', 'policy', 'optimizer'] as const;
 export type ArtifactKind = (typeof ARTIFACT_KINDS)[number];
 
-/**
- * Bad input about an artifact (unknown section, missing version, invalid configuration).
- * Raised before anything is written, so nothing changed; entry points show the message.
- */
-export class ArtifactError extends Error {
-  override name = 'ArtifactError';
-}
-
 export const isArtifactKind = (text: string): text is ArtifactKind =>
   (ARTIFACT_KINDS as readonly string[]).includes(text);
 
@@ -90,13 +82,6 @@ export function patchSections(current: ConfigObject, patch: ConfigObject): Confi
 export function versionBefore(available: readonly number[], current: number): number | null {
   const below = available.filter((v) => v < current);
   return below.length === 0 ? null : Math.max(...below);
-}
-
-/** A zod error as one line: `path: message; path: message`. */
-export function describeIssues(issues: readonly { path: readonly PropertyKey[]; message: string }[]): string {
-  return issues
-    .map((i) => `${i.path.length > 0 ? i.path.map(String).join('.') : '(top level)'}: ${i.message}`)
-    .join('; ');
 }
 
 /**

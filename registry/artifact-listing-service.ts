@@ -10,11 +10,10 @@ import {
 import { agentConfigVersions, effectiveConfig } from './store/agent-repository.js';
 import { activeDatasetVersion, datasetVersions, sectionVersions } from './store/artifact-repository.js';
 import type { Db } from '../db/connection.js';
-import { labelsByVersion, listPrompts } from './store/prompt-repository.js';
+import { labelsByVersion, listPrompts, promptVersionHistory } from './store/prompt-repository.js';
 import { rubricHistory } from '../evaluation/store/rubric-repository.js';
 import { AgentConfig } from '../schemas/agent-config.js';
-import { asUserErrors } from './artifact-service.js';
-import { UserError } from '../cycles/cycle-service.js';
+import { NotFoundError, UserError } from '../schemas/user-error.js';
 
 /** Where one artifact of an agent stands: its current version and what points at it. */
 export interface ArtifactSummary {
@@ -45,58 +44,56 @@ const brief = (value: unknown) => {
 
 /** Every artifact kind of the agent with its current version and pointer. */
 export async function listArtifacts(db: Db, agent: string): Promise<ArtifactSummary[]> {
-  return asUserErrors(async () => {
-    const configs = await agentConfigVersions(db, agent);
-    const newestConfig = configs.at(-1)!.version;
-    const out: ArtifactSummary[] = [
-      { kind: 'config', name: null, current: newestConfig, newest: newestConfig, pointer: 'newest version' },
-    ];
-    for (const p of await listPrompts(db, agent)) {
-      const production = p.labels.production ?? null;
-      const others = Object.entries(p.labels)
-        .filter(([l]) => l !== 'production')
-        .map(([l, v]) => `${l}→v${v}`);
-      out.push({
-        kind: 'prompt',
-        name: p.name,
-        current: production,
-        newest: p.latest,
-        pointer: ['label production', ...others].join(', '),
-      });
-    }
-    const config = AgentConfig.parse(configs.at(-1)!.config);
-    for (const dimension of config.evaluation.judge.dimensions) {
-      const h = await rubricHistory(db, agent, dimension);
-      out.push({
-        kind: 'rubric',
-        name: dimension,
-        current: h.active,
-        newest: Math.max(...h.versions.map((v) => v.version)),
-        pointer: h.builtIn ? 'built-in' : 'active pointer',
-      });
-    }
-    const active = await activeDatasetVersion(db, agent);
-    const datasets = await datasetVersions(db, agent);
+  const configs = await agentConfigVersions(db, agent);
+  const newestConfig = configs.at(-1)!.version;
+  const out: ArtifactSummary[] = [
+    { kind: 'config', name: null, current: newestConfig, newest: newestConfig, pointer: 'newest version' },
+  ];
+  for (const p of await listPrompts(db, agent)) {
+    const production = p.labels.production ?? null;
+    const others = Object.entries(p.labels)
+      .filter(([l]) => l !== 'production')
+      .map(([l, v]) => `${l}→v${v}`);
     out.push({
-      kind: 'dataset',
-      name: null,
-      current: active?.version ?? null,
-      newest: datasets.at(-1)?.version ?? null,
-      pointer: !active ? 'no dataset yet' : active.pinned ? 'pinned by rollback' : 'newest version',
+      kind: 'prompt',
+      name: p.name,
+      current: production,
+      newest: p.latest,
+      pointer: ['label production', ...others].join(', '),
     });
-    const effective = configs.map((v) => ({ version: v.version, config: effectiveConfig(v.config) }));
-    for (const section of [...POLICY_SECTIONS, OPTIMIZER_SECTION]) {
-      const current = sectionHistory(effective, section).at(-1)!.version;
-      out.push({
-        kind: section === OPTIMIZER_SECTION ? 'optimizer' : 'policy',
-        name: section === OPTIMIZER_SECTION ? null : section,
-        current,
-        newest: current,
-        pointer: `value since config v${current}`,
-      });
-    }
-    return out;
+  }
+  const config = AgentConfig.parse(configs.at(-1)!.config);
+  for (const dimension of config.evaluation.judge.dimensions) {
+    const h = await rubricHistory(db, agent, dimension);
+    out.push({
+      kind: 'rubric',
+      name: dimension,
+      current: h.active,
+      newest: Math.max(...h.versions.map((v) => v.version)),
+      pointer: h.builtIn ? 'built-in' : 'active pointer',
+    });
+  }
+  const active = await activeDatasetVersion(db, agent);
+  const datasets = await datasetVersions(db, agent);
+  out.push({
+    kind: 'dataset',
+    name: null,
+    current: active?.version ?? null,
+    newest: datasets.at(-1)?.version ?? null,
+    pointer: !active ? 'no dataset yet' : active.pinned ? 'pinned by rollback' : 'newest version',
   });
+  const effective = configs.map((v) => ({ version: v.version, config: effectiveConfig(v.config) }));
+  for (const section of [...POLICY_SECTIONS, OPTIMIZER_SECTION]) {
+    const current = sectionHistory(effective, section).at(-1)!.version;
+    out.push({
+      kind: section === OPTIMIZER_SECTION ? 'optimizer' : 'policy',
+      name: section === OPTIMIZER_SECTION ? null : section,
+      current,
+      newest: current,
+      pointer: `value since config v${current}`,
+    });
+  }
+  return out;
 }
 
 /** The versions of one artifact, oldest first, the current one marked. */
@@ -108,65 +105,57 @@ export async function artifactHistory(
 ): Promise<HistoryEntry[]> {
   if (!isArtifactKind(kind))
     throw new UserError(`Unknown artifact kind "${kind}"; use one of ${ARTIFACT_KINDS.join(', ')}.`);
-  return asUserErrors(async () => {
-    switch (kind) {
-      case 'prompt':
-        return promptHistory(db, agent, name ?? agent);
-      case 'rubric': {
-        if (name === undefined) throw new UserError('Name the rubric dimension.');
-        const h = await rubricHistory(db, agent, name);
-        return h.versions.map((v) => ({
-          version: v.version,
-          current: v.version === h.active,
-          createdBy: v.createdBy,
-          reason: v.reason,
-          createdAt: iso(v.createdAt),
-          summary: `${v.rubric.scale}: ${v.rubric.question}`,
-        }));
-      }
-      case 'dataset': {
-        const active = await activeDatasetVersion(db, agent);
-        return (await datasetVersions(db, agent)).map((v) => ({
-          version: v.version,
-          current: v.id === active?.id,
-          createdBy: null,
-          reason: null,
-          createdAt: iso(v.createdAt),
-          summary: `${v.id}${v.cycleId ? ` from ${v.cycleId}` : ''}`,
-        }));
-      }
-      case 'policy':
-      case 'optimizer': {
-        const section = kind === 'optimizer' ? OPTIMIZER_SECTION : name;
-        if (section === undefined || (kind === 'policy' && !POLICY_SECTIONS.includes(section)))
-          throw new UserError(`Name a policy section: one of ${POLICY_SECTIONS.join(', ')}.`);
-        const s = await sectionVersions(db, agent, section);
-        const meta = new Map((await agentConfigVersions(db, agent)).map((v) => [v.version, v]));
-        return s.history.map((v, i) => ({
-          version: v.version,
-          current: v.version === s.current,
-          createdBy: meta.get(v.version)?.createdBy ?? null,
-          reason: meta.get(v.version)?.reason ?? null,
-          createdAt: iso(meta.get(v.version)?.createdAt ?? null),
-          summary:
-            i === 0
-              ? brief(v.config[section])
-              : describeSectionChange(s.history[i - 1]!.config[section], v.config[section]),
-        }));
-      }
+  switch (kind) {
+    case 'prompt':
+      return promptHistory(db, agent, name ?? agent);
+    case 'rubric': {
+      if (name === undefined) throw new UserError('Name the rubric dimension.');
+      const h = await rubricHistory(db, agent, name);
+      return h.versions.map((v) => ({
+        version: v.version,
+        current: v.version === h.active,
+        createdBy: v.createdBy,
+        reason: v.reason,
+        createdAt: iso(v.createdAt),
+        summary: `${v.rubric.scale}: ${v.rubric.question}`,
+      }));
     }
-  });
+    case 'dataset': {
+      const active = await activeDatasetVersion(db, agent);
+      return (await datasetVersions(db, agent)).map((v) => ({
+        version: v.version,
+        current: v.id === active?.id,
+        createdBy: null,
+        reason: null,
+        createdAt: iso(v.createdAt),
+        summary: `${v.id}${v.cycleId ? ` from ${v.cycleId}` : ''}`,
+      }));
+    }
+    case 'policy':
+    case 'optimizer': {
+      const section = kind === 'optimizer' ? OPTIMIZER_SECTION : name;
+      if (section === undefined || (kind === 'policy' && !POLICY_SECTIONS.includes(section)))
+        throw new UserError(`Name a policy section: one of ${POLICY_SECTIONS.join(', ')}.`);
+      const s = await sectionVersions(db, agent, section);
+      const meta = new Map((await agentConfigVersions(db, agent)).map((v) => [v.version, v]));
+      return s.history.map((v, i) => ({
+        version: v.version,
+        current: v.version === s.current,
+        createdBy: meta.get(v.version)?.createdBy ?? null,
+        reason: meta.get(v.version)?.reason ?? null,
+        createdAt: iso(meta.get(v.version)?.createdAt ?? null),
+        summary:
+          i === 0
+            ? brief(v.config[section])
+            : describeSectionChange(s.history[i - 1]!.config[section], v.config[section]),
+      }));
+    }
+  }
 }
 
 async function promptHistory(db: Db, agent: string, name: string): Promise<HistoryEntry[]> {
-  const rows = await db
-    .selectFrom('prompt_versions')
-    .select(['version', 'id', 'created_by', 'commit_message', 'created_at'])
-    .where('agent_id', '=', agent)
-    .where('name', '=', name)
-    .orderBy('version')
-    .execute();
-  if (rows.length === 0) throw new UserError(`Agent ${agent} has no prompt named "${name}".`, 404);
+  const rows = await promptVersionHistory(db, agent, name);
+  if (rows.length === 0) throw new NotFoundError(`Agent ${agent} has no prompt named "${name}".`);
   const labels = await labelsByVersion(db, name);
   return rows.map((r) => {
     const on = labels.get(r.id) ?? [];
@@ -180,3 +169,7 @@ async function promptHistory(db: Db, agent: string, name: string): Promise<Histo
     };
   });
 }
+
+// Version histories the CLI prints as they are stored.
+export { agentConfigVersions } from './store/agent-repository.js';
+export { rubricHistory } from '../evaluation/store/rubric-repository.js';

@@ -1,20 +1,15 @@
 import type { ArtifactChange } from './artifact-change-message.js';
-import {
-  ArtifactError,
-  isArtifactKind,
-  ARTIFACT_KINDS,
-  OPTIMIZER_SECTION,
-  POLICY_SECTIONS,
-} from './artifact-kinds.js';
+import { isArtifactKind, ARTIFACT_KINDS, OPTIMIZER_SECTION, POLICY_SECTIONS } from './artifact-kinds.js';
 import { updateAgentConfig, type ConfigUpdate } from './store/agent-repository.js';
 import { auditArtifactChange, pinDatasetVersion, restoreConfigSection } from './store/artifact-repository.js';
 import type { Db } from '../db/connection.js';
-import { listPrompts, PromptRegistryError, rollbackLabel } from './store/prompt-repository.js';
+import { listPrompts } from './store/prompt-repository.js';
+import { rollbackLabel } from './label-move-service.js';
 import { moveRubricPointer, saveRubricVersion } from '../evaluation/store/rubric-repository.js';
 import { announceArtifactChange, type ArtifactNoticeDelivery } from '../notify/artifact-change-notice.js';
 import type { WebhookSender } from '../notify/webhook-sender.js';
 import { AgentConfig } from '../schemas/agent-config.js';
-import { UserError } from '../cycles/cycle-service.js';
+import { ConflictError, NotFoundError, UserError } from '../schemas/user-error.js';
 
 /**
  * Changes and rollbacks of an agent's versioned artifacts, as the CLI (and any API) asks
@@ -42,17 +37,6 @@ export interface RollbackRequest {
   reason: string;
 }
 
-/** Repository errors are bad input: they become UserErrors with the same message. */
-export async function asUserErrors<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    if (e instanceof ArtifactError) throw new UserError(e.message);
-    if (e instanceof PromptRegistryError) throw new UserError(e.message, e.status);
-    throw e;
-  }
-}
-
 function requireWho(actor: string, reason: string): void {
   if (!actor.trim()) throw new UserError('Say who is making the change (--actor); nothing was changed.');
   if (!reason.trim()) throw new UserError('Say why (--reason); nothing was changed.');
@@ -74,20 +58,18 @@ async function audited(
   options: ArtifactOptions,
   write: (tx: Db) => Promise<ChangeDraft | null>,
 ): Promise<ArtifactChangeResult | null> {
-  const change = await asUserErrors(() =>
-    db.transaction().execute(async (tx) => {
-      const draft = await write(tx);
-      if (!draft) return null;
-      const { auditArtifact, ...c } = draft;
-      const audit = await auditArtifactChange(tx, {
-        actor: c.actor,
-        action: c.action,
-        artifact: auditArtifact,
-        detail: { agent: c.agent, from: c.from, to: c.to, reason: c.reason, ...c.detail },
-      });
-      return { ...c, ...audit };
-    }),
-  );
+  const change = await db.transaction().execute(async (tx) => {
+    const draft = await write(tx);
+    if (!draft) return null;
+    const { auditArtifact, ...c } = draft;
+    const audit = await auditArtifactChange(tx, {
+      actor: c.actor,
+      action: c.action,
+      artifact: auditArtifact,
+      detail: { agent: c.agent, from: c.from, to: c.to, reason: c.reason, ...c.detail },
+    });
+    return { ...c, ...audit };
+  });
   return change && { change, delivery: await announceArtifactChange(db, change, options.webhook) };
 }
 
@@ -106,16 +88,13 @@ async function rollbackPrompt(db: Db, req: RollbackRequest, options: ArtifactOpt
   const name = req.name ?? req.agent;
   const prompts = await listPrompts(db, req.agent);
   if (!prompts.some((p) => p.name === name)) {
-    throw new UserError(
+    throw new NotFoundError(
       `Agent ${req.agent} has no prompt named "${name}"; nothing was changed. Its prompts: ${prompts.map((p) => p.name).join(', ') || 'none'}.`,
-      404,
     );
   }
   // The prompt registry audits and announces its own label moves.
-  const result = await asUserErrors(() =>
-    rollbackLabel(db, { name, to: req.to, actor: req.actor, reason: req.reason }, options),
-  );
-  if (!result) throw new UserError(`The production label of ${name} did not move; nothing was changed.`, 409);
+  const result = await rollbackLabel(db, { name, to: req.to, actor: req.actor, reason: req.reason }, options);
+  if (!result) throw new ConflictError(`The production label of ${name} did not move; nothing was changed.`);
   const { move, delivery } = result;
   const change: ArtifactChange = {
     auditId: move.auditId,

@@ -4,7 +4,7 @@
  * traces, clusters and annotations) and what it became (downstream: a trace's cycles,
  * scores, cluster, annotation, dataset examples, the runs that trained on them, candidates,
  * gate reports, decisions and rollouts). Edges always point from cause to effect.
- * Assembly and rendering are pure; db/lineage-repository.ts runs the queries.
+ * Assembly and rendering are pure; store/lineage-repository.ts runs the queries.
  */
 
 export const LINEAGE_KINDS = [

@@ -2,15 +2,17 @@ import type { z } from 'zod';
 import { unifiedDiff } from './text-diff.js';
 import type { Db } from '../db/connection.js';
 import type { PromptVersion } from '../db/database.js';
-import type { LabelMoveOptions, LabelMoveResult } from './store/prompt-labels.js';
 import {
   createVersion,
+  rollbackLabel,
+  setLabel,
+  type LabelMoveOptions,
+  type LabelMoveResult,
+} from './label-move-service.js';
+import {
   labelsByVersion,
   listPrompts,
   promptVersion,
-  PromptRegistryError,
-  rollbackLabel,
-  setLabel,
   type PromptSummary,
 } from './store/prompt-repository.js';
 import {
@@ -23,30 +25,18 @@ import {
   SetLabelRequest,
   type PromptRecord,
 } from '../schemas/prompt.js';
-import { UserError } from '../cycles/cycle-service.js';
+import { formatIssues } from '../schemas/format-issues.js';
+import { NotFoundError, UserError } from '../schemas/user-error.js';
 
 /**
  * The registry's operations as the HTTP API and the CLI share them: input validated by the
- * schemas, registry refusals turned into user errors with their status.
+ * schemas; registry refusals are user errors with their status.
  */
-
-function issues(error: z.ZodError): string {
-  return error.issues.map((i) => `${i.path.length ? i.path.join('.') : 'input'}: ${i.message}`).join('; ');
-}
 
 function parse<T extends z.ZodType>(schema: T, value: unknown, what: string): z.output<T> {
   const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new UserError(`Invalid ${what}: ${issues(parsed.error)}`);
+  if (!parsed.success) throw new UserError(`Invalid ${what}: ${formatIssues(parsed.error)}`);
   return parsed.data;
-}
-
-async function userErrors<T>(run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (e) {
-    if (e instanceof PromptRegistryError) throw new UserError(e.message, e.status);
-    throw e;
-  }
 }
 
 export function toRecord(v: PromptVersion, labels: string[]): PromptRecord {
@@ -92,15 +82,13 @@ export async function findPromptVersion(
   if (v) return v;
   const exists = await promptVersion(db, name, { label: 'latest' });
   if (!exists)
-    throw new UserError(
+    throw new NotFoundError(
       `No prompt named "${name}"; list them with \`flywheel prompt list\` or GET /api/prompts.`,
-      404,
     );
-  throw new UserError(
+  throw new NotFoundError(
     selector.version != null
       ? `Prompt "${name}" has no version ${selector.version}; its versions are 1 to ${exists.version}.`
       : `No version of prompt "${name}" has the label "${selector.label ?? 'production'}"; pass a version or label=latest.`,
-    404,
   );
 }
 
@@ -115,23 +103,21 @@ export async function showPrompt(
 
 export async function createPrompt(db: Db, body: unknown, options: LabelMoveOptions = {}) {
   const input = parse(CreatePromptRequest, body, 'prompt');
-  const { version, moves } = await userErrors(() =>
-    createVersion(
-      db,
-      {
-        name: input.name,
-        ...(input.agent ? { agent: input.agent } : {}),
-        type: input.type,
-        prompt: input.prompt,
-        config: input.config,
-        tags: input.tags,
-        commitMessage: input.commitMessage ?? null,
-        createdBy: input.actor,
-        source: 'manual',
-        labels: [...new Set(input.labels)],
-      },
-      options,
-    ),
+  const { version, moves } = await createVersion(
+    db,
+    {
+      name: input.name,
+      ...(input.agent ? { agent: input.agent } : {}),
+      type: input.type,
+      prompt: input.prompt,
+      config: input.config,
+      tags: input.tags,
+      commitMessage: input.commitMessage ?? null,
+      createdBy: input.actor,
+      source: 'manual',
+      labels: [...new Set(input.labels)],
+    },
+    options,
   );
   return { prompt: toRecord(version, (await labelsByVersion(db, input.name)).get(version.id) ?? []), moves };
 }
@@ -145,12 +131,10 @@ export async function labelPrompt(db: Db, name: string, body: unknown, options: 
   parse(PromptName, name, 'prompt name');
   const input = parse(SetLabelRequest, body, 'label request');
   return moveAnswer(
-    await userErrors(() =>
-      setLabel(
-        db,
-        { name, label: input.label, version: input.version, actor: input.actor, reason: input.reason ?? '' },
-        options,
-      ),
+    await setLabel(
+      db,
+      { name, label: input.label, version: input.version, actor: input.actor, reason: input.reason ?? '' },
+      options,
     ),
   );
 }
@@ -159,18 +143,16 @@ export async function rollbackPrompt(db: Db, name: string, body: unknown, option
   parse(PromptName, name, 'prompt name');
   const input = parse(RollbackRequest, body, 'rollback request');
   return moveAnswer(
-    await userErrors(() =>
-      rollbackLabel(
-        db,
-        {
-          name,
-          label: input.label,
-          ...(input.to !== undefined ? { to: input.to } : {}),
-          actor: input.actor,
-          reason: input.reason,
-        },
-        options,
-      ),
+    await rollbackLabel(
+      db,
+      {
+        name,
+        label: input.label,
+        ...(input.to !== undefined ? { to: input.to } : {}),
+        actor: input.actor,
+        reason: input.reason,
+      },
+      options,
     ),
   );
 }
@@ -191,3 +173,6 @@ export async function diffPrompt(db: Db, name: string, from: string | null, to: 
     diff: diff.text,
   };
 }
+
+// The seeding path registers version 1 without announcing it: nothing was released yet.
+export { createPromptVersion, labelledVersion } from './store/prompt-repository.js';

@@ -1,18 +1,28 @@
 import type { GateAssertionResult, GateReport } from '../schemas/gate-report.js';
 import { COMPOSITE_DIMENSION, type GateConfig } from '../schemas/gate-config.js';
-import { pairedBootstrap, type MeanInterval } from './paired-bootstrap.js';
+import { pairedBootstrap } from './paired-bootstrap.js';
 import { holdoutResult, passKRows, sliceRows } from './gate-breakdowns.js';
-import { passHatK } from './pass-at-k.js';
 import { stableHash53 } from '../optimizers/stable-hash.js';
 import {
   compositeWeights,
   dimensionMeans,
   measuredDimensions,
   pairScores,
-  runsOf,
   withComposite,
   type ExampleScores,
 } from './gate-score-table.js';
+import { calibrationAssertions } from './gate-assertions/calibration-assertions.js';
+import type { Draft, GateContext } from './gate-assertions/gate-context.js';
+import { floorAssertion } from './gate-assertions/floor-assertion.js';
+import { holdoutAssertion } from './gate-assertions/holdout-assertion.js';
+import { improvesAssertion } from './gate-assertions/improves-assertion.js';
+import { minEvalExamplesAssertion } from './gate-assertions/min-eval-examples-assertion.js';
+import {
+  noRegressionAssertion,
+  sliceRegressionAssertion,
+} from './gate-assertions/no-regression-assertion.js';
+import { passRateAssertion } from './gate-assertions/pass-rate-assertion.js';
+import { thresholdAssertion } from './gate-assertions/threshold-assertion.js';
 
 export type { ExampleScores } from './gate-score-table.js';
 
@@ -30,15 +40,6 @@ export interface GateDecisionInput {
   seed: number;
 }
 
-/** An assertion while it is built: the dimensions it rests on decide calibration. */
-type Draft = GateAssertionResult & { rests: readonly string[] };
-
-const f3 = (x: number) => x.toFixed(3);
-const signed = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(3)}`;
-const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
-const ciText = (iv: MeanInterval, confidence: number) =>
-  `Δ ${signed(iv.mean)} [${Math.round(confidence * 100)}% CI ${signed(iv.ci[0])}, ${signed(iv.ci[1])}]`;
-
 /**
  * Candidate versus production, example by example, on splits the optimizer never saw:
  * enough eval examples; the weighting policy's floors (which no composite gain buys back);
@@ -46,6 +47,7 @@ const ciText = (iv: MeanInterval, confidence: number) =>
  * composite overall and per slice, judged on paired bootstrap intervals so only a clear
  * drop fails; the holdout; and a gain on the primary dimension. Assertions resting on an
  * uncalibrated judge are inconclusive whatever their numbers. Failures are listed first.
+ * Each kind of assertion is built in its own module (gate-assertions/); this only routes.
  */
 export function decideGate(input: GateDecisionInput): GateReport {
   const { config } = input;
@@ -58,219 +60,50 @@ export function decideGate(input: GateDecisionInput): GateReport {
   const base = withComposite(input.baseline, weights);
   const isEval = (e: ExampleScores) => e.split === 'eval';
   const candEval = cand.filter(isEval);
+  const baseEval = base.filter(isEval);
   const { resamples, confidence } = config.bootstrap;
-  const rests = (d: string) => (d === COMPOSITE_DIMENSION ? Object.keys(weights) : [d]);
   const interval = (key: string, deltas: number[]) =>
     pairedBootstrap(deltas, {
       resamples,
       confidence,
       seed: stableHash53(`gate:${key}`, input.seed) % 2 ** 32,
     });
-
-  // One interval per dimension on the eval split, shared by every assertion that cites it.
-  const evalPairs = new Map(dims.map((d) => [d, pairScores(cand, base, d, isEval)]));
-  const evalIntervals = new Map(dims.map((d) => [d, interval(d, evalPairs.get(d)!.deltas)]));
-  const candMeans = dimensionMeans(candEval, dims);
-  const baseMeans = dimensionMeans(base.filter(isEval), dims);
-
-  const drafts: Draft[] = [];
-  const calibrationOf = (d: string): Draft => ({
-    name: `calibration:${d}`,
-    kind: 'calibration',
-    dimension: d,
-    passed: false,
-    inconclusive: true,
-    detail: `the ${d} judge cannot gate: ${uncalibrated[d]}`,
-    rests: [],
-  });
-  drafts.push(...Object.keys(uncalibrated).sort().map(calibrationOf));
-
-  const evalExamples = new Set(candEval.map((e) => e.id)).size;
-  drafts.push({
-    name: 'min_eval_examples',
-    kind: 'min_eval_examples',
-    passed: evalExamples >= config.minEvalExamples,
-    detail: `${evalExamples} eval examples (need ≥ ${config.minEvalExamples})`,
-    value: evalExamples,
-    threshold: config.minEvalExamples,
-    rests: [],
-  });
-
-  const notMeasured = (name: string, kind: string, d: string): Draft => ({
-    name,
-    kind,
-    dimension: d,
-    passed: false,
-    inconclusive: true,
-    detail: `${d} was not measured on any eval example`,
-    rests: [],
-  });
-
-  for (const [d, floor] of Object.entries(config.weighting.floors)) {
-    const value = candMeans[d];
-    if (value === undefined) {
-      drafts.push(notMeasured(`floor:${d}`, 'floor', d));
-      continue;
-    }
-    const passed = value >= floor;
-    drafts.push({
-      name: `floor:${d}`,
-      kind: 'floor',
-      dimension: d,
-      passed,
-      detail: passed
-        ? `${d} ${f3(value)} is at or above its floor ${f3(floor)}`
-        : `${d} ${f3(value)} is below its floor ${f3(floor)}; a better composite does not buy a floor back`,
-      value,
-      threshold: floor,
-      delta: evalIntervals.get(d)?.mean ?? null,
-      ci: evalIntervals.get(d)?.ci ?? null,
-      rests: rests(d),
-    });
-  }
-
-  for (const a of config.assertions) {
-    const d = a.dimension;
-    if (a.metric === 'mean') {
-      const value = candMeans[d];
-      if (value === undefined) {
-        drafts.push(notMeasured(`threshold:${d}`, 'threshold', d));
-        continue;
-      }
-      const iv = evalIntervals.get(d);
-      drafts.push({
-        name: `threshold:${d}`,
-        kind: 'threshold',
-        dimension: d,
-        passed: value >= a.threshold,
-        detail: `${d} mean ${f3(value)} (need ≥ ${f3(a.threshold)})`,
-        value,
-        threshold: a.threshold,
-        delta: iv?.mean ?? null,
-        ci: iv?.ci ?? null,
-        rests: rests(d),
-      });
-      continue;
-    }
-    // With repeats an example passes only when every run does (pass^k); otherwise pass^1.
-    const share = (table: readonly ExampleScores[]) => passHatK(runsOf(table, d), a.threshold);
-    const value = share(candEval);
-    if (value === null) {
-      drafts.push(notMeasured(`pass_rate:${d}`, 'pass_rate', d));
-      continue;
-    }
-    const baseValue = share(base.filter(isEval));
-    const k = config.repeats[d];
-    const minPassRate = a.minPassRate!;
-    drafts.push({
-      name: `pass_rate:${d}`,
-      kind: 'pass_rate',
-      dimension: d,
-      passed: value >= minPassRate,
-      detail: `${d} ≥ ${f3(a.threshold)} on ${pct(value)} of cases${k && k > 1 ? ` in all ${k} runs (pass^${k})` : ''} (need ≥ ${pct(minPassRate)})`,
-      value,
-      threshold: minPassRate,
-      delta: baseValue === null ? null : value - baseValue,
-      rests: rests(d),
-    });
-  }
-
-  const { tolerance } = config.nonRegression;
-  const regressionOf = (
-    name: string,
-    d: string,
-    iv: MeanInterval | null,
-    where: string,
-    slice?: string,
-  ): Draft => {
-    if (!iv) return notMeasured(name, 'no_regression', d);
-    const passed = iv.ci[1] >= -tolerance;
-    return {
-      name,
-      kind: 'no_regression',
-      dimension: d,
-      ...(slice === undefined ? {} : { slice }),
-      passed,
-      detail: `${d}${where} ${ciText(iv, confidence)} vs production on ${iv.n} examples${passed ? '' : `: clearly worse (the whole interval lies below −${f3(tolerance)})`}`,
-      delta: iv.mean,
-      ci: iv.ci,
-      threshold: -tolerance,
-      rests: rests(d),
-    };
+  const evalIntervals = new Map(dims.map((d) => [d, interval(d, pairScores(cand, base, d, isEval).deltas)]));
+  const ctx: GateContext = {
+    config,
+    uncalibrated,
+    measured,
+    composed,
+    candEval,
+    baseEval,
+    candMeans: dimensionMeans(candEval, dims),
+    baseMeans: dimensionMeans(baseEval, dims),
+    evalExamples: new Set(candEval.map((e) => e.id)).size,
+    evalIntervals,
+    rests: (d) => (d === COMPOSITE_DIMENSION ? Object.keys(weights) : [d]),
   };
-  for (const d of dims) drafts.push(regressionOf(`no_regression:${d}`, d, evalIntervals.get(d)!, ''));
-
   const slices = sliceRows(cand, base, dims, config, interval);
-  if (config.nonRegression.perSlice)
-    for (const row of slices.filter((r) => r.gated)) {
-      const iv = row.ci && row.delta !== null ? { mean: row.delta, ci: row.ci, n: row.examples } : null;
-      drafts.push(
-        regressionOf(
-          `no_regression:${row.dimension}[${row.slice}]`,
-          row.dimension,
-          iv,
-          ` on slice ${row.slice}`,
-          row.slice,
-        ),
-      );
-    }
-
   const holdout = holdoutResult(cand, base, dims, config, interval);
-  if (holdout) {
-    const d = composed ? COMPOSITE_DIMENSION : measured[0];
-    if (holdout.examples === 0 || holdout.delta === null || d === undefined) {
-      drafts.push({
-        name: 'holdout',
-        kind: 'holdout',
-        passed: false,
-        detail:
-          'no holdout examples in this dataset version, and the gate requires a holdout (holdout.required)',
-        value: 0,
-        rests: [],
-      });
-    } else {
-      const passed = holdout.delta >= -holdout.maxDrop;
-      drafts.push({
-        name: 'holdout',
-        kind: 'holdout',
-        dimension: d,
-        passed,
-        detail: `${d} on ${holdout.examples} holdout examples ${f3(holdout.candidate[d] ?? 0)} vs production ${f3(holdout.baseline[d] ?? 0)}, ${ciText({ mean: holdout.delta, ci: holdout.ci ?? [holdout.delta, holdout.delta], n: holdout.examples }, confidence)}${passed ? '' : ` — dropped more than ${f3(holdout.maxDrop)}`}`,
-        value: holdout.candidate[d] ?? null,
-        threshold: -holdout.maxDrop,
-        delta: holdout.delta,
-        ci: holdout.ci,
-        rests: rests(d),
-      });
-    }
-  }
 
-  const improvement = config.requireImprovement;
-  if (improvement) {
-    const d = improvement.dimension;
-    const iv = evalIntervals.get(d);
-    if (!iv) drafts.push(notMeasured(`improves:${d}`, 'improves', d));
-    else {
-      const gain = iv.mean > improvement.minDelta;
-      const significant = !improvement.significant || iv.ci[0] > improvement.minDelta;
-      drafts.push({
-        name: `improves:${d}`,
-        kind: 'improves',
-        dimension: d,
-        passed: gain && significant,
-        detail: `${d} ${f3(candMeans[d] ?? 0)} vs production ${f3(baseMeans[d] ?? 0)}, ${ciText(iv, confidence)}; must gain more than ${f3(improvement.minDelta)}${improvement.significant ? ' with the whole interval above it' : ''}`,
-        value: candMeans[d] ?? null,
-        threshold: improvement.minDelta,
-        delta: iv.mean,
-        ci: iv.ci,
-        rests: rests(d),
-      });
-    }
-  }
+  const drafts: Draft[] = [
+    ...calibrationAssertions(ctx),
+    minEvalExamplesAssertion(ctx),
+    ...Object.entries(config.weighting.floors).map(([d, floor]) => floorAssertion(ctx, d, floor)),
+    ...config.assertions.map((a) =>
+      a.metric === 'mean' ? thresholdAssertion(ctx, a) : passRateAssertion(ctx, a),
+    ),
+    ...dims.map((d) => noRegressionAssertion(ctx, `no_regression:${d}`, d, evalIntervals.get(d), '')),
+    ...(config.nonRegression.perSlice
+      ? slices.filter((r) => r.gated).map((row) => sliceRegressionAssertion(ctx, row))
+      : []),
+    ...(holdout ? [holdoutAssertion(ctx, holdout)] : []),
+    ...(config.requireImprovement ? [improvesAssertion(ctx, config.requireImprovement)] : []),
+  ];
 
   const assertions = finalise(drafts, uncalibrated);
   const failing = assertions.filter((a) => !a.passed && !a.inconclusive);
   const inconclusive = assertions.filter((a) => a.inconclusive);
+  const { candMeans, baseMeans, evalExamples } = ctx;
   const compositeIv = evalIntervals.get(COMPOSITE_DIMENSION) ?? null;
   return {
     version: 2,
@@ -290,7 +123,7 @@ export function decideGate(input: GateDecisionInput): GateReport {
     },
     slices,
     holdout,
-    passK: passKRows(cand.filter(isEval), base.filter(isEval), config, input.passAt ?? {}),
+    passK: passKRows(candEval, baseEval, config, input.passAt ?? {}),
     bootstrap: { resamples, confidence, seed: input.seed },
     config,
   };

@@ -3,10 +3,13 @@ import {
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   type Client,
+  type WorkflowHandle,
 } from '@temporalio/client';
+import type { UpdateDefinition } from '@temporalio/common';
+import type { z } from 'zod';
 import type { Db } from '../db/connection.js';
-import { labelledVersion } from '../registry/store/prompt-repository.js';
-import { RolloutConfig, type RolloutConfigArg } from '../schemas/rollout-config.js';
+import { agentPromptVersion, labelledVersion } from '../registry/store/prompt-repository.js';
+import { RolloutConfig } from '../schemas/rollout-config.js';
 import {
   PromoteRequest,
   RolloutActionRequest,
@@ -21,11 +24,10 @@ import {
   rolloutStatusQuery,
   setRolloutWeightUpdate,
 } from '../workflows/messages.js';
+import { rolloutWorkflow } from '../workflows/rollout-workflow.js';
 import { manualRolloutWorkflowId, rolloutWorkflowId } from '../workflows/workflow-ids.js';
-import { UserError } from '../cycles/cycle-service.js';
-
-const formatZod = (e: { issues: { path: PropertyKey[]; message: string }[] }) =>
-  e.issues.map((i) => `${i.path.length ? i.path.join('.') : 'input'}: ${i.message}`).join('; ');
+import { ConflictError, NotFoundError, UserError } from '../schemas/user-error.js';
+import { formatIssues } from '../schemas/format-issues.js';
 
 /** A cycle's ID stands for its rollout: operators know the cycle, the child ID is derived. */
 export const rolloutIdFor = (id: string) =>
@@ -36,19 +38,31 @@ export async function rolloutState(client: Client, id: string): Promise<RolloutS
     return await client.workflow.getHandle(rolloutIdFor(id)).query(rolloutStatusQuery);
   } catch (error) {
     if (error instanceof WorkflowNotFoundError)
-      throw new UserError(`No rollout ${rolloutIdFor(id)}. A cycle's rollout starts after approval.`, 404);
+      throw new NotFoundError(`No rollout ${rolloutIdFor(id)}. A cycle's rollout starts after approval.`);
     throw error;
   }
 }
 
+/**
+ * Binds a rollout Update to the schema of its argument, so the argument's type is checked
+ * from the request body to the workflow.
+ */
+const control =
+  <Request>(update: UpdateDefinition<RolloutState, [Request]>, schema: z.ZodType<Request>) =>
+  (body: unknown) => {
+    const parsed = schema.safeParse(body);
+    if (!parsed.success) return { error: parsed.error };
+    return { send: (handle: WorkflowHandle) => handle.executeUpdate(update, { args: [parsed.data] }) };
+  };
+
 type Action = 'promote' | 'pause' | 'resume' | 'abort' | 'setWeight';
 const UPDATES = {
-  promote: [promoteRolloutUpdate, PromoteRequest],
-  pause: [pauseRolloutUpdate, RolloutActionRequest],
-  resume: [resumeRolloutUpdate, RolloutActionRequest],
-  abort: [abortRolloutUpdate, RolloutActionRequest],
-  setWeight: [setRolloutWeightUpdate, SetWeightRequest],
-} as const;
+  promote: control(promoteRolloutUpdate, PromoteRequest),
+  pause: control(pauseRolloutUpdate, RolloutActionRequest),
+  resume: control(resumeRolloutUpdate, RolloutActionRequest),
+  abort: control(abortRolloutUpdate, RolloutActionRequest),
+  setWeight: control(setRolloutWeightUpdate, SetWeightRequest),
+} satisfies Record<Action, unknown>;
 
 /**
  * Sends a human rollout action as a validated Update: a refused action (promote while
@@ -60,19 +74,16 @@ export async function controlRollout(
   action: Action,
   body: unknown,
 ): Promise<RolloutState> {
-  const [update, schema] = UPDATES[action];
-  const parsed = schema.safeParse(body);
-  if (!parsed.success)
-    throw new UserError(`Invalid ${action}: ${formatZod(parsed.error)}. Nothing was changed.`);
+  const request = UPDATES[action](body);
+  if (request.error)
+    throw new UserError(`Invalid ${action}: ${formatIssues(request.error)}. Nothing was changed.`);
   try {
-    return await client.workflow
-      .getHandle(rolloutIdFor(id))
-      .executeUpdate(update as typeof pauseRolloutUpdate, { args: [parsed.data as never] });
+    return await request.send(client.workflow.getHandle(rolloutIdFor(id)));
   } catch (error) {
     if (error instanceof WorkflowUpdateFailedError)
-      throw new UserError(`${error.cause?.message ?? error.message} Nothing was changed.`, 409);
+      throw new ConflictError(`${error.cause?.message ?? error.message} Nothing was changed.`);
     if (error instanceof WorkflowNotFoundError)
-      throw new UserError(`No running rollout ${rolloutIdFor(id)}.`, 404);
+      throw new NotFoundError(`No running rollout ${rolloutIdFor(id)}.`);
     throw error;
   }
 }
@@ -89,32 +100,27 @@ export async function startManualRollout(
     agent: string;
     candidateVersion: number;
     actor: string;
-    config?: RolloutConfigArg;
+    /** A rollout configuration as given (a file's JSON, a request body), validated here. */
+    config?: unknown;
     seed?: number;
     now?: Date;
   },
 ): Promise<{ workflowId: string }> {
   const config = RolloutConfig.safeParse(options.config ?? {});
-  if (!config.success) throw new UserError(`Invalid rollout configuration: ${formatZod(config.error)}`);
+  if (!config.success) throw new UserError(`Invalid rollout configuration: ${formatIssues(config.error)}`);
   const production = await labelledVersion(db, options.agent, 'production');
   if (!production)
-    throw new UserError(`Agent ${options.agent} has no production prompt to roll out over.`, 404);
-  const candidate = await db
-    .selectFrom('prompt_versions')
-    .select(['id', 'version'])
-    .where('agent_id', '=', options.agent)
-    .where('version', '=', options.candidateVersion)
-    .executeTakeFirst();
+    throw new NotFoundError(`Agent ${options.agent} has no production prompt to roll out over.`);
+  const candidate = await agentPromptVersion(db, options.agent, options.candidateVersion);
   if (!candidate)
-    throw new UserError(
+    throw new NotFoundError(
       `Agent ${options.agent} has no prompt version ${options.candidateVersion}; list them with: flywheel prompt list`,
-      404,
     );
   if (candidate.id === production.id)
     throw new UserError(`Version ${candidate.version} is already production; nothing to roll out.`);
   const workflowId = manualRolloutWorkflowId(options.agent, (options.now ?? new Date()).toISOString());
   try {
-    await client.workflow.start('rolloutWorkflow', {
+    await client.workflow.start(rolloutWorkflow, {
       taskQueue: options.taskQueue,
       workflowId,
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
@@ -135,7 +141,7 @@ export async function startManualRollout(
     });
   } catch (error) {
     if (error instanceof WorkflowExecutionAlreadyStartedError)
-      throw new UserError(`A rollout with ID ${workflowId} already exists.`, 409);
+      throw new ConflictError(`A rollout with ID ${workflowId} already exists.`);
     throw error;
   }
   return { workflowId };

@@ -1,4 +1,7 @@
 import type { Db } from '../db/connection.js';
+import { productionLabels } from '../registry/store/prompt-labels.js';
+import { existingPromptNames, servedVersionRows } from '../registry/store/prompt-repository.js';
+import { runningRolloutsOf } from './store/rollout-repository.js';
 import { PromptConfig, PromptBody } from '../schemas/prompt.js';
 import {
   prepareAnswers,
@@ -129,26 +132,9 @@ export class RoutingSnapshots {
   private async load(names: string[]): Promise<Map<string, RoutingSnapshot>> {
     const readAt = this.now();
     const [existing, labels, rollouts] = await Promise.all([
-      this.db.selectFrom('prompt_versions').select('name').distinct().where('name', 'in', names).execute(),
-      this.db
-        .selectFrom('prompt_labels')
-        .select(['prompt_name', 'prompt_version_id'])
-        .where('label', '=', 'production')
-        .where('prompt_name', 'in', names)
-        .execute(),
-      this.db
-        .selectFrom('rollouts')
-        .innerJoin('prompt_versions', 'prompt_versions.id', 'rollouts.candidate_version_id')
-        .select([
-          'prompt_versions.name',
-          'rollouts.id',
-          'rollouts.weight',
-          'rollouts.baseline_version_id',
-          'rollouts.candidate_version_id',
-        ])
-        .where('rollouts.status', '=', 'running')
-        .where('prompt_versions.name', 'in', names)
-        .execute(),
+      existingPromptNames(this.db, names),
+      productionLabels(this.db, names),
+      runningRolloutsOf(this.db, names),
     ]);
     const wanted = [
       ...labels.map((l) => l.prompt_version_id),
@@ -179,11 +165,7 @@ export class RoutingSnapshots {
   }
 
   private async readVersions(ids: string[]): Promise<void> {
-    const rows = await this.db
-      .selectFrom('prompt_versions')
-      .select(['id', 'name', 'version', 'type', 'text', 'messages', 'config'])
-      .where('id', 'in', ids)
-      .execute();
+    const rows = await servedVersionRows(this.db, ids);
     for (const row of rows)
       this.versions.set(row.id, {
         id: row.id,

@@ -1,3 +1,5 @@
+import { UserError } from './user-error.js';
+
 /**
  * Success and failure conditions of a rollout analysis, written the way Argo Rollouts users
  * write them — `result <= baseline + 0.05` — but parsed into a tiny safe grammar instead of
@@ -23,7 +25,9 @@ const RHS = new RegExp(
 );
 const COMPARISON = /^result\s*(<=|>=|==|!=|<|>)\s*(.+)$/;
 
-export class ConditionSyntaxError extends Error {}
+export class ConditionSyntaxError extends UserError {
+  override name = 'ConditionSyntaxError';
+}
 
 function parseComparison(text: string, whole: string): Comparison {
   const m = COMPARISON.exec(text.trim());

@@ -11,7 +11,7 @@ export const EvaluationConfig = z.object({
   code: CodeEvaluatorConfig.prefault({}),
   judge: z
     .object({
-      /** Rubric dimensions the judge scores (see core/judge-rubrics.ts). */
+      /** Rubric dimensions the judge scores (see evaluation/judge-rubrics.ts). */
       dimensions: z
         .array(z.string())
         .min(1)

@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /**
  * A judge rubric as an operator writes it (`flywheel rubric set`): the shape of
- * core/judge-rubrics.ts's JudgeRubric. The version is assigned when it is saved, so a
+ * evaluation/judge-rubrics.ts's JudgeRubric. The version is assigned when it is saved, so a
  * `version` in the file (as `rubric show` prints it) is accepted and ignored; a
  * `dimension`, when present, must be the one it is saved for.
  */

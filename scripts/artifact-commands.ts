@@ -1,17 +1,15 @@
 import type { Command } from 'commander';
 import { artifactHistory, listArtifacts } from '../registry/artifact-listing-service.js';
 import {
-  asUserErrors,
   rollbackArtifact,
   setAgentConfig,
   setRubric,
   type ArtifactChangeResult,
 } from '../registry/artifact-service.js';
-import { UserError } from '../cycles/cycle-service.js';
 import { ARTIFACT_KINDS } from '../registry/artifact-kinds.js';
-import { agentConfigVersions } from '../registry/store/agent-repository.js';
-import { rubricHistory } from '../evaluation/store/rubric-repository.js';
+import { agentConfigVersions, rubricHistory } from '../registry/artifact-listing-service.js';
 import { readJsonFile, type CliAction } from './cli-files.js';
+import { NotFoundError, UserError } from '../schemas/user-error.js';
 
 type Action = CliAction;
 
@@ -113,10 +111,10 @@ export function registerArtifactCommands(program: Command, action: Action): void
     .option('--version <n>', 'a version other than the active one')
     .action(
       action(async (ctx, agent: string, dimension: string, opts: { version?: string }) => {
-        const h = await asUserErrors(async () => rubricHistory(await ctx.database(), agent, dimension));
+        const h = await rubricHistory(await ctx.database(), agent, dimension);
         const wanted = versionOption(opts.version) ?? h.active;
         const found = h.versions.find((x) => x.version === wanted);
-        if (!found) throw new UserError(`Rubric ${dimension} of ${agent} has no version ${wanted}.`, 404);
+        if (!found) throw new NotFoundError(`Rubric ${dimension} of ${agent} has no version ${wanted}.`);
         print(found.rubric);
       }),
     );
@@ -145,10 +143,10 @@ export function registerArtifactCommands(program: Command, action: Action): void
     .option('--version <n>', 'an earlier version')
     .action(
       action(async (ctx, agent: string, opts: { version?: string }) => {
-        const versions = await asUserErrors(async () => agentConfigVersions(await ctx.database(), agent));
+        const versions = await agentConfigVersions(await ctx.database(), agent);
         const wanted = versionOption(opts.version) ?? versions.at(-1)!.version;
         const found = versions.find((x) => x.version === wanted);
-        if (!found) throw new UserError(`Agent ${agent} has no configuration version ${wanted}.`, 404);
+        if (!found) throw new NotFoundError(`Agent ${agent} has no configuration version ${wanted}.`);
         print(found.config);
       }),
     );

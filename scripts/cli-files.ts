@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { UserError } from '../cycles/cycle-service.js';
 import type { CliContext } from './cli-context.js';
+import { UserError } from '../schemas/user-error.js';
 
 /** How scripts/flywheel.ts wraps a command: connections, one-line user errors, exit code. */
 export type CliAction = <A extends unknown[]>(

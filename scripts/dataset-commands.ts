@@ -1,16 +1,16 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { UserError } from '../cycles/cycle-service.js';
+import { UserError } from '../schemas/user-error.js';
 import { lineageTree, renderLineageTree, type LineageGraph } from '../registry/lineage-graph.js';
-import { importExamples, retireExamples } from '../datasets/dataset-service.js';
 import {
   diffVersions,
   exportVersion,
+  importExamples,
   listVersions,
+  retireExamples,
   showVersion,
-} from '../datasets/store/dataset-repository.js';
-import { DatasetInputError } from '../datasets/store/dataset-version-writer.js';
-import { lineageOf } from '../registry/store/lineage-repository.js';
+} from '../datasets/dataset-service.js';
+import { lineageOf } from '../registry/lineage-service.js';
 import type { CliContext } from './cli-context.js';
 
 type Action = <A extends unknown[]>(
@@ -18,16 +18,6 @@ type Action = <A extends unknown[]>(
 ) => (...args: A) => Promise<void>;
 
 const json = (v: unknown) => console.log(JSON.stringify(v, null, 2));
-
-/** Dataset errors a user can fix print as one line, like every other CLI error. */
-async function userErrors<T>(run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (e) {
-    if (e instanceof DatasetInputError) throw new UserError(e.message);
-    throw e;
-  }
-}
 
 /** The text form of `lineage`: upstream and downstream trees of the asked-about node. */
 export function renderLineage(graph: LineageGraph): string {
@@ -77,7 +67,7 @@ export function registerDatasetCommands(program: Command, action: Action): void 
     .option('--json', 'print JSON')
     .action(
       action(async (ctx, ref: string, opts: { json?: boolean }) => {
-        const d = await userErrors(async () => showVersion(await ctx.database(), ref));
+        const d = await showVersion(await ctx.database(), ref);
         if (opts.json) return json(d);
         console.log(`${d.datasetVersionId}  (${d.agent}/${d.dataset} v${d.version})`);
         console.log(
@@ -116,7 +106,7 @@ export function registerDatasetCommands(program: Command, action: Action): void 
     .option('--json', 'print JSON')
     .action(
       action(async (ctx, from: string, to: string, opts: { json?: boolean }) => {
-        const d = await userErrors(async () => diffVersions(await ctx.database(), from, to));
+        const d = await diffVersions(await ctx.database(), from, to);
         if (opts.json) return json(d);
         console.log(
           `${d.from} → ${d.to}: +${d.added.length} −${d.removed.length} ~${d.changed.length}, ${d.splitMoves.length} split move(s), ${d.unchanged} unchanged`,
@@ -135,7 +125,7 @@ export function registerDatasetCommands(program: Command, action: Action): void 
     .option('--out <file>', 'write to a file instead of stdout')
     .action(
       action(async (ctx, ref: string, opts: { out?: string }) => {
-        const rows = await userErrors(async () => exportVersion(await ctx.database(), ref));
+        const rows = await exportVersion(await ctx.database(), ref);
         const text = rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : '');
         if (!opts.out) return void process.stdout.write(text);
         writeFileSync(opts.out, text);
@@ -157,15 +147,13 @@ export function registerDatasetCommands(program: Command, action: Action): void 
         } catch {
           throw new UserError(`Cannot read ${file}: does the file exist?`);
         }
-        const result = await userErrors(async () =>
-          importExamples(await ctx.database(), {
-            agent: opts.agent,
-            ...(opts.dataset ? { dataset: opts.dataset } : {}),
-            text,
-            createdBy: opts.by,
-            note: `imported from ${file.replace(/^.*\//, '')}`,
-          }),
-        );
+        const result = await importExamples(await ctx.database(), {
+          agent: opts.agent,
+          ...(opts.dataset ? { dataset: opts.dataset } : {}),
+          text,
+          createdBy: opts.by,
+          note: `imported from ${file.replace(/^.*\//, '')}`,
+        });
         for (const e of result.errors) console.error(`  line ${e.line}: ${e.error}`);
         if (!result.version) throw new UserError(`No valid line in ${file}; no version was created.`);
         const v = result.version;
@@ -193,16 +181,14 @@ export function registerDatasetCommands(program: Command, action: Action): void 
           ref: string,
           opts: { example?: string[]; olderThan?: number; cluster?: string; by: string },
         ) => {
-          const { version, retired } = await userErrors(async () =>
-            retireExamples(await ctx.database(), {
-              ref,
-              ...(opts.example ? { exampleIds: opts.example } : {}),
-              ...(opts.olderThan !== undefined ? { olderThanDays: opts.olderThan } : {}),
-              ...(opts.cluster ? { clusterStableId: opts.cluster } : {}),
-              createdBy: opts.by,
-              now: new Date(),
-            }),
-          );
+          const { version, retired } = await retireExamples(await ctx.database(), {
+            ref,
+            ...(opts.example ? { exampleIds: opts.example } : {}),
+            ...(opts.olderThan !== undefined ? { olderThanDays: opts.olderThan } : {}),
+            ...(opts.cluster ? { clusterStableId: opts.cluster } : {}),
+            createdBy: opts.by,
+            now: new Date(),
+          });
           console.log(
             `retired ${retired.length} example(s) in ${version.datasetVersionId}: train ${version.train} · eval ${version.eval} · holdout ${version.holdout}`,
           );

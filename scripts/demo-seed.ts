@@ -1,7 +1,8 @@
 import type { Db } from '../db/connection.js';
-import { ensureAgent } from '../registry/store/agent-repository.js';
-import { TraceWriter } from '../traces/store/trace-writer.js';
-import { createPromptVersion, labelledVersion, moveLabel } from '../registry/store/prompt-repository.js';
+import { ensureAgent } from '../registry/agent-service.js';
+import { createTraceWriter } from '../traces/trace-storage-service.js';
+import { createPromptVersion, labelledVersion } from '../registry/prompt-service.js';
+import { moveLabel } from '../registry/label-move-service.js';
 import type { LlmClient } from '../llm/llm-client.js';
 import type { Scenario } from '../test/simulator/scenario.js';
 import { generateTraffic } from '../test/simulator/traffic.js';
@@ -58,6 +59,6 @@ export async function seedDemoAgent(
     seed: options.seed,
     idPrefix: `seed-${agent}`,
   });
-  await new TraceWriter(db).write(records);
+  await createTraceWriter(db).write(records);
   return { seeded: true, traces: records.length };
 }

@@ -1,7 +1,7 @@
 import { writeFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { Runtime, DefaultLogger } from '@temporalio/worker';
-import { startCycle, UserError, listCycles } from '../cycles/cycle-service.js';
+import { startCycle, listCycles } from '../cycles/cycle-service.js';
 import { apiDeps, startApiServer } from '../api/http-server.js';
 import { connectDatabase, assertDatabaseReachable } from '../db/connection.js';
 import { startEmbeddedDatabase } from '../db/embedded-database.js';
@@ -14,12 +14,13 @@ import { connectClient, connectNative } from '../workers/temporal-connection.js'
 import { createFlywheelWorker } from '../workers/flywheel-worker.js';
 import { seedDemoAgent } from './demo-seed.js';
 import { startDemoTraffic } from './demo-traffic.js';
-import { createAgentToken } from '../registry/store/agent-tokens.js';
-import { TracePartitions } from '../traces/store/trace-partitions.js';
+import { createAgentToken } from '../registry/agent-token-service.js';
+import { TracePartitions } from '../traces/trace-storage-service.js';
 import { runtimeStatePath } from './load-config.js';
 import { ensureTemporalCli } from './temporal-cli.js';
 import { startTemporalDevServer } from './temporal-dev-server.js';
 import { loadTaxonomy } from '../workers/load-taxonomy.js';
+import { UserError } from '../schemas/user-error.js';
 
 const say = (line: string) => console.log(`flywheel │ ${line}`);
 

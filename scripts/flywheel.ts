@@ -12,7 +12,7 @@ import {
 } from '../cycles/schedule-service.js';
 import { renderCycleDetails } from '../workflows/cycle-details.js';
 import { renderGateReportMarkdown } from '../release/gate-report-markdown.js';
-import { GateReport } from '../schemas/gate-report.js';
+import { storedCycleRecords } from '../cycles/cycle-report-service.js';
 import { CliContext } from './cli-context.js';
 import { readJsonFile } from './cli-files.js';
 import { loadConfig } from './load-config.js';
@@ -157,38 +157,12 @@ cycle
     action(async (ctx, id: string) => {
       const status = await cycleStatus(await ctx.temporal(), id);
       console.log(renderCycleDetails(status));
-      const db = await ctx.database();
-      const report = await db
-        .selectFrom('cycle_reports')
-        .select('markdown')
-        .where('cycle_id', '=', id)
-        .executeTakeFirst();
-      if (report) console.log(`\n${report.markdown}`);
-      const gate = await db
-        .selectFrom('gate_reports')
-        .selectAll()
-        .where('cycle_id', '=', id)
-        .executeTakeFirst();
-      if (gate) {
-        console.log('\n' + renderGateReportMarkdown(GateReport.parse(gate.report)));
-      }
-      const steps = await db
-        .selectFrom('rollout_steps')
-        .innerJoin('rollouts', 'rollouts.id', 'rollout_steps.rollout_id')
-        .select([
-          'rollout_steps.step_index',
-          'rollout_steps.round',
-          'rollout_steps.weight',
-          'rollout_steps.verdict',
-          'rollout_steps.metrics',
-        ])
-        .where('rollouts.cycle_id', '=', id)
-        .orderBy('rollout_steps.step_index')
-        .orderBy('rollout_steps.round')
-        .execute();
-      if (steps.length) {
+      const records = await storedCycleRecords(await ctx.database(), id);
+      if (records.diagnosis !== undefined) console.log(`\n${records.diagnosis}`);
+      if (records.gate) console.log('\n' + renderGateReportMarkdown(records.gate));
+      if (records.rolloutSteps.length) {
         console.log('\n### Rollout analyses');
-        for (const s of steps)
+        for (const s of records.rolloutSteps)
           console.log(
             `- step ${s.step_index + 1} at ${s.weight}% (round ${s.round + 1}): ${s.verdict} — ${(s.metrics as { reason: string }).reason}`,
           );

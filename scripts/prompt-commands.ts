@@ -1,6 +1,5 @@
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
-import { UserError } from '../cycles/cycle-service.js';
 import {
   createPrompt,
   diffPrompt,
@@ -10,6 +9,7 @@ import {
   showPrompt,
 } from '../registry/prompt-service.js';
 import { readJsonFile, readTextFile, type CliAction } from './cli-files.js';
+import { UserError } from '../schemas/user-error.js';
 
 type Action = CliAction;
 

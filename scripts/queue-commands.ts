@@ -4,15 +4,17 @@ import type { Command } from 'commander';
 import {
   annotateItem,
   claimAnnotationItem,
+  itemQueueId,
   listQueueItems,
+  listQueues,
   releaseAnnotationItem,
   requireQueue,
   submitQueueBatch,
 } from '../annotation/annotation-service.js';
-import { UserError } from '../cycles/cycle-service.js';
+import { UserError } from '../schemas/user-error.js';
 import { queueDetails } from '../annotation/queue-details-service.js';
 import { createScoreConfig, listScoreConfigs } from '../annotation/score-config-service.js';
-import { listQueues } from '../annotation/store/annotation-queue-repository.js';
+
 import type { AgreementReport } from '../annotation/inter-annotator-agreement.js';
 import { readJsonFile, type CliAction } from './cli-files.js';
 
@@ -179,12 +181,7 @@ export function registerQueueCommands(program: Command, action: Action): void {
             let queueId = opts.queue ?? (typeof body?.queue === 'string' ? body.queue : undefined);
             const first = body?.labels?.[0]?.itemId;
             if (!queueId && typeof first === 'string') {
-              const item = await db
-                .selectFrom('annotation_items')
-                .select('queue_id')
-                .where('id', '=', first)
-                .executeTakeFirst();
-              queueId = item?.queue_id ?? undefined;
+              queueId = (await itemQueueId(db, first)) ?? undefined;
             }
             if (!queueId) throw new UserError(`${opts.file} names no queue; pass --queue <queueOrCycleId>.`);
             const r = await submitQueueBatch(db, await ctx.temporal(), queueId, body);

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { UserError } from '../cycles/cycle-service.js';
 import {
   controlRollout,
   rolloutIdFor,
@@ -8,6 +7,7 @@ import {
 } from '../release/rollout-service.js';
 import type { RolloutState } from '../schemas/rollout-control.js';
 import { readJsonFile, type CliAction } from './cli-files.js';
+import { UserError } from '../schemas/user-error.js';
 
 type Action = CliAction;
 
@@ -90,7 +90,7 @@ export function registerRolloutCommands(program: Command, action: Action): void 
           agent,
           candidateVersion: n,
           actor: opts.actor,
-          ...(config === undefined ? {} : { config: config as never }),
+          ...(config === undefined ? {} : { config }),
         });
         console.log(
           `started ${workflowId}; watch it with: flywheel rollout status ${rolloutIdFor(workflowId)}`,

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { UserError } from '../cycles/cycle-service.js';
 import {
   IMPORT_FORMATS,
   importTraces,
@@ -13,11 +12,15 @@ import {
   revokeAgentToken,
   TOKEN_SCOPES,
   type TokenScope,
-} from '../registry/store/agent-tokens.js';
-import { agentConfig } from '../registry/store/agent-repository.js';
-import { dropExpiredTracePartitions, listTracePartitions } from '../traces/store/trace-partitions.js';
-import { TraceWriter } from '../traces/store/trace-writer.js';
+} from '../registry/agent-token-service.js';
+import { agentConfig, agentIds } from '../registry/agent-service.js';
+import {
+  createTraceWriter,
+  dropExpiredTracePartitions,
+  listTracePartitions,
+} from '../traces/trace-storage-service.js';
 import { readTextFile, type CliAction } from './cli-files.js';
+import { UserError } from '../schemas/user-error.js';
 
 type Action = CliAction;
 
@@ -37,7 +40,7 @@ export function registerTraceCommands(program: Command, action: Action): void {
     .action(
       action(async (ctx, file: string) => {
         const db = await ctx.database();
-        printReport(await ingestJsonl({ db, writer: new TraceWriter(db) }, readTextFile(file)));
+        printReport(await ingestJsonl({ db, writer: createTraceWriter(db) }, readTextFile(file)));
       }),
     );
 
@@ -59,7 +62,7 @@ export function registerTraceCommands(program: Command, action: Action): void {
             throw new UserError(`Unknown format "${opts.format}"; use one of ${IMPORT_FORMATS.join(', ')}.`);
           const db = await ctx.database();
           const report = await importTraces(
-            { db, writer: new TraceWriter(db) },
+            { db, writer: createTraceWriter(db) },
             opts.format as ImportFormat,
             readTextFile(file),
             {
@@ -137,9 +140,8 @@ export function registerTraceCommands(program: Command, action: Action): void {
         const db = await ctx.database();
         let days = opts.days;
         if (days === undefined) {
-          const agents = await db.selectFrom('agents').select('id').execute();
           const settings = await Promise.all(
-            agents.map(async (a) => (await agentConfig(db, a.id)).retentionDays),
+            (await agentIds(db)).map(async (id) => (await agentConfig(db, id)).retentionDays),
           );
           days = Math.max(1, ...settings);
         }

@@ -1,18 +1,15 @@
-import { sql } from 'kysely';
 import { matchCustomStrata } from './strata-match.js';
 import { agentConfig } from '../registry/store/agent-repository.js';
 import type { Db } from '../db/connection.js';
 import { traceFromRow } from './store/trace-reader.js';
+import { applyFeedback, recordFeedbackEvent, setTraceStrata } from './store/feedback-repository.js';
 import { FeedbackInput } from '../schemas/feedback.js';
 import type { ItemError } from './trace-ingest-service.js';
+import { formatIssues } from '../schemas/format-issues.js';
 
 export interface FeedbackReport {
   applied: { item: string; matched: number }[];
   rejected: ItemError[];
-}
-
-function formatIssues(error: { issues: { path: PropertyKey[]; message: string }[] }): string {
-  return error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(item)'}: ${i.message}`).join('; ');
 }
 
 /**
@@ -32,28 +29,12 @@ export async function attachFeedback(db: Db, agent: string, body: unknown): Prom
     const item = `item ${index}`;
     const parsed = FeedbackInput.safeParse(raw);
     if (!parsed.success) {
-      report.rejected.push({ item, error: formatIssues(parsed.error) });
+      report.rejected.push({ item, error: formatIssues(parsed.error, { root: '(item)' }) });
       continue;
     }
     const f = parsed.data;
     const matched = await db.transaction().execute(async (tx) => {
-      let update = tx
-        .updateTable('traces')
-        .set({
-          ...(f.score === undefined ? {} : { feedback: f.score }),
-          ...(f.text === undefined ? {} : { feedback_text: f.text }),
-          ...(f.outcome === undefined ? {} : { outcome: f.outcome }),
-          ...(f.reward === undefined ? {} : { reward: f.reward }),
-          ...(f.attributes === undefined
-            ? {}
-            : { attributes: sql`attributes || ${JSON.stringify(f.attributes)}::jsonb` }),
-        })
-        .where('agent_id', '=', agent);
-      update =
-        f.traceId !== undefined
-          ? update.where('id', '=', f.traceId)
-          : update.where('session_id', '=', f.sessionId ?? '');
-      const updated = await update.returningAll().execute();
+      const updated = await applyFeedback(tx, agent, f);
       const count = updated.length;
       // New attributes or outcomes can put a trace into a custom sampling stratum.
       if (custom.length > 0) {
@@ -65,30 +46,22 @@ export async function attachFeedback(db: Db, agent: string, body: unknown): Prom
             continue; // a row written before the normalized model; its strata stay as they were
           }
           if (strata.join() === row.strata.join()) continue;
-          await tx
-            .updateTable('traces')
-            .set({ strata })
-            .where('id', '=', row.id)
-            .where('started_at', '=', row.started_at)
-            .execute();
+          await setTraceStrata(tx, row, strata);
         }
       }
-      await tx
-        .insertInto('feedback_events')
-        .values({
-          agent_id: agent,
-          trace_id: f.traceId ?? null,
-          session_id: f.sessionId ?? null,
-          score: f.score ?? null,
-          text: f.text ?? null,
-          outcome: f.outcome ?? null,
-          attributes: JSON.stringify({
-            ...(f.attributes ?? {}),
-            ...(f.reward === undefined ? {} : { reward: f.reward }),
-          }),
-          matched: count,
-        })
-        .execute();
+      await recordFeedbackEvent(tx, {
+        agent_id: agent,
+        trace_id: f.traceId ?? null,
+        session_id: f.sessionId ?? null,
+        score: f.score ?? null,
+        text: f.text ?? null,
+        outcome: f.outcome ?? null,
+        attributes: JSON.stringify({
+          ...(f.attributes ?? {}),
+          ...(f.reward === undefined ? {} : { reward: f.reward }),
+        }),
+        matched: count,
+      });
       return count;
     });
     report.applied.push({ item, matched });

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { formatIssues } from '../schemas/format-issues.js';
 
 export interface LineError {
   line: number;
@@ -40,9 +41,7 @@ export function parseJsonl<T>(
     else {
       errors.push({
         line,
-        error: parsed.error.issues
-          .map((i) => `${i.path.length ? i.path.join('.') : '(record)'}: ${i.message}`)
-          .join('; '),
+        error: formatIssues(parsed.error, { root: '(record)' }),
       });
     }
   }

@@ -9,6 +9,7 @@ import {
   type TraceRecordInput,
 } from '../schemas/trace.js';
 import { stableHash53 } from '../optimizers/stable-hash.js';
+import { formatIssues } from '../schemas/format-issues.js';
 
 /**
  * OpenAI chat-completions messages as logs and fine-tuning files hold them. Lenient on
@@ -125,11 +126,6 @@ export function spanIdFor(traceId: string, position: number): string {
   return (
     stableHash53(traceId).toString(16).padStart(14, '0').slice(0, 8) + position.toString(16).padStart(8, '0')
   );
-}
-
-/** Reports every zod issue as `path: message`, as the normalized JSONL ingest does. */
-export function describeIssues(error: z.ZodError): string {
-  return error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(record)'}: ${i.message}`).join('; ');
 }
 
 const Metadata = z.record(z.string(), z.unknown());
@@ -335,14 +331,14 @@ export function openAiChatLogToTraces(
     if (isExchange) {
       const parsed = OpenAiExchangeRecord.safeParse(value);
       if (!parsed.success) {
-        errors.push({ line, error: describeIssues(parsed.error) });
+        errors.push({ line, error: formatIssues(parsed.error, { root: '(record)' }) });
         continue;
       }
       mapped = mapExchange(parsed.data, value, fallbackTime);
     } else {
       const parsed = OpenAiChatRecord.safeParse(value);
       if (!parsed.success) {
-        errors.push({ line, error: describeIssues(parsed.error) });
+        errors.push({ line, error: formatIssues(parsed.error, { root: '(record)' }) });
         continue;
       }
       mapped = mapChat(parsed.data, value, fallbackTime);
@@ -354,7 +350,7 @@ export function openAiChatLogToTraces(
     // The normalized schema has limits of its own (id length, agent name); check them here.
     const trace = TraceRecord.safeParse(toTrace(mapped, options.agent));
     if (trace.success) traces.push(trace.data);
-    else errors.push({ line, error: describeIssues(trace.error) });
+    else errors.push({ line, error: formatIssues(trace.error, { root: '(record)' }) });
   }
   return { traces, errors };
 }

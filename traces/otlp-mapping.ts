@@ -1,10 +1,10 @@
-import type { z } from 'zod';
 import { Span } from '../schemas/trace.js';
 import { FLYWHEEL_PARENT_SPAN_ID, FLYWHEEL_SPAN_ID, FLYWHEEL_TRACE_ID } from './otlp-ids.js';
 import { parseWellFormedSpan } from './otlp-fast-path.js';
 import { keyValuesToRecord, OtlpResource, OtlpSpan } from './otlp-json.js';
 import { mapSpanAttributes } from './otlp-span-attributes.js';
 import { nanosDiffMs, nanosToIso } from './otlp-time.js';
+import { formatIssues } from '../schemas/format-issues.js';
 
 export { mapSpanAttributes, type MappedSpanAttributes } from './otlp-span-attributes.js';
 export { agentOfSpan, assembleTrace, type TraceAssemblyInput } from './otlp-trace-assembly.js';
@@ -24,19 +24,6 @@ export interface FlattenError {
 export interface FlattenResult {
   spans: FlatSpan[];
   errors: FlattenError[];
-}
-
-/** The schema's own messages already name their field; zod's generic ones get the path prepended. */
-function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .map((i) => {
-      const where = i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
-      const prefix = where.replace(/^\./, '');
-      return prefix !== '' && !i.message.startsWith(prefix.split(/[.[]/)[0]!)
-        ? `${prefix}: ${i.message}`
-        : i.message;
-    })
-    .join('; ');
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
@@ -61,7 +48,7 @@ export function otlpSpanToFlat(
     const hint = snake
       ? ' (found snake_case field names; OTLP/HTTP JSON uses lowerCamelCase: traceId, spanId)'
       : '';
-    return { ok: false, error: `${describeIssues(parsed.error)}${hint}` };
+    return { ok: false, error: `${formatIssues(parsed.error, { root: '' })}${hint}` };
   }
   const s = parsed.data;
   if (s.endTimeUnixNano < s.startTimeUnixNano) {
@@ -106,7 +93,7 @@ export function otlpSpanToFlat(
     ...(typeof statusMessage === 'string' && statusMessage !== '' ? { statusMessage } : {}),
     ...fields,
   });
-  if (!span.success) return { ok: false, error: describeIssues(span.error) };
+  if (!span.success) return { ok: false, error: formatIssues(span.error, { root: '' }) };
   const value: Span = span.data;
   if (inputMessages) value.inputMessages = inputMessages;
   if (outputMessages) value.outputMessages = outputMessages;
@@ -149,7 +136,7 @@ export function flattenOtlpRequest(body: unknown): FlattenResult {
     if (!parsedResource.success) {
       result.errors.push({
         path: `${rsPath}.resource`,
-        error: `${describeIssues(parsedResource.error)}; its spans were skipped`,
+        error: `${formatIssues(parsedResource.error, { root: '' })}; its spans were skipped`,
       });
       return;
     }

@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { RedactionConfig, withGlobal, type RedactionConfigInput } from '../schemas/redaction-config.js';
 
 /**
@@ -11,6 +10,7 @@ import { RedactionConfig, withGlobal, type RedactionConfigInput } from '../schem
 
 export type { BuiltinPiiKind } from '../schemas/redaction-config.js';
 import type { BuiltinPiiKind } from '../schemas/redaction-config.js';
+import { formatIssues } from '../schemas/format-issues.js';
 /** A built-in kind or the name of a custom pattern. */
 export type PiiKind = BuiltinPiiKind | (string & {});
 
@@ -51,7 +51,7 @@ type Detector = { kind: PiiKind; apply: (text: string, count: () => void) => str
  */
 export function compileRedactor(config: RedactionConfigInput = {}): Redactor {
   const parsed = RedactionConfig.safeParse(config);
-  if (!parsed.success) throw new Error(`Invalid redaction config: ${z.prettifyError(parsed.error)}`);
+  if (!parsed.success) throw new Error(`Invalid redaction config: ${formatIssues(parsed.error)}`);
   const { kinds, custom } = parsed.data;
 
   const detectors: Detector[] = custom.map((entry) => {

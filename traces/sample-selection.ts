@@ -155,7 +155,7 @@ export function selectSample(
   policy: SamplingPolicy,
   textOf: (id: string) => string | undefined,
 ): SelectionResult {
-  return selectFromGroups(groupCandidates(candidates, policy), policy, textOf);
+  return selectSampleFromGroups(groupCandidates(candidates, policy), policy, textOf);
 }
 
 /**
@@ -163,7 +163,7 @@ export function selectSample(
  * outcome is the same as with every candidate loaded, as long as the caller extends the
  * groups named in `needMore` (a longer prefix of the same order) and calls again.
  */
-export function selectFromGroups(
+export function selectSampleFromGroups(
   groups: ReadonlyMap<string, CandidateGroup>,
   policy: SamplingPolicy,
   textOf: (id: string) => string | undefined,

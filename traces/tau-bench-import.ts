@@ -1,12 +1,7 @@
 import { z } from 'zod';
 import { TraceRecord, type ChatMessage, type Span } from '../schemas/trace.js';
-import {
-  OpenAiMessage,
-  describeIssues,
-  spanIdFor,
-  toAgentAction,
-  toChatMessage,
-} from './openai-chat-import.js';
+import { OpenAiMessage, spanIdFor, toAgentAction, toChatMessage } from './openai-chat-import.js';
+import { formatIssues } from '../schemas/format-issues.js';
 
 /** A gold action of a tau-bench task: the tool the agent should call and its arguments. */
 export const TauBenchAction = z.object({
@@ -196,7 +191,7 @@ export function tauBenchToTraces(
   json.forEach((value: unknown, item) => {
     const parsed = TauBenchTrajectory.safeParse(value);
     if (!parsed.success) {
-      errors.push({ item, error: describeIssues(parsed.error) });
+      errors.push({ item, error: formatIssues(parsed.error, { root: '(record)' }) });
       return;
     }
     const mapped = mapTrajectory(parsed.data, item, options, baseMs);
@@ -212,7 +207,7 @@ export function tauBenchToTraces(
     }
     const head = TraceHead.safeParse(mapped);
     if (!head.success) {
-      errors.push({ item, error: describeIssues(head.error) });
+      errors.push({ item, error: formatIssues(head.error, { root: '(record)' }) });
       return;
     }
     firstItemOf.set(mapped.id, item);

@@ -15,6 +15,7 @@ import {
   type SearchSetup,
 } from '../optimizers/prompt-search.js';
 import type { OptimizerChoice } from '../schemas/optimizer-config.js';
+import { HEAVY_ACTIVITY, LIGHT_ACTIVITY, LLM_RETRY } from './retry-policies.js';
 
 export interface OptimizeInput {
   cycleId: string;
@@ -53,21 +54,12 @@ export interface OptimizeResult {
   warnings: string[];
 }
 
-const light = proxyActivities<Activities>({
-  startToCloseTimeout: '2 minutes',
-  retry: { maximumAttempts: 10, nonRetryableErrorTypes: ['InvalidInput'] },
-});
-// Evaluations make many model calls: heartbeats let a dead worker be noticed in a minute
-// rather than after the whole timeout, and per-example scores in Postgres make retries resume.
-const heavy = proxyActivities<Activities>({
-  startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: '1 minute',
-  retry: { maximumAttempts: 10, nonRetryableErrorTypes: ['InvalidInput', 'LlmBadRequest'] },
-});
+const light = proxyActivities<Activities>(LIGHT_ACTIVITY);
+const heavy = proxyActivities<Activities>(HEAVY_ACTIVITY);
 // Teacher calls are single, slower model calls with their own timeout and no heartbeat.
 const teacher = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
-  retry: { maximumAttempts: 10, nonRetryableErrorTypes: ['InvalidInput', 'LlmBadRequest'] },
+  retry: LLM_RETRY,
 });
 
 /**

@@ -23,6 +23,8 @@ import {
   rolloutStatusQuery,
   setRolloutWeightUpdate,
 } from './messages.js';
+import { LLM_RETRY } from './retry-policies.js';
+import { formatIssues, type IssueList } from '../schemas/format-issues.js';
 
 /** The rollout child's input: the rollout record, its steps and analysis template. */
 export interface RolloutInput extends Omit<StartRolloutInput, 'workflowId'> {
@@ -38,10 +40,8 @@ export interface RolloutResult {
 const acts = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry: { maximumAttempts: 20 } });
 const llmActs = proxyActivities<Activities>({
   startToCloseTimeout: '20 minutes',
-  retry: { maximumAttempts: 10, nonRetryableErrorTypes: ['InvalidInput', 'LlmBadRequest'] },
+  retry: LLM_RETRY,
 });
-
-const issues = (e: { issues: { message: string }[] }) => e.issues.map((i) => i.message).join('; ');
 
 /**
  * A staged rollout modelled on Argo Rollouts: replay, shadow, setWeight, pause and analysis
@@ -89,13 +89,9 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutResul
   };
 
   setHandler(rolloutStatusQuery, () => state);
-  const guard = (
-    parse: () => { success: boolean; error?: { issues: { message: string }[] } },
-    allowed: boolean,
-    why: string,
-  ) => {
+  const guard = (parse: () => { success: boolean; error?: IssueList }, allowed: boolean, why: string) => {
     const parsed = parse();
-    if (!parsed.success) throw new Error(`Invalid request: ${issues(parsed.error!)}`);
+    if (!parsed.success) throw new Error(`Invalid request: ${formatIssues(parsed.error!)}`);
     if (finished())
       throw new Error(`Rollout ${input.rolloutId} is already ${state.phase}; nothing to change.`);
     if (!allowed) throw new Error(why);

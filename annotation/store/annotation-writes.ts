@@ -2,10 +2,30 @@ import { sql, type Transaction } from 'kysely';
 import { consensus } from '../annotation-consensus.js';
 import { checkScoreValues } from '../../evaluation/score-values.js';
 import { agentConfig } from '../../registry/store/agent-repository.js';
-import type { Database } from '../../db/database.js';
+import { cycleStage } from '../../cycles/store/cycle-repository.js';
+import type { Db } from '../../db/connection.js';
+import type {
+  Database,
+  NewAnnotationAssignment,
+  NewAnnotationItem,
+  NewAnnotationQueue,
+} from '../../db/database.js';
 import { scoreConfigsByIds } from './score-config-repository.js';
 import type { AnnotationBody } from '../../schemas/annotation.js';
-import { UserError } from '../../cycles/cycle-service.js';
+import { ConflictError, ForbiddenError, NotFoundError, UserError } from '../../schemas/user-error.js';
+
+/**
+ * Every write to the annotation tables (annotation_queues, annotation_items, annotations,
+ * annotation_claims, annotation_assignments) happens in this file, so its guarantees are
+ * kept in one place:
+ * - Lock order is queue, then item, everywhere: a writer that needs both locks the queue
+ *   row first, so no two writers wait on each other in a circle. Writes that touch one
+ *   table family only (opening a queue and adding its items in one transaction, closing a
+ *   queue, claiming its quorum notice) take the queue before any item as well.
+ * - Clocks are the database's (`now()`), so every API replica agrees when a claim expires.
+ * - Opening a queue is conflict-free inserts: a retried activity writes nothing twice.
+ * Nothing here talks to Temporal: telling a workflow is the service's job, after commit.
+ */
 
 type Tx = Transaction<Database>;
 
@@ -29,16 +49,14 @@ async function lockForWrite(tx: Tx, itemId: string, reviewer: string, lockQueue:
     .where('id', '=', itemId)
     .executeTakeFirst();
   if (!found)
-    throw new UserError(
+    throw new NotFoundError(
       `Unknown annotation item ${itemId}. List a queue's items with: flywheel queue show <cycleId>. Nothing was stored.`,
-      404,
     );
   if (!found.queue_id)
-    throw new UserError(
+    throw new ConflictError(
       `Item ${itemId} was queued before annotation queues existed; it cannot be claimed.`,
-      409,
     );
-  // Lock order is queue, then item, everywhere: no two writers wait on each other in a circle.
+  // Queue, then item: the lock order written at the top of this file.
   let queueQuery = tx.selectFrom('annotation_queues').selectAll().where('id', '=', found.queue_id);
   if (lockQueue) queueQuery = queueQuery.forUpdate();
   const queue = await queueQuery.executeTakeFirstOrThrow();
@@ -48,39 +66,27 @@ async function lockForWrite(tx: Tx, itemId: string, reviewer: string, lockQueue:
     .where('id', '=', itemId)
     .forUpdate()
     .executeTakeFirstOrThrow();
-  const cycle = await tx
-    .selectFrom('cycles')
-    .select('stage')
-    .where('id', '=', queue.cycle_id)
-    .executeTakeFirstOrThrow();
+  const stage = await cycleStage(tx, queue.cycle_id);
   if (queue.status === 'complete')
-    throw new UserError(
+    throw new ConflictError(
       `Queue ${queue.id} is complete (quorum reached at ${queue.completed_at?.toISOString()}); it takes no more labels. Nothing was stored.`,
-      409,
     );
-  if (
-    queue.status === 'closed' ||
-    (cycle.stage !== 'awaiting_annotation' && !BEFORE_ANNOTATION.has(cycle.stage))
-  )
-    throw new UserError(
-      `Cycle ${queue.cycle_id} is not waiting for annotation (stage: ${cycle.stage}); queue ${queue.id} is closed. Nothing was stored.`,
-      409,
+  if (queue.status === 'closed' || (stage !== 'awaiting_annotation' && !BEFORE_ANNOTATION.has(stage)))
+    throw new ConflictError(
+      `Cycle ${queue.cycle_id} is not waiting for annotation (stage: ${stage}); queue ${queue.id} is closed. Nothing was stored.`,
     );
-  if (cycle.stage !== 'awaiting_annotation')
-    throw new UserError(
-      `Cycle ${queue.cycle_id} is still preparing its queue (stage: ${cycle.stage}); try again in a moment. Nothing was stored.`,
-      409,
+  if (stage !== 'awaiting_annotation')
+    throw new ConflictError(
+      `Cycle ${queue.cycle_id} is still preparing its queue (stage: ${stage}); try again in a moment. Nothing was stored.`,
     );
   const { reviewers } = (await agentConfig(tx, queue.agent_id)).annotation;
   if (reviewers.length > 0 && !reviewers.includes(reviewer))
-    throw new UserError(
+    throw new ForbiddenError(
       `${reviewer} is not a reviewer of agent ${queue.agent_id} (reviewers: ${reviewers.join(', ')}); add them to the agent's annotation policy. Nothing was stored.`,
-      403,
     );
   if (item.status === 'complete')
-    throw new UserError(
+    throw new ConflictError(
       `Item ${itemId} is already complete (${item.required_reviews} review(s)); pick another one with: flywheel queue show ${queue.cycle_id}. Nothing was stored.`,
-      409,
     );
   return { queue, item };
 }
@@ -110,9 +116,8 @@ async function assertSlotFree(tx: Tx, itemId: string, reviewer: string, required
         until ? `claimed by ${r} until ${new Date(until).toISOString()}` : `labelled by ${r}`,
       )
       .join(', ');
-    throw new UserError(
+    throw new ConflictError(
       `Every review slot of item ${itemId} is taken (${who}); claim another item. Nothing was stored.`,
-      409,
     );
   }
 }
@@ -155,7 +160,7 @@ export async function releaseItem(tx: Tx, itemId: string, reviewer: string): Pro
     .returning('item_id')
     .executeTakeFirst();
   if (!deleted)
-    throw new UserError(`${reviewer} holds no live claim on item ${itemId}; nothing to release.`, 409);
+    throw new ConflictError(`${reviewer} holds no live claim on item ${itemId}; nothing to release.`);
   return { released: true };
 }
 
@@ -193,11 +198,10 @@ export async function storeAnnotation(
     .executeTakeFirst();
   if (!claim?.live) {
     if (!options.autoClaim)
-      throw new UserError(
+      throw new ConflictError(
         claim
           ? `${reviewer}'s claim on item ${itemId} expired at ${claim.expires_at.toISOString()}; claim it again (flywheel queue claim ${itemId} --reviewer ${reviewer}). Nothing was stored.`
           : `${reviewer} has not claimed item ${itemId}; claim it first (flywheel queue claim ${itemId} --reviewer ${reviewer}). Nothing was stored.`,
-        409,
       );
     await assertSlotFree(tx, itemId, reviewer, item.required_reviews);
   }
@@ -277,4 +281,63 @@ export async function storeAnnotation(
     itemComplete,
     queueCompleted,
   };
+}
+
+/** Creates a cycle's queue; a queue with the same id is kept as it is. */
+export async function openQueue(tx: Db, queue: NewAnnotationQueue): Promise<void> {
+  await tx
+    .insertInto('annotation_queues')
+    .values(queue)
+    .onConflict((oc) => oc.column('id').doNothing())
+    .execute();
+}
+
+/** Adds items to a queue; an item already queued for the same cycle and trace is kept. */
+export async function addQueueItems(tx: Db, items: NewAnnotationItem[]): Promise<void> {
+  await tx
+    .insertInto('annotation_items')
+    .values(items)
+    .onConflict((oc) => oc.columns(['cycle_id', 'trace_id']).doNothing())
+    .execute();
+}
+
+/** Assigns reviewers to items; an assignment already there is kept. */
+export async function assignReviewers(tx: Db, assignments: NewAnnotationAssignment[]): Promise<void> {
+  await tx
+    .insertInto('annotation_assignments')
+    .values(assignments)
+    .onConflict((oc) => oc.columns(['item_id', 'reviewer']).doNothing())
+    .execute();
+}
+
+/** Stops a cycle's queue from taking labels if it is still open (it never reached quorum). */
+export async function closeOpenQueue(db: Db, cycleId: string): Promise<void> {
+  await db
+    .updateTable('annotation_queues')
+    .set({ status: 'closed' })
+    .where('cycle_id', '=', cycleId)
+    .where('status', '=', 'open')
+    .execute();
+}
+
+/**
+ * Claims the right to tell the cycle workflow that the queue reached quorum: succeeds for
+ * one caller only, while the queue is complete and nobody has told the workflow yet.
+ * Returns the queue's cycle id, or undefined when the notice is not due or already claimed.
+ */
+export async function claimQuorumNotice(db: Db, queueId: string): Promise<string | undefined> {
+  const claimed = await db
+    .updateTable('annotation_queues')
+    .set({ notified_at: sql<Date>`now()` })
+    .where('id', '=', queueId)
+    .where('status', '=', 'complete')
+    .where('notified_at', 'is', null)
+    .returning('cycle_id')
+    .executeTakeFirst();
+  return claimed?.cycle_id;
+}
+
+/** Gives a claimed quorum notice back (telling the workflow failed) for the next caller. */
+export async function releaseQuorumNotice(db: Db, queueId: string): Promise<void> {
+  await db.updateTable('annotation_queues').set({ notified_at: null }).where('id', '=', queueId).execute();
 }

@@ -3,7 +3,15 @@ import type { DecontaminationReport } from '../dataset-decontamination.js';
 import type { ExportedExample } from '../../schemas/dataset-example.js';
 import type { Db } from '../../db/connection.js';
 import type { DatasetSplit } from '../../db/database.js';
-import { DatasetInputError, datasetIdOf } from './dataset-version-writer.js';
+import { datasetIdOf, type DatasetRow } from './dataset-version-writer.js';
+import { NotFoundError } from '../../schemas/user-error.js';
+
+/**
+ * Reads of datasets and their versions. Published versions are frozen by triggers, so
+ * reading one needs no lock; a caller about to write a version from what it reads here
+ * (its parent, this cycle's version) reads inside the transaction that holds the
+ * dataset's lock (`lockDataset` in dataset-version-writer.ts), passing that transaction.
+ */
 
 /** What every view of a dataset version starts with. */
 export interface VersionHeader {
@@ -85,7 +93,7 @@ export async function resolveVersion(db: Db, ref: string) {
     .orderBy('version', 'desc')
     .executeTakeFirst();
   if (latest) return latest;
-  throw new DatasetInputError(
+  throw new NotFoundError(
     `No dataset version "${ref}": pass a version id (see \`flywheel dataset list\`), a dataset id, or <agent>/<dataset name>.`,
   );
 }
@@ -278,4 +286,64 @@ export async function exportVersion(db: Db, ref: string): Promise<ExportedExampl
       source: r.source,
     },
   }));
+}
+
+export async function findDataset(db: Db, datasetId: string): Promise<DatasetRow> {
+  return db
+    .selectFrom('datasets')
+    .select(['id', 'agent_id', 'name', 'split_seed'])
+    .where('id', '=', datasetId)
+    .executeTakeFirstOrThrow();
+}
+
+/** The id of the dataset's newest published version, if it has one. */
+export async function newestPublishedVersionId(db: Db, datasetId: string): Promise<string | undefined> {
+  const newest = await db
+    .selectFrom('dataset_versions')
+    .select('id')
+    .where('dataset_id', '=', datasetId)
+    .where('published_at', 'is not', null)
+    .orderBy('version', 'desc')
+    .executeTakeFirst();
+  return newest?.id;
+}
+
+/** The version a cycle built of the dataset, if it built one. */
+export async function cycleVersionId(
+  db: Db,
+  datasetId: string,
+  cycleId: string,
+): Promise<string | undefined> {
+  const existing = await db
+    .selectFrom('dataset_versions')
+    .select('id')
+    .where('dataset_id', '=', datasetId)
+    .where('cycle_id', '=', cycleId)
+    .executeTakeFirst();
+  return existing?.id;
+}
+
+/** How many examples of a version came from the cycle. */
+export async function cycleExampleCount(db: Db, versionId: string, cycleId: string): Promise<number> {
+  const fresh = await db
+    .selectFrom('dataset_examples')
+    .select(sql<number>`count(*)::int`.as('n'))
+    .where('dataset_version_id', '=', versionId)
+    .where('cycle_id', '=', cycleId)
+    .executeTakeFirstOrThrow();
+  return fresh.n;
+}
+
+/** The split of each of the version's examples whose key is in `keys`. */
+export async function exampleSplits(
+  db: Db,
+  versionId: string,
+  keys: readonly string[],
+): Promise<{ example_key: string; split: DatasetSplit }[]> {
+  return db
+    .selectFrom('dataset_examples')
+    .select(['example_key', 'split'])
+    .where('dataset_version_id', '=', versionId)
+    .where('example_key', 'in', keys)
+    .execute();
 }

@@ -8,6 +8,15 @@ import {
 import { assignSplits, type Split } from '../dataset-split.js';
 import type { DatasetPolicy } from '../../schemas/dataset-policy.js';
 import type { Database } from '../../db/database.js';
+import { UserError } from '../../schemas/user-error.js';
+
+/**
+ * Every write to datasets, dataset_versions, dataset_examples, dataset_retirements and
+ * optimization_run_examples. A version is written and published in one transaction that
+ * holds the dataset's advisory lock (`lockDataset`), so two writers never number or split
+ * the same dataset at once; once `published_at` is set, triggers freeze the version and its
+ * examples. Run-example records are idempotent inserts.
+ */
 
 type Tx = Transaction<Database> | Kysely<Database>;
 
@@ -29,7 +38,7 @@ export async function ensureDataset(
 ): Promise<DatasetRow> {
   const name = args.name ?? args.agent;
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(name))
-    throw new DatasetInputError(
+    throw new UserError(
       `Dataset name "${name}" is not valid: use letters, digits, ".", "_" or "-" (at most 64 characters).`,
     );
   await tx
@@ -49,11 +58,6 @@ export async function ensureDataset(
     .where('agent_id', '=', args.agent)
     .where('name', '=', name)
     .executeTakeFirstOrThrow();
-}
-
-/** Bad user input (a CLI or API caller can fix it); the API maps it to 400. */
-export class DatasetInputError extends Error {
-  override name = 'DatasetInputError';
 }
 
 /** One example as it will be written into a new version. */

@@ -1,18 +1,15 @@
-import {
-  ArtifactError,
-  canonicalJson,
-  describeIssues,
-  versionBefore,
-} from '../../registry/artifact-kinds.js';
+import { canonicalJson, versionBefore } from '../../registry/artifact-kinds.js';
+import { formatIssues } from '../../schemas/format-issues.js';
 import { JUDGE_DIMENSIONS, rubricFor, type JudgeRubric } from '../judge-rubrics.js';
 import { RubricDefinition, StoredRubric } from '../../schemas/rubric-definition.js';
 import { inTransaction, lockAgent } from '../../registry/store/agent-repository.js';
 import type { Db } from '../../db/connection.js';
+import { UserError } from '../../schemas/user-error.js';
 
 /**
  * Judge rubrics per agent: a version history per (agent, dimension) and an active pointer.
  * An agent with no row for a dimension is judged by the built-in rubric of
- * core/judge-rubrics.ts; the first saved rubric stores that built-in as its baseline
+ * evaluation/judge-rubrics.ts; the first saved rubric stores that built-in as its baseline
  * version, so a rollback can always return to it.
  */
 
@@ -41,7 +38,7 @@ export interface RubricMove {
 
 export function assertJudgeDimension(dimension: string): void {
   if (!JUDGE_DIMENSIONS.includes(dimension)) {
-    throw new ArtifactError(
+    throw new UserError(
       `Unknown rubric dimension "${dimension}"; nothing was changed. Known dimensions: ${JUDGE_DIMENSIONS.join(', ')}.`,
     );
   }
@@ -170,7 +167,7 @@ async function setPointer(tx: Db, agent: string, dimension: string, version: num
 
 /**
  * Validates a rubric file and saves it as the dimension's next version, made active.
- * A rubric equal to the active one writes nothing. Bad input: ArtifactError, no change.
+ * A rubric equal to the active one writes nothing. Bad input: UserError, no change.
  */
 export async function saveRubricVersion(
   db: Db,
@@ -183,13 +180,13 @@ export async function saveRubricVersion(
   assertJudgeDimension(dimension);
   const parsed = RubricDefinition.safeParse(input);
   if (!parsed.success) {
-    throw new ArtifactError(
-      `The rubric is not valid, so nothing was changed: ${describeIssues(parsed.error.issues)}`,
+    throw new UserError(
+      `The rubric is not valid, so nothing was changed: ${formatIssues(parsed.error, { root: '(top level)' })}`,
     );
   }
   const { version: _ignored, dimension: named, ...definition } = parsed.data;
   if (named !== undefined && named !== dimension) {
-    throw new ArtifactError(
+    throw new UserError(
       `The rubric file is for dimension "${named}" but is being saved for "${dimension}"; nothing was changed.`,
     );
   }
@@ -240,17 +237,17 @@ export async function moveRubricPointer(
     const available = history.versions.map((v) => v.version);
     const target = to ?? versionBefore(available, history.active);
     if (target === null) {
-      throw new ArtifactError(
+      throw new UserError(
         `Rubric ${dimension} of ${agent} has no version before ${history.active} to roll back to; nothing was changed.`,
       );
     }
     if (!available.includes(target)) {
-      throw new ArtifactError(
+      throw new UserError(
         `Rubric ${dimension} of ${agent} has no version ${target}; nothing was changed. Versions: ${available.join(', ')}.`,
       );
     }
     if (target === history.active) {
-      throw new ArtifactError(
+      throw new UserError(
         `Rubric ${dimension} of ${agent} is already at version ${target}; nothing was changed.`,
       );
     }

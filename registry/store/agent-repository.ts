@@ -1,25 +1,48 @@
 import type { z } from 'zod';
-import { ApplicationFailure } from '@temporalio/common';
 import { AgentConfig } from '../../schemas/agent-config.js';
-import {
-  ArtifactError,
-  changedSections,
-  describeIssues,
-  patchSections,
-  sameValue,
-  type ConfigObject,
-} from '../artifact-kinds.js';
+import { changedSections, patchSections, sameValue, type ConfigObject } from '../artifact-kinds.js';
+import { formatIssues } from '../../schemas/format-issues.js';
 import type { Db } from '../../db/connection.js';
+import type { AgentRow } from '../../db/database.js';
+import { NotFoundError, UserError } from '../../schemas/user-error.js';
 
+/**
+ * Agents and the versioned history of their configuration (agent_config_versions). Every
+ * change goes through updateAgentConfig under the agent's row lock; reads take no lock.
+ */
+
+/** The agent's validated configuration. Unknown agent: NotFoundError. */
 export async function agentConfig(db: Db, agent: string): Promise<AgentConfig> {
   const row = await db.selectFrom('agents').select('config').where('id', '=', agent).executeTakeFirst();
   if (!row) {
-    throw ApplicationFailure.nonRetryable(
+    throw new NotFoundError(
       `Unknown agent "${agent}". Register it first (flywheel dev seeds "demo"; flywheel ingest creates agents from traces).`,
-      'InvalidInput',
     );
   }
   return AgentConfig.parse(row.config);
+}
+
+/*
+ * Plain reads, without the validation agentConfig applies: for callers that report an
+ * unknown agent in their own words or must not fail on a configuration that no longer
+ * validates.
+ */
+
+/** Every registered agent's id. */
+export async function agentIds(db: Db): Promise<string[]> {
+  const rows = await db.selectFrom('agents').select('id').execute();
+  return rows.map((a) => a.id);
+}
+
+export async function agentExists(db: Db, agent: string): Promise<boolean> {
+  const row = await db.selectFrom('agents').select('id').where('id', '=', agent).executeTakeFirst();
+  return row !== undefined;
+}
+
+/** The agent's configuration as stored (not validated), or undefined for an unknown agent. */
+export async function storedAgentConfig(db: Db, agent: string): Promise<AgentRow['config'] | undefined> {
+  const row = await db.selectFrom('agents').select('config').where('id', '=', agent).executeTakeFirst();
+  return row?.config;
 }
 
 export interface AgentConfigVersion {
@@ -56,7 +79,7 @@ export function effectiveConfig(stored: ConfigObject): ConfigObject {
 
 /**
  * Locks the agent's row for the transaction and returns its current configuration; every
- * versioned artifact of the agent changes under this lock. Unknown agent: ArtifactError.
+ * versioned artifact of the agent changes under this lock. Unknown agent: UserError.
  */
 export async function lockAgent(tx: Db, agent: string): Promise<ConfigObject> {
   const row = await tx
@@ -65,7 +88,7 @@ export async function lockAgent(tx: Db, agent: string): Promise<ConfigObject> {
     .where('id', '=', agent)
     .forUpdate()
     .executeTakeFirst();
-  if (!row) throw new ArtifactError(`Unknown agent "${agent}": nothing was changed. Check the agent id.`);
+  if (!row) throw new UserError(`Unknown agent "${agent}": nothing was changed. Check the agent id.`);
   return row.config;
 }
 
@@ -119,7 +142,7 @@ async function writeVersion(
  * The one writer of an agent's configuration: validates the result with AgentConfig and,
  * when it differs from the current one, stores it as a new immutable version and makes it
  * current, under the agent's row lock so concurrent changes get consecutive versions.
- * An invalid result throws an ArtifactError naming the fields; nothing is written.
+ * An invalid result throws a UserError naming the fields; nothing is written.
  */
 export async function updateAgentConfig(
   db: Db,
@@ -134,8 +157,8 @@ export async function updateAgentConfig(
     const raw = 'config' in change ? change.config : patchSections(current, change.patch);
     const parsed = AgentConfig.safeParse(raw);
     if (!parsed.success) {
-      throw new ArtifactError(
-        `The configuration of ${agent} would not be valid, so nothing was changed: ${describeIssues(parsed.error.issues)}`,
+      throw new UserError(
+        `The configuration of ${agent} would not be valid, so nothing was changed: ${formatIssues(parsed.error, { root: '(top level)' })}`,
       );
     }
     const sections = changedSections(effectiveConfig(current), parsed.data);

@@ -1,6 +1,5 @@
 import { sql } from 'kysely';
 import {
-  ArtifactError,
   sameValue,
   sectionHistory,
   versionBefore,
@@ -17,6 +16,7 @@ import {
 } from './agent-repository.js';
 import type { Db } from '../../db/connection.js';
 import { datasetIdOf } from '../../datasets/store/dataset-version-writer.js';
+import { UserError } from '../../schemas/user-error.js';
 
 /**
  * Versioned artifacts that are not prompts or rubrics: sections of the agent's
@@ -106,24 +106,22 @@ export async function pinDatasetVersion(
     await lockAgent(tx, agent);
     const versions = await datasetVersions(tx, agent);
     const active = await activeDatasetVersion(tx, agent);
-    if (!active) throw new ArtifactError(`Agent ${agent} has no dataset version yet; nothing was changed.`);
+    if (!active) throw new UserError(`Agent ${agent} has no dataset version yet; nothing was changed.`);
     const numbers = versions.map((v) => v.version);
     const target = to ?? versionBefore(numbers, active.version);
     if (target === null) {
-      throw new ArtifactError(
+      throw new UserError(
         `The dataset of ${agent} has no version before ${active.version} to roll back to; nothing was changed.`,
       );
     }
     const chosen = versions.find((v) => v.version === target);
     if (!chosen) {
-      throw new ArtifactError(
+      throw new UserError(
         `The dataset of ${agent} has no version ${target}; nothing was changed. Versions: ${numbers.join(', ')}.`,
       );
     }
     if (chosen.id === active.id) {
-      throw new ArtifactError(
-        `The dataset of ${agent} is already at version ${target}; nothing was changed.`,
-      );
+      throw new UserError(`The dataset of ${agent} is already at version ${target}; nothing was changed.`);
     }
     const pinnedOver = Math.max(...numbers);
     await tx
@@ -203,19 +201,19 @@ export async function restoreConfigSection(
         current,
       );
     if (target === null) {
-      throw new ArtifactError(
+      throw new UserError(
         `Section ${section} of ${agent} has had one value since configuration version ${current}; there is no earlier one to roll back to, so nothing was changed.`,
       );
     }
     const earlier = versions.find((v) => v.version === target);
     if (!earlier) {
-      throw new ArtifactError(
+      throw new UserError(
         `Agent ${agent} has no configuration version ${target}; nothing was changed. Versions: 1 to ${versions.at(-1)!.version}.`,
       );
     }
     const now = versions.at(-1)!.config;
     if (sameValue(earlier.config[section], now[section])) {
-      throw new ArtifactError(
+      throw new UserError(
         `Section ${section} of ${agent} is already as in configuration version ${target}; nothing was changed.`,
       );
     }

@@ -1,30 +1,18 @@
 import { sql, type Kysely } from 'kysely';
 import type { LabelMove } from '../label-move-message.js';
-import { announceLabelMove } from '../../notify/label-move-notice.js';
-import type { WebhookDelivery, WebhookSender } from '../../notify/webhook-sender.js';
 import { MovableLabel } from '../../schemas/prompt.js';
 import type { Db } from '../../db/connection.js';
 import type { Database } from '../../db/database.js';
+import { formatIssues } from '../../schemas/format-issues.js';
+import { ConflictError, NotFoundError, UserError } from '../../schemas/user-error.js';
 
-/** A registry request that cannot be done as asked; `status` is the HTTP status the API answers. */
-export class PromptRegistryError extends Error {
-  constructor(
-    message: string,
-    readonly status = 400,
-  ) {
-    super(message);
-    this.name = 'PromptRegistryError';
-  }
-}
-
-export interface LabelMoveOptions {
-  /** Posts the announcement; absent: the real HTTP sender. */
-  webhook?: WebhookSender;
-  /** false: audit only, no webhook notice (the caller announces the change itself). */
-  announce?: boolean;
-}
-
-export type LabelMoveResult = { move: LabelMove; delivery: WebhookDelivery & { url: string | null } } | null;
+/**
+ * prompt_labels: movable pointers from (prompt name, label) to a version. Every move runs in
+ * a transaction that takes the prompt's advisory lock (the same lock version numbering
+ * takes), so moves of one prompt are serialised, and writes its audit_log row in that
+ * transaction. Nothing here announces: the webhook notice follows the commit, from
+ * `registry/label-move-service.ts`.
+ */
 
 const artifactOf = (name: string, label: string) => `prompt:${name}/label:${label}`;
 /** How moves were audited before the registry (the agent's prompt only). */
@@ -42,9 +30,8 @@ async function ownerOf(tx: Kysely<Database>, name: string): Promise<string> {
     .limit(1)
     .executeTakeFirst();
   if (!row)
-    throw new PromptRegistryError(
+    throw new NotFoundError(
       `No prompt named "${name}"; list them with \`flywheel prompt list\` or GET /api/prompts.`,
-      404,
     );
   return row.agent_id;
 }
@@ -62,10 +49,7 @@ async function versionIdOf(tx: Kysely<Database>, name: string, version: number):
     .select((eb) => eb.fn.max('version').as('max'))
     .where('name', '=', name)
     .executeTakeFirstOrThrow();
-  throw new PromptRegistryError(
-    `Prompt "${name}" has no version ${version}; its versions are 1 to ${max ?? 0}.`,
-    404,
-  );
+  throw new NotFoundError(`Prompt "${name}" has no version ${version}; its versions are 1 to ${max ?? 0}.`);
 }
 
 /**
@@ -85,7 +69,7 @@ export async function applyLabelMove(
 ): Promise<LabelMove | null> {
   const label = MovableLabel.safeParse(args.label);
   if (!label.success)
-    throw new PromptRegistryError(`Invalid label "${args.label}": ${label.error.issues[0]?.message}.`);
+    throw new UserError(`Invalid label "${args.label}": ${formatIssues(label.error, { root: '' })}.`);
   await lockPrompt(tx, args.name);
   const agent = await ownerOf(tx, args.name);
   const target = args.versionId
@@ -96,11 +80,9 @@ export async function applyLabelMove(
         .executeTakeFirst()
     : null;
   if (args.versionId && !target)
-    throw new PromptRegistryError(`Prompt version "${args.versionId}" does not exist.`, 404);
+    throw new NotFoundError(`Prompt version "${args.versionId}" does not exist.`);
   if (target && target.name !== args.name)
-    throw new PromptRegistryError(
-      `Version ${target.id} belongs to prompt "${target.name}", not "${args.name}".`,
-    );
+    throw new UserError(`Version ${target.id} belongs to prompt "${target.name}", not "${args.name}".`);
   const before = await tx
     .selectFrom('prompt_labels')
     .innerJoin('prompt_versions', 'prompt_versions.id', 'prompt_labels.prompt_version_id')
@@ -160,48 +142,32 @@ export async function applyLabelMove(
   };
 }
 
-async function announced(
-  db: Db,
-  move: LabelMove | null,
-  options: LabelMoveOptions,
-): Promise<LabelMoveResult> {
-  if (!move) return null;
-  const delivery =
-    options.announce === false
-      ? { delivered: false, status: null, error: 'not announced', url: null }
-      : await announceLabelMove(db, move, options.webhook);
-  return { move, delivery };
-}
-
-/** Points a label at version number `version` of prompt `name`; audited and announced. */
-export async function setLabel(
+/** Points a label at version number `version` of prompt `name`; audited. */
+export function setLabel(
   db: Db,
   args: { name: string; label: string; version: number; actor: string; reason: string },
-  options: LabelMoveOptions = {},
-): Promise<LabelMoveResult> {
-  const move = await db.transaction().execute(async (tx) => {
+): Promise<LabelMove | null> {
+  return db.transaction().execute(async (tx) => {
     await ownerOf(tx, args.name);
     const versionId = await versionIdOf(tx, args.name, args.version);
     return applyLabelMove(tx, { ...args, versionId, action: 'prompt.label.move' });
   });
-  return announced(db, move, options);
 }
 
 /**
- * Labels are movable pointers; every move is audited and announced. Removing a label passes
- * null. The signature predates the registry: `agent` names the agent's own prompt, which is
- * the prompt of `versionId` when one is given.
+ * Labels are movable pointers; every move is audited. Removing a label passes null. The
+ * signature predates the registry: `agent` names the agent's own prompt, which is the
+ * prompt of `versionId` when one is given.
  */
-export async function moveLabel(
+export function moveLabel(
   db: Db,
   agent: string,
   label: string,
   versionId: string | null,
   actor: string,
   why: string,
-  options: LabelMoveOptions = {},
-): Promise<LabelMoveResult> {
-  const move = await db.transaction().execute(async (tx) => {
+): Promise<LabelMove | null> {
+  return db.transaction().execute(async (tx) => {
     const name = versionId
       ? ((
           await tx.selectFrom('prompt_versions').select('name').where('id', '=', versionId).executeTakeFirst()
@@ -209,20 +175,18 @@ export async function moveLabel(
       : agent;
     return applyLabelMove(tx, { name, label, versionId, actor, reason: why, action: 'prompt.label.move' });
   });
-  return announced(db, move, options);
 }
 
 /**
  * Moves a label back: to version `to`, or by default to where it pointed before its last move
  * (so two rollbacks in a row toggle). Refuses, changing nothing, when there is no such version.
  */
-export async function rollbackLabel(
+export function rollbackLabel(
   db: Db,
   args: { name: string; label?: string; to?: number; actor: string; reason: string },
-  options: LabelMoveOptions = {},
-): Promise<LabelMoveResult> {
+): Promise<LabelMove | null> {
   const label = args.label ?? 'production';
-  const move = await db.transaction().execute(async (tx) => {
+  return db.transaction().execute(async (tx) => {
     await lockPrompt(tx, args.name);
     await ownerOf(tx, args.name);
     const current = await tx
@@ -245,16 +209,14 @@ export async function rollbackLabel(
         .executeTakeFirst();
       const previous = (last?.detail as { from?: unknown } | undefined)?.from;
       if (typeof previous !== 'string')
-        throw new PromptRegistryError(
+        throw new ConflictError(
           `Label "${label}" of prompt "${args.name}" has no earlier version to roll back to; name the version to go back to ("to" in the API, --to in the CLI).`,
-          409,
         );
       targetId = previous;
     }
     if (current?.prompt_version_id === targetId)
-      throw new PromptRegistryError(
+      throw new ConflictError(
         `Label "${label}" of prompt "${args.name}" already points at ${targetId}; nothing to roll back.`,
-        409,
       );
     return applyLabelMove(tx, {
       name: args.name,
@@ -265,5 +227,14 @@ export async function rollbackLabel(
       action: 'prompt.label.rollback',
     });
   });
-  return announced(db, move, options);
+}
+
+/** Where the `production` label of each of `names` points, for the routing snapshots. */
+export function productionLabels(db: Db, names: readonly string[]) {
+  return db
+    .selectFrom('prompt_labels')
+    .select(['prompt_name', 'prompt_version_id'])
+    .where('label', '=', 'production')
+    .where('prompt_name', 'in', [...names])
+    .execute();
 }

@@ -1,12 +1,10 @@
 import { sql } from 'kysely';
 import type { Db } from '../../db/connection.js';
 import type { PromptVersion } from '../../db/database.js';
-import { applyLabelMove, PromptRegistryError, type LabelMoveOptions } from './prompt-labels.js';
-import { announceLabelMove } from '../../notify/label-move-notice.js';
+import { applyLabelMove } from './prompt-labels.js';
 import { IMPLICIT_LABEL, type ChatMessage, type PromptType } from '../../schemas/prompt.js';
 import type { LabelMove } from '../label-move-message.js';
-
-export { moveLabel, setLabel, rollbackLabel, PromptRegistryError } from './prompt-labels.js';
+import { ConflictError, NotFoundError, UserError } from '../../schemas/user-error.js';
 
 export const promptVersionId = (name: string, version: number) => `${name}@v${version}`;
 
@@ -94,15 +92,15 @@ export interface NewPromptVersion {
 }
 
 /**
- * Registers a new immutable version (numbered per prompt name) and optionally labels it.
+ * Registers a new immutable version (numbered per prompt name) and optionally labels it;
+ * the label moves are audited, not announced (`registry/label-move-service.ts` announces).
  * Idempotent per optimizer candidate: a retried activity finds the version it created.
  */
-export async function createVersion(
+export function createVersion(
   db: Db,
   input: NewPromptVersion,
-  options: LabelMoveOptions = {},
 ): Promise<{ version: PromptVersion; moves: LabelMove[] }> {
-  const result = await db.transaction().execute(async (tx) => {
+  return db.transaction().execute(async (tx) => {
     if (input.candidateId) {
       const existing = await tx
         .selectFrom('prompt_versions')
@@ -126,22 +124,19 @@ export async function createVersion(
       .executeTakeFirst();
     const agent = input.agent ?? owner?.agent_id ?? namesAgent?.id;
     if (!agent)
-      throw new PromptRegistryError(
+      throw new UserError(
         `"${input.name}" is a new prompt and no agent has that id: say which agent owns it (agent).`,
       );
     if (owner && owner.agent_id !== agent)
-      throw new PromptRegistryError(
+      throw new ConflictError(
         `Prompt "${input.name}" belongs to agent "${owner.agent_id}", not "${agent}"; choose another name.`,
-        409,
       );
     if (namesAgent && agent !== input.name)
-      throw new PromptRegistryError(
+      throw new ConflictError(
         `"${input.name}" is the system prompt of agent "${input.name}"; register agent "${agent}"'s prompt under another name.`,
-        409,
       );
     const known = await tx.selectFrom('agents').select('id').where('id', '=', agent).executeTakeFirst();
-    if (!known)
-      throw new PromptRegistryError(`Unknown agent "${agent}": create it (or ingest its traces) first.`, 404);
+    if (!known) throw new NotFoundError(`Unknown agent "${agent}": create it (or ingest its traces) first.`);
     const { max } = await tx
       .selectFrom('prompt_versions')
       .select((eb) => eb.fn.max('version').as('max'))
@@ -182,9 +177,6 @@ export async function createVersion(
     }
     return { version, moves };
   });
-  if (options.announce !== false)
-    for (const move of result.moves) await announceLabelMove(db, move, options.webhook);
-  return result;
 }
 
 /** The agent's system prompt as before the registry: a text version named after the agent. */
@@ -269,4 +261,44 @@ export async function listPrompts(db: Db, agent?: string): Promise<PromptSummary
       lastUpdatedAt: new Date(g.last_updated_at).toISOString(),
     };
   });
+}
+
+/** Which of `names` have at least one version. */
+export function existingPromptNames(db: Db, names: readonly string[]) {
+  return db
+    .selectFrom('prompt_versions')
+    .select('name')
+    .distinct()
+    .where('name', 'in', [...names])
+    .execute();
+}
+
+/** The servable part of versions (body and config), by ID; versions are immutable. */
+export function servedVersionRows(db: Db, ids: readonly string[]) {
+  return db
+    .selectFrom('prompt_versions')
+    .select(['id', 'name', 'version', 'type', 'text', 'messages', 'config'])
+    .where('id', 'in', [...ids])
+    .execute();
+}
+
+/** Version number `version` among the agent's prompt versions, if any. */
+export function agentPromptVersion(db: Db, agent: string, version: number) {
+  return db
+    .selectFrom('prompt_versions')
+    .select(['id', 'version'])
+    .where('agent_id', '=', agent)
+    .where('version', '=', version)
+    .executeTakeFirst();
+}
+
+/** Every version of one of the agent's prompts, oldest first. */
+export function promptVersionHistory(db: Db, agent: string, name: string) {
+  return db
+    .selectFrom('prompt_versions')
+    .select(['version', 'id', 'created_by', 'commit_message', 'created_at'])
+    .where('agent_id', '=', agent)
+    .where('name', '=', name)
+    .orderBy('version')
+    .execute();
 }

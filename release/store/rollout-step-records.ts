@@ -1,5 +1,5 @@
-import type { Kysely } from 'kysely';
-import type { Database } from '../../db/database.js';
+import type { Db } from '../../db/connection.js';
+import type { RolloutStepRow } from '../../db/database.js';
 
 /** One measurement of a rollout step: analysis rounds, replay and shadow attempts. */
 export interface StepKey {
@@ -13,7 +13,7 @@ export interface StepKey {
  * measured before instead of measuring (and paying the judge) again. The stored JSON is
  * what `recordStepResult` wrote for the same key.
  */
-export async function recordedStepResult<T>(db: Kysely<Database>, key: StepKey): Promise<T | undefined> {
+export async function recordedStepResult<T>(db: Db, key: StepKey): Promise<T | undefined> {
   const row = await db
     .selectFrom('rollout_steps')
     .select('metrics')
@@ -25,7 +25,7 @@ export async function recordedStepResult<T>(db: Kysely<Database>, key: StepKey):
 }
 
 export async function recordStepResult(
-  db: Kysely<Database>,
+  db: Db,
   key: StepKey,
   row: { weight: number; kind: 'analysis' | 'replay' | 'shadow'; verdict: string; result: unknown },
 ): Promise<void> {
@@ -41,5 +41,26 @@ export async function recordStepResult(
       metrics: JSON.stringify(row.result),
     })
     .onConflict((oc) => oc.columns(['rollout_id', 'step_index', 'round']).doNothing())
+    .execute();
+}
+
+/** The analyses of the cycle's rollout, by step then round. */
+export async function rolloutStepsOfCycle(
+  db: Db,
+  cycleId: string,
+): Promise<Pick<RolloutStepRow, 'step_index' | 'round' | 'weight' | 'verdict' | 'metrics'>[]> {
+  return db
+    .selectFrom('rollout_steps')
+    .innerJoin('rollouts', 'rollouts.id', 'rollout_steps.rollout_id')
+    .select([
+      'rollout_steps.step_index',
+      'rollout_steps.round',
+      'rollout_steps.weight',
+      'rollout_steps.verdict',
+      'rollout_steps.metrics',
+    ])
+    .where('rollouts.cycle_id', '=', cycleId)
+    .orderBy('rollout_steps.step_index')
+    .orderBy('rollout_steps.round')
     .execute();
 }

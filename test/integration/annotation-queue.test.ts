@@ -5,7 +5,7 @@ import { latestLabels } from '../../activities/cycle-verdicts.js';
 import type { annotateItem, BatchResult } from '../../annotation/annotation-service.js';
 import type { ClaimResult } from '../../annotation/store/annotation-writes.js';
 import type { queueDetails } from '../../annotation/queue-details-service.js';
-import type { listQueues, queueItems } from '../../annotation/store/annotation-queue-repository.js';
+import type { listQueues, queueItems } from '../../annotation/store/annotation-reads.js';
 import type { ScoreConfig } from '../../schemas/score-config.js';
 import { annotationItems, startCycle, submitAnnotations } from '../../cycles/cycle-service.js';
 import type { ApiServer } from '../../api/http-server.js';

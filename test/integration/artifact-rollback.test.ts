@@ -5,18 +5,19 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { createScoreActivities } from '../../activities/score-traces.js';
 import { artifactHistory, listArtifacts } from '../../registry/artifact-listing-service.js';
 import { rollbackArtifact, setAgentConfig, setRubric } from '../../registry/artifact-service.js';
-import { UserError } from '../../cycles/cycle-service.js';
 import { rubricFor, rubricSchemaName } from '../../evaluation/judge-rubrics.js';
 import { agentConfig, agentConfigVersions, ensureAgent } from '../../registry/store/agent-repository.js';
 import { activeDatasetVersion } from '../../registry/store/artifact-repository.js';
 import type { Db } from '../../db/connection.js';
-import { createPromptVersion, labelledVersion, moveLabel } from '../../registry/store/prompt-repository.js';
+import { createPromptVersion, labelledVersion } from '../../registry/store/prompt-repository.js';
+import { moveLabel } from '../../registry/label-move-service.js';
 import { activeRubric } from '../../evaluation/store/rubric-repository.js';
 import { TraceWriter } from '../../traces/store/trace-writer.js';
 import type { ChatRequest, ChatResponse, LlmClient } from '../../llm/llm-client.js';
 import { TraceRecord } from '../../schemas/trace.js';
 import { loadTaxonomy } from '../../workers/load-taxonomy.js';
 import { startTestDatabase } from '../helpers/test-stack.js';
+import { UserError } from '../../schemas/user-error.js';
 
 interface Received {
   path: string;

@@ -1,12 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import {
-  approveCycle,
-  rejectCycle,
-  startCycle,
-  submitAnnotations,
-  UserError,
-} from '../../cycles/cycle-service.js';
+import { approveCycle, rejectCycle, startCycle, submitAnnotations } from '../../cycles/cycle-service.js';
 import {
   upsertSchedule,
   describeSchedule,
@@ -18,6 +12,7 @@ import type { ApiServer } from '../../api/http-server.js';
 import { scheduleId } from '../../workflows/workflow-ids.js';
 import { waitForStage } from '../helpers/cycle-driver.js';
 import { startSeededStack, stopSeededStack, type TestStack } from '../helpers/test-stack.js';
+import { UserError } from '../../schemas/user-error.js';
 
 const fastCycle = {
   agent: 'demo',

@@ -8,7 +8,6 @@ import {
   annotationItems,
   startCycle,
   submitAnnotations,
-  UserError,
   listCycles,
 } from '../../cycles/cycle-service.js';
 import type { ApiServer } from '../../api/http-server.js';
@@ -21,6 +20,7 @@ import { waitForStage } from '../helpers/cycle-driver.js';
 import { startDemoTraffic } from '../../scripts/demo-traffic.js';
 import { createAgentToken } from '../../registry/store/agent-tokens.js';
 import { startSeededStack, stopSeededStack, type TestStack } from '../helpers/test-stack.js';
+import { UserError } from '../../schemas/user-error.js';
 
 describe('an improvement cycle end to end on a real Temporal server and real PostgreSQL', () => {
   let stack: TestStack;

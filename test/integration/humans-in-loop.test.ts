@@ -2,12 +2,13 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { approveCycle, rejectCycle, startCycle, UserError } from '../../cycles/cycle-service.js';
+import { approveCycle, rejectCycle, startCycle } from '../../cycles/cycle-service.js';
 import type { ApiServer } from '../../api/http-server.js';
 import { controlRollout } from '../../release/rollout-service.js';
 import { updateAgentConfig } from '../../registry/store/agent-repository.js';
 import { waitForStage } from '../helpers/cycle-driver.js';
 import { startSeededStack, stopSeededStack, type TestStack } from '../helpers/test-stack.js';
+import { UserError } from '../../schemas/user-error.js';
 
 interface Received {
   event: string;

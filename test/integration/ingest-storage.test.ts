@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
-import { CandidateReader, randomArc, userText } from '../../activities/sample-candidates.js';
+import { CandidateReader } from '../../traces/store/sample-candidate-reader.js';
+import { randomArc } from '../../traces/random-arc.js';
+import { userText } from '../../traces/user-text.js';
 import { createSampleActivities } from '../../activities/sample-traces.js';
 import {
-  selectFromGroups,
+  selectSampleFromGroups,
   selectSample,
   strataOrder,
   type SampleCandidate,
@@ -157,12 +159,12 @@ describe('ingest storage and sampling reads on Postgres', () => {
       for (const seed of [1, 4]) {
         const reader = new CandidateReader(db, { agent: 'reads', ...WINDOW, seed }, policy);
         const groups = await reader.initialGroups();
-        let result = selectFromGroups(groups, policy, (id) => reader.texts.get(id));
+        let result = selectSampleFromGroups(groups, policy, (id) => reader.texts.get(id));
         while (!result.done) {
           await reader.loadTexts(result.needText);
           for (const group of result.needMore)
             groups.set(group, await reader.more(group, groups.get(group)?.size ?? 0));
-          result = selectFromGroups(groups, policy, (id) => reader.texts.get(id));
+          result = selectSampleFromGroups(groups, policy, (id) => reader.texts.get(id));
         }
         const expected = await fullRead(db, policy, seed);
         assert.deepEqual(result.selection.picked, expected.picked, `seed ${seed}`);

@@ -7,7 +7,8 @@ import { apiDeps, startApiServer, type ApiServer } from '../../api/http-server.j
 import { FlywheelClient, FlywheelError } from '../../client/flywheel-client.js';
 import { servesCandidate } from '../../release/sticky-bucket.js';
 import type { Db } from '../../db/connection.js';
-import { createPromptVersion, labelledVersion, moveLabel } from '../../registry/store/prompt-repository.js';
+import { createPromptVersion, labelledVersion } from '../../registry/store/prompt-repository.js';
+import { moveLabel } from '../../registry/label-move-service.js';
 import { ResolvedPrompt, type PromptRecord } from '../../schemas/prompt.js';
 import { freePort, startTestDatabase } from '../helpers/test-stack.js';
 

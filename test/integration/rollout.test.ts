@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Worker } from '@temporalio/worker';
-import { UserError } from '../../cycles/cycle-service.js';
 import type { ApiServer } from '../../api/http-server.js';
 import { controlRollout, rolloutState, startManualRollout } from '../../release/rollout-service.js';
 import { createAgentToken } from '../../registry/store/agent-tokens.js';
@@ -10,6 +9,7 @@ import type { RolloutConfigArg } from '../../schemas/rollout-config.js';
 import type { RolloutState } from '../../schemas/rollout-control.js';
 import { startDemoTraffic } from '../../scripts/demo-traffic.js';
 import { startSeededStack, stopSeededStack, type TestStack } from '../helpers/test-stack.js';
+import { UserError } from '../../schemas/user-error.js';
 
 /**
  * Staged rollouts driven by simulated users: each user resolves a prompt through the HTTP

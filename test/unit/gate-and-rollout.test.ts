@@ -59,12 +59,30 @@ describe('regression gate', () => {
 
 describe('sticky bucketing', () => {
   it('gives the same unit the same answer every time', () => {
-    for (let i = 0; i < 200; i++)
-      assert.equal(servesCandidate(`u${i}`, 'r1', 30), servesCandidate(`u${i}`, 'r1', 30));
+    // cyrb53("r1:u0") = 8162511167734124 by bryc's reference cyrb53, outside this code: bucket
+    // 4124, so the unit sees the candidate from a weight of 41.25% (buckets 0..4124) up.
+    assert.equal(bucketOf('u0', 'r1'), 4124);
+    assert.equal(servesCandidate('u0', 'r1', 41.24), false);
+    assert.equal(servesCandidate('u0', 'r1', 41.25), true);
+    const first = Array.from({ length: 200 }, (_, i) => servesCandidate(`u${i}`, 'r1', 30));
+    assert.deepEqual(
+      Array.from({ length: 200 }, (_, i) => servesCandidate(`u${i}`, 'r1', 30)),
+      first,
+    );
+    // The bucket is per rollout: another rollout sends other units to the candidate.
+    assert.notDeepEqual(
+      Array.from({ length: 200 }, (_, i) => servesCandidate(`u${i}`, 'r2', 30)),
+      first,
+    );
   });
   it('keeps a unit on the candidate as the weight grows', () => {
-    for (let i = 0; i < 2000; i++)
-      if (servesCandidate(`u${i}`, 'r1', 10)) assert.ok(servesCandidate(`u${i}`, 'r1', 50));
+    let served = 0;
+    for (let i = 0; i < 2000; i++) {
+      if (!servesCandidate(`u${i}`, 'r1', 10)) continue;
+      served++;
+      assert.ok(servesCandidate(`u${i}`, 'r1', 50));
+    }
+    assert.ok(served > 100, `only ${served} of 2000 units saw the candidate at 10%`);
   });
   it('serves the candidate to about the weight share of units', () => {
     for (const w of [5, 25, 50, 90]) {

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import {
   groupCandidates,
   RANDOM,
-  selectFromGroups,
+  selectSampleFromGroups,
   selectSample,
   type CandidateGroup,
   type SampleCandidate,
@@ -45,7 +45,7 @@ function selectFromPrefixes(all: readonly SampleCandidate[], p: SamplingPolicy, 
   const groups = new Map([...full.keys()].map((g) => [g, prefix(g)]));
   let asked = 0;
   for (;;) {
-    const result = selectFromGroups(groups, p, texts);
+    const result = selectSampleFromGroups(groups, p, texts);
     if (result.done) return { selection: result.selection, asked };
     assert.equal(result.needText.length, 0, 'every text is at hand');
     for (const group of result.needMore) {
@@ -83,7 +83,7 @@ describe('sample selection over candidate prefixes', () => {
       candidates: negative.candidates.slice(0, 3),
       complete: false,
     });
-    const result = selectFromGroups(groups, p, texts);
+    const result = selectSampleFromGroups(groups, p, texts);
     assert.equal(result.done, false);
     if (!result.done) assert.deepEqual(result.needMore, ['negative_feedback']);
   });

@@ -1,7 +1,8 @@
+import { sql, type RawBuilder } from 'kysely';
 import { expandSpans } from '../span-compaction.js';
 import { TraceRecord } from '../../schemas/trace.js';
 import type { Db } from '../../db/connection.js';
-import type { Trace } from '../../db/database.js';
+import type { Trace, TraceRow } from '../../db/database.js';
 
 /** A stored row back in the normalized model (spans expanded), for export and inspection. */
 export function traceFromRow(row: Trace): TraceRecord {
@@ -39,4 +40,52 @@ export function traceFromRow(row: Trace): TraceRecord {
 export async function readTrace(db: Db, id: string): Promise<TraceRecord | undefined> {
   const row = await db.selectFrom('traces').selectAll().where('id', '=', id).executeTakeFirst();
   return row ? traceFromRow(row) : undefined;
+}
+
+/** One agent's traces started in [windowStart, windowEnd). */
+export interface TraceWindow {
+  agent: string;
+  windowStart: string;
+  windowEnd: string;
+}
+
+export function windowCondition(w: TraceWindow): RawBuilder<boolean> {
+  return sql<boolean>`agent_id = ${w.agent} and started_at >= ${new Date(w.windowStart)} and started_at < ${new Date(w.windowEnd)}`;
+}
+
+/**
+ * Windows up to this many traces (by the planner's estimate) are counted exactly; larger
+ * ones report the estimate, since an exact count of a busy week reads millions of index
+ * entries and would cost more than the whole sample.
+ */
+export const EXACT_COUNT_LIMIT = 200_000;
+
+/** How many traces the window holds: exact when small, the planner's estimate otherwise. */
+export async function countWindow(db: Db, w: TraceWindow): Promise<{ count: number; exact: boolean }> {
+  const window = windowCondition(w);
+  const plan = await sql<{ 'QUERY PLAN': [{ Plan: { 'Plan Rows': number } }] }>`
+    explain (format json) select 1 from traces where ${window}`.execute(db);
+  const estimate = Math.round(plan.rows[0]?.['QUERY PLAN'][0].Plan['Plan Rows'] ?? 0);
+  if (estimate > EXACT_COUNT_LIMIT) return { count: estimate, exact: false };
+  const rows = await sql<{
+    count: number;
+  }>`select count(*)::int as count from traces where ${window}`.execute(db);
+  return { count: rows.rows[0]?.count ?? 0, exact: true };
+}
+
+export type SampledContent = Pick<
+  TraceRow,
+  'id' | 'input' | 'output' | 'expected' | 'expected_actions' | 'feedback_text' | 'spans' | 'attributes'
+>;
+
+/** The parts of the window's traces `ids` that a sample copies (after redaction). */
+export async function sampledContent(db: Db, w: TraceWindow, ids: string[]): Promise<SampledContent[]> {
+  return db
+    .selectFrom('traces')
+    .select(['id', 'input', 'output', 'expected', 'expected_actions', 'feedback_text', 'spans', 'attributes'])
+    .where('agent_id', '=', w.agent)
+    .where('started_at', '>=', new Date(w.windowStart))
+    .where('started_at', '<', new Date(w.windowEnd))
+    .where('id', 'in', ids)
+    .execute();
 }

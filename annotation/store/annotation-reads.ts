@@ -2,11 +2,16 @@ import { sql, type Selectable } from 'kysely';
 import type { Db } from '../../db/connection.js';
 import type { AnnotationQueuesTable } from '../../db/database.js';
 
+/**
+ * Every read of the annotation tables (annotation_queues, annotation_items, annotations,
+ * annotation_claims, annotation_assignments) outside a write. Reads take no locks and see
+ * what is committed; an item's live status is computed on the database clock (`itemStatus`)
+ * so every API replica agrees when a claim expired. Every write, and the reads a write
+ * depends on, live in annotation-writes.ts, under its lock order.
+ */
+
 export type AnnotationQueue = Selectable<AnnotationQueuesTable>;
 export type ItemStatus = 'pending' | 'in_progress' | 'complete';
-
-export const annotationQueueId = (cycleId: string) => `${cycleId}:queue`;
-export const annotationItemId = (cycleId: string, traceId: string) => `${cycleId}:item:${traceId}`;
 
 /**
  * An item's status as of the database clock: complete once its reviews are in; in progress
@@ -222,5 +227,78 @@ export async function queueLabels(db: Db, queueId: string) {
     .where('annotation_items.queue_id', '=', queueId)
     .orderBy('annotations.item_id')
     .orderBy('annotations.reviewer')
+    .execute();
+}
+
+/** The queue an item belongs to (null for items queued before queues existed); undefined for an unknown item. */
+export async function itemQueueId(db: Db, itemId: string): Promise<string | null | undefined> {
+  const item = await db
+    .selectFrom('annotation_items')
+    .select('queue_id')
+    .where('id', '=', itemId)
+    .executeTakeFirst();
+  return item?.queue_id;
+}
+
+/** The ids of a queue's items. */
+export async function queueItemIds(db: Db, queueId: string): Promise<string[]> {
+  const rows = await db.selectFrom('annotation_items').select('id').where('queue_id', '=', queueId).execute();
+  return rows.map((i) => i.id);
+}
+
+/** How many of a queue's items are complete. */
+export async function completeItemCount(db: Db, queueId: string): Promise<number> {
+  const { count } = await db
+    .selectFrom('annotation_items')
+    .select(sql<number>`count(*) filter (where status = 'complete')::int`.as('count'))
+    .where('queue_id', '=', queueId)
+    .executeTakeFirstOrThrow();
+  return count;
+}
+
+/** How many of a queue's items are not complete yet. */
+export async function remainingItemCount(db: Db, queueId: string): Promise<number> {
+  const { remaining } = await db
+    .selectFrom('annotation_items')
+    .select(sql<number>`count(*) filter (where status <> 'complete')::int`.as('remaining'))
+    .where('queue_id', '=', queueId)
+    .executeTakeFirstOrThrow();
+  return remaining;
+}
+
+/** Every label of a cycle's items with the judge's label beside it, by trace, then label id. */
+export async function cycleLabels(db: Db, cycleId: string) {
+  return db
+    .selectFrom('annotations')
+    .innerJoin('annotation_items', 'annotation_items.id', 'annotations.item_id')
+    .select([
+      'annotations.id',
+      'annotation_items.trace_id',
+      'annotation_items.judge_label',
+      'annotations.verdict',
+      'annotations.category',
+      'annotations.expected',
+      'annotations.comment',
+      'annotations.reviewer',
+      'annotations.created_at',
+    ])
+    .where('annotation_items.cycle_id', '=', cycleId)
+    .orderBy('annotation_items.trace_id')
+    .orderBy('annotations.id')
+    .execute();
+}
+
+/**
+ * Whole annotation rows as JSON, by id: columns a later migration adds (reviewer flags)
+ * come along without this query naming them.
+ */
+export async function annotationsAsJson(
+  db: Db,
+  ids: readonly string[],
+): Promise<{ id: string; row: unknown }[]> {
+  return db
+    .selectFrom('annotations')
+    .select(['id', sql<unknown>`to_jsonb(annotations)`.as('row')])
+    .where('id', 'in', ids)
     .execute();
 }

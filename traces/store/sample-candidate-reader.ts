@@ -1,5 +1,4 @@
 import { sql, type RawBuilder } from 'kysely';
-import { normalizeForDedup } from '../traces/near-duplicates.js';
 import {
   byPosition,
   groupQuotas,
@@ -7,37 +6,12 @@ import {
   strataOrder,
   type CandidateGroup,
   type SampleCandidate,
-} from '../traces/sample-selection.js';
-import { unitInterval } from '../optimizers/stable-hash.js';
-import type { Db } from '../db/connection.js';
-import type { SamplingPolicy } from '../schemas/sampling-policy.js';
-
-/**
- * Where the seeded random share starts on the [0, 1) circle of sample keys. Each seed
- * picks a different but fixed arc, so a cycle re-run selects the same traces and a larger
- * rate extends the arc (samples nest).
- */
-export function randomArc(seed: number, rate: number): { start: number; end: number } {
-  const start = unitInterval(`sampling-seed:${seed}`);
-  return { start, end: start + rate };
-}
-
-function positionOnArc(sampleKey: number, start: number): number {
-  const u = sampleKey - start;
-  return u < 0 ? u + 1 : u;
-}
-
-/** The normalized user turns of a trace input: what exact and near dedup compare. */
-export function userText(input: unknown): string {
-  const messages =
-    (input as { messages?: { role?: string; content?: string | null }[] } | null)?.messages ?? [];
-  return normalizeForDedup(
-    messages
-      .filter((m) => m.role === 'user')
-      .map((m) => m.content ?? '')
-      .join('\n'),
-  );
-}
+} from '../sample-selection.js';
+import { positionOnArc, randomArc } from '../random-arc.js';
+import { userText } from '../user-text.js';
+import type { Db } from '../../db/connection.js';
+import type { SamplingPolicy } from '../../schemas/sampling-policy.js';
+import { windowCondition, type TraceWindow } from './trace-reader.js';
 
 function stratumSql(name: string, policy: SamplingPolicy): RawBuilder<boolean> {
   if (name === 'negative_feedback') return sql<boolean>`coalesce(feedback < 0, false)`;
@@ -68,10 +42,7 @@ interface KeyRange {
   to: number;
 }
 
-export interface WindowArgs {
-  agent: string;
-  windowStart: string;
-  windowEnd: string;
+export interface WindowArgs extends TraceWindow {
   seed: number;
 }
 
@@ -102,7 +73,7 @@ export class CandidateReader {
     this.flags = conditions.map((c, i) => sql`${c} as ${sql.ref(`s${i}`)}`);
     this.anyFlag =
       conditions.length > 0 ? sql<boolean>`(${sql.join(conditions, sql` or `)})` : sql<boolean>`false`;
-    this.window = sql<boolean>`agent_id = ${args.agent} and started_at >= ${new Date(args.windowStart)} and started_at < ${new Date(args.windowEnd)}`;
+    this.window = windowCondition(args);
     this.arc = randomArc(args.seed, policy.rate);
   }
 

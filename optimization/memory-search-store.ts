@@ -1,5 +1,5 @@
 import type { Candidate } from '../optimizers/prompt-search.js';
-import type { SearchExample, SearchStore, StoredOutput, TextKind } from './search-executor.js';
+import type { SearchExample, SearchStore, StoredOutput, TextKind } from './search-store.js';
 
 /** A SearchStore in memory: for benchmarks and unit tests that need no database. */
 export class MemorySearchStore implements SearchStore {

@@ -1,23 +1,18 @@
-import { cancellationSignal, heartbeat } from '@temporalio/activity';
-import { sql } from 'kysely';
-import { agentConfig } from '../registry/store/agent-repository.js';
-import type { Db } from '../db/connection.js';
-import type { Candidate } from '../optimizers/prompt-search.js';
-import { AgentAction, ChatMessage } from '../schemas/trace.js';
-import {
-  renderCandidate,
-  type SearchExample,
-  type SearchIo,
-  type SearchStore,
-  type StoredOutput,
-  type TextKind,
-} from './search-executor.js';
-import type { ChatTool, LlmRoles } from '../llm/llm-client.js';
+import type { Db } from '../../db/connection.js';
+import { examplesWithCritique } from '../../datasets/store/optimizer-examples.js';
+import type { ChatTool } from '../../llm/llm-client.js';
+import type { Candidate } from '../../optimizers/prompt-search.js';
+import { AgentAction, ChatMessage } from '../../schemas/trace.js';
+import { renderCandidate } from '../render-candidate.js';
+import type { SearchExample, SearchStore, StoredOutput, TextKind } from '../search-store.js';
+import { candidateExists, insertCandidate } from './candidate-repository.js';
 
 /**
  * The optimizer's texts, examples and evaluation cache in Postgres, scoped to one run:
  * candidate rows are namespaced by run (`<runId>/<candidateId>`) because a candidate's
- * scores only mean something against that run's dataset version.
+ * scores only mean something against that run's dataset version. Texts are content-addressed
+ * and outputs keyed by (candidate, example); both are insert-only (on conflict do nothing),
+ * so retries and concurrent evaluations never overwrite a stored answer.
  */
 export const runCandidateId = (runId: string, candidateId: string) => `${runId}/${candidateId}`;
 
@@ -54,18 +49,7 @@ export class PgSearchStore implements SearchStore {
   /** Examples with the reviewer's comment, else the judge's rationale, as the critique. */
   async examples(ids: readonly string[]): Promise<Map<string, SearchExample>> {
     if (ids.length === 0) return new Map();
-    const rows = await this.db
-      .selectFrom('dataset_examples as ex')
-      .leftJoin('annotations as a', 'a.id', 'ex.annotation_id')
-      .leftJoin('scores as judge', (j) =>
-        j
-          .onRef('judge.trace_id', '=', 'ex.trace_id')
-          .on('judge.cycle_id', '=', this.cycleId)
-          .on('judge.source', '=', 'judge'),
-      )
-      .select(['ex.id', 'ex.input', 'ex.expected', 'a.comment', 'judge.explanation', 'judge.value'])
-      .where('ex.id', 'in', [...ids])
-      .execute();
+    const rows = await examplesWithCritique(this.db, ids, this.cycleId);
     return new Map(
       rows.map((r) => [
         r.id,
@@ -118,60 +102,17 @@ export class PgSearchStore implements SearchStore {
     rationale = 'optimizer candidate',
   ): Promise<string> {
     const id = runCandidateId(this.runId, candidateId);
-    const exists = await this.db
-      .selectFrom('candidates')
-      .select('id')
-      .where('id', '=', id)
-      .executeTakeFirst();
-    if (exists) return id;
+    if (await candidateExists(this.db, id)) return id;
     const texts = await this.texts(Object.values(candidate));
     const { systemPrompt } = renderCandidate(texts, candidate, this.tools);
-    await this.db
-      .insertInto('candidates')
-      .values({
-        id,
-        run_id: this.runId,
-        prompt_text: systemPrompt,
-        rationale,
-        parent_id: null,
-        components: JSON.stringify(candidate),
-      })
-      .onConflict((oc) => oc.column('id').doNothing())
-      .execute();
+    await insertCandidate(this.db, {
+      id,
+      runId: this.runId,
+      promptText: systemPrompt,
+      rationale,
+      components: candidate,
+    });
     this.registered.add(id);
     return id;
   }
-}
-
-/** Train example IDs of a dataset version, in a stable order. */
-export async function trainExampleIds(db: Db, datasetVersionId: string): Promise<string[]> {
-  const rows = await db
-    .selectFrom('dataset_examples')
-    .select('id')
-    .where('dataset_version_id', '=', datasetVersionId)
-    .where('split', '=', 'train')
-    .orderBy(sql`id`)
-    .execute();
-  return rows.map((r) => r.id);
-}
-
-/**
- * What the shared executor needs for one run, backed by Postgres: the run's score store,
- * the agent's tools, the model roles, and the activity's heartbeat and cancellation.
- */
-export async function pgSearchIo(
-  deps: { db: Db; llm: LlmRoles; llmConcurrency: number },
-  args: { runId: string; cycleId: string; agent: string; seed: number },
-): Promise<SearchIo & { store: PgSearchStore }> {
-  const { tools } = await agentConfig(deps.db, args.agent);
-  return {
-    store: new PgSearchStore(deps.db, args.runId, args.cycleId, tools),
-    agent: deps.llm.agent,
-    teacher: deps.llm.teacher,
-    tools,
-    concurrency: deps.llmConcurrency,
-    seed: args.seed,
-    signal: cancellationSignal(),
-    onProgress: (done, total) => heartbeat({ done, of: total }),
-  };
 }

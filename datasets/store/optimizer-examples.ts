@@ -1,0 +1,50 @@
+import { sql } from 'kysely';
+import type { Db } from '../../db/connection.js';
+
+/**
+ * Dataset examples as prompt search and the gate read them. A split is listed in example
+ * ID order, so it is the same sequence on every read and a retried evaluation lines its
+ * scores up with the same examples.
+ */
+
+/** Train example IDs of a dataset version, in a stable order. */
+export async function trainExampleIds(db: Db, datasetVersionId: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('dataset_examples')
+    .select('id')
+    .where('dataset_version_id', '=', datasetVersionId)
+    .where('split', '=', 'train')
+    .orderBy(sql`id`)
+    .execute();
+  return rows.map((r) => r.id);
+}
+
+/** The examples of one split of a dataset version with their slice tags, by ID. */
+export function splitExamples(db: Db, datasetVersionId: string, split: 'train' | 'eval' | 'holdout') {
+  return db
+    .selectFrom('dataset_examples')
+    .select(['id', 'slices'])
+    .where('dataset_version_id', '=', datasetVersionId)
+    .where('split', '=', split)
+    .orderBy('id')
+    .execute();
+}
+
+/**
+ * Examples with what was said about their trace: the reviewer's comment (through the
+ * annotation) and this cycle's judge score and explanation, when there are some.
+ */
+export function examplesWithCritique(db: Db, ids: readonly string[], cycleId: string) {
+  return db
+    .selectFrom('dataset_examples as ex')
+    .leftJoin('annotations as a', 'a.id', 'ex.annotation_id')
+    .leftJoin('scores as judge', (j) =>
+      j
+        .onRef('judge.trace_id', '=', 'ex.trace_id')
+        .on('judge.cycle_id', '=', cycleId)
+        .on('judge.source', '=', 'judge'),
+    )
+    .select(['ex.id', 'ex.input', 'ex.expected', 'a.comment', 'judge.explanation', 'judge.value'])
+    .where('ex.id', 'in', [...ids])
+    .execute();
+}

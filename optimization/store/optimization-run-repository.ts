@@ -1,0 +1,49 @@
+import type { Db } from '../../db/connection.js';
+import type { SearchOutcome } from '../../optimizers/prompt-search.js';
+import type { OptimizerChoice } from '../../schemas/optimizer-config.js';
+
+/**
+ * optimization_runs: one row per optimize child workflow. The run is registered once (a
+ * retried start finds its row and changes nothing) and completed once with the outcome.
+ */
+
+export async function registerOptimizationRun(
+  db: Db,
+  run: { id: string; cycleId: string; optimizer: OptimizerChoice },
+): Promise<void> {
+  await db
+    .insertInto('optimization_runs')
+    .values({
+      id: run.id,
+      cycle_id: run.cycleId,
+      optimizer: run.optimizer.name,
+      config: JSON.stringify(run.optimizer),
+      status: 'running',
+    })
+    .onConflict((oc) => oc.column('id').doNothing())
+    .execute();
+}
+
+export async function completeOptimizationRun(
+  db: Db,
+  runId: string,
+  result: { bestCandidateId: string; outcome: SearchOutcome; tokens: number },
+): Promise<void> {
+  const { outcome } = result;
+  await db
+    .updateTable('optimization_runs')
+    .set({
+      status: 'completed',
+      best_candidate_id: result.bestCandidateId,
+      baseline_score: outcome.baselineScore,
+      best_score: outcome.bestScore,
+      rollouts: outcome.rollouts,
+      teacher_calls: outcome.teacherCalls,
+      tokens: result.tokens,
+      warnings: JSON.stringify(outcome.warnings),
+      trajectory: JSON.stringify(outcome.trajectory),
+      stop_reason: outcome.stopReason,
+    })
+    .where('id', '=', runId)
+    .execute();
+}
