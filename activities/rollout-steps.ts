@@ -2,7 +2,7 @@ import { measure, type Measurement, type VariantMetrics } from '../release/rollo
 import { slackMessage } from '../notify/slack-message.js';
 import { versionById } from '../registry/store/prompt-repository.js';
 import { moveLabel } from '../registry/label-move-service.js';
-import type { AnalysisTemplate, RolloutConfig, RolloutMetricName } from '../schemas/rollout-config.js';
+import type { AnalysisTemplate, RolloutMetricName } from '../schemas/rollout-config.js';
 import {
   databaseNow,
   finishRunningRollout,
@@ -10,6 +10,7 @@ import {
   setRunningPhase,
   setRunningWeight,
   startRolloutRecord,
+  type StartedRollout,
 } from '../release/store/rollout-repository.js';
 import { recordedStepResult, recordStepResult } from '../release/store/rollout-step-records.js';
 import { versionTrafficMetrics, versionTrafficSample } from '../traces/store/rollout-traffic.js';
@@ -17,18 +18,7 @@ import type { ActivityDeps } from './activity-deps.js';
 import { notifyAgent } from '../notify/agent-notice.js';
 import { judgeSampledTraces } from './rollout-judging.js';
 
-export interface StartRolloutInput {
-  rolloutId: string;
-  workflowId: string;
-  /** null: an operator's rollout outside a cycle. */
-  cycleId: string | null;
-  agent: string;
-  decisionId: string | null;
-  baselineVersionId: string;
-  candidateVersionId: string;
-  config: RolloutConfig;
-  createdBy: string;
-}
+export type StartRolloutInput = StartedRollout;
 
 /** Traffic of one prompt version in a window, as the analysis metrics need it. */
 async function variantMetrics(

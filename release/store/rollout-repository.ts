@@ -16,24 +16,25 @@ export function rolloutById(db: Db, id: string) {
   return db.selectFrom('rollouts').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
 }
 
+/** A rollout as it starts: what the rollout workflow's first activity records. */
+export interface StartedRollout {
+  rolloutId: string;
+  workflowId: string;
+  /** null: an operator's rollout outside a cycle. */
+  cycleId: string | null;
+  agent: string;
+  decisionId: string | null;
+  baselineVersionId: string;
+  candidateVersionId: string;
+  config: RolloutConfig;
+  createdBy: string;
+}
+
 /**
  * Records a started rollout, superseding the agent's running one; returns when it started.
  * Idempotent: a rollout already recorded is returned as it is.
  */
-export function startRolloutRecord(
-  db: Db,
-  args: {
-    rolloutId: string;
-    workflowId: string;
-    cycleId: string | null;
-    agent: string;
-    decisionId: string | null;
-    baselineVersionId: string;
-    candidateVersionId: string;
-    config: RolloutConfig;
-    createdBy: string;
-  },
-): Promise<Date> {
+export function startRolloutRecord(db: Db, args: StartedRollout): Promise<Date> {
   return db.transaction().execute(async (tx) => {
     const existing = await tx
       .selectFrom('rollouts')
