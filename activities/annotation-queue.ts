@@ -12,6 +12,7 @@ import { cycleAgent } from '../cycles/store/cycle-repository.js';
 import { clusterMembersBySize } from '../diagnosis/store/cluster-repository.js';
 import { insertHumanScore, reviewScores } from '../evaluation/store/score-repository.js';
 import { Finding } from '../schemas/evaluation.js';
+import { displayedCategory } from '../schemas/failure-category.js';
 import type { ActivityDeps } from './activity-deps.js';
 import { latestLabels } from './cycle-verdicts.js';
 
@@ -64,7 +65,8 @@ function reviewContext(rows: ScoreRow[], minCodeConfidence: number) {
   }
   return {
     judge_label: deciding?.label ?? 'fail',
-    judge_category: deciding?.category ?? null,
+    // A code check names its finding kind (`wrong_tool`); reviewers see and send the category.
+    judge_category: displayedCategory(deciding?.category) ?? null,
     judge_explanation: deciding?.explanation ?? null,
     verdict_source: deciding?.source ?? null,
     failing_step: failing?.step ?? null,

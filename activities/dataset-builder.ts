@@ -5,13 +5,15 @@ import {
   carriedExamples,
   datasetIdOf,
   ensureDataset,
+  exampleIdOf,
   lockDataset,
   summarize,
   writeVersion,
   type DraftExample,
 } from '../datasets/store/dataset-version-writer.js';
 import { cycleExampleCount, cycleVersionId } from '../datasets/store/dataset-repository.js';
-import { annotationsAsJson } from '../annotation/store/annotation-reads.js';
+import { staleExamples } from '../datasets/stale-examples.js';
+import { cycleSliceFlags } from '../annotation/store/annotation-reads.js';
 import { samplesWithClusters } from '../traces/store/sample-repository.js';
 import { AgentAction } from '../schemas/trace.js';
 import type { ActivityDeps } from './activity-deps.js';
@@ -27,13 +29,9 @@ export interface BuiltDatasetVersion {
   holdout: number;
   /** Examples this cycle promoted (new, or relabelled versions of carried ones). */
   fromThisCycle: number;
+  /** Carried examples the policy's `stalenessDays` left out of this version. */
+  retiredStale?: number;
   decontamination: { movedFromGating: number; nearDuplicates: number };
-}
-
-/** Reviewer flags, whatever the annotation schema calls them (the queue may add a column). */
-function reviewerFlags(row: unknown): unknown {
-  const r = (row ?? {}) as Record<string, unknown>;
-  return [r.flags, r.tags, r.slices].flatMap((v): unknown[] => (Array.isArray(v) ? (v as unknown[]) : []));
 }
 
 export function createDatasetActivities({ db }: ActivityDeps) {
@@ -42,7 +40,9 @@ export function createDatasetActivities({ db }: ActivityDeps) {
      * Promotes this cycle's labelled traces into a new published version of the agent's
      * default dataset, copy-on-write from the newest version. The expectation comes from a
      * reviewer when there is one (a human `pass` confirms the agent's own step), else from
-     * the trace. Idempotent: a retry finds the version this cycle already published (the
+     * the trace; the slices reviewers flagged join the example's. Carried examples older than
+     * the policy's `stalenessDays` are retired in the new version, each with its reason.
+     * Idempotent: a retry finds the version this cycle already published (the
      * whole build is one transaction, so there is no half-written version to find).
      */
     async buildDatasetVersion(args: {
@@ -65,9 +65,7 @@ export function createDatasetActivities({ db }: ActivityDeps) {
 
         const sampled = await samplesWithClusters(tx, args.cycleId);
         const labels = await latestLabels(tx, args.cycleId);
-        const labelIds = [...labels.values()].map((l) => l.id);
-        const flagRows = labelIds.length === 0 ? [] : await annotationsAsJson(tx, labelIds);
-        const flags = new Map(flagRows.map((r) => [String(r.id), reviewerFlags(r.row)]));
+        const flags = await cycleSliceFlags(tx, args.cycleId);
 
         const fresh: DraftExample[] = [];
         for (const t of sampled) {
@@ -92,7 +90,7 @@ export function createDatasetActivities({ db }: ActivityDeps) {
             slices: deriveSlices({
               attributes: t.attributes,
               clusterCategory: t.category,
-              reviewerFlags: label ? flags.get(String(label.id)) : undefined,
+              reviewerFlags: flags.get(t.id),
             }),
             source: 'cycle',
             createdBy: label?.reviewer ?? 'flywheel',
@@ -103,20 +101,30 @@ export function createDatasetActivities({ db }: ActivityDeps) {
           });
         }
         const freshKeys = new Set(fresh.map((f) => f.key));
-        const carried = parent
+        const kept = parent
           ? (await carriedExamples(tx, parent.id)).filter((e) => !freshKeys.has(e.key))
           : [];
+        // Activities may read the clock; example ages are wall-clock days.
+        const stale = parent ? staleExamples(kept, policy.stalenessDays, new Date()) : [];
+        const staleKeys = new Set(stale.map((s) => s.key));
+        const carried = kept.filter((e) => !staleKeys.has(e.key));
         const summary = await writeVersion(tx, {
           dataset,
           parentVersionId: parent?.id ?? null,
           cycleId: args.cycleId,
           createdBy: 'flywheel',
-          note: `promoted ${fresh.length} labelled trace(s) of ${args.cycleId}`,
+          note:
+            `promoted ${fresh.length} labelled trace(s) of ${args.cycleId}` +
+            (stale.length > 0 ? `; retired ${stale.length} stale example(s)` : ''),
           examples: [...carried, ...fresh],
-          retirements: [],
+          retirements: parent ? stale.map((s) => ({ ...s, exampleId: exampleIdOf(parent.id, s.key) })) : [],
           policy,
         });
-        return { ...summary, fromThisCycle: fresh.length };
+        return {
+          ...summary,
+          fromThisCycle: fresh.length,
+          ...(stale.length > 0 ? { retiredStale: stale.length } : {}),
+        };
       });
     },
   };

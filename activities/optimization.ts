@@ -3,11 +3,15 @@ import { FailureType } from '../schemas/failure-types.js';
 import { activityAgentConfig } from './activity-agent-config.js';
 import { recordRunExamples } from '../datasets/store/dataset-version-writer.js';
 import { versionById } from '../registry/store/prompt-repository.js';
+import { componentsOfVersion } from '../registry/shipped-prompt.js';
+import { PromptConfig } from '../schemas/prompt.js';
 import type { Candidate, SearchOutcome, TeachTask } from '../optimizers/prompt-search.js';
 import { candidateIdOf } from '../optimizers/prompt-search.js';
-import { OptimizerChoice } from '../schemas/optimizer-config.js';
+import { Budget, OptimizerChoice } from '../schemas/optimizer-config.js';
+import { planBudget, type BudgetPlan } from '../optimizers/budget-plan.js';
+import { formatIssues } from '../schemas/format-issues.js';
 import type { ActivityDeps } from './activity-deps.js';
-import { trainExampleIds } from '../datasets/store/optimizer-examples.js';
+import { trainExampleClusters } from '../datasets/store/optimizer-examples.js';
 import {
   completeOptimizationRun,
   registerOptimizationRun,
@@ -30,9 +34,11 @@ export function createOptimizationActivities(deps: ActivityDeps) {
 
   return {
     /**
-     * Registers the run and its baseline candidate (the production prompt plus every tool
-     * description as a separate component, so multi-component optimizers can edit them),
-     * and resolves the optimizer: the agent's configuration, unless the cycle names one.
+     * Registers the run and its baseline candidate (the production prompt, its demos and
+     * every tool description as it is served, each a separate component, so multi-component
+     * optimizers can edit them), resolves the optimizer (the agent's configuration, unless the cycle names one) and
+     * plans the budget from the train split's size, recording the plan's warnings with the
+     * run before any rollout is spent.
      */
     async startOptimizationRun(args: {
       runId: string;
@@ -41,11 +47,15 @@ export function createOptimizationActivities(deps: ActivityDeps) {
       baselineVersionId: string;
       datasetVersionId: string;
       optimizer: unknown;
+      /** Absent in workflows started before budgets were planned: they keep their own. */
+      budget?: unknown;
     }): Promise<{
       baseline: Candidate;
       baselineDbId: string;
       trainIds: string[];
       optimizer: OptimizerChoice;
+      budgetPlan?: BudgetPlan;
+      strata?: Record<string, string>;
     }> {
       const config = await activityAgentConfig(db, args.agent);
       const parsed = OptimizerChoice.safeParse(args.optimizer ?? config.optimizer ?? { name: 'gepa' });
@@ -56,21 +66,44 @@ export function createOptimizationActivities(deps: ActivityDeps) {
           FailureType.InvalidInput,
         );
       }
-      const trainIds = await trainExampleIds(db, args.datasetVersionId);
+      const budget = Budget.safeParse(args.budget ?? {});
+      if (!budget.success) {
+        throw ApplicationFailure.nonRetryable(
+          `Invalid optimizer budget: ${formatIssues(budget.error)}. ` +
+            'Give one of maxRollouts, auto (light, medium, heavy) or proposals.',
+          FailureType.InvalidInput,
+        );
+      }
+      const train = await trainExampleClusters(db, args.datasetVersionId);
+      const trainIds = train.map((t) => t.id);
+      const strata = Object.fromEntries(
+        train.flatMap((t) => (t.cluster_id === null ? [] : [[t.id, t.cluster_id]])),
+      );
       if (trainIds.length === 0) {
         throw ApplicationFailure.nonRetryable(
           `Dataset version ${args.datasetVersionId} has no train examples.`,
           FailureType.InvalidInput,
         );
       }
-      await registerOptimizationRun(db, { id: args.runId, cycleId: args.cycleId, optimizer: parsed.data });
+      // The production version as its users get it: its text, demos and tool descriptions
+      // (the version's own where an earlier release changed them, else the agent's).
+      const production = await versionById(db, args.baselineVersionId);
+      const texts = componentsOfVersion(
+        { text: production.text, config: PromptConfig.parse(production.config) },
+        config.tools,
+      );
+      const budgetPlan = planBudget(parsed.data, budget.data, {
+        trainSize: trainIds.length,
+        components: texts.length,
+      });
+      await registerOptimizationRun(db, {
+        id: args.runId,
+        cycleId: args.cycleId,
+        optimizer: parsed.data,
+        budgetPlan,
+      });
       // What this run trains on, so later dataset versions keep it out of the gating splits.
       await recordRunExamples(db, args.runId, trainIds);
-      const baselineText = (await versionById(db, args.baselineVersionId)).text;
-      const texts = [
-        { component: 'system', text: baselineText },
-        ...config.tools.map((t) => ({ component: `tool:${t.name}`, text: t.description })),
-      ].filter((t) => t.text.trim() !== '');
       const store = new PgSearchStore(db, args.runId, args.cycleId, config.tools);
       await store.putTexts(
         texts.map((t) => ({ id: textIdOf(t.text), text: t.text, kind: 'component' as const })),
@@ -81,7 +114,7 @@ export function createOptimizationActivities(deps: ActivityDeps) {
         baseline,
         `production prompt ${args.baselineVersionId}`,
       );
-      return { baseline, baselineDbId, trainIds, optimizer: parsed.data };
+      return { baseline, baselineDbId, trainIds, optimizer: parsed.data, budgetPlan, strata };
     },
 
     async evaluateSearchBatch(args: {

@@ -5,11 +5,14 @@ import { ZodError } from 'zod';
 import { decideGate, type ExampleScores } from '../release/gate-decision.js';
 import type { JudgeRubric } from '../evaluation/judge-rubrics.js';
 import { activityAgentConfig } from './activity-agent-config.js';
-import { createPromptVersion } from '../registry/store/prompt-repository.js';
-import { moveLabel } from '../registry/label-move-service.js';
+import {
+  planCandidateRelease,
+  releaseCandidate,
+  type CandidateReleasePlan,
+} from '../registry/candidate-release-service.js';
+import { describeChanges } from '../registry/shipped-prompt.js';
 import { activeRubrics } from '../evaluation/store/rubric-repository.js';
 import { gateCalibrations } from '../evaluation/store/judge-calibration-repository.js';
-import { candidatePromptText } from '../optimization/store/candidate-repository.js';
 import { gateReportById, insertGateReport } from '../release/store/gate-report-repository.js';
 import {
   GateOverride,
@@ -58,6 +61,36 @@ export interface GateOutcome {
   baseline: Record<string, number>;
   /** The first assertions of the report (failures first), for the workflow's status. */
   assertions: GateAssertionSummary[];
+  /**
+   * True when the gate refused the candidate because it ships exactly what production
+   * serves (no version is created). Optional: absent from results recorded before the rule.
+   */
+  sameAsProduction?: boolean;
+}
+
+/** The assertion that refuses a candidate whose shipped form equals production's. */
+export const DIFFERS_FROM_PRODUCTION = 'differs_from_production';
+
+/** The report of a refused candidate: nothing was evaluated, because nothing would change. */
+function unchangedCandidateReport(plan: CandidateReleasePlan): GateReport {
+  return {
+    passed: false,
+    verdict: 'fail',
+    failingAssertion: DIFFERS_FROM_PRODUCTION,
+    assertions: [
+      {
+        name: DIFFERS_FROM_PRODUCTION,
+        passed: false,
+        kind: DIFFERS_FROM_PRODUCTION,
+        detail:
+          `the candidate ships exactly what production ${plan.production.id} serves (system prompt, demos ` +
+          'and every tool description): it is not a candidate, so it was not evaluated and no version was created',
+      },
+    ],
+    candidate: {},
+    baseline: {},
+    evalExamples: 0,
+  };
 }
 
 /** How many assertions the workflow status carries; the full list is in gate_reports. */
@@ -166,7 +199,9 @@ export function createGateActivities(deps: ActivityDeps) {
      * Candidate vs production, example by example, on the eval and holdout splits (never
      * seen by the optimizer), under the agent's gate configuration with the cycle's
      * override. A candidate that does not fail becomes a new immutable prompt version
-     * labelled `candidate`; the full report is stored in gate_reports.
+     * labelled `candidate`, holding every component it changed (tool descriptions and demos
+     * in the version's config); the full report is stored in gate_reports. A candidate that
+     * ships exactly what production serves is refused before it is evaluated.
      */
     async runGate(args: GateInput): Promise<GateOutcome> {
       const reportId = `${args.cycleId}:gate`;
@@ -182,9 +217,38 @@ export function createGateActivities(deps: ActivityDeps) {
           candidate: report.candidate,
           baseline: report.baseline,
           assertions: summarise(report),
+          ...(existing.failing_assertion === DIFFERS_FROM_PRODUCTION ? { sameAsProduction: true } : {}),
         };
       }
       const agent = await activityAgentConfig(db, args.agent);
+      // What would ship, compared with what production serves, before any model call.
+      const plan = await planCandidateRelease(db, {
+        agent: args.agent,
+        candidateId: args.candidateId,
+        productionVersionId: args.baselineVersionId,
+      });
+      if (plan.changed.length === 0) {
+        const report = unchangedCandidateReport(plan);
+        await insertGateReport(db, {
+          id: reportId,
+          cycleId: args.cycleId,
+          candidateId: args.candidateId,
+          baselineVersionId: args.baselineVersionId,
+          candidateVersionId: null,
+          report,
+        });
+        return {
+          reportId,
+          passed: false,
+          verdict: report.verdict,
+          failingAssertion: report.failingAssertion,
+          candidateVersionId: null,
+          candidate: report.candidate,
+          baseline: report.baseline,
+          assertions: summarise(report),
+          sameAsProduction: true,
+        };
+      }
       const config = gateConfigOf(agent.gate, args.config);
       const judged = judgeDimensionsNamed(config);
       // The agent's active rubric versions (built-in where it saved none), read once for both sides.
@@ -221,12 +285,15 @@ export function createGateActivities(deps: ActivityDeps) {
       });
 
       let candidateVersionId: string | null = null;
-      // Inconclusive still becomes a candidate version: a human decides at approval.
+      // Inconclusive still becomes a candidate version: a human decides at approval. The
+      // version carries every component the gate evaluated, not only the system prompt.
       if (report.verdict !== 'fail') {
-        const text = await candidatePromptText(db, args.candidateId);
-        const version = await createPromptVersion(db, args.agent, text, 'optimizer', args.candidateId);
+        const version = await releaseCandidate(
+          db,
+          plan,
+          `passed gate ${reportId} (${describeChanges(plan.changed)} changed)`,
+        );
         candidateVersionId = version.id;
-        await moveLabel(db, args.agent, 'candidate', version.id, 'flywheel', `passed gate ${reportId}`);
       }
       await insertGateReport(db, {
         id: reportId,

@@ -3,6 +3,7 @@ import { activityAgentConfig } from './activity-agent-config.js';
 import { versionById } from '../registry/store/prompt-repository.js';
 import { runAgentStep } from '../llm/agent-step.js';
 import { AgentAction } from '../schemas/trace.js';
+import { PromptConfig, promptForAgent } from '../schemas/prompt.js';
 import { rolloutById } from '../release/store/rollout-repository.js';
 import { recordedStepResult, recordStepResult } from '../release/store/rollout-step-records.js';
 import { recordShadowResults } from '../release/store/shadow-result-repository.js';
@@ -61,19 +62,20 @@ export function createRolloutReplayActivities(deps: ActivityDeps) {
         limit: args.limit,
       });
       const rubric = await onlineRubric(db, rollout.agent_id);
-      const tools = config.tools.map((t) => ({
-        name: t.name,
-        description: t.description,
-        parameters: t.parameters,
-      }));
+      // The candidate version as its users would get it: its system prompt with its demos,
+      // and the agent's tools with the version's descriptions.
+      const served = promptForAgent(
+        { prompt: candidate.text, config: PromptConfig.parse(candidate.config) },
+        config.tools.map((t) => ({ name: t.name, description: t.description, parameters: t.parameters })),
+      );
       const results = await boundedMap(traces, deps.llmConcurrency, async (t) => {
         const recorded = AgentAction.safeParse(t.output);
         const messages = traceMessages(t.input);
         if (!recorded.success || !messages) return null;
         const { step } = await runAgentStep(deps.llm.agent, {
-          systemPrompt: candidate.text,
+          systemPrompt: served.systemPrompt,
           messages,
-          tools,
+          tools: served.tools,
           seed: args.seed,
         });
         const [candidatePass, baselinePass] = await Promise.all([

@@ -2,7 +2,11 @@ import { measure, type Measurement, type VariantMetrics } from '../release/rollo
 import { slackMessage } from '../notify/slack-message.js';
 import { versionById } from '../registry/store/prompt-repository.js';
 import { moveLabel } from '../registry/label-move-service.js';
-import type { AnalysisTemplate, RolloutMetricName } from '../schemas/rollout-config.js';
+import {
+  AnalysisTemplate,
+  type AnalysisTemplateArg,
+  type RolloutMetricName,
+} from '../schemas/rollout-config.js';
 import {
   databaseNow,
   finishRunningRollout,
@@ -132,18 +136,24 @@ export function createRolloutActivities(deps: ActivityDeps) {
      * analysis began), each metric checked against its conditions. With no baseline traffic
      * in the window (the candidate serves 100%), the baseline is read from the same length
      * of time before the rollout started.
+     *
+     * Rate metrics are judged by the sequential test over all traffic since the step began
+     * (release/rollout-analysis.ts), so every measurement of a step is one more look at the same
+     * growing sample, which the test allows.
      */
     async measureRollout(args: {
       rolloutId: string;
       stepIndex: number;
       round: number;
       since: string;
-      template: AnalysisTemplate;
+      /** Input form: rollouts started before `alpha`, `power` and `minimumDetectableEffect` existed carry none. */
+      template: AnalysisTemplateArg;
       escalationActions: string[];
       seed: number;
     }): Promise<Measurement> {
       const done = await recordedStepResult<Measurement>(db, args);
       if (done) return done;
+      const template = AnalysisTemplate.parse(args.template);
       const rollout = await rolloutRow(args.rolloutId);
       const [candidate, baseline] = await Promise.all([
         versionById(db, rollout.candidate_version_id),
@@ -152,17 +162,17 @@ export function createRolloutActivities(deps: ActivityDeps) {
       const now = await databaseNow(db);
       const since = new Date(args.since);
       const until = new Date(now);
-      const wantJudge = args.template.metrics.some((m) => m.name === 'judge_pass_rate');
+      const wantJudge = template.metrics.some((m) => m.name === 'judge_pass_rate');
       const common = {
         agent: rollout.agent_id,
         escalationActions: args.escalationActions,
-        judgeSample: args.template.judgeSample,
+        judgeSample: template.judgeSample,
         wantJudge,
         seed: args.seed + args.round,
       };
       const c = await variantMetrics(deps, { ...common, version: candidate.version, since, until });
       let b = await variantMetrics(deps, { ...common, version: baseline.version, since, until });
-      if (b.samples < args.template.minSamples) {
+      if (b.samples < template.minSamples) {
         const startedAt = new Date(rollout.started_at);
         const span = until.getTime() - since.getTime();
         b = await variantMetrics(deps, {
@@ -172,7 +182,7 @@ export function createRolloutActivities(deps: ActivityDeps) {
           until: startedAt,
         });
       }
-      const result = measure(args.template, c, b);
+      const result = measure(template, c, b);
       await recordStepResult(db, args, {
         weight: rollout.weight,
         kind: 'analysis',

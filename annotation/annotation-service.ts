@@ -28,6 +28,8 @@ import {
 } from './store/annotation-writes.js';
 import { ConflictError, NotFoundError, UserError } from '../schemas/user-error.js';
 import { formatIssues } from '../schemas/format-issues.js';
+import { displayedCategory } from '../schemas/failure-category.js';
+import { annotationTemplate, type AnnotationTemplate } from './annotation-template.js';
 
 export async function requireQueue(db: Db, queueIdOrCycleId: string): Promise<AnnotationQueue> {
   const queue = await findQueue(db, queueIdOrCycleId);
@@ -204,6 +206,39 @@ export async function submitQueueBatch(
   };
 }
 
+/**
+ * A reviewer's batch as read from a file (`annotate --file`): the queue is `queue` when
+ * given, else the file's `queue`, else the queue of its first item.
+ */
+export async function submitAnnotationFile(
+  db: Db,
+  client: Client,
+  body: unknown,
+  options: { queue?: string; source: string },
+): Promise<BatchResult> {
+  const file = (body ?? {}) as { queue?: unknown; labels?: unknown };
+  let queueId = options.queue ?? (typeof file.queue === 'string' ? file.queue : undefined);
+  const head: unknown = Array.isArray(file.labels) ? file.labels[0] : undefined;
+  const first = head !== null && typeof head === 'object' ? (head as { itemId?: unknown }).itemId : undefined;
+  if (!queueId && typeof first === 'string') queueId = (await itemQueueId(db, first)) ?? undefined;
+  if (!queueId) throw new UserError(`${options.source} names no queue; pass --queue <queueOrCycleId>.`);
+  return submitQueueBatch(db, client, queueId, body);
+}
+
+/**
+ * The batch file a reviewer edits and submits with `annotate --file`: the queue's open items
+ * (those `filter` keeps), signed by `reviewer`; see annotation-template.ts.
+ */
+export async function queueTemplate(
+  db: Db,
+  queueIdOrCycleId: string,
+  reviewer: string,
+  filter: { reviewer?: string; status?: string } = {},
+): Promise<AnnotationTemplate> {
+  const queue = await requireQueue(db, queueIdOrCycleId);
+  return annotationTemplate(queue.id, reviewer, await listQueueItems(db, queue.id, filter));
+}
+
 /** The items of a queue (by queue or cycle id) with their live status. */
 export async function listQueueItems(
   db: Db,
@@ -215,10 +250,12 @@ export async function listQueueItems(
   const status = statuses.find((s) => s === filter.status);
   if (filter.status && !status)
     throw new UserError(`Unknown status "${filter.status}"; use one of ${statuses.join(', ')}.`);
-  return queueItems(db, queue.cycle_id, {
+  const items = await queueItems(db, queue.cycle_id, {
     ...(filter.reviewer ? { reviewer: filter.reviewer } : {}),
     ...(status ? { status } : {}),
   });
+  // Items queued before categories were unified may hold a finer name: show its category.
+  return items.map((i) => ({ ...i, judge_category: displayedCategory(i.judge_category) ?? null }));
 }
 
 // Reads the API and the CLI show as the store returns them.

@@ -12,6 +12,7 @@ import {
 } from '../registry/agent-token-service.js';
 import { createTraceWriter } from '../traces/trace-storage-service.js';
 import type { TraceWriter } from '../traces/store/trace-writer.js';
+import { handleAgentRoute } from './agent-routes.js';
 import { handleAnnotationRoute } from './annotation-routes.js';
 import { handleDatasetRoute } from './dataset-routes.js';
 import { attachFeedback } from '../traces/feedback-service.js';
@@ -218,6 +219,8 @@ export async function startApiServer(deps: ApiDeps, port: number, host = '127.0.
     if (rollout) return send(res, rollout.status, rollout.body);
     const datasets = await handleDatasetRoute(deps, req, url, parts);
     if (datasets) return send(res, datasets.status, datasets.body);
+    const agents = await handleAgentRoute(deps, req, url, parts);
+    if (agents) return send(res, agents.status, agents.body);
     send(res, 404, { error: `No route ${req.method} ${url.pathname}` });
   };
   const server = createServer((req, res) => {

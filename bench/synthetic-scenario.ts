@@ -1,4 +1,13 @@
+import { writeFileSync } from 'node:fs';
 import { Scenario } from '../test/simulator/scenario.js';
+
+/**
+ * The same scenario as a file in the documented format (test/simulator/README.md), for
+ * tools that take `--scenario FILE` (bench:flywheel). A unit test keeps it equal to
+ * `syntheticScenario()`; regenerate it with
+ * `npx tsx -e "import('./bench/synthetic-scenario.ts').then(m => m.writeSyntheticScenarioFile())"`.
+ */
+export const SYNTHETIC_SCENARIO_FILE = new URL('./scenarios/synthetic-12.json', import.meta.url).pathname;
 
 /**
  * A larger simulator scenario for bench:optimizers: 12 hidden policy rules across three
@@ -116,4 +125,8 @@ export function syntheticScenario(): Scenario {
     teacher: { precision: 0.5 },
     traffic: { expectedShare: 0.5, positiveFeedbackShare: 0.5 },
   });
+}
+
+export function writeSyntheticScenarioFile(file = SYNTHETIC_SCENARIO_FILE): void {
+  writeFileSync(file, `${JSON.stringify(syntheticScenario(), null, 2)}\n`);
 }

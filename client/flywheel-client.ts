@@ -2,9 +2,18 @@ import { ResolvedPrompt } from '../schemas/prompt.js';
 
 /**
  * A small client for agents written in TypeScript: which prompt version to use for a unit
- * (user, session, account), and the trace attributes that report the served version, so
- * online metrics split by version. Depends on nothing but the registry's zod schemas.
+ * (user, session, account), how to apply all of it (system prompt, demos, tool descriptions)
+ * to the agent, and the trace attributes that report the served version, so online metrics
+ * split by version. Depends on nothing but the registry's zod schemas.
  */
+
+/**
+ * `promptForAgent(served, tools)`: the served version's system prompt (demos appended) and the
+ * agent's own tool list with the version's descriptions; `withToolDescriptions` applies only
+ * the descriptions. A release that changed only tool descriptions changes nothing for an agent
+ * that uses `served.prompt` alone.
+ */
+export { promptForAgent, withToolDescriptions, type AgentTool } from '../schemas/prompt.js';
 
 export interface FlywheelClientOptions {
   /** The Flywheel API, e.g. http://localhost:8080 */
@@ -59,8 +68,10 @@ export class FlywheelClient {
   }
 
   /**
-   * The version `unitKey` gets (sticky during a rollout). Answers are reused for the
-   * server's max-age, then revalidated with their ETag, so a steady agent mostly gets 304s.
+   * The version `unitKey` gets (sticky during a rollout): its prompt and its config, whose
+   * `toolDescriptions` and `demos` are part of the version (apply them with
+   * `promptForAgent`). Answers are reused for the server's max-age, then revalidated with
+   * their ETag, so a steady agent mostly gets 304s.
    */
   async resolvePrompt(name: string, unitKey: string): Promise<ResolvedPrompt> {
     const key = `${name}\u0000${unitKey}`;
@@ -94,7 +105,9 @@ export class FlywheelClient {
 
   /**
    * OTLP resource or span attributes naming the served version; set them on the agent's
-   * spans (`span.setAttributes(...)`) and Flywheel's ingest files each trace under it.
+   * spans (`span.setAttributes(...)`) and Flywheel's ingest files each trace under it. A
+   * version is immutable and includes its config, so a release that changed only tool
+   * descriptions is told apart from production by its number.
    */
   traceAttributes(resolved: Pick<ResolvedPrompt, 'name' | 'version'>): PromptTraceAttributes {
     return { 'flywheel.prompt.name': resolved.name, 'flywheel.prompt.version': resolved.version };

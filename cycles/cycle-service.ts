@@ -10,6 +10,7 @@ import type { Db } from '../db/connection.js';
 import { ApproveRequest, RejectRequest, type ApprovalResult } from '../schemas/approval.js';
 import { CycleInput, type CycleInputArg } from '../schemas/cycle-input.js';
 import type { CycleStatus } from '../schemas/cycle-status.js';
+import { describeBudget } from '../schemas/optimizer-config.js';
 import { cycleWorkflow } from '../workflows/cycle-workflow.js';
 import { approveUpdate, rejectUpdate, statusQuery } from '../workflows/messages.js';
 import { FlywheelAgent, FlywheelOutcome, FlywheelStage } from '../workflows/search-attributes.js';
@@ -48,7 +49,7 @@ export async function startCycle(
         { key: FlywheelOutcome, value: 'in_progress' },
       ],
       staticSummary: `Improvement cycle for ${input.agent}`,
-      staticDetails: `Agent **${input.agent}**, window ${input.windowDays} days, sample rate ${input.sampleRate}, optimizer ${input.optimizer.choice?.name ?? "from the agent's configuration"} (${input.optimizer.budget.maxRollouts} rollouts).`,
+      staticDetails: `Agent **${input.agent}**, window ${input.windowDays} days, sample rate ${input.sampleRate}, optimizer ${input.optimizer.choice?.name ?? "from the agent's configuration"} (${describeBudget(input.optimizer.budget)}).`,
     });
     return { workflowId, runId: handle.firstExecutionRunId };
   } catch (error) {

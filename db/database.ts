@@ -375,6 +375,8 @@ export interface AnnotationsTable {
   dimensions: JsonWithDefault<Record<string, 'pass' | 'fail'>>;
   /** Values per score config name, checked against the config when stored. */
   scores: JsonWithDefault<Record<string, number | string | boolean>>;
+  /** Slices the reviewer flagged the item with (e.g. `adversarial`); dataset examples carry them. */
+  slices: ColumnType<string[], string[] | undefined, string[]>;
   created_at: TimestampWithDefault;
 }
 export type AnnotationRow = Selectable<AnnotationsTable>;

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { GepaSettings as Settings } from '../schemas/optimizer-config.js';
 type GepaSettings = z.infer<typeof Settings>;
 import { frontFrequencies, instanceFronts, nonDominatedPrograms } from './pareto.js';
+import { paretoSubsample } from './pareto-subsample.js';
 import { nextFloat, nextInt } from './prng.js';
 import {
   candidateIdOf,
@@ -30,19 +31,21 @@ interface Program {
 }
 
 /**
- * Feedback and Pareto sets. Without a size, both are the whole train set, as upstream
- * GEPA does when no valset is given (small datasets cannot spare disjoint halves: a rule
- * whose only examples sit in the Pareto set could never be reflected on). With a size,
- * a disjoint Pareto set of that many examples is carved out.
+ * Feedback and Pareto sets. Reflection minibatches come from the whole train split; the
+ * Pareto set is a fixed-size, seeded, stratified subsample of it (upstream's separate
+ * valset), or the whole split when `paretoSetSize` is null (upstream's valset = trainset).
+ * The two overlap on purpose: a rule whose only examples sit in the Pareto set can still be
+ * reflected on, and scores already paid for are reused.
  */
 export function splitForGepa(
   ctx: SearchContext,
   paretoSetSize: number | null,
 ): { feedback: string[]; pareto: string[] } {
-  const all = shuffled(ctx.prng, ctx.setup.trainIds);
-  if (paretoSetSize === null || all.length < 4) return { feedback: all, pareto: [...all].sort() };
-  const n = Math.min(paretoSetSize, Math.floor(all.length / 2));
-  return { pareto: all.slice(0, n).sort(), feedback: all.slice(n) };
+  const { trainIds, seed, strata } = ctx.setup;
+  return {
+    feedback: shuffled(ctx.prng, trainIds),
+    pareto: paretoSubsample(trainIds, paretoSetSize, seed, strata),
+  };
 }
 
 export function gepa(settings: GepaSettings): Optimizer {

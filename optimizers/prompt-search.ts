@@ -88,6 +88,13 @@ export interface SearchSetup {
   trainIds: string[];
   budget: BudgetConfig;
   stopping: StoppingConfig;
+  /**
+   * Example → stratum (the dataset's failure cluster), for optimizers that subsample the
+   * train split. Optional: setups checkpointed before it existed have none.
+   */
+  strata?: Readonly<Record<string, string>>;
+  /** Warnings known before the run (from budget planning); they lead the outcome's list. */
+  warnings?: readonly string[];
 }
 
 export interface IncumbentPoint {
@@ -187,6 +194,7 @@ export class PromptSearch {
   ) {
     if (setup.trainIds.length === 0) throw new Error('the optimizer needs at least one train example');
     if (!(setup.budget.maxRollouts > 0)) throw new Error('maxRollouts must be positive');
+    this.warnings = [...(setup.warnings ?? [])];
     this.generator = optimizer(this.context());
     this.pending = this.advance(undefined);
     for (const response of checkpoint?.log ?? []) this.respond(response);

@@ -1,5 +1,7 @@
 import type { z } from 'zod';
 import { unifiedDiff } from './text-diff.js';
+import { diffableText } from './shipped-prompt.js';
+import { agentConfig } from './store/agent-repository.js';
 import type { Db } from '../db/connection.js';
 import type { PromptVersion } from '../db/database.js';
 import {
@@ -157,13 +159,29 @@ export async function rollbackPrompt(db: Db, name: string, body: unknown, option
   );
 }
 
-/** `from` and `to` are version numbers or labels. */
+/**
+ * `from` and `to` are version numbers or labels. Demos and tool descriptions in the versions'
+ * configs are part of the diff (under `[demos]` and `[tool NAME]` headings), so a release that
+ * changed only tool descriptions shows what it changed.
+ */
 export async function diffPrompt(db: Db, name: string, from: string | null, to: string | null) {
   if (!from || !to)
     throw new UserError('Pass both versions to compare: ?from=<version|label>&to=<version|label>.');
   const pick = (s: string) => (/^\d+$/.test(s) ? { version: s } : { label: s });
   const [a, b] = [await findPromptVersion(db, name, pick(from)), await findPromptVersion(db, name, pick(to))];
-  const diff = unifiedDiff(a.text, b.text, { fromLabel: a.id, toLabel: b.id });
+  const [configA, configB] = [PromptConfig.parse(a.config), PromptConfig.parse(b.config)];
+  const toolNames = [
+    ...new Set([
+      ...Object.keys(configA.toolDescriptions ?? {}),
+      ...Object.keys(configB.toolDescriptions ?? {}),
+    ]),
+  ].sort();
+  const { tools } = toolNames.length ? await agentConfig(db, a.agent_id) : { tools: [] };
+  const diff = unifiedDiff(
+    diffableText({ text: a.text, config: configA }, tools, toolNames),
+    diffableText({ text: b.text, config: configB }, tools, toolNames),
+    { fromLabel: a.id, toLabel: b.id },
+  );
   return {
     name,
     from: { id: a.id, version: a.version },

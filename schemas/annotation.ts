@@ -1,18 +1,55 @@
 import { z } from 'zod';
 import { AgentAction } from './trace.js';
-import { FailureCategory } from './llm-outputs.js';
+import { FAILURE_CATEGORIES, failureCategoryOf } from './failure-category.js';
 import { ScoreValue } from './score-config.js';
 
 export const ReviewerName = z.string().trim().min(1, 'reviewer is required: say who is labelling');
 
+/**
+ * A reviewer's failure category: one of the failure categories, or a finer name the
+ * evaluators and the taxonomy use (`wrong_tool`), stored as the category it maps to.
+ */
+export const AnnotationCategory = z.preprocess(
+  (v) => (typeof v === 'string' ? (failureCategoryOf(v) ?? v) : v),
+  z.enum(
+    FAILURE_CATEGORIES,
+    `category must be one of ${FAILURE_CATEGORIES.join(', ')} (finer names such as wrong_tool or missed_escalation are accepted and mapped to these)`,
+  ),
+);
+
+/** A slice a reviewer flags an item with (e.g. `adversarial`); the dataset example carries it. */
+export const SliceName = z
+  .string()
+  .trim()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/,
+    'a slice is a name such as adversarial: letters, digits, "_", ".", ":" or "-", at most 64 characters',
+  );
+
+/** Slices as a list, or as one comma-separated string; duplicates dropped, in name order. */
+export const SliceFlags = z.preprocess(
+  (v) => (typeof v === 'string' ? v.split(',').filter((s) => s.trim() !== '') : v),
+  z
+    .array(SliceName)
+    .max(20, 'at most 20 slices per label')
+    .transform((list) => [...new Set(list)].sort()),
+);
+
 /** What a reviewer says about one item, wherever it arrives from (single call or batch). */
 export const AnnotationBody = z.object({
   verdict: z.enum(['pass', 'fail'], 'verdict must be "pass" or "fail"'),
-  /** The corrected failure category. */
-  category: FailureCategory.optional(),
+  /** The corrected failure category (null or absent: none). */
+  category: AnnotationCategory.nullish(),
   /** The step the agent should have taken: becomes the dataset example's expectation. */
   expected: AgentAction.optional(),
-  comment: z.string().max(4000).optional(),
+  /** A blank comment (as the queue template writes it) is no comment. */
+  comment: z
+    .string()
+    .max(4000)
+    .transform((c) => (c.trim() === '' ? undefined : c))
+    .optional(),
+  /** Slices this item belongs to (e.g. `adversarial`): they land on its dataset example. */
+  slices: SliceFlags.optional(),
   /**
    * Optional per-dimension labels (e.g. `{ "tool_selection": "fail" }`) besides the overall
    * verdict, which stands for task completion; they calibrate the judge's other rubrics.

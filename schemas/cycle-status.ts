@@ -49,6 +49,8 @@ export interface CycleStatus {
     baselineScore: number;
     bestScore: number;
     rollouts: number;
+    /** Budget-floor and optimizer warnings (also on the optimization run's record). */
+    warnings?: string[];
   };
   gate?: {
     reportId: string;

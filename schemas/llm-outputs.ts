@@ -1,15 +1,8 @@
 import { z } from 'zod';
+import { FailureCategory } from './failure-category.js';
 
-/** The judge's categories for the skeleton; the versioned taxonomy file comes with diagnosis. */
-export const FailureCategory = z.enum([
-  'policy_violation',
-  'tool_selection',
-  'missing_confirmation',
-  'escalation',
-  'argument_error',
-  'other',
-]);
-export type FailureCategory = z.infer<typeof FailureCategory>;
+/** The judge's categories are the one list reviewers label with (schemas/failure-category.ts). */
+export { FailureCategory };
 
 export const PromptProposals = z.object({
   candidates: z.array(z.object({ prompt: z.string().min(1), rationale: z.string() })).min(1),

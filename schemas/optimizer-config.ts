@@ -32,6 +32,14 @@ export const ProtegiSettings = z.object({
   bandit: Bandit.prefault({}),
 });
 
+/**
+ * GEPA's default Pareto-set cap (see `paretoSetSize`). Measured on the simulator (20 seeds,
+ * 111 train examples, 12 rules): 40 reaches 90 % of the oracle after a median of 673-695
+ * rollouts, stratified or not, vs 1,914 uncapped; 20 or fewer lose rules when the set is not
+ * stratified (9 of 20 runs never got there).
+ */
+export const DEFAULT_PARETO_SET_SIZE = 40;
+
 export const GepaSettings = z.object({
   reflectionMinibatchSize: z.number().int().positive().default(3),
   candidateSelection: z.enum(['pareto', 'current_best', 'epsilon_greedy']).default('pareto'),
@@ -42,8 +50,13 @@ export const GepaSettings = z.object({
   useMerge: z.boolean().default(false),
   maxMergeInvocations: z.number().int().nonnegative().default(5),
   mergeValOverlapFloor: z.number().int().positive().default(5),
-  /** null = the whole train set serves as both feedback and Pareto set (upstream's valset=trainset). */
-  paretoSetSize: z.number().int().positive().nullable().default(null),
+  /**
+   * Size of the Pareto set (upstream's valset): a seeded subsample of the train split,
+   * stratified by cluster, on which the baseline and every accepted child are fully scored;
+   * reflection minibatches still come from the whole train split. null = the whole train
+   * split (upstream's valset = trainset), whose cost grows with the data.
+   */
+  paretoSetSize: z.number().int().positive().nullable().default(DEFAULT_PARETO_SET_SIZE),
 });
 
 export const MiproSettings = z.object({
@@ -77,7 +90,53 @@ export const Stopping = z.object({
   maxEvaluations: z.number().int().positive().nullable().default(null),
 });
 
-export const Budget = z.object({
-  maxRollouts: z.number().int().positive().default(300),
-  maxTeacherCalls: z.number().int().positive().nullable().default(null),
-});
+/** DSPy-style presets: how many proposals the run should at least be able to buy. */
+export const BudgetLevel = z.enum(['light', 'medium', 'heavy']);
+export type BudgetLevel = z.infer<typeof BudgetLevel>;
+
+/** The rollout budget when the input names none; kept for configurations written before `auto`. */
+export const DEFAULT_MAX_ROLLOUTS = 300;
+/** Proposals the default budget and the presets always afford, and below which a run is warned. */
+export const DEFAULT_MIN_PROPOSALS = 3;
+
+/**
+ * The optimize stage's budget, in one of three forms (at most one may be given):
+ * `maxRollouts` (task-model calls, one per candidate × example), `auto` (a preset number of
+ * proposals, translated into rollouts from the data's size as DSPy's `auto` is) or
+ * `proposals` (that many, translated the same way). With none, `maxRollouts` is
+ * `DEFAULT_MAX_ROLLOUTS`. `optimizers/budget-plan.ts` turns any of them into rollouts.
+ *
+ * `minProposals` is the floor: a budget that cannot buy that many proposals is raised to
+ * it, with a warning before the run. It defaults to `DEFAULT_MIN_PROPOSALS`, except under an
+ * explicit `maxRollouts`, which stays a hard cap (0) unless `minProposals` is given too.
+ */
+export const Budget = z
+  .object({
+    maxRollouts: z.number().int().positive().optional(),
+    auto: BudgetLevel.optional(),
+    proposals: z.number().int().positive().optional(),
+    minProposals: z.number().int().nonnegative().optional(),
+    maxTeacherCalls: z.number().int().positive().nullable().default(null),
+  })
+  .refine((b) => [b.maxRollouts, b.auto, b.proposals].filter((x) => x !== undefined).length <= 1, {
+    message:
+      'give at most one of maxRollouts, auto and proposals (e.g. { "auto": "medium" } or { "maxRollouts": 1500 })',
+  })
+  .transform((b) => {
+    const given = b.maxRollouts !== undefined || b.auto !== undefined || b.proposals !== undefined;
+    const hardCap = b.maxRollouts !== undefined;
+    return {
+      ...b,
+      maxRollouts: given ? b.maxRollouts : DEFAULT_MAX_ROLLOUTS,
+      minProposals: b.minProposals ?? (hardCap ? 0 : DEFAULT_MIN_PROPOSALS),
+    };
+  });
+export type Budget = z.infer<typeof Budget>;
+export type BudgetArg = z.input<typeof Budget>;
+
+/** "auto: medium", "40 proposals" or "300 rollouts": how summaries name a budget. */
+export function describeBudget(budget: BudgetArg): string {
+  if (budget.auto !== undefined) return `auto: ${budget.auto}`;
+  if (budget.proposals !== undefined) return `${budget.proposals} proposals`;
+  return `${budget.maxRollouts ?? DEFAULT_MAX_ROLLOUTS} rollouts`;
+}

@@ -42,8 +42,27 @@ export type PromptType = z.infer<typeof PromptType>;
 export const PromptBody = z.union([z.string(), z.array(ChatMessage)]);
 export type PromptBody = z.infer<typeof PromptBody>;
 
-/** Model parameters and anything else the agent reads next to the prompt. */
-export const PromptConfig = z.record(z.string(), z.unknown());
+/**
+ * Tool descriptions a version gives the agent's tools, by tool name. A release carries the
+ * descriptions the optimizer changed here (as Langfuse keeps tool config beside the prompt);
+ * a tool not named keeps the description the agent already has.
+ */
+export const ToolDescriptions = z.record(
+  z.string().min(1, 'tool names in toolDescriptions cannot be empty'),
+  z.string().regex(/\S/, 'a tool description in toolDescriptions cannot be blank'),
+);
+export type ToolDescriptions = z.infer<typeof ToolDescriptions>;
+
+/**
+ * Model parameters and anything else the agent reads next to the prompt. Flywheel reads two
+ * keys and passes every other one through: `toolDescriptions` (above) and `demos`, a block of
+ * worked examples the agent appends to its system prompt (see `promptForAgent`).
+ */
+export const PromptConfig = z.looseObject({
+  toolDescriptions: ToolDescriptions.optional(),
+  demos: z.string().regex(/\S/, 'demos cannot be blank; leave the key out instead').optional(),
+});
+export type PromptConfig = z.infer<typeof PromptConfig>;
 
 const Actor = z.string().trim().min(1, 'name who does this (actor), e.g. your user name');
 
@@ -121,3 +140,48 @@ export const ResolvedPrompt = z.object({
   weight: z.number().min(0).max(100),
 });
 export type ResolvedPrompt = z.infer<typeof ResolvedPrompt>;
+
+/** A tool as an agent hands it to its model; only `name` and `description` are read here. */
+export interface AgentTool {
+  name: string;
+  description?: string | undefined;
+}
+
+/** The system prompt a served body stands for: the text, or a chat prompt's system messages. */
+export function systemTextOf(prompt: PromptBody): string {
+  if (typeof prompt === 'string') return prompt;
+  return prompt
+    .filter((m) => m.role === 'system')
+    .map((m) => m.content)
+    .join('\n\n');
+}
+
+/** The agent's tools with the descriptions a version's config gives them (by name). */
+export function withToolDescriptions<T extends AgentTool>(
+  tools: readonly T[],
+  config: Pick<PromptConfig, 'toolDescriptions'>,
+): T[] {
+  const given = config.toolDescriptions ?? {};
+  return tools.map((t) => {
+    const description = Object.hasOwn(given, t.name) ? given[t.name] : undefined;
+    return description === undefined ? t : { ...t, description };
+  });
+}
+
+/**
+ * Everything a served version changes in the agent, applied: the system prompt (with the
+ * version's demos appended, as the optimizer rendered them when it gated the candidate) and
+ * the agent's own tool list with the version's descriptions. The same rule serves resolve's
+ * clients, the rollout's replay and the simulator, so what is served is what was gated.
+ */
+export function promptForAgent<T extends AgentTool>(
+  served: { prompt: PromptBody; config: PromptConfig },
+  tools: readonly T[],
+): { systemPrompt: string; tools: T[] } {
+  const system = systemTextOf(served.prompt);
+  const demos = served.config.demos;
+  return {
+    systemPrompt: demos ? `${system.trimEnd()}\n\n${demos}` : system,
+    tools: withToolDescriptions(tools, served.config),
+  };
+}

@@ -16,6 +16,21 @@ export const RolloutMetricName = z.enum(ROLLOUT_METRICS, {
 });
 export type RolloutMetricName = z.infer<typeof RolloutMetricName>;
 
+/**
+ * Metrics that are a share of traces (or of judged traces): each trace counts 0 or 1, so the
+ * analysis judges their conditions with the sequential test. Latency and cost are compared
+ * on their point values.
+ */
+export const RATE_METRICS = [
+  'success_rate',
+  'negative_feedback_rate',
+  'escalation_rate',
+  'error_rate',
+  'judge_pass_rate',
+] as const satisfies readonly RolloutMetricName[];
+export const isRateMetric = (name: RolloutMetricName): name is (typeof RATE_METRICS)[number] =>
+  (RATE_METRICS as readonly string[]).includes(name);
+
 const ConditionText = z.string().superRefine((text, ctx) => {
   try {
     parseCondition(text);
@@ -25,13 +40,17 @@ const ConditionText = z.string().superRefine((text, ctx) => {
   }
 });
 
-/** One metric of an analysis, Argo-style: a measurement fails, succeeds, or is inconclusive. */
+/**
+ * One metric of an analysis, Argo-style: a measurement fails, succeeds, or is inconclusive.
+ * For a rate metric a condition must hold with the template's confidence (see
+ * release/rollout-analysis.ts); for latency and cost it is read on the point values.
+ */
 export const AnalysisMetric = z
   .object({
     name: RolloutMetricName,
-    /** e.g. "result >= baseline - 0.05". Unmet (and no failure condition) → failed. */
+    /** e.g. "result >= baseline - 0.05". Ruled out (and no failure condition) → failed. */
     successCondition: ConditionText.optional(),
-    /** e.g. "result > baseline + 0.1". Met → failed, whatever the success condition says. */
+    /** e.g. "result > baseline + 0.1". Holds → failed, whatever the success condition says. */
     failureCondition: ConditionText.optional(),
   })
   .strict()
@@ -53,10 +72,30 @@ const analysisFields = {
   count: z.number().int().positive(),
   /** Failed measurements tolerated; one more fails the analysis. */
   failureLimit: z.number().int().nonnegative(),
-  /** Inconclusive measurements tolerated; one more pauses the rollout for a human. */
+  /**
+   * Inconclusive measurements tolerated; one more pauses the rollout for a human. This bounds
+   * how long a step keeps measuring when traffic is too thin to decide: the sequential test
+   * stays valid over any number of looks, so the bound is about time, not error rates.
+   */
   inconclusiveLimit: z.number().int().nonnegative(),
-  /** Traces per variant in the window before a measurement may conclude. */
+  /** Traces per variant in the window before a measurement may conclude anything. */
   minSamples: z.number().int().positive(),
+  /**
+   * Rate metrics: the chance that the sequential test's confidence sequence ever misses the
+   * true difference, however many measurements look at it (a wrong verdict needs that miss).
+   */
+  alpha: z.number().gt(0, 'alpha is a probability above 0').max(0.5, 'alpha is at most 0.5'),
+  /** Rate metrics: the power the minimum sample is sized for (see `minimumDetectableEffect`). */
+  power: z.number().min(0.5, 'power is a probability from 0.5').lt(1, 'power is a probability below 1'),
+  /**
+   * Rate metrics, in rate points (0.1 = 10 points): a step may succeed only once it has the
+   * sample a fixed-size test at `alpha` needs to detect a difference this large with `power`
+   * (smaller asks for more traffic). Also the scale of the sequential test's mixture.
+   */
+  minimumDetectableEffect: z
+    .number()
+    .gt(0, 'minimumDetectableEffect is a difference in rate points, above 0')
+    .max(1, 'minimumDetectableEffect is a difference in rate points, at most 1'),
   /** Traces per variant the judge scores per measurement, for `judge_pass_rate`. */
   judgeSample: z.number().int().nonnegative(),
 };
@@ -68,8 +107,11 @@ export const AnalysisTemplate = z
     intervalSeconds: analysisFields.intervalSeconds.default(300),
     count: analysisFields.count.default(3),
     failureLimit: analysisFields.failureLimit.default(0),
-    inconclusiveLimit: analysisFields.inconclusiveLimit.default(2),
+    inconclusiveLimit: analysisFields.inconclusiveLimit.default(11),
     minSamples: analysisFields.minSamples.default(20),
+    alpha: analysisFields.alpha.default(0.05),
+    power: analysisFields.power.default(0.8),
+    minimumDetectableEffect: analysisFields.minimumDetectableEffect.default(0.1),
     judgeSample: analysisFields.judgeSample.default(20),
   })
   .strict();

@@ -13,6 +13,8 @@ import {
 import { renderCycleDetails } from '../workflows/cycle-details.js';
 import { renderGateReportMarkdown } from '../release/gate-report-markdown.js';
 import { storedCycleRecords } from '../cycles/cycle-report-service.js';
+import { renderAgentKpis } from '../cycles/cycle-kpis.js';
+import { DEFAULT_KPI_CYCLES, kpisOfAgent } from '../cycles/kpi-service.js';
 import { CliContext } from './cli-context.js';
 import { readJsonFile } from './cli-files.js';
 import { loadConfig } from './load-config.js';
@@ -167,6 +169,20 @@ cycle
             `- step ${s.step_index + 1} at ${s.weight}% (round ${s.round + 1}): ${s.verdict} — ${(s.metrics as { reason: string }).reason}`,
           );
       }
+    }),
+  );
+
+program
+  .command('kpis <agent>')
+  .description(
+    'flywheel KPIs: lift (gate Δ, online Δ), loop time, annotation drain, canary success rate, cost per cycle',
+  )
+  .option('--cycles <n>', 'how many of the newest cycles', (v) => Number(v), DEFAULT_KPI_CYCLES)
+  .option('--json', 'print JSON')
+  .action(
+    action(async (ctx, agent: string, opts: { cycles: number; json?: boolean }) => {
+      const kpis = await kpisOfAgent(await ctx.database(), agent, opts.cycles);
+      console.log(opts.json ? JSON.stringify(kpis, null, 2) : renderAgentKpis(kpis));
     }),
   );
 

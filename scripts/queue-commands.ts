@@ -1,17 +1,21 @@
 import { writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
+import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
+import type { Db } from '../db/connection.js';
 import {
   annotateItem,
   claimAnnotationItem,
-  itemQueueId,
   listQueueItems,
   listQueues,
+  queueTemplate,
   releaseAnnotationItem,
   requireQueue,
-  submitQueueBatch,
+  submitAnnotationFile,
+  type BatchResult,
 } from '../annotation/annotation-service.js';
 import { UserError } from '../schemas/user-error.js';
+import { FAILURE_CATEGORIES } from '../schemas/failure-category.js';
 import { queueDetails } from '../annotation/queue-details-service.js';
 import { createScoreConfig, listScoreConfigs } from '../annotation/score-config-service.js';
 
@@ -52,6 +56,31 @@ function printAgreement(name: string, a: AgreementReport): void {
     console.log(`    Cohen κ ${p.raters.join(' vs ')} on ${p.items} item(s): ${fixed(p.kappa)}`);
 }
 
+/**
+ * `queue show --template FILE`: writes the queue's open items as a batch file that
+ * `annotate --file` accepts unchanged. Returns how many labels it wrote.
+ */
+export async function writeQueueTemplate(
+  db: Db,
+  queueOrCycleId: string,
+  file: string,
+  options: { reviewer?: string; status?: string },
+): Promise<number> {
+  const template = await queueTemplate(db, queueOrCycleId, options.reviewer ?? userInfo().username, options);
+  writeFileSync(file, `${JSON.stringify(template, null, 2)}\n`);
+  return template.labels.length;
+}
+
+/** `annotate --file FILE [--queue ID]`: reads the batch file and submits it. */
+export async function submitBatchFile(
+  db: Db,
+  client: Client,
+  file: string,
+  options: { queue?: string },
+): Promise<BatchResult> {
+  return submitAnnotationFile(db, client, readJsonFile(file), { ...options, source: file });
+}
+
 /** Annotation queues, claims, labels and score configs: the reviewer side of a cycle. */
 export function registerQueueCommands(program: Command, action: Action): void {
   const queue = program
@@ -77,34 +106,15 @@ export function registerQueueCommands(program: Command, action: Action): void {
     .action(
       action(async (ctx, id: string, opts: { reviewer?: string; status?: string; template?: string }) => {
         const db = await ctx.database();
-        const found = await requireQueue(db, id);
-        const items = await listQueueItems(db, found.id, opts);
         if (opts.template) {
-          const template = {
-            queue: found.id,
-            reviewer: opts.reviewer ?? userInfo().username,
-            labels: items
-              .filter((i) => i.status !== 'complete')
-              .map((i) => ({
-                itemId: i.id,
-                verdict: i.judge_label,
-                ...(i.judge_category ? { category: i.judge_category } : {}),
-                comment: '',
-                context: {
-                  judge: i.judge_explanation,
-                  failingStep: i.failing_step,
-                  finding: i.failing_finding,
-                  input: i.input,
-                  agentStep: i.output,
-                },
-              })),
-          };
-          writeFileSync(opts.template, JSON.stringify(template, null, 2));
+          const written = await writeQueueTemplate(db, id, opts.template, opts);
           console.log(
-            `wrote ${template.labels.length} item(s) to ${opts.template}; edit verdicts (and "expected" where you know the right step), then: flywheel annotate --file ${opts.template}`,
+            `wrote ${written} item(s) to ${opts.template}; it can be submitted as it is. Edit verdicts and categories where you disagree, add "expected" where you know the right step and "slices" (e.g. ["adversarial"]) to flag an item, then: flywheel annotate --file ${opts.template}`,
           );
           return;
         }
+        const found = await requireQueue(db, id);
+        const items = await listQueueItems(db, found.id, opts);
         const details = await queueDetails(db, found.id);
         const p = details.progress;
         console.log(
@@ -146,15 +156,16 @@ export function registerQueueCommands(program: Command, action: Action): void {
   program
     .command('annotate [itemId]')
     .description(
-      'label a claimed item (--reviewer, --verdict ...), or submit a batch file: { queue, reviewer, labels: [{ itemId, verdict, ... }] }',
+      'label a claimed item (--reviewer, --verdict ...), or submit a batch file: { queue, reviewer, labels: [{ itemId, verdict, category?, slices?, ... }] }',
     )
     .option('--file <file>', 'batch file (see `flywheel queue show --template`)')
     .option('--queue <queueOrCycleId>', "the batch's queue when the file does not name it")
     .option('--reviewer <name>')
     .option('--verdict <verdict>', 'pass or fail')
-    .option('--category <category>', 'corrected failure category')
+    .option('--category <category>', `corrected failure category: ${FAILURE_CATEGORIES.join(', ')}`)
     .option('--expected <json>', 'the step the agent should have taken, as JSON')
     .option('--comment <text>')
+    .option('--slice <name>', 'flag a slice the item belongs to, e.g. adversarial (repeatable)', collect, [])
     .option('--score <name=value>', 'a score config value (repeatable)', collect, [])
     .option('--dimension <name=pass|fail>', 'a per-rubric label (repeatable)', collect, [])
     .action(
@@ -172,19 +183,15 @@ export function registerQueueCommands(program: Command, action: Action): void {
             comment?: string;
             score: string[];
             dimension: string[];
+            slice: string[];
           },
         ) => {
           const db = await ctx.database();
           if (opts.file) {
             if (itemId) throw new UserError('Pass either an item id or --file, not both.');
-            const body = readJsonFile(opts.file) as { queue?: unknown; labels?: { itemId?: unknown }[] };
-            let queueId = opts.queue ?? (typeof body?.queue === 'string' ? body.queue : undefined);
-            const first = body?.labels?.[0]?.itemId;
-            if (!queueId && typeof first === 'string') {
-              queueId = (await itemQueueId(db, first)) ?? undefined;
-            }
-            if (!queueId) throw new UserError(`${opts.file} names no queue; pass --queue <queueOrCycleId>.`);
-            const r = await submitQueueBatch(db, await ctx.temporal(), queueId, body);
+            const r = await submitBatchFile(db, await ctx.temporal(), opts.file, {
+              ...(opts.queue ? { queue: opts.queue } : {}),
+            });
             console.log(
               `stored ${r.stored} label(s); ${r.remaining} item(s) not complete${r.complete ? ' — quorum reached, the cycle moves on' : ''}`,
             );
@@ -211,6 +218,7 @@ export function registerQueueCommands(program: Command, action: Action): void {
             comment: opts.comment,
             ...(opts.score.length ? { scores: pairs(opts.score, '--score') } : {}),
             ...(opts.dimension.length ? { dimensions: pairs(opts.dimension, '--dimension') } : {}),
+            ...(opts.slice.length ? { slices: opts.slice } : {}),
           });
           console.log(
             `stored; ${r.itemId} has ${r.reviews}/${r.requiredReviews} review(s)${r.queueCompleted ? ' — quorum reached, the cycle moves on' : ''}`,

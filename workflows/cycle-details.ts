@@ -55,6 +55,7 @@ export function renderCycleDetails(s: CycleStatus): string {
     lines.push(
       `- **Optimize (${o.optimizer}):** best ${o.bestCandidateId ?? 'none'} ${pct(o.bestScore)} vs production ${pct(o.baselineScore)} on train, ${o.rollouts} rollouts, ${o.teacherCalls} teacher calls; stopped: ${o.stopReason}`,
     );
+    for (const w of o.warnings ?? []) lines.push(`  - warning: ${w}`);
   }
   if (s.gate)
     lines.push(

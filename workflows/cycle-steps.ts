@@ -3,6 +3,7 @@ import type { Activities } from '../activities/index.js';
 import type { AnnotationPolicy } from '../schemas/annotation-policy.js';
 import type { CycleInput } from '../schemas/cycle-input.js';
 import type { CycleStatus } from '../schemas/cycle-status.js';
+import { describeBudget } from '../schemas/optimizer-config.js';
 import { describeStep } from '../schemas/rollout-config.js';
 import type { ApprovalRules, ReleaseDecision } from './approval-rules.js';
 import type { CycleProgress } from './cycle-progress.js';
@@ -196,7 +197,7 @@ export async function optimize(c: Cycle, datasetVersionId: string, baselineVersi
   const runId = `${cycleId}:opt`;
   const optimized = await executeChild(optimizeWorkflow, {
     workflowId: optimizeWorkflowId(cycleId),
-    staticSummary: `${input.optimizer.choice?.name ?? 'configured optimizer'} · ${input.optimizer.budget.maxRollouts} rollouts · ${input.agent}`,
+    staticSummary: `${input.optimizer.choice?.name ?? 'configured optimizer'} · ${describeBudget(input.optimizer.budget)} · ${input.agent}`,
     parentClosePolicy: ParentClosePolicy.TERMINATE,
     args: [
       {
@@ -223,6 +224,7 @@ export async function optimize(c: Cycle, datasetVersionId: string, baselineVersi
     baselineScore: optimized.baselineScore,
     bestScore: optimized.bestScore,
     rollouts: optimized.rolloutsUsed,
+    ...(optimized.warnings.length ? { warnings: optimized.warnings } : {}),
   };
   return optimized;
 }

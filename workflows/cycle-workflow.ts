@@ -99,6 +99,9 @@ export async function cycleWorkflow(rawInput: CycleInputArg): Promise<CycleResul
 
   await progress.enter('gating');
   const gate = await regressionGate(c, optimized, dataset.datasetVersionId, baselineVersionId);
+  // A candidate whose shipped form equals production is no candidate: nothing to release. Older
+  // histories never carry the field, so they replay through the same commands as before.
+  if (gate.sameAsProduction) return finish('no_candidate');
   // Inconclusive (an uncalibrated judge) is not a failure: the approver decides with the report.
   if (gate.verdict === 'fail' || !gate.candidateVersionId) return finish('gate_failed');
 

@@ -4,6 +4,7 @@ import {
   continueAsNew,
   log,
   proxyActivities,
+  setCurrentDetails,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
@@ -14,7 +15,8 @@ import {
   type SearchResponse,
   type SearchSetup,
 } from '../optimizers/prompt-search.js';
-import type { OptimizerChoice } from '../schemas/optimizer-config.js';
+import type { BudgetPlan } from '../optimizers/budget-plan.js';
+import { DEFAULT_MAX_ROLLOUTS, type BudgetArg, type OptimizerChoice } from '../schemas/optimizer-config.js';
 import { HEAVY_ACTIVITY, LIGHT_ACTIVITY, LLM_RETRY } from './retry-policies.js';
 
 export interface OptimizeInput {
@@ -26,7 +28,8 @@ export interface OptimizeInput {
   seed: number;
   /** null = the agent's configured optimizer. */
   optimizer: OptimizerChoice | null;
-  budget: SearchSetup['budget'];
+  /** maxRollouts, an auto level or proposals; the start activity plans it from the data. */
+  budget: BudgetArg;
   stopping: SearchSetup['stopping'];
   maxHistoryEvents: number;
   /** Present after continue-as-new: everything needed to replay the search to where it was. */
@@ -62,6 +65,16 @@ const teacher = proxyActivities<Activities>({
   retry: LLM_RETRY,
 });
 
+/** The budget plan, said before the first rollout: in the worker log and the run's details. */
+function announce(optimizer: string, plan: BudgetPlan): void {
+  const line =
+    `${optimizer}: ${plan.maxRollouts} rollouts (${plan.source}) buy at least ${plan.proposals} ${plan.unit}s ` +
+    `after a baseline of ${plan.baselineRollouts} on an evaluation set of ${plan.evaluationSetSize}`;
+  log.info(`optimizer budget: ${line}`);
+  for (const warning of plan.warnings) log.warn(warning);
+  setCurrentDetails([line, ...plan.warnings.map((w) => `**Warning:** ${w}`)].join('\n\n'));
+}
+
 /**
  * The one durable driver for every prompt optimizer: each request of the ask/tell session
  * becomes an activity (evaluation batches or a teacher call), each answer is logged, and
@@ -82,16 +95,27 @@ export async function optimizeWorkflow(input: OptimizeInput): Promise<OptimizeRe
           baselineVersionId: input.baselineVersionId,
           datasetVersionId: input.datasetVersionId,
           optimizer: input.optimizer,
+          budget: input.budget,
         },
       ],
     );
+    const plan = started.budgetPlan;
+    if (plan) announce(started.optimizer.name, plan);
     checkpoint = {
       setup: {
         seed: input.seed,
         baseline: started.baseline,
         trainIds: started.trainIds,
-        budget: input.budget,
+        // Histories from before budget planning have no plan: their input holds raw rollouts.
+        budget: plan
+          ? { maxRollouts: plan.maxRollouts, maxTeacherCalls: plan.maxTeacherCalls }
+          : {
+              maxRollouts: input.budget.maxRollouts ?? DEFAULT_MAX_ROLLOUTS,
+              maxTeacherCalls: input.budget.maxTeacherCalls ?? null,
+            },
         stopping: input.stopping,
+        ...(started.strata ? { strata: started.strata } : {}),
+        ...(plan?.warnings.length ? { warnings: plan.warnings } : {}),
       },
       optimizer: started.optimizer,
       baselineDbId: started.baselineDbId,

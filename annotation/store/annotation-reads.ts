@@ -289,16 +289,16 @@ export async function cycleLabels(db: Db, cycleId: string) {
 }
 
 /**
- * Whole annotation rows as JSON, by id: columns a later migration adds (reviewer flags)
- * come along without this query naming them.
+ * The slices reviewers flagged per trace of a cycle: the union over every reviewer's label
+ * of the item (a slice describes the input, so one reviewer's flag is enough), in name order.
  */
-export async function annotationsAsJson(
-  db: Db,
-  ids: readonly string[],
-): Promise<{ id: string; row: unknown }[]> {
-  return db
-    .selectFrom('annotations')
-    .select(['id', sql<unknown>`to_jsonb(annotations)`.as('row')])
-    .where('id', 'in', ids)
-    .execute();
+export async function cycleSliceFlags(db: Db, cycleId: string): Promise<Map<string, string[]>> {
+  const { rows } = await sql<{ trace_id: string; slices: string[] }>`
+    select i.trace_id, array_agg(distinct s.slice order by s.slice) as slices
+    from annotations a
+    join annotation_items i on i.id = a.item_id
+    cross join lateral unnest(a.slices) as s(slice)
+    where i.cycle_id = ${cycleId}
+    group by i.trace_id`.execute(db);
+  return new Map(rows.map((r) => [r.trace_id, r.slices]));
 }

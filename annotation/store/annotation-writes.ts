@@ -218,6 +218,7 @@ export async function storeAnnotation(
     comment: body.comment ?? null,
     dimensions: JSON.stringify(body.dimensions ?? {}),
     scores: JSON.stringify(checked.values),
+    slices: body.slices ?? [],
   };
   const stored = await tx
     .insertInto('annotations')

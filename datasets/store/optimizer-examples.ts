@@ -19,6 +19,20 @@ export async function trainExampleIds(db: Db, datasetVersionId: string): Promise
   return rows.map((r) => r.id);
 }
 
+/**
+ * Train examples of a dataset version with the failure cluster each was sampled from (the
+ * strata GEPA's Pareto subsample keeps represented), in the same order as trainExampleIds.
+ */
+export function trainExampleClusters(db: Db, datasetVersionId: string) {
+  return db
+    .selectFrom('dataset_examples')
+    .select(['id', 'cluster_id'])
+    .where('dataset_version_id', '=', datasetVersionId)
+    .where('split', '=', 'train')
+    .orderBy(sql`id`)
+    .execute();
+}
+
 /** The examples of one split of a dataset version with their slice tags, by ID. */
 export function splitExamples(db: Db, datasetVersionId: string, split: 'train' | 'eval' | 'holdout') {
   return db

@@ -1,5 +1,9 @@
 import type { Db } from '../../db/connection.js';
+import { z } from 'zod';
 import type { Candidate } from '../../optimizers/prompt-search.js';
+
+/** candidates.components: component → prompt_texts.id. */
+const CandidateComponents = z.record(z.string(), z.string());
 
 /**
  * candidates: one row per optimizer candidate, IDs namespaced by run (`<runId>/<candidateId>`).
@@ -48,4 +52,32 @@ export async function candidatePromptText(db: Db, id: string): Promise<string> {
     .where('id', '=', id)
     .executeTakeFirstOrThrow();
   return row.prompt_text;
+}
+
+/**
+ * A candidate's components with their texts (component → text), as a release registers
+ * them; null for a candidate made outside an optimizer (no components). Throws when the
+ * candidate or one of its texts is absent.
+ */
+export async function candidateComponentTexts(db: Db, id: string): Promise<Record<string, string> | null> {
+  const row = await db
+    .selectFrom('candidates')
+    .select('components')
+    .where('id', '=', id)
+    .executeTakeFirstOrThrow();
+  if (row.components === null) return null;
+  const components = CandidateComponents.parse(row.components);
+  const ids = [...new Set(Object.values(components))];
+  const texts =
+    ids.length === 0
+      ? []
+      : await db.selectFrom('prompt_texts').select(['id', 'text']).where('id', 'in', ids).execute();
+  const byId = new Map(texts.map((t) => [t.id, t.text]));
+  return Object.fromEntries(
+    Object.entries(components).map(([component, textId]) => {
+      const text = byId.get(textId);
+      if (text === undefined) throw new Error(`candidate ${id}: text ${textId} of ${component} not found`);
+      return [component, text];
+    }),
+  );
 }

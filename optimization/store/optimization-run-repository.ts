@@ -1,15 +1,18 @@
 import type { Db } from '../../db/connection.js';
 import type { SearchOutcome } from '../../optimizers/prompt-search.js';
+import type { BudgetPlan } from '../../optimizers/budget-plan.js';
 import type { OptimizerChoice } from '../../schemas/optimizer-config.js';
 
 /**
  * optimization_runs: one row per optimize child workflow. The run is registered once (a
  * retried start finds its row and changes nothing) and completed once with the outcome.
+ * The budget plan is kept in `config` next to the optimizer, and its warnings are the
+ * row's warnings from the start, so they are on record before the first rollout.
  */
 
 export async function registerOptimizationRun(
   db: Db,
-  run: { id: string; cycleId: string; optimizer: OptimizerChoice },
+  run: { id: string; cycleId: string; optimizer: OptimizerChoice; budgetPlan?: BudgetPlan },
 ): Promise<void> {
   await db
     .insertInto('optimization_runs')
@@ -17,8 +20,9 @@ export async function registerOptimizationRun(
       id: run.id,
       cycle_id: run.cycleId,
       optimizer: run.optimizer.name,
-      config: JSON.stringify(run.optimizer),
+      config: JSON.stringify({ ...run.optimizer, budgetPlan: run.budgetPlan ?? null }),
       status: 'running',
+      warnings: JSON.stringify(run.budgetPlan?.warnings ?? []),
     })
     .onConflict((oc) => oc.column('id').doNothing())
     .execute();

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Worker } from '@temporalio/worker';
 import { latestLabels } from '../../activities/cycle-verdicts.js';
@@ -11,6 +14,10 @@ import { annotationItems, startCycle, submitAnnotations } from '../../cycles/cyc
 import type { ApiServer } from '../../api/http-server.js';
 import type { Db } from '../../db/connection.js';
 import { AgentConfig } from '../../schemas/agent-config.js';
+import { FAILURE_CATEGORIES } from '../../schemas/failure-category.js';
+import { ChatMessage } from '../../schemas/trace.js';
+import { submitBatchFile, writeQueueTemplate } from '../../scripts/queue-commands.js';
+import { findExample } from '../simulator/simulated-models.js';
 import { waitForStage } from '../helpers/cycle-driver.js';
 import { startSeededStack, stopSeededStack, type TestStack } from '../helpers/test-stack.js';
 
@@ -470,6 +477,167 @@ describe('annotation queues on a real Temporal server, real PostgreSQL and the H
       assert.equal(moved.annotation?.decidedBy, 'reviewers');
       assert.equal(moved.annotation?.labelled, items.length);
     } finally {
+      await client.workflow
+        .getHandle(cycleId)
+        .terminate('test done')
+        .catch(() => undefined);
+    }
+  });
+  it('the queue template round-trips: submitted unchanged it is accepted, and flagged slices reach the dataset', async () => {
+    const client = stack.env.client;
+    const row = await stack.db
+      .selectFrom('agents')
+      .select('config')
+      .where('id', '=', 'demo')
+      .executeTakeFirstOrThrow();
+    const config = AgentConfig.parse(row.config);
+    // Anyone labels, two reviews per item, every item needed: both reviewers' files count.
+    config.annotation = { ...config.annotation, reviewers: [], reviewersPerItem: 2, quorum: 1 };
+    await stack.db
+      .updateTable('agents')
+      .set({ config: JSON.stringify(config) })
+      .where('id', '=', 'demo')
+      .execute();
+    const cycleId = `cycle-demo-template-${Date.now()}`;
+    const dir = mkdtempSync(path.join(tmpdir(), 'flywheel-template-'));
+    await startCycle(client, {
+      taskQueue: stack.taskQueue,
+      workflowId: cycleId,
+      input: { ...cycleInput, seed: 14, maxAnnotationItems: 8, annotationDeadlineSeconds: 900 },
+    });
+    try {
+      const atQueue = await waitForStage(client, cycleId, ['awaiting_annotation', 'done'], 300_000);
+      assert.equal(atQueue.stage, 'awaiting_annotation', `cycle ended early: ${atQueue.outcome}`);
+      await waitForDbStage(stack.db, cycleId, 'awaiting_annotation');
+      const items = await annotationItems(stack.db, cycleId);
+      assert.ok(items.length >= 2, `the queue holds ${items.length} item(s)`);
+      const known = new Set<string>(FAILURE_CATEGORIES);
+      for (const i of items)
+        assert.ok(
+          i.judge_category === null || known.has(i.judge_category),
+          `item ${i.id} shows category ${i.judge_category}, not one annotate accepts`,
+        );
+      // An item queued before categories were unified shows a code check's finding kind, and
+      // one decided by a custom evaluator a name no list knows: the template still carries
+      // only accepted categories.
+      await stack.db
+        .updateTable('annotation_items')
+        .set({ judge_label: 'fail', judge_category: 'wrong_tool' })
+        .where('id', '=', items[0]!.id)
+        .execute();
+      await stack.db
+        .updateTable('annotation_items')
+        .set({ judge_label: 'fail', judge_category: 'my_custom_check' })
+        .where('id', '=', items[1]!.id)
+        .execute();
+
+      // tara writes the template and submits it exactly as written.
+      const taraFile = path.join(dir, 'tara.json');
+      assert.equal(await writeQueueTemplate(stack.db, cycleId, taraFile, { reviewer: 'tara' }), items.length);
+      const written = JSON.parse(readFileSync(taraFile, 'utf8')) as {
+        reviewer: string;
+        labels: {
+          itemId: string;
+          verdict: string;
+          category?: string;
+          slices?: string[];
+          expected?: unknown;
+        }[];
+      };
+      assert.equal(written.reviewer, 'tara');
+      const categoryOf = (id: string) => written.labels.find((l) => l.itemId === id)?.category;
+      assert.equal(categoryOf(items[0]!.id), 'tool_selection');
+      assert.equal(categoryOf(items[1]!.id), 'other');
+      for (const l of written.labels) {
+        assert.ok(['pass', 'fail'].includes(l.verdict));
+        assert.ok(l.category === undefined || known.has(l.category), `template category ${l.category}`);
+      }
+      const unchanged = await submitBatchFile(stack.db, client, taraFile, {});
+      assert.deepEqual(unchanged.errors, [], 'the template as written is accepted');
+      assert.deepEqual([unchanged.stored, unchanged.complete], [items.length, false]);
+      const stored = await stack.db
+        .selectFrom('annotations')
+        .select(['item_id', 'category', 'comment', 'slices'])
+        .where('reviewer', '=', 'tara')
+        .where(
+          'item_id',
+          'in',
+          items.map((i) => i.id),
+        )
+        .execute();
+      assert.equal(stored.find((a) => a.item_id === items[0]!.id)?.category, 'tool_selection');
+      assert.ok(stored.every((a) => a.comment === null && a.slices.length === 0));
+
+      // uma flags as adversarial every other item that becomes a dataset example (in a
+      // prompt-fixable cluster; she writes the step the agent should have taken) and whose
+      // traffic did not tag it adversarial already; she leaves the rest as written.
+      const clusters = await stack.db
+        .selectFrom('clusters')
+        .select(['id', 'intervention'])
+        .where('cycle_id', '=', cycleId)
+        .execute();
+      const promptFixable = (clusterId: string | null) =>
+        clusterId === null || clusters.some((c) => c.id === clusterId && c.intervention === 'prompt');
+      const exampleOf = (item: (typeof items)[number]) => {
+        const request = ChatMessage.array()
+          .parse((item.input as { messages: unknown }).messages)
+          .map((m) => m.content)
+          .join('\n');
+        return findExample(stack.scenario, request) ?? assert.fail(`no scenario example for ${item.id}`);
+      };
+      const taggedByTraffic = new Set(
+        items.filter((i) => exampleOf(i).tags.includes('adversarial')).map((i) => i.trace_id),
+      );
+      const umaFile = path.join(dir, 'uma.json');
+      await writeQueueTemplate(stack.db, cycleId, umaFile, { reviewer: 'uma' });
+      const edited = JSON.parse(readFileSync(umaFile, 'utf8')) as typeof written;
+      const flagged = new Set<string>();
+      let eligible = 0;
+      for (const label of edited.labels) {
+        const item = items.find((i) => i.id === label.itemId)!;
+        if (!promptFixable(item.cluster_id) || taggedByTraffic.has(item.trace_id)) continue;
+        if (eligible++ % 2 !== 0) continue;
+        label.slices = ['adversarial'];
+        label.expected = exampleOf(item).expected;
+        flagged.add(item.trace_id);
+      }
+      writeFileSync(umaFile, JSON.stringify(edited));
+      const second = await submitBatchFile(stack.db, client, umaFile, {});
+      assert.deepEqual(second.errors, []);
+      assert.deepEqual([second.stored, second.complete], [items.length, true]);
+
+      await waitForStage(
+        client,
+        cycleId,
+        ['optimizing', 'gating', 'awaiting_approval', 'rolling_out', 'done'],
+        120_000,
+      );
+      const version = await stack.db
+        .selectFrom('dataset_versions')
+        .select('id')
+        .where('cycle_id', '=', cycleId)
+        .executeTakeFirstOrThrow();
+      const examples = await stack.db
+        .selectFrom('dataset_examples')
+        .select(['trace_id', 'slices'])
+        .where('dataset_version_id', '=', version.id)
+        .where('cycle_id', '=', cycleId)
+        .execute();
+      const queued = new Set(items.map((i) => i.trace_id));
+      const fromQueue = examples.filter((e) => e.trace_id !== null && queued.has(e.trace_id));
+      assert.ok(flagged.size > 0, 'some queued item was flagged');
+      for (const traceId of flagged) {
+        const example = fromQueue.find((e) => e.trace_id === traceId);
+        assert.ok(example, `flagged trace ${traceId} became a dataset example`);
+        assert.ok(
+          example.slices.includes('adversarial'),
+          `slices of ${traceId}: ${example.slices.join(', ')}`,
+        );
+      }
+      for (const e of fromQueue.filter((x) => !flagged.has(x.trace_id!) && !taggedByTraffic.has(x.trace_id!)))
+        assert.ok(!e.slices.includes('adversarial'), `unflagged ${e.trace_id} carries no flag`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
       await client.workflow
         .getHandle(cycleId)
         .terminate('test done')

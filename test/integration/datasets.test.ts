@@ -5,7 +5,23 @@ import { annotationItems, approveCycle, startCycle, submitAnnotations } from '..
 import type { ApiServer } from '../../api/http-server.js';
 import { reaches } from '../../registry/lineage-graph.js';
 import { importExamples, retireExamples } from '../../datasets/dataset-service.js';
-import { diffVersions, exportVersion, showVersion } from '../../datasets/store/dataset-repository.js';
+import {
+  diffVersions,
+  exportVersion,
+  newestPublishedVersionId,
+  showVersion,
+} from '../../datasets/store/dataset-repository.js';
+import {
+  carriedExamples,
+  ensureDataset,
+  lockDataset,
+  writeVersion,
+  type DraftExample,
+} from '../../datasets/store/dataset-version-writer.js';
+import { createDatasetActivities } from '../../activities/dataset-builder.js';
+import { updateAgentConfig } from '../../registry/store/agent-repository.js';
+import { DatasetPolicy } from '../../schemas/dataset-policy.js';
+import { loadTaxonomy } from '../../workers/load-taxonomy.js';
 import { lineageOf } from '../../registry/store/lineage-repository.js';
 import { ChatMessage } from '../../schemas/trace.js';
 import { waitForStage } from '../helpers/cycle-driver.js';
@@ -306,5 +322,88 @@ describe('versioned datasets with lineage on real PostgreSQL and Temporal', () =
       assert.equal((await fetch(`${api.url}/api/datasets/${version.id}`)).status, 200);
       assert.equal((await fetch(`${api.url}/api/lineage/no-such-thing`)).status, 404);
     });
+  });
+  it('the policy stalenessDays retires production examples older than that when a cycle builds its version', async () => {
+    const { db } = stack;
+    const DAY = 86_400_000;
+    const draft = (key: string, source: string, days: number): DraftExample => ({
+      key,
+      traceId: null,
+      clusterId: null,
+      clusterStableId: null,
+      annotationId: null,
+      cycleId: null,
+      input: msg(`How old is example ${key}?`),
+      expected: { action: 'respond' },
+      slices: [],
+      source,
+      createdBy: 'tess',
+      createdAt: new Date(Date.now() - days * DAY),
+      originVersionId: null,
+      gatingExcluded: null,
+      requestedSplit: null,
+    });
+    // The agent's dataset gains examples first added 30 and 2 days ago.
+    const base = await db.transaction().execute(async (tx) => {
+      const dataset = await ensureDataset(tx, { agent: 'demo' });
+      await lockDataset(tx, dataset.id);
+      const parent = await newestPublishedVersionId(tx, dataset.id);
+      const carried = parent ? await carriedExamples(tx, parent) : [];
+      return writeVersion(tx, {
+        dataset,
+        parentVersionId: parent ?? null,
+        cycleId: null,
+        createdBy: 'tess',
+        note: 'examples of different ages',
+        examples: [
+          ...carried,
+          draft('aged-cycle', 'cycle', 30),
+          draft('young-cycle', 'cycle', 2),
+          draft('aged-import', 'import', 30),
+        ],
+        retirements: [],
+        policy: DatasetPolicy.parse({}),
+      });
+    });
+    await updateAgentConfig(
+      db,
+      'demo',
+      { patch: { dataset: { stalenessDays: 10 } } },
+      'test',
+      'labels age out after 10 days',
+    );
+    const cycleId = `cycle-demo-stale-${Date.now()}`;
+    await db
+      .insertInto('cycles')
+      .values({
+        id: cycleId,
+        agent_id: 'demo',
+        run_id: 'test',
+        stage: 'building_dataset',
+        outcome: 'running',
+        window_start: new Date(Date.now() - 7 * DAY),
+        window_end: new Date(),
+        input: JSON.stringify({ agent: 'demo' }),
+      })
+      .execute();
+    const activities = createDatasetActivities({
+      db,
+      llm: stack.llm,
+      llmConcurrency: 1,
+      taxonomy: loadTaxonomy(),
+    });
+    const built = await activities.buildDatasetVersion({ cycleId, agent: 'demo', seed: 3 });
+    assert.equal(built.retiredStale, 1);
+    const diff = await diffVersions(db, base.datasetVersionId, built.datasetVersionId);
+    assert.deepEqual(
+      diff.removed.map((r) => [r.key, r.reason?.replace(/first added [^,]+/, 'first added T')]),
+      [['aged-cycle', 'stale: first added T, more than 10 day(s) ago (dataset policy stalenessDays)']],
+    );
+    const kept = new Set((await exportVersion(db, built.datasetVersionId)).map((e) => e.key));
+    assert.ok(kept.has('young-cycle'), 'younger than stalenessDays');
+    assert.ok(kept.has('aged-import'), 'imported examples stay until retired by hand');
+    assert.equal(kept.size, base.train + base.eval + base.holdout - 1);
+    const again = await activities.buildDatasetVersion({ cycleId, agent: 'demo', seed: 3 });
+    assert.equal(again.datasetVersionId, built.datasetVersionId, 'a retried build finds the same version');
   });
 });

@@ -21,6 +21,8 @@ import { startDemoTraffic } from '../../scripts/demo-traffic.js';
 import { createAgentToken } from '../../registry/store/agent-tokens.js';
 import { startSeededStack, stopSeededStack, type TestStack } from '../helpers/test-stack.js';
 import { UserError } from '../../schemas/user-error.js';
+import type { AgentKpis } from '../../cycles/cycle-kpis.js';
+import { kpisOfAgent } from '../../cycles/kpi-service.js';
 
 describe('an improvement cycle end to end on a real Temporal server and real PostgreSQL', () => {
   let stack: TestStack;
@@ -272,5 +274,74 @@ describe('an improvement cycle end to end on a real Temporal server and real Pos
         writeFileSync(process.env.FLYWHEEL_WRITE_HISTORY, json);
       }
     });
+  });
+
+  it('reports the released cycle in the flywheel KPIs, over HTTP as the stored rows say', async () => {
+    const db = stack.db;
+    const res = await fetch(`${api.url}/api/agents/demo/kpis`);
+    assert.equal(res.status, 200);
+    const kpis = (await res.json()) as AgentKpis;
+    assert.equal(kpis.cycles, 1);
+    assert.equal(kpis.releases, 1);
+    assert.equal(kpis.rollbacks, 0);
+    assert.equal(kpis.canarySuccessRate, 1, 'the one finished rollout was promoted');
+    const [cycle] = kpis.perCycle;
+    assert.ok(cycle);
+    assert.equal(cycle.outcome, 'released');
+    assert.equal(cycle.rollout, 'completed');
+
+    const gate = await db
+      .selectFrom('gate_reports')
+      .select('report')
+      .where('cycle_id', '=', cycle.cycleId)
+      .executeTakeFirstOrThrow();
+    const composite = (gate.report as { composite: { delta: number; ci: [number, number] } }).composite;
+    assert.equal(cycle.lift.gateDelta, composite.delta, 'lift is the gate composite delta');
+    assert.deepEqual(cycle.lift.gateCi, composite.ci);
+    assert.ok(cycle.lift.onlineDelta !== null, 'the rollout analysis measured an online delta');
+
+    const sampled = await db
+      .selectFrom('samples')
+      .innerJoin('traces', 'traces.id', 'samples.trace_id')
+      .select('traces.started_at')
+      .where('samples.cycle_id', '=', cycle.cycleId)
+      .orderBy('traces.started_at')
+      .executeTakeFirstOrThrow();
+    const rollout = await db
+      .selectFrom('rollouts')
+      .select('ended_at')
+      .where('cycle_id', '=', cycle.cycleId)
+      .executeTakeFirstOrThrow();
+    const loopHours =
+      (new Date(rollout.ended_at!).getTime() - new Date(sampled.started_at).getTime()) / 3_600_000;
+    assert.ok(Math.abs(cycle.loopHours! - loopHours) < 0.01, `loop ${cycle.loopHours} h vs ${loopHours} h`);
+    assert.ok(cycle.loopHours! > 0);
+
+    const items = await db
+      .selectFrom('annotation_items')
+      .select('status')
+      .where('cycle_id', '=', cycle.cycleId)
+      .execute();
+    const complete = items.filter((i) => i.status === 'complete').length;
+    assert.ok(items.length > 0 && complete > 0);
+    assert.equal(cycle.annotation?.items, items.length);
+    assert.equal(cycle.annotation?.drained, Math.round((complete / items.length) * 1e4) / 1e4);
+    assert.ok(cycle.annotation?.hoursToQuorum !== null, 'the quorum was reached and timed');
+
+    const run = await db
+      .selectFrom('optimization_runs')
+      .select(['tokens', 'teacher_calls'])
+      .where('cycle_id', '=', cycle.cycleId)
+      .executeTakeFirstOrThrow();
+    assert.equal(cycle.cost.optimizerTokens, Number(run.tokens));
+    assert.equal(cycle.cost.teacherCalls, run.teacher_calls);
+
+    const unknown = await fetch(`${api.url}/api/agents/nobody/kpis`);
+    assert.equal(unknown.status, 404);
+    assert.match(((await unknown.json()) as { error: string }).error, /Unknown agent "nobody"/);
+    const bad = await fetch(`${api.url}/api/agents/demo/kpis?cycles=all`);
+    assert.equal(bad.status, 400);
+    assert.match(((await bad.json()) as { error: string }).error, /cycles must be a whole number/);
+    assert.deepEqual(await kpisOfAgent(db, 'demo'), kpis, 'the CLI and the API read the same figures');
   });
 });

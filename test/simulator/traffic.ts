@@ -1,29 +1,26 @@
-import type { FlywheelClient } from '../../client/flywheel-client.js';
+import { promptForAgent, type FlywheelClient } from '../../client/flywheel-client.js';
 import { unitInterval } from '../../optimizers/stable-hash.js';
 import { runAgentStep } from '../../llm/agent-step.js';
 import type { LlmClient } from '../../llm/llm-client.js';
 import type { TraceRecord } from '../../schemas/trace.js';
+import { systemTextOf, type PromptConfig } from '../../schemas/prompt.js';
 import type { Scenario } from './scenario.js';
 
 export interface ServedPrompt {
   version: number;
+  /** The version's prompt (a chat prompt's system messages joined). */
   text: string;
   /** The registry name; traces report it as `promptName` when given. */
   name?: string;
+  /** The version's config: its tool descriptions and demos are applied as resolve's clients do. */
+  config?: PromptConfig;
 }
 
 /** Serves prompts the way a TypeScript agent would: through the typed client's resolve. */
 export function resolveWith(client: FlywheelClient, name: string) {
   return async (unitKey: string): Promise<ServedPrompt> => {
     const r = await client.resolvePrompt(name, unitKey);
-    const text =
-      typeof r.prompt === 'string'
-        ? r.prompt
-        : r.prompt
-            .filter((m) => m.role === 'system')
-            .map((m) => m.content)
-            .join('\n\n');
-    return { version: r.version, text, name: r.name };
+    return { version: r.version, text: systemTextOf(r.prompt), name: r.name, config: r.config };
   };
 }
 
@@ -60,7 +57,9 @@ export async function generateTraffic(options: TrafficOptions): Promise<TraceRec
     const userId = `user-${Math.floor(unitInterval(`user|${key}`, options.seed) * 500)}`;
     const served = await options.resolve(userId);
     const messages = [{ role: 'user' as const, content: example.request }];
-    const { step } = await runAgentStep(options.agent, { systemPrompt: served.text, messages, tools });
+    // The whole served version: its system prompt, demos and tool descriptions.
+    const agentPrompt = promptForAgent({ prompt: served.text, config: served.config ?? {} }, tools);
+    const { step } = await runAgentStep(options.agent, { messages, ...agentPrompt });
     const wrong = step.action !== example.expected.action;
     const u = unitInterval(`feedback|${key}`, options.seed);
     const noise = scenario.noise.feedback;

@@ -1,0 +1,55 @@
+import { displayedCategory, FAILURE_CATEGORIES } from '../schemas/failure-category.js';
+
+/** What the template needs of a queue item (a row of `queueItems`). */
+export interface TemplateItem {
+  id: string;
+  status: string;
+  judge_label: string;
+  judge_category: string | null;
+  judge_explanation: string | null;
+  failing_step: number | null;
+  failing_finding: string | null;
+  input: unknown;
+  output: unknown;
+}
+
+/**
+ * The batch file `queue show --template` writes and `annotate --file` reads: one label per
+ * open item, prefilled with the judge's verdict and category, so that a reviewer who agrees
+ * with everything submits it unchanged. Every value it writes is one the annotation schema
+ * accepts: verdicts are `pass` or `fail`, categories come from the one list (a finer name
+ * such as `wrong_tool` is written as the category it maps to), `comment` and `slices` are
+ * empty until the reviewer fills them. `context` is for reading and is ignored on submit;
+ * `allowed` lists the values each field takes.
+ */
+export function annotationTemplate(queueId: string, reviewer: string, items: readonly TemplateItem[]) {
+  return {
+    queue: queueId,
+    reviewer,
+    allowed: {
+      verdict: ['pass', 'fail'],
+      category: [...FAILURE_CATEGORIES],
+      slices: 'any names, e.g. ["adversarial"]: the dataset example of the item carries them',
+    },
+    labels: items
+      .filter((i) => i.status !== 'complete')
+      .map((i) => {
+        const category = displayedCategory(i.judge_category);
+        return {
+          itemId: i.id,
+          verdict: i.judge_label === 'pass' ? ('pass' as const) : ('fail' as const),
+          ...(category ? { category } : {}),
+          comment: '',
+          slices: [] as string[],
+          context: {
+            judge: i.judge_explanation,
+            failingStep: i.failing_step,
+            finding: i.failing_finding,
+            input: i.input,
+            agentStep: i.output,
+          },
+        };
+      }),
+  };
+}
+export type AnnotationTemplate = ReturnType<typeof annotationTemplate>;

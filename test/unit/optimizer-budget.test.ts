@@ -1,0 +1,299 @@
+/**
+ * Budgets users can reason about: presets and proposals translated into rollouts from the
+ * data's size, the floor that keeps a baseline evaluation from eating the whole budget,
+ * and GEPA's Pareto set as a fixed-size, seeded, stratified subsample of the train split.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { evaluateCandidate, teach } from '../../activities/search-executor.js';
+import { scenarioHarness } from '../../bench/optimization-harness.js';
+import { syntheticScenario } from '../../bench/synthetic-scenario.js';
+import { AUTO_PROPOSALS, planBudget, proposalCost } from '../../optimizers/budget-plan.js';
+import { optimizerFor } from '../../optimizers/optimizer-registry.js';
+import { allocate, paretoSubsample } from '../../optimizers/pareto-subsample.js';
+import { PromptSearch, type SearchResponse } from '../../optimizers/prompt-search.js';
+import {
+  Budget,
+  DEFAULT_MAX_ROLLOUTS,
+  DEFAULT_MIN_PROPOSALS,
+  DEFAULT_PARETO_SET_SIZE,
+  describeBudget,
+  OptimizerChoice,
+} from '../../schemas/optimizer-config.js';
+import { CycleInput } from '../../schemas/cycle-input.js';
+
+const gepa = OptimizerChoice.parse({ name: 'gepa' });
+const ids = (n: number, prefix = 'ex') =>
+  Array.from({ length: n }, (_, i) => `${prefix}-${String(i).padStart(4, '0')}`);
+
+describe('budget options', () => {
+  it('defaults to the rollout budget existing configurations know, with a floor of proposals', () => {
+    const b = Budget.parse({});
+    assert.equal(b.maxRollouts, DEFAULT_MAX_ROLLOUTS);
+    assert.equal(b.auto, undefined);
+    assert.equal(b.minProposals, DEFAULT_MIN_PROPOSALS);
+    assert.equal(Budget.parse({ auto: 'light' }).minProposals, DEFAULT_MIN_PROPOSALS);
+    assert.equal(Budget.parse({ maxRollouts: 500 }).minProposals, 0, 'an explicit maxRollouts is a hard cap');
+    assert.equal(Budget.parse({ maxRollouts: 500, minProposals: 4 }).minProposals, 4);
+    assert.deepEqual(
+      Budget.parse(Budget.parse({})),
+      Budget.parse({}),
+      'parsing is idempotent (cycle → child)',
+    );
+    assert.equal(
+      CycleInput.parse({ agent: 'demo', optimizer: { budget: { auto: 'heavy' } } }).optimizer.budget.auto,
+      'heavy',
+    );
+    assert.equal(describeBudget(Budget.parse({ auto: 'medium' })), 'auto: medium');
+    assert.equal(describeBudget(Budget.parse({ proposals: 20 })), '20 proposals');
+    assert.equal(describeBudget(Budget.parse({})), '300 rollouts');
+  });
+
+  it('rejects a budget given two ways, and an unknown preset, saying what to write', () => {
+    const two = Budget.safeParse({ auto: 'light', maxRollouts: 500 });
+    assert.equal(two.success, false);
+    assert.match(two.error?.issues[0]?.message ?? '', /at most one of maxRollouts, auto and proposals/);
+    assert.equal(Budget.safeParse({ auto: 'huge' }).success, false);
+    assert.equal(Budget.safeParse({ proposals: 0 }).success, false);
+  });
+});
+
+describe('budget translation', () => {
+  it('GEPA: a proposal costs two minibatches and one full evaluation on the capped Pareto set', () => {
+    assert.deepEqual(proposalCost(gepa, 500), {
+      unit: 'reflective proposal',
+      baselineRollouts: DEFAULT_PARETO_SET_SIZE,
+      rolloutsPerProposal: 2 * 3 + DEFAULT_PARETO_SET_SIZE,
+      evaluationSetSize: DEFAULT_PARETO_SET_SIZE,
+    });
+    // Smaller than the cap: the whole train split is the Pareto set.
+    assert.equal(proposalCost(gepa, 25).evaluationSetSize, 25);
+    const uncapped = OptimizerChoice.parse({ name: 'gepa', settings: { paretoSetSize: null } });
+    assert.equal(proposalCost(uncapped, 500).baselineRollouts, 500);
+  });
+
+  it('auto levels become rollouts from the train size: growing up to the Pareto cap, then flat', () => {
+    const rollouts = (level: 'light' | 'medium' | 'heavy', trainSize: number) =>
+      planBudget(gepa, Budget.parse({ auto: level }), { trainSize, components: 1 }).maxRollouts;
+    // 20 examples: V = 20, per proposal 26; 500 examples: V = 40, per proposal 46.
+    assert.equal(rollouts('light', 20), 20 + AUTO_PROPOSALS.light * 26);
+    assert.equal(rollouts('light', 500), 40 + AUTO_PROPOSALS.light * 46);
+    assert.equal(rollouts('medium', 500), 40 + AUTO_PROPOSALS.medium * 46);
+    assert.equal(rollouts('heavy', 500), 40 + AUTO_PROPOSALS.heavy * 46);
+    assert.equal(rollouts('light', 5000), rollouts('light', 500), 'the Pareto cap bounds the cost');
+    assert.ok(rollouts('light', 30) < rollouts('light', 40));
+    assert.ok(AUTO_PROPOSALS.light < AUTO_PROPOSALS.medium && AUTO_PROPOSALS.medium < AUTO_PROPOSALS.heavy);
+    const plan = planBudget(gepa, Budget.parse({ auto: 'medium' }), { trainSize: 500, components: 1 });
+    assert.equal(plan.source, 'auto');
+    assert.equal(plan.proposals, AUTO_PROPOSALS.medium);
+    assert.deepEqual(plan.warnings, []);
+  });
+
+  it('agents with tool descriptions get more GEPA proposals (round-robin over components)', () => {
+    const proposals = (components: number) =>
+      planBudget(gepa, Budget.parse({ auto: 'light' }), { trainSize: 500, components }).proposals;
+    assert.equal(proposals(1), AUTO_PROPOSALS.light);
+    assert.equal(proposals(4), AUTO_PROPOSALS.light * 3);
+    assert.ok(proposals(10) > proposals(4));
+    const systemOnly = OptimizerChoice.parse({ name: 'gepa', settings: { components: ['system'] } });
+    assert.equal(
+      planBudget(systemOnly, Budget.parse({ auto: 'light' }), { trainSize: 500, components: 10 }).proposals,
+      AUTO_PROPOSALS.light,
+    );
+  });
+
+  it('a budget in proposals buys exactly that many for every optimizer', () => {
+    for (const name of ['gepa', 'random-search', 'protegi', 'mipro'] as const) {
+      const choice = OptimizerChoice.parse({ name });
+      const plan = planBudget(choice, Budget.parse({ proposals: 10 }), { trainSize: 120, components: 3 });
+      assert.equal(plan.proposals, 10, name);
+      assert.equal(plan.maxRollouts, plan.baselineRollouts + 10 * plan.rolloutsPerProposal, name);
+    }
+  });
+
+  it('an explicit maxRollouts that affords the minimum is kept as it is', () => {
+    const plan = planBudget(gepa, Budget.parse({ maxRollouts: 300 }), { trainSize: 222, components: 1 });
+    assert.equal(plan.maxRollouts, 300);
+    assert.equal(plan.source, 'maxRollouts');
+    assert.equal(plan.proposals, Math.floor((300 - 40) / 46));
+    assert.deepEqual(plan.warnings, []);
+  });
+});
+
+describe('the budget floor', () => {
+  // Cycle 2 of issue 15: an uncapped Pareto set of 222 examples took 222 of 300 rollouts.
+  const uncapped = OptimizerChoice.parse({ name: 'gepa', settings: { paretoSetSize: null } });
+
+  it('raises a default budget the baseline would eat to the minimum proposals, and says so before the run', () => {
+    const plan = planBudget(uncapped, Budget.parse({}), { trainSize: 222, components: 1 });
+    assert.equal(plan.source, 'floor');
+    assert.equal(plan.maxRollouts, 222 + DEFAULT_MIN_PROPOSALS * (6 + 222));
+    assert.equal(plan.proposals, DEFAULT_MIN_PROPOSALS);
+    assert.equal(plan.warnings.length, 1);
+    assert.match(plan.warnings[0]!, /300 rollouts buy 0 reflective proposals of gepa on 222 train examples/);
+    assert.match(plan.warnings[0]!, /raised to 906 rollouts for the minimum of 3/);
+    assert.match(plan.warnings[0]!, /auto \(light, medium, heavy\)/);
+  });
+
+  it('an explicit maxRollouts below the minimum stays a hard cap, with a warning before the run', () => {
+    const plan = planBudget(uncapped, Budget.parse({ maxRollouts: 300 }), { trainSize: 222, components: 1 });
+    assert.equal(plan.maxRollouts, 300);
+    assert.equal(plan.source, 'maxRollouts');
+    assert.match(
+      plan.warnings.join('\n'),
+      /Small budget: 300 rollouts buy 0 reflective proposals .* may end without a candidate/,
+    );
+    // With the default Pareto cap the same number buys five proposals: nothing to say.
+    assert.deepEqual(
+      planBudget(gepa, Budget.parse({ maxRollouts: 300 }), { trainSize: 222, components: 1 }).warnings,
+      [],
+    );
+  });
+
+  it('the floor honours a configured minimum, and minProposals 0 keeps a hard cap', () => {
+    const five = planBudget(gepa, Budget.parse({ maxRollouts: 100, minProposals: 5 }), {
+      trainSize: 500,
+      components: 1,
+    });
+    assert.equal(five.maxRollouts, 40 + 5 * 46);
+    const hard = planBudget(gepa, Budget.parse({ maxRollouts: 30, minProposals: 0 }), {
+      trainSize: 500,
+      components: 1,
+    });
+    assert.equal(hard.maxRollouts, 30);
+    assert.match(hard.warnings.join('\n'), /Small budget/);
+  });
+
+  it('warns when the teacher-call cap cannot buy the minimum of GEPA proposals', () => {
+    const plan = planBudget(gepa, Budget.parse({ auto: 'light', maxTeacherCalls: 2 }), {
+      trainSize: 100,
+      components: 1,
+    });
+    assert.match(plan.warnings.join('\n'), /maxTeacherCalls 2 cannot buy 3 reflective proposals/);
+  });
+
+  it('a planned GEPA run on a large train split spends its budget on proposals, not on the baseline', async () => {
+    const h = await scenarioHarness(syntheticScenario());
+    assert.ok(h.trainIds.length > 100, `a large train split (${h.trainIds.length})`);
+    // Fewer rollouts than the train split holds, as in cycle 2, with the floor on.
+    const plan = planBudget(gepa, Budget.parse({ maxRollouts: h.trainIds.length, minProposals: 3 }), {
+      trainSize: h.trainIds.length,
+      components: 1,
+    });
+    const search = new PromptSearch(
+      {
+        seed: 5,
+        baseline: h.baseline,
+        trainIds: h.trainIds,
+        budget: { maxRollouts: plan.maxRollouts, maxTeacherCalls: null },
+        stopping: { patience: null, minDelta: 0, targetScore: null, maxEvaluations: null },
+        warnings: plan.warnings,
+      },
+      optimizerFor(gepa),
+    );
+    const first = search.next();
+    assert.equal(first.kind, 'evaluate');
+    assert.equal(
+      first.kind === 'evaluate' && first.exampleIds.length,
+      DEFAULT_PARETO_SET_SIZE,
+      'baseline on the capped set',
+    );
+    for (let step = search.next(); step.kind !== 'done'; step = search.next()) {
+      const response: SearchResponse =
+        step.kind === 'evaluate'
+          ? {
+              kind: 'evaluated',
+              scores: (await evaluateCandidate(h.io, step.candidate, step.candidateId, step.exampleIds))
+                .scores,
+            }
+          : { kind: 'taught', textIds: (await teach(h.io, step.task, step.sample)).textIds };
+      search.respond(response);
+    }
+    const outcome = search.outcome();
+    assert.ok(outcome.teacherCalls >= plan.minProposals, `${outcome.teacherCalls} proposals`);
+    assert.ok(outcome.rollouts <= plan.maxRollouts);
+    assert.deepEqual(
+      outcome.warnings.slice(0, plan.warnings.length),
+      plan.warnings,
+      'planning warnings lead',
+    );
+  });
+});
+
+describe("GEPA's Pareto subsample", () => {
+  const train = ids(300);
+
+  it('has the configured size, all of a smaller split, and the whole split when uncapped', () => {
+    assert.equal(paretoSubsample(train, 40, 1).length, 40);
+    assert.equal(new Set(paretoSubsample(train, 40, 1)).size, 40);
+    assert.ok(paretoSubsample(train, 40, 1).every((id) => train.includes(id)));
+    assert.deepEqual(paretoSubsample(train.slice(0, 30), 40, 1), train.slice(0, 30));
+    assert.deepEqual(paretoSubsample(train, null, 1), train);
+  });
+
+  it('is a function of the seed and the split: same seed, same set, whatever the input order', () => {
+    const a = paretoSubsample(train, 40, 7);
+    assert.deepEqual(paretoSubsample([...train].reverse(), 40, 7), a);
+    assert.notDeepEqual(paretoSubsample(train, 40, 8), a, 'another seed draws another set');
+  });
+
+  it('keeps every stratum represented and shares the rest in proportion', () => {
+    // 240 routine examples, 50 of cluster a, 9 of b, 1 of c.
+    const strata: Record<string, string> = {};
+    train.forEach((id, i) => (strata[id] = i < 240 ? 'routine' : i < 290 ? 'a' : i < 299 ? 'b' : 'c'));
+    const sample = paretoSubsample(train, 30, 3, strata);
+    const count = (s: string) => sample.filter((id) => strata[id] === s).length;
+    assert.equal(sample.length, 30);
+    assert.equal(count('c'), 1, 'a one-example cluster is not dropped');
+    assert.ok(count('b') >= 1);
+    assert.ok(count('routine') >= 22 && count('routine') <= 25, `routine ${count('routine')}`);
+    assert.ok(count('a') >= 4 && count('a') <= 6, `a ${count('a')}`);
+    // Unstratified, a 1-in-300 cluster is usually missed.
+    const misses = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].filter(
+      (seed) => !paretoSubsample(train, 30, seed).some((id) => strata[id] === 'c'),
+    ).length;
+    assert.ok(misses >= 5, `unstratified samples missed cluster c ${misses} times of 10`);
+  });
+
+  it('allocation sums to the size and never exceeds a stratum', () => {
+    assert.deepEqual(allocate([240, 50, 9, 1], 30), [22, 5, 2, 1]);
+    assert.deepEqual(allocate([5, 5], 3), [2, 1]);
+    assert.deepEqual(allocate([1, 1, 1], 2), [1, 1, 0]);
+    assert.deepEqual(allocate([2, 3], 10), [2, 3]);
+  });
+
+  it('GEPA scores the baseline on the subsample and reflects on minibatches from the whole split', async () => {
+    const h = await scenarioHarness(syntheticScenario());
+    const choice = OptimizerChoice.parse({ name: 'gepa', settings: { paretoSetSize: 20 } });
+    const search = new PromptSearch(
+      {
+        seed: 2,
+        baseline: h.baseline,
+        trainIds: h.trainIds,
+        budget: { maxRollouts: 400, maxTeacherCalls: null },
+        stopping: { patience: null, minDelta: 0, targetScore: null, maxEvaluations: null },
+      },
+      optimizerFor(choice),
+    );
+    const pareto = new Set(paretoSubsample(h.trainIds, 20, 2));
+    const seen = new Set<string>();
+    for (let step = search.next(); step.kind !== 'done'; step = search.next()) {
+      if (step.kind === 'evaluate') {
+        if (step.purpose === 'full Pareto-set evaluation')
+          assert.ok(
+            step.exampleIds.every((id) => pareto.has(id)),
+            'full evaluations stay on the Pareto set',
+          );
+        else step.exampleIds.forEach((id) => seen.add(id));
+        const { scores } = await evaluateCandidate(h.io, step.candidate, step.candidateId, step.exampleIds);
+        search.respond({ kind: 'evaluated', scores });
+      } else {
+        search.respond({ kind: 'taught', textIds: (await teach(h.io, step.task, step.sample)).textIds });
+      }
+    }
+    assert.ok(
+      [...seen].some((id) => !pareto.has(id)),
+      'minibatches draw examples outside the Pareto set',
+    );
+  });
+});
