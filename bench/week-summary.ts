@@ -1,15 +1,10 @@
 import { median, quantile } from './statistics.js';
+import type { WeekVerdict } from './week-verdicts.js';
 
 /** One seed's record of one week, as flywheel-seed-run.ts writes it (the fields summarised). */
-export interface SeedWeek {
+export interface SeedWeek extends Omit<WeekVerdict, 'candidateDelta'> {
   trueSuccess: number;
   outcome: string;
-  released: boolean;
-  rolledBack: boolean;
-  falseRollback: boolean;
-  trueRollback: boolean;
-  falseRelease: boolean;
-  regressionShipped: boolean;
   loopTimeSeconds: number | null;
   wallSeconds: number;
   llm: Record<string, { calls: number; tokens: number }>;
