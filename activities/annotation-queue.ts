@@ -1,5 +1,5 @@
 import { decisiveVerdicts } from '../evaluation/evaluation-cascade.js';
-import { activityAgentConfig } from './activity-agent-config.js';
+import { agentConfig } from '../registry/store/agent-repository.js';
 import { annotationItemId, annotationQueueId } from '../annotation/annotation-ids.js';
 import { scoreConfigsFor } from '../annotation/store/score-config-repository.js';
 import {
@@ -89,7 +89,7 @@ export function createAnnotationActivities({ db }: ActivityDeps) {
       claimSeconds?: number;
     }): Promise<{ items: number; queueId: string }> {
       const agent = args.agent ?? (await cycleAgent(db, args.cycleId));
-      const config = await activityAgentConfig(db, agent);
+      const config = await agentConfig(db, agent);
       const policy = config.annotation;
       const scoreConfigs = await scoreConfigsFor(db, agent);
       const queueId = annotationQueueId(args.cycleId);

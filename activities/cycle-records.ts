@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../schemas/failure-types.js';
 import { labelledVersion } from '../registry/store/prompt-repository.js';
-import { activityAgentConfig } from './activity-agent-config.js';
+import { agentConfig } from '../registry/store/agent-repository.js';
 import { insertCycle, setCycleStage } from '../cycles/store/cycle-repository.js';
 import type { ActivityDeps } from './activity-deps.js';
 
@@ -20,7 +20,7 @@ export function createCycleRecordActivities({ db }: ActivityDeps) {
     async recordCycleStart(
       args: RecordCycleStartInput,
     ): Promise<{ baselineVersionId: string; baselineVersion: number }> {
-      await activityAgentConfig(db, args.agent);
+      await agentConfig(db, args.agent);
       const production = await labelledVersion(db, args.agent, 'production');
       if (!production) {
         throw ApplicationFailure.nonRetryable(

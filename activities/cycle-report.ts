@@ -1,5 +1,5 @@
 import { renderDiagnosisReport, type DiagnosisReportData } from '../diagnosis/diagnosis-report.js';
-import { activityAgentConfig } from './activity-agent-config.js';
+import { agentConfig } from '../registry/store/agent-repository.js';
 import type { ClusterDiagnosis } from '../schemas/llm-outputs.js';
 import { clusterSummaries } from '../diagnosis/store/cluster-repository.js';
 import { saveCycleReport } from '../diagnosis/store/cycle-report-repository.js';
@@ -21,7 +21,7 @@ export function createReportActivities({ db, taxonomy }: ActivityDeps) {
       judgeCalls: number;
       judgeCallsWithoutCascade: number;
     }): Promise<{ bytes: number }> {
-      const ev = (await activityAgentConfig(db, args.agent)).evaluation;
+      const ev = (await agentConfig(db, args.agent)).evaluation;
       const [sampled, verdicts, clusters, errors, calibration] = await Promise.all([
         sampleCount(db, args.cycleId),
         traceVerdicts(db, args.cycleId, ev.cascade.minCodeConfidence),

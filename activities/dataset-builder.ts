@@ -1,6 +1,6 @@
 import { activeDatasetVersion } from '../registry/store/artifact-repository.js';
 import { deriveSlices } from '../datasets/example-slices.js';
-import { activityAgentConfig } from './activity-agent-config.js';
+import { agentConfig } from '../registry/store/agent-repository.js';
 import {
   carriedExamples,
   datasetIdOf,
@@ -50,7 +50,7 @@ export function createDatasetActivities({ db }: ActivityDeps) {
       agent: string;
       seed: number;
     }): Promise<BuiltDatasetVersion> {
-      const policy = (await activityAgentConfig(db, args.agent)).dataset;
+      const policy = (await agentConfig(db, args.agent)).dataset;
       return db.transaction().execute(async (tx) => {
         const dataset = await ensureDataset(tx, { agent: args.agent, seed: args.seed });
         await lockDataset(tx, dataset.id);

@@ -6,7 +6,7 @@ import { failureText, type FailedEvaluation } from '../diagnosis/failure-text.js
 import { findSubtype, type FailureTaxonomy } from '../diagnosis/failure-taxonomy.js';
 import { clusterFailures } from '../diagnosis/failure-clustering.js';
 import { tfidfEmbeddings } from '../diagnosis/text-embedding.js';
-import { activityAgentConfig } from './activity-agent-config.js';
+import { agentConfig } from '../registry/store/agent-repository.js';
 import {
   clusterMembers,
   clusterStableIds,
@@ -69,7 +69,7 @@ export function createDiagnoseActivities({ db, llm, taxonomy }: ActivityDeps) {
       agent: string;
       seed: number;
     }): Promise<{ failing: number; clusters: ClusterSummary[]; embedder: string }> {
-      const config = (await activityAgentConfig(db, args.agent)).evaluation;
+      const config = (await agentConfig(db, args.agent)).evaluation;
       const verdicts = await traceVerdicts(db, args.cycleId, config.cascade.minCodeConfidence);
       const failingIds = new Set([...verdicts].filter(([, v]) => v.failing).map(([id]) => id));
       const traces = (await sampledTraces(db, args.cycleId)).filter((t) => failingIds.has(t.id));

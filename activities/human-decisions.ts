@@ -1,5 +1,5 @@
 import { slackMessage } from '../notify/slack-message.js';
-import { activityAgentConfig } from './activity-agent-config.js';
+import { agentConfig } from '../registry/store/agent-repository.js';
 import type { AnnotationPolicy } from '../schemas/annotation-policy.js';
 import type { ApprovalPolicy } from '../schemas/approval-policy.js';
 import { queueProgress } from '../annotation/store/annotation-reads.js';
@@ -28,7 +28,7 @@ export function createHumanDecisionActivities(deps: ActivityDeps) {
     async cyclePolicies(args: {
       agent: string;
     }): Promise<{ annotation: AnnotationPolicy; approval: ApprovalPolicy }> {
-      const config = await activityAgentConfig(db, args.agent);
+      const config = await agentConfig(db, args.agent);
       return { annotation: config.annotation, approval: config.approval };
     },
 

@@ -1,5 +1,5 @@
 import { calibrate, type DimensionCalibration, type LabelPair } from '../evaluation/judge-calibration.js';
-import { activityAgentConfig } from './activity-agent-config.js';
+import { agentConfig } from '../registry/store/agent-repository.js';
 import { saveJudgeCalibration } from '../evaluation/store/judge-calibration-repository.js';
 import { latestReviewerJudgeLabels } from '../evaluation/store/reviewer-judge-labels.js';
 import type { ActivityDeps } from './activity-deps.js';
@@ -16,7 +16,7 @@ export function createCalibrationActivities({ db }: ActivityDeps) {
      * same cycle. Stored per cycle; a dimension below the agent's floor cannot gate.
      */
     async calibrateJudges(args: { cycleId: string; agent: string }): Promise<DimensionCalibration[]> {
-      const ev = (await activityAgentConfig(db, args.agent)).evaluation;
+      const ev = (await agentConfig(db, args.agent)).evaluation;
       const results: DimensionCalibration[] = [];
       for (const dimension of ev.judge.dimensions) {
         const rows = await latestReviewerJudgeLabels(db, args.agent, dimension);

@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../schemas/failure-types.js';
-import { activityAgentConfig } from './activity-agent-config.js';
+import { agentConfig } from '../registry/store/agent-repository.js';
 import { recordRunExamples } from '../datasets/store/dataset-version-writer.js';
 import { versionById } from '../registry/store/prompt-repository.js';
 import { componentsOfVersion } from '../registry/shipped-prompt.js';
@@ -57,7 +57,7 @@ export function createOptimizationActivities(deps: ActivityDeps) {
       budgetPlan?: BudgetPlan;
       strata?: Record<string, string>;
     }> {
-      const config = await activityAgentConfig(db, args.agent);
+      const config = await agentConfig(db, args.agent);
       const parsed = OptimizerChoice.safeParse(args.optimizer ?? config.optimizer ?? { name: 'gepa' });
       if (!parsed.success) {
         throw ApplicationFailure.nonRetryable(

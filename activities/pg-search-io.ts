@@ -2,7 +2,7 @@ import { cancellationSignal, heartbeat } from '@temporalio/activity';
 import type { Db } from '../db/connection.js';
 import type { LlmRoles } from '../llm/llm-client.js';
 import { PgSearchStore } from '../optimization/store/pg-search-store.js';
-import { activityAgentConfig } from './activity-agent-config.js';
+import { agentConfig } from '../registry/store/agent-repository.js';
 import type { SearchIo } from './search-executor.js';
 
 /**
@@ -13,7 +13,7 @@ export async function pgSearchIo(
   deps: { db: Db; llm: LlmRoles; llmConcurrency: number },
   args: { runId: string; cycleId: string; agent: string; seed: number },
 ): Promise<SearchIo & { store: PgSearchStore }> {
-  const { tools } = await activityAgentConfig(deps.db, args.agent);
+  const { tools } = await agentConfig(deps.db, args.agent);
   return {
     store: new PgSearchStore(deps.db, args.runId, args.cycleId, tools),
     agent: deps.llm.agent,

@@ -4,7 +4,7 @@ import { FailureType } from '../schemas/failure-types.js';
 import { ZodError } from 'zod';
 import { decideGate, type ExampleScores } from '../release/gate-decision.js';
 import type { JudgeRubric } from '../evaluation/judge-rubrics.js';
-import { activityAgentConfig } from './activity-agent-config.js';
+import { agentConfig } from '../registry/store/agent-repository.js';
 import {
   planCandidateRelease,
   releaseCandidate,
@@ -220,7 +220,7 @@ export function createGateActivities(deps: ActivityDeps) {
           ...(existing.failing_assertion === DIFFERS_FROM_PRODUCTION ? { sameAsProduction: true } : {}),
         };
       }
-      const agent = await activityAgentConfig(db, args.agent);
+      const agent = await agentConfig(db, args.agent);
       // What would ship, compared with what production serves, before any model call.
       const plan = await planCandidateRelease(db, {
         agent: args.agent,

@@ -1,5 +1,5 @@
 import { compareOnSameInputs, type MeasurementPhase } from '../release/rollout-analysis.js';
-import { activityAgentConfig } from './activity-agent-config.js';
+import { agentConfig } from '../registry/store/agent-repository.js';
 import { versionById } from '../registry/store/prompt-repository.js';
 import { runAgentStep } from '../llm/agent-step.js';
 import { AgentAction } from '../schemas/trace.js';
@@ -50,7 +50,7 @@ export function createRolloutReplayActivities(deps: ActivityDeps) {
       const [candidate, baseline, config] = await Promise.all([
         versionById(db, rollout.candidate_version_id),
         versionById(db, rollout.baseline_version_id),
-        activityAgentConfig(db, rollout.agent_id),
+        agentConfig(db, rollout.agent_id),
       ]);
       const traces = await tracesToCompare(db, {
         agent: rollout.agent_id,

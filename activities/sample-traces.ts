@@ -3,7 +3,7 @@ import { compileRedactor, addCounts } from '../traces/pii-redaction.js';
 import { CandidateReader } from '../traces/store/sample-candidate-reader.js';
 import { insertSamples } from '../traces/store/sample-repository.js';
 import { countWindow, sampledContent } from '../traces/store/trace-reader.js';
-import { activityAgentConfig } from './activity-agent-config.js';
+import { agentConfig } from '../registry/store/agent-repository.js';
 import type { SamplingPolicy } from '../schemas/sampling-policy.js';
 import type { ActivityDeps } from './activity-deps.js';
 
@@ -40,7 +40,7 @@ export function createSampleActivities({ db }: Pick<ActivityDeps, 'db'>) {
      * Idempotent: a retry re-selects the same traces and skips stored ones.
      */
     async sampleTraces(args: SampleInput): Promise<SampleResult> {
-      const config = await activityAgentConfig(db, args.agent);
+      const config = await agentConfig(db, args.agent);
       const policy: SamplingPolicy = {
         ...config.sampling,
         ...(args.rate === undefined ? {} : { rate: args.rate }),

@@ -2,7 +2,7 @@ import { heartbeat, cancellationSignal } from '@temporalio/activity';
 import { judgedSteps } from '../evaluation/agent-trajectory.js';
 import { runCodeEvaluators } from '../evaluation/code-evaluators.js';
 import { planJudgeCalls } from '../evaluation/evaluation-cascade.js';
-import { activityAgentConfig } from './activity-agent-config.js';
+import { agentConfig } from '../registry/store/agent-repository.js';
 import { activeRubrics } from '../evaluation/store/rubric-repository.js';
 import {
   countEvaluatorErrors,
@@ -38,7 +38,7 @@ export function createScoreActivities({ db, llm, llmConcurrency }: ActivityDeps)
      * cycle is not asked again, so a retry after a crash pays only for what is missing.
      */
     async scoreSample(args: { cycleId: string; agent: string; seed: number }): Promise<ScoringSummary> {
-      const config = await activityAgentConfig(db, args.agent);
+      const config = await agentConfig(db, args.agent);
       const ev = config.evaluation;
       const traces = await sampledTraces(db, args.cycleId);
       const answered = new Set(
