@@ -10,7 +10,7 @@ import {
 } from '../annotation/store/annotation-writes.js';
 import { cycleAgent } from '../cycles/store/cycle-repository.js';
 import { clusterMembersBySize } from '../diagnosis/store/cluster-repository.js';
-import { insertHumanScore, reviewScores } from '../evaluation/store/score-repository.js';
+import { insertHumanScore, judgePassedTraces, reviewScores } from '../evaluation/store/score-repository.js';
 import { Finding } from '../schemas/evaluation.js';
 import { displayedCategory } from '../schemas/failure-category.js';
 import type { ActivityDeps } from './activity-deps.js';
@@ -78,7 +78,9 @@ export function createAnnotationActivities({ db }: ActivityDeps) {
   return {
     /**
      * Opens the cycle's annotation queue: failing traces, largest clusters first,
-     * round-robin across clusters, each assigned round-robin to the policy's reviewers.
+     * round-robin across clusters, then traces the judge passed in the policy's calibration
+     * share (and in any slots failures leave empty); each item is assigned round-robin to
+     * the policy's reviewers.
      * One transaction and conflict-free inserts make a retried attempt a no-op.
      */
     async createAnnotationQueue(args: {
@@ -112,14 +114,24 @@ export function createAnnotationActivities({ db }: ActivityDeps) {
         const byCluster = new Map<string, typeof members>();
         for (const m of members) byCluster.set(m.cluster_id, [...(byCluster.get(m.cluster_id) ?? []), m]);
         const queues = [...byCluster.values()];
-        const picked: typeof members = [];
-        for (let round = 0; picked.length < args.maxItems && queues.some((q) => q.length > round); round++) {
+        const calibrationSlots = Math.round(args.maxItems * policy.calibrationShare);
+        const failureSlots = args.maxItems - calibrationSlots;
+        const picked: { trace_id: string; cluster_id: string | null }[] = [];
+        for (let round = 0; picked.length < failureSlots && queues.some((q) => q.length > round); round++) {
           for (const q of queues) {
             const m = q[round];
-            if (m && picked.length < args.maxItems) picked.push(m);
+            if (m && picked.length < failureSlots) picked.push(m);
           }
         }
+        // Traces the judge passed fill the calibration slots and any failure slots left empty;
+        // a cycle with no failures to review opens no queue.
         if (picked.length === 0) return { items: 0, queueId };
+        const inQueue = new Set(picked.map((m) => m.trace_id));
+        const passed = await judgePassedTraces(tx, args.cycleId, args.maxItems);
+        for (const traceId of passed) {
+          if (picked.length >= args.maxItems) break;
+          if (!inQueue.has(traceId)) picked.push({ trace_id: traceId, cluster_id: null });
+        }
         const scores = await reviewScores(
           tx,
           args.cycleId,

@@ -21,5 +21,17 @@ export const AnnotationPolicy = z.object({
    * judge's for the rest; `stop_cycle` ends the cycle with outcome `annotation_expired`.
    */
   onDeadline: z.enum(['proceed_on_judge', 'stop_cycle']).default('proceed_on_judge'),
+  /**
+   * Share of the queue kept for sampled traces the judge passed. Judge calibration needs
+   * both classes: on a queue of failures only, the judge says "fail" to all of them, and
+   * Cohen's κ is 0 by construction as soon as one reviewer label differs, so the judge could
+   * never earn the right to gate. Those labels also make the eval split represent passing
+   * traffic, not only failures.
+   */
+  calibrationShare: z
+    .number()
+    .min(0, 'calibrationShare must be between 0 and 1')
+    .max(1, 'calibrationShare must be between 0 and 1')
+    .default(0.25),
 });
 export type AnnotationPolicy = z.infer<typeof AnnotationPolicy>;

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Db } from '../../db/connection.js';
 import type { ScoreRow } from '../../db/database.js';
 import type { Evaluation, EvaluatorError } from '../../schemas/evaluation.js';
@@ -138,6 +139,25 @@ export async function reviewScores(db: Db, cycleId: string, traceIds: readonly s
     .where('trace_id', 'in', traceIds)
     .orderBy('evaluator')
     .execute();
+}
+
+/**
+ * Sampled traces of a cycle that the task-completion judge passed, in an order fixed by the
+ * cycle and trace ids (a hash, so neither arrival order nor id prefixes bias the pick):
+ * the calibration items of the annotation queue.
+ */
+export async function judgePassedTraces(db: Db, cycleId: string, limit: number): Promise<string[]> {
+  if (limit <= 0) return [];
+  const rows = await db
+    .selectFrom('scores')
+    .select('trace_id')
+    .where('cycle_id', '=', cycleId)
+    .where('evaluator', '=', 'judge:task_completion')
+    .where('label', '=', 'pass')
+    .orderBy(sql`md5(${cycleId} || trace_id)`)
+    .limit(limit)
+    .execute();
+  return rows.map((r) => r.trace_id);
 }
 
 /** The reviewers' verdict on a trace's task completion, stored as the `human` evaluator's score. */
