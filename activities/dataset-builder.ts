@@ -1,3 +1,4 @@
+import { RANDOM } from '../traces/sample-selection.js';
 import { activeDatasetVersion } from '../registry/store/artifact-repository.js';
 import { deriveSlices } from '../datasets/example-slices.js';
 import { agentConfig } from '../registry/store/agent-repository.js';
@@ -91,6 +92,9 @@ export function createDatasetActivities({ db }: ActivityDeps) {
               attributes: t.attributes,
               clusterCategory: t.category,
               reviewerFlags: flags.get(t.id),
+              confirmedFailure:
+                label?.verdict === 'fail' && label.expected !== null && label.expected !== undefined,
+              sampledAtRandom: t.reasons.includes(RANDOM),
             }),
             source: 'cycle',
             createdBy: label?.reviewer ?? 'flywheel',

@@ -2,6 +2,7 @@ import type { GateReport, GateSliceRow } from '../schemas/gate-report.js';
 import { COMPOSITE_DIMENSION, type GateConfig } from '../schemas/gate-config.js';
 import type { MeanInterval } from './paired-bootstrap.js';
 import { passAtOne, passHatK } from './pass-at-k.js';
+import { minimumDetectableEffect } from './minimum-detectable-effect.js';
 import { dimensionMeans, meanOf, pairScores, runsOf, type ExampleScores } from './gate-score-table.js';
 
 /*
@@ -18,6 +19,7 @@ export function sliceRows(
   dims: readonly string[],
   config: GateConfig,
   interval: IntervalOf,
+  confidence: number,
 ): GateSliceRow[] {
   const tags = [...new Set(cand.filter((e) => e.split === 'eval').flatMap((e) => e.slices))].sort();
   const rows: GateSliceRow[] = [];
@@ -35,6 +37,7 @@ export function sliceRows(
         baseline: meanOf(p.baseline),
         delta: iv?.mean ?? null,
         ci: iv?.ci ?? null,
+        minimumDetectableEffect: minimumDetectableEffect(p.baseline, confidence),
         gated,
         regressed: gated && iv !== null && iv.ci[1] < -config.nonRegression.tolerance,
       });

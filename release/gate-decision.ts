@@ -1,6 +1,7 @@
 import type { GateAssertionResult, GateReport } from '../schemas/gate-report.js';
 import { COMPOSITE_DIMENSION, type GateConfig } from '../schemas/gate-config.js';
 import { pairedBootstrap } from './paired-bootstrap.js';
+import { minimumDetectableEffect } from './minimum-detectable-effect.js';
 import { holdoutResult, passKRows, sliceRows } from './gate-breakdowns.js';
 import { stableHash53 } from '../optimizers/stable-hash.js';
 import {
@@ -68,7 +69,11 @@ export function decideGate(input: GateDecisionInput): GateReport {
       confidence,
       seed: stableHash53(`gate:${key}`, input.seed) % 2 ** 32,
     });
-  const evalIntervals = new Map(dims.map((d) => [d, interval(d, pairScores(cand, base, d, isEval).deltas)]));
+  const evalPairs = new Map(dims.map((d) => [d, pairScores(cand, base, d, isEval)]));
+  const evalIntervals = new Map(dims.map((d) => [d, interval(d, evalPairs.get(d)!.deltas)]));
+  const mde = Object.fromEntries(
+    dims.map((d) => [d, minimumDetectableEffect(evalPairs.get(d)!.baseline, confidence)]),
+  );
   const ctx: GateContext = {
     config,
     uncalibrated,
@@ -80,9 +85,10 @@ export function decideGate(input: GateDecisionInput): GateReport {
     baseMeans: dimensionMeans(baseEval, dims),
     evalExamples: new Set(candEval.map((e) => e.id)).size,
     evalIntervals,
+    minimumDetectableEffect: mde,
     rests: (d) => (d === COMPOSITE_DIMENSION ? Object.keys(weights) : [d]),
   };
-  const slices = sliceRows(cand, base, dims, config, interval);
+  const slices = sliceRows(cand, base, dims, config, interval, confidence);
   const holdout = holdoutResult(cand, base, dims, config, interval);
 
   const drafts: Draft[] = [
@@ -114,6 +120,7 @@ export function decideGate(input: GateDecisionInput): GateReport {
     candidate: candMeans,
     baseline: baseMeans,
     evalExamples,
+    minimumDetectableEffect: mde,
     composite: {
       weights,
       candidate: candMeans[COMPOSITE_DIMENSION] ?? null,

@@ -24,6 +24,16 @@ export function renderGateReportMarkdown(report: GateReport): string {
     `### Regression gate — ${headline}`,
     '',
     `${report.evalExamples} eval examples${report.bootstrap ? ` · paired bootstrap, ${report.bootstrap.resamples} resamples, ${Math.round(report.bootstrap.confidence * 100)}% intervals, seed ${report.bootstrap.seed}` : ''}`,
+    ...(report.minimumDetectableEffect
+      ? [
+          '',
+          `Minimum detectable effect (80 % power) at this sample size: ${Object.entries(
+            report.minimumDetectableEffect,
+          )
+            .map(([d, m]) => `${d} ${f3(m)}`)
+            .join(', ')}`,
+        ]
+      : []),
     '',
     '| result | assertion | value | threshold | Δ vs production | CI | detail |',
     '|---|---|---:|---:|---:|---|---|',
@@ -47,11 +57,11 @@ export function renderGateReportMarkdown(report: GateReport): string {
       '',
       '**Slices** (eval split; only slices with enough examples gate)',
       '',
-      '| slice | dimension | examples | candidate | production | Δ | CI | |',
-      '|---|---|---:|---:|---:|---:|---|---|',
+      '| slice | dimension | examples | candidate | production | Δ | CI | MDE | |',
+      '|---|---|---:|---:|---:|---:|---|---:|---|',
       ...report.slices.map(
         (s) =>
-          `| ${cell(s.slice)} | ${s.dimension} | ${s.examples} | ${f3(s.candidate)} | ${f3(s.baseline)} | ${signed(s.delta)} | ${interval(s.ci)} | ${s.regressed ? 'REGRESSED' : s.gated ? 'gated' : 'too small to gate'} |`,
+          `| ${cell(s.slice)} | ${s.dimension} | ${s.examples} | ${f3(s.candidate)} | ${f3(s.baseline)} | ${signed(s.delta)} | ${interval(s.ci)} | ${f3(s.minimumDetectableEffect ?? null)} | ${s.regressed ? 'REGRESSED' : s.gated ? 'gated' : 'too small to gate'} |`,
       ),
     );
   }

@@ -123,10 +123,13 @@ const improvement = {
   /** The candidate's mean must beat production's by more than this. */
   minDelta: unit('requireImprovement.minDelta'),
   /**
-   * Also require the CI's lower end above minDelta. Off by default: with 10–40 eval
-   * examples a real gain rarely clears a 95% interval, and non-regression already guards.
+   * Also require the CI's lower end above minDelta. `auto` (the default) requires it once
+   * the eval split has `intervalFromExamples` examples: on 10–20 examples a real gain rarely
+   * clears a 95 % interval and the point mean (with non-regression guarding) decides; beyond
+   * that a gain the interval cannot tell from zero is noise, and shipping noise is churn.
    */
-  significant: z.boolean(),
+  significant: z.union([z.boolean(), z.literal('auto')]),
+  intervalFromExamples: z.number().int().min(1, 'requireImprovement.intervalFromExamples must be ≥ 1'),
 };
 
 const assertions = z.array(GateAssertionConfig);
@@ -139,7 +142,13 @@ const minEvalExamples = z.number().int().min(1, 'minEvalExamples must be ≥ 1')
 
 /** An agent's regression gate (agents.config.gate); every field has a default. */
 export const GateConfig = z.object({
-  assertions: assertions.default([{ dimension: OUTCOME_DIMENSION, metric: 'mean', threshold: 0.6 }]),
+  /**
+   * Absolute bars, none by default: an agent at 45 % that a candidate lifts to 55 % should
+   * ship the gain. The default gate asks "better than production, worse nowhere" (the
+   * improvement, non-regression overall and per slice, the holdout); a quality bar is the
+   * team's product decision, set here.
+   */
+  assertions: assertions.default([]),
   weighting: z
     .object({
       weights: weighting.weights.default({ [OUTCOME_DIMENSION]: 0.5, task_completion: 0.5 }),
@@ -169,7 +178,8 @@ export const GateConfig = z.object({
     .object({
       dimension: improvement.dimension.default(OUTCOME_DIMENSION),
       minDelta: improvement.minDelta.default(0),
-      significant: improvement.significant.default(false),
+      significant: improvement.significant.default('auto'),
+      intervalFromExamples: improvement.intervalFromExamples.default(20),
     })
     .nullable()
     .prefault({}),

@@ -30,6 +30,8 @@ export const GateSliceRow = z.object({
   baseline: z.number().nullable(),
   delta: z.number().nullable(),
   ci: Interval.nullable(),
+  /** The smallest gain this slice could detect at 80 % power (absent in older reports). */
+  minimumDetectableEffect: z.number().nullable().optional(),
   /** Large enough (minSliceExamples) to gate. */
   gated: z.boolean(),
   regressed: z.boolean(),
@@ -70,6 +72,8 @@ export const GateReport = z.object({
   candidate: z.record(z.string(), z.number()),
   baseline: z.record(z.string(), z.number()),
   evalExamples: z.number().int(),
+  /** Per dimension, the smallest gain the eval split could detect at 80 % power. */
+  minimumDetectableEffect: z.record(z.string(), z.number().nullable()).optional(),
   // Version 2 (configurable gate); absent from reports stored before it.
   version: z.literal(2).optional(),
   composite: z

@@ -21,6 +21,8 @@ export interface GateContext {
   evalExamples: number;
   /** One paired interval per dimension on the eval split, shared by every assertion citing it. */
   evalIntervals: ReadonlyMap<string, MeanInterval | null>;
+  /** Per dimension, the smallest gain the eval split could detect (80 % power); null unmeasured. */
+  minimumDetectableEffect: Readonly<Record<string, number | null>>;
   /** The dimensions an assertion on `d` rests on: the composite rests on its weighted parts. */
   rests: (d: string) => readonly string[];
 }

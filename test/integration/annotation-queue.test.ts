@@ -239,7 +239,13 @@ describe('annotation queues on a real Temporal server, real PostgreSQL and the H
     assert.ok(queues.body.queues.some((q) => q.id === queueId && q.status === 'open'));
     const listed = await call('GET', `/api/queues/${encodeURIComponent(queueId)}/items`);
     const items = listed.body.items;
-    assert.equal(items.length, 4, 'the queue holds maxAnnotationItems failing traces');
+    assert.equal(items.length, 4, 'the queue holds maxAnnotationItems traces');
+    // A quarter of the queue (calibrationShare 0.25) is traces the judge passed, outside any
+    // failure cluster: calibration needs reviewer labels on both classes.
+    const calibration = items.filter((i) => i.cluster_id === null);
+    assert.equal(calibration.length, 1, 'one calibration item');
+    assert.equal(calibration[0]!.judge_label, 'pass');
+    assert.ok(items.filter((i) => i.cluster_id !== null).every((i) => i.judge_label === 'fail'));
     for (const item of items) {
       assert.equal(item.status, 'pending');
       assert.equal(item.required_reviews, 2);

@@ -183,14 +183,24 @@ describe('regression gate decision', () => {
     const row = r.slices!.find((s) => s.slice === 'adversarial' && s.dimension === 'outcome_match')!;
     assert.equal(row.regressed, true);
     assert.equal(row.delta, -1);
-    // With perSlice off the same tables pass: the slice is what failed them.
+    // With perSlice off (and the gain judged on its point mean, as below 20 examples) the
+    // same tables pass: the slice is what failed them.
     const off = decideGate({
+      candidate,
+      baseline,
+      config: config({ nonRegression: { perSlice: false }, requireImprovement: { significant: false } }),
+      seed,
+    });
+    assert.equal(off.verdict, 'pass');
+    // By default 30 examples are enough for the interval to decide, and +20/−10 is not
+    // clearly a gain.
+    const auto = decideGate({
       candidate,
       baseline,
       config: config({ nonRegression: { perSlice: false } }),
       seed,
     });
-    assert.equal(off.verdict, 'pass');
+    assert.equal(auto.failingAssertion, 'improves:outcome_match');
   });
 
   it('reports small slices without gating on them', () => {

@@ -99,6 +99,7 @@ export async function samplesWithClusters(db: Db, cycleId: string) {
       sql<unknown>`samples.redacted -> 'output'`.as('output'),
       sql<unknown>`samples.redacted -> 'expected'`.as('expected'),
       sql<unknown>`samples.redacted -> 'attributes'`.as('attributes'),
+      'samples.reasons',
       'cluster_members.cluster_id',
       'clusters.stable_id',
       'clusters.category',
