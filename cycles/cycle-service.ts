@@ -19,6 +19,9 @@ import { submitQueueBatch, type BatchResult } from '../annotation/annotation-ser
 import { formatIssues } from '../schemas/format-issues.js';
 import { ConflictError, NotFoundError, UserError } from '../schemas/user-error.js';
 
+/** Default cycle IDs tried per agent and day before asking for an explicit --id. */
+const MAX_CYCLES_PER_DAY = 50;
+
 export interface StartCycleOptions {
   taskQueue: string;
   input: CycleInputArg;
@@ -33,33 +36,38 @@ export async function startCycle(
   const parsed = CycleInput.safeParse(options.input);
   if (!parsed.success) throw new UserError(`Invalid cycle input: ${formatIssues(parsed.error)}`);
   const input = parsed.data;
-  const workflowId =
-    options.workflowId ??
-    cycleWorkflowId(input.agent, (options.now ?? new Date()).toISOString().slice(0, 10));
-  try {
-    const handle = await client.workflow.start(cycleWorkflow, {
-      taskQueue: options.taskQueue,
-      workflowId,
-      args: [input],
-      // A cycle ID names one cycle forever: never reuse it, even after it closed.
-      workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      typedSearchAttributes: [
-        { key: FlywheelAgent, value: input.agent },
-        { key: FlywheelStage, value: 'starting' },
-        { key: FlywheelOutcome, value: 'in_progress' },
-      ],
-      staticSummary: `Improvement cycle for ${input.agent}`,
-      staticDetails: `Agent **${input.agent}**, window ${input.windowDays} days, sample rate ${input.sampleRate}, optimizer ${input.optimizer.choice?.name ?? "from the agent's configuration"} (${describeBudget(input.optimizer.budget)}).`,
-    });
-    return { workflowId, runId: handle.firstExecutionRunId };
-  } catch (error) {
-    if (error instanceof WorkflowExecutionAlreadyStartedError) {
-      throw new ConflictError(
-        `A cycle with ID ${workflowId} already exists. Pass --id to start another one today.`,
-      );
+  const day = cycleWorkflowId(input.agent, (options.now ?? new Date()).toISOString().slice(0, 10));
+  // An ID the caller chose names one cycle; the default one gets a suffix for the day's
+  // second, third… cycle, as a second `cycle start` on the same day means another cycle.
+  const candidates = options.workflowId
+    ? [options.workflowId]
+    : Array.from({ length: MAX_CYCLES_PER_DAY }, (_, i) => (i === 0 ? day : `${day}-${i + 1}`));
+  for (const workflowId of candidates) {
+    try {
+      const handle = await client.workflow.start(cycleWorkflow, {
+        taskQueue: options.taskQueue,
+        workflowId,
+        args: [input],
+        // A cycle ID names one cycle forever: never reuse it, even after it closed.
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        typedSearchAttributes: [
+          { key: FlywheelAgent, value: input.agent },
+          { key: FlywheelStage, value: 'starting' },
+          { key: FlywheelOutcome, value: 'in_progress' },
+        ],
+        staticSummary: `Improvement cycle for ${input.agent}`,
+        staticDetails: `Agent **${input.agent}**, window ${input.windowDays} days, sample rate ${input.sampleRate}, optimizer ${input.optimizer.choice?.name ?? "from the agent's configuration"} (${describeBudget(input.optimizer.budget)}).`,
+      });
+      return { workflowId, runId: handle.firstExecutionRunId };
+    } catch (error) {
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
     }
-    throw error;
   }
+  throw new ConflictError(
+    options.workflowId
+      ? `A cycle with ID ${options.workflowId} already exists. Choose another --id.`
+      : `Agent ${input.agent} already has ${MAX_CYCLES_PER_DAY} cycles today (${day} to ${day}-${MAX_CYCLES_PER_DAY}). Pass --id to start another one.`,
+  );
 }
 
 export async function cycleStatus(client: Client, cycleId: string): Promise<CycleStatus> {

@@ -54,7 +54,12 @@ export function decideGate(input: GateDecisionInput): GateReport {
   const { config } = input;
   const uncalibrated = input.uncalibrated ?? {};
   const measured = measuredDimensions(input.candidate, input.baseline);
-  const weights = compositeWeights(config, measured);
+  // Under `report`, the composite is made of trusted dimensions only.
+  const reportOnly = config.uncalibratedJudges === 'report';
+  const weights = compositeWeights(
+    config,
+    reportOnly ? measured.filter((d) => !(d in uncalibrated)) : measured,
+  );
   const composed = Object.keys(weights).length > 0;
   const dims = composed ? [...measured, COMPOSITE_DIMENSION] : measured;
   const cand = withComposite(input.candidate, weights);
@@ -106,9 +111,10 @@ export function decideGate(input: GateDecisionInput): GateReport {
     ...(config.requireImprovement ? [improvesAssertion(ctx, config.requireImprovement)] : []),
   ];
 
-  const assertions = finalise(drafts, uncalibrated);
-  const failing = assertions.filter((a) => !a.passed && !a.inconclusive);
-  const inconclusive = assertions.filter((a) => a.inconclusive);
+  const assertions = finalise(drafts, uncalibrated, config.uncalibratedJudges);
+  const gating = assertions.filter((a) => a.gating !== false);
+  const failing = gating.filter((a) => !a.passed && !a.inconclusive);
+  const inconclusive = gating.filter((a) => a.inconclusive);
   const { candMeans, baseMeans, evalExamples } = ctx;
   const compositeIv = evalIntervals.get(COMPOSITE_DIMENSION) ?? null;
   return {
@@ -116,7 +122,12 @@ export function decideGate(input: GateDecisionInput): GateReport {
     passed: failing.length === 0 && inconclusive.length === 0,
     verdict: failing.length > 0 ? 'fail' : inconclusive.length > 0 ? 'inconclusive' : 'pass',
     failingAssertion: failing[0]?.name ?? inconclusive[0]?.name ?? null,
-    assertions: [...failing, ...inconclusive, ...assertions.filter((a) => a.passed)],
+    assertions: [
+      ...failing,
+      ...inconclusive,
+      ...gating.filter((a) => a.passed),
+      ...assertions.filter((a) => a.gating === false),
+    ],
     candidate: candMeans,
     baseline: baseMeans,
     evalExamples,
@@ -136,15 +147,28 @@ export function decideGate(input: GateDecisionInput): GateReport {
   };
 }
 
-/** Uniquely named, and inconclusive wherever an uncalibrated judge is involved. */
-function finalise(drafts: Draft[], uncalibrated: Readonly<Record<string, string>>): GateAssertionResult[] {
+/**
+ * Uniquely named; wherever an uncalibrated judge is involved, inconclusive or (under
+ * `report`) kept for information outside the verdict.
+ */
+function finalise(
+  drafts: Draft[],
+  uncalibrated: Readonly<Record<string, string>>,
+  policy: GateConfig['uncalibratedJudges'],
+): GateAssertionResult[] {
   const seen = new Map<string, number>();
   return drafts.map(({ rests, ...a }) => {
     const n = (seen.get(a.name) ?? 0) + 1;
     seen.set(a.name, n);
     const name = n > 1 ? `${a.name}#${n}` : a.name;
-    const judge = rests.find((d) => d in uncalibrated);
+    const judge = a.kind === 'calibration' ? a.dimension : rests.find((d) => d in uncalibrated);
     if (judge === undefined) return { ...a, name };
+    // The improvement must be measured by something trusted, whatever the policy.
+    if (policy === 'report' && a.kind !== 'improves')
+      return a.kind === 'calibration'
+        ? { ...a, name, gating: false, detail: `${a.detail}; its assertions are reported, not gating` }
+        : { ...a, name, gating: false, detail: `${a.detail} — not gating: the ${judge} judge is not calibrated` };
+    if (a.kind === 'calibration') return { ...a, name };
     return {
       ...a,
       name,

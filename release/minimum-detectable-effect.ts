@@ -22,5 +22,6 @@ export function minimumDetectableEffect(baseline: readonly number[], confidence:
     variance = smoothed * (1 - smoothed);
   }
   const z = normalQuantile(1 - (1 - confidence) / 2) + normalQuantile(GATE_POWER);
-  return z * Math.sqrt((2 * variance) / n);
+  // A score in [0, 1] cannot move by more than 1: 1 reads "no effect is detectable here".
+  return Math.min(1, z * Math.sqrt((2 * variance) / n));
 }

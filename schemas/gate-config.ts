@@ -139,6 +139,13 @@ const repeats = dimensionRecord(
   JUDGE_DIMENSIONS,
 );
 const minEvalExamples = z.number().int().min(1, 'minEvalExamples must be ≥ 1');
+/**
+ * What a judge dimension below its calibration floor does to the gate. `report`: its
+ * assertions are shown but do not gate, and the composite is made of the trusted dimensions
+ * only, so the decision rests on what reviewers and gold expectations measured. `inconclusive`:
+ * every assertion resting on it is inconclusive and the approver decides.
+ */
+const uncalibratedJudges = z.enum(['report', 'inconclusive']);
 
 /** An agent's regression gate (agents.config.gate); every field has a default. */
 export const GateConfig = z.object({
@@ -173,6 +180,7 @@ export const GateConfig = z.object({
     .object({ required: holdout.required.default(false), maxDrop: holdout.maxDrop.default(0.05) })
     .prefault({}),
   minEvalExamples: minEvalExamples.default(5),
+  uncalibratedJudges: uncalibratedJudges.default('report'),
   /** Shipping an equal prompt is churn: a strict gain on this dimension; null = not required. */
   requireImprovement: z
     .object({
@@ -200,6 +208,7 @@ export const GateOverride = z.object({
   repeats: repeats.optional(),
   holdout: z.object(holdout).partial().optional(),
   minEvalExamples: minEvalExamples.optional(),
+  uncalibratedJudges: uncalibratedJudges.optional(),
   requireImprovement: z.object(improvement).partial().nullable().optional(),
   /** Legacy: minimum candidate mean per dimension (becomes `mean` assertions). */
   thresholds: dimensionRecord(unit('a threshold')).optional(),
@@ -233,6 +242,7 @@ export function resolveGateConfig(agent: GateConfig, override: GateOverride | un
     repeats: override.repeats ?? agent.repeats,
     holdout: { ...agent.holdout, ...defined(override.holdout) },
     minEvalExamples: override.minEvalExamples ?? agent.minEvalExamples,
+    uncalibratedJudges: override.uncalibratedJudges ?? agent.uncalibratedJudges,
     requireImprovement:
       override.requireImprovement === null
         ? null

@@ -8,6 +8,8 @@ export const GateAssertionResult = z.object({
   passed: z.boolean(),
   /** Neither passed nor failed: it rests on an uncalibrated judge or on nothing measured. */
   inconclusive: z.boolean().optional(),
+  /** false: shown for information, left out of the verdict (it rests on an uncalibrated judge). */
+  gating: z.boolean().optional(),
   detail: z.string(),
   // The numbers are optional: reports stored before configurable assertions have none.
   kind: z.string().optional(),

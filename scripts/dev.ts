@@ -30,8 +30,6 @@ export const DEMO_CYCLE_INPUT = {
   annotationDeadlineSeconds: 15 * 60,
   approvalDeadlineSeconds: 60 * 60,
   maxAnnotationItems: 10,
-  // The demo prompt starts near 0.33 on a small eval split: gate on a reachable floor.
-  gate: { assertions: [{ dimension: 'outcome_match', metric: 'mean' as const, threshold: 0.4 }] },
   rollout: {
     steps: [
       { replay: { traces: 30, minTraces: 5, maxPassRateDrop: 0.05 } },
@@ -41,7 +39,16 @@ export const DEMO_CYCLE_INPUT = {
       { analysis: {} },
       { setWeight: 100 },
     ],
-    analysis: { intervalSeconds: 20, count: 1, minSamples: 5, inconclusiveLimit: 6 },
+    // Demo traffic is ~10 traces a second, so 10 % of it reaches the sample a 20-point
+    // effect needs at 80 % power within a couple of minutes; a real agent keeps the
+    // defaults (10 points, 5-minute measurements).
+    analysis: {
+      intervalSeconds: 15,
+      count: 1,
+      minSamples: 5,
+      inconclusiveLimit: 20,
+      minimumDetectableEffect: 0.2,
+    },
   },
 };
 
@@ -174,14 +181,14 @@ ${cycleId ? `  Cycle             ${cycleId}\n` : ''}
   Next, in another terminal:
     ${cli} cycle status ${cycleId ?? '<cycle-id>'}          # where the cycle is
     ${cli} queue show ${cycleId ?? '<cycle-id>'} --template labels.json --reviewer you   # the queue, as a file to edit
-    ${cli} annotate --file labels.json                # submit the labels (edit verdicts first)
+    ${cli} annotate --file labels.json                # submit the labels (the judge's verdicts, unless you changed them)
     ${cli} approve ${cycleId ?? '<cycle-id>'} --approver you@example.com
     ${cli} rollout status ${cycleId ?? '<cycle-id>'}       # the staged rollout; promote|pause|resume|abort
     ${cli} schedule create --agent demo --cron '0 9 * * MON'
   Ctrl-C stops everything; npm start again resumes where it was.
 `);
     // Simulated users keep talking to the agent so rollout analysis has live traffic.
-    const traffic = startDemoTraffic(api.url, demoToken.token, scenario, llm.agent, 5, 2000, (e) =>
+    const traffic = startDemoTraffic(api.url, demoToken.token, scenario, llm.agent, 10, 1000, (e) =>
       say(`demo traffic: ${String(e)}`),
     );
     stops.push(() => traffic.stop());

@@ -143,6 +143,19 @@ describe('cycle edges, bad input and schedules on real Temporal and Postgres', (
     await client.workflow.getHandle(id).terminate('test done');
   });
 
+  it('a second cycle started on the same day without an ID gets the next one', async () => {
+    const client = stack.env.client;
+    // A day no other test uses, so the default IDs are free.
+    const now = new Date(Date.UTC(1990, 0, 1) + (Date.now() % 3650) * 86_400_000);
+    const day = now.toISOString().slice(0, 10);
+    const queue = `${stack.taskQueue}-idle`;
+    const first = await startCycle(client, { taskQueue: queue, input: fastCycle, now });
+    const second = await startCycle(client, { taskQueue: queue, input: fastCycle, now });
+    assert.equal(first.workflowId, `cycle-demo-${day}`);
+    assert.equal(second.workflowId, `cycle-demo-${day}-2`);
+    for (const c of [first, second]) await client.workflow.getHandle(c.workflowId).terminate('test done');
+  });
+
   it('resolve serves production until a rollout exists', async () => {
     const res = await fetch(`${api.url}/api/prompts/demo/resolve?unit=user-1`);
     assert.equal(res.status, 200);

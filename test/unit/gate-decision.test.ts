@@ -309,6 +309,7 @@ describe('regression gate decision', () => {
 
   it('makes judge assertions inconclusive while the judge is uncalibrated, but still fails on code', () => {
     const cfg = config({
+      uncalibratedJudges: 'inconclusive',
       assertions: [
         { dimension: 'outcome_match', threshold: 0.5 },
         { dimension: 'task_completion', threshold: 0.5 },
@@ -341,7 +342,11 @@ describe('regression gate decision', () => {
   });
 
   it('names the failing assertion first: failures, then inconclusive, then passes', () => {
-    const cfg = config({ minEvalExamples: 10, weighting: { floors: { outcome_match: 0.9 } } });
+    const cfg = config({
+      minEvalExamples: 10,
+      weighting: { floors: { outcome_match: 0.9 } },
+      uncalibratedJudges: 'inconclusive',
+    });
     const candidate = table(6, () => ({ outcome_match: 0.7, task_completion: 1 }));
     const baseline = table(6, () => ({ outcome_match: 0.5, task_completion: 1 }));
     const r = decideGate({

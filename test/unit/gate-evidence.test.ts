@@ -81,6 +81,51 @@ describe('the gate decides an improvement on evidence', () => {
   });
 });
 
+describe('an uncalibrated judge under the default policy (report)', () => {
+  const rows = (n: number, outcome: (i: number) => number, judge: (i: number) => number): ExampleScores[] =>
+    Array.from({ length: n }, (_, i) => ({
+      id: `e${i}`,
+      split: 'eval' as const,
+      slices: [],
+      scores: { outcome_match: outcome(i), task_completion: judge(i) },
+    }));
+  const uncalibrated = { task_completion: '5 human labels (need ≥ 8)' };
+
+  it('decides on the trusted dimensions and shows the judge outside the verdict', () => {
+    // The uncalibrated judge says the candidate got much worse; gold expectations say better.
+    const r = decideGate({
+      candidate: rows(16, (i) => (i < 12 ? 1 : 0), () => 0),
+      baseline: rows(16, (i) => (i < 6 ? 1 : 0), () => 1),
+      config: GateConfig.parse({}),
+      uncalibrated,
+      seed: 1,
+    });
+    assert.equal(r.verdict, 'pass', r.failingAssertion ?? '');
+    assert.deepEqual(Object.keys(r.composite!.weights), ['outcome_match'], 'the composite leaves the judge out');
+    const judge = r.assertions.find((a) => a.name === 'no_regression:task_completion')!;
+    assert.equal(judge.gating, false);
+    assert.equal(judge.passed, false, 'its own result is kept');
+    assert.match(judge.detail, /not gating: the task_completion judge is not calibrated/);
+    const calibration = r.assertions.find((a) => a.name === 'calibration:task_completion')!;
+    assert.equal(calibration.gating, false);
+    // Non-gating rows come last.
+    assert.ok(r.assertions.findIndex((a) => a.gating === false) > r.assertions.findIndex((a) => a.passed));
+  });
+
+  it('still needs a trusted measurement of the improvement', () => {
+    const config = GateConfig.parse({ requireImprovement: { dimension: 'task_completion' } });
+    const r = decideGate({
+      candidate: rows(16, () => 1, () => 1),
+      baseline: rows(16, () => 1, () => 0),
+      config,
+      uncalibrated,
+      seed: 1,
+    });
+    assert.equal(r.verdict, 'inconclusive');
+    assert.equal(r.failingAssertion, 'improves:task_completion');
+  });
+});
+
 describe('minimumDetectableEffect', () => {
   it('shrinks with the square root of the sample and is null without one', () => {
     const at = (n: number) =>
@@ -90,6 +135,7 @@ describe('minimumDetectableEffect', () => {
       )!;
     assert.ok(Math.abs(at(40) / at(160) - 2) < 0.05, String(at(40) / at(160)));
     assert.equal(minimumDetectableEffect([], 0.95), null);
+    assert.equal(minimumDetectableEffect([0, 1], 0.95), 1, 'capped: a [0, 1] score moves by at most 1');
   });
   it('does not claim to see everything on a constant production side', () => {
     const m = minimumDetectableEffect(new Array(20).fill(0), 0.95)!;

@@ -284,6 +284,7 @@ describe('judge calibration', () => {
 
   it('makes the gate inconclusive on an uncalibrated judge dimension, whatever its score', () => {
     const config = GateConfig.parse({
+      uncalibratedJudges: 'inconclusive',
       assertions: [
         { dimension: 'outcome_match', threshold: 0.5 },
         { dimension: 'task_completion', threshold: 0.5 },
