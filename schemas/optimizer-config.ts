@@ -94,7 +94,13 @@ export const Stopping = z.object({
 export const BudgetLevel = z.enum(['light', 'medium', 'heavy']);
 export type BudgetLevel = z.infer<typeof BudgetLevel>;
 
-/** The rollout budget when the input names none; kept for configurations written before `auto`. */
+/**
+ * The budget when the input names none: a preset, so it scales with the data (a fixed 300
+ * rollouts bought ~5 GEPA proposals on a 258-example train split and the demo's second
+ * cycle ended no_candidate); chosen from bench:flywheel (see README, Flywheel benchmark).
+ */
+export const DEFAULT_BUDGET_LEVEL: BudgetLevel = 'light';
+/** The rollout budget of optimize histories recorded before budget plans existed. */
 export const DEFAULT_MAX_ROLLOUTS = 300;
 /** Proposals the default budget and the presets always afford, and below which a run is warned. */
 export const DEFAULT_MIN_PROPOSALS = 3;
@@ -103,8 +109,8 @@ export const DEFAULT_MIN_PROPOSALS = 3;
  * The optimize stage's budget, in one of three forms (at most one may be given):
  * `maxRollouts` (task-model calls, one per candidate × example), `auto` (a preset number of
  * proposals, translated into rollouts from the data's size as DSPy's `auto` is) or
- * `proposals` (that many, translated the same way). With none, `maxRollouts` is
- * `DEFAULT_MAX_ROLLOUTS`. `optimizers/budget-plan.ts` turns any of them into rollouts.
+ * `proposals` (that many, translated the same way). With none, `auto` is
+ * `DEFAULT_BUDGET_LEVEL`. `optimizers/budget-plan.ts` turns any of them into rollouts.
  *
  * `minProposals` is the floor: a budget that cannot buy that many proposals is raised to
  * it, with a warning before the run. It defaults to `DEFAULT_MIN_PROPOSALS`, except under an
@@ -127,7 +133,7 @@ export const Budget = z
     const hardCap = b.maxRollouts !== undefined;
     return {
       ...b,
-      maxRollouts: given ? b.maxRollouts : DEFAULT_MAX_ROLLOUTS,
+      ...(given ? {} : { auto: DEFAULT_BUDGET_LEVEL }),
       minProposals: b.minProposals ?? (hardCap ? 0 : DEFAULT_MIN_PROPOSALS),
     };
   });
@@ -138,5 +144,6 @@ export type BudgetArg = z.input<typeof Budget>;
 export function describeBudget(budget: BudgetArg): string {
   if (budget.auto !== undefined) return `auto: ${budget.auto}`;
   if (budget.proposals !== undefined) return `${budget.proposals} proposals`;
-  return `${budget.maxRollouts ?? DEFAULT_MAX_ROLLOUTS} rollouts`;
+  if (budget.maxRollouts !== undefined) return `${budget.maxRollouts} rollouts`;
+  return `auto: ${DEFAULT_BUDGET_LEVEL}`;
 }

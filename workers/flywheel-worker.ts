@@ -36,6 +36,17 @@ export interface FlywheelWorkerOptions {
   maxCachedWorkflows?: number;
 }
 
+/**
+ * How long workflow code may run in one activation. The optimizer's search runs inside
+ * workflow code; rebuilding it from a checkpoint log of ~2,000 steps (after continue-as-new,
+ * or a replay off the sticky cache) takes ~0.7 s on an idle core but passed the SDK's 5 s on
+ * a busy 2-core worker, and the task then failed "Script execution timed out" on every retry
+ * (9 attempts seen in bench:flywheel). The SDK reads the option although its type does not
+ * list it yet; the optimize workflow's task timeout is raised to match
+ * (workflows/cycle-steps.ts).
+ */
+export const ISOLATE_TIMEOUT = { isolateExecutionTimeout: '50s' } as const;
+
 export async function createFlywheelWorker(options: FlywheelWorkerOptions): Promise<Worker> {
   return Worker.create({
     connection: options.connection,
@@ -47,5 +58,6 @@ export async function createFlywheelWorker(options: FlywheelWorkerOptions): Prom
     maxConcurrentActivityTaskExecutions: 20,
     ...(options.maxCachedWorkflows === undefined ? {} : { maxCachedWorkflows: options.maxCachedWorkflows }),
     shutdownGraceTime: '10s',
+    ...ISOLATE_TIMEOUT,
   });
 }

@@ -1,6 +1,7 @@
 import {
   CancellationScope,
   condition,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -247,6 +248,55 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutResul
       if (step.pause.durationSeconds !== undefined) await wait(step.pause.durationSeconds * 1000);
       else await pauseForHuman('pause step: waiting for a human to resume or promote');
       return null;
+    }
+    if ('shadow' in step && patched('live-shadow')) {
+      const shadow = step.shadow;
+      for (let round = 0; ; round++) {
+        const { at } = await acts.setRolloutPhase({
+          rolloutId: input.rolloutId,
+          phase: 'progressing',
+          stepIndex: state.stepIndex,
+          reason: null,
+        });
+        // The candidate answers live inputs for the step's duration; an abort or promote
+        // cancels it at once.
+        const scope = new CancellationScope();
+        const running = scope.run(() =>
+          llmActs.shadowLive.executeWithOptions(
+            {
+              summary: `shadow: candidate answers live inputs beside production for ${shadow.durationSeconds}s`,
+              startToCloseTimeout: (shadow.durationSeconds + 20 * 60) * 1000,
+              heartbeatTimeout: '2 minutes',
+              retry: LLM_RETRY,
+            },
+            [
+              {
+                rolloutId: input.rolloutId,
+                stepIndex: state.stepIndex,
+                round,
+                since: at,
+                durationSeconds: shadow.durationSeconds,
+                maxTraces: shadow.maxTraces,
+                sampleRate: shadow.sampleRate,
+                maxPassRateDrop: shadow.maxPassRateDrop,
+                minTraces: shadow.minTraces,
+                seed: input.seed,
+              },
+            ],
+          ),
+        );
+        const interrupted = condition(() => !!aborted() || skipStep).then(() => null);
+        const result = await Promise.race([running, interrupted]);
+        if (result === null) {
+          scope.cancel();
+          await running.catch(() => undefined);
+          return null;
+        }
+        state.lastResult = `shadow ${result.phase}: ${result.reason}`;
+        if (result.phase === 'failed') return `shadow failed: ${result.reason}`;
+        if (result.phase === 'successful') return null;
+        if (!(await pauseForHuman(`shadow inconclusive: ${result.reason}`))) return null;
+      }
     }
     if ('replay' in step || 'shadow' in step) {
       const kind = 'replay' in step ? 'replay' : 'shadow';

@@ -32,3 +32,15 @@ export async function recordShadowResults(
     .onConflict((oc) => oc.doNothing())
     .execute();
 }
+
+/** Every comparison recorded for one step of a rollout, oldest first. */
+export async function stepShadowResults(db: Kysely<Database>, rolloutId: string, stepIndex: number) {
+  return db
+    .selectFrom('rollout_shadow_results')
+    .select(['trace_id', 'candidate_pass', 'baseline_pass', 'created_at'])
+    .where('rollout_id', '=', rolloutId)
+    .where('step_index', '=', stepIndex)
+    .orderBy('created_at')
+    .orderBy('trace_id')
+    .execute();
+}

@@ -254,4 +254,62 @@ describe('staged rollout with live traffic through resolve', () => {
       .executeTakeFirstOrThrow();
     assert.deepEqual(after, { weight: 0, status: 'rolled_back' });
   });
+
+  it('runs workflow code with the longer isolate timeout the optimizer needs', () => {
+    // Not in the SDK's option type: this checks the worker really took it.
+    assert.equal(worker.options.isolateExecutionTimeoutMs, 50_000);
+  });
+
+  it('shadows live: the candidate answers production inputs as they arrive during the step', async () => {
+    const traffic = startDemoTraffic(api.url, token, stack.scenario, stack.llm.agent, 5, 200);
+    try {
+      // `concise` is production by now (the resumed rollout above promoted it).
+      const { workflowId } = await start(good, {
+        steps: [{ shadow: { durationSeconds: 8, sampleRate: 1, minTraces: 3 } }, { setWeight: 100 }],
+        analysis,
+      });
+      const done = await result(workflowId);
+      assert.equal(done.status, 'completed', done.reason);
+      const [step] = await stack.db
+        .selectFrom('rollout_steps')
+        .select(['kind', 'verdict', 'metrics'])
+        .where('rollout_id', '=', workflowId)
+        .execute();
+      assert.equal(`${step!.kind}:${step!.verdict}`, 'shadow:successful');
+      const rows = await stack.db
+        .selectFrom('rollout_shadow_results')
+        .innerJoin('traces', 'traces.id', 'rollout_shadow_results.trace_id')
+        .select([
+          'rollout_shadow_results.created_at as answered',
+          'traces.ingested_at',
+          'traces.prompt_version',
+        ])
+        .where('rollout_id', '=', workflowId)
+        .orderBy('rollout_shadow_results.created_at')
+        .execute();
+      assert.ok(rows.length >= 3, `${rows.length} inputs answered`);
+      assert.equal(
+        (step!.metrics as { traces: number }).traces,
+        rows.length,
+        'the verdict counts every answer',
+      );
+      // Every input was production's (weight 0 during the step), answered after it arrived.
+      const production = rows[0]!.prompt_version;
+      for (const r of rows) {
+        assert.equal(r.prompt_version, production);
+        assert.ok(r.answered.getTime() >= r.ingested_at.getTime());
+      }
+      // Answered as they arrived, not in one batch after the step's wait: the answers spread
+      // over the step, and the first came long before its end.
+      const spread = rows.at(-1)!.answered.getTime() - rows[0]!.answered.getTime();
+      assert.ok(spread >= 3000, `answers spread over ${spread} ms of an 8 s step`);
+      const lags = rows.map((r) => r.answered.getTime() - r.ingested_at.getTime()).sort((a, b) => a - b);
+      assert.ok(
+        lags[Math.floor(lags.length / 2)]! < 4000,
+        `median lag ${lags[Math.floor(lags.length / 2)]} ms`,
+      );
+    } finally {
+      await traffic.stop();
+    }
+  });
 });

@@ -76,7 +76,7 @@ describe('cycle input', () => {
   it('fills defaults and rejects an agent id the Web UI cannot link to', () => {
     const input = CycleInput.parse({ agent: 'demo' });
     assert.equal(input.optimizer.choice, null, 'the agent configuration picks the optimizer');
-    assert.equal(input.optimizer.budget.maxRollouts, 300);
+    assert.equal(input.optimizer.budget.auto, 'light', 'a budget that scales with the data');
     assert.deepEqual(input.rollout.steps.at(-1), { setWeight: 100 }, 'a rollout ends at full weight');
     assert.equal(CycleInput.safeParse({ agent: 'bad/agent' }).success, false);
   });

@@ -27,10 +27,11 @@ const ids = (n: number, prefix = 'ex') =>
   Array.from({ length: n }, (_, i) => `${prefix}-${String(i).padStart(4, '0')}`);
 
 describe('budget options', () => {
-  it('defaults to the rollout budget existing configurations know, with a floor of proposals', () => {
+  it('defaults to the light preset, which scales with the data, with a floor of proposals', () => {
     const b = Budget.parse({});
-    assert.equal(b.maxRollouts, DEFAULT_MAX_ROLLOUTS);
-    assert.equal(b.auto, undefined);
+    assert.equal(b.maxRollouts, undefined);
+    assert.equal(b.auto, 'light');
+    assert.equal(DEFAULT_MAX_ROLLOUTS, 300, 'what histories from before budget plans ran with');
     assert.equal(b.minProposals, DEFAULT_MIN_PROPOSALS);
     assert.equal(Budget.parse({ auto: 'light' }).minProposals, DEFAULT_MIN_PROPOSALS);
     assert.equal(Budget.parse({ maxRollouts: 500 }).minProposals, 0, 'an explicit maxRollouts is a hard cap');
@@ -46,7 +47,9 @@ describe('budget options', () => {
     );
     assert.equal(describeBudget(Budget.parse({ auto: 'medium' })), 'auto: medium');
     assert.equal(describeBudget(Budget.parse({ proposals: 20 })), '20 proposals');
-    assert.equal(describeBudget(Budget.parse({})), '300 rollouts');
+    assert.equal(describeBudget(Budget.parse({})), 'auto: light');
+    assert.equal(describeBudget({}), 'auto: light');
+    assert.equal(describeBudget({ maxRollouts: 300 }), '300 rollouts');
   });
 
   it('rejects a budget given two ways, and an unknown preset, saying what to write', () => {
@@ -124,8 +127,12 @@ describe('the budget floor', () => {
   // Cycle 2 of issue 15: an uncapped Pareto set of 222 examples took 222 of 300 rollouts.
   const uncapped = OptimizerChoice.parse({ name: 'gepa', settings: { paretoSetSize: null } });
 
-  it('raises a default budget the baseline would eat to the minimum proposals, and says so before the run', () => {
-    const plan = planBudget(uncapped, Budget.parse({}), { trainSize: 222, components: 1 });
+  it('raises a budget the baseline would eat to the minimum proposals, and says so before the run', () => {
+    // The old default (300 rollouts) with the proposal floor: what cycle 2 of issue 15 needed.
+    const plan = planBudget(uncapped, Budget.parse({ maxRollouts: 300, minProposals: 3 }), {
+      trainSize: 222,
+      components: 1,
+    });
     assert.equal(plan.source, 'floor');
     assert.equal(plan.maxRollouts, 222 + DEFAULT_MIN_PROPOSALS * (6 + 222));
     assert.equal(plan.proposals, DEFAULT_MIN_PROPOSALS);

@@ -92,3 +92,46 @@ export function tracesToCompare(
           .orderBy('sample_key');
   return query.limit(args.limit).execute();
 }
+
+/**
+ * Live shadow: production traces ingested since `since` in the sampled share, that this
+ * rollout step has not answered yet, oldest first. Polled while the step runs, so the
+ * candidate answers each input shortly after production did.
+ */
+export function unansweredShadowTraces(
+  db: Db,
+  args: {
+    agent: string;
+    version: number;
+    rolloutId: string;
+    stepIndex: number;
+    since: Date;
+    sampleRate: number;
+    limit: number;
+  },
+) {
+  return db
+    .selectFrom('traces')
+    .select(['id', 'input', 'output', 'expected'])
+    .where('agent_id', '=', args.agent)
+    .where('prompt_version', '=', args.version)
+    .where('ingested_at', '>=', args.since)
+    .where('started_at', '>=', new Date(args.since.getTime() - 24 * 3600 * 1000))
+    .where('sample_key', '<', args.sampleRate)
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom('rollout_shadow_results')
+            .select(sql`1`.as('one'))
+            .where('rollout_shadow_results.rollout_id', '=', args.rolloutId)
+            .where('rollout_shadow_results.step_index', '=', args.stepIndex)
+            .whereRef('rollout_shadow_results.trace_id', '=', 'traces.id'),
+        ),
+      ),
+    )
+    .orderBy('ingested_at')
+    .orderBy('id')
+    .limit(args.limit)
+    .execute();
+}
