@@ -167,7 +167,12 @@ function finalise(
     if (policy === 'report' && a.kind !== 'improves')
       return a.kind === 'calibration'
         ? { ...a, name, gating: false, detail: `${a.detail}; its assertions are reported, not gating` }
-        : { ...a, name, gating: false, detail: `${a.detail} — not gating: the ${judge} judge is not calibrated` };
+        : {
+            ...a,
+            name,
+            gating: false,
+            detail: `${a.detail} — not gating: the ${judge} judge is not calibrated`,
+          };
     if (a.kind === 'calibration') return { ...a, name };
     return {
       ...a,

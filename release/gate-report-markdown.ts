@@ -8,7 +8,8 @@ const interval = (ci: readonly [number, number] | null | undefined) =>
 const pct = (x: number | null | undefined) =>
   x === null || x === undefined ? '—' : `${(x * 100).toFixed(1)}%`;
 const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
-const verdictMark = (a: GateAssertionResult) => (a.passed ? 'PASS' : a.inconclusive ? 'INCONCLUSIVE' : 'FAIL');
+const verdictMark = (a: GateAssertionResult) =>
+  a.passed ? 'PASS' : a.inconclusive ? 'INCONCLUSIVE' : 'FAIL';
 /** Assertions left out of the verdict say so, with what they would have been. */
 const mark = (a: GateAssertionResult) =>
   a.gating === false ? (a.kind === 'calibration' ? 'NOT GATING' : `(${verdictMark(a)})`) : verdictMark(a);

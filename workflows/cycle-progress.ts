@@ -18,6 +18,7 @@ export class CycleProgress {
 
   async enter(stage: CycleStage, summary?: string): Promise<void> {
     const { status } = this;
+    status.stage = stage;
     upsertSearchAttributes([
       { key: FlywheelAgent, value: status.agent },
       { key: FlywheelStage, value: stage },
@@ -27,10 +28,6 @@ export class CycleProgress {
       { summary: `stage → ${stage}` },
       [{ cycleId: status.cycleId, stage, outcome: status.outcome }],
     );
-    // The status query shows the stage only once the database has it: the API checks the
-    // database, so a reviewer who saw `awaiting_annotation` was otherwise refused ("still
-    // preparing its queue") for the length of this activity.
-    status.stage = stage;
     status.stages.push({ stage, startedAt: at, ...(summary ? { summary } : {}) });
     this.show();
   }

@@ -122,7 +122,11 @@ export async function cycleWorkflow(rawInput: CycleInputArg): Promise<CycleResul
 /** The status query, the annotation signal and the approvers' Updates. */
 function handleMessages(c: Cycle): void {
   const { status, approvals } = c;
-  setHandler(statusQuery, () => status);
+  // The query shows a stage once the database has recorded it (the last entry of `stages`):
+  // the API checks the database, so a reviewer who saw `awaiting_annotation` while the stage
+  // was still being written got "still preparing its queue". Handlers keep reading
+  // `status.stage`, which moves first, so recorded histories replay unchanged.
+  setHandler(statusQuery, () => ({ ...status, stage: status.stages.at(-1)?.stage ?? status.stage }));
   // Annotations are stored by the API/CLI, which signals once when the queue reaches its
   // quorum; a late or early signal (wrong stage) is ignored so it cannot change the cycle.
   setHandler(annotationsSubmittedSignal, (raw) => {

@@ -94,14 +94,26 @@ describe('an uncalibrated judge under the default policy (report)', () => {
   it('decides on the trusted dimensions and shows the judge outside the verdict', () => {
     // The uncalibrated judge says the candidate got much worse; gold expectations say better.
     const r = decideGate({
-      candidate: rows(16, (i) => (i < 12 ? 1 : 0), () => 0),
-      baseline: rows(16, (i) => (i < 6 ? 1 : 0), () => 1),
+      candidate: rows(
+        16,
+        (i) => (i < 12 ? 1 : 0),
+        () => 0,
+      ),
+      baseline: rows(
+        16,
+        (i) => (i < 6 ? 1 : 0),
+        () => 1,
+      ),
       config: GateConfig.parse({}),
       uncalibrated,
       seed: 1,
     });
     assert.equal(r.verdict, 'pass', r.failingAssertion ?? '');
-    assert.deepEqual(Object.keys(r.composite!.weights), ['outcome_match'], 'the composite leaves the judge out');
+    assert.deepEqual(
+      Object.keys(r.composite!.weights),
+      ['outcome_match'],
+      'the composite leaves the judge out',
+    );
     const judge = r.assertions.find((a) => a.name === 'no_regression:task_completion')!;
     assert.equal(judge.gating, false);
     assert.equal(judge.passed, false, 'its own result is kept');
@@ -115,8 +127,16 @@ describe('an uncalibrated judge under the default policy (report)', () => {
   it('still needs a trusted measurement of the improvement', () => {
     const config = GateConfig.parse({ requireImprovement: { dimension: 'task_completion' } });
     const r = decideGate({
-      candidate: rows(16, () => 1, () => 1),
-      baseline: rows(16, () => 1, () => 0),
+      candidate: rows(
+        16,
+        () => 1,
+        () => 1,
+      ),
+      baseline: rows(
+        16,
+        () => 1,
+        () => 0,
+      ),
       config,
       uncalibrated,
       seed: 1,
