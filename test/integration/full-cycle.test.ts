@@ -222,7 +222,8 @@ describe('an improvement cycle end to end on a real Temporal server and real Pos
         .selectFrom('dataset_examples')
         .innerJoin('annotations', 'annotations.id', 'dataset_examples.annotation_id')
         .innerJoin('annotation_items', 'annotation_items.id', 'annotations.item_id')
-        .innerJoin('cluster_members', (j) =>
+        // Calibration items (traces the judge passed) have no cluster.
+        .leftJoin('cluster_members', (j) =>
           j
             .onRef('cluster_members.cluster_id', '=', 'annotation_items.cluster_id')
             .onRef('cluster_members.trace_id', '=', 'dataset_examples.trace_id'),
@@ -230,14 +231,24 @@ describe('an improvement cycle end to end on a real Temporal server and real Pos
         .innerJoin('samples', (j) =>
           j.onRef('samples.trace_id', '=', 'dataset_examples.trace_id').on('samples.cycle_id', '=', cycleId),
         )
-        .select(['dataset_examples.id', 'dataset_examples.split'])
+        .select([
+          'dataset_examples.id',
+          'dataset_examples.split',
+          'annotation_items.cluster_id',
+          'cluster_members.trace_id as member',
+        ])
         .where('annotation_items.cycle_id', '=', cycleId)
         .execute();
       assert.equal(
         annotated.length,
         labels.length,
-        'every labelled trace became a dataset example traceable to its sample, cluster and annotation',
+        'every labelled trace became a dataset example traceable to its sample and annotation',
       );
+      assert.ok(
+        annotated.every((e) => e.cluster_id === null || e.member !== null),
+        'and a clustered one to its cluster',
+      );
+      assert.ok(annotated.some((e) => e.cluster_id === null), 'the calibration share was labelled too');
       const scoredByCandidate = await db
         .selectFrom('candidate_scores')
         .select('example_id')
