@@ -47,10 +47,9 @@ describe('an improvement cycle end to end on a real Temporal server and real Pos
           annotationDeadlineSeconds: 120,
           approvalDeadlineSeconds: 120,
           optimizer: { budget: { maxRollouts: 600 }, maxHistoryEvents: 40 },
-          // The demo's production prompt scores ~0.33 on its eval split of ~15 examples; the
-          // default absolute floor (0.6) makes the outcome depend on which 15 land in eval.
-          // Non-regression, improvement, holdout and calibration stay at their defaults.
-          gate: { assertions: [{ dimension: 'outcome_match', metric: 'mean', threshold: 0.4 }] },
+          // The gate is the default one: better than production on the eval split, worse
+          // nowhere (no absolute bar: the eval mixes failures with passing traces, and what
+          // share of each lands in ~12 eval examples varies).
           rollout: {
             steps: [
               { replay: { traces: 20, minTraces: 5 } },
