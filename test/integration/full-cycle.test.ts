@@ -247,7 +247,10 @@ describe('an improvement cycle end to end on a real Temporal server and real Pos
         annotated.every((e) => e.cluster_id === null || e.member !== null),
         'and a clustered one to its cluster',
       );
-      assert.ok(annotated.some((e) => e.cluster_id === null), 'the calibration share was labelled too');
+      assert.ok(
+        annotated.some((e) => e.cluster_id === null),
+        'the calibration share was labelled too',
+      );
       const scoredByCandidate = await db
         .selectFrom('candidate_scores')
         .select('example_id')
