@@ -26,6 +26,20 @@ const SHADOW_POLL_MS = 1000;
 
 type StoredTrace = { id: string; input: unknown; output: unknown; expected: unknown };
 
+/** The stored form of one step's comparisons. */
+const shadowRows = (
+  step: { rolloutId: string; stepIndex: number },
+  compared: readonly { traceId: string; step: unknown; candidatePass: boolean; baselinePass: boolean }[],
+) =>
+  compared.map((r) => ({
+    rolloutId: step.rolloutId,
+    stepIndex: step.stepIndex,
+    traceId: r.traceId,
+    candidateOutput: r.step,
+    candidatePass: r.candidatePass,
+    baselinePass: r.baselinePass,
+  }));
+
 export function createRolloutReplayActivities(deps: ActivityDeps) {
   const { db } = deps;
 
@@ -106,18 +120,7 @@ export function createRolloutReplayActivities(deps: ActivityDeps) {
       const verdict = compareOnSameInputs(compared, args);
       const result: SameInputComparison = { ...verdict, traces: compared.length };
       await db.transaction().execute(async (tx) => {
-        if (compared.length > 0)
-          await recordShadowResults(
-            tx,
-            compared.map((r) => ({
-              rolloutId: args.rolloutId,
-              stepIndex: args.stepIndex,
-              traceId: r.traceId,
-              candidateOutput: r.step,
-              candidatePass: r.candidatePass,
-              baselinePass: r.baselinePass,
-            })),
-          );
+        if (compared.length > 0) await recordShadowResults(tx, shadowRows(args, compared));
         await recordStepResult(tx, args, {
           weight: rollout.weight,
           kind: args.kind,
@@ -180,18 +183,7 @@ export function createRolloutReplayActivities(deps: ActivityDeps) {
         fresh.forEach((t, i) => {
           if (results[i] === null) skipped.add(t.id);
         });
-        if (compared.length > 0)
-          await recordShadowResults(
-            db,
-            compared.map((r) => ({
-              rolloutId: args.rolloutId,
-              stepIndex: args.stepIndex,
-              traceId: r.traceId,
-              candidateOutput: r.step,
-              candidatePass: r.candidatePass,
-              baselinePass: r.baselinePass,
-            })),
-          );
+        if (compared.length > 0) await recordShadowResults(db, shadowRows(args, compared));
         answered += compared.length;
       }
       const all = await stepShadowResults(db, args.rolloutId, args.stepIndex);
