@@ -24,6 +24,18 @@ export interface SameInputComparison {
 /** How often live shadow looks for traffic it has not answered yet. */
 const SHADOW_POLL_MS = 1000;
 
+/** What every same-input comparison step is given. */
+interface StepComparison {
+  rolloutId: string;
+  stepIndex: number;
+  /** Attempt number: a human may resume an inconclusive step, which compares again. */
+  round: number;
+  sampleRate: number;
+  maxPassRateDrop: number;
+  minTraces: number;
+  seed: number;
+}
+
 type StoredTrace = { id: string; input: unknown; output: unknown; expected: unknown };
 
 /** The stored form of one step's comparisons. */
@@ -89,20 +101,14 @@ export function createRolloutReplayActivities(deps: ActivityDeps) {
      * shadow (in histories from before live shadow) takes a sampled share of traffic that
      * arrived during the step, answered after the step's wait.
      */
-    async compareCandidateOnTraces(args: {
-      rolloutId: string;
-      stepIndex: number;
-      /** Attempt number: a human may resume an inconclusive step, which compares again. */
-      round: number;
-      kind: 'replay' | 'shadow';
-      /** Shadow: traffic ingested since the step began. */
-      since?: string;
-      limit: number;
-      sampleRate: number;
-      maxPassRateDrop: number;
-      minTraces: number;
-      seed: number;
-    }): Promise<SameInputComparison> {
+    async compareCandidateOnTraces(
+      args: StepComparison & {
+        kind: 'replay' | 'shadow';
+        /** Shadow: traffic ingested since the step began. */
+        since?: string;
+        limit: number;
+      },
+    ): Promise<SameInputComparison> {
       const done = await recordedStepResult<SameInputComparison>(db, args);
       if (done) return done;
       const { rollout, baseline, compare } = await comparer(args.rolloutId, args.seed);
@@ -139,19 +145,14 @@ export function createRolloutReplayActivities(deps: ActivityDeps) {
      * at the end counts every input answered during it. Heartbeats carry the progress;
      * cancelling the activity (an abort or promote) stops it at once.
      */
-    async shadowLive(args: {
-      rolloutId: string;
-      stepIndex: number;
-      round: number;
-      /** When the step began (database clock); the step ends durationSeconds later. */
-      since: string;
-      durationSeconds: number;
-      maxTraces: number;
-      sampleRate: number;
-      maxPassRateDrop: number;
-      minTraces: number;
-      seed: number;
-    }): Promise<SameInputComparison> {
+    async shadowLive(
+      args: StepComparison & {
+        /** When the step began (database clock); the step ends durationSeconds later. */
+        since: string;
+        durationSeconds: number;
+        maxTraces: number;
+      },
+    ): Promise<SameInputComparison> {
       const done = await recordedStepResult<SameInputComparison>(db, args);
       if (done) return done;
       const { rollout, baseline, compare } = await comparer(args.rolloutId, args.seed);

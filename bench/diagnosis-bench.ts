@@ -29,7 +29,7 @@ import { AgentConfig } from '../schemas/agent-config.js';
 import type { Evaluation } from '../schemas/evaluation.js';
 import type { TraceRecord } from '../schemas/trace.js';
 import { InProcessSimulatorClient } from '../test/simulator/in-process-client.js';
-import { AIRLINE_SCENARIO, loadScenario } from '../test/simulator/scenario.js';
+import { AIRLINE_SCENARIO, loadScenario, scenarioTools } from '../test/simulator/scenario.js';
 import { SIMULATED_MODELS } from '../test/simulator/simulator-server.js';
 import { generateTraffic } from '../test/simulator/traffic.js';
 
@@ -45,11 +45,7 @@ const scenario = loadScenario(AIRLINE_SCENARIO);
 const agent = new InProcessSimulatorClient(scenario, SIMULATED_MODELS.agent);
 const judge = new InProcessSimulatorClient(scenario, SIMULATED_MODELS.judge);
 const embedder = new InProcessSimulatorClient(scenario, SIMULATED_MODELS.embedder);
-const tools = scenario.actions.map((a) => ({
-  name: a.name,
-  description: a.description,
-  parameters: a.parameters,
-}));
+const tools = scenarioTools(scenario);
 // The six trajectory rubrics unless --dimensions names others.
 const DIMENSIONS = args.dimensions ? args.dimensions.split(',') : TRAJECTORY_RUBRICS.map((r) => r.dimension);
 const config = AgentConfig.parse({ tools, evaluation: { judge: { dimensions: DIMENSIONS } } });

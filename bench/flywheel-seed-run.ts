@@ -17,7 +17,7 @@ import { rolloutById } from '../release/store/rollout-repository.js';
 import type { CycleInputArg } from '../schemas/cycle-input.js';
 import type { CycleStatus } from '../schemas/cycle-status.js';
 import { sampledTraces } from '../traces/store/sample-repository.js';
-import type { Scenario } from '../test/simulator/scenario.js';
+import { scenarioTools, type Scenario } from '../test/simulator/scenario.js';
 import type { CycleResult } from '../workflows/cycle-workflow.js';
 import { BenchTraffic } from './bench-traffic.js';
 import { usageSince, type LlmUsage } from './counting-llm-client.js';
@@ -102,11 +102,7 @@ export async function runSeed(o: SeedRunOptions): Promise<SeedRun> {
     db,
     agent,
     {
-      tools: scenario.actions.map((a) => ({
-        name: a.name,
-        description: a.description,
-        parameters: a.parameters,
-      })),
+      tools: scenarioTools(scenario),
     },
     'bench',
     'bench:flywheel: the default configuration, tools only',

@@ -1,22 +1,15 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { apiDeps, startApiServer, type ApiServer } from '../api/http-server.js';
-import { connectDatabase, type Db } from '../db/connection.js';
-import { startEmbeddedDatabase, type EmbeddedDatabase } from '../db/embedded-database.js';
-import { migrateToLatest } from '../db/migrate.js';
+import type { Db } from '../db/connection.js';
 import type { LlmRoles } from '../llm/llm-client.js';
-import { findTemporalCli } from '../scripts/temporal-cli.js';
-import { freePort } from '../test/helpers/test-stack.js';
+import { startMigratedDatabase, startTemporalServer } from '../test/helpers/local-infrastructure.js';
 import { InProcessSimulatorClient } from '../test/simulator/in-process-client.js';
 import type { Scenario } from '../test/simulator/scenario.js';
 import { SIMULATED_MODELS } from '../test/simulator/simulator-server.js';
 import { createFlywheelWorker } from '../workers/flywheel-worker.js';
 import { loadTaxonomy } from '../workers/load-taxonomy.js';
-import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes.js';
 import { CountingLlmClient, type LlmUsage } from './counting-llm-client.js';
 
 /**
@@ -40,41 +33,20 @@ export interface PipelineWorker {
   stop(): Promise<void>;
 }
 
-let runtimeInstalled = false;
-
 export async function startFlywheelStack(log: (line: string) => void): Promise<FlywheelStack> {
-  if (!runtimeInstalled) {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
-    runtimeInstalled = true;
-  }
-  const cli = findTemporalCli();
-  if (!cli)
-    throw new Error('Temporal CLI not found: run `npm install` (it provisions the CLI) or set TEMPORAL_CLI.');
-  const dir = mkdtempSync(path.join(tmpdir(), 'flywheel-bench-'));
-  let database: EmbeddedDatabase | undefined;
+  const database = await startMigratedDatabase('flywheel-bench');
+  log('PostgreSQL up and migrated');
   let env: TestWorkflowEnvironment | undefined;
-  let db: Db | undefined;
   try {
-    database = await startEmbeddedDatabase({
-      dataDir: path.join(dir, 'pg'),
-      port: await freePort(),
-      persistent: false,
-    });
-    db = connectDatabase(database.url);
-    await migrateToLatest(db);
-    log('PostgreSQL up and migrated');
-    env = await TestWorkflowEnvironment.createLocal({
-      server: { executable: { type: 'existing-path', path: cli }, searchAttributes: [...SEARCH_ATTRIBUTES] },
-    });
+    env = await startTemporalServer();
     log(`Temporal dev server up at ${env.address}`);
+    const { db } = database;
     const api = await startApiServer(apiDeps(db, env.client), 0);
     const taxonomy = loadTaxonomy();
     const running = new Set<PipelineWorker>();
-    const theDb = db;
     const theEnv = env;
-    const theDatabase = database;
     return {
-      db: theDb,
+      db,
       client: theEnv.client,
       api,
       async startWorker(scenario, taskQueue) {
@@ -90,7 +62,7 @@ export async function startFlywheelStack(log: (line: string) => void): Promise<F
           connection: theEnv.nativeConnection,
           namespace: theEnv.namespace ?? 'default',
           taskQueue,
-          deps: { db: theDb, llm, llmConcurrency: 8, taxonomy },
+          deps: { db, llm, llmConcurrency: 8, taxonomy },
         });
         const run = worker.run();
         const handle: PipelineWorker = {
@@ -108,16 +80,12 @@ export async function startFlywheelStack(log: (line: string) => void): Promise<F
         for (const w of [...running]) await w.stop();
         await api.close();
         await theEnv.teardown();
-        await theDb.destroy();
-        await theDatabase.stop();
-        rmSync(dir, { recursive: true, force: true });
+        await database.teardown();
       },
     };
   } catch (error) {
     await env?.teardown().catch(() => undefined);
-    await db?.destroy().catch(() => undefined);
-    await database?.stop().catch(() => undefined);
-    rmSync(dir, { recursive: true, force: true });
+    await database.teardown().catch(() => undefined);
     throw error;
   }
 }

@@ -19,7 +19,6 @@ export function sliceRows(
   dims: readonly string[],
   config: GateConfig,
   interval: IntervalOf,
-  confidence: number,
 ): GateSliceRow[] {
   const tags = [...new Set(cand.filter((e) => e.split === 'eval').flatMap((e) => e.slices))].sort();
   const rows: GateSliceRow[] = [];
@@ -37,7 +36,7 @@ export function sliceRows(
         baseline: meanOf(p.baseline),
         delta: iv?.mean ?? null,
         ci: iv?.ci ?? null,
-        minimumDetectableEffect: minimumDetectableEffect(p.baseline, confidence),
+        minimumDetectableEffect: minimumDetectableEffect(p.baseline, config.bootstrap.confidence),
         gated,
         regressed: gated && iv !== null && iv.ci[1] < -config.nonRegression.tolerance,
       });

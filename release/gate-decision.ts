@@ -93,7 +93,7 @@ export function decideGate(input: GateDecisionInput): GateReport {
     minimumDetectableEffect: mde,
     rests: (d) => (d === COMPOSITE_DIMENSION ? Object.keys(weights) : [d]),
   };
-  const slices = sliceRows(cand, base, dims, config, interval, confidence);
+  const slices = sliceRows(cand, base, dims, config, interval);
   const holdout = holdoutResult(cand, base, dims, config, interval);
 
   const drafts: Draft[] = [

@@ -4,7 +4,7 @@ import { createTraceWriter } from '../traces/trace-storage-service.js';
 import { createPromptVersion, labelledVersion } from '../registry/prompt-service.js';
 import { moveLabel } from '../registry/label-move-service.js';
 import type { LlmClient } from '../llm/llm-client.js';
-import type { Scenario } from '../test/simulator/scenario.js';
+import { scenarioTools, type Scenario } from '../test/simulator/scenario.js';
 import { generateTraffic } from '../test/simulator/traffic.js';
 
 export interface SeedOptions {
@@ -30,11 +30,7 @@ export async function seedDemoAgent(
     db,
     agent,
     {
-      tools: scenario.actions.map((a) => ({
-        name: a.name,
-        description: a.description,
-        parameters: a.parameters,
-      })),
+      tools: scenarioTools(scenario),
       // A week of demo traffic is small, so the demo samples a large share of it. The
       // simulator's users draw their requests from the scenario's 72 fixed phrasings, so
       // identical texts are distinct conversations here, unlike production repeats.

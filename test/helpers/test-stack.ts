@@ -1,34 +1,18 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { connectDatabase, type Db } from '../../db/connection.js';
-import { startEmbeddedDatabase, type EmbeddedDatabase } from '../../db/embedded-database.js';
-import { migrateToLatest } from '../../db/migrate.js';
+import type { Worker } from '@temporalio/worker';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Db } from '../../db/connection.js';
 import { createLlmRoles } from '../../llm/llm-roles.js';
 import type { LlmRoles } from '../../llm/llm-client.js';
-import { findTemporalCli } from '../../scripts/temporal-cli.js';
 import { createFlywheelWorker } from '../../workers/flywheel-worker.js';
-import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes.js';
 import { AIRLINE_SCENARIO, loadScenario, type Scenario } from '../simulator/scenario.js';
 import { SIMULATED_MODELS, startSimulator, type SimulatorServer } from '../simulator/simulator-server.js';
 import { apiDeps, startApiServer, type ApiServer } from '../../api/http-server.js';
 import { seedDemoAgent } from '../../scripts/demo-seed.js';
 import { loadTaxonomy } from '../../workers/load-taxonomy.js';
+import { freePort, startMigratedDatabase, startTemporalServer } from './local-infrastructure.js';
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 export interface TestStack {
   env: TestWorkflowEnvironment;
@@ -41,32 +25,16 @@ export interface TestStack {
   teardown(): Promise<void>;
 }
 
-let runtimeInstalled = false;
-
 /**
- * A real Temporal dev server (the CLI binary, given as an existing path: cached downloads
- * fail offline), a real embedded PostgreSQL, and the simulator. One per test file.
+ * A real Temporal dev server, a real embedded PostgreSQL, and the simulator. One per test
+ * file.
  */
 export async function startTestStack(): Promise<TestStack> {
-  if (!runtimeInstalled) {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
-    runtimeInstalled = true;
-  }
-  const cli = findTemporalCli();
-  if (!cli)
-    throw new Error('Temporal CLI not found: run `npm install` (it provisions the CLI) or set TEMPORAL_CLI.');
-  const dir = mkdtempSync(path.join(tmpdir(), 'flywheel-test-'));
-  let database: EmbeddedDatabase | undefined;
+  const database = await startMigratedDatabase('flywheel-test');
+  const { db } = database;
   let env: TestWorkflowEnvironment | undefined;
   let simulator: SimulatorServer | undefined;
   try {
-    database = await startEmbeddedDatabase({
-      dataDir: path.join(dir, 'pg'),
-      port: await freePort(),
-      persistent: false,
-    });
-    const db = connectDatabase(database.url);
-    await migrateToLatest(db);
     const scenario = loadScenario(AIRLINE_SCENARIO);
     simulator = await startSimulator(scenario);
     const endpoint = (model: string) => ({ baseUrl: simulator!.url, model, apiKey: 'test' });
@@ -79,42 +47,35 @@ export async function startTestStack(): Promise<TestStack> {
       },
       db,
     );
-    env = await TestWorkflowEnvironment.createLocal({
-      server: {
-        executable: { type: 'existing-path', path: cli },
-        searchAttributes: [...SEARCH_ATTRIBUTES],
-        extraArgs: ['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=60'],
-      },
-    });
+    env = await startTemporalServer(['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=60']);
+    const theEnv = env;
+    const theSimulator = simulator;
     const taskQueue = `test-${randomUUID()}`;
-    const stack: TestStack = {
-      env,
+    return {
+      env: theEnv,
       db,
       llm,
       scenario,
-      simulator,
+      simulator: theSimulator,
       taskQueue,
       newWorker: () =>
         createFlywheelWorker({
-          connection: env!.nativeConnection,
-          namespace: env!.namespace ?? 'default',
+          connection: theEnv.nativeConnection,
+          namespace: theEnv.namespace ?? 'default',
           taskQueue,
           deps: { db, llm, llmConcurrency: 8, taxonomy: loadTaxonomy() },
           maxCachedWorkflows: 50,
         }),
       async teardown() {
-        await env?.teardown();
-        await simulator?.close();
-        await db.destroy();
-        await database?.stop();
-        rmSync(dir, { recursive: true, force: true });
+        await theEnv.teardown();
+        await theSimulator.close();
+        await database.teardown();
       },
     };
-    return stack;
   } catch (error) {
     await env?.teardown().catch(() => undefined);
     await simulator?.close().catch(() => undefined);
-    await database?.stop().catch(() => undefined);
+    await database.teardown().catch(() => undefined);
     throw error;
   }
 }
@@ -141,27 +102,6 @@ export async function stopSeededStack(s: { stack?: TestStack; api?: ApiServer })
 }
 
 /** Only a real embedded PostgreSQL, migrated: for tests of storage and the HTTP API. */
-export async function startTestDatabase(): Promise<{ db: Db; teardown(): Promise<void> }> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'flywheel-db-'));
-  const database = await startEmbeddedDatabase({
-    dataDir: path.join(dir, 'pg'),
-    port: await freePort(),
-    persistent: false,
-  });
-  const db = connectDatabase(database.url);
-  try {
-    await migrateToLatest(db);
-  } catch (error) {
-    await db.destroy();
-    await database.stop();
-    throw error;
-  }
-  return {
-    db,
-    async teardown() {
-      await db.destroy();
-      await database.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+export function startTestDatabase(): Promise<{ db: Db; teardown(): Promise<void> }> {
+  return startMigratedDatabase('flywheel-db');
 }

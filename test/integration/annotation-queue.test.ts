@@ -56,6 +56,22 @@ async function waitForDbStage(db: Db, cycleId: string, stage: string): Promise<v
   throw new Error(`cycle ${cycleId} never recorded stage ${stage}`);
 }
 
+/** Changes the demo agent's annotation policy for the cycles started after it. */
+async function setAnnotationPolicy(db: Db, patch: Partial<AgentConfig['annotation']>): Promise<void> {
+  const row = await db
+    .selectFrom('agents')
+    .select('config')
+    .where('id', '=', 'demo')
+    .executeTakeFirstOrThrow();
+  const config = AgentConfig.parse(row.config);
+  config.annotation = { ...config.annotation, ...patch };
+  await db
+    .updateTable('agents')
+    .set({ config: JSON.stringify(config) })
+    .where('id', '=', 'demo')
+    .execute();
+}
+
 const near = (actual: number | null | undefined, expected: number) =>
   assert.ok(actual != null && Math.abs(actual - expected) < 1e-9, `${actual} ≠ ${expected}`);
 
@@ -89,18 +105,7 @@ describe('annotation queues on a real Temporal server, real PostgreSQL and the H
   before(async () => {
     ({ stack, api } = await startSeededStack({ traces: 200, seed: 8 }));
     // Three reviewers, two per item, and a quorum of three quarters of the items.
-    const row = await stack.db
-      .selectFrom('agents')
-      .select('config')
-      .where('id', '=', 'demo')
-      .executeTakeFirstOrThrow();
-    const config = AgentConfig.parse(row.config);
-    config.annotation = { ...config.annotation, reviewers: REVIEWERS, reviewersPerItem: 2, quorum: 0.75 };
-    await stack.db
-      .updateTable('agents')
-      .set({ config: JSON.stringify(config) })
-      .where('id', '=', 'demo')
-      .execute();
+    await setAnnotationPolicy(stack.db, { reviewers: REVIEWERS, reviewersPerItem: 2, quorum: 0.75 });
     worker = await stack.newWorker();
     running = worker.run();
     // Score configs exist before the cycles so their queues list them.
@@ -434,18 +439,7 @@ describe('annotation queues on a real Temporal server, real PostgreSQL and the H
   });
   it('the pre-queue calls still work: one reviewer labelling every item completes a one-review queue', async () => {
     const client = stack.env.client;
-    const row = await stack.db
-      .selectFrom('agents')
-      .select('config')
-      .where('id', '=', 'demo')
-      .executeTakeFirstOrThrow();
-    const config = AgentConfig.parse(row.config);
-    config.annotation = { ...config.annotation, reviewers: [], reviewersPerItem: 1, quorum: 1 };
-    await stack.db
-      .updateTable('agents')
-      .set({ config: JSON.stringify(config) })
-      .where('id', '=', 'demo')
-      .execute();
+    await setAnnotationPolicy(stack.db, { reviewers: [], reviewersPerItem: 1, quorum: 1 });
     const cycleId = `cycle-demo-legacy-${Date.now()}`;
     await startCycle(client, {
       taskQueue: stack.taskQueue,
@@ -491,19 +485,8 @@ describe('annotation queues on a real Temporal server, real PostgreSQL and the H
   });
   it('the queue template round-trips: submitted unchanged it is accepted, and flagged slices reach the dataset', async () => {
     const client = stack.env.client;
-    const row = await stack.db
-      .selectFrom('agents')
-      .select('config')
-      .where('id', '=', 'demo')
-      .executeTakeFirstOrThrow();
-    const config = AgentConfig.parse(row.config);
     // Anyone labels, two reviews per item, every item needed: both reviewers' files count.
-    config.annotation = { ...config.annotation, reviewers: [], reviewersPerItem: 2, quorum: 1 };
-    await stack.db
-      .updateTable('agents')
-      .set({ config: JSON.stringify(config) })
-      .where('id', '=', 'demo')
-      .execute();
+    await setAnnotationPolicy(stack.db, { reviewers: [], reviewersPerItem: 2, quorum: 1 });
     const cycleId = `cycle-demo-template-${Date.now()}`;
     const dir = mkdtempSync(path.join(tmpdir(), 'flywheel-template-'));
     await startCycle(client, {

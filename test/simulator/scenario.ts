@@ -81,6 +81,15 @@ export const Scenario = z
   });
 export type Scenario = z.infer<typeof Scenario>;
 
+/** The scenario's actions as the agent's tools (name, description, JSON-schema parameters). */
+export function scenarioTools(scenario: Pick<Scenario, 'actions'>) {
+  return scenario.actions.map((a) => ({
+    name: a.name,
+    description: a.description,
+    parameters: a.parameters,
+  }));
+}
+
 export function loadScenario(file: string): Scenario {
   const parsed = Scenario.safeParse(JSON.parse(readFileSync(file, 'utf8')));
   if (!parsed.success) {

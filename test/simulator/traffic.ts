@@ -4,7 +4,7 @@ import { runAgentStep } from '../../llm/agent-step.js';
 import type { LlmClient } from '../../llm/llm-client.js';
 import type { TraceRecord } from '../../schemas/trace.js';
 import { systemTextOf, type PromptConfig } from '../../schemas/prompt.js';
-import type { Scenario } from './scenario.js';
+import { scenarioTools, type Scenario } from './scenario.js';
 
 export interface ServedPrompt {
   version: number;
@@ -44,11 +44,7 @@ export interface TrafficOptions {
  */
 export async function generateTraffic(options: TrafficOptions): Promise<TraceRecord[]> {
   const { scenario } = options;
-  const tools = scenario.actions.map((a) => ({
-    name: a.name,
-    description: a.description,
-    parameters: a.parameters,
-  }));
+  const tools = scenarioTools(scenario);
   const records: TraceRecord[] = [];
   for (let i = 0; i < options.count; i++) {
     const key = `${options.idPrefix}-${i}`;
