@@ -199,10 +199,6 @@ export async function optimize(c: Cycle, datasetVersionId: string, baselineVersi
     workflowId: optimizeWorkflowId(cycleId),
     staticSummary: `${input.optimizer.choice?.name ?? 'configured optimizer'} · ${describeBudget(input.optimizer.budget)} · ${input.agent}`,
     parentClosePolicy: ParentClosePolicy.TERMINATE,
-    // The search runs inside workflow tasks, and a task that rebuilds it from a long
-    // checkpoint log takes seconds on a busy worker; the worker allows 50 s of workflow code
-    // per task (workers/flywheel-worker.ts), so the server must wait longer than 10 s.
-    workflowTaskTimeout: '1 minute',
     args: [
       {
         cycleId,
