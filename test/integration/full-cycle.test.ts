@@ -46,7 +46,10 @@ describe('an improvement cycle end to end on a real Temporal server and real Pos
           maxAnnotationItems: 30,
           annotationDeadlineSeconds: 120,
           approvalDeadlineSeconds: 120,
-          optimizer: { budget: { maxRollouts: 600 }, maxHistoryEvents: 40 },
+          // maxHistoryEvents 40 continues the optimizer as new every few steps (~1 s each
+          // here); the teacher cap bounds how many steps the search takes, which otherwise
+          // varied enough (reflection calls per proposal) to pass the 240 s wait below.
+          optimizer: { budget: { maxRollouts: 600, maxTeacherCalls: 60 }, maxHistoryEvents: 40 },
           // The gate is the default one: better than production on the eval split, worse
           // nowhere (no absolute bar: the eval mixes failures with passing traces, and what
           // share of each lands in ~12 eval examples varies).
