@@ -83,6 +83,12 @@ export const SamplingPolicy = z.object({
       custom: z.array(Stratum).default([]),
     })
     .prefault({}),
+  /**
+   * Leave out traces an earlier cycle of the agent already sampled. Reviewers then never see
+   * a trace twice, and a cycle started before a week has passed (or with overlapping windows)
+   * samples what is new instead of what the last optimizer trained on.
+   */
+  skipSampledBefore: z.boolean().default(true),
   /** At most this many sampled traces per user; null for no cap. */
   perUserCap: z.number().int().positive().nullable().default(null),
   dedup: z

@@ -157,7 +157,11 @@ describe('ingest storage and sampling reads on Postgres', () => {
         ...overrides,
       };
       for (const seed of [1, 4]) {
-        const reader = new CandidateReader(db, { agent: 'reads', ...WINDOW, seed }, policy);
+        const reader = new CandidateReader(
+          db,
+          { agent: 'reads', cycleId: 'prefix-check', ...WINDOW, seed },
+          policy,
+        );
         const groups = await reader.initialGroups();
         let result = selectSampleFromGroups(groups, policy, (id) => reader.texts.get(id));
         while (!result.done) {

@@ -84,22 +84,28 @@ describe('weekly sampling on partitioned Postgres', () => {
       .select(['trace_id', 'reason', 'reasons', 'redacted', 'redactions'])
       .where('cycle_id', '=', cycleId)
       .execute();
-    return { result, rows, byId: new Map(rows.map((r) => [r.trace_id, r])) };
+    return { cycleId, result, rows, byId: new Map(rows.map((r) => [r.trace_id, r])) };
   };
 
-  before(async () => {
-    database = await startTestDatabase();
-    db = database.db;
-    await ensureAgent(db, 'sampling', {
+  const configure = (sampling: { skipSampledBefore: boolean }) =>
+    ensureAgent(db, 'sampling', {
       sampling: {
         rate: 0.05,
         maxSample: 5000,
         perUserCap: null,
         strata: { custom: [{ name: 'big_refund', where: 'refund_amount > 500' }] },
         dedup: { exact: true, near: true },
+        ...sampling,
       },
       redaction: { custom: [{ name: 'booking_code', pattern: 'B\\d+X\\d+' }] },
     });
+
+  before(async () => {
+    database = await startTestDatabase();
+    db = database.db;
+    // The tests below sample the same window under several cycles and compare the picks, so
+    // earlier cycles' picks stay candidates except where a test turns that on.
+    await configure({ skipSampledBefore: false });
     const records = traffic();
     // Eight days ago (outside the window) and 40 days ago (past retention).
     const old = [8, 40].map((days, k) =>
@@ -133,6 +139,32 @@ describe('weekly sampling on partitioned Postgres', () => {
     assert.equal((await writer.write([...records, ...old, ...copies])).inserted, 2005);
   });
   after(() => database?.teardown());
+
+  // First, while no cycle has sampled the window yet.
+  it('leaves out what earlier cycles sampled, and a retry keeps its own picks', async () => {
+    await configure({ skipSampledBefore: true });
+    try {
+      const first = await sample({ rate: 0.1 });
+      const second = await sample({ rate: 0.2 });
+      assert.ok(first.rows.length > 0 && second.rows.length > 0);
+      for (const r of second.rows) assert.ok(!first.byId.has(r.trace_id), `${r.trace_id} sampled twice`);
+      // Nothing from the strata is left: the first cycle took every one of them.
+      assert.deepEqual(Object.keys(second.result.byReason), ['random']);
+      const retry = await createSampleActivities({ db }).sampleTraces({
+        cycleId: second.cycleId,
+        agent: 'sampling',
+        ...WINDOW,
+        seed: 1,
+        rate: 0.2,
+      });
+      assert.equal(retry.sampled, second.rows.length, 'a retry re-selects its own traces');
+      await configure({ skipSampledBefore: false });
+      const everything = await sample({ rate: 0.2 });
+      for (const r of second.rows) assert.ok(everything.byId.has(r.trace_id), `${r.trace_id} not at 20%`);
+    } finally {
+      await configure({ skipSampledBefore: false });
+    }
+  });
 
   it('takes every trace of each always-sampled stratum in the window and records why', async () => {
     const { rows, byId, result } = await sample();

@@ -44,6 +44,8 @@ interface KeyRange {
 
 export interface WindowArgs extends TraceWindow {
   seed: number;
+  /** The sampling cycle: its own earlier (retried) picks stay candidates. */
+  cycleId: string;
 }
 
 /**
@@ -73,7 +75,10 @@ export class CandidateReader {
     this.flags = conditions.map((c, i) => sql`${c} as ${sql.ref(`s${i}`)}`);
     this.anyFlag =
       conditions.length > 0 ? sql<boolean>`(${sql.join(conditions, sql` or `)})` : sql<boolean>`false`;
-    this.window = windowCondition(args);
+    // Trace ids are unique across agents, so any other cycle's sample row is this agent's.
+    this.window = policy.skipSampledBefore
+      ? sql<boolean>`${windowCondition(args)} and not exists (select 1 from samples s where s.trace_id = traces.id and s.cycle_id <> ${args.cycleId})`
+      : windowCondition(args);
     this.arc = randomArc(args.seed, policy.rate);
   }
 
