@@ -13,11 +13,13 @@ import {
   renderDemos,
   renderStep,
   rewritePrompt,
+  summarizePrompt,
   type ExampleForTeacher,
 } from '../llm/prompt-templates.js';
 import {
   CRITIQUES_SCHEMA,
   INSTRUCTION_SCHEMA,
+  OBSERVATIONS_SCHEMA,
   PARAPHRASES_SCHEMA,
   parseStructured,
   PROMPT_EDITS_SCHEMA,
@@ -25,7 +27,13 @@ import {
   REFLECTION_SCHEMA,
 } from '../llm/structured-output.js';
 import { candidateIdOf, type Candidate, type Evidence, type TeachTask } from '../optimizers/prompt-search.js';
-import { Critiques, NewInstruction, PromptProposals, PromptTexts } from '../schemas/llm-outputs.js';
+import {
+  Critiques,
+  DatasetObservations,
+  NewInstruction,
+  PromptProposals,
+  PromptTexts,
+} from '../schemas/llm-outputs.js';
 import { renderCandidate } from '../optimization/render-candidate.js';
 import type { SearchStore, TextKind } from '../optimization/search-store.js';
 import { boundedMap } from './bounded-map.js';
@@ -120,6 +128,40 @@ async function evidenceFor(io: SearchIo, evidence: Evidence): Promise<ExampleFor
   });
 }
 
+/**
+ * Every example of a batch for the dataset summary: the expected step and the reviewer's
+ * note always, and the candidate's step with its verdict where the run already scored it
+ * (no rollout is spent on the summary).
+ */
+async function datasetViewFor(
+  io: SearchIo,
+  candidate: Candidate,
+  exampleIds: readonly string[],
+): Promise<ExampleForTeacher[]> {
+  const outputs = await io.store.outputs(candidateIdOf(candidate), exampleIds);
+  const examples = await io.store.examples(exampleIds);
+  return exampleIds.flatMap((id) => {
+    const ex = examples.get(id);
+    if (!ex) return [];
+    const out = outputs.get(id);
+    const verdict = out ? outcomeMatch(ex.expected, out.step) : null;
+    const expected = `The expected step is:\n${renderStep(ex.expected)}`;
+    const note = ex.critique ? `\nReviewer's note on the original trace: ${ex.critique}` : '';
+    return [
+      {
+        input: renderConversation(ex.messages),
+        output: out ? renderStep(out.step) : '(not run)',
+        feedback:
+          verdict === null
+            ? `${expected}${note}`
+            : verdict.value >= 1
+              ? `Correct (${verdict.explanation}).`
+              : `Incorrect: ${verdict.explanation}. ${expected}${note}`,
+      },
+    ];
+  });
+}
+
 async function askTeacher(
   io: SearchIo,
   sample: number,
@@ -168,6 +210,7 @@ export async function teach(
     tokens = answer.tokens;
     texts = ask.read(answer.content);
     if (task.type === 'critique') kind = 'critique';
+    if (task.type === 'summarize') kind = 'summary';
   }
   const unique = [...new Set(texts.map((t) => t.trim()).filter(Boolean))];
   const rows = unique.map((text) => ({ id: textIdOf(text), text, kind }));
@@ -185,6 +228,14 @@ async function metaPrompt(
   read: (content: string | null) => string[];
 }> {
   // One lookup for every text the template needs.
+  if (task.type === 'summarize') {
+    const prior = task.priorId ? (await loadTexts(io.store, [task.priorId])).get(task.priorId)! : null;
+    return {
+      user: summarizePrompt(prior, await datasetViewFor(io, task.candidate, task.exampleIds)),
+      schema: OBSERVATIONS_SCHEMA,
+      read: (c) => [parseStructured(DatasetObservations, c, 'teacher').observations],
+    };
+  }
   const ids =
     task.type === 'paraphrase'
       ? [task.textId]
@@ -192,6 +243,7 @@ async function metaPrompt(
           task.candidate[task.component],
           task.type === 'edit' ? task.critiqueId : undefined,
           task.type === 'instruct' ? (task.demosId ?? undefined) : undefined,
+          task.type === 'instruct' ? (task.summaryId ?? undefined) : undefined,
         ];
   const texts = await loadTexts(io.store, ids);
   if (task.type === 'paraphrase') {
@@ -229,8 +281,9 @@ async function metaPrompt(
       return { user: reflectPrompt(current, examples), schema: REFLECTION_SCHEMA, read: instruction };
     case 'instruct': {
       const demos = task.demosId ? texts.get(task.demosId)! : null;
+      const summary = task.summaryId ? texts.get(task.summaryId)! : null;
       return {
-        user: instructPrompt(current, examples, demos, task.tip),
+        user: instructPrompt(current, examples, demos, task.tip, summary),
         schema: INSTRUCTION_SCHEMA,
         read: instruction,
       };

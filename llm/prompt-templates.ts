@@ -227,15 +227,25 @@ const MIPRO_TIP_TEXT: Record<string, string> = {
   persona: 'Include a persona that is relevant to the task in the instruction (ie. "You are a ...")',
 };
 
-/** MIPRO grounded proposer: dataset examples, a demo set and a random tip. */
+/** MIPRO grounded proposer: a dataset summary, dataset examples, a demo set and a random tip. */
 export function instructPrompt(
   current: string,
   examples: readonly ExampleForTeacher[],
   demos: string | null,
   tip: string,
+  summary: string | null = null,
 ): string {
   const tipText = MIPRO_TIP_TEXT[tip] ?? tip;
-  return `<current_prompt>\n${current}\n</current_prompt>\n\n## Examples from the dataset, with how the current prompt does on them\n${renderExamples(examples)}\n${demos ? `\n## Demonstrations the agent will also see\n${demos}\n` : ''}\n${tipText ? `Tip: ${tipText}\n\n` : ''}Propose one improved instruction for this agent, grounded in the examples above.`;
+  return `<current_prompt>\n${current}\n</current_prompt>\n\n${summary ? `## What the whole dataset shows\n<dataset_summary>\n${summary}\n</dataset_summary>\n\n` : ''}## Examples from the dataset, with how the current prompt does on them\n${renderExamples(examples)}\n${demos ? `\n## Demonstrations the agent will also see\n${demos}\n` : ''}\n${tipText ? `Tip: ${tipText}\n\n` : ''}Propose one improved instruction for this agent, grounded in ${summary ? 'the summary and ' : ''}the examples above.`;
+}
+
+/**
+ * MIPRO dataset summary, one batch at a time (MIPROv2's dataset descriptor with prior
+ * observations, folded into one call per batch): the observations so far plus what this
+ * batch adds, so the last answer covers the whole split.
+ */
+export function summarizePrompt(prior: string | null, examples: readonly ExampleForTeacher[]): string {
+  return `You are reading the dataset an agent is evaluated on, one batch at a time, to help write its instructions.\n\n${prior ? `## Observations on the batches before\n<prior_observations>\n${prior}\n</prior_observations>\n\n` : ''}## This batch: each request, the step the current prompt took where it was run, and the expected step\n${renderExamples(examples)}\n\nWrite the observations on the whole dataset so far: the kinds of requests, what the expected steps require (policies, order of steps, when to refuse or escalate), and the patterns in the failures. Keep every prior observation that still holds and add what this batch shows; one observation per line.`;
 }
 
 /** A few-shot demonstration block appended to the system prompt (MIPRO demo sets). */

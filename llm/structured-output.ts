@@ -70,6 +70,7 @@ export const PARAPHRASES_SCHEMA = strictObject('paraphrases', {
 });
 export const REFLECTION_SCHEMA = strictObject('reflected_instruction', { instruction: { type: 'string' } });
 export const INSTRUCTION_SCHEMA = strictObject('proposed_instruction', { instruction: { type: 'string' } });
+export const OBSERVATIONS_SCHEMA = strictObject('dataset_observations', { observations: { type: 'string' } });
 
 /** The structured-output schema of a judge rubric (binary verdict or 1–5 score). */
 export function rubricJsonSchema(rubric: JudgeRubric): { name: string; schema: Record<string, unknown> } {

@@ -19,7 +19,7 @@ export interface StoredOutput {
   step: AgentAction;
 }
 
-export type TextKind = 'component' | 'critique' | 'demos';
+export type TextKind = 'component' | 'critique' | 'demos' | 'summary';
 
 export interface SearchStore {
   texts(ids: readonly string[]): Promise<Map<string, string>>;

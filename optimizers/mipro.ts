@@ -14,8 +14,9 @@ import { addTpeTrial, askTpe, initTpe, tellTpe } from './tpe.js';
 
 /**
  * MIPRO-style Bayesian search (DSPy `MIPROv2`): bootstrap few-shot demo sets from examples
- * the baseline already gets right, have the teacher propose grounded instructions (each
- * with a random prompting tip), then search the categorical (instruction, demo set) space
+ * the baseline already gets right, summarize the train split and the failures seen, have
+ * the teacher propose instructions grounded in that summary (each with a random prompting
+ * tip), then search the categorical (instruction, demo set) space
  * with multivariate TPE on minibatch scores, periodically scoring the most promising
  * combination on the full validation set. Full-evaluation scores pick the winner.
  */
@@ -64,6 +65,18 @@ export function mipro(settings: MiproSettings): Optimizer {
     // 2. Instructions: candidate 0 is the original; the rest are grounded proposals.
     const evidenceIds = sampleWithoutReplacement(ctx.prng, demoPool.length ? demoPool : val, 10);
     yield* ctx.evaluate(baseline, evidenceIds, 'grounding examples for the proposer');
+    // The summary reads the whole train split batch by batch, after bootstrapping and the
+    // grounding examples, so the baseline's steps on those are shown with their verdicts.
+    // Checkpoints recorded before the setting existed lack it and replay without a summary.
+    let summaryId: string | null = null;
+    if (settings.datasetSummary) {
+      for (let i = 0; i < all.length; i += settings.viewBatchSize) {
+        const exampleIds = all.slice(i, i + settings.viewBatchSize);
+        summaryId =
+          (yield* ctx.teach({ type: 'summarize', candidate: baseline, exampleIds, priorId: summaryId }))[0] ??
+          summaryId;
+      }
+    }
     const instructions: string[] = [baseline[settings.component]!];
     for (let i = 1; i < n; i++) {
       const tip = settings.tips[nextInt(ctx.prng, settings.tips.length)]!;
@@ -75,6 +88,7 @@ export function mipro(settings: MiproSettings): Optimizer {
         evidence: { candidate: baseline, exampleIds: evidenceIds },
         demosId,
         tip,
+        ...(summaryId ? { summaryId } : {}),
       });
       instructions.push(text ?? instructions[0]!);
     }

@@ -51,7 +51,15 @@ export type TeachTask =
       evidence: Evidence;
       demosId: string | null;
       tip: string;
+      /** The dataset summary to ground the proposal in; absent in runs from before it existed. */
+      summaryId?: string | null;
     }
+  /**
+   * MIPRO grounding (MIPROv2's dataset summary): observations on one batch of the train
+   * split, carrying forward the observations on the batches before (`priorId`). Where the
+   * candidate was already run on an example, its step and the verdict are shown too.
+   */
+  | { type: 'summarize'; candidate: Candidate; exampleIds: string[]; priorId: string | null }
   /** MIPRO demo block rendered from examples (no model call). */
   | { type: 'demos'; exampleIds: string[] };
 

@@ -15,6 +15,7 @@ export const Critiques = z.object({ reasons: z.array(z.string().min(1)).min(1) }
 export const PromptTexts = z.object({ prompts: z.array(z.string().min(1)).min(1) });
 /** One new text: GEPA reflection, MIPRO instruction proposal. */
 export const NewInstruction = z.object({ instruction: z.string().min(1) });
+export const DatasetObservations = z.object({ observations: z.string().min(1) });
 
 /** A binary rubric's answer (the six trajectory dimensions). */
 export const BinaryJudgement = z.object({

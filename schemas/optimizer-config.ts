@@ -68,6 +68,14 @@ export const MiproSettings = z.object({
   minibatchFullEvalSteps: z.number().int().positive().default(5),
   numTrials: z.number().int().positive().nullable().default(null),
   valSize: z.number().int().positive().default(100),
+  /**
+   * Ground proposals in a summary of the whole train split and of the failures seen so
+   * far, as MIPROv2's proposer does; without it, each proposal sees only 10 examples and
+   * misses the failure modes they do not show.
+   */
+  datasetSummary: z.boolean().default(true),
+  /** Examples per summarizing call. */
+  viewBatchSize: z.number().int().positive().default(10),
   tips: z
     .array(z.string())
     .min(1)

@@ -189,6 +189,22 @@ export function simulateTeacherTask(
       });
       return { prompts };
     }
+    case 'dataset_observations': {
+      // MIPRO's dataset summary: the prior observations carry over; each rule whose symptom
+      // this batch shows (requests, expected steps, reviewer notes) is noticed with the
+      // teacher's precision and written as one line naming the symptom, which the proposer
+      // reading the summary then recognises as it would in examples.
+      const prior = between(requestText, 'prior_observations') ?? '';
+      const batch = requestText.replace(prior, '');
+      const lines = prior.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('No pattern'));
+      for (const rule of scenario.rules) {
+        const symptom = rule.symptoms.find((s) => contains(batch, s));
+        if (!symptom || rule.symptoms.some((s) => lines.some((l) => contains(l, s)))) continue;
+        if (u(`observe|${rule.id}`) < scenario.teacher.precision)
+          lines.push(`Requests about "${symptom}" need care (${rule.category}).`);
+      }
+      return { observations: lines.length ? lines.join('\n') : 'No pattern beyond routine requests yet.' };
+    }
     case 'paraphrases': {
       const text = between(requestText, 'text') ?? '';
       const prompts = Array.from({ length: count }, (_, i) => paraphrase(scenario, text, u(`para|${i}`), i));

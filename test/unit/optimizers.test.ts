@@ -122,6 +122,41 @@ describe('prompt optimizers on the simulator', async () => {
     });
   }
 
+  it('MIPRO grounds its proposals in a summary of the whole train split; old checkpoints replay without it', async () => {
+    const tasks = (requests: string[]) =>
+      requests
+        .map((r) => JSON.parse(r) as { kind: string; task?: Record<string, unknown> })
+        .flatMap((r) => (r.kind === 'teach' && r.task ? [r.task] : []));
+    const grounded = await drive(h, { name: 'mipro', settings: { numCandidates: 4 } }, setup(3));
+    const summaries = tasks(grounded.requests).filter((t) => t.type === 'summarize');
+    // Every train example is read once, ten per call, each call carrying the last answer.
+    assert.deepEqual(summaries.flatMap((t) => t.exampleIds as string[]).sort(), [...h.trainIds].sort());
+    assert.equal(summaries.length, Math.ceil(h.trainIds.length / 10));
+    assert.equal(summaries[0]!.priorId, null);
+    assert.ok(summaries.slice(1).every((t) => typeof t.priorId === 'string'));
+    const proposals = tasks(grounded.requests).filter((t) => t.type === 'instruct');
+    assert.equal(proposals.length, 3);
+    const summaryId = proposals[0]!.summaryId as string;
+    const summary = (await h.store.texts([summaryId])).get(summaryId)!;
+    assert.match(summary, /need care/, 'the simulated teacher noticed failure modes across the split');
+    assert.ok(
+      proposals.every((t) => t.summaryId === summaryId),
+      'every proposal reads the final summary',
+    );
+
+    // A checkpoint from before the setting exists has no `datasetSummary`: no summary calls.
+    const old = OptimizerChoice.parse({ name: 'mipro', settings: { numCandidates: 4 } });
+    delete (old.settings as { datasetSummary?: boolean }).datasetSummary;
+    const search = new PromptSearch(setup(3), optimizerFor(old));
+    for (let step = search.next(); step.kind !== 'done'; step = search.next()) {
+      assert.ok(step.kind !== 'teach' || step.task.type !== 'summarize', 'no summary for old settings');
+      if (step.kind === 'evaluate') {
+        const { scores } = await evaluateCandidate(h.io, step.candidate, step.candidateId, step.exampleIds);
+        search.respond({ kind: 'evaluated', scores });
+      } else search.respond({ kind: 'taught', textIds: (await teach(h.io, step.task, step.sample)).textIds });
+    }
+  });
+
   it('GEPA warns when the budget cannot buy a single proposal', async () => {
     const small = { ...setup(1), budget: { maxRollouts: 40, maxTeacherCalls: null } };
     const { outcome } = await drive(h, { name: 'gepa' }, small);
