@@ -2,7 +2,9 @@
  * bench:tpe — our TPE against random search (and Optuna's TPESampler when Python is
  * available) on the SigOpt functions and a categorical instruction × demo-set table.
  * 30 paired seeds; best-so-far (true objective, lower is better) at 25, 50 and 100 trials;
- * a one-sided Wilcoxon signed-rank test of TPE < random at 100 trials.
+ * a one-sided Wilcoxon signed-rank test of TPE < random at 100 trials; against Optuna, the
+ * paired difference at 100 trials with its 95% interval and an equivalence verdict with a
+ * margin of 10% of Optuna's mean distance from the optimum.
  *
  *   npm run bench:tpe [-- --seeds 30 --trials 100 --no-optuna]
  */
@@ -13,6 +15,7 @@ import { askTpe, initTpe, tellTpe, type TpeConfig } from '../optimizers/tpe.js';
 import { seedPrng } from '../optimizers/prng.js';
 import { sampleUniform, toExternal } from '../optimizers/search-space.js';
 import { pythonForBenchmarks, runPython } from './python-env.js';
+import { equivalence, pairedDifference } from './paired-difference.js';
 import { mean, median, std, wilcoxonLess, wilcoxonTwoSided } from './statistics.js';
 import {
   CONTINUOUS_FUNCTIONS,
@@ -115,21 +118,27 @@ for (const fn of functions) {
     methods[method] = entry;
   }
   const pValueVsRandom = wilcoxonLess(best100('tpe'), best100('random'));
-  const vsOptuna = c.optuna
-    ? {
-        pValueTwoSided: wilcoxonTwoSided(best100('tpe'), best100('optuna')),
-        pValueOursBetter: wilcoxonLess(best100('tpe'), best100('optuna')),
-        pValueOptunaBetter: wilcoxonLess(best100('optuna'), best100('tpe')),
-      }
-    : null;
-  const withinNoiseOrBetter = vsOptuna ? vsOptuna.pValueOptunaBetter >= 0.05 : null;
+  // Equivalence needs a stated margin; a scale-free one: a tenth of how far Optuna itself
+  // stays from the optimum on this function.
+  const margin = c.optuna ? 0.1 * mean(best100('optuna').map((v) => v - fn.optimum)) : 0;
+  const difference = c.optuna ? pairedDifference(best100('tpe'), best100('optuna')) : null;
+  const vsOptuna =
+    c.optuna && difference
+      ? {
+          difference,
+          margin,
+          verdict: equivalence(difference, margin),
+          pValueTwoSided: wilcoxonTwoSided(best100('tpe'), best100('optuna')),
+          pValueOursBetter: wilcoxonLess(best100('tpe'), best100('optuna')),
+          pValueOptunaBetter: wilcoxonLess(best100('optuna'), best100('tpe')),
+        }
+      : null;
   summary[fn.name] = {
     optimum: fn.optimum,
     methods,
     pValueVsRandom,
     tpeBeatsRandom: pValueVsRandom < 0.05,
     vsOptuna,
-    withinNoiseOfOptunaOrBetter: withinNoiseOrBetter,
     msPerSeed: timings[fn.name],
   };
   const fmt = (m: string) => (c[m] ? mean(best100(m)).toPrecision(4) : '—');
@@ -139,7 +148,10 @@ for (const fn of functions) {
     fmt('tpe'),
     fmt('optuna'),
     pValueVsRandom.toExponential(1),
-    vsOptuna ? vsOptuna.pValueOptunaBetter.toFixed(3) : '—',
+    vsOptuna
+      ? `${vsOptuna.difference.estimate.toPrecision(3)} [${vsOptuna.difference.low.toPrecision(3)}, ${vsOptuna.difference.high.toPrecision(3)}]`
+      : '—',
+    vsOptuna ? `${vsOptuna.verdict} (±${vsOptuna.margin.toPrecision(2)})` : '—',
   ]);
 }
 
@@ -149,7 +161,8 @@ const header = [
   `tpe@${nTrials}`,
   `optuna@${nTrials}`,
   'p(tpe<random)',
-  'p(optuna<tpe)',
+  'tpe−optuna [95% CI]',
+  'vs optuna (margin)',
 ];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
 const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ');
