@@ -30,6 +30,10 @@ export function annotationTemplate(queueId: string, reviewer: string, items: rea
       verdict: ['pass', 'fail'],
       category: [...FAILURE_CATEGORIES],
       slices: 'any names, e.g. ["adversarial"]: the dataset example of the item carries them',
+      // A failure teaches the optimizer only through an expected step (the trace's own, or
+      // one the reviewer adds), so the file says how to write one.
+      expected:
+        'on a fail, the step the agent should have taken: {"action": "<tool name>", "arguments": {…}} or {"action": "respond", "content": "<the reply>"}; leave it out when unsure',
     },
     labels: items
       .filter((i) => i.status !== 'complete')

@@ -175,6 +175,7 @@ describe('the queue template', () => {
     );
     assert.match(t.labels[0]!.context.finding ?? '', /wrong_tool/, 'the finer finding stays readable');
     assert.deepEqual(t.allowed.category, [...FAILURE_CATEGORIES]);
+    assert.match(t.allowed.expected, /"action": "respond"/, 'says how to write an expected step');
   });
 
   it('round-trips: the file as written is a valid submission, every label accepted', () => {
