@@ -84,8 +84,28 @@ export function simulateTeacher(
   salt = '',
 ): TeacherCandidate[] {
   const match = /<current_prompt>\n?([\s\S]*?)\n?<\/current_prompt>/.exec(requestText);
-  const current = match?.[1] ?? scenario.basePrompt;
-  const report = requestText.replace(match?.[0] ?? '', '');
+  return rewritesOf(
+    scenario,
+    match?.[1] ?? scenario.basePrompt,
+    requestText.replace(match?.[0] ?? '', ''),
+    count,
+    seed,
+    salt,
+  );
+}
+
+/**
+ * The rewrite model behind every teacher answer that returns whole prompts: `current` is
+ * the prompt to improve, `report` the rest of the request, where symptoms are looked for.
+ */
+function rewritesOf(
+  scenario: Scenario,
+  current: string,
+  report: string,
+  count: number,
+  seed: number,
+  salt: string,
+): TeacherCandidate[] {
   const detected = scenario.rules.filter((r) => r.symptoms.some((s) => contains(report, s)));
   const candidates: TeacherCandidate[] = [];
   for (let i = 0; i < count; i++) {
@@ -116,6 +136,28 @@ export function simulateTeacher(
     });
   }
   return candidates;
+}
+
+/**
+ * A reflection request in free text, as gepa's default proposer sends it (no
+ * `response_format`): the instruction to improve is the first ``` fenced block, and the new
+ * instruction is expected inside ``` fences. Answered with the rewrite model of the
+ * `reflected_instruction` schema (same symptoms, same precision, same salt from the whole
+ * request), so a reference optimizer talking free text gets exactly the teacher ours gets.
+ * Null when the request has no fenced block, so other free-text requests keep their answer.
+ */
+export function simulateFreeTextReflection(
+  scenario: Scenario,
+  requestText: string,
+  seed: number,
+): string | null {
+  const fence = /```[^\n]*\n([\s\S]*?)\n?```/.exec(requestText);
+  if (!fence) return null;
+  const salt = `|${stableHash53(requestText)}`;
+  const report = requestText.replace(fence[0], '');
+  const [rewrite] = rewritesOf(scenario, fence[1]!, report, 1, seed, salt);
+  // A newline after the opening fence: readers treat a word right after it as a language tag.
+  return `Here is the improved instruction:\n\n\`\`\`\n${rewrite!.prompt}\n\`\`\``;
 }
 
 /** Hashed bag-of-words embedding, L2-normalised: similar texts get similar vectors. */

@@ -2,7 +2,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Scenario } from './scenario.js';
 import { simulateClusterDiagnosis, simulateRubricJudge } from './simulated-diagnosis.js';
-import { simulateAgent, simulateEmbedding, simulateTeacherTask } from './simulated-models.js';
+import {
+  simulateAgent,
+  simulateEmbedding,
+  simulateFreeTextReflection,
+  simulateTeacherTask,
+} from './simulated-models.js';
 
 /** Model names the simulator serves; configure each role with one of them. */
 export const SIMULATED_MODELS = {
@@ -138,6 +143,15 @@ function respond(
       completion(model, all, { content: JSON.stringify(simulateClusterDiagnosis(scenario, all)) }, 'stop'),
     );
     return;
+  }
+  if (model === SIMULATED_MODELS.teacher && schemaName === undefined) {
+    // Free-text reflection (gepa's default proposer); requests without a fenced block keep
+    // the structured default below.
+    const reflection = simulateFreeTextReflection(scenario, all, seed);
+    if (reflection !== null) {
+      send(res, 200, completion(model, all, { content: reflection }, 'stop'));
+      return;
+    }
   }
   if (model === SIMULATED_MODELS.teacher) {
     const schema = body.response_format?.json_schema?.name ?? 'prompt_proposals';
