@@ -43,7 +43,8 @@ export async function runGepaReference(
   python: string,
   seeds: readonly number[],
   budget: number,
-  onRun?: (run: ReferenceRun) => void,
+  /** Extra gepa.optimize keyword arguments; none in the benchmark, which runs gepa's defaults. */
+  options: Record<string, unknown> = {},
 ): Promise<ReferenceRun[]> {
   // The harness's baseline has one component, `system`; gepa gets the same seed candidate.
   const components = Object.keys(h.baseline);
@@ -70,6 +71,7 @@ export async function runGepaReference(
         seedCandidate: { system: baseText },
         tools: h.io.tools,
         train,
+        options,
       })) as ReferenceAnswer;
       // The bench never reads the simulator's request log; a run adds thousands of entries.
       sim.requests.length = 0;
@@ -99,7 +101,6 @@ export async function runGepaReference(
         gepaVersion: answer.gepaVersion,
       };
       runs.push(run);
-      onRun?.(run);
     }
   } finally {
     await sim.close();

@@ -15,8 +15,8 @@ import { parseArgs } from 'node:util';
 import type { Candidate } from '../optimizers/prompt-search.js';
 import { AIRLINE_SCENARIO, loadScenario, type Scenario } from '../test/simulator/scenario.js';
 import { runGepaReference } from './gepa-reference.js';
-import { hodgesLehmann } from './hodges-lehmann.js';
 import { runSearch, scenarioHarness, type ScenarioHarness } from './optimization-harness.js';
+import { pairedDifference } from './paired-difference.js';
 import { pythonForBenchmarks } from './python-env.js';
 import { mean, median, quantile, wilcoxonLess, wilcoxonTwoSided } from './statistics.js';
 import { syntheticScenario } from './synthetic-scenario.js';
@@ -217,7 +217,7 @@ function compare(ours: Run[], reference: Run[]) {
   const a = seeds.map((s) => ours.find((r) => r.seed === s)!);
   const b = seeds.map((s) => reference.find((r) => r.seed === s)!);
   const paired = (x: number[], y: number[], lowerIsBetter: boolean) => {
-    const hl = hodgesLehmann(x, y);
+    const hl = pairedDifference(x, y);
     return {
       ours: { median: median(x), mean: mean(x) },
       reference: { median: median(y), mean: mean(y) },
@@ -254,8 +254,9 @@ for (const scenario of scenarios) {
   const summaries: Record<string, Summary> = {};
   for (const method of methods) {
     const started = performance.now();
+    console.error(`${scenario.name}: ${method} ...`);
     if (method === REFERENCE) {
-      if (!python) continue;
+      if (!python || referenceSeeds < 1) continue;
       const { runs, version } = await referenceRuns(h, target, baseline);
       referenceVersion = version;
       summaries[method] = summary(runs, (performance.now() - started) / 1000, {

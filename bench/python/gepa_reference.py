@@ -11,7 +11,8 @@ Input (one JSON object on stdin, written by bench/gepa-reference.ts):
      "seedCandidate": {"system": "..."},
      "tools": [{"name", "description", "parameters"}],
      "train": [{"id", "messages": [{"role", "content"}], "expected": {"action", "arguments", "content"?},
-                "critique": str | null}]}
+                "critique": str | null}],
+     "options": {}}  # optional extra gepa.optimize keyword arguments
 
 Output (one JSON object on stdout):
     {"gepaVersion": "0.1.4", "candidates": [{"system": "..."}], "valScores": [...],
@@ -217,6 +218,9 @@ def main() -> None:
             max_metric_calls=spec["budget"],
             seed=spec["seed"],
             logger=QuietLogger(bool(spec.get("verbose"))),
+            # Empty in the benchmark (gepa's defaults); one-off sensitivity runs set e.g.
+            # {"cache_evaluation": true} here.
+            **spec.get("options", {}),
         )
     finally:
         sys.stdout = real_stdout
