@@ -4,6 +4,8 @@ import { gunzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import type { Client } from '@temporalio/client';
 import type { Db } from '../db/connection.js';
+import { isDatabaseUnavailable } from '../db/database-unavailable.js';
+import { isTemporalUnavailable } from '../workers/temporal-unavailable.js';
 import {
   createTokenVerifier,
   type TokenIdentity,
@@ -107,6 +109,43 @@ export function apiDeps(
   };
 }
 
+/** What a 503 asks callers to wait: about how long a Postgres restart or failover takes. */
+const RETRY_AFTER_SECONDS = 5;
+const CHECK_TIMEOUT_MS = 2000;
+
+async function check(probe: () => Promise<unknown>): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      probe(),
+      new Promise((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)),
+          CHECK_TIMEOUT_MS,
+        );
+      }),
+    ]);
+    return 'ok';
+  } catch (error) {
+    return `unavailable: ${error instanceof Error ? error.message : String(error)}`;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Readiness: each dependency's state, probed now and in parallel. A load balancer takes the
+ * replica out while any is away; liveness (`/health/live`) stays 200 so the replica is not
+ * restarted for a fault that is not its own.
+ */
+async function readiness(deps: ApiDeps): Promise<{ ok: boolean; database: string; temporal: string }> {
+  const [database, temporal] = await Promise.all([
+    check(() => deps.db.selectNoFrom((eb) => eb.val(1).as('one')).execute()),
+    check(() => deps.temporal.workflowService.getSystemInfo({})),
+  ]);
+  return { ok: database === 'ok' && temporal === 'ok', database, temporal };
+}
+
 export interface ApiServer {
   url: string;
   close(): Promise<void>;
@@ -143,7 +182,18 @@ export async function startApiServer(deps: ApiDeps, port: number, host = '127.0.
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    if (req.method === 'GET' && url.pathname === '/health/live') return send(res, 200, { ok: true });
+    if (req.method === 'GET' && url.pathname === '/health/ready') {
+      const ready = await readiness(deps);
+      return send(
+        res,
+        ready.ok ? 200 : 503,
+        ready,
+        ready.ok ? {} : { 'retry-after': String(RETRY_AFTER_SECONDS) },
+      );
+    }
     if (req.method === 'GET' && url.pathname === '/health') {
+      // The original check, kept for existing probes: the database answers (503 when not).
       await deps.db.selectNoFrom((eb) => eb.val(1).as('one')).execute();
       return send(res, 200, { ok: true });
     }
@@ -233,6 +283,21 @@ export async function startApiServer(deps: ApiDeps, port: number, host = '127.0.
       }
       // Every error a caller can act on answers with its own status, whichever layer threw it.
       if (error instanceof UserError) return send(res, error.status, { error: error.message });
+      // A dependency that is away is not the caller's fault and not ours: say when to retry.
+      const away = isDatabaseUnavailable(error)
+        ? 'database'
+        : isTemporalUnavailable(error)
+          ? 'Temporal'
+          : null;
+      if (away)
+        return send(
+          res,
+          503,
+          {
+            error: `The ${away} is unavailable (${error instanceof Error ? error.message : String(error)}); nothing was changed by this request unless its answer said so. Retry in ${RETRY_AFTER_SECONDS} s.`,
+          },
+          { 'retry-after': String(RETRY_AFTER_SECONDS) },
+        );
       send(res, 500, { error: error instanceof Error ? error.message : String(error) });
     });
   });

@@ -20,6 +20,13 @@ export function connectDatabase(url: string, maxConnections = 10): Db {
   pool.on('error', () => {
     // An idle client lost its server (Postgres restarted); the pool replaces it on next use.
   });
+  // A checked-out client has no listener of the pool's: when its server goes away mid-query
+  // (postmaster exit, pg_terminate_backend, failover), pg emits 'error' on it, and an
+  // unhandled 'error' event ends the whole process. The query itself rejects with the error
+  // and the pool drops the broken client on release, so this listener only has to exist.
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+  });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   pools.set(db, pool);
   return db;
