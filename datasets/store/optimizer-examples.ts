@@ -46,19 +46,32 @@ export function splitExamples(db: Db, datasetVersionId: string, split: 'train' |
 
 /**
  * Examples with what was said about their trace: the reviewer's comment (through the
- * annotation) and this cycle's judge score and explanation, when there are some.
+ * annotation) and the judge's explanations of the dimensions it failed. The judge writes
+ * one score per dimension, so its failing ones are joined (one row per example, whichever
+ * dimension passed); they come from this cycle's judging when there is one, else from the
+ * last cycle that judged the trace: an example carried over from an earlier cycle keeps
+ * what that cycle's judge said about it.
  */
 export function examplesWithCritique(db: Db, ids: readonly string[], cycleId: string) {
   return db
     .selectFrom('dataset_examples as ex')
     .leftJoin('annotations as a', 'a.id', 'ex.annotation_id')
-    .leftJoin('scores as judge', (j) =>
-      j
-        .onRef('judge.trace_id', '=', 'ex.trace_id')
-        .on('judge.cycle_id', '=', cycleId)
-        .on('judge.source', '=', 'judge'),
-    )
-    .select(['ex.id', 'ex.input', 'ex.expected', 'a.comment', 'judge.explanation', 'judge.value'])
+    .select([
+      'ex.id',
+      'ex.input',
+      'ex.expected',
+      'a.comment',
+      sql<string | null>`(
+        select string_agg(s.explanation, ' ' order by s.dimension) from scores s
+        where s.trace_id = ex.trace_id and s.source = 'judge' and s.value < 1
+          and s.cycle_id = (
+            select j.cycle_id from scores j
+            where j.trace_id = ex.trace_id and j.source = 'judge'
+            order by (j.cycle_id = ${cycleId}) desc, j.created_at desc
+            limit 1
+          )
+      )`.as('judge_failures'),
+    ])
     .where('ex.id', 'in', [...ids])
     .execute();
 }

@@ -46,7 +46,7 @@ export class PgSearchStore implements SearchStore {
       .execute();
   }
 
-  /** Examples with the reviewer's comment, else the judge's rationale, as the critique. */
+  /** Examples with the reviewer's comment, else the judge's failing explanations, as the critique. */
   async examples(ids: readonly string[]): Promise<Map<string, SearchExample>> {
     if (ids.length === 0) return new Map();
     const rows = await examplesWithCritique(this.db, ids, this.cycleId);
@@ -57,7 +57,7 @@ export class PgSearchStore implements SearchStore {
           id: r.id,
           messages: ChatMessage.array().parse((r.input as { messages: unknown }).messages),
           expected: AgentAction.parse(r.expected),
-          critique: r.comment ?? (r.value !== null && r.value < 1 ? r.explanation : null),
+          critique: r.comment ?? r.judge_failures,
         },
       ]),
     );
