@@ -3,10 +3,50 @@ import { setMaxListeners } from 'node:events';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../schemas/failure-types.js';
 import OpenAI from 'openai';
+import { Ajv, type ValidateFunction } from 'ajv';
 import type { Db } from '../db/connection.js';
 import type { ModelEndpoint } from '../schemas/config.js';
 import type { ChatRequest, ChatResponse, LlmClient } from './llm-client.js';
 import { cachedResponse, storeResponse } from './store/llm-cache.js';
+import { toolCallInContent } from './tool-call-in-content.js';
+
+/** The default time one request may take (FLYWHEEL_LLM_TIMEOUT_SECONDS overrides it). */
+export const DEFAULT_LLM_TIMEOUT_SECONDS = 120;
+/**
+ * The temperature of the last attempt after a server error. A server can fail on the output
+ * its model sampled (llama.cpp answers 500 "the model produced output that does not match
+ * the expected format" when a tool call does not parse); at temperature 0 the same request
+ * fails the same way every time, so repeating it verbatim cannot heal.
+ */
+export const RESAMPLE_TEMPERATURE = 0.7;
+
+const ajv = new Ajv({ strict: false, allErrors: true });
+const validators = new Map<string, ValidateFunction>();
+
+/** Why `content` is not an instance of `schema`, or null when it is. */
+function offSchema(schema: Record<string, unknown>, content: string | null): string | null {
+  let json: unknown;
+  try {
+    json = JSON.parse(content ?? '');
+  } catch {
+    return `not JSON: ${String(content).slice(0, 200)}`;
+  }
+  const key = JSON.stringify(schema);
+  let validate = validators.get(key);
+  if (!validate) {
+    try {
+      validate = ajv.compile(schema);
+    } catch {
+      return null; // a schema this validator cannot read is left to the caller's own check
+    }
+    validators.set(key, validate);
+  }
+  if (validate(json)) return null;
+  return ajv.errorsText(validate.errors, { dataVar: 'answer' }).slice(0, 400);
+}
+
+type ChatBody = OpenAI.Chat.ChatCompletionCreateParamsNonStreaming;
+type Answer = Omit<ChatResponse, 'cached'>;
 
 function toFailure(error: unknown, model: string): unknown {
   if (!(error instanceof OpenAI.APIError) || error.status === undefined) return error;
@@ -43,7 +83,7 @@ export class OpenAiLlmClient implements LlmClient {
       baseURL: endpoint.baseUrl,
       apiKey: endpoint.apiKey,
       maxRetries: 2,
-      timeout: 120_000,
+      timeout: (endpoint.timeoutSeconds ?? DEFAULT_LLM_TIMEOUT_SECONDS) * 1000,
     });
   }
 
@@ -62,18 +102,62 @@ export class OpenAiLlmClient implements LlmClient {
       .digest('hex');
   }
 
-  private async cached<T>(key: string, call: () => Promise<T>): Promise<{ value: T; cached: boolean }> {
+  /** `storable` false: the answer is returned but not cached, so a retry asks again. */
+  private async cached<T>(
+    key: string,
+    call: () => Promise<T>,
+    storable: (value: T) => boolean = () => true,
+  ): Promise<{ value: T; cached: boolean }> {
     if (this.db) {
       const hit = await cachedResponse(this.db, key);
       if (hit) return { value: hit.response as T, cached: true };
     }
     const value = await call();
-    if (this.db) await storeResponse(this.db, key, value);
+    if (this.db && storable(value)) await storeResponse(this.db, key, value);
     return { value, cached: false };
   }
 
+  private async complete(body: ChatBody, declared: readonly string[], signal?: AbortSignal): Promise<Answer> {
+    const completion = await this.client.chat.completions.create(body, {
+      signal: OpenAiLlmClient.share(signal),
+    });
+    const message = completion.choices[0]?.message;
+    const toolCalls = (message?.tool_calls ?? []).flatMap((c) =>
+      c.type === 'function' ? [{ name: c.function.name, arguments: c.function.arguments }] : [],
+    );
+    const inContent = toolCalls.length === 0 ? toolCallInContent(message?.content ?? null, declared) : null;
+    return {
+      content: inContent ? null : (message?.content ?? null),
+      toolCalls: inContent ? [inContent] : toolCalls,
+      usage: {
+        promptTokens: completion.usage?.prompt_tokens ?? 0,
+        completionTokens: completion.usage?.completion_tokens ?? 0,
+      },
+    };
+  }
+
+  /** One answer; after a server error (the SDK's own retries spent), one resampled attempt. */
+  private async answer(body: ChatBody, declared: readonly string[], signal?: AbortSignal): Promise<Answer> {
+    try {
+      return await this.complete(body, declared, signal);
+    } catch (error) {
+      if (!(error instanceof OpenAI.APIError) || error.status === undefined || error.status < 500)
+        throw toFailure(error, this.model);
+      const resampled = {
+        ...body,
+        temperature: Math.max(body.temperature ?? 0, RESAMPLE_TEMPERATURE),
+        seed: (body.seed ?? 0) + 1,
+      };
+      try {
+        return await this.complete(resampled, declared, signal);
+      } catch (again) {
+        throw toFailure(again, this.model);
+      }
+    }
+  }
+
   async chat(request: ChatRequest, signal?: AbortSignal): Promise<ChatResponse> {
-    const body: OpenAI.Chat.ChatCompletionCreateParamsNonStreaming = {
+    const body: ChatBody = {
       model: this.model,
       messages: request.messages.map((m) =>
         m.role === 'tool'
@@ -99,26 +183,41 @@ export class OpenAiLlmClient implements LlmClient {
           }
         : {}),
     };
-    const { value, cached } = await this.cached(this.cacheKey('chat', body), async () => {
-      try {
-        const completion = await this.client.chat.completions.create(body, {
-          signal: OpenAiLlmClient.share(signal),
-        });
-        const message = completion.choices[0]?.message;
+    const declared = (request.tools ?? []).map((t) => t.name);
+    const schema = request.jsonSchema?.schema;
+    const { value, cached } = await this.cached(
+      this.cacheKey('chat', body),
+      async () => {
+        const first = await this.answer(body, declared, signal);
+        const problem = schema ? offSchema(schema, first.content) : null;
+        if (!problem) return first;
+        // Structured output that a server does not enforce (or cut short): one repair round
+        // with the validation error. An answer still off its schema goes back uncached.
+        const repaired = await this.answer(
+          {
+            ...body,
+            messages: [
+              ...body.messages,
+              { role: 'assistant', content: first.content ?? '' },
+              {
+                role: 'user',
+                content: `Your answer does not match the required JSON schema (${problem}). Reply again with only the corrected JSON object.`,
+              },
+            ],
+          },
+          declared,
+          signal,
+        );
         return {
-          content: message?.content ?? null,
-          toolCalls: (message?.tool_calls ?? []).flatMap((c) =>
-            c.type === 'function' ? [{ name: c.function.name, arguments: c.function.arguments }] : [],
-          ),
+          ...repaired,
           usage: {
-            promptTokens: completion.usage?.prompt_tokens ?? 0,
-            completionTokens: completion.usage?.completion_tokens ?? 0,
+            promptTokens: first.usage.promptTokens + repaired.usage.promptTokens,
+            completionTokens: first.usage.completionTokens + repaired.usage.completionTokens,
           },
         };
-      } catch (error) {
-        throw toFailure(error, this.model);
-      }
-    });
+      },
+      (answer) => !schema || offSchema(schema, answer.content) === null,
+    );
     return { ...value, cached };
   }
 

@@ -4,6 +4,12 @@ export const ModelEndpoint = z.object({
   baseUrl: z.url(),
   model: z.string().min(1),
   apiKey: z.string().min(1),
+  /**
+   * How long one request may take, queueing at the server included; unset: 120 s. A small
+   * model on a CPU answers one request at a time, so concurrent calls wait for each other.
+   * Optional for runtime.json files written before it existed.
+   */
+  timeoutSeconds: z.number().positive().optional(),
 });
 export type ModelEndpoint = z.infer<typeof ModelEndpoint>;
 
@@ -46,6 +52,8 @@ export const AppConfig = z.object({
   taxonomyFile: z.string().optional(),
   /** Processes `flywheel api` runs on one port (node:cluster). */
   apiWorkers: z.number().int().min(1).max(64).default(1),
+  /** Model calls one activity makes at once (per role client); a slow server wants fewer. */
+  llmConcurrency: z.number().int().min(1).max(256).default(8),
 });
 export type AppConfig = z.infer<typeof AppConfig>;
 

@@ -114,13 +114,24 @@ export async function runDev(config: AppConfig): Promise<void> {
     }
     const llm = createLlmRoles(models, db);
     const temporal = { ...config.temporal, address: temporalAddress };
+    // Everything opened from here on is closed on any exit, a failed start included: an open
+    // Temporal connection or worker keeps the process alive after the error is printed.
     const client = await connectClient(temporal);
+    stops.push(() => client.connection.close());
     const connection = await connectNative(temporal);
+    stops.push(() => connection.close());
     const worker = await createFlywheelWorker({
       connection,
       namespace: temporal.namespace,
       taskQueue: temporal.taskQueue,
-      deps: { db, llm, llmConcurrency: 8, taxonomy: loadTaxonomy(config.taxonomyFile) },
+      deps: { db, llm, llmConcurrency: config.llmConcurrency, taxonomy: loadTaxonomy(config.taxonomyFile) },
+    });
+    // Running before the seed is harmless (no cycle exists yet) and gives a failed start a
+    // running worker to shut down, which is what releases it.
+    const workerRun = worker.run();
+    stops.push(async () => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await workerRun.catch(() => undefined);
     });
     const api = await startApiServer(apiDeps(db, client), config.apiPort);
     stops.push(() => api.close());
@@ -152,7 +163,6 @@ export async function runDev(config: AppConfig): Promise<void> {
       createdBy: 'flywheel-dev',
     });
     await new TracePartitions(db).ensureAhead(new Date());
-    const workerRun = worker.run();
     let cycleId: string | undefined;
     if (seeded.seeded) {
       say(`seeded agent "demo": prompt v1 (production) and ${seeded.traces} traces from the last 7 days`);
@@ -199,10 +209,6 @@ ${cycleId ? `  Cycle             ${cycleId}\n` : ''}
     });
     await Promise.race([shutdown, workerRun]);
     say('stopping…');
-    if (worker.getState() === 'RUNNING') worker.shutdown();
-    await workerRun.catch(() => undefined);
-    await connection.close();
-    await client.connection.close();
   } finally {
     await stopAll();
   }

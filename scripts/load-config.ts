@@ -13,6 +13,7 @@ const ROLES = ['agent', 'judge', 'teacher', 'embedder'] as const;
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): AppConfig {
   const sharedBase = env.FLYWHEEL_LLM_BASE_URL ?? env.OPENAI_BASE_URL;
   const sharedKey = env.FLYWHEEL_LLM_API_KEY ?? env.OPENAI_API_KEY;
+  const sharedTimeout = env.FLYWHEEL_LLM_TIMEOUT_SECONDS;
   const anyModel = sharedBase || sharedKey || ROLES.some((r) => env[`FLYWHEEL_${r.toUpperCase()}_BASE_URL`]);
   let models: ModelRoles | null = null;
   if (anyModel) {
@@ -23,7 +24,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       const model = env[`FLYWHEEL_${up}_MODEL`];
       const apiKey = env[`FLYWHEEL_${up}_API_KEY`] ?? sharedKey ?? 'none';
       if (!model) problems.push(`FLYWHEEL_${up}_MODEL`);
-      return { baseUrl, model: model ?? '', apiKey };
+      const timeoutName = env[`FLYWHEEL_${up}_TIMEOUT_SECONDS`]
+        ? `FLYWHEEL_${up}_TIMEOUT_SECONDS`
+        : 'FLYWHEEL_LLM_TIMEOUT_SECONDS';
+      const timeout = env[`FLYWHEEL_${up}_TIMEOUT_SECONDS`] || sharedTimeout;
+      if (timeout !== undefined && timeout !== '' && !(Number(timeout) > 0))
+        throw new Error(`${timeoutName}=${timeout} is not a positive number of seconds`);
+      return { baseUrl, model: model ?? '', apiKey, ...(timeout ? { timeoutSeconds: Number(timeout) } : {}) };
     };
     models = {
       agent: endpoint('agent'),
@@ -72,6 +79,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     simulatorPort: int('FLYWHEEL_SIMULATOR_PORT', 0),
     taxonomyFile: env.FLYWHEEL_TAXONOMY_FILE || undefined,
     apiWorkers: int('FLYWHEEL_API_WORKERS', 1),
+    llmConcurrency: int('FLYWHEEL_LLM_CONCURRENCY', 8),
   });
 }
 

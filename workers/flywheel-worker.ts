@@ -7,6 +7,7 @@ import {
 } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities/index.js';
 import { userErrorInterceptor } from './user-error-interceptor.js';
+import { heartbeatInterceptor } from './heartbeat-interceptor.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -56,7 +57,7 @@ export async function createFlywheelWorker(options: FlywheelWorkerOptions): Prom
     taskQueue: options.taskQueue,
     workflowBundle: await workflowBundle(),
     activities: createActivities(options.deps),
-    interceptors: { activity: [userErrorInterceptor] },
+    interceptors: { activity: [userErrorInterceptor, heartbeatInterceptor] },
     maxConcurrentActivityTaskExecutions: 20,
     ...(options.maxCachedWorkflows === undefined ? {} : { maxCachedWorkflows: options.maxCachedWorkflows }),
     shutdownGraceTime: '10s',

@@ -12,7 +12,7 @@ import { connectNative } from './temporal-connection.js';
  * cluster and PostgreSQL). Unlike `flywheel dev` it starts nothing else: it needs
  * DATABASE_URL and model endpoints configured.
  */
-export async function runWorker(config: AppConfig, llmConcurrency = 8): Promise<void> {
+export async function runWorker(config: AppConfig, llmConcurrency = config.llmConcurrency): Promise<void> {
   if (!config.databaseUrl)
     throw new Error(
       'DATABASE_URL is required for `flywheel worker` (only `flywheel dev` runs an embedded database).',

@@ -70,6 +70,30 @@ describe('configuration', () => {
     assert.equal(c.temporal.apiKey, 'key');
     assert.equal(c.temporal.namespace, 'ns.acct');
   });
+  it('reads the model timeout (shared or per role) and the model-call concurrency for slow servers', () => {
+    const models = {
+      FLYWHEEL_LLM_BASE_URL: 'http://127.0.0.1:1/v1',
+      FLYWHEEL_AGENT_MODEL: 'a',
+      FLYWHEEL_JUDGE_MODEL: 'j',
+      FLYWHEEL_TEACHER_MODEL: 't',
+    };
+    const c = loadConfig({
+      ...models,
+      FLYWHEEL_LLM_TIMEOUT_SECONDS: '600',
+      FLYWHEEL_TEACHER_TIMEOUT_SECONDS: '900',
+      FLYWHEEL_LLM_CONCURRENCY: '2',
+    });
+    assert.equal(c.models!.agent.timeoutSeconds, 600);
+    assert.equal(c.models!.teacher.timeoutSeconds, 900);
+    assert.equal(c.llmConcurrency, 2);
+    const defaults = loadConfig(models);
+    assert.equal(defaults.models!.judge.timeoutSeconds, undefined, 'unset: the client default');
+    assert.equal(defaults.llmConcurrency, 8);
+    assert.throws(
+      () => loadConfig({ ...models, FLYWHEEL_LLM_TIMEOUT_SECONDS: 'soon' }),
+      /FLYWHEEL_LLM_TIMEOUT_SECONDS=soon/,
+    );
+  });
 });
 
 describe('cycle input', () => {
