@@ -28,6 +28,8 @@ interface Program {
   parents: number[];
   scores: number[];
   aggregate: number;
+  /** Mean over the whole train split, once a tie for the best aggregate made it worth paying for. */
+  trainMean?: number;
 }
 
 /**
@@ -63,12 +65,34 @@ export function gepa(settings: GepaSettings): Optimizer {
     }
     const components = settings.components.length ? settings.components : Object.keys(baseline).sort();
     const programs: Program[] = [];
+    const inPareto = new Set(pareto);
+    const rest = ctx.setup.trainIds.filter((id) => !inPareto.has(id));
+    // Checkpoints recorded before the setting existed lack it and replay without tie-breaks.
+    const breakTies = settings.breakTiesOnTrain === true && rest.length > 0;
     const addProgram = function* (candidate: Candidate, parents: number[]) {
       const scores = yield* ctx.evaluate(candidate, pareto, 'full Pareto-set evaluation');
       programs.push({ candidate, parents, scores, aggregate: meanOf(scores) });
       let best = 0;
       for (let i = 1; i < programs.length; i++)
         if (programs[i]!.aggregate > programs[best]!.aggregate) best = i;
+      const top = programs[best]!.aggregate;
+      // Only a saturated Pareto set is blind: below perfect, the search itself moves on.
+      const tied = programs.filter((p) => p.aggregate === top);
+      if (breakTies && tied.length > 1 && top >= settings.perfectScore) {
+        for (const p of tied) {
+          if (p.trainMean !== undefined) continue;
+          const more = yield* ctx.evaluate(
+            p.candidate,
+            rest,
+            'tie for the best: the rest of the train split',
+          );
+          p.trainMean = (sum(p.scores) + sum(more)) / (p.scores.length + more.length);
+        }
+        // Earliest first among equals, as without the tie-break.
+        const pick = tied.reduce((b, p) => (p.trainMean! > b.trainMean! ? p : b));
+        ctx.incumbent(pick.candidate, pick.trainMean!);
+        return;
+      }
       ctx.incumbent(programs[best]!.candidate, programs[best]!.aggregate);
     };
     yield* addProgram(baseline, []);

@@ -57,6 +57,15 @@ export const GepaSettings = z.object({
    * split (upstream's valset = trainset), whose cost grows with the data.
    */
   paretoSetSize: z.number().int().positive().nullable().default(DEFAULT_PARETO_SET_SIZE),
+  /**
+   * When programs tie at a perfect Pareto-set score, score the tied ones on the rest of the
+   * train split and prefer the best there. A Pareto subsample can miss a rare failure mode;
+   * a child that fixes it then only ties its parent, and the tie went to the parent
+   * (bench:optimizers, synthetic-12, 20 seeds: final test 0.929 → 0.948, 19 → 20 seeds at
+   * 90 % of oracle, same median rollouts; breaking every tie for the best cost 27 % more
+   * rollouts to 90 % for 0.952).
+   */
+  breakTiesOnTrain: z.boolean().default(true),
 });
 
 export const MiproSettings = z.object({
