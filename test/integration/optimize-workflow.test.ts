@@ -177,18 +177,27 @@ describe('the optimize workflow drives every optimizer durably', () => {
     });
     const w2 = await stack.newWorker();
     const running = w2.run();
+    const storedScores = async (prefix: string) =>
+      Number(
+        (
+          await stack.db
+            .selectFrom('candidate_scores')
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .where('candidate_id', 'like', `${prefix}/%`)
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
     // Wait until the run is well under way (some evaluations stored), then stop the worker.
-    for (let i = 0; i < 600; i++) {
-      const { n } = await stack.db
-        .selectFrom('candidate_scores')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('candidate_id', 'like', 'resume-b/%')
-        .executeTakeFirstOrThrow();
-      if (Number(n) >= 60) break;
-      await new Promise((r) => setTimeout(r, 50));
+    // The wait has a bound, and the test fails if the run never got there: stopping a worker
+    // that did nothing would prove nothing about resuming.
+    let atStop = 0;
+    for (let i = 0; i < 1200 && atStop < 60; i++) {
+      atStop = await storedScores('resume-b');
+      if (atStop < 60) await new Promise((r) => setTimeout(r, 50));
     }
     w2.shutdown();
     await running;
+    assert.ok(atStop >= 60, `the run was under way when the worker stopped (${atStop} scores stored)`);
     const { status } = await handle.describe();
     assert.equal(status.name, 'RUNNING', 'the run was interrupted before it finished');
 
@@ -200,6 +209,10 @@ describe('the optimize workflow drives every optimizer durably', () => {
       'same final prompt as the uninterrupted run',
     );
     assert.equal(resumed.rolloutsUsed, reference.rolloutsUsed);
+    assert.ok(
+      (await storedScores('resume-b')) > atStop,
+      'the resumed worker did part of the work, not the stopped one',
+    );
     assert.equal(resumed.teacherCalls, reference.teacherCalls);
 
     const agentCalls = stack.simulator.requests.slice(logStart).filter((r) => r.model === 'sim-agent');

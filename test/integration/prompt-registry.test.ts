@@ -6,7 +6,7 @@ import { Client } from '@temporalio/client';
 import { apiDeps, startApiServer, type ApiServer } from '../../api/http-server.js';
 import { FlywheelClient, FlywheelError } from '../../client/flywheel-client.js';
 import { servesCandidate } from '../../release/sticky-bucket.js';
-import type { Db } from '../../db/connection.js';
+import { connectDatabase, poolOf, type Db } from '../../db/connection.js';
 import { createPromptVersion, labelledVersion } from '../../registry/store/prompt-repository.js';
 import { moveLabel } from '../../registry/label-move-service.js';
 import { ResolvedPrompt, type PromptRecord } from '../../schemas/prompt.js';
@@ -60,10 +60,12 @@ describe('prompt registry, labels and resolve over HTTP on real Postgres', () =>
     audit: (await db.selectFrom('audit_log').select('id').execute()).length,
     notifications: (await db.selectFrom('notifications').select('id').execute()).length,
   });
-  const resolveMany = async (units: string[]) =>
+  const resolveMany = async (units: string[], base = api.url) =>
     Promise.all(
       units.map(async (u) =>
-        ResolvedPrompt.parse((await call('GET', `/api/prompts/support/resolve?unit=${u}`)).json),
+        ResolvedPrompt.parse(
+          (await (await fetch(`${base}/api/prompts/support/resolve?unit=${u}`)).json()) as unknown,
+        ),
       ),
     );
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -386,7 +388,7 @@ describe('prompt registry, labels and resolve over HTTP on real Postgres', () =>
     );
   });
 
-  it('resolves sticky per unit, consistent with the rollout weight, and every process sees a change within the refresh bound', async () => {
+  it('resolves sticky per unit, consistent with the rollout weight, and every API instance (own pool, own snapshot) sees a change within the refresh bound', async () => {
     await call('POST', '/api/prompts/support/rollback', {
       to: 1,
       actor: 'ops',
@@ -426,21 +428,41 @@ describe('prompt registry, labels and resolve over HTTP on real Postgres', () =>
     }
     assert.ok(at30.some((r) => r.variant === 'candidate') && at30.some((r) => r.variant === 'production'));
 
-    const changedAt = performance.now();
-    await db.updateTable('rollouts').set({ weight: 60 }).where('id', '=', 'ro-support-1').execute();
-    let seenAfterMs = Infinity;
-    while (performance.now() - changedAt < 3000) {
-      const answers = await resolveMany(units.slice(0, 50));
-      // Until the snapshot swaps, answers are the old weight's, never a mix within one answer.
-      for (const [i, r] of answers.entries())
-        assert.equal(r.variant === 'candidate', servesCandidate(units[i]!, 'ro-support-1', r.weight));
-      if (answers.every((r) => r.weight === 60)) {
-        seenAfterMs = performance.now() - changedAt;
-        break;
+    // A second API instance with its own connection pool and routing snapshot stands for
+    // another replica: nothing is shared between the two but the database.
+    const otherDb = connectDatabase(
+      (poolOf(db) as unknown as { options: { connectionString: string } }).options.connectionString,
+      2,
+    );
+    const other = await startApiServer(apiDeps(otherDb, new Client(), { routingRefreshMs: REFRESH_MS }), 0);
+    try {
+      await sleep(REFRESH_MS * 2 + 100);
+      const changedAt = performance.now();
+      await db.updateTable('rollouts').set({ weight: 60 }).where('id', '=', 'ro-support-1').execute();
+      const seenAfterMs = new Map<string, number>();
+      while (performance.now() - changedAt < 3000 && seenAfterMs.size < 2) {
+        // Both instances are asked at once, so one's answer time does not delay the other's.
+        await Promise.all(
+          [api.url, other.url]
+            .filter((base) => !seenAfterMs.has(base))
+            .map(async (base) => {
+              const answers = await resolveMany(units.slice(0, 50), base);
+              // Until the snapshot swaps, answers are the old weight's, never a mix within one answer.
+              for (const [i, r] of answers.entries())
+                assert.equal(r.variant === 'candidate', servesCandidate(units[i]!, 'ro-support-1', r.weight));
+              if (answers.every((r) => r.weight === 60)) seenAfterMs.set(base, performance.now() - changedAt);
+            }),
+        );
+        await sleep(10);
       }
-      await sleep(10);
+      for (const base of [api.url, other.url]) {
+        const ms = seenAfterMs.get(base) ?? Infinity;
+        assert.ok(ms <= REFRESH_MS + 250, `${base} served the new weight after ${ms} ms`);
+      }
+    } finally {
+      await other.close();
+      await otherDb.destroy();
     }
-    assert.ok(seenAfterMs <= REFRESH_MS + 250, `the new weight was served after ${seenAfterMs} ms`);
     const at60 = await resolveMany(units);
     for (const [i, r] of at30.entries())
       if (r.variant === 'candidate')
