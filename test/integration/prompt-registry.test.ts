@@ -63,9 +63,7 @@ describe('prompt registry, labels and resolve over HTTP on real Postgres', () =>
   const resolveMany = async (units: string[], base = api.url) =>
     Promise.all(
       units.map(async (u) =>
-        ResolvedPrompt.parse(
-          (await (await fetch(`${base}/api/prompts/support/resolve?unit=${u}`)).json()) as unknown,
-        ),
+        ResolvedPrompt.parse(await (await fetch(`${base}/api/prompts/support/resolve?unit=${u}`)).json()),
       ),
     );
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
