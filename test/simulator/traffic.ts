@@ -34,6 +34,8 @@ export interface TrafficOptions {
   spacingMs: number;
   seed: number;
   idPrefix: string;
+  /** How the user words the example's request (which must stay in the text); verbatim when absent. */
+  phrase?: (request: string, key: string) => string;
 }
 
 /**
@@ -52,7 +54,8 @@ export async function generateTraffic(options: TrafficOptions): Promise<TraceRec
       scenario.examples[Math.floor(unitInterval(`pick|${key}`, options.seed) * scenario.examples.length)]!;
     const userId = `user-${Math.floor(unitInterval(`user|${key}`, options.seed) * 500)}`;
     const served = await options.resolve(userId);
-    const messages = [{ role: 'user' as const, content: example.request }];
+    const content = options.phrase ? options.phrase(example.request, key) : example.request;
+    const messages = [{ role: 'user' as const, content }];
     // The whole served version: its system prompt, demos and tool descriptions.
     const agentPrompt = promptForAgent({ prompt: served.text, config: served.config ?? {} }, tools);
     const { step } = await runAgentStep(options.agent, { messages, ...agentPrompt });

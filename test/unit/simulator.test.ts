@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AIRLINE_SCENARIO, loadScenario } from '../simulator/scenario.js';
 import { simulateRubricJudge } from '../simulator/simulated-diagnosis.js';
-import { simulateAgent, simulateTeacher } from '../simulator/simulated-models.js';
+import { findExample, simulateAgent, simulateTeacher } from '../simulator/simulated-models.js';
+import { userPhrasing } from '../../scripts/demo-traffic.js';
 
 const scenario = loadScenario(AIRLINE_SCENARIO);
 const byRule = (rule: string) => scenario.examples.find((e) => e.rule === rule)!;
@@ -66,5 +67,21 @@ describe('simulator', () => {
     assert.equal(candidates.length, 10);
     assert.ok(candidates.some((c) => /basic economy/i.test(c.prompt)));
     assert.ok(candidates.every((c) => c.prompt.startsWith(scenario.basePrompt)));
+  });
+
+  it("the demo's users word a request in several ways that keep the request and add no rule symptom", () => {
+    const symptoms = scenario.rules.flatMap((r) => r.symptoms.map((x) => x.toLowerCase()));
+    for (const example of scenario.examples.slice(0, 10)) {
+      const wordings = new Set<string>();
+      for (let k = 0; k < 40; k++) {
+        const text = userPhrasing(example.request, `live-${k}`);
+        assert.equal(text, userPhrasing(example.request, `live-${k}`), 'the same key words it the same way');
+        assert.equal(findExample(scenario, text)?.id, example.id, 'the simulator still finds the request');
+        const added = text.replace(example.request, '').toLowerCase();
+        for (const symptom of symptoms) assert.ok(!added.includes(symptom), `"${added}" adds "${symptom}"`);
+        wordings.add(text);
+      }
+      assert.ok(wordings.size >= 20, `only ${wordings.size} wordings in 40 users`);
+    }
   });
 });
