@@ -4,6 +4,7 @@ import { assignClusterIds } from '../diagnosis/cluster-identity.js';
 import { nameClusters } from '../diagnosis/cluster-naming.js';
 import { failureText, type FailedEvaluation } from '../diagnosis/failure-text.js';
 import { findSubtype, type FailureTaxonomy } from '../diagnosis/failure-taxonomy.js';
+import { diagnosisJsonSchema } from '../diagnosis/diagnosis-schema.js';
 import { clusterFailures } from '../diagnosis/failure-clustering.js';
 import { tfidfEmbeddings } from '../diagnosis/text-embedding.js';
 import { agentConfig } from '../registry/store/agent-repository.js';
@@ -246,13 +247,9 @@ export function createDiagnoseActivities({ db, llm, taxonomy }: ActivityDeps) {
         return { ok: false, error: `evidence cites traces not shown: ${unknown.join(', ')}` };
       return { ok: true, value: d };
     };
+    const jsonSchema = diagnosisJsonSchema(CLUSTER_DIAGNOSIS_SCHEMA, tax, [...shownIds]);
     const ask = async (messages: ChatMessageIn[]) =>
-      (
-        await llm.teacher.chat(
-          { messages, jsonSchema: CLUSTER_DIAGNOSIS_SCHEMA, temperature: 0, seed },
-          cancellationSignal(),
-        )
-      ).content;
+      (await llm.teacher.chat({ messages, jsonSchema, temperature: 0, seed }, cancellationSignal())).content;
     const first = await ask(base);
     const one = check(first);
     if (one.ok) return one;

@@ -51,6 +51,18 @@ export const CycleInput = z.object({
    * The legacy fields thresholds / maxRegression / minEvalExamples are still accepted.
    */
   gate: GateOverride.optional(),
+  /**
+   * How long, in minutes, one attempt of an activity that calls models may run: `batchMinutes`
+   * for the many-call steps (scoring, diagnosis, the gate, optimizer evaluations; they
+   * heartbeat meanwhile), `teacherMinutes` for one optimizer teacher call. Raise them for a
+   * slow model server; the defaults are what every cycle ran with before the setting existed.
+   */
+  modelTimeouts: z
+    .object({
+      batchMinutes: z.number().positive().default(30),
+      teacherMinutes: z.number().positive().default(5),
+    })
+    .prefault({}),
   /** Argo-style steps and analysis of the staged rollout; every duration is here. */
   rollout: RolloutConfig.prefault({}),
 });

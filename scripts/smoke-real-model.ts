@@ -117,7 +117,7 @@ class ObservedClient implements LlmClient {
       }
       if (json === undefined || !this.ajv.validate(request.jsonSchema.schema, json))
         this.shapes.structuredInvalid.push(
-          `${request.jsonSchema.name}: ${String(response.content).slice(0, 160)}`,
+          `${request.jsonSchema.name} (${String(response.content).length} chars): ${String(response.content).slice(0, 100)} … ${String(response.content).slice(-160)}`,
         );
     }
     if (request.tools) {
@@ -297,9 +297,13 @@ async function main(): Promise<void> {
       seed: 1,
       sampleRate: 1,
       maxSample: traces,
-      maxAnnotationItems: 4,
+      // Every sampled trace can be queued: labels are submitted automatically, and the
+      // dataset needs labelled passes to have anything to train and gate on.
+      maxAnnotationItems: traces,
       annotationDeadlineSeconds: 30 * 60,
       approvalDeadlineSeconds: 30 * 60,
+      // One CPU thread: a teacher call on a long prompt takes minutes, a batch many more.
+      modelTimeouts: { batchMinutes: 60, teacherMinutes: 15 },
       optimizer: { budget: { maxRollouts: 16, maxTeacherCalls: 3 } },
       rollout: { steps: [{ replay: { traces: 4, minTraces: 2, maxPassRateDrop: 0.5 } }, { setWeight: 100 }] },
     };

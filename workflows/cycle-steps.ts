@@ -18,6 +18,10 @@ import { optimizeWorkflowId, rolloutWorkflowId } from './workflow-ids.js';
 
 const light = proxyActivities<Activities>(LIGHT_ACTIVITY);
 const heavy = proxyActivities<Activities>(HEAVY_ACTIVITY);
+/** The cycle's own per-attempt limit for its many-call model steps. */
+const batchTimeout = (input: CycleInput) => ({
+  startToCloseTimeout: input.modelTimeouts.batchMinutes * 60_000,
+});
 
 /** What every stage of one cycle shares, the message handlers included. */
 export interface Cycle {
@@ -78,7 +82,7 @@ export async function sample(c: Cycle, window: CycleWindow): Promise<Activity<'s
 
 export async function score(c: Cycle, sampled: number): Promise<Activity<'scoreSample'>> {
   const scoring = await heavy.scoreSample.executeWithOptions(
-    { summary: `score ${sampled} traces (code checks, then judge rubrics)` },
+    { summary: `score ${sampled} traces (code checks, then judge rubrics)`, ...batchTimeout(c.input) },
     [{ cycleId: c.cycleId, agent: c.input.agent, seed: c.input.seed }],
   );
   c.status.scoring = {
@@ -95,7 +99,7 @@ export type CycleReport = Parameters<Activities['writeCycleReport']>[0];
 
 export async function diagnose(c: Cycle, scoring: Activity<'scoreSample'>) {
   const diagnosis = await heavy.diagnoseFailures.executeWithOptions(
-    { summary: `cluster and diagnose ${scoring.failing} failures` },
+    { summary: `cluster and diagnose ${scoring.failing} failures`, ...batchTimeout(c.input) },
     [{ cycleId: c.cycleId, agent: c.input.agent, seed: c.input.seed }],
   );
   const clusters = diagnosis.clusters.map((cl) => ({
@@ -211,6 +215,7 @@ export async function optimize(c: Cycle, datasetVersionId: string, baselineVersi
         budget: input.optimizer.budget,
         stopping: input.optimizer.stopping,
         maxHistoryEvents: input.optimizer.maxHistoryEvents,
+        modelTimeouts: input.modelTimeouts,
       },
     ],
   });
@@ -236,7 +241,7 @@ export async function regressionGate(
   baselineVersionId: string,
 ): Promise<Activity<'runGate'>> {
   const gate = await heavy.runGate.executeWithOptions(
-    { summary: `gate ${optimized.bestCandidateId} vs production on eval` },
+    { summary: `gate ${optimized.bestCandidateId} vs production on eval`, ...batchTimeout(c.input) },
     [
       {
         cycleId: c.cycleId,

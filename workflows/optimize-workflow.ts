@@ -32,6 +32,8 @@ export interface OptimizeInput {
   budget: BudgetArg;
   stopping: SearchSetup['stopping'];
   maxHistoryEvents: number;
+  /** Per-attempt limits of the evaluation and teacher activities; absent: the defaults below. */
+  modelTimeouts?: { batchMinutes: number; teacherMinutes: number };
   /** Present after continue-as-new: everything needed to replay the search to where it was. */
   checkpoint?: {
     setup: SearchSetup;
@@ -152,7 +154,10 @@ export async function optimizeWorkflow(input: OptimizeInput): Promise<OptimizeRe
     }
     if (step.kind === 'evaluate') {
       const result = await heavy.evaluateSearchBatch.executeWithOptions(
-        { summary: `${step.purpose}: ${step.exampleIds.length} examples of ${step.candidateId}` },
+        {
+          summary: `${step.purpose}: ${step.exampleIds.length} examples of ${step.candidateId}`,
+          ...(input.modelTimeouts ? { startToCloseTimeout: input.modelTimeouts.batchMinutes * 60_000 } : {}),
+        },
         [
           {
             ...common,
@@ -166,7 +171,12 @@ export async function optimizeWorkflow(input: OptimizeInput): Promise<OptimizeRe
       search.respond({ kind: 'evaluated', scores: result.scores });
     } else {
       const result = await teacher.teachOptimizer.executeWithOptions(
-        { summary: `teacher: ${step.task.type}` },
+        {
+          summary: `teacher: ${step.task.type}`,
+          ...(input.modelTimeouts
+            ? { startToCloseTimeout: input.modelTimeouts.teacherMinutes * 60_000 }
+            : {}),
+        },
         [{ ...common, task: step.task, sample: step.sample }],
       );
       tokens += result.tokens;
