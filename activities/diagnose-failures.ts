@@ -247,7 +247,8 @@ export function createDiagnoseActivities({ db, llm, taxonomy }: ActivityDeps) {
         return { ok: false, error: `evidence cites traces not shown: ${unknown.join(', ')}` };
       return { ok: true, value: d };
     };
-    const jsonSchema = diagnosisJsonSchema(CLUSTER_DIAGNOSIS_SCHEMA, tax, [...shownIds]);
+    const lastStep = Math.max(0, ...shown.map((t) => judgedSteps(t).length - 1));
+    const jsonSchema = diagnosisJsonSchema(CLUSTER_DIAGNOSIS_SCHEMA, tax, [...shownIds], lastStep);
     const ask = async (messages: ChatMessageIn[]) =>
       (await llm.teacher.chat({ messages, jsonSchema, temperature: 0, seed }, cancellationSignal())).content;
     const first = await ask(base);
