@@ -247,8 +247,11 @@ export function createDiagnoseActivities({ db, llm, taxonomy }: ActivityDeps) {
         return { ok: false, error: `evidence cites traces not shown: ${unknown.join(', ')}` };
       return { ok: true, value: d };
     };
-    const lastStep = Math.max(0, ...shown.map((t) => judgedSteps(t).length - 1));
-    const jsonSchema = diagnosisJsonSchema(CLUSTER_DIAGNOSIS_SCHEMA, tax, [...shownIds], lastStep);
+    const shownSteps = shown.map((t) => judgedSteps(t));
+    const jsonSchema = diagnosisJsonSchema(CLUSTER_DIAGNOSIS_SCHEMA, tax, [...shownIds], {
+      last: Math.max(0, ...shownSteps.map((s) => s.length - 1)),
+      spanIds: shown.flatMap((t) => t.spans.map((s) => s.spanId)),
+    });
     const ask = async (messages: ChatMessageIn[]) =>
       (await llm.teacher.chat({ messages, jsonSchema, temperature: 0, seed }, cancellationSignal())).content;
     const first = await ask(base);

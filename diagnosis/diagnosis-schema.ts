@@ -4,20 +4,23 @@ type JsonSchema = { name: string; schema: Record<string, unknown> };
 
 /**
  * The cluster-diagnosis answer schema narrowed to what the diagnosis check accepts: the
- * taxonomy's categories and subtypes, and evidence from the traces shown. A server that
- * enforces the schema by constrained decoding (llama.cpp, vLLM, OpenAI strict mode) then
- * cannot answer with a category outside the taxonomy, cite a trace it was not shown, name a
- * step the traces do not have, or list evidence without end, which a small model otherwise does and the repair round rarely fixes.
+ * taxonomy's categories and subtypes, evidence from the traces shown, a step and span those
+ * traces have. A server that enforces the schema by constrained decoding (llama.cpp, vLLM,
+ * OpenAI strict mode) then cannot answer outside it, which a small model otherwise does and
+ * the repair round rarely fixes: Qwen2.5-Coder-0.5B named the category "timeout", and wrote
+ * `"step": 1000…` and `"span_id": "…-0-0-0…"` until it ran out of tokens (a cut-off answer
+ * is not JSON). Bounded lists and closed sets leave a decoder nothing to run on with.
  */
 export function diagnosisJsonSchema(
   base: JsonSchema,
   taxonomy: FailureTaxonomy,
   shownTraceIds: readonly string[],
-  /** The highest step index among the traces shown. */
-  lastStep: number,
+  /** The highest step index among the traces shown, and their steps' span ids. */
+  steps: { last: number; spanIds: readonly string[] },
 ): JsonSchema {
   const properties = (base.schema.properties ?? {}) as Record<string, Record<string, unknown>>;
-  const distinct = (values: string[]) => [...new Set(values)].sort();
+  const distinct = (values: readonly string[]) => [...new Set(values)].sort();
+  const failingStep = properties.failing_step ?? {};
   return {
     name: base.name,
     schema: {
@@ -26,21 +29,22 @@ export function diagnosisJsonSchema(
         ...properties,
         category: { type: 'string', enum: distinct(taxonomy.subtypes.map((s) => s.category)) },
         subtype: { type: 'string', enum: distinct(taxonomy.subtypes.map((s) => s.subtype)) },
-        // Bounded too: a small model under constrained decoding repeats list items until it
-        // runs out of tokens, and a cut-off answer is not JSON.
-        // Numbers too: Qwen2.5-Coder-0.5B wrote `"step": 1000…` until the token cap.
         failing_step: {
-          ...properties.failing_step,
+          ...failingStep,
           properties: {
-            ...((properties.failing_step?.properties ?? {}) as Record<string, unknown>),
+            ...((failingStep.properties ?? {}) as Record<string, unknown>),
             step: {
-              anyOf: [{ type: 'integer', minimum: 0, maximum: Math.max(0, lastStep) }, { type: 'null' }],
+              anyOf: [{ type: 'integer', minimum: 0, maximum: Math.max(0, steps.last) }, { type: 'null' }],
             },
+            span_id:
+              steps.spanIds.length > 0
+                ? { anyOf: [{ type: 'string', enum: distinct(steps.spanIds) }, { type: 'null' }] }
+                : { type: 'null' },
           },
         },
         evidence_trace_ids: {
           type: 'array',
-          items: { type: 'string', enum: distinct([...shownTraceIds]) },
+          items: { type: 'string', enum: distinct(shownTraceIds) },
           minItems: 1,
           maxItems: Math.max(1, new Set(shownTraceIds).size),
         },
