@@ -25,6 +25,8 @@ import {
 
 interface Program {
   candidate: Candidate;
+  /** candidateIdOf(candidate), computed once: lookups ran it for every program on every iteration. */
+  id: string;
   parents: number[];
   scores: number[];
   aggregate: number;
@@ -71,7 +73,7 @@ export function gepa(settings: GepaSettings): Optimizer {
     const breakTies = settings.breakTiesOnTrain === true && rest.length > 0;
     const addProgram = function* (candidate: Candidate, parents: number[]) {
       const scores = yield* ctx.evaluate(candidate, pareto, 'full Pareto-set evaluation');
-      programs.push({ candidate, parents, scores, aggregate: meanOf(scores) });
+      programs.push({ candidate, id: candidateIdOf(candidate), parents, scores, aggregate: meanOf(scores) });
       let best = 0;
       for (let i = 1; i < programs.length; i++)
         if (programs[i]!.aggregate > programs[best]!.aggregate) best = i;
@@ -145,7 +147,7 @@ export function gepa(settings: GepaSettings): Optimizer {
       if (!textId || textId === parent.candidate[component]) continue;
       const child = withComponent(parent.candidate, component, textId);
       const childId = candidateIdOf(child);
-      if (tried.has(childId) || programs.some((p) => candidateIdOf(p.candidate) === childId)) continue;
+      if (tried.has(childId) || programs.some((p) => p.id === childId)) continue;
       tried.add(childId);
       const after = yield* ctx.evaluate(child, batch, 'reflection minibatch (child)');
       if (sum(after) <= sum(before)) continue; // strict-improvement acceptance
@@ -158,12 +160,21 @@ export function gepa(settings: GepaSettings): Optimizer {
 
 const sum = (xs: readonly number[]) => xs.reduce((s, x) => s + x, 0);
 
-function selectCandidate(ctx: SearchContext, programs: Program[], settings: GepaSettings): number {
-  const bestIndex = programs.reduce((b, p, i) => (p.aggregate > programs[b]!.aggregate ? i : b), 0);
-  if (settings.candidateSelection === 'current_best') return bestIndex;
-  if (settings.candidateSelection === 'epsilon_greedy') {
-    return nextFloat(ctx.prng) < settings.epsilon ? nextInt(ctx.prng, programs.length) : bestIndex;
-  }
+/**
+ * The Pareto selection's fronts, survivors and frequencies depend only on the programs,
+ * which are only ever appended (their scores never change), so they are computed once per
+ * program count. Recomputing them on every iteration, including the many that spend
+ * nothing, made replaying a 2,663-step checkpoint take 1.5 s, beyond the workflow sandbox's
+ * limit on a loaded machine.
+ */
+const selectionCache = new WeakMap<
+  Program[],
+  { count: number; survivors: number[]; freq: Map<number, number>; total: number }
+>();
+
+function paretoSelection(programs: Program[]) {
+  const cached = selectionCache.get(programs);
+  if (cached?.count === programs.length) return cached;
   const fronts = instanceFronts(programs.map((p) => p.scores));
   const survivors = nonDominatedPrograms(
     fronts,
@@ -171,6 +182,18 @@ function selectCandidate(ctx: SearchContext, programs: Program[], settings: Gepa
   );
   const freq = frontFrequencies(fronts, survivors);
   const total = [...freq.values()].reduce((s, x) => s + x, 0);
+  const entry = { count: programs.length, survivors, freq, total };
+  selectionCache.set(programs, entry);
+  return entry;
+}
+
+function selectCandidate(ctx: SearchContext, programs: Program[], settings: GepaSettings): number {
+  const bestIndex = programs.reduce((b, p, i) => (p.aggregate > programs[b]!.aggregate ? i : b), 0);
+  if (settings.candidateSelection === 'current_best') return bestIndex;
+  if (settings.candidateSelection === 'epsilon_greedy') {
+    return nextFloat(ctx.prng) < settings.epsilon ? nextInt(ctx.prng, programs.length) : bestIndex;
+  }
+  const { survivors, freq, total } = paretoSelection(programs);
   let u = nextFloat(ctx.prng) * total;
   for (const [p, f] of freq) {
     if ((u -= f) < 0) return p;
@@ -242,7 +265,7 @@ function* tryMerge(
     else merged[c] = pi.candidate[c]!;
   }
   const id = candidateIdOf(merged);
-  if (programs.some((p) => candidateIdOf(p.candidate) === id)) return null;
+  if (programs.some((p) => p.id === id)) return null;
   // Stratified subsample: instances where i wins, where j wins, and ties.
   const iWins = pareto.filter((_, k) => pi.scores[k]! > pj.scores[k]!);
   const jWins = pareto.filter((_, k) => pj.scores[k]! > pi.scores[k]!);
