@@ -1,3 +1,4 @@
+import { agentConfig, updateAgentConfig } from '../../registry/store/agent-repository.js';
 import { randomUUID } from 'node:crypto';
 import type { Worker } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -80,10 +81,16 @@ export async function startTestStack(): Promise<TestStack> {
   }
 }
 
-/** A test stack with the demo agent seeded (a week of traces) and the HTTP API running. */
+/**
+ * A test stack with the demo agent seeded (a week of traces) and the HTTP API running. The
+ * tests run several cycles over that one week, each standing for a week of traffic with the
+ * same failure modes, so by default a cycle may sample what an earlier one did
+ * (`skipSampledBefore: false`); `skipSampledBefore: true` keeps the product's default.
+ */
 export async function startSeededStack(options: {
   traces: number;
   seed: number;
+  skipSampledBefore?: boolean;
 }): Promise<{ stack: TestStack; api: ApiServer }> {
   const stack = await startTestStack();
   await seedDemoAgent(stack.db, stack.llm.agent, stack.scenario, {
@@ -92,6 +99,14 @@ export async function startSeededStack(options: {
     days: 7,
     seed: options.seed,
   });
+  const { sampling } = await agentConfig(stack.db, stack.scenario.agentId);
+  await updateAgentConfig(
+    stack.db,
+    stack.scenario.agentId,
+    { patch: { sampling: { ...sampling, skipSampledBefore: options.skipSampledBefore ?? false } } },
+    'test',
+    'cycles of one test share one seeded week',
+  );
   const api = await startApiServer(apiDeps(stack.db, stack.env.client), 0);
   return { stack, api };
 }

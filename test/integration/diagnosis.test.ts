@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import { after, before, describe, it } from 'node:test';
 import { startCycle } from '../../cycles/cycle-service.js';
 import type { ApiServer } from '../../api/http-server.js';
-import { agentConfig, ensureAgent, updateAgentConfig } from '../../registry/store/agent-repository.js';
+import { ensureAgent } from '../../registry/store/agent-repository.js';
 import { createPromptVersion } from '../../registry/store/prompt-repository.js';
 import { moveLabel } from '../../registry/label-move-service.js';
 import { TraceWriter } from '../../traces/store/trace-writer.js';
@@ -16,19 +16,7 @@ describe('scoring and diagnosis on real Temporal and Postgres', () => {
   let stack: TestStack;
   let api: ApiServer;
 
-  before(async () => {
-    ({ stack, api } = await startSeededStack({ traces: 300, seed: 21 }));
-    // The two cycles below sample the same seeded week, standing in for two weeks of
-    // traffic with the same failure modes, so the second may sample what the first did.
-    const { sampling } = await agentConfig(stack.db, 'demo');
-    await updateAgentConfig(
-      stack.db,
-      'demo',
-      { patch: { sampling: { ...sampling, skipSampledBefore: false } } },
-      'test',
-      'two cycles over one window',
-    );
-  });
+  before(async () => ({ stack, api } = await startSeededStack({ traces: 300, seed: 21 })));
   after(() => stopSeededStack({ stack, api }));
 
   const runToAnnotation = async (cycleId: string, seed: number): Promise<CycleStatus> => {
