@@ -196,7 +196,10 @@ describe('versioned datasets with lineage on real PostgreSQL and Temporal', () =
           maxAnnotationItems: 30,
           annotationDeadlineSeconds: 120,
           approvalDeadlineSeconds: 120,
-          optimizer: { budget: { maxRollouts: 600 } },
+          // A teacher-call cap as in full-cycle: uncapped, GEPA's reflections on tool
+          // descriptions the minibatch never used can run to hundreds of calls, each an
+          // activity, and decide whether optimize ends within the wait.
+          optimizer: { budget: { maxRollouts: 600, maxTeacherCalls: 60 } },
           // This test is about lineage, not the gate's quality bar: a lenient gate lets the
           // cycle reach the approval whatever the simulator's noise did to this eval split.
           gate: {
