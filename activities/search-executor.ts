@@ -26,7 +26,7 @@ import {
   PROMPT_PROPOSALS_SCHEMA,
   REFLECTION_SCHEMA,
 } from '../llm/structured-output.js';
-import { candidateIdOf, type Candidate, type Evidence, type TeachTask } from '../optimizers/prompt-search.js';
+import { candidateIdOf, type Candidate, type TeachTask } from '../optimizers/prompt-search.js';
 import {
   Critiques,
   DatasetObservations,
@@ -105,58 +105,38 @@ export async function evaluateCandidate(
   return { scores: exampleIds.map((id) => stored.get(id)!.score), rollouts: todo.length, tokens };
 }
 
-/** Inputs, the candidate's outputs and feedback, as every teacher template shows them. */
-async function evidenceFor(io: SearchIo, evidence: Evidence): Promise<ExampleForTeacher[]> {
-  const outputs = await io.store.outputs(candidateIdOf(evidence.candidate), evidence.exampleIds);
-  const examples = await io.store.examples(evidence.exampleIds);
-  return evidence.exampleIds.flatMap((id) => {
-    const ex = examples.get(id);
-    const out = outputs.get(id);
-    if (!ex || !out) return [];
-    const verdict = outcomeMatch(ex.expected, out.step);
-    return [
-      {
-        input: renderConversation(ex.messages),
-        output: renderStep(out.step),
-        feedback:
-          verdict.value >= 1
-            ? `Correct (${verdict.explanation}).`
-            : `Incorrect: ${verdict.explanation}. The expected step was:\n${renderStep(ex.expected)}` +
-              (ex.critique ? `\nReviewer's note on the original trace: ${ex.critique}` : ''),
-      },
-    ];
-  });
-}
-
 /**
- * Every example of a batch for the dataset summary: the expected step and the reviewer's
- * note always, and the candidate's step with its verdict where the run already scored it
- * (no rollout is spent on the summary).
+ * Inputs, the candidate's outputs and feedback, as every teacher template shows them.
+ * `unrun: 'show'` (the dataset summary) also lists examples the run has not scored the
+ * candidate on, with their expected step and note; no rollout is spent on them.
  */
-async function datasetViewFor(
+async function examplesForTeacher(
   io: SearchIo,
   candidate: Candidate,
   exampleIds: readonly string[],
+  unrun: 'skip' | 'show' = 'skip',
 ): Promise<ExampleForTeacher[]> {
   const outputs = await io.store.outputs(candidateIdOf(candidate), exampleIds);
   const examples = await io.store.examples(exampleIds);
   return exampleIds.flatMap((id) => {
     const ex = examples.get(id);
-    if (!ex) return [];
     const out = outputs.get(id);
-    const verdict = out ? outcomeMatch(ex.expected, out.step) : null;
-    const expected = `The expected step is:\n${renderStep(ex.expected)}`;
+    if (!ex || (!out && unrun === 'skip')) return [];
     const note = ex.critique ? `\nReviewer's note on the original trace: ${ex.critique}` : '';
+    const input = renderConversation(ex.messages);
+    if (!out)
+      return [
+        { input, output: '(not run)', feedback: `The expected step is:\n${renderStep(ex.expected)}${note}` },
+      ];
+    const verdict = outcomeMatch(ex.expected, out.step);
     return [
       {
-        input: renderConversation(ex.messages),
-        output: out ? renderStep(out.step) : '(not run)',
+        input,
+        output: renderStep(out.step),
         feedback:
-          verdict === null
-            ? `${expected}${note}`
-            : verdict.value >= 1
-              ? `Correct (${verdict.explanation}).`
-              : `Incorrect: ${verdict.explanation}. ${expected}${note}`,
+          verdict.value >= 1
+            ? `Correct (${verdict.explanation}).`
+            : `Incorrect: ${verdict.explanation}. The expected step ${unrun === 'skip' ? 'was' : 'is'}:\n${renderStep(ex.expected)}${note}`,
       },
     ];
   });
@@ -231,7 +211,7 @@ async function metaPrompt(
   if (task.type === 'summarize') {
     const prior = task.priorId ? (await loadTexts(io.store, [task.priorId])).get(task.priorId)! : null;
     return {
-      user: summarizePrompt(prior, await datasetViewFor(io, task.candidate, task.exampleIds)),
+      user: summarizePrompt(prior, await examplesForTeacher(io, task.candidate, task.exampleIds, 'show')),
       schema: OBSERVATIONS_SCHEMA,
       read: (c) => [parseStructured(DatasetObservations, c, 'teacher').observations],
     };
@@ -256,7 +236,7 @@ async function metaPrompt(
   const componentId = task.candidate[task.component];
   if (componentId === undefined) throw new Error(`the candidate has no component ${task.component}`);
   const current = texts.get(componentId)!;
-  const examples = await evidenceFor(io, task.evidence);
+  const examples = await examplesForTeacher(io, task.evidence.candidate, task.evidence.exampleIds);
   const instruction = (c: string | null) => [parseStructured(NewInstruction, c, 'teacher').instruction];
   switch (task.type) {
     case 'rewrite':
