@@ -17,6 +17,7 @@ type JsonWithDefault<T = unknown> = ColumnType<T, string | undefined, string>;
 
 export interface AgentsTable {
   id: string;
+  display_name: Generated<string>;
   description: Generated<string>;
   config: Json<Record<string, unknown>>;
   created_at: TimestampWithDefault;

@@ -13,6 +13,7 @@ import * as m0011 from './migrations/0011-rollouts-approvals.js';
 import * as m0012 from './migrations/0012-annotation-slices.js';
 import * as m0013 from './migrations/0013-samples-by-trace.js';
 import * as m0014 from './migrations/0014-scores-by-trace.js';
+import * as m0015 from './migrations/0015-agent-display-names.js';
 
 // Migrations are listed statically (not read from disk) so they work identically under
 // tsx, a compiled build or a bundled CLI.
@@ -32,6 +33,7 @@ class StaticMigrationProvider implements MigrationProvider {
       '0012-annotation-slices': m0012,
       '0013-samples-by-trace': m0013,
       '0014-scores-by-trace': m0014,
+      '0015-agent-display-names': m0015,
     });
   }
 }
