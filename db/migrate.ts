@@ -14,6 +14,7 @@ import * as m0012 from './migrations/0012-annotation-slices.js';
 import * as m0013 from './migrations/0013-samples-by-trace.js';
 import * as m0014 from './migrations/0014-scores-by-trace.js';
 import * as m0015 from './migrations/0015-agent-display-names.js';
+import * as m0016 from './migrations/0016-trace-viewer-lookups.js';
 
 // Migrations are listed statically (not read from disk) so they work identically under
 // tsx, a compiled build or a bundled CLI.
@@ -34,6 +35,7 @@ class StaticMigrationProvider implements MigrationProvider {
       '0013-samples-by-trace': m0013,
       '0014-scores-by-trace': m0014,
       '0015-agent-display-names': m0015,
+      '0016-trace-viewer-lookups': m0016,
     });
   }
 }
