@@ -21,6 +21,7 @@ import { attachFeedback } from '../traces/feedback-service.js';
 import { decodeOtlpProtobuf } from '../traces/otlp-protobuf.js';
 import { handlePromptRoute, writeRouteAnswer } from './prompt-routes.js';
 import { handleRolloutRoute } from './rollout-routes.js';
+import { handleTraceRoute } from './trace-routes.js';
 import { RoutingSnapshots } from '../release/routing-snapshot-service.js';
 import {
   IMPORT_FORMATS,
@@ -271,6 +272,8 @@ export async function startApiServer(deps: ApiDeps, port: number, host = '127.0.
     if (datasets) return send(res, datasets.status, datasets.body);
     const agents = await handleAgentRoute(deps, req, url, parts);
     if (agents) return send(res, agents.status, agents.body);
+    const traceView = await handleTraceRoute(deps, req, url, parts);
+    if (traceView) return send(res, traceView.status, traceView.body);
     send(res, 404, { error: `No route ${req.method} ${url.pathname}` });
   };
   const server = createServer((req, res) => {

@@ -24,6 +24,7 @@ import { registerPromptCommands } from './prompt-commands.js';
 import { registerQueueCommands } from './queue-commands.js';
 import { registerRolloutCommands } from './rollout-commands.js';
 import { registerTraceCommands } from './trace-commands.js';
+import { registerTraceViewerCommands } from './trace-viewer-commands.js';
 
 const program = new Command('flywheel').description(
   'Weekly, validated, safely rolled-out prompt improvements for LLM agents.',
@@ -111,6 +112,7 @@ program
   );
 
 registerTraceCommands(program, action);
+registerTraceViewerCommands(program, action);
 registerQueueCommands(program, action);
 registerRolloutCommands(program, action);
 registerPromptCommands(program, action);

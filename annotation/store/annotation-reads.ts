@@ -302,3 +302,49 @@ export async function cycleSliceFlags(db: Db, cycleId: string): Promise<Map<stri
     group by i.trace_id`.execute(db);
   return new Map(rows.map((r) => [r.trace_id, r.slices]));
 }
+
+/** One trace's annotation items across cycles, oldest first, each with its reviewers' labels. */
+export async function traceAnnotationItems(db: Db, traceId: string) {
+  const items = await db
+    .selectFrom('annotation_items')
+    .select([
+      'annotation_items.id',
+      'annotation_items.cycle_id',
+      'annotation_items.queue_id',
+      'annotation_items.cluster_id',
+      'annotation_items.judge_label',
+      'annotation_items.judge_category',
+      'annotation_items.consensus_verdict',
+      itemStatus.as('status'),
+    ])
+    .where('annotation_items.trace_id', '=', traceId)
+    .orderBy('annotation_items.created_at')
+    .orderBy('annotation_items.id')
+    .execute();
+  const labels =
+    items.length === 0
+      ? []
+      : await db
+          .selectFrom('annotations')
+          .select([
+            'item_id',
+            'reviewer',
+            'verdict',
+            'category',
+            'comment',
+            'expected',
+            'dimensions',
+            'scores',
+            'slices',
+            'created_at',
+          ])
+          .where(
+            'item_id',
+            'in',
+            items.map((i) => i.id),
+          )
+          .orderBy('created_at')
+          .orderBy('id')
+          .execute();
+  return items.map((item) => ({ ...item, labels: labels.filter((l) => l.item_id === item.id) }));
+}

@@ -198,3 +198,26 @@ export async function evaluatorErrorSummary(db: Db, cycleId: string) {
     .orderBy('evaluator')
     .execute();
 }
+
+/** Every score of one trace across cycles (code checks, judge, humans), oldest first. */
+export async function traceScores(db: Db, traceId: string) {
+  return db
+    .selectFrom('scores')
+    .select([
+      'cycle_id',
+      'evaluator',
+      'dimension',
+      'source',
+      'value',
+      'label',
+      'category',
+      'explanation',
+      'confidence',
+      'rubric_version',
+      'created_at',
+    ])
+    .where('trace_id', '=', traceId)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
+}

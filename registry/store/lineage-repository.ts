@@ -207,6 +207,22 @@ const upstream: Partial<Record<LineageKind, Expander>> = {
     return m.flatMap((x) => n('trace', x.trace_id, 'member'));
   },
   sample: (_db, ref) => Promise.resolve(n('trace', ref.split('|')[1], 'sampled trace')),
+  trace: async (db, ref) => {
+    // The prompt version that served the trace; a trace naming no prompt ran the agent's own,
+    // which is named after the agent.
+    const v = await db
+      .selectFrom('traces')
+      .innerJoin('prompt_versions as p', (j) =>
+        j
+          .onRef('p.agent_id', '=', 'traces.agent_id')
+          .on((eb) => eb('p.name', '=', eb.fn.coalesce('traces.prompt_name', 'traces.agent_id')))
+          .onRef('p.version', '=', 'traces.prompt_version'),
+      )
+      .select('p.id')
+      .where('traces.id', '=', ref)
+      .executeTakeFirst();
+    return n('prompt_version', v?.id, 'produced by');
+  },
 };
 
 const downstream: Partial<Record<LineageKind, Expander>> = {
@@ -270,14 +286,28 @@ const downstream: Partial<Record<LineageKind, Expander>> = {
       .execute();
     return e.flatMap((x) => n('dataset_example', x.id, 'labelled example'));
   },
-  dataset_example: async (db, ref) => {
-    const r = await db
-      .selectFrom('optimization_run_examples')
-      .select('run_id')
-      .where('example_id', '=', ref)
-      .orderBy('run_id')
-      .execute();
-    return r.flatMap((x) => n('optimization_run', x.run_id, 'trained'));
+  dataset_example: async (db, ref, via) => {
+    const [runs, version] = await Promise.all([
+      db
+        .selectFrom('optimization_run_examples')
+        .select('run_id')
+        .where('example_id', '=', ref)
+        .orderBy('run_id')
+        .execute(),
+      // The version holding the example (the same edge a version's upstream draws, seen from
+      // the example), unless the walk came from that version.
+      via?.kind === 'dataset_version'
+        ? Promise.resolve(undefined)
+        : db
+            .selectFrom('dataset_examples')
+            .select('dataset_version_id')
+            .where('id', '=', ref)
+            .executeTakeFirst(),
+    ]);
+    return [
+      ...n('dataset_version', version?.dataset_version_id, 'in version'),
+      ...runs.flatMap((x) => n('optimization_run', x.run_id, 'trained')),
+    ];
   },
   dataset_version: async (db, ref) => {
     const [children, runs] = await Promise.all([
@@ -368,11 +398,17 @@ const downstream: Partial<Record<LineageKind, Expander>> = {
   },
 };
 
-async function expand(db: Db, g: LineageGraphBuilder, root: LineageRef, direction: Direction): Promise<void> {
+async function expand(
+  db: Db,
+  g: LineageGraphBuilder,
+  root: LineageRef,
+  direction: Direction,
+  maxNodes = MAX_NODES,
+): Promise<void> {
   const table = direction === 'upstream' ? upstream : downstream;
   let frontier: { ref: LineageRef; via: LineageRef | null }[] = [{ ref: root, via: null }];
   const done = new Set<string>();
-  while (frontier.length > 0 && g.size < MAX_NODES) {
+  while (frontier.length > 0 && g.size < maxNodes) {
     const next: typeof frontier = [];
     for (const { ref, via } of frontier) {
       if (done.has(nodeId(ref))) continue;
@@ -396,7 +432,9 @@ export async function lineageOf(db: Db, id: string): Promise<LineageGraph | null
   const root = await identify(db, id);
   if (!root) return null;
   const g = new LineageGraphBuilder(root);
-  await expand(db, g, root, 'upstream');
+  // A trace's upstream (its prompt version, the run and the examples behind that version)
+  // can fan out widely; half the budget keeps room for what the trace became.
+  await expand(db, g, root, 'upstream', root.kind === 'trace' ? MAX_NODES / 2 : MAX_NODES);
   await expand(db, g, root, 'downstream');
   return g.build(await lineageLabels(db, g.refs()));
 }
