@@ -17,12 +17,19 @@ export const ToolCall = z.object({
 export type ToolCall = z.infer<typeof ToolCall>;
 
 export const ChatMessage = z.object({
+  /** The nearest of the four roles every model API understands; `sourceRole` keeps the original. */
   role: z.enum(['system', 'user', 'assistant', 'tool']),
   content: z.string().nullable().default(''),
   name: z.string().optional(),
   tool_call_id: z.string().optional(),
   /** Optional so that messages written before tool calls were kept still parse. */
   tool_calls: z.array(ToolCall).optional(),
+  /**
+   * The role the source wrote when it was not `role` itself (`human`, `tool-call`, `chatbot`,
+   * `developer`, a custom name), or `''` when the source message had no role at all. Absent
+   * when the source used `role` verbatim. Exporters write it back, so the name round-trips.
+   */
+  sourceRole: z.string().optional(),
 });
 export type ChatMessage = z.infer<typeof ChatMessage>;
 

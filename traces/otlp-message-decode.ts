@@ -1,11 +1,16 @@
 import type { ChatMessage, ToolCall } from '../schemas/trace.js';
+import { chatShapeOf } from './message-shapes.js';
+import { resolveRole } from './message-roles.js';
+import { linkSmolagentsSteps } from './smolagents-steps.js';
 
 /**
  * Chat messages from the shapes instrumentations write them in: GenAI `parts`, OpenAI
  * chat (`content` string or part list, `tool_calls`), Anthropic blocks (`tool_use`,
- * `tool_result`), and the flattened indexed keys of OpenInference and OpenLLMetry.
- * `lossy` reports content the normalized message cannot hold (images, reasoning), so the
- * caller keeps the raw attribute next to the messages.
+ * `tool_result`), LangChain and OpenAI Responses shapes (see message-shapes.ts), and the
+ * flattened indexed keys of OpenInference and OpenLLMetry. Every source message becomes a
+ * message, whatever its role or lack of one (see message-roles.ts). `lossy` reports content
+ * the normalized message cannot hold (images, reasoning), so the caller keeps the raw
+ * attribute next to the messages.
  */
 
 export interface DecodedMessages {
@@ -13,24 +18,10 @@ export interface DecodedMessages {
   lossy: boolean;
 }
 
-type Role = ChatMessage['role'];
-
-const roleAliases: Record<string, Role> = {
-  system: 'system',
-  developer: 'system',
-  user: 'user',
-  human: 'user',
-  assistant: 'assistant',
-  ai: 'assistant',
-  model: 'assistant',
-  bot: 'assistant',
-  tool: 'tool',
-  function: 'tool',
-  ipython: 'tool',
-};
-
-export function normalizeRole(role: unknown): Role | undefined {
-  return typeof role === 'string' ? roleAliases[role.toLowerCase()] : undefined;
+/** smolagents step messages become tool calls and results; other lists are returned as they are. */
+function withSteps(messages: ChatMessage[]): ChatMessage[] {
+  const smol = messages.some((m) => m.sourceRole === 'tool-call' || m.sourceRole === 'tool-response');
+  return smol ? linkSmolagentsSteps(messages) : messages;
 }
 
 /** JSON text parsed, other values as they are; undefined for a string that is not JSON. */
@@ -79,10 +70,9 @@ function openAiToolCall(raw: unknown): ToolCall | undefined {
 }
 
 /** One source message can become several: tool results inside a user turn become `tool` messages. */
-function messageFromJson(raw: unknown): DecodedMessages | undefined {
-  if (!isRecord(raw)) return undefined;
-  const role = normalizeRole(raw.role);
-  if (!role) return undefined;
+function messageFromJson(value: unknown): DecodedMessages | undefined {
+  const raw = chatShapeOf(value);
+  if (!raw) return undefined;
   let lossy = false;
   const texts: string[] = [];
   const calls: ToolCall[] = [];
@@ -105,14 +95,21 @@ function messageFromJson(raw: unknown): DecodedMessages | undefined {
         continue;
       }
       const text = stringOf(part.content) ?? stringOf(part.text);
-      if (part.type === 'text' && text !== undefined) texts.push(text);
+      if (TEXT_PARTS.has(String(part.type)) && text !== undefined) texts.push(text);
+      else if (part.type === 'refusal' && typeof part.refusal === 'string') texts.push(part.refusal);
       else if (part.type === 'tool_call' || part.type === 'tool_use') {
         const call = toolCallOf(part.id, part.name, part.type === 'tool_call' ? part.arguments : part.input);
         if (call) calls.push(call);
         else lossy = true;
       } else if (part.type === 'tool_call_response' || part.type === 'tool_result') {
         const id = stringOf(part.id) ?? stringOf(part.tool_use_id);
-        const body = part.type === 'tool_call_response' ? part.response : part.content;
+        // The GenAI schema names the body `response`; its own examples and some SDKs say `result`.
+        const body =
+          part.type === 'tool_call_response'
+            ? part.response !== undefined
+              ? part.response
+              : part.result
+            : part.content;
         const nested = Array.isArray(body) ? messageFromJson({ role: 'tool', content: body }) : undefined;
         const content = nested ? (nested.messages[0]?.content ?? null) : textOf(body);
         const result: ChatMessage = { role: 'tool', content };
@@ -122,6 +119,10 @@ function messageFromJson(raw: unknown): DecodedMessages | undefined {
     }
   } else if (typeof raw.content === 'string') {
     texts.push(raw.content);
+    hasContent = true;
+  } else if (raw.content !== undefined && raw.content !== null) {
+    // A tool output or content object that is not text is kept as its JSON.
+    texts.push(JSON.stringify(raw.content));
     hasContent = true;
   }
   if (Array.isArray(raw.tool_calls)) {
@@ -134,6 +135,10 @@ function messageFromJson(raw: unknown): DecodedMessages | undefined {
   const legacyCall = openAiToolCall(raw.function_call);
   if (legacyCall) calls.push(legacyCall);
 
+  const { role, sourceRole } = resolveRole(raw.role, {
+    toolCalls: calls.length > 0,
+    toolCallId: typeof raw.tool_call_id === 'string' || results.length > 0,
+  });
   const main: ChatMessage = { role, content: texts.length > 0 || hasContent ? texts.join('\n') : null };
   if (typeof raw.name === 'string') {
     main.name = raw.name;
@@ -141,9 +146,16 @@ function messageFromJson(raw: unknown): DecodedMessages | undefined {
   }
   if (typeof raw.tool_call_id === 'string') main.tool_call_id = raw.tool_call_id;
   if (calls.length > 0) main.tool_calls = calls;
+  if (sourceRole !== undefined) main.sourceRole = sourceRole;
+  // A result split out of another turn (an Anthropic user message) keeps that turn's role name.
+  const resultRole = typeof raw.role === 'string' ? raw.role : '';
+  for (const r of results) if (resultRole !== 'tool') r.sourceRole = resultRole;
   if (results.length > 0 && main.content === null && !main.tool_calls) return { messages: results, lossy };
   return { messages: [...results, main], lossy };
 }
+
+/** Part types whose text is the message's text (GenAI, Anthropic, OpenAI Responses). */
+const TEXT_PARTS = new Set(['text', 'input_text', 'output_text']);
 
 /** A JSON message list, bare or as the `messages` of a request body. */
 export function messagesFromJson(value: unknown): DecodedMessages | undefined {
@@ -158,6 +170,7 @@ export function messagesFromJson(value: unknown): DecodedMessages | undefined {
     out.messages.push(...decoded.messages);
     out.lossy ||= decoded.lossy;
   }
+  out.messages = withSteps(out.messages);
   return out;
 }
 
@@ -196,6 +209,8 @@ export interface IndexedLayout {
   message: string;
   contents?: { list: string; type: string; text: string };
   toolCalls: { list: string; id: string; name: string; arguments: string };
+  /** The single legacy OpenAI `function_call` of a message, written as two keys. */
+  functionCall?: { name: string; arguments: string };
 }
 
 export const openInferenceLayout: IndexedLayout = {
@@ -207,11 +222,13 @@ export const openInferenceLayout: IndexedLayout = {
     name: 'tool_call.function.name',
     arguments: 'tool_call.function.arguments',
   },
+  functionCall: { name: 'function_call_name', arguments: 'function_call_arguments_json' },
 };
 
 export const openLlmetryLayout: IndexedLayout = {
   message: '',
   toolCalls: { list: 'tool_calls', id: 'id', name: 'name', arguments: 'arguments' },
+  functionCall: { name: 'function_call.name', arguments: 'function_call.arguments' },
 };
 
 type Fields = Map<string, { key: string; value: unknown }>;
@@ -266,31 +283,31 @@ export function readIndexedMessages(
     for (const [sub, entry] of groups.get(index)!) {
       if (sub.startsWith(layout.message)) fields.set(sub.slice(layout.message.length), entry);
     }
-    const role = normalizeRole(fields.get('role')?.value);
-    if (!role) continue;
-    const used: string[] = [fields.get('role')!.key];
+    // A group with no message keys at all belongs to another convention sharing the prefix.
+    if (fields.size === 0) continue;
+    const used: string[] = [];
     const take = (sub: string): string | undefined => {
       const entry = fields.get(sub);
       if (!entry || typeof entry.value !== 'string') return undefined;
       used.push(entry.key);
       return entry.value;
     };
-    const message: ChatMessage = { role, content: take('content') ?? null };
-    if (message.content === null && layout.contents) {
+    const sourceRole = take('role');
+    const content = take('content');
+    let text: string | null = content ?? null;
+    if (text === null && layout.contents) {
       const texts = readList(fields, layout.contents.list, (item) => {
         const type = item.get(layout.contents!.type);
-        const text = item.get(layout.contents!.text);
-        if (typeof text?.value !== 'string' || (type !== undefined && type.value !== 'text'))
+        const part = item.get(layout.contents!.text);
+        if (typeof part?.value !== 'string' || (type !== undefined && type.value !== 'text'))
           return undefined;
-        return { value: text.value, keys: [text.key, ...(type ? [type.key] : [])] };
+        return { value: part.value, keys: [part.key, ...(type ? [type.key] : [])] };
       });
-      if (texts.values.length > 0) message.content = texts.values.join('\n');
+      if (texts.values.length > 0) text = texts.values.join('\n');
       used.push(...texts.keys);
     }
     const name = take('name');
-    if (name !== undefined) message.name = name;
     const toolCallId = take('tool_call_id');
-    if (toolCallId !== undefined) message.tool_call_id = toolCallId;
     const { toolCalls } = layout;
     const calls = readList(fields, toolCalls.list, (item) => {
       const nameEntry = item.get(toolCalls.name);
@@ -303,12 +320,30 @@ export function readIndexedMessages(
       const keys = [toolCalls.id, toolCalls.name, toolCalls.arguments].flatMap((f) => item.get(f)?.key ?? []);
       return { value: call, keys };
     });
-    if (calls.values.length > 0) message.tool_calls = calls.values;
     used.push(...calls.keys);
+    const legacy = layout.functionCall;
+    const legacyName = legacy ? fields.get(legacy.name) : undefined;
+    if (legacy && legacyName) {
+      const args = fields.get(legacy.arguments);
+      const call = toolCallOf(undefined, legacyName.value, args?.value);
+      if (call) {
+        calls.values.push(call);
+        used.push(legacyName.key, ...(args ? [args.key] : []));
+      }
+    }
+    const resolved = resolveRole(sourceRole, {
+      toolCalls: calls.values.length > 0,
+      toolCallId: toolCallId !== undefined,
+    });
+    const message: ChatMessage = { role: resolved.role, content: text };
+    if (name !== undefined) message.name = name;
+    if (toolCallId !== undefined) message.tool_call_id = toolCallId;
+    if (calls.values.length > 0) message.tool_calls = calls.values;
+    if (resolved.sourceRole !== undefined) message.sourceRole = resolved.sourceRole;
     messages.push(message);
     consumed.push(...used);
   }
-  return messages.length > 0 ? { messages, consumed } : undefined;
+  return messages.length > 0 ? { messages: withSteps(messages), consumed } : undefined;
 }
 
 function readList<T>(

@@ -1,10 +1,12 @@
 import type { ChatMessage } from '../schemas/trace.js';
+import { exportedRole } from './message-roles.js';
 import { isRecord, parseJsonish } from './otlp-message-decode.js';
 
 /**
  * Normalized messages in each convention's attribute shape, written so that the decoder
  * reads back exactly what was written: a null `content` is omitted (the decoder reads a
- * missing content as null) and an empty string is kept.
+ * missing content as null) and an empty string is kept. The role written is the source's
+ * own name (`sourceRole`) when it had one, and no role when the source message had none.
  */
 
 /** `{_raw}` holds arguments that were not a JSON object; they go back out verbatim. */
@@ -23,7 +25,8 @@ export function encodeOpenInferenceMessages(
   const out: Record<string, unknown> = {};
   messages.forEach((m, i) => {
     const at = `${prefix}.${i}.message.`;
-    out[`${at}role`] = m.role;
+    const role = exportedRole(m);
+    if (role !== undefined) out[`${at}role`] = role;
     if (m.content !== null) out[`${at}content`] = m.content;
     if (m.name !== undefined) out[`${at}name`] = m.name;
     if (m.tool_call_id !== undefined) out[`${at}tool_call_id`] = m.tool_call_id;
@@ -43,7 +46,7 @@ type GenAiPart =
   | { type: 'tool_call_response'; id: string; response: string | null };
 
 interface GenAiMessage {
-  role: string;
+  role?: string;
   parts: GenAiPart[];
   name?: string;
   tool_call_id?: string;
@@ -52,9 +55,10 @@ interface GenAiMessage {
 function genAiMessage(m: ChatMessage): GenAiMessage {
   if (m.role === 'tool' && m.tool_call_id !== undefined && !m.tool_calls) {
     const out: GenAiMessage = {
-      role: 'tool',
       parts: [{ type: 'tool_call_response', id: m.tool_call_id, response: m.content }],
     };
+    const role = exportedRole(m);
+    if (role !== undefined) out.role = role;
     if (m.name !== undefined) out.name = m.name;
     return out;
   }
@@ -69,7 +73,9 @@ function genAiMessage(m: ChatMessage): GenAiMessage {
         : { type: 'tool_call', name: call.name, arguments: args },
     );
   }
-  const out: GenAiMessage = { role: m.role, parts };
+  const out: GenAiMessage = { parts };
+  const role = exportedRole(m);
+  if (role !== undefined) out.role = role;
   if (m.name !== undefined) out.name = m.name;
   if (m.tool_call_id !== undefined) out.tool_call_id = m.tool_call_id;
   return out;

@@ -10,6 +10,8 @@ import {
   readIndexedMessages,
   type DecodedMessages,
 } from './otlp-message-decode.js';
+import { parsePythonLiteral } from './python-literal.js';
+import { callWrapperOf, parameterNamesOf, unwrapCall } from './tool-arguments.js';
 
 /**
  * One flat attribute map (OpenInference, OTel GenAI current or deprecated keys, or a mix)
@@ -44,6 +46,14 @@ export const openInferenceKinds: Record<string, SpanKind> = {
   GUARDRAIL: 'guardrail',
   EVALUATOR: 'evaluator',
   UNKNOWN: 'unknown',
+};
+
+/** Traceloop's decorators (`@workflow`, `@task`, `@agent`, `@tool`) name the kind of their span. */
+const traceloopKinds: Record<string, SpanKind> = {
+  workflow: 'chain',
+  task: 'chain',
+  agent: 'agent',
+  tool: 'tool',
 };
 
 const genAiOperations: Record<string, SpanKind> = {
@@ -185,11 +195,18 @@ function readKind(r: AttributeReader): SpanKind | undefined {
   if (kind !== undefined && opKind === kind && op === genAiOperationOfKind[kind]) {
     r.consume(['gen_ai.operation.name']);
   }
-  return kind;
+  // Left as an attribute: it also says which decorator made the span.
+  const traceloop = r.attrs['traceloop.span.kind'];
+  return kind ?? (typeof traceloop === 'string' ? traceloopKinds[traceloop] : undefined);
 }
 
+const TOOL_INPUT_KEYS = ['input.value', 'input', 'traceloop.entity.input'];
+
 function readTool(r: AttributeReader, kind: SpanKind | undefined): Span['tool'] {
-  const name = r.pick(['gen_ai.tool.name', 'tool.name', 'tool_call.function.name'], text);
+  const traceloopTool = r.attrs['traceloop.span.kind'] === 'tool';
+  const name =
+    r.pick(['gen_ai.tool.name', 'tool.name', 'tool_call.function.name'], text) ??
+    (traceloopTool ? text(r.attrs['traceloop.entity.name']) : undefined);
   if (name === undefined) return undefined;
   const tool: NonNullable<Span['tool']> = { name };
   const callId = r.pick(['gen_ai.tool.call.id', 'tool_call.id', 'tool.id'], text);
@@ -207,14 +224,28 @@ function readTool(r: AttributeReader, kind: SpanKind | undefined): Span['tool'] 
   // Tool spans conventionally carry the call's arguments and result as their input/output.
   if ((kind ?? 'tool') === 'tool') {
     if (tool.arguments === undefined) {
-      const key = ['input.value', 'input'].find((k) => isRecord(parseJsonish(r.attrs[k])));
+      const key = TOOL_INPUT_KEYS.find((k) => isRecord(parseJsonish(r.attrs[k])));
       if (key !== undefined && typeof r.attrs[key] === 'string') {
-        tool.arguments = parseJsonish(r.attrs[key]) as Record<string, unknown>;
-        r.consume([key]);
+        const value = parseJsonish(r.attrs[key]) as Record<string, unknown>;
+        const wrapper = callWrapperOf(value);
+        if (wrapper) {
+          // The raw call stays as the span's input: the trace may name positional values later.
+          tool.arguments = unwrapCall(wrapper, parameterNamesOf(parseJsonish(r.attrs['tool.parameters'])));
+        } else {
+          tool.arguments = value;
+          r.consume([key]);
+        }
+      } else {
+        // LangChain records a tool's input as `str(dict)`, Python's repr: named, but not JSON.
+        const raw = TOOL_INPUT_KEYS.map((k) => r.attrs[k]).find((v) => typeof v === 'string');
+        const literal = typeof raw === 'string' ? parsePythonLiteral(raw) : undefined;
+        if (isRecord(literal)) tool.arguments = literal;
       }
     }
     if (tool.result === undefined) {
-      const key = ['output.value', 'output'].find((k) => typeof r.attrs[k] === 'string');
+      const key = ['output.value', 'output', 'traceloop.entity.output'].find(
+        (k) => typeof r.attrs[k] === 'string',
+      );
       if (key !== undefined) {
         tool.result = r.attrs[key] as string;
         r.consume([key]);
@@ -329,9 +360,9 @@ export function mapSpanAttributes(attrs: Record<string, unknown>): MappedSpanAtt
   const tool = readTool(r, explicitKind);
   if (tool !== undefined) out.tool = tool;
 
-  const input = r.pick(['input.value', 'input'], anyString);
+  const input = r.pick(['input.value', 'input', 'traceloop.entity.input'], anyString);
   if (input !== undefined) out.input = input;
-  const output = r.pick(['output.value', 'output'], anyString);
+  const output = r.pick(['output.value', 'output', 'traceloop.entity.output'], anyString);
   if (output !== undefined) out.output = output;
   // Without message attributes, an LLM span's raw input/output is the conversation itself.
   if (explicitKind === 'llm') {

@@ -5,7 +5,8 @@ import {
   type Span,
   type TokenUsage,
 } from '../schemas/trace.js';
-import { isRecord, parseJsonish } from './otlp-message-decode.js';
+import { isRecord, messagesFromJson, parseJsonish } from './otlp-message-decode.js';
+import { nameToolArguments } from './trace-tool-arguments.js';
 
 /**
  * Trace-level fields derived from the spans of one trace. Spans of a trace arrive in
@@ -86,26 +87,92 @@ function sumUsage(spans: readonly Span[]): TokenUsage | undefined {
   return Object.keys(total).length > 0 ? total : undefined;
 }
 
-function actionOf(llm: Span | undefined, root: Span): AgentAction {
-  const outputs = llm?.outputMessages ?? [];
+function actionOf(llm: Span | undefined, run: Span): AgentAction {
+  const outputs = llm?.outputMessages ?? run.outputMessages ?? [];
   const call = outputs.flatMap((m) => m.tool_calls ?? [])[0];
   if (call) return { action: call.name, arguments: call.arguments };
-  const content = llm
-    ? outputs.find((m) => m.role === 'assistant' && m.content !== null)?.content
-    : root.output;
+  const content =
+    llm || run.outputMessages
+      ? outputs.find((m) => m.role === 'assistant' && m.content !== null)?.content
+      : run.output;
   return content === undefined || content === null
     ? { action: 'respond', arguments: {} }
     : { action: 'respond', arguments: {}, content };
 }
 
-function inputOf(llm: Span | undefined, root: Span): ChatMessage[] {
+function inputOf(llm: Span | undefined, run: Span): ChatMessage[] {
   if (llm?.inputMessages && llm.inputMessages.length > 0) return llm.inputMessages;
-  return [{ role: 'user', content: root.input ?? '' }];
+  if (run.inputMessages && run.inputMessages.length > 0) return run.inputMessages;
+  // A chain's input value may be its conversation (LangGraph state: `{"messages": [...]}`).
+  const decoded = run.input === undefined ? undefined : messagesFromJson(run.input);
+  if (decoded && decoded.messages.length > 0) return decoded.messages;
+  return [{ role: 'user', content: run.input ?? '' }];
+}
+
+/** Each span's children, for walking down from the agent's run. */
+function descendantsOf(top: Span, spans: readonly Span[]): Set<Span> {
+  const children = new Map<string, Span[]>();
+  for (const s of spans) {
+    if (s.parentSpanId === null) continue;
+    const list = children.get(s.parentSpanId) ?? [];
+    list.push(s);
+    children.set(s.parentSpanId, list);
+  }
+  const out = new Set<Span>();
+  const stack = [top];
+  while (stack.length > 0) {
+    const span = stack.pop()!;
+    for (const child of children.get(span.spanId) ?? []) {
+      if (out.has(child)) continue;
+      out.add(child);
+      stack.push(child);
+    }
+  }
+  return out;
+}
+
+/**
+ * The span of the agent's run: the root when it is an agent; else the last outermost
+ * `agent` span under it (a framework run wrapped in the application's own span); else the
+ * root. Work after the run (a summarizing or grading call in the same trace) stays outside.
+ */
+function agentRunOf(root: Span, spans: readonly Span[]): Span {
+  if (root.kind === 'agent') return root;
+  const agents = spans.filter((s) => s.kind === 'agent');
+  if (agents.length === 0) return root;
+  const byId = new Map(spans.map((s) => [s.spanId, s]));
+  const outermost = agents.filter((a) => {
+    const seen = new Set<string>();
+    for (let p = a.parentSpanId; p !== null && !seen.has(p); p = byId.get(p)?.parentSpanId ?? null) {
+      seen.add(p);
+      if (byId.get(p)?.kind === 'agent') return false;
+    }
+    return true;
+  });
+  return outermost.at(-1) ?? root;
+}
+
+/**
+ * The model call whose conversation and answer are the trace's decision: the last LLM call
+ * inside the agent's run. Without one, the run's own messages or input/output stand for
+ * it; only a run that has none of these falls back to the trace's last LLM call.
+ */
+function decisionOf(run: Span, spans: readonly Span[], llms: readonly Span[]): Span | undefined {
+  const inside = descendantsOf(run, spans);
+  const own = llms.filter((s) => inside.has(s) || s === run);
+  // Spans are sorted by start: the last one is the call the run ended on.
+  if (own.length > 0) return own.at(-1);
+  const runSpeaks =
+    run.inputMessages !== undefined ||
+    run.outputMessages !== undefined ||
+    run.input !== undefined ||
+    run.output !== undefined;
+  return runSpeaks ? undefined : llms.at(-1);
 }
 
 export function assembleTrace(input: TraceAssemblyInput): TraceRecord {
   if (input.spans.length === 0) throw new Error(`trace ${input.traceId} has no spans to assemble`);
-  const spans = [...input.spans].sort(compareSpans);
+  const spans = nameToolArguments([...input.spans].sort(compareSpans));
   const ids = new Set(spans.map((s) => s.spanId));
   const root = spans.find((s) => s.parentSpanId === null || !ids.has(s.parentSpanId)) ?? spans[0]!;
   const others = spans.filter((s) => s !== root);
@@ -118,7 +185,8 @@ export function assembleTrace(input: TraceAssemblyInput): TraceRecord {
   // A span covering the whole trace (usually the root) has a sub-millisecond latency.
   const covering = spans.find((s) => Date.parse(s.startTime) === startMs && Date.parse(s.endTime) === endMs);
   const llms = spans.filter((s) => s.kind === 'llm');
-  const lastLlm = llms.at(-1);
+  const run = agentRunOf(root, spans);
+  const decision = decisionOf(run, spans, llms);
 
   const trace: TraceRecord = {
     id: input.traceId,
@@ -126,8 +194,8 @@ export function assembleTrace(input: TraceAssemblyInput): TraceRecord {
     timestamp: first.startTime,
     endTimestamp: last.endTime,
     latencyMs: covering?.latencyMs ?? endMs - startMs,
-    input: { messages: inputOf(lastLlm, root) },
-    output: actionOf(lastLlm, root),
+    input: { messages: inputOf(decision, run) },
+    output: actionOf(decision, run),
     // A tool that answers with an error is part of the conversation the agent handles; the
     // trace failed when the agent, a model call or the root itself did.
     status: spans.some((s) => s.status === 'error' && s.kind !== 'tool') ? 'error' : 'ok',

@@ -75,6 +75,7 @@ function sameMessage(a: ChatMessage, b: ChatMessage): boolean {
       a.content === b.content &&
       a.name === b.name &&
       a.tool_call_id === b.tool_call_id &&
+      a.sourceRole === b.sourceRole &&
       sameJson(a.tool_calls, b.tool_calls))
   );
 }

@@ -1,0 +1,71 @@
+import type { ChatMessage } from '../schemas/trace.js';
+
+/**
+ * The role names agent frameworks write, each mapped to the nearest of the four roles every
+ * model API understands. A message is never dropped for its role: an unknown name, or no
+ * role at all, still becomes a message, and the source's name is kept in `sourceRole`.
+ *
+ * Where the names come from:
+ * - OpenAI chat: system, developer (o-series system prompts), user, assistant, tool, function.
+ * - OTel GenAI: system, user, assistant, tool; deprecated events allow any "actual role".
+ * - LangChain message types (OpenLLMetry writes them as `gen_ai.prompt.N.role` after mapping,
+ *   older versions and LangGraph state keep them): human, ai, system, tool, function,
+ *   chat (a ChatMessage with a custom role), remove (a LangGraph RemoveMessage).
+ * - smolagents MessageRole: system, user, assistant, tool-call, tool-response.
+ * - LlamaIndex MessageRole: system, developer, user, assistant, function, tool, chatbot, model.
+ * - Google Gemini: user, model, function; Cohere: SYSTEM, USER, CHATBOT, TOOL; Meta Llama:
+ *   ipython (tool output).
+ */
+
+export type Role = ChatMessage['role'];
+
+const nearest: Record<string, Role> = {
+  system: 'system',
+  developer: 'system',
+  instruction: 'system',
+  instructions: 'system',
+  user: 'user',
+  human: 'user',
+  customer: 'user',
+  assistant: 'assistant',
+  ai: 'assistant',
+  model: 'assistant',
+  bot: 'assistant',
+  chatbot: 'assistant',
+  agent: 'assistant',
+  'tool-call': 'assistant',
+  tool_call: 'assistant',
+  tool: 'tool',
+  function: 'tool',
+  ipython: 'tool',
+  'tool-response': 'tool',
+  tool_response: 'tool',
+  tool_result: 'tool',
+  observation: 'tool',
+};
+
+/** The nearest role of a known name (any case), or undefined for a name this table does not know. */
+export function knownRole(name: string): Role | undefined {
+  return nearest[name.toLowerCase()];
+}
+
+/**
+ * A message's role from the source's role value. Unknown names and missing roles are read
+ * from what the message carries: tool calls make it the assistant's, a tool-call id makes it
+ * a tool result, and anything else is text that came from outside the model, the user's.
+ */
+export function resolveRole(
+  source: unknown,
+  carries: { toolCalls: boolean; toolCallId: boolean },
+): { role: Role; sourceRole?: string } {
+  const name = typeof source === 'string' ? source : '';
+  const known = name === '' ? undefined : knownRole(name);
+  const role: Role = known ?? (carries.toolCalls ? 'assistant' : carries.toolCallId ? 'tool' : 'user');
+  return name === role ? { role } : { role, sourceRole: name };
+}
+
+/** The role to write on export: the source's own name when there was one. */
+export function exportedRole(message: ChatMessage): string | undefined {
+  if (message.sourceRole === undefined) return message.role;
+  return message.sourceRole === '' ? undefined : message.sourceRole;
+}
