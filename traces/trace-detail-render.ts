@@ -14,12 +14,21 @@ const MESSAGE_CHARS = 800;
 
 const json = (value: unknown) => JSON.stringify(value) ?? 'undefined';
 
-/** Multi-line text indented under its heading, cut at `max` characters with how much was left. */
-function block(text: string, max: number, indent: string): string[] {
+/** Multi-line text cut at `max` characters with how much was left out, as lines. */
+function textLines(text: string, max: number): string[] {
   const cut =
     text.length > max ? `${text.slice(0, max)}… (+${text.length - max} chars; --full shows all)` : text;
-  return cut.split('\n').map((l) => `${indent}${l}`);
+  return cut.split('\n');
 }
+
+/** A heading with the text's first line beside it and the other lines indented under it. */
+function headed(head: string, text: string, max: number): string[] {
+  const [first = '', ...rest] = textLines(text, max);
+  return [`${head} ${first}`.trimEnd(), ...rest.map((l) => `${INDENT}${l}`.trimEnd())];
+}
+
+/** Where message text continues: under the first line's text, past the role column. */
+const INDENT = ' '.repeat(12);
 
 function roleLabel(role: string, style: TerminalStyle): string {
   const padded = role.padEnd(9);
@@ -31,14 +40,13 @@ function roleLabel(role: string, style: TerminalStyle): string {
 }
 
 function messageLines(m: ChatMessage, style: TerminalStyle, max: number): string[] {
-  const head = [roleLabel(m.role, style)];
+  const head = [`  ${roleLabel(m.role, style)}`];
   if (m.name) head.push(style.bold(m.name));
   if (m.tool_call_id) head.push(style.dim(`(call ${m.tool_call_id})`));
-  const lines = [`  ${head.join(' ')}`];
-  if (m.content) lines.push(...block(m.content, max, '      '));
+  const lines = headed(head.join(' '), m.content ?? '', max);
   for (const call of m.tool_calls ?? [])
     lines.push(
-      style.cyan(`      → ${call.name} ${oneLine(json(call.arguments), max)}`) +
+      style.cyan(`${INDENT}→ ${call.name} ${oneLine(json(call.arguments), max)}`) +
         (call.id ? style.dim(` (call ${call.id})`) : ''),
     );
   return lines;
@@ -50,11 +58,11 @@ function actionLines(
   style: TerminalStyle,
   max: number,
 ) {
-  if (a.action === 'respond')
-    return [`  ${style.bold(title.padEnd(9))}`, ...block(a.content ?? '', max, '      ')];
+  const head = `  ${style.bold(title.padEnd(9))}`;
+  if (a.action === 'respond') return headed(head, a.content ?? '', max);
   return [
-    `  ${style.bold(title.padEnd(9))} ${style.cyan(`→ ${a.action} ${oneLine(json(a.arguments), max)}`)}`,
-    ...(a.content ? block(a.content, max, '      ') : []),
+    `${head} ${style.cyan(`→ ${a.action} ${oneLine(json(a.arguments), max)}`)}`,
+    ...(a.content ? textLines(a.content, max).map((l) => `${INDENT}${l}`.trimEnd()) : []),
   ];
 }
 
