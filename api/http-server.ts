@@ -18,7 +18,7 @@ import { handleAgentRoute } from './agent-routes.js';
 import { handleAnnotationRoute } from './annotation-routes.js';
 import { handleDatasetRoute } from './dataset-routes.js';
 import { attachFeedback } from '../traces/feedback-service.js';
-import { decodeOtlpProtobuf } from '../traces/otlp-protobuf.js';
+import { decodeOtlpProtobuf, encodeExportResponse, encodeRpcStatus } from '../traces/otlp-protobuf.js';
 import { handlePromptRoute, writeRouteAnswer } from './prompt-routes.js';
 import { handleRolloutRoute } from './rollout-routes.js';
 import { handleTraceRoute } from './trace-routes.js';
@@ -31,6 +31,7 @@ import {
   type ImportFormat,
 } from '../traces/trace-ingest-service.js';
 import { ForbiddenError, UserError } from '../schemas/user-error.js';
+import { nestsDeeperThan, tooDeepMessage } from '../traces/json-depth.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
 
@@ -63,13 +64,25 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   }
 }
 
-async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
+/**
+ * The body as JSON. Nesting is bounded because what reads and stores the value recurses; OTLP
+ * ingest skips the whole-body walk (`checkDepth: false`) and checks each span it cannot take
+ * on its fast path instead.
+ */
+async function readJson(
+  req: IncomingMessage,
+  limit: number,
+  { checkDepth = true }: { checkDepth?: boolean } = {},
+): Promise<unknown> {
   const body = await readBody(req, limit);
+  let value: unknown;
   try {
-    return JSON.parse(body.toString('utf8'));
+    value = JSON.parse(body.toString('utf8'));
   } catch (e) {
     throw new UserError(`The body is not valid JSON (${e instanceof Error ? e.message : String(e)}).`);
   }
+  if (checkDepth && nestsDeeperThan(value)) throw new UserError(`${tooDeepMessage('The body')}.`);
+  return value;
 }
 
 function send(
@@ -147,6 +160,33 @@ async function readiness(deps: ApiDeps): Promise<{ ok: boolean; database: string
   return { ok: database === 'ok' && temporal === 'ok', database, temporal };
 }
 
+/** The status, body and headers that answer an error, whichever layer threw it. */
+function errorAnswer(
+  error: unknown,
+  limit: number,
+): { status: number; body: { error: string; limit?: number }; headers: Record<string, string> } {
+  if (error instanceof UserError && error.code === 'payload_too_large')
+    return { status: error.status, body: { error: error.message, limit }, headers: { connection: 'close' } };
+  // Every error a caller can act on answers with its own status.
+  if (error instanceof UserError)
+    return { status: error.status, body: { error: error.message }, headers: {} };
+  // A dependency that is away is not the caller's fault and not ours: say when to retry.
+  const away = isDatabaseUnavailable(error) ? 'database' : isTemporalUnavailable(error) ? 'Temporal' : null;
+  if (away)
+    return {
+      status: 503,
+      body: {
+        error: `The ${away} is unavailable (${error instanceof Error ? error.message : String(error)}); nothing was changed by this request unless its answer said so. Retry in ${RETRY_AFTER_SECONDS} s.`,
+      },
+      headers: { 'retry-after': String(RETRY_AFTER_SECONDS) },
+    };
+  return {
+    status: 500,
+    body: { error: error instanceof Error ? error.message : String(error) },
+    headers: {},
+  };
+}
+
 export interface ApiServer {
   url: string;
   close(): Promise<void>;
@@ -180,6 +220,63 @@ export async function startApiServer(deps: ApiDeps, port: number, host = '127.0.
     return identity;
   };
 
+  /**
+   * OTLP/HTTP trace export. Per the OTLP spec, a request that decodes is answered 200 even
+   * when some spans were rejected: `partialSuccess` counts and names them, and an exporter
+   * neither retries the batch nor drops the spans that were kept. Only a body that is not an
+   * export request at all is a 400. The answer is in the request's encoding.
+   */
+  const exportTraces = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    type: string | undefined,
+    protobufRequest: boolean,
+  ): Promise<void> => {
+    const { agent } = await authenticate(req, 'ingest');
+    let body: unknown;
+    if (protobufRequest) {
+      const raw = await readBody(req, limit);
+      try {
+        body = decodeOtlpProtobuf(raw);
+      } catch (e) {
+        throw new UserError(
+          `The body is not an OTLP ExportTraceServiceRequest protobuf (${e instanceof Error ? e.message : String(e)}).`,
+        );
+      }
+    } else if (type === 'application/json') body = await readJson(req, limit, { checkDepth: false });
+    else
+      throw new UserError(
+        `Send OTLP as application/json or application/x-protobuf, not ${type}.`,
+        'unsupported_media_type',
+      );
+    const report = await ingestOtlp(deps, body, agent);
+    const unreadable = report.acceptedSpans === 0 && report.rejected.some((r) => r.item === '(body)');
+    if (unreadable) throw new UserError(report.rejected.map((r) => r.error).join('; '));
+    const partialSuccess =
+      report.rejectedSpans > 0
+        ? {
+            rejectedSpans: report.rejectedSpans,
+            errorMessage: report.rejected
+              .slice(0, 20)
+              .map((r) => `${r.item}: ${r.error}`)
+              .join('; '),
+          }
+        : undefined;
+    if (protobufRequest) {
+      res.writeHead(200, { 'content-type': 'application/x-protobuf' });
+      res.end(encodeExportResponse(partialSuccess));
+      return;
+    }
+    // Exporters read only partialSuccess; the rest is for people and scripts reading the answer.
+    send(res, 200, {
+      ...(partialSuccess ? { partialSuccess } : {}),
+      acceptedSpans: report.acceptedSpans,
+      newTraces: report.newTraces,
+      updatedTraces: report.updatedTraces,
+      errors: report.rejected,
+    });
+  };
+
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
@@ -199,44 +296,19 @@ export async function startApiServer(deps: ApiDeps, port: number, host = '127.0.
       return send(res, 200, { ok: true });
     }
     if (req.method === 'POST' && url.pathname === '/v1/traces') {
-      const { agent } = await authenticate(req, 'ingest');
       const type = (req.headers['content-type'] ?? 'application/json').split(';')[0]?.trim();
-      let body: unknown;
-      if (type === 'application/x-protobuf') {
-        const raw = await readBody(req, limit);
-        try {
-          body = decodeOtlpProtobuf(raw);
-        } catch (e) {
-          throw new UserError(
-            `The body is not an OTLP ExportTraceServiceRequest protobuf (${e instanceof Error ? e.message : String(e)}).`,
-          );
-        }
-      } else if (type === 'application/json') body = await readJson(req, limit);
-      else
-        throw new UserError(
-          `Send OTLP as application/json or application/x-protobuf, not ${type}.`,
-          'unsupported_media_type',
-        );
-      const report = await ingestOtlp(deps, body, agent);
-      // OTLP partial success: the accepted spans are stored; the rejected ones are counted and
-      // named, and the status is 400 so an exporter does not resend the batch.
-      const partialSuccess =
-        report.rejectedSpans > 0
-          ? {
-              rejectedSpans: report.rejectedSpans,
-              errorMessage: report.rejected
-                .slice(0, 20)
-                .map((r) => `${r.item}: ${r.error}`)
-                .join('; '),
-            }
-          : undefined;
-      return send(res, report.rejectedSpans > 0 ? 400 : 200, {
-        ...(partialSuccess ? { partialSuccess } : {}),
-        acceptedSpans: report.acceptedSpans,
-        newTraces: report.newTraces,
-        updatedTraces: report.updatedTraces,
-        errors: report.rejected,
-      });
+      const protobufRequest = type === 'application/x-protobuf';
+      try {
+        return await exportTraces(req, res, type, protobufRequest);
+      } catch (error) {
+        // OTLP/HTTP answers a protobuf request in protobuf, errors included (google.rpc.Status).
+        if (!protobufRequest) throw error;
+        const answer = errorAnswer(error, limit);
+        res.writeHead(answer.status, { 'content-type': 'application/x-protobuf', ...answer.headers });
+        res.end(encodeRpcStatus(answer.status, answer.body.error));
+        if (answer.status === 413) req.resume();
+        return;
+      }
     }
     if (req.method === 'POST' && url.pathname === '/api/traces') {
       const { agent } = await authenticate(req, 'ingest');
@@ -278,30 +350,10 @@ export async function startApiServer(deps: ApiDeps, port: number, host = '127.0.
   };
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
-      if (error instanceof UserError && error.code === 'payload_too_large') {
-        // Stop reading the rest of an oversized upload; the client gets the answer first.
-        send(res, error.status, { error: error.message, limit }, { connection: 'close' });
-        req.resume();
-        return;
-      }
-      // Every error a caller can act on answers with its own status, whichever layer threw it.
-      if (error instanceof UserError) return send(res, error.status, { error: error.message });
-      // A dependency that is away is not the caller's fault and not ours: say when to retry.
-      const away = isDatabaseUnavailable(error)
-        ? 'database'
-        : isTemporalUnavailable(error)
-          ? 'Temporal'
-          : null;
-      if (away)
-        return send(
-          res,
-          503,
-          {
-            error: `The ${away} is unavailable (${error instanceof Error ? error.message : String(error)}); nothing was changed by this request unless its answer said so. Retry in ${RETRY_AFTER_SECONDS} s.`,
-          },
-          { 'retry-after': String(RETRY_AFTER_SECONDS) },
-        );
-      send(res, 500, { error: error instanceof Error ? error.message : String(error) });
+      const answer = errorAnswer(error, limit);
+      send(res, answer.status, answer.body, answer.headers);
+      // Stop reading the rest of an oversized upload; the client gets the answer first.
+      if (answer.status === 413) req.resume();
     });
   });
   await new Promise<void>((resolve, reject) => {

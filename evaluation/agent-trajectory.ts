@@ -1,4 +1,5 @@
 import type { AgentAction, ChatMessage, Span, ToolCall, TraceRecord } from '../schemas/trace.js';
+import { orderSpans } from '../traces/span-order.js';
 
 /** One thing the agent did, in order: a tool call, or its final text reply (`respond`). */
 export interface AgentStep {
@@ -14,17 +15,10 @@ export interface AgentStep {
   content?: string;
 }
 
-function byStart(a: { span: Span; index: number }, b: { span: Span; index: number }): number {
-  const delta = Date.parse(a.span.startTime) - Date.parse(b.span.startTime);
-  return delta !== 0 ? delta : a.index - b.index;
-}
-
 function fromToolSpans(spans: readonly Span[]): Omit<AgentStep, 'step'>[] {
-  return spans
-    .map((span, index) => ({ span, index }))
-    .filter(({ span }) => span.kind === 'tool' && span.tool !== undefined)
-    .sort(byStart)
-    .map(({ span }) => {
+  return orderSpans(spans)
+    .filter((span) => span.kind === 'tool' && span.tool !== undefined)
+    .map((span) => {
       const tool = span.tool!;
       return {
         action: tool.name,

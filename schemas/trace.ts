@@ -61,6 +61,36 @@ export const RetrievedDocument = z.object({
   metadata: z.record(z.string(), z.unknown()).optional(),
 });
 
+/** A timestamped annotation on a span (an exception with its stack trace, a custom event). */
+export const SpanEvent = z.object({
+  name: z.string().default(''),
+  /** Exact to the nanosecond (up to nine fraction digits); absent when the exporter sent none. */
+  time: z.iso.datetime({ offset: true }).optional(),
+  attributes: z.record(z.string(), z.unknown()).default({}),
+});
+export type SpanEvent = z.infer<typeof SpanEvent>;
+
+/** A causal link to a span of this or another trace (a batch job, a handoff between agents). */
+export const SpanLink = z.object({
+  traceId: z.string().min(1),
+  spanId: z.string().min(1),
+  traceState: z.string().optional(),
+  attributes: z.record(z.string(), z.unknown()).default({}),
+});
+export type SpanLink = z.infer<typeof SpanLink>;
+
+/** The instrumentation library that recorded a span, e.g. openinference.instrumentation.smolagents. */
+export const InstrumentationScope = z.object({
+  name: z.string(),
+  version: z.string().optional(),
+  attributes: z.record(z.string(), z.unknown()).optional(),
+});
+export type InstrumentationScope = z.infer<typeof InstrumentationScope>;
+
+/** OpenTelemetry's own span kind, apart from the GenAI kind in `kind`. */
+export const OtelSpanKind = z.enum(['internal', 'server', 'client', 'producer', 'consumer']);
+export type OtelSpanKind = z.infer<typeof OtelSpanKind>;
+
 /**
  * One normalized span, whichever convention (OpenInference, OTel GenAI current or
  * deprecated keys) it arrived in. Attributes the mapping understood become fields; every
@@ -71,6 +101,9 @@ export const Span = z.object({
   parentSpanId: z.string().nullable().default(null),
   name: z.string().default(''),
   kind: SpanKind.default('unknown'),
+  /** OTel's span kind (server, client, ...); absent when unspecified. */
+  otelKind: OtelSpanKind.optional(),
+  /** Exact to the nanosecond: up to nine fraction digits, so spans that start within one millisecond keep their order. */
   startTime: z.iso.datetime({ offset: true }),
   endTime: z.iso.datetime({ offset: true }),
   latencyMs: z.number().nonnegative(),
@@ -99,6 +132,21 @@ export const Span = z.object({
   input: z.string().optional(),
   output: z.string().optional(),
   attributes: z.record(z.string(), z.unknown()).default({}),
+  events: z.array(SpanEvent).optional(),
+  links: z.array(SpanLink).optional(),
+  scope: InstrumentationScope.optional(),
+  traceState: z.string().optional(),
+  /**
+   * What the span lost before it was stored: the exporter's own dropped counts, plus
+   * events or links too malformed to keep (the span itself is kept).
+   */
+  dropped: z
+    .object({
+      attributes: z.number().int().nonnegative().optional(),
+      events: z.number().int().nonnegative().optional(),
+      links: z.number().int().nonnegative().optional(),
+    })
+    .optional(),
 });
 export type Span = z.infer<typeof Span>;
 export type SpanInput = z.input<typeof Span>;

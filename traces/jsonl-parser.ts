@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { formatIssues } from '../schemas/format-issues.js';
+import { nestsDeeperThan, tooDeepMessage } from './json-depth.js';
 
 export interface LineError {
   line: number;
@@ -16,11 +17,16 @@ export function parseJsonLines(text: string): {
   text.split(/\r?\n/).forEach((raw, index) => {
     const line = index + 1;
     if (raw.trim() === '') return;
+    let value: unknown;
     try {
-      values.push({ line, value: JSON.parse(raw) });
+      value = JSON.parse(raw);
     } catch (e) {
       errors.push({ line, error: `not valid JSON (${e instanceof Error ? e.message : String(e)})` });
+      return;
     }
+    // Storing a record serializes it again, which recurses: refuse what would overflow.
+    if (nestsDeeperThan(value)) errors.push({ line, error: tooDeepMessage('the record') });
+    else values.push({ line, value });
   });
   return { values, errors };
 }

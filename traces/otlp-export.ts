@@ -1,4 +1,4 @@
-import type { ChatMessage, Span, TraceRecord } from '../schemas/trace.js';
+import type { ChatMessage, InstrumentationScope, OtelSpanKind, Span, TraceRecord } from '../schemas/trace.js';
 import {
   FLYWHEEL_PARENT_SPAN_ID,
   FLYWHEEL_SPAN_ID,
@@ -31,8 +31,14 @@ export interface OtlpExportOptions {
 }
 
 const statusCodes = { unset: 0, ok: 1, error: 2 } as const;
-const SPAN_KIND_INTERNAL = 1;
-const SPAN_KIND_CLIENT = 3;
+/** OTLP's numbers; a span stored without an OTel kind goes out as unspecified and comes back without one. */
+const otelKindNumbers: Record<OtelSpanKind, number> = {
+  internal: 1,
+  server: 2,
+  client: 3,
+  producer: 4,
+  consumer: 5,
+};
 
 function messageAttributes(span: Span, convention: OtlpConvention): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -125,11 +131,40 @@ function spanAttributes(span: Span, convention: OtlpConvention): Record<string, 
   return out;
 }
 
-/** The end time as a latency from the start, so sub-millisecond latencies survive. */
+/**
+ * The end time. An end stored to the millisecond (imports, spans stored before times were
+ * exact) is refined by the latency, so sub-millisecond latencies survive.
+ */
 function endNanos(span: Span, startNs: bigint): bigint {
   const fromLatency = startNs + msToNanos(span.latencyMs);
   const endNs = isoToNanos(span.endTime);
-  return nanosToIso(fromLatency) === nanosToIso(endNs) ? fromLatency : endNs < startNs ? startNs : endNs;
+  const wholeMs = endNs % 1_000_000n === 0n;
+  if (wholeMs && fromLatency - (fromLatency % 1_000_000n) === endNs) return fromLatency;
+  return endNs < startNs ? startNs : endNs;
+}
+
+function eventsAndLinks(span: Span): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (span.events && span.events.length > 0) {
+    out.events = span.events.map((e) => ({
+      ...(e.time === undefined ? {} : { timeUnixNano: isoToNanos(e.time).toString() }),
+      name: e.name,
+      attributes: recordToKeyValues(e.attributes),
+    }));
+  }
+  if (span.links && span.links.length > 0) {
+    out.links = span.links.map((l) => ({
+      traceId: l.traceId,
+      spanId: l.spanId,
+      ...(l.traceState === undefined ? {} : { traceState: l.traceState }),
+      attributes: recordToKeyValues(l.attributes),
+    }));
+  }
+  if (span.traceState !== undefined) out.traceState = span.traceState;
+  if (span.dropped?.attributes) out.droppedAttributesCount = span.dropped.attributes;
+  if (span.dropped?.events) out.droppedEventsCount = span.dropped.events;
+  if (span.dropped?.links) out.droppedLinksCount = span.dropped.links;
+  return out;
 }
 
 function encodeSpan(
@@ -153,10 +188,11 @@ function encodeSpan(
     spanId: spanHex,
     ...(parentHex !== undefined ? { parentSpanId: parentHex } : {}),
     name: span.name,
-    kind: span.kind === 'llm' || span.kind === 'embedding' ? SPAN_KIND_CLIENT : SPAN_KIND_INTERNAL,
+    kind: span.otelKind === undefined ? 0 : otelKindNumbers[span.otelKind],
     startTimeUnixNano: startNs.toString(),
     endTimeUnixNano: endNanos(span, startNs).toString(),
     attributes: recordToKeyValues({ ...spanAttributes(span, convention), ...ids, ...span.attributes }),
+    ...eventsAndLinks(span),
     status,
   };
 }
@@ -192,6 +228,32 @@ function decisionSpan(trace: TraceRecord): Span {
   };
 }
 
+/**
+ * Spans grouped by the instrumentation scope that recorded them, in first-seen order. Spans
+ * stored without one (imports, a scope-less exporter) go out without one, so that a re-import
+ * does not credit them to an instrumentation that never saw them.
+ */
+function byScope(spans: readonly Span[]): { scope: InstrumentationScope | undefined; spans: Span[] }[] {
+  const groups = new Map<string, { scope: InstrumentationScope | undefined; spans: Span[] }>();
+  for (const span of spans) {
+    const key = span.scope === undefined ? '' : JSON.stringify(span.scope);
+    const group = groups.get(key) ?? { scope: span.scope, spans: [] };
+    group.spans.push(span);
+    groups.set(key, group);
+  }
+  return [...groups.values()];
+}
+
+function encodeScope(
+  scope: InstrumentationScope,
+): NonNullable<OtlpExportRequest['resourceSpans'][number]['scopeSpans'][number]['scope']> {
+  return {
+    name: scope.name,
+    ...(scope.version === undefined ? {} : { version: scope.version }),
+    ...(scope.attributes === undefined ? {} : { attributes: recordToKeyValues(scope.attributes) }),
+  };
+}
+
 export function traceToOtlp(trace: TraceRecord, options: OtlpExportOptions): OtlpExportRequest {
   const resource: Record<string, unknown> = { ...trace.attributes };
   const existingService = trace.attributes['service.name'];
@@ -208,12 +270,10 @@ export function traceToOtlp(trace: TraceRecord, options: OtlpExportOptions): Otl
     resourceSpans: [
       {
         resource: { attributes: recordToKeyValues(resource) },
-        scopeSpans: [
-          {
-            scope: { name: 'flywheel' },
-            spans: spans.map((s) => encodeSpan(s, trace, options.convention)),
-          },
-        ],
+        scopeSpans: byScope(spans).map(({ scope, spans: group }) => ({
+          ...(scope === undefined ? {} : { scope: encodeScope(scope) }),
+          spans: group.map((s) => encodeSpan(s, trace, options.convention)),
+        })),
       },
     ],
   };

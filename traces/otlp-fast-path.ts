@@ -1,5 +1,5 @@
 import type { OtlpAnyValue, OtlpKeyValue, OtlpSpan } from './otlp-json.js';
-import { parseNanos } from './otlp-time.js';
+import { implausibleNanos, parseNanos } from './otlp-time.js';
 
 /**
  * The common case of OTLP/JSON decoding without zod. An LLM span carries its conversation
@@ -73,7 +73,7 @@ const ZEROS = /^0+$/;
 function nonZeroNanos(value: unknown): bigint | undefined {
   if (typeof value !== 'string' && typeof value !== 'number') return undefined;
   const ns = parseNanos(value);
-  return ns === undefined || ns === 0n ? undefined : ns;
+  return ns === undefined || ns === 0n || implausibleNanos(ns) !== undefined ? undefined : ns;
 }
 
 const STATUS_BY_NUMBER = ['unset', 'ok', 'error'] as const;
@@ -100,6 +100,15 @@ export function parseWellFormedSpan(raw: unknown): OtlpSpan | undefined {
   if (!isKeyValues(attributes)) return undefined;
   const events = raw.events === undefined ? [] : raw.events;
   if (!Array.isArray(events)) return undefined;
+  const links = raw.links === undefined ? [] : raw.links;
+  if (!Array.isArray(links)) return undefined;
+  const dropped: Pick<OtlpSpan, 'droppedAttributesCount' | 'droppedEventsCount' | 'droppedLinksCount'> = {};
+  for (const key of ['droppedAttributesCount', 'droppedEventsCount', 'droppedLinksCount'] as const) {
+    const n = raw[key];
+    if (n === undefined) continue;
+    if (!Number.isSafeInteger(n) || (n as number) < 0) return undefined;
+    dropped[key] = n as number;
+  }
   let parsedStatus: OtlpSpan['status'];
   if (status !== undefined) {
     if (!isObject(status)) return undefined;
@@ -122,15 +131,10 @@ export function parseWellFormedSpan(raw: unknown): OtlpSpan | undefined {
     startTimeUnixNano: start,
     endTimeUnixNano: end,
     attributes,
-    // Events are read only for exception messages; a malformed one is dropped, as the
-    // schema's catch does.
-    events: events.map((e: unknown) =>
-      isObject(e) &&
-      (e.name === undefined || typeof e.name === 'string') &&
-      (e.attributes === undefined || isKeyValues(e.attributes))
-        ? { name: e.name, attributes: e.attributes }
-        : { name: undefined, attributes: undefined },
-    ),
+    // Events and links are checked one by one when the span is mapped, as the schema leaves them.
+    events,
+    links,
+    ...dropped,
     ...(parsedStatus === undefined ? {} : { status: parsedStatus }),
   };
 }

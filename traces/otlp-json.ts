@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseNanos } from './otlp-time.js';
+import { implausibleNanos, parseNanos } from './otlp-time.js';
 
 /**
  * The OTLP/HTTP JSON encoding of `ExportTraceServiceRequest`. Only the protobuf JSON
@@ -82,6 +82,11 @@ function nanos(field: string) {
         ctx.addIssue({ code: 'custom', message: `${field} is 0 (unset): ${hint}` });
         return z.NEVER;
       }
+      const implausible = implausibleNanos(ns);
+      if (implausible !== undefined) {
+        ctx.addIssue({ code: 'custom', message: `${field} ${JSON.stringify(v)} ${implausible}` });
+        return z.NEVER;
+      }
       return ns;
     });
 }
@@ -119,10 +124,33 @@ export const OtlpStatus = z.object({
   message: z.string().optional(),
 });
 
-/** Events are read only for exception messages, so a malformed event never costs the span. */
-const OtlpEvent = z
-  .object({ name: z.string().optional(), attributes: z.array(OtlpKeyValue).optional() })
-  .catch({ name: undefined, attributes: undefined });
+/** A count the exporter reports (dropped attributes, events, links); 0 when absent. */
+const droppedCount = z
+  .union([z.number().int().nonnegative(), z.string().regex(/^\d+$/).transform(Number)])
+  .optional()
+  .catch(undefined);
+
+/**
+ * A span event. Each is checked on its own when the span is mapped (parseSpanEvent), so a
+ * malformed event is counted as dropped and never costs its span.
+ */
+export const OtlpEvent = z.object({
+  timeUnixNano: z.union([z.string(), z.number()]).optional(),
+  name: z.string().optional(),
+  attributes: z.array(OtlpKeyValue).optional(),
+  droppedAttributesCount: droppedCount,
+});
+export type OtlpEvent = z.output<typeof OtlpEvent>;
+
+/** A span link, checked on its own like an event. */
+export const OtlpLink = z.object({
+  traceId: z.string().regex(/^[0-9a-fA-F]{32}$/),
+  spanId: z.string().regex(/^[0-9a-fA-F]{16}$/),
+  traceState: z.string().optional(),
+  attributes: z.array(OtlpKeyValue).optional(),
+  droppedAttributesCount: droppedCount,
+});
+export type OtlpLink = z.output<typeof OtlpLink>;
 
 export const OtlpSpan = z.object(
   {
@@ -143,7 +171,11 @@ export const OtlpSpan = z.object(
     startTimeUnixNano: nanos('startTimeUnixNano'),
     endTimeUnixNano: nanos('endTimeUnixNano'),
     attributes: z.array(OtlpKeyValue, { error: 'attributes must be an array of {key, value}' }).default([]),
-    events: z.array(OtlpEvent).default([]),
+    events: z.array(z.unknown(), { error: 'events must be an array' }).default([]),
+    links: z.array(z.unknown(), { error: 'links must be an array' }).default([]),
+    droppedAttributesCount: droppedCount,
+    droppedEventsCount: droppedCount,
+    droppedLinksCount: droppedCount,
     status: OtlpStatus.optional(),
   },
   { error: 'expected a span object {traceId, spanId, name, startTimeUnixNano, endTimeUnixNano, ...}' },
@@ -181,16 +213,22 @@ export interface OtlpExportRequest {
   resourceSpans: {
     resource: { attributes: OtlpKeyValue[] };
     scopeSpans: {
-      scope: { name: string; version?: string };
+      scope?: { name: string; version?: string; attributes?: OtlpKeyValue[] };
       spans: {
         traceId: string;
         spanId: string;
         parentSpanId?: string;
+        traceState?: string;
         name: string;
         kind: number;
         startTimeUnixNano: string;
         endTimeUnixNano: string;
         attributes: OtlpKeyValue[];
+        events?: { timeUnixNano?: string; name: string; attributes: OtlpKeyValue[] }[];
+        links?: { traceId: string; spanId: string; traceState?: string; attributes: OtlpKeyValue[] }[];
+        droppedAttributesCount?: number;
+        droppedEventsCount?: number;
+        droppedLinksCount?: number;
         status: { code: number; message?: string };
       }[];
     }[];

@@ -1,9 +1,16 @@
-import { Span } from '../schemas/trace.js';
+import {
+  Span,
+  type InstrumentationScope,
+  type OtelSpanKind,
+  type SpanEvent,
+  type SpanLink,
+} from '../schemas/trace.js';
 import { FLYWHEEL_PARENT_SPAN_ID, FLYWHEEL_SPAN_ID, FLYWHEEL_TRACE_ID } from './otlp-ids.js';
 import { parseWellFormedSpan } from './otlp-fast-path.js';
-import { keyValuesToRecord, OtlpResource, OtlpSpan } from './otlp-json.js';
+import { keyValuesToRecord, OtlpEvent, OtlpLink, OtlpResource, OtlpScope, OtlpSpan } from './otlp-json.js';
 import { mapSpanAttributes } from './otlp-span-attributes.js';
-import { nanosDiffMs, nanosToIso } from './otlp-time.js';
+import { implausibleNanos, nanosDiffMs, nanosToIso, parseNanos } from './otlp-time.js';
+import { nestsDeeperThan, tooDeepMessage } from './json-depth.js';
 import { formatIssues } from '../schemas/format-issues.js';
 
 export { mapSpanAttributes, type MappedSpanAttributes } from './otlp-span-attributes.js';
@@ -36,12 +43,81 @@ function takeString(attrs: Record<string, unknown>, key: string): string | undef
   return value;
 }
 
+const otelKinds: readonly (OtelSpanKind | undefined)[] = [
+  undefined,
+  'internal',
+  'server',
+  'client',
+  'producer',
+  'consumer',
+];
+
+/** An event's time when it is a plausible nanosecond count; an event without one keeps the rest. */
+function eventTime(value: string | number | undefined): string | undefined {
+  const ns = value === undefined ? undefined : parseNanos(value);
+  return ns === undefined || implausibleNanos(ns) !== undefined ? undefined : nanosToIso(ns);
+}
+
+/** The span's events and links that parse; the rest are counted as dropped, never cost the span. */
+function readEventsAndLinks(s: OtlpSpan): {
+  events: SpanEvent[];
+  links: SpanLink[];
+  malformedEvents: number;
+  malformedLinks: number;
+} {
+  const events: SpanEvent[] = [];
+  const links: SpanLink[] = [];
+  let malformedEvents = 0;
+  let malformedLinks = 0;
+  for (const raw of s.events) {
+    const e = OtlpEvent.safeParse(raw);
+    if (!e.success) {
+      malformedEvents += 1;
+      continue;
+    }
+    const time = eventTime(e.data.timeUnixNano);
+    events.push({
+      name: e.data.name ?? '',
+      ...(time === undefined ? {} : { time }),
+      attributes: keyValuesToRecord(e.data.attributes ?? []),
+    });
+  }
+  for (const raw of s.links) {
+    const l = OtlpLink.safeParse(raw);
+    if (!l.success) {
+      malformedLinks += 1;
+      continue;
+    }
+    links.push({
+      traceId: l.data.traceId.toLowerCase(),
+      spanId: l.data.spanId.toLowerCase(),
+      ...(l.data.traceState ? { traceState: l.data.traceState } : {}),
+      attributes: keyValuesToRecord(l.data.attributes ?? []),
+    });
+  }
+  return { events, links, malformedEvents, malformedLinks };
+}
+
+function droppedCounts(s: OtlpSpan, malformedEvents: number, malformedLinks: number): Span['dropped'] {
+  const counts = {
+    attributes: s.droppedAttributesCount ?? 0,
+    events: (s.droppedEventsCount ?? 0) + malformedEvents,
+    links: (s.droppedLinksCount ?? 0) + malformedLinks,
+  };
+  const dropped: NonNullable<Span['dropped']> = {};
+  for (const [key, n] of Object.entries(counts)) if (n > 0) dropped[key as keyof typeof counts] = n;
+  return Object.keys(dropped).length > 0 ? dropped : undefined;
+}
+
 /** One OTLP span to a normalized span, or a message saying what to send instead. */
 export function otlpSpanToFlat(
   raw: unknown,
   resource: Record<string, unknown>,
+  scope?: InstrumentationScope,
 ): { ok: true; value: FlatSpan } | { ok: false; error: string } {
   const fast = parseWellFormedSpan(raw);
+  // The schema recurses through nested values; a body nested thousands deep overflowed the stack.
+  if (!fast && nestsDeeperThan(raw)) return { ok: false, error: tooDeepMessage('the span') };
   const parsed = fast ? ({ success: true, data: fast } as const) : OtlpSpan.safeParse(raw);
   if (!parsed.success) {
     const snake = isObject(raw) && ('trace_id' in raw || 'span_id' in raw);
@@ -74,13 +150,14 @@ export function otlpSpanToFlat(
   const parentSpanId = takeString(attrs, FLYWHEEL_PARENT_SPAN_ID) ?? s.parentSpanId;
   const mapped = mapSpanAttributes(attrs);
   const status = s.status?.code ?? 'unset';
+  const { events, links, malformedEvents, malformedLinks } = readEventsAndLinks(s);
   const statusMessage =
     s.status?.message ||
     (status === 'error'
-      ? s.events
-          .map((e) => keyValuesToRecord(e.attributes ?? [])['exception.message'])
-          .find((m) => typeof m === 'string')
+      ? events.map((e) => e.attributes['exception.message']).find((m) => typeof m === 'string')
       : undefined);
+  const otelKind = s.kind === undefined ? undefined : otelKinds[s.kind];
+  const dropped = droppedCounts(s, malformedEvents, malformedLinks);
   const { inputMessages, outputMessages, ...fields } = mapped;
   const span = SpanFields.safeParse({
     spanId,
@@ -92,6 +169,12 @@ export function otlpSpanToFlat(
     status,
     ...(typeof statusMessage === 'string' && statusMessage !== '' ? { statusMessage } : {}),
     ...fields,
+    ...(otelKind === undefined ? {} : { otelKind }),
+    ...(events.length > 0 ? { events } : {}),
+    ...(links.length > 0 ? { links } : {}),
+    ...(scope === undefined ? {} : { scope }),
+    ...(s.traceState ? { traceState: s.traceState } : {}),
+    ...(dropped === undefined ? {} : { dropped }),
   });
   if (!span.success) return { ok: false, error: formatIssues(span.error, { root: '' }) };
   const value: Span = span.data;
@@ -107,6 +190,19 @@ export function otlpSpanToFlat(
  * schema's work.
  */
 const SpanFields = Span.omit({ inputMessages: true, outputMessages: true });
+
+/** The scope is context, not data: one that does not parse is left out, its spans kept. */
+function readScope(raw: unknown): InstrumentationScope | undefined {
+  if (raw === undefined || nestsDeeperThan(raw)) return undefined;
+  const parsed = OtlpScope.safeParse(raw);
+  if (!parsed.success || !parsed.data.name) return undefined;
+  const { name, version, attributes } = parsed.data;
+  return {
+    name,
+    ...(version ? { version } : {}),
+    ...(attributes && attributes.length > 0 ? { attributes: keyValuesToRecord(attributes) } : {}),
+  };
+}
 
 const bodyHint =
   'send an OTLP/HTTP JSON ExportTraceServiceRequest: {"resourceSpans":[{"resource":{...},"scopeSpans":[{"spans":[...]}]}]} ' +
@@ -129,6 +225,13 @@ export function flattenOtlpRequest(body: unknown): FlattenResult {
       result.errors.push({
         path: rsPath,
         error: `expected an object with resource and scopeSpans: ${bodyHint}`,
+      });
+      return;
+    }
+    if (nestsDeeperThan(rs.resource)) {
+      result.errors.push({
+        path: `${rsPath}.resource`,
+        error: `${tooDeepMessage('the resource')}; its spans were skipped`,
       });
       return;
     }
@@ -160,8 +263,9 @@ export function flattenOtlpRequest(body: unknown): FlattenResult {
         result.errors.push({ path: ssPath, error: `expected an object with a spans array: ${bodyHint}` });
         return;
       }
+      const scope = readScope(isObject(ss) ? ss.scope : undefined);
       spans.forEach((raw: unknown, k) => {
-        const flat = otlpSpanToFlat(raw, resource);
+        const flat = otlpSpanToFlat(raw, resource, scope);
         if (flat.ok) result.spans.push(flat.value);
         else result.errors.push({ path: `${ssPath}.spans[${k}]`, error: flat.error });
       });

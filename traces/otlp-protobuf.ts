@@ -15,9 +15,17 @@ message Span {
   bytes trace_id = 1; bytes span_id = 2; string trace_state = 3; bytes parent_span_id = 4;
   string name = 5; int32 kind = 6; fixed64 start_time_unix_nano = 7; fixed64 end_time_unix_nano = 8;
   repeated KeyValue attributes = 9; uint32 dropped_attributes_count = 10;
-  repeated Event events = 11; Status status = 15; fixed32 flags = 16;
+  repeated Event events = 11; uint32 dropped_events_count = 12;
+  repeated Link links = 13; uint32 dropped_links_count = 14; Status status = 15; fixed32 flags = 16;
 }
-message Event { fixed64 time_unix_nano = 1; string name = 2; repeated KeyValue attributes = 3; }
+message Event {
+  fixed64 time_unix_nano = 1; string name = 2; repeated KeyValue attributes = 3;
+  uint32 dropped_attributes_count = 4;
+}
+message Link {
+  bytes trace_id = 1; bytes span_id = 2; string trace_state = 3; repeated KeyValue attributes = 4;
+  uint32 dropped_attributes_count = 5; fixed32 flags = 6;
+}
 message Status { string message = 2; int32 code = 3; }
 message KeyValue { string key = 1; AnyValue value = 2; }
 message AnyValue {
@@ -28,10 +36,34 @@ message AnyValue {
 }
 message ArrayValue { repeated AnyValue values = 1; }
 message KeyValueList { repeated KeyValue values = 1; }
+message ExportTraceServiceResponse { ExportTracePartialSuccess partial_success = 1; }
+message ExportTracePartialSuccess { int64 rejected_spans = 1; string error_message = 2; }
+message RpcStatus { int32 code = 1; string message = 2; }
 `;
 
 const root = protobuf.parse(OTLP_TRACE_PROTO).root;
 const Request = root.lookupType('otlp.ExportTraceServiceRequest');
+const Response = root.lookupType('otlp.ExportTraceServiceResponse');
+const RpcStatus = root.lookupType('otlp.RpcStatus');
+
+type JsonSpan = Record<string, unknown> & { links?: Record<string, unknown>[] };
+type JsonRequest = { resourceSpans?: { scopeSpans?: { spans?: JsonSpan[] }[] }[] };
+
+/** Every id field of the request (span, parent and link ids), for converting their encoding. */
+function eachId(json: JsonRequest, convert: (value: unknown) => unknown): void {
+  for (const rs of json.resourceSpans ?? [])
+    for (const ss of rs.scopeSpans ?? [])
+      for (const span of ss.spans ?? []) {
+        for (const key of ['traceId', 'spanId', 'parentSpanId']) span[key] = convert(span[key]);
+        for (const link of span.links ?? [])
+          for (const key of ['traceId', 'spanId']) link[key] = convert(link[key]);
+      }
+}
+
+/** Protobuf's bytes default to empty, which JSON spells as an absent field. */
+function dropEmpty(value: unknown): unknown {
+  return value === '' ? undefined : value;
+}
 
 function base64ToHex(value: unknown): unknown {
   return typeof value === 'string' ? Buffer.from(value, 'base64').toString('hex') : value;
@@ -43,25 +75,57 @@ function base64ToHex(value: unknown): unknown {
  */
 export function decodeOtlpProtobuf(body: Uint8Array): unknown {
   const message = Request.decode(body);
-  const json = Request.toObject(message, { longs: String, bytes: String, enums: Number, oneofs: false }) as {
-    resourceSpans?: { scopeSpans?: { spans?: Record<string, unknown>[] }[] }[];
+  const json = Request.toObject(message, {
+    longs: String,
+    bytes: String,
+    enums: Number,
+    oneofs: false,
+  }) as JsonRequest;
+  eachId(json, (v) => dropEmpty(base64ToHex(v)));
+  return json;
+}
+
+/**
+ * The OTLP answer to an export: empty when every span was kept, else how many were rejected
+ * and why. The spec answers partial success with 200 and this message, so that exporters
+ * neither retry the batch nor count it as lost.
+ */
+export function encodeExportResponse(partial?: { rejectedSpans: number; errorMessage: string }): Uint8Array {
+  return Response.encode(
+    Response.fromObject(partial === undefined ? {} : { partialSuccess: partial }),
+  ).finish();
+}
+
+/** A failed request's body in protobuf (google.rpc.Status), as OTLP/HTTP answers errors. */
+export function encodeRpcStatus(code: number, message: string): Uint8Array {
+  return RpcStatus.encode(RpcStatus.fromObject({ code, message })).finish();
+}
+
+/** For tests: read an answer the way an exporter does. */
+export function decodeExportResponse(
+  body: Uint8Array,
+): { rejectedSpans: number; errorMessage: string } | undefined {
+  const json = Response.toObject(Response.decode(body), { longs: Number, defaults: false }) as {
+    partialSuccess?: { rejectedSpans?: number; errorMessage?: string };
   };
-  for (const rs of json.resourceSpans ?? [])
-    for (const ss of rs.scopeSpans ?? [])
-      for (const span of ss.spans ?? [])
-        for (const key of ['traceId', 'spanId', 'parentSpanId']) span[key] = base64ToHex(span[key]);
+  if (json.partialSuccess === undefined) return undefined;
+  return {
+    rejectedSpans: json.partialSuccess.rejectedSpans ?? 0,
+    errorMessage: json.partialSuccess.errorMessage ?? '',
+  };
+}
+
+export function decodeRpcStatus(body: Uint8Array): { code: number; message: string } {
+  const json = RpcStatus.toObject(RpcStatus.decode(body), { defaults: true }) as {
+    code: number;
+    message: string;
+  };
   return json;
 }
 
 /** The inverse, for tests and the benchmark's load generator. */
 export function encodeOtlpProtobuf(json: unknown): Uint8Array {
-  const copy = structuredClone(json) as {
-    resourceSpans?: { scopeSpans?: { spans?: Record<string, unknown>[] }[] }[];
-  };
-  for (const rs of copy.resourceSpans ?? [])
-    for (const ss of rs.scopeSpans ?? [])
-      for (const span of ss.spans ?? [])
-        for (const key of ['traceId', 'spanId', 'parentSpanId'])
-          if (typeof span[key] === 'string') span[key] = Buffer.from(span[key], 'hex').toString('base64');
+  const copy = structuredClone(json) as JsonRequest;
+  eachId(copy, (v) => (typeof v === 'string' ? Buffer.from(v, 'hex').toString('base64') : v));
   return Request.encode(Request.fromObject(copy)).finish();
 }

@@ -7,6 +7,29 @@ const NS_PER_MS = 1_000_000n;
 /** 9999-12-31T23:59:59.999Z: the last instant an ISO datetime without an expanded year can name. */
 const MAX_MS = 253_402_300_799_999n;
 
+/** 2000-01-01T00:00:00Z in nanoseconds: no agent trace starts earlier, but a time sent in a coarser unit does. */
+export const EARLIEST_PLAUSIBLE_NANOS = 946_684_800_000_000_000n;
+
+/**
+ * Why a nanosecond count cannot be a span's time, guessing the unit it was sent in from its
+ * magnitude (seconds, milliseconds, microseconds around now), or undefined when it can be.
+ */
+export function implausibleNanos(ns: bigint): string | undefined {
+  if (ns >= EARLIEST_PLAUSIBLE_NANOS) return undefined;
+  const unit =
+    ns < 10_000_000_000n
+      ? 'seconds'
+      : ns < 10_000_000_000_000n
+        ? 'milliseconds'
+        : ns < 10_000_000_000_000_000n
+          ? 'microseconds'
+          : undefined;
+  const factor = { seconds: '1,000,000,000', milliseconds: '1,000,000', microseconds: '1,000' };
+  return unit === undefined
+    ? 'lies before the year 2000: send nanoseconds since the Unix epoch'
+    : `looks like ${unit} since the epoch, not nanoseconds: multiply by ${factor[unit]}`;
+}
+
 /** A uint64 nanosecond count from its JSON form (decimal string, or a number for small values). */
 export function parseNanos(value: string | number): bigint | undefined {
   if (typeof value === 'number') {
@@ -15,11 +38,26 @@ export function parseNanos(value: string | number): bigint | undefined {
   return /^\d{1,20}$/.test(value) ? BigInt(value) : undefined;
 }
 
-/** Millisecond-precision UTC ISO datetime; sub-millisecond digits are truncated. */
+/**
+ * Exact UTC ISO datetime: three fraction digits when the instant is a whole millisecond,
+ * up to nine otherwise. Agent frameworks start a child span within the millisecond of its parent,
+ * so cutting to milliseconds sorted children before their parents.
+ */
 export function nanosToIso(ns: bigint): string | undefined {
   const ms = ns / NS_PER_MS;
   if (ms > MAX_MS) return undefined;
-  return new Date(Number(ms)).toISOString();
+  const iso = new Date(Number(ms)).toISOString();
+  const rest = ns % NS_PER_MS;
+  if (rest === 0n) return iso;
+  // Trailing zeros say nothing; "….234567Z" rather than "….234567000Z".
+  return `${iso.slice(0, -1)}${rest.toString().padStart(6, '0').replace(/0+$/, '')}Z`;
+}
+
+/** Earlier first, exact to the nanosecond; both must be ISO datetimes with an offset. */
+export function compareIso(a: string, b: string): number {
+  const x = isoToNanos(a);
+  const y = isoToNanos(b);
+  return x < y ? -1 : x > y ? 1 : 0;
 }
 
 /** Milliseconds between two instants, keeping the sub-millisecond fraction. */

@@ -7,6 +7,7 @@ import {
 } from '../schemas/trace.js';
 import { isRecord, messagesFromJson, parseJsonish } from './otlp-message-decode.js';
 import { nameToolArguments } from './trace-tool-arguments.js';
+import { orderSpans } from './span-order.js';
 
 /**
  * Trace-level fields derived from the spans of one trace. Spans of a trace arrive in
@@ -53,12 +54,6 @@ export function agentOfSpan(
 function positiveInt(v: unknown): number | undefined {
   const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
   return typeof n === 'number' && Number.isSafeInteger(n) && n > 0 ? n : undefined;
-}
-
-function compareSpans(a: Span, b: Span): number {
-  const byStart = Date.parse(a.startTime) - Date.parse(b.startTime);
-  if (byStart !== 0) return byStart;
-  return a.spanId < b.spanId ? -1 : a.spanId > b.spanId ? 1 : 0;
 }
 
 /** The first source (resource, then root span, then the others) holding a usable value. */
@@ -172,7 +167,7 @@ function decisionOf(run: Span, spans: readonly Span[], llms: readonly Span[]): S
 
 export function assembleTrace(input: TraceAssemblyInput): TraceRecord {
   if (input.spans.length === 0) throw new Error(`trace ${input.traceId} has no spans to assemble`);
-  const spans = nameToolArguments([...input.spans].sort(compareSpans));
+  const spans = nameToolArguments(orderSpans(input.spans));
   const ids = new Set(spans.map((s) => s.spanId));
   const root = spans.find((s) => s.parentSpanId === null || !ids.has(s.parentSpanId)) ?? spans[0]!;
   const others = spans.filter((s) => s !== root);

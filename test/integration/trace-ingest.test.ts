@@ -196,7 +196,8 @@ describe('trace ingest over HTTP into partitioned Postgres', () => {
       { ...spans[2], startTimeUnixNano: 'yesterday' },
     );
     const res = await post('/v1/traces', JSON.stringify(request));
-    assert.equal(res.status, 400);
+    // OTLP partial success: 200, so an exporter neither retries nor counts the batch as lost.
+    assert.equal(res.status, 200);
     const body = (await res.json()) as {
       partialSuccess: { rejectedSpans: number; errorMessage: string };
       acceptedSpans: number;

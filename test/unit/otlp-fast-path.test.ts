@@ -39,10 +39,6 @@ function comparable(parsed: OtlpSpan): unknown {
       {
         ...parsed,
         attributes: keyValuesToRecord(parsed.attributes),
-        events: parsed.events.map((e) => ({
-          name: e.name,
-          attributes: keyValuesToRecord(e.attributes ?? []),
-        })),
       },
       (_, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v),
     ),
@@ -90,6 +86,12 @@ const variations: Record<string, unknown>[] = [
       { attributes: [{ key: 'exception.message', value: { stringValue: 'm' } }] },
     ],
   },
+  { links: [{ traceId: '5b8efff798038103d269b633813fc60d', spanId: 'eee19b7ec3c1b175' }] },
+  { links: 'none' },
+  { droppedEventsCount: 2, droppedAttributesCount: 0 },
+  { droppedLinksCount: -1 },
+  { droppedEventsCount: '3' },
+  { startTimeUnixNano: '1700000000123', endTimeUnixNano: '1700000001000' },
   { status: undefined },
   { status: {} },
   { status: { code: 'STATUS_CODE_ERROR' } },

@@ -72,7 +72,7 @@ describe('OTLP mapping', () => {
     assert.equal(openInference.provider, 'openai');
     assert.deepEqual(openInference.usage, { inputTokens: 97, outputTokens: 52, totalTokens: 149 });
     assert.equal(openInference.startTime, '2023-11-14T22:13:20.000Z');
-    assert.equal(openInference.endTime, '2023-11-14T22:13:21.234Z');
+    assert.equal(openInference.endTime, '2023-11-14T22:13:21.234567Z');
     assert.equal(openInference.latencyMs, 1234.567);
 
     for (const [label, span] of [
@@ -203,7 +203,8 @@ describe('OTLP mapping', () => {
       promptName: 'support',
       promptVersion: 3,
       timestamp: at('00.000'),
-      endTimestamp: at('04.500'),
+      // Exact to the nanosecond, as an OTLP span arrives; the latency says the same.
+      endTimestamp: at('04.50025'),
       latencyMs: 4500.25,
       model: 'gpt-4o-2024-08-06',
       input: { messages: llm2Input },
@@ -219,7 +220,7 @@ describe('OTLP mapping', () => {
           name: 'support-agent',
           kind: 'agent',
           startTime: at('00.000'),
-          endTime: at('04.500'),
+          endTime: at('04.50025'),
           latencyMs: 4500.25,
           status: 'ok',
           input: 'Where is my refund for order A17?',
@@ -262,7 +263,7 @@ describe('OTLP mapping', () => {
           name: 'execute_tool lookup_order',
           kind: 'tool',
           startTime: at('01.200'),
-          endTime: at('01.450'),
+          endTime: at('01.4505'),
           latencyMs: 250.5,
           tool: {
             name: 'lookup_order',
@@ -278,7 +279,7 @@ describe('OTLP mapping', () => {
           name: 'chat gpt-4o',
           kind: 'llm',
           startTime: at('01.500'),
-          endTime: at('03.000'),
+          endTime: at('03.000125'),
           latencyMs: 1500.125,
           model: 'gpt-4o-2024-08-06',
           provider: 'openai',

@@ -40,16 +40,18 @@ const COLUMNS = [
 ] as const;
 const COLUMN_LIST = COLUMNS.join(', ');
 
-// jsonb rejects the NUL character that JSON.stringify writes as \u0000; an odd run of
-// backslashes before `u0000` is that escape, an even run is literal text.
-const NUL_ESCAPE = /(?<!\\)((?:\\\\)*)\\u0000/g;
-function withoutNul(text: string): string {
-  return text.includes('\\u0000') ? text.replace(NUL_ESCAPE, '$1\\ufffd') : text;
+// jsonb rejects two escapes JSON.stringify writes: the NUL character (\u0000) and a lone
+// UTF-16 surrogate (\ud800-\udfff: a pair is written as the character itself, so every such
+// escape is lone). Both become U+FFFD, as a UTF-8 encoder does; the rest of the record is
+// kept. An odd run of backslashes before `u` is an escape, an even run is literal text.
+const BAD_ESCAPE = /(?<!\\)((?:\\\\)*)\\u(?:0000|d[89a-f][0-9a-f]{2})/gi;
+function jsonbSafe(text: string): string {
+  return /\\u(?:0000|d[89a-f])/i.test(text) ? text.replace(BAD_ESCAPE, '$1\\ufffd') : text;
 }
 
 function json(value: unknown): string | null {
   if (value === undefined || value === null) return null;
-  return withoutNul(JSON.stringify(value));
+  return jsonbSafe(JSON.stringify(value));
 }
 
 function text(value: string | undefined): string | null {
@@ -93,7 +95,7 @@ export function columnValues(r: TraceRecord, strata: readonly string[] = []): Co
     r.endTimestamp,
     text(r.model),
     r.status,
-    withoutNul(inputJson(r.input, messageJson)),
+    jsonbSafe(inputJson(r.input, messageJson)),
     json(r.output),
     json(r.expected),
     json(r.expectedActions),
@@ -105,7 +107,7 @@ export function columnValues(r: TraceRecord, strata: readonly string[] = []): Co
     r.usage?.outputTokens,
     r.costUsd,
     r.latencyMs,
-    withoutNul(compactSpans(r.spans, messageJson)),
+    jsonbSafe(compactSpans(r.spans, messageJson)),
     json(r.attributes),
     strata,
   ];

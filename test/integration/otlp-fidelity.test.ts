@@ -1,0 +1,307 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Client } from '@temporalio/client';
+import { apiDeps, startApiServer, type ApiServer } from '../../api/http-server.js';
+import { decodeExportResponse, decodeRpcStatus, encodeOtlpProtobuf } from '../../traces/otlp-protobuf.js';
+import { traceToOtlp } from '../../traces/otlp-export.js';
+import { flattenOtlpRequest } from '../../traces/otlp-mapping.js';
+import { createAgentToken } from '../../registry/store/agent-tokens.js';
+import type { Db } from '../../db/connection.js';
+import { readTrace } from '../../traces/store/trace-reader.js';
+import { startTestDatabase } from '../helpers/test-stack.js';
+
+/** Nanoseconds after a fixed recent instant, as OTLP's decimal string. */
+const BASE_NS = BigInt(Date.now() - 3_600_000) * 1_000_000n;
+const at = (ns: number) => (BASE_NS + BigInt(ns)).toString();
+const str = (key: string, value: string) => ({ key, value: { stringValue: value } });
+
+let traceCounter = 0;
+const newTraceId = () => `${(0xabc000 + traceCounter++).toString(16).padStart(8, '0')}${'1'.repeat(24)}`;
+
+/**
+ * An agent run whose tool call starts in the same nanosecond as its parent, with an
+ * exception event carrying a stack trace, a custom event, a link and a scope: everything
+ * a millisecond-cut ingest lost.
+ */
+function richRequest(traceId: string, { malformedEvent = false } = {}) {
+  return {
+    resourceSpans: [
+      {
+        resource: { attributes: [str('service.name', 'fidelity')] },
+        scopeSpans: [
+          {
+            scope: { name: 'openinference.instrumentation.smolagents', version: '0.1.14' },
+            spans: [
+              {
+                traceId,
+                spanId: 'b000000000000003',
+                parentSpanId: 'd000000000000001',
+                name: 'lookup_order',
+                kind: 1,
+                startTimeUnixNano: at(1_000_100),
+                endTimeUnixNano: at(1_250_350),
+                attributes: [str('openinference.span.kind', 'TOOL'), str('tool.name', 'lookup_order')],
+                events: [
+                  {
+                    timeUnixNano: at(1_200_007),
+                    name: 'exception',
+                    attributes: [
+                      str('exception.type', 'KeyError'),
+                      str('exception.message', "'A17'"),
+                      str(
+                        'exception.stacktrace',
+                        'Traceback (most recent call last):\n  File "tools.py", line 9',
+                      ),
+                    ],
+                  },
+                  { timeUnixNano: at(1_100_000), name: 'cache.miss', attributes: [str('key', 'A17')] },
+                  // Only JSON can carry an event this malformed; protobuf would coerce it.
+                  ...(malformedEvent ? [{ name: 7 }] : []),
+                ],
+                status: { code: 2 },
+              },
+              {
+                traceId,
+                spanId: 'b000000000000002',
+                parentSpanId: 'd000000000000001',
+                name: 'reply',
+                kind: 3,
+                startTimeUnixNano: at(1_000_400),
+                endTimeUnixNano: at(1_300_000),
+                attributes: [str('openinference.span.kind', 'LLM')],
+                links: [
+                  {
+                    traceId: 'f'.repeat(32),
+                    spanId: 'e'.repeat(16),
+                    traceState: 'vendor=1',
+                    attributes: [str('link.kind', 'handoff')],
+                  },
+                ],
+                droppedAttributesCount: 2,
+              },
+            ],
+          },
+          {
+            scope: { name: 'manual' },
+            spans: [
+              {
+                traceId,
+                spanId: 'd000000000000001',
+                name: 'agent run',
+                kind: 2,
+                traceState: 'rojo=00f067aa0ba902b7',
+                startTimeUnixNano: at(1_000_100),
+                endTimeUnixNano: at(2_000_000),
+                attributes: [
+                  str('openinference.span.kind', 'AGENT'),
+                  str('input.value', 'Where is order A17?'),
+                ],
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  };
+}
+
+describe('OTLP ingest keeps every span field, answers per the spec, and survives bad bodies', () => {
+  let database: { db: Db; teardown(): Promise<void> };
+  let api: ApiServer;
+  let token: string;
+  let db: Db;
+
+  const post = (path: string, body: string | Uint8Array, headers: Record<string, string> = {}) =>
+    fetch(`${api.url}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers },
+      body,
+    });
+
+  before(async () => {
+    database = await startTestDatabase();
+    db = database.db;
+    await db.insertInto('agents').values({ id: 'fidelity', config: '{}' }).execute();
+    token = (await createAgentToken(db, { agent: 'fidelity', scopes: ['ingest'], createdBy: 'test' })).token;
+    api = await startApiServer(apiDeps(db, new Client()), 0);
+  });
+  after(async () => {
+    await api?.close();
+    await database?.teardown();
+  });
+
+  for (const encoding of ['json', 'protobuf'] as const) {
+    it(`keeps events, links, scope, OTel kind and nanosecond times, parent first (${encoding})`, async () => {
+      const traceId = newTraceId();
+      const request = richRequest(traceId, { malformedEvent: encoding === 'json' });
+      const res =
+        encoding === 'json'
+          ? await post('/v1/traces', JSON.stringify(request))
+          : await post('/v1/traces', encodeOtlpProtobuf(request), {
+              'content-type': 'application/x-protobuf',
+            });
+      assert.equal(res.status, 200);
+      const trace = await readTrace(db, traceId);
+      assert.ok(trace);
+      // All three start within one millisecond: by the nanosecond, the parent before the
+      // child that starts with it, whatever their ids say.
+      assert.deepEqual(
+        trace.spans.map((s) => s.spanId),
+        ['d000000000000001', 'b000000000000003', 'b000000000000002'],
+      );
+      const [root, tool, llm] = trace.spans;
+      const iso = (ns: number) => {
+        const total = BASE_NS + BigInt(ns);
+        const ms = new Date(Number(total / 1_000_000n)).toISOString();
+        const rest = (total % 1_000_000n).toString().padStart(6, '0').replace(/0+$/, '');
+        return rest === '' ? ms : `${ms.slice(0, -1)}${rest}Z`;
+      };
+      assert.equal(root!.startTime, iso(1_000_100));
+      assert.equal(tool!.endTime, iso(1_250_350));
+      assert.equal(root!.otelKind, 'server');
+      assert.equal(tool!.otelKind, 'internal');
+      assert.equal(llm!.otelKind, 'client');
+      assert.equal(root!.traceState, 'rojo=00f067aa0ba902b7');
+      assert.deepEqual(root!.scope, { name: 'manual' });
+      assert.deepEqual(tool!.scope, { name: 'openinference.instrumentation.smolagents', version: '0.1.14' });
+      assert.deepEqual(tool!.events, [
+        {
+          name: 'exception',
+          time: iso(1_200_007),
+          attributes: {
+            'exception.type': 'KeyError',
+            'exception.message': "'A17'",
+            'exception.stacktrace': 'Traceback (most recent call last):\n  File "tools.py", line 9',
+          },
+        },
+        { name: 'cache.miss', time: iso(1_100_000), attributes: { key: 'A17' } },
+      ]);
+      assert.equal(
+        tool!.statusMessage,
+        "'A17'",
+        'an error span without a message takes the exception message',
+      );
+      if (encoding === 'json') {
+        // The malformed event costs only itself, and says so; protobuf cannot carry one.
+        assert.deepEqual(tool!.dropped, { events: 1 });
+      }
+      assert.deepEqual(llm!.links, [
+        {
+          traceId: 'f'.repeat(32),
+          spanId: 'e'.repeat(16),
+          traceState: 'vendor=1',
+          attributes: { 'link.kind': 'handoff' },
+        },
+      ]);
+      assert.deepEqual(llm!.dropped, { attributes: 2 });
+
+      // Exported and read back, the spans are the same: nothing is lost on the way out either.
+      const again = flattenOtlpRequest(traceToOtlp(trace, { convention: 'openinference' }));
+      assert.deepEqual(again.errors, []);
+      assert.deepEqual(
+        again.spans.map((f) => f.span),
+        trace.spans.map((s) => ({ ...s })),
+      );
+    });
+  }
+
+  it('answers partial success with 200 in the request encoding, and errors as google.rpc.Status', async () => {
+    const traceId = newTraceId();
+    const request = richRequest(traceId);
+    const spans = request.resourceSpans[0]!.scopeSpans[0]!.spans as Record<string, unknown>[];
+    spans.push({ ...spans[0], spanId: 'c000000000000004', startTimeUnixNano: at(-1) + 'x' });
+    const proto = await post('/v1/traces', encodeOtlpProtobuf(richRequest(newTraceId())), {
+      'content-type': 'application/x-protobuf',
+    });
+    assert.equal(proto.headers.get('content-type'), 'application/x-protobuf');
+    assert.equal(decodeExportResponse(new Uint8Array(await proto.arrayBuffer())), undefined);
+
+    const json = await post('/v1/traces', JSON.stringify(request));
+    assert.equal(json.status, 200);
+    const body = (await json.json()) as { partialSuccess: { rejectedSpans: number; errorMessage: string } };
+    assert.equal(body.partialSuccess.rejectedSpans, 1);
+    assert.match(body.partialSuccess.errorMessage, /spans\[2\]: startTimeUnixNano/);
+    assert.equal((await readTrace(db, traceId))?.spans.length, 3);
+
+    // A protobuf span with a millisecond timestamp: rejected by partial success, in protobuf.
+    const msRequest = richRequest(newTraceId());
+    const msSpan = msRequest.resourceSpans[0]!.scopeSpans[0]!.spans[0]!;
+    msSpan.startTimeUnixNano = String(Date.now() - 1000);
+    msSpan.endTimeUnixNano = String(Date.now());
+    const partial = await post('/v1/traces', encodeOtlpProtobuf(msRequest), {
+      'content-type': 'application/x-protobuf',
+    });
+    assert.equal(partial.status, 200);
+    const answer = decodeExportResponse(new Uint8Array(await partial.arrayBuffer()));
+    assert.equal(answer?.rejectedSpans, 1);
+    assert.match(answer?.errorMessage ?? '', /looks like milliseconds.*multiply by 1,000,000/);
+
+    const garbage = await post('/v1/traces', new Uint8Array([0x0a, 0xff, 0xff, 0xff, 0x0f, 1]), {
+      'content-type': 'application/x-protobuf',
+    });
+    assert.equal(garbage.status, 400);
+    assert.equal(garbage.headers.get('content-type'), 'application/x-protobuf');
+    const status = decodeRpcStatus(new Uint8Array(await garbage.arrayBuffer()));
+    assert.equal(status.code, 400);
+    assert.match(status.message, /not an OTLP ExportTraceServiceRequest protobuf/);
+  });
+
+  it('a lone surrogate, deep nesting, a millisecond time or a repeated span id costs only its span', async () => {
+    const traceId = newTraceId();
+    const request = richRequest(traceId);
+    const spans = request.resourceSpans[0]!.scopeSpans[0]!.spans as Record<string, unknown>[];
+    // Built as text: JSON.stringify itself overflows on a value this deep.
+    const deep = `${'{"arrayValue":{"values":['.repeat(20_000)}{"stringValue":"bottom"}${']}}'.repeat(20_000)}`;
+    spans.push(
+      {
+        ...spans[0],
+        spanId: 'c000000000000001',
+        name: 'bad \ud800 name',
+        attributes: [str('note', 'x\udc00y')],
+      },
+      { ...spans[0], spanId: 'c000000000000002', attributes: [str('deep', '__DEEP__')] },
+      {
+        ...spans[0],
+        spanId: 'c000000000000003',
+        startTimeUnixNano: '1700000000',
+        endTimeUnixNano: '1700000001',
+      },
+      { ...spans[1], name: 'a second copy' },
+    );
+    const res = await post('/v1/traces', JSON.stringify(request).replace('{"stringValue":"__DEEP__"}', deep));
+    assert.equal(res.status, 200);
+    const body = (await res.json()) as {
+      acceptedSpans: number;
+      partialSuccess: { rejectedSpans: number };
+      errors: { item: string; error: string }[];
+    };
+    assert.equal(body.acceptedSpans, 4, JSON.stringify(body.errors));
+    assert.equal(body.partialSuccess.rejectedSpans, 3);
+    const errors = body.errors.map((e) => e.error).join('\n');
+    assert.match(errors, /nests deeper than 256 levels/);
+    assert.match(errors, /looks like seconds since the epoch.*multiply by 1,000,000,000/);
+    assert.match(errors, /appears more than once in the request; the first copy was kept/);
+    const stored = await readTrace(db, traceId);
+    assert.equal(stored?.spans.length, 4);
+    const odd = stored?.spans.find((s) => s.spanId === 'c000000000000001');
+    assert.equal(odd?.name, 'bad \ufffd name');
+    assert.equal(odd?.attributes.note, 'x\ufffdy');
+    assert.equal(stored?.spans.find((s) => s.spanId === 'b000000000000002')?.name, 'reply');
+
+    // JSONL: a line nested too deep is named; the lines beside it are stored.
+    let deepJson = '1';
+    for (let i = 0; i < 20_000; i++) deepJson = `[${deepJson}]`;
+    const line = (id: string, extra = '') =>
+      `{"id":"${id}","timestamp":"${new Date().toISOString()}","input":{"messages":[{"role":"user","content":"hi \\ud800"}]},"output":{"action":"respond","content":"ok"}${extra}}`;
+    const jsonl = await post(
+      '/api/traces',
+      [line('deep-1'), line('deep-2', `,"attributes":{"x":${deepJson}}`)].join('\n'),
+    );
+    assert.equal(jsonl.status, 400);
+    const report = (await jsonl.json()) as { accepted: number; rejected: { item: string; error: string }[] };
+    assert.equal(report.accepted, 1);
+    assert.equal(report.rejected[0]?.item, 'line 2');
+    assert.match(report.rejected[0]?.error ?? '', /nests deeper than 256 levels/);
+    assert.equal((await readTrace(db, 'deep-1'))?.input.messages[0]?.content, 'hi \ufffd');
+  });
+});
