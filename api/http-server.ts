@@ -342,7 +342,7 @@ export async function startApiServer(deps: ApiDeps, port: number, host = '127.0.
     if (rollout) return send(res, rollout.status, rollout.body);
     const datasets = await handleDatasetRoute(deps, req, url, parts);
     if (datasets) return send(res, datasets.status, datasets.body);
-    const agents = await handleAgentRoute(deps, req, url, parts);
+    const agents = await handleAgentRoute(deps, req, url, parts, () => readJson(req, limit));
     if (agents) return send(res, agents.status, agents.body);
     const traceView = await handleTraceRoute(deps, req, url, parts);
     if (traceView) return send(res, traceView.status, traceView.body);

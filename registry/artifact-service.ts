@@ -47,13 +47,13 @@ function checkVersion(to: number | undefined): void {
     throw new UserError(`--to must be a version number (1, 2, ...), not "${to}"; nothing was changed.`);
 }
 
-type ChangeDraft = Omit<ArtifactChange, 'auditId' | 'at'> & { auditArtifact: string };
+export type ChangeDraft = Omit<ArtifactChange, 'auditId' | 'at'> & { auditArtifact: string };
 
 /**
  * Writes the change and its audit record in one transaction, then announces it. A write
  * that finds nothing to change returns null: no audit record, no announcement.
  */
-async function audited(
+export async function audited(
   db: Db,
   options: ArtifactOptions,
   write: (tx: Db) => Promise<ChangeDraft | null>,

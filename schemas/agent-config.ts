@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AnnotationPolicy } from './annotation-policy.js';
+import { AttributionRules } from './agent-attribution.js';
 import { ApprovalPolicy } from './approval-policy.js';
 import { DatasetPolicy } from './dataset-policy.js';
 import { EvaluationConfig } from './evaluation-config.js';
@@ -24,8 +25,17 @@ export const AgentConfig = z.object({
   sampling: SamplingPolicy.prefault({}),
   /** What is masked before a human or a model sees a sampled trace. */
   redaction: RedactionConfig.prefault({}),
-  /** Days of raw traces to keep; older daily partitions are dropped. */
+  /**
+   * Days of this agent's raw traces to keep. The retention job (daily, and `flywheel traces
+   * retention`) deletes the agent's older rows and drops a daily partition once every
+   * agent's retention has passed it.
+   */
   retentionDays: z.number().int().positive().default(30),
+  /**
+   * OTLP spans that name no `flywheel.agent` but whose resource matches one of these rules
+   * belong to this agent; a token of another agent may not write them (README, Traces).
+   */
+  attribution: AttributionRules,
   /** Code checks, judge rubrics, the cascade, judge calibration floors and failure clustering. */
   evaluation: EvaluationConfig.prefault({}),
   /** Reviewers, items per reviewer, quorum and the deadline policy of the annotation queue. */

@@ -1,13 +1,8 @@
 import type { Command } from 'commander';
 import { artifactHistory, listArtifacts } from '../registry/artifact-listing-service.js';
-import {
-  rollbackArtifact,
-  setAgentConfig,
-  setRubric,
-  type ArtifactChangeResult,
-} from '../registry/artifact-service.js';
+import { rollbackArtifact, setRubric, type ArtifactChangeResult } from '../registry/artifact-service.js';
 import { ARTIFACT_KINDS } from '../registry/artifact-kinds.js';
-import { agentConfigVersions, rubricHistory } from '../registry/artifact-listing-service.js';
+import { rubricHistory } from '../registry/artifact-listing-service.js';
 import { readJsonFile, type CliAction } from './cli-files.js';
 import { NotFoundError, UserError } from '../schemas/user-error.js';
 
@@ -39,7 +34,7 @@ function printChange(result: ArtifactChangeResult | null): void {
 
 const print = (value: unknown) => console.log(JSON.stringify(value, null, 2));
 
-/** Versions and independent rollback of every artifact a cycle depends on. */
+/** Versions and independent rollback of every artifact a cycle depends on (`agent config`: agent-commands.ts). */
 export function registerArtifactCommands(program: Command, action: Action): void {
   const artifact = program
     .command('artifact')
@@ -130,43 +125,6 @@ export function registerArtifactCommands(program: Command, action: Action): void
         printChange(
           await setRubric(await ctx.database(), { agent, dimension, rubric: readJsonFile(file), ...opts }),
         );
-      }),
-    );
-
-  const config = program
-    .command('agent')
-    .description('agents')
-    .command('config')
-    .description("an agent's configuration, versioned");
-  config
-    .command('show <agent>')
-    .option('--version <n>', 'an earlier version')
-    .action(
-      action(async (ctx, agent: string, opts: { version?: string }) => {
-        const versions = await agentConfigVersions(await ctx.database(), agent);
-        const wanted = versionOption(opts.version) ?? versions.at(-1)!.version;
-        const found = versions.find((x) => x.version === wanted);
-        if (!found) throw new NotFoundError(`Agent ${agent} has no configuration version ${wanted}.`);
-        print(found.config);
-      }),
-    );
-  config
-    .command('set <agent> <file>')
-    .description('set the whole configuration, or with --section one section (the file holds its value)')
-    .option('--section <name>', 'replace only this section')
-    .requiredOption('--actor <name>', 'who changes it')
-    .requiredOption('--reason <text>', 'why')
-    .action(
-      action(async (ctx, agent: string, file: string, opts: Who & { section?: string }) => {
-        const { update, result } = await setAgentConfig(await ctx.database(), {
-          agent,
-          value: readJsonFile(file),
-          section: opts.section,
-          actor: opts.actor,
-          reason: opts.reason,
-        });
-        printChange(result);
-        if (update.changed) console.log(`sections changed: ${update.sections.join(', ')}`);
       }),
     );
 }

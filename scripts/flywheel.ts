@@ -18,6 +18,7 @@ import { DEFAULT_KPI_CYCLES, kpisOfAgent } from '../cycles/kpi-service.js';
 import { CliContext } from './cli-context.js';
 import { readJsonFile } from './cli-files.js';
 import { loadConfig } from './load-config.js';
+import { registerAgentCommands } from './agent-commands.js';
 import { registerArtifactCommands } from './artifact-commands.js';
 import { registerDatasetCommands } from './dataset-commands.js';
 import { registerPromptCommands } from './prompt-commands.js';
@@ -118,6 +119,7 @@ registerRolloutCommands(program, action);
 registerPromptCommands(program, action);
 registerDatasetCommands(program, action);
 registerArtifactCommands(program, action);
+registerAgentCommands(program, action);
 
 const cycle = program.command('cycle').description('start and inspect improvement cycles');
 cycle

@@ -1,4 +1,6 @@
-import { agentOfSpan, flattenOtlpRequest } from './otlp-mapping.js';
+import { flattenOtlpRequest } from './otlp-mapping.js';
+import { attributeSpan } from './span-agent-attribution.js';
+import { attributionRules } from './span-attribution-service.js';
 import { openAiChatLogToTraces } from './openai-chat-import.js';
 import { tauBenchToTraces } from './tau-bench-import.js';
 import { mergeTraceFragments, type TraceFragment } from './store/span-merger.js';
@@ -140,12 +142,14 @@ export async function ingestOtlp(deps: IngestDeps, body: unknown, agent: string)
   let rejectedSpans = errors.length;
   const fragments = new Map<string, TraceFragment>();
   let acceptedSpans = 0;
+  const rules = await attributionRules(deps.db);
   for (const flat of spans) {
-    const claimed = agentOfSpan(flat.resource, flat.span.attributes) ?? agent;
-    if (claimed !== agent) {
+    // The token's agent, unless the span names another one or another agent's rule claims it.
+    const claimed = attributeSpan(flat.resource, flat.span.attributes, agent, rules);
+    if (!claimed.ok) {
       rejected.push({
-        item: `trace ${flat.traceId} span ${flat.span.spanId}`,
-        error: `agent "${claimed}" does not match the token's agent "${agent}"`,
+        item: `trace ${flat.traceId} span ${flat.span.spanId}${flat.span.name ? ` "${flat.span.name}"` : ''}`,
+        error: claimed.error,
       });
       rejectedSpans += 1;
       continue;

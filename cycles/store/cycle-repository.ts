@@ -76,3 +76,36 @@ export async function findCycleStage(db: Db, cycleId: string): Promise<string | 
   const row = await db.selectFrom('cycles').select('stage').where('id', '=', cycleId).executeTakeFirst();
   return row?.stage;
 }
+
+export interface CycleSummary {
+  cycleId: string;
+  agent: string;
+  stage: string;
+  outcome: string;
+  startedAt: Date;
+  updatedAt: Date;
+}
+
+/** Each agent's most recently started cycle (agents without cycles are absent). */
+export async function latestCycles(db: Db): Promise<Map<string, CycleSummary>> {
+  const rows = await db
+    .selectFrom('cycles')
+    .distinctOn('agent_id')
+    .select(['id', 'agent_id', 'stage', 'outcome', 'started_at', 'updated_at'])
+    .orderBy('agent_id')
+    .orderBy('started_at', 'desc')
+    .execute();
+  return new Map(
+    rows.map((r) => [
+      r.agent_id,
+      {
+        cycleId: r.id,
+        agent: r.agent_id,
+        stage: r.stage,
+        outcome: r.outcome,
+        startedAt: r.started_at,
+        updatedAt: r.updated_at,
+      },
+    ]),
+  );
+}

@@ -1,10 +1,18 @@
+import { sql } from 'kysely';
 import type { z } from 'zod';
 import { AgentConfig } from '../../schemas/agent-config.js';
+import {
+  AttributionRules,
+  describeRule,
+  ruleArgument,
+  sameRule,
+  type AttributionRule,
+} from '../../schemas/agent-attribution.js';
 import { changedSections, patchSections, sameValue, type ConfigObject } from '../artifact-kinds.js';
 import { formatIssues } from '../../schemas/format-issues.js';
 import type { Db } from '../../db/connection.js';
 import type { AgentRow } from '../../db/database.js';
-import { NotFoundError, UserError } from '../../schemas/user-error.js';
+import { ConflictError, NotFoundError, UserError } from '../../schemas/user-error.js';
 
 /**
  * Agents and the versioned history of their configuration (agent_config_versions). Every
@@ -16,7 +24,7 @@ export async function agentConfig(db: Db, agent: string): Promise<AgentConfig> {
   const row = await db.selectFrom('agents').select('config').where('id', '=', agent).executeTakeFirst();
   if (!row) {
     throw new NotFoundError(
-      `Unknown agent "${agent}". Register it first (flywheel dev seeds "demo"; flywheel ingest creates agents from traces).`,
+      `Unknown agent "${agent}". Register it first: flywheel agent create ${agent} (or POST /api/agents).`,
     );
   }
   return AgentConfig.parse(row.config);
@@ -53,8 +61,13 @@ export interface AgentConfigVersion {
   createdAt: Date;
 }
 
-/** A whole new configuration, or top-level sections to replace (`null` removes one). */
-export type ConfigChange = { config: unknown } | { patch: ConfigObject };
+/**
+ * A whole new configuration, top-level sections to replace (`null` removes one), or an edit
+ * of the current configuration (with its defaults applied), computed under the row lock so
+ * that concurrent edits of different keys both survive.
+ */
+export type ConfigChange =
+  { config: unknown } | { patch: ConfigObject } | { edit: (current: ConfigObject) => ConfigObject };
 
 export interface ConfigUpdate {
   /** False when the result equals the current configuration: no version was written. */
@@ -154,7 +167,12 @@ export async function updateAgentConfig(
   return inTransaction(db, async (tx) => {
     const current = await lockAgent(tx, agent);
     const from = await syncHistory(tx, agent, current);
-    const raw = 'config' in change ? change.config : patchSections(current, change.patch);
+    const raw =
+      'config' in change
+        ? change.config
+        : 'patch' in change
+          ? patchSections(current, change.patch)
+          : change.edit(effectiveConfig(current));
     const parsed = AgentConfig.safeParse(raw);
     if (!parsed.success) {
       throw new UserError(
@@ -163,6 +181,7 @@ export async function updateAgentConfig(
     }
     const sections = changedSections(effectiveConfig(current), parsed.data);
     if (sections.length === 0) return { changed: false, from, to: from, sections, config: parsed.data };
+    if (sections.includes('attribution')) await assertRulesFree(tx, agent, parsed.data.attribution);
     await writeVersion(tx, agent, from + 1, parsed.data, actor, reason);
     return { changed: true, from, to: from + 1, sections, config: parsed.data };
   });
@@ -210,4 +229,136 @@ export async function agentConfigVersions(db: Db, agent: string): Promise<AgentC
       createdAt: r.created_at,
     }));
   });
+}
+
+/** An agent as people see it: the id, the names given to it and when it was registered. */
+export interface AgentProfile {
+  id: string;
+  displayName: string;
+  description: string;
+  createdAt: Date;
+  /** As stored, not validated. */
+  config: ConfigObject;
+}
+
+const profileOf = (r: Pick<AgentRow, 'id' | 'display_name' | 'description' | 'created_at' | 'config'>) => ({
+  id: r.id,
+  displayName: r.display_name,
+  description: r.description,
+  createdAt: r.created_at,
+  config: r.config,
+});
+
+/**
+ * Registers a new agent with version 1 of its configuration (already validated by the
+ * caller). False when the id is taken: nothing was written.
+ */
+export async function insertAgent(
+  db: Db,
+  agent: { id: string; displayName: string; description: string; config: AgentConfig },
+  actor: string,
+  reason: string,
+): Promise<boolean> {
+  return inTransaction(db, async (tx) => {
+    const inserted = await tx
+      .insertInto('agents')
+      .values({
+        id: agent.id,
+        display_name: agent.displayName,
+        description: agent.description,
+        config: JSON.stringify(agent.config),
+      })
+      .onConflict((oc) => oc.column('id').doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    if (inserted) await writeVersion(tx, agent.id, 1, agent.config, actor, reason);
+    return inserted !== undefined;
+  });
+}
+
+/** Every agent's profile, by id. */
+export async function agentProfiles(db: Db): Promise<AgentProfile[]> {
+  const rows = await db
+    .selectFrom('agents')
+    .select(['id', 'display_name', 'description', 'created_at', 'config'])
+    .orderBy('id')
+    .execute();
+  return rows.map(profileOf);
+}
+
+export async function agentProfile(db: Db, agent: string): Promise<AgentProfile | undefined> {
+  const row = await db
+    .selectFrom('agents')
+    .select(['id', 'display_name', 'description', 'created_at', 'config'])
+    .where('id', '=', agent)
+    .executeTakeFirst();
+  return row && profileOf(row);
+}
+
+/** The newest version of the agent's configuration history; null before its first change. */
+export async function newestConfigVersion(db: Db, agent: string): Promise<number | null> {
+  const row = await db
+    .selectFrom('agent_config_versions')
+    .select((eb) => eb.fn.max('version').as('version'))
+    .where('agent_id', '=', agent)
+    .executeTakeFirst();
+  return row?.version ?? null;
+}
+
+/** Changes the names of an agent; the caller holds its lock (lockAgent). */
+export async function setAgentProfile(
+  tx: Db,
+  agent: string,
+  change: { displayName?: string | undefined; description?: string | undefined },
+): Promise<void> {
+  const set = {
+    ...(change.displayName === undefined ? {} : { display_name: change.displayName }),
+    ...(change.description === undefined ? {} : { description: change.description }),
+  };
+  if (Object.keys(set).length > 0) await tx.updateTable('agents').set(set).where('id', '=', agent).execute();
+}
+
+/**
+ * Every agent's attribution rules, as stored. Agents without rules are left out; a stored
+ * list that no longer validates is left out too, so it can never stop ingest (its agent's
+ * `flywheel agent show` reports the configuration as invalid).
+ */
+export async function agentAttributionRules(
+  db: Db,
+): Promise<{ agent: string; rules: z.infer<typeof AttributionRules> }[]> {
+  const rows = await db
+    .selectFrom('agents')
+    .select(['id', sql<unknown>`config->'attribution'`.as('attribution')])
+    .where(
+      sql<boolean>`jsonb_typeof(config->'attribution') = 'array' and config->'attribution' <> '[]'::jsonb`,
+    )
+    .orderBy('id')
+    .execute();
+  const out: { agent: string; rules: z.infer<typeof AttributionRules> }[] = [];
+  for (const row of rows) {
+    const parsed = AttributionRules.safeParse(row.attribution);
+    if (parsed.success && parsed.data.length > 0) out.push({ agent: row.id, rules: parsed.data });
+  }
+  return out;
+}
+
+/**
+ * Refuses a rule that another agent holds already: the same resource cannot be two agents'.
+ * Overlapping rules (one a subset of the other) are allowed; ingest tells such spans apart
+ * by the sending token, and names both agents when nothing does.
+ */
+export async function assertRulesFree(
+  db: Db,
+  agent: string,
+  rules: readonly AttributionRule[],
+): Promise<void> {
+  if (rules.length === 0) return;
+  for (const other of await agentAttributionRules(db)) {
+    if (other.agent === agent) continue;
+    const taken = rules.find((r) => other.rules.some((o) => sameRule(o, r)));
+    if (taken)
+      throw new ConflictError(
+        `The attribution rule ${describeRule(taken)} belongs to agent "${other.agent}" already, so nothing was changed: remove it there first (flywheel agent set ${other.agent} --unmatch ${ruleArgument(taken)}) or make this rule more specific.`,
+      );
+  }
 }
