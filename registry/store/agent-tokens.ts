@@ -1,3 +1,4 @@
+import { NotFoundError } from '../../schemas/user-error.js';
 import { createHash, randomBytes } from 'node:crypto';
 import type { Db } from '../../db/connection.js';
 
@@ -28,8 +29,8 @@ export async function createAgentToken(
   await db.transaction().execute(async (tx) => {
     const agent = await tx.selectFrom('agents').select('id').where('id', '=', args.agent).executeTakeFirst();
     if (!agent)
-      throw new Error(
-        `Unknown agent "${args.agent}": create it (or ingest its traces) before issuing tokens.`,
+      throw new NotFoundError(
+        `Unknown agent "${args.agent}": register it first with flywheel agent create ${args.agent} (POST /api/agents); flywheel agent list shows the agents there are. No token was created.`,
       );
     await tx
       .insertInto('agent_tokens')

@@ -136,7 +136,10 @@ export function createVersion(
         `"${input.name}" is the system prompt of agent "${input.name}"; register agent "${agent}"'s prompt under another name.`,
       );
     const known = await tx.selectFrom('agents').select('id').where('id', '=', agent).executeTakeFirst();
-    if (!known) throw new NotFoundError(`Unknown agent "${agent}": create it (or ingest its traces) first.`);
+    if (!known)
+      throw new NotFoundError(
+        `Unknown agent "${agent}": register it first with flywheel agent create ${agent} (POST /api/agents).`,
+      );
     const { max } = await tx
       .selectFrom('prompt_versions')
       .select((eb) => eb.fn.max('version').as('max'))
