@@ -7,6 +7,7 @@ import {
 } from '../schemas/trace.js';
 import { isRecord, messagesFromJson, parseJsonish } from './otlp-message-decode.js';
 import { nameToolArguments } from './trace-tool-arguments.js';
+import { messagesFromGenAiEvents } from './genai-event-messages.js';
 import { orderSpans } from './span-order.js';
 
 /**
@@ -54,6 +55,21 @@ export function agentOfSpan(
 function positiveInt(v: unknown): number | undefined {
   const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
   return typeof n === 'number' && Number.isSafeInteger(n) && n > 0 ? n : undefined;
+}
+
+/**
+ * Messages a span recorded only as deprecated GenAI events become its messages. Read here,
+ * on the assembled spans, so a span's events stay exactly as they arrived.
+ */
+function withEventMessages(span: Span): Span {
+  if (!span.events || span.events.length === 0) return span;
+  if (span.inputMessages !== undefined && span.outputMessages !== undefined) return span;
+  const { input, output } = messagesFromGenAiEvents(span.events);
+  if (!input && !output) return span;
+  const out: Span = { ...span };
+  if (out.inputMessages === undefined && input) out.inputMessages = input;
+  if (out.outputMessages === undefined && output) out.outputMessages = output;
+  return out;
 }
 
 /** The first source (resource, then root span, then the others) holding a usable value. */
@@ -167,7 +183,7 @@ function decisionOf(run: Span, spans: readonly Span[], llms: readonly Span[]): S
 
 export function assembleTrace(input: TraceAssemblyInput): TraceRecord {
   if (input.spans.length === 0) throw new Error(`trace ${input.traceId} has no spans to assemble`);
-  const spans = nameToolArguments(orderSpans(input.spans));
+  const spans = nameToolArguments(orderSpans(input.spans).map(withEventMessages));
   const ids = new Set(spans.map((s) => s.spanId));
   const root = spans.find((s) => s.parentSpanId === null || !ids.has(s.parentSpanId)) ?? spans[0]!;
   const others = spans.filter((s) => s !== root);
