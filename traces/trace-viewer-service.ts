@@ -188,7 +188,11 @@ export async function showTrace(db: Db, id: string): Promise<TraceDetail> {
     output: AgentAction.parse(r.value(trace.output)),
     ...(trace.expected ? { expected: AgentAction.parse(r.value(trace.expected)) } : {}),
   };
-  const spans = z.array(Span).parse(r.value(trace.spans));
+  // Ids and times are structure, not content: a custom pattern (or a Luhn-valid all-digit
+  // span id) must not cut the tree apart.
+  const spans = trace.spans.map(({ spanId, parentSpanId, startTime, endTime, ...content }) =>
+    Span.parse({ ...Attributes.parse(r.value(content)), spanId, parentSpanId, startTime, endTime }),
+  );
   return {
     trace: detailHeader,
     transcript,
