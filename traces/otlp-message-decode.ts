@@ -2,6 +2,7 @@ import type { ChatMessage, ToolCall } from '../schemas/trace.js';
 import { chatShapeOf } from './message-shapes.js';
 import { resolveRole } from './message-roles.js';
 import { linkSmolagentsSteps } from './smolagents-steps.js';
+import { parsePythonLiteral } from './python-literal.js';
 
 /**
  * Chat messages from the shapes instrumentations write them in: GenAI `parts`, OpenAI
@@ -32,6 +33,18 @@ export function parseJsonish(value: unknown): unknown {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * JSON, or else the Python repr of a list or dict: Python instrumentations that write
+ * `str(messages)` produce it, and the deprecated `gen_ai.prompt` attribute's own example
+ * in the semantic conventions is in that form.
+ */
+function parseStructured(value: unknown): unknown {
+  const parsed = parseJsonish(value);
+  if (parsed !== undefined || typeof value !== 'string') return parsed;
+  const head = value.trimStart()[0];
+  return head === '[' || head === '{' ? parsePythonLiteral(value) : undefined;
 }
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
@@ -159,7 +172,7 @@ const TEXT_PARTS = new Set(['text', 'input_text', 'output_text']);
 
 /** A JSON message list, bare or as the `messages` of a request body. */
 export function messagesFromJson(value: unknown): DecodedMessages | undefined {
-  const parsed = parseJsonish(value);
+  const parsed = parseStructured(value);
   const list = Array.isArray(parsed) ? parsed : isRecord(parsed) ? parsed.messages : undefined;
   if (!Array.isArray(list) || list.length === 0) return undefined;
   const out: DecodedMessages = { messages: [], lossy: false };
@@ -180,7 +193,7 @@ export function messagesFromJson(value: unknown): DecodedMessages | undefined {
  * one message, or a message list.
  */
 export function completionFromJson(value: unknown): DecodedMessages | undefined {
-  const parsed = parseJsonish(value);
+  const parsed = parseStructured(value);
   if (isRecord(parsed)) {
     if (typeof parsed.text === 'string' && parsed.role === undefined) {
       return { messages: [{ role: 'assistant', content: parsed.text }], lossy: false };
