@@ -13,7 +13,7 @@ import {
   encodeToolArguments,
 } from './otlp-message-encode.js';
 import { genAiOperationOfKind } from './otlp-span-attributes.js';
-import { isoToNanos, msToNanos, nanosToIso } from './otlp-time.js';
+import { isoToNanos, msToNanos } from './otlp-time.js';
 
 /**
  * A normalized trace as an OTLP/HTTP JSON request, so traces can be sent on to Phoenix,

@@ -142,8 +142,21 @@ export async function ingestOtlp(deps: IngestDeps, body: unknown, agent: string)
   let rejectedSpans = errors.length;
   const fragments = new Map<string, TraceFragment>();
   let acceptedSpans = 0;
+  // A span id twice in one request is an exporter bug; the first copy is kept and the second
+  // is reported, so acceptedSpans counts only what was stored.
+  const seen = new Set<string>();
   const rules = await attributionRules(deps.db);
   for (const flat of spans) {
+    const key = `${flat.traceId}/${flat.span.spanId}`;
+    if (seen.has(key)) {
+      rejected.push({
+        item: `trace ${flat.traceId} span ${flat.span.spanId}`,
+        error: 'this span id appears more than once in the request; the first copy was kept',
+      });
+      rejectedSpans += 1;
+      continue;
+    }
+    seen.add(key);
     // The token's agent, unless the span names another one or another agent's rule claims it.
     const claimed = attributeSpan(flat.resource, flat.span.attributes, agent, rules);
     if (!claimed.ok) {
