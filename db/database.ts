@@ -681,6 +681,17 @@ export type LlmCacheEntryRow = Selectable<LlmCacheTable>;
 export type NewLlmCacheEntry = Insertable<LlmCacheTable>;
 export type LlmCacheEntryUpdate = Updateable<LlmCacheTable>;
 
+/** A span event sent as an OTLP log record before its span was stored (`POST /v1/logs`). */
+export interface PendingSpanEventsTable {
+  id: Generated<string>;
+  agent_id: string;
+  trace_id: string;
+  span_id: string;
+  event: Json<Record<string, unknown>>;
+  received_at: TimestampWithDefault;
+}
+export type PendingSpanEventRow = Selectable<PendingSpanEventsTable>;
+
 export interface Database {
   // Registry: agents, their configuration, prompts, labels, tokens, audit
   agents: AgentsTable;
@@ -693,6 +704,7 @@ export interface Database {
   traces: TracesTable;
   samples: SamplesTable;
   feedback_events: FeedbackEventsTable;
+  pending_span_events: PendingSpanEventsTable;
   // Cycles
   cycles: CyclesTable;
   // Evaluation
