@@ -60,7 +60,9 @@ export function resolveRole(
 ): { role: Role; sourceRole?: string } {
   const name = typeof source === 'string' ? source : '';
   const known = name === '' ? undefined : knownRole(name);
-  const role: Role = known ?? (carries.toolCalls ? 'assistant' : carries.toolCallId ? 'tool' : 'user');
+  const inferred: Role = carries.toolCalls ? 'assistant' : carries.toolCallId ? 'tool' : 'user';
+  // A user turn that answers a tool call is a tool result (Anthropic puts results in user turns).
+  const role: Role = known === 'user' && carries.toolCallId ? 'tool' : (known ?? inferred);
   return name === role ? { role } : { role, sourceRole: name };
 }
 

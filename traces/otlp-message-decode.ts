@@ -150,7 +150,7 @@ function messageFromJson(value: unknown): DecodedMessages | undefined {
 
   const { role, sourceRole } = resolveRole(raw.role, {
     toolCalls: calls.length > 0,
-    toolCallId: typeof raw.tool_call_id === 'string' || results.length > 0,
+    toolCallId: typeof raw.tool_call_id === 'string',
   });
   const main: ChatMessage = { role, content: texts.length > 0 || hasContent ? texts.join('\n') : null };
   if (typeof raw.name === 'string') {
