@@ -13,6 +13,7 @@ import { createRolloutReplayActivities } from './rollout-replay.js';
 import { createHumanDecisionActivities } from './human-decisions.js';
 import { createSampleActivities } from './sample-traces.js';
 import { createScoreActivities } from './score-traces.js';
+import { createTraceRetentionActivities } from './trace-retention.js';
 
 /** Every activity, built from its dependencies; workflows import only this type. */
 export function createActivities(deps: ActivityDeps) {
@@ -31,6 +32,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createRolloutActivities(deps),
     ...createRolloutReplayActivities(deps),
     ...createHumanDecisionActivities(deps),
+    ...createTraceRetentionActivities(deps),
   };
 }
 

@@ -104,7 +104,8 @@ export async function listSchedules(
 ): Promise<{ scheduleId: string; paused: boolean; cron: string[]; next: Date | undefined }[]> {
   const out = [];
   for await (const s of client.schedule.list()) {
-    if (!s.scheduleId.startsWith('flywheel-weekly-')) continue;
+    // Weekly cycles and the daily trace retention; other schedules of the namespace are not ours.
+    if (!s.scheduleId.startsWith('flywheel-')) continue;
     out.push({
       scheduleId: s.scheduleId,
       paused: s.state.paused,

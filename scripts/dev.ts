@@ -16,6 +16,7 @@ import { seedDemoAgent } from './demo-seed.js';
 import { startDemoTraffic } from './demo-traffic.js';
 import { createAgentToken } from '../registry/agent-token-service.js';
 import { TracePartitions } from '../traces/trace-storage-service.js';
+import { ensureRetentionSchedule } from '../traces/retention-schedule-service.js';
 import { runtimeStatePath } from './load-config.js';
 import { ensureTemporalCli } from './temporal-cli.js';
 import { startTemporalDevServer } from './temporal-dev-server.js';
@@ -133,6 +134,8 @@ export async function runDev(config: AppConfig): Promise<void> {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await workerRun.catch(() => undefined);
     });
+    if ((await ensureRetentionSchedule(client, temporal.taskQueue)).created)
+      say('created the daily trace retention schedule (flywheel-trace-retention)');
     const api = await startApiServer(apiDeps(db, client), config.apiPort);
     stops.push(() => api.close());
 

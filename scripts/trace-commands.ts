@@ -13,12 +13,8 @@ import {
   TOKEN_SCOPES,
   type TokenScope,
 } from '../registry/agent-token-service.js';
-import { agentConfig, agentIds } from '../registry/agent-service.js';
-import {
-  createTraceWriter,
-  dropExpiredTracePartitions,
-  listTracePartitions,
-} from '../traces/trace-storage-service.js';
+import { createTraceWriter, listTracePartitions } from '../traces/trace-storage-service.js';
+import { applyTraceRetention, type RetentionReport } from '../traces/trace-retention-service.js';
 import { readTextFile, type CliAction } from './cli-files.js';
 import { UserError } from '../schemas/user-error.js';
 
@@ -30,6 +26,21 @@ function printReport(report: IngestReport): void {
   );
   for (const r of report.rejected) console.error(`  ${r.item}: ${r.error}`);
   if (report.rejected.length > 0) process.exitCode = 2;
+}
+
+function printRetention(report: RetentionReport): void {
+  const verb = report.dryRun ? 'would delete' : 'deleted';
+  for (const a of report.agents)
+    console.log(
+      `${a.agent}: keeps ${a.retentionDays} days (from ${a.keepFrom}); ${verb} ${a.deletedTraces} older trace(s)`,
+    );
+  for (const p of report.droppedPartitions)
+    console.log(
+      `${report.dryRun ? 'would drop' : 'dropped'} ${p.name}${p.traces === null ? '' : ` (${p.traces} traces)`}`,
+    );
+  if (report.droppedPartitions.length === 0)
+    console.log("no partition is older than every agent's retention");
+  for (const w of report.warnings) console.error(`warning: ${w}`);
 }
 
 /** Trace import, agent tokens and retention: the operator side of ingest. */
@@ -132,21 +143,18 @@ export function registerTraceCommands(program: Command, action: Action): void {
   traces
     .command('retention')
     .description(
-      "drop trace partitions older than the retention (the longest of the agents' settings, or --days)",
+      "apply retention now (it also runs daily on the flywheel-trace-retention schedule): delete each agent's traces older than its retentionDays, drop the daily partitions no agent keeps",
     )
-    .option('--days <n>', 'keep this many days', (v) => Number(v))
+    .option('--days <n>', 'keep this many days for every agent instead of their settings', (v) => Number(v))
+    .option('--dry-run', 'say what would go, remove nothing')
     .action(
-      action(async (ctx, opts: { days?: number }) => {
-        const db = await ctx.database();
-        let days = opts.days;
-        if (days === undefined) {
-          const settings = await Promise.all(
-            (await agentIds(db)).map(async (id) => (await agentConfig(db, id)).retentionDays),
-          );
-          days = Math.max(1, ...settings);
-        }
-        const dropped = await dropExpiredTracePartitions(db, new Date(), days);
-        console.log(dropped.length ? `dropped ${dropped.join(', ')}` : `nothing older than ${days} days`);
+      action(async (ctx, opts: { days?: number; dryRun?: boolean }) => {
+        const report = await applyTraceRetention(await ctx.database(), {
+          now: new Date(),
+          days: opts.days,
+          dryRun: opts.dryRun ?? false,
+        });
+        printRetention(report);
       }),
     );
 }

@@ -5,7 +5,28 @@ import { createLlmRoles } from '../llm/llm-roles.js';
 import type { AppConfig } from '../schemas/config.js';
 import { createFlywheelWorker } from './flywheel-worker.js';
 import { loadTaxonomy } from './load-taxonomy.js';
-import { connectNative } from './temporal-connection.js';
+import { connectClient, connectNative } from './temporal-connection.js';
+import { ensureRetentionSchedule } from '../traces/retention-schedule-service.js';
+
+/**
+ * The schedules every deployment has (daily trace retention). Each replica makes sure they
+ * exist; one that cannot (a namespace without schedule permissions) still serves its queue.
+ */
+async function ensureSchedules(config: AppConfig): Promise<void> {
+  try {
+    const client = await connectClient(config.temporal);
+    try {
+      const { created } = await ensureRetentionSchedule(client, config.temporal.taskQueue);
+      if (created) console.log('flywheel worker: created the daily trace retention schedule');
+    } finally {
+      await client.connection.close();
+    }
+  } catch (error) {
+    console.error(
+      `flywheel worker: could not create the trace retention schedule (${error instanceof Error ? error.message : String(error)}); traces are kept until flywheel traces retention runs.`,
+    );
+  }
+}
 
 /**
  * A standalone worker process for running at scale (N replicas against any Temporal
@@ -34,6 +55,7 @@ export async function runWorker(config: AppConfig, llmConcurrency = config.llmCo
       taskQueue: config.temporal.taskQueue,
       deps: { db, llm: createLlmRoles(config.models, db), llmConcurrency, taxonomy },
     });
+    await ensureSchedules(config);
     // Runtime traps SIGINT/SIGTERM and drains the worker; run() resolves after that.
     await worker.run();
     await connection.close();

@@ -7,3 +7,6 @@ export const rolloutWorkflowId = (cycleId: string) => `${cycleId}-rollout`;
 /** Operator rollouts outside a cycle; the timestamp is made ID-safe. */
 export const manualRolloutWorkflowId = (agent: string, isoTime: string) =>
   `rollout-${agent}-${isoTime.replace(/[:.]/g, '-')}`;
+/** The one daily trace retention schedule, and the prefix of the runs it starts. */
+export const TRACE_RETENTION_SCHEDULE_ID = 'flywheel-trace-retention';
+export const traceRetentionWorkflowPrefix = 'trace-retention';

@@ -74,3 +74,17 @@ export async function dropExpiredTracePartitions(
   }
   return dropped;
 }
+
+/** Drops one daily partition (its traces go with it); false when it was gone already. */
+export async function dropTracePartition(
+  db: Db,
+  partition: { name: string; day: string },
+  partitions?: TracePartitions,
+): Promise<boolean> {
+  const existed = await sql<{
+    name: string | null;
+  }>`select to_regclass(${partition.name})::text as name`.execute(db);
+  await sql`drop table if exists ${sql.id(partition.name)}`.execute(db);
+  partitions?.forget(partition.day);
+  return existed.rows[0]?.name != null;
+}

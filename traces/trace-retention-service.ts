@@ -1,0 +1,101 @@
+import type { Db } from '../db/connection.js';
+import { agentProfiles } from '../registry/store/agent-repository.js';
+import { AgentConfig } from '../schemas/agent-config.js';
+import { UserError } from '../schemas/user-error.js';
+import { planRetention, type AgentRetention } from './retention-plan.js';
+import { dropTracePartition, listTracePartitions } from './store/trace-partitions.js';
+import { countAgentTraces, countPartitionTraces, deleteAgentTraces } from './store/trace-row-retention.js';
+
+/**
+ * Trace retention as the daily schedule (traceRetentionWorkflow) and `flywheel traces
+ * retention` run it: each agent's `retentionDays` applies to its own traces, and a daily
+ * partition is dropped once every agent's retention has passed it (retention-plan.ts).
+ */
+
+export const DEFAULT_RETENTION_DAYS: number = AgentConfig.shape.retentionDays.parse(undefined);
+
+export interface RetentionOptions {
+  now: Date;
+  /** Keep this many days for every agent instead of their settings. */
+  days?: number | undefined;
+  /** Report what would go, remove nothing. */
+  dryRun?: boolean;
+  /** Called after each batch of deleted rows and each dropped partition (activity heartbeats). */
+  onProgress?: (note: string) => void;
+}
+
+export interface RetentionReport {
+  dryRun: boolean;
+  agents: {
+    agent: string;
+    retentionDays: number;
+    /** The first UTC day kept. */
+    keepFrom: string;
+    /** Traces deleted (or, in a dry run, that would be) from partitions kept for other agents. */
+    deletedTraces: number;
+  }[];
+  /** Partitions dropped (or that would be), with the traces they held. */
+  droppedPartitions: { name: string; traces: number | null }[];
+  /** Agents whose stored retention does not validate: the default applied to them. */
+  warnings: string[];
+}
+
+/** The agents' settings; a configuration that does not validate falls back to its own number or the default. */
+async function agentRetentions(
+  db: Db,
+  days: number | undefined,
+  warnings: string[],
+): Promise<AgentRetention[]> {
+  return (await agentProfiles(db)).map((p) => {
+    if (days !== undefined) return { agent: p.id, retentionDays: days };
+    const parsed = AgentConfig.safeParse(p.config);
+    if (parsed.success) return { agent: p.id, retentionDays: parsed.data.retentionDays };
+    const own = AgentConfig.shape.retentionDays.safeParse(p.config.retentionDays);
+    if (own.success) return { agent: p.id, retentionDays: own.data };
+    warnings.push(
+      `${p.id}: its configuration does not validate and has no usable retentionDays, so the default of ${DEFAULT_RETENTION_DAYS} days applied; fix it with flywheel agent set ${p.id} retentionDays=<days>`,
+    );
+    return { agent: p.id, retentionDays: DEFAULT_RETENTION_DAYS };
+  });
+}
+
+export async function applyTraceRetention(db: Db, options: RetentionOptions): Promise<RetentionReport> {
+  const { now, days, dryRun = false, onProgress = () => undefined } = options;
+  if (days !== undefined && !(Number.isInteger(days) && days >= 1))
+    throw new UserError(`--days must be a whole number of days ≥ 1, got ${days}; nothing was removed.`);
+  const warnings: string[] = [];
+  const retentions = await agentRetentions(db, days, warnings);
+  const plan = planRetention(now, await listTracePartitions(db), retentions, days ?? DEFAULT_RETENTION_DAYS);
+  const deleted = new Map<string, number>();
+  for (const { partition, agent, before } of plan.purge) {
+    const cutoff = new Date(before);
+    const n = dryRun
+      ? await countAgentTraces(db, partition.name, agent, cutoff)
+      : await deleteAgentTraces(db, partition.name, agent, cutoff, (batch) =>
+          onProgress(`${partition.name}: deleted ${batch} traces of ${agent}`),
+        );
+    deleted.set(agent, (deleted.get(agent) ?? 0) + n);
+  }
+  const droppedPartitions: RetentionReport['droppedPartitions'] = [];
+  for (const partition of plan.drop) {
+    if (dryRun) {
+      const held = [...(await countPartitionTraces(db, partition.name)).values()].reduce((a, b) => a + b, 0);
+      droppedPartitions.push({ name: partition.name, traces: held });
+      continue;
+    }
+    if (await dropTracePartition(db, partition))
+      droppedPartitions.push({ name: partition.name, traces: null });
+    onProgress(`dropped ${partition.name}`);
+  }
+  return {
+    dryRun,
+    agents: plan.agents.map((a) => ({
+      agent: a.agent,
+      retentionDays: a.retentionDays,
+      keepFrom: a.keepFrom,
+      deletedTraces: deleted.get(a.agent) ?? 0,
+    })),
+    droppedPartitions,
+    warnings,
+  };
+}
