@@ -18,7 +18,13 @@ import { handleAgentRoute } from './agent-routes.js';
 import { handleAnnotationRoute } from './annotation-routes.js';
 import { handleDatasetRoute } from './dataset-routes.js';
 import { attachFeedback } from '../traces/feedback-service.js';
-import { decodeOtlpProtobuf, encodeExportResponse, encodeRpcStatus } from '../traces/otlp-protobuf.js';
+import {
+  decodeOtlpLogsProtobuf,
+  decodeOtlpProtobuf,
+  encodeExportResponse,
+  encodeLogsExportResponse,
+  encodeRpcStatus,
+} from '../traces/otlp-protobuf.js';
 import { handlePromptRoute, writeRouteAnswer } from './prompt-routes.js';
 import { handleRolloutRoute } from './rollout-routes.js';
 import { handleTraceRoute } from './trace-routes.js';
@@ -28,6 +34,7 @@ import {
   importTraces,
   ingestJsonl,
   ingestOtlp,
+  ingestOtlpLogs,
   type ImportFormat,
 } from '../traces/trace-ingest-service.js';
 import { ForbiddenError, UserError } from '../schemas/user-error.js';
@@ -226,43 +233,53 @@ export async function startApiServer(deps: ApiDeps, port: number, host = '127.0.
    * neither retries the batch nor drops the spans that were kept. Only a body that is not an
    * export request at all is a 400. The answer is in the request's encoding.
    */
-  const exportTraces = async (
+  /** An OTLP body in either encoding, in the OTLP/JSON shape. */
+  const readOtlpBody = async (
     req: IncomingMessage,
-    res: ServerResponse,
     type: string | undefined,
-    protobufRequest: boolean,
-  ): Promise<void> => {
-    const { agent } = await authenticate(req, 'ingest');
-    let body: unknown;
-    if (protobufRequest) {
+    decodeProtobuf: (raw: Uint8Array) => unknown,
+    message: string,
+  ): Promise<unknown> => {
+    if (type === 'application/x-protobuf') {
       const raw = await readBody(req, limit);
       try {
-        body = decodeOtlpProtobuf(raw);
+        return decodeProtobuf(raw);
       } catch (e) {
         throw new UserError(
-          `The body is not an OTLP ExportTraceServiceRequest protobuf (${e instanceof Error ? e.message : String(e)}).`,
+          `The body is not an OTLP ${message} protobuf (${e instanceof Error ? e.message : String(e)}).`,
         );
       }
-    } else if (type === 'application/json') body = await readJson(req, limit, { checkDepth: false });
-    else
-      throw new UserError(
-        `Send OTLP as application/json or application/x-protobuf, not ${type}.`,
-        'unsupported_media_type',
-      );
+    }
+    if (type === 'application/json') return readJson(req, limit, { checkDepth: false });
+    throw new UserError(
+      `Send OTLP as application/json or application/x-protobuf, not ${type}.`,
+      'unsupported_media_type',
+    );
+  };
+
+  const summary = (rejected: readonly { item: string; error: string }[]) =>
+    rejected
+      .slice(0, 20)
+      .map((r) => `${r.item}: ${r.error}`)
+      .join('; ');
+
+  /**
+   * OTLP/HTTP export, traces and logs. Per the OTLP spec, a request that decodes is answered
+   * 200 even when some items were rejected: `partialSuccess` counts and names them, and an
+   * exporter neither retries the batch nor drops what was kept. Only a body that is not an
+   * export request at all is a 400. The answer is in the request's encoding.
+   */
+  const exportTraces = async (req: IncomingMessage, res: ServerResponse, type: string | undefined) => {
+    const { agent } = await authenticate(req, 'ingest');
+    const body = await readOtlpBody(req, type, decodeOtlpProtobuf, 'ExportTraceServiceRequest');
     const report = await ingestOtlp(deps, body, agent);
     const unreadable = report.acceptedSpans === 0 && report.rejected.some((r) => r.item === '(body)');
     if (unreadable) throw new UserError(report.rejected.map((r) => r.error).join('; '));
     const partialSuccess =
       report.rejectedSpans > 0
-        ? {
-            rejectedSpans: report.rejectedSpans,
-            errorMessage: report.rejected
-              .slice(0, 20)
-              .map((r) => `${r.item}: ${r.error}`)
-              .join('; '),
-          }
+        ? { rejectedSpans: report.rejectedSpans, errorMessage: summary(report.rejected) }
         : undefined;
-    if (protobufRequest) {
+    if (type === 'application/x-protobuf') {
       res.writeHead(200, { 'content-type': 'application/x-protobuf' });
       res.end(encodeExportResponse(partialSuccess));
       return;
@@ -273,6 +290,30 @@ export async function startApiServer(deps: ApiDeps, port: number, host = '127.0.
       acceptedSpans: report.acceptedSpans,
       newTraces: report.newTraces,
       updatedTraces: report.updatedTraces,
+      errors: report.rejected,
+    });
+  };
+
+  const exportLogs = async (req: IncomingMessage, res: ServerResponse, type: string | undefined) => {
+    const { agent } = await authenticate(req, 'ingest');
+    const body = await readOtlpBody(req, type, decodeOtlpLogsProtobuf, 'ExportLogsServiceRequest');
+    const report = await ingestOtlpLogs(deps, body, agent);
+    const unreadable = report.acceptedLogRecords === 0 && report.rejected.some((r) => r.item === '(body)');
+    if (unreadable) throw new UserError(report.rejected.map((r) => r.error).join('; '));
+    const partialSuccess =
+      report.rejectedLogRecords > 0
+        ? { rejectedLogRecords: report.rejectedLogRecords, errorMessage: summary(report.rejected) }
+        : undefined;
+    if (type === 'application/x-protobuf') {
+      res.writeHead(200, { 'content-type': 'application/x-protobuf' });
+      res.end(encodeLogsExportResponse(partialSuccess));
+      return;
+    }
+    send(res, 200, {
+      ...(partialSuccess ? { partialSuccess } : {}),
+      acceptedLogRecords: report.acceptedLogRecords,
+      attachedToSpans: report.attached,
+      waitingForSpans: report.pending,
       errors: report.rejected,
     });
   };
@@ -295,11 +336,11 @@ export async function startApiServer(deps: ApiDeps, port: number, host = '127.0.
       await deps.db.selectNoFrom((eb) => eb.val(1).as('one')).execute();
       return send(res, 200, { ok: true });
     }
-    if (req.method === 'POST' && url.pathname === '/v1/traces') {
+    if (req.method === 'POST' && (url.pathname === '/v1/traces' || url.pathname === '/v1/logs')) {
       const type = (req.headers['content-type'] ?? 'application/json').split(';')[0]?.trim();
       const protobufRequest = type === 'application/x-protobuf';
       try {
-        return await exportTraces(req, res, type, protobufRequest);
+        return await (url.pathname === '/v1/traces' ? exportTraces : exportLogs)(req, res, type);
       } catch (error) {
         // OTLP/HTTP answers a protobuf request in protobuf, errors included (google.rpc.Status).
         if (!protobufRequest) throw error;

@@ -36,6 +36,16 @@ message AnyValue {
 }
 message ArrayValue { repeated AnyValue values = 1; }
 message KeyValueList { repeated KeyValue values = 1; }
+message ExportLogsServiceRequest { repeated ResourceLogs resource_logs = 1; }
+message ResourceLogs { Resource resource = 1; repeated ScopeLogs scope_logs = 2; string schema_url = 3; }
+message ScopeLogs { InstrumentationScope scope = 1; repeated LogRecord log_records = 2; string schema_url = 3; }
+message LogRecord {
+  fixed64 time_unix_nano = 1; int32 severity_number = 2; string severity_text = 3; AnyValue body = 5;
+  repeated KeyValue attributes = 6; uint32 dropped_attributes_count = 7; fixed32 flags = 8;
+  bytes trace_id = 9; bytes span_id = 10; fixed64 observed_time_unix_nano = 11; string event_name = 12;
+}
+message ExportLogsServiceResponse { ExportLogsPartialSuccess partial_success = 1; }
+message ExportLogsPartialSuccess { int64 rejected_log_records = 1; string error_message = 2; }
 message ExportTraceServiceResponse { ExportTracePartialSuccess partial_success = 1; }
 message ExportTracePartialSuccess { int64 rejected_spans = 1; string error_message = 2; }
 message RpcStatus { int32 code = 1; string message = 2; }
@@ -44,6 +54,8 @@ message RpcStatus { int32 code = 1; string message = 2; }
 const root = protobuf.parse(OTLP_TRACE_PROTO).root;
 const Request = root.lookupType('otlp.ExportTraceServiceRequest');
 const Response = root.lookupType('otlp.ExportTraceServiceResponse');
+const LogsRequest = root.lookupType('otlp.ExportLogsServiceRequest');
+const LogsResponse = root.lookupType('otlp.ExportLogsServiceResponse');
 const RpcStatus = root.lookupType('otlp.RpcStatus');
 
 type JsonSpan = Record<string, unknown> & { links?: Record<string, unknown>[] };
@@ -128,4 +140,53 @@ export function encodeOtlpProtobuf(json: unknown): Uint8Array {
   const copy = structuredClone(json) as JsonRequest;
   eachId(copy, (v) => (typeof v === 'string' ? Buffer.from(v, 'hex').toString('base64') : v));
   return Request.encode(Request.fromObject(copy)).finish();
+}
+
+type JsonLogsRequest = { resourceLogs?: { scopeLogs?: { logRecords?: Record<string, unknown>[] }[] }[] };
+
+function eachLogId(json: JsonLogsRequest, convert: (value: unknown) => unknown): void {
+  for (const rl of json.resourceLogs ?? [])
+    for (const sl of rl.scopeLogs ?? [])
+      for (const record of sl.logRecords ?? [])
+        for (const key of ['traceId', 'spanId']) record[key] = convert(record[key]);
+}
+
+/** An OTLP ExportLogsServiceRequest protobuf in the OTLP/JSON shape, as for traces. */
+export function decodeOtlpLogsProtobuf(body: Uint8Array): unknown {
+  const json = LogsRequest.toObject(LogsRequest.decode(body), {
+    longs: String,
+    bytes: String,
+    enums: Number,
+    oneofs: false,
+  }) as JsonLogsRequest;
+  eachLogId(json, (v) => dropEmpty(base64ToHex(v)));
+  return json;
+}
+
+export function encodeOtlpLogsProtobuf(json: unknown): Uint8Array {
+  const copy = structuredClone(json) as JsonLogsRequest;
+  eachLogId(copy, (v) => (typeof v === 'string' ? Buffer.from(v, 'hex').toString('base64') : v));
+  return LogsRequest.encode(LogsRequest.fromObject(copy)).finish();
+}
+
+export function encodeLogsExportResponse(partial?: {
+  rejectedLogRecords: number;
+  errorMessage: string;
+}): Uint8Array {
+  return LogsResponse.encode(
+    LogsResponse.fromObject(partial === undefined ? {} : { partialSuccess: partial }),
+  ).finish();
+}
+
+export function decodeLogsExportResponse(
+  body: Uint8Array,
+): { rejectedLogRecords: number; errorMessage: string } | undefined {
+  const json = LogsResponse.toObject(LogsResponse.decode(body), { longs: Number, defaults: false }) as {
+    partialSuccess?: { rejectedLogRecords?: number; errorMessage?: string };
+  };
+  if (json.partialSuccess === undefined) return undefined;
+  return {
+    rejectedLogRecords: json.partialSuccess.rejectedLogRecords ?? 0,
+    errorMessage: json.partialSuccess.errorMessage ?? '',
+  };
 }

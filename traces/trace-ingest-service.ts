@@ -3,7 +3,8 @@ import { attributeSpan } from './span-agent-attribution.js';
 import { attributionRules } from './span-attribution-service.js';
 import { openAiChatLogToTraces } from './openai-chat-import.js';
 import { tauBenchToTraces } from './tau-bench-import.js';
-import { mergeTraceFragments, type TraceFragment } from './store/span-merger.js';
+import { mergeSpanLogEvents, mergeTraceFragments, type TraceFragment } from './store/span-merger.js';
+import { flattenOtlpLogsRequest } from './otlp-logs.js';
 import type { TraceWriter } from './store/trace-writer.js';
 import type { Db } from '../db/connection.js';
 import { TraceRecord } from '../schemas/trace.js';
@@ -189,6 +190,52 @@ export async function ingestOtlp(deps: IngestDeps, body: unknown, agent: string)
     rejectedSpans,
     newTraces: merged.newTraces,
     updatedTraces: merged.updatedTraces,
+    rejected,
+  };
+}
+
+export interface OtlpLogsReport {
+  /** Log records stored as events of their span, now or when the span arrives. */
+  acceptedLogRecords: number;
+  rejectedLogRecords: number;
+  /** Of the accepted: added to a stored span now / waiting for their span. */
+  attached: number;
+  pending: number;
+  rejected: ItemError[];
+}
+
+/**
+ * OTLP/HTTP JSON log ingest: each log record that names a span becomes an event of that span
+ * (GenAI instrumentations send a model call's messages this way), attributed like spans.
+ */
+export async function ingestOtlpLogs(
+  deps: IngestDeps,
+  body: unknown,
+  agent: string,
+): Promise<OtlpLogsReport> {
+  const { events, errors } = flattenOtlpLogsRequest(body);
+  const rejected: ItemError[] = errors.map((e) => ({ item: e.path, error: e.error }));
+  const rules = await attributionRules(deps.db);
+  const kept = events.filter((e) => {
+    const claimed = attributeSpan(e.resource, e.event.attributes, agent, rules);
+    if (!claimed.ok)
+      rejected.push({
+        item: `trace ${e.traceId} span ${e.spanId} log "${e.event.name}"`,
+        error: claimed.error,
+      });
+    return claimed.ok;
+  });
+  const merged = await mergeSpanLogEvents(deps.db, deps.writer, agent, kept);
+  let refused = 0;
+  for (const r of merged.rejected) {
+    refused += r.count;
+    rejected.push({ item: `trace ${r.traceId}`, error: r.error });
+  }
+  return {
+    acceptedLogRecords: kept.length - refused,
+    rejectedLogRecords: events.length - kept.length + errors.length + refused,
+    attached: merged.attached,
+    pending: merged.pending,
     rejected,
   };
 }

@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Client } from '@temporalio/client';
 import { apiDeps, startApiServer, type ApiServer } from '../../api/http-server.js';
-import { decodeExportResponse, decodeRpcStatus, encodeOtlpProtobuf } from '../../traces/otlp-protobuf.js';
+import {
+  decodeExportResponse,
+  decodeLogsExportResponse,
+  decodeRpcStatus,
+  encodeOtlpLogsProtobuf,
+  encodeOtlpProtobuf,
+} from '../../traces/otlp-protobuf.js';
 import { traceToOtlp } from '../../traces/otlp-export.js';
 import { flattenOtlpRequest } from '../../traces/otlp-mapping.js';
 import { createAgentToken } from '../../registry/store/agent-tokens.js';
@@ -244,6 +250,141 @@ describe('OTLP ingest keeps every span field, answers per the spec, and survives
     const status = decodeRpcStatus(new Uint8Array(await garbage.arrayBuffer()));
     assert.equal(status.code, 400);
     assert.match(status.message, /not an OTLP ExportTraceServiceRequest protobuf/);
+  });
+
+  it('GenAI log events (POST /v1/logs) join their span, before or after it arrives, in JSON or protobuf', async () => {
+    const logsFor = (traceId: string, spanId: string) => ({
+      resourceLogs: [
+        {
+          resource: { attributes: [str('service.name', 'fidelity')] },
+          scopeLogs: [
+            {
+              scope: { name: 'opentelemetry.instrumentation.openai_v2' },
+              logRecords: [
+                {
+                  timeUnixNano: at(1_000_200),
+                  eventName: 'gen_ai.system.message',
+                  attributes: [str('gen_ai.system', 'openai')],
+                  body: { kvlistValue: { values: [str('content', 'You are a support agent.')] } },
+                  traceId,
+                  spanId,
+                },
+                {
+                  timeUnixNano: at(1_000_300),
+                  attributes: [str('event.name', 'gen_ai.user.message'), str('gen_ai.system', 'openai')],
+                  body: { kvlistValue: { values: [str('content', 'Where is order A17?')] } },
+                  traceId,
+                  spanId,
+                },
+                {
+                  timeUnixNano: at(1_900_000),
+                  eventName: 'gen_ai.choice',
+                  attributes: [str('gen_ai.system', 'openai')],
+                  body: {
+                    kvlistValue: {
+                      values: [
+                        { key: 'index', value: { intValue: '0' } },
+                        str('finish_reason', 'stop'),
+                        {
+                          key: 'message',
+                          value: {
+                            kvlistValue: {
+                              values: [str('role', 'assistant'), str('content', 'It ships today.')],
+                            },
+                          },
+                        },
+                      ],
+                    },
+                  },
+                  traceId,
+                  spanId,
+                },
+                {
+                  timeUnixNano: at(1_900_001),
+                  eventName: 'gen_ai.user.message',
+                  body: { stringValue: 'orphan' },
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    });
+    const llmSpan = (traceId: string) => ({
+      resourceSpans: [
+        {
+          resource: { attributes: [str('service.name', 'fidelity')] },
+          scopeSpans: [
+            {
+              spans: [
+                {
+                  traceId,
+                  spanId: 'c100000000000001',
+                  name: 'chat gpt-4o',
+                  kind: 3,
+                  startTimeUnixNano: at(1_000_000),
+                  endTimeUnixNano: at(2_000_000),
+                  attributes: [str('gen_ai.operation.name', 'chat'), str('gen_ai.request.model', 'gpt-4o')],
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    });
+    const conversation = async (traceId: string) => {
+      const trace = await readTrace(db, traceId);
+      const span = trace?.spans[0];
+      return {
+        events: span?.events?.map((e) => e.name),
+        input: trace?.input.messages.map((m) => `${m.role}: ${m.content}`),
+        output: trace?.output,
+      };
+    };
+    const expected = {
+      events: ['gen_ai.system.message', 'gen_ai.user.message', 'gen_ai.choice'],
+      input: ['system: You are a support agent.', 'user: Where is order A17?'],
+      output: { action: 'respond', arguments: {}, content: 'It ships today.' },
+    };
+
+    // Span first, then its logs.
+    const first = newTraceId();
+    assert.equal((await post('/v1/traces', JSON.stringify(llmSpan(first)))).status, 200);
+    const logs = await post('/v1/logs', JSON.stringify(logsFor(first, 'c100000000000001')));
+    assert.equal(logs.status, 200);
+    const answer = (await logs.json()) as {
+      acceptedLogRecords: number;
+      attachedToSpans: number;
+      partialSuccess: { rejectedLogRecords: number; errorMessage: string };
+    };
+    assert.equal(answer.acceptedLogRecords, 3);
+    assert.equal(answer.attachedToSpans, 3);
+    assert.equal(answer.partialSuccess.rejectedLogRecords, 1, 'the record without a span is refused');
+    assert.match(
+      answer.partialSuccess.errorMessage,
+      /logRecords\[3\]: a log record joins its span by traceId/,
+    );
+    assert.deepEqual(await conversation(first), expected);
+    // Sent again, nothing is added twice.
+    await post('/v1/logs', JSON.stringify(logsFor(first, 'c100000000000001')));
+    assert.deepEqual(await conversation(first), expected);
+
+    // Logs first (in protobuf), then the span: the events wait and join it on arrival.
+    const second = newTraceId();
+    const early = await post('/v1/logs', encodeOtlpLogsProtobuf(logsFor(second, 'c100000000000001')), {
+      'content-type': 'application/x-protobuf',
+    });
+    assert.equal(early.status, 200);
+    assert.equal(decodeLogsExportResponse(new Uint8Array(await early.arrayBuffer()))?.rejectedLogRecords, 1);
+    assert.equal(await readTrace(db, second), undefined);
+    assert.equal((await post('/v1/traces', JSON.stringify(llmSpan(second)))).status, 200);
+    assert.deepEqual(await conversation(second), expected);
+    const waiting = await db
+      .selectFrom('pending_span_events')
+      .select('id')
+      .where('trace_id', '=', second)
+      .execute();
+    assert.equal(waiting.length, 0, 'attached events leave the waiting room');
   });
 
   it('a lone surrogate, deep nesting, a millisecond time or a repeated span id costs only its span', async () => {

@@ -54,6 +54,11 @@ function json(value: unknown): string | null {
   return jsonbSafe(JSON.stringify(value));
 }
 
+/** A value as JSON text that jsonb accepts (lone surrogates and NUL replaced). */
+export function jsonbText(value: unknown): string {
+  return jsonbSafe(JSON.stringify(value));
+}
+
 function text(value: string | undefined): string | null {
   return value === undefined ? null : value.replaceAll(String.fromCharCode(0), '\ufffd');
 }
