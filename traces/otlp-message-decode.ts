@@ -224,6 +224,10 @@ export interface IndexedLayout {
   toolCalls: { list: string; id: string; name: string; arguments: string };
   /** The single legacy OpenAI `function_call` of a message, written as two keys. */
   functionCall?: { name: string; arguments: string };
+  /** The key of the message text, `content` unless said otherwise. */
+  text?: string;
+  /** A layout whose entries have no roles at all (completion prompts) gives them this one. */
+  impliedRole?: ChatMessage['role'];
 }
 
 export const openInferenceLayout: IndexedLayout = {
@@ -237,6 +241,22 @@ export const openInferenceLayout: IndexedLayout = {
   },
   functionCall: { name: 'function_call_name', arguments: 'function_call_arguments_json' },
 };
+
+/** OpenInference's completion-API prompts, `llm.prompts.N.prompt.text`: the user's text. */
+export const openInferencePromptsLayout: IndexedLayout = {
+  message: 'prompt.',
+  text: 'text',
+  toolCalls: { list: 'tool_calls', id: 'id', name: 'name', arguments: 'arguments' },
+  impliedRole: 'user',
+};
+
+/** The older flat form of `llm.prompts`: a list of prompt strings. */
+export function promptsFromList(value: unknown): DecodedMessages | undefined {
+  const list = parseJsonish(value);
+  if (!Array.isArray(list) || list.length === 0 || !list.every((p) => typeof p === 'string'))
+    return undefined;
+  return { messages: list.map((content: string) => ({ role: 'user' as const, content })), lossy: false };
+}
 
 export const openLlmetryLayout: IndexedLayout = {
   message: '',
@@ -306,7 +326,7 @@ export function readIndexedMessages(
       return entry.value;
     };
     const sourceRole = take('role');
-    const content = take('content');
+    const content = take(layout.text ?? 'content');
     let text: string | null = content ?? null;
     if (text === null && layout.contents) {
       const texts = readList(fields, layout.contents.list, (item) => {
@@ -344,10 +364,13 @@ export function readIndexedMessages(
         used.push(legacyName.key, ...(args ? [args.key] : []));
       }
     }
-    const resolved = resolveRole(sourceRole, {
-      toolCalls: calls.values.length > 0,
-      toolCallId: toolCallId !== undefined,
-    });
+    const resolved =
+      sourceRole === undefined && layout.impliedRole
+        ? { role: layout.impliedRole }
+        : resolveRole(sourceRole, {
+            toolCalls: calls.values.length > 0,
+            toolCallId: toolCallId !== undefined,
+          });
     const message: ChatMessage = { role: resolved.role, content: text };
     if (name !== undefined) message.name = name;
     if (toolCallId !== undefined) message.tool_call_id = toolCallId;

@@ -4,11 +4,14 @@ import {
   isRecord,
   messagesFromJson,
   openInferenceLayout,
+  openInferencePromptsLayout,
   openLlmetryLayout,
+  promptsFromList,
   parseJsonish,
   parseToolArguments,
   readIndexedMessages,
   type DecodedMessages,
+  type IndexedLayout,
 } from './otlp-message-decode.js';
 import { parsePythonLiteral } from './python-literal.js';
 import { callWrapperOf, parameterNamesOf, unwrapCall } from './tool-arguments.js';
@@ -135,7 +138,7 @@ function money(v: unknown): number | undefined {
 }
 
 type MessageSource =
-  | { kind: 'indexed'; prefix: string; layout: typeof openInferenceLayout }
+  | { kind: 'indexed'; prefix: string; layout: IndexedLayout }
   | { kind: 'json'; key: string; decode: (v: unknown) => DecodedMessages | undefined };
 
 /** The first source that decodes supplies the messages; agreeing later sources are consumed. */
@@ -340,6 +343,8 @@ export function mapSpanAttributes(attrs: Record<string, unknown>): MappedSpanAtt
     { kind: 'json', key: 'gen_ai.input.messages', decode: messagesFromJson },
     { kind: 'indexed', prefix: 'gen_ai.prompt', layout: openLlmetryLayout },
     { kind: 'json', key: 'gen_ai.prompt', decode: orPlainText('user', messagesFromJson) },
+    { kind: 'indexed', prefix: 'llm.prompts', layout: openInferencePromptsLayout },
+    { kind: 'json', key: 'llm.prompts', decode: promptsFromList },
   ]);
   let outputMessages = readMessages(r, [
     { kind: 'indexed', prefix: 'llm.output_messages', layout: openInferenceLayout },

@@ -103,6 +103,21 @@ describe('message roles', () => {
     assert.deepEqual(span.attributes, {}, 'every key became a message field');
   });
 
+  it('reads completion-API prompts in both OpenInference forms as user messages', () => {
+    const indexed = mapSpanAttributes({
+      'openinference.span.kind': 'LLM',
+      'llm.prompts.0.prompt.text': 'Translate to French: cheese',
+      'llm.prompts.1.prompt.text': 'Translate to French: bread',
+    });
+    assert.deepEqual(indexed.inputMessages, [
+      { role: 'user', content: 'Translate to French: cheese' },
+      { role: 'user', content: 'Translate to French: bread' },
+    ]);
+    assert.deepEqual(indexed.attributes, {});
+    const flat = mapSpanAttributes({ 'openinference.span.kind': 'LLM', 'llm.prompts': ['Say hi'] });
+    assert.deepEqual(flat.inputMessages, [{ role: 'user', content: 'Say hi' }]);
+  });
+
   it('a tool result inside a user turn becomes a tool message that remembers the turn', () => {
     const got = decode([
       {
