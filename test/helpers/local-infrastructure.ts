@@ -27,8 +27,13 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** A real embedded PostgreSQL, migrated; teardown stops it and removes its folder. */
-export async function startMigratedDatabase(prefix: string): Promise<{ db: Db; teardown(): Promise<void> }> {
+/**
+ * A real embedded PostgreSQL, migrated; teardown stops it and removes its folder. `url` is
+ * for a child process (the CLI) to connect to the same database.
+ */
+export async function startMigratedDatabase(
+  prefix: string,
+): Promise<{ db: Db; url: string; teardown(): Promise<void> }> {
   const dir = mkdtempSync(path.join(tmpdir(), `${prefix}-`));
   const remove = () => rmSync(dir, { recursive: true, force: true });
   let database: Awaited<ReturnType<typeof startEmbeddedDatabase>>;
@@ -54,7 +59,7 @@ export async function startMigratedDatabase(prefix: string): Promise<{ db: Db; t
     await teardown().catch(() => undefined);
     throw error;
   }
-  return { db, teardown };
+  return { db, url: database.url, teardown };
 }
 
 let runtimeInstalled = false;

@@ -117,6 +117,6 @@ export async function stopSeededStack(s: { stack?: TestStack; api?: ApiServer })
 }
 
 /** Only a real embedded PostgreSQL, migrated: for tests of storage and the HTTP API. */
-export function startTestDatabase(): Promise<{ db: Db; teardown(): Promise<void> }> {
+export function startTestDatabase(): Promise<{ db: Db; url: string; teardown(): Promise<void> }> {
   return startMigratedDatabase('flywheel-db');
 }
