@@ -10,7 +10,9 @@ import { resolveRole } from './message-roles.js';
  * `gen_ai.user.message`, `gen_ai.assistant.message`, `gen_ai.tool.message`, and
  * `gen_ai.choice` for the answer), whose body — a log record's body when sent as logs —
  * span-event emitters such as the Azure AI Inference SDK carry as JSON in the
- * `gen_ai.event.content` attribute, or as plain attributes.
+ * `gen_ai.event.content` attribute, or as plain attributes. The current conventions' single
+ * `gen_ai.client.inference.operation.details` event carries `gen_ai.input.messages`,
+ * `gen_ai.output.messages` and `gen_ai.system_instructions` as its attributes.
  *
  * The events themselves stay on the span untouched; this only reads messages out of them.
  */
@@ -65,6 +67,20 @@ export function messagesFromGenAiEvents(events: readonly EventLike[]): {
       const decoded = completionFromJson(value);
       if (decoded) output.push(...decoded.messages);
       else if (typeof value === 'string' && value !== '') output.push({ role: 'assistant', content: value });
+    } else if (event.name === 'gen_ai.client.inference.operation.details') {
+      // The current conventions' one event per call carries the span's own message attributes.
+      const system = event.attributes['gen_ai.system_instructions'];
+      const parts = parseJsonish(system);
+      const instructions = Array.isArray(parts)
+        ? messagesFromJson([{ role: 'system', parts }])
+        : typeof system === 'string' && system !== ''
+          ? { messages: [{ role: 'system' as const, content: system }] }
+          : undefined;
+      const inputs = messagesFromJson(event.attributes['gen_ai.input.messages']);
+      const outputs = messagesFromJson(event.attributes['gen_ai.output.messages']);
+      if (instructions) input.push(...instructions.messages);
+      if (inputs) input.push(...inputs.messages);
+      if (outputs) output.push(...outputs.messages);
     } else if (event.name in MESSAGE_EVENTS) {
       input.push(...messageOfEvent(MESSAGE_EVENTS[event.name]!, bodyOf(event)));
     } else if (event.name === 'gen_ai.choice') {

@@ -398,6 +398,23 @@ describe('deprecated GenAI events', () => {
       output: [{ role: 'assistant', content: 'hello' }],
     });
     assert.deepEqual(messagesFromGenAiEvents([{ name: 'exception', attributes: {} }]), {});
+    const details = messagesFromGenAiEvents([
+      {
+        name: 'gen_ai.client.inference.operation.details',
+        attributes: {
+          'gen_ai.system_instructions': '[{"type":"text","content":"Be brief."}]',
+          'gen_ai.input.messages': '[{"role":"user","parts":[{"type":"text","content":"hi"}]}]',
+          'gen_ai.output.messages': '[{"role":"assistant","parts":[{"type":"text","content":"hello"}]}]',
+        },
+      },
+    ]);
+    assert.deepEqual(details, {
+      input: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'hi' },
+      ],
+      output: [{ role: 'assistant', content: 'hello' }],
+    });
   });
 });
 
