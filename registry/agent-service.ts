@@ -14,7 +14,7 @@ import { formatIssues } from '../schemas/format-issues.js';
 import { ConflictError, NotFoundError, UserError } from '../schemas/user-error.js';
 import { audited, type ArtifactOptions } from './artifact-service.js';
 import type { ConfigObject } from './artifact-kinds.js';
-import { unknownKeys, withKeys } from './config-keys.js';
+import { keysBeside, unknownKeys, withKeys } from './config-keys.js';
 import { auditArtifactChange } from './store/artifact-repository.js';
 import {
   agentProfile,
@@ -270,10 +270,17 @@ export async function updateAgent(
         reason,
       );
       const unknown = unknownKeys(update.config, set);
-      if (unknown.length > 0)
+      if (unknown.length > 0) {
+        const config = update.config;
+        const hints = unknown.map((key) => {
+          const beside = keysBeside(config, key);
+          const at = key.includes('.') ? key.slice(0, key.lastIndexOf('.')) : 'the top level';
+          return beside.length ? `${at} has ${beside.join(', ')}` : '';
+        });
         throw new UserError(
-          `The agent configuration has no key ${unknown.join(', ')} (see flywheel agent show ${agent} for its keys). Nothing was changed.`,
+          `The agent configuration has no key ${unknown.join(', ')} (${[...hints.filter(Boolean), `see flywheel agent show ${agent}`].join('; ')}). Nothing was changed.`,
         );
+      }
       changes.push(...update.sections);
       if (changes.length === 0) return null;
       return {

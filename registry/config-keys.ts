@@ -52,6 +52,16 @@ function hasPath(value: unknown, path: readonly string[]): boolean {
   return true;
 }
 
+/** What a misspelt key could have been: the keys next to it in the validated configuration. */
+export function keysBeside(validated: unknown, key: string): string[] {
+  let node = validated;
+  for (const part of segments(key).slice(0, -1)) {
+    if (!isPlainObject(node) || !(part in node)) return [];
+    node = node[part];
+  }
+  return isPlainObject(node) ? Object.keys(node) : [];
+}
+
 /**
  * The keys set to a value that the validated configuration dropped: the schema strips keys it
  * does not know, so a misspelt key would otherwise be accepted and do nothing.

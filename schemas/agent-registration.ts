@@ -16,7 +16,8 @@ export const AgentId = z
     'an agent id uses letters, digits, dot, dash and underscore and starts with a letter or digit, e.g. "checkout-bot"',
   );
 
-const Actor = z.string().trim().min(1, 'name who does this (actor), e.g. your user name');
+const ACTOR_MESSAGE = 'name who does this (actor), e.g. your user name';
+const Actor = z.string({ error: ACTOR_MESSAGE }).trim().min(1, ACTOR_MESSAGE);
 const DisplayName = z.string().trim().max(200, 'a display name has at most 200 characters');
 const Description = z.string().trim().max(2000, 'a description has at most 2,000 characters');
 

@@ -198,6 +198,14 @@ export function registerAgentCommands(program: Command, action: CliAction): void
             reason?: string;
           },
         ) => {
+          if (
+            keys.length === 0 &&
+            [opts.name, opts.description].every((o) => o === undefined) &&
+            opts.match.length + opts.unmatch.length === 0
+          )
+            throw new UserError(
+              `Say what to change: KEY=VALUE arguments (e.g. retentionDays=14), --name, --description, --match or --unmatch; flywheel agent show ${id} lists the keys.`,
+            );
           const set = Object.fromEntries(keys.map(parseKeyValue));
           const updated = await updateAgent(
             await ctx.database(),

@@ -4,7 +4,7 @@ import { AgentConfig } from '../../schemas/agent-config.js';
 import { AgentCreateRequest, AgentPatchRequest } from '../../schemas/agent-registration.js';
 import { parseRuleArgument, ruleArgument, sameRule } from '../../schemas/agent-attribution.js';
 import { attributeSpan, type AgentAttributionRules } from '../../traces/span-agent-attribution.js';
-import { parseKeyValue, unknownKeys, withKeys } from '../../registry/config-keys.js';
+import { keysBeside, parseKeyValue, unknownKeys, withKeys } from '../../registry/config-keys.js';
 
 const rules: AgentAttributionRules[] = [
   { agent: 'checkout', rules: [{ 'service.name': 'checkout-bot' }] },
@@ -149,6 +149,14 @@ describe('agent requests and configuration keys', () => {
     assert.equal(AgentCreateRequest.safeParse({ id: 'checkout-bot.v2', actor: 'me' }).success, true);
   });
 
+  it('ask for the acting person by name when the actor is missing or blank', () => {
+    for (const actor of [undefined, '  ']) {
+      const parsed = AgentPatchRequest.safeParse({ set: { retentionDays: 7 }, actor });
+      assert.ok(!parsed.success);
+      assert.match(parsed.error.issues[0]!.message, /name who does this \(actor\)/);
+    }
+  });
+
   it('refuse a change request that changes nothing', () => {
     assert.equal(AgentPatchRequest.safeParse({ actor: 'me' }).success, false);
     assert.equal(AgentPatchRequest.safeParse({ actor: 'me', set: { retentionDays: 7 } }).success, true);
@@ -178,6 +186,8 @@ describe('agent requests and configuration keys', () => {
   it('find the keys the schema dropped as unknown', () => {
     const validated = AgentConfig.parse(withKeys({}, { 'sampling.rat': 0.2, retentionDays: 9 }));
     assert.deepEqual(unknownKeys(validated, { 'sampling.rat': 0.2, retentionDays: 9 }), ['sampling.rat']);
+    assert.ok(keysBeside(validated, 'sampling.rat').includes('rate'), 'the keys beside a misspelt one');
+    assert.ok(keysBeside(validated, 'retentiondays').includes('retentionDays'));
   });
 
   it('read values as JSON, else as text', () => {
