@@ -7,8 +7,10 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import type { Db } from '../db/connection.js';
 import type { ModelEndpoint } from '../schemas/config.js';
 import type { ChatRequest, ChatResponse, LlmClient } from './llm-client.js';
+import pLimit, { type LimitFunction } from 'p-limit';
 import { cachedResponse, storeResponse } from './store/llm-cache.js';
 import { toolCallInContent } from './tool-call-in-content.js';
+import { CircuitBreaker, DEFAULT_CIRCUIT_BREAKER } from './circuit-breaker.js';
 
 /** The default time one request may take (FLYWHEEL_LLM_TIMEOUT_SECONDS overrides it). */
 export const DEFAULT_LLM_TIMEOUT_SECONDS = 120;
@@ -64,6 +66,16 @@ function toFailure(error: unknown, model: string): unknown {
   return ApplicationFailure.nonRetryable(what, FailureType.LlmBadRequest);
 }
 
+/** A failure that says the model is unwell: overloaded, erroring, unreachable or too slow. */
+function isModelFault(error: unknown): boolean {
+  if (error instanceof OpenAI.APIConnectionError) return true; // includes timeouts
+  return (
+    error instanceof OpenAI.APIError &&
+    error.status !== undefined &&
+    (error.status === 429 || error.status >= 500)
+  );
+}
+
 /**
  * Chat Completions and Embeddings through the `openai` package against any
  * OpenAI-compatible URL. Responses are cached in Postgres by a hash of the whole request,
@@ -72,6 +84,11 @@ function toFailure(error: unknown, model: string): unknown {
 export class OpenAiLlmClient implements LlmClient {
   private readonly client: OpenAI;
   readonly model: string;
+  /** Requests in flight to this endpoint, across every activity of the process. */
+  private readonly limit: LimitFunction;
+  private readonly breaker: CircuitBreaker;
+  /** Identical requests in flight share one answer, so concurrent retries pay once. */
+  private readonly inflight = new Map<string, Promise<{ value: unknown; cached: boolean }>>();
 
   constructor(
     private readonly endpoint: ModelEndpoint,
@@ -85,6 +102,40 @@ export class OpenAiLlmClient implements LlmClient {
       maxRetries: 2,
       timeout: (endpoint.timeoutSeconds ?? DEFAULT_LLM_TIMEOUT_SECONDS) * 1000,
     });
+    this.limit = pLimit(endpoint.maxConcurrency ?? Number.POSITIVE_INFINITY);
+    this.breaker = new CircuitBreaker({
+      failureThreshold: endpoint.circuitBreaker?.failureThreshold ?? DEFAULT_CIRCUIT_BREAKER.failureThreshold,
+      cooldownMs:
+        (endpoint.circuitBreaker?.cooldownSeconds ?? DEFAULT_CIRCUIT_BREAKER.cooldownMs / 1000) * 1000,
+    });
+  }
+
+  /**
+   * One HTTP call, under the endpoint's concurrency limit and circuit breaker. While the
+   * circuit is open the call fails at once, retryably, with the time to wait, so activities
+   * back off together instead of each spending its retries on a model that is down.
+   */
+  private async guarded<T>(call: () => Promise<T>): Promise<T> {
+    const decision = this.breaker.request(Date.now());
+    if (!decision.allowed) {
+      throw ApplicationFailure.create({
+        message:
+          `model ${this.model} failed ${decision.failures} times in a row (overloaded, erroring or unreachable); ` +
+          `calls are paused for ${Math.ceil(decision.retryInMs / 1000)} s, then one probe goes out`,
+        type: FailureType.LlmUnavailable,
+        nextRetryDelay: decision.retryInMs,
+      });
+    }
+    try {
+      const value = await this.limit(call);
+      this.breaker.success();
+      return value;
+    } catch (error) {
+      // A bad request proves the server answers; only faults of the model count.
+      if (isModelFault(error)) this.breaker.failure(Date.now());
+      else if (error instanceof OpenAI.APIError) this.breaker.success();
+      throw error;
+    }
   }
 
   /**
@@ -108,19 +159,29 @@ export class OpenAiLlmClient implements LlmClient {
     call: () => Promise<T>,
     storable: (value: T) => boolean = () => true,
   ): Promise<{ value: T; cached: boolean }> {
-    if (this.db) {
-      const hit = await cachedResponse(this.db, key);
-      if (hit) return { value: hit.response as T, cached: true };
+    const shared = this.inflight.get(key);
+    if (shared) return (await shared) as { value: T; cached: boolean };
+    const answer = (async () => {
+      if (this.db) {
+        const hit = await cachedResponse(this.db, key);
+        if (hit) return { value: hit.response as T, cached: true };
+      }
+      const value = await call();
+      if (this.db && storable(value)) await storeResponse(this.db, key, value);
+      return { value, cached: false };
+    })();
+    this.inflight.set(key, answer);
+    try {
+      return await answer;
+    } finally {
+      this.inflight.delete(key);
     }
-    const value = await call();
-    if (this.db && storable(value)) await storeResponse(this.db, key, value);
-    return { value, cached: false };
   }
 
   private async complete(body: ChatBody, declared: readonly string[], signal?: AbortSignal): Promise<Answer> {
-    const completion = await this.client.chat.completions.create(body, {
-      signal: OpenAiLlmClient.share(signal),
-    });
+    const completion = await this.guarded(() =>
+      this.client.chat.completions.create(body, { signal: OpenAiLlmClient.share(signal) }),
+    );
     const message = completion.choices[0]?.message;
     const toolCalls = (message?.tool_calls ?? []).flatMap((c) =>
       c.type === 'function' ? [{ name: c.function.name, arguments: c.function.arguments }] : [],
@@ -227,7 +288,9 @@ export class OpenAiLlmClient implements LlmClient {
     const body = { model: this.model, input: texts, encoding_format: 'float' as const };
     const { value } = await this.cached(this.cacheKey('embed', body), async () => {
       try {
-        const result = await this.client.embeddings.create(body, { signal: OpenAiLlmClient.share(signal) });
+        const result = await this.guarded(() =>
+          this.client.embeddings.create(body, { signal: OpenAiLlmClient.share(signal) }),
+        );
         return result.data.sort((a, b) => a.index - b.index).map((d) => d.embedding);
       } catch (error) {
         throw toFailure(error, this.model);

@@ -10,6 +10,15 @@ export const ModelEndpoint = z.object({
    * Optional for runtime.json files written before it existed.
    */
   timeoutSeconds: z.number().positive().optional(),
+  /** Requests in flight to this endpoint per process; unset: no limit (FLYWHEEL_<ROLE>_MAX_CONCURRENCY). */
+  maxConcurrency: z.number().int().positive().optional(),
+  /** After this many model faults in a row, calls pause for the cooldown; unset: 5 and 30 s. */
+  circuitBreaker: z
+    .object({
+      failureThreshold: z.number().int().positive(),
+      cooldownSeconds: z.number().positive(),
+    })
+    .optional(),
 });
 export type ModelEndpoint = z.infer<typeof ModelEndpoint>;
 

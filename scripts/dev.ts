@@ -10,6 +10,7 @@ import { createLlmRoles } from '../llm/llm-roles.js';
 import type { AppConfig, ModelRoles, RuntimeState } from '../schemas/config.js';
 import { AIRLINE_SCENARIO, loadScenario } from '../test/simulator/scenario.js';
 import { SIMULATED_MODELS, startSimulator } from '../test/simulator/simulator-server.js';
+import { parseFaultSpec } from '../test/simulator/fault-plan.js';
 import { connectClient, connectNative } from '../workers/temporal-connection.js';
 import { createFlywheelWorker } from '../workers/flywheel-worker.js';
 import { seedDemoAgent } from './demo-seed.js';
@@ -102,7 +103,12 @@ export async function runDev(config: AppConfig): Promise<void> {
     let models: ModelRoles | null = config.models;
     const scenario = loadScenario(AIRLINE_SCENARIO);
     if (!models) {
-      const sim = await startSimulator(scenario, config.simulatorPort);
+      // FLYWHEEL_SIMULATOR_FAULTS (e.g. "judge:429:0.2,teacher:500:0.1:burst=3") rehearses a
+      // flaky model server; see test/simulator/fault-plan.ts.
+      const faultSpec = process.env.FLYWHEEL_SIMULATOR_FAULTS;
+      const faults = faultSpec ? parseFaultSpec(faultSpec) : [];
+      const sim = await startSimulator(scenario, config.simulatorPort, '127.0.0.1', { faults });
+      if (faults.length > 0) say(`simulator injects faults: ${faultSpec}`);
       stops.push(() => sim.close());
       const ep = (model: string) => ({ baseUrl: sim.url, model, apiKey: 'simulator' });
       models = {

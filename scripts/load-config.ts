@@ -30,7 +30,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       const timeout = env[`FLYWHEEL_${up}_TIMEOUT_SECONDS`] || sharedTimeout;
       if (timeout !== undefined && timeout !== '' && !(Number(timeout) > 0))
         throw new Error(`${timeoutName}=${timeout} is not a positive number of seconds`);
-      return { baseUrl, model: model ?? '', apiKey, ...(timeout ? { timeoutSeconds: Number(timeout) } : {}) };
+      const concurrencyName = env[`FLYWHEEL_${up}_MAX_CONCURRENCY`]
+        ? `FLYWHEEL_${up}_MAX_CONCURRENCY`
+        : 'FLYWHEEL_LLM_MAX_CONCURRENCY';
+      const concurrency = env[`FLYWHEEL_${up}_MAX_CONCURRENCY`] || env.FLYWHEEL_LLM_MAX_CONCURRENCY;
+      if (concurrency !== undefined && concurrency !== '' && !/^[1-9]\d*$/.test(concurrency))
+        throw new Error(`${concurrencyName}=${concurrency} is not a positive whole number of requests`);
+      return {
+        baseUrl,
+        model: model ?? '',
+        apiKey,
+        ...(timeout ? { timeoutSeconds: Number(timeout) } : {}),
+        ...(concurrency ? { maxConcurrency: Number(concurrency) } : {}),
+      };
     };
     models = {
       agent: endpoint('agent'),

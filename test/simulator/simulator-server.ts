@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Scenario } from './scenario.js';
+import { FaultInjector, type Fault, type FaultKind, type FaultRule } from './fault-plan.js';
 import { simulateClusterDiagnosis, simulateRubricJudge } from './simulated-diagnosis.js';
 import {
   simulateAgent,
@@ -169,9 +170,92 @@ function respond(
 
 export interface SimulatorServer {
   url: string;
-  /** Every chat request answered, in order: the model and a key of what was asked. */
-  requests: { model: string; key: string }[];
+  /**
+   * Every chat or embeddings request answered, in order: the model, a key of what was asked (empty for a
+   * fault that answered in place of the model), the status, and the injected fault if any.
+   * A 200 without a fault is a call the caller paid for.
+   */
+  requests: { model: string; key: string; status?: number; fault?: FaultKind }[];
+  /** Every fault injected, in order. */
+  injected: readonly { role: string; kind: FaultKind }[];
+  /** The most requests the server was working on at once. */
+  peakInFlight(): number;
   close(): Promise<void>;
+}
+
+/**
+ * Applies an injected fault to a request. Returns true when the fault answered (or will
+ * never answer) the request; false when the request should be served, possibly late or with
+ * its content spoiled through `spoil`.
+ */
+async function applyFault(
+  fault: Fault | undefined,
+  res: ServerResponse,
+  held: Set<ServerResponse>,
+): Promise<{ answered: boolean; spoil?: (content: string) => string }> {
+  if (!fault) return { answered: false };
+  switch (fault.kind) {
+    case '429':
+      res.writeHead(429, {
+        'content-type': 'application/json',
+        'retry-after': String(fault.rule.retryAfterSeconds),
+      });
+      res.end(
+        JSON.stringify({
+          error: {
+            message: 'Rate limit reached (simulated)',
+            type: 'rate_limit_error',
+            param: null,
+            code: null,
+          },
+        }),
+      );
+      return { answered: true };
+    case '500':
+    case '503':
+      error(res, Number(fault.kind), `The server had an error (simulated ${fault.kind})`, 'server_error');
+      return { answered: true };
+    case 'timeout':
+      // Never answers: the client's own timeout must end it. Closed with the server.
+      held.add(res);
+      res.on('close', () => held.delete(res));
+      return { answered: true };
+    case 'slow':
+      await new Promise((resolve) => setTimeout(resolve, fault.rule.delayMs));
+      return { answered: false };
+    case 'truncated':
+      return { answered: false, spoil: (content) => content.slice(0, Math.floor(content.length / 2)) };
+    case 'off-schema':
+      return {
+        answered: false,
+        spoil: () => '{"unexpected": "an answer in no schema the caller asked for"}',
+      };
+  }
+}
+
+/** A response whose message content passes through `spoil` before it is sent. */
+function spoiling(res: ServerResponse, spoil: (content: string) => string): ServerResponse {
+  const end = res.end.bind(res);
+  res.end = ((chunk?: unknown, ...rest: unknown[]) => {
+    if (typeof chunk === 'string') {
+      try {
+        const body = JSON.parse(chunk) as { choices?: { message?: { content?: string | null } }[] };
+        const message = body.choices?.[0]?.message;
+        if (message && typeof message.content === 'string') message.content = spoil(message.content);
+        chunk = JSON.stringify(body);
+      } catch {
+        // not a JSON answer: send as it is
+      }
+    }
+    return (end as (...a: unknown[]) => ServerResponse)(chunk, ...rest);
+  }) as ServerResponse['end'];
+  return res;
+}
+
+export interface SimulatorOptions {
+  /** Faults to inject (see fault-plan.ts); none by default. */
+  faults?: readonly FaultRule[];
+  faultSeed?: number;
 }
 
 /** An OpenAI-compatible HTTP server (Chat Completions with tools, Embeddings) over a scenario. */
@@ -179,9 +263,19 @@ export async function startSimulator(
   scenario: Scenario,
   port = 0,
   host = '127.0.0.1',
+  options: SimulatorOptions = {},
 ): Promise<SimulatorServer> {
   const requests: SimulatorServer['requests'] = [];
+  const injector = options.faults?.length
+    ? new FaultInjector(options.faults, options.faultSeed ?? 1)
+    : undefined;
+  const held = new Set<ServerResponse>();
+  let inFlight = 0;
+  let peak = 0;
   const server: Server = createServer((req, res) => {
+    inFlight += 1;
+    peak = Math.max(peak, inFlight);
+    res.on('close', () => (inFlight -= 1));
     const path = (req.url ?? '').replace(/\?.*$/, '');
     if (req.method === 'GET' && path.endsWith('/models')) {
       send(res, 200, {
@@ -198,16 +292,37 @@ export async function startSimulator(
     if (req.method !== 'POST')
       return error(res, 404, `No route ${req.method} ${path}`, 'invalid_request_error');
     readJson(req)
-      .then((body) => {
+      .then(async (body) => {
+        const model = (body as { model?: string }).model ?? '';
+        const fault = injector?.next(model);
+        const applied = await applyFault(fault, res, held);
+        if (applied.answered) {
+          requests.push({ model, key: '', status: res.statusCode, fault: fault?.kind });
+          return;
+        }
+        if (applied.spoil) spoiling(res, applied.spoil);
         if (path.endsWith('/chat/completions')) {
           const chatBody = body as ChatBody;
-          const { model, ...asked } = chatBody;
-          res.on('finish', () => requests.push({ model: model ?? '', key: JSON.stringify(asked) }));
+          const { model: _model, ...asked } = chatBody;
+          res.on('finish', () =>
+            requests.push({
+              model,
+              key: JSON.stringify(asked),
+              status: res.statusCode,
+              ...(fault ? { fault: fault.kind } : {}),
+            }),
+          );
           return chat(scenario, chatBody, res);
         }
         if (path.endsWith('/embeddings')) {
-          const { input, model } = body as { input?: string | string[]; model?: string };
+          const { input } = body as { input?: string | string[] };
           const inputs = Array.isArray(input) ? input : [input ?? ''];
+          requests.push({
+            model,
+            key: JSON.stringify(inputs),
+            status: 200,
+            ...(fault ? { fault: fault.kind } : {}),
+          });
           return send(res, 200, {
             object: 'list',
             model,
@@ -226,6 +341,12 @@ export async function startSimulator(
   return {
     url: `http://${host}:${address.port}/v1`,
     requests,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    injected: injector?.injected ?? [],
+    peakInFlight: () => peak,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const res of held) res.destroy();
+        server.close(() => resolve());
+      }),
   };
 }
