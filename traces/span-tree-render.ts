@@ -40,7 +40,8 @@ const json = (value: unknown) => JSON.stringify(value) ?? 'undefined';
 
 function label(n: SpanTreeNode, style: TerminalStyle): string {
   const parts = [kindColor(n.kind, style), style.bold(n.name || '(unnamed)')];
-  if (n.model) parts.push(style.dim(n.model));
+  // Instrumentations often name a model call after its model ("chat gpt-4o"): say it once.
+  if (n.model && !(n.name ?? '').includes(n.model)) parts.push(style.dim(n.model));
   if (n.otelKind && n.otelKind !== 'internal') parts.push(style.dim(`[${n.otelKind}]`));
   if (n.status === 'error') parts.push(style.error());
   if (n.orphan) parts.push(style.dim(`(parent ${n.parentSpanId ?? '?'} is not in this trace)`));
@@ -105,7 +106,8 @@ function details(
   }
   if (n.tool) {
     if (n.tool.arguments !== undefined) out.push(`args ${cut(json(n.tool.arguments))}`);
-    if (n.tool.result !== undefined) out.push(`result ${cut(n.tool.result)}`);
+    if (n.tool.result !== undefined)
+      out.push(`result ${n.tool.result === '' ? style.dim('(empty)') : cut(n.tool.result)}`);
   }
   if (!n.tool && !n.outputMessages?.length) {
     if (n.input !== undefined) out.push(style.dim(`input ${cut(n.input)}`));

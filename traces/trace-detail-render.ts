@@ -43,13 +43,15 @@ function messageLines(m: ChatMessage, style: TerminalStyle, max: number): string
   const head = [`  ${roleLabel(m.role, style)}`];
   if (m.name) head.push(style.bold(m.name));
   if (m.tool_call_id) head.push(style.dim(`(call ${m.tool_call_id})`));
-  const lines = headed(head.join(' '), m.content ?? '', max);
-  for (const call of m.tool_calls ?? [])
-    lines.push(
-      style.cyan(`${INDENT}→ ${call.name} ${oneLine(json(call.arguments), max)}`) +
-        (call.id ? style.dim(` (call ${call.id})`) : ''),
-    );
-  return lines;
+  const calls = (m.tool_calls ?? []).map(
+    (call) =>
+      style.cyan(`→ ${call.name} ${oneLine(json(call.arguments), max)}`) +
+      (call.id ? style.dim(` (call ${call.id})`) : ''),
+  );
+  // A message that only calls tools shows its first call beside the role.
+  if (!m.content && calls.length > 0)
+    return [`${head.join(' ')} ${calls[0]!}`, ...calls.slice(1).map((c) => `${INDENT}${c}`)];
+  return [...headed(head.join(' '), m.content ?? '', max), ...calls.map((c) => `${INDENT}${c}`)];
 }
 
 function actionLines(

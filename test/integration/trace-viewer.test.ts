@@ -409,6 +409,12 @@ describe('trace viewer: GET /api/traces[/:id] and flywheel trace list|show on re
     assert.deepEqual(await ids('?q=HAT042'), [otlpTrace.id], 'tool-call arguments are searched');
     assert.deepEqual(await ids(`?q=${encodeURIComponent('"hurry"')}`), ['a4'], 'quotes match as typed');
     assert.deepEqual(await ids('?q=messages'), [], 'JSON keys are not text');
+    assert.deepEqual(await ids('?q=user'), [], 'nor are role names');
+    assert.deepEqual(
+      await ids('?q=an%20airline%20agent'),
+      [],
+      'the system prompt is left out: every trace has it',
+    );
     assert.deepEqual(await ids('?q=%25'), [], 'LIKE wildcards are literal: %');
     assert.deepEqual(
       await ids('?q=_'),

@@ -224,6 +224,12 @@ function detail(): TraceDetail {
       messages: [
         { role: 'system', content: 'You are an airline agent.' },
         { role: 'user', content: 'Where is my booking ABC123?' },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ id: 'c0', name: 'find_user', arguments: { q: 'me' } }],
+        },
+        { role: 'tool', name: 'find_user', tool_call_id: 'c0', content: '{"user":"u1"}\nsecond line' },
       ],
       output: { action: 'get_reservation', arguments: { reservation_id: 'ABC123' } },
     },
@@ -313,6 +319,12 @@ describe('terminal rendering', () => {
       text,
       /^ {2}system {4}You are an airline agent\.\n {2}user {6}Where is my booking ABC123\?$/m,
     );
+    assert.match(
+      text,
+      /^ {2}assistant → find_user \{"q":"me"\} \(call c0\)$/m,
+      'a call-only message is one line',
+    );
+    assert.match(text, /^ {2}tool {6}find_user \(call c0\) \{"user":"u1"\}\n {12}second line$/m);
     assert.match(text, /⇒ output {2}→ get_reservation \{"reservation_id":"ABC123"\}/);
     assert.match(text, /feedback -1 "wrong booking"/);
     assert.match(

@@ -13,8 +13,9 @@ import type { TraceListFilter } from '../../schemas/trace-list-query.js';
  *   ingest pays for none;
  * - the cluster filter starts from the cluster's members (a small set) and keeps the traces
  *   whose latest clustering put them in that cluster;
- * - text search reads the string values of input and output (not the JSON keys), so it
- *   scans the rows the other filters leave: narrow it with an agent and a time range.
+ * - text search reads the string values of input and output (not the JSON keys, not the
+ *   system prompt), so it scans the rows the other filters leave: narrow it with an agent
+ *   and a time range.
  */
 
 export interface TraceListRow {
@@ -45,6 +46,16 @@ export interface TraceListRow {
 
 /** Characters of the input and output kept in a list row; the detail view has the rest. */
 const PREVIEW_CHARS = 300;
+
+/**
+ * The strings text search reads: of the input, every message but the system prompt (the same
+ * in every trace of a prompt version, so a word from it would match them all) without the
+ * role names; of the output, everything (the action, its arguments, the reply).
+ */
+const INPUT_TEXT = sql.lit(
+  'strict $.messages[*] ? (@.role != "system").keyvalue() ? (@.key != "role").value.** ? (@.type() == "string")',
+);
+const OUTPUT_TEXT = sql.lit('strict $.** ? (@.type() == "string")');
 
 const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 /** The search text as it appears inside a JSON string (quotes, backslashes, control characters escaped). */
@@ -86,8 +97,8 @@ function conditions(f: TraceListFilter): RawBuilder<unknown>[] {
   if (f.text) {
     const pattern = `%${likeEscape(jsonEscape(f.text))}%`;
     where.push(sql`(
-      jsonb_path_query_array(t.input, 'strict $.** ? (@.type() == "string")')::text ilike ${pattern}
-      or jsonb_path_query_array(t.output, 'strict $.** ? (@.type() == "string")')::text ilike ${pattern}
+      jsonb_path_query_array(t.input, ${INPUT_TEXT})::text ilike ${pattern}
+      or jsonb_path_query_array(t.output, ${OUTPUT_TEXT})::text ilike ${pattern}
     )`);
   }
   return where;
