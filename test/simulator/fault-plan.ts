@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SIMULATED_MODELS } from './simulator-server.js';
+import { SIMULATED_MODELS } from './simulated-model-names.js';
 
 /**
  * Faults the simulator injects, as production model servers show them: rate limits with
@@ -28,12 +28,10 @@ export const FaultRule = z.object({
 });
 export type FaultRule = z.infer<typeof FaultRule>;
 
-/** Built on first use: this module and the server import each other. */
-let roles: Map<string, FaultRule['role']> | undefined;
-const roleOfModel = (model: string): FaultRule['role'] | undefined => {
-  roles ??= new Map(Object.entries(SIMULATED_MODELS).map(([role, m]) => [m, role as FaultRule['role']]));
-  return roles.get(model);
-};
+const roles = new Map<string, FaultRule['role']>(
+  Object.entries(SIMULATED_MODELS).map(([role, m]) => [m, role as FaultRule['role']]),
+);
+const roleOfModel = (model: string): FaultRule['role'] | undefined => roles.get(model);
 
 /**
  * `judge:429:0.2,teacher:500:0.1:burst=3,*:slow:0.05:delay=500` — the form of

@@ -10,13 +10,9 @@ import {
   simulateTeacherTask,
 } from './simulated-models.js';
 
-/** Model names the simulator serves; configure each role with one of them. */
-export const SIMULATED_MODELS = {
-  agent: 'sim-agent',
-  judge: 'sim-judge',
-  teacher: 'sim-teacher',
-  embedder: 'sim-embed',
-} as const;
+import { SIMULATED_MODELS } from './simulated-model-names.js';
+
+export { SIMULATED_MODELS };
 
 export interface ChatBody {
   model?: string;
