@@ -90,6 +90,8 @@ function messageFromJson(value: unknown): DecodedMessages | undefined {
   const texts: string[] = [];
   const calls: ToolCall[] = [];
   const results: ChatMessage[] = [];
+  // Results of calls made in this same message follow it, as the calls came first.
+  const serverResults: ChatMessage[] = [];
   let hasContent = false;
 
   const parts: unknown[] | undefined = Array.isArray(raw.parts)
@@ -128,6 +130,20 @@ function messageFromJson(value: unknown): DecodedMessages | undefined {
         const result: ChatMessage = { role: 'tool', content };
         if (id !== undefined) result.tool_call_id = id;
         results.push(result);
+      } else if (part.type === 'server_tool_call' || part.type === 'server_tool_call_response') {
+        // A provider-side tool (web search, code interpreter) is a step the agent took, so it is
+        // shown as a call and its result; that it ran at the provider has no field, so the raw
+        // attribute stays too.
+        lossy = true;
+        if (part.type === 'server_tool_call') {
+          const call = toolCallOf(part.id, part.name, part.server_tool_call ?? part.arguments);
+          if (call) calls.push(call);
+        } else {
+          const result: ChatMessage = { role: 'tool', content: textOf(part.server_tool_call_response) };
+          const id = stringOf(part.id);
+          if (id !== undefined) result.tool_call_id = id;
+          serverResults.push(result);
+        }
       } else lossy = true;
     }
   } else if (typeof raw.content === 'string') {
@@ -162,9 +178,9 @@ function messageFromJson(value: unknown): DecodedMessages | undefined {
   if (sourceRole !== undefined) main.sourceRole = sourceRole;
   // A result split out of another turn (an Anthropic user message) keeps that turn's role name.
   const resultRole = typeof raw.role === 'string' ? raw.role : '';
-  for (const r of results) if (resultRole !== 'tool') r.sourceRole = resultRole;
+  for (const r of [...results, ...serverResults]) if (resultRole !== 'tool') r.sourceRole = resultRole;
   if (results.length > 0 && main.content === null && !main.tool_calls) return { messages: results, lossy };
-  return { messages: [...results, main], lossy };
+  return { messages: [...results, main, ...serverResults], lossy };
 }
 
 /** Part types whose text is the message's text (GenAI, Anthropic, OpenAI Responses). */

@@ -150,6 +150,44 @@ describe('message roles', () => {
     ]);
   });
 
+  it('shows provider-side tool calls as calls and results, keeping the raw attribute', () => {
+    const decoded = messagesFromJson(
+      JSON.stringify([
+        {
+          role: 'assistant',
+          parts: [
+            {
+              type: 'server_tool_call',
+              id: 'ws_1',
+              name: 'web_search',
+              server_tool_call: { type: 'web_search', query: 'otel' },
+            },
+            {
+              type: 'server_tool_call_response',
+              id: 'ws_1',
+              server_tool_call_response: { type: 'web_search', results: 3 },
+            },
+            { type: 'text', content: 'Found three pages.' },
+          ],
+        },
+      ]),
+    )!;
+    assert.deepEqual(decoded.messages, [
+      {
+        role: 'assistant',
+        content: 'Found three pages.',
+        tool_calls: [{ id: 'ws_1', name: 'web_search', arguments: { type: 'web_search', query: 'otel' } }],
+      },
+      {
+        role: 'tool',
+        content: '{"type":"web_search","results":3}',
+        tool_call_id: 'ws_1',
+        sourceRole: 'assistant',
+      },
+    ]);
+    assert.equal(decoded.lossy, true);
+  });
+
   it('source role names survive export in both conventions', () => {
     const messages: ChatMessage[] = [
       { role: 'system', content: 'Be brief.', sourceRole: 'developer' },
