@@ -207,9 +207,12 @@ const upstream: Partial<Record<LineageKind, Expander>> = {
     return m.flatMap((x) => n('trace', x.trace_id, 'member'));
   },
   sample: (_db, ref) => Promise.resolve(n('trace', ref.split('|')[1], 'sampled trace')),
-  trace: async (db, ref) => {
+  trace: async (db, ref, via) => {
     // The prompt version that served the trace; a trace naming no prompt ran the agent's own,
-    // which is named after the agent.
+    // which is named after the agent. Only for the trace asked about: reached from a
+    // decision's examples, every trace would pull in the history of the version that
+    // produced it, which is not what that decision came from.
+    if (via) return [];
     const v = await db
       .selectFrom('traces')
       .innerJoin('prompt_versions as p', (j) =>
