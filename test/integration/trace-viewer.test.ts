@@ -170,6 +170,13 @@ describe('trace viewer: GET /api/traces[/:id] and flywheel trace list|show on re
         endTime: at(40, 650),
         latencyMs: 340,
         tool: { name: 'upgrade_seat', arguments: { flight: 'HAT042' }, result: 'no seats left' },
+        events: [
+          {
+            name: 'exception',
+            time: at(40, 649),
+            attributes: { 'exception.type': 'SeatMapError', 'exception.message': 'business is full' },
+          },
+        ],
       },
     ],
   });
@@ -567,6 +574,11 @@ describe('trace viewer: GET /api/traces[/:id] and flywheel trace list|show on re
       ],
     );
     assert.equal(root.children[1]!.statusMessage, 'no seats left in business');
+    assert.deepEqual(
+      root.children[1]!.events?.map((e) => [e.name, e.attributes['exception.type'], e.time]),
+      [['exception', 'SeatMapError', at(40, 649)]],
+      'OTLP span events reach the viewer',
+    );
     assert.deepEqual(d.transcript.output, { action: 'upgrade_seat', arguments: { flight: 'HAT042' } });
     assert.deepEqual(d.lineage, { promptVersion: null, samples: [], clusters: [], datasetExamples: [] });
   });
