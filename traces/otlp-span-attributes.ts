@@ -3,16 +3,18 @@ import {
   completionFromJson,
   isRecord,
   messagesFromJson,
+  parseJsonish,
+  parseToolArguments,
+  type DecodedMessages,
+} from './otlp-message-decode.js';
+import {
   openInferenceLayout,
   openInferencePromptsLayout,
   openLlmetryLayout,
   promptsFromList,
-  parseJsonish,
-  parseToolArguments,
   readIndexedMessages,
-  type DecodedMessages,
   type IndexedLayout,
-} from './otlp-message-decode.js';
+} from './otlp-indexed-messages.js';
 import { parsePythonLiteral } from './python-literal.js';
 import { callWrapperOf, parameterNamesOf, unwrapCall } from './tool-arguments.js';
 
