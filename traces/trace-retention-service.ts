@@ -36,7 +36,7 @@ export interface RetentionReport {
   }[];
   /** Partitions dropped (or that would be), with the traces they held. */
   droppedPartitions: { name: string; traces: number | null }[];
-  /** Agents whose stored retention does not validate: the default applied to them. */
+  /** What did not go as planned: an agent's retention that does not validate, a partition left busy. */
   warnings: string[];
 }
 
@@ -83,9 +83,13 @@ export async function applyTraceRetention(db: Db, options: RetentionOptions): Pr
       droppedPartitions.push({ name: partition.name, traces: held });
       continue;
     }
-    if (await dropTracePartition(db, partition))
-      droppedPartitions.push({ name: partition.name, traces: null });
-    onProgress(`dropped ${partition.name}`);
+    const outcome = await dropTracePartition(db, partition);
+    if (outcome === 'dropped') droppedPartitions.push({ name: partition.name, traces: null });
+    if (outcome === 'busy')
+      warnings.push(
+        `${partition.name} was not dropped: queries on traces held the table past the lock timeout; the next run drops it`,
+      );
+    onProgress(`${partition.name}: ${outcome}`);
   }
   return {
     dryRun,

@@ -7,7 +7,8 @@ import type { Db } from '../../db/connection.js';
 import { createLlmRoles } from '../../llm/llm-roles.js';
 import { ensureAgent } from '../../registry/store/agent-repository.js';
 import { TraceRecord } from '../../schemas/trace.js';
-import { listTracePartitions } from '../../traces/store/trace-partitions.js';
+import { sql } from 'kysely';
+import { dropTracePartition, listTracePartitions } from '../../traces/store/trace-partitions.js';
 import { TraceWriter } from '../../traces/store/trace-writer.js';
 import { ensureRetentionSchedule, RETENTION_CRON } from '../../traces/retention-schedule-service.js';
 import { applyTraceRetention, type RetentionReport } from '../../traces/trace-retention-service.js';
@@ -105,6 +106,28 @@ describe('trace retention per agent, on a schedule', () => {
     );
     const again = await applyTraceRetention(db, { now: NOW });
     assert.ok(again.agents.every((a) => a.deletedTraces === 0) && again.droppedPartitions.length === 0);
+  });
+
+  it('leaves a partition for the next run rather than stall ingest behind a long query on traces', async () => {
+    await new TraceWriter(db).write([TraceRecord.parse({ ...tracesOf('long')[3]!, id: 'long-40d-again' })]);
+    const partition = (await listTracePartitions(db)).find((p) => p.day === dayOf(40))!;
+    const outcome = await db.connection().execute(async (reader) => {
+      // A sample reading traces holds a lock the drop has to wait for.
+      await sql`begin`.execute(reader);
+      await sql`select count(*) from traces`.execute(reader);
+      try {
+        const started = Date.now();
+        const result = await dropTracePartition(db, partition, undefined, 1);
+        assert.ok(Date.now() - started < 10_000, 'gave up within the lock timeout');
+        return result;
+      } finally {
+        await sql`rollback`.execute(reader);
+      }
+    });
+    assert.equal(outcome, 'busy');
+    assert.ok((await partitionDays()).includes(dayOf(40)), 'still there');
+    assert.equal(await dropTracePartition(db, partition), 'dropped', 'once the query is over');
+    assert.equal(await dropTracePartition(db, partition), 'gone');
   });
 
   it('refuses a retention override below one day and removes nothing', async () => {

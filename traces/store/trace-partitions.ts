@@ -75,16 +75,38 @@ export async function dropExpiredTracePartitions(
   return dropped;
 }
 
-/** Drops one daily partition (its traces go with it); false when it was gone already. */
+/**
+ * Dropping a partition locks the whole `traces` table (ACCESS EXCLUSIVE on the parent), and
+ * while the drop waits for a running query (a weekly sample), every insert queues behind it.
+ * The wait is bounded by a lock timeout and retried a few times, so ingest stalls for at most
+ * a couple of seconds; a partition still busy is left for the next run.
+ */
+const DROP_LOCK_TIMEOUT = '2s';
+const DROP_ATTEMPTS = 4;
+
+/** Drops one daily partition, its traces with it: `gone` when it was not there, `busy` when the lock never came. */
 export async function dropTracePartition(
   db: Db,
   partition: { name: string; day: string },
   partitions?: TracePartitions,
-): Promise<boolean> {
-  const existed = await sql<{
-    name: string | null;
-  }>`select to_regclass(${partition.name})::text as name`.execute(db);
-  await sql`drop table if exists ${sql.id(partition.name)}`.execute(db);
-  partitions?.forget(partition.day);
-  return existed.rows[0]?.name != null;
+  attempts = DROP_ATTEMPTS,
+): Promise<'dropped' | 'gone' | 'busy'> {
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    try {
+      const existed = await db.transaction().execute(async (tx) => {
+        await sql`set local lock_timeout = ${sql.lit(DROP_LOCK_TIMEOUT)}`.execute(tx);
+        const found = await sql<{
+          name: string | null;
+        }>`select to_regclass(${partition.name})::text as name`.execute(tx);
+        await sql`drop table if exists ${sql.id(partition.name)}`.execute(tx);
+        return found.rows[0]?.name != null;
+      });
+      partitions?.forget(partition.day);
+      return existed ? 'dropped' : 'gone';
+    } catch (error) {
+      if ((error as { code?: string }).code !== '55P03') throw error;
+      if (attempt < attempts) await new Promise((resolve) => setTimeout(resolve, attempt * 1000));
+    }
+  }
+  return 'busy';
 }
