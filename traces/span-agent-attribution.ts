@@ -66,6 +66,12 @@ function explicitAgent(
   return undefined;
 }
 
+/** A value named in a message: never serialised whole, it may be large or deeply nested. */
+function shown(value: unknown): string {
+  if (typeof value === 'number' || typeof value === 'boolean') return `the ${typeof value} ${String(value)}`;
+  return Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
 const tokenFor = (agent: string) => `a token of "${agent}" (flywheel token create --agent ${agent})`;
 
 export function attributeSpan(
@@ -80,7 +86,7 @@ export function attributeSpan(
     if (typeof value !== 'string')
       return {
         ok: false,
-        error: `${AGENT_ATTRIBUTE} (${where}) is ${JSON.stringify(value)}, not an agent id: set it to the agent id as a string${tokenAgent ? `, e.g. "${tokenAgent}", or remove it` : ''}`,
+        error: `${AGENT_ATTRIBUTE} (${where}) is ${shown(value)}, not an agent id: set it to the agent id as a string${tokenAgent ? `, e.g. "${tokenAgent}", or remove it` : ''}`,
       };
     if (tokenAgent === null || value === tokenAgent) return { ok: true, agent: value, by: 'flywheel.agent' };
     return {

@@ -61,7 +61,16 @@ describe('span attribution with an agent-scoped token', () => {
   });
 
   it('rejects a flywheel.agent that is not a string, and treats an empty one as absent', () => {
-    assert.match(errorOf(attributeSpan({ 'flywheel.agent': 42 }, {}, 'airline', rules)), /not an agent id/);
+    assert.match(
+      errorOf(attributeSpan({ 'flywheel.agent': 42 }, {}, 'airline', rules)),
+      /is the number 42, not an agent id/,
+    );
+    let deep: unknown = 'x';
+    for (let i = 0; i < 100_000; i++) deep = { v: deep };
+    assert.match(
+      errorOf(attributeSpan({ 'flywheel.agent': deep }, {}, 'airline', rules)),
+      /is an object, not an agent id/,
+    );
     assert.equal(attributeSpan({ 'flywheel.agent': '' }, {}, 'airline', rules).ok, true);
   });
 
