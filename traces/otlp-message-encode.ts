@@ -6,7 +6,8 @@ import { isRecord, parseJsonish } from './otlp-message-decode.js';
  * Normalized messages in each convention's attribute shape, written so that the decoder
  * reads back exactly what was written: a null `content` is omitted (the decoder reads a
  * missing content as null) and an empty string is kept. The role written is the source's
- * own name (`sourceRole`) when it had one, and no role when the source message had none.
+ * own name (`sourceRole`) when it had one; a message that had no role is written without
+ * one in OpenInference, and with its nearest role in GenAI, whose schema requires a role.
  */
 
 /** `{_raw}` holds arguments that were not a JSON object; they go back out verbatim. */
@@ -46,19 +47,23 @@ type GenAiPart =
   | { type: 'tool_call_response'; id: string; response: string | null };
 
 interface GenAiMessage {
-  role?: string;
+  role: string;
   parts: GenAiPart[];
   name?: string;
   tool_call_id?: string;
 }
 
+/** GenAI requires a role (any string): a message that had none gets its nearest one. */
+function genAiRole(m: ChatMessage): string {
+  return exportedRole(m) ?? m.role;
+}
+
 function genAiMessage(m: ChatMessage): GenAiMessage {
   if (m.role === 'tool' && m.tool_call_id !== undefined && !m.tool_calls) {
     const out: GenAiMessage = {
+      role: genAiRole(m),
       parts: [{ type: 'tool_call_response', id: m.tool_call_id, response: m.content }],
     };
-    const role = exportedRole(m);
-    if (role !== undefined) out.role = role;
     if (m.name !== undefined) out.name = m.name;
     return out;
   }
@@ -73,9 +78,7 @@ function genAiMessage(m: ChatMessage): GenAiMessage {
         : { type: 'tool_call', name: call.name, arguments: args },
     );
   }
-  const out: GenAiMessage = { parts };
-  const role = exportedRole(m);
-  if (role !== undefined) out.role = role;
+  const out: GenAiMessage = { role: genAiRole(m), parts };
   if (m.name !== undefined) out.name = m.name;
   if (m.tool_call_id !== undefined) out.tool_call_id = m.tool_call_id;
   return out;
