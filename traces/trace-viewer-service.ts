@@ -4,6 +4,7 @@ import { traceAnnotationItems } from '../annotation/store/annotation-reads.js';
 import { traceScores } from '../evaluation/store/score-repository.js';
 import { agentConfig } from '../registry/agent-service.js';
 import { traceLineageRows } from '../registry/lineage-service.js';
+import type { AgentConfig } from '../schemas/agent-config.js';
 import { encodeTraceCursor, parseTraceListQuery } from '../schemas/trace-list-query.js';
 import { AgentAction, ChatMessage, Span, type TraceRecord } from '../schemas/trace.js';
 import { NotFoundError } from '../schemas/user-error.js';
@@ -21,10 +22,21 @@ import type { TraceDetail, TraceLineageSummary, TraceListItem, TraceListPage } f
  * these routes have no authentication yet.
  */
 
-/** The agent's redactor; the default one (every built-in kind) when its configuration does not validate. */
+/**
+ * The agent's redactor; the default one (every built-in kind) when the agent is not
+ * registered or its configuration does not validate, so a bad configuration never shows
+ * more. A database error is not swallowed: the request fails as any other would.
+ */
 async function redactorOf(db: Db, agent: string): Promise<Redactor> {
+  let config: AgentConfig['redaction'];
   try {
-    return compileRedactor((await agentConfig(db, agent)).redaction);
+    config = (await agentConfig(db, agent)).redaction;
+  } catch (error) {
+    if (error instanceof NotFoundError || error instanceof z.ZodError) return compileRedactor();
+    throw error;
+  }
+  try {
+    return compileRedactor(config);
   } catch {
     return compileRedactor();
   }

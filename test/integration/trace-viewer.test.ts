@@ -188,7 +188,11 @@ describe('trace viewer: GET /api/traces[/:id] and flywheel trace list|show on re
       .insertInto('agents')
       .values([
         { id: 'airline', config: '{}' },
-        { id: 'retail', config: '{}' },
+        // retail masks its own pattern besides the built-in kinds.
+        {
+          id: 'retail',
+          config: JSON.stringify({ redaction: { custom: [{ name: 'topic', pattern: 'question' }] } }),
+        },
       ])
       .execute();
     airline = (await createAgentToken(db, { agent: 'airline', scopes: ['ingest'], createdBy: 'test' })).token;
@@ -393,6 +397,11 @@ describe('trace viewer: GET /api/traces[/:id] and flywheel trace list|show on re
       preview: 'get_reservation({"reservation_id": "ZX9"})',
     });
     assert.equal(a2.input, 'Cancel reservation ZX9 please, then mail [EMAIL]', 'the preview is redacted');
+    assert.equal(
+      all.traces.find((t) => t.id === 'r1')?.input,
+      '[TOPIC] of r1',
+      "each agent's own redaction applies",
+    );
     assert.deepEqual(await ids('?agent=retail'), ['r1']);
     assert.deepEqual(await ids('?agent=airline'), [otlpTrace.id, 'a5', 'a4', 'a3', 'a2', 'a1']);
     assert.deepEqual(await ids('?agent=nobody'), []);
