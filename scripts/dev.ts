@@ -140,8 +140,15 @@ export async function runDev(config: AppConfig): Promise<void> {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await workerRun.catch(() => undefined);
     });
-    if ((await ensureRetentionSchedule(client, temporal.taskQueue)).created)
-      say('created the daily trace retention schedule (flywheel-trace-retention)');
+    // A namespace that refuses schedules (permissions) still gets a working stack.
+    await ensureRetentionSchedule(client, temporal.taskQueue).then(
+      ({ created }) =>
+        created && say('created the daily trace retention schedule (flywheel-trace-retention)'),
+      (error: unknown) =>
+        say(
+          `could not create the trace retention schedule (${error instanceof Error ? error.message : String(error)}); run flywheel traces retention by hand`,
+        ),
+    );
     const api = await startApiServer(apiDeps(db, client), config.apiPort);
     stops.push(() => api.close());
 
