@@ -34,19 +34,26 @@ const nearest: Record<string, Role> = {
   chatbot: 'assistant',
   agent: 'assistant',
   'tool-call': 'assistant',
-  tool_call: 'assistant',
   tool: 'tool',
   function: 'tool',
   ipython: 'tool',
   'tool-response': 'tool',
-  tool_response: 'tool',
-  tool_result: 'tool',
+  'tool-result': 'tool',
   observation: 'tool',
 };
 
-/** The nearest role of a known name (any case), or undefined for a name this table does not know. */
+/**
+ * A role name in one spelling: lower case, `_` as `-`, and an enum's repr reduced to its
+ * member (`MessageRole.TOOL_CALL`, which `str()` of a Python enum gives, is `tool-call`).
+ */
+export function roleWord(name: string): string {
+  const member = name.includes('.') ? name.slice(name.lastIndexOf('.') + 1) : name;
+  return member.toLowerCase().replaceAll('_', '-');
+}
+
+/** The nearest role of a known name (any spelling), or undefined for a name this table does not know. */
 export function knownRole(name: string): Role | undefined {
-  return nearest[name.toLowerCase()];
+  return nearest[name] ?? nearest[roleWord(name)];
 }
 
 /**

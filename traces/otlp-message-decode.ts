@@ -1,7 +1,7 @@
 import type { ChatMessage, ToolCall } from '../schemas/trace.js';
 import { chatShapeOf } from './message-shapes.js';
 import { resolveRole } from './message-roles.js';
-import { linkSmolagentsSteps } from './smolagents-steps.js';
+import { isStepRole, linkSmolagentsSteps } from './smolagents-steps.js';
 import { parsePythonLiteral } from './python-literal.js';
 
 /**
@@ -22,7 +22,7 @@ export interface DecodedMessages {
 
 /** smolagents step messages become tool calls and results; other lists are returned as they are. */
 export function withSteps(messages: ChatMessage[]): ChatMessage[] {
-  const smol = messages.some((m) => m.sourceRole === 'tool-call' || m.sourceRole === 'tool-response');
+  const smol = messages.some((m) => isStepRole(m.sourceRole));
   return smol ? linkSmolagentsSteps(messages) : messages;
 }
 

@@ -1,4 +1,5 @@
 import type { ChatMessage, ToolCall } from '../schemas/trace.js';
+import { roleWord } from './message-roles.js';
 import { parsePythonLiteral } from './python-literal.js';
 
 /**
@@ -15,6 +16,13 @@ import { parsePythonLiteral } from './python-literal.js';
 
 const CALLING_TOOLS = /^Calling tools:\s*\n/;
 const CALL_ID = /^Call id:\s*(\S+)\s*\n/;
+
+/** Whether a source role is one of smolagents' step roles, in any spelling. */
+export function isStepRole(sourceRole: string | undefined): boolean {
+  if (sourceRole === undefined) return false;
+  const word = roleWord(sourceRole);
+  return word === 'tool-call' || word === 'tool-response';
+}
 
 /** smolagents' code-execution tool takes its one input under this name. */
 const CODE_TOOL = 'python_interpreter';
@@ -82,7 +90,8 @@ function parseJsonList(text: string): unknown {
 export function linkSmolagentsSteps(messages: ChatMessage[]): ChatMessage[] {
   let previousCalls: ToolCall[] | undefined;
   return messages.map((m) => {
-    if (m.sourceRole === 'tool-call') {
+    const word = m.sourceRole === undefined ? undefined : roleWord(m.sourceRole);
+    if (word === 'tool-call') {
       if (!m.tool_calls && typeof m.content === 'string') {
         const calls = toolCallsFromText(m.content);
         if (calls) {
@@ -93,7 +102,7 @@ export function linkSmolagentsSteps(messages: ChatMessage[]): ChatMessage[] {
       previousCalls = m.tool_calls;
       return m;
     }
-    if (m.sourceRole === 'tool-response') {
+    if (word === 'tool-response') {
       const answered = previousCalls;
       previousCalls = undefined;
       if (m.tool_call_id !== undefined || typeof m.content !== 'string') return m;

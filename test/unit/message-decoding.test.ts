@@ -320,6 +320,24 @@ describe('Python literals', () => {
 });
 
 describe('smolagents steps', () => {
+  it('reads the step roles in an enum repr spelling too', () => {
+    const got = decode([
+      {
+        role: 'MessageRole.TOOL_CALL',
+        content:
+          "Calling tools:\n[{'id': 'c7', 'type': 'function', 'function': {'name': 'f', 'arguments': {}}}]",
+      },
+      { role: 'MessageRole.TOOL_RESPONSE', content: 'Observation:\nok' },
+    ]);
+    assert.deepEqual(
+      got.map((m) => [m.role, m.sourceRole, m.tool_calls?.[0]?.id ?? m.tool_call_id]),
+      [
+        ['assistant', 'MessageRole.TOOL_CALL', 'c7'],
+        ['tool', 'MessageRole.TOOL_RESPONSE', 'c7'],
+      ],
+    );
+  });
+
   it('turns a tool-call message into calls and links the error that answers it', () => {
     const calls = toolCallsFromText(
       "Calling tools:\n[{'id': 'call_2', 'type': 'function', 'function': {'name': 'python_interpreter', 'arguments': 'x = 1 / 0'}}]",
