@@ -36,7 +36,10 @@ function scopeToAgent<T extends { agent: string }>(
   const errors: ItemError[] = [];
   for (const { item, value } of items) {
     if (agent !== null && value.agent !== agent)
-      errors.push({ item, error: `agent "${value.agent}" does not match the token's agent "${agent}"` });
+      errors.push({
+        item,
+        error: `agent "${value.agent}" does not match the token's agent "${agent}": send ${value.agent}'s traces with a token of "${value.agent}" (flywheel token create --agent ${value.agent}), or leave "agent" out to file the line under "${agent}"`,
+      });
     else kept.push(value);
   }
   return { kept, errors };
