@@ -130,7 +130,7 @@ describe('trace viewer: GET /api/traces[/:id] and flywheel trace list|show on re
     agent: 'airline',
     promptVersion: 3,
     timestamp: at(40),
-    input: { messages: [{ role: 'user', content: 'Upgrade me on flight HAT042' }] },
+    input: { messages: [{ role: 'user', content: 'Upgrade me to business tomorrow' }] },
     output: { action: 'upgrade_seat', arguments: { flight: 'HAT042' } },
     spans: [
       {
@@ -150,7 +150,7 @@ describe('trace viewer: GET /api/traces[/:id] and flywheel trace list|show on re
         startTime: at(40, 10),
         endTime: at(40, 300),
         latencyMs: 290,
-        inputMessages: [{ role: 'user', content: 'Upgrade me on flight HAT042' }],
+        inputMessages: [{ role: 'user', content: 'Upgrade me to business tomorrow' }],
         outputMessages: [
           {
             role: 'assistant',
