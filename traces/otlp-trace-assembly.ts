@@ -98,14 +98,14 @@ function sumUsage(spans: readonly Span[]): TokenUsage | undefined {
   return Object.keys(total).length > 0 ? total : undefined;
 }
 
+/** The decision's answer; a call that recorded none leaves the run's own output to stand for it. */
 function actionOf(llm: Span | undefined, run: Span): AgentAction {
-  const outputs = llm?.outputMessages ?? run.outputMessages ?? [];
-  const call = outputs.flatMap((m) => m.tool_calls ?? [])[0];
+  const outputs = llm?.outputMessages ?? run.outputMessages;
+  const call = outputs?.flatMap((m) => m.tool_calls ?? [])[0];
   if (call) return { action: call.name, arguments: call.arguments };
-  const content =
-    llm || run.outputMessages
-      ? outputs.find((m) => m.role === 'assistant' && m.content !== null)?.content
-      : run.output;
+  const content = outputs
+    ? outputs.find((m) => m.role === 'assistant' && m.content !== null)?.content
+    : run.output;
   return content === undefined || content === null
     ? { action: 'respond', arguments: {} }
     : { action: 'respond', arguments: {}, content };

@@ -513,6 +513,28 @@ describe('trace input and output', () => {
     assert.deepEqual(trace.output, { action: 'respond', arguments: {}, content: 'Cancelled.' });
   });
 
+  it("fall back to the run's output when its last model call recorded no answer", () => {
+    const trace = assembleTrace({
+      traceId: 't4',
+      agent: 'a',
+      resource: {},
+      spans: [
+        span({ spanId: 'root', kind: 'agent', start: 0, end: 10, input: 'Hi', output: 'Hello there.' }),
+        span({
+          spanId: 'llm',
+          parentSpanId: 'root',
+          kind: 'llm',
+          start: 1,
+          end: 9,
+          status: 'error',
+          inputMessages: [{ role: 'user', content: 'Hi' }],
+        }),
+      ],
+    });
+    assert.deepEqual(trace.input.messages, [{ role: 'user', content: 'Hi' }]);
+    assert.deepEqual(trace.output, { action: 'respond', arguments: {}, content: 'Hello there.' });
+  });
+
   it('read a chain root whose input is the conversation (LangGraph state)', () => {
     const trace = assembleTrace({
       traceId: 't2',
