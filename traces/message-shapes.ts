@@ -18,7 +18,7 @@ type Json = Record<string, unknown>;
 
 const isRecord = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-const LANGCHAIN_TYPES = new Set(['human', 'ai', 'system', 'tool', 'function', 'chat', 'remove', 'developer']);
+const LANGCHAIN_TYPES = new Set(['human', 'ai', 'system', 'tool', 'function', 'chat', 'remove']);
 
 /** LangChain class names in a `to_json` id path, to their message type. */
 const LANGCHAIN_CLASSES: Record<string, string> = {
