@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { Db } from '../db/connection.js';
 import { latestCycles, type CycleSummary } from '../cycles/store/cycle-repository.js';
 import { agentTraceActivity, type AgentTraceActivity } from '../traces/store/agent-trace-activity.js';
-import { AgentConfig } from '../schemas/agent-config.js';
+import { AgentConfig, DEFAULT_RETENTION_DAYS, storedRetentionDays } from '../schemas/agent-config.js';
 import {
   AttributionRules,
   describeRule,
@@ -75,17 +75,12 @@ function summaryOf(
 ): AgentDetails {
   const parsed = AgentConfig.safeParse(profile.config);
   const attribution = AttributionRules.safeParse(profile.config.attribution);
-  const retention = profile.config.retentionDays;
   return {
     id: profile.id,
     displayName: profile.displayName,
     description: profile.description,
     createdAt: profile.createdAt,
-    retentionDays: parsed.success
-      ? parsed.data.retentionDays
-      : typeof retention === 'number'
-        ? retention
-        : AgentConfig.shape.retentionDays.parse(undefined),
+    retentionDays: storedRetentionDays(profile.config) ?? DEFAULT_RETENTION_DAYS,
     attribution: attribution.success ? attribution.data : [],
     lastCycle: cycle
       ? {

@@ -50,3 +50,16 @@ export const AgentConfig = z.object({
   dataset: DatasetPolicy.prefault({}),
 });
 export type AgentConfig = z.infer<typeof AgentConfig>;
+
+/** What `retentionDays` is when a configuration leaves it out. */
+export const DEFAULT_RETENTION_DAYS: number = AgentConfig.shape.retentionDays.parse(undefined);
+
+/**
+ * The retention a stored configuration asks for, read on its own: a section that no longer
+ * validates elsewhere must not change how long the agent's traces are kept. Absent: the
+ * default. Undefined when the stored value itself is invalid.
+ */
+export function storedRetentionDays(stored: Readonly<Record<string, unknown>>): number | undefined {
+  const own = AgentConfig.shape.retentionDays.safeParse(stored.retentionDays);
+  return own.success ? own.data : undefined;
+}

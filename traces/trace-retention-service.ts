@@ -1,6 +1,6 @@
 import type { Db } from '../db/connection.js';
 import { agentProfiles } from '../registry/store/agent-repository.js';
-import { AgentConfig } from '../schemas/agent-config.js';
+import { DEFAULT_RETENTION_DAYS, storedRetentionDays } from '../schemas/agent-config.js';
 import { UserError } from '../schemas/user-error.js';
 import { planRetention, type AgentRetention } from './retention-plan.js';
 import { dropTracePartition, listTracePartitions } from './store/trace-partitions.js';
@@ -11,8 +11,6 @@ import { countAgentTraces, countPartitionTraces, deleteAgentTraces } from './sto
  * retention` run it: each agent's `retentionDays` applies to its own traces, and a daily
  * partition is dropped once every agent's retention has passed it (retention-plan.ts).
  */
-
-export const DEFAULT_RETENTION_DAYS: number = AgentConfig.shape.retentionDays.parse(undefined);
 
 export interface RetentionOptions {
   now: Date;
@@ -40,7 +38,7 @@ export interface RetentionReport {
   warnings: string[];
 }
 
-/** The agents' settings; a configuration that does not validate falls back to its own number or the default. */
+/** The agents' settings, each read on its own (an invalid other section does not matter). */
 async function agentRetentions(
   db: Db,
   days: number | undefined,
@@ -48,12 +46,10 @@ async function agentRetentions(
 ): Promise<AgentRetention[]> {
   return (await agentProfiles(db)).map((p) => {
     if (days !== undefined) return { agent: p.id, retentionDays: days };
-    const parsed = AgentConfig.safeParse(p.config);
-    if (parsed.success) return { agent: p.id, retentionDays: parsed.data.retentionDays };
-    const own = AgentConfig.shape.retentionDays.safeParse(p.config.retentionDays);
-    if (own.success) return { agent: p.id, retentionDays: own.data };
+    const own = storedRetentionDays(p.config);
+    if (own !== undefined) return { agent: p.id, retentionDays: own };
     warnings.push(
-      `${p.id}: its configuration does not validate and has no usable retentionDays, so the default of ${DEFAULT_RETENTION_DAYS} days applied; fix it with flywheel agent set ${p.id} retentionDays=<days>`,
+      `${p.id}: its stored retentionDays is not a whole number of days ≥ 1, so the default of ${DEFAULT_RETENTION_DAYS} days applied; fix it with flywheel agent set ${p.id} retentionDays=<days>`,
     );
     return { agent: p.id, retentionDays: DEFAULT_RETENTION_DAYS };
   });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { keepFromDay, planRetention, type TracePartition } from '../../traces/retention-plan.js';
+import { DEFAULT_RETENTION_DAYS, storedRetentionDays } from '../../schemas/agent-config.js';
 
 const NOW = new Date('2026-03-31T12:00:00Z');
 const days = (from: string, n: number): TracePartition[] =>
@@ -71,5 +72,11 @@ describe('trace retention plan', () => {
     const plan = planRetention(NOW, days('2026-03-30', 4), [{ agent: 'a', retentionDays: 1 }], 30);
     assert.deepEqual(plan.drop, []);
     assert.deepEqual(plan.purge, []);
+  });
+
+  it("reads an agent's retention on its own: absent is the default, invalid is none, other sections do not matter", () => {
+    assert.equal(storedRetentionDays({}), DEFAULT_RETENTION_DAYS);
+    assert.equal(storedRetentionDays({ retentionDays: 7, sampling: 'not an object' }), 7);
+    for (const bad of [0, -1, 2.5, '7']) assert.equal(storedRetentionDays({ retentionDays: bad }), undefined);
   });
 });
