@@ -14,7 +14,7 @@ import { nestsDeeperThan, tooDeepMessage } from './json-depth.js';
 import { formatIssues } from '../schemas/format-issues.js';
 
 export { mapSpanAttributes, type MappedSpanAttributes } from './otlp-span-attributes.js';
-export { agentOfSpan, assembleTrace, type TraceAssemblyInput } from './otlp-trace-assembly.js';
+export { assembleTrace, type TraceAssemblyInput } from './otlp-trace-assembly.js';
 
 /** One mapped span with what it needs to be grouped into a trace and attributed to an agent. */
 export interface FlatSpan {

@@ -33,25 +33,6 @@ export const TRACE_FIELD_KEYS = {
 
 const nonEmpty = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
-/** SDKs default to "unknown_service:<process>", which names no agent. */
-function serviceName(v: unknown): string | undefined {
-  const name = nonEmpty(v);
-  return name === undefined || name.startsWith('unknown_service') ? undefined : name;
-}
-
-export function agentOfSpan(
-  resource: Record<string, unknown>,
-  spanAttributes: Record<string, unknown>,
-): string | undefined {
-  return (
-    nonEmpty(spanAttributes['flywheel.agent']) ??
-    nonEmpty(resource['flywheel.agent']) ??
-    nonEmpty(spanAttributes['gen_ai.agent.name']) ??
-    nonEmpty(resource['gen_ai.agent.name']) ??
-    serviceName(resource['service.name'])
-  );
-}
-
 function positiveInt(v: unknown): number | undefined {
   const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
   return typeof n === 'number' && Number.isSafeInteger(n) && n > 0 ? n : undefined;
