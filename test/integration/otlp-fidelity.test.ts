@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Client } from '@temporalio/client';
+import { sql } from 'kysely';
 import { apiDeps, startApiServer, type ApiServer } from '../../api/http-server.js';
 import {
   decodeExportResponse,
@@ -385,6 +386,29 @@ describe('OTLP ingest keeps every span field, answers per the spec, and survives
       .where('trace_id', '=', second)
       .execute();
     assert.equal(waiting.length, 0, 'attached events leave the waiting room');
+  });
+
+  it('a late trace for a day whose partition retention dropped recreates it, instead of a 500', async () => {
+    // Three days back: this process creates the day's partition, then "retention" drops it.
+    const threeDays = 3 * 86_400_000 * 1_000_000;
+    const send = async () => {
+      const traceId = newTraceId();
+      const request = richRequest(traceId);
+      for (const scope of request.resourceSpans[0]!.scopeSpans)
+        for (const span of scope.spans as Record<string, unknown>[]) {
+          span.startTimeUnixNano = (BigInt(span.startTimeUnixNano as string) - BigInt(threeDays)).toString();
+          span.endTimeUnixNano = (BigInt(span.endTimeUnixNano as string) - BigInt(threeDays)).toString();
+        }
+      const res = await post('/v1/traces', JSON.stringify(request));
+      return { status: res.status, traceId };
+    };
+    const first = await send();
+    assert.equal(first.status, 200);
+    const day = new Date(Number(BASE_NS / 1_000_000n) - 3 * 86_400_000).toISOString().slice(0, 10);
+    await sql.raw(`drop table traces_${day.replaceAll('-', '')}`).execute(db);
+    const late = await send();
+    assert.equal(late.status, 200);
+    assert.equal((await readTrace(db, late.traceId))?.spans.length, 3);
   });
 
   it('a lone surrogate, deep nesting, a millisecond time or a repeated span id costs only its span', async () => {

@@ -38,7 +38,15 @@ interface StoredRow {
  * changes nothing. Transaction-scoped advisory locks on the trace IDs serialize two API
  * replicas that receive parts of the same trace at once, so a trace is never stored twice.
  */
-export async function mergeTraceFragments(
+export function mergeTraceFragments(
+  db: Db,
+  writer: TraceWriter,
+  fragments: readonly TraceFragment[],
+): Promise<MergeResult> {
+  return writer.retryOnDroppedPartition(() => mergeOnce(db, writer, fragments));
+}
+
+async function mergeOnce(
   db: Db,
   writer: TraceWriter,
   fragments: readonly TraceFragment[],

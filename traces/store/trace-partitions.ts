@@ -33,6 +33,17 @@ export class TracePartitions {
   forget(day: string): void {
     this.known.delete(day);
   }
+
+  /** Forget every day: retention in another process may have dropped any of them. */
+  forgetAll(): void {
+    this.known.clear();
+  }
+}
+
+/** Postgres refused a row because its day's partition does not exist (SQLSTATE 23514). */
+export function isMissingPartition(error: unknown): boolean {
+  const e = error as { code?: string; message?: string };
+  return e?.code === '23514' && /no partition of relation/.test(e.message ?? '');
 }
 
 export async function listTracePartitions(db: Db): Promise<{ name: string; day: string }[]> {

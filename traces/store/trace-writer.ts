@@ -9,7 +9,7 @@ import type { Stratum } from '../../schemas/sampling-policy.js';
 import type { ChatMessage, TraceRecord } from '../../schemas/trace.js';
 import { poolOf, type Db } from '../../db/connection.js';
 import { BinaryCopyEncoder, type CopyType, type CopyValue } from './copy-binary.js';
-import { TracePartitions, utcDay } from './trace-partitions.js';
+import { isMissingPartition, TracePartitions, utcDay } from './trace-partitions.js';
 
 const COLUMNS = [
   'id',
@@ -225,7 +225,26 @@ export class TraceWriter {
     await this.partitions.ensure(records.map((r) => utcDay(r.timestamp)));
   }
 
+  /**
+   * Runs a write once more, with the partition cache cleared, when a day's partition this
+   * process had created was dropped since (retention runs in the worker, on a schedule): a
+   * late trace for that day then recreates it instead of failing with a server error.
+   */
+  async retryOnDroppedPartition<T>(write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } catch (error) {
+      if (!isMissingPartition(error)) throw error;
+      this.partitions.forgetAll();
+      return write();
+    }
+  }
+
   async write(records: readonly TraceRecord[]): Promise<WriteResult> {
+    return this.retryOnDroppedPartition(() => this.writeOnce(records));
+  }
+
+  private async writeOnce(records: readonly TraceRecord[]): Promise<WriteResult> {
     // Within one batch the first record of an id wins, like a second send would.
     const seen = new Set<string>();
     const unique = records.filter((r) => !seen.has(r.id) && (seen.add(r.id), true));
