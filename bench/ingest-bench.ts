@@ -43,6 +43,7 @@ import { freePort } from '../test/helpers/test-stack.js';
 import { quantile } from './statistics.js';
 import { BenchDatabase } from './bench-database.js';
 import { samplePhase } from './ingest-sampling.js';
+import { watchCpu } from './cpu-watch.js';
 import { sharedDataset } from '../scripts/shared-datasets.js';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -321,15 +322,17 @@ async function main() {
       tauText: readFileSync(TAU_BENCH, 'utf8'),
       now: new Date(),
     };
-    const loadAt = () => loadavg().map((l) => +l.toFixed(2));
-    const bulkLoad = loadAt();
-    const bulk = only.has('bulk')
-      ? { ...(await bulkPhase(context)), loadAverageAtStart: bulkLoad }
-      : undefined;
-    const httpLoad = loadAt();
-    const http = only.has('http')
-      ? { ...(await httpPhase(context)), loadAverageAtStart: httpLoad }
-      : undefined;
+    // The load average before a phase, and the CPU other processes took during it.
+    const watched = async <T>(phase: () => Promise<T>) => {
+      const loadAverageAtStart = loadavg().map((l) => +l.toFixed(2));
+      const watch = watchCpu();
+      const result = await phase();
+      return { ...result, loadAverageAtStart, cpu: watch.stop() };
+    };
+    const bulk = only.has('bulk') ? await watched(() => bulkPhase(context)) : undefined;
+    if (bulk) log(`bulk: CPU ${JSON.stringify(bulk.cpu)}`);
+    const http = only.has('http') ? await watched(() => httpPhase(context)) : undefined;
+    if (http) log(`http: CPU ${JSON.stringify(http.cpu)}`);
     const sampled = only.has('sample')
       ? await samplePhase(database, context.now, {
           perWindow: Number(args.traces),

@@ -3,7 +3,7 @@
  * then times cold, distinct sampling runs and reports what every policy stage did.
  */
 import { spawn } from 'node:child_process';
-import { loadavg } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import type { SampleResult } from '../activities/sample-traces.js';
@@ -17,6 +17,7 @@ import {
   vacuumTraces,
 } from '../traces/store/synthetic-traces.js';
 import type { BenchDatabase } from './bench-database.js';
+import { watchCpu, type CpuShare } from './cpu-watch.js';
 import { quantile } from './statistics.js';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -75,6 +76,8 @@ export interface SampleRun extends SampleResult {
   blocksHit: number;
   dataDirCachedMbAtStart: number;
   loadAverage1m: number;
+  /** Cores other processes on the machine used during the run (child start to exit). */
+  otherProcessesCores: number;
 }
 
 const SAMPLING_POLICY = {
@@ -123,12 +126,25 @@ export async function samplePhase(
     ),
   );
   const fillStarted = performance.now();
-  const chunk = 500_000;
-  for (let a = 1; a <= fillCount; a += chunk) {
-    const b = Math.min(fillCount, a + chunk - 1);
-    await insertSyntheticTraces(database.db, { windowStart: fillStart, spacingSeconds, first: a, last: b });
-    process.stdout.write(`\rfill: ${b.toLocaleString()} / ${fillCount.toLocaleString()}`);
-  }
+  // One INSERT … SELECT per core at a time: each is one backend's CPU.
+  const chunk = 250_000;
+  const chunks = Array.from({ length: Math.ceil(fillCount / chunk) }, (_, i) => i * chunk + 1);
+  let filled = 0;
+  await Promise.all(
+    Array.from({ length: availableParallelism() }, async () => {
+      for (let a = chunks.shift(); a !== undefined; a = chunks.shift()) {
+        const b = Math.min(fillCount, a + chunk - 1);
+        await insertSyntheticTraces(database.db, {
+          windowStart: fillStart,
+          spacingSeconds,
+          first: a,
+          last: b,
+        });
+        filled += b - a + 1;
+        process.stdout.write(`\rfill: ${filled.toLocaleString()} / ${fillCount.toLocaleString()}`);
+      }
+    }),
+  );
   const fillSeconds = (performance.now() - fillStarted) / 1000;
   const vacuumStarted = performance.now();
   await vacuumTraces(database.db);
@@ -151,6 +167,7 @@ export async function samplePhase(
   );
 
   const perRun: SampleRun[] = [];
+  const phaseWatch = watchCpu();
   for (let r = 0; r < runs; r++) {
     const { windowStart, windowEnd } = windowOf(r);
     const cycleId = `bench-cycle-${r}`;
@@ -161,6 +178,7 @@ export async function samplePhase(
     const before = await blockCounters(database.db);
     const residentMb = await database.restartCold();
     const load1 = loadavg()[0] ?? 0;
+    const watch = watchCpu(250);
     const { ms, result } = await sampleInChild({
       databaseUrl: database.url,
       cycleId,
@@ -168,6 +186,7 @@ export async function samplePhase(
       ...window,
       seed: r,
     });
+    const cpu = watch.stop();
     // Backends flush their statistics as they exit, just after the child closed them.
     await new Promise((resolve) => setTimeout(resolve, 500));
     const after = await blockCounters(database.db);
@@ -180,12 +199,14 @@ export async function samplePhase(
       blocksHit: after.hit - before.hit,
       dataDirCachedMbAtStart: residentMb,
       loadAverage1m: +load1.toFixed(2),
+      otherProcessesCores: cpu.otherCores,
       ...result,
     });
     process.stdout.write(
       `\rsample: run ${r + 1}/${runs}: ${Math.round(ms)} ms, ${after.read - before.read} blocks read    `,
     );
   }
+  const cpu: CpuShare = phaseWatch.stop();
   const times = perRun.map((p) => p.ms);
   const sampleWeekP95Ms = quantile(times, 0.95);
   const skipped = sumCounts(perRun.map((p) => p.skipped));
@@ -231,6 +252,7 @@ export async function samplePhase(
       data: 'traces/store/synthetic-traces.ts: 5 % anonymous, Zipf-like users over 1M ids (top user ~1.5 % of traffic); 25 % FAQ requests from a pool of 320 written six ways; PII in ~10 % of texts and a client IP in 2 % of attributes',
       totals: { byReason, skipped, redactions },
       runsWithStage: stageRuns,
+      cpuDuringRuns: cpu,
       perRun,
     },
   };
