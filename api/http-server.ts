@@ -15,6 +15,7 @@ import {
 import { createTraceWriter } from '../traces/trace-storage-service.js';
 import type { TraceWriter } from '../traces/store/trace-writer.js';
 import { handleAgentRoute } from './agent-routes.js';
+import { logsPartialSuccess, tracePartialSuccess, unreadableBody } from './otlp-partial-success.js';
 import { handleAnnotationRoute } from './annotation-routes.js';
 import { handleDatasetRoute } from './dataset-routes.js';
 import { attachFeedback } from '../traces/feedback-service.js';
@@ -257,12 +258,6 @@ export async function startApiServer(deps: ApiDeps, port: number, host = '127.0.
     );
   };
 
-  const summary = (rejected: readonly { item: string; error: string }[]) =>
-    rejected
-      .slice(0, 20)
-      .map((r) => `${r.item}: ${r.error}`)
-      .join('; ');
-
   /**
    * OTLP/HTTP export, traces and logs. Per the OTLP spec, a request that decodes is answered
    * 200 even when some items were rejected: `partialSuccess` counts and names them, and an
@@ -273,12 +268,9 @@ export async function startApiServer(deps: ApiDeps, port: number, host = '127.0.
     const { agent } = await authenticate(req, 'ingest');
     const body = await readOtlpBody(req, type, decodeOtlpProtobuf, 'ExportTraceServiceRequest');
     const report = await ingestOtlp(deps, body, agent);
-    const unreadable = report.acceptedSpans === 0 && report.rejected.some((r) => r.item === '(body)');
-    if (unreadable) throw new UserError(report.rejected.map((r) => r.error).join('; '));
-    const partialSuccess =
-      report.rejectedSpans > 0
-        ? { rejectedSpans: report.rejectedSpans, errorMessage: summary(report.rejected) }
-        : undefined;
+    const unreadable = unreadableBody(report, report.acceptedSpans);
+    if (unreadable) throw new UserError(unreadable);
+    const partialSuccess = tracePartialSuccess(report);
     if (type === 'application/x-protobuf') {
       res.writeHead(200, { 'content-type': 'application/x-protobuf' });
       res.end(encodeExportResponse(partialSuccess));
@@ -298,12 +290,9 @@ export async function startApiServer(deps: ApiDeps, port: number, host = '127.0.
     const { agent } = await authenticate(req, 'ingest');
     const body = await readOtlpBody(req, type, decodeOtlpLogsProtobuf, 'ExportLogsServiceRequest');
     const report = await ingestOtlpLogs(deps, body, agent);
-    const unreadable = report.acceptedLogRecords === 0 && report.rejected.some((r) => r.item === '(body)');
-    if (unreadable) throw new UserError(report.rejected.map((r) => r.error).join('; '));
-    const partialSuccess =
-      report.rejectedLogRecords > 0
-        ? { rejectedLogRecords: report.rejectedLogRecords, errorMessage: summary(report.rejected) }
-        : undefined;
+    const unreadable = unreadableBody(report, report.acceptedLogRecords);
+    if (unreadable) throw new UserError(unreadable);
+    const partialSuccess = logsPartialSuccess(report);
     if (type === 'application/x-protobuf') {
       res.writeHead(200, { 'content-type': 'application/x-protobuf' });
       res.end(encodeLogsExportResponse(partialSuccess));

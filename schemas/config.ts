@@ -54,6 +54,8 @@ export const AppConfig = z.object({
   /** Null: no model configured, so `flywheel dev` starts the simulator. */
   models: ModelRoles.nullable(),
   apiPort: z.number().int().min(0).max(65535),
+  /** OTLP/gRPC receiver (`flywheel dev`, `flywheel api --grpc`); 0: off. */
+  otlpGrpcPort: z.number().int().min(0).max(65535),
   uiPort: z.number().int().min(1).max(65535),
   postgresPort: z.number().int().min(1).max(65535),
   simulatorPort: z.number().int().min(0).max(65535),

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Runtime, DefaultLogger } from '@temporalio/worker';
 import { startCycle, listCycles } from '../cycles/cycle-service.js';
 import { apiDeps, startApiServer } from '../api/http-server.js';
+import { startOtlpGrpcServer } from '../api/otlp-grpc-server.js';
 import { connectDatabase, assertDatabaseReachable } from '../db/connection.js';
 import { startEmbeddedDatabase } from '../db/embedded-database.js';
 import { migrateToLatest } from '../db/migrate.js';
@@ -151,6 +152,20 @@ export async function runDev(config: AppConfig): Promise<void> {
     );
     const api = await startApiServer(apiDeps(db, client), config.apiPort);
     stops.push(() => api.close());
+    let otlpGrpc: string | undefined;
+    if (config.otlpGrpcPort > 0) {
+      // A second local stack, or a collector, may hold 4317: the HTTP receiver still works.
+      await startOtlpGrpcServer(apiDeps(db, client), config.otlpGrpcPort).then(
+        (grpcServer) => {
+          otlpGrpc = grpcServer.address;
+          stops.push(() => grpcServer.close());
+        },
+        (error: unknown) =>
+          say(
+            `OTLP/gRPC receiver not started on port ${config.otlpGrpcPort} (${error instanceof Error ? error.message : String(error)}); set FLYWHEEL_OTLP_GRPC_PORT to another port, or send OTLP over HTTP`,
+          ),
+      );
+    }
 
     const state: RuntimeState = {
       databaseUrl,
@@ -202,7 +217,7 @@ export async function runDev(config: AppConfig): Promise<void> {
     console.log(`
   Temporal Web UI   ${uiUrl}/namespaces/${temporal.namespace}/workflows?query=${encodeURIComponent("FlywheelAgent = 'demo'")}
   API               ${api.url}/health
-  Ingest token      ${demoToken.token}   (OTLP: POST ${api.url}/v1/traces)
+  Ingest token      ${demoToken.token}   (OTLP: POST ${api.url}/v1/traces and /v1/logs${otlpGrpc ? `, or gRPC ${otlpGrpc}` : ''})
 ${cycleId ? `  Cycle             ${cycleId}\n` : ''}
   Next, in another terminal:
     ${cli} cycle status ${cycleId ?? '<cycle-id>'}          # where the cycle is

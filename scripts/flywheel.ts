@@ -84,22 +84,34 @@ program
   .option('--port <port>', 'port to listen on', (v) => Number(v))
   .option('--host <host>', 'address to bind', '0.0.0.0')
   .option(
+    '--grpc-port <port>',
+    'also receive OTLP over gRPC on this port (exporters default to 4317); off unless given or FLYWHEEL_OTLP_GRPC_PORT is set',
+    (v) => Number(v),
+  )
+  .option(
     '--workers <n>',
     'API processes sharing the port (trace ingest is CPU-bound: one per core); default FLYWHEEL_API_WORKERS or 1',
     (v) => Number(v),
   )
   .action(
-    action(async (ctx, opts: { port?: number; host: string; workers?: number }) => {
+    action(async (ctx, opts: { port?: number; host: string; workers?: number; grpcPort?: number }) => {
       const { startApiServer, apiDeps } = await import('../api/http-server.js');
+      const { startOtlpGrpcServer } = await import('../api/otlp-grpc-server.js');
       const { runApiWorkers } = await import('../api/api-workers.js');
+      const grpcPort = opts.grpcPort ?? (process.env.FLYWHEEL_OTLP_GRPC_PORT ? ctx.config.otlpGrpcPort : 0);
       const server = await runApiWorkers({
         workers: opts.workers ?? ctx.config.apiWorkers,
-        start: async () =>
-          startApiServer(
-            apiDeps(await ctx.database(), await ctx.temporal()),
-            opts.port ?? ctx.config.apiPort,
-            opts.host,
-          ),
+        start: async () => {
+          const deps = apiDeps(await ctx.database(), await ctx.temporal());
+          const http = await startApiServer(deps, opts.port ?? ctx.config.apiPort, opts.host);
+          if (grpcPort === 0) return http;
+          // Each API process listens; the cluster primary shares the port, as for HTTP.
+          const grpcServer = await startOtlpGrpcServer(deps, grpcPort, opts.host);
+          return {
+            url: http.url,
+            close: () => Promise.all([http.close(), grpcServer.close()]).then(() => undefined),
+          };
+        },
       });
       // A forked worker serves until the primary stops it (it exits by itself then).
       if (server.role === 'worker') return new Promise<void>(() => undefined);

@@ -86,6 +86,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     databaseUrl: env.DATABASE_URL || undefined,
     models,
     apiPort: int('FLYWHEEL_API_PORT', 8080),
+    // OTLP exporters default to gRPC on 4317; 0 turns the gRPC receiver off.
+    otlpGrpcPort: int('FLYWHEEL_OTLP_GRPC_PORT', 4317),
     uiPort: int('FLYWHEEL_UI_PORT', 8233),
     postgresPort: int('FLYWHEEL_POSTGRES_PORT', 54329),
     simulatorPort: int('FLYWHEEL_SIMULATOR_PORT', 0),

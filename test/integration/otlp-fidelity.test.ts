@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Client } from '@temporalio/client';
+import * as grpc from '@grpc/grpc-js';
+import { OTLP_GRPC_SERVICES, startOtlpGrpcServer } from '../../api/otlp-grpc-server.js';
 import { sql } from 'kysely';
 import { apiDeps, startApiServer, type ApiServer } from '../../api/http-server.js';
 import {
@@ -386,6 +388,46 @@ describe('OTLP ingest keeps every span field, answers per the spec, and survives
       .where('trace_id', '=', second)
       .execute();
     assert.equal(waiting.length, 0, 'attached events leave the waiting room');
+  });
+
+  it('OTLP over gRPC: the same ingest, partial success, and the status codes exporters act on', async () => {
+    const grpcServer = await startOtlpGrpcServer(apiDeps(db, new Client()), 0);
+    const Traces = grpc.makeGenericClientConstructor(OTLP_GRPC_SERVICES.traces, 'TraceService');
+    const client = new Traces(grpcServer.address, grpc.credentials.createInsecure()) as unknown as {
+      Export(
+        body: Buffer,
+        metadata: grpc.Metadata,
+        done: (error: grpc.ServiceError | null, answer?: Buffer) => void,
+      ): void;
+      close(): void;
+    };
+    const exportWith = (body: Uint8Array, bearer?: string) =>
+      new Promise<{ error: grpc.ServiceError | null; answer?: Buffer }>((resolve) => {
+        const metadata = new grpc.Metadata();
+        if (bearer) metadata.set('authorization', `Bearer ${bearer}`);
+        client.Export(Buffer.from(body), metadata, (error, answer) => resolve({ error, answer }));
+      });
+    try {
+      const traceId = newTraceId();
+      const request = richRequest(traceId);
+      const spans = request.resourceSpans[0]!.scopeSpans[0]!.spans as Record<string, unknown>[];
+      spans.push({ ...spans[0], spanId: 'c000000000000009', startTimeUnixNano: '1700000000123' });
+      const ok = await exportWith(encodeOtlpProtobuf(request), token);
+      assert.equal(ok.error, null);
+      const partial = decodeExportResponse(new Uint8Array(ok.answer!));
+      assert.equal(partial?.rejectedSpans, 1);
+      assert.match(partial?.errorMessage ?? '', /looks like milliseconds/);
+      assert.equal((await readTrace(db, traceId))?.spans.length, 3);
+
+      const anonymous = await exportWith(encodeOtlpProtobuf(richRequest(newTraceId())));
+      assert.equal(anonymous.error?.code, grpc.status.UNAUTHENTICATED);
+      assert.match(anonymous.error?.details ?? '', /authorization: Bearer/);
+      const garbage = await exportWith(new Uint8Array([0x0a, 0xff, 0xff, 0xff, 0x0f, 1]), token);
+      assert.equal(garbage.error?.code, grpc.status.INVALID_ARGUMENT);
+    } finally {
+      client.close();
+      await grpcServer.close();
+    }
   });
 
   it('a late trace for a day whose partition retention dropped recreates it, instead of a 500', async () => {

@@ -1,0 +1,38 @@
+import type { OtlpLogsReport, OtlpReport } from '../traces/trace-ingest-service.js';
+
+/**
+ * OTLP's partial success for an ingest report: absent when everything was kept, else the
+ * count of rejected items and the first reasons, each naming its item. Shared by the HTTP
+ * and gRPC receivers so an exporter reads the same answer from either.
+ */
+
+type Rejected = readonly { item: string; error: string }[];
+
+function summary(rejected: Rejected): string {
+  return rejected
+    .slice(0, 20)
+    .map((r) => `${r.item}: ${r.error}`)
+    .join('; ');
+}
+
+export function tracePartialSuccess(
+  report: OtlpReport,
+): { rejectedSpans: number; errorMessage: string } | undefined {
+  return report.rejectedSpans > 0
+    ? { rejectedSpans: report.rejectedSpans, errorMessage: summary(report.rejected) }
+    : undefined;
+}
+
+export function logsPartialSuccess(
+  report: OtlpLogsReport,
+): { rejectedLogRecords: number; errorMessage: string } | undefined {
+  return report.rejectedLogRecords > 0
+    ? { rejectedLogRecords: report.rejectedLogRecords, errorMessage: summary(report.rejected) }
+    : undefined;
+}
+
+/** A body that is not an export request at all: nothing was read from it. */
+export function unreadableBody(report: { rejected: Rejected }, accepted: number): string | undefined {
+  if (accepted > 0 || !report.rejected.some((r) => r.item === '(body)')) return undefined;
+  return report.rejected.map((r) => r.error).join('; ');
+}
