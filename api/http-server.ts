@@ -197,7 +197,8 @@ function errorAnswer(
 
 export interface ApiServer {
   url: string;
-  close(): Promise<void>;
+  /** Stops accepting; requests in flight get up to `drainMs` (default DRAIN_MS) to finish. */
+  close(drainMs?: number): Promise<void>;
 }
 
 /**
@@ -393,10 +394,24 @@ export async function startApiServer(deps: ApiDeps, port: number, host = '127.0.
   const address = server.address() as AddressInfo;
   return {
     url: `http://${host}:${address.port}`,
-    close: () =>
+    close: (drainMs = DRAIN_MS) =>
       new Promise<void>((resolve) => {
         deps.routing?.stop();
-        server.close(() => resolve());
+        // Drain: stop accepting, let requests in flight finish, drop idle keep-alive
+        // connections now and whatever is still open after the bound.
+        const force = setTimeout(() => server.closeAllConnections(), drainMs);
+        force.unref();
+        server.close(() => {
+          clearTimeout(force);
+          resolve();
+        });
+        server.closeIdleConnections();
       }),
   };
 }
+
+/**
+ * How long shutdown waits for requests in flight. Below the 30 s a container runtime
+ * gives between SIGTERM and SIGKILL, and above any request the API serves in normal times.
+ */
+export const DRAIN_MS = 10_000;
