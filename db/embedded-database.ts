@@ -20,6 +20,12 @@ export interface EmbeddedDatabaseOptions {
   /** Extra server settings, e.g. ['-c', 'shared_buffers=1GB'] for benchmarks. */
   postgresFlags?: string[];
   onLog?: (line: string) => void;
+  /**
+   * Restart the server when it dies after a good start (crash, kill -9, OOM), reporting each
+   * restart here. `flywheel dev` passes it; processes already ride out the outage (503s,
+   * retried activities), so a restart is all it takes to carry on.
+   */
+  onRestart?: (line: string) => void;
 }
 
 const USER = 'postgres';
@@ -176,12 +182,46 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): P
   } finally {
     await client.end();
   }
-  const postmaster = runningPostmasterPid(dataDir);
-  const onExit = postmaster === null ? null : signalOnExit(postmaster);
+  let postmaster = runningPostmasterPid(dataDir);
+  let onExit = postmaster === null ? null : signalOnExit(postmaster);
+  let stopping = false;
+  let supervisor: NodeJS.Timeout | undefined;
+  const report = options.onRestart;
+  if (report) {
+    let restarting = false;
+    let failures = 0;
+    let skip = 0;
+    supervisor = setInterval(() => {
+      if (stopping || restarting || skip-- > 0) return;
+      if (postmaster !== null && runningPostmasterPid(dataDir) === postmaster) return;
+      restarting = true;
+      report(`PostgreSQL (embedded, port ${options.port}) is gone; starting it again on ${dataDir}.`);
+      pg.start()
+        .then(() => {
+          postmaster = runningPostmasterPid(dataDir);
+          onExit?.cancel();
+          onExit = postmaster === null ? null : signalOnExit(postmaster);
+          failures = 0;
+          report(`PostgreSQL is back on port ${options.port}.`);
+        })
+        .catch((error: unknown) => {
+          // Backends of the killed server can hold its shared memory for a moment: back off.
+          failures += 1;
+          skip = Math.min(15, 2 ** failures);
+          report(
+            `PostgreSQL did not start again (${error instanceof Error ? error.message : String(error)}); retrying in ${2 * skip} s.`,
+          );
+        })
+        .finally(() => (restarting = false));
+    }, 2000);
+    supervisor.unref();
+  }
   return {
     url,
     startedHere: true,
     stop: () => {
+      stopping = true;
+      clearInterval(supervisor);
       onExit?.cancel();
       return pg.stop();
     },

@@ -89,6 +89,7 @@ export async function runDev(config: AppConfig): Promise<void> {
         dataDir: path.join(config.home, 'pg'),
         port: config.postgresPort,
         persistent: true,
+        onRestart: say,
       });
       if (!embedded.startedHere)
         say(`PostgreSQL already running on port ${config.postgresPort}: reusing it.`);

