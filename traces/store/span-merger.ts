@@ -66,18 +66,7 @@ async function mergeOnce(
   await writer.prepare([...assembled.values()]);
   const ids = [...merged.keys()].sort();
 
-  const client = await poolOf(db).connect();
-  try {
-    await client.query('begin');
-    await client.query(
-      'select pg_advisory_xact_lock(hashtextextended(id, 7)) from unnest($1::text[]) as id',
-      [ids],
-    );
-    const stored = await client.query<StoredRow>(
-      'select id, agent_id, started_at, spans, attributes from traces where id = any($1::text[])',
-      [ids],
-    );
-    const existing = new Map(stored.rows.map((r) => [r.id, r]));
+  return inLockedTraces(db, ids, async (client, existing) => {
     const pending = await takePendingEvents(client, merged, existing);
     const fresh: TraceRecord[] = [];
     for (const f of merged.values()) {
@@ -112,14 +101,8 @@ async function mergeOnce(
       result.updatedTraces += 1;
     }
     if (fresh.length > 0) result.newTraces += await copyInsert(client, fresh, writer.strataOf);
-    await client.query('commit');
     return result;
-  } catch (error) {
-    await client.query('rollback').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /** Key-order independent text of an event, so a re-sent log event is recognized. */
@@ -209,18 +192,7 @@ export async function mergeSpanLogEvents(
   const byTrace = new Map<string, SpanLogEvent[]>();
   for (const item of items) byTrace.set(item.traceId, [...(byTrace.get(item.traceId) ?? []), item]);
   const ids = [...byTrace.keys()].sort();
-  const client = await poolOf(db).connect();
-  try {
-    await client.query('begin');
-    await client.query(
-      'select pg_advisory_xact_lock(hashtextextended(id, 7)) from unnest($1::text[]) as id',
-      [ids],
-    );
-    const stored = await client.query<StoredRow>(
-      'select id, agent_id, started_at, spans, attributes from traces where id = any($1::text[])',
-      [ids],
-    );
-    const existing = new Map(stored.rows.map((r) => [r.id, r]));
+  return inLockedTraces(db, ids, async (client, existing) => {
     const waiting: SpanLogEvent[] = [];
     for (const [traceId, events] of byTrace) {
       const row = existing.get(traceId);
@@ -273,6 +245,31 @@ export async function mergeSpanLogEvents(
         `delete from pending_span_events where received_at < now() - interval '${PENDING_EVENT_DAYS} days'`,
       );
     }
+    return result;
+  });
+}
+
+/**
+ * One transaction holding the advisory locks of the given traces (serializing API replicas
+ * that receive parts of the same trace at once), with their stored rows, for `work`.
+ */
+async function inLockedTraces<T>(
+  db: Db,
+  ids: readonly string[],
+  work: (client: pg.PoolClient, existing: Map<string, StoredRow>) => Promise<T>,
+): Promise<T> {
+  const client = await poolOf(db).connect();
+  try {
+    await client.query('begin');
+    await client.query(
+      'select pg_advisory_xact_lock(hashtextextended(id, 7)) from unnest($1::text[]) as id',
+      [ids],
+    );
+    const stored = await client.query<StoredRow>(
+      'select id, agent_id, started_at, spans, attributes from traces where id = any($1::text[])',
+      [ids],
+    );
+    const result = await work(client, new Map(stored.rows.map((r) => [r.id, r])));
     await client.query('commit');
     return result;
   } catch (error) {
