@@ -474,22 +474,33 @@ describe('OTLP ingest keeps every span field, answers per the spec, and survives
         endTimeUnixNano: '1700000001',
       },
       { ...spans[1], name: 'a second copy' },
+      // Found by fuzz:ingest: a well-formed span whose event nests too deep. The span is kept;
+      // the event is dropped and counted.
+      {
+        ...spans[0],
+        spanId: 'c000000000000004',
+        events: [{ name: 'deep', attributes: [str('deep', '__DEEP__')] }],
+      },
     );
-    const res = await post('/v1/traces', JSON.stringify(request).replace('{"stringValue":"__DEEP__"}', deep));
+    const res = await post(
+      '/v1/traces',
+      JSON.stringify(request).replaceAll('{"stringValue":"__DEEP__"}', deep),
+    );
     assert.equal(res.status, 200);
     const body = (await res.json()) as {
       acceptedSpans: number;
       partialSuccess: { rejectedSpans: number };
       errors: { item: string; error: string }[];
     };
-    assert.equal(body.acceptedSpans, 4, JSON.stringify(body.errors));
+    assert.equal(body.acceptedSpans, 5, JSON.stringify(body.errors));
     assert.equal(body.partialSuccess.rejectedSpans, 3);
     const errors = body.errors.map((e) => e.error).join('\n');
     assert.match(errors, /nests deeper than 256 levels/);
     assert.match(errors, /looks like seconds since the epoch.*multiply by 1,000,000,000/);
     assert.match(errors, /appears more than once in the request; the first copy was kept/);
     const stored = await readTrace(db, traceId);
-    assert.equal(stored?.spans.length, 4);
+    assert.equal(stored?.spans.length, 5);
+    assert.deepEqual(stored?.spans.find((s) => s.spanId === 'c000000000000004')?.dropped, { events: 1 });
     const odd = stored?.spans.find((s) => s.spanId === 'c000000000000001');
     assert.equal(odd?.name, 'bad \ufffd name');
     assert.equal(odd?.attributes.note, 'x\ufffdy');
