@@ -157,9 +157,17 @@ export type SpanInput = z.input<typeof Span>;
  * hold the whole tree when the source had one. `expected` is the gold next step when it is
  * known; `expectedActions` the gold action list of a whole task (tau-bench).
  */
+/** PostgreSQL text cannot hold U+0000; an id is looked up as sent, so it is refused, not replaced. */
+const withoutNul = (field: string) =>
+  z
+    .string()
+    .min(1)
+    .refine((v) => !v.includes('\u0000'), {
+      error: `${field} contains the NUL character (\\u0000), which cannot be stored; send it without`,
+    });
 export const TraceRecord = z.object({
-  id: z.string().min(1).max(200),
-  agent: z.string().min(1).max(100),
+  id: withoutNul('id').max(200),
+  agent: withoutNul('agent').max(100),
   promptName: z.string().optional(),
   promptVersion: z.number().int().positive().optional(),
   sessionId: z.string().optional(),

@@ -68,6 +68,8 @@ function lookup<T>(
   return undefined;
 }
 
+const MAX_TRACE_TOKENS = 2_147_483_647;
+
 function sumUsage(spans: readonly Span[]): TokenUsage | undefined {
   const total: TokenUsage = {};
   for (const s of spans) {
@@ -76,6 +78,10 @@ function sumUsage(spans: readonly Span[]): TokenUsage | undefined {
       if (n !== undefined) total[field] = (total[field] ?? 0) + n;
     }
   }
+  // A total past 2^31 is no count a trace bills (a corrupted attribute), and its column is
+  // a 32-bit integer: leave it out rather than fail the request.
+  for (const field of ['inputTokens', 'outputTokens', 'totalTokens'] as const)
+    if (total[field] !== undefined && !(total[field] <= MAX_TRACE_TOKENS)) delete total[field];
   return Object.keys(total).length > 0 ? total : undefined;
 }
 
@@ -199,7 +205,8 @@ export function assembleTrace(input: TraceAssemblyInput): TraceRecord {
   const usage = sumUsage(llms);
   if (usage !== undefined) trace.usage = usage;
   const costs = spans.flatMap((s) => (s.costUsd === undefined ? [] : [s.costUsd]));
-  if (costs.length > 0) trace.costUsd = costs.reduce((a, b) => a + b, 0);
+  const cost = costs.reduce((a, b) => a + b, 0);
+  if (costs.length > 0 && Number.isFinite(cost)) trace.costUsd = cost;
 
   const fields = {
     sessionId: lookup(sources, TRACE_FIELD_KEYS.sessionId, nonEmpty),

@@ -60,9 +60,20 @@ async function mergeOnce(
     const prior = merged.get(f.traceId);
     merged.set(f.traceId, prior ? { ...prior, spans: [...prior.spans, ...f.spans] } : f);
   }
-  const assembled = new Map(
-    [...merged.values()].map((f) => [f.traceId, assembleTrace({ ...f, spans: uniqueSpans(f.spans) })]),
-  );
+  // A trace whose spans cannot make a valid record is rejected alone, never the request.
+  const assembled = new Map<string, TraceRecord>();
+  for (const f of [...merged.values()]) {
+    try {
+      assembled.set(f.traceId, assembleTrace({ ...f, spans: uniqueSpans(f.spans) }));
+    } catch (error) {
+      merged.delete(f.traceId);
+      result.rejected.push({
+        traceId: f.traceId,
+        error: `its spans do not make a valid trace (${error instanceof Error ? error.message.slice(0, 300) : String(error)})`,
+      });
+    }
+  }
+  if (merged.size === 0) return result;
   await writer.prepare([...assembled.values()]);
   const ids = [...merged.keys()].sort();
 

@@ -86,6 +86,11 @@ function inputJson(input: TraceRecord['input'], messageJson: MessageJson): strin
   return `{"messages":[${input.messages.map(messageJson).join(',')}]}`;
 }
 
+/** The token columns are 32-bit; a count past that is a corrupted attribute, stored as unknown. */
+function int4(n: number | undefined): number | undefined {
+  return n !== undefined && n <= 2_147_483_647 ? n : undefined;
+}
+
 /** A trace as the values of COLUMNS, JSON already serialized for jsonb. */
 export function columnValues(r: TraceRecord, strata: readonly string[] = []): CopyValue[] {
   const messageJson = messageJsonCache();
@@ -108,8 +113,8 @@ export function columnValues(r: TraceRecord, strata: readonly string[] = []): Co
     text(r.feedback?.text),
     r.outcome,
     r.reward,
-    r.usage?.inputTokens,
-    r.usage?.outputTokens,
+    int4(r.usage?.inputTokens),
+    int4(r.usage?.outputTokens),
     r.costUsd,
     r.latencyMs,
     jsonbSafe(compactSpans(r.spans, messageJson)),
