@@ -46,7 +46,9 @@ const COLUMN_LIST = COLUMNS.join(', ');
 // kept. An odd run of backslashes before `u` is an escape, an even run is literal text.
 const BAD_ESCAPE = /(?<!\\)((?:\\\\)*)\\u(?:0000|d[89a-f][0-9a-f]{2})/gi;
 function jsonbSafe(text: string): string {
-  return /\\u(?:0000|d[89a-f])/i.test(text) ? text.replace(BAD_ESCAPE, '$1\\ufffd') : text;
+  // Most rows hold no escape at all; a plain search rules them out far cheaper than the regex.
+  if (!text.includes('\\u') || !/\\u(?:0000|d[89a-f])/i.test(text)) return text;
+  return text.replace(BAD_ESCAPE, '$1\\ufffd');
 }
 
 function json(value: unknown): string | null {
