@@ -58,7 +58,13 @@ export class RoutingSnapshots {
     if (!(this.refreshMs > 0)) throw new Error(`refreshMs must be positive, got ${this.refreshMs}.`);
     this.idleMs = options.idleMs ?? 60_000;
     this.now = options.now ?? (() => performance.now());
-    this.onError = options.onError ?? ((e) => console.error('flywheel resolve: routing refresh failed:', e));
+    // While the database is away this fires every refresh: one line, not a stack, each time.
+    this.onError =
+      options.onError ??
+      ((e) =>
+        console.error(
+          `flywheel resolve: routing refresh failed (${e instanceof Error ? e.message : String(e)}); serving the last snapshots`,
+        ));
   }
 
   /** The current snapshot of `name`; only a name's first request waits for the database. */
