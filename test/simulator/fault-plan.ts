@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { nextFloat, seedPrng } from '../../optimizers/prng.js';
 import { SIMULATED_MODELS } from './simulated-model-names.js';
 
 /**
@@ -70,18 +71,6 @@ export interface Fault {
   rule: FaultRule;
 }
 
-/** mulberry32: small, seeded, good enough to spread faults. */
-function generator(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export class FaultInjector {
   private readonly random: () => number;
   /** Per role: the fault still striking and how many more requests it takes. */
@@ -93,7 +82,8 @@ export class FaultInjector {
     private readonly rules: readonly FaultRule[],
     seed = 1,
   ) {
-    this.random = generator(seed);
+    const state = seedPrng(seed);
+    this.random = () => nextFloat(state);
   }
 
   /** The fault for the next request to `model`, if any. */
