@@ -15,6 +15,7 @@ import {
 import { createTraceWriter } from '../traces/trace-storage-service.js';
 import type { TraceWriter } from '../traces/store/trace-writer.js';
 import { handleAgentRoute } from './agent-routes.js';
+import { authenticateBearer } from './bearer-auth.js';
 import { logsPartialSuccess, tracePartialSuccess, unreadableBody } from './otlp-partial-success.js';
 import { handleAnnotationRoute } from './annotation-routes.js';
 import { handleDatasetRoute } from './dataset-routes.js';
@@ -38,7 +39,7 @@ import {
   ingestOtlpLogs,
   type ImportFormat,
 } from '../traces/trace-ingest-service.js';
-import { ForbiddenError, UserError } from '../schemas/user-error.js';
+import { UserError } from '../schemas/user-error.js';
 import { nestsDeeperThan, tooDeepMessage } from '../traces/json-depth.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
@@ -210,31 +211,9 @@ export async function startApiServer(deps: ApiDeps, port: number, host = '127.0.
   const now = deps.now ?? (() => new Date());
 
   /** Bearer tokens are scoped to one agent; ingest and feedback act for that agent only. */
-  const authenticate = async (req: IncomingMessage, scope: TokenScope): Promise<TokenIdentity> => {
-    const header = req.headers.authorization ?? '';
-    const match = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!match?.[1])
-      throw new UserError(
-        'Send "Authorization: Bearer <agent token>"; create one with `flywheel token create --agent <id>`.',
-        'unauthorized',
-      );
-    const identity = await deps.tokens.verify(match[1]);
-    if (!identity)
-      throw new UserError(
-        'Unknown or revoked token; create a new one with `flywheel token create`.',
-        'unauthorized',
-      );
-    if (!identity.scopes.includes(scope))
-      throw new ForbiddenError(`This token lacks the "${scope}" scope; create one with --scope ${scope}.`);
-    return identity;
-  };
+  const authenticate = (req: IncomingMessage, scope: TokenScope): Promise<TokenIdentity> =>
+    authenticateBearer(deps.tokens, req.headers.authorization ?? '', scope);
 
-  /**
-   * OTLP/HTTP trace export. Per the OTLP spec, a request that decodes is answered 200 even
-   * when some spans were rejected: `partialSuccess` counts and names them, and an exporter
-   * neither retries the batch nor drops the spans that were kept. Only a body that is not an
-   * export request at all is a 400. The answer is in the request's encoding.
-   */
   /** An OTLP body in either encoding, in the OTLP/JSON shape. */
   const readOtlpBody = async (
     req: IncomingMessage,

@@ -10,6 +10,7 @@ import {
 import { ingestOtlp, ingestOtlpLogs } from '../traces/trace-ingest-service.js';
 import type { ApiDeps } from './http-server.js';
 import { DEFAULT_MAX_BODY_BYTES } from './http-server.js';
+import { authenticateBearer } from './bearer-auth.js';
 import { logsPartialSuccess, tracePartialSuccess, unreadableBody } from './otlp-partial-success.js';
 
 /**
@@ -81,26 +82,16 @@ export async function startOtlpGrpcServer(
     'grpc.max_receive_message_length': limit,
   });
 
+  // The same check as the HTTP API (statusOf maps its errors to UNAUTHENTICATED and
+  // PERMISSION_DENIED); only a missing token is worded for gRPC, where metadata keys are lowercase.
   const agentOf = async (metadata: grpc.Metadata): Promise<string> => {
     const header = String(metadata.get('authorization')[0] ?? '');
-    const match = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!match?.[1])
+    if (header === '')
       throw new GrpcFailure(
         grpc.status.UNAUTHENTICATED,
-        'send the header "authorization: Bearer <agent token>"; create one with `flywheel token create --agent <id>`',
+        'send the metadata "authorization: Bearer <agent token>"; create one with `flywheel token create --agent <id>`',
       );
-    const identity = await deps.tokens.verify(match[1]);
-    if (!identity)
-      throw new GrpcFailure(
-        grpc.status.UNAUTHENTICATED,
-        'unknown or revoked token; create a new one with `flywheel token create`',
-      );
-    if (!identity.scopes.includes('ingest'))
-      throw new GrpcFailure(
-        grpc.status.PERMISSION_DENIED,
-        'this token lacks the "ingest" scope; create one with --scope ingest',
-      );
-    return identity.agent;
+    return (await authenticateBearer(deps.tokens, header, 'ingest')).agent;
   };
 
   const decode = (raw: Bytes, decoder: (b: Uint8Array) => unknown, what: string): unknown => {
