@@ -68,8 +68,6 @@ function lookup<T>(
   return undefined;
 }
 
-const MAX_TRACE_TOKENS = 2_147_483_647;
-
 function sumUsage(spans: readonly Span[]): TokenUsage | undefined {
   const total: TokenUsage = {};
   for (const s of spans) {
@@ -78,10 +76,10 @@ function sumUsage(spans: readonly Span[]): TokenUsage | undefined {
       if (n !== undefined) total[field] = (total[field] ?? 0) + n;
     }
   }
-  // A total past 2^31 is no count a trace bills (a corrupted attribute), and its column is
-  // a 32-bit integer: leave it out rather than fail the request.
+  // A total past 2^53 (corrupted attributes) is no integer the trace schema accepts: leave
+  // it out rather than lose the trace. What fits the columns is the writer's concern.
   for (const field of ['inputTokens', 'outputTokens', 'totalTokens'] as const)
-    if (total[field] !== undefined && !(total[field] <= MAX_TRACE_TOKENS)) delete total[field];
+    if (total[field] !== undefined && !Number.isSafeInteger(total[field])) delete total[field];
   return Object.keys(total).length > 0 ? total : undefined;
 }
 
