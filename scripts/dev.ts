@@ -151,12 +151,14 @@ export async function runDev(config: AppConfig): Promise<void> {
           `could not create the trace retention schedule (${error instanceof Error ? error.message : String(error)}); run flywheel traces retention by hand`,
         ),
     );
-    const api = await startApiServer(apiDeps(db, client), config.apiPort);
+    // One set of API dependencies (trace writer, token cache, routing snapshots) for both receivers.
+    const deps = apiDeps(db, client);
+    const api = await startApiServer(deps, config.apiPort);
     stops.push(() => api.close());
     let otlpGrpc: string | undefined;
     if (config.otlpGrpcPort > 0) {
       // A second local stack, or a collector, may hold 4317: the HTTP receiver still works.
-      await startOtlpGrpcServer(apiDeps(db, client), config.otlpGrpcPort).then(
+      await startOtlpGrpcServer(deps, config.otlpGrpcPort).then(
         (grpcServer) => {
           otlpGrpc = grpcServer.address;
           stops.push(() => grpcServer.close());
