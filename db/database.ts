@@ -97,6 +97,69 @@ export type AuditLogEntryRow = Selectable<AuditLogTable>;
 export type NewAuditLogEntry = Insertable<AuditLogTable>;
 export type AuditLogEntryUpdate = Updateable<AuditLogTable>;
 
+// People: users, their role grants, personal tokens and console sessions (migration 0019)
+
+export interface UsersTable {
+  /** The user name. */
+  id: string;
+  display_name: Generated<string>;
+  /** scrypt, with its salt and parameters in the string; null: the user signs in with tokens only. */
+  password_hash: string | null;
+  disabled_at: NullableTimestamp;
+  created_at: TimestampWithDefault;
+  created_by: string;
+}
+export type UserRow = Selectable<UsersTable>;
+export type NewUser = Insertable<UsersTable>;
+export type UserUpdate = Updateable<UsersTable>;
+
+export interface UserRoleGrantsTable {
+  user_id: string;
+  role: string;
+  /** null: the role holds for every agent. */
+  agent_id: string | null;
+  created_at: TimestampWithDefault;
+  created_by: string;
+}
+export type UserRoleGrantRow = Selectable<UserRoleGrantsTable>;
+export type NewUserRoleGrant = Insertable<UserRoleGrantsTable>;
+export type UserRoleGrantUpdate = Updateable<UserRoleGrantsTable>;
+
+export interface UserTokensTable {
+  id: string;
+  user_id: string;
+  token_sha256: string;
+  /** The cap on the user's roles; null: none. */
+  role: string | null;
+  /** The one agent the token acts for; null: every agent the user's grants reach. */
+  agent_id: string | null;
+  label: Generated<string>;
+  created_at: TimestampWithDefault;
+  created_by: string;
+  expires_at: NullableTimestamp;
+  last_used_at: NullableTimestamp;
+  revoked_at: NullableTimestamp;
+}
+export type UserTokenRow = Selectable<UserTokensTable>;
+export type NewUserToken = Insertable<UserTokensTable>;
+export type UserTokenUpdate = Updateable<UserTokensTable>;
+
+export interface SessionsTable {
+  /** The public id (audit rows, lists); the cookie holds a secret of which only the hash is stored. */
+  id: string;
+  secret_sha256: string;
+  user_id: string;
+  created_at: TimestampWithDefault;
+  expires_at: Timestamp;
+  last_seen_at: TimestampWithDefault;
+  revoked_at: NullableTimestamp;
+  user_agent: string | null;
+  ip: string | null;
+}
+export type SessionRow = Selectable<SessionsTable>;
+export type NewSession = Insertable<SessionsTable>;
+export type SessionUpdate = Updateable<SessionsTable>;
+
 // Traces
 
 export interface TracesTable {
@@ -700,6 +763,11 @@ export interface Database {
   prompt_labels: PromptLabelsTable;
   agent_tokens: AgentTokensTable;
   audit_log: AuditLogTable;
+  // People
+  users: UsersTable;
+  user_role_grants: UserRoleGrantsTable;
+  user_tokens: UserTokensTable;
+  sessions: SessionsTable;
   // Traces
   traces: TracesTable;
   samples: SamplesTable;

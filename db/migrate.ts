@@ -17,6 +17,7 @@ import * as m0015 from './migrations/0015-agent-display-names.js';
 import * as m0016 from './migrations/0016-trace-viewer-lookups.js';
 import * as m0017 from './migrations/0017-pending-span-events.js';
 import * as m0018 from './migrations/0018-strata-index-trace-ids.js';
+import * as m0019 from './migrations/0019-principals.js';
 
 // Migrations are listed statically (not read from disk) so they work identically under
 // tsx, a compiled build or a bundled CLI.
@@ -40,6 +41,7 @@ class StaticMigrationProvider implements MigrationProvider {
       '0016-trace-viewer-lookups': m0016,
       '0017-pending-span-events': m0017,
       '0018-strata-index-trace-ids': m0018,
+      '0019-principals': m0019,
     });
   }
 }
