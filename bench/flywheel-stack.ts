@@ -5,6 +5,7 @@ import { apiDeps, startApiServer, type ApiServer } from '../api/http-server.js';
 import type { Db } from '../db/connection.js';
 import type { LlmRoles } from '../llm/llm-client.js';
 import { startMigratedDatabase, startTemporalServer } from '../test/helpers/local-infrastructure.js';
+import { testDataConverter } from '../test/helpers/test-payload-encryption.js';
 import { InProcessSimulatorClient } from '../test/simulator/in-process-client.js';
 import type { Scenario } from '../test/simulator/scenario.js';
 import { SIMULATED_MODELS } from '../test/simulator/simulator-server.js';
@@ -63,6 +64,7 @@ export async function startFlywheelStack(log: (line: string) => void): Promise<F
           namespace: theEnv.namespace ?? 'default',
           taskQueue,
           deps: { db, llm, llmConcurrency: 8, taxonomy },
+          dataConverter: testDataConverter(),
         });
         const run = worker.run();
         const handle: PipelineWorker = {

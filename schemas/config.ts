@@ -31,6 +31,33 @@ export const ModelRoles = z.object({
 });
 export type ModelRoles = z.infer<typeof ModelRoles>;
 
+/** One payload encryption key: `id` is stored in every payload it encrypts; `key` is 32 bytes, base64. */
+export const CodecKey = z.object({
+  id: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/, 'key ids are 1-64 letters, digits, dots, dashes or underscores'),
+  key: z.base64().length(44, 'a key is 32 bytes (44 base64 characters)'),
+});
+export type CodecKey = z.infer<typeof CodecKey>;
+
+/**
+ * How Temporal payloads (workflow inputs, results, signals, updates, queries, memos) are
+ * encrypted before they reach the Temporal Service. `encrypt` with no keys is a process that
+ * has not been given one: `flywheel dev` generates one into `keyFile`, the other processes
+ * refuse to connect (workers/data-converter.ts).
+ */
+export const PayloadEncryption = z.object({
+  /** False only when FLYWHEEL_CODEC=off: payloads are stored in plain text; the keys still read older ones. */
+  encrypt: z.boolean(),
+  /** The first key encrypts, every key decrypts (rotation: add a new first key, keep the old ones). */
+  keys: z.array(CodecKey),
+  /** Where the keys came from, for messages: an environment variable or a file. */
+  source: z.string(),
+  /** The key file under the Flywheel home: read when no keys are configured, written by `flywheel dev`. */
+  keyFile: z.string(),
+});
+export type PayloadEncryption = z.infer<typeof PayloadEncryption>;
+
 export const TemporalSettings = z.object({
   address: z.string().min(1),
   namespace: z.string().min(1),
@@ -43,6 +70,7 @@ export const TemporalSettings = z.object({
     })
     .optional(),
   taskQueue: z.string().min(1),
+  payloadEncryption: PayloadEncryption,
 });
 export type TemporalSettings = z.infer<typeof TemporalSettings>;
 

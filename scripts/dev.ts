@@ -14,6 +14,8 @@ import { SIMULATED_MODELS, startSimulator } from '../test/simulator/simulator-se
 import { parseFaultSpec } from '../test/simulator/fault-plan.js';
 import { connectClient, connectNative } from '../workers/temporal-connection.js';
 import { createFlywheelWorker } from '../workers/flywheel-worker.js';
+import { flywheelDataConverter } from '../workers/data-converter.js';
+import { ensureCodecKeyFile } from './codec-key-file.js';
 import { seedDemoAgent } from './demo-seed.js';
 import { startDemoTraffic } from './demo-traffic.js';
 import { createAgentToken } from '../registry/agent-token-service.js';
@@ -67,6 +69,20 @@ export async function runDev(config: AppConfig): Promise<void> {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
   };
   try {
+    // The configured payload keys, else the one generated into the home on the first start.
+    let encryption = config.temporal.payloadEncryption;
+    if (encryption.encrypt && encryption.keys.length === 0) {
+      const { keys, created } = ensureCodecKeyFile(encryption.keyFile, new Date());
+      encryption = { ...encryption, keys, source: encryption.keyFile };
+      if (created)
+        say(
+          `generated a payload encryption key into ${encryption.keyFile} (keep it: it decrypts this stack's workflow histories)`,
+        );
+    }
+    if (!encryption.encrypt)
+      say(
+        'WARNING payload encryption is off (FLYWHEEL_CODEC=off): Temporal stores workflow payloads in plain text',
+      );
     const local = config.temporal.address === 'localhost:7233' && !config.temporal.apiKey;
     let temporalAddress = config.temporal.address;
     let uiUrl = `http://localhost:${config.uiPort}`;
@@ -77,6 +93,8 @@ export async function runDev(config: AppConfig): Promise<void> {
         home: config.home,
         port: 7233,
         uiPort: config.uiPort,
+        // The Web UI asks the API to decrypt what it shows (with a random API port, it cannot).
+        ...(config.apiPort > 0 ? { uiCodecEndpoint: `http://localhost:${config.apiPort}/api/codec` } : {}),
         log: say,
       });
       stops.push(() => server.stop());
@@ -122,7 +140,7 @@ export async function runDev(config: AppConfig): Promise<void> {
       say(`no model configured: simulator (scenario "${scenario.name}") at ${sim.url}`);
     }
     const llm = createLlmRoles(models, db);
-    const temporal = { ...config.temporal, address: temporalAddress };
+    const temporal = { ...config.temporal, address: temporalAddress, payloadEncryption: encryption };
     // Everything opened from here on is closed on any exit, a failed start included: an open
     // Temporal connection or worker keeps the process alive after the error is printed.
     const client = await connectClient(temporal);
@@ -134,6 +152,7 @@ export async function runDev(config: AppConfig): Promise<void> {
       namespace: temporal.namespace,
       taskQueue: temporal.taskQueue,
       deps: { db, llm, llmConcurrency: config.llmConcurrency, taxonomy: loadTaxonomy(config.taxonomyFile) },
+      dataConverter: flywheelDataConverter(encryption),
     });
     // Running before the seed is harmless (no cycle exists yet) and gives a failed start a
     // running worker to shut down, which is what releases it.

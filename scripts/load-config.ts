@@ -1,8 +1,17 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { AppConfig, RuntimeState, type ModelEndpoint, type ModelRoles } from '../schemas/config.js';
+import {
+  AppConfig,
+  RuntimeState,
+  type CodecKey,
+  type ModelEndpoint,
+  type ModelRoles,
+  type PayloadEncryption,
+} from '../schemas/config.js';
 
 export const TASK_QUEUE = 'flywheel';
+/** The payload key file `flywheel dev` generates under the Flywheel home when no key is configured. */
+export const CODEC_KEY_FILE = 'codec-keys';
 const ROLES = ['agent', 'judge', 'teacher', 'embedder'] as const;
 
 /**
@@ -74,14 +83,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     env.TEMPORAL_TLS_CERT || env.TEMPORAL_TLS_KEY || env.TEMPORAL_TLS_CA
       ? { certPath: env.TEMPORAL_TLS_CERT, keyPath: env.TEMPORAL_TLS_KEY, caPath: env.TEMPORAL_TLS_CA }
       : undefined;
+  const home = path.resolve(cwd, env.FLYWHEEL_HOME ?? '.flywheel');
   return AppConfig.parse({
-    home: path.resolve(cwd, env.FLYWHEEL_HOME ?? '.flywheel'),
+    home,
     temporal: {
       address: env.TEMPORAL_ADDRESS ?? 'localhost:7233',
       namespace: env.TEMPORAL_NAMESPACE ?? 'default',
       apiKey: env.TEMPORAL_API_KEY || undefined,
       tls,
       taskQueue: env.FLYWHEEL_TASK_QUEUE ?? TASK_QUEUE,
+      payloadEncryption: payloadEncryption(env, cwd, home),
     },
     databaseUrl: env.DATABASE_URL || undefined,
     models,
@@ -95,6 +106,84 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     apiWorkers: int('FLYWHEEL_API_WORKERS', 1),
     llmConcurrency: int('FLYWHEEL_LLM_CONCURRENCY', 8),
   });
+}
+
+const KEY_ID = /^[A-Za-z0-9._-]{1,64}$/;
+const KEY_BYTES = 32;
+
+/**
+ * Payload keys written as `id:base64key` entries separated by commas or line breaks, the
+ * first one active; in a key file, `#` starts a comment. Messages never echo key material.
+ */
+export function parseCodecKeys(text: string, source: string): CodecKey[] {
+  const entries = text
+    .split('\n')
+    .map((line) => line.replace(/#.*/, ''))
+    .join(',')
+    .split(/[,\s]+/)
+    .filter((entry) => entry !== '');
+  const keys = entries.map((entry, i): CodecKey => {
+    const colon = entry.indexOf(':');
+    const id = entry.slice(0, Math.max(colon, 0));
+    if (colon < 0 || !KEY_ID.test(id))
+      throw new Error(
+        `${source}: entry ${i + 1} is not <id>:<base64 key> with an id of 1-64 letters, digits, dots, dashes or underscores.`,
+      );
+    const encoded = entry.slice(colon + 1);
+    const bytes = Buffer.from(encoded, 'base64');
+    if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(encoded) || bytes.length !== KEY_BYTES)
+      throw new Error(
+        `${source}: key "${id}" is not ${KEY_BYTES} bytes of base64 (generate one with \`openssl rand -base64 32\`).`,
+      );
+    return { id, key: bytes.toString('base64') };
+  });
+  const ids = keys.map((k) => k.id);
+  const twice = ids.find((id, i) => ids.indexOf(id) !== i);
+  if (twice !== undefined)
+    throw new Error(`${source}: key id "${twice}" appears twice; each key needs its own id.`);
+  return keys;
+}
+
+/**
+ * Payload encryption: FLYWHEEL_CODEC_KEYS, else the file FLYWHEEL_CODEC_KEYS_FILE names,
+ * else the key file under the Flywheel home (what `flywheel dev` generated, so CLI commands
+ * on the same machine read its cycles). FLYWHEEL_CODEC=off turns encryption of new payloads off.
+ */
+function payloadEncryption(env: NodeJS.ProcessEnv, cwd: string, home: string): PayloadEncryption {
+  const mode = env.FLYWHEEL_CODEC ?? '';
+  if (!['', 'on', 'off'].includes(mode))
+    throw new Error(
+      `FLYWHEEL_CODEC=${mode} is not a setting: leave it unset to encrypt Temporal payloads, or set it to off to store them in plain text.`,
+    );
+  const keyFile = path.join(home, CODEC_KEY_FILE);
+  const fromFile = (file: string, what: string) => {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new Error(
+        `${what} ${file} cannot be read (${error instanceof Error ? error.message : String(error)}).`,
+      );
+    }
+    return parseCodecKeys(text, file);
+  };
+  let keys: CodecKey[] = [];
+  let source = 'none';
+  if (env.FLYWHEEL_CODEC_KEYS && env.FLYWHEEL_CODEC_KEYS_FILE)
+    throw new Error('Both FLYWHEEL_CODEC_KEYS and FLYWHEEL_CODEC_KEYS_FILE are set: set one of them.');
+  if (env.FLYWHEEL_CODEC_KEYS) {
+    keys = parseCodecKeys(env.FLYWHEEL_CODEC_KEYS, 'FLYWHEEL_CODEC_KEYS');
+    source = 'FLYWHEEL_CODEC_KEYS';
+  } else if (env.FLYWHEEL_CODEC_KEYS_FILE) {
+    source = path.resolve(cwd, env.FLYWHEEL_CODEC_KEYS_FILE);
+    keys = fromFile(source, 'FLYWHEEL_CODEC_KEYS_FILE');
+  } else if (existsSync(keyFile)) {
+    source = keyFile;
+    keys = fromFile(keyFile, 'The payload key file');
+  }
+  if (source !== 'none' && keys.length === 0)
+    throw new Error(`${source} holds no payload key: give at least one <id>:<base64 key>.`);
+  return { encrypt: mode !== 'off', keys, source, keyFile };
 }
 
 export function runtimeStatePath(config: AppConfig): string {

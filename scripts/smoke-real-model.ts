@@ -29,6 +29,7 @@ import {
   startMigratedDatabase,
   startTemporalServer,
 } from '../test/helpers/local-infrastructure.js';
+import { testDataConverter } from '../test/helpers/test-payload-encryption.js';
 import { AIRLINE_SCENARIO, loadScenario } from '../test/simulator/scenario.js';
 import { createFlywheelWorker } from '../workers/flywheel-worker.js';
 import { loadTaxonomy } from '../workers/load-taxonomy.js';
@@ -272,6 +273,8 @@ async function main(): Promise<void> {
       namespace: env.namespace ?? 'default',
       taskQueue,
       deps: { db, llm, llmConcurrency: config.llmConcurrency, taxonomy: loadTaxonomy(config.taxonomyFile) },
+      // The test server's client encrypts with the test key (test/helpers/local-infrastructure.ts).
+      dataConverter: testDataConverter(),
     });
     const workerRun = worker.run();
     cleanups.push(async () => {

@@ -41,6 +41,8 @@ export async function startTemporalDevServer(options: {
   home: string;
   port: number;
   uiPort: number;
+  /** The codec server the Web UI sends encrypted payloads to (`<api>/api/codec`), to show them decoded. */
+  uiCodecEndpoint?: string;
   log: (line: string) => void;
 }): Promise<DevServer> {
   const address = `localhost:${options.port}`;
@@ -75,6 +77,7 @@ export async function startTemporalDevServer(options: {
     '--log-level',
     'warn',
     ...SEARCH_ATTRIBUTES.flatMap((k) => ['--search-attribute', `${k.name}=Keyword`]),
+    ...(options.uiCodecEndpoint ? ['--ui-codec-endpoint', options.uiCodecEndpoint] : []),
   ];
   // Supervised: after a good start, a dev server that dies (crash, kill -9, OOM) is started
   // again on the same SQLite file, so cycles resume; the worker and API ride out the gap.

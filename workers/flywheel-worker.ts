@@ -5,6 +5,7 @@ import {
   type NativeConnection,
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
+import type { DataConverter } from '@temporalio/common';
 import { createActivities, type ActivityDeps } from '../activities/index.js';
 import { userErrorInterceptor } from './user-error-interceptor.js';
 import { heartbeatInterceptor } from './heartbeat-interceptor.js';
@@ -34,6 +35,8 @@ export interface FlywheelWorkerOptions {
   namespace: string;
   taskQueue: string;
   deps: ActivityDeps;
+  /** The clients' data converter (workers/data-converter.ts): a worker that cannot decode their payloads fails every task. */
+  dataConverter: DataConverter;
   maxCachedWorkflows?: number;
 }
 
@@ -57,6 +60,7 @@ export async function createFlywheelWorker(options: FlywheelWorkerOptions): Prom
     taskQueue: options.taskQueue,
     workflowBundle: await workflowBundle(),
     activities: createActivities(options.deps),
+    dataConverter: options.dataConverter,
     interceptors: { activity: [userErrorInterceptor, heartbeatInterceptor] },
     maxConcurrentActivityTaskExecutions: 20,
     ...(options.maxCachedWorkflows === undefined ? {} : { maxCachedWorkflows: options.maxCachedWorkflows }),

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { TemporalSettings } from '../schemas/config.js';
+import { flywheelDataConverter } from './data-converter.js';
 
 async function tlsOptions(settings: TemporalSettings) {
   if (!settings.tls) return settings.apiKey ? true : undefined;
@@ -21,7 +22,10 @@ function unreachable(settings: TemporalSettings, error: unknown): Error {
   );
 }
 
+/** A client whose payloads go through the payload codec, as the workers' do. */
 export async function connectClient(settings: TemporalSettings): Promise<Client> {
+  // Before connecting: a missing key is a configuration error, not an unreachable server.
+  const dataConverter = flywheelDataConverter(settings.payloadEncryption);
   try {
     const connection = await Connection.connect({
       address: settings.address,
@@ -29,7 +33,7 @@ export async function connectClient(settings: TemporalSettings): Promise<Client>
       ...(settings.apiKey ? { apiKey: settings.apiKey } : {}),
       connectTimeout: '5s',
     });
-    return new Client({ connection, namespace: settings.namespace });
+    return new Client({ connection, namespace: settings.namespace, dataConverter });
   } catch (error) {
     throw unreachable(settings, error);
   }

@@ -6,6 +6,7 @@ import type { AppConfig } from '../schemas/config.js';
 import { createFlywheelWorker } from './flywheel-worker.js';
 import { loadTaxonomy } from './load-taxonomy.js';
 import { connectClient, connectNative } from './temporal-connection.js';
+import { flywheelDataConverter } from './data-converter.js';
 import { ensureRetentionSchedule } from '../traces/retention-schedule-service.js';
 
 /**
@@ -43,6 +44,12 @@ export async function runWorker(config: AppConfig, llmConcurrency = config.llmCo
       'No model endpoint configured: set FLYWHEEL_LLM_BASE_URL and FLYWHEEL_<ROLE>_MODEL for agent, judge and teacher (and optionally embedder).',
     );
   const taxonomy = loadTaxonomy(config.taxonomyFile);
+  // Refuses to start with no key unless FLYWHEEL_CODEC=off says plain payloads are intended.
+  const dataConverter = flywheelDataConverter(config.temporal.payloadEncryption);
+  if (!config.temporal.payloadEncryption.encrypt)
+    console.warn(
+      'flywheel worker: WARNING payload encryption is off (FLYWHEEL_CODEC=off): workflow inputs and results, traces and reviewer names included, are stored in Temporal in plain text.',
+    );
   Runtime.install({ logger: new DefaultLogger('INFO') });
   const db = connectDatabase(config.databaseUrl);
   try {
@@ -54,6 +61,7 @@ export async function runWorker(config: AppConfig, llmConcurrency = config.llmCo
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
       deps: { db, llm: createLlmRoles(config.models, db), llmConcurrency, taxonomy },
+      dataConverter,
     });
     await ensureSchedules(config);
     // Runtime traps SIGINT/SIGTERM and drains the worker; run() resolves after that.

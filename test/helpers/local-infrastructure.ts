@@ -9,6 +9,7 @@ import { startEmbeddedDatabase } from '../../db/embedded-database.js';
 import { migrateToLatest } from '../../db/migrate.js';
 import { findTemporalCli } from '../../scripts/temporal-cli.js';
 import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes.js';
+import { testDataConverter } from './test-payload-encryption.js';
 
 /*
  * The real components tests and benchmarks run against, started the same way everywhere:
@@ -64,7 +65,10 @@ export async function startMigratedDatabase(
 
 let runtimeInstalled = false;
 
-/** A Temporal dev server with the project's search attributes; `extraArgs` go to the CLI. */
+/**
+ * A Temporal dev server with the project's search attributes; `extraArgs` go to the CLI. Its
+ * `client` encrypts payloads with the test key: workers on it take `testDataConverter()`.
+ */
 export async function startTemporalServer(extraArgs: string[] = []): Promise<TestWorkflowEnvironment> {
   if (!runtimeInstalled) {
     Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -74,6 +78,7 @@ export async function startTemporalServer(extraArgs: string[] = []): Promise<Tes
   if (!cli)
     throw new Error('Temporal CLI not found: run `npm install` (it provisions the CLI) or set TEMPORAL_CLI.');
   return TestWorkflowEnvironment.createLocal({
+    client: { dataConverter: testDataConverter() },
     server: {
       executable: { type: 'existing-path', path: cli },
       searchAttributes: [...SEARCH_ATTRIBUTES],

@@ -12,6 +12,7 @@ import { apiDeps, startApiServer, type ApiServer } from '../../api/http-server.j
 import { seedDemoAgent } from '../../scripts/demo-seed.js';
 import { loadTaxonomy } from '../../workers/load-taxonomy.js';
 import { freePort, startMigratedDatabase, startTemporalServer } from './local-infrastructure.js';
+import { testDataConverter } from './test-payload-encryption.js';
 
 export { freePort };
 
@@ -65,6 +66,7 @@ export async function startTestStack(): Promise<TestStack> {
           namespace: theEnv.namespace ?? 'default',
           taskQueue,
           deps: { db, llm, llmConcurrency: 8, taxonomy: loadTaxonomy() },
+          dataConverter: testDataConverter(),
           maxCachedWorkflows: 50,
         }),
       async teardown() {

@@ -16,6 +16,7 @@ import { TRACE_RETENTION_SCHEDULE_ID } from '../../workflows/workflow-ids.js';
 import { createFlywheelWorker } from '../../workers/flywheel-worker.js';
 import { loadTaxonomy } from '../../workers/load-taxonomy.js';
 import { startTemporalServer } from '../helpers/local-infrastructure.js';
+import { testDataConverter } from '../helpers/test-payload-encryption.js';
 import { startTestDatabase } from '../helpers/test-stack.js';
 
 const DAY = 86_400_000;
@@ -150,6 +151,7 @@ describe('trace retention per agent, on a schedule', () => {
         llmConcurrency: 1,
         taxonomy: loadTaxonomy(),
       },
+      dataConverter: testDataConverter(),
     });
     running = worker.run();
 

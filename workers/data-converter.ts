@@ -1,0 +1,27 @@
+import type { DataConverter } from '@temporalio/common';
+import type { PayloadEncryption } from '../schemas/config.js';
+import { AesGcmPayloadCodec } from './payload-codec.js';
+
+/**
+ * The payload codec every Flywheel client and worker uses. A process meant to encrypt with
+ * no key refuses to start rather than write plain payloads: a worker that silently stored
+ * PII in history could not take it back.
+ */
+export function createPayloadCodec(settings: PayloadEncryption): AesGcmPayloadCodec {
+  if (settings.encrypt && settings.keys.length === 0)
+    throw new Error(
+      'Temporal payloads are encrypted and no key is configured. Set FLYWHEEL_CODEC_KEYS=<id>:<base64 32-byte key> ' +
+        '(e.g. "payloads-1:$(openssl rand -base64 32)"), the same keys for every worker, API and CLI process, ' +
+        `or FLYWHEEL_CODEC_KEYS_FILE to a file holding them; \`npm start\` generates one into ${settings.keyFile}. ` +
+        'To store payloads in plain text instead, set FLYWHEEL_CODEC=off.',
+    );
+  return new AesGcmPayloadCodec({
+    keys: settings.keys.map(({ id, key }) => ({ id, key: Buffer.from(key, 'base64') })),
+    encrypt: settings.encrypt,
+  });
+}
+
+/** `dataConverter` for `new Client(…)` and `Worker.create(…)`: both sides must use the same one. */
+export function flywheelDataConverter(settings: PayloadEncryption): DataConverter {
+  return { payloadCodecs: [createPayloadCodec(settings)] };
+}
