@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ForbiddenError } from './user-error.js';
 
 /**
  * Who is acting, as authentication established it. People (users) act through a console
@@ -83,4 +84,76 @@ export function describeRequirement(requirement: Requirement, agent?: string | n
   if ('scope' in requirement)
     return `an agent token with the "${requirement.scope}" scope${agent ? ` for agent "${agent}"` : ''}`;
   return `the ${requirement.role} role (or higher)${agent ? ` for agent "${agent}" or globally` : ' globally'}`;
+}
+
+/**
+ * A user name: what people type to sign in and what audit rows, approvals and claims record.
+ * Lower case only, so `Alice` and `alice` can never be two people (or two throttle keys).
+ */
+export const UserId = z
+  .string()
+  .regex(
+    /^[a-z0-9][a-z0-9._@-]{0,63}$/,
+    'a user name is 1-64 characters: lower-case letters, digits and . _ @ -, starting with a letter or digit',
+  );
+
+/** The lower of two roles. */
+export function lowerRole(a: Role, b: Role): Role {
+  return rank(a) <= rank(b) ? a : b;
+}
+
+/**
+ * `grants` without the ones another grant already implies (a global operator makes a global
+ * viewer or an operator for one agent redundant), globals first, then by agent.
+ */
+export function simplifyGrants(grants: readonly RoleGrant[]): RoleGrant[] {
+  const strongestFirst = [...grants].sort(
+    (a, b) => rank(b.role) - rank(a.role) || Number(a.agent !== null) - Number(b.agent !== null),
+  );
+  const kept: RoleGrant[] = [];
+  for (const grant of strongestFirst) if (!hasRole(kept, grant.role, grant.agent)) kept.push(grant);
+  return kept.sort(
+    (a, b) =>
+      Number(a.agent !== null) - Number(b.agent !== null) ||
+      (a.agent ?? '').localeCompare(b.agent ?? '') ||
+      rank(b.role) - rank(a.role),
+  );
+}
+
+/**
+ * What a personal token may do: its user's grants, each lowered to the token's role, and for
+ * a token made for one agent only the grants that reach that agent, narrowed to it. The cap
+ * only ever takes away: the user's current grants are read on every check, so a role the
+ * user loses is gone from their tokens too.
+ */
+export function capGrants(
+  grants: readonly RoleGrant[],
+  cap: { role: Role | null; agent: string | null },
+): RoleGrant[] {
+  return simplifyGrants(
+    grants
+      .filter((g) => cap.agent === null || g.agent === null || g.agent === cap.agent)
+      .map((g) => ({
+        role: cap.role === null ? g.role : lowerRole(g.role, cap.role),
+        agent: cap.agent ?? g.agent,
+      })),
+  );
+}
+
+/** How a grant reads in lists and messages: `operator (global)`, `approver for demo`. */
+export function describeGrant(grant: RoleGrant): string {
+  return `${grant.role} ${grant.agent === null ? '(global)' : `for ${grant.agent}`}`;
+}
+
+/** A 403 unless `principal` meets `requirement`; `what` says what was refused ("create users"). */
+export function assertAllowed(
+  principal: Principal,
+  requirement: Requirement,
+  agent: string | null,
+  what: string,
+): void {
+  if (!allows(principal, requirement, agent))
+    throw new ForbiddenError(
+      `${principalLabel(principal)} may not ${what}: that needs ${describeRequirement(requirement, agent)}. Nothing was changed.`,
+    );
 }

@@ -7,6 +7,7 @@ export const USER_ERROR_STATUS = {
   conflict: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  too_many_requests: 429,
 } as const;
 export type UserErrorCode = keyof typeof USER_ERROR_STATUS;
 

@@ -19,6 +19,8 @@ import { ensureCodecKeyFile } from './codec-key-file.js';
 import { seedDemoAgent } from './demo-seed.js';
 import { startDemoTraffic } from './demo-traffic.js';
 import { createAgentToken } from '../registry/agent-token-service.js';
+import { ensureFirstAdmin } from '../registry/user-service.js';
+import { firstAdminNotice } from './user-commands.js';
 import { TracePartitions } from '../traces/trace-storage-service.js';
 import { ensureRetentionSchedule } from '../traces/retention-schedule-service.js';
 import { runtimeStatePath } from './load-config.js';
@@ -119,6 +121,8 @@ export async function runDev(config: AppConfig): Promise<void> {
     await assertDatabaseReachable(db, databaseUrl);
     const applied = await migrateToLatest(db);
     if (applied.length) say(`migrations applied: ${applied.join(', ')}`);
+    // The first start creates an admin; its password is printed once, with the banner below.
+    const firstAdmin = await ensureFirstAdmin(db);
 
     let models: ModelRoles | null = config.models;
     const scenario = loadScenario(AIRLINE_SCENARIO);
@@ -212,7 +216,7 @@ export async function runDev(config: AppConfig): Promise<void> {
     // The demo's simulated users post traces with an agent-scoped token, as a real agent would.
     const demoToken = await createAgentToken(db, {
       agent: scenario.agentId,
-      scopes: ['ingest', 'feedback'],
+      scopes: ['ingest', 'feedback', 'resolve'],
       createdBy: 'flywheel-dev',
     });
     await new TracePartitions(db).ensureAhead(new Date());
@@ -249,7 +253,7 @@ ${cycleId ? `  Cycle             ${cycleId}\n` : ''}
     ${cli} rollout status ${cycleId ?? '<cycle-id>'}       # the staged rollout; promote|pause|resume|abort
     ${cli} schedule create --agent demo --cron '0 9 * * MON'
   Ctrl-C stops everything; npm start again resumes where it was.
-`);
+${firstAdmin ? `\n${firstAdminNotice(firstAdmin, api.url, cli).replace(/^/gm, '  ')}\n` : ''}`);
     // Simulated users keep talking to the agent so rollout analysis has live traffic.
     const traffic = startDemoTraffic(api.url, demoToken.token, scenario, llm.agent, 10, 1000, (e) =>
       say(`demo traffic: ${String(e)}`),

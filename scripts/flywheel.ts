@@ -26,6 +26,11 @@ import { registerQueueCommands } from './queue-commands.js';
 import { registerRolloutCommands } from './rollout-commands.js';
 import { registerTraceCommands } from './trace-commands.js';
 import { registerTraceViewerCommands } from './trace-viewer-commands.js';
+import { cliDecider } from './cli-decider.js';
+import { registerDecisionKeyCommands } from './decision-key-commands.js';
+import { registerTokenCommands } from './token-commands.js';
+import { firstAdminNotice, registerUserCommands } from './user-commands.js';
+import { ensureFirstAdmin } from '../registry/user-service.js';
 
 const program = new Command('flywheel').description(
   'Weekly, validated, safely rolled-out prompt improvements for LLM agents.',
@@ -99,6 +104,10 @@ program
       const { startOtlpGrpcServer } = await import('../api/otlp-grpc-server.js');
       const { runApiWorkers } = await import('../api/api-workers.js');
       const grpcPort = opts.grpcPort ?? (process.env.FLYWHEEL_OTLP_GRPC_PORT ? ctx.config.otlpGrpcPort : 0);
+      // The first start of a deployment creates an admin (once: other processes find it).
+      const firstAdmin = await ensureFirstAdmin(await ctx.database());
+      if (firstAdmin)
+        console.log(firstAdminNotice(firstAdmin, `http://${opts.host}:${opts.port ?? ctx.config.apiPort}`));
       const server = await runApiWorkers({
         workers: opts.workers ?? ctx.config.apiWorkers,
         start: async () => {
@@ -125,6 +134,8 @@ program
   );
 
 registerTraceCommands(program, action);
+registerTokenCommands(program, action);
+registerUserCommands(program, action);
 registerTraceViewerCommands(program, action);
 registerQueueCommands(program, action);
 registerRolloutCommands(program, action);
@@ -132,6 +143,7 @@ registerPromptCommands(program, action);
 registerDatasetCommands(program, action);
 registerArtifactCommands(program, action);
 registerAgentCommands(program, action);
+registerDecisionKeyCommands(program);
 
 const cycle = program.command('cycle').description('start and inspect improvement cycles');
 cycle
@@ -211,10 +223,12 @@ program
   .option('--comment <text>')
   .action(
     action(async (ctx, id: string, opts: { approver: string; comment?: string }) => {
-      const r = await approveCycle(await ctx.temporal(), id, {
-        approver: opts.approver,
-        comment: opts.comment,
-      });
+      const r = await approveCycle(
+        await ctx.temporal(),
+        id,
+        { comment: opts.comment },
+        cliDecider(ctx.config, opts.approver),
+      );
       console.log(
         r.decision === 'pending'
           ? `${id}: approval recorded (${r.approvals}/${r.required}); waiting for ${r.required - r.approvals} more approver(s)`
@@ -229,7 +243,12 @@ program
   .requiredOption('--reason <text>', 'why')
   .action(
     action(async (ctx, id: string, opts: { approver: string; reason: string }) => {
-      const r = await rejectCycle(await ctx.temporal(), id, { approver: opts.approver, reason: opts.reason });
+      const r = await rejectCycle(
+        await ctx.temporal(),
+        id,
+        { reason: opts.reason },
+        cliDecider(ctx.config, opts.approver),
+      );
       console.log(`${id}: ${r.decision} by ${r.decidedBy}`);
     }),
   );

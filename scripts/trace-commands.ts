@@ -6,13 +6,6 @@ import {
   type ImportFormat,
   type IngestReport,
 } from '../traces/trace-ingest-service.js';
-import {
-  createAgentToken,
-  listAgentTokens,
-  revokeAgentToken,
-  TOKEN_SCOPES,
-  type TokenScope,
-} from '../registry/agent-token-service.js';
 import { createTraceWriter, listTracePartitions } from '../traces/trace-storage-service.js';
 import { applyTraceRetention, type RetentionReport } from '../traces/trace-retention-service.js';
 import { readTextFile, type CliAction } from './cli-files.js';
@@ -43,7 +36,7 @@ function printRetention(report: RetentionReport): void {
   for (const w of report.warnings) console.error(`warning: ${w}`);
 }
 
-/** Trace import, agent tokens and retention: the operator side of ingest. */
+/** Trace import and retention: the operator side of ingest (tokens: token-commands.ts). */
 export function registerTraceCommands(program: Command, action: Action): void {
   program
     .command('ingest <file>')
@@ -86,49 +79,6 @@ export function registerTraceCommands(program: Command, action: Action): void {
           printReport(report);
         },
       ),
-    );
-
-  const token = program.command('token').description('bearer tokens for ingest and feedback, one agent each');
-  token
-    .command('create')
-    .requiredOption('--agent <agent>', 'agent the token may write for')
-    .option('--scope <scope...>', `scopes (${TOKEN_SCOPES.join(', ')})`, [...TOKEN_SCOPES])
-    .option('--by <name>', 'who creates it (audit log)', process.env.USER ?? 'operator')
-    .action(
-      action(async (ctx, opts: { agent: string; scope: string[]; by: string }) => {
-        const bad = opts.scope.filter((s) => !(TOKEN_SCOPES as readonly string[]).includes(s));
-        if (bad.length)
-          throw new UserError(`Unknown scope ${bad.join(', ')}; use ${TOKEN_SCOPES.join(', ')}.`);
-        const created = await createAgentToken(await ctx.database(), {
-          agent: opts.agent,
-          scopes: opts.scope as TokenScope[],
-          createdBy: opts.by,
-        });
-        console.log(
-          `token ${created.id} for ${opts.agent} (${opts.scope.join(', ')}); shown once:\n${created.token}`,
-        );
-      }),
-    );
-  token
-    .command('list')
-    .option('--agent <agent>')
-    .action(
-      action(async (ctx, opts: { agent?: string }) => {
-        for (const t of await listAgentTokens(await ctx.database(), opts.agent))
-          console.log(
-            `${t.id}  ${t.agent_id}  ${t.scopes.join(',')}  by ${t.created_by}  ${t.revoked_at ? 'revoked' : 'active'}`,
-          );
-      }),
-    );
-  token
-    .command('revoke <id>')
-    .option('--by <name>', 'who revokes it (audit log)', process.env.USER ?? 'operator')
-    .action(
-      action(async (ctx, id: string, opts: { by: string }) => {
-        if (!(await revokeAgentToken(await ctx.database(), id, opts.by)))
-          throw new UserError(`No active token ${id}; see \`flywheel token list\`.`);
-        console.log(`revoked ${id}`);
-      }),
     );
 
   const traces = program.command('traces').description('trace storage');

@@ -1,9 +1,11 @@
 import { NotFoundError } from '../../schemas/user-error.js';
 import { createHash, randomBytes } from 'node:crypto';
 import type { Db } from '../../db/connection.js';
+import { AGENT_SCOPES, type AgentScope } from '../../schemas/principal.js';
 
-export const TOKEN_SCOPES = ['ingest', 'feedback'] as const;
-export type TokenScope = (typeof TOKEN_SCOPES)[number];
+// Agent tokens carry the agent scopes of the principal model (ingest, feedback, resolve).
+export const TOKEN_SCOPES = AGENT_SCOPES;
+export type TokenScope = AgentScope;
 
 export interface TokenIdentity {
   tokenId: string;
@@ -81,6 +83,23 @@ export async function listAgentTokens(db: Db, agent?: string) {
   return q.execute();
 }
 
+/** The agent token `token` is, if it exists and is not revoked (no cache: see TokenVerifier). */
+export async function activeAgentToken(db: Db, token: string): Promise<TokenIdentity | null> {
+  const row = await db
+    .selectFrom('agent_tokens')
+    .select(['id', 'agent_id', 'scopes'])
+    .where('token_sha256', '=', sha256(token))
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  return row
+    ? {
+        tokenId: row.id,
+        agent: row.agent_id,
+        scopes: row.scopes.filter((s): s is TokenScope => (TOKEN_SCOPES as readonly string[]).includes(s)),
+      }
+    : null;
+}
+
 /**
  * Looks a bearer token up by its hash. Answers are cached for a few seconds so ingest
  * does not pay a query per request; a revocation takes effect within that time.
@@ -98,19 +117,7 @@ export class TokenVerifier {
     const hash = sha256(token);
     const hit = this.cache.get(hash);
     if (hit && hit.until > this.now()) return hit.identity;
-    const row = await this.db
-      .selectFrom('agent_tokens')
-      .select(['id', 'agent_id', 'scopes'])
-      .where('token_sha256', '=', hash)
-      .where('revoked_at', 'is', null)
-      .executeTakeFirst();
-    const identity = row
-      ? {
-          tokenId: row.id,
-          agent: row.agent_id,
-          scopes: row.scopes.filter((s): s is TokenScope => (TOKEN_SCOPES as readonly string[]).includes(s)),
-        }
-      : null;
+    const identity = await activeAgentToken(this.db, token);
     if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(hash, { identity, until: this.now() + this.ttlMs });
     return identity;
