@@ -40,6 +40,12 @@ export function createHumanDecisionActivities(deps: ActivityDeps) {
     async recordApproval(args: {
       cycleId: string;
       approver: string;
+      /**
+       * The verified principal (`user:<id>`) of a signed decision, and which key signed it.
+       * Absent from cycles that approved before decisions were signed.
+       */
+      actor?: string;
+      signature?: { kid: string; nonce: string; issuedAt: string };
       decision: 'approved' | 'rejected';
       comment: string | null;
       gateReportId: string | null;
@@ -47,10 +53,14 @@ export function createHumanDecisionActivities(deps: ActivityDeps) {
       await db.transaction().execute(async (tx) => {
         if (await insertApproval(tx, args))
           await appendAudit(tx, {
-            actor: args.approver,
+            actor: args.actor ?? args.approver,
             action: args.decision === 'approved' ? 'approve_release' : 'reject_release',
             artifact: `cycle:${args.cycleId}`,
-            detail: { gateReportId: args.gateReportId, comment: args.comment },
+            detail: {
+              gateReportId: args.gateReportId,
+              comment: args.comment,
+              ...(args.signature ? { signature: args.signature } : {}),
+            },
           });
       });
       return { approvals: await approvalCount(db, args.cycleId) };

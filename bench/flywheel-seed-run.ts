@@ -13,6 +13,7 @@ import { moveLabel } from '../registry/label-move-service.js';
 import { createPromptVersion, labelledVersion } from '../registry/prompt-service.js';
 import { versionById } from '../registry/store/prompt-repository.js';
 import { controlRollout, rolloutState } from '../release/rollout-service.js';
+import { asPerson } from '../test/helpers/test-decision-keys.js';
 import { rolloutById } from '../release/store/rollout-repository.js';
 import type { CycleInputArg } from '../schemas/cycle-input.js';
 import type { CycleStatus } from '../schemas/cycle-status.js';
@@ -293,11 +294,13 @@ async function driveCycle(
         decided = true;
         const answer =
           status.gate.verdict === 'pass' || (o.approveInconclusive && status.gate.verdict === 'inconclusive')
-            ? approveCycle(client, c.cycleId, { approver: 'bench-approver', comment: 'the gate passed' })
-            : rejectCycle(client, c.cycleId, {
-                approver: 'bench-approver',
-                reason: `the gate did not pass (${status.gate.verdict})`,
-              });
+            ? approveCycle(client, c.cycleId, { comment: 'the gate passed' }, asPerson('bench-approver'))
+            : rejectCycle(
+                client,
+                c.cycleId,
+                { reason: `the gate did not pass (${status.gate.verdict})` },
+                asPerson('bench-approver'),
+              );
         await answer.catch((e: unknown) => c.log(`approval: ${message(e)}`));
       }
       if (stage === 'rolling_out') {
@@ -306,13 +309,18 @@ async function driveCycle(
         if (rollout?.phase === 'paused') {
           const action = drive.resumes < o.maxResumes ? 'resume' : 'abort';
           if (action === 'resume') drive.resumes++;
-          await controlRollout(client, c.cycleId, action, {
-            actor: 'bench-operator',
-            reason:
-              action === 'resume'
-                ? 'more live traffic has arrived'
-                : `still inconclusive after ${o.maxResumes} resumes`,
-          }).catch((e: unknown) => c.log(`rollout ${action}: ${message(e)}`));
+          await controlRollout(
+            client,
+            c.cycleId,
+            action,
+            {
+              reason:
+                action === 'resume'
+                  ? 'more live traffic has arrived'
+                  : `still inconclusive after ${o.maxResumes} resumes`,
+            },
+            asPerson('bench-operator'),
+          ).catch((e: unknown) => c.log(`rollout ${action}: ${message(e)}`));
         }
       }
       if (Date.now() > deadline) {

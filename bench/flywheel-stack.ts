@@ -6,6 +6,7 @@ import type { Db } from '../db/connection.js';
 import type { LlmRoles } from '../llm/llm-client.js';
 import { startMigratedDatabase, startTemporalServer } from '../test/helpers/local-infrastructure.js';
 import { testDataConverter } from '../test/helpers/test-payload-encryption.js';
+import { TEST_DECISION_KEYS } from '../test/helpers/test-decision-keys.js';
 import { InProcessSimulatorClient } from '../test/simulator/in-process-client.js';
 import type { Scenario } from '../test/simulator/scenario.js';
 import { SIMULATED_MODELS } from '../test/simulator/simulator-server.js';
@@ -65,6 +66,7 @@ export async function startFlywheelStack(log: (line: string) => void): Promise<F
           taskQueue,
           deps: { db, llm, llmConcurrency: 8, taxonomy },
           dataConverter: testDataConverter(),
+          decisionKeys: TEST_DECISION_KEYS,
         });
         const run = worker.run();
         const handle: PipelineWorker = {

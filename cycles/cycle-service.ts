@@ -7,7 +7,7 @@ import {
 import type { UpdateDefinition } from '@temporalio/common';
 import { queueItems } from '../annotation/store/annotation-reads.js';
 import type { Db } from '../db/connection.js';
-import { ApproveRequest, RejectRequest, type ApprovalResult } from '../schemas/approval.js';
+import type { ApprovalResult } from '../schemas/approval.js';
 import { CycleInput, type CycleInputArg } from '../schemas/cycle-input.js';
 import type { CycleStatus } from '../schemas/cycle-status.js';
 import { describeBudget } from '../schemas/optimizer-config.js';
@@ -18,6 +18,14 @@ import { cycleWorkflowId } from '../workflows/workflow-ids.js';
 import { submitQueueBatch, type BatchResult } from '../annotation/annotation-service.js';
 import { formatIssues } from '../schemas/format-issues.js';
 import { ConflictError, NotFoundError, UserError } from '../schemas/user-error.js';
+import type { SignedDecision } from '../schemas/signed-decision.js';
+import {
+  decisionArgs,
+  requireDecider,
+  signDecision,
+  updateRefused,
+  type Decider,
+} from '../release/decision-signing-service.js';
 
 /** Default cycle IDs tried per agent and day before asking for an explicit --id. */
 const MAX_CYCLES_PER_DAY = 50;
@@ -130,18 +138,16 @@ export async function submitAnnotations(
   return result;
 }
 
-async function decide<Request>(
+async function decide(
   client: Client,
   cycleId: string,
-  update: UpdateDefinition<ApprovalResult, [Request]>,
-  request: Request,
+  update: UpdateDefinition<ApprovalResult, [SignedDecision]>,
+  decision: SignedDecision,
 ): Promise<ApprovalResult> {
   try {
-    return await client.workflow.getHandle(cycleId).executeUpdate(update, { args: [request] });
+    return await client.workflow.getHandle(cycleId).executeUpdate(update, { args: [decision] });
   } catch (error) {
-    if (error instanceof WorkflowUpdateFailedError) {
-      throw new ConflictError(`${error.cause?.message ?? error.message} Nothing was changed.`);
-    }
+    if (error instanceof WorkflowUpdateFailedError) throw updateRefused(error);
     if (error instanceof WorkflowNotFoundError) {
       // An Update to a finished workflow also lands here: say that it ended, and how.
       const ended = await client.workflow
@@ -158,22 +164,31 @@ async function decide<Request>(
   }
 }
 
+/**
+ * The signed-in person's approval of a gated candidate (`body`: `{ comment? }`), signed by
+ * the API for them; the workflow verifies the signature and counts them once toward the
+ * agent's N-person rule. `decider` is optional only until every caller passes the
+ * authenticated person; without one the approval is refused.
+ */
 export async function approveCycle(
   client: Client,
   cycleId: string,
-  request: unknown,
+  body: unknown,
+  decider?: Decider,
 ): Promise<ApprovalResult> {
-  const parsed = ApproveRequest.safeParse(request);
-  if (!parsed.success) throw new UserError(`Invalid approval: ${formatIssues(parsed.error)}`);
-  return decide(client, cycleId, approveUpdate, parsed.data);
+  const { signer, principal } = requireDecider(decider, 'An approval');
+  const args = decisionArgs('approve', body);
+  return decide(client, cycleId, approveUpdate, signDecision(signer, principal, 'approve', cycleId, args));
 }
 
+/** The signed-in person's rejection (`body`: `{ reason }`); one rejection ends the cycle. */
 export async function rejectCycle(
   client: Client,
   cycleId: string,
-  request: unknown,
+  body: unknown,
+  decider?: Decider,
 ): Promise<ApprovalResult> {
-  const parsed = RejectRequest.safeParse(request);
-  if (!parsed.success) throw new UserError(`Invalid rejection: ${formatIssues(parsed.error)}`);
-  return decide(client, cycleId, rejectUpdate, parsed.data);
+  const { signer, principal } = requireDecider(decider, 'A rejection');
+  const args = decisionArgs('reject', body);
+  return decide(client, cycleId, rejectUpdate, signDecision(signer, principal, 'reject', cycleId, args));
 }

@@ -3,19 +3,13 @@ import {
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   type Client,
-  type WorkflowHandle,
 } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
-import type { z } from 'zod';
 import type { Db } from '../db/connection.js';
 import { agentPromptVersion, labelledVersion } from '../registry/store/prompt-repository.js';
 import { RolloutConfig } from '../schemas/rollout-config.js';
-import {
-  PromoteRequest,
-  RolloutActionRequest,
-  SetWeightRequest,
-  type RolloutState,
-} from '../schemas/rollout-control.js';
+import type { RolloutState } from '../schemas/rollout-control.js';
+import type { SignedDecision } from '../schemas/signed-decision.js';
 import {
   abortRolloutUpdate,
   pauseRolloutUpdate,
@@ -27,6 +21,13 @@ import {
 import { rolloutWorkflow } from '../workflows/rollout-workflow.js';
 import { manualRolloutWorkflowId, rolloutWorkflowId } from '../workflows/workflow-ids.js';
 import { ConflictError, NotFoundError, UserError } from '../schemas/user-error.js';
+import {
+  decisionArgs,
+  requireDecider,
+  signDecision,
+  updateRefused,
+  type Decider,
+} from './decision-signing-service.js';
 import { formatIssues } from '../schemas/format-issues.js';
 
 /** A cycle's ID stands for its rollout: operators know the cycle, the child ID is derived. */
@@ -43,47 +44,38 @@ export async function rolloutState(client: Client, id: string): Promise<RolloutS
   }
 }
 
-/**
- * Binds a rollout Update to the schema of its argument, so the argument's type is checked
- * from the request body to the workflow.
- */
-const control =
-  <Request>(update: UpdateDefinition<RolloutState, [Request]>, schema: z.ZodType<Request>) =>
-  (body: unknown) => {
-    const parsed = schema.safeParse(body);
-    if (!parsed.success) return { error: parsed.error };
-    return { send: (handle: WorkflowHandle) => handle.executeUpdate(update, { args: [parsed.data] }) };
-  };
-
 type Action = 'promote' | 'pause' | 'resume' | 'abort' | 'setWeight';
 const UPDATES = {
-  promote: control(promoteRolloutUpdate, PromoteRequest),
-  pause: control(pauseRolloutUpdate, RolloutActionRequest),
-  resume: control(resumeRolloutUpdate, RolloutActionRequest),
-  abort: control(abortRolloutUpdate, RolloutActionRequest),
-  setWeight: control(setRolloutWeightUpdate, SetWeightRequest),
-} satisfies Record<Action, unknown>;
+  promote: promoteRolloutUpdate,
+  pause: pauseRolloutUpdate,
+  resume: resumeRolloutUpdate,
+  abort: abortRolloutUpdate,
+  setWeight: setRolloutWeightUpdate,
+} satisfies Record<Action, UpdateDefinition<RolloutState, [SignedDecision]>>;
 
 /**
- * Sends a human rollout action as a validated Update: a refused action (promote while
- * progressing, a weight of 150) is answered with the reason and changes nothing.
+ * Sends a person's rollout action (`body`: `{ reason?, full? }`, `{ reason?, weight }` for
+ * setWeight) as an Update carrying their signed decision: a refused action (promote while
+ * progressing, a weight of 150, a signature the workers cannot verify) is answered with the
+ * reason and changes nothing. `decider` is optional only until every caller passes the
+ * authenticated person; without one the action is refused.
  */
 export async function controlRollout(
   client: Client,
   id: string,
   action: Action,
   body: unknown,
+  decider?: Decider,
 ): Promise<RolloutState> {
-  const request = UPDATES[action](body);
-  if (request.error)
-    throw new UserError(`Invalid ${action}: ${formatIssues(request.error)}. Nothing was changed.`);
+  const { signer, principal } = requireDecider(decider, `A rollout ${action}`);
+  const args = decisionArgs(action, body);
+  const workflowId = rolloutIdFor(id);
+  const decision = signDecision(signer, principal, action, workflowId, args);
   try {
-    return await request.send(client.workflow.getHandle(rolloutIdFor(id)));
+    return await client.workflow.getHandle(workflowId).executeUpdate(UPDATES[action], { args: [decision] });
   } catch (error) {
-    if (error instanceof WorkflowUpdateFailedError)
-      throw new ConflictError(`${error.cause?.message ?? error.message} Nothing was changed.`);
-    if (error instanceof WorkflowNotFoundError)
-      throw new NotFoundError(`No running rollout ${rolloutIdFor(id)}.`);
+    if (error instanceof WorkflowUpdateFailedError) throw updateRefused(error);
+    if (error instanceof WorkflowNotFoundError) throw new NotFoundError(`No running rollout ${workflowId}.`);
     throw error;
   }
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DecisionKeyring, DecisionSigningKey } from './signed-decision.js';
 
 export const ModelEndpoint = z.object({
   baseUrl: z.url(),
@@ -74,6 +75,22 @@ export const TemporalSettings = z.object({
 });
 export type TemporalSettings = z.infer<typeof TemporalSettings>;
 
+/**
+ * Keys of signed human decisions (Ed25519). The API signs each approval and rollout action
+ * with `signing`; the workers' Update validators accept only signatures by a key in `verify`.
+ * A worker needs only `verify` (public keys): it cannot sign.
+ */
+export const DecisionKeys = z.object({
+  /** Null in a process that does not sign (a worker given FLYWHEEL_DECISION_VERIFY_KEYS only). */
+  signing: DecisionSigningKey.nullable(),
+  verify: DecisionKeyring,
+  /** Where the signing key came from, for messages: an environment variable or a file. */
+  source: z.string(),
+  /** The key file under the Flywheel home: read when no key is configured, written by `flywheel dev`. */
+  keyFile: z.string(),
+});
+export type DecisionKeys = z.infer<typeof DecisionKeys>;
+
 export const AppConfig = z.object({
   home: z.string().min(1),
   temporal: TemporalSettings,
@@ -93,6 +110,7 @@ export const AppConfig = z.object({
   apiWorkers: z.number().int().min(1).max(64).default(1),
   /** Model calls one activity makes at once (per role client); a slow server wants fewer. */
   llmConcurrency: z.number().int().min(1).max(256).default(8),
+  decisions: DecisionKeys,
 });
 export type AppConfig = z.infer<typeof AppConfig>;
 

@@ -1,24 +1,33 @@
 import { z } from 'zod';
 
-const Actor = z.string().trim().min(1, 'say who you are: --actor <name>');
-
-/** The body of every human rollout action; the audit log records actor and reason. */
-export const RolloutActionRequest = z.object({
-  actor: Actor,
-  reason: z.string().trim().max(2000).optional(),
-});
-export type RolloutActionRequest = z.infer<typeof RolloutActionRequest>;
+/** What every human rollout action says; who acts comes from the signed decision. */
+export const RolloutActionArgs = z.object({ reason: z.string().trim().max(2000).optional() });
+export type RolloutActionArgs = z.infer<typeof RolloutActionArgs>;
 
 /** Argo's promote: skip the step the rollout is paused on; `full` skips every remaining step. */
-export const PromoteRequest = RolloutActionRequest.extend({ full: z.boolean().default(false) });
-export type PromoteRequest = z.input<typeof PromoteRequest>;
+export const PromoteArgs = RolloutActionArgs.extend({ full: z.boolean().default(false) });
+export type PromoteArgs = z.infer<typeof PromoteArgs>;
 
-export const SetWeightRequest = RolloutActionRequest.extend({
+export const SetWeightArgs = RolloutActionArgs.extend({
   weight: z
     .number({ error: 'weight must be a number' })
     .min(0, 'weight must be between 0 and 100')
     .max(100, 'weight must be between 0 and 100'),
 });
+export type SetWeightArgs = z.infer<typeof SetWeightArgs>;
+
+const Actor = z.string().trim().min(1, 'say who you are: --actor <name>');
+
+/**
+ * The rollout Updates' argument before decisions were signed: a free-text actor beside the
+ * action's arguments. Validators refuse it now; it stays readable because rollouts that were
+ * running then have it in their histories and replay through the same handlers.
+ */
+export const RolloutActionRequest = RolloutActionArgs.extend({ actor: Actor });
+export type RolloutActionRequest = z.infer<typeof RolloutActionRequest>;
+export const PromoteRequest = PromoteArgs.extend({ actor: Actor });
+export type PromoteRequest = z.input<typeof PromoteRequest>;
+export const SetWeightRequest = SetWeightArgs.extend({ actor: Actor });
 export type SetWeightRequest = z.infer<typeof SetWeightRequest>;
 
 export type RolloutPhase = 'progressing' | 'paused' | 'completed' | 'rolled_back';

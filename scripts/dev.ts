@@ -16,6 +16,8 @@ import { connectClient, connectNative } from '../workers/temporal-connection.js'
 import { createFlywheelWorker } from '../workers/flywheel-worker.js';
 import { flywheelDataConverter } from '../workers/data-converter.js';
 import { ensureCodecKeyFile } from './codec-key-file.js';
+import { ensureDecisionKeyFile } from './decision-key-file.js';
+import { decisionPublicKey } from '../release/decision-signature.js';
 import { seedDemoAgent } from './demo-seed.js';
 import { startDemoTraffic } from './demo-traffic.js';
 import { createAgentToken } from '../registry/agent-token-service.js';
@@ -85,6 +87,21 @@ export async function runDev(config: AppConfig): Promise<void> {
       say(
         'WARNING payload encryption is off (FLYWHEEL_CODEC=off): Temporal stores workflow payloads in plain text',
       );
+    // The configured decision signing key, else the one generated into the home on the first start.
+    let decisions = config.decisions;
+    if (!decisions.signing) {
+      const { key, created } = ensureDecisionKeyFile(decisions.keyFile, new Date());
+      decisions = {
+        ...decisions,
+        signing: key,
+        source: decisions.keyFile,
+        verify: { ...decisions.verify, [key.kid]: decisionPublicKey(key.privateKey) },
+      };
+      if (created)
+        say(
+          `generated a decision signing key into ${decisions.keyFile} (approvals and rollout actions are signed with it)`,
+        );
+    }
     const local = config.temporal.address === 'localhost:7233' && !config.temporal.apiKey;
     let temporalAddress = config.temporal.address;
     let uiUrl = `http://localhost:${config.uiPort}`;
@@ -157,6 +174,7 @@ export async function runDev(config: AppConfig): Promise<void> {
       taskQueue: temporal.taskQueue,
       deps: { db, llm, llmConcurrency: config.llmConcurrency, taxonomy: loadTaxonomy(config.taxonomyFile) },
       dataConverter: flywheelDataConverter(encryption),
+      decisionKeys: decisions.verify,
     });
     // Running before the seed is harmless (no cycle exists yet) and gives a failed start a
     // running worker to shut down, which is what releases it.

@@ -4,10 +4,18 @@ import {
   AppConfig,
   RuntimeState,
   type CodecKey,
+  type DecisionKeys,
   type ModelEndpoint,
   type ModelRoles,
   type PayloadEncryption,
 } from '../schemas/config.js';
+import { decisionPublicKey } from '../release/decision-signature.js';
+import {
+  DecisionKeyId,
+  DecisionSigningKey,
+  Ed25519Key,
+  type DecisionKeyring,
+} from '../schemas/signed-decision.js';
 
 export const TASK_QUEUE = 'flywheel';
 /** The payload key file `flywheel dev` generates under the Flywheel home when no key is configured. */
@@ -105,6 +113,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     taxonomyFile: env.FLYWHEEL_TAXONOMY_FILE || undefined,
     apiWorkers: int('FLYWHEEL_API_WORKERS', 1),
     llmConcurrency: int('FLYWHEEL_LLM_CONCURRENCY', 8),
+    decisions: decisionKeys(env, home),
   });
 }
 
@@ -184,6 +193,85 @@ function payloadEncryption(env: NodeJS.ProcessEnv, cwd: string, home: string): P
   if (source !== 'none' && keys.length === 0)
     throw new Error(`${source} holds no payload key: give at least one <id>:<base64 key>.`);
   return { encrypt: mode !== 'off', keys, source, keyFile };
+}
+
+/** The decision signing key `flywheel dev` generates under the Flywheel home when none is configured. */
+export const DECISION_KEY_FILE = 'decision-signing-key';
+const NEW_DECISION_KEY = 'generate one with `npm run flywheel -- decision-key new`';
+
+/** `<key id>:<key>` entries separated by commas or line breaks; in a file, `#` starts a comment. */
+function keyEntries(text: string, source: string, what: string): [string, string][] {
+  return text
+    .split('\n')
+    .map((line) => line.replace(/#.*/, ''))
+    .join(',')
+    .split(/[,\s]+/)
+    .filter((entry) => entry !== '')
+    .map((entry, i) => {
+      const colon = entry.indexOf(':');
+      const kid = entry.slice(0, Math.max(colon, 0));
+      // Messages name the entry and the key id, never key material.
+      if (colon < 0 || !DecisionKeyId.safeParse(kid).success)
+        throw new Error(
+          `${source}: entry ${i + 1} is not <key id>:<${what}> with a key id of 1-64 letters, digits, dots, dashes or underscores.`,
+        );
+      if (!Ed25519Key.safeParse(entry.slice(colon + 1)).success)
+        throw new Error(
+          `${source}: key "${kid}" is not an Ed25519 ${what} (32 bytes as 43 base64url characters); ${NEW_DECISION_KEY}.`,
+        );
+      return [kid, entry.slice(colon + 1)];
+    });
+}
+
+/** The API's signing key: one `<key id>:<base64url Ed25519 private key>`. */
+export function parseDecisionSigningKey(text: string, source: string): DecisionSigningKey {
+  const entries = keyEntries(text, source, 'private key');
+  if (entries.length !== 1)
+    throw new Error(`${source} must hold exactly one <key id>:<private key> (it holds ${entries.length}).`);
+  const [kid, privateKey] = entries[0]!;
+  return DecisionSigningKey.parse({ kid, privateKey });
+}
+
+/** The workers' public keys: `<key id>:<base64url Ed25519 public key>`, several during a rotation. */
+export function parseDecisionVerifyKeys(text: string, source: string): DecisionKeyring {
+  const keyring: DecisionKeyring = {};
+  for (const [kid, publicKey] of keyEntries(text, source, 'public key')) {
+    if (kid in keyring)
+      throw new Error(`${source}: key id "${kid}" appears twice; each key needs its own id.`);
+    keyring[kid] = publicKey;
+  }
+  return keyring;
+}
+
+/**
+ * Decision keys: the signing key from FLYWHEEL_DECISION_SIGNING_KEY, else the key file under
+ * the Flywheel home (what `flywheel dev` generated, so a CLI or API on the same machine signs
+ * with it); the verification keys from FLYWHEEL_DECISION_VERIFY_KEYS plus the signing key's
+ * public half, so a process that signs also verifies its own decisions.
+ */
+function decisionKeys(env: NodeJS.ProcessEnv, home: string): DecisionKeys {
+  const keyFile = path.join(home, DECISION_KEY_FILE);
+  let signing: DecisionSigningKey | null = null;
+  let source = 'none';
+  if (env.FLYWHEEL_DECISION_SIGNING_KEY) {
+    source = 'FLYWHEEL_DECISION_SIGNING_KEY';
+    signing = parseDecisionSigningKey(env.FLYWHEEL_DECISION_SIGNING_KEY, source);
+  } else if (existsSync(keyFile)) {
+    source = keyFile;
+    signing = parseDecisionSigningKey(readFileSync(keyFile, 'utf8'), keyFile);
+  }
+  const verify = env.FLYWHEEL_DECISION_VERIFY_KEYS
+    ? parseDecisionVerifyKeys(env.FLYWHEEL_DECISION_VERIFY_KEYS, 'FLYWHEEL_DECISION_VERIFY_KEYS')
+    : {};
+  if (signing) {
+    const own = decisionPublicKey(signing.privateKey);
+    if (verify[signing.kid] !== undefined && verify[signing.kid] !== own)
+      throw new Error(
+        `FLYWHEEL_DECISION_VERIFY_KEYS gives key "${signing.kid}" a public key that is not the one of the signing key with that id (${source}).`,
+      );
+    verify[signing.kid] = own;
+  }
+  return { signing, verify, source, keyFile };
 }
 
 export function runtimeStatePath(config: AppConfig): string {

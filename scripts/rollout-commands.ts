@@ -8,6 +8,7 @@ import {
 import type { RolloutState } from '../schemas/rollout-control.js';
 import { readJsonFile, type CliAction } from './cli-files.js';
 import { UserError } from '../schemas/user-error.js';
+import { cliDecider } from './cli-decider.js';
 
 type Action = CliAction;
 
@@ -46,12 +47,9 @@ export function registerRolloutCommands(program: Command, action: Action): void 
     if (act === 'promote') command.option('--full', 'skip every remaining step and go to 100%');
     command.action(
       action(async (ctx, id: string, opts: { actor: string; reason?: string; full?: boolean }) => {
-        const body = {
-          actor: opts.actor,
-          reason: opts.reason,
-          ...(act === 'promote' ? { full: opts.full ?? false } : {}),
-        };
-        console.log(render(await controlRollout(await ctx.temporal(), id, act, body)));
+        const body = { reason: opts.reason, ...(act === 'promote' ? { full: opts.full ?? false } : {}) };
+        const decider = cliDecider(ctx.config, opts.actor);
+        console.log(render(await controlRollout(await ctx.temporal(), id, act, body, decider)));
       }),
     );
   };
@@ -66,8 +64,9 @@ export function registerRolloutCommands(program: Command, action: Action): void 
     .option('--reason <text>', 'why')
     .action(
       action(async (ctx, id: string, weight: string, opts: { actor: string; reason?: string }) => {
-        const body = { actor: opts.actor, reason: opts.reason, weight: Number(weight) };
-        console.log(render(await controlRollout(await ctx.temporal(), id, 'setWeight', body)));
+        const body = { reason: opts.reason, weight: Number(weight) };
+        const decider = cliDecider(ctx.config, opts.actor);
+        console.log(render(await controlRollout(await ctx.temporal(), id, 'setWeight', body, decider)));
       }),
     );
   rollout

@@ -30,6 +30,7 @@ import {
   startTemporalServer,
 } from '../test/helpers/local-infrastructure.js';
 import { testDataConverter } from '../test/helpers/test-payload-encryption.js';
+import { asPerson, TEST_DECISION_KEYS } from '../test/helpers/test-decision-keys.js';
 import { AIRLINE_SCENARIO, loadScenario } from '../test/simulator/scenario.js';
 import { createFlywheelWorker } from '../workers/flywheel-worker.js';
 import { loadTaxonomy } from '../workers/load-taxonomy.js';
@@ -275,6 +276,7 @@ async function main(): Promise<void> {
       deps: { db, llm, llmConcurrency: config.llmConcurrency, taxonomy: loadTaxonomy(config.taxonomyFile) },
       // The test server's client encrypts with the test key (test/helpers/local-infrastructure.ts).
       dataConverter: testDataConverter(),
+      decisionKeys: TEST_DECISION_KEYS,
     });
     const workerRun = worker.run();
     cleanups.push(async () => {
@@ -338,7 +340,7 @@ async function main(): Promise<void> {
         annotated = true;
       }
       if (status?.stage === 'awaiting_approval' && !approved) {
-        await approveCycle(client, cycleId, { approver: 'smoke-approver', comment: 'smoke run' });
+        await approveCycle(client, cycleId, { comment: 'smoke run' }, asPerson('smoke-approver'));
         say('approval: approved');
         approved = true;
       }

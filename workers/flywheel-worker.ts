@@ -9,14 +9,30 @@ import type { DataConverter } from '@temporalio/common';
 import { createActivities, type ActivityDeps } from '../activities/index.js';
 import { userErrorInterceptor } from './user-error-interceptor.js';
 import { heartbeatInterceptor } from './heartbeat-interceptor.js';
+import { withDecisionKeys } from './decision-keys-bundle.js';
+import type { DecisionKeyring } from '../schemas/signed-decision.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
-let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+const bundles = new Map<string, Promise<WorkflowBundleWithSourceMap>>();
 
-/** Bundle the workflows once per process: each bundle costs about a second of webpack. */
-export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
+/**
+ * Bundle the workflows once per process and decision keyring: each bundle costs about a
+ * second of webpack, and the public keys the Update validators verify human decisions with
+ * are baked into it. Replay needs none (validators do not run on replay).
+ */
+export function workflowBundle(decisionKeys: DecisionKeyring = {}): Promise<WorkflowBundleWithSourceMap> {
+  const keys = Object.fromEntries(Object.entries(decisionKeys).sort(([a], [b]) => a.localeCompare(b)));
+  const id = JSON.stringify(keys);
+  let bundle = bundles.get(id);
+  if (!bundle) {
+    bundle = bundleWorkflowCode({
+      workflowsPath: WORKFLOWS_PATH,
+      logger: quietBundlerLogger,
+      webpackConfigHook: withDecisionKeys(keys),
+    });
+    bundles.set(id, bundle);
+  }
   return bundle;
 }
 
@@ -37,6 +53,8 @@ export interface FlywheelWorkerOptions {
   deps: ActivityDeps;
   /** The clients' data converter (workers/data-converter.ts): a worker that cannot decode their payloads fails every task. */
   dataConverter: DataConverter;
+  /** The public keys human decisions are verified with (config.decisions.verify); empty: every decision is refused. */
+  decisionKeys: DecisionKeyring;
   maxCachedWorkflows?: number;
 }
 
@@ -58,7 +76,7 @@ export async function createFlywheelWorker(options: FlywheelWorkerOptions): Prom
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    workflowBundle: await workflowBundle(),
+    workflowBundle: await workflowBundle(options.decisionKeys),
     activities: createActivities(options.deps),
     dataConverter: options.dataConverter,
     interceptors: { activity: [userErrorInterceptor, heartbeatInterceptor] },

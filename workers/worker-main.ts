@@ -50,6 +50,13 @@ export async function runWorker(config: AppConfig, llmConcurrency = config.llmCo
     console.warn(
       'flywheel worker: WARNING payload encryption is off (FLYWHEEL_CODEC=off): workflow inputs and results, traces and reviewer names included, are stored in Temporal in plain text.',
     );
+  // Without a key every approval and rollout action would be refused, and cycles would wait
+  // for approvers until their deadline: better not to start.
+  const decisionKeys = config.decisions.verify;
+  if (Object.keys(decisionKeys).length === 0)
+    throw new Error(
+      "No decision verification key: set FLYWHEEL_DECISION_VERIFY_KEYS to the API's public key(s) (<key id>:<public key>, see `flywheel decision-key new`); the workers verify every approval and rollout action with them.",
+    );
   Runtime.install({ logger: new DefaultLogger('INFO') });
   const db = connectDatabase(config.databaseUrl);
   try {
@@ -62,6 +69,7 @@ export async function runWorker(config: AppConfig, llmConcurrency = config.llmCo
       taskQueue: config.temporal.taskQueue,
       deps: { db, llm: createLlmRoles(config.models, db), llmConcurrency, taxonomy },
       dataConverter,
+      decisionKeys,
     });
     await ensureSchedules(config);
     // Runtime traps SIGINT/SIGTERM and drains the worker; run() resolves after that.

@@ -4,14 +4,23 @@ import type { CycleStage } from '../schemas/cycle-input.js';
 import type { CycleStatus } from '../schemas/cycle-status.js';
 
 export interface ApprovalAnswer {
+  /** The person's id: what the agent's approver list and the N-person rule compare. */
   approver: string;
+  /**
+   * How audit rows name them: `user:<id>` from a verified signed decision. Answers replayed
+   * from histories recorded before decisions were signed have none; their approver stands.
+   */
+  actor?: string;
   decision: 'approved' | 'rejected';
   comment: string | null;
 }
 
+const actorOf = (a: ApprovalAnswer) => a.actor ?? a.approver;
+
 /** What the cycle records once the wait for approvers ends. */
 export interface ReleaseDecision {
   decision: 'approved' | 'rejected' | 'expired';
+  /** Who decided, as the audit log names them (`user:alice, user:bob`), or `deadline`. */
   by: string;
   comment: string | null;
 }
@@ -59,7 +68,7 @@ export class ApprovalRules {
     return this.decided() && this.recording === 0;
   }
 
-  /** Throws, with what to do, when `approver` may not answer now. */
+  /** Throws, with what to do, when `approver` (a verified person's id) may not answer now. */
   check(stage: CycleStage, approver: string | undefined): void {
     if (stage !== 'awaiting_approval') {
       throw new Error(`Cycle ${this.cycleId} is not waiting for approval (stage: ${stage}).`);
@@ -121,11 +130,14 @@ export class ApprovalRules {
   /** The decision once the wait ended: a rejection wins, then approval in time, else expiry. */
   decide(inTime: boolean, deadlineSeconds: number): ReleaseDecision {
     const rejected = this.rejection();
-    if (rejected) return { decision: 'rejected', by: rejected.approver, comment: rejected.comment };
+    if (rejected) return { decision: 'rejected', by: actorOf(rejected), comment: rejected.comment };
     if (inTime)
       return {
         decision: 'approved',
-        by: this.approvers().join(', '),
+        by: this.answers
+          .filter((a) => a.decision === 'approved')
+          .map(actorOf)
+          .join(', '),
         comment:
           this.answers
             .map((a) => a.comment)

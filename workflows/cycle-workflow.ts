@@ -23,6 +23,7 @@ import {
 } from './cycle-steps.js';
 import { annotationsSubmittedSignal, approveUpdate, rejectUpdate, statusQuery } from './messages.js';
 import { LIGHT_ACTIVITY } from './retry-policies.js';
+import { SignedDecisions, type AcceptedDecision } from './signed-decisions.js';
 
 const light = proxyActivities<Activities>(LIGHT_ACTIVITY);
 
@@ -134,49 +135,59 @@ function handleMessages(c: Cycle): void {
     if (!s.success || status.stage !== 'awaiting_annotation') return;
     if (s.data.complete) c.annotationComplete = true;
   });
-  const answer = async (a: ApprovalAnswer): Promise<ApprovalResult> => {
+  const decisions = new SignedDecisions();
+  const answer = async (
+    a: ApprovalAnswer,
+    signature: AcceptedDecision<'approve' | 'reject'>['signature'],
+  ): Promise<ApprovalResult> => {
     approvals.add(a);
     // Durable before the approver hears back: the audit row exists when the Update returns,
     // and before the release decision that this answer may complete.
     await light.recordApproval.executeWithOptions({ summary: `${a.decision} by ${a.approver}` }, [
-      { cycleId: c.cycleId, ...a, gateReportId: c.gateReportId },
+      { cycleId: c.cycleId, ...a, gateReportId: c.gateReportId, ...(signature ? { signature } : {}) },
     ]);
     approvals.recorded();
     status.approval = approvals.progress();
     c.progress.show();
     return approvals.reply(a);
   };
+  // Validators run before anything is written to history: a refused call leaves no trace.
+  // The signature is checked first, then the approval rules for the person it names.
   setHandler(
     approveUpdate,
-    (req): Promise<ApprovalResult> =>
-      answer({ approver: req.approver.trim(), decision: 'approved', comment: req.comment ?? null }),
+    (raw): Promise<ApprovalResult> => {
+      const d = decisions.accept(raw, 'approve', (old) => {
+        const req = ApproveRequest.parse(old);
+        return { person: req.approver, args: { comment: req.comment } };
+      });
+      return answer(
+        { approver: d.person, ...actorOf(d), decision: 'approved', comment: d.args.comment ?? null },
+        d.signature,
+      );
+    },
     {
-      // Validators run before anything is written to history: a rejected call leaves no trace.
-      validator: (req: unknown) => {
-        const v = ApproveRequest.safeParse(req);
-        approvals.check(
-          status.stage,
-          v.success ? v.data.approver : (req as { approver?: string } | null)?.approver,
-        );
-        if (!v.success) throw new Error(`Invalid approval: ${formatIssues(v.error)}`);
-      },
+      validator: (raw: unknown) => approvals.check(status.stage, decisions.verify(raw, 'approve').person),
       description: "Approve the gated candidate for staged rollout (counts toward the agent's N-person rule)",
     },
   );
   setHandler(
     rejectUpdate,
-    (req): Promise<ApprovalResult> =>
-      answer({ approver: req.approver.trim(), decision: 'rejected', comment: req.reason }),
+    (raw): Promise<ApprovalResult> => {
+      const d = decisions.accept(raw, 'reject', (old) => {
+        const req = RejectRequest.parse(old);
+        return { person: req.approver, args: { reason: req.reason } };
+      });
+      return answer(
+        { approver: d.person, ...actorOf(d), decision: 'rejected', comment: d.args.reason },
+        d.signature,
+      );
+    },
     {
-      validator: (req: unknown) => {
-        const v = RejectRequest.safeParse(req);
-        approvals.check(
-          status.stage,
-          v.success ? v.data.approver : (req as { approver?: string } | null)?.approver,
-        );
-        if (!v.success) throw new Error(`Invalid rejection: ${formatIssues(v.error)}`);
-      },
+      validator: (raw: unknown) => approvals.check(status.stage, decisions.verify(raw, 'reject').person),
       description: 'Reject the gated candidate with a reason; the cycle ends without rollout',
     },
   );
 }
+
+/** A signed answer names its actor; an unsigned (replayed) one keeps its old shape, without. */
+const actorOf = (d: AcceptedDecision<'approve' | 'reject'>) => (d.signature ? { actor: d.actor } : {});

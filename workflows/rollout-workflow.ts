@@ -25,7 +25,8 @@ import {
   setRolloutWeightUpdate,
 } from './messages.js';
 import { LLM_RETRY } from './retry-policies.js';
-import { formatIssues, type IssueList } from '../schemas/format-issues.js';
+import { SignedDecisions, type AcceptedDecision } from './signed-decisions.js';
+import type { DecisionAction } from '../schemas/signed-decision.js';
 
 /** The rollout child's input: the rollout record, its steps and analysis template. */
 export interface RolloutInput extends Omit<StartRolloutInput, 'workflowId'> {
@@ -90,21 +91,26 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutResul
   };
 
   setHandler(rolloutStatusQuery, () => state);
-  const guard = (parse: () => { success: boolean; error?: IssueList }, allowed: boolean, why: string) => {
-    const parsed = parse();
-    if (!parsed.success) throw new Error(`Invalid request: ${formatIssues(parsed.error!)}`);
+  const decisions = new SignedDecisions();
+  // Validators run before anything reaches history: a refused action leaves no trace. The
+  // signature is checked first: only a person the API signed for may steer a rollout.
+  const guard = (raw: unknown, action: DecisionAction, allowed: boolean, why: string) => {
+    decisions.verify(raw, action);
     if (finished())
       throw new Error(`Rollout ${input.rolloutId} is already ${state.phase}; nothing to change.`);
     if (!allowed) throw new Error(why);
   };
-  // Validators run before anything reaches history: a refused action leaves no trace.
+  const signature = (d: AcceptedDecision<DecisionAction>) => (d.signature ? { signature: d.signature } : {});
   setHandler(
     promoteRolloutUpdate,
     async (raw) => {
-      const req = PromoteRequest.parse(raw);
-      await audit(req.actor, req.full ? 'promote_full' : 'promote', { reason: req.reason ?? null });
+      const d = decisions.accept(raw, 'promote', unsigned(PromoteRequest));
+      await audit(d.actor, d.args.full ? 'promote_full' : 'promote', {
+        reason: d.args.reason ?? null,
+        ...signature(d),
+      });
       skipStep = true;
-      promoteFull = req.full;
+      promoteFull = d.args.full;
       state.phase = 'progressing';
       state.pausedReason = null;
       return state;
@@ -112,7 +118,8 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutResul
     {
       validator: (raw) =>
         guard(
-          () => PromoteRequest.safeParse(raw),
+          raw,
+          'promote',
           state.phase === 'paused',
           `Rollout ${input.rolloutId} is not paused (phase: ${state.phase}); only a paused rollout can be promoted. Pause it first.`,
         ),
@@ -122,15 +129,16 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutResul
   setHandler(
     pauseRolloutUpdate,
     async (raw) => {
-      const req = RolloutActionRequest.parse(raw);
-      await audit(req.actor, 'pause', { reason: req.reason ?? null });
-      await setPhase('paused', `paused by ${req.actor}${req.reason ? `: ${req.reason}` : ''}`);
+      const d = decisions.accept(raw, 'pause', unsigned(RolloutActionRequest));
+      await audit(d.actor, 'pause', { reason: d.args.reason ?? null, ...signature(d) });
+      await setPhase('paused', `paused by ${d.actor}${d.args.reason ? `: ${d.args.reason}` : ''}`);
       return state;
     },
     {
       validator: (raw) =>
         guard(
-          () => RolloutActionRequest.safeParse(raw),
+          raw,
+          'pause',
           state.phase === 'progressing',
           `Rollout ${input.rolloutId} is already paused (${state.pausedReason}).`,
         ),
@@ -140,15 +148,16 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutResul
   setHandler(
     resumeRolloutUpdate,
     async (raw) => {
-      const req = RolloutActionRequest.parse(raw);
-      await audit(req.actor, 'resume', { reason: req.reason ?? null });
+      const d = decisions.accept(raw, 'resume', unsigned(RolloutActionRequest));
+      await audit(d.actor, 'resume', { reason: d.args.reason ?? null, ...signature(d) });
       await setPhase('progressing', null);
       return state;
     },
     {
       validator: (raw) =>
         guard(
-          () => RolloutActionRequest.safeParse(raw),
+          raw,
+          'resume',
           state.phase === 'paused',
           `Rollout ${input.rolloutId} is not paused (phase: ${state.phase}).`,
         ),
@@ -158,42 +167,40 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutResul
   setHandler(
     abortRolloutUpdate,
     async (raw) => {
-      const req = RolloutActionRequest.parse(raw);
-      await audit(req.actor, 'abort', { reason: req.reason ?? null });
-      abort = { actor: req.actor, reason: `aborted by ${req.actor}${req.reason ? `: ${req.reason}` : ''}` };
+      const d = decisions.accept(raw, 'abort', unsigned(RolloutActionRequest));
+      await audit(d.actor, 'abort', { reason: d.args.reason ?? null, ...signature(d) });
+      abort = { actor: d.actor, reason: `aborted by ${d.actor}${d.args.reason ? `: ${d.args.reason}` : ''}` };
       return state;
     },
     {
       validator: (raw) =>
-        guard(
-          () => RolloutActionRequest.safeParse(raw),
-          abort === undefined,
-          `Rollout ${input.rolloutId} is already being aborted.`,
-        ),
+        guard(raw, 'abort', abort === undefined, `Rollout ${input.rolloutId} is already being aborted.`),
       description: 'Stop now and roll back: weight 0, production label restored',
     },
   );
   setHandler(
     setRolloutWeightUpdate,
     async (raw) => {
-      const req = SetWeightRequest.parse(raw);
-      await audit(req.actor, 'set_weight', {
+      const d = decisions.accept(raw, 'setWeight', unsigned(SetWeightRequest));
+      await audit(d.actor, 'set_weight', {
         from: state.weight,
-        to: req.weight,
-        reason: req.reason ?? null,
+        to: d.args.weight,
+        reason: d.args.reason ?? null,
+        ...signature(d),
       });
       await acts.setRolloutWeight({
         rolloutId: input.rolloutId,
-        weight: req.weight,
+        weight: d.args.weight,
         stepIndex: state.stepIndex,
       });
-      state.weight = req.weight;
+      state.weight = d.args.weight;
       return state;
     },
     {
       validator: (raw) =>
         guard(
-          () => SetWeightRequest.safeParse(raw),
+          raw,
+          'setWeight',
           state.phase === 'paused',
           `Rollout ${input.rolloutId} is ${state.phase}; pause it before setting the weight by hand.`,
         ),
@@ -416,4 +423,15 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutResul
   state.weight = 100;
   state.reason = promoteFull ? 'promoted to 100% by a human' : 'all steps passed';
   return { status: 'completed', reason: state.reason, weight: 100 };
+}
+
+/**
+ * Reads the argument of a rollout Update accepted before decisions were signed (a free-text
+ * actor beside the action's arguments); only replayed histories still carry one.
+ */
+function unsigned<Args extends object>(schema: { parse(raw: unknown): Args & { actor: string } }) {
+  return (raw: unknown) => {
+    const { actor, ...args } = schema.parse(raw);
+    return { person: actor, args };
+  };
 }

@@ -13,6 +13,7 @@ import { seedDemoAgent } from '../../scripts/demo-seed.js';
 import { loadTaxonomy } from '../../workers/load-taxonomy.js';
 import { freePort, startMigratedDatabase, startTemporalServer } from './local-infrastructure.js';
 import { testDataConverter } from './test-payload-encryption.js';
+import { TEST_DECISION_KEYS } from './test-decision-keys.js';
 
 export { freePort };
 
@@ -67,6 +68,7 @@ export async function startTestStack(): Promise<TestStack> {
           taskQueue,
           deps: { db, llm, llmConcurrency: 8, taxonomy: loadTaxonomy() },
           dataConverter: testDataConverter(),
+          decisionKeys: TEST_DECISION_KEYS,
           maxCachedWorkflows: 50,
         }),
       async teardown() {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { approveCycle, rejectCycle, startCycle, submitAnnotations } from '../../cycles/cycle-service.js';
+import { asPerson } from '../helpers/test-decision-keys.js';
 import {
   upsertSchedule,
   describeSchedule,
@@ -68,17 +69,17 @@ describe('cycle edges, bad input and schedules on real Temporal and Postgres', (
       assert.equal(stored.length, 0);
 
       await assert.rejects(
-        rejectCycle(client, cycleId, { approver: 'carol', reason: '' }),
+        rejectCycle(client, cycleId, { reason: '' }, asPerson('carol')),
         UserError,
         'a rejection needs a reason',
       );
-      const rejected = await rejectCycle(client, cycleId, { approver: 'carol', reason: 'tone is off' });
+      const rejected = await rejectCycle(client, cycleId, { reason: 'tone is off' }, asPerson('carol'));
       assert.equal(rejected.decision, 'rejected');
       // Refused by the validator while the cycle winds down, or because it has ended: either way
       // the answer names who decided.
       await assert.rejects(
-        approveCycle(client, cycleId, { approver: 'dave' }),
-        /already rejected by carol|already ended \(outcome: rejected, decided by carol\)/,
+        approveCycle(client, cycleId, {}, asPerson('dave')),
+        /already rejected by carol|already ended \(outcome: rejected, decided by user:carol\)/,
       );
       const result = (await client.workflow.getHandle(cycleId).result()) as { outcome: string };
       assert.equal(result.outcome, 'rejected');

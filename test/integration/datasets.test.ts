@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { annotationItems, approveCycle, startCycle, submitAnnotations } from '../../cycles/cycle-service.js';
+import { asPerson } from '../helpers/test-decision-keys.js';
 import type { ApiServer } from '../../api/http-server.js';
 import { reaches } from '../../registry/lineage-graph.js';
 import { importExamples, retireExamples } from '../../datasets/dataset-service.js';
@@ -232,7 +233,7 @@ describe('versioned datasets with lineage on real PostgreSQL and Temporal', () =
         'awaiting_approval',
         `gate: ${JSON.stringify(atApproval.gate)} ${atApproval.outcome}`,
       );
-      await approveCycle(client, cycleId, { approver: 'alice', comment: 'ship it' });
+      await approveCycle(client, cycleId, { comment: 'ship it' }, asPerson('alice'));
       let decision: { id: string } | undefined;
       for (let i = 0; i < 120 && !decision; i++) {
         decision = await db

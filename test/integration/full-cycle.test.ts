@@ -10,6 +10,7 @@ import {
   submitAnnotations,
   listCycles,
 } from '../../cycles/cycle-service.js';
+import { asPerson } from '../helpers/test-decision-keys.js';
 import type { ApiServer } from '../../api/http-server.js';
 import { labelledVersion } from '../../registry/store/prompt-repository.js';
 import { ChatMessage } from '../../schemas/trace.js';
@@ -79,7 +80,7 @@ describe('an improvement cycle end to end on a real Temporal server and real Pos
 
       // An approval before the gate is rejected by the validator and leaves no history.
       await assert.rejects(
-        approveCycle(client, cycleId, { approver: 'alice' }),
+        approveCycle(client, cycleId, {}, asPerson('alice')),
         (e: unknown) => e instanceof UserError && /not waiting for approval/.test(e.message),
       );
       const updateEvents = ((await handle.fetchHistory()).events ?? []).filter(
@@ -142,10 +143,10 @@ describe('an improvement cycle end to end on a real Temporal server and real Pos
         stack.llm.agent,
       );
       try {
-        const approved = await approveCycle(client, cycleId, { approver: 'alice', comment: 'ship it' });
+        const approved = await approveCycle(client, cycleId, { comment: 'ship it' }, asPerson('alice'));
         assert.deepEqual(approved, { decision: 'approved', decidedBy: 'alice', approvals: 1, required: 1 });
         await assert.rejects(
-          approveCycle(client, cycleId, { approver: 'bob' }),
+          approveCycle(client, cycleId, {}, asPerson('bob')),
           UserError,
           'a second answer is rejected',
         );
@@ -207,7 +208,7 @@ describe('an improvement cycle end to end on a real Temporal server and real Pos
         .where('gate_report_id', '=', gate.id)
         .executeTakeFirstOrThrow();
       assert.equal(decision.decision, 'approved');
-      assert.equal(decision.decided_by, 'alice');
+      assert.equal(decision.decided_by, 'user:alice');
       const rollout = await db
         .selectFrom('rollouts')
         .selectAll()
@@ -268,9 +269,10 @@ describe('an improvement cycle end to end on a real Temporal server and real Pos
         .execute();
       assert.equal(humanScores.length, labels.length);
       const audit = await db.selectFrom('audit_log').select(['action', 'actor']).execute();
-      assert.ok(audit.some((a) => a.action === 'release_approved' && a.actor === 'alice'));
+      // The audit log names the verified principal the signed decision carried.
+      assert.ok(audit.some((a) => a.action === 'release_approved' && a.actor === 'user:alice'));
       assert.ok(
-        audit.some((a) => a.action === 'approve_release' && a.actor === 'alice'),
+        audit.some((a) => a.action === 'approve_release' && a.actor === 'user:alice'),
         'each approver is audited',
       );
 

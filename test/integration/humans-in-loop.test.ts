@@ -2,13 +2,17 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { approveCycle, rejectCycle, startCycle } from '../../cycles/cycle-service.js';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { approveCycle, cycleStatus, rejectCycle, startCycle } from '../../cycles/cycle-service.js';
+import { signDecision } from '../../release/decision-signing-service.js';
+import { approveUpdate } from '../../workflows/messages.js';
+import { asPerson, forgedAs, person, testSigner, untrustedAs } from '../helpers/test-decision-keys.js';
 import type { ApiServer } from '../../api/http-server.js';
 import { controlRollout } from '../../release/rollout-service.js';
 import { updateAgentConfig } from '../../registry/store/agent-repository.js';
 import { waitForStage } from '../helpers/cycle-driver.js';
 import { startSeededStack, stopSeededStack, type TestStack } from '../helpers/test-stack.js';
-import { UserError } from '../../schemas/user-error.js';
+import { ConflictError, ForbiddenError, UserError } from '../../schemas/user-error.js';
 
 interface Received {
   event: string;
@@ -174,33 +178,100 @@ describe('humans in the loop: reminders, escalation, deadline policy and approva
         `outcome ${status.outcome}, gate ${JSON.stringify(status.gate)}`,
       );
       const handle = client.workflow.getHandle(cycleId);
-      const updates = async () =>
+      /** Every Update event in the history: a refused Update must leave none. */
+      const updates = async (h = handle) =>
+        ((await h.fetchHistory()).events ?? []).filter(
+          (e) =>
+            e.workflowExecutionUpdateAdmittedEventAttributes ||
+            e.workflowExecutionUpdateAcceptedEventAttributes ||
+            e.workflowExecutionUpdateCompletedEventAttributes,
+        ).length;
+      const accepted = async () =>
         ((await handle.fetchHistory()).events ?? []).filter(
           (e) => e.workflowExecutionUpdateAcceptedEventAttributes,
         ).length;
+      /** Sends `arg` as the approve Update straight to Temporal, as someone with namespace access could. */
+      const rawApprove = (arg: unknown) => handle.executeUpdate('approve', { args: [arg] });
+      const refusedWith = (pattern: RegExp) => (e: unknown) =>
+        e instanceof WorkflowUpdateFailedError && pattern.test(e.cause?.message ?? '');
 
       await assert.rejects(
-        approveCycle(client, cycleId, { approver: 'mallory' }),
+        approveCycle(client, cycleId, {}, asPerson('mallory')),
         (e: unknown) =>
           e instanceof UserError &&
           /mallory may not approve releases of demo; the agent's approvers are alice, bob, carol/.test(
             e.message,
           ),
       );
-      assert.equal(await updates(), 0, 'a refused approver leaves no history');
-      const first = await approveCycle(client, cycleId, { approver: 'alice', comment: 'looks good' });
+      // Decisions that are not the API's, or not for now, are refused before history.
+      await assert.rejects(
+        rawApprove({ approver: 'alice', comment: 'unsigned' }),
+        refusedWith(/is not signed/),
+      );
+      await assert.rejects(
+        approveCycle(client, cycleId, {}, forgedAs('alice')),
+        (e: unknown) =>
+          e instanceof ForbiddenError &&
+          /signature of this decision does not match key "flywheel-test"/.test(e.message),
+      );
+      await assert.rejects(
+        approveCycle(client, cycleId, {}, untrustedAs('alice')),
+        (e: unknown) =>
+          e instanceof ForbiddenError &&
+          /key "not-trusted", which this worker does not trust/.test(e.message),
+      );
+      const bobsApproval = signDecision(testSigner, person('bob'), 'approve', cycleId, {});
+      const payload = JSON.parse(bobsApproval.payload) as { principal: { id: string } };
+      payload.principal.id = 'alice';
+      await assert.rejects(
+        rawApprove({ ...bobsApproval, payload: JSON.stringify(payload) }),
+        refusedWith(/does not match key/),
+        "bob's signature does not carry a payload altered to name alice",
+      );
+      const tenMinutesAgo = new Date(Date.now() - 10 * 60_000);
+      await assert.rejects(
+        rawApprove(signDecision(testSigner, person('alice'), 'approve', cycleId, {}, tenMinutesAgo)),
+        refusedWith(/This decision expired at/),
+      );
+      await assert.rejects(
+        rawApprove(signDecision(testSigner, person('alice'), 'approve', `${cycleId}-other`, {})),
+        refusedWith(/signed for .*-other, not /),
+      );
+      await assert.rejects(
+        rawApprove(signDecision(testSigner, person('alice'), 'reject', cycleId, { reason: 'no' })),
+        refusedWith(/signed as "reject" and cannot be used to approve/),
+      );
+      assert.equal(await updates(), 0, 'refused decisions leave no history');
+
+      const alicesApproval = signDecision(testSigner, person('alice'), 'approve', cycleId, {
+        comment: 'looks good',
+      });
+      const first = await handle.executeUpdate(approveUpdate, { args: [alicesApproval] });
       assert.deepEqual(first, { decision: 'pending', decidedBy: 'alice', approvals: 1, required: 2 });
       await assert.rejects(
-        approveCycle(client, cycleId, { approver: 'Alice' }),
-        (e: unknown) => e instanceof UserError && /Alice already approved this release/.test(e.message),
+        handle.executeUpdate(approveUpdate, { args: [alicesApproval] }),
+        refusedWith(/already used/),
+        'a signed decision applies once',
       );
-      await assert.rejects(rejectCycle(client, cycleId, { approver: 'bob', reason: ' ' }), UserError);
-      assert.equal(await updates(), 1, 'only the one valid approval is in history');
-      const second = await approveCycle(client, cycleId, { approver: 'bob' });
+      // One person approving twice does not make two approvals.
+      await assert.rejects(
+        approveCycle(client, cycleId, {}, asPerson('alice')),
+        (e: unknown) => e instanceof ConflictError && /alice already approved this release/.test(e.message),
+      );
+      await assert.rejects(rejectCycle(client, cycleId, { reason: ' ' }, asPerson('bob')), UserError);
+      assert.equal(await accepted(), 1, 'only the one valid approval is in history');
+      const waiting = await cycleStatus(client, cycleId);
+      assert.equal(waiting.stage, 'awaiting_approval');
+      assert.deepEqual(
+        waiting.approval?.approvers,
+        ['alice'],
+        'one distinct person so far: the 2-person rule waits',
+      );
+      const second = await approveCycle(client, cycleId, {}, asPerson('bob'));
       assert.equal(second.decision, 'approved');
       assert.equal(second.approvals, 2);
       await assert.rejects(
-        approveCycle(client, cycleId, { approver: 'carol' }),
+        approveCycle(client, cycleId, {}, asPerson('carol')),
         /already approved by alice, bob|not waiting for approval/,
       );
 
@@ -216,19 +287,41 @@ describe('humans in the loop: reminders, escalation, deadline policy and approva
         if (row?.phase === 'paused') break;
         await new Promise((r) => setTimeout(r, 250));
       }
-      await controlRollout(client, cycleId, 'abort', { actor: 'carol', reason: 'not today' });
+      const rollout = client.workflow.getHandle(rolloutId);
+      const rolloutUpdates = await updates(rollout);
+      await assert.rejects(
+        controlRollout(client, cycleId, 'abort', { reason: 'forged' }, forgedAs('carol')),
+        (e: unknown) => e instanceof ForbiddenError && /does not match key/.test(e.message),
+      );
+      await assert.rejects(
+        rollout.executeUpdate('abort', { args: [{ actor: 'carol', reason: 'unsigned' }] }),
+        refusedWith(/is not signed/),
+      );
+      assert.equal(await updates(rollout), rolloutUpdates, 'a refused rollout action leaves no history');
+      await controlRollout(client, cycleId, 'abort', { reason: 'not today' }, asPerson('carol'));
       const result = (await handle.result()) as { outcome: string };
       assert.equal(result.outcome, 'rolled_back');
 
       const audit = await stack.db
         .selectFrom('audit_log')
-        .select(['actor', 'action', 'artifact'])
+        .select(['actor', 'action', 'artifact', 'detail'])
         .where('artifact', 'in', [`cycle:${cycleId}`, `rollout:${rolloutId}`])
         .orderBy('id')
         .execute();
+      // The audit log names verified principals only: the people the signed decisions named.
       assert.deepEqual(
-        audit.map((a) => `${a.actor}:${a.action}`),
-        ['alice:approve_release', 'bob:approve_release', 'alice, bob:release_approved', 'carol:abort'],
+        audit.map((a) => `${a.actor} ${a.action}`),
+        [
+          'user:alice approve_release',
+          'user:bob approve_release',
+          'user:alice, user:bob release_approved',
+          'user:carol abort',
+        ],
+      );
+      const signed = audit.filter((a) => a.action !== 'release_approved');
+      assert.ok(
+        signed.every((a) => (a.detail as { signature?: { kid: string } }).signature?.kid === 'flywheel-test'),
+        'each decision row cites the key that signed it',
       );
       const approvals = await stack.db
         .selectFrom('approvals')

@@ -9,7 +9,8 @@ import type { RolloutConfigArg } from '../../schemas/rollout-config.js';
 import type { RolloutState } from '../../schemas/rollout-control.js';
 import { startDemoTraffic } from '../../scripts/demo-traffic.js';
 import { startSeededStack, stopSeededStack, type TestStack } from '../helpers/test-stack.js';
-import { UserError } from '../../schemas/user-error.js';
+import { ForbiddenError, UserError } from '../../schemas/user-error.js';
+import { asPerson, forgedAs } from '../helpers/test-decision-keys.js';
 
 /**
  * Staged rollouts driven by simulated users: each user resolves a prompt through the HTTP
@@ -194,21 +195,33 @@ describe('staged rollout with live traffic through resolve', () => {
     assert.match(paused.pausedReason ?? '', /analysis inconclusive at 30%: .*not enough traffic/);
     const before = await updateEvents(workflowId);
     await assert.rejects(
-      controlRollout(stack.env.client, workflowId, 'pause', { actor: 'olga' }),
+      controlRollout(stack.env.client, workflowId, 'pause', {}, asPerson('olga')),
       (e: unknown) => e instanceof UserError && /already paused/.test(e.message),
     );
     await assert.rejects(
-      controlRollout(stack.env.client, workflowId, 'setWeight', { actor: 'olga', weight: 150 }),
+      controlRollout(stack.env.client, workflowId, 'setWeight', { weight: 150 }, asPerson('olga')),
       (e: unknown) => e instanceof UserError && /between 0 and 100/.test(e.message),
+    );
+    await assert.rejects(
+      controlRollout(stack.env.client, workflowId, 'resume', {}, forgedAs('rui')),
+      (e: unknown) => e instanceof ForbiddenError && /does not match key/.test(e.message),
+    );
+    await assert.rejects(
+      controlRollout(stack.env.client, workflowId, 'resume', { actor: 'rui' }, asPerson('rui')),
+      (e: unknown) => e instanceof UserError && /Remove "actor" from the request/.test(e.message),
+      'the person acting is whoever signed in, never a name in the request',
     );
     assert.equal(await updateEvents(workflowId), before, 'refused actions leave no history');
     const traffic = startDemoTraffic(api.url, token, stack.scenario, stack.llm.agent, 10, 50);
     try {
       await new Promise((r) => setTimeout(r, 3000));
-      const resumed = await controlRollout(stack.env.client, workflowId, 'resume', {
-        actor: 'rui',
-        reason: 'traffic is back',
-      });
+      const resumed = await controlRollout(
+        stack.env.client,
+        workflowId,
+        'resume',
+        { reason: 'traffic is back' },
+        asPerson('rui'),
+      );
       assert.equal(resumed.phase, 'progressing');
       const done = await result(workflowId);
       assert.equal(done.status, 'completed', done.reason);
@@ -222,7 +235,7 @@ describe('staged rollout with live traffic through resolve', () => {
       .execute();
     assert.deepEqual(
       audit.map((a) => `${a.actor}:${a.action}`),
-      ['rui:resume'],
+      ['user:rui:resume'],
     );
   });
 
@@ -239,13 +252,19 @@ describe('staged rollout with live traffic through resolve', () => {
       .executeTakeFirstOrThrow();
     assert.equal(row.weight, 20, 'resolve sees the live weight');
     await assert.rejects(
-      controlRollout(stack.env.client, workflowId, 'promote', { actor: 'olga' }),
+      controlRollout(stack.env.client, workflowId, 'promote', {}, asPerson('olga')),
       (e: unknown) => e instanceof UserError && /is not paused/.test(e.message),
     );
-    await controlRollout(stack.env.client, workflowId, 'abort', { actor: 'olga', reason: 'wrong version' });
+    await controlRollout(
+      stack.env.client,
+      workflowId,
+      'abort',
+      { reason: 'wrong version' },
+      asPerson('olga'),
+    );
     const done = await result(workflowId);
     assert.equal(done.status, 'rolled_back');
-    assert.equal(done.reason, 'aborted by olga: wrong version');
+    assert.equal(done.reason, 'aborted by user:olga: wrong version');
     assert.equal((await labelledVersion(stack.db, 'demo', 'production'))?.id, production.id);
     const after = await stack.db
       .selectFrom('rollouts')

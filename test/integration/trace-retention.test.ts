@@ -17,6 +17,7 @@ import { createFlywheelWorker } from '../../workers/flywheel-worker.js';
 import { loadTaxonomy } from '../../workers/load-taxonomy.js';
 import { startTemporalServer } from '../helpers/local-infrastructure.js';
 import { testDataConverter } from '../helpers/test-payload-encryption.js';
+import { TEST_DECISION_KEYS } from '../helpers/test-decision-keys.js';
 import { startTestDatabase } from '../helpers/test-stack.js';
 
 const DAY = 86_400_000;
@@ -152,6 +153,7 @@ describe('trace retention per agent, on a schedule', () => {
         taxonomy: loadTaxonomy(),
       },
       dataConverter: testDataConverter(),
+      decisionKeys: TEST_DECISION_KEYS,
     });
     running = worker.run();
 
