@@ -1,10 +1,14 @@
-import type { IncomingMessage } from 'node:http';
+import { z } from 'zod';
 import type { Db } from '../db/connection.js';
 import { DEFAULT_KPI_CYCLES, kpisOfAgent } from '../cycles/kpi-service.js';
 import { createAgent, listAgents, showAgent, updateAgent } from '../registry/agent-service.js';
 import type { WebhookSender } from '../notify/webhook-sender.js';
 import { forgetAttributionRules } from '../traces/span-attribution-service.js';
+import { AgentCreateRequest, AgentPatchFields } from '../schemas/agent-registration.js';
+import { principalLabel } from '../schemas/principal.js';
 import { UserError } from '../schemas/user-error.js';
+import { withIdentity, type ApiRoute } from './api-route.js';
+import type { ResourceAgents } from './resource-agent.js';
 
 export interface AgentRouteDeps {
   db: Db;
@@ -12,49 +16,84 @@ export interface AgentRouteDeps {
   webhook?: WebhookSender;
 }
 
-/**
- * Agents over HTTP:
- * GET /api/agents, POST /api/agents `{ id, displayName?, description?, config?, actor, reason? }`,
- * GET /api/agents/:id, PATCH /api/agents/:id `{ displayName?, description?, set?, match?,
- * unmatch?, actor, reason? }`, GET /api/agents/:id/kpis[?cycles=N].
- * Like the other operator routes, writes name the person acting in the body; user sign-in
- * and roles come with issue 18.
- */
-export async function handleAgentRoute(
-  deps: AgentRouteDeps,
-  req: IncomingMessage,
-  url: URL,
-  parts: string[],
-  readJson: () => Promise<unknown>,
-): Promise<{ status: number; body: unknown } | null> {
-  if (parts[0] !== 'api' || parts[1] !== 'agents' || parts.length > 4) return null;
-  const [, , agent, action] = parts;
-  const now = deps.now?.() ?? new Date();
-  const method = req.method ?? 'GET';
-  if (agent === undefined) {
-    if (method === 'GET') return { status: 200, body: { data: await listAgents(deps.db, now) } };
-    if (method === 'POST') {
-      const created = await createAgent(deps.db, await readJson(), now);
-      // A new agent may bring attribution rules; this process's ingest sees them at once.
-      forgetAttributionRules(deps.db);
-      return { status: 201, body: created };
-    }
-    return null;
-  }
-  if (action === undefined) {
-    if (method === 'GET') return { status: 200, body: await showAgent(deps.db, agent, now) };
-    if (method === 'PATCH') {
-      const options = deps.webhook ? { webhook: deps.webhook } : {};
-      const updated = await updateAgent(deps.db, agent, await readJson(), now, options);
-      if (updated.changed) forgetAttributionRules(deps.db);
-      return { status: 200, body: updated };
-    }
-    return null;
-  }
-  if (action !== 'kpis' || method !== 'GET') return null;
-  const raw = url.searchParams.get('cycles');
-  const cycles = raw === null ? DEFAULT_KPI_CYCLES : Number(raw);
-  if (raw !== null && !/^\d+$/.test(raw))
-    throw new UserError(`cycles must be a whole number, e.g. ?cycles=12; got "${raw}".`);
-  return { status: 200, body: await kpisOfAgent(deps.db, agent, cycles) };
+const IdParam = z.object({ id: z.string() });
+
+/** Agents over HTTP; every change is audited under the authenticated person. */
+export function agentRoutes(deps: AgentRouteDeps, agents: ResourceAgents): ApiRoute[] {
+  const now = () => deps.now?.() ?? new Date();
+  return [
+    {
+      method: 'GET',
+      url: '/api/agents',
+      tag: 'agents',
+      summary: 'Agents with their traffic and last cycle.',
+      auth: { role: 'viewer' },
+      handler: async () => ({ status: 200, body: { data: await listAgents(deps.db, now()) } }),
+    },
+    {
+      method: 'POST',
+      url: '/api/agents',
+      tag: 'agents',
+      summary: 'Register an agent, optionally with configuration and attribution rules.',
+      auth: { role: 'admin' },
+      schema: { body: AgentCreateRequest.omit({ actor: true }) },
+      handler: async (r) => {
+        const created = await createAgent(
+          deps.db,
+          withIdentity(r.json(), 'actor', principalLabel(r.principal)),
+          now(),
+        );
+        // A new agent may bring attribution rules; this process's ingest sees them at once.
+        forgetAttributionRules(deps.db);
+        return { status: 201, body: created };
+      },
+    },
+    {
+      method: 'GET',
+      url: '/api/agents/:id',
+      tag: 'agents',
+      summary: 'One agent: configuration, rules, tokens, traffic, last cycle.',
+      auth: { role: 'viewer' },
+      agent: agents.byAgentParam,
+      schema: { params: IdParam },
+      handler: async (r) => ({ status: 200, body: await showAgent(deps.db, r.params.id ?? '', now()) }),
+    },
+    {
+      method: 'PATCH',
+      url: '/api/agents/:id',
+      tag: 'agents',
+      summary: 'Change display name, description, configuration keys (`set`) or attribution rules.',
+      auth: { role: 'operator' },
+      agent: agents.byAgentParam,
+      schema: { params: IdParam, body: AgentPatchFields.omit({ actor: true }) },
+      handler: async (r) => {
+        const options = deps.webhook ? { webhook: deps.webhook } : {};
+        const updated = await updateAgent(
+          deps.db,
+          r.params.id ?? '',
+          withIdentity(r.json(), 'actor', principalLabel(r.principal)),
+          now(),
+          options,
+        );
+        if (updated.changed) forgetAttributionRules(deps.db);
+        return { status: 200, body: updated };
+      },
+    },
+    {
+      method: 'GET',
+      url: '/api/agents/:id/kpis',
+      tag: 'agents',
+      summary: "The agent's KPIs over its last cycles (?cycles=N).",
+      auth: { role: 'viewer' },
+      agent: agents.byAgentParam,
+      schema: { params: IdParam, querystring: z.object({ cycles: z.string().regex(/^\d+$/).optional() }) },
+      handler: async (r) => {
+        const raw = r.query.get('cycles');
+        if (raw !== null && !/^\d+$/.test(raw))
+          throw new UserError(`cycles must be a whole number, e.g. ?cycles=12; got "${raw}".`);
+        const cycles = raw === null ? DEFAULT_KPI_CYCLES : Number(raw);
+        return { status: 200, body: await kpisOfAgent(deps.db, r.params.id ?? '', cycles) };
+      },
+    },
+  ];
 }

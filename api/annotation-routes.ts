@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import { z } from 'zod';
 import type { Client } from '@temporalio/client';
 import type { Db } from '../db/connection.js';
 import {
@@ -13,79 +13,210 @@ import {
 import { annotationItems, submitAnnotations } from '../cycles/cycle-service.js';
 import { queueDetails } from '../annotation/queue-details-service.js';
 import { createScoreConfig, listScoreConfigs } from '../annotation/score-config-service.js';
+import { AnnotationBatch, ItemAnnotationRequest } from '../schemas/annotation.js';
+import { ScoreConfigInput } from '../schemas/score-config.js';
+import { withIdentity, type ApiRoute, type RouteRequest } from './api-route.js';
+import type { ResourceAgents } from './resource-agent.js';
 
 export interface AnnotationRouteDeps {
   db: Db;
   temporal: Client;
 }
 
-export interface RouteResponse {
-  status: number;
-  body: unknown;
-  headers?: Record<string, string>;
-}
-
 /** All stored: 200; some refused: 207 (multi-status, as Langfuse's batch ingestion answers). */
 const batchStatus = (r: Pick<BatchResult, 'errors'>) => (r.errors.length > 0 ? 207 : 200);
 
+const IdParam = z.object({ id: z.string() });
+const BatchBody = AnnotationBatch.omit({ reviewer: true });
+/** The reviewer is who signed in: a person, so the label records their user name. */
+const reviewer = (r: RouteRequest) => r.principal.id;
+
 /**
  * The annotation queue API: queues, items, claims, labels (single and batch) and score
- * configs, plus the pre-queue cycle route kept for older clients. Returns null for a path
- * it does not serve; errors are UserErrors the server maps to their status.
+ * configs, plus the pre-queue cycle route kept for older clients. Labels and claims
+ * record the authenticated reviewer.
  */
-export async function handleAnnotationRoute(
-  deps: AnnotationRouteDeps,
-  req: IncomingMessage,
-  url: URL,
-  parts: string[],
-  readJson: () => Promise<unknown>,
-): Promise<RouteResponse | null> {
-  if (parts[0] !== 'api') return null;
-  const [, resource, id, sub] = parts;
-  const method = req.method ?? 'GET';
-  const q = (name: string) => url.searchParams.get(name) ?? undefined;
+export function annotationRoutes(deps: AnnotationRouteDeps, agents: ResourceAgents): ApiRoute[] {
+  return [
+    {
+      method: 'GET',
+      url: '/api/queues',
+      tag: 'annotation',
+      summary: 'Annotation queues, newest first.',
+      auth: { role: 'viewer' },
+      agent: agents.byAgentQuery,
+      schema: { querystring: z.object({ agent: z.string().optional() }) },
+      handler: async (r) => ({
+        status: 200,
+        body: { queues: await listQueues(deps.db, r.query.get('agent') ?? undefined) },
+      }),
+    },
+    {
+      method: 'GET',
+      url: '/api/queues/:id',
+      tag: 'annotation',
+      summary: "A queue (by its ID or its cycle's) with progress per reviewer and agreement.",
+      auth: { role: 'viewer' },
+      agent: agents.byQueue,
+      schema: { params: IdParam },
+      handler: async (r) => ({ status: 200, body: await queueDetails(deps.db, r.params.id ?? '') }),
+    },
+    {
+      method: 'GET',
+      url: '/api/queues/:id/items',
+      tag: 'annotation',
+      summary: "A queue's items, filtered by ?reviewer= and ?status=.",
+      auth: { role: 'viewer' },
+      agent: agents.byQueue,
+      schema: {
+        params: IdParam,
+        querystring: z.object({ reviewer: z.string().optional(), status: z.string().optional() }),
+      },
+      handler: async (r) => {
+        const filter = {
+          ...(r.query.get('reviewer') ? { reviewer: r.query.get('reviewer') ?? '' } : {}),
+          ...(r.query.get('status') ? { status: r.query.get('status') ?? '' } : {}),
+        };
+        return { status: 200, body: { items: await listQueueItems(deps.db, r.params.id ?? '', filter) } };
+      },
+    },
+    {
+      method: 'POST',
+      url: '/api/queues/:id/annotations',
+      tag: 'annotation',
+      summary: 'A batch of labels; valid entries are stored and refused ones reported by index (207).',
+      auth: { role: 'reviewer' },
+      agent: agents.byQueue,
+      schema: { params: IdParam, body: BatchBody },
+      handler: async (r) => {
+        const body = withIdentity(r.json(), 'reviewer', reviewer(r));
+        const result = await submitQueueBatch(deps.db, deps.temporal, r.params.id ?? '', body);
+        return { status: batchStatus(result), body: result };
+      },
+    },
+    {
+      method: 'POST',
+      url: '/api/items/:id/claim',
+      tag: 'annotation',
+      summary: 'Claim an item for yourself until the claim expires.',
+      auth: { role: 'reviewer' },
+      agent: agents.byItem,
+      schema: { params: IdParam, body: z.object({}) },
+      handler: async (r) => ({
+        status: 200,
+        body: await claimAnnotationItem(
+          deps.db,
+          r.params.id ?? '',
+          withIdentity(bodyOrEmpty(r), 'reviewer', reviewer(r)),
+        ),
+      }),
+    },
+    {
+      method: 'POST',
+      url: '/api/items/:id/release',
+      tag: 'annotation',
+      summary: 'Give a claimed item back to the pool.',
+      auth: { role: 'reviewer' },
+      agent: agents.byItem,
+      schema: { params: IdParam, body: z.object({}) },
+      handler: async (r) => ({
+        status: 200,
+        body: await releaseAnnotationItem(
+          deps.db,
+          r.params.id ?? '',
+          withIdentity(bodyOrEmpty(r), 'reviewer', reviewer(r)),
+        ),
+      }),
+    },
+    {
+      method: 'POST',
+      url: '/api/items/:id/annotations',
+      tag: 'annotation',
+      summary: 'Label one item: verdict, category, expected step or reply, comment, dimensions, scores.',
+      auth: { role: 'reviewer' },
+      agent: agents.byItem,
+      schema: { params: IdParam, body: ItemAnnotationRequest.omit({ reviewer: true }) },
+      handler: async (r) => ({
+        status: 200,
+        body: await annotateItem(
+          deps.db,
+          deps.temporal,
+          r.params.id ?? '',
+          withIdentity(r.json(), 'reviewer', reviewer(r)),
+        ),
+      }),
+    },
+    {
+      method: 'GET',
+      url: '/api/score-configs',
+      tag: 'annotation',
+      summary: 'Score configs (what reviewers fill per item besides the verdict).',
+      auth: { role: 'viewer' },
+      agent: agents.byAgentQuery,
+      schema: {
+        querystring: z.object({
+          agent: z.string().optional(),
+          archived: z.enum(['true', 'false']).optional(),
+        }),
+      },
+      handler: async (r) => {
+        const options = {
+          ...(r.query.get('agent') ? { agent: r.query.get('agent') ?? '' } : {}),
+          includeArchived: r.query.get('archived') === 'true',
+        };
+        return { status: 200, body: { scoreConfigs: await listScoreConfigs(deps.db, options) } };
+      },
+    },
+    {
+      method: 'POST',
+      url: '/api/score-configs',
+      tag: 'annotation',
+      summary: 'Create a score config (numeric, categorical or boolean).',
+      auth: { role: 'operator' },
+      agentInBody: true,
+      schema: { body: ScoreConfigInput },
+      handler: async (r) => {
+        const body = r.json();
+        const agent = (body as { agent?: unknown } | null)?.agent;
+        r.requireAgent(typeof agent === 'string' ? agent : null);
+        return { status: 201, body: await createScoreConfig(deps.db, body) };
+      },
+    },
+    {
+      method: 'GET',
+      url: '/api/cycles/:id/annotations',
+      tag: 'annotation',
+      summary: "A cycle's annotation items (the route from before queues).",
+      auth: { role: 'viewer' },
+      agent: agents.byCycle,
+      schema: { params: IdParam },
+      handler: async (r) => ({
+        status: 200,
+        body: { items: await annotationItems(deps.db, r.params.id ?? '') },
+      }),
+    },
+    {
+      method: 'POST',
+      url: '/api/cycles/:id/annotations',
+      tag: 'annotation',
+      summary: "A batch of labels for a cycle's queue (the route from before queues).",
+      auth: { role: 'reviewer' },
+      agent: agents.byCycle,
+      schema: { params: IdParam, body: BatchBody },
+      handler: async (r) => {
+        const result = await submitAnnotations(
+          deps.db,
+          deps.temporal,
+          r.params.id ?? '',
+          withIdentity(r.json(), 'reviewer', reviewer(r)),
+        );
+        return { status: batchStatus(result), body: result };
+      },
+    },
+  ];
+}
 
-  if (resource === 'queues') {
-    if (!id && method === 'GET')
-      return { status: 200, body: { queues: await listQueues(deps.db, q('agent')) } };
-    if (id && !sub && method === 'GET') return { status: 200, body: await queueDetails(deps.db, id) };
-    if (id && sub === 'items' && method === 'GET') {
-      const filter = {
-        ...(q('reviewer') ? { reviewer: q('reviewer') } : {}),
-        ...(q('status') ? { status: q('status') } : {}),
-      };
-      return { status: 200, body: { items: await listQueueItems(deps.db, id, filter) } };
-    }
-    if (id && sub === 'annotations' && method === 'POST') {
-      const result = await submitQueueBatch(deps.db, deps.temporal, id, await readJson());
-      return { status: batchStatus(result), body: result };
-    }
-  }
-  if (resource === 'items' && id && method === 'POST') {
-    if (sub === 'claim')
-      return { status: 200, body: await claimAnnotationItem(deps.db, id, await readJson()) };
-    if (sub === 'release')
-      return { status: 200, body: await releaseAnnotationItem(deps.db, id, await readJson()) };
-    if (sub === 'annotations')
-      return { status: 200, body: await annotateItem(deps.db, deps.temporal, id, await readJson()) };
-  }
-  if (resource === 'score-configs' && !id) {
-    if (method === 'GET') {
-      const options = {
-        ...(q('agent') ? { agent: q('agent') } : {}),
-        includeArchived: q('archived') === 'true',
-      };
-      return { status: 200, body: { scoreConfigs: await listScoreConfigs(deps.db, options) } };
-    }
-    if (method === 'POST') return { status: 201, body: await createScoreConfig(deps.db, await readJson()) };
-  }
-  // Before queues: GET lists a cycle's items, POST a reviewer's batch; both now go through the queue.
-  if (resource === 'cycles' && id && sub === 'annotations') {
-    if (method === 'GET') return { status: 200, body: { items: await annotationItems(deps.db, id) } };
-    if (method === 'POST') {
-      const result = await submitAnnotations(deps.db, deps.temporal, id, await readJson());
-      return { status: batchStatus(result), body: result };
-    }
-  }
-  return null;
+/** Claim and release need no body; an empty one is fine. */
+function bodyOrEmpty(r: RouteRequest): unknown {
+  return r.raw.length === 0 ? {} : r.json();
 }

@@ -1,28 +1,23 @@
-import { type TokenIdentity, type TokenScope, type TokenVerifier } from '../registry/agent-token-service.js';
-import { ForbiddenError, UserError } from '../schemas/user-error.js';
+import type { AgentScope, Principal } from '../schemas/principal.js';
+import { ForbiddenError } from '../schemas/user-error.js';
+import { principalOfHeader, type PrincipalVerifier } from './authentication.js';
 
 /**
- * The identity behind an `Authorization: Bearer <agent token>` value, or the error that says
- * what to send: the HTTP API reads it from a header, the OTLP/gRPC receiver from metadata.
+ * The agent token behind an `Authorization: Bearer <agent token>` value, or the error that
+ * says what to send: the OTLP/gRPC receiver reads it from metadata (the HTTP API checks its
+ * route table's requirement in http-server.ts).
  */
-export async function authenticateBearer(
-  tokens: TokenVerifier,
+export async function authenticateAgentToken(
+  principals: PrincipalVerifier,
   header: string,
-  scope: TokenScope,
-): Promise<TokenIdentity> {
-  const match = /^Bearer\s+(\S+)$/i.exec(header);
-  if (!match?.[1])
-    throw new UserError(
-      'Send "Authorization: Bearer <agent token>"; create one with `flywheel token create --agent <id>`.',
-      'unauthorized',
+  scope: AgentScope,
+): Promise<Extract<Principal, { kind: 'agent' }>> {
+  const principal = await principalOfHeader(principals, header);
+  if (principal.kind !== 'agent')
+    throw new ForbiddenError(
+      `Send traces with an agent token (\`flywheel token create --agent <id> --scope ${scope}\`), not a personal one.`,
     );
-  const identity = await tokens.verify(match[1]);
-  if (!identity)
-    throw new UserError(
-      'Unknown or revoked token; create a new one with `flywheel token create`.',
-      'unauthorized',
-    );
-  if (!identity.scopes.includes(scope))
+  if (!principal.scopes.includes(scope))
     throw new ForbiddenError(`This token lacks the "${scope}" scope; create one with --scope ${scope}.`);
-  return identity;
+  return principal;
 }

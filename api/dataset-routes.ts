@@ -1,40 +1,58 @@
-import type { IncomingMessage } from 'node:http';
+import { z } from 'zod';
 import type { Db } from '../db/connection.js';
 import { diffVersions, listVersions, showVersion } from '../datasets/dataset-service.js';
 import { lineageOf } from '../registry/lineage-service.js';
-import { NotFoundError, UserError } from '../schemas/user-error.js';
+import { NotFoundError } from '../schemas/user-error.js';
+import type { ApiRoute } from './api-route.js';
+import type { ResourceAgents } from './resource-agent.js';
 
-export interface DatasetRouteAnswer {
-  status: number;
-  body: unknown;
-}
-
-/**
- * Read-only dataset and lineage routes:
- * GET /api/datasets[?agent=], GET /api/datasets/:versionId[?diff=<other version>],
- * GET /api/lineage/:id.
- */
-export async function handleDatasetRoute(
-  deps: { db: Db },
-  req: IncomingMessage,
-  url: URL,
-  parts: string[],
-): Promise<DatasetRouteAnswer | null> {
-  if (parts[0] !== 'api' || (parts[1] !== 'datasets' && parts[1] !== 'lineage') || parts.length > 3)
-    return null;
-  if (req.method !== 'GET') return null;
-  if (parts[1] === 'lineage') {
-    if (!parts[2]) throw new UserError('Name what to trace: GET /api/lineage/<id>.');
-    const graph = await lineageOf(deps.db, parts[2]);
-    if (!graph) throw new NotFoundError(`Nothing is recorded under "${parts[2]}".`);
-    return { status: 200, body: graph };
-  }
-  if (!parts[2])
-    return {
-      status: 200,
-      body: { versions: await listVersions(deps.db, url.searchParams.get('agent') ?? undefined) },
-    };
-  const other = url.searchParams.get('diff');
-  if (other) return { status: 200, body: await diffVersions(deps.db, other, parts[2]) };
-  return { status: 200, body: await showVersion(deps.db, parts[2]) };
+/** Read-only dataset and lineage routes. */
+export function datasetRoutes(deps: { db: Db }, agents: ResourceAgents): ApiRoute[] {
+  return [
+    {
+      method: 'GET',
+      url: '/api/datasets',
+      tag: 'datasets',
+      summary: 'Dataset versions, newest first.',
+      auth: { role: 'viewer' },
+      agent: agents.byAgentQuery,
+      schema: { querystring: z.object({ agent: z.string().optional() }) },
+      handler: async (r) => ({
+        status: 200,
+        body: { versions: await listVersions(deps.db, r.query.get('agent') ?? undefined) },
+      }),
+    },
+    {
+      method: 'GET',
+      url: '/api/datasets/:versionId',
+      tag: 'datasets',
+      summary: 'One dataset version, or its diff from another (?diff=<version>).',
+      auth: { role: 'viewer' },
+      schema: {
+        params: z.object({ versionId: z.string() }),
+        querystring: z.object({ diff: z.string().optional() }),
+      },
+      handler: async (r) => {
+        const other = r.query.get('diff');
+        const id = r.params.versionId ?? '';
+        return {
+          status: 200,
+          body: other ? await diffVersions(deps.db, other, id) : await showVersion(deps.db, id),
+        };
+      },
+    },
+    {
+      method: 'GET',
+      url: '/api/lineage/:id',
+      tag: 'datasets',
+      summary: 'What a prompt version, dataset version, cycle or trace came from and led to.',
+      auth: { role: 'viewer' },
+      schema: { params: z.object({ id: z.string() }) },
+      handler: async (r) => {
+        const graph = await lineageOf(deps.db, r.params.id ?? '');
+        if (!graph) throw new NotFoundError(`Nothing is recorded under "${r.params.id}".`);
+        return { status: 200, body: graph };
+      },
+    },
+  ];
 }

@@ -1,132 +1,83 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { gunzip } from 'node:zlib';
-import { promisify } from 'node:util';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import fastifySwagger from '@fastify/swagger';
+import fastifyHelmet from '@fastify/helmet';
+import fastifyRateLimit from '@fastify/rate-limit';
+import { jsonSchemaTransform } from 'fastify-type-provider-zod';
 import type { Client } from '@temporalio/client';
 import type { Db } from '../db/connection.js';
 import { isDatabaseUnavailable } from '../db/database-unavailable.js';
 import { isTemporalUnavailable } from '../workers/temporal-unavailable.js';
-import {
-  createTokenVerifier,
-  type TokenIdentity,
-  type TokenScope,
-  type TokenVerifier,
-} from '../registry/agent-token-service.js';
 import { createTraceWriter } from '../traces/trace-storage-service.js';
 import type { TraceWriter } from '../traces/store/trace-writer.js';
-import { handleAgentRoute } from './agent-routes.js';
-import { authenticateBearer } from './bearer-auth.js';
-import { logsPartialSuccess, tracePartialSuccess, unreadableBody } from './otlp-partial-success.js';
-import { handleAnnotationRoute } from './annotation-routes.js';
-import { handleDatasetRoute } from './dataset-routes.js';
-import { attachFeedback } from '../traces/feedback-service.js';
-import {
-  decodeOtlpLogsProtobuf,
-  decodeOtlpProtobuf,
-  encodeExportResponse,
-  encodeLogsExportResponse,
-  encodeRpcStatus,
-} from '../traces/otlp-protobuf.js';
-import { handlePromptRoute, writeRouteAnswer } from './prompt-routes.js';
-import { handleRolloutRoute } from './rollout-routes.js';
-import { handleTraceRoute } from './trace-routes.js';
+import { encodeRpcStatus } from '../traces/otlp-protobuf.js';
 import { RoutingSnapshots } from '../release/routing-snapshot-service.js';
-import {
-  IMPORT_FORMATS,
-  importTraces,
-  ingestJsonl,
-  ingestOtlp,
-  ingestOtlpLogs,
-  type ImportFormat,
-} from '../traces/trace-ingest-service.js';
 import { UserError } from '../schemas/user-error.js';
-import { nestsDeeperThan, tooDeepMessage } from '../traces/json-depth.js';
+import { hasRole, type Principal } from '../schemas/principal.js';
+import { DEFAULT_MAX_BODY_BYTES, parseJsonBody, readBody } from './request-body.js';
+import {
+  forbidden,
+  permitted,
+  requirementsOf,
+  type ApiRoute,
+  type RouteAnswer,
+  type RouteRequest,
+} from './api-route.js';
+import { createAuthenticator, type Authenticator, type PrincipalVerifier } from './authentication.js';
+import { apiRouteTable } from './route-table.js';
+import { mediaType } from './ingest-routes.js';
+import { createPrincipalVerifier } from '../registry/principal-service.js';
 
-export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
-
-const gunzipAsync = promisify(gunzip);
-
-const payloadTooLarge = (limit: number) =>
-  new UserError(`Payload over the ${limit} byte limit; split it into smaller batches.`, 'payload_too_large');
-
-async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > limit) throw payloadTooLarge(limit);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw payloadTooLarge(limit);
-    chunks.push(chunk as Buffer);
-  }
-  const raw = Buffer.concat(chunks);
-  if (req.headers['content-encoding'] !== 'gzip') return raw;
-  // OTLP exporters gzip by default; the limit applies to the inflated size too.
-  try {
-    return await gunzipAsync(raw, { maxOutputLength: limit });
-  } catch (e) {
-    if (e instanceof RangeError || (e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE')
-      throw payloadTooLarge(limit);
-    throw new UserError(
-      'The body is marked gzip but does not inflate; send valid gzip or drop Content-Encoding.',
-    );
-  }
-}
-
-/**
- * The body as JSON. Nesting is bounded because what reads and stores the value recurses; OTLP
- * ingest skips the whole-body walk (`checkDepth: false`) and checks each span it cannot take
- * on its fast path instead.
- */
-async function readJson(
-  req: IncomingMessage,
-  limit: number,
-  { checkDepth = true }: { checkDepth?: boolean } = {},
-): Promise<unknown> {
-  const body = await readBody(req, limit);
-  let value: unknown;
-  try {
-    value = JSON.parse(body.toString('utf8'));
-  } catch (e) {
-    throw new UserError(`The body is not valid JSON (${e instanceof Error ? e.message : String(e)}).`);
-  }
-  if (checkDepth && nestsDeeperThan(value)) throw new UserError(`${tooDeepMessage('The body')}.`);
-  return value;
-}
-
-function send(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  res.writeHead(status, { 'content-type': 'application/json', ...headers });
-  res.end(JSON.stringify(body));
-}
+export { DEFAULT_MAX_BODY_BYTES } from './request-body.js';
 
 export interface ApiDeps {
   db: Db;
   temporal: Client;
   writer: TraceWriter;
-  tokens: TokenVerifier;
+  /** Who a bearer token or session stands for. */
+  principals: PrincipalVerifier;
   maxBodyBytes?: number;
   now?: () => Date;
-  /** The per-process prompt routing cache behind resolve (api/routing-snapshot.ts). */
+  /** The per-process prompt routing cache behind resolve (release/routing-snapshot-service.ts). */
   routing?: RoutingSnapshots;
+  /** The workers' task queue, where cycles started over the API run. */
+  taskQueue?: string;
+  /** Requests per second one token may send to ingest and to resolve (429 with Retry-After beyond). */
+  rateLimits?: Partial<RateLimits>;
 }
 
-/** The production wiring: one trace writer and one token cache per API process. */
+export interface RateLimits {
+  ingestPerSecond: number;
+  resolvePerSecond: number;
+}
+
+/**
+ * Per token, per API process. Ingest requests are batches (an exporter sends one every few
+ * seconds per process); resolve is cached by clients for a second per unit, so a token past
+ * these rates is a loop or an abuse, not traffic.
+ */
+export const DEFAULT_RATE_LIMITS: RateLimits = { ingestPerSecond: 200, resolvePerSecond: 20_000 };
+
+/** The production wiring: one trace writer, one principal cache and one routing cache per API process. */
 export function apiDeps(
   db: Db,
   temporal: Client,
-  { routingRefreshMs, ...options }: { maxBodyBytes?: number; routingRefreshMs?: number } = {},
+  {
+    routingRefreshMs,
+    ...options
+  }: {
+    maxBodyBytes?: number;
+    routingRefreshMs?: number;
+    taskQueue?: string;
+    rateLimits?: Partial<RateLimits>;
+  } = {},
 ): ApiDeps {
   const routing = new RoutingSnapshots(db, routingRefreshMs ? { refreshMs: routingRefreshMs } : {});
   return {
     db,
     temporal,
     writer: createTraceWriter(db),
-    tokens: createTokenVerifier(db),
+    principals: createPrincipalVerifier(db),
     routing,
     ...options,
   };
@@ -169,6 +120,45 @@ async function readiness(deps: ApiDeps): Promise<{ ok: boolean; database: string
   return { ok: database === 'ok' && temporal === 'ok', database, temporal };
 }
 
+function healthRoutes(deps: ApiDeps): ApiRoute[] {
+  return [
+    {
+      method: 'GET',
+      url: '/health/live',
+      tag: 'health',
+      summary: 'Liveness: the process answers.',
+      auth: { public: true },
+      handler: () => Promise.resolve({ status: 200, body: { ok: true } }),
+    },
+    {
+      method: 'GET',
+      url: '/health/ready',
+      tag: 'health',
+      summary: "Readiness: each dependency's state; 503 with Retry-After while one is away.",
+      auth: { public: true },
+      handler: async () => {
+        const ready = await readiness(deps);
+        return {
+          status: ready.ok ? 200 : 503,
+          body: ready,
+          ...(ready.ok ? {} : { headers: { 'retry-after': String(RETRY_AFTER_SECONDS) } }),
+        };
+      },
+    },
+    {
+      method: 'GET',
+      url: '/health',
+      tag: 'health',
+      summary: 'The original check, kept for existing probes: the database answers (503 when not).',
+      auth: { public: true },
+      handler: async () => {
+        await deps.db.selectNoFrom((eb) => eb.val(1).as('one')).execute();
+        return { status: 200, body: { ok: true } };
+      },
+    },
+  ];
+}
+
 /** The status, body and headers that answer an error, whichever layer threw it. */
 function errorAnswer(
   error: unknown,
@@ -179,6 +169,10 @@ function errorAnswer(
   // Every error a caller can act on answers with its own status.
   if (error instanceof UserError)
     return { status: error.status, body: { error: error.message }, headers: {} };
+  // Fastify's own client errors (a malformed URL, a body on a method that takes none).
+  const status = (error as { statusCode?: unknown }).statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500)
+    return { status, body: { error: error instanceof Error ? error.message : String(error) }, headers: {} };
   // A dependency that is away is not the caller's fault and not ours: say when to retry.
   const away = isDatabaseUnavailable(error) ? 'database' : isTemporalUnavailable(error) ? 'Temporal' : null;
   if (away)
@@ -196,180 +190,226 @@ function errorAnswer(
   };
 }
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The declaration a Fastify route was made from; absent only on Fastify's own routes. */
+    apiRoute?: ApiRoute;
+  }
+  interface FastifyRequest {
+    principal?: Principal;
+    routeAgent?: string | null;
+  }
+}
+
+const queryOf = (req: FastifyRequest) => {
+  const at = req.url.indexOf('?');
+  return new URLSearchParams(at < 0 ? '' : req.url.slice(at + 1));
+};
+
+/**
+ * The API as a Fastify instance with every route of the table registered, ready to listen
+ * (or to `inject` in tests). Routes come only from the table: the authentication hook
+ * refuses any route registered without a declaration, so none can be added unprotected.
+ */
+export async function buildApi(
+  deps: ApiDeps,
+  {
+    authenticator,
+    beforeReady,
+  }: { authenticator?: Authenticator; beforeReady?: (app: FastifyInstance) => void } = {},
+): Promise<{ app: FastifyInstance; routes: ApiRoute[] }> {
+  const limit = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const auth = authenticator ?? createAuthenticator(deps.principals);
+  const routes = [...healthRoutes(deps), ...apiRouteTable(deps)];
+  const app = Fastify({ logger: false, bodyLimit: limit, return503OnClosing: true });
+
+  // Schemas document each route (OpenAPI); the services validate with the same zod objects
+  // and keep their messages, which name the field and say what to send.
+  app.setValidatorCompiler(() => (data: unknown) => ({ value: data }));
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+
+  // One body reader for every content type: the size limit holds on the inflated size too.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (request, payload, done) => {
+    readBody(payload, limit).then(
+      (body) => done(null, body),
+      (error: Error) => done(error, undefined),
+    );
+  });
+
+  await app.register(fastifyHelmet, {
+    // A JSON API: no HTML to protect with a CSP here (the console sets its own).
+    contentSecurityPolicy: false,
+    // HSTS only means something behind TLS; a proxy that terminates TLS sets it.
+    hsts: false,
+  });
+  await app.register(fastifyRateLimit, {
+    global: false,
+    // After authentication (a global hook, so it runs first): the limit is per token.
+    keyGenerator: (req) => (req.principal ? `${req.principal.kind}:${req.principal.id}` : req.ip),
+  });
+  const limits = { ...DEFAULT_RATE_LIMITS, ...deps.rateLimits };
+  const rateLimitOf = (route: ApiRoute) =>
+    requirementsOf(route).some((r) => 'scope' in r && r.scope === 'ingest')
+      ? { max: limits.ingestPerSecond, timeWindow: 1000 }
+      : route.url === '/api/prompts/:name/resolve'
+        ? { max: limits.resolvePerSecond, timeWindow: 1000 }
+        : undefined;
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Flywheel API',
+        version: '1',
+        description:
+          'Trace ingest, prompt resolve, annotation, cycles, approvals and rollouts. Every route except /health* needs `Authorization: Bearer <token>` (or a console session); each route says the role or agent-token scope it needs.',
+      },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+
+  // Every route comes from the table: one registered any other way has no declared role.
+  app.addHook('onRoute', (options) => {
+    if (!options.config?.apiRoute)
+      throw new Error(
+        `${String(options.method)} ${options.url} has no route declaration; add it to api/route-table.ts with the role it needs.`,
+      );
+  });
+
+  app.addHook('onRequest', async (req) => {
+    const route = req.routeOptions.config.apiRoute;
+    if (!route) return; // Fastify's 404 handler
+    const requirements = requirementsOf(route);
+    if (requirements.some((r) => 'public' in r)) return;
+    const principal = await auth.authenticate(req.raw);
+    req.principal = principal;
+    const query = queryOf(req);
+    const params = (req.params ?? {}) as Record<string, string>;
+    // Agent tokens act for their own agent; a route over one agent's data checks that agent.
+    const agent = route.agent ? await route.agent({ params, query }) : null;
+    req.routeAgent = agent;
+    const allowed = route.agentInBody
+      ? requirements.some(
+          (r) =>
+            'role' in r &&
+            principal.kind === 'user' &&
+            principal.grants.some((g) => hasRole([g], r.role, g.agent)),
+        )
+      : permitted(principal, route, agent);
+    if (!allowed) throw forbidden(route, agent);
+  });
+
+  app.setErrorHandler((error, req, reply) => {
+    const answer = errorAnswer(error, limit);
+    // OTLP/HTTP answers a protobuf request in protobuf, errors included (google.rpc.Status).
+    if (
+      req.routeOptions.config.apiRoute?.otlp &&
+      mediaType({ headers: req.headers }) === 'application/x-protobuf'
+    ) {
+      void reply
+        .code(answer.status)
+        .headers({ ...answer.headers, 'content-type': 'application/x-protobuf' })
+        .send(Buffer.from(encodeRpcStatus(answer.status, answer.body.error)));
+    } else void reply.code(answer.status).headers(answer.headers).send(answer.body);
+    // Stop reading the rest of an oversized upload; the client gets the answer first.
+    if (answer.status === 413) req.raw.resume();
+  });
+  app.addHook('onClose', (_instance, done) => {
+    deps.routing?.stop();
+    done();
+  });
+  app.setNotFoundHandler((req, reply) => {
+    void reply.code(404).send({ error: `No route ${req.method} ${req.url.split('?')[0]}` });
+  });
+
+  for (const route of routes) {
+    app.route({
+      method: route.method,
+      url: route.url,
+      config: { apiRoute: route, ...(rateLimitOf(route) ? { rateLimit: rateLimitOf(route) } : {}) },
+      schema: {
+        summary: route.summary,
+        tags: [route.tag],
+        ...(requirementsOf(route).some((r) => 'public' in r) ? { security: [] } : {}),
+        description: `Needs: ${requirementsOf(route)
+          .map((r) =>
+            'public' in r ? 'nothing' : 'role' in r ? `role ${r.role}` : `agent token scope ${r.scope}`,
+          )
+          .join(' or ')}.`,
+        ...(route.schema?.params ? { params: route.schema.params } : {}),
+        ...(route.schema?.querystring ? { querystring: route.schema.querystring } : {}),
+        ...(route.schema?.body ? { body: route.schema.body } : {}),
+      },
+      handler: async (req, reply) => {
+        const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+        const principal = req.principal;
+        const request: RouteRequest = {
+          // Public routes have no principal; they never read it.
+          principal: principal ?? { kind: 'user', id: 'anonymous', grants: [], via: 'token' },
+          params: (req.params ?? {}) as Record<string, string>,
+          query: queryOf(req),
+          headers: req.headers,
+          raw,
+          json: (options) => {
+            if (raw.length === 0) throw new UserError('The body is empty; send a JSON object.');
+            return parseJsonBody(raw, options);
+          },
+          agent: req.routeAgent ?? null,
+          requireAgent: (agent) => {
+            if (!principal || !permitted(principal, route, agent)) throw forbidden(route, agent);
+          },
+          ip: req.ip,
+        };
+        const answer = await route.handler(request);
+        return send(reply, answer);
+      },
+    });
+  }
+  app.get(
+    '/api/openapi.json',
+    { config: { apiRoute: openApiRoute }, schema: { summary: openApiRoute.summary, tags: ['meta'] } },
+    () => Promise.resolve(app.swagger()),
+  );
+  routes.push(openApiRoute);
+  beforeReady?.(app);
+  await app.ready();
+  return { app, routes };
+}
+
+/** The OpenAPI document of every route, generated from the route table's zod schemas. */
+const openApiRoute: ApiRoute = {
+  method: 'GET',
+  url: '/api/openapi.json',
+  tag: 'meta',
+  summary: 'This API described as OpenAPI 3.',
+  auth: [{ role: 'viewer' }, { scope: 'ingest' }, { scope: 'resolve' }, { scope: 'feedback' }],
+  handler: () => Promise.reject(new Error('served by Fastify')),
+};
+
+function send(reply: FastifyReply, answer: RouteAnswer) {
+  void reply.code(answer.status);
+  if (answer.headers) void reply.headers(answer.headers);
+  if (answer.binary) return reply.type(answer.binary.contentType).send(Buffer.from(answer.binary.data));
+  if (answer.json !== undefined) return reply.type('application/json').send(answer.json);
+  if (answer.body === undefined) return reply.send();
+  return reply.type('application/json').send(JSON.stringify(answer.body));
+}
+
 export interface ApiServer {
   url: string;
   /** Stops accepting; requests in flight get up to `drainMs` (default DRAIN_MS) to finish. */
   close(drainMs?: number): Promise<void>;
 }
 
-/**
- * The HTTP API: health, JSONL trace ingest, prompt resolve and the annotation queue.
- * Routes are few and stable, so plain node:http keeps the dependency surface small.
- */
+/** The HTTP API, listening on `host:port` (127.0.0.1 unless configured otherwise). */
 export async function startApiServer(deps: ApiDeps, port: number, host = '127.0.0.1'): Promise<ApiServer> {
-  const limit = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  const now = deps.now ?? (() => new Date());
-
-  /** Bearer tokens are scoped to one agent; ingest and feedback act for that agent only. */
-  const authenticate = (req: IncomingMessage, scope: TokenScope): Promise<TokenIdentity> =>
-    authenticateBearer(deps.tokens, req.headers.authorization ?? '', scope);
-
-  /** An OTLP body in either encoding, in the OTLP/JSON shape. */
-  const readOtlpBody = async (
-    req: IncomingMessage,
-    type: string | undefined,
-    decodeProtobuf: (raw: Uint8Array) => unknown,
-    message: string,
-  ): Promise<unknown> => {
-    if (type === 'application/x-protobuf') {
-      const raw = await readBody(req, limit);
-      try {
-        return decodeProtobuf(raw);
-      } catch (e) {
-        throw new UserError(
-          `The body is not an OTLP ${message} protobuf (${e instanceof Error ? e.message : String(e)}).`,
-        );
-      }
-    }
-    if (type === 'application/json') return readJson(req, limit, { checkDepth: false });
-    throw new UserError(
-      `Send OTLP as application/json or application/x-protobuf, not ${type}.`,
-      'unsupported_media_type',
-    );
-  };
-
-  /**
-   * OTLP/HTTP export, traces and logs. Per the OTLP spec, a request that decodes is answered
-   * 200 even when some items were rejected: `partialSuccess` counts and names them, and an
-   * exporter neither retries the batch nor drops what was kept. Only a body that is not an
-   * export request at all is a 400. The answer is in the request's encoding.
-   */
-  const exportTraces = async (req: IncomingMessage, res: ServerResponse, type: string | undefined) => {
-    const { agent } = await authenticate(req, 'ingest');
-    const body = await readOtlpBody(req, type, decodeOtlpProtobuf, 'ExportTraceServiceRequest');
-    const report = await ingestOtlp(deps, body, agent);
-    const unreadable = unreadableBody(report, report.acceptedSpans);
-    if (unreadable) throw new UserError(unreadable);
-    const partialSuccess = tracePartialSuccess(report);
-    if (type === 'application/x-protobuf') {
-      res.writeHead(200, { 'content-type': 'application/x-protobuf' });
-      res.end(encodeExportResponse(partialSuccess));
-      return;
-    }
-    // Exporters read only partialSuccess; the rest is for people and scripts reading the answer.
-    send(res, 200, {
-      ...(partialSuccess ? { partialSuccess } : {}),
-      acceptedSpans: report.acceptedSpans,
-      newTraces: report.newTraces,
-      updatedTraces: report.updatedTraces,
-      errors: report.rejected,
-    });
-  };
-
-  const exportLogs = async (req: IncomingMessage, res: ServerResponse, type: string | undefined) => {
-    const { agent } = await authenticate(req, 'ingest');
-    const body = await readOtlpBody(req, type, decodeOtlpLogsProtobuf, 'ExportLogsServiceRequest');
-    const report = await ingestOtlpLogs(deps, body, agent);
-    const unreadable = unreadableBody(report, report.acceptedLogRecords);
-    if (unreadable) throw new UserError(unreadable);
-    const partialSuccess = logsPartialSuccess(report);
-    if (type === 'application/x-protobuf') {
-      res.writeHead(200, { 'content-type': 'application/x-protobuf' });
-      res.end(encodeLogsExportResponse(partialSuccess));
-      return;
-    }
-    send(res, 200, {
-      ...(partialSuccess ? { partialSuccess } : {}),
-      acceptedLogRecords: report.acceptedLogRecords,
-      attachedToSpans: report.attached,
-      waitingForSpans: report.pending,
-      errors: report.rejected,
-    });
-  };
-
-  const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
-    if (req.method === 'GET' && url.pathname === '/health/live') return send(res, 200, { ok: true });
-    if (req.method === 'GET' && url.pathname === '/health/ready') {
-      const ready = await readiness(deps);
-      return send(
-        res,
-        ready.ok ? 200 : 503,
-        ready,
-        ready.ok ? {} : { 'retry-after': String(RETRY_AFTER_SECONDS) },
-      );
-    }
-    if (req.method === 'GET' && url.pathname === '/health') {
-      // The original check, kept for existing probes: the database answers (503 when not).
-      await deps.db.selectNoFrom((eb) => eb.val(1).as('one')).execute();
-      return send(res, 200, { ok: true });
-    }
-    if (req.method === 'POST' && (url.pathname === '/v1/traces' || url.pathname === '/v1/logs')) {
-      const type = (req.headers['content-type'] ?? 'application/json').split(';')[0]?.trim();
-      const protobufRequest = type === 'application/x-protobuf';
-      try {
-        return await (url.pathname === '/v1/traces' ? exportTraces : exportLogs)(req, res, type);
-      } catch (error) {
-        // OTLP/HTTP answers a protobuf request in protobuf, errors included (google.rpc.Status).
-        if (!protobufRequest) throw error;
-        const answer = errorAnswer(error, limit);
-        res.writeHead(answer.status, { 'content-type': 'application/x-protobuf', ...answer.headers });
-        res.end(encodeRpcStatus(answer.status, answer.body.error));
-        if (answer.status === 413) req.resume();
-        return;
-      }
-    }
-    if (req.method === 'POST' && url.pathname === '/api/traces') {
-      const { agent } = await authenticate(req, 'ingest');
-      const report = await ingestJsonl(deps, (await readBody(req, limit)).toString('utf8'), agent);
-      return send(res, report.rejected.length > 0 ? 400 : 200, report);
-    }
-    if (req.method === 'POST' && url.pathname === '/api/import') {
-      const { agent } = await authenticate(req, 'ingest');
-      const format = url.searchParams.get('format') ?? 'jsonl';
-      if (!(IMPORT_FORMATS as readonly string[]).includes(format))
-        throw new UserError(`Unknown import format "${format}"; use one of ${IMPORT_FORMATS.join(', ')}.`);
-      const text = (await readBody(req, limit)).toString('utf8');
-      const report = await importTraces(deps, format as ImportFormat, text, {
-        agent,
-        now: now(),
-        ...(url.searchParams.get('source') ? { source: url.searchParams.get('source') ?? '' } : {}),
-        ...(url.searchParams.get('model') ? { model: url.searchParams.get('model') ?? '' } : {}),
-      });
-      return send(res, report.rejected.length > 0 ? 400 : 200, report);
-    }
-    if (req.method === 'POST' && url.pathname === '/api/feedback') {
-      const { agent } = await authenticate(req, 'feedback');
-      const report = await attachFeedback(deps.db, agent, await readJson(req, limit));
-      return send(res, report.rejected.length > 0 ? 400 : 200, report);
-    }
-    const prompts = await handlePromptRoute(deps, req, url, parts, () => readJson(req, limit));
-    if (prompts) return writeRouteAnswer(res, prompts);
-    const annotation = await handleAnnotationRoute(deps, req, url, parts, () => readJson(req, limit));
-    if (annotation) return send(res, annotation.status, annotation.body, annotation.headers);
-    const rollout = await handleRolloutRoute(deps, req, parts, () => readJson(req, limit));
-    if (rollout) return send(res, rollout.status, rollout.body);
-    const datasets = await handleDatasetRoute(deps, req, url, parts);
-    if (datasets) return send(res, datasets.status, datasets.body);
-    const agents = await handleAgentRoute(deps, req, url, parts, () => readJson(req, limit));
-    if (agents) return send(res, agents.status, agents.body);
-    const traceView = await handleTraceRoute(deps, req, url, parts);
-    if (traceView) return send(res, traceView.status, traceView.body);
-    send(res, 404, { error: `No route ${req.method} ${url.pathname}` });
-  };
-  const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      const answer = errorAnswer(error, limit);
-      send(res, answer.status, answer.body, answer.headers);
-      // Stop reading the rest of an oversized upload; the client gets the answer first.
-      if (answer.status === 413) req.resume();
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
-  });
+  const { app } = await buildApi(deps);
+  await app.listen({ port, host });
+  const server = app.server;
   const address = server.address() as AddressInfo;
   return {
     url: `http://${host}:${address.port}`,

@@ -10,7 +10,7 @@ import {
 import { ingestOtlp, ingestOtlpLogs } from '../traces/trace-ingest-service.js';
 import type { ApiDeps } from './http-server.js';
 import { DEFAULT_MAX_BODY_BYTES } from './http-server.js';
-import { authenticateBearer } from './bearer-auth.js';
+import { authenticateAgentToken } from './bearer-auth.js';
 import { logsPartialSuccess, tracePartialSuccess, unreadableBody } from './otlp-partial-success.js';
 
 /**
@@ -91,7 +91,7 @@ export async function startOtlpGrpcServer(
         grpc.status.UNAUTHENTICATED,
         'send the metadata "authorization: Bearer <agent token>"; create one with `flywheel token create --agent <id>`',
       );
-    return (await authenticateBearer(deps.tokens, header, 'ingest')).agent;
+    return (await authenticateAgentToken(deps.principals, header, 'ingest')).agent;
   };
 
   const decode = (raw: Bytes, decoder: (b: Uint8Array) => unknown, what: string): unknown => {

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { z } from 'zod';
 import type { Db } from '../db/connection.js';
 import type { WebhookSender } from '../notify/webhook-sender.js';
 import {
@@ -12,6 +12,10 @@ import {
 import { chooseAnswer } from '../release/prompt-resolver.js';
 import { RoutingSnapshots } from '../release/routing-snapshot-service.js';
 import { NotFoundError, UserError } from '../schemas/user-error.js';
+import { CreatePromptRequest, RollbackRequest, SetLabelRequest } from '../schemas/prompt.js';
+import { principalLabel } from '../schemas/principal.js';
+import { withIdentity, type ApiRoute, type RouteAnswer, type RouteRequest } from './api-route.js';
+import type { ResourceAgents } from './resource-agent.js';
 
 export interface PromptRouteDeps {
   db: Db;
@@ -26,14 +30,6 @@ export interface PromptRouteDeps {
   resolveMaxAgeSeconds?: number;
 }
 
-export interface RouteAnswer {
-  status: number;
-  body?: unknown;
-  /** A body serialised already (resolve's hot path). */
-  json?: string;
-  headers?: Record<string, string>;
-}
-
 const fallbackRouting = new WeakMap<PromptRouteDeps, RoutingSnapshots>();
 
 export function routingOf(deps: PromptRouteDeps): RoutingSnapshots {
@@ -41,15 +37,6 @@ export function routingOf(deps: PromptRouteDeps): RoutingSnapshots {
   let routing = fallbackRouting.get(deps);
   if (!routing) fallbackRouting.set(deps, (routing = new RoutingSnapshots(deps.db)));
   return routing;
-}
-
-export function writeRouteAnswer(res: ServerResponse, answer: RouteAnswer): void {
-  const body = answer.json ?? (answer.body === undefined ? undefined : JSON.stringify(answer.body));
-  res.writeHead(answer.status, {
-    ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    ...answer.headers,
-  });
-  res.end(body);
 }
 
 function etagMatches(header: string | string[] | undefined, etag: string): boolean {
@@ -61,13 +48,9 @@ function etagMatches(header: string | string[] | undefined, etag: string): boole
   });
 }
 
-async function resolve(
-  deps: PromptRouteDeps,
-  req: IncomingMessage,
-  url: URL,
-  name: string,
-): Promise<RouteAnswer> {
-  const unit = url.searchParams.get('unit');
+async function resolve(deps: PromptRouteDeps, request: RouteRequest): Promise<RouteAnswer> {
+  const name = request.params.name ?? '';
+  const unit = request.query.get('unit');
   if (!unit) throw new UserError('Pass the unit key to bucket on: ?unit=<user or session id>.');
   const snapshot = await routingOf(deps).get(name);
   if (!snapshot.exists)
@@ -80,60 +63,140 @@ async function resolve(
       `Prompt "${name}" has no production version; label one: \`flywheel prompt label ${name} <version> production --actor <you>\`.`,
     );
   const headers = { etag: answer.etag, 'cache-control': `max-age=${deps.resolveMaxAgeSeconds ?? 1}` };
-  if (etagMatches(req.headers['if-none-match'], answer.etag)) return { status: 304, headers };
+  if (etagMatches(request.headers['if-none-match'], answer.etag)) return { status: 304, headers };
   return { status: 200, json: answer.json, headers };
 }
 
-/**
- * The prompt registry over HTTP. Writes name the operator in the body (`actor`), like
- * annotation and approval requests do: agent tokens identify agents, not people.
- */
-export async function handlePromptRoute(
-  deps: PromptRouteDeps,
-  req: IncomingMessage,
-  url: URL,
-  parts: string[],
-  readJson: () => Promise<unknown>,
-): Promise<RouteAnswer | null> {
-  if (parts[0] !== 'api' || parts[1] !== 'prompts' || parts.length > 4) return null;
-  const [, , name, action] = parts;
-  const method = req.method ?? 'GET';
-  // The hot path first.
-  if (method === 'GET' && name && action === 'resolve') return resolve(deps, req, url, name);
-  const options = { ...(deps.webhook ? { webhook: deps.webhook } : {}) };
-  const written = async <T>(answer: T): Promise<RouteAnswer> => {
-    if (name) await routingOf(deps).invalidate(name);
+const [TextPrompt, ChatPrompt] = CreatePromptRequest.options;
+const CreatePromptBody = z.discriminatedUnion('type', [
+  TextPrompt.omit({ actor: true }),
+  ChatPrompt.omit({ actor: true }),
+]);
+const NameParam = z.object({ name: z.string().describe('The prompt name') });
+
+/** The prompt registry over HTTP; writes record the authenticated person as their actor. */
+export function promptRoutes(deps: PromptRouteDeps, agents: ResourceAgents): ApiRoute[] {
+  const options = () => ({ ...(deps.webhook ? { webhook: deps.webhook } : {}) });
+  const written = async (name: string, answer: unknown): Promise<RouteAnswer> => {
+    await routingOf(deps).invalidate(name);
     return { status: 200, body: answer };
   };
-  if (!name) {
-    if (method === 'GET')
-      return {
+  const actor = (r: RouteRequest) => principalLabel(r.principal);
+  return [
+    {
+      method: 'GET',
+      url: '/api/prompts/:name/resolve',
+      tag: 'prompts',
+      summary:
+        "The version to serve to one unit (user or session): production, or the rollout's candidate for the units in its weight. ETag and Cache-Control; 304 on If-None-Match.",
+      // Agents resolve with their own token; people may look at what a unit would get.
+      auth: [{ scope: 'resolve' }, { role: 'viewer' }],
+      agent: agents.byPrompt,
+      schema: { params: NameParam, querystring: z.object({ unit: z.string().min(1) }) },
+      handler: (r) => resolve(deps, r),
+    },
+    {
+      method: 'GET',
+      url: '/api/prompts',
+      tag: 'prompts',
+      summary: 'Prompt names with their labels and latest version.',
+      auth: { role: 'viewer' },
+      agent: agents.byAgentQuery,
+      schema: { querystring: z.object({ agent: z.string().optional() }) },
+      handler: async (r) => ({
         status: 200,
-        body: { data: await listPromptSummaries(deps.db, url.searchParams.get('agent') ?? undefined) },
-      };
-    if (method === 'POST') {
-      const created = await createPrompt(deps.db, await readJson(), options);
-      await routingOf(deps).invalidate(created.prompt.name);
-      return { status: 201, body: created };
-    }
-    return null;
-  }
-  if (!action && method === 'GET')
-    return {
-      status: 200,
-      body: await showPrompt(deps.db, name, {
-        version: url.searchParams.get('version'),
-        label: url.searchParams.get('label'),
+        body: { data: await listPromptSummaries(deps.db, r.query.get('agent') ?? undefined) },
       }),
-    };
-  if (action === 'labels' && method === 'POST')
-    return written(await labelPrompt(deps.db, name, await readJson(), options));
-  if (action === 'rollback' && method === 'POST')
-    return written(await rollbackPrompt(deps.db, name, await readJson(), options));
-  if (action === 'diff' && method === 'GET')
-    return {
-      status: 200,
-      body: await diffPrompt(deps.db, name, url.searchParams.get('from'), url.searchParams.get('to')),
-    };
-  return null;
+    },
+    {
+      method: 'POST',
+      url: '/api/prompts',
+      tag: 'prompts',
+      summary: 'Create a prompt version (text or chat), optionally labelled.',
+      auth: { role: 'operator' },
+      agentInBody: true,
+      schema: { body: CreatePromptBody },
+      handler: async (r) => {
+        const body = withIdentity(r.json(), 'actor', actor(r));
+        if (typeof body.agent === 'string') r.requireAgent(body.agent);
+        else if (typeof body.name === 'string') r.requireAgent(body.name);
+        const created = await createPrompt(deps.db, body, options());
+        await routingOf(deps).invalidate(created.prompt.name);
+        return { status: 201, body: created };
+      },
+    },
+    {
+      method: 'GET',
+      url: '/api/prompts/:name',
+      tag: 'prompts',
+      summary: 'One prompt version: by ?version=, by ?label=, or the latest.',
+      auth: { role: 'viewer' },
+      agent: agents.byPrompt,
+      schema: {
+        params: NameParam,
+        querystring: z.object({ version: z.string().optional(), label: z.string().optional() }),
+      },
+      handler: async (r) => ({
+        status: 200,
+        body: await showPrompt(deps.db, r.params.name ?? '', {
+          version: r.query.get('version'),
+          label: r.query.get('label'),
+        }),
+      }),
+    },
+    {
+      method: 'POST',
+      url: '/api/prompts/:name/labels',
+      tag: 'prompts',
+      summary: 'Move a label (production, staging, …) to a version.',
+      auth: { role: 'operator' },
+      agent: agents.byPrompt,
+      schema: { params: NameParam, body: SetLabelRequest.omit({ actor: true }) },
+      handler: async (r) =>
+        written(
+          r.params.name ?? '',
+          await labelPrompt(
+            deps.db,
+            r.params.name ?? '',
+            withIdentity(r.json(), 'actor', actor(r)),
+            options(),
+          ),
+        ),
+    },
+    {
+      method: 'POST',
+      url: '/api/prompts/:name/rollback',
+      tag: 'prompts',
+      summary: 'Move a label back to where it pointed before, or to a given version.',
+      auth: { role: 'operator' },
+      agent: agents.byPrompt,
+      schema: { params: NameParam, body: RollbackRequest.omit({ actor: true }) },
+      handler: async (r) =>
+        written(
+          r.params.name ?? '',
+          await rollbackPrompt(
+            deps.db,
+            r.params.name ?? '',
+            withIdentity(r.json(), 'actor', actor(r)),
+            options(),
+          ),
+        ),
+    },
+    {
+      method: 'GET',
+      url: '/api/prompts/:name/diff',
+      tag: 'prompts',
+      summary: 'Text diff between two versions (?from=&to=, numbers or labels).',
+      auth: { role: 'viewer' },
+      agent: agents.byPrompt,
+      schema: {
+        params: NameParam,
+        querystring: z.object({ from: z.string().optional(), to: z.string().optional() }),
+      },
+      handler: async (r) => ({
+        status: 200,
+        body: await diffPrompt(deps.db, r.params.name ?? '', r.query.get('from'), r.query.get('to')),
+      }),
+    },
+  ];
 }

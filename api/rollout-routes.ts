@@ -1,31 +1,76 @@
-import type { IncomingMessage } from 'node:http';
+import { z } from 'zod';
 import type { Client } from '@temporalio/client';
 import { controlRollout, rolloutState } from '../release/rollout-service.js';
+import { PromoteRequest, RolloutActionRequest, SetWeightRequest } from '../schemas/rollout-control.js';
+import { principalLabel } from '../schemas/principal.js';
+import { withIdentity, type ApiRoute } from './api-route.js';
+import type { ResourceAgents } from './resource-agent.js';
 
-const ACTIONS = {
-  promote: 'promote',
-  pause: 'pause',
-  resume: 'resume',
-  abort: 'abort',
-  weight: 'setWeight',
-} as const;
+const RolloutActionBody = RolloutActionRequest.omit({ actor: true });
+
+const ACTIONS = [
+  {
+    path: 'promote',
+    update: 'promote',
+    body: PromoteRequest.omit({ actor: true }),
+    summary: 'Skip the step the rollout is paused on (`full`: every remaining step).',
+  },
+  {
+    path: 'pause',
+    update: 'pause',
+    body: RolloutActionBody,
+    summary: 'Hold the current weight until resumed.',
+  },
+  { path: 'resume', update: 'resume', body: RolloutActionBody, summary: 'Go on from a pause.' },
+  {
+    path: 'abort',
+    update: 'abort',
+    body: RolloutActionBody,
+    summary: 'Stop and send all traffic back to the baseline.',
+  },
+  {
+    path: 'weight',
+    update: 'setWeight',
+    body: SetWeightRequest.omit({ actor: true }),
+    summary: "Set the candidate's traffic share (0–100).",
+  },
+] as const;
+
+const IdParam = z.object({ id: z.string().describe("The rollout's workflow ID or its cycle's ID") });
 
 /**
- * GET /api/rollouts/:id (the rollout's live state) and POST /api/rollouts/:id/<action> for
- * promote, pause, resume, abort and weight. `:id` is the rollout's workflow ID or its cycle's.
+ * GET /api/rollouts/:id (the rollout's live state) and POST /api/rollouts/:id/<action>;
+ * the audit log records the authenticated operator.
  */
-export async function handleRolloutRoute(
-  deps: { temporal: Client },
-  req: IncomingMessage,
-  parts: string[],
-  readJson: () => Promise<unknown>,
-): Promise<{ status: number; body: unknown } | null> {
-  if (parts[0] !== 'api' || parts[1] !== 'rollouts' || !parts[2]) return null;
-  if (req.method === 'GET' && parts.length === 3)
-    return { status: 200, body: await rolloutState(deps.temporal, parts[2]) };
-  const action = ACTIONS[parts[3] as keyof typeof ACTIONS] as
-    (typeof ACTIONS)[keyof typeof ACTIONS] | undefined;
-  if (req.method === 'POST' && parts.length === 4 && action)
-    return { status: 200, body: await controlRollout(deps.temporal, parts[2], action, await readJson()) };
-  return null;
+export function rolloutRoutes(deps: { temporal: Client }, agents: ResourceAgents): ApiRoute[] {
+  return [
+    {
+      method: 'GET',
+      url: '/api/rollouts/:id',
+      tag: 'rollouts',
+      summary: "A rollout's live state: phase, step, weight, analyses.",
+      auth: { role: 'viewer' },
+      agent: agents.byRollout,
+      schema: { params: IdParam },
+      handler: async (r) => ({ status: 200, body: await rolloutState(deps.temporal, r.params.id ?? '') }),
+    },
+    ...ACTIONS.map((a): ApiRoute => ({
+      method: 'POST',
+      url: `/api/rollouts/:id/${a.path}`,
+      tag: 'rollouts',
+      summary: a.summary,
+      auth: { role: 'operator' },
+      agent: agents.byRollout,
+      schema: { params: IdParam, body: a.body },
+      handler: async (r) => ({
+        status: 200,
+        body: await controlRollout(
+          deps.temporal,
+          r.params.id ?? '',
+          a.update,
+          withIdentity(r.raw.length === 0 ? {} : r.json(), 'actor', principalLabel(r.principal)),
+        ),
+      }),
+    })),
+  ];
 }

@@ -1,20 +1,33 @@
-import type { IncomingMessage } from 'node:http';
+import { z } from 'zod';
 import type { Db } from '../db/connection.js';
 import { listTraces, showTrace } from '../traces/trace-viewer-service.js';
+import { TraceListQueryFields } from '../schemas/trace-list-query.js';
+import type { ApiRoute } from './api-route.js';
+import type { ResourceAgents } from './resource-agent.js';
 
-/**
- * The trace viewer: GET /api/traces[?agent=&from=&to=&status=&outcome=&feedback=&cluster=
- * &promptName=&promptVersion=&q=&cursor=&limit=] and GET /api/traces/:id. POST /api/traces
- * (JSONL ingest) is answered before this in http-server.ts. Like the other GET /api routes
- * these read without authentication for now; the texts they return are PII-redacted.
- */
-export async function handleTraceRoute(
-  deps: { db: Db },
-  req: IncomingMessage,
-  url: URL,
-  parts: string[],
-): Promise<{ status: number; body: unknown } | null> {
-  if (req.method !== 'GET' || parts[0] !== 'api' || parts[1] !== 'traces' || parts.length > 3) return null;
-  if (parts.length === 2) return { status: 200, body: await listTraces(deps.db, url.searchParams) };
-  return { status: 200, body: await showTrace(deps.db, parts[2]!) };
+/** The trace viewer; the texts it returns are PII-redacted. */
+export function traceViewRoutes(deps: { db: Db }, agents: ResourceAgents): ApiRoute[] {
+  return [
+    {
+      method: 'GET',
+      url: '/api/traces',
+      tag: 'traces',
+      summary:
+        'Search traces: ?agent=&from=&to=&status=&outcome=&feedback=&cluster=&promptName=&promptVersion=&q=&cursor=&limit=.',
+      auth: { role: 'viewer' },
+      agent: agents.byAgentQuery,
+      schema: { querystring: TraceListQueryFields },
+      handler: async (r) => ({ status: 200, body: await listTraces(deps.db, r.query) }),
+    },
+    {
+      method: 'GET',
+      url: '/api/traces/:id',
+      tag: 'traces',
+      summary: 'One trace: conversation, span tree, scores, feedback, annotations.',
+      auth: { role: 'viewer' },
+      agent: agents.byTrace,
+      schema: { params: z.object({ id: z.string() }) },
+      handler: async (r) => ({ status: 200, body: await showTrace(deps.db, r.params.id ?? '') }),
+    },
+  ];
 }

@@ -24,6 +24,7 @@ import { Client } from '@temporalio/client';
 import { apiDeps, startApiServer } from '../api/http-server.js';
 import { servesCandidate } from '../release/sticky-bucket.js';
 import { ensureAgent } from '../registry/store/agent-repository.js';
+import { createAgentToken } from '../registry/store/agent-tokens.js';
 import { connectDatabase } from '../db/connection.js';
 import { startEmbeddedDatabase } from '../db/embedded-database.js';
 import { migrateToLatest } from '../db/migrate.js';
@@ -109,7 +110,11 @@ async function main() {
       workflow_id: null,
     });
     const api = await startApiServer(apiDeps(db, new Client(), { routingRefreshMs: refreshMs }), 0);
-    const warm = await fetch(`${api.url}/api/prompts/${AGENT}/resolve?unit=warm`);
+    // The agent resolves with its own token, so authentication is part of what is measured.
+    const { token } = await createAgentToken(db, { agent: AGENT, scopes: ['resolve'], createdBy: 'bench' });
+    const warm = await fetch(`${api.url}/api/prompts/${AGENT}/resolve?unit=warm`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     if (!warm.ok) throw new Error(`warm-up resolve failed: ${warm.status} ${await warm.text()}`);
     const bodyBytes = (await warm.text()).length;
     log(`API on ${api.url}; answer ${bodyBytes} bytes; ${connections} connections for ${seconds} s`);
@@ -130,7 +135,15 @@ async function main() {
         .finally(() => (updating = false));
     }, weightEveryMs);
 
-    const settings: LoadSettings = { url: api.url, name: AGENT, seconds, connections, units, seed: 17 };
+    const settings: LoadSettings = {
+      url: api.url,
+      token,
+      name: AGENT,
+      seconds,
+      connections,
+      units,
+      seed: 17,
+    };
     const cpuBefore = process.cpuUsage();
     const busyBefore = machineBusySeconds();
     const wallBefore = clock();

@@ -10,6 +10,8 @@ import { Agent, request } from 'node:http';
 
 export interface LoadSettings {
   url: string;
+  /** The agent token (resolve scope) every request sends. */
+  token: string;
   name: string;
   seconds: number;
   connections: number;
@@ -52,13 +54,17 @@ const result: LoadResult = {
 
 function get(path: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(`${settings.url}${path}`, { agent }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.once('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      res.once('error', reject);
-    });
+    const req = request(
+      `${settings.url}${path}`,
+      { agent, headers: { authorization: `Bearer ${settings.token}` } },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.once('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        res.once('error', reject);
+      },
+    );
     req.once('error', reject);
     req.end();
   });

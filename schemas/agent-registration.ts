@@ -32,32 +32,33 @@ export const AgentCreateRequest = z.strictObject({
 });
 export type AgentCreateRequest = z.infer<typeof AgentCreateRequest>;
 
-export const AgentPatchRequest = z
-  .strictObject({
-    displayName: DisplayName.optional(),
-    description: Description.optional(),
-    /**
-     * Configuration keys to set, dotted for nested ones (`retentionDays`, `sampling.rate`);
-     * `null` removes a key so its default applies again.
-     */
-    set: z.record(z.string(), z.unknown()).optional(),
-    /** Attribution rules to add (resource attributes that mark a span as this agent's). */
-    match: z.array(AttributionRule).optional(),
-    /** Attribution rules to remove. */
-    unmatch: z.array(AttributionRule).optional(),
-    actor: Actor,
-    reason: z.string().trim().optional(),
-  })
-  .refine(
-    (r) =>
-      r.displayName !== undefined ||
-      r.description !== undefined ||
-      Object.keys(r.set ?? {}).length > 0 ||
-      (r.match ?? []).length > 0 ||
-      (r.unmatch ?? []).length > 0,
-    {
-      message:
-        'say what to change: displayName, description, set (configuration keys, e.g. {"retentionDays": 14}), match or unmatch',
-    },
-  );
+/** The fields of a PATCH, before the check that it changes something (the API documents these). */
+export const AgentPatchFields = z.strictObject({
+  displayName: DisplayName.optional(),
+  description: Description.optional(),
+  /**
+   * Configuration keys to set, dotted for nested ones (`retentionDays`, `sampling.rate`);
+   * `null` removes a key so its default applies again.
+   */
+  set: z.record(z.string(), z.unknown()).optional(),
+  /** Attribution rules to add (resource attributes that mark a span as this agent's). */
+  match: z.array(AttributionRule).optional(),
+  /** Attribution rules to remove. */
+  unmatch: z.array(AttributionRule).optional(),
+  actor: Actor,
+  reason: z.string().trim().optional(),
+});
+
+export const AgentPatchRequest = AgentPatchFields.refine(
+  (r) =>
+    r.displayName !== undefined ||
+    r.description !== undefined ||
+    Object.keys(r.set ?? {}).length > 0 ||
+    (r.match ?? []).length > 0 ||
+    (r.unmatch ?? []).length > 0,
+  {
+    message:
+      'say what to change: displayName, description, set (configuration keys, e.g. {"retentionDays": 14}), match or unmatch',
+  },
+);
 export type AgentPatchRequest = z.infer<typeof AgentPatchRequest>;

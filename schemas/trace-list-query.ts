@@ -71,7 +71,7 @@ const text = (name: string, max: number) =>
     .min(1, { error: `${name} must not be empty; leave it out to list every value` })
     .max(max, { error: `${name} must be at most ${max} characters` });
 
-const QueryFields = z.strictObject({
+export const TraceListQueryFields = z.strictObject({
   agent: text('agent', 100).optional(),
   from: instant('from').optional(),
   to: instant('to').optional(),
@@ -98,7 +98,9 @@ const QueryFields = z.strictObject({
   limit: wholeNumber('limit', 1, TRACE_LIST_MAX_LIMIT, TRACE_LIST_DEFAULT_LIMIT).optional(),
 });
 
-export const TRACE_LIST_PARAMETERS = Object.keys(QueryFields.shape) as (keyof typeof QueryFields.shape)[];
+export const TRACE_LIST_PARAMETERS = Object.keys(
+  TraceListQueryFields.shape,
+) as (keyof typeof TraceListQueryFields.shape)[];
 
 /** The parsed filter: times as UTC ISO strings, the window half-open [from, to). */
 export interface TraceListFilter {
@@ -142,7 +144,7 @@ export function parseTraceListQuery(
   if (repeated.size > 0)
     throw new UserError(`Give each parameter once; ${[...repeated].join(', ')} came more than once.`);
 
-  const parsed = QueryFields.safeParse(Object.fromEntries(entries));
+  const parsed = TraceListQueryFields.safeParse(Object.fromEntries(entries));
   if (!parsed.success)
     throw new UserError(`Bad trace list query: ${formatIssues(parsed.error, { root: 'query' })}.`);
   const q = parsed.data;

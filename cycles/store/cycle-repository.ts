@@ -109,3 +109,9 @@ export async function latestCycles(db: Db): Promise<Map<string, CycleSummary>> {
     ]),
   );
 }
+
+/** The agent a cycle improves, or undefined when there is no such cycle. */
+export async function findCycleAgent(db: Db, cycleId: string): Promise<string | undefined> {
+  const row = await db.selectFrom('cycles').select('agent_id').where('id', '=', cycleId).executeTakeFirst();
+  return row?.agent_id;
+}

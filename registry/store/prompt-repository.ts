@@ -305,3 +305,14 @@ export function promptVersionHistory(db: Db, agent: string, name: string) {
     .orderBy('version')
     .execute();
 }
+
+/** The agent that owns prompt `name`, or undefined when no prompt has that name. */
+export async function promptAgent(db: Db, name: string): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('prompt_versions')
+    .select('agent_id')
+    .where('name', '=', name)
+    .limit(1)
+    .executeTakeFirst();
+  return row?.agent_id;
+}

@@ -165,3 +165,14 @@ export async function databaseNow(db: Db): Promise<Date> {
   const { now } = await db.selectNoFrom(sql<Date>`now()`.as('now')).executeTakeFirstOrThrow();
   return now;
 }
+
+/** The agent of a rollout named by its ID or its cycle's, or undefined when none is recorded. */
+export async function rolloutAgent(db: Db, id: string): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('rollouts')
+    .select('agent_id')
+    .where((eb) => eb.or([eb('id', '=', id), eb('cycle_id', '=', id)]))
+    .limit(1)
+    .executeTakeFirst();
+  return row?.agent_id;
+}

@@ -108,11 +108,14 @@ describe('database faults', () => {
         ['POST', '/v1/traces', '{"resourceSpans": []}'],
         ['GET', '/api/prompts/support', undefined],
       ] as const) {
+        // Credentials are checked against the database too: that check answers 503 as well.
         const res = await fetch(`${api.url}${path}`, {
           method,
-          ...(body
-            ? { body, headers: { authorization: 'Bearer fw_demo_x', 'content-type': 'application/json' } }
-            : {}),
+          headers: {
+            authorization: 'Bearer fw_demo_x',
+            ...(body ? { 'content-type': 'application/json' } : {}),
+          },
+          ...(body ? { body } : {}),
         });
         assert.equal(res.status, 503, `${method} ${path}`);
         assert.equal(res.headers.get('retry-after'), '5');

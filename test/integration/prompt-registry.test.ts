@@ -11,6 +11,8 @@ import { createPromptVersion, labelledVersion } from '../../registry/store/promp
 import { moveLabel } from '../../registry/label-move-service.js';
 import { ResolvedPrompt, type PromptRecord } from '../../schemas/prompt.js';
 import { freePort, startTestDatabase } from '../helpers/test-stack.js';
+import { personWithToken } from '../helpers/api-credentials.js';
+import { createAgentToken } from '../../registry/store/agent-tokens.js';
 
 const REFRESH_MS = 200;
 
@@ -39,11 +41,27 @@ describe('prompt registry, labels and resolve over HTTP on real Postgres', () =>
   let receiver: Server;
   const received: { text: string; event: string; data: Record<string, unknown> }[] = [];
 
+  /** Personal tokens of the people acting (operators), made on first use. */
+  const tokens = new Map<string, string>();
+  const tokenOf = async (person: string) => {
+    if (!tokens.has(person)) tokens.set(person, (await personWithToken(db, person, 'operator')).token);
+    return tokens.get(person)!;
+  };
+  let resolveToken = '';
+  /**
+   * A request as `actor` (an operator; a reader for bodies that name nobody): who acts
+   * comes from the token, so the body's `actor` picks the token and is left out.
+   */
   const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const { actor, ...rest } = (body ?? {}) as { actor?: string };
     const res = await fetch(`${api.url}${path}`, {
       method,
-      headers: { 'content-type': 'application/json', ...headers },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${await tokenOf(actor ?? 'reader')}`,
+        ...headers,
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(rest) }),
     });
     const text = await res.text();
     return { status: res.status, headers: res.headers, text, json: (text ? JSON.parse(text) : {}) as Answer };
@@ -63,7 +81,13 @@ describe('prompt registry, labels and resolve over HTTP on real Postgres', () =>
   const resolveMany = async (units: string[], base = api.url) =>
     Promise.all(
       units.map(async (u) =>
-        ResolvedPrompt.parse(await (await fetch(`${base}/api/prompts/support/resolve?unit=${u}`)).json()),
+        ResolvedPrompt.parse(
+          await (
+            await fetch(`${base}/api/prompts/support/resolve?unit=${u}`, {
+              headers: { authorization: `Bearer ${resolveToken}` },
+            })
+          ).json(),
+        ),
       ),
     );
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -91,6 +115,9 @@ describe('prompt registry, labels and resolve over HTTP on real Postgres', () =>
       ])
       .execute();
     api = await startApiServer(apiDeps(db, new Client(), { routingRefreshMs: REFRESH_MS }), 0);
+    // The agent resolves with its own token, as a deployed agent does.
+    resolveToken = (await createAgentToken(db, { agent: 'support', scopes: ['resolve'], createdBy: 'test' }))
+      .token;
   });
   after(async () => {
     await api?.close();
@@ -136,16 +163,16 @@ describe('prompt registry, labels and resolve over HTTP on real Postgres', () =>
         labels: ['production'],
         tags: ['airline'],
         commitMessage: 'first version',
-        createdBy: 'alice',
+        createdBy: 'user:alice',
         createdAt: 'string',
       },
     );
     const latest = await call('GET', '/api/prompts/support?label=latest');
     assert.equal(latest.json.version, 2);
     assert.deepEqual(latest.json.labels, ['latest']);
-    assert.equal((await call('GET', '/api/prompts/support?version=2')).json.createdBy, 'bob');
+    assert.equal((await call('GET', '/api/prompts/support?version=2')).json.createdBy, 'user:bob');
     // The creation's label is audited and announced like any move.
-    const audit = await db.selectFrom('audit_log').selectAll().where('actor', '=', 'alice').execute();
+    const audit = await db.selectFrom('audit_log').selectAll().where('actor', '=', 'user:alice').execute();
     assert.equal(audit.length, 1);
     assert.equal(audit[0]!.artifact, 'prompt:support/label:production');
   });
@@ -208,7 +235,7 @@ describe('prompt registry, labels and resolve over HTTP on real Postgres', () =>
     const row = await db
       .selectFrom('audit_log')
       .selectAll()
-      .where('actor', '=', 'carol')
+      .where('actor', '=', 'user:carol')
       .executeTakeFirstOrThrow();
     assert.equal(row.action, 'prompt.label.move');
     assert.equal(row.artifact, 'prompt:support/label:production');
@@ -226,7 +253,7 @@ describe('prompt registry, labels and resolve over HTTP on real Postgres', () =>
     const message = received.at(-1)!;
     assert.equal(message.event, 'prompt_label_moved');
     assert.match(message.text, /support: label "production" moved v1 → v2/);
-    assert.match(message.text, /by carol/);
+    assert.match(message.text, /by user:carol/);
     assert.equal(message.data.auditId, String(row.id));
     const notice = await db
       .selectFrom('notifications')
@@ -244,7 +271,7 @@ describe('prompt registry, labels and resolve over HTTP on real Postgres', () =>
     });
     assert.equal(again.json.changed, false);
     assert.equal(
-      (await db.selectFrom('audit_log').where('actor', '=', 'carol').select('id').execute()).length,
+      (await db.selectFrom('audit_log').where('actor', '=', 'user:carol').select('id').execute()).length,
       1,
     );
   });
@@ -257,7 +284,7 @@ describe('prompt registry, labels and resolve over HTTP on real Postgres', () =>
     const audit = await db
       .selectFrom('audit_log')
       .selectAll()
-      .where('actor', '=', 'dave')
+      .where('actor', '=', 'user:dave')
       .executeTakeFirstOrThrow();
     assert.equal(audit.action, 'prompt.label.rollback');
     assert.match(received.at(-1)!.text, /rolled back v2 → v1/);
@@ -323,7 +350,13 @@ describe('prompt registry, labels and resolve over HTTP on real Postgres', () =>
         400,
         /"latest" always points at the highest version/,
       ],
-      ['POST', '/api/prompts/support/labels', { label: 'production', version: 1 }, 400, /actor/],
+      [
+        'POST',
+        '/api/prompts/support/labels',
+        { label: 'production', version: 1, approver: 'x' },
+        400,
+        /Remove "approver" from the body: who acts comes from your credentials/,
+      ],
       [
         'POST',
         '/api/prompts/support/rollback',
@@ -492,6 +525,7 @@ describe('prompt registry, labels and resolve over HTTP on real Postgres', () =>
     const seen: { url: string; ifNoneMatch: string | null; status: number }[] = [];
     const client = new FlywheelClient({
       baseUrl: `${api.url}/`,
+      token: resolveToken,
       now: () => clock,
       fetch: async (input, init) => {
         const res = await fetch(input, init);

@@ -89,3 +89,14 @@ export async function sampledContent(db: Db, w: TraceWindow, ids: string[]): Pro
     .where('id', 'in', ids)
     .execute();
 }
+
+/** The agent a trace belongs to, or undefined when there is no such trace. */
+export async function traceAgent(db: Db, id: string): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('traces')
+    .select('agent_id')
+    .where('id', '=', id)
+    .limit(1)
+    .executeTakeFirst();
+  return row?.agent_id;
+}

@@ -1,0 +1,111 @@
+import { z } from 'zod';
+import type { Client } from '@temporalio/client';
+import { approveCycle, cycleStatus, listCycles, rejectCycle, startCycle } from '../cycles/cycle-service.js';
+import { ApproveRequest, RejectRequest } from '../schemas/approval.js';
+import { UserError } from '../schemas/user-error.js';
+import { withIdentity, type ApiRoute } from './api-route.js';
+import type { ResourceAgents } from './resource-agent.js';
+
+export interface CycleRouteDeps {
+  temporal: Client;
+  /** Where cycles started over the API run (the workers' task queue). */
+  taskQueue?: string;
+}
+
+const IdParam = z.object({ id: z.string() });
+
+/**
+ * Cycles over HTTP: list, status, start, and the approvers' decisions. An approval or
+ * rejection names the authenticated person; the cycle's N-person rule counts people.
+ */
+export function cycleRoutes(deps: CycleRouteDeps, agents: ResourceAgents): ApiRoute[] {
+  return [
+    {
+      method: 'GET',
+      url: '/api/cycles',
+      tag: 'cycles',
+      summary: 'Cycles, newest first, with stage and outcome (?agent=).',
+      auth: { role: 'viewer' },
+      agent: agents.byAgentQuery,
+      schema: { querystring: z.object({ agent: z.string().optional() }) },
+      handler: async (r) => ({
+        status: 200,
+        body: { cycles: await listCycles(deps.temporal, r.query.get('agent') ?? undefined) },
+      }),
+    },
+    {
+      method: 'POST',
+      url: '/api/cycles',
+      tag: 'cycles',
+      summary: 'Start a cycle for an agent now, with optional input overrides.',
+      auth: { role: 'operator' },
+      agentInBody: true,
+      schema: {
+        body: z.object({
+          input: z.looseObject({ agent: z.string() }).describe('Cycle input: agent plus overrides'),
+          id: z.string().optional(),
+        }),
+      },
+      handler: async (r) => {
+        const body = z
+          .object({ input: z.looseObject({ agent: z.string().min(1) }), id: z.string().min(1).optional() })
+          .safeParse(r.json());
+        if (!body.success)
+          throw new UserError(
+            'Send { "input": { "agent": "<agent id>", …overrides }, "id"?: "<cycle id>" }.',
+          );
+        r.requireAgent(body.data.input.agent);
+        const started = await startCycle(deps.temporal, {
+          taskQueue: deps.taskQueue ?? 'flywheel',
+          input: body.data.input,
+          ...(body.data.id ? { workflowId: body.data.id } : {}),
+        });
+        return { status: 201, body: started };
+      },
+    },
+    {
+      method: 'GET',
+      url: '/api/cycles/:id',
+      tag: 'cycles',
+      summary: "A cycle's live status: stage, stages so far, gate, approvals, outcome.",
+      auth: { role: 'viewer' },
+      agent: agents.byCycle,
+      schema: { params: IdParam },
+      handler: async (r) => ({ status: 200, body: await cycleStatus(deps.temporal, r.params.id ?? '') }),
+    },
+    {
+      method: 'POST',
+      url: '/api/cycles/:id/approve',
+      tag: 'cycles',
+      summary: "Approve the gated candidate; counts toward the agent's N-person rule.",
+      auth: { role: 'approver' },
+      agent: agents.byCycle,
+      schema: { params: IdParam, body: ApproveRequest.omit({ approver: true }) },
+      handler: async (r) => ({
+        status: 200,
+        body: await approveCycle(
+          deps.temporal,
+          r.params.id ?? '',
+          withIdentity(r.raw.length === 0 ? {} : r.json(), 'approver', r.principal.id),
+        ),
+      }),
+    },
+    {
+      method: 'POST',
+      url: '/api/cycles/:id/reject',
+      tag: 'cycles',
+      summary: 'Reject the gated candidate with a reason; the cycle ends without rollout.',
+      auth: { role: 'approver' },
+      agent: agents.byCycle,
+      schema: { params: IdParam, body: RejectRequest.omit({ approver: true }) },
+      handler: async (r) => ({
+        status: 200,
+        body: await rejectCycle(
+          deps.temporal,
+          r.params.id ?? '',
+          withIdentity(r.json(), 'approver', r.principal.id),
+        ),
+      }),
+    },
+  ];
+}
