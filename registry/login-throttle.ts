@@ -20,7 +20,7 @@ export interface LoginThrottleOptions {
   user: ThrottleLimit;
   /** Looser than per user: one address (an office, a NAT) may be many people. */
   ip: ThrottleLimit;
-  /** Bound on remembered names and addresses; quiet ones are dropped first, then the oldest. */
+  /** Bound on remembered names and addresses; quiet ones are dropped first, then the oldest unlocked. */
   maxKeys: number;
 }
 
@@ -127,11 +127,13 @@ export class LoginThrottle {
   private prune(now: number): void {
     if (this.entries.size <= this.options.maxKeys) return;
     for (const [key, entry] of this.entries) if (this.isQuiet(entry, now)) this.entries.delete(key);
-    // Still too many: the oldest go first (a Map iterates in insertion order).
-    for (const key of this.entries.keys()) {
-      if (this.entries.size <= this.options.maxKeys) break;
-      this.entries.delete(key);
-    }
+    // Still too many: the oldest unlocked go first (a Map iterates in insertion order), so
+    // spraying made-up names does not free a locked one; locks go last.
+    for (const lockedToo of [false, true])
+      for (const [key, entry] of this.entries) {
+        if (this.entries.size <= this.options.maxKeys) return;
+        if (lockedToo || entry.lockedUntil <= now) this.entries.delete(key);
+      }
   }
 }
 

@@ -112,7 +112,12 @@ export function simplifyGrants(grants: readonly RoleGrant[]): RoleGrant[] {
   );
   const kept: RoleGrant[] = [];
   for (const grant of strongestFirst) if (!hasRole(kept, grant.role, grant.agent)) kept.push(grant);
-  return kept.sort(
+  return sortGrants(kept);
+}
+
+/** Grants in the order lists show them: globals first, then by agent, higher roles first. */
+export function sortGrants(grants: readonly RoleGrant[]): RoleGrant[] {
+  return [...grants].sort(
     (a, b) =>
       Number(a.agent !== null) - Number(b.agent !== null) ||
       (a.agent ?? '').localeCompare(b.agent ?? '') ||

@@ -107,7 +107,12 @@ program
       // The first start of a deployment creates an admin (once: other processes find it).
       const firstAdmin = await ensureFirstAdmin(await ctx.database());
       if (firstAdmin)
-        console.log(firstAdminNotice(firstAdmin, `http://${opts.host}:${opts.port ?? ctx.config.apiPort}`));
+        console.log(
+          firstAdminNotice(
+            firstAdmin,
+            `http://${opts.host === '0.0.0.0' ? 'localhost' : opts.host}:${opts.port ?? ctx.config.apiPort}`,
+          ),
+        );
       const server = await runApiWorkers({
         workers: opts.workers ?? ctx.config.apiWorkers,
         start: async () => {

@@ -3,9 +3,11 @@ import type { Command } from 'commander';
 import type { Db } from '../db/connection.js';
 import {
   allows,
+  assertAllowed,
   describeGrant,
   principalLabel,
   ROLES,
+  UserId,
   type Principal,
   type Role,
 } from '../schemas/principal.js';
@@ -63,12 +65,14 @@ async function newPassword(fromStdin: boolean, line = 0): Promise<string> {
 
 /**
  * `flywheel login` without the prompts: checks the password with one service call (later an
- * API call), and stores the new personal token in the user's configuration directory.
+ * API call), and stores the new personal token in the user's configuration directory,
+ * revoking the token it replaces.
  */
 export async function runLogin(
   db: Db,
   args: { user: string; password: string; env?: NodeJS.ProcessEnv; now?: Date },
 ): Promise<{ file: string; created: CreatedUserToken }> {
+  const previous = readCredentials(args.env);
   const created = await loginForToken(
     db,
     { user: args.user, password: args.password, label: `flywheel login on ${hostname()}` },
@@ -85,6 +89,11 @@ export async function runLogin(
     },
     args.env,
   );
+  // Signing in again replaces the stored token: the one it replaces is revoked, not left working.
+  if (previous && previous.tokenId !== created.id) {
+    const holder = await createPrincipalVerifier(db).verifyBearer(previous.token);
+    if (holder) await revokeToken(db, previous.tokenId, holder);
+  }
   return { file, created };
 }
 
@@ -126,7 +135,12 @@ export function registerUserCommands(program: Command, action: CliAction): void 
         ) => {
           if (opts.agent && !opts.role)
             throw new UserError('--agent needs --role: which role for that agent?');
+          const name = UserId.safeParse(id);
+          if (!name.success)
+            throw new UserError(`"${id}": ${name.error.issues[0]?.message ?? 'not a user name'}.`);
           const actor = await cliPrincipal(ctx);
+          // Before asking for a password nobody could use: the service checks this again.
+          assertAllowed(actor, { role: 'admin' }, null, 'create users');
           const password = opts.withoutPassword ? undefined : await newPassword(opts.passwordStdin ?? false);
           const created = await createUser(
             await ctx.database(),

@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../db/database.js';
-import { Role, type RoleGrant } from '../../schemas/principal.js';
+import { Role, sortGrants, type RoleGrant } from '../../schemas/principal.js';
 
 /**
  * users and user_role_grants. Changes that read before they write (the "an active global
@@ -24,12 +24,14 @@ export async function lockPeople(tx: Q): Promise<void> {
   await sql`select pg_advisory_xact_lock(hashtext('flywheel.people'))`.execute(tx);
 }
 
-/** Rows as RoleGrants; a role this build does not know (a newer writer) is left out rather than guessed. */
+/** Rows as RoleGrants, in list order; a role this build does not know (a newer writer) is left out rather than guessed. */
 function grantsOfRows(rows: readonly { role: string; agent_id: string | null }[]): RoleGrant[] {
-  return rows.flatMap((r) => {
-    const role = Role.safeParse(r.role);
-    return role.success ? [{ role: role.data, agent: r.agent_id }] : [];
-  });
+  return sortGrants(
+    rows.flatMap((r) => {
+      const role = Role.safeParse(r.role);
+      return role.success ? [{ role: role.data, agent: r.agent_id }] : [];
+    }),
+  );
 }
 
 export async function grantsOf(db: Q, userId: string): Promise<RoleGrant[]> {
