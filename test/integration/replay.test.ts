@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { Worker } from '@temporalio/worker';
 import { workflowBundle } from '../../workers/flywheel-worker.js';
+import { testDataConverter } from '../helpers/test-payload-encryption.js';
 
 interface JsonHistory {
   events: {
@@ -31,7 +32,9 @@ describe('replay of committed cycle histories', () => {
     );
     assert.ok(types.includes('EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED'), 'and the annotation signal');
     await Worker.runReplayHistory(
-      { workflowBundle: await workflowBundle() },
+      // With the payload codec, as the workers run: a history recorded before encryption was
+      // turned on (this fixture) replays, its plain payloads passing through decode.
+      { workflowBundle: await workflowBundle(), dataConverter: testDataConverter() },
       history,
       originalWorkflowId(history),
     );
@@ -44,7 +47,7 @@ describe('replay of committed cycle histories', () => {
     const tampered = { ...history, events: history.events.filter((_, i) => i < first || i > first + 2) };
     await assert.rejects(
       Worker.runReplayHistory(
-        { workflowBundle: await workflowBundle() },
+        { workflowBundle: await workflowBundle(), dataConverter: testDataConverter() },
         tampered,
         originalWorkflowId(history),
       ),
