@@ -6,6 +6,7 @@ import type { Db } from '../../db/connection.js';
 import { createAgentToken } from '../../registry/store/agent-tokens.js';
 import { updateAgent } from '../../registry/agent-service.js';
 import { startTestDatabase } from '../helpers/test-stack.js';
+import { personWithToken } from '../helpers/api-credentials.js';
 
 const hex = (n: number, width: number) => n.toString(16).padStart(width, '0');
 let spanCounter = 0;
@@ -51,11 +52,19 @@ describe('explicit agents over HTTP and the attribution of OTLP spans', () => {
   let db: Db;
   let api: ApiServer;
 
+  /** Personal tokens of the people acting (admins), made on first use. */
+  const tokens = new Map<string, string>();
+  const headersOf = async (person: string) => {
+    if (!tokens.has(person)) tokens.set(person, (await personWithToken(db, person, 'admin')).token);
+    return { 'content-type': 'application/json', authorization: `Bearer ${tokens.get(person)!}` };
+  };
+  /** A request as the body's `actor` (default ops): who acts comes from the token, so the field is left out. */
   const call = async (method: string, path: string, body?: unknown) => {
+    const { actor, ...rest } = (body ?? {}) as { actor?: string };
     const res = await fetch(`${api.url}${path}`, {
       method,
-      headers: { 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      headers: await headersOf(actor ?? 'ops'),
+      ...(body === undefined ? {} : { body: JSON.stringify(rest) }),
     });
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };
@@ -106,7 +115,7 @@ describe('explicit agents over HTTP and the attribution of OTLP spans', () => {
       .execute();
     assert.deepEqual(
       audit.map((a) => a.actor),
-      ['ops'],
+      ['user:ops'],
     );
   });
 
@@ -121,7 +130,7 @@ describe('explicit agents over HTTP and the attribution of OTLP spans', () => {
   it('refuses a bad registration with a 400 or 409 that says what to fix, and stores nothing', async () => {
     const cases: [unknown, number, RegExp][] = [
       [{ id: 'has space', actor: 'ops' }, 400, /letters, digits, dot, dash and underscore/],
-      [{ id: 'no-actor' }, 400, /actor/],
+      [{ id: 'named', reviewer: 'ops' }, 400, /Remove "reviewer" from the body/],
       [{ id: 'typo', actor: 'ops', displayname: 'x' }, 400, /displayname/],
       [{ id: 'bad-config', actor: 'ops', config: { retentionDays: -1 } }, 400, /config\.retentionDays/],
       [{ id: 'bad-section', actor: 'ops', config: { retention: 7 } }, 400, /no section retention/],
@@ -134,7 +143,11 @@ describe('explicit agents over HTTP and the attribution of OTLP spans', () => {
     }
     const ids = (await db.selectFrom('agents').select('id').execute()).map((a) => a.id).sort();
     assert.deepEqual(ids, ['checkout-bot']);
-    const notJson = await fetch(`${api.url}/api/agents`, { method: 'POST', body: '{' });
+    const notJson = await fetch(`${api.url}/api/agents`, {
+      method: 'POST',
+      headers: await headersOf('ops'),
+      body: '{',
+    });
     assert.equal(notJson.status, 400);
   });
 

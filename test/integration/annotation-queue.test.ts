@@ -20,6 +20,7 @@ import { submitBatchFile, writeQueueTemplate } from '../../scripts/queue-command
 import { findExample } from '../simulator/simulated-models.js';
 import { waitForStage } from '../helpers/cycle-driver.js';
 import { startSeededStack, stopSeededStack, type TestStack } from '../helpers/test-stack.js';
+import { personWithToken } from '../helpers/api-credentials.js';
 
 const REVIEWERS = ['ann', 'bob', 'cy'];
 
@@ -83,15 +84,23 @@ describe('annotation queues on a real Temporal server, real PostgreSQL and the H
   const quorumCycle = `cycle-demo-quorum-${Date.now()}`;
   const claimCycle = `cycle-demo-claims-${Date.now()}`;
 
+  /** Personal tokens of the reviewers, made on first use. */
+  const tokens = new Map<string, string>();
   const call = async (
     method: string,
     path: string,
     body?: unknown,
   ): Promise<{ status: number; body: Body }> => {
+    // Who labels comes from the token: the body's `reviewer` picks the person and is left out.
+    const { reviewer, ...rest } = (body ?? {}) as { reviewer?: string };
+    // Calls that name no reviewer (score configs, queue reads) come from the team lead, an operator.
+    const person = reviewer ?? 'lead';
+    if (!tokens.has(person))
+      tokens.set(person, (await personWithToken(stack.db, person, reviewer ? 'reviewer' : 'operator')).token);
     const res = await fetch(`${api.url}${path}`, {
       method,
-      headers: { 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens.get(person)!}` },
+      ...(body === undefined ? {} : { body: JSON.stringify(rest) }),
     });
     return { status: res.status, body: (await res.json()) as Body };
   };

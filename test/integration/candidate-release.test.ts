@@ -22,6 +22,8 @@ import { AIRLINE_SCENARIO, loadScenario } from '../simulator/scenario.js';
 import { generateTraffic, resolveWith } from '../simulator/traffic.js';
 import { loadTaxonomy } from '../../workers/load-taxonomy.js';
 import { startTestDatabase } from '../helpers/test-stack.js';
+import { personWithToken } from '../helpers/api-credentials.js';
+import { createAgentToken } from '../../registry/store/agent-tokens.js';
 
 const REFRESH_MS = 200;
 const scenario = loadScenario(AIRLINE_SCENARIO);
@@ -141,11 +143,14 @@ describe('a release ships exactly what was gated, and resolve serves all of it',
     // Idempotent per candidate: a retried gate finds the version it created.
     assert.equal((await releaseCandidate(db, plan, 'retry')).id, v2.id);
 
-    const shown = (await (await fetch(`${api.url}/api/prompts/${agent}?version=2`)).json()) as {
+    const { headers } = await personWithToken(db, 'reader', 'viewer');
+    const shown = (await (await fetch(`${api.url}/api/prompts/${agent}?version=2`, { headers })).json()) as {
       config: unknown;
     };
     assert.deepEqual(shown.config, { toolDescriptions: { cancel_reservation: fixedDescription } });
-    const diff = (await (await fetch(`${api.url}/api/prompts/${agent}/diff?from=1&to=2`)).json()) as {
+    const diff = (await (
+      await fetch(`${api.url}/api/prompts/${agent}/diff?from=1&to=2`, { headers })
+    ).json()) as {
       diff: string;
       added: number;
       removed: number;
@@ -174,7 +179,8 @@ describe('a release ships exactly what was gated, and resolve serves all of it',
       })
       .execute();
     // This process has not resolved the name yet: its first request reads the rollout.
-    const client = new FlywheelClient({ baseUrl: api.url });
+    const { token } = await createAgentToken(db, { agent, scopes: ['resolve'], createdBy: 'test' });
+    const client = new FlywheelClient({ baseUrl: api.url, token });
 
     const units = Array.from({ length: 200 }, (_, i) => `user-${i}`);
     const arms = { candidate: 0, production: 0 };

@@ -12,6 +12,7 @@ import { reaches, type LineageGraph } from '../../registry/lineage-graph.js';
 import { traceToOtlp } from '../../traces/otlp-export.js';
 import type { TraceDetail, TraceListPage } from '../../traces/trace-view.js';
 import { TraceRecord, type TraceRecordInput } from '../../schemas/trace.js';
+import { personWithToken } from '../helpers/api-credentials.js';
 import { startTestDatabase } from '../helpers/test-stack.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -45,7 +46,9 @@ describe('trace viewer: GET /api/traces[/:id] and flywheel trace list|show on re
     });
     assert.equal(res.status, 200, await res.clone().text());
   };
-  const get = async (query: string) => fetch(`${api.url}/api/traces${query}`);
+  /** A viewer's credentials: the trace routes are for people with the viewer role. */
+  let viewer: Record<string, string> = {};
+  const get = async (query: string) => fetch(`${api.url}/api/traces${query}`, { headers: viewer });
   const list = async (query: string) => {
     const res = await get(query);
     assert.equal(res.status, 200, await res.clone().text());
@@ -199,6 +202,7 @@ describe('trace viewer: GET /api/traces[/:id] and flywheel trace list|show on re
     retail = (await createAgentToken(db, { agent: 'retail', scopes: ['ingest'], createdBy: 'test' })).token;
     // Reads need no Temporal: a lazy client never connects.
     api = await startApiServer(apiDeps(db, new Client()), 0);
+    viewer = (await personWithToken(db, 'reader', 'viewer')).headers;
 
     await ingest(
       airline,
@@ -497,7 +501,7 @@ describe('trace viewer: GET /api/traces[/:id] and flywheel trace list|show on re
   });
 
   it('shows one trace: span tree with timings, events and links, transcript, scores, annotations, lineage', async () => {
-    const res = await fetch(`${api.url}/api/traces/a2`);
+    const res = await fetch(`${api.url}/api/traces/a2`, { headers: viewer });
     assert.equal(res.status, 200, await res.clone().text());
     const d = (await res.json()) as TraceDetail;
     assert.equal(d.trace.status, 'error');
@@ -572,7 +576,9 @@ describe('trace viewer: GET /api/traces[/:id] and flywheel trace list|show on re
   });
 
   it('shows a trace sent as OTLP with its tool call and the failing tool span', async () => {
-    const d = (await (await fetch(`${api.url}/api/traces/${otlpTrace.id}`)).json()) as TraceDetail;
+    const d = (await (
+      await fetch(`${api.url}/api/traces/${otlpTrace.id}`, { headers: viewer })
+    ).json()) as TraceDetail;
     assert.equal(d.trace.status, 'ok', 'a failing tool leaves the trace ok');
     const [root] = d.spans.roots;
     assert.deepEqual(
@@ -593,7 +599,9 @@ describe('trace viewer: GET /api/traces[/:id] and flywheel trace list|show on re
   });
 
   it('answers 404 with what to do for an unknown trace id', async () => {
-    const res = await fetch(`${api.url}/api/traces/${encodeURIComponent('no/such:trace')}`);
+    const res = await fetch(`${api.url}/api/traces/${encodeURIComponent('no/such:trace')}`, {
+      headers: viewer,
+    });
     assert.equal(res.status, 404);
     assert.match(
       ((await res.json()) as { error: string }).error,
@@ -602,7 +610,9 @@ describe('trace viewer: GET /api/traces[/:id] and flywheel trace list|show on re
   });
 
   it('draws a trace’s lineage graph from the prompt version that produced it to the dataset version holding it', async () => {
-    const graph = (await (await fetch(`${api.url}/api/lineage/a2`)).json()) as LineageGraph;
+    const graph = (await (
+      await fetch(`${api.url}/api/lineage/a2`, { headers: viewer })
+    ).json()) as LineageGraph;
     assert.equal(graph.root, 'trace:a2');
     assert.ok(reaches(graph, 'prompt_version:airline-v2', 'trace:a2'), 'upstream: the prompt version');
     assert.ok(reaches(graph, 'trace:a2', 'dataset_version:dv-1'), 'downstream: the dataset version');
