@@ -137,7 +137,7 @@ describe('humans in the loop: reminders, escalation, deadline policy and approva
     });
   });
 
-  it('enforces the approver policy and the N-person rule, audits every answer, and rolls out after the second approval', async () => {
+  it('refuses unsigned, forged, altered, untrusted, expired and replayed decisions without history, counts verified people for the N-person rule, audits them by principal, and rolls out after the second approval', async () => {
     await updateAgentConfig(
       stack.db,
       'demo',
