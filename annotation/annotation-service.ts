@@ -214,15 +214,22 @@ export async function submitAnnotationFile(
   db: Db,
   client: Client,
   body: unknown,
-  options: { queue?: string; source: string },
+  options: { queue?: string; source: string; reviewer: string },
 ): Promise<BatchResult> {
-  const file = (body ?? {}) as { queue?: unknown; labels?: unknown };
+  const file = (body ?? {}) as { queue?: unknown; labels?: unknown; reviewer?: unknown };
+  // The file names its reviewer (the template writes it); the person submitting is who the
+  // credentials say, and a file signed by someone else is refused rather than relabelled.
+  if (file.reviewer !== undefined && file.reviewer !== options.reviewer)
+    throw new UserError(
+      `${options.source} is signed by reviewer ${JSON.stringify(file.reviewer)}, but you are ${options.reviewer}: submit your own file (flywheel queue show <queue> --template <file>). Nothing was stored.`,
+      'forbidden',
+    );
   let queueId = options.queue ?? (typeof file.queue === 'string' ? file.queue : undefined);
   const head: unknown = Array.isArray(file.labels) ? file.labels[0] : undefined;
   const first = head !== null && typeof head === 'object' ? (head as { itemId?: unknown }).itemId : undefined;
   if (!queueId && typeof first === 'string') queueId = (await itemQueueId(db, first)) ?? undefined;
   if (!queueId) throw new UserError(`${options.source} names no queue; pass --queue <queueOrCycleId>.`);
-  return submitQueueBatch(db, client, queueId, body);
+  return submitQueueBatch(db, client, queueId, { ...file, reviewer: options.reviewer });
 }
 
 /**

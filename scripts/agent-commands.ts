@@ -14,8 +14,9 @@ import { parseKeyValue } from '../registry/config-keys.js';
 import { describeRule, parseRuleArgument, type AttributionRule } from '../schemas/agent-attribution.js';
 import { NotFoundError, UserError } from '../schemas/user-error.js';
 import { readJsonFile, type CliAction } from './cli-files.js';
+import { principalLabel } from '../schemas/principal.js';
+import { actingPerson, refusingIdentityOptions } from './cli-identity.js';
 
-const defaultActor = process.env.USER ?? 'operator';
 const collect = (value: string, previous: string[]) => [...previous, value];
 
 function rulesOf(args: readonly string[]): AttributionRule[] {
@@ -104,23 +105,22 @@ export function registerAgentCommands(program: Command, action: CliAction): void
     .command('agent')
     .description('agents: register, list, show and change them (their tokens: flywheel token)');
 
-  agent
-    .command('create <id>')
+  refusingIdentityOptions(agent.command('create <id>'))
     .description(
       'register an agent (letters, digits, dot, dash, underscore); then: flywheel token create --agent <id>',
     )
     .option('--name <text>', 'display name')
     .option('--description <text>')
     .option('--config <file>', 'JSON file with configuration sections (the rest take their defaults)')
-    .option('--actor <name>', 'who registers it (audit log)', defaultActor)
     .option('--reason <text>')
     .action(
       action(
         async (
           ctx,
           id: string,
-          opts: { name?: string; description?: string; config?: string; actor: string; reason?: string },
+          opts: { name?: string; description?: string; config?: string; reason?: string },
         ) => {
+          const by = await actingPerson(ctx, opts, { role: 'admin' }, null, `register agent ${id}`);
           const created = await createAgent(
             await ctx.database(),
             {
@@ -128,7 +128,7 @@ export function registerAgentCommands(program: Command, action: CliAction): void
               ...(opts.name === undefined ? {} : { displayName: opts.name }),
               ...(opts.description === undefined ? {} : { description: opts.description }),
               ...(opts.config ? { config: readJsonFile(opts.config, 'agent configuration') } : {}),
-              actor: opts.actor,
+              actor: principalLabel(by),
               ...(opts.reason ? { reason: opts.reason } : {}),
             },
             new Date(),
@@ -162,8 +162,7 @@ export function registerAgentCommands(program: Command, action: CliAction): void
       }),
     );
 
-  agent
-    .command('set <id> [keys...]')
+  refusingIdentityOptions(agent.command('set <id> [keys...]'))
     .description(
       'change configuration keys (retentionDays=14 sampling.rate=0.1; values are JSON, else text; key=null restores the default), names and attribution rules, as one new configuration version',
     )
@@ -181,7 +180,6 @@ export function registerAgentCommands(program: Command, action: CliAction): void
       collect,
       [],
     )
-    .option('--actor <name>', 'who changes it (audit log)', defaultActor)
     .option('--reason <text>', 'why (default: what was set)')
     .action(
       action(
@@ -194,7 +192,6 @@ export function registerAgentCommands(program: Command, action: CliAction): void
             description?: string;
             match: string[];
             unmatch: string[];
-            actor: string;
             reason?: string;
           },
         ) => {
@@ -207,6 +204,7 @@ export function registerAgentCommands(program: Command, action: CliAction): void
               `Say what to change: KEY=VALUE arguments (e.g. retentionDays=14), --name, --description, --match or --unmatch; flywheel agent show ${id} lists the keys.`,
             );
           const set = Object.fromEntries(keys.map(parseKeyValue));
+          const by = await actingPerson(ctx, opts, { role: 'operator' }, id, `change agent ${id}`);
           const updated = await updateAgent(
             await ctx.database(),
             id,
@@ -216,7 +214,7 @@ export function registerAgentCommands(program: Command, action: CliAction): void
               ...(keys.length ? { set } : {}),
               ...(opts.match.length ? { match: rulesOf(opts.match) } : {}),
               ...(opts.unmatch.length ? { unmatch: rulesOf(opts.unmatch) } : {}),
-              actor: opts.actor,
+              actor: principalLabel(by),
               ...(opts.reason ? { reason: opts.reason } : {}),
             },
             new Date(),
@@ -239,25 +237,28 @@ export function registerAgentCommands(program: Command, action: CliAction): void
         console.log(JSON.stringify(found.config, null, 2));
       }),
     );
-  config
-    .command('set <agent> <file>')
+  refusingIdentityOptions(config.command('set <agent> <file>'))
     .description('set the whole configuration, or with --section one section (the file holds its value)')
     .option('--section <name>', 'replace only this section')
-    .requiredOption('--actor <name>', 'who changes it')
     .requiredOption('--reason <text>', 'why')
     .action(
-      action(
-        async (ctx, id: string, file: string, opts: { actor: string; reason: string; section?: string }) => {
-          const { update, result } = await setAgentConfig(await ctx.database(), {
-            agent: id,
-            value: readJsonFile(file),
-            section: opts.section,
-            actor: opts.actor,
-            reason: opts.reason,
-          });
-          printChange(result);
-          if (update.changed) console.log(`sections changed: ${update.sections.join(', ')}`);
-        },
-      ),
+      action(async (ctx, id: string, file: string, opts: { reason: string; section?: string }) => {
+        const by = await actingPerson(
+          ctx,
+          opts,
+          { role: 'operator' },
+          id,
+          `change the configuration of ${id}`,
+        );
+        const { update, result } = await setAgentConfig(await ctx.database(), {
+          agent: id,
+          value: readJsonFile(file),
+          section: opts.section,
+          actor: principalLabel(by),
+          reason: opts.reason,
+        });
+        printChange(result);
+        if (update.changed) console.log(`sections changed: ${update.sections.join(', ')}`);
+      }),
     );
 }

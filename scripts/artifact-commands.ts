@@ -4,12 +4,13 @@ import { rollbackArtifact, setRubric, type ArtifactChangeResult } from '../regis
 import { ARTIFACT_KINDS } from '../registry/artifact-kinds.js';
 import { rubricHistory } from '../registry/artifact-listing-service.js';
 import { readJsonFile, type CliAction } from './cli-files.js';
+import { principalLabel } from '../schemas/principal.js';
+import { actingPerson, refusingIdentityOptions } from './cli-identity.js';
 import { NotFoundError, UserError } from '../schemas/user-error.js';
 
 type Action = CliAction;
 
-interface Who {
-  actor: string;
+interface Why {
   reason: string;
 }
 
@@ -65,24 +66,29 @@ export function registerArtifactCommands(program: Command, action: Action): void
       }),
     );
 
-  program
-    .command('rollback <kind> <agent> [name]')
+  refusingIdentityOptions(program.command('rollback <kind> <agent> [name]'))
     .description(
       `roll one artifact back on its own (kind: ${ARTIFACT_KINDS.join(', ')}; name: policy section, rubric dimension or prompt name); default: the version before the current one`,
     )
     .option('--to <version>', 'version to go to (config version for policy and optimizer)')
-    .requiredOption('--actor <name>', 'who rolls back')
     .requiredOption('--reason <text>', 'why')
     .action(
       action(
-        async (ctx, kind: string, agent: string, name: string | undefined, opts: Who & { to?: string }) => {
+        async (ctx, kind: string, agent: string, name: string | undefined, opts: Why & { to?: string }) => {
+          const by = await actingPerson(
+            ctx,
+            opts,
+            { role: 'operator' },
+            agent,
+            `roll back ${kind} of ${agent}`,
+          );
           printChange(
             await rollbackArtifact(await ctx.database(), {
               kind,
               agent,
               name,
               to: versionOption(opts.to),
-              actor: opts.actor,
+              actor: principalLabel(by),
               reason: opts.reason,
             }),
           );
@@ -113,17 +119,22 @@ export function registerArtifactCommands(program: Command, action: Action): void
         print(found.rubric);
       }),
     );
-  rubric
-    .command('set <agent> <dimension> <file>')
+  refusingIdentityOptions(rubric.command('set <agent> <dimension> <file>'))
     .description(
       'save a rubric (JSON: scale, title, question, criteria, ...) as the next version, made active',
     )
-    .requiredOption('--actor <name>', 'who changes it')
     .requiredOption('--reason <text>', 'why')
     .action(
-      action(async (ctx, agent: string, dimension: string, file: string, opts: Who) => {
+      action(async (ctx, agent: string, dimension: string, file: string, opts: Why) => {
+        const by = await actingPerson(ctx, opts, { role: 'operator' }, agent, `change a rubric of ${agent}`);
         printChange(
-          await setRubric(await ctx.database(), { agent, dimension, rubric: readJsonFile(file), ...opts }),
+          await setRubric(await ctx.database(), {
+            agent,
+            dimension,
+            rubric: readJsonFile(file),
+            reason: opts.reason,
+            actor: principalLabel(by),
+          }),
         );
       }),
     );

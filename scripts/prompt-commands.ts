@@ -1,4 +1,3 @@
-import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import {
   createPrompt,
@@ -10,6 +9,13 @@ import {
 } from '../registry/prompt-service.js';
 import { readJsonFile, readTextFile, type CliAction } from './cli-files.js';
 import { UserError } from '../schemas/user-error.js';
+import { principalLabel } from '../schemas/principal.js';
+import { resourceOwners } from '../registry/resource-owner-service.js';
+import type { Db } from '../db/connection.js';
+import { actingPerson, refusingIdentityOptions } from './cli-identity.js';
+
+/** The agent owning prompt `name`, for per-agent roles; null when no prompt has that name. */
+const ownerOf = async (db: Db, name: string) => (await resourceOwners.prompt(db, name)) ?? null;
 
 type Action = CliAction;
 
@@ -85,59 +91,60 @@ export function registerPromptCommands(program: Command, action: Action): void {
       }),
     );
 
-  prompt
-    .command('label <name> <version> <label>')
+  refusingIdentityOptions(prompt.command('label <name> <version> <label>'))
     .description('point a label at a version (audited and announced on the agent webhook)')
-    .requiredOption('--actor <name>', 'who moves the label')
     .option('--reason <text>', 'why')
     .action(
-      action(
-        async (
+      action(async (ctx, name: string, version: string, label: string, opts: { reason?: string }) => {
+        if (!/^\d+$/.test(version)) throw new UserError(`version must be a number, got "${version}".`);
+        const db = await ctx.database();
+        const by = await actingPerson(
           ctx,
-          name: string,
-          version: string,
-          label: string,
-          opts: { actor: string; reason?: string },
-        ) => {
-          if (!/^\d+$/.test(version)) throw new UserError(`version must be a number, got "${version}".`);
-          printMove(
-            await labelPrompt(await ctx.database(), name, {
-              label,
-              version: Number(version),
-              actor: opts.actor,
-              ...(opts.reason ? { reason: opts.reason } : {}),
-            }),
-          );
-        },
-      ),
+          opts,
+          { role: 'operator' },
+          await ownerOf(db, name),
+          `move a label of ${name}`,
+        );
+        printMove(
+          await labelPrompt(db, name, {
+            label,
+            version: Number(version),
+            actor: principalLabel(by),
+            ...(opts.reason ? { reason: opts.reason } : {}),
+          }),
+        );
+      }),
     );
 
-  prompt
-    .command('rollback <name>')
+  refusingIdentityOptions(prompt.command('rollback <name>'))
     .description('move a label back (default: production, to where it pointed before its last move)')
     .option('--label <label>', 'label to move back', 'production')
     .option('--to <n>', 'version to go back to')
-    .requiredOption('--actor <name>', 'who rolls back')
     .requiredOption('--reason <text>', 'why')
     .action(
-      action(
-        async (ctx, name: string, opts: { label: string; to?: string; actor: string; reason: string }) => {
-          if (opts.to !== undefined && !/^\d+$/.test(opts.to))
-            throw new UserError(`--to must be a version number, got "${opts.to}".`);
-          printMove(
-            await rollbackPrompt(await ctx.database(), name, {
-              label: opts.label,
-              ...(opts.to !== undefined ? { to: Number(opts.to) } : {}),
-              actor: opts.actor,
-              reason: opts.reason,
-            }),
-          );
-        },
-      ),
+      action(async (ctx, name: string, opts: { label: string; to?: string; reason: string }) => {
+        if (opts.to !== undefined && !/^\d+$/.test(opts.to))
+          throw new UserError(`--to must be a version number, got "${opts.to}".`);
+        const db = await ctx.database();
+        const by = await actingPerson(
+          ctx,
+          opts,
+          { role: 'operator' },
+          await ownerOf(db, name),
+          `roll back ${name}`,
+        );
+        printMove(
+          await rollbackPrompt(db, name, {
+            label: opts.label,
+            ...(opts.to !== undefined ? { to: Number(opts.to) } : {}),
+            actor: principalLabel(by),
+            reason: opts.reason,
+          }),
+        );
+      }),
     );
 
-  prompt
-    .command('create <name>')
+  refusingIdentityOptions(prompt.command('create <name>'))
     .description(
       'register a new version from a file (text, or a JSON [{role, content}] list with --type chat)',
     )
@@ -151,7 +158,6 @@ export function registerPromptCommands(program: Command, action: Action): void {
     .option('--label <label>', 'label to point at the new version (repeatable)', collect)
     .option('--tag <tag>', 'tag (repeatable)', collect)
     .option('--message <text>', 'commit message')
-    .option('--actor <name>', 'author (default: your user name)')
     .action(
       action(
         async (
@@ -165,7 +171,6 @@ export function registerPromptCommands(program: Command, action: Action): void {
             label?: string[];
             tag?: string[];
             message?: string;
-            actor?: string;
           },
         ) => {
           const body = {
@@ -177,9 +182,17 @@ export function registerPromptCommands(program: Command, action: Action): void {
             labels: opts.label ?? [],
             tags: opts.tag ?? [],
             ...(opts.message ? { commitMessage: opts.message } : {}),
-            actor: opts.actor ?? userInfo().username,
           };
-          const created = await createPrompt(await ctx.database(), body);
+          const db = await ctx.database();
+          const owner = opts.agent ?? (await ownerOf(db, name)) ?? name;
+          const by = await actingPerson(
+            ctx,
+            opts,
+            { role: 'operator' },
+            owner,
+            `create a version of ${name}`,
+          );
+          const created = await createPrompt(db, { ...body, actor: principalLabel(by) });
           console.log(`created ${created.prompt.id} (labels: ${created.prompt.labels.join(', ') || 'none'})`);
         },
       ),

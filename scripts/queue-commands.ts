@@ -1,7 +1,6 @@
 import { writeFileSync } from 'node:fs';
-import { userInfo } from 'node:os';
 import type { Client } from '@temporalio/client';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { Db } from '../db/connection.js';
 import {
   annotateItem,
@@ -21,6 +20,25 @@ import { createScoreConfig, listScoreConfigs } from '../annotation/score-config-
 
 import type { AgreementReport } from '../annotation/inter-annotator-agreement.js';
 import { readJsonFile, type CliAction } from './cli-files.js';
+import { resourceOwners } from '../registry/resource-owner-service.js';
+import type { CliContext } from './cli-context.js';
+import { cliPrincipal } from './cli-credentials.js';
+import { actingPerson } from './cli-identity.js';
+
+/** The signed-in reviewer, checked for the reviewer role on the agent that owns `itemId`. */
+async function reviewerOf(ctx: CliContext, db: Db, itemId: string): Promise<string> {
+  const agent = (await resourceOwners.item(db, itemId)) ?? null;
+  return (await actingPerson(ctx, {}, { role: 'reviewer' }, agent, `label ${itemId}`)).id;
+}
+
+/** The agent a batch file's labels belong to: its queue's, or its first item's. */
+async function batchAgent(db: Db, body: unknown, queue?: string): Promise<string | null> {
+  const file = (body ?? {}) as { queue?: unknown; labels?: { itemId?: unknown }[] };
+  const queueId = queue ?? (typeof file.queue === 'string' ? file.queue : undefined);
+  if (queueId) return (await resourceOwners.queue(db, queueId)) ?? null;
+  const first = Array.isArray(file.labels) ? file.labels[0]?.itemId : undefined;
+  return typeof first === 'string' ? ((await resourceOwners.item(db, first)) ?? null) : null;
+}
 
 type Action = CliAction;
 
@@ -64,9 +82,9 @@ export async function writeQueueTemplate(
   db: Db,
   queueOrCycleId: string,
   file: string,
-  options: { reviewer?: string; status?: string },
+  options: { reviewer: string; status?: string },
 ): Promise<number> {
-  const template = await queueTemplate(db, queueOrCycleId, options.reviewer ?? userInfo().username, options);
+  const template = await queueTemplate(db, queueOrCycleId, options.reviewer, options);
   writeFileSync(file, `${JSON.stringify(template, null, 2)}\n`);
   return template.labels.length;
 }
@@ -76,7 +94,7 @@ export async function submitBatchFile(
   db: Db,
   client: Client,
   file: string,
-  options: { queue?: string },
+  options: { queue?: string; reviewer: string },
 ): Promise<BatchResult> {
   return submitAnnotationFile(db, client, readJsonFile(file), { ...options, source: file });
 }
@@ -107,7 +125,9 @@ export function registerQueueCommands(program: Command, action: Action): void {
       action(async (ctx, id: string, opts: { reviewer?: string; status?: string; template?: string }) => {
         const db = await ctx.database();
         if (opts.template) {
-          const written = await writeQueueTemplate(db, id, opts.template, opts);
+          // The template is signed by who will submit it: the signed-in reviewer by default.
+          const reviewer = opts.reviewer ?? (await cliPrincipal(ctx)).id;
+          const written = await writeQueueTemplate(db, id, opts.template, { ...opts, reviewer });
           console.log(
             `wrote ${written} item(s) to ${opts.template}; it can be submitted as it is. Edit verdicts and categories where you disagree, add "expected" where you know the right step and "slices" (e.g. ["adversarial"]) to flag an item, then: flywheel annotate --file ${opts.template}`,
           );
@@ -136,31 +156,35 @@ export function registerQueueCommands(program: Command, action: Action): void {
     );
   queue
     .command('claim <itemId>')
-    .requiredOption('--reviewer <name>', 'who claims it')
+    .description('hold an item for yourself (who you are: flywheel whoami)')
     .action(
-      action(async (ctx, itemId: string, opts: { reviewer: string }) => {
-        const c = await claimAnnotationItem(await ctx.database(), itemId, opts);
+      action(async (ctx, itemId: string) => {
+        const db = await ctx.database();
+        const reviewer = await reviewerOf(ctx, db, itemId);
+        const c = await claimAnnotationItem(db, itemId, { reviewer });
         console.log(`${c.reviewer} holds ${c.itemId} until ${c.expiresAt.toISOString()}`);
       }),
     );
   queue
     .command('release <itemId>')
-    .requiredOption('--reviewer <name>', 'who gives the claim back')
+    .description('give your claim on an item back')
     .action(
-      action(async (ctx, itemId: string, opts: { reviewer: string }) => {
-        await releaseAnnotationItem(await ctx.database(), itemId, opts);
-        console.log(`${opts.reviewer} released ${itemId}`);
+      action(async (ctx, itemId: string) => {
+        const db = await ctx.database();
+        const reviewer = await reviewerOf(ctx, db, itemId);
+        await releaseAnnotationItem(db, itemId, { reviewer });
+        console.log(`${reviewer} released ${itemId}`);
       }),
     );
 
   program
     .command('annotate [itemId]')
     .description(
-      'label a claimed item (--reviewer, --verdict ...), or submit a batch file: { queue, reviewer, labels: [{ itemId, verdict, category?, slices?, ... }] }',
+      'label a claimed item (--verdict ...), or submit a batch file: { queue, reviewer, labels: [{ itemId, verdict, category?, slices?, ... }] }; you label as who your credentials say',
     )
     .option('--file <file>', 'batch file (see `flywheel queue show --template`)')
     .option('--queue <queueOrCycleId>', "the batch's queue when the file does not name it")
-    .option('--reviewer <name>')
+    .addOption(new Option('--reviewer <name>').hideHelp())
     .option('--verdict <verdict>', 'pass or fail')
     .option('--category <category>', `corrected failure category: ${FAILURE_CATEGORIES.join(', ')}`)
     .option('--expected <json>', 'the step the agent should have taken, as JSON')
@@ -187,10 +211,17 @@ export function registerQueueCommands(program: Command, action: Action): void {
           },
         ) => {
           const db = await ctx.database();
+          if (opts.reviewer !== undefined)
+            throw new UserError(
+              '--reviewer is gone: you label as who your credentials say (`flywheel login`, or FLYWHEEL_TOKEN; `flywheel whoami`). Nothing was stored.',
+            );
           if (opts.file) {
             if (itemId) throw new UserError('Pass either an item id or --file, not both.');
+            const agent = await batchAgent(db, readJsonFile(opts.file), opts.queue);
+            const reviewer = (await actingPerson(ctx, {}, { role: 'reviewer' }, agent, 'submit labels')).id;
             const r = await submitBatchFile(db, await ctx.temporal(), opts.file, {
               ...(opts.queue ? { queue: opts.queue } : {}),
+              reviewer,
             });
             console.log(
               `stored ${r.stored} label(s); ${r.remaining} item(s) not complete${r.complete ? ' — quorum reached, the cycle moves on' : ''}`,
@@ -211,7 +242,7 @@ export function registerQueueCommands(program: Command, action: Action): void {
             }
           }
           const r = await annotateItem(db, await ctx.temporal(), itemId, {
-            reviewer: opts.reviewer,
+            reviewer: await reviewerOf(ctx, db, itemId),
             verdict: opts.verdict,
             category: opts.category,
             expected,

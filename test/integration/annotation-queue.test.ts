@@ -550,7 +550,12 @@ describe('annotation queues on a real Temporal server, real PostgreSQL and the H
         assert.ok(['pass', 'fail'].includes(l.verdict));
         assert.ok(l.category === undefined || known.has(l.category), `template category ${l.category}`);
       }
-      const unchanged = await submitBatchFile(stack.db, client, taraFile, {});
+      // The person submitting is who the credentials say; a file signed by someone else is refused.
+      await assert.rejects(
+        submitBatchFile(stack.db, client, taraFile, { reviewer: 'uma' }),
+        /signed by reviewer "tara", but you are uma/,
+      );
+      const unchanged = await submitBatchFile(stack.db, client, taraFile, { reviewer: 'tara' });
       assert.deepEqual(unchanged.errors, [], 'the template as written is accepted');
       assert.deepEqual([unchanged.stored, unchanged.complete], [items.length, false]);
       const stored = await stack.db
@@ -600,7 +605,7 @@ describe('annotation queues on a real Temporal server, real PostgreSQL and the H
         flagged.add(item.trace_id);
       }
       writeFileSync(umaFile, JSON.stringify(edited));
-      const second = await submitBatchFile(stack.db, client, umaFile, {});
+      const second = await submitBatchFile(stack.db, client, umaFile, { reviewer: 'uma' });
       assert.deepEqual(second.errors, []);
       assert.deepEqual([second.stored, second.complete], [items.length, true]);
 
