@@ -8,7 +8,19 @@ import { PromoteArgs, RolloutActionArgs, SetWeightArgs } from './rollout-control
  * for which workflow, when, and a nonce so that one signed decision applies once.
  */
 
-/** Each action's arguments; the Update with the action's name carries the decision. */
+/** What a person may decide; the Update with the action's name carries the decision. */
+export const DecisionAction = z.enum([
+  'approve',
+  'reject',
+  'promote',
+  'pause',
+  'resume',
+  'abort',
+  'setWeight',
+]);
+export type DecisionAction = z.infer<typeof DecisionAction>;
+
+/** Each action's arguments. */
 export const DECISION_ARGS = {
   approve: ApproveArgs,
   reject: RejectArgs,
@@ -17,9 +29,7 @@ export const DECISION_ARGS = {
   resume: RolloutActionArgs,
   abort: RolloutActionArgs,
   setWeight: SetWeightArgs,
-} as const;
-export type DecisionAction = keyof typeof DECISION_ARGS;
-export const DECISION_ACTIONS = Object.keys(DECISION_ARGS) as DecisionAction[];
+} as const satisfies Record<DecisionAction, z.ZodType>;
 export type DecisionArgs<A extends DecisionAction> = z.output<(typeof DECISION_ARGS)[A]>;
 
 /** How long a signed decision may be used: long enough for one HTTP request to reach the workflow. */
@@ -53,7 +63,7 @@ export const DecisionPayload = z.object({
   kid: DecisionKeyId,
   /** The person who decided, as the API authenticated them. */
   principal: z.object({ kind: z.literal('user'), id: z.string().min(1).max(200) }),
-  action: z.enum(DECISION_ACTIONS as [DecisionAction, ...DecisionAction[]]),
+  action: DecisionAction,
   /** The cycle's or rollout's workflow ID: a decision for one workflow is refused by every other. */
   workflowId: z.string().min(1).max(1000),
   args: z.record(z.string(), z.unknown()),

@@ -27,7 +27,15 @@ FLYWHEEL_DECISION_VERIFY_KEYS=${k.kid}:${k.publicKey}`);
       "print the public half of this process's signing key, as FLYWHEEL_DECISION_VERIFY_KEYS takes it",
     )
     .action(() => {
-      const { signing, source } = loadConfig().decisions;
+      let decisions;
+      try {
+        decisions = loadConfig().decisions;
+      } catch (error) {
+        console.error(`flywheel: ${error instanceof Error ? error.message : String(error)}`);
+        process.exitCode = 1;
+        return;
+      }
+      const { signing, source } = decisions;
       if (!signing) {
         console.error(
           'flywheel: no decision signing key (set FLYWHEEL_DECISION_SIGNING_KEY, or run `npm start` once to generate one).',
