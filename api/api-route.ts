@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { ZodType } from 'zod';
 import { allows, describeRequirement, type Principal, type Requirement } from '../schemas/principal.js';
 import { ForbiddenError, UserError } from '../schemas/user-error.js';
+import type { RequestSession } from './authentication.js';
 
 /** What a handler sees of its request; the server builds it after authentication. */
 export interface RouteRequest {
@@ -21,6 +22,8 @@ export interface RouteRequest {
    */
   requireAgent(agent: string | null): void;
   ip: string;
+  /** The console session the request authenticated with; null for a bearer token or a public route. */
+  session: RequestSession | null;
 }
 
 /** What a handler answers; the server writes it. */
@@ -68,6 +71,12 @@ export interface ApiRoute {
   };
   /** OTLP routes answer errors in the request's encoding (protobuf google.rpc.Status). */
   otlp?: boolean;
+  /**
+   * A POST that changes nothing (the codec's encode and decode): a console session may call it
+   * without X-CSRF-Token, which the Temporal Web UI cannot send. A page elsewhere that makes the
+   * browser send the cookie changes nothing and cannot read the answer (CORS).
+   */
+  csrfExempt?: boolean;
   handler(request: RouteRequest): Promise<RouteAnswer>;
 }
 

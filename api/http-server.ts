@@ -3,8 +3,10 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import fastifySwagger from '@fastify/swagger';
 import fastifyHelmet from '@fastify/helmet';
 import fastifyRateLimit from '@fastify/rate-limit';
+import fastifyCookie from '@fastify/cookie';
 import { jsonSchemaTransform } from 'fastify-type-provider-zod';
 import type { Client } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import type { Db } from '../db/connection.js';
 import { isDatabaseUnavailable } from '../db/database-unavailable.js';
 import { isTemporalUnavailable } from '../workers/temporal-unavailable.js';
@@ -23,10 +25,19 @@ import {
   type RouteAnswer,
   type RouteRequest,
 } from './api-route.js';
-import { createAuthenticator, type Authenticator, type PrincipalVerifier } from './authentication.js';
+import {
+  assertCsrfToken,
+  createAuthenticator,
+  SESSION_COOKIE,
+  type Authenticator,
+  type RequestSession,
+} from './authentication.js';
 import { apiRouteTable } from './route-table.js';
 import { mediaType } from './ingest-routes.js';
-import { createPrincipalVerifier } from '../registry/principal-service.js';
+import { codecCors } from './codec-cors.js';
+import { createPrincipalVerifier, type PrincipalVerifier } from '../registry/principal-service.js';
+import { LoginThrottle, TooManyAttemptsError } from '../registry/login-throttle.js';
+import { clientPayloadCodec } from '../workers/codec-server.js';
 
 export { DEFAULT_MAX_BODY_BYTES } from './request-body.js';
 
@@ -34,8 +45,16 @@ export interface ApiDeps {
   db: Db;
   temporal: Client;
   writer: TraceWriter;
-  /** Who a bearer token or session stands for. */
+  /** Who a bearer token or session stands for; told of revocations so its cache forgets them. */
   principals: PrincipalVerifier;
+  /** Failed console sign-ins, per user name and address: one per API process. */
+  loginThrottle: LoginThrottle;
+  /** The session cookie is `Secure`: people reach the API over HTTPS (config `web.cookieSecure`). */
+  cookieSecure?: boolean;
+  /** Browser origins allowed to call the codec endpoints with credentials (the Temporal Web UI). */
+  codecOrigins?: readonly string[];
+  /** What the codec endpoints encode and decode with: the Temporal client's codec chain. */
+  codec: PayloadCodec;
   maxBodyBytes?: number;
   now?: () => Date;
   /** The per-process prompt routing cache behind resolve (release/routing-snapshot-service.ts). */
@@ -58,7 +77,10 @@ export interface RateLimits {
  */
 export const DEFAULT_RATE_LIMITS: RateLimits = { ingestPerSecond: 200, resolvePerSecond: 20_000 };
 
-/** The production wiring: one trace writer, one principal cache and one routing cache per API process. */
+/**
+ * The production wiring: one trace writer, one principal cache, one sign-in throttle and one
+ * routing cache per API process.
+ */
 export function apiDeps(
   db: Db,
   temporal: Client,
@@ -70,6 +92,8 @@ export function apiDeps(
     routingRefreshMs?: number;
     taskQueue?: string;
     rateLimits?: Partial<RateLimits>;
+    cookieSecure?: boolean;
+    codecOrigins?: readonly string[];
   } = {},
 ): ApiDeps {
   const routing = new RoutingSnapshots(db, routingRefreshMs ? { refreshMs: routingRefreshMs } : {});
@@ -78,6 +102,8 @@ export function apiDeps(
     temporal,
     writer: createTraceWriter(db),
     principals: createPrincipalVerifier(db),
+    loginThrottle: new LoginThrottle(),
+    codec: clientPayloadCodec(temporal),
     routing,
     ...options,
   };
@@ -166,6 +192,12 @@ function errorAnswer(
 ): { status: number; body: { error: string; limit?: number }; headers: Record<string, string> } {
   if (error instanceof UserError && error.code === 'payload_too_large')
     return { status: error.status, body: { error: error.message, limit }, headers: { connection: 'close' } };
+  if (error instanceof TooManyAttemptsError)
+    return {
+      status: error.status,
+      body: { error: error.message },
+      headers: { 'retry-after': String(error.retryAfterSeconds) },
+    };
   // Every error a caller can act on answers with its own status.
   if (error instanceof UserError)
     return { status: error.status, body: { error: error.message }, headers: {} };
@@ -198,6 +230,7 @@ declare module 'fastify' {
   interface FastifyRequest {
     principal?: Principal;
     routeAgent?: string | null;
+    session?: RequestSession | null;
   }
 }
 
@@ -237,6 +270,8 @@ export async function buildApi(
     );
   });
 
+  // Parses the Cookie header before the authentication hook (registered below) reads it.
+  await app.register(fastifyCookie);
   await app.register(fastifyHelmet, {
     // A JSON API: no HTML to protect with a CSP here (the console sets its own).
     contentSecurityPolicy: false,
@@ -262,12 +297,15 @@ export async function buildApi(
         title: 'Flywheel API',
         version: '1',
         description:
-          'Trace ingest, prompt resolve, annotation, cycles, approvals and rollouts. Every route except /health* needs `Authorization: Bearer <token>` (or a console session); each route says the role or agent-token scope it needs.',
+          'Trace ingest, prompt resolve, annotation, cycles, approvals and rollouts. Every route except /health* and sign-in needs `Authorization: Bearer <token>` or the console session cookie (POST /api/session; requests that change something then send X-CSRF-Token); each route says the role or agent-token scope it needs.',
       },
       components: {
-        securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer' },
+          session: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE },
+        },
       },
-      security: [{ bearer: [] }],
+      security: [{ bearer: [] }, { session: [] }],
     },
     transform: jsonSchemaTransform,
   });
@@ -280,13 +318,26 @@ export async function buildApi(
       );
   });
 
+  // The Temporal Web UI calls the codec endpoints from its own origin: CORS, preflight included.
+  const cors = codecCors(deps.codecOrigins ?? []);
+  app.addHook('onRequest', (req, reply, done) => {
+    if (!cors.applies(req.url)) return done();
+    const answer = cors.answer(req.method, req.headers);
+    void reply.headers(answer.headers);
+    // A preflight is answered here: no route declares OPTIONS, and it carries no credentials.
+    if (answer.status !== undefined) void reply.code(answer.status).send(answer.body);
+    else done();
+  });
+
   app.addHook('onRequest', async (req) => {
     const route = req.routeOptions.config.apiRoute;
     if (!route) return; // Fastify's 404 handler
     const requirements = requirementsOf(route);
     if (requirements.some((r) => 'public' in r)) return;
-    const principal = await auth.authenticate(req.raw);
+    const { principal, session } = await auth.authenticate(req);
     req.principal = principal;
+    req.session = session;
+    if (session && !route.csrfExempt) assertCsrfToken(req.method, req.headers, session);
     const query = queryOf(req);
     const params = (req.params ?? {}) as Record<string, string>;
     // Agent tokens act for their own agent; a route over one agent's data checks that agent.
@@ -363,6 +414,7 @@ export async function buildApi(
             if (!principal || !permitted(principal, route, agent)) throw forbidden(route, agent);
           },
           ip: req.ip,
+          session: req.session ?? null,
         };
         const answer = await route.handler(request);
         return send(reply, answer);

@@ -2,13 +2,17 @@ import type { ApiDeps } from './http-server.js';
 import type { ApiRoute } from './api-route.js';
 import { agentRoutes } from './agent-routes.js';
 import { annotationRoutes } from './annotation-routes.js';
+import { codecRoutes } from './codec-routes.js';
 import { cycleRoutes } from './cycle-routes.js';
 import { datasetRoutes } from './dataset-routes.js';
 import { ingestRoutes } from './ingest-routes.js';
 import { promptRoutes } from './prompt-routes.js';
 import { resourceAgents } from './resource-agent.js';
 import { rolloutRoutes } from './rollout-routes.js';
+import { sessionRoutes } from './session-routes.js';
+import { tokenRoutes } from './token-routes.js';
 import { traceViewRoutes } from './trace-routes.js';
+import { userRoutes } from './user-routes.js';
 
 /**
  * Every route of the API but health, in one list: each declares its path, its schemas and
@@ -25,5 +29,9 @@ export function apiRouteTable(deps: ApiDeps): ApiRoute[] {
     ...datasetRoutes(deps, agents),
     ...agentRoutes(deps, agents),
     ...traceViewRoutes(deps, agents),
+    ...sessionRoutes(deps),
+    ...userRoutes(deps, agents),
+    ...tokenRoutes(deps, agents),
+    ...codecRoutes(deps),
   ];
 }

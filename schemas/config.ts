@@ -91,6 +91,28 @@ export const DecisionKeys = z.object({
 });
 export type DecisionKeys = z.infer<typeof DecisionKeys>;
 
+/** A browser origin: scheme, host and port, nothing after (`http://localhost:8233`). */
+const Origin = z.url().refine((value) => {
+  try {
+    return new URL(value).origin === value;
+  } catch {
+    return false;
+  }
+}, 'an origin is scheme://host[:port] with no path or trailing slash, e.g. http://localhost:8233');
+
+/** How browsers reach the API: the console's session cookie and the Temporal Web UI's codec calls. */
+export const WebSettings = z.object({
+  /**
+   * Whether the session cookie is `Secure` (sent over HTTPS only). The API itself speaks plain
+   * HTTP; set it when TLS ends in front of it (FLYWHEEL_COOKIE_SECURE, or a FLYWHEEL_PUBLIC_URL
+   * that starts with https://).
+   */
+  cookieSecure: z.boolean(),
+  /** Origins whose pages may call the codec endpoints with credentials (the Temporal Web UI). */
+  codecOrigins: z.array(Origin),
+});
+export type WebSettings = z.infer<typeof WebSettings>;
+
 export const AppConfig = z.object({
   home: z.string().min(1),
   temporal: TemporalSettings,
@@ -111,6 +133,7 @@ export const AppConfig = z.object({
   /** Model calls one activity makes at once (per role client); a slow server wants fewer. */
   llmConcurrency: z.number().int().min(1).max(256).default(8),
   decisions: DecisionKeys,
+  web: WebSettings,
 });
 export type AppConfig = z.infer<typeof AppConfig>;
 

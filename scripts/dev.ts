@@ -193,7 +193,10 @@ export async function runDev(config: AppConfig): Promise<void> {
         ),
     );
     // One set of API dependencies (trace writer, token cache, routing snapshots) for both receivers.
-    const deps = apiDeps(db, client);
+    const deps = apiDeps(db, client, {
+      cookieSecure: config.web.cookieSecure,
+      codecOrigins: config.web.codecOrigins,
+    });
     const api = await startApiServer(deps, config.apiPort);
     stops.push(() => api.close());
     let otlpGrpc: string | undefined;

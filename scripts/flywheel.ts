@@ -116,7 +116,10 @@ program
       const server = await runApiWorkers({
         workers: opts.workers ?? ctx.config.apiWorkers,
         start: async () => {
-          const deps = apiDeps(await ctx.database(), await ctx.temporal());
+          const deps = apiDeps(await ctx.database(), await ctx.temporal(), {
+            cookieSecure: ctx.config.web.cookieSecure,
+            codecOrigins: ctx.config.web.codecOrigins,
+          });
           const http = await startApiServer(deps, opts.port ?? ctx.config.apiPort, opts.host);
           if (grpcPort === 0) return http;
           // Each API process listens; the cluster primary shares the port, as for HTTP.

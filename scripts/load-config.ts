@@ -8,6 +8,7 @@ import {
   type ModelEndpoint,
   type ModelRoles,
   type PayloadEncryption,
+  type WebSettings,
 } from '../schemas/config.js';
 import { decisionPublicKey } from '../release/decision-signature.js';
 import {
@@ -114,7 +115,46 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     apiWorkers: int('FLYWHEEL_API_WORKERS', 1),
     llmConcurrency: int('FLYWHEEL_LLM_CONCURRENCY', 8),
     decisions: decisionKeys(env, home),
+    web: webSettings(env, int('FLYWHEEL_UI_PORT', 8233)),
   });
+}
+
+/**
+ * The session cookie's Secure attribute: FLYWHEEL_COOKIE_SECURE=true|false, else on when
+ * FLYWHEEL_PUBLIC_URL (where people reach the API) is https. The codec endpoints' browser
+ * origins: FLYWHEEL_CODEC_CORS_ORIGINS (comma-separated), else the local Temporal Web UI.
+ */
+function webSettings(env: NodeJS.ProcessEnv, uiPort: number): WebSettings {
+  const flag = env.FLYWHEEL_COOKIE_SECURE ?? '';
+  if (!['', 'true', 'false'].includes(flag))
+    throw new Error(
+      `FLYWHEEL_COOKIE_SECURE=${flag} is not a setting: set it to true when people reach the API over HTTPS, false when not, or leave it unset to follow FLYWHEEL_PUBLIC_URL.`,
+    );
+  const publicUrl = env.FLYWHEEL_PUBLIC_URL ?? '';
+  if (publicUrl !== '' && !/^https?:\/\//.test(publicUrl))
+    throw new Error(
+      `FLYWHEEL_PUBLIC_URL=${publicUrl} is not an http:// or https:// URL (where people reach the API, e.g. https://flywheel.example.com).`,
+    );
+  const origins = (env.FLYWHEEL_CODEC_CORS_ORIGINS ?? '')
+    .split(',')
+    .map((o) => o.trim())
+    .filter((o) => o !== '');
+  for (const origin of origins) {
+    let exact = false;
+    try {
+      exact = new URL(origin).origin === origin;
+    } catch {
+      // reported below
+    }
+    if (!exact)
+      throw new Error(
+        `FLYWHEEL_CODEC_CORS_ORIGINS: "${origin}" is not an origin; give scheme://host[:port] with no path or trailing slash, e.g. https://temporal.example.com.`,
+      );
+  }
+  return {
+    cookieSecure: flag === '' ? publicUrl.startsWith('https://') : flag === 'true',
+    codecOrigins: origins.length > 0 ? origins : [`http://localhost:${uiPort}`, `http://127.0.0.1:${uiPort}`],
+  };
 }
 
 const KEY_ID = /^[A-Za-z0-9._-]{1,64}$/;

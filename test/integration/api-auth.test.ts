@@ -5,7 +5,7 @@ import SwaggerParser from '@apidevtools/swagger-parser';
 import type { FastifyInstance } from 'fastify';
 import { apiDeps, buildApi } from '../../api/http-server.js';
 import { requirementsOf, type ApiRoute } from '../../api/api-route.js';
-import { principalOfHeader, type PrincipalVerifier } from '../../api/authentication.js';
+import { createAuthenticator, type PrincipalVerifier } from '../../api/authentication.js';
 import type { Db } from '../../db/connection.js';
 import { ensureAgent } from '../../registry/store/agent-repository.js';
 import { createVersion } from '../../registry/store/prompt-repository.js';
@@ -38,7 +38,25 @@ const PRINCIPALS: Record<string, Principal> = {
   'agent-beta': { kind: 'agent', id: 'tok_beta', agent: 'beta', scopes: ['ingest', 'feedback', 'resolve'] },
   'agent-alpha-none': { kind: 'agent', id: 'tok_none', agent: 'alpha', scopes: [] },
 };
-const verifier: PrincipalVerifier = { verifyBearer: (token) => Promise.resolve(PRINCIPALS[token] ?? null) };
+/** One console session, of a global admin: the cookie `session-admin` with the CSRF token `csrf-ok`. */
+const SESSION = {
+  principal: {
+    kind: 'user' as const,
+    id: 'session-admin',
+    grants: [{ role: 'admin' as const, agent: null }],
+    via: 'session' as const,
+  },
+  sessionId: 'ses_test',
+  csrfToken: 'csrf-ok',
+  expiresAt: new Date(Date.now() + 3_600_000),
+};
+const verifier: PrincipalVerifier = {
+  verifyBearer: (token) => Promise.resolve(PRINCIPALS[token] ?? null),
+  verifySession: (secret) => Promise.resolve(secret === 'session-admin' ? SESSION : null),
+};
+/** Routes anyone may call: health, and signing in. */
+const PUBLIC = ['GET /health', 'GET /health/live', 'GET /health/ready', 'POST /api/session'];
+const isPublic = (route: ApiRoute) => requirementsOf(route).some((r) => 'public' in r);
 
 /** A concrete path for a route: its parameters name alpha's things (alpha's prompt is seeded). */
 const pathOf = (route: ApiRoute) =>
@@ -53,12 +71,13 @@ describe('API route table: authentication and roles', () => {
   // Never connected: handlers that would reach Temporal are not what this test is about.
   const temporal = new Client();
 
-  const call = async (route: ApiRoute, token?: string) => {
+  const call = async (route: ApiRoute, token?: string, extra: Record<string, string> = {}) => {
     const res = await app.inject({
       method: route.method,
       url: pathOf(route) + (route.url === '/api/prompts/:name/resolve' ? '?unit=u1' : ''),
       headers: {
         ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...extra,
         ...(route.method === 'GET' ? {} : { 'content-type': 'application/json' }),
       },
       ...(route.method === 'GET' ? {} : { payload: '{}' }),
@@ -80,7 +99,7 @@ describe('API route table: authentication and roles', () => {
       labels: ['production'],
     });
     ({ app, routes } = await buildApi(apiDeps(database.db, temporal), {
-      authenticator: { authenticate: (req) => principalOfHeader(verifier, req.headers.authorization ?? '') },
+      authenticator: createAuthenticator(verifier),
     }));
   });
   after(async () => {
@@ -88,16 +107,15 @@ describe('API route table: authentication and roles', () => {
     await database?.teardown();
   });
 
-  it('declares a role or scope for every route, and only health is public', () => {
+  it('declares a role or scope for every route, and only health and sign-in are public', () => {
     assert.ok(routes.length >= 35, `expected the whole table, got ${routes.length} routes`);
     for (const route of routes) {
       const reqs = requirementsOf(route);
       assert.ok(reqs.length > 0, `${route.method} ${route.url} declares no requirement`);
-      const isPublic = reqs.some((r) => 'public' in r);
       assert.equal(
-        isPublic,
-        route.url.startsWith('/health'),
-        `${route.method} ${route.url} public=${isPublic}`,
+        isPublic(route),
+        PUBLIC.includes(`${route.method} ${route.url}`),
+        `${route.method} ${route.url} public=${isPublic(route)}`,
       );
     }
   });
@@ -111,10 +129,10 @@ describe('API route table: authentication and roles', () => {
     );
   });
 
-  it('answers 401 without credentials and with an unknown token, on every route but health', async () => {
+  it('answers 401 without credentials, with an unknown token and with an ended session, on every route but health and sign-in', async () => {
     for (const route of routes) {
       const res = await call(route);
-      if (route.url.startsWith('/health')) {
+      if (isPublic(route)) {
         assert.notEqual(res.statusCode, 401, `${route.method} ${route.url}`);
         continue;
       }
@@ -122,11 +140,17 @@ describe('API route table: authentication and roles', () => {
       assert.match(errorOf(res.body), /Authorization: Bearer/);
       const unknown = await call(route, 'no-such-token');
       assert.equal(unknown.statusCode, 401, `${route.method} ${route.url} with an unknown token`);
+      const ended = await call(route, undefined, { cookie: 'flywheel_session=no-such-session' });
+      assert.equal(ended.statusCode, 401, `${route.method} ${route.url} with an ended session`);
+      assert.match(errorOf(ended.body), /session has ended/);
+      // A bearer header wins over a cookie: a bad token is not rescued by a good session.
+      const both = await call(route, 'no-such-token', { cookie: 'flywheel_session=session-admin' });
+      assert.equal(both.statusCode, 401, `${route.method} ${route.url} with a bad token and a session`);
     }
   });
 
   it('answers 403, naming what is needed, to a caller one role short or with the wrong kind of token', async () => {
-    for (const route of routes.filter((r) => !r.url.startsWith('/health'))) {
+    for (const route of routes.filter((r) => !isPublic(r))) {
       for (const requirement of requirementsOf(route)) {
         // A caller that meets none of the route's requirements.
         let token: string;
@@ -170,7 +194,12 @@ describe('API route table: authentication and roles', () => {
       // Routes that would wait on the unconnected Temporal client are checked above only.
       if (/cycles|rollouts/.test(route.url) && !route.url.endsWith('annotations')) continue;
       const requirement = requirementsOf(route)[0]!;
-      const token = 'role' in requirement ? `global-${requirement.role}` : 'agent-alpha';
+      const token =
+        'public' in requirement
+          ? undefined
+          : 'role' in requirement
+            ? `global-${requirement.role}`
+            : 'agent-alpha';
       const res = await call(route, token);
       assert.ok(
         ![401, 403].includes(res.statusCode),
@@ -181,6 +210,48 @@ describe('API route table: authentication and roles', () => {
         `${route.method} ${route.url} as ${token}: ${res.statusCode} ${res.body}`,
       );
     }
+  });
+
+  it('refuses a change made with the session cookie but without its CSRF token, on every route but the codec', async () => {
+    const cookie = { cookie: 'flywheel_session=session-admin' };
+    // The session is a global admin's: every route with a role lets it through.
+    const withRole = routes.filter(
+      (r) =>
+        requirementsOf(r).some((q) => 'role' in q) &&
+        !(/cycles|rollouts/.test(r.url) && !r.url.endsWith('annotations')),
+    );
+    for (const route of withRole.filter((r) => r.method !== 'GET')) {
+      const missing = await call(route, undefined, cookie);
+      if (route.csrfExempt) {
+        assert.match(
+          route.url,
+          /^\/api\/codec\//,
+          `only the codec's POSTs, which change nothing, are exempt`,
+        );
+        assert.ok(![401, 403].includes(missing.statusCode), `${route.method} ${route.url}: ${missing.body}`);
+        continue;
+      }
+      assert.equal(
+        missing.statusCode,
+        403,
+        `${route.method} ${route.url} without X-CSRF-Token: ${missing.body}`,
+      );
+      assert.match(errorOf(missing.body), /needs the X-CSRF-Token header/);
+      const wrong = await call(route, undefined, { ...cookie, 'x-csrf-token': 'csrf-forged' });
+      assert.equal(wrong.statusCode, 403, `${route.method} ${route.url} with a wrong token: ${wrong.body}`);
+      assert.match(errorOf(wrong.body), /not this session's CSRF token/);
+      const right = await call(route, undefined, { ...cookie, 'x-csrf-token': 'csrf-ok' });
+      assert.ok(![401, 403].includes(right.statusCode), `${route.method} ${route.url}: ${right.body}`);
+      assert.ok(right.statusCode < 500, `${route.method} ${route.url}: ${right.statusCode} ${right.body}`);
+    }
+    // Reading needs the cookie only.
+    for (const route of withRole.filter((r) => r.method === 'GET')) {
+      const res = await call(route, undefined, cookie);
+      assert.ok(![401, 403].includes(res.statusCode), `${route.method} ${route.url}: ${res.body}`);
+    }
+    // A bearer token needs no CSRF token.
+    const create = routes.find((r) => r.method === 'POST' && r.url === '/api/users')!;
+    assert.equal((await call(create, 'global-admin')).statusCode, 400);
   });
 
   it('refuses identity fields in bodies: who acts comes from the credentials', async () => {
@@ -229,11 +300,7 @@ describe('API route table: authentication and roles', () => {
   it('limits each token on ingest with 429 and Retry-After, without touching other tokens', async () => {
     const { app: limited } = await buildApi(
       { ...apiDeps(database.db, temporal), rateLimits: { ingestPerSecond: 2 } },
-      {
-        authenticator: {
-          authenticate: (req) => principalOfHeader(verifier, req.headers.authorization ?? ''),
-        },
-      },
+      { authenticator: createAuthenticator(verifier) },
     );
     try {
       const send = (token: string) =>

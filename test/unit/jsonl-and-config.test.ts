@@ -94,6 +94,24 @@ describe('configuration', () => {
       /FLYWHEEL_LLM_TIMEOUT_SECONDS=soon/,
     );
   });
+  it('makes the session cookie Secure behind HTTPS and lets the local Web UI call the codec by default', () => {
+    const local = loadConfig({}, '/tmp/x');
+    assert.equal(local.web.cookieSecure, false);
+    assert.deepEqual(local.web.codecOrigins, ['http://localhost:8233', 'http://127.0.0.1:8233']);
+    assert.equal(loadConfig({ FLYWHEEL_PUBLIC_URL: 'https://flywheel.example.com' }).web.cookieSecure, true);
+    const overridden = loadConfig({
+      FLYWHEEL_PUBLIC_URL: 'https://flywheel.example.com',
+      FLYWHEEL_COOKIE_SECURE: 'false',
+      FLYWHEEL_CODEC_CORS_ORIGINS: 'https://temporal.example.com, http://localhost:9000',
+    });
+    assert.equal(overridden.web.cookieSecure, false);
+    assert.deepEqual(overridden.web.codecOrigins, ['https://temporal.example.com', 'http://localhost:9000']);
+    assert.throws(() => loadConfig({ FLYWHEEL_COOKIE_SECURE: 'yes' }), /FLYWHEEL_COOKIE_SECURE=yes/);
+    assert.throws(
+      () => loadConfig({ FLYWHEEL_CODEC_CORS_ORIGINS: 'https://temporal.example.com/' }),
+      /"https:\/\/temporal.example.com\/" is not an origin/,
+    );
+  });
 });
 
 describe('cycle input', () => {
