@@ -1,15 +1,27 @@
 import { z } from 'zod';
 import type { Client } from '@temporalio/client';
 import { approveCycle, cycleStatus, listCycles, rejectCycle, startCycle } from '../cycles/cycle-service.js';
-import { ApproveRequest, RejectRequest } from '../schemas/approval.js';
-import { UserError } from '../schemas/user-error.js';
-import { withIdentity, type ApiRoute } from './api-route.js';
+import { ApproveArgs, RejectArgs } from '../schemas/approval.js';
+import { ServiceUnavailable, UserError } from '../schemas/user-error.js';
+import { withoutIdentity, type ApiRoute } from './api-route.js';
+import type { Decider, DecisionSigner } from '../release/decision-signing-service.js';
+import type { Principal } from '../schemas/principal.js';
 import type { ResourceAgents } from './resource-agent.js';
 
 export interface CycleRouteDeps {
   temporal: Client;
   /** Where cycles started over the API run (the workers' task queue). */
   taskQueue?: string;
+  decisionSigner?: DecisionSigner;
+}
+
+/** The authenticated person and the API's signer that vouches for their decision. */
+export function deciderOf(deps: { decisionSigner?: DecisionSigner }, principal: Principal): Decider {
+  if (!deps.decisionSigner)
+    throw new ServiceUnavailable(
+      'This API has no decision signing key, so it cannot record approvals or rollout actions: set FLYWHEEL_DECISION_SIGNING_KEY (see README, "Signed decisions"). Nothing was changed.',
+    );
+  return { signer: deps.decisionSigner, principal };
 }
 
 const IdParam = z.object({ id: z.string() });
@@ -80,13 +92,14 @@ export function cycleRoutes(deps: CycleRouteDeps, agents: ResourceAgents): ApiRo
       summary: "Approve the gated candidate; counts toward the agent's N-person rule.",
       auth: { role: 'approver' },
       agent: agents.byCycle,
-      schema: { params: IdParam, body: ApproveRequest.omit({ approver: true }) },
+      schema: { params: IdParam, body: ApproveArgs },
       handler: async (r) => ({
         status: 200,
         body: await approveCycle(
           deps.temporal,
           r.params.id ?? '',
-          withIdentity(r.raw.length === 0 ? {} : r.json(), 'approver', r.principal.id),
+          withoutIdentity(r.raw.length === 0 ? {} : r.json(), r.principal),
+          deciderOf(deps, r.principal),
         ),
       }),
     },
@@ -97,13 +110,14 @@ export function cycleRoutes(deps: CycleRouteDeps, agents: ResourceAgents): ApiRo
       summary: 'Reject the gated candidate with a reason; the cycle ends without rollout.',
       auth: { role: 'approver' },
       agent: agents.byCycle,
-      schema: { params: IdParam, body: RejectRequest.omit({ approver: true }) },
+      schema: { params: IdParam, body: RejectArgs },
       handler: async (r) => ({
         status: 200,
         body: await rejectCycle(
           deps.temporal,
           r.params.id ?? '',
-          withIdentity(r.json(), 'approver', r.principal.id),
+          withoutIdentity(r.json(), r.principal),
+          deciderOf(deps, r.principal),
         ),
       }),
     },

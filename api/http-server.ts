@@ -13,6 +13,7 @@ import { isTemporalUnavailable } from '../workers/temporal-unavailable.js';
 import { createTraceWriter } from '../traces/trace-storage-service.js';
 import type { TraceWriter } from '../traces/store/trace-writer.js';
 import { encodeRpcStatus } from '../traces/otlp-protobuf.js';
+import type { DecisionSigner } from '../release/decision-signing-service.js';
 import { RoutingSnapshots } from '../release/routing-snapshot-service.js';
 import { UserError } from '../schemas/user-error.js';
 import { hasRole, type Principal } from '../schemas/principal.js';
@@ -53,6 +54,8 @@ export interface ApiDeps {
   cookieSecure?: boolean;
   /** Browser origins allowed to call the codec endpoints with credentials (the Temporal Web UI). */
   codecOrigins?: readonly string[];
+  /** Signs approvals and rollout actions for the authenticated person (the workers verify). */
+  decisionSigner?: DecisionSigner;
   /** What the codec endpoints encode and decode with: the Temporal client's codec chain. */
   codec: PayloadCodec;
   maxBodyBytes?: number;
@@ -94,6 +97,7 @@ export function apiDeps(
     rateLimits?: Partial<RateLimits>;
     cookieSecure?: boolean;
     codecOrigins?: readonly string[];
+    decisionSigner?: DecisionSigner;
   } = {},
 ): ApiDeps {
   const routing = new RoutingSnapshots(db, routingRefreshMs ? { refreshMs: routingRefreshMs } : {});

@@ -1,37 +1,36 @@
 import { z } from 'zod';
 import type { Client } from '@temporalio/client';
 import { controlRollout, rolloutState } from '../release/rollout-service.js';
-import { PromoteRequest, RolloutActionRequest, SetWeightRequest } from '../schemas/rollout-control.js';
-import { principalLabel } from '../schemas/principal.js';
-import { withIdentity, type ApiRoute } from './api-route.js';
+import { PromoteArgs, RolloutActionArgs, SetWeightArgs } from '../schemas/rollout-control.js';
+import { withoutIdentity, type ApiRoute } from './api-route.js';
+import { deciderOf } from './cycle-routes.js';
+import type { DecisionSigner } from '../release/decision-signing-service.js';
 import type { ResourceAgents } from './resource-agent.js';
-
-const RolloutActionBody = RolloutActionRequest.omit({ actor: true });
 
 const ACTIONS = [
   {
     path: 'promote',
     update: 'promote',
-    body: PromoteRequest.omit({ actor: true }),
+    body: PromoteArgs,
     summary: 'Skip the step the rollout is paused on (`full`: every remaining step).',
   },
   {
     path: 'pause',
     update: 'pause',
-    body: RolloutActionBody,
+    body: RolloutActionArgs,
     summary: 'Hold the current weight until resumed.',
   },
-  { path: 'resume', update: 'resume', body: RolloutActionBody, summary: 'Go on from a pause.' },
+  { path: 'resume', update: 'resume', body: RolloutActionArgs, summary: 'Go on from a pause.' },
   {
     path: 'abort',
     update: 'abort',
-    body: RolloutActionBody,
+    body: RolloutActionArgs,
     summary: 'Stop and send all traffic back to the baseline.',
   },
   {
     path: 'weight',
     update: 'setWeight',
-    body: SetWeightRequest.omit({ actor: true }),
+    body: SetWeightArgs,
     summary: "Set the candidate's traffic share (0–100).",
   },
 ] as const;
@@ -42,7 +41,10 @@ const IdParam = z.object({ id: z.string().describe("The rollout's workflow ID or
  * GET /api/rollouts/:id (the rollout's live state) and POST /api/rollouts/:id/<action>;
  * the audit log records the authenticated operator.
  */
-export function rolloutRoutes(deps: { temporal: Client }, agents: ResourceAgents): ApiRoute[] {
+export function rolloutRoutes(
+  deps: { temporal: Client; decisionSigner?: DecisionSigner },
+  agents: ResourceAgents,
+): ApiRoute[] {
   return [
     {
       method: 'GET',
@@ -68,7 +70,8 @@ export function rolloutRoutes(deps: { temporal: Client }, agents: ResourceAgents
           deps.temporal,
           r.params.id ?? '',
           a.update,
-          withIdentity(r.raw.length === 0 ? {} : r.json(), 'actor', principalLabel(r.principal)),
+          withoutIdentity(r.raw.length === 0 ? {} : r.json(), r.principal),
+          deciderOf(deps, r.principal),
         ),
       }),
     })),

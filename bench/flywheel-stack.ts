@@ -6,7 +6,7 @@ import type { Db } from '../db/connection.js';
 import type { LlmRoles } from '../llm/llm-client.js';
 import { startMigratedDatabase, startTemporalServer } from '../test/helpers/local-infrastructure.js';
 import { testDataConverter } from '../test/helpers/test-payload-encryption.js';
-import { TEST_DECISION_KEYS } from '../test/helpers/test-decision-keys.js';
+import { TEST_DECISION_KEYS, testSigner } from '../test/helpers/test-decision-keys.js';
 import { InProcessSimulatorClient } from '../test/simulator/in-process-client.js';
 import type { Scenario } from '../test/simulator/scenario.js';
 import { SIMULATED_MODELS } from '../test/simulator/simulator-server.js';
@@ -43,7 +43,7 @@ export async function startFlywheelStack(log: (line: string) => void): Promise<F
     env = await startTemporalServer();
     log(`Temporal dev server up at ${env.address}`);
     const { db } = database;
-    const api = await startApiServer(apiDeps(db, env.client), 0);
+    const api = await startApiServer(apiDeps(db, env.client, { decisionSigner: testSigner }), 0);
     const taxonomy = loadTaxonomy();
     const running = new Set<PipelineWorker>();
     const theEnv = env;

@@ -7,6 +7,7 @@ export const USER_ERROR_STATUS = {
   conflict: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  unavailable: 503,
   too_many_requests: 429,
 } as const;
 export type UserErrorCode = keyof typeof USER_ERROR_STATUS;
@@ -46,5 +47,13 @@ export class ForbiddenError extends UserError {
   override name = 'ForbiddenError';
   constructor(message: string) {
     super(message, 'forbidden');
+  }
+}
+
+/** A dependency or a setting the request needs is missing; retrying later or configuring it helps. */
+export class ServiceUnavailable extends UserError {
+  override name = 'ServiceUnavailable';
+  constructor(message: string) {
+    super(message, 'unavailable');
   }
 }

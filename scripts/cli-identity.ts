@@ -24,6 +24,12 @@ const goneMessage = (option: string) =>
  * FLYWHEEL_TOKEN or the one `flywheel login` stored, a person's (not an agent's), holding
  * `requirement` for `agent` (or globally when null).
  */
+/** Refuses `--actor` / `--approver` given to a command that now acts as the signed-in person. */
+export function refuseIdentityValues(options: object): void {
+  for (const name of IDENTITY_OPTIONS)
+    if ((options as Record<string, unknown>)[name] !== undefined) throw new UserError(goneMessage(name));
+}
+
 export async function actingPerson(
   ctx: CliContext,
   options: object,
@@ -31,8 +37,7 @@ export async function actingPerson(
   agent: string | null,
   what: string,
 ): Promise<Extract<Principal, { kind: 'user' }>> {
-  for (const name of IDENTITY_OPTIONS)
-    if ((options as Record<string, unknown>)[name] !== undefined) throw new UserError(goneMessage(name));
+  refuseIdentityValues(options);
   const principal = await cliPrincipal(ctx);
   if (principal.kind !== 'user')
     throw new UserError(

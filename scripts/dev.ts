@@ -2,6 +2,7 @@ import { writeFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { Runtime, DefaultLogger } from '@temporalio/worker';
 import { startCycle, listCycles } from '../cycles/cycle-service.js';
+import { createDecisionSigner } from '../release/decision-signing-service.js';
 import { apiDeps, startApiServer } from '../api/http-server.js';
 import { startOtlpGrpcServer } from '../api/otlp-grpc-server.js';
 import { connectDatabase, assertDatabaseReachable } from '../db/connection.js';
@@ -194,6 +195,8 @@ export async function runDev(config: AppConfig): Promise<void> {
     );
     // One set of API dependencies (trace writer, token cache, routing snapshots) for both receivers.
     const deps = apiDeps(db, client, {
+      ...(config.decisions.signing ? { decisionSigner: createDecisionSigner(config.decisions.signing) } : {}),
+      taskQueue: temporal.taskQueue,
       cookieSecure: config.web.cookieSecure,
       codecOrigins: config.web.codecOrigins,
     });

@@ -1,6 +1,10 @@
 #!/usr/bin/env -S npx tsx
 import { Command } from 'commander';
-import { approveCycle, cycleStatus, listCycles, rejectCycle, startCycle } from '../cycles/cycle-service.js';
+import { ApprovalResult } from '../schemas/approval.js';
+import { callApi } from './cli-api.js';
+import { refuseIdentityValues, refusingIdentityOptions } from './cli-identity.js';
+import { createDecisionSigner } from '../release/decision-signing-service.js';
+import { cycleStatus, listCycles, startCycle } from '../cycles/cycle-service.js';
 import {
   deleteSchedule,
   describeSchedule,
@@ -26,7 +30,6 @@ import { registerQueueCommands } from './queue-commands.js';
 import { registerRolloutCommands } from './rollout-commands.js';
 import { registerTraceCommands } from './trace-commands.js';
 import { registerTraceViewerCommands } from './trace-viewer-commands.js';
-import { cliDecider } from './cli-decider.js';
 import { registerDecisionKeyCommands } from './decision-key-commands.js';
 import { registerTokenCommands } from './token-commands.js';
 import { firstAdminNotice, registerUserCommands } from './user-commands.js';
@@ -117,6 +120,10 @@ program
         workers: opts.workers ?? ctx.config.apiWorkers,
         start: async () => {
           const deps = apiDeps(await ctx.database(), await ctx.temporal(), {
+            ...(ctx.config.decisions.signing
+              ? { decisionSigner: createDecisionSigner(ctx.config.decisions.signing) }
+              : {}),
+            taskQueue: ctx.config.temporal.taskQueue,
             cookieSecure: ctx.config.web.cookieSecure,
             codecOrigins: ctx.config.web.codecOrigins,
           });
@@ -222,20 +229,18 @@ program
     }),
   );
 
-program
-  .command('approve <cycleId>')
+refusingIdentityOptions(program.command('approve <cycleId>'))
   .description(
-    "approve the gated candidate (an approver from the agent's policy; counts toward its N-person rule)",
+    "approve the gated candidate as yourself (an approver from the agent's policy; counts toward its N-person rule); the API signs your decision",
   )
-  .requiredOption('--approver <name>', 'who approves')
   .option('--comment <text>')
   .action(
-    action(async (ctx, id: string, opts: { approver: string; comment?: string }) => {
-      const r = await approveCycle(
-        await ctx.temporal(),
-        id,
-        { comment: opts.comment },
-        cliDecider(ctx.config, opts.approver),
+    action(async (ctx, id: string, opts: { comment?: string }) => {
+      refuseIdentityValues(opts);
+      const r = ApprovalResult.parse(
+        await callApi(ctx, 'POST', `/api/cycles/${encodeURIComponent(id)}/approve`, {
+          ...(opts.comment ? { comment: opts.comment } : {}),
+        }),
       );
       console.log(
         r.decision === 'pending'
@@ -244,18 +249,16 @@ program
       );
     }),
   );
-program
-  .command('reject <cycleId>')
-  .description('reject the gated candidate with a reason; the cycle ends without rollout')
-  .requiredOption('--approver <name>', 'who rejects')
+refusingIdentityOptions(program.command('reject <cycleId>'))
+  .description('reject the gated candidate as yourself, with a reason; the cycle ends without rollout')
   .requiredOption('--reason <text>', 'why')
   .action(
-    action(async (ctx, id: string, opts: { approver: string; reason: string }) => {
-      const r = await rejectCycle(
-        await ctx.temporal(),
-        id,
-        { reason: opts.reason },
-        cliDecider(ctx.config, opts.approver),
+    action(async (ctx, id: string, opts: { reason: string }) => {
+      refuseIdentityValues(opts);
+      const r = ApprovalResult.parse(
+        await callApi(ctx, 'POST', `/api/cycles/${encodeURIComponent(id)}/reject`, {
+          reason: opts.reason,
+        }),
       );
       console.log(`${id}: ${r.decision} by ${r.decidedBy}`);
     }),

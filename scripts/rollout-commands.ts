@@ -1,14 +1,12 @@
 import type { Command } from 'commander';
-import {
-  controlRollout,
-  rolloutIdFor,
-  rolloutState,
-  startManualRollout,
-} from '../release/rollout-service.js';
+import { rolloutIdFor, rolloutState, startManualRollout } from '../release/rollout-service.js';
 import type { RolloutState } from '../schemas/rollout-control.js';
 import { readJsonFile, type CliAction } from './cli-files.js';
 import { UserError } from '../schemas/user-error.js';
-import { cliDecider } from './cli-decider.js';
+import { principalLabel } from '../schemas/principal.js';
+import { callApi } from './cli-api.js';
+import type { CliContext } from './cli-context.js';
+import { actingPerson, refuseIdentityValues, refusingIdentityOptions } from './cli-identity.js';
 
 type Action = CliAction;
 
@@ -38,18 +36,22 @@ export function registerRolloutCommands(program: Command, action: Action): void 
         console.log(opts.json ? JSON.stringify(s, null, 2) : render(s));
       }),
     );
+  // Rollout actions are signed decisions: the API signs them for the signed-in operator.
+  const send = (ctx: CliContext, id: string, path: string, body: object) =>
+    callApi<RolloutState>(ctx, 'POST', `/api/rollouts/${encodeURIComponent(id)}/${path}`, body);
   const control = (act: 'promote' | 'pause' | 'resume' | 'abort', description: string) => {
-    const command = rollout
-      .command(`${act} <id>`)
-      .description(description)
-      .requiredOption('--actor <name>', 'who is acting (recorded in the audit log)')
+    const command = refusingIdentityOptions(rollout.command(`${act} <id>`))
+      .description(`${description}; as yourself`)
       .option('--reason <text>', 'why');
     if (act === 'promote') command.option('--full', 'skip every remaining step and go to 100%');
     command.action(
-      action(async (ctx, id: string, opts: { actor: string; reason?: string; full?: boolean }) => {
-        const body = { reason: opts.reason, ...(act === 'promote' ? { full: opts.full ?? false } : {}) };
-        const decider = cliDecider(ctx.config, opts.actor);
-        console.log(render(await controlRollout(await ctx.temporal(), id, act, body, decider)));
+      action(async (ctx, id: string, opts: { reason?: string; full?: boolean }) => {
+        refuseIdentityValues(opts);
+        const body = {
+          ...(opts.reason ? { reason: opts.reason } : {}),
+          ...(act === 'promote' ? { full: opts.full ?? false } : {}),
+        };
+        console.log(render(await send(ctx, id, act, body)));
       }),
     );
   };
@@ -57,28 +59,27 @@ export function registerRolloutCommands(program: Command, action: Action): void 
   control('pause', 'hold the rollout at its current weight');
   control('resume', 'continue a paused rollout (an inconclusive analysis runs again)');
   control('abort', 'stop and roll back now: weight 0, production label restored');
-  rollout
-    .command('set-weight <id> <weight>')
-    .description('set the live weight of a paused rollout by hand (0–100)')
-    .requiredOption('--actor <name>', 'who is acting')
+  refusingIdentityOptions(rollout.command('set-weight <id> <weight>'))
+    .description('set the live weight of a paused rollout by hand (0–100), as yourself')
     .option('--reason <text>', 'why')
     .action(
-      action(async (ctx, id: string, weight: string, opts: { actor: string; reason?: string }) => {
-        const body = { reason: opts.reason, weight: Number(weight) };
-        const decider = cliDecider(ctx.config, opts.actor);
-        console.log(render(await controlRollout(await ctx.temporal(), id, 'setWeight', body, decider)));
+      action(async (ctx, id: string, weight: string, opts: { reason?: string }) => {
+        refuseIdentityValues(opts);
+        const body = { ...(opts.reason ? { reason: opts.reason } : {}), weight: Number(weight) };
+        console.log(render(await send(ctx, id, 'weight', body)));
       }),
     );
-  rollout
-    .command('start <agent> <version>')
-    .description("roll out an existing prompt version over the agent's production prompt, outside a cycle")
-    .requiredOption('--actor <name>', 'who starts it')
+  refusingIdentityOptions(rollout.command('start <agent> <version>'))
+    .description(
+      "roll out an existing prompt version over the agent's production prompt, outside a cycle, as yourself",
+    )
     .option(
       '--steps <file>',
       'a JSON rollout configuration ({ steps, analysis }); default: replay, 10%, 50%, 100% with analyses',
     )
     .action(
-      action(async (ctx, agent: string, version: string, opts: { actor: string; steps?: string }) => {
+      action(async (ctx, agent: string, version: string, opts: { steps?: string }) => {
+        const by = await actingPerson(ctx, opts, { role: 'operator' }, agent, `start a rollout for ${agent}`);
         const n = Number(version.replace(/^v/, ''));
         if (!Number.isInteger(n) || n < 1)
           throw new UserError(`"${version}" is not a version number; pass e.g. 3 or v3.`);
@@ -88,7 +89,7 @@ export function registerRolloutCommands(program: Command, action: Action): void 
           taskQueue: ctx.config.temporal.taskQueue,
           agent,
           candidateVersion: n,
-          actor: opts.actor,
+          actor: principalLabel(by),
           ...(config === undefined ? {} : { config }),
         });
         console.log(

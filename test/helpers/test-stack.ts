@@ -11,6 +11,7 @@ import { SIMULATED_MODELS, startSimulator, type SimulatorServer } from '../simul
 import { apiDeps, startApiServer, type ApiServer } from '../../api/http-server.js';
 import { seedDemoAgent } from '../../scripts/demo-seed.js';
 import { loadTaxonomy } from '../../workers/load-taxonomy.js';
+import { testSigner } from './test-decision-keys.js';
 import { freePort, startMigratedDatabase, startTemporalServer } from './local-infrastructure.js';
 import { testDataConverter } from './test-payload-encryption.js';
 import { TEST_DECISION_KEYS } from './test-decision-keys.js';
@@ -111,7 +112,11 @@ export async function startSeededStack(options: {
     'test',
     'cycles of one test share one seeded week',
   );
-  const api = await startApiServer(apiDeps(stack.db, stack.env.client), 0);
+  // The API signs decisions with the key the test workers trust.
+  const api = await startApiServer(
+    apiDeps(stack.db, stack.env.client, { decisionSigner: testSigner, taskQueue: stack.taskQueue }),
+    0,
+  );
   return { stack, api };
 }
 

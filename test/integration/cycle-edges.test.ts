@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { approveCycle, rejectCycle, startCycle, submitAnnotations } from '../../cycles/cycle-service.js';
 import { asPerson } from '../helpers/test-decision-keys.js';
+import { createAgentToken } from '../../registry/store/agent-tokens.js';
 import {
   upsertSchedule,
   describeSchedule,
@@ -158,12 +159,20 @@ describe('cycle edges, bad input and schedules on real Temporal and Postgres', (
   });
 
   it('resolve serves production until a rollout exists', async () => {
-    const res = await fetch(`${api.url}/api/prompts/demo/resolve?unit=user-1`);
+    // The agent resolves with its own token.
+    const { token } = await createAgentToken(stack.db, {
+      agent: 'demo',
+      scopes: ['resolve'],
+      createdBy: 'test',
+    });
+    const headers = { authorization: `Bearer ${token}` };
+    const res = await fetch(`${api.url}/api/prompts/demo/resolve?unit=user-1`, { headers });
     assert.equal(res.status, 200);
     const body = (await res.json()) as { variant: string; version: number };
     assert.equal(body.variant, 'production');
-    assert.equal((await fetch(`${api.url}/api/prompts/demo/resolve`)).status, 400);
-    assert.equal((await fetch(`${api.url}/api/prompts/nobody/resolve?unit=u`)).status, 404);
+    assert.equal((await fetch(`${api.url}/api/prompts/demo/resolve`, { headers })).status, 400);
+    assert.equal((await fetch(`${api.url}/api/prompts/nobody/resolve?unit=u`, { headers })).status, 404);
+    assert.equal((await fetch(`${api.url}/api/prompts/demo/resolve?unit=user-1`)).status, 401);
   });
 
   it('schedule create is idempotent and trigger never overlaps a running cycle', async () => {

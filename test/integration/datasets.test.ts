@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { annotationItems, approveCycle, startCycle, submitAnnotations } from '../../cycles/cycle-service.js';
 import { asPerson } from '../helpers/test-decision-keys.js';
+import { personWithToken } from '../helpers/api-credentials.js';
 import type { ApiServer } from '../../api/http-server.js';
 import { reaches } from '../../registry/lineage-graph.js';
 import { importExamples, retireExamples } from '../../datasets/dataset-service.js';
@@ -315,16 +316,17 @@ describe('versioned datasets with lineage on real PostgreSQL and Temporal', () =
       );
       assert.ok(forward.nodes.some((nd) => nd.kind === 'sample' && nd.label.includes(cycleId)));
 
-      // The HTTP API serves the same graph and the dataset views.
-      const res = await fetch(`${api.url}/api/lineage/${encodeURIComponent(decision.id)}`);
+      // The HTTP API serves the same graph and the dataset views, to a viewer.
+      const { headers } = await personWithToken(stack.db, 'dataset-reader', 'viewer');
+      const res = await fetch(`${api.url}/api/lineage/${encodeURIComponent(decision.id)}`, { headers });
       assert.equal(res.status, 200);
       assert.equal(((await res.json()) as { root: string }).root, `release_decision:${decision.id}`);
-      const listed = (await (await fetch(`${api.url}/api/datasets?agent=demo`)).json()) as {
+      const listed = (await (await fetch(`${api.url}/api/datasets?agent=demo`, { headers })).json()) as {
         versions: { datasetVersionId: string }[];
       };
       assert.ok(listed.versions.some((v) => v.datasetVersionId === version.id));
-      assert.equal((await fetch(`${api.url}/api/datasets/${version.id}`)).status, 200);
-      assert.equal((await fetch(`${api.url}/api/lineage/no-such-thing`)).status, 404);
+      assert.equal((await fetch(`${api.url}/api/datasets/${version.id}`, { headers })).status, 200);
+      assert.equal((await fetch(`${api.url}/api/lineage/no-such-thing`, { headers })).status, 404);
     });
   });
   it('the policy stalenessDays retires production examples older than that when a cycle builds its version', async () => {

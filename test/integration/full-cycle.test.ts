@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { execFileSync } from 'node:child_process';
+import { personWithToken } from '../helpers/api-credentials.js';
 import { findTemporalCli } from '../../scripts/temporal-cli.js';
 import {
   approveCycle,
@@ -143,7 +144,21 @@ describe('an improvement cycle end to end on a real Temporal server and real Pos
         stack.llm.agent,
       );
       try {
-        const approved = await approveCycle(client, cycleId, { comment: 'ship it' }, asPerson('alice'));
+        // Over HTTP, as an approver does: the API signs the decision for whoever the token is.
+        const alice = await personWithToken(stack.db, 'alice', 'approver');
+        const refused = await fetch(`${api.url}/api/cycles/${cycleId}/approve`, {
+          method: 'POST',
+          headers: { ...alice.headers, 'content-type': 'application/json' },
+          body: JSON.stringify({ approver: 'someone-else' }),
+        });
+        assert.equal(refused.status, 400, 'a body naming the approver is refused');
+        const res = await fetch(`${api.url}/api/cycles/${cycleId}/approve`, {
+          method: 'POST',
+          headers: { ...alice.headers, 'content-type': 'application/json' },
+          body: JSON.stringify({ comment: 'ship it' }),
+        });
+        assert.equal(res.status, 200, await res.clone().text());
+        const approved = (await res.json());
         assert.deepEqual(approved, { decision: 'approved', decidedBy: 'alice', approvals: 1, required: 1 });
         await assert.rejects(
           approveCycle(client, cycleId, {}, asPerson('bob')),
@@ -296,7 +311,8 @@ describe('an improvement cycle end to end on a real Temporal server and real Pos
 
   it('reports the released cycle in the flywheel KPIs, over HTTP as the stored rows say', async () => {
     const db = stack.db;
-    const res = await fetch(`${api.url}/api/agents/demo/kpis`);
+    const { headers } = await personWithToken(db, 'kpi-reader', 'viewer');
+    const res = await fetch(`${api.url}/api/agents/demo/kpis`, { headers });
     assert.equal(res.status, 200);
     const kpis = (await res.json()) as AgentKpis;
     assert.equal(kpis.cycles, 1);
@@ -354,10 +370,10 @@ describe('an improvement cycle end to end on a real Temporal server and real Pos
     assert.equal(cycle.cost.optimizerTokens, Number(run.tokens));
     assert.equal(cycle.cost.teacherCalls, run.teacher_calls);
 
-    const unknown = await fetch(`${api.url}/api/agents/nobody/kpis`);
+    const unknown = await fetch(`${api.url}/api/agents/nobody/kpis`, { headers });
     assert.equal(unknown.status, 404);
     assert.match(((await unknown.json()) as { error: string }).error, /Unknown agent "nobody"/);
-    const bad = await fetch(`${api.url}/api/agents/demo/kpis?cycles=all`);
+    const bad = await fetch(`${api.url}/api/agents/demo/kpis?cycles=all`, { headers });
     assert.equal(bad.status, 400);
     assert.match(((await bad.json()) as { error: string }).error, /cycles must be a whole number/);
     assert.deepEqual(await kpisOfAgent(db, 'demo'), kpis, 'the CLI and the API read the same figures');
