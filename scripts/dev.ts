@@ -270,10 +270,11 @@ export async function runDev(config: AppConfig): Promise<void> {
   Ingest token      ${demoToken.token}   (OTLP: POST ${api.url}/v1/traces and /v1/logs${otlpGrpc ? `, or gRPC ${otlpGrpc}` : ''})
 ${cycleId ? `  Cycle             ${cycleId}\n` : ''}
   Next, in another terminal:
+    ${cli} login --user admin                 # once: the CLI then acts as you (flywheel whoami)
     ${cli} cycle status ${cycleId ?? '<cycle-id>'}          # where the cycle is
-    ${cli} queue show ${cycleId ?? '<cycle-id>'} --template labels.json --reviewer you   # the queue, as a file to edit
+    ${cli} queue show ${cycleId ?? '<cycle-id>'} --template labels.json   # the queue, as a file to edit
     ${cli} annotate --file labels.json                # submit the labels (the judge's verdicts, unless you changed them)
-    ${cli} approve ${cycleId ?? '<cycle-id>'} --approver you@example.com
+    ${cli} approve ${cycleId ?? '<cycle-id>'} --comment 'looks right'   # signed for you by the API
     ${cli} rollout status ${cycleId ?? '<cycle-id>'}       # the staged rollout; promote|pause|resume|abort
     ${cli} schedule create --agent demo --cron '0 9 * * MON'
   Ctrl-C stops everything; npm start again resumes where it was.
