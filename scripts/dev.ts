@@ -195,7 +195,7 @@ export async function runDev(config: AppConfig): Promise<void> {
     );
     // One set of API dependencies (trace writer, token cache, routing snapshots) for both receivers.
     const deps = apiDeps(db, client, {
-      ...(config.decisions.signing ? { decisionSigner: createDecisionSigner(config.decisions.signing) } : {}),
+      ...(decisions.signing ? { decisionSigner: createDecisionSigner(decisions.signing) } : {}),
       taskQueue: temporal.taskQueue,
       cookieSecure: config.web.cookieSecure,
       codecOrigins: config.web.codecOrigins,
