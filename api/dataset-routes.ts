@@ -3,6 +3,7 @@ import type { Db } from '../db/connection.js';
 import { diffVersions, listVersions, showVersion } from '../datasets/dataset-service.js';
 import { lineageOf } from '../registry/lineage-service.js';
 import { NotFoundError } from '../schemas/user-error.js';
+import { resourceOwners } from '../registry/resource-owner-service.js';
 import type { ApiRoute } from './api-route.js';
 import type { ResourceAgents } from './resource-agent.js';
 
@@ -28,12 +29,15 @@ export function datasetRoutes(deps: { db: Db }, agents: ResourceAgents): ApiRout
       tag: 'datasets',
       summary: 'One dataset version, or its diff from another (?diff=<version>).',
       auth: { role: 'viewer' },
+      agent: agents.byDatasetVersion,
       schema: {
         params: z.object({ versionId: z.string() }),
         querystring: z.object({ diff: z.string().optional() }),
       },
       handler: async (r) => {
         const other = r.query.get('diff');
+        // The version compared against must be readable too.
+        if (other) r.requireAgent((await resourceOwners.datasetVersion(deps.db, other)) ?? null);
         const id = r.params.versionId ?? '';
         return {
           status: 200,

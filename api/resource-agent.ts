@@ -40,6 +40,8 @@ export function resourceAgents(db: Db) {
     byRollout: (async ({ params }) => (await owners.rollout(db, params.id ?? '')) ?? null) satisfies Resolver,
     byQueue: (async ({ params }) => (await owners.queue(db, params.id ?? '')) ?? null) satisfies Resolver,
     byItem: (async ({ params }) => (await owners.item(db, params.id ?? '')) ?? null) satisfies Resolver,
+    byDatasetVersion: (async ({ params }) =>
+      (await owners.datasetVersion(db, params.versionId ?? '')) ?? null) satisfies Resolver,
     byTrace: (async ({ params }) => (await owners.trace(db, params.id ?? '')) ?? null) satisfies Resolver,
   };
 }

@@ -110,7 +110,11 @@ export async function runSeed(o: SeedRunOptions): Promise<SeedRun> {
   );
   const v1 = await createPromptVersion(db, agent, scenario.basePrompt, 'seed', null);
   await moveLabel(db, agent, 'production', v1.id, 'bench', 'initial production prompt');
-  const { token } = await createAgentToken(db, { agent, scopes: ['ingest', 'feedback'], createdBy: 'bench' });
+  const { token } = await createAgentToken(db, {
+    agent,
+    scopes: ['ingest', 'feedback', 'resolve'],
+    createdBy: 'bench',
+  });
   const worker = await stack.startWorker(scenario, taskQueue);
   const traffic = new BenchTraffic({
     apiUrl: stack.api.url,

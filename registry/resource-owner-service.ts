@@ -4,6 +4,7 @@ import { findCycleAgent } from '../cycles/store/cycle-repository.js';
 import { promptAgent } from './store/prompt-repository.js';
 import { rolloutAgent } from '../release/store/rollout-repository.js';
 import { traceAgent } from '../traces/store/trace-reader.js';
+import { resolveVersion } from '../datasets/store/dataset-repository.js';
 
 /**
  * The agent that owns a prompt, cycle, rollout, queue, item or trace: what authorization
@@ -19,4 +20,12 @@ export const resourceOwners = {
     return queueId ? (await findQueue(db, queueId))?.agent_id : undefined;
   },
   trace: (db: Db, id: string) => traceAgent(db, id),
+  /** A dataset version by id, dataset id or `<agent>/<name>`. */
+  datasetVersion: async (db: Db, ref: string) => {
+    try {
+      return (await resolveVersion(db, ref)).agent_id;
+    } catch {
+      return undefined;
+    }
+  },
 };

@@ -54,8 +54,9 @@ export function hasRole(grants: readonly RoleGrant[], role: Role, agent?: string
 /**
  * Whether `principal` meets `requirement`. For an agent-scoped route `agent` names the
  * agent the request touches: an agent token acts only for its own agent, and a per-agent
- * role grant counts only there. Without `agent` (lists, global settings) a per-agent grant
- * still lets a person read (the lists filter to their agents) but never change global state.
+ * role grant counts only there. Without `agent` (lists over every agent, lineage, global
+ * settings) only a global grant counts: a person with a role for one agent lists that
+ * agent's things by asking for them (`?agent=`), and sees nothing of the others.
  */
 export function allows(principal: Principal, requirement: Requirement, agent?: string | null): boolean {
   if ('public' in requirement) return true;
@@ -67,7 +68,6 @@ export function allows(principal: Principal, requirement: Requirement, agent?: s
     );
   if (principal.kind !== 'user') return false;
   if (agent != null) return hasRole(principal.grants, requirement.role, agent);
-  if (requirement.role === 'viewer') return principal.grants.length > 0;
   return hasRole(principal.grants, requirement.role, null);
 }
 

@@ -254,6 +254,21 @@ describe('API route table: authentication and roles', () => {
     assert.equal((await call(create, 'global-admin')).statusCode, 400);
   });
 
+  it("keeps a person with a role for one agent to that agent's data, lists included", async () => {
+    const get = async (url: string) =>
+      (await app.inject({ method: 'GET', url, headers: { authorization: 'Bearer alpha-viewer' } }))
+        .statusCode;
+    // Lists over every agent need a global grant; asking for one's own agent is allowed.
+    for (const list of ['/api/traces', '/api/prompts', '/api/queues', '/api/datasets', '/api/agents'])
+      assert.equal(await get(list), 403, `${list} for a viewer of alpha`);
+    for (const list of ['/api/traces?agent=alpha', '/api/prompts?agent=alpha', '/api/datasets?agent=alpha'])
+      assert.equal(await get(list), 200, `${list} for a viewer of alpha`);
+    for (const other of ['/api/traces?agent=beta', '/api/prompts?agent=beta', '/api/agents/beta'])
+      assert.equal(await get(other), 403, `${other} for a viewer of alpha`);
+    assert.equal(await get('/api/prompts/alpha'), 200);
+    assert.equal(await get('/api/lineage/anything'), 403, 'lineage crosses agents: global only');
+  });
+
   it('refuses identity fields in bodies: who acts comes from the credentials', async () => {
     const res = await app.inject({
       method: 'POST',

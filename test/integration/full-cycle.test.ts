@@ -136,7 +136,7 @@ describe('an improvement cycle end to end on a real Temporal server and real Pos
         (
           await createAgentToken(stack.db, {
             agent: stack.scenario.agentId,
-            scopes: ['ingest'],
+            scopes: ['ingest', 'resolve'],
             createdBy: 'test',
           })
         ).token,

@@ -56,8 +56,9 @@ describe('grants of a personal token', () => {
     assert.equal(allows(capped, { role: 'admin' }, 'demo'), true);
     assert.equal(allows(capped, { role: 'admin' }), false);
     assert.equal(allows(capped, { role: 'operator' }, 'billing'), false);
-    // Lists stay readable (they filter to the token's agent).
-    assert.equal(allows(capped, { role: 'viewer' }), true);
+    // Reading across agents needs a global grant too: the capped token reads demo's things only.
+    assert.equal(allows(capped, { role: 'viewer' }), false);
+    assert.equal(allows(capped, { role: 'viewer' }, 'demo'), true);
   });
 
   it('a token capped below a role is refused that role', () => {
