@@ -1,7 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import fastifySwagger from '@fastify/swagger';
-import fastifyHelmet from '@fastify/helmet';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyCookie from '@fastify/cookie';
 import { jsonSchemaTransform } from 'fastify-type-provider-zod';
@@ -17,6 +16,7 @@ import type { DecisionSigner } from '../release/decision-signing-service.js';
 import { RoutingSnapshots } from '../release/routing-snapshot-service.js';
 import { UserError } from '../schemas/user-error.js';
 import { hasRole, type Principal } from '../schemas/principal.js';
+import { SECURITY_HEADERS } from './security-headers.js';
 import { DEFAULT_MAX_BODY_BYTES, parseJsonBody, readBody } from './request-body.js';
 import {
   forbidden,
@@ -276,11 +276,9 @@ export async function buildApi(
 
   // Parses the Cookie header before the authentication hook (registered below) reads it.
   await app.register(fastifyCookie);
-  await app.register(fastifyHelmet, {
-    // A JSON API: no HTML to protect with a CSP here (the console sets its own).
-    contentSecurityPolicy: false,
-    // HSTS only means something behind TLS; a proxy that terminates TLS sets it.
-    hsts: false,
+  app.addHook('onRequest', (_req, reply, done) => {
+    void reply.headers(SECURITY_HEADERS);
+    done();
   });
   await app.register(fastifyRateLimit, {
     global: false,
