@@ -90,7 +90,11 @@ program
   .command('api')
   .description('run the HTTP API alone (stateless; run N replicas): needs DATABASE_URL and Temporal settings')
   .option('--port <port>', 'port to listen on', (v) => Number(v))
-  .option('--host <host>', 'address to bind', '0.0.0.0')
+  .option(
+    '--host <host>',
+    'address to bind; 0.0.0.0 serves other machines (put TLS in front: tokens and session cookies travel in every request)',
+    '127.0.0.1',
+  )
   .option(
     '--grpc-port <port>',
     'also receive OTLP over gRPC on this port (exporters default to 4317); off unless given or FLYWHEEL_OTLP_GRPC_PORT is set',
