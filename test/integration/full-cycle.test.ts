@@ -158,7 +158,7 @@ describe('an improvement cycle end to end on a real Temporal server and real Pos
           body: JSON.stringify({ comment: 'ship it' }),
         });
         assert.equal(res.status, 200, await res.clone().text());
-        const approved = (await res.json());
+        const approved = await res.json();
         assert.deepEqual(approved, { decision: 'approved', decidedBy: 'alice', approvals: 1, required: 1 });
         await assert.rejects(
           approveCycle(client, cycleId, {}, asPerson('bob')),

@@ -31,8 +31,9 @@ describe('staged rollout with live traffic through resolve', () => {
     ({ stack, api } = await startSeededStack({ traces: 160, seed: 11 }));
     worker = await stack.newWorker();
     running = worker.run();
-    token = (await createAgentToken(stack.db, { agent: 'demo', scopes: ['ingest', 'resolve'], createdBy: 'test' }))
-      .token;
+    token = (
+      await createAgentToken(stack.db, { agent: 'demo', scopes: ['ingest', 'resolve'], createdBy: 'test' })
+    ).token;
     const base = stack.scenario.basePrompt;
     const fixes = stack.scenario.rules.map((r) => r.fixingPhrases[0]).join(' ');
     good = (await createPromptVersion(stack.db, 'demo', `${base} ${fixes}.`, 'manual', null)).version;
