@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import type { DataConverter } from '@temporalio/common';
 import type { PayloadEncryption } from '../schemas/config.js';
 import { AesGcmPayloadCodec } from './payload-codec.js';
@@ -21,7 +22,21 @@ export function createPayloadCodec(settings: PayloadEncryption): AesGcmPayloadCo
   });
 }
 
-/** `dataConverter` for `new Client(…)` and `Worker.create(…)`: both sides must use the same one. */
+/**
+ * The module exporting the failure converter that encodes failure messages and stack traces
+ * (workers/failure-converter.ts). A path, as the SDK wants it: clients and workers `require`
+ * it, and the workflow bundle includes it (workers/flywheel-worker.ts).
+ */
+export const FAILURE_CONVERTER_PATH = fileURLToPath(new URL('./failure-converter.ts', import.meta.url));
+
+/**
+ * `dataConverter` for `new Client(…)` and `Worker.create(…)`: both sides must use the same one.
+ * When payloads are encrypted, failure messages and stack traces are too (FAILURE_CONVERTER_PATH);
+ * with encryption off they stay plain, as an encoded message would hide nothing.
+ */
 export function flywheelDataConverter(settings: PayloadEncryption): DataConverter {
-  return { payloadCodecs: [createPayloadCodec(settings)] };
+  return {
+    payloadCodecs: [createPayloadCodec(settings)],
+    ...(settings.encrypt ? { failureConverterPath: FAILURE_CONVERTER_PATH } : {}),
+  };
 }

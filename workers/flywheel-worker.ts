@@ -17,19 +17,25 @@ export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', imp
 const bundles = new Map<string, Promise<WorkflowBundleWithSourceMap>>();
 
 /**
- * Bundle the workflows once per process and decision keyring: each bundle costs about a
- * second of webpack, and the public keys the Update validators verify human decisions with
- * are baked into it. Replay needs none (validators do not run on replay).
+ * Bundle the workflows once per process, decision keyring and failure converter: each bundle
+ * costs about a second of webpack, and the public keys the Update validators verify human
+ * decisions with are baked into it. Replay needs none (validators do not run on replay).
+ * `failureConverterPath` (the worker's `dataConverter.failureConverterPath`) is the failure
+ * converter of workflow code: failures it raises are encoded as the worker's activities' are.
  */
-export function workflowBundle(decisionKeys: DecisionKeyring = {}): Promise<WorkflowBundleWithSourceMap> {
+export function workflowBundle(
+  decisionKeys: DecisionKeyring = {},
+  failureConverterPath?: string,
+): Promise<WorkflowBundleWithSourceMap> {
   const keys = Object.fromEntries(Object.entries(decisionKeys).sort(([a], [b]) => a.localeCompare(b)));
-  const id = JSON.stringify(keys);
+  const id = JSON.stringify([keys, failureConverterPath ?? null]);
   let bundle = bundles.get(id);
   if (!bundle) {
     bundle = bundleWorkflowCode({
       workflowsPath: WORKFLOWS_PATH,
       logger: quietBundlerLogger,
       webpackConfigHook: withDecisionKeys(keys),
+      ...(failureConverterPath ? { failureConverterPath } : {}),
     });
     bundles.set(id, bundle);
   }
@@ -76,7 +82,7 @@ export async function createFlywheelWorker(options: FlywheelWorkerOptions): Prom
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    workflowBundle: await workflowBundle(options.decisionKeys),
+    workflowBundle: await workflowBundle(options.decisionKeys, options.dataConverter.failureConverterPath),
     activities: createActivities(options.deps),
     dataConverter: options.dataConverter,
     interceptors: { activity: [userErrorInterceptor, heartbeatInterceptor] },

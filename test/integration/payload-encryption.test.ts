@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { Client } from '@temporalio/client';
+import { Client, WorkflowFailedError } from '@temporalio/client';
 import type { Payload } from '@temporalio/common';
+import type { temporal } from '@temporalio/proto';
 import type { ApiServer } from '../../api/http-server.js';
 import { cycleStatus, startCycle } from '../../cycles/cycle-service.js';
 import { clientPayloadCodec, handleCodecRequest } from '../../workers/codec-server.js';
@@ -24,6 +25,27 @@ function payloadsIn(value: unknown, found: Payload[] = []): Payload[] {
   }
   for (const [key, child] of Object.entries(value)) if (key !== 'searchAttributes') payloadsIn(child, found);
   return found;
+}
+
+type ProtoFailure = temporal.api.failure.v1.IFailure;
+
+/** Every failure in a history (each event's `failure`, and their causes). */
+function failuresIn(value: unknown, found: ProtoFailure[] = []): ProtoFailure[] {
+  if (typeof value !== 'object' || value === null || ArrayBuffer.isView(value)) return found;
+  for (const [key, child] of Object.entries(value)) {
+    if (key === 'failure' || key === 'cause') {
+      if (child) found.push(child as ProtoFailure);
+    }
+    failuresIn(child, found);
+  }
+  return found;
+}
+
+/** The messages of an error and its causes, outermost first. */
+function messages(error: unknown): string[] {
+  const out: string[] = [];
+  for (let e = error; e instanceof Error; e = e.cause) out.push(e.message);
+  return out;
 }
 
 describe('workflow histories hold no plain payloads', () => {
@@ -96,5 +118,50 @@ describe('workflow histories hold no plain payloads', () => {
       await assert.rejects(cycleStatus(stranger, cycleId), /encrypted with key "flywheel-test"/);
       await client.workflow.getHandle(cycleId).terminate('test done');
     });
+  });
+
+  it('stores failure messages and stack traces encrypted; a client with the codec reads them', async () => {
+    const client = stack.env.client;
+    const worker = await stack.newWorker();
+    // An unknown agent fails the cycle's first activity for good (a UserError), quoting the id.
+    const marker = `pii-marker-${randomBytes(6).toString('hex')}`;
+    const cycleId = `cycle-failure-encrypted-${Date.now()}`;
+    await worker.runUntil(async () => {
+      await startCycle(client, {
+        taskQueue: stack.taskQueue,
+        workflowId: cycleId,
+        input: { agent: marker, seed: 2, sampleRate: 0.5, annotationDeadlineSeconds: 600 },
+      });
+      // With the codec, the real message comes back through the failure's encoded attributes.
+      const failed = await client.workflow
+        .getHandle(cycleId)
+        .result()
+        .then(
+          () => assert.fail('a cycle for an unknown agent completed'),
+          (e: unknown) => e,
+        );
+      assert.ok(failed instanceof WorkflowFailedError, String(failed));
+      assert.ok(
+        messages(failed).some((m) => m.includes(`Unknown agent "${marker}"`)),
+        messages(failed).join(' ← '),
+      );
+    });
+
+    // What the Temporal Service stores: no message, no stack trace, only ciphertext.
+    const raw = new Client({ connection: stack.env.connection, namespace: stack.env.namespace ?? 'default' });
+    const events = (await raw.workflow.getHandle(cycleId).fetchHistory()).events ?? [];
+    assert.ok(events.some((e) => e.activityTaskFailedEventAttributes?.failure));
+    assert.ok(events.some((e) => e.workflowExecutionFailedEventAttributes?.failure));
+    const failures = failuresIn(events);
+    assert.ok(failures.length >= 3, `failures in the history: ${failures.length}`);
+    for (const failure of failures) {
+      assert.equal(failure.message, 'Encoded failure');
+      assert.equal(failure.stackTrace ?? '', '');
+      assert.equal(text(failure.encodedAttributes?.metadata?.encoding), ENCRYPTED_ENCODING);
+      assert.ok(
+        !text(failure.encodedAttributes?.data).includes(marker),
+        'no plain message in the attributes',
+      );
+    }
   });
 });
