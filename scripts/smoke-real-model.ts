@@ -18,6 +18,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Ajv } from 'ajv';
 import type { Client } from '@temporalio/client';
+import { decodeOptionalFailureToOptionalError } from '@temporalio/common/lib/internal-non-workflow/codec-helpers.js';
 import { approveCycle, cycleStatus, startCycle, submitAnnotations } from '../cycles/cycle-service.js';
 import { queueTemplate } from '../annotation/annotation-service.js';
 import { createLlmRoles } from '../llm/llm-roles.js';
@@ -152,6 +153,9 @@ class ObservedClient implements LlmClient {
 /** Every activity attempt that failed or timed out, in every workflow the namespace ran. */
 async function failedAttempts(client: Client): Promise<string[]> {
   const out: string[] = [];
+  // Failure messages are encrypted in history (encoded attributes): read them through the codec.
+  const text = async (failure: Parameters<typeof decodeOptionalFailureToOptionalError>[1]) =>
+    (await decodeOptionalFailureToOptionalError(client.options.loadedDataConverter, failure))?.message ?? '?';
   for await (const execution of client.workflow.list()) {
     const handle = client.workflow.getHandle(execution.workflowId, execution.runId);
     const history = await handle.fetchHistory();
@@ -160,12 +164,11 @@ async function failedAttempts(client: Client): Promise<string[]> {
       const timedOut = event.activityTaskTimedOutEventAttributes;
       const wfFailed = event.workflowExecutionFailedEventAttributes;
       const taskFailed = event.workflowTaskFailedEventAttributes;
-      if (failed) out.push(`${execution.workflowId}: activity failed: ${failed.failure?.message ?? '?'}`);
-      if (timedOut)
-        out.push(`${execution.workflowId}: activity timed out: ${timedOut.failure?.message ?? '?'}`);
-      if (wfFailed) out.push(`${execution.workflowId}: workflow failed: ${wfFailed.failure?.message ?? '?'}`);
+      if (failed) out.push(`${execution.workflowId}: activity failed: ${await text(failed.failure)}`);
+      if (timedOut) out.push(`${execution.workflowId}: activity timed out: ${await text(timedOut.failure)}`);
+      if (wfFailed) out.push(`${execution.workflowId}: workflow failed: ${await text(wfFailed.failure)}`);
       if (taskFailed)
-        out.push(`${execution.workflowId}: workflow task failed: ${taskFailed.failure?.message ?? '?'}`);
+        out.push(`${execution.workflowId}: workflow task failed: ${await text(taskFailed.failure)}`);
     }
   }
   return out;
