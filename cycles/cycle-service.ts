@@ -21,7 +21,6 @@ import { ConflictError, NotFoundError, UserError } from '../schemas/user-error.j
 import type { SignedDecision } from '../schemas/signed-decision.js';
 import {
   decisionArgs,
-  requireDecider,
   signDecision,
   updateRefused,
   type Decider,
@@ -174,9 +173,9 @@ export async function approveCycle(
   client: Client,
   cycleId: string,
   body: unknown,
-  decider?: Decider,
+  decider: Decider,
 ): Promise<ApprovalResult> {
-  const { signer, principal } = requireDecider(decider, 'An approval');
+  const { signer, principal } = decider;
   const args = decisionArgs('approve', body);
   return decide(client, cycleId, approveUpdate, signDecision(signer, principal, 'approve', cycleId, args));
 }
@@ -186,9 +185,9 @@ export async function rejectCycle(
   client: Client,
   cycleId: string,
   body: unknown,
-  decider?: Decider,
+  decider: Decider,
 ): Promise<ApprovalResult> {
-  const { signer, principal } = requireDecider(decider, 'A rejection');
+  const { signer, principal } = decider;
   const args = decisionArgs('reject', body);
   return decide(client, cycleId, rejectUpdate, signDecision(signer, principal, 'reject', cycleId, args));
 }

@@ -31,18 +31,6 @@ export interface Decider {
   principal: Principal;
 }
 
-/**
- * `decider`, or a 403 when a caller has none: the services take it as optional only until
- * every caller (the HTTP routes) passes the authenticated person.
- */
-export function requireDecider(decider: Decider | undefined, what: string): Decider {
-  if (!decider)
-    throw new ForbiddenError(
-      `${what} is a signed decision of a signed-in person, and this request has none. Nothing was changed.`,
-    );
-  return decider;
-}
-
 /** PKCS#8 DER wrapping of a raw 32-byte Ed25519 seed (RFC 8410). */
 const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 

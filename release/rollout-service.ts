@@ -21,13 +21,7 @@ import {
 import { rolloutWorkflow } from '../workflows/rollout-workflow.js';
 import { manualRolloutWorkflowId, rolloutWorkflowId } from '../workflows/workflow-ids.js';
 import { ConflictError, NotFoundError, UserError } from '../schemas/user-error.js';
-import {
-  decisionArgs,
-  requireDecider,
-  signDecision,
-  updateRefused,
-  type Decider,
-} from './decision-signing-service.js';
+import { decisionArgs, signDecision, updateRefused, type Decider } from './decision-signing-service.js';
 import { formatIssues } from '../schemas/format-issues.js';
 
 /** A cycle's ID stands for its rollout: operators know the cycle, the child ID is derived. */
@@ -65,9 +59,9 @@ export async function controlRollout(
   id: string,
   action: Action,
   body: unknown,
-  decider?: Decider,
+  decider: Decider,
 ): Promise<RolloutState> {
-  const { signer, principal } = requireDecider(decider, `A rollout ${action}`);
+  const { signer, principal } = decider;
   const args = decisionArgs(action, body);
   const workflowId = rolloutIdFor(id);
   const decision = signDecision(signer, principal, action, workflowId, args);
