@@ -38,6 +38,21 @@ export function userPhrasing(request: string, key: string): string {
 }
 
 /**
+ * Prints each distinct failure once: a retried round is normal, but a failure that repeats
+ * (a token without the resolve scope, an API that refuses every request) must not go
+ * unseen while a rollout waits for traffic that never arrives.
+ */
+function reportOnce(): (e: unknown) => void {
+  const seen = new Set<string>();
+  return (e) => {
+    const message = e instanceof Error ? e.message : String(e);
+    if (seen.has(message) || seen.size > 20) return;
+    seen.add(message);
+    console.error(`demo traffic: ${message} (retrying; each distinct failure is printed once)`);
+  };
+}
+
+/**
  * Simulated users hitting the agent through the HTTP API: resolve a prompt by unit key,
  * answer with the simulated agent, post the trace as JSONL with the agent's ingest token. Gives rollout analysis live
  * traffic in the demo and in tests. A failed round is reported and retried, not fatal.
@@ -49,7 +64,7 @@ export function startDemoTraffic(
   agent: LlmClient,
   batch = 10,
   everyMs = 200,
-  onError: (e: unknown) => void = () => undefined,
+  onError: (e: unknown) => void = reportOnce(),
 ) {
   let running = true;
   let round = 0;
