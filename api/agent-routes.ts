@@ -5,7 +5,7 @@ import { createAgent, listAgents, showAgent, updateAgent } from '../registry/age
 import type { WebhookSender } from '../notify/webhook-sender.js';
 import { forgetAttributionRules } from '../traces/span-attribution-service.js';
 import { AgentCreateRequest, AgentPatchFields } from '../schemas/agent-registration.js';
-import { principalLabel } from '../schemas/principal.js';
+import { allows, principalLabel } from '../schemas/principal.js';
 import { UserError } from '../schemas/user-error.js';
 import { withIdentity, type ApiRoute } from './api-route.js';
 import type { ResourceAgents } from './resource-agent.js';
@@ -26,9 +26,16 @@ export function agentRoutes(deps: AgentRouteDeps, agents: ResourceAgents): ApiRo
       method: 'GET',
       url: '/api/agents',
       tag: 'agents',
-      summary: 'Agents with their traffic and last cycle.',
+      summary: 'Agents with their traffic and last cycle: those you hold a role for.',
       auth: { role: 'viewer' },
-      handler: async () => ({ status: 200, body: { data: await listAgents(deps.db, now()) } }),
+      filtersToGrants: true,
+      handler: async (r) => {
+        const agents = await listAgents(deps.db, now());
+        return {
+          status: 200,
+          body: { data: agents.filter((a) => allows(r.principal, { role: 'viewer' }, a.id)) },
+        };
+      },
     },
     {
       method: 'POST',

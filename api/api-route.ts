@@ -62,6 +62,11 @@ export interface ApiRoute {
    * the role for some agent, and the handler calls `requireAgent` once it read the body.
    */
   agentInBody?: boolean;
+  /**
+   * A list the handler filters to the agents the principal holds the role for: any grant
+   * of the role lets the request in (a person with a role for one agent sees that agent).
+   */
+  filtersToGrants?: boolean;
   /** Zod schemas the OpenAPI document describes; the services validate with the same ones. */
   schema?: {
     params?: ZodType;

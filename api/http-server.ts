@@ -345,14 +345,15 @@ export async function buildApi(
     // Agent tokens act for their own agent; a route over one agent's data checks that agent.
     const agent = route.agent ? await route.agent({ params, query }) : null;
     req.routeAgent = agent;
-    const allowed = route.agentInBody
-      ? requirements.some(
-          (r) =>
-            'role' in r &&
-            principal.kind === 'user' &&
-            principal.grants.some((g) => hasRole([g], r.role, g.agent)),
-        )
-      : permitted(principal, route, agent);
+    const allowed =
+      route.agentInBody || route.filtersToGrants
+        ? requirements.some(
+            (r) =>
+              'role' in r &&
+              principal.kind === 'user' &&
+              principal.grants.some((g) => hasRole([g], r.role, g.agent)),
+          )
+        : permitted(principal, route, agent);
     if (!allowed) throw forbidden(route, agent);
   });
 

@@ -259,8 +259,28 @@ describe('API route table: authentication and roles', () => {
       (await app.inject({ method: 'GET', url, headers: { authorization: 'Bearer alpha-viewer' } }))
         .statusCode;
     // Lists over every agent need a global grant; asking for one's own agent is allowed.
-    for (const list of ['/api/traces', '/api/prompts', '/api/queues', '/api/datasets', '/api/agents'])
+    for (const list of ['/api/traces', '/api/prompts', '/api/queues', '/api/datasets'])
       assert.equal(await get(list), 403, `${list} for a viewer of alpha`);
+    // The agent list is filtered to the agents one holds a role for.
+    const agents = await app.inject({
+      method: 'GET',
+      url: '/api/agents',
+      headers: { authorization: 'Bearer alpha-viewer' },
+    });
+    assert.equal(agents.statusCode, 200);
+    assert.deepEqual(
+      (JSON.parse(agents.body) as { data: { id: string }[] }).data.map((a) => a.id),
+      ['alpha'],
+    );
+    const everyone = await app.inject({
+      method: 'GET',
+      url: '/api/agents',
+      headers: { authorization: 'Bearer global-viewer' },
+    });
+    assert.deepEqual((JSON.parse(everyone.body) as { data: { id: string }[] }).data.map((a) => a.id).sort(), [
+      'alpha',
+      'beta',
+    ]);
     for (const list of ['/api/traces?agent=alpha', '/api/prompts?agent=alpha', '/api/datasets?agent=alpha'])
       assert.equal(await get(list), 200, `${list} for a viewer of alpha`);
     for (const other of ['/api/traces?agent=beta', '/api/prompts?agent=beta', '/api/agents/beta'])
