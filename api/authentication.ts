@@ -69,38 +69,21 @@ export async function principalOfHeader(principals: PrincipalVerifier, header: s
   return principal;
 }
 
-/** Shares one pending lookup among concurrent callers with the same key. */
-function singleFlight<T>(): (key: string, lookup: () => Promise<T>) => Promise<T> {
-  const inflight = new Map<string, Promise<T>>();
-  return (key, lookup) => {
-    const pending = inflight.get(key);
-    if (pending) return pending;
-    const started = lookup().finally(() => inflight.delete(key));
-    inflight.set(key, started);
-    return started;
-  };
-}
-
 /**
  * Authentication from the `Authorization` header, or else the console's session cookie: a
  * bearer header wins, and one that opens nothing is a 401 even with a cookie next to it.
- * Concurrent requests with the same credential share one verification: when a token's cached
- * answer expires under load (resolve serves thousands of requests a second per token), one
- * database lookup answers them all.
+ * (The verifier caches answers and shares one lookup among concurrent requests.)
  */
 export function createAuthenticator(principals: PrincipalVerifier): Authenticator {
-  const bearer = singleFlight<Principal | null>();
-  const session = singleFlight<VerifiedSession | null>();
-  const shared: PrincipalVerifier = {
-    verifyBearer: (token) => bearer(token, () => principals.verifyBearer(token)),
-  };
   return {
     async authenticate(req) {
       const cookie = req.cookies?.[SESSION_COOKIE];
       if (req.headers.authorization !== undefined || !cookie || !principals.verifySession)
-        return { principal: await principalOfHeader(shared, req.headers.authorization ?? ''), session: null };
-      const verifySession = principals.verifySession.bind(principals);
-      const found = await session(cookie, () => verifySession(cookie));
+        return {
+          principal: await principalOfHeader(principals, req.headers.authorization ?? ''),
+          session: null,
+        };
+      const found = await principals.verifySession(cookie);
       if (!found) throw endedSession();
       return {
         principal: found.principal,

@@ -42,6 +42,7 @@ type Answer =
 
 export class PrincipalVerifier {
   private readonly cache = new Map<string, { answer: Answer; until: number }>();
+  private readonly inflight = new Map<string, Promise<Answer>>();
   private readonly ttlMs: number;
   private readonly maxEntries: number;
   private readonly sessionIdleMs: number;
@@ -95,10 +96,23 @@ export class PrincipalVerifier {
     }
   }
 
-  private async cached(key: string, look: () => Promise<Answer>): Promise<Answer> {
-    const now = this.now();
+  /**
+   * The cached answer, or one lookup shared by every concurrent caller with the same key:
+   * when a token's answer expires under load (resolve serves thousands of requests a second
+   * per token), one database query answers them all.
+   */
+  private cached(key: string, look: () => Promise<Answer>): Promise<Answer> {
     const hit = this.cache.get(key);
-    if (hit && hit.until > now) return hit.answer;
+    if (hit && hit.until > this.now()) return Promise.resolve(hit.answer);
+    const pending = this.inflight.get(key);
+    if (pending) return pending;
+    const started = this.lookUpAndKeep(key, look).finally(() => this.inflight.delete(key));
+    this.inflight.set(key, started);
+    return started;
+  }
+
+  private async lookUpAndKeep(key: string, look: () => Promise<Answer>): Promise<Answer> {
+    const now = this.now();
     const answer = await look();
     this.cache.delete(key);
     while (this.cache.size >= this.maxEntries) {
