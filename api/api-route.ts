@@ -126,10 +126,3 @@ export function withIdentity(body: unknown, field: string, who: string): Record<
     );
   return { ...(body as Record<string, unknown>), [field]: who };
 }
-
-/** The body, refused when it names who acts (signed decisions carry the person separately). */
-export function withoutIdentity(body: unknown, principal: Principal): Record<string, unknown> {
-  const checked = withIdentity(body, '__by', principal.id);
-  delete checked.__by;
-  return checked;
-}

@@ -3,7 +3,7 @@ import type { Client } from '@temporalio/client';
 import { approveCycle, cycleStatus, listCycles, rejectCycle, startCycle } from '../cycles/cycle-service.js';
 import { ApproveArgs, RejectArgs } from '../schemas/approval.js';
 import { ServiceUnavailable, UserError } from '../schemas/user-error.js';
-import { withoutIdentity, type ApiRoute } from './api-route.js';
+import type { ApiRoute } from './api-route.js';
 import type { Decider, DecisionSigner } from '../release/decision-signing-service.js';
 import type { Principal } from '../schemas/principal.js';
 import type { ResourceAgents } from './resource-agent.js';
@@ -15,7 +15,10 @@ export interface CycleRouteDeps {
   decisionSigner?: DecisionSigner;
 }
 
-/** The authenticated person and the API's signer that vouches for their decision. */
+/**
+ * The authenticated person and the API's signer that vouches for their decision. The body
+ * carries only the decision's arguments: the services refuse one that names who decides.
+ */
 export function deciderOf(deps: { decisionSigner?: DecisionSigner }, principal: Principal): Decider {
   if (!deps.decisionSigner)
     throw new ServiceUnavailable(
@@ -98,7 +101,7 @@ export function cycleRoutes(deps: CycleRouteDeps, agents: ResourceAgents): ApiRo
         body: await approveCycle(
           deps.temporal,
           r.params.id ?? '',
-          withoutIdentity(r.raw.length === 0 ? {} : r.json(), r.principal),
+          r.raw.length === 0 ? {} : r.json(),
           deciderOf(deps, r.principal),
         ),
       }),
@@ -113,12 +116,7 @@ export function cycleRoutes(deps: CycleRouteDeps, agents: ResourceAgents): ApiRo
       schema: { params: IdParam, body: RejectArgs },
       handler: async (r) => ({
         status: 200,
-        body: await rejectCycle(
-          deps.temporal,
-          r.params.id ?? '',
-          withoutIdentity(r.json(), r.principal),
-          deciderOf(deps, r.principal),
-        ),
+        body: await rejectCycle(deps.temporal, r.params.id ?? '', r.json(), deciderOf(deps, r.principal)),
       }),
     },
   ];

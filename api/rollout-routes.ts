@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Client } from '@temporalio/client';
 import { controlRollout, rolloutState } from '../release/rollout-service.js';
 import { PromoteArgs, RolloutActionArgs, SetWeightArgs } from '../schemas/rollout-control.js';
-import { withoutIdentity, type ApiRoute } from './api-route.js';
+import type { ApiRoute } from './api-route.js';
 import { deciderOf } from './cycle-routes.js';
 import type { DecisionSigner } from '../release/decision-signing-service.js';
 import type { ResourceAgents } from './resource-agent.js';
@@ -70,7 +70,7 @@ export function rolloutRoutes(
           deps.temporal,
           r.params.id ?? '',
           a.update,
-          withoutIdentity(r.raw.length === 0 ? {} : r.json(), r.principal),
+          r.raw.length === 0 ? {} : r.json(),
           deciderOf(deps, r.principal),
         ),
       }),
