@@ -12,13 +12,11 @@ import {
   IMPORT_FORMATS,
   importTraces,
   ingestJsonl,
-  ingestOtlp,
-  ingestOtlpLogs,
   type ImportFormat,
 } from '../traces/trace-ingest-service.js';
 import { UserError } from '../schemas/user-error.js';
 import type { Principal } from '../schemas/principal.js';
-import { logsPartialSuccess, tracePartialSuccess, unreadableBody } from './otlp-partial-success.js';
+import { exportLogs, exportTraces } from './otlp-export.js';
 import type { ApiRoute, RouteRequest } from './api-route.js';
 
 export interface IngestRouteDeps {
@@ -83,10 +81,7 @@ export function ingestRoutes(deps: IngestRouteDeps): ApiRoute[] {
       otlp: true,
       handler: async (r) => {
         const body = otlpBody(r, decodeOtlpProtobuf, 'ExportTraceServiceRequest');
-        const report = await ingestOtlp(deps, body, agentOf(r.principal));
-        const unreadable = unreadableBody(report, report.acceptedSpans);
-        if (unreadable) throw new UserError(unreadable);
-        const partialSuccess = tracePartialSuccess(report);
+        const { report, partialSuccess } = await exportTraces(deps, body, agentOf(r.principal));
         if (mediaType(r) === 'application/x-protobuf')
           return {
             status: 200,
@@ -114,10 +109,7 @@ export function ingestRoutes(deps: IngestRouteDeps): ApiRoute[] {
       otlp: true,
       handler: async (r) => {
         const body = otlpBody(r, decodeOtlpLogsProtobuf, 'ExportLogsServiceRequest');
-        const report = await ingestOtlpLogs(deps, body, agentOf(r.principal));
-        const unreadable = unreadableBody(report, report.acceptedLogRecords);
-        if (unreadable) throw new UserError(unreadable);
-        const partialSuccess = logsPartialSuccess(report);
+        const { report, partialSuccess } = await exportLogs(deps, body, agentOf(r.principal));
         if (mediaType(r) === 'application/x-protobuf')
           return {
             status: 200,

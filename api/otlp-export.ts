@@ -1,4 +1,11 @@
-import type { OtlpLogsReport, OtlpReport } from '../traces/trace-ingest-service.js';
+import {
+  ingestOtlp,
+  ingestOtlpLogs,
+  type IngestDeps,
+  type OtlpLogsReport,
+  type OtlpReport,
+} from '../traces/trace-ingest-service.js';
+import { UserError } from '../schemas/user-error.js';
 
 /**
  * OTLP's partial success for an ingest report: absent when everything was kept, else the
@@ -15,7 +22,7 @@ function summary(rejected: Rejected): string {
     .join('; ');
 }
 
-export function tracePartialSuccess(
+function tracePartialSuccess(
   report: OtlpReport,
 ): { rejectedSpans: number; errorMessage: string } | undefined {
   return report.rejectedSpans > 0
@@ -23,7 +30,7 @@ export function tracePartialSuccess(
     : undefined;
 }
 
-export function logsPartialSuccess(
+function logsPartialSuccess(
   report: OtlpLogsReport,
 ): { rejectedLogRecords: number; errorMessage: string } | undefined {
   return report.rejectedLogRecords > 0
@@ -32,7 +39,26 @@ export function logsPartialSuccess(
 }
 
 /** A body that is not an export request at all: nothing was read from it. */
-export function unreadableBody(report: { rejected: Rejected }, accepted: number): string | undefined {
+function unreadableBody(report: { rejected: Rejected }, accepted: number): string | undefined {
   if (accepted > 0 || !report.rejected.some((r) => r.item === '(body)')) return undefined;
   return report.rejected.map((r) => r.error).join('; ');
+}
+
+/**
+ * One OTLP trace export, as both receivers answer it: the report and its partial success,
+ * or a UserError (400, gRPC INVALID_ARGUMENT) for a body that is not an export request.
+ */
+export async function exportTraces(deps: IngestDeps, body: unknown, agent: string) {
+  const report = await ingestOtlp(deps, body, agent);
+  const unreadable = unreadableBody(report, report.acceptedSpans);
+  if (unreadable) throw new UserError(unreadable);
+  return { report, partialSuccess: tracePartialSuccess(report) };
+}
+
+/** One OTLP logs export, as both receivers answer it (see exportTraces). */
+export async function exportLogs(deps: IngestDeps, body: unknown, agent: string) {
+  const report = await ingestOtlpLogs(deps, body, agent);
+  const unreadable = unreadableBody(report, report.acceptedLogRecords);
+  if (unreadable) throw new UserError(unreadable);
+  return { report, partialSuccess: logsPartialSuccess(report) };
 }

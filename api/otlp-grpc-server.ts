@@ -7,11 +7,10 @@ import {
   encodeExportResponse,
   encodeLogsExportResponse,
 } from '../traces/otlp-protobuf.js';
-import { ingestOtlp, ingestOtlpLogs } from '../traces/trace-ingest-service.js';
 import type { ApiDeps } from './http-server.js';
 import { DEFAULT_MAX_BODY_BYTES } from './http-server.js';
 import { authenticateAgentToken } from './bearer-auth.js';
-import { logsPartialSuccess, tracePartialSuccess, unreadableBody } from './otlp-partial-success.js';
+import { exportLogs, exportTraces } from './otlp-export.js';
 
 /**
  * OTLP over gRPC (the exporters' default protocol, port 4317): the TraceService and
@@ -121,26 +120,14 @@ export async function startOtlpGrpcServer(
 
   server.addService(OTLP_GRPC_SERVICES.traces, {
     Export: handler(async (agent, raw) => {
-      const report = await ingestOtlp(
-        deps,
-        decode(raw, decodeOtlpProtobuf, 'ExportTraceServiceRequest'),
-        agent,
-      );
-      const unreadable = unreadableBody(report, report.acceptedSpans);
-      if (unreadable) throw new GrpcFailure(grpc.status.INVALID_ARGUMENT, unreadable);
-      return encodeExportResponse(tracePartialSuccess(report));
+      const body = decode(raw, decodeOtlpProtobuf, 'ExportTraceServiceRequest');
+      return encodeExportResponse((await exportTraces(deps, body, agent)).partialSuccess);
     }),
   });
   server.addService(OTLP_GRPC_SERVICES.logs, {
     Export: handler(async (agent, raw) => {
-      const report = await ingestOtlpLogs(
-        deps,
-        decode(raw, decodeOtlpLogsProtobuf, 'ExportLogsServiceRequest'),
-        agent,
-      );
-      const unreadable = unreadableBody(report, report.acceptedLogRecords);
-      if (unreadable) throw new GrpcFailure(grpc.status.INVALID_ARGUMENT, unreadable);
-      return encodeLogsExportResponse(logsPartialSuccess(report));
+      const body = decode(raw, decodeOtlpLogsProtobuf, 'ExportLogsServiceRequest');
+      return encodeLogsExportResponse((await exportLogs(deps, body, agent)).partialSuccess);
     }),
   });
 
