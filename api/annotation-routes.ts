@@ -27,6 +27,16 @@ export interface AnnotationRouteDeps {
 const batchStatus = (r: Pick<BatchResult, 'errors'>) => (r.errors.length > 0 ? 207 : 200);
 
 const IdParam = z.object({ id: z.string() });
+
+/** Claim and release: the same route for the signed-in reviewer, on either service call. */
+const CLAIM_ACTIONS = [
+  {
+    action: 'claim',
+    summary: 'Claim an item for yourself until the claim expires.',
+    run: claimAnnotationItem,
+  },
+  { action: 'release', summary: 'Give a claimed item back to the pool.', run: releaseAnnotationItem },
+] as const;
 const BatchBody = AnnotationBatch.omit({ reviewer: true });
 /** The reviewer is who signed in: a person, so the label records their user name. */
 const reviewer = (r: RouteRequest) => r.principal.id;
@@ -94,40 +104,19 @@ export function annotationRoutes(deps: AnnotationRouteDeps, agents: ResourceAgen
         return { status: batchStatus(result), body: result };
       },
     },
-    {
+    ...CLAIM_ACTIONS.map(({ action, summary, run }): ApiRoute => ({
       method: 'POST',
-      url: '/api/items/:id/claim',
+      url: `/api/items/:id/${action}`,
       tag: 'annotation',
-      summary: 'Claim an item for yourself until the claim expires.',
+      summary,
       auth: { role: 'reviewer' },
       agent: agents.byItem,
       schema: { params: IdParam, body: z.object({}) },
       handler: async (r) => ({
         status: 200,
-        body: await claimAnnotationItem(
-          deps.db,
-          r.params.id ?? '',
-          withIdentity(bodyOrEmpty(r), 'reviewer', reviewer(r)),
-        ),
+        body: await run(deps.db, r.params.id ?? '', withIdentity(bodyOrEmpty(r), 'reviewer', reviewer(r))),
       }),
-    },
-    {
-      method: 'POST',
-      url: '/api/items/:id/release',
-      tag: 'annotation',
-      summary: 'Give a claimed item back to the pool.',
-      auth: { role: 'reviewer' },
-      agent: agents.byItem,
-      schema: { params: IdParam, body: z.object({}) },
-      handler: async (r) => ({
-        status: 200,
-        body: await releaseAnnotationItem(
-          deps.db,
-          r.params.id ?? '',
-          withIdentity(bodyOrEmpty(r), 'reviewer', reviewer(r)),
-        ),
-      }),
-    },
+    })),
     {
       method: 'POST',
       url: '/api/items/:id/annotations',
