@@ -277,3 +277,18 @@ export function groupQuotas(sizes: ReadonlyMap<string, number>, policy: Sampling
   quotas.set(RANDOM, Math.min(randomSize, total - used));
   return quotas;
 }
+
+/**
+ * How far the random group must be counted for `groupQuotas` to come out as with its true
+ * size: past the random share it reserves, past the room the strata leave it, and past the
+ * point where the strata and it together exceed `maxSample`. At or beyond this count,
+ * `maxSample + 1` gives the same quotas as the true size.
+ */
+export function randomCountCap(strataSizes: ReadonlyMap<string, number>, policy: SamplingPolicy): number {
+  const unbounded = new Map(strataSizes);
+  unbounded.set(RANDOM, policy.maxSample + 1);
+  const roomLeft = groupQuotas(unbounded, policy).get(RANDOM) ?? 0;
+  const strataTotal = [...strataSizes].reduce((sum, [group, n]) => (group === RANDOM ? sum : sum + n), 0);
+  const reserve = Math.ceil(policy.minRandomShare * policy.maxSample);
+  return Math.min(policy.maxSample + 1, Math.max(roomLeft, reserve, policy.maxSample - strataTotal) + 1);
+}

@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { allocate, selectSample, type SampleCandidate } from '../../traces/sample-selection.js';
+import fc from 'fast-check';
+import {
+  allocate,
+  groupQuotas,
+  RANDOM,
+  randomCountCap,
+  selectSample,
+  type SampleCandidate,
+} from '../../traces/sample-selection.js';
 import { unitInterval } from '../../optimizers/stable-hash.js';
 import { matchCustomStrata } from '../../traces/strata-match.js';
 import { TraceRecord } from '../../schemas/trace.js';
@@ -170,5 +178,43 @@ describe('custom strata predicates', () => {
     assert.deepEqual(strata('latency_ms > 10000'), ['s']);
     assert.deepEqual(strata('missing_key > 1'), []);
     assert.deepEqual(strata('missing_key != 1'), [], 'absent is not "different"');
+  });
+});
+
+describe('randomCountCap', () => {
+  it("gives the same quotas as the random group's true size when the count stops at it", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.nat({ max: 3000 }), { minLength: 0, maxLength: 4 }),
+        fc.nat({ max: 5000 }),
+        fc.integer({ min: 1, max: 2000 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.constantFrom('proportional' as const, 'equal' as const),
+        (strataSizes, trueRandom, maxSample, minRandomShare, allocation) => {
+          const p = policy({ maxSample, minRandomShare, allocation });
+          const strata = new Map(strataSizes.map((n, i) => [`s${i}`, n]));
+          const cap = randomCountCap(strata, p);
+          const counted = Math.min(trueRandom, cap);
+          const reported = counted >= cap ? maxSample + 1 : counted;
+          const exact = groupQuotas(new Map([...strata, [RANDOM, trueRandom]]), p);
+          const bounded = groupQuotas(new Map([...strata, [RANDOM, reported]]), p);
+          assert.deepEqual(bounded, exact);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('counts far fewer than maxSample when the strata alone fill the sample', () => {
+    const p = policy({ maxSample: 1000, minRandomShare: 0.1 });
+    const cap = randomCountCap(
+      new Map([
+        ['negative_feedback', 8000],
+        ['error', 3000],
+      ]),
+      p,
+    );
+    assert.equal(cap, 101);
+    assert.equal(randomCountCap(new Map(), p), 1001);
   });
 });
