@@ -10,6 +10,7 @@ import { createTraceWriter, listTracePartitions } from '../traces/trace-storage-
 import { applyTraceRetention, type RetentionReport } from '../traces/trace-retention-service.js';
 import { readTextFile, type CliAction } from './cli-files.js';
 import { UserError } from '../schemas/user-error.js';
+import { agentIds } from '../registry/agent-service.js';
 
 type Action = CliAction;
 
@@ -44,7 +45,12 @@ export function registerTraceCommands(program: Command, action: Action): void {
     .action(
       action(async (ctx, file: string) => {
         const db = await ctx.database();
-        printReport(await ingestJsonl({ db, writer: createTraceWriter(db) }, readTextFile(file)));
+        printReport(
+          await ingestJsonl(
+            { db, writer: createTraceWriter(db), registeredAgentsOnly: true },
+            readTextFile(file),
+          ),
+        );
       }),
     );
 
@@ -65,6 +71,10 @@ export function registerTraceCommands(program: Command, action: Action): void {
           if (!(IMPORT_FORMATS as readonly string[]).includes(opts.format))
             throw new UserError(`Unknown format "${opts.format}"; use one of ${IMPORT_FORMATS.join(', ')}.`);
           const db = await ctx.database();
+          if (!(await agentIds(db)).includes(opts.agent))
+            throw new UserError(
+              `No agent "${opts.agent}" is registered. Register it first (flywheel agent create ${opts.agent}), then import again; flywheel agent list shows the registered ones.`,
+            );
           const report = await importTraces(
             { db, writer: createTraceWriter(db) },
             opts.format as ImportFormat,

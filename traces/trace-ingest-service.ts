@@ -7,6 +7,7 @@ import { mergeSpanLogEvents, mergeTraceFragments, type TraceFragment } from './s
 import { flattenOtlpLogsRequest } from './otlp-logs.js';
 import type { TraceWriter } from './store/trace-writer.js';
 import type { Db } from '../db/connection.js';
+import { agentIds } from '../registry/store/agent-repository.js';
 import { TraceRecord } from '../schemas/trace.js';
 import { parseJsonl, parseJsonLines } from './jsonl-parser.js';
 
@@ -25,6 +26,12 @@ export interface IngestReport {
 export interface IngestDeps {
   db: Db;
   writer: TraceWriter;
+  /**
+   * Refuse traces of agents nobody registered (`flywheel agent create`), one by one, instead
+   * of registering them on the fly: from a file, a misspelt agent name would otherwise
+   * start an empty flywheel of its own. A token's agent is always registered.
+   */
+  registeredAgentsOnly?: boolean;
 }
 
 /** Records whose agent differs from the token's are rejected one by one, never stored. */
@@ -50,7 +57,18 @@ async function store(
   records: readonly TraceRecord[],
   rejected: ItemError[],
 ): Promise<IngestReport> {
-  const { inserted, duplicates } = await deps.writer.write(records);
+  let kept = records;
+  if (deps.registeredAgentsOnly) {
+    const registered = new Set(await agentIds(deps.db));
+    kept = records.filter((r) => registered.has(r.agent));
+    for (const r of records)
+      if (!registered.has(r.agent))
+        rejected.push({
+          item: `trace ${r.id}`,
+          error: `agent "${r.agent}" is not registered: register it with \`flywheel agent create ${r.agent}\` and send the trace again, or correct its "agent" (registered: ${[...registered].join(', ') || 'none'})`,
+        });
+  }
+  const { inserted, duplicates } = await deps.writer.write(kept);
   return { accepted: inserted, duplicates, rejected };
 }
 

@@ -1,4 +1,9 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { Client } from '@temporalio/client';
 import { apiDeps, startApiServer, type ApiServer } from '../../api/http-server.js';
@@ -6,8 +11,10 @@ import type { Db } from '../../db/connection.js';
 import { createAgentToken } from '../../registry/store/agent-tokens.js';
 import { updateAgent } from '../../registry/agent-service.js';
 import { startTestDatabase } from '../helpers/test-stack.js';
+import { ensureAgent } from '../../registry/store/agent-repository.js';
 import { personWithToken } from '../helpers/api-credentials.js';
 
+const ROOT = path.resolve(import.meta.dirname, '../..');
 const hex = (n: number, width: number) => n.toString(16).padStart(width, '0');
 let spanCounter = 0;
 
@@ -48,7 +55,7 @@ function otlp(
 }
 
 describe('explicit agents over HTTP and the attribution of OTLP spans', () => {
-  let database: { db: Db; teardown(): Promise<void> };
+  let database: { db: Db; url: string; teardown(): Promise<void> };
   let db: Db;
   let api: ApiServer;
 
@@ -301,5 +308,60 @@ describe('explicit agents over HTTP and the attribution of OTLP spans', () => {
     }
     assert.equal(accepted, 1, "the span the removed rule claimed is the token agent's again");
     assert.ok(Date.now() - started < 5_000 + 2_000, 'within the rules cache time (5 s) and a request');
+  });
+  it('flywheel ingest and import refuse traces of an agent nobody registered, keeping the rest', async () => {
+    await ensureAgent(db, 'cli-known', {});
+    const dir = mkdtempSync(path.join(tmpdir(), 'flywheel-agents-'));
+    const line = (id: string, agent: string) =>
+      JSON.stringify({
+        id,
+        agent,
+        timestamp: new Date().toISOString(),
+        input: { messages: [{ role: 'user', content: 'hi' }] },
+        output: { action: 'respond', content: 'hello' },
+      });
+    const jsonl = path.join(dir, 'traces.jsonl');
+    writeFileSync(jsonl, [line('cli-1', 'cli-known'), line('cli-2', 'cli-knwon')].join('\n'));
+    const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: database.url };
+    const flywheel = (...args: string[]) =>
+      promisify(execFile)(path.join(ROOT, 'node_modules/.bin/tsx'), ['scripts/flywheel.ts', ...args], {
+        cwd: ROOT,
+        env,
+      });
+
+    // ingest: the good line is stored, the misspelt agent's line is named with the fix (exit 2).
+    await assert.rejects(
+      flywheel('ingest', jsonl),
+      (e: { code?: number; stdout?: string; stderr?: string }) => {
+        assert.equal(e.code, 2);
+        assert.match(e.stdout ?? '', /stored 1 trace\(s\), 0 already present, 1 rejected/);
+        assert.match(
+          e.stderr ?? '',
+          /trace cli-2: agent "cli-knwon" is not registered: register it with `flywheel agent create cli-knwon`/,
+        );
+        return true;
+      },
+    );
+    assert.equal(await storedAgents('cli-known'), 1);
+    assert.equal(await storedAgents('cli-knwon'), 0);
+
+    // import --agent: an unknown agent stops the command before anything is read or stored.
+    await assert.rejects(
+      flywheel('import', jsonl, '--agent', 'nobody-registered'),
+      (e: { code?: number; stderr?: string }) => {
+        assert.equal(e.code, 1);
+        assert.match(
+          e.stderr ?? '',
+          /No agent "nobody-registered" is registered\. Register it first \(flywheel agent create nobody-registered\)/,
+        );
+        return true;
+      },
+    );
+    const agents = await db
+      .selectFrom('agents')
+      .select('id')
+      .where('id', 'in', ['cli-knwon', 'nobody-registered'])
+      .execute();
+    assert.deepEqual(agents, [], 'no agent was registered on the fly');
   });
 });
