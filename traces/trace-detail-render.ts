@@ -41,6 +41,10 @@ function roleLabel(role: string, style: TerminalStyle): string {
 
 function messageLines(m: ChatMessage, style: TerminalStyle, max: number): string[] {
   const head = [`  ${roleLabel(m.role, style)}`];
+  // The framework's own role, when it was not one of the four (a CodeAgent's `tool-call`
+  // and `tool-response`, a message without a role): reviewers read the step as it was.
+  if (m.sourceRole !== undefined)
+    head.push(style.dim(m.sourceRole === '' ? '[no role]' : `[${m.sourceRole}]`));
   if (m.name) head.push(style.bold(m.name));
   if (m.tool_call_id) head.push(style.dim(`(call ${m.tool_call_id})`));
   const calls = (m.tool_calls ?? []).map(

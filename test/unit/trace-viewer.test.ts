@@ -230,6 +230,8 @@ function detail(): TraceDetail {
           tool_calls: [{ id: 'c0', name: 'find_user', arguments: { q: 'me' } }],
         },
         { role: 'tool', name: 'find_user', tool_call_id: 'c0', content: '{"user":"u1"}\nsecond line' },
+        { role: 'assistant', sourceRole: 'tool-call', content: 'print(find("ABC123"))' },
+        { role: 'user', sourceRole: '', content: 'Observation: found' },
       ],
       output: { action: 'get_reservation', arguments: { reservation_id: 'ABC123' } },
     },
@@ -325,6 +327,11 @@ describe('terminal rendering', () => {
       'a call-only message is one line',
     );
     assert.match(text, /^ {2}tool {6}find_user \(call c0\) \{"user":"u1"\}\n {12}second line$/m);
+    assert.match(
+      text,
+      /^ {2}assistant {1}\[tool-call\] print\(find\("ABC123"\)\)\n {2}user {6}\[no role\] Observation: found$/m,
+      "a framework's own role is shown beside the one it maps to",
+    );
     assert.match(text, /⇒ output {2}→ get_reservation \{"reservation_id":"ABC123"\}/);
     assert.match(text, /feedback -1 "wrong booking"/);
     assert.match(
