@@ -1,9 +1,6 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { execFileSync } from 'node:child_process';
 import { personWithToken } from '../helpers/api-credentials.js';
-import { findTemporalCli } from '../../scripts/temporal-cli.js';
 import {
   approveCycle,
   annotationItems,
@@ -296,16 +293,6 @@ describe('an improvement cycle end to end on a real Temporal server and real Pos
       let runs = 0;
       for await (const _ of optimizeRuns) runs++;
       assert.ok(runs >= 2, `the optimizer continued as new (${runs} runs)`);
-
-      // Regenerates the replay fixture (see README "Replay fixtures").
-      if (process.env.FLYWHEEL_WRITE_HISTORY) {
-        const json = execFileSync(
-          findTemporalCli()!,
-          ['workflow', 'show', '--address', stack.env.address, '-w', cycleId, '-o', 'json'],
-          { maxBuffer: 64 << 20 },
-        );
-        writeFileSync(process.env.FLYWHEEL_WRITE_HISTORY, json);
-      }
     });
   });
 
