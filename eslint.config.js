@@ -129,7 +129,15 @@ const services = DOMAINS.map((d) => `${d}/*-service.ts`);
 const stores = DOMAINS.map((d) => `${d}/store/**/*.ts`).concat(['llm/store/**/*.ts', 'notify/store/**/*.ts']);
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.flywheel/**', 'bench/results/**'] },
+  {
+    ignores: [
+      'node_modules/**',
+      '.flywheel/**',
+      'bench/results/**',
+      'console/dist/**',
+      'console/dist.building-*/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -66,6 +66,8 @@ export interface ApiDeps {
   taskQueue?: string;
   /** Requests per second one token may send to ingest and to resolve (429 with Retry-After beyond). */
   rateLimits?: Partial<RateLimits>;
+  /** The built web console to serve under /console/ (default console/dist). */
+  consoleDir?: string;
 }
 
 export interface RateLimits {

@@ -3,6 +3,7 @@ import type { ApiRoute } from './api-route.js';
 import { agentRoutes } from './agent-routes.js';
 import { annotationRoutes } from './annotation-routes.js';
 import { codecRoutes } from './codec-routes.js';
+import { consoleRoutes } from './console-routes.js';
 import { cycleRoutes } from './cycle-routes.js';
 import { datasetRoutes } from './dataset-routes.js';
 import { ingestRoutes } from './ingest-routes.js';
@@ -33,5 +34,6 @@ export function apiRouteTable(deps: ApiDeps): ApiRoute[] {
     ...userRoutes(deps, agents),
     ...tokenRoutes(deps, agents),
     ...codecRoutes(deps),
+    ...consoleRoutes(deps),
   ];
 }

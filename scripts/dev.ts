@@ -28,6 +28,7 @@ import { TracePartitions } from '../traces/trace-storage-service.js';
 import { ensureRetentionSchedule } from '../traces/retention-schedule-service.js';
 import { runtimeStatePath } from './load-config.js';
 import { ensureTemporalCli } from './temporal-cli.js';
+import { ensureConsoleBuilt } from './console-build.js';
 import { startTemporalDevServer } from './temporal-dev-server.js';
 import { loadTaxonomy } from '../workers/load-taxonomy.js';
 import { UserError } from '../schemas/user-error.js';
@@ -200,6 +201,14 @@ export async function runDev(config: AppConfig): Promise<void> {
       cookieSecure: config.web.cookieSecure,
       codecOrigins: config.web.codecOrigins,
     });
+    // npm install built the console; a source change since (or a missing dist) rebuilds it here.
+    await ensureConsoleBuilt().then(
+      ({ built, ms }) => built && say(`built the web console in ${ms} ms`),
+      (error: unknown) =>
+        say(
+          `could not build the web console (${error instanceof Error ? error.message : String(error)}); the API and CLI work without it`,
+        ),
+    );
     const api = await startApiServer(deps, config.apiPort);
     stops.push(() => api.close());
     let otlpGrpc: string | undefined;
@@ -266,6 +275,7 @@ export async function runDev(config: AppConfig): Promise<void> {
     const cli = 'npm run flywheel --';
     console.log(`
   Temporal Web UI   ${uiUrl}/namespaces/${temporal.namespace}/workflows?query=${encodeURIComponent("FlywheelAgent = 'demo'")}
+  Web console       ${api.url}/console/   (sign in as a user: see below, or flywheel user create)
   API               ${api.url}/health
   Ingest token      ${demoToken.token}   (OTLP: POST ${api.url}/v1/traces and /v1/logs${otlpGrpc ? `, or gRPC ${otlpGrpc}` : ''})
 ${cycleId ? `  Cycle             ${cycleId}\n` : ''}

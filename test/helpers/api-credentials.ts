@@ -25,3 +25,15 @@ export async function personWithToken(
   const { token } = await createUserToken(db, { user: id }, SETUP);
   return { token, headers: { authorization: `Bearer ${token}` } };
 }
+
+/** A person with `role` and a password, who signs in to the console (POST /api/session). */
+export async function personWithPassword(
+  db: Db,
+  id: string,
+  role: Role,
+  agent: string | null = null,
+): Promise<{ user: string; password: string }> {
+  const password = `${id}-console-password`;
+  await createUser(db, { id, password, grants: [{ role, agent }] }, SETUP);
+  return { user: id, password };
+}

@@ -55,7 +55,17 @@ const verifier: PrincipalVerifier = {
   verifySession: (secret) => Promise.resolve(secret === 'session-admin' ? SESSION : null),
 };
 /** Routes anyone may call: health, and signing in. */
-const PUBLIC = ['GET /health', 'GET /health/live', 'GET /health/ready', 'POST /api/session'];
+const PUBLIC = [
+  'GET /health',
+  'GET /health/live',
+  'GET /health/ready',
+  'POST /api/session',
+  // The web console's page and assets hold no data: every datum comes from the /api routes.
+  'GET /',
+  'GET /console',
+  'GET /console/*',
+  'GET /console/assets/:file',
+];
 const isPublic = (route: ApiRoute) => requirementsOf(route).some((r) => 'public' in r);
 
 /** A concrete path for a route: its parameters name alpha's things (alpha's prompt is seeded). */
@@ -107,7 +117,7 @@ describe('API route table: authentication and roles', () => {
     await database?.teardown();
   });
 
-  it('declares a role or scope for every route, and only health and sign-in are public', () => {
+  it('declares a role or scope for every route, and only health, sign-in and the console shell are public', () => {
     assert.ok(routes.length >= 35, `expected the whole table, got ${routes.length} routes`);
     for (const route of routes) {
       const reqs = requirementsOf(route);
@@ -324,7 +334,7 @@ describe('API route table: authentication and roles', () => {
     const doc = JSON.parse(res.body) as { paths: Record<string, Record<string, unknown>> };
     await SwaggerParser.validate(structuredClone(doc) as never);
     for (const route of routes) {
-      const path = route.url.replace(/:(\w+)/g, '{$1}');
+      const path = route.url.replace(/:(\w+)/g, '{$1}').replace(/\*$/, '{*}');
       assert.ok(
         doc.paths[path]?.[route.method.toLowerCase()],
         `${route.method} ${path} missing from OpenAPI`,

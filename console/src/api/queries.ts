@@ -1,0 +1,93 @@
+import { useQueries, useQuery } from '@tanstack/react-query';
+import { holds, useMe } from '../session.js';
+import { answer, api } from './client.js';
+import type { Agent, CycleSummary, QueueDetails, QueueItem, QueueSummary, TraceDetail } from './types.js';
+
+/** The console's reads, one hook per API route, keyed so a label refreshes what it changed. */
+
+/** What a list over several requests looks like to a page: one loading state, one error, one list. */
+export interface ListState<T> {
+  isPending: boolean;
+  isError: boolean;
+  error: Error | null;
+  data: T[] | undefined;
+}
+
+/**
+ * A list route over agents (`?agent=`): a person with a global role asks once; a person with
+ * roles for some agents asks per agent, as the API wants (a list over every agent needs a
+ * global role), and the answers are merged.
+ */
+function usePerAgent<T>(key: string, fetch: (agent: string | undefined) => Promise<T[]>): ListState<T> {
+  const me = useMe();
+  const scopes = holds(me.grants, 'viewer', null)
+    ? [undefined]
+    : [...new Set(me.grants.map((g) => g.agent).filter((a): a is string => a !== null))].sort();
+  const results = useQueries({
+    queries: scopes.map((agent) => ({ queryKey: [key, agent ?? null], queryFn: () => fetch(agent) })),
+  });
+  const failed = results.find((r) => r.isError);
+  return {
+    isPending: results.some((r) => r.isPending),
+    isError: failed !== undefined,
+    error: failed?.error ?? null,
+    data: results.every((r) => r.data) ? results.flatMap((r) => r.data ?? []) : undefined,
+  };
+}
+
+export const useQueues = () =>
+  usePerAgent('queues', async (agent) =>
+    (
+      await answer<{ queues: QueueSummary[] }>(
+        api.GET('/api/queues', { params: { query: agent ? { agent } : {} } }),
+      )
+    ).queues.sort((a, b) => b.created_at.localeCompare(a.created_at)),
+  );
+
+export const useQueue = (id: string) =>
+  useQuery({
+    queryKey: ['queue', id],
+    queryFn: () => answer<QueueDetails>(api.GET('/api/queues/{id}', { params: { path: { id } } })),
+  });
+
+export const useQueueItems = (id: string, reviewer?: string) =>
+  useQuery({
+    queryKey: ['queue', id, 'items', reviewer ?? null],
+    queryFn: async () =>
+      (
+        await answer<{ items: QueueItem[] }>(
+          api.GET('/api/queues/{id}/items', {
+            params: { path: { id }, query: reviewer ? { reviewer } : {} },
+          }),
+        )
+      ).items,
+  });
+
+export const useTrace = (id: string | undefined) =>
+  useQuery({
+    queryKey: ['trace', id],
+    enabled: id !== undefined,
+    queryFn: () => answer<TraceDetail>(api.GET('/api/traces/{id}', { params: { path: { id: id ?? '' } } })),
+    staleTime: 60_000,
+  });
+
+export const useCycles = () =>
+  usePerAgent(
+    'cycles',
+    async (agent) =>
+      (
+        await answer<{ cycles: CycleSummary[] }>(
+          api.GET('/api/cycles', { params: { query: agent ? { agent } : {} } }),
+        )
+      ).cycles,
+  );
+
+export const useAgents = () =>
+  useQuery({
+    queryKey: ['agents'],
+    queryFn: async () => (await answer<{ data: Agent[] }>(api.GET('/api/agents'))).data,
+  });
+
+/** Items a reviewer still has to label: not complete and not labelled by them. */
+export const openFor = (items: readonly QueueItem[], reviewer: string) =>
+  items.filter((i) => i.status !== 'complete' && !i.labelledBy.includes(reviewer));

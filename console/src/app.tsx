@@ -1,0 +1,92 @@
+import { useEffect } from 'preact/hooks';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { answer, api, ApiError, onSignedOut, setCsrfToken } from './api/client.js';
+import type { Me } from './api/types.js';
+import { Layout } from './components/layout.js';
+import { HomePage } from './pages/home.js';
+import { ItemPage } from './pages/item.js';
+import { QueuePage } from './pages/queue.js';
+import { QueuesPage } from './pages/queues.js';
+import { SignInPage } from './pages/sign-in.js';
+import { match, navigate, paths, useLocation } from './router.js';
+import { SessionContext } from './session.js';
+
+/** Who is signed in: GET /api/me, null when nobody is (401). */
+function useSession() {
+  return useQuery({
+    queryKey: ['me'],
+    queryFn: async (): Promise<Me | null> => {
+      try {
+        const me = await answer<Me>(api.GET('/api/me'));
+        setCsrfToken(me.session?.csrfToken ?? null);
+        return me;
+      } catch (error) {
+        if (error instanceof ApiError && error.status === 401) return null;
+        throw error;
+      }
+    },
+    staleTime: Infinity,
+  });
+}
+
+export function App() {
+  const location = useLocation();
+  const session = useSession();
+  const queryClient = useQueryClient();
+
+  // A 401 on any call means the session ended (expired, signed out elsewhere): sign in again.
+  useEffect(
+    () =>
+      onSignedOut(() => {
+        setCsrfToken(null);
+        queryClient.setQueryData(['me'], null);
+      }),
+    [queryClient],
+  );
+
+  if (session.isPending) return <p class="loading">Loading…</p>;
+  if (session.isError)
+    return (
+      <main class="page">
+        <h1>The console cannot reach the API</h1>
+        <p role="alert">{session.error.message}</p>
+      </main>
+    );
+  const me = session.data;
+  const path = location.split('?')[0] ?? '';
+  if (!me) {
+    if (path !== paths.signIn()) {
+      const next = encodeURIComponent(location);
+      navigate(`${paths.signIn()}?next=${next}`, { replace: true });
+    }
+    return <SignInPage />;
+  }
+  if (path === paths.signIn()) {
+    const next = new URLSearchParams(location.split('?')[1] ?? '').get('next');
+    // Only a path of this console: a crafted link cannot send the person elsewhere.
+    navigate(next?.startsWith('/console/') ? next : paths.home(), { replace: true });
+    return null;
+  }
+  return (
+    <SessionContext.Provider value={me}>
+      <Layout>
+        <Page path={path} />
+      </Layout>
+    </SessionContext.Provider>
+  );
+}
+
+function Page({ path }: { path: string }) {
+  let params: Record<string, string> | null;
+  if ((params = match('/console/queues/:queueId/items/:itemId', path)))
+    return <ItemPage queueId={params.queueId ?? ''} itemId={params.itemId ?? ''} />;
+  if ((params = match('/console/queues/:queueId', path))) return <QueuePage queueId={params.queueId ?? ''} />;
+  if (match('/console/queues', path)) return <QueuesPage />;
+  if (match('/console', path)) return <HomePage />;
+  return (
+    <section>
+      <h1 tabIndex={-1}>Page not found</h1>
+      <p>There is no console page at {path}.</p>
+    </section>
+  );
+}

@@ -1,0 +1,236 @@
+import type { Ref } from 'preact';
+import { CATEGORIES, CATEGORY_LABELS } from '../api/categories.js';
+import type { Category, ScoreConfig } from '../api/types.js';
+
+/** What the reviewer has entered so far; turned into the label body on submit. */
+export interface LabelDraft {
+  verdict: 'pass' | 'fail' | null;
+  category: Category | '';
+  expected: 'none' | 'reply' | 'tool';
+  reply: string;
+  tool: string;
+  toolArguments: string;
+  comment: string;
+  /** Per score config name, typed as the API takes it; '' while unset. */
+  scores: Record<string, string | number | boolean>;
+}
+
+export const emptyDraft = (): LabelDraft => ({
+  verdict: null,
+  category: '',
+  expected: 'none',
+  reply: '',
+  tool: '',
+  toolArguments: '',
+  comment: '',
+  scores: {},
+});
+
+export interface FieldRefs {
+  category: Ref<HTMLSelectElement>;
+  expected: Ref<HTMLInputElement>;
+  comment: Ref<HTMLTextAreaElement>;
+}
+
+/**
+ * The label: verdict, category (for a failure), the step the agent should have taken
+ * (a corrected reply or a tool call, arguments as `name: value` lines), the queue's score
+ * configs and a comment. Plain form controls, each with its label, in reading order.
+ */
+export function LabelForm({
+  draft,
+  set,
+  scoreConfigs,
+  tools,
+  refs,
+  disabled,
+}: {
+  draft: LabelDraft;
+  set: (patch: Partial<LabelDraft>) => void;
+  scoreConfigs: ScoreConfig[];
+  tools: string[];
+  refs: FieldRefs;
+  disabled: boolean;
+}) {
+  return (
+    <fieldset class="label-form" disabled={disabled}>
+      <legend class="visually-hidden">Your label</legend>
+      <fieldset class="verdict">
+        <legend>Verdict</legend>
+        {(['pass', 'fail'] as const).map((v) => (
+          <label key={v} class={`choice ${v} ${draft.verdict === v ? 'chosen' : ''}`}>
+            <input
+              type="radio"
+              name="verdict"
+              value={v}
+              checked={draft.verdict === v}
+              onChange={() => set({ verdict: v })}
+            />{' '}
+            {v === 'pass' ? 'Pass' : 'Fail'} <kbd>{v[0]}</kbd>
+          </label>
+        ))}
+      </fieldset>
+
+      {draft.verdict === 'fail' && (
+        <>
+          <label for="category">
+            Failure category <kbd>c</kbd>
+          </label>
+          <select
+            id="category"
+            ref={refs.category}
+            value={draft.category}
+            onChange={(e) => set({ category: e.currentTarget.value as Category | '' })}
+          >
+            <option value="">Not sure</option>
+            {CATEGORIES.map((c) => (
+              <option key={c} value={c}>
+                {CATEGORY_LABELS[c]}
+              </option>
+            ))}
+          </select>
+
+          <fieldset class="expected">
+            <legend>
+              What should the agent have done? <kbd>e</kbd>
+            </legend>
+            {(
+              [
+                ['none', "Don't say"],
+                ['reply', 'Reply with'],
+                ['tool', 'Call a tool'],
+              ] as const
+            ).map(([value, text], i) => (
+              <label key={value} class="inline">
+                <input
+                  type="radio"
+                  name="expected"
+                  value={value}
+                  ref={i === 0 ? refs.expected : undefined}
+                  checked={draft.expected === value}
+                  onChange={() => set({ expected: value })}
+                />{' '}
+                {text}
+              </label>
+            ))}
+            {draft.expected === 'reply' && (
+              <>
+                <label for="reply">Corrected reply</label>
+                <textarea
+                  id="reply"
+                  rows={3}
+                  value={draft.reply}
+                  onInput={(e) => set({ reply: e.currentTarget.value })}
+                />
+              </>
+            )}
+            {draft.expected === 'tool' && (
+              <>
+                <label for="tool">Tool</label>
+                <input
+                  id="tool"
+                  list="tool-names"
+                  value={draft.tool}
+                  onInput={(e) => set({ tool: e.currentTarget.value })}
+                />
+                <datalist id="tool-names">
+                  {tools.map((t) => (
+                    <option key={t} value={t} />
+                  ))}
+                </datalist>
+                <label for="tool-arguments">Arguments, one per line as name: value</label>
+                <textarea
+                  id="tool-arguments"
+                  rows={3}
+                  value={draft.toolArguments}
+                  onInput={(e) => set({ toolArguments: e.currentTarget.value })}
+                />
+              </>
+            )}
+          </fieldset>
+        </>
+      )}
+
+      {scoreConfigs.map((config) => (
+        <ScoreField
+          key={config.id}
+          config={config}
+          value={draft.scores[config.name] ?? ''}
+          onChange={(value) => set({ scores: { ...draft.scores, [config.name]: value } })}
+        />
+      ))}
+
+      <label for="comment">
+        Comment <kbd>m</kbd>
+      </label>
+      <textarea
+        id="comment"
+        ref={refs.comment}
+        rows={2}
+        maxLength={4000}
+        value={draft.comment}
+        onInput={(e) => set({ comment: e.currentTarget.value })}
+      />
+    </fieldset>
+  );
+}
+
+function ScoreField({
+  config,
+  value,
+  onChange,
+}: {
+  config: ScoreConfig;
+  value: string | number | boolean;
+  onChange: (value: string | number | boolean) => void;
+}) {
+  const id = `score-${config.name}`;
+  const label = (
+    <label for={id}>
+      {config.name}
+      {config.description ? <span class="muted"> — {config.description}</span> : null}
+    </label>
+  );
+  if (config.dataType === 'NUMERIC')
+    return (
+      <>
+        {label}
+        <input
+          id={id}
+          type="number"
+          min={config.minValue ?? undefined}
+          max={config.maxValue ?? undefined}
+          step="any"
+          value={String(value)}
+          onInput={(e) => onChange(e.currentTarget.value === '' ? '' : e.currentTarget.valueAsNumber)}
+        />
+      </>
+    );
+  const options =
+    config.dataType === 'BOOLEAN'
+      ? [
+          { label: 'yes', value: 'true' },
+          { label: 'no', value: 'false' },
+        ]
+      : (config.categories ?? []).map((c) => ({ label: c.label, value: c.label }));
+  return (
+    <>
+      {label}
+      <select
+        id={id}
+        value={String(value)}
+        onChange={(e) => {
+          const v = e.currentTarget.value;
+          onChange(config.dataType === 'BOOLEAN' && v !== '' ? v === 'true' : v);
+        }}
+      >
+        <option value="">—</option>
+        {options.map((o) => (
+          <option key={o.value} value={o.value}>
+            {o.label}
+          </option>
+        ))}
+      </select>
+    </>
+  );
+}

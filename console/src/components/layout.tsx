@@ -1,0 +1,71 @@
+import type { ComponentChildren } from 'preact';
+import { useEffect } from 'preact/hooks';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { answer, api, setCsrfToken } from '../api/client.js';
+import { Link, paths, useLocation } from '../router.js';
+import { useMe } from '../session.js';
+
+/** The frame of every signed-in page: skip link, navigation, who is signed in, sign-out. */
+export function Layout({ children }: { children: ComponentChildren }) {
+  const me = useMe();
+  const location = useLocation();
+  const queryClient = useQueryClient();
+  const signOut = useMutation({
+    mutationFn: () => answer<{ signedOut: string }>(api.DELETE('/api/session')),
+    onSettled: () => {
+      setCsrfToken(null);
+      queryClient.clear();
+      queryClient.setQueryData(['me'], null);
+    },
+  });
+
+  // After a client-side navigation, move focus to the new page's heading, as a page load
+  // would, so screen readers announce it and Tab starts from the top of the content.
+  useEffect(() => {
+    const heading = document.querySelector<HTMLElement>('main h1');
+    heading?.focus({ preventScroll: true });
+  }, [location.split('?')[0]]);
+
+  const roles = [...new Set(me.grants.map((g) => (g.agent ? `${g.role} (${g.agent})` : g.role)))];
+  const current = (href: string) => (location.split('?')[0] === href ? 'page' : undefined);
+  return (
+    <>
+      <a class="skip-link" href="#content">
+        Skip to content
+      </a>
+      <header class="top">
+        <span class="brand">Flywheel</span>
+        <nav aria-label="Main">
+          <ul>
+            <li>
+              <Link href={paths.home()} aria-current={current(paths.home())}>
+                Home
+              </Link>
+            </li>
+            <li>
+              <Link href={paths.queues()} aria-current={current(paths.queues())}>
+                Annotation queues
+              </Link>
+            </li>
+          </ul>
+        </nav>
+        <div class="who">
+          <span>
+            Signed in as <strong>{me.user}</strong> · {roles.join(', ') || 'no role'}
+          </span>
+          <button
+            type="button"
+            class="secondary"
+            onClick={() => signOut.mutate()}
+            disabled={signOut.isPending}
+          >
+            Sign out
+          </button>
+        </div>
+      </header>
+      <main id="content" class="page">
+        {children}
+      </main>
+    </>
+  );
+}

@@ -1,0 +1,139 @@
+import type { AgentAction, ChatMessage, TraceDetail } from '../api/types.js';
+
+type SpanNode = TraceDetail['spans']['roots'][number];
+
+/**
+ * The sampled conversation as a reviewer reads it: who said what, each tool call with its
+ * arguments and the result that came back, then the step under review (the agent's action
+ * the judge scored), marked when the judge or a code check found it failing.
+ */
+export function Transcript({
+  messages,
+  step,
+  failing,
+}: {
+  messages: ChatMessage[];
+  step: AgentAction | null;
+  failing: string | null;
+}) {
+  const callNames = new Map<string, string>();
+  for (const m of messages)
+    for (const call of m.tool_calls ?? []) if (call.id) callNames.set(call.id, call.name);
+  const system = messages.filter((m) => m.role === 'system');
+  const rest = messages.filter((m) => m.role !== 'system');
+  return (
+    <div class="transcript">
+      {system.map((m, i) => (
+        <details key={`s${i}`} class="message system">
+          <summary>System prompt ({(m.content ?? '').length.toLocaleString()} characters)</summary>
+          <p class="text">{m.content}</p>
+        </details>
+      ))}
+      <ol class="messages">
+        {rest.map((m, i) => (
+          <li key={i} class={`message ${m.role}`}>
+            <p class="role">{speaker(m, callNames)}</p>
+            {m.content ? <p class="text">{m.content}</p> : null}
+            {(m.tool_calls ?? []).map((call, j) => (
+              <div key={j} class="tool-call">
+                <p>
+                  Calls <code>{call.name}</code>
+                </p>
+                <Arguments args={call.arguments} />
+              </div>
+            ))}
+          </li>
+        ))}
+      </ol>
+      {step && (
+        <section class={`step ${failing ? 'failing' : ''}`} aria-labelledby="step-under-review">
+          <h3 id="step-under-review">Step under review{failing ? ' — flagged as failing' : ''}</h3>
+          {step.action === 'respond' ? (
+            <p class="text">
+              <span class="role">Agent replies: </span>
+              {step.content ?? ''}
+            </p>
+          ) : (
+            <div class="tool-call">
+              <p>
+                Agent calls <code>{step.action}</code>
+              </p>
+              <Arguments args={step.arguments ?? {}} />
+            </div>
+          )}
+          {failing && <p class="finding">{failing}</p>}
+        </section>
+      )}
+    </div>
+  );
+}
+
+function speaker(m: ChatMessage, callNames: Map<string, string>): string {
+  if (m.role === 'tool') {
+    const name = m.name ?? (m.tool_call_id ? callNames.get(m.tool_call_id) : undefined);
+    return name ? `Result of ${name}` : 'Tool result';
+  }
+  if (m.role === 'assistant') return 'Agent';
+  if (m.role === 'user') return 'User';
+  return m.sourceRole || m.role;
+}
+
+function Arguments({ args }: { args: Record<string, unknown> }) {
+  const entries = Object.entries(args);
+  if (entries.length === 0) return <p class="muted">no arguments</p>;
+  return (
+    <dl class="arguments">
+      {entries.map(([key, value]) => (
+        <div key={key}>
+          <dt>{key}</dt>
+          <dd>
+            <code>{typeof value === 'string' ? value : JSON.stringify(value)}</code>
+          </dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
+
+/** The span tree, shown on demand: name, kind, timing, and the errors spans recorded. */
+export function SpanTreeView({ spans }: { spans: TraceDetail['spans'] }) {
+  if (spans.spanCount === 0) return null;
+  return (
+    <details class="spans">
+      <summary>
+        Span tree ({spans.spanCount} spans, {Math.round(spans.durationMs)} ms)
+      </summary>
+      <ul>
+        {spans.roots.map((node) => (
+          <SpanItem key={node.spanId} node={node} />
+        ))}
+      </ul>
+    </details>
+  );
+}
+
+function SpanItem({ node }: { node: SpanNode }) {
+  return (
+    <li class={node.status === 'error' ? 'span error' : 'span'}>
+      <span>
+        <strong>{node.name || node.spanId}</strong> <span class="muted">{node.kind}</span>{' '}
+        {Math.round(node.durationMs)} ms
+        {node.status === 'error' && (
+          <span class="badge bad">error{node.statusMessage ? `: ${node.statusMessage}` : ''}</span>
+        )}
+      </span>
+      {node.tool?.result && (
+        <p class="muted">
+          {node.tool.name} → {node.tool.result}
+        </p>
+      )}
+      {node.children.length > 0 && (
+        <ul>
+          {node.children.map((child) => (
+            <SpanItem key={child.spanId} node={child} />
+          ))}
+        </ul>
+      )}
+    </li>
+  );
+}

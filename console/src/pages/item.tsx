@@ -1,0 +1,358 @@
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { answer, api, ApiError } from '../api/client.js';
+import { openFor, useQueue, useQueueItems, useTrace } from '../api/queries.js';
+import {
+  argumentLines,
+  parseArgumentLines,
+  sampledAction,
+  sampledMessages,
+  toolNames,
+} from '../api/sampled-trace.js';
+import type { Claim, LabelBody, QueueDetails, QueueItem, StoredLabel } from '../api/types.js';
+import { emptyDraft, LabelForm, type LabelDraft } from '../components/label-form.js';
+import { QueryState } from '../components/query-state.js';
+import { Shortcuts } from '../components/shortcuts.js';
+import { SpanTreeView, Transcript } from '../components/transcript.js';
+import { isTyping } from '../keyboard.js';
+import { Link, navigate, paths } from '../router.js';
+import { holds, useMe } from '../session.js';
+
+const SHORTCUTS = [
+  ['p / f', 'verdict pass / fail'],
+  ['c', 'failure category'],
+  ['e', 'what the agent should have done'],
+  ['m', 'comment'],
+  ['Ctrl + Enter', 'submit and open the next item'],
+  ['j / k', 'next / previous item'],
+  ['Esc', 'leave a field (shortcuts work again)'],
+] as const;
+
+/** One annotation item: the transcript and the judge's view on the left, the label on the right. */
+export function ItemPage({ queueId, itemId }: { queueId: string; itemId: string }) {
+  const me = useMe();
+  const details = useQueue(queueId);
+  const reviewer = details.data ? holds(me.grants, 'reviewer', details.data.queue.agent) : false;
+  // A reviewer moves through the items the queue gives them; anyone else through all of them.
+  const items = useQueueItems(queueId, reviewer ? me.user : undefined);
+  return (
+    <QueryState query={details} what="the queue">
+      {(d) => (
+        <QueryState query={items} what="the queue's items">
+          {(list) => {
+            const item = list.find((i) => i.id === itemId);
+            if (!item)
+              return (
+                <>
+                  <h1 tabIndex={-1}>Item not found</h1>
+                  <p>
+                    Item <code>{itemId}</code> is not in this queue{reviewer ? ' for you' : ''}.{' '}
+                    <Link href={paths.queue(queueId)}>Back to the queue</Link>
+                  </p>
+                </>
+              );
+            return <ItemView key={item.id} details={d} item={item} items={list} canLabel={reviewer} />;
+          }}
+        </QueryState>
+      )}
+    </QueryState>
+  );
+}
+
+/** Seconds until `iso`, ticking once a second. */
+function useSecondsLeft(iso: string | null): number | null {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    if (!iso) return;
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, [iso]);
+  return iso ? Math.max(0, Math.round((Date.parse(iso) - now) / 1000)) : null;
+}
+
+function ItemView({
+  details,
+  item,
+  items,
+  canLabel,
+}: {
+  details: QueueDetails;
+  item: QueueItem;
+  items: QueueItem[];
+  canLabel: boolean;
+}) {
+  const me = useMe();
+  const queryClient = useQueryClient();
+  const { queue } = details;
+  const trace = useTrace(item.trace_id);
+  const messages = useMemo(() => sampledMessages(item.input), [item.input]);
+  const step = useMemo(() => sampledAction(item.output), [item.output]);
+  const labelled = item.labelledBy.includes(me.user);
+  const labelling = canLabel && queue.status === 'open' && item.status !== 'complete' && !labelled;
+  const [draft, setDraft] = useState<LabelDraft>(emptyDraft);
+  const [notice, setNotice] = useState<string | null>(null);
+  const set = (patch: Partial<LabelDraft>) => setDraft((d) => ({ ...d, ...patch }));
+  const refs = {
+    category: useRef<HTMLSelectElement>(null),
+    expected: useRef<HTMLInputElement>(null),
+    comment: useRef<HTMLTextAreaElement>(null),
+  };
+  const at = items.findIndex((i) => i.id === item.id);
+
+  // Opening an item claims it: the slot is held for the queue's claim length, visibly.
+  const existingClaim = item.claims.find((c) => c.reviewer === me.user)?.expiresAt ?? null;
+  const [claimExpires, setClaimExpires] = useState<string | null>(existingClaim);
+  const submitted = useRef(false);
+  const claim = useMutation({
+    mutationFn: () =>
+      answer<Claim>(api.POST('/api/items/{id}/claim', { params: { path: { id: item.id } }, body: {} })),
+    onSuccess: (c) => setClaimExpires(c.expiresAt),
+  });
+  useEffect(() => {
+    if (labelling) claim.mutate();
+    // Claimed and left without a label: give the slot back rather than hold it until expiry.
+    return () => {
+      if (labelling && !submitted.current)
+        void api.POST('/api/items/{id}/release', { params: { path: { id: item.id } }, body: {} });
+    };
+  }, [item.id]);
+  const secondsLeft = useSecondsLeft(claimExpires);
+  const claimExpired = secondsLeft === 0;
+
+  const open = openFor(items, me.user);
+  const nextOpen = () =>
+    open.find((i) => items.indexOf(i) > at && i.id !== item.id) ?? open.find((i) => i.id !== item.id);
+
+  const submit = useMutation({
+    mutationFn: (body: LabelBody) =>
+      answer<StoredLabel>(
+        api.POST('/api/items/{id}/annotations', { params: { path: { id: item.id } }, body }),
+      ),
+    onSuccess: async (stored) => {
+      submitted.current = true;
+      const next = nextOpen();
+      await queryClient.invalidateQueries({ queryKey: ['queue', queue.id] });
+      await queryClient.invalidateQueries({ queryKey: ['queues'] });
+      if (next) navigate(paths.item(queue.id, next.id));
+      else navigate(`${paths.queue(queue.id)}?done=${stored.queueCompleted ? 'queue' : 'mine'}`);
+    },
+  });
+
+  // Key presses and submit read the draft of the latest render, not of the render that
+  // registered the listener: effects run after paint, a fast typist's keys come before.
+  const latestDraft = useRef(draft);
+  latestDraft.current = draft;
+  const send = () => {
+    setNotice(null);
+    const body = labelBody(latestDraft.current);
+    if (typeof body === 'string') return setNotice(body);
+    submit.mutate(body);
+  };
+
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
+        if (labelling) {
+          event.preventDefault();
+          send();
+        }
+        return;
+      }
+      if (event.key === 'Escape' && isTyping(event)) {
+        (event.target as HTMLElement).blur();
+        return;
+      }
+      if (isTyping(event) || event.ctrlKey || event.metaKey || event.altKey) return;
+      const go = (i: number) => {
+        const target = items[i];
+        if (target) navigate(paths.item(queue.id, target.id));
+      };
+      const actions: Record<string, () => void> = {
+        j: () => go(at + 1),
+        k: () => go(at - 1),
+        ...(labelling
+          ? {
+              p: () => set({ verdict: 'pass' }),
+              f: () => set({ verdict: 'fail' }),
+              c: () => {
+                set({ verdict: 'fail' });
+                // The category field appears with the fail verdict: focus it once rendered.
+                requestAnimationFrame(() => refs.category.current?.focus());
+              },
+              e: () => {
+                set({ verdict: 'fail' });
+                requestAnimationFrame(() => refs.expected.current?.focus());
+              },
+              m: () => refs.comment.current?.focus(),
+            }
+          : {}),
+      };
+      const action = actions[event.key];
+      if (action) {
+        event.preventDefault();
+        action();
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  });
+
+  const tools = toolNames(messages, step);
+  // A fail with a tool step: start the expected call from what the agent did, to correct it.
+  useEffect(() => {
+    if (draft.expected === 'tool' && draft.tool === '' && step && step.action !== 'respond')
+      set({ tool: step.action, toolArguments: argumentLines(step.arguments ?? {}) });
+  }, [draft.expected]);
+
+  const clusters = trace.data?.lineage.clusters.filter((c) => c.cycleId === queue.cycleId) ?? [];
+  return (
+    <>
+      <nav aria-label="Breadcrumb" class="crumbs">
+        <Link href={paths.queue(queue.id)}>{queue.name}</Link> › item {at + 1} of {items.length}
+      </nav>
+      <h1 tabIndex={-1}>
+        Item {at + 1} of {items.length}: trace <code>{item.trace_id}</code>
+      </h1>
+      <div class="item-layout">
+        <div class="item-main">
+          <section aria-labelledby="judge">
+            <h2 id="judge">What the evaluators said</h2>
+            <p>
+              <span class={`badge ${item.judge_label === 'pass' ? 'good' : 'bad'}`}>
+                {item.verdict_source === 'code' ? 'Code check' : 'Judge'}: {item.judge_label}
+              </span>{' '}
+              {item.judge_category && <span>category {item.judge_category.replace(/_/g, ' ')}</span>}
+            </p>
+            {item.judge_explanation && <p class="explanation">{item.judge_explanation}</p>}
+            {clusters.map((c) => (
+              <p key={c.clusterId}>
+                Cluster <strong>{c.name}</strong> ({c.category.replace(/_/g, ' ')}
+                {c.intervention ? `, fix by ${c.intervention}` : ''}){c.noise ? ' — unclustered' : ''}
+              </p>
+            ))}
+          </section>
+          <section aria-labelledby="conversation">
+            <h2 id="conversation">Conversation</h2>
+            <Transcript
+              messages={messages}
+              step={step}
+              failing={item.judge_label === 'fail' ? (item.failing_finding ?? 'failing') : null}
+            />
+            {trace.data && <SpanTreeView spans={trace.data.spans} />}
+          </section>
+        </div>
+        <div class="item-side">
+          <section aria-labelledby="your-label">
+            <h2 id="your-label">Your label</h2>
+            {!canLabel ? (
+              <p class="notice">
+                You can read this item. Labelling needs the reviewer role for agent{' '}
+                <strong>{queue.agent}</strong>.
+              </p>
+            ) : labelled ? (
+              <p class="notice">You labelled this item already.</p>
+            ) : item.status === 'complete' || queue.status !== 'open' ? (
+              <p class="notice">This item needs no more labels.</p>
+            ) : (
+              <>
+                <ClaimStatus
+                  pending={claim.isPending}
+                  error={claim.error}
+                  secondsLeft={secondsLeft}
+                  onClaim={() => claim.mutate()}
+                />
+                <form
+                  onSubmit={(e) => {
+                    e.preventDefault();
+                    send();
+                  }}
+                >
+                  <LabelForm
+                    draft={draft}
+                    set={set}
+                    scoreConfigs={details.scoreConfigs}
+                    tools={tools}
+                    refs={refs}
+                    disabled={claim.isError || claimExpired || submit.isPending}
+                  />
+                  {(notice ?? submit.error) && (
+                    <p class="error" role="alert">
+                      {notice ?? submit.error?.message}
+                    </p>
+                  )}
+                  <button type="submit" disabled={claim.isError || claimExpired || submit.isPending}>
+                    {submit.isPending ? 'Submitting…' : 'Submit and next'} <kbd>Ctrl+Enter</kbd>
+                  </button>
+                </form>
+              </>
+            )}
+          </section>
+          <Shortcuts label="Item shortcuts" keys={labelling ? SHORTCUTS : SHORTCUTS.slice(5, 6)} />
+        </div>
+      </div>
+    </>
+  );
+}
+
+function ClaimStatus({
+  pending,
+  error,
+  secondsLeft,
+  onClaim,
+}: {
+  pending: boolean;
+  error: Error | null;
+  secondsLeft: number | null;
+  onClaim: () => void;
+}) {
+  if (error)
+    return (
+      <p class="error" role="alert">
+        {error instanceof ApiError && error.status === 409
+          ? `Someone else holds this item's last review slot: ${error.message}`
+          : `Could not claim this item: ${error.message}`}
+      </p>
+    );
+  if (pending || secondsLeft === null) return <p class="muted">Claiming this item for you…</p>;
+  if (secondsLeft === 0)
+    return (
+      <p class="error" role="alert">
+        Your claim expired; another reviewer may take this item.{' '}
+        <button type="button" class="secondary" onClick={onClaim}>
+          Claim again
+        </button>
+      </p>
+    );
+  const minutes = Math.floor(secondsLeft / 60);
+  return (
+    <p class={`claim ${secondsLeft < 120 ? 'soon' : ''}`}>
+      Claimed by you — expires in{' '}
+      <strong>
+        {minutes}:{String(secondsLeft % 60).padStart(2, '0')}
+      </strong>
+    </p>
+  );
+}
+
+/** The label body for POST /api/items/{id}/annotations, or what to fix first. */
+function labelBody(draft: LabelDraft): LabelBody | string {
+  if (!draft.verdict) return 'Choose a verdict first: Pass (p) or Fail (f).';
+  const body: LabelBody = { verdict: draft.verdict };
+  if (draft.verdict === 'fail') {
+    if (draft.category) body.category = draft.category;
+    if (draft.expected === 'reply') {
+      if (draft.reply.trim() === '') return 'Write the corrected reply, or choose "Don\'t say".';
+      body.expected = { action: 'respond', arguments: {}, content: draft.reply };
+    }
+    if (draft.expected === 'tool') {
+      if (draft.tool.trim() === '') return 'Name the tool the agent should have called.';
+      const parsed = parseArgumentLines(draft.toolArguments);
+      if (parsed.error) return `Tool arguments: ${parsed.error}`;
+      body.expected = { action: draft.tool.trim(), arguments: parsed.args };
+    }
+  }
+  if (draft.comment.trim() !== '') body.comment = draft.comment;
+  const scores = Object.fromEntries(Object.entries(draft.scores).filter(([, v]) => v !== ''));
+  if (Object.keys(scores).length > 0) body.scores = scores;
+  return body;
+}

@@ -1,0 +1,270 @@
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { AxeBuilder } from '@axe-core/playwright';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Worker } from '@temporalio/worker';
+import type { ApiServer } from '../../api/http-server.js';
+import { CONSOLE_CSP } from '../../api/console-routes.js';
+import { startCycle } from '../../cycles/cycle-service.js';
+import { createScoreConfig } from '../../annotation/score-config-service.js';
+import { ensureConsoleBuilt } from '../../scripts/console-build.js';
+import { personWithPassword } from '../helpers/api-credentials.js';
+import { waitForStage } from '../helpers/cycle-driver.js';
+import { startSeededStack, stopSeededStack, type TestStack } from '../helpers/test-stack.js';
+
+/** Debian's Chromium (`apt-get install chromium`): Playwright's own download cannot run here. */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SCREENSHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url));
+
+const cycleInput = {
+  agent: 'demo',
+  seed: 21,
+  sampleRate: 0.4,
+  maxAnnotationItems: 5,
+  annotationDeadlineSeconds: 900,
+  optimizer: {
+    choice: { name: 'random-search' as const, settings: { proposalsPerCall: 4 } },
+    budget: { maxRollouts: 200 },
+  },
+};
+
+/** Serious and critical accessibility violations on the page as it is now (axe-core). */
+async function axeViolations(page: Page): Promise<string[]> {
+  const { violations } = await new AxeBuilder({ page }).analyze();
+  return violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
+
+async function checkPage(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: `${SCREENSHOTS}${name}.png`, fullPage: true });
+  assert.deepEqual(await axeViolations(page), [], `accessibility of the ${name} page`);
+}
+
+/** Signs in through the form with the keyboard: Tab between the fields, Enter submits. */
+async function signIn(page: Page, baseUrl: string, who: { user: string; password: string }): Promise<void> {
+  await page.goto(`${baseUrl}/console/`);
+  await page.getByRole('heading', { name: 'Sign in to Flywheel' }).waitFor();
+  await page.getByLabel('User name').focus();
+  await page.keyboard.type(who.user);
+  await page.keyboard.press('Tab');
+  await page.keyboard.type(who.password);
+  await page.keyboard.press('Enter');
+  await page
+    .getByRole('heading', { name: 'Home', level: 1 })
+    .waitFor({ timeout: 10_000 })
+    .catch(async (error: Error) => {
+      throw new Error(`${error.message}\nThe page shows: ${await page.locator('body').innerText()}`);
+    });
+}
+
+describe('web console in Chromium on a real stack', () => {
+  let stack: TestStack;
+  let api: ApiServer;
+  let worker: Worker;
+  let running: Promise<void>;
+  let browser: Browser;
+  const cycleId = `cycle-demo-console-${Date.now()}`;
+  let reviewer: { user: string; password: string };
+  let viewer: { user: string; password: string };
+  /** Errors the pages threw and Content-Security-Policy refusals: there must be none. */
+  const pageProblems: string[] = [];
+
+  const newPage = async () => {
+    // A context per page: its own cookies (session), as a separate browser profile would have.
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    page.on('pageerror', (error) => pageProblems.push(`page error: ${error.message}`));
+    page.on('console', (message) => {
+      if (/Content.Security.Policy/i.test(message.text())) pageProblems.push(`CSP: ${message.text()}`);
+    });
+    return page;
+  };
+
+  before(async () => {
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    await ensureConsoleBuilt();
+    ({ stack, api } = await startSeededStack({ traces: 200, seed: 17 }));
+    reviewer = await personWithPassword(stack.db, 'rita', 'reviewer', 'demo');
+    viewer = await personWithPassword(stack.db, 'vera', 'viewer');
+    // A score config of the agent: the item page shows it as a field of the label.
+    await createScoreConfig(stack.db, {
+      agent: 'demo',
+      name: 'tone',
+      dataType: 'CATEGORICAL',
+      categories: [
+        { label: 'rude', value: 0 },
+        { label: 'polite', value: 1 },
+      ],
+    });
+    worker = await stack.newWorker();
+    running = worker.run();
+    await startCycle(stack.env.client, {
+      taskQueue: stack.taskQueue,
+      workflowId: cycleId,
+      input: cycleInput,
+    });
+    browser = await chromium.launch({ executablePath: CHROMIUM });
+    const atQueue = await waitForStage(stack.env.client, cycleId, ['awaiting_annotation', 'done'], 180_000);
+    assert.equal(atQueue.stage, 'awaiting_annotation', `cycle ended early: ${atQueue.outcome}`);
+  });
+  after(async () => {
+    await browser?.close();
+    await stack?.env.client.workflow
+      .getHandle(cycleId)
+      .terminate('test done')
+      .catch(() => undefined);
+    worker?.shutdown();
+    await running?.catch(() => undefined);
+    await stopSeededStack({ stack, api });
+  });
+
+  it('serves the page shell for client routes with its own CSP, hashed assets, and first paint under a second', async () => {
+    const shell = await fetch(`${api.url}/console/queues/anything`);
+    assert.equal(shell.status, 200);
+    assert.match(shell.headers.get('content-type') ?? '', /text\/html/);
+    assert.equal(shell.headers.get('content-security-policy'), CONSOLE_CSP);
+    const html = await shell.text();
+    assert.doesNotMatch(html, /<script>|<script(?![^>]*\bsrc=)[^>]*>/, 'no inline script');
+    const asset = /src="(\/console\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+    assert.ok(asset, html);
+    const js = await fetch(`${api.url}${asset}`);
+    assert.equal(js.status, 200);
+    assert.match(js.headers.get('cache-control') ?? '', /immutable/);
+    assert.equal((await fetch(`${api.url}/console/assets/missing.js`)).status, 404);
+    assert.equal((await fetch(`${api.url}/console/assets/..%2F..%2Fpackage.json`)).status, 404);
+    const root = await fetch(`${api.url}/`, { redirect: 'manual' });
+    assert.equal(root.headers.get('location'), '/console/');
+    const data = await fetch(`${api.url}/api/queues`);
+    assert.equal(data.status, 401, 'the data stays behind authentication');
+
+    const page = await newPage();
+    const started = performance.now();
+    await page.goto(`${api.url}/console/`);
+    await page.getByRole('heading', { name: 'Sign in to Flywheel' }).waitFor();
+    const firstPageMs = performance.now() - started;
+    console.log(`first page (sign-in) rendered in ${Math.round(firstPageMs)} ms`);
+    assert.ok(firstPageMs < 1000, `first page load took ${Math.round(firstPageMs)} ms`);
+    await page.getByLabel('User name').fill(reviewer.user);
+    await page.getByLabel('Password').fill('not the password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').waitFor();
+    assert.match((await page.getByRole('alert').textContent()) ?? '', /password|credentials/i);
+    await checkPage(page, 'sign-in');
+    await page.context().close();
+  });
+
+  it('a reviewer labels every item of the cycle queue with the keyboard only, and the cycle moves on to optimizing', async () => {
+    const page = await newPage();
+    await signIn(page, api.url, reviewer);
+    const home = page.getByRole('region', { name: 'My open queue items' });
+    await home.getByRole('link', { name: /^Label / }).waitFor();
+    await checkPage(page, 'home-reviewer');
+
+    // To the queue's "Label" link by Tab alone, then Enter.
+    for (let i = 0; i < 40; i++) {
+      await page.keyboard.press('Tab');
+      const focused = (await page.locator(':focus').textContent()) ?? '';
+      if (focused.startsWith('Label ')) break;
+    }
+    const started = performance.now();
+    await page.keyboard.press('Enter');
+    await page.getByText('Claimed by you').waitFor();
+    await checkPage(page, 'annotation-item');
+
+    const total = cycleInput.maxAnnotationItems;
+    for (let n = 1; n <= total; n++) {
+      await page.getByRole('heading', { level: 1, name: new RegExp(`^Item ${n} of ${total}`) }).waitFor();
+      await page.getByText('Claimed by you').waitFor();
+      if (n % 2 === 1) {
+        // A failure: category with the arrow keys, then a comment.
+        await page.keyboard.press('f');
+        await page.keyboard.press('c');
+        await page.locator('#category:focus').waitFor();
+        await page.keyboard.press('ArrowDown');
+        await page.keyboard.press('ArrowDown');
+        await page.keyboard.press('Escape');
+        await page.keyboard.press('m');
+        await page.keyboard.type('The agent should have confirmed first.');
+        assert.equal(await page.locator('#category').inputValue(), 'argument_error');
+      } else {
+        await page.keyboard.press('p');
+      }
+      await page.keyboard.press('Control+Enter');
+      if (n < total)
+        await page
+          .getByRole('heading', { level: 1, name: new RegExp(`^Item ${n + 1} of ${total}`) })
+          .waitFor();
+    }
+    await page.getByRole('status').filter({ hasText: 'completed this queue' }).waitFor();
+    const labellingMs = performance.now() - started;
+    console.log(`labelled ${total} items in ${Math.round(labellingMs)} ms`);
+    await checkPage(page, 'queue-complete');
+
+    const labels = await stack.db
+      .selectFrom('annotations')
+      .innerJoin('annotation_items', 'annotation_items.id', 'annotations.item_id')
+      .select(['annotations.verdict', 'annotations.category', 'annotations.comment', 'annotations.reviewer'])
+      .where('annotation_items.cycle_id', '=', cycleId)
+      .execute();
+    assert.equal(labels.length, total);
+    assert.ok(labels.every((l) => l.reviewer === 'rita'));
+    assert.equal(labels.filter((l) => l.verdict === 'fail').length, Math.ceil(total / 2));
+    assert.ok(
+      labels
+        .filter((l) => l.verdict === 'fail')
+        .every(
+          (l) => l.category === 'argument_error' && l.comment === 'The agent should have confirmed first.',
+        ),
+    );
+
+    const moved = await waitForStage(
+      stack.env.client,
+      cycleId,
+      ['optimizing', 'gating', 'awaiting_approval', 'rolling_out', 'done'],
+      60_000,
+    );
+    assert.notEqual(moved.outcome, 'annotation_expired');
+    // The home page shows the agent's last cycle past the annotation stage.
+    await page.getByRole('link', { name: 'Home' }).click();
+    const agents = page.getByRole('region', { name: 'Agents' });
+    await agents.getByRole('row', { name: /demo/i }).waitFor();
+    const row = await agents.getByRole('row', { name: /demo/i }).textContent();
+    assert.doesNotMatch(row ?? '', /awaiting annotation/, row ?? '');
+    await page.context().close();
+  });
+
+  it('a viewer reads an item without label controls, and the API answers 403 to a label', async () => {
+    const page = await newPage();
+    await signIn(page, api.url, viewer);
+    await checkPage(page, 'home-viewer');
+    assert.equal(await page.getByRole('region', { name: 'My open queue items' }).count(), 0);
+    await page.getByRole('link', { name: 'Annotation queues' }).click();
+    await page.getByRole('link', { name: new RegExp(cycleId) }).click();
+    await page.getByRole('heading', { name: 'Items' }).waitFor();
+    await checkPage(page, 'queue');
+    await page.locator('a.item-link').first().click();
+    await page.getByText('Labelling needs the reviewer role').waitFor();
+    assert.equal(await page.getByRole('radio').count(), 0, 'no verdict controls');
+    assert.equal(await page.getByRole('button', { name: /Submit/ }).count(), 0, 'no submit button');
+    await checkPage(page, 'annotation-item-viewer');
+
+    // The label request the page would send, with the viewer's cookie and CSRF token.
+    const itemId = decodeURIComponent(new URL(page.url()).pathname.split('/').pop() ?? '');
+    const request = page.context().request;
+    const me = (await (await request.get(`${api.url}/api/me`)).json()) as { session: { csrfToken: string } };
+    const label = await request.post(`${api.url}/api/items/${encodeURIComponent(itemId)}/annotations`, {
+      headers: { 'x-csrf-token': me.session.csrfToken },
+      data: { verdict: 'pass' },
+    });
+    const status = label.status();
+    assert.equal(status, 403);
+    await page.context().close();
+  });
+
+  it('no page threw an error or hit the Content-Security-Policy', () => {
+    assert.deepEqual(pageProblems, []);
+  });
+});
