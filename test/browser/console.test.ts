@@ -172,6 +172,8 @@ describe('web console in Chromium on a real stack', () => {
     const started = performance.now();
     await page.keyboard.press('Enter');
     await page.getByText('Claimed by you').waitFor();
+    // The claim's expiry is on the page, counting down from the queue's claim length.
+    assert.match((await page.getByText('Claimed by you').textContent()) ?? '', /expires in \d+:\d\d/);
     await checkPage(page, 'annotation-item');
 
     const total = cycleInput.maxAnnotationItems;

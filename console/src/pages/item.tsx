@@ -224,6 +224,9 @@ function ItemView({
               {item.judge_category && <span>category {item.judge_category.replace(/_/g, ' ')}</span>}
             </p>
             {item.judge_explanation && <p class="explanation">{item.judge_explanation}</p>}
+            {trace.data?.trace.status === 'error' && (
+              <p class="error">The trace ended in an error (see the span tree below).</p>
+            )}
             {clusters.map((c) => (
               <p key={c.clusterId}>
                 Cluster <strong>{c.name}</strong> ({c.category.replace(/_/g, ' ')}

@@ -107,14 +107,16 @@ function QueueView({ details }: { details: QueueDetails }) {
               Start labelling ({mine.length} open for you)
             </button>
           )}
-          <label class="inline">
-            <input
-              type="checkbox"
-              checked={mineOnly}
-              onChange={(e) => setMineOnly(e.currentTarget.checked)}
-            />{' '}
-            Only items for me
-          </label>
+          {reviewer && (
+            <label class="inline">
+              <input
+                type="checkbox"
+                checked={mineOnly}
+                onChange={(e) => setMineOnly(e.currentTarget.checked)}
+              />{' '}
+              Only items for me
+            </label>
+          )}
         </div>
         <Shortcuts
           label="Queue shortcuts"
