@@ -62,6 +62,13 @@ export interface FlywheelWorkerOptions {
   /** The public keys human decisions are verified with (config.decisions.verify); empty: every decision is refused. */
   decisionKeys: DecisionKeyring;
   maxCachedWorkflows?: number;
+  /**
+   * A workflow bundle built elsewhere (another release's workflow code, as a deploy brings it);
+   * by default this process bundles workflows/ itself.
+   */
+  workflowBundle?: WorkflowBundleWithSourceMap;
+  /** How this worker appears in history (each workflow task records it); by default pid@host. */
+  identity?: string;
 }
 
 /**
@@ -82,7 +89,10 @@ export async function createFlywheelWorker(options: FlywheelWorkerOptions): Prom
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    workflowBundle: await workflowBundle(options.decisionKeys, options.dataConverter.failureConverterPath),
+    workflowBundle:
+      options.workflowBundle ??
+      (await workflowBundle(options.decisionKeys, options.dataConverter.failureConverterPath)),
+    ...(options.identity ? { identity: options.identity } : {}),
     activities: createActivities(options.deps),
     dataConverter: options.dataConverter,
     interceptors: { activity: [userErrorInterceptor, heartbeatInterceptor] },

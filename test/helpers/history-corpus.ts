@@ -77,23 +77,30 @@ export function corpus(): CorpusHistory[] {
   );
 }
 
-/**
- * Replays `histories` on one replay worker (a worker per history would start a fresh VM
- * context each time) and returns each one's error, undefined when it replayed cleanly.
- */
-export async function replayCorpus(
+/** Replays the recorded `histories` (see replayAll). */
+export function replayCorpus(
   options: ReplayWorkerOptions,
   histories: CorpusHistory[],
 ): Promise<(Error | undefined)[]> {
-  const errors: (Error | undefined)[] = [];
-  const results = Worker.runReplayHistories(
+  return replayAll(
     options,
     histories.map((h) => ({
       workflowId: h.workflowId,
       history: historyFromJSON(readHistory(h.release, h.file)),
     })),
   );
-  for await (const result of results) errors.push(result.error);
+}
+
+/**
+ * Replays `histories` on one replay worker (a worker per history would start a fresh VM
+ * context each time) and returns each one's error, undefined when it replayed cleanly.
+ */
+export async function replayAll(
+  options: ReplayWorkerOptions,
+  histories: { workflowId: string; history: History }[],
+): Promise<(Error | undefined)[]> {
+  const errors: (Error | undefined)[] = [];
+  for await (const result of Worker.runReplayHistories(options, histories)) errors.push(result.error);
   return errors;
 }
 

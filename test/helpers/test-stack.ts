@@ -5,7 +5,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Db } from '../../db/connection.js';
 import { createLlmRoles } from '../../llm/llm-roles.js';
 import type { LlmRoles } from '../../llm/llm-client.js';
-import { createFlywheelWorker } from '../../workers/flywheel-worker.js';
+import { createFlywheelWorker, type FlywheelWorkerOptions } from '../../workers/flywheel-worker.js';
 import { AIRLINE_SCENARIO, loadScenario, type Scenario } from '../simulator/scenario.js';
 import { SIMULATED_MODELS, startSimulator, type SimulatorServer } from '../simulator/simulator-server.js';
 import { apiDeps, startApiServer, type ApiServer } from '../../api/http-server.js';
@@ -25,7 +25,8 @@ export interface TestStack {
   scenario: Scenario;
   simulator: SimulatorServer;
   taskQueue: string;
-  newWorker(): Promise<Worker>;
+  /** A worker on the stack's task queue; `workflowBundle` and `identity` as a deploy would set them. */
+  newWorker(options?: Pick<FlywheelWorkerOptions, 'workflowBundle' | 'identity'>): Promise<Worker>;
   teardown(): Promise<void>;
 }
 
@@ -62,8 +63,9 @@ export async function startTestStack(): Promise<TestStack> {
       scenario,
       simulator: theSimulator,
       taskQueue,
-      newWorker: () =>
+      newWorker: (options = {}) =>
         createFlywheelWorker({
+          ...options,
           connection: theEnv.nativeConnection,
           namespace: theEnv.namespace ?? 'default',
           taskQueue,
