@@ -106,6 +106,11 @@ export async function importExamples(
   });
 }
 
+/** The agent a dataset or version reference belongs to: what a change to it is authorized for. */
+export async function datasetAgent(db: Db, ref: string): Promise<string> {
+  return (await resolveVersion(db, ref)).agent_id;
+}
+
 export interface RetireRequest {
   /** A version id or a dataset reference (its newest version is the parent). */
   ref: string;

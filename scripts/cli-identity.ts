@@ -5,10 +5,10 @@ import type { CliContext } from './cli-context.js';
 import { cliPrincipal } from './cli-credentials.js';
 
 /** Options that named the acting person before identity came from the token. */
-const IDENTITY_OPTIONS = ['actor', 'approver'] as const;
+const IDENTITY_OPTIONS = ['actor', 'approver', 'by'] as const;
 
 /**
- * Keeps `--actor` / `--approver` as hidden options so a script still passing them hears
+ * Keeps `--actor` / `--approver` / `--by` as hidden options so a script still passing them hears
  * why they no longer count, instead of commander's bare "unknown option".
  */
 export function refusingIdentityOptions(command: Command): Command {
@@ -24,7 +24,7 @@ const goneMessage = (option: string) =>
  * FLYWHEEL_TOKEN or the one `flywheel login` stored, a person's (not an agent's), holding
  * `requirement` for `agent` (or globally when null).
  */
-/** Refuses `--actor` / `--approver` given to a command that now acts as the signed-in person. */
+/** Refuses `--actor` / `--approver` / `--by` given to a command that now acts as the signed-in person. */
 export function refuseIdentityValues(options: object): void {
   for (const name of IDENTITY_OPTIONS)
     if ((options as Record<string, unknown>)[name] !== undefined) throw new UserError(goneMessage(name));

@@ -1,8 +1,11 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { UserError } from '../schemas/user-error.js';
+import { principalLabel } from '../schemas/principal.js';
+import { actingPerson, refusingIdentityOptions } from './cli-identity.js';
 import { lineageTree, renderLineageTree, type LineageGraph } from '../registry/lineage-graph.js';
 import {
+  datasetAgent,
   diffVersions,
   exportVersion,
   importExamples,
@@ -133,14 +136,20 @@ export function registerDatasetCommands(program: Command, action: Action): void 
       }),
     );
 
-  dataset
-    .command('import <file>')
+  refusingIdentityOptions(dataset.command('import <file>'))
     .description('import JSONL examples as a new version; bad lines are reported by number, good ones kept')
     .requiredOption('--agent <agent>', 'agent the dataset belongs to')
     .option('--dataset <name>', "dataset name (default: the agent's default dataset)")
-    .option('--by <name>', 'who imports', process.env.USER ?? 'cli')
     .action(
-      action(async (ctx, file: string, opts: { agent: string; dataset?: string; by: string }) => {
+      action(async (ctx, file: string, opts: { agent: string; dataset?: string }) => {
+        // What gates the agent's next release is an operator's call, made as who you signed in as.
+        const by = await actingPerson(
+          ctx,
+          opts,
+          { role: 'operator' },
+          opts.agent,
+          `import examples for ${opts.agent}`,
+        );
         let text: string;
         try {
           text = readFileSync(file, 'utf8');
@@ -151,7 +160,7 @@ export function registerDatasetCommands(program: Command, action: Action): void 
           agent: opts.agent,
           ...(opts.dataset ? { dataset: opts.dataset } : {}),
           text,
-          createdBy: opts.by,
+          createdBy: principalLabel(by),
           note: `imported from ${file.replace(/^.*\//, '')}`,
         });
         for (const e of result.errors) console.error(`  line ${e.line}: ${e.error}`);
@@ -167,34 +176,34 @@ export function registerDatasetCommands(program: Command, action: Action): void 
       }),
     );
 
-  dataset
-    .command('retire <datasetOrVersion>')
+  refusingIdentityOptions(dataset.command('retire <datasetOrVersion>'))
     .description('retire examples in a new version (the old version stays intact)')
     .option('--example <ids...>', 'example ids or keys')
     .option('--older-than <days>', 'examples first added more than DAYS ago', (v) => Number(v))
     .option('--cluster <stableId>', 'every example of a failure cluster (its stable id)')
-    .option('--by <name>', 'who retires', process.env.USER ?? 'cli')
     .action(
-      action(
-        async (
+      action(async (ctx, ref: string, opts: { example?: string[]; olderThan?: number; cluster?: string }) => {
+        const db = await ctx.database();
+        const by = await actingPerson(
           ctx,
-          ref: string,
-          opts: { example?: string[]; olderThan?: number; cluster?: string; by: string },
-        ) => {
-          const { version, retired } = await retireExamples(await ctx.database(), {
-            ref,
-            ...(opts.example ? { exampleIds: opts.example } : {}),
-            ...(opts.olderThan !== undefined ? { olderThanDays: opts.olderThan } : {}),
-            ...(opts.cluster ? { clusterStableId: opts.cluster } : {}),
-            createdBy: opts.by,
-            now: new Date(),
-          });
-          console.log(
-            `retired ${retired.length} example(s) in ${version.datasetVersionId}: train ${version.train} · eval ${version.eval} · holdout ${version.holdout}`,
-          );
-          for (const r of retired) console.log(`  ${r.key}: ${r.reason}`);
-        },
-      ),
+          opts,
+          { role: 'operator' },
+          await datasetAgent(db, ref),
+          `retire examples of ${ref}`,
+        );
+        const { version, retired } = await retireExamples(db, {
+          ref,
+          ...(opts.example ? { exampleIds: opts.example } : {}),
+          ...(opts.olderThan !== undefined ? { olderThanDays: opts.olderThan } : {}),
+          ...(opts.cluster ? { clusterStableId: opts.cluster } : {}),
+          createdBy: principalLabel(by),
+          now: new Date(),
+        });
+        console.log(
+          `retired ${retired.length} example(s) in ${version.datasetVersionId}: train ${version.train} · eval ${version.eval} · holdout ${version.holdout}`,
+        );
+        for (const r of retired) console.log(`  ${r.key}: ${r.reason}`);
+      }),
     );
 
   program

@@ -7,9 +7,10 @@ import {
   type TokenScope,
 } from '../registry/agent-token-service.js';
 import { createUserToken, listTokens, revokeToken } from '../registry/user-token-service.js';
-import { describeGrant, ROLES, type Role } from '../schemas/principal.js';
+import { describeGrant, principalLabel, ROLES, type Role } from '../schemas/principal.js';
 import { UserError } from '../schemas/user-error.js';
 import { cliPrincipal } from './cli-credentials.js';
+import { actingPerson, refusingIdentityOptions } from './cli-identity.js';
 import type { CliAction } from './cli-files.js';
 
 /**
@@ -21,8 +22,7 @@ export function registerTokenCommands(program: Command, action: CliAction): void
   const token = program
     .command('token')
     .description('bearer tokens: agent tokens (ingest, feedback, resolve) and personal tokens (a role)');
-  token
-    .command('create')
+  refusingIdentityOptions(token.command('create'))
     .description(
       'an agent token: --agent A [--scope …]; a personal token: --role R [--agent A] [--user U] (default: yourself)',
     )
@@ -32,7 +32,6 @@ export function registerTokenCommands(program: Command, action: CliAction): void
     .option('--user <id>', 'personal token: whose (admins may create them for others)')
     .option('--label <text>', 'personal token: what it is for (shown in lists)')
     .option('--expires-days <n>', 'personal token: valid for this many days (default: until revoked)', Number)
-    .option('--by <name>', 'agent token: who creates it (audit log)', process.env.USER ?? 'operator')
     .action(
       action(
         async (
@@ -44,7 +43,6 @@ export function registerTokenCommands(program: Command, action: CliAction): void
             user?: string;
             label?: string;
             expiresDays?: number;
-            by: string;
           },
         ) => {
           if (opts.role !== undefined || opts.user !== undefined) {
@@ -85,10 +83,18 @@ export function registerTokenCommands(program: Command, action: CliAction): void
           const bad = scopes.filter((s) => !(TOKEN_SCOPES as readonly string[]).includes(s));
           if (bad.length)
             throw new UserError(`Unknown scope ${bad.join(', ')}; use ${TOKEN_SCOPES.join(', ')}.`);
+          // Who creates it comes from your credentials, as over HTTP: an admin of the agent.
+          const by = await actingPerson(
+            ctx,
+            opts,
+            { role: 'admin' },
+            opts.agent,
+            `create a token for agent ${opts.agent}`,
+          );
           const created = await createAgentToken(await ctx.database(), {
             agent: opts.agent,
             scopes: scopes as TokenScope[],
-            createdBy: opts.by,
+            createdBy: principalLabel(by),
           });
           console.log(
             `token ${created.id} for ${opts.agent} (${scopes.join(', ')}); shown once:\n${created.token}`,
@@ -125,15 +131,18 @@ export function registerTokenCommands(program: Command, action: CliAction): void
           );
       }),
     );
-  token
-    .command('revoke <id>')
+  refusingIdentityOptions(token.command('revoke <id>'))
     .description('revoke an agent token (tok_…) or a personal token (utk_…: yours, or anyone’s for an admin)')
-    .option('--by <name>', 'agent token: who revokes it (audit log)', process.env.USER ?? 'operator')
     .action(
-      action(async (ctx, id: string, opts: { by: string }) => {
-        const revoked = id.startsWith('utk_')
-          ? await revokeToken(await ctx.database(), id, await cliPrincipal(ctx))
-          : await revokeAgentToken(await ctx.database(), id, opts.by);
+      action(async (ctx, id: string, opts: object) => {
+        const db = await ctx.database();
+        let revoked: boolean;
+        if (id.startsWith('utk_')) revoked = await revokeToken(db, id, await cliPrincipal(ctx));
+        else {
+          const agent = (await listAgentTokens(db)).find((t) => t.id === id)?.agent_id ?? null;
+          const by = await actingPerson(ctx, opts, { role: 'admin' }, agent, `revoke token ${id}`);
+          revoked = await revokeAgentToken(db, id, principalLabel(by));
+        }
         if (!revoked) throw new UserError(`No active token ${id}; see \`flywheel token list\`.`);
         console.log(`revoked ${id}`);
       }),

@@ -364,4 +364,95 @@ describe('explicit agents over HTTP and the attribution of OTLP spans', () => {
       .execute();
     assert.deepEqual(agents, [], 'no agent was registered on the fly');
   });
+  it('token create/revoke and dataset import/retire act as the signed-in person, never a --by name', async () => {
+    await ensureAgent(db, 'cli-known', {});
+    const dir = mkdtempSync(path.join(tmpdir(), 'flywheel-agents-'));
+    const { token: adminToken } = await personWithToken(db, 'cli-admin', 'admin');
+    const { token: viewerToken } = await personWithToken(db, 'cli-viewer', 'viewer');
+    // An empty config folder: no login stored on this machine can stand in for the token.
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      DATABASE_URL: database.url,
+      XDG_CONFIG_HOME: path.join(dir, 'config'),
+    };
+    delete env.FLYWHEEL_TOKEN;
+    const flywheel = (token: string | null, ...args: string[]) =>
+      promisify(execFile)(path.join(ROOT, 'node_modules/.bin/tsx'), ['scripts/flywheel.ts', ...args], {
+        cwd: ROOT,
+        env: token === null ? env : { ...env, FLYWHEEL_TOKEN: token },
+      });
+    const fails = (promise: Promise<unknown>, message: RegExp) =>
+      assert.rejects(promise, (e: { code?: number; stderr?: string }) => {
+        assert.equal(e.code, 1);
+        assert.match(e.stderr ?? '', message);
+        return true;
+      });
+    const tokensOf = async () =>
+      (
+        await db.selectFrom('agent_tokens').select('created_by').where('agent_id', '=', 'cli-known').execute()
+      ).map((r) => r.created_by);
+
+    await fails(
+      flywheel(adminToken, 'token', 'create', '--agent', 'cli-known', '--by', 'mallory'),
+      /--by is gone: who acts comes from your credentials/,
+    );
+    await fails(
+      flywheel(null, 'token', 'create', '--agent', 'cli-known'),
+      /Not signed in: run `flywheel login` or set FLYWHEEL_TOKEN/,
+    );
+    await fails(
+      flywheel(viewerToken, 'token', 'create', '--agent', 'cli-known'),
+      /user:cli-viewer may not create a token for agent cli-known: that needs the admin role/,
+    );
+    assert.deepEqual(await tokensOf(), [], 'nothing was created');
+    const created = await flywheel(
+      adminToken,
+      'token',
+      'create',
+      '--agent',
+      'cli-known',
+      '--scope',
+      'ingest',
+    );
+    const id = /token (tok_\w+) for cli-known/.exec(created.stdout)?.[1];
+    assert.ok(id, created.stdout);
+    assert.deepEqual(await tokensOf(), ['user:cli-admin']);
+    await flywheel(adminToken, 'token', 'revoke', id);
+    const audit = await db
+      .selectFrom('audit_log')
+      .select(['actor', 'action'])
+      .where('artifact', '=', `token:${id}`)
+      .execute();
+    assert.deepEqual(
+      audit.map((r) => [r.actor, r.action]).filter(([, a]) => a === 'token.revoke'),
+      [['user:cli-admin', 'token.revoke']],
+    );
+
+    const examples = path.join(dir, 'examples.jsonl');
+    writeFileSync(
+      examples,
+      JSON.stringify({
+        input: 'Where is my bag?',
+        expected: { action: 'respond', content: 'Let me check.' },
+      }) + '\n',
+    );
+    await fails(
+      flywheel(viewerToken, 'dataset', 'import', examples, '--agent', 'cli-known'),
+      /user:cli-viewer may not import examples for cli-known: that needs the operator role/,
+    );
+    await fails(
+      flywheel(adminToken, 'dataset', 'import', examples, '--agent', 'cli-known', '--by', 'mallory'),
+      /--by is gone/,
+    );
+    await flywheel(adminToken, 'dataset', 'import', examples, '--agent', 'cli-known');
+    const versions = await db
+      .selectFrom('dataset_versions')
+      .select('created_by')
+      .where('agent_id', '=', 'cli-known')
+      .execute();
+    assert.deepEqual(
+      versions.map((v) => v.created_by),
+      ['user:cli-admin'],
+    );
+  });
 });
