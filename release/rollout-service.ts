@@ -90,6 +90,8 @@ export async function startManualRollout(
     config?: unknown;
     seed?: number;
     now?: Date;
+    /** Minutes one attempt of a model-calling step may run (default 20): raise for a slow model server. */
+    modelMinutes?: number;
   },
 ): Promise<{ workflowId: string }> {
   const config = RolloutConfig.safeParse(options.config ?? {});
@@ -122,6 +124,9 @@ export async function startManualRollout(
           config: config.data,
           createdBy: options.actor,
           seed: options.seed ?? 1,
+          ...(options.modelMinutes === undefined
+            ? {}
+            : { modelTimeouts: { batchMinutes: options.modelMinutes } }),
         },
       ],
     });

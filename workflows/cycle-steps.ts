@@ -328,6 +328,7 @@ export async function rollOut(
         config: input.rollout,
         createdBy: release.createdBy,
         seed: input.seed,
+        modelTimeouts: { batchMinutes: input.modelTimeouts.batchMinutes },
       },
     ],
   });

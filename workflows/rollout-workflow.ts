@@ -31,6 +31,13 @@ import type { DecisionAction } from '../schemas/signed-decision.js';
 /** The rollout child's input: the rollout record, its steps and analysis template. */
 export interface RolloutInput extends Omit<StartRolloutInput, 'workflowId'> {
   seed: number;
+  /**
+   * The cycle's limit for one attempt of a model-calling activity (its `batchMinutes`). A
+   * slow model server needs it for the replay, shadow and analysis steps as much as for
+   * scoring. Absent (manual rollouts, rollouts started before it existed): 20 minutes.
+   * Only activity timeouts depend on it, which replay does not compare.
+   */
+  modelTimeouts?: { batchMinutes: number };
 }
 
 export interface RolloutResult {
@@ -53,6 +60,7 @@ const llmActs = proxyActivities<Activities>({
  */
 export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutResult> {
   const config: RolloutConfig = input.config;
+  const modelMinutes = input.modelTimeouts?.batchMinutes ?? 20;
   const state: RolloutState = {
     rolloutId: input.rolloutId,
     agent: input.agent,
@@ -272,7 +280,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutResul
           llmActs.shadowLive.executeWithOptions(
             {
               summary: `shadow: candidate answers live inputs beside production for ${shadow.durationSeconds}s`,
-              startToCloseTimeout: (shadow.durationSeconds + 20 * 60) * 1000,
+              startToCloseTimeout: (shadow.durationSeconds + modelMinutes * 60) * 1000,
               heartbeatTimeout: '2 minutes',
               retry: LLM_RETRY,
             },
@@ -336,7 +344,10 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutResul
           if (abort || skipStep) return null;
         }
         const result = await llmActs.compareCandidateOnTraces.executeWithOptions(
-          { summary: `${kind}: candidate vs production on the same inputs` },
+          {
+            summary: `${kind}: candidate vs production on the same inputs`,
+            startToCloseTimeout: modelMinutes * 60_000,
+          },
           [
             {
               rolloutId: input.rolloutId,
@@ -363,7 +374,10 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutResul
         await wait(template.intervalSeconds * 1000);
         if (abort || skipStep) return null;
         const m = await llmActs.measureRollout.executeWithOptions(
-          { summary: `analysis at ${state.weight}% (measurement ${round + 1})` },
+          {
+            summary: `analysis at ${state.weight}% (measurement ${round + 1})`,
+            startToCloseTimeout: modelMinutes * 60_000,
+          },
           [
             {
               rolloutId: input.rolloutId,

@@ -56,7 +56,7 @@ describe('staged rollout with live traffic through resolve', () => {
     await stopSeededStack({ stack, api });
   });
 
-  const start = (version: number, config: RolloutConfigArg) =>
+  const start = (version: number, config: RolloutConfigArg, modelMinutes?: number) =>
     startManualRollout(stack.env.client, stack.db, {
       taskQueue: stack.taskQueue,
       agent: 'demo',
@@ -64,7 +64,20 @@ describe('staged rollout with live traffic through resolve', () => {
       actor: 'olga',
       config,
       now: new Date(),
+      ...(modelMinutes === undefined ? {} : { modelMinutes }),
     });
+  /** Seconds of startToCloseTimeout of each scheduled activity of a rollout, by type. */
+  const scheduledTimeouts = async (workflowId: string) => {
+    const out = new Map<string, number[]>();
+    const history = await stack.env.client.workflow.getHandle(workflowId).fetchHistory();
+    for (const event of history.events ?? []) {
+      const scheduled = event.activityTaskScheduledEventAttributes;
+      if (!scheduled) continue;
+      const type = scheduled.activityType?.name ?? '?';
+      out.set(type, [...(out.get(type) ?? []), Number(scheduled.startToCloseTimeout?.seconds ?? 0)]);
+    }
+    return out;
+  };
   const waitFor = async (id: string, ok: (s: RolloutState) => boolean, timeoutMs = 90_000) => {
     const deadline = Date.now() + timeoutMs;
     let last: RolloutState | undefined;
@@ -96,17 +109,29 @@ describe('staged rollout with live traffic through resolve', () => {
   it('replays, then ramps to 100% on healthy live metrics and makes the candidate production', async () => {
     const traffic = startDemoTraffic(api.url, token, stack.scenario, stack.llm.agent, 10, 50);
     try {
-      const { workflowId } = await start(good, {
-        steps: [
-          { replay: { traces: 20, minTraces: 5 } },
-          { setWeight: 40 },
-          { analysis: {} },
-          { setWeight: 100 },
-        ],
-        analysis,
-      });
+      const { workflowId } = await start(
+        good,
+        {
+          steps: [
+            { replay: { traces: 20, minTraces: 5 } },
+            { setWeight: 40 },
+            { analysis: {} },
+            { setWeight: 100 },
+          ],
+          analysis,
+        },
+        // A slow model server's limit reaches the replay and every analysis measurement.
+        33,
+      );
       const done = await result(workflowId);
       assert.equal(done.status, 'completed', done.reason);
+      const timeouts = await scheduledTimeouts(workflowId);
+      assert.deepEqual(timeouts.get('compareCandidateOnTraces'), [33 * 60]);
+      const measurements = timeouts.get('measureRollout') ?? [];
+      assert.ok(
+        measurements.length >= 2 && measurements.every((t) => t === 33 * 60),
+        `measureRollout timeouts: ${measurements.join(', ')}`,
+      );
       assert.equal((await labelledVersion(stack.db, 'demo', 'production'))?.version, good);
       assert.equal(
         await labelledVersion(stack.db, 'demo', 'candidate'),
