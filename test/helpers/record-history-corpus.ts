@@ -58,9 +58,13 @@ async function main(): Promise<void> {
   const { stack, api } = await startSeededStack({ traces: 200, seed: 9 });
   try {
     const worker = await stack.newWorker();
-    const entries = await worker.runUntil(() =>
-      Promise.all([released(stack), rolledBack(stack), gateFailed(stack)]).then((all) => all.flat()),
-    );
+    const entries = await worker.runUntil(() => {
+      const releasing = released(stack);
+      // An agent has one live rollout: a second one starting would supersede the first.
+      return Promise.all([releasing, rolledBack(stack, releasing), gateFailed(stack)]).then((all) =>
+        all.flat(),
+      );
+    });
     writeManifest(dir, {
       release,
       recordedAt: new Date().toISOString(),
@@ -126,10 +130,10 @@ async function released(stack: TestStack): Promise<CorpusEntry[]> {
 }
 
 /**
- * The annotation deadline passes (judge labels), the release is approved, and an operator
- * aborts the rollout on its indefinite pause (a rollout Update), which rolls it back.
+ * The annotation deadline passes (judge labels), the release is approved once the released
+ * cycle's rollout has finished, and an operator aborts the rollout on its indefinite pause (a rollout Update), which rolls it back.
  */
-async function rolledBack(stack: TestStack): Promise<CorpusEntry[]> {
+async function rolledBack(stack: TestStack, afterRelease: Promise<unknown>): Promise<CorpusEntry[]> {
   const client = stack.env.client;
   const cycleId = await start(stack, 'rolled-back', {
     ...base,
@@ -137,6 +141,7 @@ async function rolledBack(stack: TestStack): Promise<CorpusEntry[]> {
     rollout: { steps: [{ setWeight: 10 }, { pause: {} }, { setWeight: 100 }] },
   });
   await reach(client, cycleId, 'awaiting_approval');
+  await afterRelease;
   await approveCycle(client, cycleId, {}, asPerson('bob'));
   await reach(client, cycleId, 'rolling_out');
   const rolloutId = `${cycleId}-rollout`;
