@@ -4,7 +4,7 @@ import { flywheelDataConverter } from '../../workers/data-converter.js';
 /**
  * The payload key every test server's client and every test worker share, so integration
  * tests run with encrypted histories as production does. A fixed key: a history a test
- * exports (`npm run history:update`) stays readable by the replay test.
+ * records (`npm run history:record`) stays readable by the replay test.
  */
 export const TEST_PAYLOAD_ENCRYPTION: PayloadEncryption = {
   encrypt: true,
