@@ -1,25 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Client } from '@temporalio/client';
 import { queueTemplate } from '../../annotation/annotation-service.js';
 import type { ApiServer } from '../../api/http-server.js';
 import { startCycle, submitAnnotations } from '../../cycles/cycle-service.js';
 import { optimizeWorkflowId } from '../../workflows/workflow-ids.js';
 import { waitForStage } from '../helpers/cycle-driver.js';
+import { scheduledTimeouts } from '../helpers/scheduled-timeouts.js';
 import { startSeededStack, stopSeededStack, type TestStack } from '../helpers/test-stack.js';
-
-/** Seconds of startToCloseTimeout of every scheduled activity of one workflow, by type. */
-async function scheduledTimeouts(client: Client, workflowId: string): Promise<Map<string, number[]>> {
-  const out = new Map<string, number[]>();
-  const history = await client.workflow.getHandle(workflowId).fetchHistory();
-  for (const event of history.events ?? []) {
-    const scheduled = event.activityTaskScheduledEventAttributes;
-    if (!scheduled) continue;
-    const type = scheduled.activityType?.name ?? '?';
-    out.set(type, [...(out.get(type) ?? []), Number(scheduled.startToCloseTimeout?.seconds ?? 0)]);
-  }
-  return out;
-}
 
 describe('model activity timeouts from the cycle input', () => {
   let stack: TestStack;

@@ -9,6 +9,7 @@ import type { RolloutConfigArg } from '../../schemas/rollout-config.js';
 import type { RolloutState } from '../../schemas/rollout-control.js';
 import { startDemoTraffic } from '../../scripts/demo-traffic.js';
 import { startSeededStack, stopSeededStack, type TestStack } from '../helpers/test-stack.js';
+import { scheduledTimeouts } from '../helpers/scheduled-timeouts.js';
 import { ForbiddenError, UserError } from '../../schemas/user-error.js';
 import { asPerson, forgedAs } from '../helpers/test-decision-keys.js';
 
@@ -66,18 +67,6 @@ describe('staged rollout with live traffic through resolve', () => {
       now: new Date(),
       ...(modelMinutes === undefined ? {} : { modelMinutes }),
     });
-  /** Seconds of startToCloseTimeout of each scheduled activity of a rollout, by type. */
-  const scheduledTimeouts = async (workflowId: string) => {
-    const out = new Map<string, number[]>();
-    const history = await stack.env.client.workflow.getHandle(workflowId).fetchHistory();
-    for (const event of history.events ?? []) {
-      const scheduled = event.activityTaskScheduledEventAttributes;
-      if (!scheduled) continue;
-      const type = scheduled.activityType?.name ?? '?';
-      out.set(type, [...(out.get(type) ?? []), Number(scheduled.startToCloseTimeout?.seconds ?? 0)]);
-    }
-    return out;
-  };
   const waitFor = async (id: string, ok: (s: RolloutState) => boolean, timeoutMs = 90_000) => {
     const deadline = Date.now() + timeoutMs;
     let last: RolloutState | undefined;
@@ -125,7 +114,7 @@ describe('staged rollout with live traffic through resolve', () => {
       );
       const done = await result(workflowId);
       assert.equal(done.status, 'completed', done.reason);
-      const timeouts = await scheduledTimeouts(workflowId);
+      const timeouts = await scheduledTimeouts(stack.env.client, workflowId);
       assert.deepEqual(timeouts.get('compareCandidateOnTraces'), [33 * 60]);
       const measurements = timeouts.get('measureRollout') ?? [];
       assert.ok(
