@@ -350,15 +350,18 @@ export async function buildApi(
     // Agent tokens act for their own agent; a route over one agent's data checks that agent.
     const agent = route.agent ? await route.agent({ params, query }) : null;
     req.routeAgent = agent;
+    // A route whose agent is in the body, or that filters to the principal's grants, lets in a
+    // person with the role for any agent (the handler narrows), besides whoever the plain check
+    // lets in: an agent token with the scope, a global role.
     const allowed =
-      route.agentInBody || route.filtersToGrants
-        ? requirements.some(
-            (r) =>
-              'role' in r &&
-              principal.kind === 'user' &&
-              principal.grants.some((g) => hasRole([g], r.role, g.agent)),
-          )
-        : permitted(principal, route, agent);
+      permitted(principal, route, agent) ||
+      ((route.agentInBody || route.filtersToGrants) &&
+        requirements.some(
+          (r) =>
+            'role' in r &&
+            principal.kind === 'user' &&
+            principal.grants.some((g) => hasRole([g], r.role, g.agent)),
+        ));
     if (!allowed) throw forbidden(route, agent);
   });
 

@@ -116,6 +116,8 @@ export function sessionRoutes(deps: SessionRouteDeps): ApiRoute[] {
         'Sign out: ends the console session in the cookie (X-CSRF-Token required) and clears the cookie.',
       // A person without any role can do nothing, so their session is harmless until it expires.
       auth: { role: 'viewer' },
+      // Their own session: a role for any one agent is enough to end it.
+      filtersToGrants: true,
       handler: async (r) => {
         if (!r.session)
           throw new UserError(
@@ -136,6 +138,9 @@ export function sessionRoutes(deps: SessionRouteDeps): ApiRoute[] {
       summary:
         'Who the credentials stand for: a person with their grants and how they signed in (with the session and its CSRF token), or an agent token with its scopes.',
       auth: ANY_PRINCIPAL,
+      // About the caller only: a person with a role for one agent is answered too (the console
+      // asks on every page load).
+      filtersToGrants: true,
       handler: (r) => {
         const p = r.principal;
         const body =

@@ -468,4 +468,21 @@ describe('console sessions, admin routes and the codec endpoint over HTTP', () =
       assert.equal(other.headers['access-control-allow-origin'], undefined);
     });
   });
+
+  it('a person with a role for one agent only reads GET /api/me and signs out with the cookie', async () => {
+    await createUser(
+      db,
+      { id: 'rhea', password: PASSWORD, grants: [{ role: 'reviewer', agent: 'demo' }] },
+      { kind: 'user', id: 'admin', grants: [{ role: 'admin', agent: null }], via: 'token' },
+    );
+    const rhea = await session('rhea', PASSWORD);
+    const me = await send('GET', '/api/me', { cookie: rhea.cookie });
+    assert.equal(me.statusCode, 200, me.body);
+    assert.deepEqual(me.json<{ grants: unknown }>().grants, [{ role: 'reviewer', agent: 'demo' }]);
+    // Still no list over every agent: that needs a global role.
+    assert.equal((await send('GET', '/api/queues', { cookie: rhea.cookie })).statusCode, 403);
+    const out = await send('DELETE', '/api/session', { cookie: rhea.cookie, 'x-csrf-token': rhea.csrfToken });
+    assert.equal(out.statusCode, 200, out.body);
+    assert.equal((await send('GET', '/api/me', { cookie: rhea.cookie })).statusCode, 401);
+  });
 });

@@ -47,7 +47,8 @@ export function toolNames(messages: ChatMessage[], step: AgentAction | null): st
 
 /**
  * Tool arguments written as `name: value` lines (no JSON to type): a value that reads as a
- * number, true/false or null becomes one; anything else is text.
+ * number, true/false or null becomes one, a list or object shown from the agent's call stays
+ * one; anything else is text.
  */
 export function parseArgumentLines(text: string): { args: Record<string, unknown>; error?: string } {
   const args: Record<string, unknown> = {};
@@ -58,15 +59,23 @@ export function parseArgumentLines(text: string): { args: Record<string, unknown
     if (at <= 0) return { args, error: `Line ${i + 1} needs the form "name: value".` };
     const key = line.slice(0, at).trim();
     const value = line.slice(at + 1).trim();
-    args[key] = /^-?\d+(\.\d+)?$/.test(value)
-      ? Number(value)
-      : value === 'true' || value === 'false'
-        ? value === 'true'
-        : value === 'null'
-          ? null
-          : value;
+    args[key] = argumentValue(value);
   }
   return { args };
+}
+
+function argumentValue(value: string): unknown {
+  if (/^-?\d+(\.\d+)?$/.test(value)) return Number(value);
+  if (value === 'true' || value === 'false') return value === 'true';
+  if (value === 'null') return null;
+  // A list or an object the agent sent (shown as it was) reads back as itself.
+  if (/^[[{]/.test(value))
+    try {
+      return JSON.parse(value) as unknown;
+    } catch {
+      return value;
+    }
+  return value;
 }
 
 /** The inverse of parseArgumentLines, to start the field from the agent's own arguments. */

@@ -1,30 +1,7 @@
 import type { Ref } from 'preact';
 import { CATEGORIES, CATEGORY_LABELS } from '../api/categories.js';
+import type { LabelDraft } from '../api/label-draft.js';
 import type { Category, ScoreConfig } from '../api/types.js';
-
-/** What the reviewer has entered so far; turned into the label body on submit. */
-export interface LabelDraft {
-  verdict: 'pass' | 'fail' | null;
-  category: Category | '';
-  expected: 'none' | 'reply' | 'tool';
-  reply: string;
-  tool: string;
-  toolArguments: string;
-  comment: string;
-  /** Per score config name, typed as the API takes it; '' while unset. */
-  scores: Record<string, string | number | boolean>;
-}
-
-export const emptyDraft = (): LabelDraft => ({
-  verdict: null,
-  category: '',
-  expected: 'none',
-  reply: '',
-  tool: '',
-  toolArguments: '',
-  comment: '',
-  scores: {},
-});
 
 export interface FieldRefs {
   category: Ref<HTMLSelectElement>;

@@ -14,8 +14,10 @@ export function Layout({ children }: { children: ComponentChildren }) {
     mutationFn: () => answer<{ signedOut: string }>(api.DELETE('/api/session')),
     onSettled: () => {
       setCsrfToken(null);
-      queryClient.clear();
+      // The session query stays (the app observes it to show the sign-in page); every other
+      // answer was for the person who left.
       queryClient.setQueryData(['me'], null);
+      queryClient.removeQueries({ predicate: (query) => query.queryKey[0] !== 'me' });
     },
   });
 

@@ -2,15 +2,10 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { answer, api, ApiError } from '../api/client.js';
 import { openFor, useQueue, useQueueItems, useTrace } from '../api/queries.js';
-import {
-  argumentLines,
-  parseArgumentLines,
-  sampledAction,
-  sampledMessages,
-  toolNames,
-} from '../api/sampled-trace.js';
+import { argumentLines, sampledAction, sampledMessages, toolNames } from '../api/sampled-trace.js';
 import type { Claim, LabelBody, QueueDetails, QueueItem, StoredLabel } from '../api/types.js';
-import { emptyDraft, LabelForm, type LabelDraft } from '../components/label-form.js';
+import { emptyDraft, labelBody, type LabelDraft } from '../api/label-draft.js';
+import { LabelForm } from '../components/label-form.js';
 import { QueryState } from '../components/query-state.js';
 import { Shortcuts } from '../components/shortcuts.js';
 import { SpanTreeView, Transcript } from '../components/transcript.js';
@@ -133,6 +128,11 @@ function ItemView({
       const next = nextOpen();
       await queryClient.invalidateQueries({ queryKey: ['queue', queue.id] });
       await queryClient.invalidateQueries({ queryKey: ['queues'] });
+      // The label that completes a queue moves its cycle on: the home page's cycle lists too.
+      if (stored.queueCompleted) {
+        await queryClient.invalidateQueries({ queryKey: ['cycles'] });
+        await queryClient.invalidateQueries({ queryKey: ['agents'] });
+      }
       if (next) navigate(paths.item(queue.id, next.id));
       else navigate(`${paths.queue(queue.id)}?done=${stored.queueCompleted ? 'queue' : 'mine'}`);
     },
@@ -335,27 +335,4 @@ function ClaimStatus({
       </strong>
     </p>
   );
-}
-
-/** The label body for POST /api/items/{id}/annotations, or what to fix first. */
-function labelBody(draft: LabelDraft): LabelBody | string {
-  if (!draft.verdict) return 'Choose a verdict first: Pass (p) or Fail (f).';
-  const body: LabelBody = { verdict: draft.verdict };
-  if (draft.verdict === 'fail') {
-    if (draft.category) body.category = draft.category;
-    if (draft.expected === 'reply') {
-      if (draft.reply.trim() === '') return 'Write the corrected reply, or choose "Don\'t say".';
-      body.expected = { action: 'respond', arguments: {}, content: draft.reply };
-    }
-    if (draft.expected === 'tool') {
-      if (draft.tool.trim() === '') return 'Name the tool the agent should have called.';
-      const parsed = parseArgumentLines(draft.toolArguments);
-      if (parsed.error) return `Tool arguments: ${parsed.error}`;
-      body.expected = { action: draft.tool.trim(), arguments: parsed.args };
-    }
-  }
-  if (draft.comment.trim() !== '') body.comment = draft.comment;
-  const scores = Object.fromEntries(Object.entries(draft.scores).filter(([, v]) => v !== ''));
-  if (Object.keys(scores).length > 0) body.scores = scores;
-  return body;
 }

@@ -1,0 +1,49 @@
+import { parseArgumentLines } from './sampled-trace.js';
+import type { Category, LabelBody } from './types.js';
+
+/** What the reviewer has entered so far; turned into the label body on submit. */
+export interface LabelDraft {
+  verdict: 'pass' | 'fail' | null;
+  category: Category | '';
+  expected: 'none' | 'reply' | 'tool';
+  reply: string;
+  tool: string;
+  toolArguments: string;
+  comment: string;
+  /** Per score config name, typed as the API takes it; '' while unset. */
+  scores: Record<string, string | number | boolean>;
+}
+
+export const emptyDraft = (): LabelDraft => ({
+  verdict: null,
+  category: '',
+  expected: 'none',
+  reply: '',
+  tool: '',
+  toolArguments: '',
+  comment: '',
+  scores: {},
+});
+
+/** The label body for POST /api/items/{id}/annotations, or what to fix first. */
+export function labelBody(draft: LabelDraft): LabelBody | string {
+  if (!draft.verdict) return 'Choose a verdict first: Pass (p) or Fail (f).';
+  const body: LabelBody = { verdict: draft.verdict };
+  if (draft.verdict === 'fail') {
+    if (draft.category) body.category = draft.category;
+    if (draft.expected === 'reply') {
+      if (draft.reply.trim() === '') return 'Write the corrected reply, or choose "Don\'t say".';
+      body.expected = { action: 'respond', arguments: {}, content: draft.reply };
+    }
+    if (draft.expected === 'tool') {
+      if (draft.tool.trim() === '') return 'Name the tool the agent should have called.';
+      const parsed = parseArgumentLines(draft.toolArguments);
+      if (parsed.error) return `Tool arguments: ${parsed.error}`;
+      body.expected = { action: draft.tool.trim(), arguments: parsed.args };
+    }
+  }
+  if (draft.comment.trim() !== '') body.comment = draft.comment;
+  const scores = Object.fromEntries(Object.entries(draft.scores).filter(([, v]) => v !== ''));
+  if (Object.keys(scores).length > 0) body.scores = scores;
+  return body;
+}
