@@ -32,7 +32,7 @@ describe('the web console label form', () => {
     assert.deepEqual(accepted(body), { verdict: 'pass', reviewer: 'rita' });
   });
 
-  it('turns a failure with a corrected reply, a comment and scores into a body the API accepts', () => {
+  it('turns a failure with a corrected reply, a comment, scores and dimension labels into a body the API accepts', () => {
     const body = labelBody(
       draft({
         verdict: 'fail',
@@ -41,6 +41,7 @@ describe('the web console label form', () => {
         reply: 'Shall I cancel it?',
         comment: 'asks first',
         scores: { tone: 'polite', helpfulness: 4, resolved: false, skipped: '' },
+        dimensions: { tool_selection: 'fail', task_completion: '' },
       }),
     );
     assert.deepEqual(accepted(body), {
@@ -49,6 +50,7 @@ describe('the web console label form', () => {
       expected: { action: 'respond', arguments: {}, content: 'Shall I cancel it?' },
       comment: 'asks first',
       scores: { tone: 'polite', helpfulness: 4, resolved: false },
+      dimensions: { tool_selection: 'fail' },
       reviewer: 'rita',
     });
   });

@@ -12,6 +12,8 @@ export interface LabelDraft {
   comment: string;
   /** Per score config name, typed as the API takes it; '' while unset. */
   scores: Record<string, string | number | boolean>;
+  /** Per judge dimension (tool_selection, …), besides the overall verdict; '' while unset. */
+  dimensions: Record<string, 'pass' | 'fail' | ''>;
 }
 
 export const emptyDraft = (): LabelDraft => ({
@@ -23,6 +25,7 @@ export const emptyDraft = (): LabelDraft => ({
   toolArguments: '',
   comment: '',
   scores: {},
+  dimensions: {},
 });
 
 /** The label body for POST /api/items/{id}/annotations, or what to fix first. */
@@ -45,5 +48,9 @@ export function labelBody(draft: LabelDraft): LabelBody | string {
   if (draft.comment.trim() !== '') body.comment = draft.comment;
   const scores = Object.fromEntries(Object.entries(draft.scores).filter(([, v]) => v !== ''));
   if (Object.keys(scores).length > 0) body.scores = scores;
+  const dimensions = Object.fromEntries(
+    Object.entries(draft.dimensions).filter((entry): entry is [string, 'pass' | 'fail'] => entry[1] !== ''),
+  );
+  if (Object.keys(dimensions).length > 0) body.dimensions = dimensions;
   return body;
 }

@@ -19,6 +19,7 @@ export function LabelForm({
   set,
   scoreConfigs,
   tools,
+  dimensions,
   refs,
   disabled,
 }: {
@@ -26,6 +27,8 @@ export function LabelForm({
   set: (patch: Partial<LabelDraft>) => void;
   scoreConfigs: ScoreConfig[];
   tools: string[];
+  /** The judge's dimensions scored on this trace, with the judge's label for each. */
+  dimensions: { name: string; judge: string }[];
   refs: FieldRefs;
   disabled: boolean;
 }) {
@@ -136,6 +139,35 @@ export function LabelForm({
           onChange={(value) => set({ scores: { ...draft.scores, [config.name]: value } })}
         />
       ))}
+
+      {dimensions.length > 0 && (
+        <details class="dimensions">
+          <summary>Per-dimension labels (optional, {dimensions.length})</summary>
+          {dimensions.map(({ name, judge }) => (
+            <div key={name}>
+              <label for={`dimension-${name}`}>
+                {name.replace(/_/g, ' ')} <span class="muted">(judge: {judge})</span>
+              </label>
+              <select
+                id={`dimension-${name}`}
+                value={draft.dimensions[name] ?? ''}
+                onChange={(e) =>
+                  set({
+                    dimensions: {
+                      ...draft.dimensions,
+                      [name]: e.currentTarget.value as LabelDraft['dimensions'][string],
+                    },
+                  })
+                }
+              >
+                <option value="">—</option>
+                <option value="pass">pass</option>
+                <option value="fail">fail</option>
+              </select>
+            </div>
+          ))}
+        </details>
+      )}
 
       <label for="comment">
         Comment <kbd>m</kbd>

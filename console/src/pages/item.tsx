@@ -204,6 +204,14 @@ function ItemView({
       set({ tool: step.action, toolArguments: argumentLines(step.arguments ?? {}) });
   }, [draft.expected]);
 
+  // The judge's per-dimension scores of this cycle: the reviewer may label each as well.
+  const dimensions = [
+    ...new Map(
+      (trace.data?.scores ?? [])
+        .filter((x) => x.source === 'judge' && x.cycleId === queue.cycleId && /^[a-z_]+$/.test(x.dimension))
+        .map((x) => [x.dimension, { name: x.dimension, judge: x.label }]),
+    ).values(),
+  ];
   const clusters = trace.data?.lineage.clusters.filter((c) => c.cycleId === queue.cycleId) ?? [];
   return (
     <>
@@ -275,6 +283,7 @@ function ItemView({
                     set={set}
                     scoreConfigs={details.scoreConfigs}
                     tools={tools}
+                    dimensions={dimensions}
                     refs={refs}
                     disabled={claim.isError || claimExpired || submit.isPending}
                   />
