@@ -38,23 +38,36 @@ function childrenOf(): Map<number, number[]> {
   return children;
 }
 
-/** PSS of `root` and all its descendants in MB, and how many processes that is; null once `root` has exited. */
-export function treePssMb(root: number): { mb: number; processes: number } | null {
+export interface TreeMemory {
+  /** PSS of all the processes, MB. */
+  mb: number;
+  /** Of it, anonymous memory (each process's own heap: PostgreSQL's per-backend caches and work memory). */
+  anonMb: number;
+  /** Of it, shared memory (PostgreSQL's shared buffers, as far as they have been touched). */
+  shmemMb: number;
+  processes: number;
+}
+
+/** PSS of `root` and all its descendants, split by kind; null once `root` has exited. */
+export function treePssMb(root: number): TreeMemory | null {
   let children: Map<number, number[]>;
   try {
     children = childrenOf();
   } catch {
     return null;
   }
-  let kb = 0;
+  const kb = { pss: 0, anon: 0, shmem: 0 };
   let processes = 0;
   const queue = [root];
   while (queue.length > 0) {
     const pid = queue.pop()!;
     try {
-      const pss = kilobytes(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'), 'Pss');
+      const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+      const pss = kilobytes(rollup, 'Pss');
       if (pss === null) continue;
-      kb += pss;
+      kb.pss += pss;
+      kb.anon += kilobytes(rollup, 'Pss_Anon') ?? 0;
+      kb.shmem += kilobytes(rollup, 'Pss_Shmem') ?? 0;
       processes += 1;
     } catch {
       if (pid === root) return null;
@@ -62,5 +75,6 @@ export function treePssMb(root: number): { mb: number; processes: number } | nul
     }
     queue.push(...(children.get(pid) ?? []));
   }
-  return { mb: +(kb / 1024).toFixed(1), processes };
+  const mb = (x: number) => +(x / 1024).toFixed(1);
+  return { mb: mb(kb.pss), anonMb: mb(kb.anon), shmemMb: mb(kb.shmem), processes };
 }

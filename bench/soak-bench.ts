@@ -310,6 +310,10 @@ async function main() {
       ...Object.fromEntries(processes.map((p) => [p.name, rssMb(p.pid)])),
       temporal: rssMb(pids.temporal),
       postgres: postgres?.mb ?? null,
+      // Split, because the total mixes per-connection memory with shared buffers that fill as
+      // the database grows: only the first would be a leak.
+      'postgres private': postgres?.anonMb ?? null,
+      'postgres shared': postgres?.shmemMb ?? null,
       'bench (load + simulator)': rssMb(process.pid),
     });
     log(
