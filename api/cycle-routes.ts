@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { Client } from '@temporalio/client';
 import { approveCycle, cycleStatus, listCycles, rejectCycle, startCycle } from '../cycles/cycle-service.js';
+import { cycleGateReview } from '../cycles/cycle-gate-service.js';
+import type { Db } from '../db/connection.js';
 import { ApproveArgs, RejectArgs } from '../schemas/approval.js';
 import { ServiceUnavailable, UserError } from '../schemas/user-error.js';
 import type { ApiRoute } from './api-route.js';
@@ -9,7 +11,10 @@ import type { Principal } from '../schemas/principal.js';
 import type { ResourceAgents } from './resource-agent.js';
 
 export interface CycleRouteDeps {
+  db: Db;
   temporal: Client;
+  /** The Temporal Web UI's address for people (config `web.temporalUiUrl`); unset: no link. */
+  temporalUiUrl?: string;
   /** Where cycles started over the API run (the workers' task queue). */
   taskQueue?: string;
   decisionSigner?: DecisionSigner;
@@ -87,6 +92,31 @@ export function cycleRoutes(deps: CycleRouteDeps, agents: ResourceAgents): ApiRo
       agent: agents.byCycle,
       schema: { params: IdParam },
       handler: async (r) => ({ status: 200, body: await cycleStatus(deps.temporal, r.params.id ?? '') }),
+    },
+    {
+      method: 'GET',
+      url: '/api/cycles/:id/gate-report',
+      tag: 'cycles',
+      summary:
+        "The cycle's full gate report (every assertion and slice) and the candidate/production prompt diff.",
+      auth: { role: 'viewer' },
+      agent: agents.byCycle,
+      schema: { params: IdParam },
+      handler: async (r) => ({ status: 200, body: await cycleGateReview(deps.db, r.params.id ?? '') }),
+    },
+    {
+      method: 'GET',
+      url: '/api/temporal-ui',
+      tag: 'cycles',
+      summary: "Where people open the Temporal Web UI (null: not configured), and the cycles' namespace.",
+      auth: { role: 'viewer' },
+      // No agent's data: anyone who may view some agent may read it.
+      filtersToGrants: true,
+      handler: () =>
+        Promise.resolve({
+          status: 200,
+          body: { url: deps.temporalUiUrl ?? null, namespace: deps.temporal.options.namespace },
+        }),
     },
     {
       method: 'POST',

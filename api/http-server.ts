@@ -68,6 +68,8 @@ export interface ApiDeps {
   rateLimits?: Partial<RateLimits>;
   /** The built web console to serve under /console/ (default console/dist). */
   consoleDir?: string;
+  /** Where people open the Temporal Web UI: the console links each cycle there. */
+  temporalUiUrl?: string;
 }
 
 export interface RateLimits {
@@ -100,6 +102,7 @@ export function apiDeps(
     cookieSecure?: boolean;
     codecOrigins?: readonly string[];
     decisionSigner?: DecisionSigner;
+    temporalUiUrl?: string;
   } = {},
 ): ApiDeps {
   const routing = new RoutingSnapshots(db, routingRefreshMs ? { refreshMs: routingRefreshMs } : {});

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { Client } from '@temporalio/client';
 import { controlRollout, rolloutState } from '../release/rollout-service.js';
+import { rolloutStepResults } from '../release/rollout-step-service.js';
+import type { Db } from '../db/connection.js';
 import { PromoteArgs, RolloutActionArgs, SetWeightArgs } from '../schemas/rollout-control.js';
 import type { ApiRoute } from './api-route.js';
 import { deciderOf } from './cycle-routes.js';
@@ -42,7 +44,7 @@ const IdParam = z.object({ id: z.string().describe("The rollout's workflow ID or
  * the audit log records the authenticated operator.
  */
 export function rolloutRoutes(
-  deps: { temporal: Client; decisionSigner?: DecisionSigner },
+  deps: { db: Db; temporal: Client; decisionSigner?: DecisionSigner },
   agents: ResourceAgents,
 ): ApiRoute[] {
   return [
@@ -55,6 +57,20 @@ export function rolloutRoutes(
       agent: agents.byRollout,
       schema: { params: IdParam },
       handler: async (r) => ({ status: 200, body: await rolloutState(deps.temporal, r.params.id ?? '') }),
+    },
+    {
+      method: 'GET',
+      url: '/api/rollouts/:id/steps',
+      tag: 'rollouts',
+      summary:
+        'What the rollout measured: each analysis round, replay and shadow comparison with its verdict.',
+      auth: { role: 'viewer' },
+      agent: agents.byRollout,
+      schema: { params: IdParam },
+      handler: async (r) => ({
+        status: 200,
+        body: { steps: await rolloutStepResults(deps.db, r.params.id ?? '') },
+      }),
     },
     ...ACTIONS.map((a): ApiRoute => ({
       method: 'POST',

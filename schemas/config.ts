@@ -110,6 +110,8 @@ export const WebSettings = z.object({
   cookieSecure: z.boolean(),
   /** Origins whose pages may call the codec endpoints with credentials (the Temporal Web UI). */
   codecOrigins: z.array(Origin),
+  /** Where people open the Temporal Web UI (FLYWHEEL_TEMPORAL_UI_URL); the console links cycles there. */
+  temporalUiUrl: z.url().optional(),
 });
 export type WebSettings = z.infer<typeof WebSettings>;
 

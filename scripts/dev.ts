@@ -106,7 +106,7 @@ export async function runDev(config: AppConfig): Promise<void> {
     }
     const local = config.temporal.address === 'localhost:7233' && !config.temporal.apiKey;
     let temporalAddress = config.temporal.address;
-    let uiUrl = `http://localhost:${config.uiPort}`;
+    let uiUrl = config.web.temporalUiUrl ?? `http://localhost:${config.uiPort}`;
     if (local) {
       const cli = await ensureTemporalCli(say);
       const server = await startTemporalDevServer({
@@ -200,6 +200,8 @@ export async function runDev(config: AppConfig): Promise<void> {
       taskQueue: temporal.taskQueue,
       cookieSecure: config.web.cookieSecure,
       codecOrigins: config.web.codecOrigins,
+      // The UI of the dev server this launcher runs or found, as printed below.
+      temporalUiUrl: uiUrl,
     });
     // npm install built the console; a source change since (or a missing dist) rebuilds it here.
     await ensureConsoleBuilt().then(

@@ -130,6 +130,7 @@ program
             taskQueue: ctx.config.temporal.taskQueue,
             cookieSecure: ctx.config.web.cookieSecure,
             codecOrigins: ctx.config.web.codecOrigins,
+            ...(ctx.config.web.temporalUiUrl ? { temporalUiUrl: ctx.config.web.temporalUiUrl } : {}),
           });
           const http = await startApiServer(deps, opts.port ?? ctx.config.apiPort, opts.host);
           if (grpcPort === 0) return http;

@@ -151,9 +151,16 @@ function webSettings(env: NodeJS.ProcessEnv, uiPort: number): WebSettings {
         `FLYWHEEL_CODEC_CORS_ORIGINS: "${origin}" is not an origin; give scheme://host[:port] with no path or trailing slash, e.g. https://temporal.example.com.`,
       );
   }
+  const temporalUiUrl = (env.FLYWHEEL_TEMPORAL_UI_URL ?? '').replace(/\/+$/, '');
+  if (temporalUiUrl !== '' && !/^https?:\/\//.test(temporalUiUrl))
+    throw new Error(
+      `FLYWHEEL_TEMPORAL_UI_URL=${temporalUiUrl} is not an http:// or https:// URL (where people open the Temporal Web UI, e.g. https://temporal.example.com).`,
+    );
   return {
     cookieSecure: flag === '' ? publicUrl.startsWith('https://') : flag === 'true',
     codecOrigins: origins.length > 0 ? origins : [`http://localhost:${uiPort}`, `http://127.0.0.1:${uiPort}`],
+    // Unset: the dev server's UI on this machine, as `flywheel dev` prints it.
+    temporalUiUrl: temporalUiUrl || `http://localhost:${uiPort}`,
   };
 }
 

@@ -64,3 +64,19 @@ export async function rolloutStepsOfCycle(
     .orderBy('rollout_steps.round')
     .execute();
 }
+
+/** Every recorded step result of one rollout (cycle or manual), by step then round. */
+export async function rolloutStepRecords(
+  db: Db,
+  rolloutId: string,
+): Promise<
+  Pick<RolloutStepRow, 'step_index' | 'round' | 'weight' | 'kind' | 'verdict' | 'metrics' | 'created_at'>[]
+> {
+  return db
+    .selectFrom('rollout_steps')
+    .select(['step_index', 'round', 'weight', 'kind', 'verdict', 'metrics', 'created_at'])
+    .where('rollout_id', '=', rolloutId)
+    .orderBy('step_index')
+    .orderBy('round')
+    .execute();
+}

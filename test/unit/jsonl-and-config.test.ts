@@ -98,6 +98,16 @@ describe('configuration', () => {
     const local = loadConfig({}, '/tmp/x');
     assert.equal(local.web.cookieSecure, false);
     assert.deepEqual(local.web.codecOrigins, ['http://localhost:8233', 'http://127.0.0.1:8233']);
+    // The console links cycles to the Web UI: the local dev server's unless configured.
+    assert.equal(local.web.temporalUiUrl, 'http://localhost:8233');
+    assert.equal(
+      loadConfig({ FLYWHEEL_TEMPORAL_UI_URL: 'https://temporal.example.com/' }).web.temporalUiUrl,
+      'https://temporal.example.com',
+    );
+    assert.throws(
+      () => loadConfig({ FLYWHEEL_TEMPORAL_UI_URL: 'temporal.example.com' }),
+      /FLYWHEEL_TEMPORAL_UI_URL=temporal.example.com is not an http/,
+    );
     assert.equal(loadConfig({ FLYWHEEL_PUBLIC_URL: 'https://flywheel.example.com' }).web.cookieSecure, true);
     const overridden = loadConfig({
       FLYWHEEL_PUBLIC_URL: 'https://flywheel.example.com',
