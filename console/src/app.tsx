@@ -3,10 +3,12 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { answer, api, ApiError, onSignedOut, setCsrfToken } from './api/client.js';
 import type { Me } from './api/types.js';
 import { Layout } from './components/layout.js';
+import { CyclePage } from './pages/cycle.js';
 import { HomePage } from './pages/home.js';
 import { ItemPage } from './pages/item.js';
 import { QueuePage } from './pages/queue.js';
 import { QueuesPage } from './pages/queues.js';
+import { RolloutPage } from './pages/rollout.js';
 import { SignInPage } from './pages/sign-in.js';
 import { match, navigate, paths, useLocation } from './router.js';
 import { SessionContext } from './session.js';
@@ -82,6 +84,9 @@ function Page({ path }: { path: string }) {
     return <ItemPage queueId={params.queueId ?? ''} itemId={params.itemId ?? ''} />;
   if ((params = match('/console/queues/:queueId', path))) return <QueuePage queueId={params.queueId ?? ''} />;
   if (match('/console/queues', path)) return <QueuesPage />;
+  if ((params = match('/console/cycles/:cycleId', path))) return <CyclePage cycleId={params.cycleId ?? ''} />;
+  if ((params = match('/console/rollouts/:rolloutId', path)))
+    return <RolloutPage rolloutId={params.rolloutId ?? ''} />;
   if (match('/console', path)) return <HomePage />;
   return (
     <section>

@@ -72,4 +72,6 @@ export const paths = {
   queue: (id: string) => `${BASE}/queues/${encodeURIComponent(id)}`,
   item: (queueId: string, itemId: string) =>
     `${BASE}/queues/${encodeURIComponent(queueId)}/items/${encodeURIComponent(itemId)}`,
+  cycle: (id: string) => `${BASE}/cycles/${encodeURIComponent(id)}`,
+  rollout: (id: string) => `${BASE}/rollouts/${encodeURIComponent(id)}`,
 };

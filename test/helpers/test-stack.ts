@@ -98,6 +98,8 @@ export async function startSeededStack(options: {
   traces: number;
   seed: number;
   skipSampledBefore?: boolean;
+  /** Where the console links cycles in the Temporal Web UI (none by default). */
+  temporalUiUrl?: string;
 }): Promise<{ stack: TestStack; api: ApiServer }> {
   const stack = await startTestStack();
   await seedDemoAgent(stack.db, stack.llm.agent, stack.scenario, {
@@ -116,7 +118,11 @@ export async function startSeededStack(options: {
   );
   // The API signs decisions with the key the test workers trust.
   const api = await startApiServer(
-    apiDeps(stack.db, stack.env.client, { decisionSigner: testSigner, taskQueue: stack.taskQueue }),
+    apiDeps(stack.db, stack.env.client, {
+      decisionSigner: testSigner,
+      taskQueue: stack.taskQueue,
+      ...(options.temporalUiUrl ? { temporalUiUrl: options.temporalUiUrl } : {}),
+    }),
     0,
   );
   return { stack, api };

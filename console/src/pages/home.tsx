@@ -106,7 +106,9 @@ function CycleTable({ cycles, empty }: { cycles: CycleSummary[]; empty: string }
         {cycles.map((c) => (
           <tr key={c.cycleId}>
             <td>
-              <code>{c.cycleId}</code>
+              <Link href={paths.cycle(c.cycleId)}>
+                <code>{c.cycleId}</code>
+              </Link>
             </td>
             <td>{c.agent ?? '—'}</td>
             <td>{stageName(c.stage)}</td>
@@ -184,7 +186,15 @@ function Agents() {
                       {a.traces.last7Days.exact ? '' : '≈ '}
                       {a.traces.last7Days.count.toLocaleString()}
                     </td>
-                    <td>{a.lastCycle ? <code>{a.lastCycle.cycleId}</code> : 'none yet'}</td>
+                    <td>
+                      {a.lastCycle ? (
+                        <Link href={paths.cycle(a.lastCycle.cycleId)}>
+                          <code>{a.lastCycle.cycleId}</code>
+                        </Link>
+                      ) : (
+                        'none yet'
+                      )}
+                    </td>
                     <td>{a.lastCycle ? stageName(a.lastCycle.stage) : '—'}</td>
                     <td>{a.lastCycle ? <Outcome outcome={a.lastCycle.outcome} /> : '—'}</td>
                   </tr>

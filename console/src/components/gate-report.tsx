@@ -1,0 +1,160 @@
+import type { GateAssertion, GateReview, GateSlice } from '../api/release-types.js';
+
+const num = (x: number | null | undefined, digits = 3) =>
+  x === null || x === undefined ? '—' : x.toFixed(digits);
+const signed = (x: number | null | undefined) =>
+  x === null || x === undefined ? '—' : `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(3)}`;
+const interval = (ci: readonly number[] | null | undefined) =>
+  ci && ci.length === 2 ? `[${signed(ci[0])}, ${signed(ci[1])}]` : '—';
+
+/** Failing first, then inconclusive, then passing: what an approver must read comes first. */
+const assertionRank = (a: GateAssertion) => (!a.passed && !a.inconclusive ? 0 : a.inconclusive ? 1 : 2);
+/** Regressed gated slices first, then by delta, worst first. */
+const sliceRank = (s: GateSlice) => (s.regressed ? 0 : s.gated ? 1 : 2);
+
+function Verdict({ assertion }: { assertion: GateAssertion }) {
+  if (assertion.inconclusive) return <span class="badge neutral">inconclusive</span>;
+  return assertion.passed ? <span class="badge good">passed</span> : <span class="badge bad">failed</span>;
+}
+
+/** The gate's decision: verdict, every assertion and every slice of the candidate against production. */
+export function GateReportView({ review }: { review: GateReview }) {
+  const { report } = review;
+  const assertions = [...report.assertions].sort((a, b) => assertionRank(a) - assertionRank(b));
+  const slices = [...(report.slices ?? [])].sort(
+    (a, b) => sliceRank(a) - sliceRank(b) || (a.delta ?? 0) - (b.delta ?? 0),
+  );
+  return (
+    <>
+      <p>
+        Verdict:{' '}
+        <span
+          class={`badge ${report.verdict === 'pass' ? 'good' : report.verdict === 'fail' ? 'bad' : 'neutral'}`}
+        >
+          {report.verdict}
+        </span>{' '}
+        on {report.evalExamples} eval examples
+        {report.failingAssertion && (
+          <>
+            {' '}
+            · first failing assertion: <strong>{report.failingAssertion}</strong>
+          </>
+        )}
+        {report.composite && (
+          <>
+            {' '}
+            · composite {num(report.composite.baseline)} → {num(report.composite.candidate)} (
+            {signed(report.composite.delta)}, CI {interval(report.composite.ci)})
+          </>
+        )}
+      </p>
+      <table>
+        <caption>Assertions, failing first</caption>
+        <thead>
+          <tr>
+            <th scope="col">Assertion</th>
+            <th scope="col">Result</th>
+            <th scope="col">Value</th>
+            <th scope="col">Threshold</th>
+            <th scope="col">Δ vs production</th>
+            <th scope="col">Detail</th>
+          </tr>
+        </thead>
+        <tbody>
+          {assertions.map((a) => (
+            <tr key={a.name} class={assertionRank(a) === 0 ? 'failing-row' : undefined}>
+              <th scope="row">
+                {a.name}
+                {a.gating === false && <span class="muted"> (information only)</span>}
+              </th>
+              <td>
+                <Verdict assertion={a} />
+              </td>
+              <td>{num(a.value)}</td>
+              <td>{num(a.threshold)}</td>
+              <td>
+                {signed(a.delta)} {a.ci && <span class="muted">CI {interval(a.ci)}</span>}
+              </td>
+              <td>{a.detail}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {slices.length > 0 && (
+        <table>
+          <caption>Slices, regressions first</caption>
+          <thead>
+            <tr>
+              <th scope="col">Slice</th>
+              <th scope="col">Dimension</th>
+              <th scope="col">Examples</th>
+              <th scope="col">Production</th>
+              <th scope="col">Candidate</th>
+              <th scope="col">Δ (CI)</th>
+              <th scope="col">Result</th>
+            </tr>
+          </thead>
+          <tbody>
+            {slices.map((s) => (
+              <tr key={`${s.slice}/${s.dimension}`} class={s.regressed ? 'failing-row' : undefined}>
+                <th scope="row">{s.slice}</th>
+                <td>{s.dimension}</td>
+                <td>{s.examples}</td>
+                <td>{num(s.baseline)}</td>
+                <td>{num(s.candidate)}</td>
+                <td>
+                  {signed(s.delta)} <span class="muted">{interval(s.ci)}</span>
+                </td>
+                <td>
+                  {s.regressed ? (
+                    <span class="badge bad">regressed</span>
+                  ) : s.gated ? (
+                    <span class="badge good">held</span>
+                  ) : (
+                    <span class="badge neutral">too small to gate</span>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </>
+  );
+}
+
+/** The candidate prompt against production as a unified diff; added and removed lines marked. */
+export function PromptDiff({ review }: { review: GateReview }) {
+  if (!review.diff || !review.candidate)
+    return <p>The candidate has no prompt version to compare (it did not pass the gate).</p>;
+  const lines = review.diff.text.split('\n');
+  return (
+    <>
+      <p>
+        {review.baseline.name} version {review.baseline.version} (production) → version{' '}
+        {review.candidate.version} (candidate): {review.diff.added} lines added, {review.diff.removed}{' '}
+        removed.
+      </p>
+      <pre class="diff" tabIndex={0} aria-label="Prompt diff, production to candidate">
+        {lines.map((line, i) => {
+          const kind =
+            line.startsWith('+') && !line.startsWith('+++')
+              ? 'added'
+              : line.startsWith('-') && !line.startsWith('---')
+                ? 'removed'
+                : line.startsWith('@@')
+                  ? 'hunk'
+                  : undefined;
+          return (
+            <span key={i} class={kind}>
+              {kind === 'added' && <span class="visually-hidden">added: </span>}
+              {kind === 'removed' && <span class="visually-hidden">removed: </span>}
+              {line}
+              {'\n'}
+            </span>
+          );
+        })}
+      </pre>
+    </>
+  );
+}
