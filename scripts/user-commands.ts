@@ -285,7 +285,7 @@ export function firstAdminNotice(
 ): string {
   return [
     `First start: created user "${admin.user}" (admin) with password ${admin.password}`,
-    `  It is shown only this once. Sign in: ${cli} login --user ${admin.user}   (a browser signs in with POST ${consoleUrl}/api/session)`,
+    `  It is shown only this once. Sign in: ${cli} login --user ${admin.user}   (or in a browser: ${consoleUrl}/console/)`,
     `  then add people: ${cli} user create <name> --role viewer|reviewer|approver|operator|admin`,
   ].join('\n');
 }
