@@ -12,13 +12,12 @@ import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { annotationItems, approveCycle, startCycle, submitAnnotations } from '../../cycles/cycle-service.js';
 import { controlRollout } from '../../release/rollout-service.js';
-import { ChatMessage } from '../../schemas/trace.js';
 import type { CycleInputArg } from '../../schemas/cycle-input.js';
-import { findExample } from '../simulator/simulated-models.js';
 import { waitForStage } from './cycle-driver.js';
 import { HISTORIES_DIR, recordCycle, writeManifest, type CorpusEntry } from './history-corpus.js';
 import { asPerson } from './test-decision-keys.js';
 import { startSeededStack, stopSeededStack, type TestStack } from './test-stack.js';
+import { truthfulLabels } from './truthful-labels.js';
 
 const packageVersion = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -100,21 +99,11 @@ async function released(stack: TestStack): Promise<CorpusEntry[]> {
   });
   await reach(client, cycleId, 'awaiting_annotation');
   const entries = await recordCycle(client, dir, 'awaiting-reviewers', cycleId, { children: false });
-  const labels = (await annotationItems(stack.db, cycleId)).map((item) => {
-    const request = ChatMessage.array()
-      .parse((item.input as { messages: unknown }).messages)
-      .map((m) => m.content)
-      .join('\n');
-    const example = findExample(stack.scenario, request);
-    assert.ok(example, 'queued traces come from the scenario');
-    const did = (item.output as { action: string }).action;
-    return {
-      itemId: item.id,
-      verdict: did === example.expected.action ? ('pass' as const) : ('fail' as const),
-      expected: example.expected,
-      comment: 'recorded for the replay corpus',
-    };
-  });
+  const labels = truthfulLabels(
+    stack.scenario,
+    await annotationItems(stack.db, cycleId),
+    'recorded for the replay corpus',
+  );
   assert.equal(
     (await submitAnnotations(stack.db, client, cycleId, { reviewer: 'rita', labels })).complete,
     true,
