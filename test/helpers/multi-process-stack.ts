@@ -8,12 +8,12 @@ import proto from '@temporalio/proto';
 import { connectDatabase, type Db } from '../../db/connection.js';
 import { startEmbeddedDatabase } from '../../db/embedded-database.js';
 import { migrateToLatest } from '../../db/migrate.js';
-import { createLlmRoles } from '../../llm/llm-roles.js';
 import type { LlmRoles } from '../../llm/llm-client.js';
 import { findTemporalCli } from '../../scripts/temporal-cli.js';
 import { startTemporalDevServer, type DevServer } from '../../scripts/temporal-dev-server.js';
 import { AIRLINE_SCENARIO, loadScenario, type Scenario } from '../simulator/scenario.js';
 import { SIMULATED_MODELS, startSimulator, type SimulatorServer } from '../simulator/simulator-server.js';
+import { simulatedRoles } from './simulated-roles.js';
 import { freePort } from './local-infrastructure.js';
 import { TEST_PAYLOAD_ENCRYPTION, testDataConverter } from './test-payload-encryption.js';
 import { TEST_DECISION_KEY, TEST_DECISION_KEYS } from './test-decision-keys.js';
@@ -164,16 +164,7 @@ export async function startMultiProcessStack(options: { prefix: string }): Promi
     const scenario = loadScenario(AIRLINE_SCENARIO);
     const simulator = await startSimulator(scenario);
     cleanups.push(() => simulator.close());
-    const endpoint = (model: string) => ({ baseUrl: simulator.url, model, apiKey: 'test' });
-    const llm = createLlmRoles(
-      {
-        agent: endpoint(SIMULATED_MODELS.agent),
-        judge: endpoint(SIMULATED_MODELS.judge),
-        teacher: endpoint(SIMULATED_MODELS.teacher),
-        embedder: endpoint(SIMULATED_MODELS.embedder),
-      },
-      db,
-    );
+    const llm = simulatedRoles(simulator.url, db);
     const taskQueue = `${options.prefix}-${process.pid}-${Date.now()}`;
 
     // Every process gets the same deployment settings; only the API holds the signing key,

@@ -3,15 +3,15 @@ import { randomUUID } from 'node:crypto';
 import type { Worker } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Db } from '../../db/connection.js';
-import { createLlmRoles } from '../../llm/llm-roles.js';
 import type { LlmRoles } from '../../llm/llm-client.js';
 import { createFlywheelWorker, type FlywheelWorkerOptions } from '../../workers/flywheel-worker.js';
 import { AIRLINE_SCENARIO, loadScenario, type Scenario } from '../simulator/scenario.js';
-import { SIMULATED_MODELS, startSimulator, type SimulatorServer } from '../simulator/simulator-server.js';
+import { startSimulator, type SimulatorServer } from '../simulator/simulator-server.js';
 import { apiDeps, startApiServer, type ApiServer } from '../../api/http-server.js';
 import { seedDemoAgent } from '../../scripts/demo-seed.js';
 import { loadTaxonomy } from '../../workers/load-taxonomy.js';
 import { testSigner } from './test-decision-keys.js';
+import { simulatedRoles } from './simulated-roles.js';
 import { freePort, startMigratedDatabase, startTemporalServer } from './local-infrastructure.js';
 import { testDataConverter } from './test-payload-encryption.js';
 import { TEST_DECISION_KEYS } from './test-decision-keys.js';
@@ -42,16 +42,7 @@ export async function startTestStack(): Promise<TestStack> {
   try {
     const scenario = loadScenario(AIRLINE_SCENARIO);
     simulator = await startSimulator(scenario);
-    const endpoint = (model: string) => ({ baseUrl: simulator!.url, model, apiKey: 'test' });
-    const llm = createLlmRoles(
-      {
-        agent: endpoint(SIMULATED_MODELS.agent),
-        judge: endpoint(SIMULATED_MODELS.judge),
-        teacher: endpoint(SIMULATED_MODELS.teacher),
-        embedder: endpoint(SIMULATED_MODELS.embedder),
-      },
-      db,
-    );
+    const llm = simulatedRoles(simulator.url, db);
     env = await startTemporalServer(['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=60']);
     const theEnv = env;
     const theSimulator = simulator;
