@@ -1,4 +1,3 @@
-import { decisiveVerdicts } from '../evaluation/evaluation-cascade.js';
 import { agentConfig } from '../registry/store/agent-repository.js';
 import { annotationItemId, annotationQueueId } from '../annotation/annotation-ids.js';
 import { scoreConfigsFor } from '../annotation/store/score-config-repository.js';
@@ -11,8 +10,7 @@ import {
 import { cycleAgent } from '../cycles/store/cycle-repository.js';
 import { clusterMembersBySize } from '../diagnosis/store/cluster-repository.js';
 import { insertHumanScore, judgePassedTraces, reviewScores } from '../evaluation/store/score-repository.js';
-import { Finding } from '../schemas/evaluation.js';
-import { displayedCategory } from '../schemas/failure-category.js';
+import { NOT_SCORED, reviewContext, type ReviewScoreRow } from '../annotation/review-context.js';
 import type { ActivityDeps } from './activity-deps.js';
 import { latestLabels } from './cycle-verdicts.js';
 
@@ -26,52 +24,6 @@ export function roundRobinReviewers(reviewers: readonly string[], perItem: numbe
   const n = reviewers.length;
   const k = Math.min(perItem, n);
   return Array.from({ length: k }, (_, j) => reviewers[(index * k + j) % n]!);
-}
-
-type ScoreRow = {
-  trace_id: string;
-  evaluator: string;
-  dimension: string;
-  source: 'code' | 'judge' | 'human';
-  label: string;
-  value: number;
-  confidence: number;
-  category: string | null;
-  explanation: string;
-  findings: unknown[];
-};
-
-/**
- * What the reviewer sees beside the trace: the judge's task-completion verdict (or the code
- * check that decided it where the cascade skipped the judge) and the earliest step a
- * failing evaluator pointed at.
- */
-function reviewContext(rows: ScoreRow[], minCodeConfidence: number) {
-  const judge = rows.find((r) => r.evaluator === 'judge:task_completion');
-  const decided = decisiveVerdicts(
-    rows.map((r) => ({ ...r, score: r.value })),
-    minCodeConfidence,
-  ).get('task_completion');
-  const deciding = judge ?? (decided ? rows.find((r) => r.evaluator === decided.evaluator) : undefined);
-  let failing: { step: number | null; text: string } | undefined;
-  for (const r of rows.filter((x) => x.label === 'fail')) {
-    for (const raw of r.findings) {
-      const f = Finding.safeParse(raw);
-      if (!f.success) continue;
-      const candidate = { step: f.data.step, text: `${r.evaluator}: ${f.data.kind} — ${f.data.detail}` };
-      if (!failing || (candidate.step !== null && (failing.step === null || candidate.step < failing.step)))
-        failing = candidate;
-    }
-  }
-  return {
-    judge_label: deciding?.label ?? 'fail',
-    // A code check names its finding kind (`wrong_tool`); reviewers see and send the category.
-    judge_category: displayedCategory(deciding?.category) ?? null,
-    judge_explanation: deciding?.explanation ?? null,
-    verdict_source: deciding?.source ?? null,
-    failing_step: failing?.step ?? null,
-    failing_finding: failing?.text ?? null,
-  };
 }
 
 export function createAnnotationActivities({ db }: ActivityDeps) {
@@ -137,7 +89,7 @@ export function createAnnotationActivities({ db }: ActivityDeps) {
           args.cycleId,
           picked.map((m) => m.trace_id),
         );
-        const scoresOf = new Map<string, ScoreRow[]>();
+        const scoresOf = new Map<string, ReviewScoreRow[]>();
         for (const s of scores) scoresOf.set(s.trace_id, [...(scoresOf.get(s.trace_id) ?? []), s]);
         await addQueueItems(
           tx,
@@ -173,8 +125,13 @@ export function createAnnotationActivities({ db }: ActivityDeps) {
       await closeOpenQueue(db, args.cycleId);
       const latest = await latestLabels(db, args.cycleId);
       let agree = 0;
+      let judged = 0;
       for (const r of latest.values()) {
-        if (r.verdict === r.judge_label) agree++;
+        // An item added by hand from a trace the cycle never scored has no judge verdict to agree with.
+        if (r.judge_label !== NOT_SCORED) {
+          judged++;
+          if (r.verdict === r.judge_label) agree++;
+        }
         await insertHumanScore(db, {
           cycleId: args.cycleId,
           traceId: r.trace_id,
@@ -187,7 +144,7 @@ export function createAnnotationActivities({ db }: ActivityDeps) {
               : `labelled by ${r.reviewer}`),
         });
       }
-      return { labelled: latest.size, judgeAgreement: latest.size === 0 ? null : agree / latest.size };
+      return { labelled: latest.size, judgeAgreement: judged === 0 ? null : agree / judged };
     },
   };
 }

@@ -12,8 +12,10 @@ import {
 } from '../annotation/annotation-service.js';
 import { annotationItems, submitAnnotations } from '../cycles/cycle-service.js';
 import { queueDetails } from '../annotation/queue-details-service.js';
+import { addTraceToQueue } from '../annotation/queue-trace-service.js';
 import { createScoreConfig, listScoreConfigs } from '../annotation/score-config-service.js';
 import { AnnotationBatch, ItemAnnotationRequest } from '../schemas/annotation.js';
+import { AddTraceToQueueBody } from '../schemas/queue-trace-request.js';
 import { ScoreConfigInput } from '../schemas/score-config.js';
 import { withIdentity, type ApiRoute, type RouteRequest } from './api-route.js';
 import type { ResourceAgents } from './resource-agent.js';
@@ -89,6 +91,24 @@ export function annotationRoutes(deps: AnnotationRouteDeps, agents: ResourceAgen
         };
         return { status: 200, body: { items: await listQueueItems(deps.db, r.params.id ?? '', filter) } };
       },
+    },
+    {
+      method: 'POST',
+      url: '/api/queues/:id/items',
+      tag: 'annotation',
+      summary:
+        "Add a trace of the queue's agent to an open queue: `{ traceId }` (201); who added it is recorded from your credentials.",
+      auth: { role: 'reviewer' },
+      agent: agents.byQueue,
+      schema: { params: IdParam, body: AddTraceToQueueBody },
+      handler: async (r) => ({
+        status: 201,
+        body: await addTraceToQueue(
+          deps.db,
+          r.params.id ?? '',
+          withIdentity(r.json(), 'addedBy', r.principal.id),
+        ),
+      }),
     },
     {
       method: 'POST',

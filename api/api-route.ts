@@ -109,7 +109,7 @@ export function forbidden(
 }
 
 /** Fields that named the acting person before identity came from authentication. */
-const IDENTITY_FIELDS = ['actor', 'reviewer', 'approver', 'createdBy', 'requestedBy'] as const;
+const IDENTITY_FIELDS = ['actor', 'reviewer', 'approver', 'createdBy', 'requestedBy', 'addedBy'] as const;
 
 /**
  * The body with the acting person set from authentication. A body that still names

@@ -302,6 +302,31 @@ export async function addQueueItems(tx: Db, items: NewAnnotationItem[]): Promise
     .execute();
 }
 
+/**
+ * Locks a queue row for adding items to it (queue first, as everywhere), with its cycle's
+ * stage; undefined for an unknown queue.
+ */
+export async function lockQueueForItems(tx: Tx, queueIdOrCycleId: string) {
+  const queue = await tx
+    .selectFrom('annotation_queues')
+    .selectAll()
+    .where((eb) => eb.or([eb('id', '=', queueIdOrCycleId), eb('cycle_id', '=', queueIdOrCycleId)]))
+    .forUpdate()
+    .executeTakeFirst();
+  if (!queue) return undefined;
+  return { queue, stage: await cycleStage(tx, queue.cycle_id) };
+}
+
+/** The item a queue's cycle already holds for a trace, if any (one item per cycle and trace). */
+export async function cycleItemOfTrace(tx: Tx, cycleId: string, traceId: string) {
+  return tx
+    .selectFrom('annotation_items')
+    .select(['id', 'queue_id'])
+    .where('cycle_id', '=', cycleId)
+    .where('trace_id', '=', traceId)
+    .executeTakeFirst();
+}
+
 /** Assigns reviewers to items; an assignment already there is kept. */
 export async function assignReviewers(tx: Db, assignments: NewAnnotationAssignment[]): Promise<void> {
   await tx

@@ -90,6 +90,32 @@ export async function sampledContent(db: Db, w: TraceWindow, ids: string[]): Pro
     .execute();
 }
 
+/**
+ * One trace's agent and the parts a sample copies (after redaction), for a trace a person
+ * adds to a queue by id; undefined when there is no such trace.
+ */
+export async function sampleContentOf(
+  db: Db,
+  id: string,
+): Promise<(SampledContent & { agent_id: string }) | undefined> {
+  return db
+    .selectFrom('traces')
+    .select([
+      'id',
+      'agent_id',
+      'input',
+      'output',
+      'expected',
+      'expected_actions',
+      'feedback_text',
+      'spans',
+      'attributes',
+    ])
+    .where('id', '=', id)
+    .limit(1)
+    .executeTakeFirst();
+}
+
 /** The agent a trace belongs to, or undefined when there is no such trace. */
 export async function traceAgent(db: Db, id: string): Promise<string | undefined> {
   const row = await db

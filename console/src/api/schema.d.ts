@@ -1663,7 +1663,36 @@ export interface paths {
       };
     };
     put?: never;
-    post?: never;
+    /**
+     * Add a trace of the queue's agent to an open queue: `{ traceId }` (201); who added it is recorded from your credentials.
+     * @description Needs: role reviewer.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            traceId: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
     delete?: never;
     options?: never;
     head?: never;
