@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Client } from '@temporalio/client';
 import { approveCycle, cycleStatus, listCycles, rejectCycle, startCycle } from '../cycles/cycle-service.js';
 import { cycleGateReview } from '../cycles/cycle-gate-service.js';
+import { optimizationProgress } from '../optimization/optimization-progress-service.js';
 import type { Db } from '../db/connection.js';
 import { ApproveArgs, RejectArgs } from '../schemas/approval.js';
 import { ServiceUnavailable, UserError } from '../schemas/user-error.js';
@@ -103,6 +104,17 @@ export function cycleRoutes(deps: CycleRouteDeps, agents: ResourceAgents): ApiRo
       agent: agents.byCycle,
       schema: { params: IdParam },
       handler: async (r) => ({ status: 200, body: await cycleGateReview(deps.db, r.params.id ?? '') }),
+    },
+    {
+      method: 'GET',
+      url: '/api/cycles/:id/optimization',
+      tag: 'cycles',
+      summary:
+        "The cycle's optimizer progress: per run, the best score over rollouts, the baseline and the budget.",
+      auth: { role: 'viewer' },
+      agent: agents.byCycle,
+      schema: { params: IdParam },
+      handler: async (r) => ({ status: 200, body: await optimizationProgress(deps.db, r.params.id ?? '') }),
     },
     {
       method: 'GET',

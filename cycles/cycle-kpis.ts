@@ -9,9 +9,15 @@
  *   production (the rollout completed), in hours;
  * - annotation drain: the share of queue items completed, and hours from the queue opening to
  *   its quorum;
+ * - measured success: production's and the candidate's composite score on the eval split (the
+ *   gate), then their success rates in the rollout's last analysis (live traffic). The true
+ *   success rate is known only to a simulator, so this is the measured one;
+ * - judge agreement: the judge's Cohen's κ and accuracy against the reviewers' labels, averaged
+ *   over the dimensions calibrated in the cycle;
  * - cost: judge spend, optimizer tokens and teacher calls as the stages recorded them.
  * Per agent: the same figures summarised over its cycles, plus the canary success rate: the
- * share of finished rollouts that were promoted rather than rolled back.
+ * share of finished rollouts that were promoted rather than rolled back (also per cycle, over
+ * the rollouts finished up to that cycle, so it can be drawn as a line).
  */
 
 export interface CycleKpiRow {
@@ -20,7 +26,14 @@ export interface CycleKpiRow {
   outcome: string;
   startedAt: Date;
   oldestSampledTraceAt: Date | null;
-  gate: { verdict: string; delta: number | null; ci: [number, number] | null } | null;
+  gate: {
+    verdict: string;
+    delta: number | null;
+    ci: [number, number] | null;
+    /** Composite scores on the eval split; null in reports stored before gate version 2. */
+    candidate: number | null;
+    baseline: number | null;
+  } | null;
   rollout: {
     status: 'running' | 'completed' | 'rolled_back';
     endedAt: Date | null;
@@ -29,6 +42,8 @@ export interface CycleKpiRow {
   } | null;
   annotation: { items: number; complete: number; openedAt: Date; quorumAt: Date | null } | null;
   cost: { judgeCostUsd: number; optimizerTokens: number; teacherCalls: number; rollouts: number };
+  /** The cycle's judge calibrations, one per dimension; empty when none was calibrated. */
+  calibrations: { labels: number; kappa: number | null; accuracy: number | null }[];
 }
 
 export interface CycleKpis {
@@ -42,10 +57,26 @@ export interface CycleKpis {
     /** Success rate, candidate − production, in the rollout's last analysis. */
     onlineDelta: number | null;
   };
+  /** Measured success of production and the candidate: gate (eval split), then live traffic. */
+  success: {
+    gateProduction: number | null;
+    gateCandidate: number | null;
+    onlineProduction: number | null;
+    onlineCandidate: number | null;
+  };
   /** Oldest sampled trace → production label moved; null until a release completes. */
   loopHours: number | null;
   annotation: { items: number; drained: number | null; hoursToQuorum: number | null } | null;
   rollout: 'running' | 'completed' | 'rolled_back' | null;
+  /** Promoted ÷ finished rollouts of this and every earlier cycle; null before the first finishes. */
+  canarySuccessRateToDate: number | null;
+  /** Mean over the calibrated dimensions; null when the cycle calibrated none. */
+  judgeAgreement: {
+    kappa: number | null;
+    accuracy: number | null;
+    dimensions: number;
+    labels: number;
+  } | null;
   cost: CycleKpiRow['cost'];
 }
 
@@ -60,6 +91,7 @@ export interface AgentKpis {
   meanOnlineDelta: number | null;
   medianLoopHours: number | null;
   meanAnnotationDrained: number | null;
+  meanJudgeKappa: number | null;
   meanCostPerCycle: { judgeCostUsd: number; optimizerTokens: number; teacherCalls: number } | null;
   perCycle: CycleKpis[];
 }
@@ -80,7 +112,8 @@ function median(values: readonly (number | null)[]): number | null {
   return round(xs.length % 2 ? xs[mid]! : (xs[mid - 1]! + xs[mid]!) / 2);
 }
 
-export function cycleKpis(row: CycleKpiRow): CycleKpis {
+/** One cycle's figures; `canarySuccessRateToDate` needs the cycles before it (see agentKpis). */
+export function cycleKpis(row: CycleKpiRow, canarySuccessRateToDate: number | null = null): CycleKpis {
   const success = row.rollout?.lastSuccessRate;
   const onlineDelta =
     success && success.candidate !== null && success.baseline !== null
@@ -102,6 +135,12 @@ export function cycleKpis(row: CycleKpiRow): CycleKpis {
       gateVerdict: row.gate?.verdict ?? null,
       onlineDelta,
     },
+    success: {
+      gateProduction: row.gate?.baseline ?? null,
+      gateCandidate: row.gate?.candidate ?? null,
+      onlineProduction: success?.baseline ?? null,
+      onlineCandidate: success?.candidate ?? null,
+    },
     loopHours,
     annotation: a
       ? {
@@ -111,12 +150,31 @@ export function cycleKpis(row: CycleKpiRow): CycleKpis {
         }
       : null,
     rollout: row.rollout?.status ?? null,
+    canarySuccessRateToDate,
+    judgeAgreement: row.calibrations.length
+      ? {
+          kappa: mean(row.calibrations.map((c) => c.kappa)),
+          accuracy: mean(row.calibrations.map((c) => c.accuracy)),
+          dimensions: row.calibrations.length,
+          labels: row.calibrations.reduce((n, c) => n + c.labels, 0),
+        }
+      : null,
     cost: row.cost,
   };
 }
 
+/** An agent's figures from its cycles' rows, newest first (as the store reads them). */
 export function agentKpis(agent: string, rows: readonly CycleKpiRow[]): AgentKpis {
-  const perCycle = rows.map(cycleKpis);
+  // The running canary rate goes oldest to newest; the answer keeps the rows' order.
+  let promoted = 0;
+  let ended = 0;
+  const toDate = new Map<CycleKpiRow, number | null>();
+  for (const row of [...rows].reverse()) {
+    if (row.rollout?.status === 'completed') promoted++;
+    if (row.rollout?.status === 'completed' || row.rollout?.status === 'rolled_back') ended++;
+    toDate.set(row, ended ? round(promoted / ended) : null);
+  }
+  const perCycle = rows.map((row) => cycleKpis(row, toDate.get(row) ?? null));
   const releases = perCycle.filter((c) => c.rollout === 'completed').length;
   const rollbacks = perCycle.filter((c) => c.rollout === 'rolled_back').length;
   const finished = releases + rollbacks;
@@ -130,6 +188,7 @@ export function agentKpis(agent: string, rows: readonly CycleKpiRow[]): AgentKpi
     meanOnlineDelta: mean(perCycle.map((c) => c.lift.onlineDelta)),
     medianLoopHours: median(perCycle.map((c) => c.loopHours)),
     meanAnnotationDrained: mean(perCycle.map((c) => c.annotation?.drained ?? null)),
+    meanJudgeKappa: mean(perCycle.map((c) => c.judgeAgreement?.kappa ?? null)),
     meanCostPerCycle: perCycle.length
       ? {
           judgeCostUsd: mean(perCycle.map((c) => c.cost.judgeCostUsd)) ?? 0,
@@ -149,7 +208,8 @@ export function renderAgentKpis(k: AgentKpis): string {
     `agent ${k.agent}: ${k.cycles} cycles, ${k.releases} released, ${k.rollbacks} rolled back`,
     `canary success rate ${k.canarySuccessRate === null ? '—' : `${(k.canarySuccessRate * 100).toFixed(0)}%`}` +
       `, mean gate Δ ${signed(k.meanGateDelta)}, mean online Δ ${signed(k.meanOnlineDelta)}` +
-      `, median loop ${f(k.medianLoopHours, 1)} h, mean annotation drained ${f(k.meanAnnotationDrained, 2)}`,
+      `, median loop ${f(k.medianLoopHours, 1)} h, mean annotation drained ${f(k.meanAnnotationDrained, 2)}` +
+      `, mean judge κ ${f(k.meanJudgeKappa, 2)}`,
     k.meanCostPerCycle
       ? `mean cost per cycle: judge $${k.meanCostPerCycle.judgeCostUsd.toFixed(4)}, optimizer ${Math.round(k.meanCostPerCycle.optimizerTokens)} tokens, ${k.meanCostPerCycle.teacherCalls.toFixed(1)} teacher calls`
       : 'no cycles yet',

@@ -5,7 +5,7 @@ import type { CycleKpiRow } from '../cycle-kpis.js';
 /**
  * The KPI read model: one row per cycle of an agent, newest first, assembled from what each
  * stage stored (samples, gate reports, rollouts and their analysis steps, annotation queues,
- * scores and optimization runs). Read-only, and like lineage it reads across domains' tables:
+ * scores, judge calibrations and optimization runs). Read-only, and like lineage it reads across domains' tables:
  * a KPI is about the whole loop. One query per table family for the whole page of cycles, not
  * per cycle.
  */
@@ -21,7 +21,7 @@ export async function cycleKpiRows(db: Db, agent: string, limit: number): Promis
   if (cycles.length === 0) return [];
   const ids = cycles.map((c) => c.id);
 
-  const [oldest, gates, rollouts, queues, judgeCosts, runs] = await Promise.all([
+  const [oldest, gates, rollouts, queues, judgeCosts, runs, calibrations] = await Promise.all([
     db
       .selectFrom('samples')
       .innerJoin('traces', 'traces.id', 'samples.trace_id')
@@ -75,6 +75,13 @@ export async function cycleKpiRows(db: Db, agent: string, limit: number): Promis
       .where('cycle_id', 'in', ids)
       .groupBy('cycle_id')
       .execute(),
+    db
+      .selectFrom('judge_calibrations')
+      .select(['cycle_id', 'labels', 'kappa', 'accuracy'])
+      .where('cycle_id', 'in', ids)
+      .orderBy('cycle_id')
+      .orderBy('dimension')
+      .execute(),
   ]);
 
   const latestRollout = new Map<string, (typeof rollouts)[number]>();
@@ -100,6 +107,12 @@ export async function cycleKpiRows(db: Db, agent: string, limit: number): Promis
   const queueOf = new Map(queues.map((q) => [q.cycle_id, q]));
   const judgeCostOf = new Map(judgeCosts.map((j) => [j.cycle_id, Number(j.cost)]));
   const runsOf = new Map(runs.map((r) => [r.cycle_id, r]));
+  const calibrationsOf = new Map<string, CycleKpiRow['calibrations']>();
+  for (const c of calibrations)
+    calibrationsOf.set(c.cycle_id, [
+      ...(calibrationsOf.get(c.cycle_id) ?? []),
+      { labels: c.labels, kappa: c.kappa, accuracy: c.accuracy },
+    ]);
 
   return cycles.map((c) => {
     const rollout = latestRollout.get(c.id);
@@ -133,6 +146,7 @@ export async function cycleKpiRows(db: Db, agent: string, limit: number): Promis
         teacherCalls: run?.teacher_calls ?? 0,
         rollouts: run?.rollouts ?? 0,
       },
+      calibrations: calibrationsOf.get(c.id) ?? [],
     };
   });
 }
@@ -142,7 +156,10 @@ const num = (x: unknown): number | null => (typeof x === 'number' && Number.isFi
 /** The composite Δ of a stored gate report (reports before version 2 have none). */
 function gateSummary(report: unknown): CycleKpiRow['gate'] {
   if (!report || typeof report !== 'object') return null;
-  const r = report as { verdict?: unknown; composite?: { delta?: unknown; ci?: unknown } };
+  const r = report as {
+    verdict?: unknown;
+    composite?: { delta?: unknown; ci?: unknown; candidate?: unknown; baseline?: unknown };
+  };
   const ci = r.composite?.ci;
   return {
     verdict: typeof r.verdict === 'string' ? r.verdict : 'unknown',
@@ -151,6 +168,8 @@ function gateSummary(report: unknown): CycleKpiRow['gate'] {
       Array.isArray(ci) && ci.length === 2 && num(ci[0]) !== null && num(ci[1]) !== null
         ? [ci[0] as number, ci[1] as number]
         : null,
+    candidate: num(r.composite?.candidate),
+    baseline: num(r.composite?.baseline),
   };
 }
 

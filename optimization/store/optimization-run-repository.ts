@@ -51,3 +51,25 @@ export async function completeOptimizationRun(
     .where('id', '=', runId)
     .execute();
 }
+
+/** A cycle's optimization runs, oldest first, with what the progress view reads. */
+export function optimizationRunsOfCycle(db: Db, cycleId: string) {
+  return db
+    .selectFrom('optimization_runs')
+    .select([
+      'id',
+      'optimizer',
+      'status',
+      'config',
+      'baseline_score',
+      'best_score',
+      'rollouts',
+      'stop_reason',
+      'trajectory',
+      'created_at',
+    ])
+    .where('cycle_id', '=', cycleId)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
+}

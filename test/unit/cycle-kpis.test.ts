@@ -16,6 +16,7 @@ function row(overrides: Partial<CycleKpiRow>): CycleKpiRow {
     rollout: null,
     annotation: null,
     cost: noCost,
+    calibrations: [],
     ...overrides,
   };
 }
@@ -26,7 +27,7 @@ describe('flywheel KPIs', () => {
       row({
         cycleId: 'c1',
         oldestSampledTraceAt: at('2026-11-02T00:00:00Z'),
-        gate: { verdict: 'pass', delta: 0.25, ci: [0.1, 0.4] },
+        gate: { verdict: 'pass', delta: 0.25, ci: [0.1, 0.4], candidate: null, baseline: null },
         rollout: {
           status: 'completed',
           endedAt: at('2026-11-09T12:00:00Z'),
@@ -60,7 +61,10 @@ describe('flywheel KPIs', () => {
     assert.equal(rolledBack.loopHours, null);
     assert.equal(rolledBack.lift.onlineDelta, null);
     const gateFailed = cycleKpis(
-      row({ outcome: 'gate_failed', gate: { verdict: 'fail', delta: 0, ci: null } }),
+      row({
+        outcome: 'gate_failed',
+        gate: { verdict: 'fail', delta: 0, ci: null, candidate: null, baseline: null },
+      }),
     );
     assert.equal(gateFailed.loopHours, null);
     assert.equal(gateFailed.rollout, null);
@@ -73,14 +77,14 @@ describe('flywheel KPIs', () => {
         cycleId: 'w3',
         outcome: 'released',
         oldestSampledTraceAt: at('2026-11-16T00:00:00Z'),
-        gate: { verdict: 'pass', delta: 0.3, ci: null },
+        gate: { verdict: 'pass', delta: 0.3, ci: null, candidate: null, baseline: null },
         rollout: { status: 'completed', endedAt: at('2026-11-17T00:00:00Z'), lastSuccessRate: null },
         cost: { judgeCostUsd: 0.3, optimizerTokens: 3000, teacherCalls: 3, rollouts: 10 },
       }),
       row({
         cycleId: 'w2',
         outcome: 'rolled_back',
-        gate: { verdict: 'pass', delta: 0.1, ci: null },
+        gate: { verdict: 'pass', delta: 0.1, ci: null, candidate: null, baseline: null },
         rollout: { status: 'rolled_back', endedAt: at('2026-11-10T00:00:00Z'), lastSuccessRate: null },
         cost: { judgeCostUsd: 0.1, optimizerTokens: 1000, teacherCalls: 1, rollouts: 10 },
       }),
@@ -88,7 +92,7 @@ describe('flywheel KPIs', () => {
         cycleId: 'w1',
         outcome: 'released',
         oldestSampledTraceAt: at('2026-11-01T00:00:00Z'),
-        gate: { verdict: 'pass', delta: 0.2, ci: null },
+        gate: { verdict: 'pass', delta: 0.2, ci: null, candidate: null, baseline: null },
         rollout: { status: 'completed', endedAt: at('2026-11-04T00:00:00Z'), lastSuccessRate: null },
         cost: { judgeCostUsd: 0.2, optimizerTokens: 2000, teacherCalls: 2, rollouts: 10 },
       }),
@@ -103,9 +107,52 @@ describe('flywheel KPIs', () => {
     assert.equal(k.medianLoopHours, 48);
     assert.deepEqual(k.meanCostPerCycle, { judgeCostUsd: 0.15, optimizerTokens: 1500, teacherCalls: 1.5 });
     assert.equal(k.meanOnlineDelta, null);
+    // Oldest first: w0 finished no rollout, w1 was promoted, w2 rolled back, w3 promoted.
+    assert.deepEqual(
+      k.perCycle.map((c) => [c.cycleId, c.canarySuccessRateToDate]),
+      [
+        ['w3', 0.6667],
+        ['w2', 0.5],
+        ['w1', 1],
+        ['w0', null],
+      ],
+    );
     const text = renderAgentKpis(k);
     assert.match(text, /canary success rate 67%/);
     assert.match(text, /w2 \| rolled_back \| \+0\.100/);
+  });
+
+  it('measures success at the gate and online, and the judge agreement over calibrated dimensions', () => {
+    const k = cycleKpis(
+      row({
+        gate: { verdict: 'pass', delta: 0.2, ci: null, candidate: 0.8, baseline: 0.6 },
+        rollout: {
+          status: 'completed',
+          endedAt: at('2026-11-09T12:00:00Z'),
+          lastSuccessRate: { candidate: 0.75, baseline: null },
+        },
+        calibrations: [
+          { labels: 10, kappa: 0.6, accuracy: 0.9 },
+          { labels: 8, kappa: null, accuracy: 0.7 },
+        ],
+      }),
+    );
+    assert.deepEqual(k.success, {
+      gateProduction: 0.6,
+      gateCandidate: 0.8,
+      onlineProduction: null,
+      onlineCandidate: 0.75,
+    });
+    // κ is undefined for a dimension whose labels are all one class: the mean skips it.
+    assert.deepEqual(k.judgeAgreement, { kappa: 0.6, accuracy: 0.8, dimensions: 2, labels: 18 });
+    assert.equal(cycleKpis(row({})).judgeAgreement, null);
+    assert.equal(
+      agentKpis('demo', [
+        row({ calibrations: [{ labels: 4, kappa: 0.4, accuracy: 0.75 }] }),
+        row({ calibrations: [{ labels: 4, kappa: 0.8, accuracy: 1 }] }),
+      ]).meanJudgeKappa,
+      0.6,
+    );
   });
 
   it('reports no canary rate before any rollout has finished', () => {

@@ -187,6 +187,90 @@ export interface paths {
     };
     trace?: never;
   };
+  '/api/agents/{id}/artifacts': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The agent's versioned artifacts (configuration, prompts, rubrics, dataset, policies, optimizer) with their current version and what points at it.
+     * @description Needs: role viewer.
+     */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /** @description The agent id */
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/agents/{id}/artifacts/{kind}/history': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The versions of one artifact, oldest first, the current one marked (kind: prompt, rubric, dataset, policy, optimizer; ?name= for a policy section, rubric dimension or prompt).
+     * @description Needs: role viewer.
+     */
+    get: {
+      parameters: {
+        query?: {
+          /** @description Policy section, rubric dimension or prompt name (default for a prompt: the agent’s own) */
+          name?: string;
+        };
+        header?: never;
+        path: {
+          /** @description The agent id */
+          id: string;
+          kind: 'prompt' | 'rubric' | 'dataset' | 'policy' | 'optimizer';
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/agents/{id}/kpis': {
     parameters: {
       query?: never;
@@ -697,6 +781,45 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/cycles/{id}/optimization': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The cycle's optimizer progress: per run, the best score over rollouts, the baseline and the budget.
+     * @description Needs: role viewer.
+     */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/cycles/{id}/reject': {
     parameters: {
       query?: never;
@@ -796,6 +919,49 @@ export interface paths {
       parameters: {
         query?: {
           diff?: string;
+        };
+        header?: never;
+        path: {
+          versionId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/datasets/{versionId}/examples': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * A page of a version's examples in key order, each with its split, slices and lineage (?split=&offset=&limit=, at most 200).
+     * @description Needs: role viewer.
+     */
+    get: {
+      parameters: {
+        query?: {
+          limit?: string;
+          offset?: string;
+          split?: 'train' | 'eval' | 'holdout';
         };
         header?: never;
         path: {
@@ -1366,6 +1532,46 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/prompts/{name}/label-moves': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The audited moves of a prompt's labels, newest first: label, from and to version, who, why.
+     * @description Needs: role viewer.
+     */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /** @description The prompt name */
+          name: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/prompts/{name}/labels': {
     parameters: {
       query?: never;
@@ -1499,6 +1705,46 @@ export interface paths {
         };
       };
     };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/prompts/{name}/versions': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Every version of a prompt, newest first, with its labels, source and author (no bodies).
+     * @description Needs: role viewer.
+     */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /** @description The prompt name */
+          name: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
     delete?: never;
     options?: never;
     head?: never;
