@@ -2,6 +2,7 @@ import type { ApiDeps } from './http-server.js';
 import type { ApiRoute } from './api-route.js';
 import { agentRoutes } from './agent-routes.js';
 import { annotationRoutes } from './annotation-routes.js';
+import { artifactRoutes } from './artifact-routes.js';
 import { codecRoutes } from './codec-routes.js';
 import { consoleRoutes } from './console-routes.js';
 import { cycleRoutes } from './cycle-routes.js';
@@ -29,6 +30,7 @@ export function apiRouteTable(deps: ApiDeps): ApiRoute[] {
     ...rolloutRoutes(deps, agents),
     ...datasetRoutes(deps, agents),
     ...agentRoutes(deps, agents),
+    ...artifactRoutes(deps, agents),
     ...traceViewRoutes(deps, agents),
     ...sessionRoutes(deps),
     ...userRoutes(deps, agents),

@@ -178,4 +178,10 @@ export async function retireExamples(
 }
 
 // Reads the API and the CLI show as the store returns them.
-export { diffVersions, exportVersion, listVersions, showVersion } from './store/dataset-repository.js';
+export {
+  diffVersions,
+  exportVersion,
+  listVersions,
+  showVersion,
+  versionExamples,
+} from './store/dataset-repository.js';

@@ -15,8 +15,10 @@ import {
   labelsByVersion,
   listPrompts,
   promptVersion,
+  promptVersionList,
   type PromptSummary,
 } from './store/prompt-repository.js';
+import { labelMoveHistory, type LabelMoveRecord } from './store/prompt-labels.js';
 import {
   ChatMessage,
   CreatePromptRequest,
@@ -60,6 +62,66 @@ export function toRecord(v: PromptVersion, labels: string[]): PromptRecord {
 
 export async function listPromptSummaries(db: Db, agent?: string): Promise<PromptSummary[]> {
   return listPrompts(db, agent);
+}
+
+/** One version in a prompt's list: what it is, who made it and which labels point at it. */
+export interface PromptVersionEntry {
+  id: string;
+  version: number;
+  type: PromptRecord['type'];
+  source: PromptVersion['source'];
+  tags: string[];
+  commitMessage: string | null;
+  createdBy: string;
+  createdAt: string;
+  /** The optimizer candidate it was made from; null for versions people registered. */
+  candidateId: string | null;
+  labels: string[];
+}
+
+async function existingPrompt(db: Db, name: string): Promise<void> {
+  parse(PromptName, name, 'prompt name');
+  if (!(await promptVersion(db, name, { label: 'latest' })))
+    throw new NotFoundError(
+      `No prompt named "${name}"; list them with \`flywheel prompt list\` or GET /api/prompts.`,
+    );
+}
+
+/** Every version of a prompt, newest first, with its labels (`latest` included). */
+export async function listPromptVersions(
+  db: Db,
+  name: string,
+): Promise<{ name: string; agent: string; versions: PromptVersionEntry[] }> {
+  await existingPrompt(db, name);
+  const [rows, labels] = await Promise.all([promptVersionList(db, name), labelsByVersion(db, name)]);
+  return {
+    name,
+    agent: rows[0]?.agent_id ?? '',
+    versions: rows.map((r) => ({
+      id: r.id,
+      version: r.version,
+      type: r.type,
+      source: r.source,
+      tags: r.tags,
+      commitMessage: r.commit_message,
+      createdBy: r.created_by,
+      createdAt: new Date(r.created_at).toISOString(),
+      candidateId: r.candidate_id,
+      labels: labels.get(r.id) ?? [],
+    })),
+  };
+}
+
+export const LABEL_MOVES_LIMIT = 200;
+
+/** The audited moves of a prompt's labels, newest first: who moved which label where, and why. */
+export async function promptLabelMoves(
+  db: Db,
+  name: string,
+  limit = LABEL_MOVES_LIMIT,
+): Promise<{ name: string; moves: LabelMoveRecord[] }> {
+  await existingPrompt(db, name);
+  return { name, moves: await labelMoveHistory(db, name, limit) };
 }
 
 /** `version` is a version number or a label (`latest` included); absent: `production`, as Langfuse does. */

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { DecontaminationReport } from '../dataset-decontamination.js';
 import type { ExportedExample } from '../../schemas/dataset-example.js';
 import type { Db } from '../../db/connection.js';
-import type { DatasetSplit } from '../../db/database.js';
+import type { DatasetExampleRow, DatasetSplit } from '../../db/database.js';
 import { datasetIdOf, type DatasetRow } from './dataset-version-writer.js';
 import { NotFoundError } from '../../schemas/user-error.js';
 
@@ -255,6 +255,29 @@ export async function diffVersions(db: Db, fromRef: string, toRef: string): Prom
   return diff;
 }
 
+const exported = (r: DatasetExampleRow): ExportedExample => ({
+  id: r.id,
+  key: r.example_key,
+  datasetVersionId: r.dataset_version_id,
+  split: r.split,
+  slices: r.slices,
+  input: r.input,
+  expected: r.expected,
+  contentHash: r.content_hash,
+  createdAt: r.created_at.toISOString(),
+  createdBy: r.created_by,
+  gatingExcluded: r.gating_excluded,
+  lineage: {
+    traceId: r.trace_id,
+    clusterId: r.cluster_id,
+    clusterStableId: r.cluster_stable_id,
+    annotationId: r.annotation_id,
+    cycleId: r.cycle_id,
+    originVersionId: r.origin_version_id,
+    source: r.source,
+  },
+});
+
 /** Every example of a version with its lineage, in key order (one JSONL line each). */
 export async function exportVersion(db: Db, ref: string): Promise<ExportedExample[]> {
   const v = await resolveVersion(db, ref);
@@ -264,28 +287,38 @@ export async function exportVersion(db: Db, ref: string): Promise<ExportedExampl
     .where('dataset_version_id', '=', v.id)
     .orderBy('example_key')
     .execute();
-  return rows.map((r) => ({
-    id: r.id,
-    key: r.example_key,
-    datasetVersionId: r.dataset_version_id,
-    split: r.split,
-    slices: r.slices,
-    input: r.input,
-    expected: r.expected,
-    contentHash: r.content_hash,
-    createdAt: r.created_at.toISOString(),
-    createdBy: r.created_by,
-    gatingExcluded: r.gating_excluded,
-    lineage: {
-      traceId: r.trace_id,
-      clusterId: r.cluster_id,
-      clusterStableId: r.cluster_stable_id,
-      annotationId: r.annotation_id,
-      cycleId: r.cycle_id,
-      originVersionId: r.origin_version_id,
-      source: r.source,
-    },
-  }));
+  return rows.map(exported);
+}
+
+export interface ExamplePage {
+  datasetVersionId: string;
+  split: DatasetSplit | null;
+  /** Examples of the version in `split` (every split when null), of which this page is a part. */
+  total: number;
+  offset: number;
+  examples: ExportedExample[];
+}
+
+/** One page of a version's examples in key order, optionally of one split only. */
+export async function versionExamples(
+  db: Db,
+  ref: string,
+  page: { split: DatasetSplit | null; offset: number; limit: number },
+): Promise<ExamplePage> {
+  const v = await resolveVersion(db, ref);
+  let q = db.selectFrom('dataset_examples').where('dataset_version_id', '=', v.id);
+  if (page.split) q = q.where('split', '=', page.split);
+  const [{ total }, rows] = await Promise.all([
+    q.select(sql<number>`count(*)::int`.as('total')).executeTakeFirstOrThrow(),
+    q.selectAll().orderBy('example_key').offset(page.offset).limit(page.limit).execute(),
+  ]);
+  return {
+    datasetVersionId: v.id,
+    split: page.split,
+    total,
+    offset: page.offset,
+    examples: rows.map(exported),
+  };
 }
 
 export async function findDataset(db: Db, datasetId: string): Promise<DatasetRow> {
@@ -346,4 +379,21 @@ export async function exampleSplits(
     .where('dataset_version_id', '=', versionId)
     .where('example_key', 'in', keys)
     .execute();
+}
+
+/**
+ * The step the agent took on each example's trace, as the cycle that sampled it stored it
+ * (the redacted copy a reviewer saw), keyed by example id. Imported examples and examples
+ * whose sample is gone have none.
+ */
+export async function agentStepsOfExamples(db: Db, datasetVersionId: string): Promise<Map<string, unknown>> {
+  const rows = await db
+    .selectFrom('dataset_examples as ex')
+    .innerJoin('samples as s', (j) =>
+      j.onRef('s.cycle_id', '=', 'ex.cycle_id').onRef('s.trace_id', '=', 'ex.trace_id'),
+    )
+    .select(['ex.id', sql<unknown>`s.redacted -> 'output'`.as('output')])
+    .where('ex.dataset_version_id', '=', datasetVersionId)
+    .execute();
+  return new Map(rows.map((r) => [r.id, r.output]));
 }

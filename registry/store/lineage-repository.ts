@@ -29,6 +29,10 @@ export async function identify(db: Db, id: string): Promise<LineageRef | null> {
     ['gate_report', () => db.selectFrom('gate_reports').select('id').where('id', '=', id).executeTakeFirst()],
     ['candidate', () => db.selectFrom('candidates').select('id').where('id', '=', id).executeTakeFirst()],
     [
+      'prompt_version',
+      () => db.selectFrom('prompt_versions').select('id').where('id', '=', id).executeTakeFirst(),
+    ],
+    [
       'optimization_run',
       () => db.selectFrom('optimization_runs').select('id').where('id', '=', id).executeTakeFirst(),
     ],

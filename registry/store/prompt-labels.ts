@@ -238,3 +238,53 @@ export function productionLabels(db: Db, names: readonly string[]) {
     .where('prompt_name', 'in', [...names])
     .execute();
 }
+
+/** One audited move of one of a prompt's labels, as the history shows it. */
+export interface LabelMoveRecord {
+  auditId: string;
+  label: string;
+  action: string;
+  fromVersion: number | null;
+  toVersion: number | null;
+  actor: string;
+  reason: string;
+  at: string;
+}
+
+const likeLiteral = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
+const versionOf = (value: unknown): number | null => (typeof value === 'number' ? value : null);
+
+/**
+ * Every audited move of the prompt's labels, newest first (at most `limit`): moves through
+ * the registry and the agent-prompt moves audited before it (`prompt:<agent>:<label>`).
+ */
+export async function labelMoveHistory(db: Db, name: string, limit: number): Promise<LabelMoveRecord[]> {
+  const rows = await db
+    .selectFrom('audit_log')
+    .select(['id', 'actor', 'action', 'artifact', 'detail', 'created_at'])
+    .where((eb) =>
+      eb.or([
+        eb('artifact', 'like', `${likeLiteral(artifactOf(name, ''))}%`),
+        eb('artifact', 'like', `${likeLiteral(legacyArtifactOf(name, ''))}%`),
+      ]),
+    )
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => {
+    const detail = (r.detail ?? {}) as Record<string, unknown>;
+    const label =
+      typeof detail.label === 'string' ? detail.label : r.artifact.slice(r.artifact.lastIndexOf(':') + 1);
+    return {
+      auditId: String(r.id),
+      label,
+      action: r.action,
+      fromVersion: versionOf(detail.fromVersion),
+      toVersion: versionOf(detail.toVersion),
+      actor: r.actor,
+      reason: typeof detail.why === 'string' ? detail.why : '',
+      at: new Date(r.created_at).toISOString(),
+    };
+  });
+}

@@ -316,3 +316,24 @@ export async function promptAgent(db: Db, name: string): Promise<string | undefi
     .executeTakeFirst();
   return row?.agent_id;
 }
+
+/** Every version of prompt `name`, newest first, without the bodies (a list, not a viewer). */
+export function promptVersionList(db: Db, name: string) {
+  return db
+    .selectFrom('prompt_versions')
+    .select([
+      'id',
+      'agent_id',
+      'version',
+      'type',
+      'source',
+      'tags',
+      'commit_message',
+      'created_by',
+      'created_at',
+      'candidate_id',
+    ])
+    .where('name', '=', name)
+    .orderBy('version', 'desc')
+    .execute();
+}
