@@ -100,6 +100,12 @@ export function renderDiagnosisReport(d: DiagnosisReportData): string {
           ? `- Recommendation for \`${c.stableId}\` (${c.intervention}): ${c.immediateFix ?? c.rootCause ?? c.name}`
           : `- \`${c.stableId}\` needs a manual diagnosis (${c.diagnosisError ?? 'no diagnosis'}).`,
       );
+      // The traces reviewers correct in this cluster become training data (the agent's
+      // fine-tune dataset); say how to get the file, since no cycle acts on it.
+      if (c.intervention === 'fine_tune')
+        out.push(
+          `  Training data: once reviewers have corrected its traces, \`flywheel dataset export ${d.agent}/fine-tune --format openai-sft --cluster ${c.stableId} --out ${c.stableId}.jsonl\` (or \`--format openai-dpo\` for preference pairs, \`hf-chat\` for Hugging Face trainers).`,
+        );
     }
     out.push('');
   }

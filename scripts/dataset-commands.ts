@@ -14,6 +14,8 @@ import {
   showVersion,
 } from '../datasets/dataset-service.js';
 import { lineageOf } from '../registry/lineage-service.js';
+import { EXPORT_FORMATS, ExportFormat } from '../datasets/fine-tune-export.js';
+import { exportTrainingFile } from '../datasets/training-export-service.js';
 import type { CliContext } from './cli-context.js';
 
 type Action = <A extends unknown[]>(
@@ -124,16 +126,83 @@ export function registerDatasetCommands(program: Command, action: Action): void 
 
   dataset
     .command('export <version>')
-    .description('JSONL, one example per line with its lineage')
+    .description(
+      'JSONL, one example per line with its lineage; --format openai-sft|openai-dpo|hf-chat writes a training file from the train split',
+    )
     .option('--out <file>', 'write to a file instead of stdout')
+    .option(
+      '--format <format>',
+      `jsonl (the dataset itself, every split) or a training file: ${EXPORT_FORMATS.join(', ')}`,
+      'jsonl',
+    )
+    .option('--cluster <stableId>', 'training files: only examples from this failure cluster')
+    .option(
+      '--system-prompt <which>',
+      'training files: production (prepend the production prompt) or none',
+      'production',
+    )
+    .option(
+      '--no-lineage',
+      'training files: leave out the per-row metadata (for trainers that refuse unknown keys)',
+    )
     .action(
-      action(async (ctx, ref: string, opts: { out?: string }) => {
-        const rows = await exportVersion(await ctx.database(), ref);
-        const text = rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : '');
-        if (!opts.out) return void process.stdout.write(text);
-        writeFileSync(opts.out, text);
-        console.error(`wrote ${rows.length} example(s) to ${opts.out}`);
-      }),
+      action(
+        async (
+          ctx,
+          ref: string,
+          opts: { out?: string; format: string; cluster?: string; systemPrompt: string; lineage: boolean },
+        ) => {
+          const write = (text: string, what: string) => {
+            if (!opts.out) return void process.stdout.write(text);
+            writeFileSync(opts.out, text);
+            console.error(`wrote ${what} to ${opts.out}`);
+          };
+          if (opts.format === 'jsonl') {
+            if (opts.cluster)
+              throw new UserError(
+                '--cluster applies to training files: add --format openai-sft, openai-dpo or hf-chat.',
+              );
+            const rows = await exportVersion(await ctx.database(), ref);
+            return write(
+              rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : ''),
+              `${rows.length} example(s)`,
+            );
+          }
+          const format = ExportFormat.safeParse(opts.format);
+          if (!format.success)
+            throw new UserError(
+              `Unknown --format "${opts.format}": use jsonl, ${EXPORT_FORMATS.join(', ')}.`,
+            );
+          if (opts.systemPrompt !== 'production' && opts.systemPrompt !== 'none')
+            throw new UserError(`--system-prompt must be production or none (got "${opts.systemPrompt}").`);
+          const result = await exportTrainingFile(await ctx.database(), ref, {
+            format: format.data,
+            clusterStableId: opts.cluster,
+            systemPrompt: opts.systemPrompt,
+            withoutLineage: !opts.lineage,
+          });
+          write(
+            result.rows.map((r) => JSON.stringify(r)).join('\n') + (result.rows.length ? '\n' : ''),
+            `${result.rows.length} ${format.data} row(s)`,
+          );
+          // What was left out and why goes to stderr, so stdout stays a clean training file.
+          const w = result.withheld;
+          console.error(
+            `${result.datasetVersionId}: ${result.rows.length} row(s) from the train split; withheld ${w.notTrain} eval/holdout, ` +
+              `${w.regressionSuite} regression-suite` +
+              (opts.cluster ? `, ${w.otherCluster} of other clusters` : '') +
+              ` example(s)` +
+              (Object.keys(result.redactions).length
+                ? `; redacted ${JSON.stringify(result.redactions)}`
+                : ''),
+          );
+          for (const s of result.skipped) console.error(`  skipped ${s.key}: ${s.reason}`);
+          if (result.rows.length === 0)
+            console.error(
+              'No rows: a training file needs train-split examples with a corrected step (see `flywheel dataset show` for the splits).',
+            );
+        },
+      ),
     );
 
   refusingIdentityOptions(dataset.command('import <file>'))

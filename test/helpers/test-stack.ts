@@ -21,6 +21,8 @@ export { freePort };
 export interface TestStack {
   env: TestWorkflowEnvironment;
   db: Db;
+  /** For a child process (the CLI) to connect to the same database. */
+  databaseUrl: string;
   llm: LlmRoles;
   scenario: Scenario;
   simulator: SimulatorServer;
@@ -34,13 +36,13 @@ export interface TestStack {
  * A real Temporal dev server, a real embedded PostgreSQL, and the simulator. One per test
  * file.
  */
-export async function startTestStack(): Promise<TestStack> {
+export async function startTestStack(options: { scenario?: Scenario } = {}): Promise<TestStack> {
   const database = await startMigratedDatabase('flywheel-test');
   const { db } = database;
   let env: TestWorkflowEnvironment | undefined;
   let simulator: SimulatorServer | undefined;
   try {
-    const scenario = loadScenario(AIRLINE_SCENARIO);
+    const scenario = options.scenario ?? loadScenario(AIRLINE_SCENARIO);
     simulator = await startSimulator(scenario);
     const llm = simulatedRoles(simulator.url, db);
     env = await startTemporalServer(['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=60']);
@@ -50,6 +52,7 @@ export async function startTestStack(): Promise<TestStack> {
     return {
       env: theEnv,
       db,
+      databaseUrl: database.url,
       llm,
       scenario,
       simulator: theSimulator,
@@ -91,8 +94,10 @@ export async function startSeededStack(options: {
   skipSampledBefore?: boolean;
   /** Where the console links cycles in the Temporal Web UI (none by default). */
   temporalUiUrl?: string;
+  /** The simulated world (default: the airline scenario). */
+  scenario?: Scenario;
 }): Promise<{ stack: TestStack; api: ApiServer }> {
-  const stack = await startTestStack();
+  const stack = await startTestStack(options.scenario ? { scenario: options.scenario } : {});
   await seedDemoAgent(stack.db, stack.llm.agent, stack.scenario, {
     now: new Date(),
     traces: options.traces,
