@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { annotationItems, startCycle, submitAnnotations } from '../../cycles/cycle-service.js';
-import { exportTrainingFile } from '../../datasets/training-export-service.js';
+import { exportTrainingFile, FINE_TUNE_DATASET } from '../../datasets/training-export-service.js';
+import { datasetIdOf } from '../../datasets/store/dataset-version-writer.js';
 import { exportVersion } from '../../datasets/store/dataset-repository.js';
 import { lineageOf } from '../../registry/store/lineage-repository.js';
 import { waitForStage } from '../helpers/cycle-driver.js';
@@ -29,7 +30,9 @@ describe('fine-tune and preference exports on real PostgreSQL and Temporal', () 
   let stack: TestStack;
   let api: ApiServer;
   let cycleId: string;
-  const FINE_TUNE_RULE = 'cancellation_eligibility';
+  // A rule whose expected step is a tool call: the scenario's expected replies carry no
+  // text, and a reply with no text cannot be a training target (the exporter skips it).
+  const FINE_TUNE_RULE = 'transfer_out_of_scope';
 
   before(async () => {
     const scenario = structuredClone(loadScenario(AIRLINE_SCENARIO));
@@ -72,13 +75,13 @@ describe('fine-tune and preference exports on real PostgreSQL and Temporal', () 
     const fineTune = await db
       .selectFrom('dataset_versions')
       .select('id')
-      .where('dataset_id', '=', 'demo-dataset-fine-tune')
+      .where('dataset_id', '=', datasetIdOf('demo', FINE_TUNE_DATASET))
       .where('cycle_id', '=', cycleId)
       .executeTakeFirstOrThrow();
     const main = await db
       .selectFrom('dataset_versions')
       .select('id')
-      .where('dataset_id', '=', 'demo-dataset-demo')
+      .where('dataset_id', '=', datasetIdOf('demo', 'demo'))
       .where('cycle_id', '=', cycleId)
       .executeTakeFirstOrThrow();
     const ftExamples = await exportVersion(db, fineTune.id);
@@ -152,8 +155,10 @@ describe('fine-tune and preference exports on real PostgreSQL and Temporal', () 
       const out = path.join(dir, 'train.jsonl');
       const done = await cli('dataset', 'export', 'demo/fine-tune', '--format', 'hf-chat', '--out', out);
       assert.match(done.stderr, /row\(s\) from the train split; withheld \d+ eval\/holdout/);
-      const lines = readFileSync(out, 'utf8').trim().split('\n');
-      assert.ok(lines.length > 0);
+      const lines = readFileSync(out, 'utf8')
+        .split('\n')
+        .filter((l) => l !== '');
+      assert.ok(lines.length > 0, done.stderr);
       for (const l of lines) assert.ok(Array.isArray((JSON.parse(l) as { messages: unknown }).messages));
       await assert.rejects(
         cli('dataset', 'export', 'demo/fine-tune', '--format', 'alpaca'),
