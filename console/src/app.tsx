@@ -3,6 +3,7 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { answer, api, ApiError, onSignedOut, setCsrfToken } from './api/client.js';
 import type { Me } from './api/types.js';
 import { Layout } from './components/layout.js';
+import { AgentDashboardPage } from './pages/agent-dashboard.js';
 import { CyclePage } from './pages/cycle.js';
 import { HomePage } from './pages/home.js';
 import { ItemPage } from './pages/item.js';
@@ -85,6 +86,8 @@ function Page({ path }: { path: string }) {
   if ((params = match('/console/queues/:queueId', path))) return <QueuePage queueId={params.queueId ?? ''} />;
   if (match('/console/queues', path)) return <QueuesPage />;
   if ((params = match('/console/cycles/:cycleId', path))) return <CyclePage cycleId={params.cycleId ?? ''} />;
+  if ((params = match('/console/agents/:agentId', path)))
+    return <AgentDashboardPage agentId={params.agentId ?? ''} />;
   if ((params = match('/console/rollouts/:rolloutId', path)))
     return <RolloutPage rolloutId={params.rolloutId ?? ''} />;
   if (match('/console', path)) return <HomePage />;

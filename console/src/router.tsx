@@ -74,4 +74,5 @@ export const paths = {
     `${BASE}/queues/${encodeURIComponent(queueId)}/items/${encodeURIComponent(itemId)}`,
   cycle: (id: string) => `${BASE}/cycles/${encodeURIComponent(id)}`,
   rollout: (id: string) => `${BASE}/rollouts/${encodeURIComponent(id)}`,
+  agent: (id: string) => `${BASE}/agents/${encodeURIComponent(id)}`,
 };

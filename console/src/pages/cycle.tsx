@@ -2,6 +2,7 @@ import { useGateReview, useCycleStatus, useTemporalUi } from '../api/release-que
 import { CYCLE_STAGES, type CycleStatus } from '../api/release-types.js';
 import { ApprovalForm } from '../components/approval-form.js';
 import { GateReportView, PromptDiff } from '../components/gate-report.js';
+import { OptimizerProgress } from '../components/optimizer-progress.js';
 import { QueryState, Time } from '../components/query-state.js';
 import { Link, paths } from '../router.js';
 import { holds, useMe } from '../session.js';
@@ -45,6 +46,9 @@ function CycleDetails({ status }: { status: CycleStatus }) {
       </p>
       <Timeline status={status} />
       <Findings status={status} />
+      {status.stages.some((r) => r.stage === 'optimizing') && (
+        <OptimizerProgress cycleId={status.cycleId} optimizing={status.stage === 'optimizing'} />
+      )}
 
       <section aria-labelledby="gate">
         <h2 id="gate">Regression gate</h2>

@@ -181,7 +181,9 @@ function Agents() {
               <tbody>
                 {list.map((a) => (
                   <tr key={a.id}>
-                    <th scope="row">{a.displayName || a.id}</th>
+                    <th scope="row">
+                      <Link href={paths.agent(a.id)}>{a.displayName || a.id}</Link>
+                    </th>
                     <td>
                       {a.traces.last7Days.exact ? '' : '≈ '}
                       {a.traces.last7Days.count.toLocaleString()}
