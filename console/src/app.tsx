@@ -10,6 +10,8 @@ import { ItemPage } from './pages/item.js';
 import { QueuePage } from './pages/queue.js';
 import { QueuesPage } from './pages/queues.js';
 import { RolloutPage } from './pages/rollout.js';
+import { TracePage } from './pages/trace.js';
+import { TracesPage } from './pages/traces.js';
 import { SignInPage } from './pages/sign-in.js';
 import { match, navigate, paths, useLocation } from './router.js';
 import { SessionContext } from './session.js';
@@ -90,6 +92,8 @@ function Page({ path }: { path: string }) {
     return <AgentDashboardPage agentId={params.agentId ?? ''} />;
   if ((params = match('/console/rollouts/:rolloutId', path)))
     return <RolloutPage rolloutId={params.rolloutId ?? ''} />;
+  if ((params = match('/console/traces/:traceId', path))) return <TracePage traceId={params.traceId ?? ''} />;
+  if (match('/console/traces', path)) return <TracesPage />;
   if (match('/console', path)) return <HomePage />;
   return (
     <section>

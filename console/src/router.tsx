@@ -74,5 +74,7 @@ export const paths = {
     `${BASE}/queues/${encodeURIComponent(queueId)}/items/${encodeURIComponent(itemId)}`,
   cycle: (id: string) => `${BASE}/cycles/${encodeURIComponent(id)}`,
   rollout: (id: string) => `${BASE}/rollouts/${encodeURIComponent(id)}`,
+  traces: () => `${BASE}/traces`,
+  trace: (id: string) => `${BASE}/traces/${encodeURIComponent(id)}`,
   agent: (id: string) => `${BASE}/agents/${encodeURIComponent(id)}`,
 };

@@ -49,6 +49,11 @@ export function Layout({ children }: { children: ComponentChildren }) {
                 Annotation queues
               </Link>
             </li>
+            <li>
+              <Link href={paths.traces()} aria-current={current(paths.traces())}>
+                Traces
+              </Link>
+            </li>
           </ul>
         </nav>
         <div class="who">

@@ -226,9 +226,15 @@ function ItemView({
           <section aria-labelledby="judge">
             <h2 id="judge">What the evaluators said</h2>
             <p>
-              <span class={`badge ${item.judge_label === 'pass' ? 'good' : 'bad'}`}>
-                {item.verdict_source === 'code' ? 'Code check' : 'Judge'}: {item.judge_label}
-              </span>{' '}
+              {item.judge_label === 'not_scored' ? (
+                <span class="badge neutral">
+                  Added to the queue by hand: the cycle did not score this trace
+                </span>
+              ) : (
+                <span class={`badge ${item.judge_label === 'pass' ? 'good' : 'bad'}`}>
+                  {item.verdict_source === 'code' ? 'Code check' : 'Judge'}: {item.judge_label}
+                </span>
+              )}{' '}
               {item.judge_category && <span>category {item.judge_category.replace(/_/g, ' ')}</span>}
             </p>
             {item.judge_explanation && <p class="explanation">{item.judge_explanation}</p>}

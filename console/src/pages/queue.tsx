@@ -165,7 +165,11 @@ function ItemsTable({
             </td>
             <td>{item.status.replace('_', ' ')}</td>
             <td>
-              <span class={`badge ${item.judge_label === 'pass' ? 'good' : 'bad'}`}>{item.judge_label}</span>
+              <span
+                class={`badge ${item.judge_label === 'pass' ? 'good' : item.judge_label === 'fail' ? 'bad' : 'neutral'}`}
+              >
+                {item.judge_label.replace('_', ' ')}
+              </span>
             </td>
             <td>{item.judge_category?.replace(/_/g, ' ') ?? '—'}</td>
             <td>{item.labelledBy.join(', ') || '—'}</td>

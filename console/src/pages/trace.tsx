@@ -1,0 +1,310 @@
+import type { JSX } from 'preact';
+import { useState } from 'preact/hooks';
+import { useTrace } from '../api/queries.js';
+import { searchOf, useAddToQueue, useOpenQueues } from '../api/trace-queries.js';
+import type { TraceDetail } from '../api/types.js';
+import { QueryState, Time } from '../components/query-state.js';
+import { SpanTreeView, Transcript } from '../components/transcript.js';
+import { Link, paths } from '../router.js';
+import { holds, useMe } from '../session.js';
+import { feedbackText } from './traces.js';
+
+/** One trace: what happened (transcript, span tree on demand), how it was judged, where it went. */
+export function TracePage({ traceId }: { traceId: string }) {
+  const trace = useTrace(traceId);
+  return (
+    <>
+      <p class="crumbs">
+        <Link href={paths.traces()}>Traces</Link> ›
+      </p>
+      <QueryState query={trace} what="the trace">
+        {(t) => <TraceView detail={t} />}
+      </QueryState>
+    </>
+  );
+}
+
+function TraceView({ detail }: { detail: TraceDetail }) {
+  const { trace, transcript, spans, scores, annotations, lineage } = detail;
+  const version =
+    trace.promptVersion === undefined ? null : `${trace.promptName ?? trace.agent} v${trace.promptVersion}`;
+  return (
+    <>
+      <h1 tabIndex={-1}>Trace {trace.id}</h1>
+      <dl class="trace-facts">
+        <div>
+          <dt>Agent</dt>
+          <dd>{trace.agent}</dd>
+        </div>
+        <div>
+          <dt>Started</dt>
+          <dd>
+            <Time iso={trace.timestamp} />
+          </dd>
+        </div>
+        <div>
+          <dt>Status</dt>
+          <dd>
+            <span class={`badge ${trace.status === 'error' ? 'bad' : 'good'}`}>{trace.status}</span>
+          </dd>
+        </div>
+        <div>
+          <dt>Outcome</dt>
+          <dd>{trace.outcome ?? '—'}</dd>
+        </div>
+        <div>
+          <dt>Feedback</dt>
+          <dd>
+            {feedbackText(trace.feedback)}
+            {trace.feedback?.text ? ` — “${trace.feedback.text}”` : ''}
+          </dd>
+        </div>
+        <div>
+          <dt>Prompt version</dt>
+          <dd>
+            {version ? (
+              <Link
+                href={
+                  paths.traces() +
+                  searchOf({
+                    agent: trace.agent,
+                    promptName: trace.promptName ?? trace.agent,
+                    promptVersion: String(trace.promptVersion),
+                  })
+                }
+              >
+                {version}
+              </Link>
+            ) : (
+              '—'
+            )}
+          </dd>
+        </div>
+        <div>
+          <dt>Model</dt>
+          <dd>{trace.model ?? '—'}</dd>
+        </div>
+        <div>
+          <dt>Latency</dt>
+          <dd>{trace.latencyMs === undefined ? '—' : `${Math.round(trace.latencyMs)} ms`}</dd>
+        </div>
+        <div>
+          <dt>Cost</dt>
+          <dd>{trace.costUsd === undefined ? '—' : `$${trace.costUsd.toFixed(4)}`}</dd>
+        </div>
+        <div>
+          <dt>Tokens</dt>
+          <dd>
+            {trace.usage
+              ? `${trace.usage.inputTokens ?? '?'} in, ${trace.usage.outputTokens ?? '?'} out`
+              : '—'}
+          </dd>
+        </div>
+        {trace.sessionId && (
+          <div>
+            <dt>Session</dt>
+            <dd>
+              <code>{trace.sessionId}</code>
+            </dd>
+          </div>
+        )}
+      </dl>
+
+      <AddToQueue traceId={trace.id} agent={trace.agent} queued={annotations} />
+
+      <section aria-labelledby="conversation">
+        <h2 id="conversation">Conversation</h2>
+        <Transcript
+          messages={transcript.messages}
+          step={transcript.output}
+          failing={trace.status === 'error' ? 'The trace ended with an error.' : null}
+        />
+        {transcript.expected && (
+          <p>
+            <strong>Expected step:</strong>{' '}
+            {transcript.expected.action === 'respond' ? (
+              (transcript.expected.content ?? 'a reply')
+            ) : (
+              <code>
+                {transcript.expected.action}({JSON.stringify(transcript.expected.arguments ?? {})})
+              </code>
+            )}
+          </p>
+        )}
+      </section>
+
+      <section aria-labelledby="spans">
+        <h2 id="spans">Spans</h2>
+        {spans.spanCount === 0 ? (
+          <p class="muted">This trace recorded no spans.</p>
+        ) : (
+          <SpanTreeView spans={spans} />
+        )}
+      </section>
+
+      <section aria-labelledby="scores">
+        <h2 id="scores">Scores</h2>
+        {scores.length === 0 ? (
+          <p class="muted">No cycle has scored this trace.</p>
+        ) : (
+          <table>
+            <caption class="visually-hidden">Scores of every cycle</caption>
+            <thead>
+              <tr>
+                <th scope="col">Cycle</th>
+                <th scope="col">Evaluator</th>
+                <th scope="col">Dimension</th>
+                <th scope="col">Label</th>
+                <th scope="col">Explanation</th>
+              </tr>
+            </thead>
+            <tbody>
+              {scores.map((s, i) => (
+                <tr key={i}>
+                  <td>
+                    <Link href={paths.cycle(s.cycleId)}>{s.cycleId}</Link>
+                  </td>
+                  <td>
+                    {s.evaluator} <span class="muted">({s.source})</span>
+                  </td>
+                  <td>{s.dimension}</td>
+                  <td>
+                    <span
+                      class={`badge ${s.label === 'pass' ? 'good' : s.label === 'fail' ? 'bad' : 'neutral'}`}
+                    >
+                      {s.label}
+                    </span>
+                  </td>
+                  <td>{s.explanation}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </section>
+
+      <section aria-labelledby="reviews">
+        <h2 id="reviews">Reviews</h2>
+        {annotations.length === 0 ? (
+          <p class="muted">In no annotation queue yet.</p>
+        ) : (
+          <ul class="plain">
+            {annotations.map((a) => (
+              <li key={a.itemId}>
+                {a.queueId ? (
+                  <Link href={paths.item(a.queueId, a.itemId)}>Item {a.itemId}</Link>
+                ) : (
+                  <code>{a.itemId}</code>
+                )}{' '}
+                · {a.status}
+                {a.labels.length > 0 &&
+                  ` · ${a.labels.map((l) => `${l.reviewer}: ${l.verdict}${l.category ? ` (${l.category})` : ''}`).join(', ')}`}
+              </li>
+            ))}
+          </ul>
+        )}
+      </section>
+
+      <section aria-labelledby="lineage">
+        <h2 id="lineage">Cycles and clusters</h2>
+        {lineage.samples.length === 0 && lineage.clusters.length === 0 ? (
+          <p class="muted">No cycle has sampled this trace.</p>
+        ) : (
+          <ul class="plain">
+            {lineage.samples.map((s) => (
+              <li key={s.cycleId}>
+                Sampled by <Link href={paths.cycle(s.cycleId)}>{s.cycleId}</Link> ({s.reasons.join(', ')})
+              </li>
+            ))}
+            {lineage.clusters.map((c) => (
+              <li key={c.clusterId}>
+                Cluster <strong>{c.name}</strong> ({c.category}){c.latest ? ', latest' : ''}:{' '}
+                <Link
+                  href={paths.traces() + searchOf({ agent: trace.agent, cluster: c.stableId ?? c.clusterId })}
+                >
+                  traces in this cluster
+                </Link>
+              </li>
+            ))}
+          </ul>
+        )}
+      </section>
+    </>
+  );
+}
+
+/** "Add to queue": an open queue of the trace's agent; the API records who added it. */
+function AddToQueue({
+  traceId,
+  agent,
+  queued,
+}: {
+  traceId: string;
+  agent: string;
+  queued: TraceDetail['annotations'];
+}) {
+  const me = useMe();
+  const canAdd = holds(me.grants, 'reviewer', agent);
+  const queues = useOpenQueues(agent, canAdd);
+  const add = useAddToQueue(traceId);
+  const [chosen, setChosen] = useState('');
+  if (!canAdd) return null;
+  const inQueue = new Set(queued.map((a) => a.queueId));
+  const choices = (queues.data ?? []).filter((q) => !inQueue.has(q.id));
+  const onSubmit = (event: JSX.TargetedSubmitEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const queueId = chosen || choices[0]?.id;
+    if (queueId) add.mutate(queueId);
+  };
+  return (
+    <section aria-labelledby="add-to-queue" class="panel">
+      <h2 id="add-to-queue" class="small">
+        Add to an annotation queue
+      </h2>
+      {add.isSuccess && (
+        <p class="notice" role="status">
+          Added to {add.data.queueId} as item {add.data.itemId}.{' '}
+          <Link href={paths.item(add.data.queueId, add.data.itemId)}>Open the item</Link> ·{' '}
+          <Link href={paths.queue(add.data.queueId)}>Open the queue</Link>
+        </p>
+      )}
+      {add.isError && (
+        <p class="error" role="alert">
+          Not added: {add.error.message}
+        </p>
+      )}
+      <QueryState query={queues} what="open queues">
+        {() =>
+          choices.length === 0 ? (
+            <p class="muted">
+              {add.isSuccess
+                ? ''
+                : `No open queue of agent ${agent} takes this trace: a cycle opens one when it needs labels.`}
+            </p>
+          ) : (
+            <form class="toolbar" onSubmit={onSubmit}>
+              <label for="queue-choice" class="inline">
+                Queue
+              </label>
+              <select
+                id="queue-choice"
+                value={chosen || choices[0]?.id}
+                onChange={(e) => setChosen(e.currentTarget.value)}
+                class="auto"
+              >
+                {choices.map((q) => (
+                  <option key={q.id} value={q.id}>
+                    {q.name} ({q.items} items)
+                  </option>
+                ))}
+              </select>
+              <button type="submit" disabled={add.isPending}>
+                {add.isPending ? 'Adding…' : 'Add to queue'}
+              </button>
+            </form>
+          )
+        }
+      </QueryState>
+    </section>
+  );
+}

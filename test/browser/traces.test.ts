@@ -1,0 +1,296 @@
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { AxeBuilder } from '@axe-core/playwright';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Worker } from '@temporalio/worker';
+import type { ApiServer } from '../../api/http-server.js';
+import { annotationQueueId } from '../../annotation/annotation-ids.js';
+import { startCycle } from '../../cycles/cycle-service.js';
+import { createAgentToken } from '../../registry/store/agent-tokens.js';
+import { ensureConsoleBuilt } from '../../scripts/console-build.js';
+import { personWithPassword } from '../helpers/api-credentials.js';
+import { waitForStage } from '../helpers/cycle-driver.js';
+import { startSeededStack, stopSeededStack, type TestStack } from '../helpers/test-stack.js';
+
+/** Debian's Chromium (`apt-get install chromium`): Playwright's own download cannot run here. */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SCREENSHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url));
+
+const cycleInput = {
+  agent: 'demo',
+  seed: 41,
+  sampleRate: 0.4,
+  maxAnnotationItems: 5,
+  annotationDeadlineSeconds: 900,
+  optimizer: {
+    choice: { name: 'random-search' as const, settings: { proposalsPerCall: 4 } },
+    budget: { maxRollouts: 200 },
+  },
+};
+
+/** Serious and critical accessibility violations on the page as it is now (axe-core). */
+async function axeViolations(page: Page): Promise<string[]> {
+  const { violations } = await new AxeBuilder({ page }).analyze();
+  return violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
+
+async function checkPage(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: `${SCREENSHOTS}${name}.png`, fullPage: true });
+  assert.deepEqual(await axeViolations(page), [], `accessibility of the ${name} page`);
+}
+
+describe('trace search and the trace page in Chromium on a real stack', () => {
+  let stack: TestStack;
+  let api: ApiServer;
+  let worker: Worker;
+  let running: Promise<void>;
+  let browser: Browser;
+  const cycleId = `cycle-demo-traces-${Date.now()}`;
+  const queueId = annotationQueueId(cycleId);
+  /** A trace the agent sends while the cycle waits for labels: an error with a span tree. */
+  const traceId = `trace-zx9-${Date.now()}`;
+  const people: Record<'rita' | 'vera', { user: string; password: string }> = {} as never;
+  /** Errors the pages threw and Content-Security-Policy refusals: there must be none. */
+  const pageProblems: string[] = [];
+
+  const signedIn = async (who: keyof typeof people, path = '/console/'): Promise<Page> => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    page.on('pageerror', (error) => pageProblems.push(`page error: ${error.message}`));
+    page.on('console', (message) => {
+      if (/Content.Security.Policy/i.test(message.text())) pageProblems.push(`CSP: ${message.text()}`);
+    });
+    await page.goto(`${api.url}${path}`);
+    await page.getByLabel('User name').fill(people[who].user);
+    await page.getByLabel('Password').fill(people[who].password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign out' }).waitFor({ timeout: 10_000 });
+    return page;
+  };
+
+  before(async () => {
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    await ensureConsoleBuilt();
+    ({ stack, api } = await startSeededStack({ traces: 200, seed: 29 }));
+    people.rita = await personWithPassword(stack.db, 'rita', 'reviewer', 'demo');
+    people.vera = await personWithPassword(stack.db, 'vera', 'viewer');
+    worker = await stack.newWorker();
+    running = worker.run();
+    await startCycle(stack.env.client, {
+      taskQueue: stack.taskQueue,
+      workflowId: cycleId,
+      input: cycleInput,
+    });
+    browser = await chromium.launch({ executablePath: CHROMIUM });
+
+    const atQueue = await waitForStage(stack.env.client, cycleId, ['awaiting_annotation', 'done'], 180_000);
+    assert.equal(atQueue.stage, 'awaiting_annotation', `cycle ended early: ${atQueue.outcome}`);
+    // Sent after the cycle sampled its window: the trace is in no sample and no queue.
+    const start = Date.now() - 30 * 60_000;
+    const at = (ms: number) => new Date(start + ms).toISOString();
+    const { token } = await createAgentToken(stack.db, {
+      agent: 'demo',
+      scopes: ['ingest'],
+      createdBy: 'test',
+    });
+    const sent = await fetch(`${api.url}/api/traces`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        id: traceId,
+        timestamp: at(0),
+        status: 'error',
+        feedback: { score: -1, text: 'it looked up the wrong booking' },
+        input: {
+          messages: [
+            { role: 'system', content: 'You are an airline agent.' },
+            { role: 'user', content: 'Cancel reservation ZX9 please' },
+          ],
+        },
+        output: { action: 'get_reservation_details', arguments: { reservation_id: 'ZX9' } },
+        spans: [
+          {
+            spanId: 'root',
+            name: 'airline-agent',
+            kind: 'agent',
+            startTime: at(0),
+            endTime: at(900),
+            latencyMs: 900,
+          },
+          {
+            spanId: 'llm-1',
+            parentSpanId: 'root',
+            name: 'chat',
+            kind: 'llm',
+            startTime: at(5),
+            endTime: at(405),
+            latencyMs: 400,
+          },
+          {
+            spanId: 'tool-1',
+            parentSpanId: 'root',
+            name: 'get_reservation_details',
+            kind: 'tool',
+            status: 'error',
+            statusMessage: 'reservation ZX9 not found',
+            startTime: at(410),
+            endTime: at(430),
+            latencyMs: 20,
+            tool: {
+              name: 'get_reservation_details',
+              arguments: { reservation_id: 'ZX9' },
+              result: 'not found',
+            },
+          },
+        ],
+      }),
+    });
+    assert.equal(sent.status, 200, await sent.text());
+  });
+  after(async () => {
+    await browser?.close();
+    await stack?.env.client.workflow
+      .getHandle(cycleId)
+      .terminate('test done')
+      .catch(() => undefined);
+    worker?.shutdown();
+    await running?.catch(() => undefined);
+    await stopSeededStack({ stack, api });
+  });
+
+  it('a reviewer searches traces by status, feedback, text, version and cluster; the filters live in the address', async () => {
+    const page = await signedIn('rita');
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Traces' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Traces' }).waitFor();
+    const results = page.getByRole('table', { name: 'Traces, newest first' });
+    await results.waitFor();
+    assert.ok((await results.getByRole('row').count()) > 10, 'the newest traces are listed');
+
+    const search = page.getByRole('search', { name: 'Filter traces' });
+    await search.getByLabel('Status').selectOption('error');
+    await search.getByLabel('Feedback').selectOption('negative');
+    await search.getByLabel('Text in input or output').fill('ZX9');
+    await search.getByLabel('Text in input or output').press('Enter');
+    await page.waitForURL(/status=error/);
+    const query = new URL(page.url()).searchParams;
+    assert.deepEqual(
+      [query.get('status'), query.get('feedback'), query.get('q'), query.get('agent')],
+      ['error', 'negative', 'ZX9', 'demo'],
+    );
+    await results.getByRole('link', { name: traceId, exact: true }).waitFor();
+    assert.equal(await results.getByRole('row').count(), 2, 'one header row and the one matching trace');
+    await checkPage(page, 'traces-search');
+
+    // A version no trace was served by lists nothing; the seeded traffic's version lists it.
+    await page.goto(`${api.url}/console/traces?agent=demo&promptVersion=999`);
+    await page.getByRole('status').filter({ hasText: 'No trace matches these filters.' }).waitFor();
+    const version = await stack.db
+      .selectFrom('traces')
+      .select('prompt_version')
+      .where('agent_id', '=', 'demo')
+      .where('prompt_version', 'is not', null)
+      .limit(1)
+      .executeTakeFirstOrThrow();
+    await page.goto(`${api.url}/console/traces?agent=demo&promptVersion=${version.prompt_version}`);
+    await results.waitFor();
+    assert.ok((await results.getByRole('row').count()) > 1);
+    assert.equal(await page.getByLabel('Version').inputValue(), String(version.prompt_version));
+
+    // A cluster of the cycle lists its members (as its latest clustering placed them).
+    const cluster = await stack.db
+      .selectFrom('clusters')
+      .innerJoin('cluster_members', 'cluster_members.cluster_id', 'clusters.id')
+      .select(['clusters.id', 'clusters.stable_id', 'cluster_members.trace_id'])
+      .where('clusters.cycle_id', '=', cycleId)
+      .execute();
+    assert.ok(cluster.length > 0, 'the cycle clustered its failures');
+    const first = cluster[0]!;
+    await page.goto(`${api.url}/console/traces`);
+    await search.getByLabel('Cluster').fill(first.stable_id ?? first.id);
+    await search.getByRole('button', { name: 'Search' }).click();
+    await page.waitForURL(/cluster=/);
+    await results.getByRole('link', { name: first.trace_id, exact: true }).waitFor();
+    const members = new Set(cluster.filter((c) => c.id === first.id).map((c) => c.trace_id));
+    for (const link of await results.getByRole('link').all())
+      assert.ok(members.has((await link.textContent()) ?? ''), 'only the cluster’s traces');
+    await page.context().close();
+  });
+
+  it('a reviewer opens a trace, reads the transcript, opens the span tree from the keyboard, adds the trace to the cycle’s queue and finds it there', async () => {
+    const page = await signedIn('rita', `/console/traces?status=error&q=ZX9`);
+    await page.getByRole('link', { name: traceId, exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: `Trace ${traceId}` }).waitFor();
+    const conversation = page.getByRole('region', { name: 'Conversation' });
+    await conversation.getByText('Cancel reservation ZX9 please').waitFor();
+    await conversation.getByText('get_reservation_details').first().waitFor();
+
+    // The span tree on demand: closed at first, opened with Enter on its summary.
+    const spans = page.getByRole('region', { name: 'Spans' });
+    const summary = spans.locator('summary');
+    assert.match((await summary.textContent()) ?? '', /Span tree \(3 spans/);
+    assert.equal(await spans.getByText('reservation ZX9 not found').isVisible(), false);
+    await summary.focus();
+    await page.keyboard.press('Enter');
+    await spans.getByText('error: reservation ZX9 not found').waitFor();
+    assert.equal(await spans.locator('li.span').count(), 3);
+
+    const add = page.getByRole('region', { name: 'Add to an annotation queue' });
+    assert.equal(await add.getByLabel('Queue').inputValue(), queueId);
+    await add.getByRole('button', { name: 'Add to queue' }).click();
+    await add
+      .getByRole('status')
+      .filter({ hasText: `Added to ${queueId} as item ${cycleId}:item:${traceId}.` })
+      .waitFor();
+    // The trace page now lists the review item.
+    await page
+      .getByRole('region', { name: 'Reviews' })
+      .getByRole('link', { name: `Item ${cycleId}:item:${traceId}` })
+      .waitFor();
+    await checkPage(page, 'trace');
+
+    await add.getByRole('link', { name: 'Open the queue' }).click();
+    await page.getByRole('heading', { level: 1, name: new RegExp(cycleId) }).waitFor();
+    await page.getByRole('link', { name: traceId }).click();
+    // The item: the conversation from the redacted copy, and no judge verdict the cycle never gave.
+    await page.getByText('Added to the queue by hand: the cycle did not score this trace').waitFor();
+    await page
+      .getByRole('region', { name: 'Conversation' })
+      .getByText('Cancel reservation ZX9 please')
+      .waitFor();
+    const audit = await stack.db
+      .selectFrom('audit_log')
+      .select('actor')
+      .where('action', '=', 'queue.add_trace')
+      .where('artifact', '=', `${cycleId}:item:${traceId}`)
+      .execute();
+    assert.deepEqual(
+      audit,
+      [{ actor: 'rita' }],
+      'the API recorded who signed in, not a field of the request',
+    );
+    await page.context().close();
+  });
+
+  it('a viewer reads the trace without the add-to-queue control, and the API answers 403 to an add', async () => {
+    const page = await signedIn('vera', `/console/traces/${encodeURIComponent(traceId)}`);
+    await page.getByRole('heading', { level: 1, name: `Trace ${traceId}` }).waitFor();
+    await page.getByRole('region', { name: 'Conversation' }).waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Add to queue' }).count(), 0);
+    const request = page.context().request;
+    const me = (await (await request.get(`${api.url}/api/me`)).json()) as { session: { csrfToken: string } };
+    const added = await request.post(`${api.url}/api/queues/${queueId}/items`, {
+      headers: { 'x-csrf-token': me.session.csrfToken },
+      data: { traceId },
+    });
+    assert.equal(added.status(), 403);
+    await page.context().close();
+  });
+
+  it('no page threw an error or hit the Content-Security-Policy', () => {
+    assert.deepEqual(pageProblems, []);
+  });
+});
