@@ -4,9 +4,14 @@ import { answer, api, ApiError, onSignedOut, setCsrfToken } from './api/client.j
 import type { Me } from './api/types.js';
 import { Layout } from './components/layout.js';
 import { AgentDashboardPage } from './pages/agent-dashboard.js';
+import { ArtifactsPage } from './pages/artifacts.js';
 import { CyclePage } from './pages/cycle.js';
+import { DatasetVersionPage } from './pages/dataset-version.js';
+import { DatasetsPage } from './pages/datasets.js';
 import { HomePage } from './pages/home.js';
 import { ItemPage } from './pages/item.js';
+import { PromptPage } from './pages/prompt.js';
+import { PromptsPage } from './pages/prompts.js';
 import { QueuePage } from './pages/queue.js';
 import { QueuesPage } from './pages/queues.js';
 import { RolloutPage } from './pages/rollout.js';
@@ -94,6 +99,12 @@ function Page({ path }: { path: string }) {
     return <RolloutPage rolloutId={params.rolloutId ?? ''} />;
   if ((params = match('/console/traces/:traceId', path))) return <TracePage traceId={params.traceId ?? ''} />;
   if (match('/console/traces', path)) return <TracesPage />;
+  if ((params = match('/console/prompts/:name', path))) return <PromptPage name={params.name ?? ''} />;
+  if (match('/console/prompts', path)) return <PromptsPage />;
+  if ((params = match('/console/datasets/:versionId', path)))
+    return <DatasetVersionPage versionId={params.versionId ?? ''} />;
+  if (match('/console/datasets', path)) return <DatasetsPage />;
+  if (match('/console/artifacts', path)) return <ArtifactsPage />;
   if (match('/console', path)) return <HomePage />;
   return (
     <section>

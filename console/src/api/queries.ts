@@ -18,7 +18,10 @@ export interface ListState<T> {
  * roles for some agents asks per agent, as the API wants (a list over every agent needs a
  * global role), and the answers are merged.
  */
-function usePerAgent<T>(key: string, fetch: (agent: string | undefined) => Promise<T[]>): ListState<T> {
+export function usePerAgent<T>(
+  key: string,
+  fetch: (agent: string | undefined) => Promise<T[]>,
+): ListState<T> {
   const me = useMe();
   const scopes = holds(me.grants, 'viewer', null)
     ? [undefined]

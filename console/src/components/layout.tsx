@@ -50,6 +50,21 @@ export function Layout({ children }: { children: ComponentChildren }) {
               </Link>
             </li>
             <li>
+              <Link href={paths.prompts()} aria-current={current(paths.prompts())}>
+                Prompts
+              </Link>
+            </li>
+            <li>
+              <Link href={paths.datasets()} aria-current={current(paths.datasets())}>
+                Datasets
+              </Link>
+            </li>
+            <li>
+              <Link href={paths.artifacts()} aria-current={current(paths.artifacts())}>
+                Artifacts
+              </Link>
+            </li>
+            <li>
               <Link href={paths.traces()} aria-current={current(paths.traces())}>
                 Traces
               </Link>
