@@ -164,6 +164,9 @@ export function userRoutes(deps: UserRouteDeps, agents: ResourceAgents): ApiRout
       summary:
         "Set a password (null removes it) and end the user's sessions: your own with `currentPassword`, anyone's as a global admin.",
       auth: { role: 'viewer' },
+      // About the caller's own account: a role for any one agent lets them in; the service
+      // refuses someone else's unless the caller is a global admin.
+      filtersToGrants: true,
       schema: { params: IdParam, body: PasswordBody },
       handler: async (r) => {
         const body = parseInput(PasswordBody, r.json());
@@ -187,6 +190,9 @@ export function userRoutes(deps: UserRouteDeps, agents: ResourceAgents): ApiRout
       tag: 'sessions',
       summary: "Open console sessions: yours, or ?user=U's as a global admin.",
       auth: { role: 'viewer' },
+      // About the caller's own account: a role for any one agent lets them in; the service
+      // refuses someone else's unless the caller is a global admin.
+      filtersToGrants: true,
       schema: { querystring: UserQuery },
       handler: async (r) => {
         const { user } = parseInput(UserQuery, Object.fromEntries(r.query));
@@ -200,6 +206,9 @@ export function userRoutes(deps: UserRouteDeps, agents: ResourceAgents): ApiRout
       tag: 'sessions',
       summary: 'End a console session: your own, or anyone’s as a global admin.',
       auth: { role: 'viewer' },
+      // About the caller's own account: a role for any one agent lets them in; the service
+      // refuses someone else's unless the caller is a global admin.
+      filtersToGrants: true,
       schema: { params: IdParam },
       handler: async (r) => {
         const id = r.params.id ?? '';

@@ -400,6 +400,66 @@ describe('console sessions, admin routes and the codec endpoint over HTTP', () =
     assert.equal((await signIn('pat', next)).statusCode, 201);
   });
 
+  it('lets a person with a role for one agent only list and end their own sessions and set their own password', async () => {
+    const admin = {
+      kind: 'user',
+      id: 'admin',
+      grants: [{ role: 'admin', agent: null }],
+      via: 'token',
+    } as const;
+    await createUser(
+      db,
+      { id: 'rosa', password: PASSWORD, grants: [{ role: 'reviewer', agent: 'demo' }] },
+      admin,
+    );
+    await createUser(
+      db,
+      { id: 'omar', password: PASSWORD, grants: [{ role: 'viewer', agent: null }] },
+      admin,
+    );
+    const rosa = await session('rosa', PASSWORD);
+    const second = await session('rosa', PASSWORD);
+    const omar = await session('omar', PASSWORD);
+    const headers = { cookie: rosa.cookie, 'x-csrf-token': rosa.csrfToken };
+    const mine = await send('GET', '/api/sessions', headers);
+    assert.equal(mine.statusCode, 200, mine.body);
+    const ids = mine.json<{ data: { id: string; user: string }[] }>().data;
+    assert.equal(ids.length, 2);
+    assert.ok(ids.every((s) => s.user === 'rosa'));
+    // Nobody else's: not by asking, not by ending.
+    assert.equal((await send('GET', '/api/sessions?user=omar', headers)).statusCode, 403);
+    const omarSessions = await send('GET', '/api/sessions', { cookie: omar.cookie });
+    const [omarSession] = omarSessions.json<{ data: { id: string }[] }>().data;
+    assert.equal((await send('DELETE', `/api/sessions/${omarSession!.id}`, headers)).statusCode, 403);
+    assert.equal(
+      (await send('GET', '/api/me', { cookie: omar.cookie })).statusCode,
+      200,
+      'omar is still signed in',
+    );
+    // Ending the other of her own sessions signs that browser out.
+    const target = (await send('GET', '/api/me', { cookie: second.cookie })).json<{
+      session: { id: string };
+    }>();
+    assert.ok(
+      ids.some((s) => s.id === target.session.id),
+      'the list names the session',
+    );
+    assert.equal((await send('DELETE', `/api/sessions/${target.session.id}`, headers)).statusCode, 200);
+    assert.equal((await send('GET', '/api/me', { cookie: second.cookie })).statusCode, 401);
+    // Her own password, with the current one; omar's is not hers to set.
+    const next = 'rosas-new-long-password';
+    assert.equal(
+      (await send('PUT', '/api/users/omar/password', headers, { password: next })).statusCode,
+      403,
+    );
+    const ok = await send('PUT', '/api/users/rosa/password', headers, {
+      password: next,
+      currentPassword: PASSWORD,
+    });
+    assert.equal(ok.statusCode, 200, ok.body);
+    assert.equal((await signIn('rosa', next)).statusCode, 201);
+  });
+
   describe('the codec endpoint', () => {
     const plain = { payloads: [{ metadata: { encoding: b64('json/plain') }, data: b64('"hello"') }] };
 
