@@ -3,7 +3,6 @@ import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../schemas/failure-types.js';
 import { ZodError } from 'zod';
 import { decideGate, type ExampleScores } from '../release/gate-decision.js';
-import type { JudgeRubric } from '../evaluation/judge-rubrics.js';
 import { agentConfig } from '../registry/store/agent-repository.js';
 import {
   planCandidateRelease,
@@ -16,16 +15,15 @@ import { gateCalibrations } from '../evaluation/store/judge-calibration-reposito
 import { gateReportById, insertGateReport } from '../release/store/gate-report-repository.js';
 import {
   GateOverride,
-  OUTCOME_DIMENSION,
   judgeDimensionsNamed,
   resolveGateConfig,
   type GateConfig,
 } from '../schemas/gate-config.js';
 import { GateReport } from '../schemas/gate-report.js';
 import type { ActivityDeps } from './activity-deps.js';
-import { boundedMap } from './bounded-map.js';
-import { evaluateOnSplit, type SplitEvaluation } from './candidate-evaluation.js';
-import { judgeWithRubric } from './rubric-judge.js';
+import { evaluateOnSplit } from './candidate-evaluation.js';
+import { judgeGateOutputs } from '../release/gate-scoring-service.js';
+import { passScores, uncalibratedJudges } from '../release/gate-judges.js';
 import { formatIssues } from '../schemas/format-issues.js';
 
 export interface GateInput {
@@ -104,10 +102,6 @@ const summarise = (report: GateReport): GateAssertionSummary[] =>
     detail: a.detail,
   }));
 
-/** The score at which one judge run counts as a pass: a binary pass, or the Likert pass level. */
-const passScore = (rubric: JudgeRubric) =>
-  rubric.scale === 'likert5' ? ((rubric.passLevel ?? 4) - 1) / 4 : 1;
-
 function gateConfigOf(agentGate: GateConfig, override: unknown): GateConfig {
   const issues = (e: ZodError) => formatIssues(e, { at: ['gate'] });
   const parsed = GateOverride.optional().safeParse(override === null ? undefined : override);
@@ -130,69 +124,12 @@ function gateConfigOf(agentGate: GateConfig, override: unknown): GateConfig {
 export function createGateActivities(deps: ActivityDeps) {
   const { db, llm } = deps;
 
-  /**
-   * Per-example scores of one prompt on one split: the code dimension from the replay, and
-   * every gated judge dimension, run k times with distinct seeds where repeats ask for it.
-   * A judge error or a "not applicable" leaves the dimension out for that example.
-   */
-  async function scoreExamples(
-    evaluation: SplitEvaluation,
-    split: ExampleScores['split'],
-    rubrics: readonly JudgeRubric[],
-    config: GateConfig,
-    seed: number,
-  ): Promise<ExampleScores[]> {
-    const jobs = evaluation.outputs.flatMap((o) =>
-      rubrics.flatMap((rubric) =>
-        Array.from({ length: config.repeats[rubric.dimension] ?? 1 }, (_, run) => ({ o, rubric, run })),
-      ),
-    );
-    let done = 0;
-    const verdicts = await boundedMap(jobs, deps.llmConcurrency, async ({ o, rubric, run }) => {
-      const { result } = await judgeWithRubric(
-        llm.judge,
-        rubric,
-        { messages: o.messages, steps: [o.step] },
-        {
-          seed: seed + run,
-          repeats: 1,
-          examples: [],
-          price: { input: 0, output: 0 },
-          signal: cancellationSignal(),
-        },
-      );
-      heartbeat({ judged: ++done, of: jobs.length, split });
-      return {
-        exampleId: o.exampleId,
-        dimension: rubric.dimension,
-        score: result && 'score' in result ? result.score : null,
-      };
-    });
-    const byExample = new Map<string, number[]>();
-    for (const v of verdicts) {
-      if (v.score === null) continue;
-      const key = `${v.exampleId}\u0000${v.dimension}`;
-      byExample.set(key, [...(byExample.get(key) ?? []), v.score]);
-    }
-    return evaluation.outputs.map((o) => {
-      const scores: Record<string, number> = { [OUTCOME_DIMENSION]: o.score };
-      const runs: Record<string, number[]> = {};
-      for (const rubric of rubrics) {
-        const d = rubric.dimension;
-        const values = byExample.get(`${o.exampleId}\u0000${d}`) ?? [];
-        if (values.length === 0) continue;
-        scores[d] = values.reduce((s, x) => s + x, 0) / values.length;
-        if ((config.repeats[d] ?? 1) > 1) runs[d] = values;
-      }
-      return {
-        id: o.exampleId,
-        split,
-        slices: o.slices,
-        scores,
-        ...(Object.keys(runs).length ? { runs } : {}),
-      };
-    });
-  }
+  const judging = (split: ExampleScores['split']) => ({
+    judge: llm.judge,
+    concurrency: deps.llmConcurrency,
+    signal: cancellationSignal(),
+    onProgress: (judged: number, of: number) => heartbeat({ judged, of, split }),
+  });
 
   return {
     /**
@@ -260,27 +197,27 @@ export function createGateActivities(deps: ActivityDeps) {
         const common = { agent: args.agent, datasetVersionId: args.datasetVersionId, split, seed: args.seed };
         const cand = await evaluateOnSplit(deps, { ...common, candidateId: args.candidateId });
         const base = await evaluateOnSplit(deps, { ...common, candidateId: args.baselineCandidateId });
-        candidate.push(...(await scoreExamples(cand, split, rubrics, config, args.seed)));
-        baseline.push(...(await scoreExamples(base, split, rubrics, config, args.seed)));
+        candidate.push(
+          ...(await judgeGateOutputs(judging(split), cand.outputs, split, rubrics, config, args.seed)),
+        );
+        baseline.push(
+          ...(await judgeGateOutputs(judging(split), base.outputs, split, rubrics, config, args.seed)),
+        );
       }
 
       const calibrations = judged.length ? await gateCalibrations(db, args.cycleId, judged) : [];
-      const uncalibrated: Record<string, string> = {};
-      for (const d of judged) {
-        const c = calibrations.find((row) => row.dimension === d);
-        if (c?.can_gate) continue;
-        uncalibrated[d] = c
-          ? c.reason
-          : agent.evaluation.judge.dimensions.includes(d)
-            ? 'no agreement with reviewers measured this cycle'
-            : 'no agreement with reviewers is measured for it: add it to evaluation.judge.dimensions so reviewer labels calibrate it';
-      }
+      const uncalibrated = uncalibratedJudges({
+        judged,
+        calibrations,
+        calibratedByReviewers: agent.evaluation.judge.dimensions,
+        measured: 'this cycle',
+      });
       const report = decideGate({
         candidate,
         baseline,
         config,
         uncalibrated,
-        passAt: Object.fromEntries(rubrics.map((r) => [r.dimension, passScore(r)])),
+        passAt: passScores(rubrics),
         seed: args.seed,
       });
 

@@ -4,8 +4,8 @@ import type { JudgeRubric } from '../evaluation/judge-rubrics.js';
 import { activeRubric } from '../evaluation/store/rubric-repository.js';
 import { AgentAction, ChatMessage } from '../schemas/trace.js';
 import type { ActivityDeps } from './activity-deps.js';
-import { boundedMap } from './bounded-map.js';
-import { judgeWithRubric } from './rubric-judge.js';
+import { boundedMap } from '../llm/bounded-map.js';
+import { judgeWithRubric } from '../llm/rubric-judge.js';
 
 /** The rubric online judging uses: the same task-completion rubric the gate is calibrated on. */
 const ONLINE_DIMENSION = 'task_completion';

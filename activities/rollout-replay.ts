@@ -10,7 +10,7 @@ import { recordedStepResult, recordStepResult } from '../release/store/rollout-s
 import { recordShadowResults, stepShadowResults } from '../release/store/shadow-result-repository.js';
 import { tracesToCompare, unansweredShadowTraces } from '../traces/store/rollout-traffic.js';
 import type { ActivityDeps } from './activity-deps.js';
-import { boundedMap } from './bounded-map.js';
+import { boundedMap } from '../llm/bounded-map.js';
 import { onlineRubric, stepPasses, traceMessages } from './rollout-judging.js';
 
 export interface SameInputComparison {

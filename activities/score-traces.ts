@@ -12,10 +12,10 @@ import {
 } from '../evaluation/store/score-repository.js';
 import { sampledTraces } from '../traces/store/sample-repository.js';
 import type { ActivityDeps } from './activity-deps.js';
-import { boundedMap } from './bounded-map.js';
+import { boundedMap } from '../llm/bounded-map.js';
 import { traceVerdicts } from './cycle-verdicts.js';
 import { judgeExamples } from './judge-examples.js';
-import { judgeWithRubric } from './rubric-judge.js';
+import { judgeWithRubric } from '../llm/rubric-judge.js';
 
 export interface ScoringSummary {
   scored: number;

@@ -36,7 +36,7 @@ import {
 } from '../schemas/llm-outputs.js';
 import { renderCandidate } from '../optimization/render-candidate.js';
 import type { SearchStore, TextKind } from '../optimization/search-store.js';
-import { boundedMap } from './bounded-map.js';
+import { boundedMap } from '../llm/bounded-map.js';
 
 /**
  * Executes prompt-search requests: evaluations run the task model on examples with a

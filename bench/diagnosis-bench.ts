@@ -15,7 +15,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { judgedSteps } from '../evaluation/agent-trajectory.js';
-import { judgeWithRubric } from '../activities/rubric-judge.js';
+import { judgeWithRubric } from '../llm/rubric-judge.js';
 import { adjustedRandIndex } from '../diagnosis/adjusted-rand-index.js';
 import { assignClusterIds, type PreviousCluster } from '../diagnosis/cluster-identity.js';
 import { runCodeEvaluators } from '../evaluation/code-evaluators.js';

@@ -62,7 +62,7 @@ export const CATEGORY_ALIASES: Readonly<Record<string, FailureCategory>> = {
   missed_escalation: 'escalation',
   unnecessary_escalation: 'escalation',
   unsafe_disclosure: 'policy_violation',
-  // Judge rubric dimensions a failing Likert score names (activities/rubric-judge.ts).
+  // Judge rubric dimensions a failing Likert score names (llm/rubric-judge.ts).
   argument_extraction: 'argument_error',
   privacy_safety: 'policy_violation',
 };

@@ -31,6 +31,7 @@ import { registerRolloutCommands } from './rollout-commands.js';
 import { registerTraceCommands } from './trace-commands.js';
 import { registerTraceViewerCommands } from './trace-viewer-commands.js';
 import { registerDecisionKeyCommands } from './decision-key-commands.js';
+import { registerEvalCommand } from './eval-command.js';
 import { registerTokenCommands } from './token-commands.js';
 import { firstAdminNotice, registerUserCommands } from './user-commands.js';
 import { ensureFirstAdmin } from '../registry/user-service.js';
@@ -164,6 +165,7 @@ registerDatasetCommands(program, action);
 registerArtifactCommands(program, action);
 registerAgentCommands(program, action);
 registerDecisionKeyCommands(program);
+registerEvalCommand(program);
 
 const cycle = program.command('cycle').description('start and inspect improvement cycles');
 cycle

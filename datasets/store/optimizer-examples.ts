@@ -75,3 +75,18 @@ export function examplesWithCritique(db: Db, ids: readonly string[], cycleId: st
     .where('ex.id', 'in', [...ids])
     .execute();
 }
+
+/**
+ * The examples of one split of a dataset version with everything a replay needs (the
+ * recorded conversation, the expected step, the slice tags), in the same order as
+ * splitExamples: what `flywheel eval` replays a prompt on outside a cycle.
+ */
+export function gateExamples(db: Db, datasetVersionId: string, split: 'eval' | 'holdout') {
+  return db
+    .selectFrom('dataset_examples')
+    .select(['id', 'input', 'expected', 'slices'])
+    .where('dataset_version_id', '=', datasetVersionId)
+    .where('split', '=', split)
+    .orderBy('id')
+    .execute();
+}

@@ -50,3 +50,19 @@ export function gateCalibrations(db: Db, cycleId: string, dimensions: readonly s
     .where('dimension', 'in', [...dimensions])
     .execute();
 }
+
+/**
+ * The newest calibration of each of an agent's judge dimensions, whichever cycle measured
+ * it: what a gate run outside a cycle (`flywheel eval`) trusts its judges on.
+ */
+export function latestCalibrations(db: Db, agent: string, dimensions: readonly string[]) {
+  return db
+    .selectFrom('judge_calibrations')
+    .distinctOn('dimension')
+    .select(['dimension', 'can_gate', 'reason', 'cycle_id', 'created_at'])
+    .where('agent_id', '=', agent)
+    .where('dimension', 'in', [...dimensions])
+    .orderBy('dimension')
+    .orderBy('created_at', 'desc')
+    .execute();
+}

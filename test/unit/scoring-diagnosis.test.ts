@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { judgeWithRubric } from '../../activities/rubric-judge.js';
+import { judgeWithRubric } from '../../llm/rubric-judge.js';
 import { planJudgeCalls, decisiveVerdicts } from '../../evaluation/evaluation-cascade.js';
 import { DEFAULT_TAXONOMY_FILE, parseTaxonomy, TaxonomyError } from '../../diagnosis/failure-taxonomy.js';
 import { renderDiagnosisReport, type DiagnosisReportData } from '../../diagnosis/diagnosis-report.js';

@@ -2,15 +2,15 @@ import type { z } from 'zod';
 import type { Evaluation, EvaluatorError } from '../schemas/evaluation.js';
 import { BinaryJudgement, LikertJudgement } from '../schemas/llm-outputs.js';
 import type { AgentAction, ChatMessage } from '../schemas/trace.js';
-import type { ChatMessageIn, LlmClient } from '../llm/llm-client.js';
+import type { ChatMessageIn, LlmClient } from './llm-client.js';
 import type { JudgeRubric } from '../evaluation/judge-rubrics.js';
 import {
   judgeRepairPrompt,
   rubricSystemPrompt,
   rubricUserPrompt,
   type JudgeExample,
-} from '../llm/prompt-templates.js';
-import { checkStructured, rubricJsonSchema, type Checked } from '../llm/structured-output.js';
+} from './prompt-templates.js';
+import { checkStructured, rubricJsonSchema, type Checked } from './structured-output.js';
 
 export interface JudgedTrace {
   messages: readonly ChatMessage[];

@@ -1,0 +1,215 @@
+import type { Db } from '../db/connection.js';
+import type { PromptVersion } from '../db/database.js';
+import { gateExamples } from '../datasets/store/optimizer-examples.js';
+import { resolveVersion } from '../datasets/store/dataset-repository.js';
+import { outcomeMatch } from '../evaluation/evaluator.js';
+import { activeRubrics } from '../evaluation/store/rubric-repository.js';
+import { latestCalibrations } from '../evaluation/store/judge-calibration-repository.js';
+import { runAgentStep } from '../llm/agent-step.js';
+import { boundedMap } from '../llm/bounded-map.js';
+import type { LlmRoles } from '../llm/llm-client.js';
+import type { CandidatePrompt } from '../registry/candidate-prompt-file.js';
+import { findPromptVersion } from '../registry/prompt-service.js';
+import { agentConfig } from '../registry/store/agent-repository.js';
+import { labelledVersion } from '../registry/store/prompt-repository.js';
+import type { AgentConfig } from '../schemas/agent-config.js';
+import { formatIssues } from '../schemas/format-issues.js';
+import {
+  GateOverride,
+  judgeDimensionsNamed,
+  resolveGateConfig,
+  type GateConfig,
+} from '../schemas/gate-config.js';
+import type { GateEvalResult } from '../schemas/gate-eval.js';
+import { PromptConfig, promptForAgent, type PromptBody } from '../schemas/prompt.js';
+import { AgentAction, ChatMessage } from '../schemas/trace.js';
+import { NotFoundError, UserError } from '../schemas/user-error.js';
+import { ciVerdict } from './gate-ci-verdict.js';
+import { decideGate, type ExampleScores } from './gate-decision.js';
+import { passScores, uncalibratedJudges } from './gate-judges.js';
+import { judgeGateOutputs, type GateOutput } from './gate-scoring-service.js';
+
+/** The candidate `flywheel eval` gates: a file's prompt, or a registry version or label. */
+export type CandidateSpec =
+  | { source: 'file'; ref: string; prompt: CandidatePrompt }
+  | { source: 'version'; ref: string }
+  | { source: 'label'; ref: string };
+
+export interface PromptEvalRequest {
+  agent: string;
+  candidate: CandidateSpec;
+  /** A dataset version or dataset reference; absent: the agent's dataset, newest published version. */
+  dataset?: string | undefined;
+  /** A gate configuration applied over the agent's, as a cycle's override is, and where it came from. */
+  gate?: { source: string; override: unknown } | undefined;
+  failOn: string[] | null;
+  seed: number;
+  /** Who runs it, from authentication. */
+  evaluatedBy: string;
+}
+
+export interface PromptEvalDeps {
+  db: Db;
+  llm: LlmRoles;
+  concurrency: number;
+  now: () => Date;
+}
+
+interface Served {
+  prompt: PromptBody;
+  config: PromptConfig;
+}
+
+const servedOf = (v: PromptVersion): Served => ({ prompt: v.text, config: PromptConfig.parse(v.config) });
+
+/** The gate `flywheel eval` applies: the agent's, with the file's fields over it. */
+function gateConfigOf(agentGate: GateConfig, gate: PromptEvalRequest['gate']): GateConfig {
+  if (!gate) return agentGate;
+  const parsed = GateOverride.safeParse(gate.override);
+  const fix = `fix ${gate.source}: it takes the fields of agents.config.gate (assertions, weighting, nonRegression, bootstrap, repeats, holdout, minEvalExamples, uncalibratedJudges, requireImprovement)`;
+  if (!parsed.success)
+    throw new UserError(
+      `The gate configuration in ${gate.source} is invalid (${formatIssues(parsed.error, { root: 'gate' })}); ${fix}.`,
+    );
+  try {
+    return resolveGateConfig(agentGate, parsed.data);
+  } catch (e) {
+    const issues =
+      e && typeof e === 'object' && 'issues' in e ? formatIssues(e as never, { root: 'gate' }) : String(e);
+    throw new UserError(`${gate.source} makes the agent's gate invalid (${issues}); ${fix}.`);
+  }
+}
+
+async function candidateOf(
+  db: Db,
+  agent: string,
+  production: PromptVersion,
+  spec: CandidateSpec,
+): Promise<Served> {
+  if (spec.source === 'file')
+    return { prompt: spec.prompt.prompt, config: spec.prompt.config ?? servedOf(production).config };
+  const version = await findPromptVersion(
+    db,
+    agent,
+    spec.source === 'version' ? { version: spec.ref } : { label: spec.ref },
+  );
+  return servedOf(version);
+}
+
+/** A dataset version's examples of one split, ready to replay; a malformed example is named. */
+async function examplesOf(db: Db, datasetVersionId: string, split: 'eval' | 'holdout') {
+  const rows = await gateExamples(db, datasetVersionId, split);
+  return rows.map((r) => {
+    const messages = ChatMessage.array().safeParse((r.input as { messages?: unknown } | null)?.messages);
+    const expected = AgentAction.safeParse(r.expected);
+    if (!messages.success || !expected.success)
+      throw new UserError(
+        `Dataset example ${r.id} cannot be replayed (${formatIssues((messages.error ?? expected.error)!, { root: 'example' })}); retire it with \`flywheel dataset retire\`.`,
+      );
+    return { id: r.id, messages: messages.data, expected: expected.data, slices: r.slices };
+  });
+}
+
+type Example = Awaited<ReturnType<typeof examplesOf>>[number];
+
+/** Step replay of one prompt on the examples, scored against each example's expected step. */
+async function replay(
+  deps: PromptEvalDeps,
+  served: Served,
+  agent: AgentConfig,
+  examples: readonly Example[],
+  seed: number,
+): Promise<GateOutput[]> {
+  const { systemPrompt, tools } = promptForAgent(
+    served,
+    agent.tools.map((t) => ({ name: t.name, description: t.description, parameters: t.parameters })),
+  );
+  return boundedMap(examples, deps.concurrency, async (ex) => {
+    const { step } = await runAgentStep(deps.llm.agent, { systemPrompt, messages: ex.messages, tools, seed });
+    return {
+      exampleId: ex.id,
+      messages: ex.messages,
+      step,
+      score: outcomeMatch(ex.expected, step).value,
+      slices: ex.slices,
+    };
+  });
+}
+
+/**
+ * The regression gate outside a cycle, as a CI step runs it: the candidate prompt against
+ * the agent's production version on a dataset version's eval and holdout splits (the
+ * regression suite is a slice of them), scored and decided by the same code as the cycle's
+ * gate (judging through gate-scoring-service, the decision by decideGate). Nothing is
+ * stored but the model answers' cache: a CI run creates no version and moves no label.
+ */
+export async function evaluatePromptGate(
+  deps: PromptEvalDeps,
+  req: PromptEvalRequest,
+): Promise<GateEvalResult> {
+  const { db } = deps;
+  const startedAt = deps.now();
+  const agent = await agentConfig(db, req.agent);
+  const production = await labelledVersion(db, req.agent, 'production');
+  if (!production)
+    throw new NotFoundError(
+      `Agent "${req.agent}" has no production prompt (no version of prompt "${req.agent}" has the production label): label one with \`flywheel prompt label ${req.agent} <version> production\`.`,
+    );
+  const candidate = await candidateOf(db, req.agent, production, req.candidate);
+  const config = gateConfigOf(agent.gate, req.gate);
+  const dataset = await resolveVersion(db, req.dataset ?? req.agent);
+  if (dataset.agent_id !== req.agent)
+    throw new UserError(
+      `Dataset version ${dataset.id} belongs to agent "${dataset.agent_id}", not "${req.agent}": pass one of ${req.agent}'s (\`flywheel dataset list --agent ${req.agent}\`).`,
+    );
+  const splits = {
+    eval: await examplesOf(db, dataset.id, 'eval'),
+    holdout: await examplesOf(db, dataset.id, 'holdout'),
+  };
+  if (splits.eval.length === 0)
+    throw new UserError(
+      `Dataset version ${dataset.id} has no eval examples, so there is nothing to gate on: import some with \`flywheel dataset import\` or pass another version with --dataset.`,
+    );
+
+  const judged = judgeDimensionsNamed(config);
+  const rubrics = [...(await activeRubrics(db, req.agent, judged)).values()];
+  const judging = { judge: deps.llm.judge, concurrency: deps.concurrency };
+  const scored = async (served: Served) => {
+    const out: ExampleScores[] = [];
+    for (const split of ['eval', 'holdout'] as const) {
+      const outputs = await replay(deps, served, agent, splits[split], req.seed);
+      out.push(...(await judgeGateOutputs(judging, outputs, split, rubrics, config, req.seed)));
+    }
+    return out;
+  };
+  const candidateScores = await scored(candidate);
+  const baselineScores = await scored(servedOf(production));
+  const calibrations = judged.length ? await latestCalibrations(db, req.agent, judged) : [];
+  const report = decideGate({
+    candidate: candidateScores,
+    baseline: baselineScores,
+    config,
+    uncalibrated: uncalibratedJudges({
+      judged,
+      calibrations,
+      calibratedByReviewers: agent.evaluation.judge.dimensions,
+      measured: 'yet (a cycle measures it against reviewer labels)',
+    }),
+    passAt: passScores(rubrics),
+    seed: req.seed,
+  });
+  const verdict = ciVerdict(report, req.failOn);
+  return {
+    agent: req.agent,
+    evaluatedBy: req.evaluatedBy,
+    candidate: { source: req.candidate.source, ref: req.candidate.ref },
+    production: { id: production.id, version: production.version },
+    dataset: { id: dataset.id, eval: splits.eval.length, holdout: splits.holdout.length },
+    gateConfig: req.gate ? `the agent's, with ${req.gate.source} over it` : "the agent's",
+    failOn: req.failOn,
+    ...verdict,
+    startedAt: startedAt.toISOString(),
+    seconds: (deps.now().getTime() - startedAt.getTime()) / 1000,
+    report,
+  };
+}
