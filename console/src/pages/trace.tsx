@@ -1,7 +1,8 @@
 import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
 import { useTrace } from '../api/queries.js';
-import { searchOf, useAddToQueue, useOpenQueues } from '../api/trace-queries.js';
+import { searchOf } from '../api/trace-filters.js';
+import { useAddToQueue, useOpenQueues } from '../api/trace-queries.js';
 import type { TraceDetail } from '../api/types.js';
 import { QueryState, Time } from '../components/query-state.js';
 import { SpanTreeView, Transcript } from '../components/transcript.js';

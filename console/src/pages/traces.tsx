@@ -6,10 +6,9 @@ import {
   OUTCOMES,
   searchOf,
   STATUSES,
-  useTraceSearch,
   type TraceFilters,
-  type TraceListItem,
-} from '../api/trace-queries.js';
+} from '../api/trace-filters.js';
+import { useTraceSearch, type TraceListItem } from '../api/trace-queries.js';
 import { QueryState, Time } from '../components/query-state.js';
 import { Link, navigate, paths, useLocation } from '../router.js';
 import { holds, useMe } from '../session.js';
