@@ -3,8 +3,8 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { answer, api, ApiError, onSignedOut, setCsrfToken } from './api/client.js';
 import type { Me } from './api/types.js';
 import { Layout } from './components/layout.js';
-import { AgentDashboardPage } from './pages/agent-dashboard.js';
 import { ArtifactsPage } from './pages/artifacts.js';
+import { AgentDashboardPage } from './pages/agent-dashboard.js';
 import { CyclePage } from './pages/cycle.js';
 import { DatasetVersionPage } from './pages/dataset-version.js';
 import { DatasetsPage } from './pages/datasets.js';
@@ -97,14 +97,14 @@ function Page({ path }: { path: string }) {
     return <AgentDashboardPage agentId={params.agentId ?? ''} />;
   if ((params = match('/console/rollouts/:rolloutId', path)))
     return <RolloutPage rolloutId={params.rolloutId ?? ''} />;
-  if ((params = match('/console/traces/:traceId', path))) return <TracePage traceId={params.traceId ?? ''} />;
-  if (match('/console/traces', path)) return <TracesPage />;
   if ((params = match('/console/prompts/:name', path))) return <PromptPage name={params.name ?? ''} />;
   if (match('/console/prompts', path)) return <PromptsPage />;
   if ((params = match('/console/datasets/:versionId', path)))
     return <DatasetVersionPage versionId={params.versionId ?? ''} />;
   if (match('/console/datasets', path)) return <DatasetsPage />;
   if (match('/console/artifacts', path)) return <ArtifactsPage />;
+  if ((params = match('/console/traces/:traceId', path))) return <TracePage traceId={params.traceId ?? ''} />;
+  if (match('/console/traces', path)) return <TracesPage />;
   if (match('/console', path)) return <HomePage />;
   return (
     <section>

@@ -50,6 +50,11 @@ export function Layout({ children }: { children: ComponentChildren }) {
               </Link>
             </li>
             <li>
+              <Link href={paths.traces()} aria-current={current(paths.traces())}>
+                Traces
+              </Link>
+            </li>
+            <li>
               <Link href={paths.prompts()} aria-current={current(paths.prompts())}>
                 Prompts
               </Link>
@@ -62,11 +67,6 @@ export function Layout({ children }: { children: ComponentChildren }) {
             <li>
               <Link href={paths.artifacts()} aria-current={current(paths.artifacts())}>
                 Artifacts
-              </Link>
-            </li>
-            <li>
-              <Link href={paths.traces()} aria-current={current(paths.traces())}>
-                Traces
               </Link>
             </li>
           </ul>
