@@ -7,6 +7,7 @@ import type { Db } from '../../db/connection.js';
 import { ensureAgent } from '../../registry/agent-service.js';
 import { LoginThrottle } from '../../registry/login-throttle.js';
 import { createUser, ensureFirstAdmin } from '../../registry/user-service.js';
+import type { Principal } from '../../schemas/principal.js';
 import { personWithToken } from '../helpers/api-credentials.js';
 import { testDataConverter } from '../helpers/test-payload-encryption.js';
 import { startTestDatabase } from '../helpers/test-stack.js';
@@ -401,12 +402,12 @@ describe('console sessions, admin routes and the codec endpoint over HTTP', () =
   });
 
   it('lets a person with a role for one agent only list and end their own sessions and set their own password', async () => {
-    const admin = {
+    const admin: Principal = {
       kind: 'user',
       id: 'admin',
       grants: [{ role: 'admin', agent: null }],
       via: 'token',
-    } as const;
+    };
     await createUser(
       db,
       { id: 'rosa', password: PASSWORD, grants: [{ role: 'reviewer', agent: 'demo' }] },
