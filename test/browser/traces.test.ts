@@ -162,7 +162,7 @@ describe('trace search and the trace page in Chromium on a real stack', () => {
     await stopSeededStack({ stack, api });
   });
 
-  it('a reviewer searches traces by status, feedback, text, version and cluster; the filters live in the address', async () => {
+  it('a reviewer searches traces by status, feedback, text, time, version and cluster; the filters live in the address', async () => {
     const page = await signedIn('rita');
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Traces' }).click();
     await page.getByRole('heading', { level: 1, name: 'Traces' }).waitFor();
@@ -184,6 +184,17 @@ describe('trace search and the trace page in Chromium on a real stack', () => {
     await results.getByRole('link', { name: traceId, exact: true }).waitFor();
     assert.equal(await results.getByRole('row').count(), 2, 'one header row and the one matching trace');
     await checkPage(page, 'traces-search');
+
+    // A time range after the trace: the From field takes the reader's local time, the address an instant.
+    const tomorrow = new Date(Date.now() + 86_400_000);
+    const pad = (n: number) => String(n).padStart(2, '0');
+    const local = `${tomorrow.getFullYear()}-${pad(tomorrow.getMonth() + 1)}-${pad(tomorrow.getDate())}T08:00`;
+    await search.getByLabel('From').fill(local);
+    await search.getByRole('button', { name: 'Search' }).click();
+    await page.waitForURL(/from=/);
+    assert.equal(new URL(page.url()).searchParams.get('from'), new Date(local).toISOString());
+    await page.getByRole('status').filter({ hasText: 'No trace matches these filters.' }).waitFor();
+    assert.equal(await search.getByLabel('From').inputValue(), local);
 
     // A version no trace was served by lists nothing; the seeded traffic's version lists it.
     await page.goto(`${api.url}/console/traces?agent=demo&promptVersion=999`);
