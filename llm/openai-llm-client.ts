@@ -5,6 +5,7 @@ import { FailureType } from '../schemas/failure-types.js';
 import OpenAI from 'openai';
 import { Ajv, type ValidateFunction } from 'ajv';
 import type { Db } from '../db/connection.js';
+import { isDatabaseUnavailable } from '../db/database-unavailable.js';
 import type { ModelEndpoint } from '../schemas/config.js';
 import type { ChatRequest, ChatResponse, LlmClient } from './llm-client.js';
 import pLimit, { type LimitFunction } from 'p-limit';
@@ -74,6 +75,26 @@ function isModelFault(error: unknown): boolean {
     error.status !== undefined &&
     (error.status === 429 || error.status >= 500)
   );
+}
+
+/** How long a paid answer waits for the database to take it before the call fails anyway. */
+export const CACHE_WRITE_PATIENCE_MS = 60_000;
+
+/**
+ * Stores a paid answer, waiting out a database that is away (a restart, a failover, a
+ * terminated connection) instead of failing at once: the answer is already paid for, and if it
+ * is not cached the retried activity pays for it again. Any other error fails the call as before.
+ */
+async function storePaidAnswer(db: Db, key: string, value: unknown, patienceMs = CACHE_WRITE_PATIENCE_MS) {
+  const deadline = Date.now() + patienceMs;
+  for (let wait = 250; ; wait = Math.min(wait * 2, 5000)) {
+    try {
+      return await storeResponse(db, key, value);
+    } catch (error) {
+      if (!isDatabaseUnavailable(error) || Date.now() + wait > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
 }
 
 /**
@@ -167,7 +188,7 @@ export class OpenAiLlmClient implements LlmClient {
         if (hit) return { value: hit.response as T, cached: true };
       }
       const value = await call();
-      if (this.db && storable(value)) await storeResponse(this.db, key, value);
+      if (this.db && storable(value)) await storePaidAnswer(this.db, key, value);
       return { value, cached: false };
     })();
     this.inflight.set(key, answer);

@@ -106,4 +106,29 @@ describe('LLM client under injected model faults', () => {
     await client.embed(['same text']);
     assert.equal(sim.requests.length, 1, 'the cached answer was used');
   });
+
+  it('a paid answer whose cache write meets a lost connection is stored once the database answers', async () => {
+    // The connection dies under the first write of the cache (pg_terminate_backend, a
+    // restart): bench:faults saw the answer dropped and paid for again by the retried activity.
+    let failures = 0;
+    const flaky = database.db.withPlugin({
+      transformQuery: (args) => args.node,
+      transformResult: (args) => {
+        if (failures === 0 && args.result.numAffectedRows !== undefined) {
+          failures++;
+          return Promise.reject(new Error('Connection terminated unexpectedly'));
+        }
+        return Promise.resolve(args.result);
+      },
+    });
+    const { sim, client } = await setup('embedder:slow:0', {}, flaky);
+    const answer = await client.embed(['a text paid for once']);
+    assert.equal(failures, 1, 'the first write failed');
+    const fromCache = await new OpenAiLlmClient(
+      { baseUrl: sim.url, model: SIMULATED_MODELS.embedder, apiKey: 'simulator' },
+      database.db,
+    ).embed(['a text paid for once']);
+    assert.deepEqual(fromCache, answer);
+    assert.equal(sim.requests.length, 1, 'the retry of the activity finds the answer in the cache');
+  });
 });
