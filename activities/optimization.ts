@@ -127,7 +127,9 @@ export function createOptimizationActivities(deps: ActivityDeps) {
       exampleIds: string[];
     }): Promise<{ scores: number[]; rollouts: number; tokens: number }> {
       const io = await searchIo(args);
-      return evaluateCandidate(io, args.candidate, args.candidateId, args.exampleIds);
+      // The optimizer asks only for pairs it has not evaluated: a stored output is from an
+      // interrupted earlier attempt of this activity, and is re-run from the response cache.
+      return evaluateCandidate(io, args.candidate, args.candidateId, args.exampleIds, 'rerun');
     },
 
     async teachOptimizer(args: {

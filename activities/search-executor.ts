@@ -35,7 +35,7 @@ import {
   PromptTexts,
 } from '../schemas/llm-outputs.js';
 import { renderCandidate } from '../optimization/render-candidate.js';
-import type { SearchStore, TextKind } from '../optimization/search-store.js';
+import type { SearchStore, StoredOutput, TextKind } from '../optimization/search-store.js';
 import { boundedMap } from '../llm/bounded-map.js';
 
 /**
@@ -70,14 +70,28 @@ async function loadTexts(
   return texts;
 }
 
-/** Runs the task model where no stored output exists; returns scores aligned with exampleIds. */
+/**
+ * Runs the task model where no stored output exists; returns scores aligned with exampleIds.
+ *
+ * `storedOutputs: 'rerun'` is for callers that ask only for pairs never evaluated before (the
+ * optimizer's requests): an output found stored was then written by an earlier attempt of the
+ * same activity, cut short by a crash or a lost database. It is run again, answered by the
+ * model response cache without a new paid call, so the rollouts and tokens the request
+ * reports are those of an uninterrupted attempt; skipping it would drop them from the run's
+ * token total. 'reuse' (default) takes stored outputs as they are and counts nothing for
+ * them: the gate re-reads outputs the optimizer already paid for.
+ */
 export async function evaluateCandidate(
   io: SearchIo,
   candidate: Candidate,
   candidateId: string,
   exampleIds: readonly string[],
+  storedOutputs: 'reuse' | 'rerun' = 'reuse',
 ): Promise<{ scores: number[]; rollouts: number; tokens: number }> {
-  const stored = await io.store.outputs(candidateId, exampleIds);
+  const stored =
+    storedOutputs === 'reuse'
+      ? await io.store.outputs(candidateId, exampleIds)
+      : new Map<string, StoredOutput>();
   const todo = exampleIds.filter((id) => !stored.has(id));
   let tokens = 0;
   if (todo.length > 0) {
