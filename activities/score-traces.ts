@@ -34,15 +34,20 @@ export function createScoreActivities({ db, llm, llmConcurrency }: ActivityDeps)
      * The evaluation cascade over the cycle's sample: code evaluators on every trace, then
      * the judge's rubrics only for the dimensions no confident code check decided (plus an
      * audit share). Idempotent: code checks are deterministic and stored with
-     * do-nothing-on-conflict, and a rubric already answered (or errored) for a trace in this
-     * cycle is not asked again, so a retry after a crash pays only for what is missing.
+     * do-nothing-on-conflict, and a retry after a crash pays only for what is missing. A
+     * rubric an earlier attempt answered with a score is asked again: the model response
+     * cache answers it at no cost, so the judge calls and tokens this attempt reports are
+     * those of an uninterrupted one (skipping it under-counted them). One that ended in an
+     * evaluator error is skipped: its answer was never cached, so asking again would pay again.
      */
     async scoreSample(args: { cycleId: string; agent: string; seed: number }): Promise<ScoringSummary> {
       const config = await agentConfig(db, args.agent);
       const ev = config.evaluation;
       const traces = await sampledTraces(db, args.cycleId);
-      const answered = new Set(
-        (await judgeAnswers(db, args.cycleId)).map((r) => `${r.trace_id}|${r.evaluator}`),
+      const errored = new Set(
+        (await judgeAnswers(db, args.cycleId))
+          .filter((r) => r.errored)
+          .map((r) => `${r.trace_id}|${r.evaluator}`),
       );
       const examples = await judgeExamples(db, args.agent, ev.judge.dimensions, ev.judge.fewShot);
       // The agent's active rubric versions (built-in where it saved none), read once so every
@@ -59,7 +64,7 @@ export function createScoreActivities({ db, llm, llmConcurrency }: ActivityDeps)
         withoutCascade += ev.judge.dimensions.length;
         const steps = judgedSteps(trace);
         for (const dimension of plan.judge) {
-          if (answered.has(`${trace.id}|judge:${dimension}`)) continue;
+          if (errored.has(`${trace.id}|judge:${dimension}`)) continue;
           const rubric = rubrics.get(dimension)!;
           const outcome = await judgeWithRubric(
             llm.judge,

@@ -61,23 +61,30 @@ export async function insertEvaluatorError(
     .execute();
 }
 
-/** The (trace, evaluator) pairs of the cycle the judge already answered: a score or an error. */
+/**
+ * The (trace, evaluator) pairs of the cycle the judge already answered: with a score, or with
+ * an error (`errored`).
+ */
 export async function judgeAnswers(
   db: Db,
   cycleId: string,
-): Promise<Pick<ScoreRow, 'trace_id' | 'evaluator'>[]> {
+): Promise<(Pick<ScoreRow, 'trace_id' | 'evaluator'> & { errored: boolean })[]> {
   return [
-    ...(await db
-      .selectFrom('scores')
-      .select(['trace_id', 'evaluator'])
-      .where('cycle_id', '=', cycleId)
-      .where('source', '=', 'judge')
-      .execute()),
-    ...(await db
-      .selectFrom('evaluator_errors')
-      .select(['trace_id', 'evaluator'])
-      .where('cycle_id', '=', cycleId)
-      .execute()),
+    ...(
+      await db
+        .selectFrom('scores')
+        .select(['trace_id', 'evaluator'])
+        .where('cycle_id', '=', cycleId)
+        .where('source', '=', 'judge')
+        .execute()
+    ).map((r) => ({ ...r, errored: false })),
+    ...(
+      await db
+        .selectFrom('evaluator_errors')
+        .select(['trace_id', 'evaluator'])
+        .where('cycle_id', '=', cycleId)
+        .execute()
+    ).map((r) => ({ ...r, errored: true })),
   ];
 }
 
