@@ -62,6 +62,8 @@ export interface MultiProcessStack {
   taskQueue: string;
   startWorker(name: string): Promise<FlywheelProcess>;
   startApi(name: string): Promise<ApiProcess>;
+  /** What the PostgreSQL and Temporal supervisors reported (with `superviseServers`). */
+  serverLog: string[];
   teardown(): Promise<void>;
 }
 
@@ -121,7 +123,15 @@ export async function stopProcess(p: FlywheelProcess, graceMs = 15_000): Promise
   clearTimeout(timer);
 }
 
-export async function startMultiProcessStack(options: { prefix: string }): Promise<MultiProcessStack> {
+export async function startMultiProcessStack(options: {
+  prefix: string;
+  /**
+   * Restart PostgreSQL when it dies, on the same data folder and port, as `flywheel dev`
+   * does (the Temporal dev server is always restarted on its own SQLite file): for benches
+   * that stop the servers under running processes.
+   */
+  superviseServers?: boolean;
+}): Promise<MultiProcessStack> {
   const dir = mkdtempSync(path.join(tmpdir(), `${options.prefix}-`));
   const cleanups: (() => Promise<void>)[] = [
     () => Promise.resolve(rmSync(dir, { recursive: true, force: true })),
@@ -131,12 +141,15 @@ export async function startMultiProcessStack(options: { prefix: string }): Promi
     await Promise.all(children.map((c) => stopProcess(c, 5_000)));
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
   };
+  const serverLog: string[] = [];
+  const report = (line: string) => serverLog.push(`${new Date().toISOString()} ${line}`);
   try {
     const postgresDataDir = path.join(dir, 'pg');
     const database = await startEmbeddedDatabase({
       dataDir: postgresDataDir,
       port: await freePort(),
       persistent: false,
+      ...(options.superviseServers ? { onRestart: report } : {}),
     });
     cleanups.push(() => database.stop());
     const db = connectDatabase(database.url);
@@ -154,7 +167,7 @@ export async function startMultiProcessStack(options: { prefix: string }): Promi
       home: temporalHome,
       port: await freePort(),
       uiPort: await freePort(),
-      log: () => undefined,
+      log: report,
     });
     cleanups.push(() => server.stop());
     const connection = await Connection.connect({ address: server.address });
@@ -221,6 +234,7 @@ export async function startMultiProcessStack(options: { prefix: string }): Promi
       scenario,
       llm,
       taskQueue,
+      serverLog,
       async startWorker(name) {
         const p = spawnFlywheel(
           name,

@@ -78,12 +78,17 @@ export class FaultInjector {
   private readonly strikes = new Map<FaultRule, number>();
   readonly injected: { role: string; kind: FaultKind }[] = [];
 
-  constructor(
-    private readonly rules: readonly FaultRule[],
-    seed = 1,
-  ) {
+  private readonly rules: FaultRule[];
+
+  constructor(rules: readonly FaultRule[], seed = 1) {
+    this.rules = [...rules];
     const state = seedPrng(seed);
     this.random = () => nextFloat(state);
+  }
+
+  /** More rules from now on, checked after the earlier ones (a fault burst started mid-run). */
+  add(rules: readonly FaultRule[]): void {
+    this.rules.push(...rules);
   }
 
   /** The fault for the next request to `model`, if any. */

@@ -169,11 +169,21 @@ export interface SimulatorServer {
   /**
    * Every chat or embeddings request answered, in order: the model, a key of what was asked (empty for a
    * fault that answered in place of the model), the status, and the injected fault if any.
-   * A 200 without a fault is a call the caller paid for.
+   * A 200 without a fault is a call the caller paid for. `startedAt`/`endedAt` (epoch ms)
+   * say when it arrived and when its answer was sent.
    */
-  requests: { model: string; key: string; status?: number; fault?: FaultKind }[];
+  requests: {
+    model: string;
+    key: string;
+    status?: number;
+    fault?: FaultKind;
+    startedAt: number;
+    endedAt: number;
+  }[];
   /** Every fault injected, in order. */
   injected: readonly { role: string; kind: FaultKind }[];
+  /** Starts injecting `rules` too, from the next request on (e.g. a burst at a random moment). */
+  addFaults(rules: readonly FaultRule[]): void;
   /** The most requests the server was working on at once. */
   peakInFlight(): number;
   close(): Promise<void>;
@@ -262,7 +272,7 @@ export async function startSimulator(
   options: SimulatorOptions = {},
 ): Promise<SimulatorServer> {
   const requests: SimulatorServer['requests'] = [];
-  const injector = options.faults?.length
+  let injector = options.faults?.length
     ? new FaultInjector(options.faults, options.faultSeed ?? 1)
     : undefined;
   const held = new Set<ServerResponse>();
@@ -289,11 +299,19 @@ export async function startSimulator(
       return error(res, 404, `No route ${req.method} ${path}`, 'invalid_request_error');
     readJson(req)
       .then(async (body) => {
+        const startedAt = Date.now();
         const model = (body as { model?: string }).model ?? '';
         const fault = injector?.next(model);
         const applied = await applyFault(fault, res, held);
         if (applied.answered) {
-          requests.push({ model, key: '', status: res.statusCode, fault: fault?.kind });
+          requests.push({
+            model,
+            key: '',
+            status: res.statusCode,
+            fault: fault?.kind,
+            startedAt,
+            endedAt: Date.now(),
+          });
           return;
         }
         if (applied.spoil) spoiling(res, applied.spoil);
@@ -306,6 +324,8 @@ export async function startSimulator(
               key: JSON.stringify(asked),
               status: res.statusCode,
               ...(fault ? { fault: fault.kind } : {}),
+              startedAt,
+              endedAt: Date.now(),
             }),
           );
           return chat(scenario, chatBody, res);
@@ -318,6 +338,8 @@ export async function startSimulator(
             key: JSON.stringify(inputs),
             status: 200,
             ...(fault ? { fault: fault.kind } : {}),
+            startedAt,
+            endedAt: Date.now(),
           });
           return send(res, 200, {
             object: 'list',
@@ -337,7 +359,13 @@ export async function startSimulator(
   return {
     url: `http://${host}:${address.port}/v1`,
     requests,
-    injected: injector?.injected ?? [],
+    get injected() {
+      return injector?.injected ?? [];
+    },
+    addFaults(rules) {
+      if (injector) injector.add(rules);
+      else injector = new FaultInjector(rules, options.faultSeed ?? 1);
+    },
     peakInFlight: () => peak,
     close: () =>
       new Promise<void>((resolve) => {
