@@ -16,7 +16,7 @@
  * - exactlyOneAlertRate: drifted runs with exactly one alert from the onset to the end.
  *
  * Reported seeds are 1…2·runs; the detector's defaults were chosen on calibration seeds
- * 10001… (`--calibrate`, written to bench/results/drift-calibration.json), never on these.
+ * 10001… (`--calibrate`, each configuration tried kept in bench/results/drift-calibration.json).
  *
  *   npm run bench:drift [-- --runs 40 --days 24] [-- --calibrate --config '{"falseAlarmsPer30Days":0.5}']
  */
@@ -50,6 +50,8 @@ interface RunRow {
   perHour: number;
   drift: PlantedDrift | null;
   alertHours: number[];
+  /** Each alert's strongest finding: slice/metric/test. */
+  alertFindings: string[];
   falseAlarms: number;
   monitoredStationaryHours: number;
   detectedAfterHours: number | null;
@@ -81,6 +83,9 @@ for (let i = 1; i <= 2 * runsPerArm; i++) {
     perHour,
     drift,
     alertHours,
+    alertFindings: result.alerts.map(
+      (a) => `${a.findings[0]!.slice}/${a.findings[0]!.metric}/${a.findings[0]!.test}`,
+    ),
     falseAlarms: before.length,
     monitoredStationaryHours: Math.max(0, Math.min(onset, days * 24) - firstTest),
     detectedAfterHours: first && before.length === 0 ? first.atMs / HOUR_MS - onset : null,
@@ -91,7 +96,7 @@ for (let i = 1; i <= 2 * runsPerArm; i++) {
   const row = rows[rows.length - 1]!;
   console.log(
     `seed ${seed} ${perHour}/h ${drift ? `${drift.kind} ${drift.rule} at h${drift.onsetHour}` : 'stationary'}: ` +
-      `alerts at ${alertHours.join(', ') || 'none'}${row.firstFinding ? ` (${row.firstFinding})` : ''}`,
+      `alerts at ${alertHours.join(', ') || 'none'} (${row.alertFindings.join('; ')})`,
   );
 }
 
@@ -127,7 +132,7 @@ const summary = {
   scenario: scenario.name,
   seeds: args.calibrate
     ? `calibration seeds ${seedBase + 1}-${seedBase + 2 * runsPerArm}`
-    : `reported seeds 1-${2 * runsPerArm}; defaults calibrated on seeds 10001-10048 (bench/results/drift-calibration.json)`,
+    : `reported seeds 1-${2 * runsPerArm}; defaults chosen on calibration seeds 10001-10048 and 10001-10024 (bench/results/drift-calibration.json)`,
   daysPerRun: days,
   checkEveryHours: config.checkEveryMinutes / 60,
   detectionWindowHours: windowHours,
@@ -152,10 +157,22 @@ const summary = {
   ),
   missed: driftedRows
     .filter((r) => !detected.includes(r))
-    .map((r) => ({ seed: r.seed, perHour: r.perHour, drift: r.drift, alertHours: r.alertHours })),
+    .map((r) => ({
+      seed: r.seed,
+      perHour: r.perHour,
+      drift: r.drift,
+      alertHours: r.alertHours,
+      alertFindings: r.alertFindings,
+    })),
   falseAlarmRuns: rows
     .filter((r) => r.falseAlarms > 0)
-    .map((r) => ({ seed: r.seed, perHour: r.perHour, drift: r.drift, alertHours: r.alertHours })),
+    .map((r) => ({
+      seed: r.seed,
+      perHour: r.perHour,
+      drift: r.drift,
+      alertHours: r.alertHours,
+      alertFindings: r.alertFindings,
+    })),
   wallSeconds: Math.round((performance.now() - started) / 1000),
 };
 console.log(JSON.stringify({ ...summary, config: undefined, byRule: undefined }, null, 2));

@@ -37,9 +37,13 @@ export const DriftConfig = z.object({
    * (metrics × slices: Bonferroni), so the bound holds however correlated the tests are.
    */
   falseAlarmsPer30Days: z.number().positive().max(30).default(0.2),
-  /** Fewest traces a window needs for a slice to be tested at all. */
-  minCurrentSamples: z.number().int().positive().default(30),
-  minReferenceSamples: z.number().int().positive().default(60),
+  /**
+   * Fewest traces a window needs for a slice's metric to be tested at all. The rate tests are
+   * exact and Tarone's count drops those too small to reject, so these stay low: at 30 a
+   * slice of 20 traces a day was never tested within one window (calibration seeds).
+   */
+  minCurrentSamples: z.number().int().positive().default(10),
+  minReferenceSamples: z.number().int().positive().default(30),
   metrics: z
     .array(DriftMetric)
     .min(1)
