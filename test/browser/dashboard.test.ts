@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { AxeBuilder } from '@axe-core/playwright';
 import { sql } from 'kysely';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { Worker } from '@temporalio/worker';
@@ -18,10 +16,8 @@ import { waitForStage } from '../helpers/cycle-driver.js';
 import { asPerson } from '../helpers/test-decision-keys.js';
 import { startSeededStack, stopSeededStack, type TestStack } from '../helpers/test-stack.js';
 import { truthfulLabels } from '../helpers/truthful-labels.js';
+import { CHROMIUM, SCREENSHOTS, checkPage, watchPageProblems } from '../helpers/browser-checks.js';
 
-/** Debian's Chromium (`apt-get install chromium`): Playwright's own download cannot run here. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const SCREENSHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url));
 const QUEUE_ITEMS = 1_000;
 
 /**
@@ -51,18 +47,6 @@ const cycleInput = (seed: number) =>
     },
     rollout: { steps: [{ setWeight: 50 }, { setWeight: 100 }] },
   }) satisfies CycleInputArg;
-
-async function axeViolations(page: Page): Promise<string[]> {
-  const { violations } = await new AxeBuilder({ page }).analyze();
-  return violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-}
-
-async function checkPage(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: `${SCREENSHOTS}${name}.png`, fullPage: true });
-  assert.deepEqual(await axeViolations(page), [], `accessibility of the ${name} page`);
-}
 
 /** Every chart's data table as the page shows it: title → rows of the cells' exact values. */
 async function chartTables(page: Page): Promise<Record<string, (number | null)[][]>> {
@@ -131,10 +115,7 @@ describe('agent dashboard and optimizer progress in Chromium on a real stack', (
   const signedIn = async (path = '/console/'): Promise<Page> => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
-    page.on('pageerror', (error) => pageProblems.push(`page error: ${error.message}`));
-    page.on('console', (message) => {
-      if (/Content.Security.Policy/i.test(message.text())) pageProblems.push(`CSP: ${message.text()}`);
-    });
+    watchPageProblems(page, pageProblems);
     page.on('request', (request) => {
       if (request.url().includes('/console/assets/')) assets.push(new URL(request.url()).pathname);
     });

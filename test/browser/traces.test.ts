@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { AxeBuilder } from '@axe-core/playwright';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { Worker } from '@temporalio/worker';
 import type { ApiServer } from '../../api/http-server.js';
@@ -13,10 +11,7 @@ import { ensureConsoleBuilt } from '../../scripts/console-build.js';
 import { personWithPassword } from '../helpers/api-credentials.js';
 import { waitForStage } from '../helpers/cycle-driver.js';
 import { startSeededStack, stopSeededStack, type TestStack } from '../helpers/test-stack.js';
-
-/** Debian's Chromium (`apt-get install chromium`): Playwright's own download cannot run here. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const SCREENSHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url));
+import { CHROMIUM, SCREENSHOTS, checkPage, watchPageProblems } from '../helpers/browser-checks.js';
 
 const cycleInput = {
   agent: 'demo',
@@ -29,19 +24,6 @@ const cycleInput = {
     budget: { maxRollouts: 200 },
   },
 };
-
-/** Serious and critical accessibility violations on the page as it is now (axe-core). */
-async function axeViolations(page: Page): Promise<string[]> {
-  const { violations } = await new AxeBuilder({ page }).analyze();
-  return violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-}
-
-async function checkPage(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: `${SCREENSHOTS}${name}.png`, fullPage: true });
-  assert.deepEqual(await axeViolations(page), [], `accessibility of the ${name} page`);
-}
 
 describe('trace search and the trace page in Chromium on a real stack', () => {
   let stack: TestStack;
@@ -60,10 +42,7 @@ describe('trace search and the trace page in Chromium on a real stack', () => {
   const signedIn = async (who: keyof typeof people, path = '/console/'): Promise<Page> => {
     const context = await browser.newContext();
     const page = await context.newPage();
-    page.on('pageerror', (error) => pageProblems.push(`page error: ${error.message}`));
-    page.on('console', (message) => {
-      if (/Content.Security.Policy/i.test(message.text())) pageProblems.push(`CSP: ${message.text()}`);
-    });
+    watchPageProblems(page, pageProblems);
     await page.goto(`${api.url}${path}`);
     await page.getByLabel('User name').fill(people[who].user);
     await page.getByLabel('Password').fill(people[who].password);
