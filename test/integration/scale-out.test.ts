@@ -117,6 +117,12 @@ describe('replicas: two workers and two APIs, one of each killed mid-cycle', () 
     // Kill the worker that is running one of the optimizer's evaluations at that moment, so
     // the kill interrupts work in flight rather than an idle poller.
     await waitForStage(cycleId, ['optimizing'], 120);
+    // The next agent calls answer 4 s late (same answers): an evaluation seen running is then
+    // still waiting on its model calls when the kill lands, not finishing in the same instant
+    // from the cache (which once left nothing to retry and failed this test).
+    stack.simulator.addFaults([
+      { role: 'agent', kind: 'slow', rate: 1, burst: 1, delayMs: 4000, retryAfterSeconds: 1, times: 24 },
+    ]);
     const optimizeId = `${cycleId}-optimize`;
     let victim: FlywheelProcess | undefined;
     let interrupted: { runId: string; activityId: string } | undefined;
