@@ -1,4 +1,5 @@
 import type { GateAssertion, GateReview, GateSlice } from '../api/release-types.js';
+import { DiffLines } from './diff-lines.js';
 
 const num = (x: number | null | undefined, digits = 3) =>
   x === null || x === undefined ? '—' : x.toFixed(digits);
@@ -127,7 +128,6 @@ export function GateReportView({ review }: { review: GateReview }) {
 export function PromptDiff({ review }: { review: GateReview }) {
   if (!review.diff || !review.candidate)
     return <p>The candidate has no prompt version to compare (it did not pass the gate).</p>;
-  const lines = review.diff.text.split('\n');
   return (
     <>
       <p>
@@ -135,26 +135,7 @@ export function PromptDiff({ review }: { review: GateReview }) {
         {review.candidate.version} (candidate): {review.diff.added} lines added, {review.diff.removed}{' '}
         removed.
       </p>
-      <pre class="diff" tabIndex={0} aria-label="Prompt diff, production to candidate">
-        {lines.map((line, i) => {
-          const kind =
-            line.startsWith('+') && !line.startsWith('+++')
-              ? 'added'
-              : line.startsWith('-') && !line.startsWith('---')
-                ? 'removed'
-                : line.startsWith('@@')
-                  ? 'hunk'
-                  : undefined;
-          return (
-            <span key={i} class={kind}>
-              {kind === 'added' && <span class="visually-hidden">added: </span>}
-              {kind === 'removed' && <span class="visually-hidden">removed: </span>}
-              {line}
-              {'\n'}
-            </span>
-          );
-        })}
-      </pre>
+      <DiffLines text={review.diff.text} label="Prompt diff, production to candidate" />
     </>
   );
 }
