@@ -26,8 +26,6 @@ import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
-import { agentConfig, updateAgentConfig } from '../registry/store/agent-repository.js';
-import { seedDemoAgent } from '../scripts/demo-seed.js';
 import type { CycleStatus } from '../schemas/cycle-status.js';
 import { personWithToken } from '../test/helpers/api-credentials.js';
 import {
@@ -41,6 +39,7 @@ import { compareSnapshots, snapshotCycle, type CycleSnapshot } from './cycle-sna
 import { FaultActions, type InjectedFault } from './fault-actions.js';
 import { FAULT_KINDS, FaultSchedule } from './fault-schedule.js';
 import { paidCallReport, type LoggedCall } from './paid-calls.js';
+import { seedSharedWeek } from '../test/helpers/seeded-week.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const { values: args } = parseArgs({
@@ -137,20 +136,7 @@ async function run(mode: 'faulted' | 'twin', cyclesToRun: number | null): Promis
   try {
     // Six days back from now: a cycle started up to a day later still sees every trace, in
     // the faulted run (slower) and in the twin alike.
-    await seedDemoAgent(stack.db, stack.llm.agent, stack.scenario, {
-      now: new Date(),
-      traces: 240,
-      days: 6,
-      seed: 5,
-    });
-    const { sampling } = await agentConfig(stack.db, 'demo');
-    await updateAgentConfig(
-      stack.db,
-      'demo',
-      { patch: { sampling: { ...sampling, skipSampledBefore: false } } },
-      'bench',
-      'consecutive cycles share one seeded week',
-    );
+    await seedSharedWeek(stack, { traces: 240, days: 6, seed: 5, actor: 'bench' });
     const [workers, apis] = await Promise.all([
       Promise.all([stack.startWorker('worker-1'), stack.startWorker('worker-2')]),
       Promise.all([stack.startApi('api-1'), stack.startApi('api-2')]),

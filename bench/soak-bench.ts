@@ -27,8 +27,6 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { FlywheelClient } from '../client/flywheel-client.js';
 import { createAgentToken } from '../registry/store/agent-tokens.js';
-import { agentConfig, updateAgentConfig } from '../registry/store/agent-repository.js';
-import { seedDemoAgent } from '../scripts/demo-seed.js';
 import { userPhrasing } from '../scripts/demo-traffic.js';
 import type { CycleStatus } from '../schemas/cycle-status.js';
 import { traceToOtlp } from '../traces/otlp-export.js';
@@ -44,6 +42,7 @@ import { generateTraffic, resolveWith } from '../test/simulator/traffic.js';
 import { watchCpu } from './cpu-watch.js';
 import { rssMb, treePssMb } from './process-memory.js';
 import { median } from './statistics.js';
+import { seedSharedWeek } from '../test/helpers/seeded-week.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const { values: args } = parseArgs({
@@ -112,21 +111,8 @@ async function main() {
   const stack = await startMultiProcessStack({ prefix: 'flywheel-soak' });
   const processes: FlywheelProcess[] = [];
   try {
-    await seedDemoAgent(stack.db, stack.llm.agent, stack.scenario, {
-      now: new Date(),
-      traces: 240,
-      days: 7,
-      seed: 5,
-    });
     // Consecutive cycles read the seeded week (plus the live traffic) again, as the tests do.
-    const { sampling } = await agentConfig(stack.db, 'demo');
-    await updateAgentConfig(
-      stack.db,
-      'demo',
-      { patch: { sampling: { ...sampling, skipSampledBefore: false } } },
-      'bench',
-      'consecutive soak cycles share one seeded week',
-    );
+    await seedSharedWeek(stack, { traces: 240, seed: 5, actor: 'bench' });
     const [workers, apis] = await Promise.all([
       Promise.all([stack.startWorker('worker-1'), stack.startWorker('worker-2')]),
       Promise.all([stack.startApi('api-1'), stack.startApi('api-2')]),

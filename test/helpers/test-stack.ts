@@ -1,4 +1,3 @@
-import { agentConfig, updateAgentConfig } from '../../registry/store/agent-repository.js';
 import { randomUUID } from 'node:crypto';
 import type { Worker } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -8,13 +7,13 @@ import { createFlywheelWorker, type FlywheelWorkerOptions } from '../../workers/
 import { AIRLINE_SCENARIO, loadScenario, type Scenario } from '../simulator/scenario.js';
 import { startSimulator, type SimulatorServer } from '../simulator/simulator-server.js';
 import { apiDeps, startApiServer, type ApiServer } from '../../api/http-server.js';
-import { seedDemoAgent } from '../../scripts/demo-seed.js';
 import { loadTaxonomy } from '../../workers/load-taxonomy.js';
 import { testSigner } from './test-decision-keys.js';
 import { simulatedRoles } from './simulated-roles.js';
 import { freePort, startMigratedDatabase, startTemporalServer } from './local-infrastructure.js';
 import { testDataConverter } from './test-payload-encryption.js';
 import { TEST_DECISION_KEYS } from './test-decision-keys.js';
+import { seedSharedWeek } from './seeded-week.js';
 
 export { freePort };
 
@@ -98,20 +97,11 @@ export async function startSeededStack(options: {
   scenario?: Scenario;
 }): Promise<{ stack: TestStack; api: ApiServer }> {
   const stack = await startTestStack(options.scenario ? { scenario: options.scenario } : {});
-  await seedDemoAgent(stack.db, stack.llm.agent, stack.scenario, {
-    now: new Date(),
+  await seedSharedWeek(stack, {
     traces: options.traces,
-    days: 7,
     seed: options.seed,
+    skipSampledBefore: options.skipSampledBefore ?? false,
   });
-  const { sampling } = await agentConfig(stack.db, stack.scenario.agentId);
-  await updateAgentConfig(
-    stack.db,
-    stack.scenario.agentId,
-    { patch: { sampling: { ...sampling, skipSampledBefore: options.skipSampledBefore ?? false } } },
-    'test',
-    'cycles of one test share one seeded week',
-  );
   // The API signs decisions with the key the test workers trust.
   const api = await startApiServer(
     apiDeps(stack.db, stack.env.client, {

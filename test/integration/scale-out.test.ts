@@ -2,8 +2,6 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import proto from '@temporalio/proto';
-import { agentConfig, updateAgentConfig } from '../../registry/store/agent-repository.js';
-import { seedDemoAgent } from '../../scripts/demo-seed.js';
 import type { CycleStatus } from '../../schemas/cycle-status.js';
 import type { CycleStage } from '../../schemas/cycle-input.js';
 import { personWithToken } from '../helpers/api-credentials.js';
@@ -14,6 +12,7 @@ import {
   type FlywheelProcess,
   type MultiProcessStack,
 } from '../helpers/multi-process-stack.js';
+import { seedSharedWeek } from '../helpers/seeded-week.js';
 
 const { PendingActivityState } = proto.temporal.api.enums.v1;
 
@@ -29,20 +28,7 @@ describe('replicas: two workers and two APIs, one of each killed mid-cycle', () 
 
   before(async () => {
     stack = await startMultiProcessStack({ prefix: 'flywheel-scale-out' });
-    await seedDemoAgent(stack.db, stack.llm.agent, stack.scenario, {
-      now: new Date(),
-      traces: 240,
-      days: 7,
-      seed: 5,
-    });
-    const { sampling } = await agentConfig(stack.db, stack.scenario.agentId);
-    await updateAgentConfig(
-      stack.db,
-      stack.scenario.agentId,
-      { patch: { sampling: { ...sampling, skipSampledBefore: false } } },
-      'test',
-      'the same seeded week as the full-cycle test',
-    );
+    await seedSharedWeek(stack, { traces: 240, seed: 5 });
     [workers, apis] = await Promise.all([
       Promise.all([stack.startWorker('w1'), stack.startWorker('w2')]),
       Promise.all([stack.startApi('a1'), stack.startApi('a2')]),
