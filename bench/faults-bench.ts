@@ -136,7 +136,13 @@ async function run(mode: 'faulted' | 'twin', cyclesToRun: number | null): Promis
   try {
     // Six days back from now: a cycle started up to a day later still sees every trace, in
     // the faulted run (slower) and in the twin alike.
-    await seedSharedWeek(stack, { traces: 240, days: 6, seed: 5, actor: 'bench' });
+    await seedSharedWeek(stack, {
+      traces: 240,
+      days: 6,
+      seed: 5,
+      actor: 'bench',
+      reason: 'consecutive cycles share one seeded week',
+    });
     const [workers, apis] = await Promise.all([
       Promise.all([stack.startWorker('worker-1'), stack.startWorker('worker-2')]),
       Promise.all([stack.startApi('api-1'), stack.startApi('api-2')]),

@@ -112,7 +112,12 @@ async function main() {
   const processes: FlywheelProcess[] = [];
   try {
     // Consecutive cycles read the seeded week (plus the live traffic) again, as the tests do.
-    await seedSharedWeek(stack, { traces: 240, seed: 5, actor: 'bench' });
+    await seedSharedWeek(stack, {
+      traces: 240,
+      seed: 5,
+      actor: 'bench',
+      reason: 'consecutive cycles share one seeded week',
+    });
     const [workers, apis] = await Promise.all([
       Promise.all([stack.startWorker('worker-1'), stack.startWorker('worker-2')]),
       Promise.all([stack.startApi('api-1'), stack.startApi('api-2')]),

@@ -12,7 +12,15 @@ import type { Scenario } from '../simulator/scenario.js';
  */
 export async function seedSharedWeek(
   target: { db: Db; llm: LlmRoles; scenario: Scenario },
-  options: { traces: number; seed: number; days?: number; skipSampledBefore?: boolean; actor?: string },
+  options: {
+    traces: number;
+    seed: number;
+    days?: number;
+    skipSampledBefore?: boolean;
+    /** Who and why, as the agent's configuration history records the change. */
+    actor?: string;
+    reason?: string;
+  },
 ): Promise<void> {
   const { db, llm, scenario } = target;
   await seedDemoAgent(db, llm.agent, scenario, {
@@ -27,6 +35,6 @@ export async function seedSharedWeek(
     scenario.agentId,
     { patch: { sampling: { ...sampling, skipSampledBefore: options.skipSampledBefore ?? false } } },
     options.actor ?? 'test',
-    'consecutive cycles share one seeded week',
+    options.reason ?? 'cycles of one test share one seeded week',
   );
 }
