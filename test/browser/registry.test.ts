@@ -100,6 +100,17 @@ describe('prompts, datasets and artifacts pages in Chromium on a real stack', ()
       180_000,
     );
     assert.notEqual(built.stage, 'done', `cycle ended early: ${built.outcome}`);
+    // The optimizer's run records the examples it trains on when it starts, just after the
+    // stage turns to optimizing; the version's lineage ("trained: optimization run") needs it.
+    for (let i = 0; i < 600; i++) {
+      const recorded = await stack.db
+        .selectFrom('optimization_run_examples')
+        .select('run_id')
+        .where('run_id', '=', `${cycleId}:opt`)
+        .executeTakeFirst();
+      if (recorded) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
     // The dataset is built; the rest of the cycle is another test's.
     await stack.env.client.workflow.getHandle(cycleId).terminate('dataset built');
     const versions = await listVersions(stack.db, 'demo');
