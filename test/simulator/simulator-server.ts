@@ -48,9 +48,18 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
 
 let counter = 0;
 
+/**
+ * A completion and its usage. Completion tokens are what the model generated: the reply, or
+ * each tool call's name and arguments. The call's `id` is the server's, not generated, and
+ * is left out: it carries the request counter, so charging for it made a run's token total
+ * depend on how many requests (retries, faults, other cycles) the server had answered before.
+ */
 function completion(model: string, prompt: string, message: Record<string, unknown>, finish: string) {
+  const calls = (message.tool_calls ?? []) as { function: { name: string; arguments: string } }[];
   const content =
-    typeof message.content === 'string' ? message.content : JSON.stringify(message.tool_calls ?? '');
+    typeof message.content === 'string'
+      ? message.content
+      : calls.map((c) => `${c.function.name}${c.function.arguments}`).join('\n');
   return {
     id: `chatcmpl-sim-${++counter}`,
     object: 'chat.completion',

@@ -4,6 +4,7 @@ import { AIRLINE_SCENARIO, loadScenario } from '../simulator/scenario.js';
 import { simulateRubricJudge } from '../simulator/simulated-diagnosis.js';
 import { findExample, simulateAgent, simulateTeacher } from '../simulator/simulated-models.js';
 import { userPhrasing } from '../../scripts/demo-traffic.js';
+import { chatCompletion, SIMULATED_MODELS } from '../simulator/simulator-server.js';
 
 const scenario = loadScenario(AIRLINE_SCENARIO);
 const byRule = (rule: string) => scenario.examples.find((e) => e.rule === rule)!;
@@ -67,6 +68,35 @@ describe('simulator', () => {
     assert.equal(candidates.length, 10);
     assert.ok(candidates.some((c) => /basic economy/i.test(c.prompt)));
     assert.ok(candidates.every((c) => c.prompt.startsWith(scenario.basePrompt)));
+  });
+
+  it('charges a tool call the same however many requests the server answered before it', () => {
+    const ex = scenario.examples.find(
+      (e) => simulateAgent(scenario, scenario.basePrompt, e.request, 1).action.action !== 'respond',
+    )!;
+    const ask = () => {
+      const answer = chatCompletion(scenario, {
+        model: SIMULATED_MODELS.agent,
+        messages: [
+          { role: 'system', content: scenario.basePrompt },
+          { role: 'user', content: ex.request },
+        ],
+        tools: [{ function: { description: 'an action the agent may take' } }],
+        seed: 1,
+      });
+      const body = answer.body as {
+        choices: { message: { tool_calls: { id: string }[] } }[];
+        usage: { completion_tokens: number };
+      };
+      return { id: body.choices[0]!.message.tool_calls[0]!.id, usage: body.usage };
+    };
+    const first = ask();
+    // The server numbers its answers; ask until the call id has grown by four digits, so its
+    // length has crossed a multiple of four (the simulator charges a token per four characters).
+    for (let last = first; last.id.length < first.id.length + 4;) {
+      last = ask();
+      assert.deepEqual(last.usage, first.usage, `usage changed at ${last.id}`);
+    }
   });
 
   it("the demo's users word a request in several ways that keep the request and add no rule symptom", () => {
