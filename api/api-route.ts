@@ -58,6 +58,12 @@ export interface ApiRoute {
    */
   agent?: (request: { params: Record<string, string>; query: URLSearchParams }) => Promise<string | null>;
   /**
+   * The 403 does not name the agent the resolver found: for ids of any kind (lineage), where
+   * "needs the viewer role for agent X" would tell a caller without access that the id exists
+   * and whose it is. Another agent's id then answers exactly like an id that names nothing.
+   */
+  agentUnnamed?: boolean;
+  /**
    * The agent is named in the body: authentication only checks that the principal holds
    * the role for some agent, and the handler calls `requireAgent` once it read the body.
    */
@@ -97,13 +103,17 @@ export function permitted(
   return requirementsOf(route).some((r) => allows(principal, r, agent));
 }
 
-/** The 403 that says which role or scope the route needs. */
+/**
+ * The 403 that says which role or scope the route needs, and for which agent unless the route
+ * keeps that to itself (`agentUnnamed`).
+ */
 export function forbidden(
-  route: Pick<ApiRoute, 'auth' | 'method' | 'url'>,
+  route: Pick<ApiRoute, 'auth' | 'method' | 'url' | 'agentUnnamed'>,
   agent: string | null,
 ): ForbiddenError {
+  const named = route.agentUnnamed ? null : agent;
   const needs = requirementsOf(route)
-    .map((r) => describeRequirement(r, agent))
+    .map((r) => describeRequirement(r, named))
     .join(', or ');
   return new ForbiddenError(`${route.method} ${route.url} needs ${needs}; ask an admin for it.`);
 }

@@ -83,8 +83,13 @@ export function datasetRoutes(deps: { db: Db }, agents: ResourceAgents): ApiRout
       method: 'GET',
       url: '/api/lineage/:id',
       tag: 'datasets',
-      summary: 'What a prompt version, dataset version, cycle or trace came from and led to.',
+      summary:
+        "What a trace, cluster, annotation, dataset example or version, candidate, gate report, release decision, rollout, prompt version or cycle came from and led to; a per-agent viewer reads its own agent's.",
       auth: { role: 'viewer' },
+      // An id that names nothing resolves to no agent and needs a global role, like another
+      // agent's id: a per-agent viewer gets the same 403 for both and learns nothing.
+      agent: agents.byLineageId,
+      agentUnnamed: true,
       schema: { params: z.object({ id: z.string() }) },
       handler: async (r) => {
         const graph = await lineageOf(deps.db, r.params.id ?? '');

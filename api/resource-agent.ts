@@ -43,6 +43,9 @@ export function resourceAgents(db: Db) {
     byDatasetVersion: (async ({ params }) =>
       (await owners.datasetVersion(db, params.versionId ?? '')) ?? null) satisfies Resolver,
     byTrace: (async ({ params }) => (await owners.trace(db, params.id ?? '')) ?? null) satisfies Resolver,
+    /** `:id` is anything lineage starts from: the agent of the row it names. */
+    byLineageId: (async ({ params }) =>
+      (await owners.lineage(db, params.id ?? '')) ?? null) satisfies Resolver,
   };
 }
 

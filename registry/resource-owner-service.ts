@@ -5,9 +5,10 @@ import { promptAgent } from './store/prompt-repository.js';
 import { rolloutAgent } from '../release/store/rollout-repository.js';
 import { traceAgent } from '../traces/store/trace-reader.js';
 import { resolveVersion } from '../datasets/store/dataset-repository.js';
+import { lineageOwner } from './store/lineage-owner.js';
 
 /**
- * The agent that owns a prompt, cycle, rollout, queue, item or trace: what authorization
+ * The agent that owns a prompt, cycle, rollout, queue, item, trace or lineage id: what authorization
  * checks a per-agent role or an agent token against. Undefined when there is no such thing.
  */
 export const resourceOwners = {
@@ -28,4 +29,6 @@ export const resourceOwners = {
       return undefined;
     }
   },
+  /** Any id GET /api/lineage accepts: trace, cluster, annotation, example, candidate, gate report… */
+  lineage: (db: Db, id: string) => lineageOwner(db, id),
 };

@@ -1232,7 +1232,7 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * What a prompt version, dataset version, cycle or trace came from and led to.
+     * What a trace, cluster, annotation, dataset example or version, candidate, gate report, release decision, rollout, prompt version or cycle came from and led to; a per-agent viewer reads its own agent's.
      * @description Needs: role viewer.
      */
     get: {

@@ -4,7 +4,6 @@ import type { DatasetExample, DatasetVersion, Split } from '../api/registry-type
 import { LineageView } from '../components/lineage-view.js';
 import { QueryState, Time } from '../components/query-state.js';
 import { Link, navigate, paths, useLocation } from '../router.js';
-import { holds, useMe } from '../session.js';
 
 const SPLITS = ['train', 'eval', 'holdout'] as const satisfies readonly Split[];
 const isSplit = (s: string | null): s is Split => SPLITS.some((x) => x === s);
@@ -46,8 +45,6 @@ export function DatasetVersionPage({ versionId }: { versionId: string }) {
 }
 
 function VersionDetails({ version: v }: { version: DatasetVersion }) {
-  const me = useMe();
-  const seesLineage = holds(me.grants, 'viewer', null);
   const [lineageOf, setLineageOf] = useState<string | null>(null);
   const total = v.splits.train + v.splits.eval + v.splits.holdout;
   return (
@@ -85,13 +82,10 @@ function VersionDetails({ version: v }: { version: DatasetVersion }) {
             {v.lineage.runsTrainedOn.length > 0 && <> · trained on by {v.lineage.runsTrainedOn.join(', ')}</>}
           </dd>
         </dl>
-        {seesLineage ? (
-          <button type="button" class="secondary" onClick={() => setLineageOf(v.datasetVersionId)}>
-            Lineage of this version
-          </button>
-        ) : (
-          <p class="muted">Lineage reads across agents and needs a global viewer role.</p>
-        )}
+        {/* GET /api/lineage authorizes on the version's agent, whose viewers see this page. */}
+        <button type="button" class="secondary" onClick={() => setLineageOf(v.datasetVersionId)}>
+          Lineage of this version
+        </button>
       </section>
       {lineageOf && <LineageView id={lineageOf} onClose={() => setLineageOf(null)} />}
       {v.slices.length > 0 && (
@@ -119,7 +113,7 @@ function VersionDetails({ version: v }: { version: DatasetVersion }) {
           </table>
         </section>
       )}
-      <Examples version={v} onLineage={seesLineage ? setLineageOf : null} />
+      <Examples version={v} onLineage={setLineageOf} />
       {v.retired.length > 0 && (
         <section aria-labelledby="retired">
           <h2 id="retired">Retired in this version</h2>

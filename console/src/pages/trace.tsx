@@ -4,6 +4,7 @@ import { useTrace } from '../api/queries.js';
 import { searchOf } from '../api/trace-filters.js';
 import { useAddToQueue, useOpenQueues } from '../api/trace-queries.js';
 import type { TraceDetail } from '../api/types.js';
+import { LineageView } from '../components/lineage-view.js';
 import { QueryState, Time } from '../components/query-state.js';
 import { SpanTreeView, Transcript } from '../components/transcript.js';
 import { Link, paths } from '../router.js';
@@ -27,6 +28,7 @@ export function TracePage({ traceId }: { traceId: string }) {
 
 function TraceView({ detail }: { detail: TraceDetail }) {
   const { trace, transcript, spans, scores, annotations, lineage } = detail;
+  const [graphShown, setGraphShown] = useState(false);
   const version =
     trace.promptVersion === undefined ? null : `${trace.promptName ?? trace.agent} v${trace.promptVersion}`;
   return (
@@ -229,6 +231,10 @@ function TraceView({ detail }: { detail: TraceDetail }) {
             ))}
           </ul>
         )}
+        <button type="button" class="secondary" onClick={() => setGraphShown(true)}>
+          Lineage of this trace
+        </button>
+        {graphShown && <LineageView id={trace.id} onClose={() => setGraphShown(false)} />}
       </section>
     </>
   );
