@@ -9,6 +9,7 @@ import type { DataConverter } from '@temporalio/common';
 import { createActivities, type ActivityDeps } from '../activities/index.js';
 import { userErrorInterceptor } from './user-error-interceptor.js';
 import { heartbeatInterceptor } from './heartbeat-interceptor.js';
+import { modelCallInterceptor } from './model-call-interceptor.js';
 import { withDecisionKeys } from './decision-keys-bundle.js';
 import type { DecisionKeyring } from '../schemas/signed-decision.js';
 
@@ -95,7 +96,7 @@ export async function createFlywheelWorker(options: FlywheelWorkerOptions): Prom
     ...(options.identity ? { identity: options.identity } : {}),
     activities: createActivities(options.deps),
     dataConverter: options.dataConverter,
-    interceptors: { activity: [userErrorInterceptor, heartbeatInterceptor] },
+    interceptors: { activity: [userErrorInterceptor, heartbeatInterceptor, modelCallInterceptor] },
     maxConcurrentActivityTaskExecutions: 20,
     ...(options.maxCachedWorkflows === undefined ? {} : { maxCachedWorkflows: options.maxCachedWorkflows }),
     shutdownGraceTime: '10s',
