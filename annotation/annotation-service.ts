@@ -5,7 +5,9 @@ import {
   completeItemCount,
   findQueue,
   itemQueueId,
+  queueItem,
   queueItemIds,
+  queueItemSummaries,
   queueItems,
   remainingItemCount,
   type AnnotationQueue,
@@ -246,23 +248,73 @@ export async function queueTemplate(
   return annotationTemplate(queue.id, reviewer, await listQueueItems(db, queue.id, filter));
 }
 
-/** The items of a queue (by queue or cycle id) with their live status. */
-export async function listQueueItems(
+/** The queue and the checked filter of a request for its items. */
+async function itemsRequest(
   db: Db,
   queueIdOrCycleId: string,
-  filter: { reviewer?: string; status?: string } = {},
+  filter: { reviewer?: string; status?: string },
 ) {
   const queue = await requireQueue(db, queueIdOrCycleId);
   const statuses = ['pending', 'in_progress', 'complete'] as const;
   const status = statuses.find((s) => s === filter.status);
   if (filter.status && !status)
     throw new UserError(`Unknown status "${filter.status}"; use one of ${statuses.join(', ')}.`);
-  const items = await queueItems(db, queue.cycle_id, {
-    ...(filter.reviewer ? { reviewer: filter.reviewer } : {}),
-    ...(status ? { status } : {}),
+  return {
+    cycleId: queue.cycle_id,
+    filter: { ...(filter.reviewer ? { reviewer: filter.reviewer } : {}), ...(status ? { status } : {}) },
+  };
+}
+
+// Items queued before categories were unified may hold a finer name: show its category.
+const withCategory = <T extends { judge_category: string | null }>(i: T) => ({
+  ...i,
+  judge_category: displayedCategory(i.judge_category) ?? null,
+});
+
+/** The items of a queue (by queue or cycle id) with their live status and redacted traces. */
+export async function listQueueItems(
+  db: Db,
+  queueIdOrCycleId: string,
+  filter: { reviewer?: string; status?: string } = {},
+) {
+  const request = await itemsRequest(db, queueIdOrCycleId, filter);
+  return (await queueItems(db, request.cycleId, request.filter)).map(withCategory);
+}
+
+/**
+ * The items of a queue as its list shows them: id, trace, status, the judge's verdict and
+ * category, a short preview (the last user message and the agent's action), live claims and
+ * who labelled; no trace, no judge explanation (a thousand full items weigh most of a megabyte).
+ */
+export async function listQueueItemSummaries(
+  db: Db,
+  queueIdOrCycleId: string,
+  filter: { reviewer?: string; status?: string } = {},
+) {
+  const request = await itemsRequest(db, queueIdOrCycleId, filter);
+  // Short keys, and a field only when it says something: the weight of a thousand items is
+  // mostly keys and ids, not the previews.
+  return (await queueItemSummaries(db, request.cycleId, request.filter)).map((r) => {
+    const category = displayedCategory(r.judge_category);
+    return {
+      id: r.id,
+      traceId: r.trace_id,
+      status: r.status,
+      verdict: r.judge_label,
+      ...(category ? { category } : {}),
+      ...(r.inputPreview ? { preview: r.inputPreview } : {}),
+      ...(r.outputAction ? { action: r.outputAction } : {}),
+      ...(r.claims.length > 0 ? { claims: r.claims } : {}),
+      ...(r.labelledBy.length > 0 ? { labelledBy: r.labelledBy } : {}),
+    };
   });
-  // Items queued before categories were unified may hold a finer name: show its category.
-  return items.map((i) => ({ ...i, judge_category: displayedCategory(i.judge_category) ?? null }));
+}
+
+/** One item with its redacted trace, as listQueueItems lists it. */
+export async function showQueueItem(db: Db, itemId: string) {
+  const item = await queueItem(db, itemId);
+  if (!item) throw new NotFoundError(`No annotation item "${itemId}".`);
+  return withCategory(item);
 }
 
 // Reads the API and the CLI show as the store returns them.

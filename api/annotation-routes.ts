@@ -4,7 +4,9 @@ import type { Db } from '../db/connection.js';
 import {
   annotateItem,
   claimAnnotationItem,
+  listQueueItemSummaries,
   listQueueItems,
+  showQueueItem,
   listQueues,
   releaseAnnotationItem,
   submitQueueBatch,
@@ -91,6 +93,39 @@ export function annotationRoutes(deps: AnnotationRouteDeps, agents: ResourceAgen
         };
         return { status: 200, body: { items: await listQueueItems(deps.db, r.params.id ?? '', filter) } };
       },
+    },
+    {
+      method: 'GET',
+      url: '/api/queues/:id/item-summaries',
+      tag: 'annotation',
+      summary:
+        "A queue's items without their traces (status, verdict, claims, labels, a short preview), filtered by ?reviewer= and ?status=: what a list of many items needs; GET /api/items/{id} has one in full.",
+      auth: { role: 'viewer' },
+      agent: agents.byQueue,
+      schema: {
+        params: IdParam,
+        querystring: z.object({ reviewer: z.string().optional(), status: z.string().optional() }),
+      },
+      handler: async (r) => {
+        const filter = {
+          ...(r.query.get('reviewer') ? { reviewer: r.query.get('reviewer') ?? '' } : {}),
+          ...(r.query.get('status') ? { status: r.query.get('status') ?? '' } : {}),
+        };
+        return {
+          status: 200,
+          body: { items: await listQueueItemSummaries(deps.db, r.params.id ?? '', filter) },
+        };
+      },
+    },
+    {
+      method: 'GET',
+      url: '/api/items/:id',
+      tag: 'annotation',
+      summary: 'One annotation item with its redacted trace, its status, claims and labels.',
+      auth: { role: 'viewer' },
+      agent: agents.byItem,
+      schema: { params: IdParam },
+      handler: async (r) => ({ status: 200, body: await showQueueItem(deps.db, r.params.id ?? '') }),
     },
     {
       method: 'POST',

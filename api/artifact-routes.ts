@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Db } from '../db/connection.js';
 import { ARTIFACT_KINDS } from '../registry/artifact-kinds.js';
 import { artifactHistory, listArtifacts } from '../registry/artifact-listing-service.js';
+import { configHistory } from '../registry/config-history-service.js';
 import { formatIssues } from '../schemas/format-issues.js';
 import { UserError } from '../schemas/user-error.js';
 import type { ApiRoute } from './api-route.js';
@@ -62,6 +63,20 @@ export function artifactRoutes(deps: { db: Db }, agents: ResourceAgents): ApiRou
             versions: await artifactHistory(deps.db, agent, kind, name),
           },
         };
+      },
+    },
+    {
+      method: 'GET',
+      url: '/api/agents/:id/config-history',
+      tag: 'agents',
+      summary:
+        "Every version of the agent's whole configuration, oldest first, the newest current: who wrote it, why, when, the sections it changed (how, in one line each) and the configuration as written.",
+      auth: { role: 'viewer' },
+      agent: agents.byAgentParam,
+      schema: { params: AgentParam },
+      handler: async (r) => {
+        const agent = r.params.id ?? '';
+        return { status: 200, body: { agent, versions: await configHistory(deps.db, agent) } };
       },
     },
   ];

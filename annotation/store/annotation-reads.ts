@@ -148,18 +148,16 @@ export async function queueProgress(db: Db, queueIdOrCycleId: string): Promise<Q
   };
 }
 
+/** Characters of the conversation preview a queue's list shows per item. */
+const PREVIEW_CHARS = 80;
+
 /**
- * A cycle's annotation items as reviewers see them: the redacted trace, the judge's verdict
- * and explanation, the failing step, who is assigned, who holds a live claim and who
- * labelled. `reviewer` keeps the items assigned to, claimed or labelled by that reviewer
- * (every item when the queue assigns nobody); `status` filters on the live status.
+ * Items of a cycle (or the one item `itemId`) with what every view of them needs: the
+ * judge's verdict and explanation, the failing step, who is assigned, who holds a live claim
+ * and who labelled, joined to the cycle's sample of the trace.
  */
-export async function queueItems(
-  db: Db,
-  cycleId: string,
-  filter: { reviewer?: string; status?: ItemStatus } = {},
-) {
-  const rows = await db
+function itemRows(db: Db, where: { cycleId: string } | { itemId: string }) {
+  const query = db
     .selectFrom('annotation_items')
     .innerJoin('samples', (j) =>
       j
@@ -197,25 +195,81 @@ export async function queueItems(
       >`coalesce((select array_agg(a.reviewer order by a.reviewer) from annotations a where a.item_id = annotation_items.id), '{}')`.as(
         'labelledBy',
       ),
+    ])
+    .orderBy('annotation_items.id');
+  return 'itemId' in where
+    ? query.where('annotation_items.id', '=', where.itemId)
+    : query.where('annotation_items.cycle_id', '=', where.cycleId);
+}
+
+type ItemFilter = { reviewer?: string; status?: ItemStatus };
+
+/**
+ * `reviewer` keeps the items assigned to, claimed or labelled by that reviewer (every item
+ * when the queue assigns nobody); `status` filters on the live status.
+ */
+function matches(
+  r: { status: ItemStatus; assigned: string[]; labelledBy: string[]; claims: { reviewer: string }[] },
+  filter: ItemFilter,
+): boolean {
+  if (filter.status && r.status !== filter.status) return false;
+  if (!filter.reviewer) return true;
+  const who = filter.reviewer;
+  return (
+    r.assigned.length === 0 ||
+    r.assigned.includes(who) ||
+    r.labelledBy.includes(who) ||
+    r.claims.some((c) => c.reviewer === who)
+  );
+}
+
+/**
+ * A cycle's annotation items as reviewers see them, each with its redacted trace (input and
+ * output as sampled). The CLI's `queue show` reads this; a page of a thousand items reads
+ * queueItemSummaries and one item at a time with queueItem.
+ */
+export async function queueItems(db: Db, cycleId: string, filter: ItemFilter = {}) {
+  const rows = await itemRows(db, { cycleId })
+    .select([
       // Reviewers see the redacted copy; the raw trace never leaves the traces table.
       sql<unknown>`samples.redacted -> 'input'`.as('input'),
       sql<unknown>`samples.redacted -> 'output'`.as('output'),
       'samples.redactions',
     ])
-    .where('annotation_items.cycle_id', '=', cycleId)
-    .orderBy('annotation_items.id')
     .execute();
-  return rows.filter((r) => {
-    if (filter.status && r.status !== filter.status) return false;
-    if (!filter.reviewer) return true;
-    const who = filter.reviewer;
-    return (
-      r.assigned.length === 0 ||
-      r.assigned.includes(who) ||
-      r.labelledBy.includes(who) ||
-      r.claims.some((c) => c.reviewer === who)
-    );
-  });
+  return rows.filter((r) => matches(r, filter));
+}
+
+/**
+ * A cycle's items without their traces: per item a preview of the conversation (the last
+ * user message and the agent's action, cut short) instead of the sampled input and output.
+ */
+export async function queueItemSummaries(db: Db, cycleId: string, filter: ItemFilter = {}) {
+  const rows = await itemRows(db, { cycleId })
+    .select([
+      sql<string | null>`left((
+        select e.m ->> 'content'
+        from jsonb_array_elements(case when jsonb_typeof(samples.redacted -> 'input' -> 'messages') = 'array'
+          then samples.redacted -> 'input' -> 'messages' else '[]'::jsonb end) with ordinality as e(m, n)
+        where e.m ->> 'role' = 'user'
+        order by e.n desc
+        limit 1
+      ), ${PREVIEW_CHARS})`.as('inputPreview'),
+      sql<string | null>`samples.redacted -> 'output' ->> 'action'`.as('outputAction'),
+    ])
+    .execute();
+  return rows.filter((r) => matches(r, filter));
+}
+
+/** One item with its redacted trace, as queueItems lists it; undefined for an unknown id. */
+export async function queueItem(db: Db, itemId: string) {
+  return itemRows(db, { itemId })
+    .select([
+      sql<unknown>`samples.redacted -> 'input'`.as('input'),
+      sql<unknown>`samples.redacted -> 'output'`.as('output'),
+      'samples.redactions',
+    ])
+    .executeTakeFirst();
 }
 
 /** Every label of a queue, for agreement statistics. */

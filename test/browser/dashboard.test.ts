@@ -335,15 +335,32 @@ describe('agent dashboard and optimizer progress in Chromium on a real stack', (
     await sql`insert into samples (cycle_id, trace_id, reason, redacted)
       select ${cycleId}, t.id, 'random', jsonb_build_object('input', t.input, 'output', t.output)
       from traces t where t.id = any(${traces})`.execute(db);
-    const itemsBytes = (
-      await (
-        await fetch(`${api.url}/api/queues/${queueId}/items`, {
-          headers: { authorization: `Bearer ${(await personWithToken(db, 'quinn', 'viewer')).token}` },
-        })
-      ).text()
-    ).length;
+    // The answer sizes: every item in full (what the CLI reads) and the list's light shape.
+    const quinn = { authorization: `Bearer ${(await personWithToken(db, 'quinn', 'viewer')).token}` };
+    const fullText = await (await fetch(`${api.url}/api/queues/${queueId}/items`, { headers: quinn })).text();
+    const listText = await (
+      await fetch(`${api.url}/api/queues/${queueId}/item-summaries`, { headers: quinn })
+    ).text();
+    const fullBytes = Buffer.byteLength(fullText);
+    const listBytes = Buffer.byteLength(listText);
+    const listed = (JSON.parse(listText) as { items: Record<string, unknown>[] }).items;
+    assert.equal(listed.length, QUEUE_ITEMS);
+    assert.ok(
+      listed.every((i) => !('input' in i) && !('output' in i) && typeof i.preview === 'string'),
+      'the list carries a preview per item, no trace',
+    );
+    assert.ok(
+      listBytes * 2 < fullBytes,
+      `the list (${listBytes} B) weighs under half the full items (${fullBytes} B)`,
+    );
 
     const page = await signedIn('/console/queues');
+    // What the page asks the API for: the list's light route, then one item in full when opened.
+    const asked: string[] = [];
+    page.on('request', (r) => {
+      const path = new URL(r.url()).pathname;
+      if (path.startsWith('/api/')) asked.push(path);
+    });
     const started = Date.now();
     await page.goto(`${api.url}/console/queues/${queueId}`);
     await page
@@ -378,10 +395,19 @@ describe('agent dashboard and optimizer progress in Chromium on a real stack', (
     assert.equal(await activeText(), traces[99]);
     await page.keyboard.press('Enter');
     await page.waitForURL(/\/items\//);
+    // The opened item loads in full: its conversation shows.
+    await page.getByRole('region', { name: 'Conversation' }).getByText(/./).first().waitFor();
+    const opened = decodeURIComponent(new URL(page.url()).pathname.split('/').pop() ?? '');
+    assert.ok(asked.includes(`/api/items/${encodeURIComponent(opened)}`), `asked ${asked.join(', ')}`);
+    assert.ok(
+      !asked.some((p) => p.endsWith('/items')),
+      `the page never asks for every item in full: ${asked.join(', ')}`,
+    );
 
     const figures = {
       items: QUEUE_ITEMS,
-      itemsAnswerKB: Math.round(itemsBytes / 1024),
+      fullItemsAnswerKB: Math.round(fullBytes / 1024),
+      listAnswerKB: Math.round(listBytes / 1024),
       loadMs,
       keyMedianMs: Math.round(quantile(keyMs, 0.5) * 10) / 10,
       keyP95Ms: Math.round(quantile(keyMs, 0.95) * 10) / 10,

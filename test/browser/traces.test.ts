@@ -108,6 +108,14 @@ describe('trace search and the trace page in Chromium on a real stack', () => {
             startTime: at(5),
             endTime: at(405),
             latencyMs: 400,
+            attributes: { 'app.region': 'eu-west' },
+            events: [
+              {
+                name: 'retry',
+                time: at(205),
+                attributes: { 'retry.attempt': 2, 'retry.reason': 'rate limited' },
+              },
+            ],
           },
           {
             spanId: 'tool-1',
@@ -124,6 +132,19 @@ describe('trace search and the trace page in Chromium on a real stack', () => {
               arguments: { reservation_id: 'ZX9' },
               result: 'not found',
             },
+            attributes: { 'http.status_code': 404 },
+            events: [
+              {
+                name: 'exception',
+                time: at(428),
+                attributes: {
+                  'exception.type': 'ReservationNotFound',
+                  'exception.message': 'no booking under ZX9',
+                  'exception.stacktrace':
+                    'ReservationNotFound: no booking under ZX9\n    at lookup (tools.py:42)',
+                },
+              },
+            ],
           },
         ],
       }),
@@ -210,6 +231,55 @@ describe('trace search and the trace page in Chromium on a real stack', () => {
     await page.context().close();
   });
 
+  it('a viewer reads each span’s attributes and events, the exception with its stack trace, and collapses spans one by one from the keyboard', async () => {
+    const page = await signedIn('vera', `/console/traces/${encodeURIComponent(traceId)}`);
+    await page.getByRole('heading', { level: 1, name: `Trace ${traceId}` }).waitFor();
+    const spans = page.getByRole('region', { name: 'Spans' });
+    await spans.locator('details.spans > summary').click();
+
+    // The failing tool: its attributes (mapped and raw) and the exception event.
+    const attributes = spans.getByLabel('Attributes of span get_reservation_details');
+    await attributes.waitFor();
+    assert.match((await attributes.textContent()) ?? '', /argument reservation_id\s*ZX9/);
+    assert.match((await attributes.textContent()) ?? '', /http\.status_code\s*404/);
+    const events = spans.getByRole('list', { name: 'Events of span get_reservation_details' });
+    assert.match((await events.textContent()) ?? '', /exception \+18 ms/);
+    await events.getByText('ReservationNotFound: no booking under ZX9', { exact: true }).waitFor();
+    assert.equal(
+      await events.getByText('at lookup (tools.py:42)').isVisible(),
+      false,
+      'the stack trace on demand',
+    );
+    await events.getByText('Stack trace').click();
+    await events.getByText('at lookup (tools.py:42)').waitFor();
+    // The model call's custom event with its attributes.
+    const chatEvents = spans.getByRole('list', { name: 'Events of span chat' });
+    assert.match((await chatEvents.textContent()) ?? '', /retry \+200 ms/);
+    assert.match((await chatEvents.textContent()) ?? '', /retry\.reason\s*rate limited/);
+    await checkPage(page, 'trace-span-details');
+
+    // One span collapses on its own: Enter on its button hides its details, the others stay.
+    const toolButton = spans.getByRole('button', { name: 'Span get_reservation_details' });
+    assert.equal(await toolButton.getAttribute('aria-expanded'), 'true');
+    await toolButton.focus();
+    await page.keyboard.press('Enter');
+    assert.equal(await toolButton.getAttribute('aria-expanded'), 'false');
+    assert.equal(await attributes.isVisible(), false, 'the tool span is collapsed');
+    assert.equal(await chatEvents.isVisible(), true, 'its sibling stays open');
+    // The root collapses its children with it; Space opens it again, the tool span still collapsed.
+    const rootButton = spans.getByRole('button', { name: 'Span airline-agent' });
+    await rootButton.focus();
+    await page.keyboard.press('Space');
+    assert.equal(await rootButton.getAttribute('aria-expanded'), 'false');
+    assert.equal(await chatEvents.isVisible(), false);
+    await spans.getByText('(collapsed, 2 child spans)').waitFor();
+    await page.keyboard.press('Space');
+    await chatEvents.waitFor();
+    assert.equal(await toolButton.getAttribute('aria-expanded'), 'false');
+    assert.equal(await attributes.isVisible(), false);
+    await page.context().close();
+  });
+
   it('a reviewer opens a trace, reads the transcript, opens the span tree from the keyboard, adds the trace to the cycle’s queue and finds it there', async () => {
     const page = await signedIn('rita', `/console/traces?status=error&q=ZX9`);
     await page.getByRole('link', { name: traceId, exact: true }).click();
@@ -220,7 +290,7 @@ describe('trace search and the trace page in Chromium on a real stack', () => {
 
     // The span tree on demand: closed at first, opened with Enter on its summary.
     const spans = page.getByRole('region', { name: 'Spans' });
-    const summary = spans.locator('summary');
+    const summary = spans.locator('details.spans > summary');
     assert.match((await summary.textContent()) ?? '', /Span tree \(3 spans/);
     assert.equal(await spans.getByText('reservation ZX9 not found').isVisible(), false);
     await summary.focus();

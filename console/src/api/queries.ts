@@ -1,7 +1,15 @@
 import { useQueries, useQuery } from '@tanstack/react-query';
 import { holds, useMe } from '../session.js';
 import { answer, api } from './client.js';
-import type { Agent, CycleSummary, QueueDetails, QueueItem, QueueSummary, TraceDetail } from './types.js';
+import type {
+  Agent,
+  CycleSummary,
+  QueueDetails,
+  QueueItem,
+  QueueItemSummary,
+  QueueSummary,
+  TraceDetail,
+} from './types.js';
 
 /** The console's reads, one hook per API route, keyed so a label refreshes what it changed. */
 
@@ -53,17 +61,25 @@ export const useQueue = (id: string) =>
     queryFn: () => answer<QueueDetails>(api.GET('/api/queues/{id}', { params: { path: { id } } })),
   });
 
+/** A queue's items as its list shows them (no traces: a thousand items stay light). */
 export const useQueueItems = (id: string, reviewer?: string) =>
   useQuery({
     queryKey: ['queue', id, 'items', reviewer ?? null],
     queryFn: async () =>
       (
-        await answer<{ items: QueueItem[] }>(
-          api.GET('/api/queues/{id}/items', {
+        await answer<{ items: QueueItemSummary[] }>(
+          api.GET('/api/queues/{id}/item-summaries', {
             params: { path: { id }, query: reviewer ? { reviewer } : {} },
           }),
         )
       ).items,
+  });
+
+/** One item in full, loaded when it is opened; under its queue's key, so a label refreshes it. */
+export const useQueueItem = (queueId: string, itemId: string) =>
+  useQuery({
+    queryKey: ['queue', queueId, 'item', itemId],
+    queryFn: () => answer<QueueItem>(api.GET('/api/items/{id}', { params: { path: { id: itemId } } })),
   });
 
 export const useTrace = (id: string | undefined) =>
@@ -92,5 +108,7 @@ export const useAgents = () =>
   });
 
 /** Items a reviewer still has to label: not complete and not labelled by them. */
-export const openFor = (items: readonly QueueItem[], reviewer: string) =>
-  items.filter((i) => i.status !== 'complete' && !i.labelledBy.includes(reviewer));
+export const openFor = <T extends Pick<QueueItemSummary, 'status' | 'labelledBy'>>(
+  items: readonly T[],
+  reviewer: string,
+): T[] => items.filter((i) => i.status !== 'complete' && !(i.labelledBy ?? []).includes(reviewer));

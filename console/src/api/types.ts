@@ -2,7 +2,11 @@
 // (paths, parameters, bodies: schema.d.ts) but not yet most answers, so the answer types are
 // imported from the services that produce them, type-only (erased from the bundle): a changed
 // answer shape fails `npm run typecheck` here instead of a page at run time.
-import type { listQueueItems, listQueues } from '../../../annotation/annotation-service.js';
+import type {
+  listQueueItemSummaries,
+  listQueues,
+  showQueueItem,
+} from '../../../annotation/annotation-service.js';
 import type { annotateItem } from '../../../annotation/annotation-service.js';
 import type { queueDetails } from '../../../annotation/queue-details-service.js';
 import type { ClaimResult } from '../../../annotation/store/annotation-writes.js';
@@ -45,7 +49,10 @@ export interface SignedIn {
 
 export type QueueSummary = Json<Awaited<ReturnType<typeof listQueues>>[number]>;
 export type QueueDetails = Json<Awaited<ReturnType<typeof queueDetails>>>;
-export type QueueItem = Json<Awaited<ReturnType<typeof listQueueItems>>[number]>;
+/** One item in full, with its redacted trace (GET /api/items/{id}). */
+export type QueueItem = Json<Awaited<ReturnType<typeof showQueueItem>>>;
+/** An item as a queue's list carries it: no trace, a short preview (GET /api/queues/{id}/item-summaries). */
+export type QueueItemSummary = Json<Awaited<ReturnType<typeof listQueueItemSummaries>>[number]>;
 export type ScoreConfig = QueueDetails['scoreConfigs'][number];
 export type Claim = Json<ClaimResult>;
 export type StoredLabel = Json<Awaited<ReturnType<typeof annotateItem>>>;

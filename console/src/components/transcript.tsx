@@ -1,6 +1,4 @@
-import type { AgentAction, ChatMessage, TraceDetail } from '../api/types.js';
-
-type SpanNode = TraceDetail['spans']['roots'][number];
+import type { AgentAction, ChatMessage } from '../api/types.js';
 
 /**
  * The sampled conversation as a reviewer reads it: who said what, each tool call with its
@@ -92,48 +90,5 @@ function Arguments({ args }: { args: Record<string, unknown> }) {
         </div>
       ))}
     </dl>
-  );
-}
-
-/** The span tree, shown on demand: name, kind, timing, and the errors spans recorded. */
-export function SpanTreeView({ spans }: { spans: TraceDetail['spans'] }) {
-  if (spans.spanCount === 0) return null;
-  return (
-    <details class="spans">
-      <summary>
-        Span tree ({spans.spanCount} spans, {Math.round(spans.durationMs)} ms)
-      </summary>
-      <ul>
-        {spans.roots.map((node) => (
-          <SpanItem key={node.spanId} node={node} />
-        ))}
-      </ul>
-    </details>
-  );
-}
-
-function SpanItem({ node }: { node: SpanNode }) {
-  return (
-    <li class={node.status === 'error' ? 'span error' : 'span'}>
-      <span>
-        <strong>{node.name || node.spanId}</strong> <span class="muted">{node.kind}</span>{' '}
-        {Math.round(node.durationMs)} ms
-        {node.status === 'error' && (
-          <span class="badge bad">error{node.statusMessage ? `: ${node.statusMessage}` : ''}</span>
-        )}
-      </span>
-      {node.tool?.result && (
-        <p class="muted">
-          {node.tool.name} → {node.tool.result}
-        </p>
-      )}
-      {node.children.length > 0 && (
-        <ul>
-          {node.children.map((child) => (
-            <SpanItem key={child.spanId} node={child} />
-          ))}
-        </ul>
-      )}
-    </li>
   );
 }

@@ -1,7 +1,7 @@
 import { useQueries } from '@tanstack/react-query';
 import { answer, api } from '../api/client.js';
 import { openFor, useAgents, useCycles, useQueues } from '../api/queries.js';
-import type { CycleSummary, QueueItem } from '../api/types.js';
+import type { CycleSummary, QueueItemSummary } from '../api/types.js';
 import { QueryState, Time } from '../components/query-state.js';
 import { Link, paths } from '../router.js';
 import { holds, holdsAnywhere, useMe } from '../session.js';
@@ -31,8 +31,8 @@ function MyQueueItems() {
       queryKey: ['queue', q.id, 'items', me.user],
       queryFn: async () =>
         (
-          await answer<{ items: QueueItem[] }>(
-            api.GET('/api/queues/{id}/items', {
+          await answer<{ items: QueueItemSummary[] }>(
+            api.GET('/api/queues/{id}/item-summaries', {
               params: { path: { id: q.id }, query: { reviewer: me.user } },
             }),
           )

@@ -1,14 +1,22 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { answer, api, ApiError } from '../api/client.js';
-import { openFor, useQueue, useQueueItems, useTrace } from '../api/queries.js';
+import { openFor, useQueue, useQueueItem, useQueueItems, useTrace } from '../api/queries.js';
 import { argumentLines, sampledAction, sampledMessages, toolNames } from '../api/sampled-trace.js';
-import type { Claim, LabelBody, QueueDetails, QueueItem, StoredLabel } from '../api/types.js';
+import type {
+  Claim,
+  LabelBody,
+  QueueDetails,
+  QueueItem,
+  QueueItemSummary,
+  StoredLabel,
+} from '../api/types.js';
 import { emptyDraft, labelBody, type LabelDraft } from '../api/label-draft.js';
 import { LabelForm } from '../components/label-form.js';
 import { QueryState } from '../components/query-state.js';
 import { Shortcuts } from '../components/shortcuts.js';
-import { SpanTreeView, Transcript } from '../components/transcript.js';
+import { SpanTreeView } from '../components/span-tree.js';
+import { Transcript } from '../components/transcript.js';
 import { isTyping } from '../keyboard.js';
 import { Link, navigate, paths } from '../router.js';
 import { holds, useMe } from '../session.js';
@@ -46,10 +54,30 @@ export function ItemPage({ queueId, itemId }: { queueId: string; itemId: string 
                   </p>
                 </>
               );
-            return <ItemView key={item.id} details={d} item={item} items={list} canLabel={reviewer} />;
+            return <FullItem key={item.id} details={d} itemId={item.id} items={list} canLabel={reviewer} />;
           }}
         </QueryState>
       )}
+    </QueryState>
+  );
+}
+
+/** The list carries no traces: the opened item is loaded in full, with its redacted trace. */
+function FullItem({
+  details,
+  itemId,
+  items,
+  canLabel,
+}: {
+  details: QueueDetails;
+  itemId: string;
+  items: QueueItemSummary[];
+  canLabel: boolean;
+}) {
+  const item = useQueueItem(details.queue.id, itemId);
+  return (
+    <QueryState query={item} what="the item">
+      {(full) => <ItemView details={details} item={full} items={items} canLabel={canLabel} />}
     </QueryState>
   );
 }
@@ -73,7 +101,7 @@ function ItemView({
 }: {
   details: QueueDetails;
   item: QueueItem;
-  items: QueueItem[];
+  items: QueueItemSummary[];
   canLabel: boolean;
 }) {
   const me = useMe();

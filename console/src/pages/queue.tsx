@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { openFor, useQueue, useQueueItems } from '../api/queries.js';
-import type { QueueDetails, QueueItem } from '../api/types.js';
+import type { QueueDetails, QueueItemSummary } from '../api/types.js';
 import { QueryState, Time } from '../components/query-state.js';
 import { Shortcuts } from '../components/shortcuts.js';
 import { isTyping } from '../keyboard.js';
@@ -138,7 +138,7 @@ function ItemsTable({
   queueId,
   tableRef,
 }: {
-  items: QueueItem[];
+  items: QueueItemSummary[];
   queueId: string;
   tableRef: { current: HTMLTableElement | null };
 }) {
@@ -148,6 +148,7 @@ function ItemsTable({
       <thead>
         <tr>
           <th scope="col">Item</th>
+          <th scope="col">Conversation</th>
           <th scope="col">Status</th>
           <th scope="col">Judge</th>
           <th scope="col">Category</th>
@@ -160,21 +161,25 @@ function ItemsTable({
           <tr key={item.id}>
             <td>
               <Link class="item-link" href={paths.item(queueId, item.id)}>
-                <code>{item.trace_id}</code>
+                <code>{item.traceId}</code>
               </Link>
+            </td>
+            <td class="preview">
+              {item.preview ?? <span class="muted">—</span>}
+              {item.action && <span class="muted"> → {item.action}</span>}
             </td>
             <td>{item.status.replace('_', ' ')}</td>
             <td>
               <span
-                class={`badge ${item.judge_label === 'pass' ? 'good' : item.judge_label === 'fail' ? 'bad' : 'neutral'}`}
+                class={`badge ${item.verdict === 'pass' ? 'good' : item.verdict === 'fail' ? 'bad' : 'neutral'}`}
               >
-                {item.judge_label.replace('_', ' ')}
+                {item.verdict.replace('_', ' ')}
               </span>
             </td>
-            <td>{item.judge_category?.replace(/_/g, ' ') ?? '—'}</td>
-            <td>{item.labelledBy.join(', ') || '—'}</td>
+            <td>{item.category?.replace(/_/g, ' ') ?? '—'}</td>
+            <td>{item.labelledBy?.join(', ') || '—'}</td>
             <td>
-              {item.claims.map((c) => (
+              {item.claims?.map((c) => (
                 <span key={c.reviewer}>
                   {c.reviewer} until <Time iso={c.expiresAt} />{' '}
                 </span>

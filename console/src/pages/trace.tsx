@@ -6,7 +6,8 @@ import { useAddToQueue, useOpenQueues } from '../api/trace-queries.js';
 import type { TraceDetail } from '../api/types.js';
 import { LineageView } from '../components/lineage-view.js';
 import { QueryState, Time } from '../components/query-state.js';
-import { SpanTreeView, Transcript } from '../components/transcript.js';
+import { SpanTreeView } from '../components/span-tree.js';
+import { Transcript } from '../components/transcript.js';
 import { Link, paths } from '../router.js';
 import { holds, useMe } from '../session.js';
 import { feedbackText } from './traces.js';
@@ -165,7 +166,11 @@ function TraceView({ detail }: { detail: TraceDetail }) {
               {scores.map((s, i) => (
                 <tr key={i}>
                   <td>
-                    <Link href={paths.cycle(s.cycleId)}>{s.cycleId}</Link>
+                    {s.cycleId ? (
+                      <Link href={paths.cycle(s.cycleId)}>{s.cycleId}</Link>
+                    ) : (
+                      <span class="muted">online evaluation</span>
+                    )}
                   </td>
                   <td>
                     {s.evaluator} <span class="muted">({s.source})</span>
