@@ -5,6 +5,7 @@ import type { Me } from './api/types.js';
 import { Layout } from './components/layout.js';
 import { ArtifactsPage } from './pages/artifacts.js';
 import { AgentDashboardPage } from './pages/agent-dashboard.js';
+import { ConfigHistoryPage } from './pages/config-history.js';
 import { CyclePage } from './pages/cycle.js';
 import { DatasetVersionPage } from './pages/dataset-version.js';
 import { DatasetsPage } from './pages/datasets.js';
@@ -93,6 +94,8 @@ function Page({ path }: { path: string }) {
   if ((params = match('/console/queues/:queueId', path))) return <QueuePage queueId={params.queueId ?? ''} />;
   if (match('/console/queues', path)) return <QueuesPage />;
   if ((params = match('/console/cycles/:cycleId', path))) return <CyclePage cycleId={params.cycleId ?? ''} />;
+  if ((params = match('/console/agents/:agentId/config', path)))
+    return <ConfigHistoryPage agentId={params.agentId ?? ''} />;
   if ((params = match('/console/agents/:agentId', path)))
     return <AgentDashboardPage agentId={params.agentId ?? ''} />;
   if ((params = match('/console/rollouts/:rolloutId', path)))

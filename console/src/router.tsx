@@ -75,6 +75,7 @@ export const paths = {
   cycle: (id: string) => `${BASE}/cycles/${encodeURIComponent(id)}`,
   rollout: (id: string) => `${BASE}/rollouts/${encodeURIComponent(id)}`,
   agent: (id: string) => `${BASE}/agents/${encodeURIComponent(id)}`,
+  agentConfig: (id: string) => `${BASE}/agents/${encodeURIComponent(id)}/config`,
   traces: () => `${BASE}/traces`,
   trace: (id: string) => `${BASE}/traces/${encodeURIComponent(id)}`,
   prompts: () => `${BASE}/prompts`,

@@ -323,6 +323,24 @@ describe('prompts, datasets and artifacts pages in Chromium on a real stack', ()
       .getByText('cycles of one test share one seeded week')
       .waitFor();
     await checkPage(otto, 'artifacts');
+
+    // The whole configuration's history: every version, what each changed, the config as written.
+    await table.getByRole('link', { name: 'History of the whole configuration' }).click();
+    await otto.getByRole('heading', { level: 1, name: 'Configuration history: demo' }).waitFor();
+    const versions = otto.getByRole('table', { name: /Newest first/ });
+    const newest = versions.getByRole('row').nth(1);
+    assert.match((await newest.textContent()) ?? '', /^v\d+ current/);
+    // The seeded week's sampling change is one of the versions, with its reason and section.
+    const sampling = versions
+      .getByRole('row')
+      .filter({ hasText: 'cycles of one test share one seeded week' })
+      .first();
+    assert.match((await sampling.textContent()) ?? '', /sampling: /);
+    const oldest = versions.getByRole('row').last();
+    assert.match((await oldest.textContent()) ?? '', /^v1 .*first version/);
+    await oldest.getByRole('button', { name: 'Configuration v1' }).press('Enter');
+    await otto.getByRole('region', { name: 'Configuration v1, as written' }).locator('pre').waitFor();
+    await checkPage(otto, 'config-history');
     await otto.context().close();
   });
 

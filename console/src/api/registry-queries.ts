@@ -5,6 +5,7 @@ import type {
   Artifact,
   ArtifactKind,
   ArtifactVersion,
+  ConfigVersion,
   DatasetExamplePage,
   DatasetVersion,
   DatasetVersionSummary,
@@ -135,6 +136,18 @@ export const useArtifactHistory = (agent: string, kind: ArtifactKind | null, nam
           api.GET('/api/agents/{id}/artifacts/{kind}/history', {
             params: { path: { id: agent, kind: kind ?? 'prompt' }, query: name ? { name } : {} },
           }),
+        )
+      ).versions,
+  });
+
+/** Every version of the agent's whole configuration, oldest first. */
+export const useConfigHistory = (agent: string) =>
+  useQuery({
+    queryKey: ['artifacts', agent, 'config-history'],
+    queryFn: async () =>
+      (
+        await answer<{ versions: ConfigVersion[] }>(
+          api.GET('/api/agents/{id}/config-history', { params: { path: { id: agent } } }),
         )
       ).versions,
   });

@@ -6,6 +6,7 @@ import type {
   ExamplePage,
 } from '../../../datasets/store/dataset-repository.js';
 import type { ArtifactSummary, HistoryEntry } from '../../../registry/artifact-listing-service.js';
+import type { ConfigHistoryEntry } from '../../../registry/config-history-service.js';
 import type { LineageGraph, LineageKind, LineageNode } from '../../../registry/lineage-graph.js';
 import type {
   diffPrompt,
@@ -38,3 +39,5 @@ export type ArtifactKind =
 export type Split = NonNullable<
   NonNullable<paths['/api/datasets/{versionId}/examples']['get']['parameters']['query']>['split']
 >;
+/** One version of an agent's whole configuration (GET /api/agents/{id}/config-history). */
+export type ConfigVersion = Json<ConfigHistoryEntry>;

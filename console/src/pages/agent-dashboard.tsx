@@ -29,7 +29,8 @@ export function AgentDashboardPage({ agentId }: { agentId: string }) {
       <h1 tabIndex={-1}>
         Agent dashboard: <code>{agentId}</code>
       </h1>
-      <p>
+      <p class="toolbar">
+        <Link href={paths.agentConfig(agentId)}>Configuration history</Link>
         <label class="inline">
           Cycles shown{' '}
           <select

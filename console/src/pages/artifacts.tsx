@@ -123,8 +123,10 @@ function ArtifactTable({
                       >
                         History of {title(a)}
                       </button>
+                    ) : kind === 'config' ? (
+                      <Link href={paths.agentConfig(agent)}>History of the whole configuration</Link>
                     ) : (
-                      <span class="muted">see each section below (policy, optimizer)</span>
+                      <span class="muted">—</span>
                     )}
                   </td>
                 </tr>
