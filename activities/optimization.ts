@@ -5,7 +5,7 @@ import { recordRunExamples } from '../datasets/store/dataset-version-writer.js';
 import { versionById } from '../registry/store/prompt-repository.js';
 import { componentsOfVersion } from '../registry/shipped-prompt.js';
 import { PromptConfig } from '../schemas/prompt.js';
-import type { Candidate, SearchOutcome, TeachTask } from '../optimizers/prompt-search.js';
+import type { Candidate, IncumbentPoint, SearchOutcome, TeachTask } from '../optimizers/prompt-search.js';
 import { candidateIdOf } from '../optimizers/prompt-search.js';
 import { Budget, OptimizerChoice } from '../schemas/optimizer-config.js';
 import { planBudget, type BudgetPlan } from '../optimizers/budget-plan.js';
@@ -14,6 +14,7 @@ import type { ActivityDeps } from './activity-deps.js';
 import { trainExampleClusters } from '../datasets/store/optimizer-examples.js';
 import {
   completeOptimizationRun,
+  recordOptimizationProgress,
   registerOptimizationRun,
 } from '../optimization/store/optimization-run-repository.js';
 import { PgSearchStore } from '../optimization/store/pg-search-store.js';
@@ -125,7 +126,13 @@ export function createOptimizationActivities(deps: ActivityDeps) {
       candidate: Candidate;
       candidateId: string;
       exampleIds: string[];
+      /**
+       * The search's trajectory so far, sent when it grew since the last batch, for the
+       * progress chart. Optional: workflows already in flight send none until it grows.
+       */
+      progress?: { rollouts: number; trajectory: IncumbentPoint[] };
     }): Promise<{ scores: number[]; rollouts: number; tokens: number }> {
+      if (args.progress) await recordOptimizationProgress(db, args.runId, args.progress);
       const io = await searchIo(args);
       // The optimizer asks only for pairs it has not evaluated: a stored output is from an
       // interrupted earlier attempt of this activity, and is re-run from the response cache.

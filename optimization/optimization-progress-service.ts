@@ -33,8 +33,8 @@ export interface OptimizationProgress {
 
 /**
  * Optimizer progress of a cycle: per run, the best score over rollouts. The optimize child
- * workflow stores its trajectory when it completes, so a run still searching has no points yet
- * (its status says so). A malformed stored trajectory yields no points rather than an error:
+ * workflow records its trajectory as the incumbent improves (with the next evaluation batch)
+ * and in full when it completes, so a run still searching shows the points it has so far. A malformed stored trajectory yields no points rather than an error:
  * the rest of the run is still worth showing.
  */
 export async function optimizationProgress(

@@ -129,6 +129,11 @@ export async function optimizeWorkflow(input: OptimizeInput): Promise<OptimizeRe
   let tokens = checkpoint.tokens;
   const search = new PromptSearch(setup, optimizerFor(optimizer), { log: checkpoint.log });
   const common = { runId: input.runId, cycleId: input.cycleId, agent: input.agent, seed: input.seed };
+  // Incumbent points already sent for the progress chart. The trajectory rides in the next
+  // evaluation's input rather than in an activity of its own: no new command, so histories
+  // recorded before it replay unchanged (Temporal compares commands, not activity inputs).
+  // After continue-as-new it starts at 0 and the whole trajectory is sent again (idempotent).
+  let reported = 0;
   for (;;) {
     const step = search.next();
     if (step.kind === 'done') {
@@ -153,6 +158,9 @@ export async function optimizeWorkflow(input: OptimizeInput): Promise<OptimizeRe
       };
     }
     if (step.kind === 'evaluate') {
+      const sofar = search.outcome();
+      const grew = sofar.trajectory.length > reported;
+      reported = sofar.trajectory.length;
       const result = await heavy.evaluateSearchBatch.executeWithOptions(
         {
           summary: `${step.purpose}: ${step.exampleIds.length} examples of ${step.candidateId}`,
@@ -164,6 +172,7 @@ export async function optimizeWorkflow(input: OptimizeInput): Promise<OptimizeRe
             candidate: step.candidate,
             candidateId: step.candidateId,
             exampleIds: step.exampleIds,
+            ...(grew ? { progress: { rollouts: sofar.rollouts, trajectory: sofar.trajectory } } : {}),
           },
         ],
       );

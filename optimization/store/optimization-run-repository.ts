@@ -1,5 +1,5 @@
 import type { Db } from '../../db/connection.js';
-import type { SearchOutcome } from '../../optimizers/prompt-search.js';
+import type { IncumbentPoint, SearchOutcome } from '../../optimizers/prompt-search.js';
 import type { BudgetPlan } from '../../optimizers/budget-plan.js';
 import type { OptimizerChoice } from '../../schemas/optimizer-config.js';
 
@@ -7,7 +7,9 @@ import type { OptimizerChoice } from '../../schemas/optimizer-config.js';
  * optimization_runs: one row per optimize child workflow. The run is registered once (a
  * retried start finds its row and changes nothing) and completed once with the outcome.
  * The budget plan is kept in `config` next to the optimizer, and its warnings are the
- * row's warnings from the start, so they are on record before the first rollout.
+ * row's warnings from the start, so they are on record before the first rollout. While the
+ * run searches, its trajectory and rollouts are recorded as they grow (recordOptimizationProgress),
+ * so the progress chart draws before the run ends; completion writes the final ones.
  */
 
 export async function registerOptimizationRun(
@@ -49,6 +51,23 @@ export async function completeOptimizationRun(
       stop_reason: outcome.stopReason,
     })
     .where('id', '=', runId)
+    .execute();
+}
+
+/**
+ * The trajectory so far of a run still searching. It only ever grows and is sent whole, so a
+ * retried or repeated write is harmless; a completed run keeps its final values.
+ */
+export async function recordOptimizationProgress(
+  db: Db,
+  runId: string,
+  progress: { rollouts: number; trajectory: readonly IncumbentPoint[] },
+): Promise<void> {
+  await db
+    .updateTable('optimization_runs')
+    .set({ rollouts: progress.rollouts, trajectory: JSON.stringify(progress.trajectory) })
+    .where('id', '=', runId)
+    .where('status', '=', 'running')
     .execute();
 }
 

@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { sql } from 'kysely';
 import { labelledVersion } from '../../registry/store/prompt-repository.js';
 import { ChatMessage } from '../../schemas/trace.js';
 import { OptimizerChoice } from '../../schemas/optimizer-config.js';
@@ -152,6 +153,57 @@ describe('the optimize workflow drives every optimizer durably', () => {
         assert.ok(run.teacher_calls > 0, `${choice.name} used the teacher`);
       }
     });
+  });
+
+  it('records the trajectory while the run is still searching, each snapshot a prefix of the final one', async () => {
+    const { db } = stack;
+    // Every write to the run's row, as Postgres saw it: no timing, no polling.
+    await sql`create table progress_seen (seq bigserial, run_id text, status text, trajectory jsonb)`.execute(
+      db,
+    );
+    await sql`create function note_progress() returns trigger language plpgsql as $$
+      begin
+        insert into progress_seen (run_id, status, trajectory) values (new.id, new.status, new.trajectory);
+        return new;
+      end $$`.execute(db);
+    await sql`create trigger note_progress after update on optimization_runs
+      for each row execute function note_progress()`.execute(db);
+    try {
+      const worker = await stack.newWorker();
+      await worker.runUntil(
+        execute(
+          input('run-live-progress', { name: 'random-search', settings: { proposalsPerCall: 4 } }, 200),
+        ),
+      );
+      type Point = { rollouts: number; candidateId: string; score: number };
+      const { rows } = await sql<{ status: string; trajectory: Point[] }>`
+        select status, trajectory from progress_seen where run_id = 'run-live-progress' order by seq`.execute(
+        db,
+      );
+      const final = await db
+        .selectFrom('optimization_runs')
+        .select(['status', 'trajectory'])
+        .where('id', '=', 'run-live-progress')
+        .executeTakeFirstOrThrow();
+      assert.equal(final.status, 'completed');
+      const finalPoints = final.trajectory as Point[];
+      const live = rows.filter((r) => r.status === 'running' && r.trajectory.length > 0);
+      assert.ok(live.length > 0, `progress recorded while searching: ${rows.length} writes`);
+      for (const r of live)
+        assert.deepEqual(
+          r.trajectory,
+          finalPoints.slice(0, r.trajectory.length),
+          'a prefix of the final trajectory',
+        );
+      assert.ok(
+        live.every((r, i) => i === 0 || r.trajectory.length >= live[i - 1]!.trajectory.length),
+        'the recorded trajectory only grows',
+      );
+    } finally {
+      await sql`drop trigger note_progress on optimization_runs`.execute(db);
+      await sql`drop function note_progress()`.execute(db);
+      await sql`drop table progress_seen`.execute(db);
+    }
   });
 
   it('a worker stopped mid-run and replaced gives the same final prompt, and no paid task-model call repeats', async () => {

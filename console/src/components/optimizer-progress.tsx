@@ -50,7 +50,7 @@ function RunProgress({ run }: { run: OptimizationProgress }) {
       ) : (
         <p class="muted">
           {run.status === 'running'
-            ? 'The chart appears when the optimizer finishes: it stores its progress with its result.'
+            ? 'The chart appears once the optimizer has scored the production prompt, and grows with each better prompt it finds.'
             : 'This run stored no progress.'}
         </p>
       )}
