@@ -341,6 +341,11 @@ describe('prompts, datasets and artifacts pages in Chromium on a real stack', ()
     await oldest.getByRole('button', { name: 'Configuration v1' }).press('Enter');
     await otto.getByRole('region', { name: 'Configuration v1, as written' }).locator('pre').waitFor();
     await checkPage(otto, 'config-history');
+
+    // A person with a role for demo only reads demo's lineage (GET /api/lineage authorizes per agent).
+    await otto.goto(`${api.url}/console/prompts/demo`);
+    await otto.getByRole('button', { name: 'Lineage of v3' }).click();
+    await otto.getByRole('region', { name: 'Lineage of demo@v3' }).getByText('Came from').waitFor();
     await otto.context().close();
   });
 
