@@ -311,6 +311,11 @@ describe('trace search and the trace page in Chromium on a real stack', () => {
       .getByRole('link', { name: `Item ${cycleId}:item:${traceId}` })
       .waitFor();
     await checkPage(page, 'trace');
+    // Its lineage graph, for a reviewer of demo only: what it became (the review item just added).
+    await page.getByRole('button', { name: 'Lineage of this trace' }).click();
+    const lineage = page.getByRole('region', { name: `Lineage of ${traceId}` });
+    await lineage.getByText('Led to').waitFor();
+    await lineage.getByText(`${cycleId}:item:${traceId}`, { exact: true }).first().waitFor();
 
     await add.getByRole('link', { name: 'Open the queue' }).click();
     await page.getByRole('heading', { level: 1, name: new RegExp(cycleId) }).waitFor();
