@@ -14,6 +14,7 @@ import { createHumanDecisionActivities } from './human-decisions.js';
 import { createSampleActivities } from './sample-traces.js';
 import { createScoreActivities } from './score-traces.js';
 import { createTraceRetentionActivities } from './trace-retention.js';
+import { createOnlineEvaluationActivities } from './online-evaluation.js';
 
 /** Every activity, built from its dependencies; workflows import only this type. */
 export function createActivities(deps: ActivityDeps) {
@@ -33,6 +34,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createRolloutReplayActivities(deps),
     ...createHumanDecisionActivities(deps),
     ...createTraceRetentionActivities(deps),
+    ...createOnlineEvaluationActivities(deps),
   };
 }
 

@@ -6,6 +6,9 @@ import { countWindow, sampledContent } from '../traces/store/trace-reader.js';
 import { agentConfig } from '../registry/store/agent-repository.js';
 import type { SamplingPolicy } from '../schemas/sampling-policy.js';
 import type { ActivityDeps } from './activity-deps.js';
+import { withForcedTraces } from '../traces/forced-samples.js';
+import { driftedTracesOfCycle } from '../evaluation/store/drift-repository.js';
+import { onlineFailuresToSample } from '../evaluation/store/online-evaluation-repository.js';
 
 export interface SampleInput {
   cycleId: string;
@@ -62,7 +65,24 @@ export function createSampleActivities({ db }: Pick<ActivityDeps, 'db'>) {
         ]);
         result = selectSampleFromGroups(groups, policy, textOf);
       }
-      const { picked, skipped } = result.selection;
+      const { skipped } = result.selection;
+      // A drift alert's early cycle samples the drifted traces at 100 %, and every cycle the
+      // live traces online evaluation failed, so reviewers can confirm them into the
+      // regression suite. Both are empty unless drift alerts or online evaluation are on.
+      const [drifted, onlineFailures] = await Promise.all([
+        driftedTracesOfCycle(db, args.cycleId),
+        onlineFailuresToSample(db, {
+          agent: args.agent,
+          cycleId: args.cycleId,
+          from: new Date(args.windowStart),
+          to: new Date(args.windowEnd),
+          limit: config.online.failuresPerCycle,
+        }),
+      ]);
+      const picked = withForcedTraces(result.selection.picked, [
+        ...drifted.map((traceId) => ({ traceId, reason: 'drift' })),
+        ...onlineFailures.map((traceId) => ({ traceId, reason: 'online_failure' })),
+      ]);
 
       let redactions: Record<string, number> = {};
       for (let i = 0; i < picked.length; i += 200) {

@@ -248,7 +248,8 @@ export type CycleUpdate = Updateable<CyclesTable>;
 
 export interface ScoresTable {
   id: Generated<string>;
-  cycle_id: string;
+  /** The cycle that scored the trace; null for a score of online evaluation (migration 0021). */
+  cycle_id: string | null;
   trace_id: string;
   evaluator: string;
   dimension: string;
@@ -262,6 +263,9 @@ export interface ScoresTable {
   findings: JsonWithDefault<unknown[]>;
   /** The agent's judge rubric version that produced a judge score; null for other sources. */
   rubric_version: ColumnType<number | null, number | null | undefined, number | null>;
+  /** Online scores only: the trace's agent and start, so the drift check reads them by time. */
+  agent_id: ColumnType<string | null, string | null | undefined, string | null>;
+  trace_started_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   created_at: TimestampWithDefault;
 }
 export type ScoreRow = Selectable<ScoresTable>;
@@ -755,6 +759,52 @@ export interface PendingSpanEventsTable {
 }
 export type PendingSpanEventRow = Selectable<PendingSpanEventsTable>;
 
+// Online evaluation and drift alerts (migration 0021)
+export interface OnlineEvaluationRunsTable {
+  id: Generated<string>;
+  agent_id: string;
+  /** The scheduled run that did it: a retried activity records its run once. */
+  run_key: string;
+  window_start: Timestamp;
+  window_end: Timestamp;
+  considered: number;
+  sampled: number;
+  scored: number;
+  failing: number;
+  skipped_for_cap: number;
+  judge_calls: number;
+  tokens: number;
+  cost_usd: number;
+  created_at: TimestampWithDefault;
+}
+export type OnlineEvaluationRunRow = Selectable<OnlineEvaluationRunsTable>;
+export type NewOnlineEvaluationRun = Insertable<OnlineEvaluationRunsTable>;
+
+export interface DriftStatesTable {
+  agent_id: string;
+  epoch_start: Timestamp;
+  prototypes: Json<number[][]> | null;
+  last_check_at: NullableTimestamp;
+  last_check: Json<Record<string, unknown>> | null;
+}
+export type DriftStateRow = Selectable<DriftStatesTable>;
+
+export interface DriftAlertsTable {
+  id: string;
+  agent_id: string;
+  at: Timestamp;
+  reference_start: Timestamp;
+  current_start: Timestamp;
+  findings: Json<unknown[]>;
+  drifted_trace_ids: Json<string[]>;
+  tests_counted: number;
+  cycle_id: string | null;
+  notified: Generated<boolean>;
+  created_at: TimestampWithDefault;
+}
+export type DriftAlertRow = Selectable<DriftAlertsTable>;
+export type NewDriftAlert = Insertable<DriftAlertsTable>;
+
 export interface Database {
   // Registry: agents, their configuration, prompts, labels, tokens, audit
   agents: AgentsTable;
@@ -777,6 +827,9 @@ export interface Database {
   cycles: CyclesTable;
   // Evaluation
   scores: ScoresTable;
+  online_evaluation_runs: OnlineEvaluationRunsTable;
+  drift_states: DriftStatesTable;
+  drift_alerts: DriftAlertsTable;
   evaluator_errors: EvaluatorErrorsTable;
   judge_calibrations: JudgeCalibrationsTable;
   rubric_versions: RubricVersionsTable;

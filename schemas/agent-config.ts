@@ -7,6 +7,8 @@ import { EvaluationConfig } from './evaluation-config.js';
 import { GateConfig } from './gate-config.js';
 import { NotificationConfig } from './notification-config.js';
 import { OptimizerChoice } from './optimizer-config.js';
+import { OnlineEvaluationConfig } from './online-evaluation-config.js';
+import { DriftConfig } from './drift-config.js';
 import { RedactionConfig } from './redaction-config.js';
 import { SamplingPolicy } from './sampling-policy.js';
 
@@ -48,6 +50,10 @@ export const AgentConfig = z.object({
   notifications: NotificationConfig.prefault({}),
   /** Split proportions, staleness and near-duplicate threshold of the agent's datasets. */
   dataset: DatasetPolicy.prefault({}),
+  /** Scoring a share of live traffic as it arrives, within a daily cost cap. */
+  online: OnlineEvaluationConfig.prefault({}),
+  /** Drift alerts over live traffic: windows, the false-alarm budget, the early cycle. */
+  drift: DriftConfig.prefault({}),
 });
 export type AgentConfig = z.infer<typeof AgentConfig>;
 

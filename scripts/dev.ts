@@ -26,6 +26,7 @@ import { ensureFirstAdmin } from '../registry/user-service.js';
 import { firstAdminNotice } from './user-commands.js';
 import { TracePartitions } from '../traces/trace-storage-service.js';
 import { ensureRetentionSchedule } from '../traces/retention-schedule-service.js';
+import { ensureOnlineEvaluationSchedule } from '../evaluation/online-evaluation-schedule-service.js';
 import { runtimeStatePath } from './load-config.js';
 import { ensureTemporalCli } from './temporal-cli.js';
 import { ensureConsoleBuilt } from './console-build.js';
@@ -192,6 +193,15 @@ export async function runDev(config: AppConfig): Promise<void> {
       (error: unknown) =>
         say(
           `could not create the trace retention schedule (${error instanceof Error ? error.message : String(error)}); run flywheel traces retention by hand`,
+        ),
+    );
+    await ensureOnlineEvaluationSchedule(client, temporal.taskQueue).then(
+      ({ created }) =>
+        created &&
+        say('created the online evaluation schedule (flywheel-online-evaluation, every 5 minutes)'),
+      (error: unknown) =>
+        say(
+          `could not create the online evaluation schedule (${error instanceof Error ? error.message : String(error)}); online evaluation and drift alerts will not run`,
         ),
     );
     // One set of API dependencies (trace writer, token cache, routing snapshots) for both receivers.

@@ -110,7 +110,7 @@ function scoreLines(d: TraceDetail, style: TerminalStyle): string[] {
     const verdict =
       s.label === 'fail' ? style.red('fail') : s.label === 'pass' ? style.green('pass') : s.label;
     return (
-      `  ${s.dimension.padEnd(20)} ${verdict} ${s.value.toFixed(2)}  ${style.dim(`${s.source} ${s.evaluator}, ${s.cycleId}`)}` +
+      `  ${s.dimension.padEnd(20)} ${verdict} ${s.value.toFixed(2)}  ${style.dim(`${s.source} ${s.evaluator}, ${s.cycleId ?? 'online evaluation'}`)}` +
       (s.category ? `  [${s.category}]` : '') +
       (s.explanation ? `\n      ${oneLine(s.explanation, 300)}` : '')
     );

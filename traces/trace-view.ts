@@ -38,7 +38,8 @@ export interface TraceListPage {
 
 /** One score of the trace, from the scores table (code checks, the judge, humans). */
 export interface TraceScore {
-  cycleId: string;
+  /** The cycle that scored it; null for online evaluation of live traffic. */
+  cycleId: string | null;
   evaluator: string;
   dimension: string;
   source: string;

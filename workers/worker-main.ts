@@ -8,9 +8,10 @@ import { loadTaxonomy } from './load-taxonomy.js';
 import { connectClient, connectNative } from './temporal-connection.js';
 import { flywheelDataConverter } from './data-converter.js';
 import { ensureRetentionSchedule } from '../traces/retention-schedule-service.js';
+import { ensureOnlineEvaluationSchedule } from '../evaluation/online-evaluation-schedule-service.js';
 
 /**
- * The schedules every deployment has (daily trace retention). Each replica makes sure they
+ * The schedules every deployment has (daily trace retention, online evaluation every 5 minutes). Each replica makes sure they
  * exist; one that cannot (a namespace without schedule permissions) still serves its queue.
  */
 async function ensureSchedules(config: AppConfig): Promise<void> {
@@ -19,12 +20,14 @@ async function ensureSchedules(config: AppConfig): Promise<void> {
     try {
       const { created } = await ensureRetentionSchedule(client, config.temporal.taskQueue);
       if (created) console.log('flywheel worker: created the daily trace retention schedule');
+      const online = await ensureOnlineEvaluationSchedule(client, config.temporal.taskQueue);
+      if (online.created) console.log('flywheel worker: created the online evaluation schedule');
     } finally {
       await client.connection.close();
     }
   } catch (error) {
     console.error(
-      `flywheel worker: could not create the trace retention schedule (${error instanceof Error ? error.message : String(error)}); traces are kept until flywheel traces retention runs.`,
+      `flywheel worker: could not create the trace retention or online evaluation schedule (${error instanceof Error ? error.message : String(error)}); traces are kept until flywheel traces retention runs, and online evaluation does not run.`,
     );
   }
 }

@@ -10,3 +10,8 @@ export const manualRolloutWorkflowId = (agent: string, isoTime: string) =>
 /** The one daily trace retention schedule, and the prefix of the runs it starts. */
 export const TRACE_RETENTION_SCHEDULE_ID = 'flywheel-trace-retention';
 export const traceRetentionWorkflowPrefix = 'trace-retention';
+/** The online evaluation schedule (every few minutes, all agents) and the prefix of its runs. */
+export const ONLINE_EVALUATION_SCHEDULE_ID = 'flywheel-online-evaluation';
+export const onlineEvaluationWorkflowPrefix = 'online-evaluation';
+/** The early cycle a drift alert starts: one per alert, so a retried check cannot start two. */
+export const driftCycleWorkflowId = (agent: string, alertAtMs: number) => `cycle-${agent}-drift-${alertAtMs}`;

@@ -1,0 +1,202 @@
+import { sql } from 'kysely';
+import type { Db } from '../../db/connection.js';
+import type { NewOnlineEvaluationRun, OnlineEvaluationRunRow, Trace } from '../../db/database.js';
+import type { Evaluation } from '../../schemas/evaluation.js';
+
+/**
+ * Online evaluation's reads and writes: which live traces are due, their rows, the scores
+ * (in `scores` with a null cycle, one per trace and evaluator), and one row per run with
+ * what it did and spent.
+ */
+
+export interface DueTraces {
+  agent: string;
+  from: Date;
+  to: Date;
+  /** Traces whose sample key is below this are in the evaluated share. */
+  share: number;
+  limit: number;
+}
+
+/**
+ * The agent's traces started in [from, to) inside the evaluated share that have no online
+ * score yet, oldest first. The sample key is a hash of the id, so the share is the same for
+ * every run and process.
+ */
+export async function dueTraceIds(db: Db, d: DueTraces): Promise<{ id: string; started_at: Date }[]> {
+  if (d.share <= 0 || d.limit <= 0) return [];
+  return db
+    .selectFrom('traces')
+    .select(['id', 'started_at'])
+    .where('agent_id', '=', d.agent)
+    .where('started_at', '>=', d.from)
+    .where('started_at', '<', d.to)
+    .where('sample_key', '<', d.share)
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom('scores')
+            .select(sql`1`.as('one'))
+            .whereRef('scores.trace_id', '=', 'traces.id')
+            .where('scores.cycle_id', 'is', null),
+        ),
+      ),
+    )
+    .orderBy('started_at')
+    .orderBy('id')
+    .limit(d.limit)
+    .execute();
+}
+
+/** How many of the agent's traces started in [from, to) (the run's denominator). */
+export async function tracesBetween(db: Db, agent: string, from: Date, to: Date): Promise<number> {
+  const row = await db
+    .selectFrom('traces')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('agent_id', '=', agent)
+    .where('started_at', '>=', from)
+    .where('started_at', '<', to)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** Whole rows of the agent's traces `ids` (raw: the caller redacts before any model sees them). */
+export async function liveTraceRows(db: Db, agent: string, ids: readonly string[]): Promise<Trace[]> {
+  if (ids.length === 0) return [];
+  return db
+    .selectFrom('traces')
+    .selectAll()
+    .where('agent_id', '=', agent)
+    .where('id', 'in', [...ids])
+    .orderBy('started_at')
+    .orderBy('id')
+    .execute();
+}
+
+/** One online score; a second write for the same trace and evaluator keeps the first. */
+export async function insertOnlineScore(
+  db: Db,
+  args: { agent: string; traceId: string; startedAt: Date },
+  e: Evaluation,
+  rubricVersion: number | null = null,
+): Promise<void> {
+  await db
+    .insertInto('scores')
+    .values({
+      cycle_id: null,
+      agent_id: args.agent,
+      trace_id: args.traceId,
+      trace_started_at: args.startedAt,
+      evaluator: e.evaluator,
+      dimension: e.dimension,
+      value: e.score,
+      label: e.label,
+      category: e.category,
+      explanation: e.explanation,
+      source: e.source,
+      cost_usd: e.costUsd,
+      confidence: e.confidence,
+      findings: JSON.stringify(e.findings),
+      rubric_version: rubricVersion,
+    })
+    .onConflict((oc) => oc.columns(['trace_id', 'evaluator']).where('cycle_id', 'is', null).doNothing())
+    .execute();
+}
+
+/** What the agent's online runs recorded since `since` spent (their window ends from then on). */
+export async function onlineSpentSince(db: Db, agent: string, since: Date): Promise<number> {
+  const row = await db
+    .selectFrom('online_evaluation_runs')
+    .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('cost_usd'), sql<number>`0`).as('spent'))
+    .where('agent_id', '=', agent)
+    .where('window_end', '>=', since)
+    .executeTakeFirstOrThrow();
+  return Number(row.spent);
+}
+
+/** The most the judge cost on one of the agent's traces online since `since` (0 if none). */
+export async function dearestOnlineTraceSince(db: Db, agent: string, since: Date): Promise<number> {
+  const row = await db
+    .selectFrom((eb) =>
+      eb
+        .selectFrom('scores')
+        .select((e) => e.fn.sum<number>('cost_usd').as('cost'))
+        .where('cycle_id', 'is', null)
+        .where('agent_id', '=', agent)
+        .where('source', '=', 'judge')
+        .where('created_at', '>=', since)
+        .groupBy('trace_id')
+        .as('per_trace'),
+    )
+    .select((eb) => eb.fn.max('per_trace.cost').as('dearest'))
+    .executeTakeFirst();
+  return Number(row?.dearest ?? 0);
+}
+
+/** The end of the agent's last recorded run's window; undefined before the first run. */
+export async function lastOnlineWindowEnd(db: Db, agent: string): Promise<Date | undefined> {
+  const row = await db
+    .selectFrom('online_evaluation_runs')
+    .select((eb) => eb.fn.max('window_end').as('end'))
+    .where('agent_id', '=', agent)
+    .executeTakeFirst();
+  return row?.end ?? undefined;
+}
+
+/** Records a run once: a retried run (same key) keeps the first record. */
+export async function recordOnlineRun(db: Db, run: NewOnlineEvaluationRun): Promise<void> {
+  await db
+    .insertInto('online_evaluation_runs')
+    .values(run)
+    .onConflict((oc) => oc.column('run_key').doNothing())
+    .execute();
+}
+
+/** The agent's latest runs, newest first. */
+export async function onlineRuns(db: Db, agent: string, limit: number): Promise<OnlineEvaluationRunRow[]> {
+  return db
+    .selectFrom('online_evaluation_runs')
+    .selectAll()
+    .where('agent_id', '=', agent)
+    .orderBy('window_end', 'desc')
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .execute();
+}
+
+/**
+ * Traces of the agent started in [from, to) that online evaluation failed (any evaluator
+ * labelled it `fail`) and no other cycle has sampled, oldest first: the next cycle samples
+ * them at 100 % so reviewers can confirm them into the regression suite.
+ */
+export async function onlineFailuresToSample(
+  db: Db,
+  args: { agent: string; cycleId: string; from: Date; to: Date; limit: number },
+): Promise<string[]> {
+  if (args.limit <= 0) return [];
+  const rows = await db
+    .selectFrom('scores')
+    .select('trace_id')
+    .distinct()
+    .where('cycle_id', 'is', null)
+    .where('agent_id', '=', args.agent)
+    .where('trace_started_at', '>=', args.from)
+    .where('trace_started_at', '<', args.to)
+    .where('label', '=', 'fail')
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom('samples')
+            .select(sql`1`.as('one'))
+            .whereRef('samples.trace_id', '=', 'scores.trace_id')
+            .where('samples.cycle_id', '<>', args.cycleId),
+        ),
+      ),
+    )
+    .orderBy('trace_id')
+    .limit(args.limit)
+    .execute();
+  return rows.map((r) => r.trace_id);
+}
