@@ -1,4 +1,10 @@
 import { ResolvedPrompt } from '../schemas/prompt.js';
+import {
+  COACHING_TRACE_ATTRIBUTE,
+  RecallAnswer,
+  type FewShotMessage,
+  type RecallMessage,
+} from '../schemas/coaching.js';
 
 /**
  * A small client for agents written in TypeScript: which prompt version to use for a unit
@@ -41,6 +47,21 @@ interface CacheEntry {
   value: ResolvedPrompt;
   etag: string | null;
   expiresAt: number;
+}
+
+export type CoachingTraceAttributes = { [COACHING_TRACE_ATTRIBUTE]: string[] };
+
+/**
+ * The conversation with the recalled coaching inserted after its leading system messages
+ * (the system prompt), before the first turn, which is where few-shot examples go.
+ */
+export function withCoaching<M extends { role: string }>(
+  messages: readonly M[],
+  recalled: Pick<RecallAnswer, 'messages'>,
+): (M | FewShotMessage)[] {
+  const at = messages.findIndex((m) => m.role !== 'system');
+  const split = at === -1 ? messages.length : at;
+  return [...messages.slice(0, split), ...recalled.messages, ...messages.slice(split)];
 }
 
 export type PromptTraceAttributes = {
@@ -111,6 +132,48 @@ export class FlywheelClient {
    */
   traceAttributes(resolved: Pick<ResolvedPrompt, 'name' | 'version'>): PromptTraceAttributes {
     return { 'flywheel.prompt.name': resolved.name, 'flywheel.prompt.version': resolved.version };
+  }
+
+  /**
+   * The coaching memories the conversation so far is in the situation of, as few-shot
+   * messages (insert them with `withCoaching`) and the ids to report on the trace
+   * (`coachingTraceAttributes`). Not cached: every turn is a new situation.
+   */
+  async recallCoaching(
+    agent: string,
+    messages: readonly RecallMessage[],
+    options: { k?: number; maxTokens?: number } = {},
+  ): Promise<RecallAnswer> {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
+    const res = await this.doFetch(
+      `${this.baseUrl}/api/agents/${encodeURIComponent(agent)}/coaching/recall`,
+      { method: 'POST', headers, body: JSON.stringify({ messages, ...options }) },
+    );
+    const text = await res.text();
+    if (!res.ok) {
+      let message = text;
+      try {
+        message = (JSON.parse(text) as { error?: string }).error ?? text;
+      } catch {
+        // not JSON: keep the text
+      }
+      throw new FlywheelError(
+        `coaching recall for ${agent} failed (HTTP ${res.status}): ${message}`,
+        res.status,
+      );
+    }
+    return RecallAnswer.parse(JSON.parse(text));
+  }
+
+  /**
+   * The trace attribute naming the coaching applied (`id@version` each); set it with the
+   * prompt attributes and Flywheel's ingest keeps it on the trace. Empty when none applied.
+   */
+  coachingTraceAttributes(
+    recalled: Pick<RecallAnswer, 'traceIds'>,
+  ): CoachingTraceAttributes | Record<string, never> {
+    return recalled.traceIds.length === 0 ? {} : { [COACHING_TRACE_ATTRIBUTE]: [...recalled.traceIds] };
   }
 
   private remember(key: string, entry: CacheEntry): void {

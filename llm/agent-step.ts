@@ -1,10 +1,12 @@
 import { AgentAction, type ChatMessage } from '../schemas/trace.js';
-import type { ChatTool, LlmClient } from './llm-client.js';
+import type { ChatMessageIn, ChatTool, LlmClient } from './llm-client.js';
 
 export interface AgentStepInput {
   systemPrompt: string;
   /** The recorded conversation up to the step, without the original system prompt. */
   messages: readonly ChatMessage[];
+  /** Few-shot messages (recalled coaching) placed after the system prompt, before the conversation. */
+  fewShot?: readonly ChatMessageIn[];
   tools: readonly ChatTool[];
   seed?: number;
 }
@@ -22,6 +24,7 @@ export async function runAgentStep(
     {
       messages: [
         { role: 'system', content: input.systemPrompt },
+        ...(input.fewShot ?? []),
         ...input.messages
           .filter((m) => m.role !== 'system')
           .map((m) => ({ role: m.role, content: m.content ?? '' })),

@@ -1,6 +1,7 @@
 import { stableHash53, unitInterval } from '../../optimizers/stable-hash.js';
 import type { AgentAction } from '../../schemas/trace.js';
 import type { Scenario } from './scenario.js';
+import { coachedAction, situationApplies, type CoachingExample } from './simulated-coaching.js';
 
 /**
  * The simulated agent, judge, teacher and embedder. Each is a pure function of the
@@ -29,8 +30,17 @@ export function simulateAgent(
   userText: string,
   seed: number,
   toolText = '',
+  coaching: readonly CoachingExample[] = [],
 ): AgentDecision {
   const example = findExample(scenario, userText);
+  // A coaching example whose situation the request falls in is followed (the first such);
+  // it is correct when it shows the step the request needs.
+  const followed = coaching.find((c) => situationApplies(c.situation, userText));
+  if (followed) {
+    const { action, reply } = coachedAction(scenario, followed.behaviour);
+    const expected = example?.expected ?? { action: 'respond', arguments: {} };
+    return { action, reply, correct: action.action === expected.action };
+  }
   if (!example) {
     return {
       action: { action: 'respond', arguments: {} },

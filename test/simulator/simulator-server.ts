@@ -9,6 +9,7 @@ import {
   simulateFreeTextReflection,
   simulateTeacherTask,
 } from './simulated-models.js';
+import { coachingExamplesIn, isExampleMessage } from './simulated-coaching.js';
 
 import { SIMULATED_MODELS } from './simulated-model-names.js';
 
@@ -16,7 +17,7 @@ export { SIMULATED_MODELS };
 
 export interface ChatBody {
   model?: string;
-  messages?: { role?: string; content?: unknown }[];
+  messages?: { role?: string; name?: string; content?: unknown }[];
   seed?: number;
   tools?: { function?: { description?: string } }[];
   response_format?: { json_schema?: { name?: string } };
@@ -112,17 +113,19 @@ function respond(
   const all = messages.map((m) => text(m.content)).join('\n');
   const seed = body.seed ?? 0;
   if (model === SIMULATED_MODELS.agent) {
+    // Few-shot examples (coaching) are read as examples, not as part of the system prompt.
     const system = messages
-      .filter((m) => m.role === 'system')
+      .filter((m) => m.role === 'system' && !isExampleMessage(m))
       .map((m) => text(m.content))
       .join('\n');
+    const coaching = coachingExamplesIn(messages.map((m) => ({ ...m, content: text(m.content) })));
     const user = messages
       .filter((m) => m.role === 'user')
       .map((m) => text(m.content))
       .join('\n');
     // The agent reads its tool descriptions too, so rules placed there take effect.
     const toolText = (body.tools ?? []).map((t) => t.function?.description ?? '').join('\n');
-    const decision = simulateAgent(scenario, system, user, seed, toolText);
+    const decision = simulateAgent(scenario, system, user, seed, toolText, coaching);
     if (decision.action.action === 'respond' || !body.tools?.length) {
       send(res, 200, completion(model, all, { content: decision.reply || 'OK.' }, 'stop'));
       return;

@@ -1,0 +1,119 @@
+import { z } from 'zod';
+
+/**
+ * Coaching: a situation-scoped corrective example. A reviewer says in which situation it
+ * applies ("When a customer asks to move a basic-economy flight") and what the agent should
+ * do there (a step); the agent recalls it at serve time in conversations that match the
+ * situation. Every change is a new version; one coaching rolls back on its own.
+ */
+
+export const COACHING_STATUSES = ['active', 'retired'] as const;
+export const CoachingStatus = z.enum(COACHING_STATUSES);
+export type CoachingStatus = z.infer<typeof CoachingStatus>;
+
+/** The step the agent should take in the situation. */
+export const CoachingBehaviour = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('reply'), text: z.string().trim().min(1).max(4000) }),
+  z.object({
+    kind: z.literal('tool_call'),
+    tool: z.string().trim().min(1).max(200),
+    arguments: z.record(z.string(), z.unknown()).default({}),
+  }),
+  z.object({ kind: z.literal('ask_confirmation'), text: z.string().trim().min(1).max(4000) }),
+  z.object({ kind: z.literal('transfer'), reason: z.string().trim().min(1).max(2000) }),
+]);
+export type CoachingBehaviour = z.infer<typeof CoachingBehaviour>;
+
+/**
+ * Cosine similarity a conversation needs to recall a coaching, unless it sets its own. Chosen
+ * with the local embedder on the airline scenario: "When a customer asks to move a
+ * basic-economy flight" scores 0.34-0.45 on its six requests and at most 0.30 on the 76
+ * others. One situation is thin evidence; a coaching that needs another sets its own.
+ */
+export const DEFAULT_COACHING_THRESHOLD = 0.32;
+
+const Threshold = z
+  .number()
+  .min(0)
+  .max(1)
+  .describe('Cosine similarity (0-1) the conversation must reach to recall this coaching');
+
+export const CreateCoachingRequest = z.object({
+  situation: z
+    .string()
+    .trim()
+    .min(3)
+    .max(2000)
+    .describe('When the coaching applies, e.g. "When a customer asks to move a basic-economy flight"'),
+  behaviour: CoachingBehaviour,
+  /** The user turn the correction was written on; shown to the model as the example's request. */
+  example: z.string().trim().min(1).max(4000).optional(),
+  sourceTraceId: z.string().trim().min(1).max(200).optional(),
+  /** Index in the source trace's messages of the step corrected (default: the trace's decision). */
+  sourceStep: z.number().int().nonnegative().optional(),
+  threshold: Threshold.optional(),
+  reason: z.string().trim().min(1).max(2000).optional(),
+});
+export type CreateCoachingRequest = z.infer<typeof CreateCoachingRequest>;
+
+export const RetireCoachingRequest = z.object({ reason: z.string().trim().min(1).max(2000) });
+
+export const RollbackCoachingRequest = z.object({
+  to: z.number().int().positive().optional(),
+  reason: z.string().trim().min(1).max(2000),
+});
+
+/** One message of the conversation so far, as the agent holds it. */
+export const RecallMessage = z.object({
+  role: z.enum(['system', 'user', 'assistant', 'tool']),
+  content: z.string().max(100_000).nullable().default(''),
+});
+export type RecallMessage = z.infer<typeof RecallMessage>;
+
+export const MAX_RECALL_K = 20;
+export const DEFAULT_RECALL_K = 3;
+export const DEFAULT_RECALL_TOKENS = 1000;
+
+export const RecallRequest = z.object({
+  messages: z.array(RecallMessage).min(1).max(500),
+  k: z.number().int().min(1).max(MAX_RECALL_K).default(DEFAULT_RECALL_K),
+  /** Estimated tokens the recalled messages may take together. */
+  maxTokens: z.number().int().min(1).max(100_000).default(DEFAULT_RECALL_TOKENS),
+});
+export type RecallRequest = z.infer<typeof RecallRequest>;
+
+/** A few-shot message as the OpenAI cookbook writes examples: system messages named example_*. */
+export const FewShotMessage = z.object({
+  role: z.literal('system'),
+  name: z.enum(['example_user', 'example_assistant']).optional(),
+  content: z.string(),
+});
+export type FewShotMessage = z.infer<typeof FewShotMessage>;
+
+export const RecalledCoaching = z.object({
+  id: z.string(),
+  version: z.number().int(),
+  similarity: z.number(),
+  tokens: z.number().int(),
+});
+
+export const RecallAnswer = z.object({
+  agent: z.string(),
+  coaching: z.array(RecalledCoaching),
+  /** Insert these after the system prompt, before the conversation. */
+  messages: z.array(FewShotMessage),
+  /** The value of the `flywheel.coaching.ids` trace attribute: `id@version` per coaching applied. */
+  traceIds: z.array(z.string()),
+});
+export type RecallAnswer = z.infer<typeof RecallAnswer>;
+
+export const TestCoachingRequest = z.object({
+  /** The conversation to re-run the step on; default: the source trace's messages before its step. */
+  messages: z.array(RecallMessage).min(1).max(500).optional(),
+  seed: z.number().int().nonnegative().optional(),
+});
+
+/** The trace attribute a client sets to say which coaching it applied. */
+export const COACHING_TRACE_ATTRIBUTE = 'flywheel.coaching.ids';
+
+export const coachingTraceId = (c: { id: string; version: number }) => `${c.id}@${c.version}`;

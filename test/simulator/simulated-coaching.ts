@@ -1,0 +1,93 @@
+import type { AgentAction } from '../../schemas/trace.js';
+import type { Scenario } from './scenario.js';
+
+/**
+ * How the simulated agent reads coaching: few-shot examples in the OpenAI cookbook form
+ * (system messages named `example_user` and `example_assistant`), the user turn starting
+ * with `Situation: <when it applies>`. Like a model, it follows an example when the request
+ * in front of it falls in the situation the example names, and then does what the example's
+ * assistant turn does. Falling in the situation means every content word of the situation
+ * (not the framing: "when a customer asks to ...") appears in the request, up to simple
+ * inflection; so a situation written too broadly ("when a customer mentions a reservation")
+ * fires on requests it was not meant for, as a wrongly scoped coaching does.
+ */
+
+export interface CoachingExample {
+  situation: string;
+  /** The assistant turn of the example, as written. */
+  behaviour: string;
+}
+
+const FRAMING = new Set(
+  (
+    'when whenever if a an the to for of in on at by with about from and or is are be been it its ' +
+    'this that these those their them they his her my me i you your we our customer customers user users ' +
+    'passenger passengers client someone somebody person asks ask asked asking wants want wanting mentions ' +
+    'mention mentioned says say request requests requesting replying reply responding respond talks ' +
+    'talking wishes would like needs need tries try trying message writes'
+  ).split(' '),
+);
+
+const stem = (word: string) => word.replace(/(ing|ed|es|s)$/, '').replace(/e$/, '');
+
+const words = (text: string) => text.toLowerCase().match(/[a-z0-9]+/g) ?? [];
+
+/** The situation's content words, stemmed. */
+export function situationTerms(situation: string): string[] {
+  return [
+    ...new Set(
+      words(situation)
+        .filter((w) => !FRAMING.has(w))
+        .map(stem),
+    ),
+  ];
+}
+
+export function situationApplies(situation: string, request: string): boolean {
+  const terms = situationTerms(situation);
+  if (terms.length === 0) return false;
+  const present = new Set(words(request).map(stem));
+  return terms.every((t) => present.has(t));
+}
+
+interface NamedMessage {
+  role?: string;
+  name?: string;
+  content: string;
+}
+
+/** The coaching examples among the messages, in order: each `example_user` with the `example_assistant` after it. */
+export function coachingExamplesIn(messages: readonly NamedMessage[]): CoachingExample[] {
+  const out: CoachingExample[] = [];
+  messages.forEach((m, i) => {
+    if (m.name !== 'example_user') return;
+    const next = messages[i + 1];
+    const situation = /^Situation: (.*)$/m.exec(m.content)?.[1];
+    if (situation && next?.name === 'example_assistant')
+      out.push({ situation: situation.trim(), behaviour: next.content });
+  });
+  return out;
+}
+
+export const isExampleMessage = (m: { name?: string }) =>
+  m.name === 'example_user' || m.name === 'example_assistant';
+
+/** The step an example's assistant turn shows, with the reply it gives when it replies. */
+export function coachedAction(scenario: Scenario, behaviour: string): { action: AgentAction; reply: string } {
+  const call = /^Call (\S+) with (\{[\s\S]*\})\s*$/.exec(behaviour);
+  if (call && scenario.actions.some((a) => a.name === call[1])) {
+    let args: Record<string, unknown> = {};
+    try {
+      args = JSON.parse(call[2]!) as Record<string, unknown>;
+    } catch {
+      // A malformed example is followed without its arguments, as a model would.
+    }
+    return { action: { action: call[1]!, arguments: args }, reply: '' };
+  }
+  const transfer = /^Transfer to a human agent: ([\s\S]*)$/.exec(behaviour);
+  const transferTool = scenario.actions.find((a) => a.name.includes('transfer'));
+  if (transfer && transferTool)
+    return { action: { action: transferTool.name, arguments: { summary: transfer[1]!.trim() } }, reply: '' };
+  const ask = /^Ask for confirmation before acting: ([\s\S]*)$/.exec(behaviour);
+  return { action: { action: 'respond', arguments: {} }, reply: (ask?.[1] ?? behaviour).trim() };
+}
