@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Db } from '../db/connection.js';
 import { DEFAULT_KPI_CYCLES, kpisOfAgent } from '../cycles/kpi-service.js';
+import { onlineEvaluationStatus } from '../evaluation/online-evaluation-service.js';
 import { createAgent, listAgents, showAgent, updateAgent } from '../registry/agent-service.js';
 import type { WebhookSender } from '../notify/webhook-sender.js';
 import { forgetAttributionRules } from '../traces/span-attribution-service.js';
@@ -101,6 +102,20 @@ export function agentRoutes(deps: AgentRouteDeps, agents: ResourceAgents): ApiRo
         const cycles = raw === null ? DEFAULT_KPI_CYCLES : Number(raw);
         return { status: 200, body: await kpisOfAgent(deps.db, r.params.id ?? '', cycles) };
       },
+    },
+    {
+      method: 'GET',
+      url: '/api/agents/:id/online-evaluation',
+      tag: 'agents',
+      summary:
+        "Online evaluation and drift alerts of the agent: today's spend against the cap, the latest runs, the detector's state and the latest alerts with their evidence.",
+      auth: { role: 'viewer' },
+      agent: agents.byAgentParam,
+      schema: { params: IdParam },
+      handler: async (r) => ({
+        status: 200,
+        body: await onlineEvaluationStatus(deps.db, r.params.id ?? '', now()),
+      }),
     },
   ];
 }

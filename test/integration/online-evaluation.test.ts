@@ -17,6 +17,7 @@ import {
 import { CachedModels, productionPrompt } from '../../bench/drift-traffic.js';
 import { ensureAgent } from '../../registry/store/agent-repository.js';
 import { createPrompt } from '../../registry/prompt-service.js';
+import { onlineEvaluationStatus } from '../../evaluation/online-evaluation-service.js';
 import type { SlackMessage } from '../../notify/slack-message.js';
 import { TraceRecord } from '../../schemas/trace.js';
 import { TraceWriter } from '../../traces/store/trace-writer.js';
@@ -161,6 +162,15 @@ describe('online evaluation and drift alerts', () => {
       source.rows.map((r) => r.source),
       ['code', 'judge'],
     );
+    const status = await onlineEvaluationStatus(stack.db, agent, at);
+    assert.deepEqual(
+      status.runs.map((r) => [r.sampled, r.judgeCalls > 0]),
+      [
+        [later.sampled, false],
+        [run.sampled, true],
+      ],
+    );
+    assert.ok(Math.abs(status.online.spentTodayUsd - run.costUsd) < 1e-6);
   });
 
   it('raises exactly one alert within a window of a planted drift, starting a cycle that samples the drifted traces', async () => {
@@ -244,6 +254,16 @@ describe('online evaluation and drift alerts', () => {
       stack.db,
     );
     assert.equal(onsetTraces.rows[0]!.n, alert.drifted_trace_ids.length);
+
+    // The agent's status (GET /api/agents/:id/online-evaluation) lists it with its evidence.
+    const status = await onlineEvaluationStatus(stack.db, drifting, new Date());
+    assert.deepEqual(
+      status.alerts.map((a) => [a.id, a.cycleId, a.driftedTraces, a.notified]),
+      [[alert.id, alert.cycle_id, alert.drifted_trace_ids.length, true]],
+    );
+    assert.equal(status.alerts[0]!.findings[0]!.slice, alert.findings[0]!.slice);
+    assert.equal(status.drift.epochStart, new Date(alertAt).toISOString());
+    assert.equal(status.drift.lastCheckAt, new Date(start.getTime() + hours * HOUR).toISOString());
 
     // The webhook carried the evidence.
     const notice = notices.find((n) => n.message.event === 'drift_alert');

@@ -352,6 +352,45 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/agents/{id}/online-evaluation': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Online evaluation and drift alerts of the agent: today's spend against the cap, the latest runs, the detector's state and the latest alerts with their evidence.
+     * @description Needs: role viewer.
+     */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/agents/{id}/tokens': {
     parameters: {
       query?: never;
