@@ -26,8 +26,10 @@ import {
   insertOnlineScore,
   lastOnlineWindowEnd,
   liveTraceRows,
+  markEvaluated,
   onlineSpentSince,
   recordOnlineRun,
+  runTotals,
   tracesBetween,
 } from '../evaluation/store/online-evaluation-repository.js';
 import { boundedMap } from '../llm/bounded-map.js';
@@ -67,7 +69,7 @@ export interface OnlineRunSummary {
   windowEnd: string;
   /** Traces started in the window, scored or not. */
   considered: number;
-  /** Traces of the window in the evaluated share, not scored before. */
+  /** Traces of the window in the evaluated share this run looked at (all of them are scored). */
   sampled: number;
   scored: number;
   failing: number;
@@ -143,7 +145,7 @@ export function createOnlineEvaluationActivities({ db, llm, llmConcurrency, webh
       const online = config.online;
       const at = new Date(args.at);
       const windowEnd = new Date(at.getTime() - online.settleSeconds * 1000);
-      const last = await lastOnlineWindowEnd(db, args.agent);
+      const last = await lastOnlineWindowEnd(db, args.agent, args.runKey);
       const windowStart = new Date(
         last
           ? last.getTime() - online.lateArrivalMinutes * 60_000
@@ -201,11 +203,6 @@ export function createOnlineEvaluationActivities({ db, llm, llmConcurrency, webh
       const budget = new JudgeBudget(online.dailyCostCapUsd, spentBefore, dearestBefore);
       const examples = await judgeExamples(db, args.agent, ev.judge.dimensions, ev.judge.fewShot);
       const rubrics = await activeRubrics(db, args.agent, ev.judge.dimensions);
-      let judgeCalls = 0;
-      let tokens = 0;
-      let costUsd = 0;
-      let failing = 0;
-      let skippedForCap = 0;
       let done = 0;
       const scoreOne = async ({ startedAt, record }: (typeof traces)[number]) => {
         const where = { agent: args.agent, traceId: record.id, startedAt };
@@ -213,58 +210,69 @@ export function createOnlineEvaluationActivities({ db, llm, llmConcurrency, webh
         let failed = code.some((e) => e.label === 'fail');
         for (const e of code) await insertOnlineScore(db, where, e);
         const plan = planJudgeCalls(code, ev.judge.dimensions, ev.cascade, `online|${record.id}`);
-        if (plan.judge.length > 0) {
-          if (!budget.tryStart()) skippedForCap++;
-          else {
-            let traceCost = 0;
-            try {
-              const steps = judgedSteps(record);
-              for (const dimension of plan.judge) {
-                const rubric = rubrics.get(dimension)!;
-                const outcome = await judgeWithRubric(
-                  llm.judge,
-                  rubric,
-                  { messages: record.input.messages, steps },
-                  {
-                    seed: ONLINE_JUDGE_SEED,
-                    repeats: ev.judge.repeats,
-                    examples: examples.get(dimension) ?? [],
-                    price: ev.judge.priceUsdPerMillionTokens,
-                    signal: cancellationSignal(),
-                  },
-                );
-                judgeCalls += outcome.calls;
-                tokens += outcome.tokens;
-                traceCost += outcome.result?.costUsd ?? 0;
-                // An evaluator error is counted, not stored: online scores hold verdicts only.
-                if (outcome.result && 'score' in outcome.result) {
-                  failed ||= outcome.result.label === 'fail';
-                  await insertOnlineScore(db, where, outcome.result, rubric.version);
-                }
+        const spent = { judgeCalls: 0, tokens: 0, costUsd: 0 };
+        const judged = plan.judge.length > 0 && budget.tryStart();
+        if (judged) {
+          try {
+            const steps = judgedSteps(record);
+            for (const dimension of plan.judge) {
+              const rubric = rubrics.get(dimension)!;
+              const outcome = await judgeWithRubric(
+                llm.judge,
+                rubric,
+                { messages: record.input.messages, steps },
+                {
+                  seed: ONLINE_JUDGE_SEED,
+                  repeats: ev.judge.repeats,
+                  examples: examples.get(dimension) ?? [],
+                  price: ev.judge.priceUsdPerMillionTokens,
+                  signal: cancellationSignal(),
+                },
+              );
+              spent.judgeCalls += outcome.calls;
+              spent.tokens += outcome.tokens;
+              spent.costUsd += outcome.result?.costUsd ?? 0;
+              // An evaluator error is paid and counted, not stored: online scores hold verdicts.
+              if (outcome.result && 'score' in outcome.result) {
+                failed ||= outcome.result.label === 'fail';
+                await insertOnlineScore(db, where, outcome.result, rubric.version);
               }
-            } finally {
-              budget.finish(traceCost);
-              costUsd += traceCost;
             }
+          } finally {
+            budget.finish(spent.costUsd);
           }
         }
-        if (failed) failing++;
+        // Looked at: never due again, and its cost counts toward the day's cap from now on.
+        await markEvaluated(db, {
+          trace_id: record.id,
+          agent_id: args.agent,
+          trace_started_at: startedAt,
+          run_key: args.runKey,
+          failing: failed,
+          judged,
+          skipped_for_cap: plan.judge.length > 0 && !judged,
+          judge_calls: spent.judgeCalls,
+          tokens: spent.tokens,
+          cost_usd: spent.costUsd,
+        });
         heartbeat({ done: ++done, of: traces.length });
       };
       // The first trace alone: until one trace's cost is known the budget cannot share out the cap.
       await boundedMap(traces.slice(0, 1), 1, scoreOne);
       await boundedMap(traces.slice(1), llmConcurrency, scoreOne);
 
+      // The run's totals include what an earlier attempt of it (crashed, retried) looked at.
+      const totals = await runTotals(db, args.runKey);
       const summary: OnlineRunSummary = {
         ...empty,
         considered,
-        sampled: due.length,
-        scored: traces.length,
-        failing,
-        skippedForCap,
-        judgeCalls,
-        tokens,
-        costUsd,
+        sampled: totals.traces,
+        scored: totals.traces,
+        failing: totals.failing,
+        skippedForCap: totals.skippedForCap,
+        judgeCalls: totals.judgeCalls,
+        tokens: totals.tokens,
+        costUsd: totals.costUsd,
         spentTodayUsd: budget.spentUsd,
       };
       await recordOnlineRun(db, {
@@ -273,13 +281,13 @@ export function createOnlineEvaluationActivities({ db, llm, llmConcurrency, webh
         window_start: windowStart,
         window_end: windowEnd,
         considered,
-        sampled: due.length,
-        scored: traces.length,
-        failing,
-        skipped_for_cap: skippedForCap,
-        judge_calls: judgeCalls,
-        tokens,
-        cost_usd: costUsd,
+        sampled: totals.traces,
+        scored: totals.traces,
+        failing: totals.failing,
+        skipped_for_cap: totals.skippedForCap,
+        judge_calls: totals.judgeCalls,
+        tokens: totals.tokens,
+        cost_usd: totals.costUsd,
       });
       return summary;
     },

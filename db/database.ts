@@ -780,6 +780,21 @@ export interface OnlineEvaluationRunsTable {
 export type OnlineEvaluationRunRow = Selectable<OnlineEvaluationRunsTable>;
 export type NewOnlineEvaluationRun = Insertable<OnlineEvaluationRunsTable>;
 
+export interface OnlineEvaluatedTracesTable {
+  trace_id: string;
+  agent_id: string;
+  trace_started_at: Timestamp;
+  run_key: string;
+  failing: boolean;
+  judged: boolean;
+  skipped_for_cap: boolean;
+  judge_calls: number;
+  tokens: number;
+  cost_usd: number;
+  evaluated_at: TimestampWithDefault;
+}
+export type NewOnlineEvaluatedTrace = Insertable<OnlineEvaluatedTracesTable>;
+
 export interface DriftStatesTable {
   agent_id: string;
   epoch_start: Timestamp;
@@ -828,6 +843,7 @@ export interface Database {
   // Evaluation
   scores: ScoresTable;
   online_evaluation_runs: OnlineEvaluationRunsTable;
+  online_evaluated_traces: OnlineEvaluatedTracesTable;
   drift_states: DriftStatesTable;
   drift_alerts: DriftAlertsTable;
   evaluator_errors: EvaluatorErrorsTable;

@@ -16,6 +16,25 @@ export async function up(db: Kysely<any>): Promise<void> {
     create unique index scores_online_trace_evaluator on scores (trace_id, evaluator) where cycle_id is null;
     create index scores_online_agent_time on scores (agent_id, trace_started_at) where cycle_id is null;
 
+    -- Every live trace online evaluation has looked at, scored or not (the cap skipped its
+    -- judge, or the judge's answer was an evaluator error): it is never due again, and what
+    -- it cost counts toward the day's cap even when its run crashed before recording itself.
+    create table online_evaluated_traces (
+      trace_id text primary key,
+      agent_id text not null,
+      trace_started_at timestamptz not null,
+      run_key text not null,
+      failing boolean not null,
+      judged boolean not null,
+      skipped_for_cap boolean not null,
+      judge_calls integer not null,
+      tokens integer not null,
+      cost_usd double precision not null,
+      evaluated_at timestamptz not null default now()
+    );
+    create index online_evaluated_traces_agent_time on online_evaluated_traces (agent_id, evaluated_at);
+    create index online_evaluated_traces_run on online_evaluated_traces (run_key);
+
     create table online_evaluation_runs (
       id bigserial primary key,
       agent_id text not null,
@@ -65,6 +84,7 @@ export async function down(db: Kysely<any>): Promise<void> {
     drop table drift_alerts;
     drop table drift_states;
     drop table online_evaluation_runs;
+    drop table online_evaluated_traces;
     delete from scores where cycle_id is null;
     drop index scores_online_agent_time;
     drop index scores_online_trace_evaluator;

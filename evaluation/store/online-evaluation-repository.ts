@@ -1,6 +1,11 @@
 import { sql } from 'kysely';
 import type { Db } from '../../db/connection.js';
-import type { NewOnlineEvaluationRun, OnlineEvaluationRunRow, Trace } from '../../db/database.js';
+import type {
+  NewOnlineEvaluatedTrace,
+  NewOnlineEvaluationRun,
+  OnlineEvaluationRunRow,
+  Trace,
+} from '../../db/database.js';
 import type { Evaluation } from '../../schemas/evaluation.js';
 
 /**
@@ -19,8 +24,8 @@ export interface DueTraces {
 }
 
 /**
- * The agent's traces started in [from, to) inside the evaluated share that have no online
- * score yet, oldest first. The sample key is a hash of the id, so the share is the same for
+ * The agent's traces started in [from, to) inside the evaluated share that online
+ * evaluation has not looked at yet, oldest first. The sample key is a hash of the id, so the share is the same for
  * every run and process.
  */
 export async function dueTraceIds(db: Db, d: DueTraces): Promise<{ id: string; started_at: Date }[]> {
@@ -36,10 +41,9 @@ export async function dueTraceIds(db: Db, d: DueTraces): Promise<{ id: string; s
       eb.not(
         eb.exists(
           eb
-            .selectFrom('scores')
+            .selectFrom('online_evaluated_traces')
             .select(sql`1`.as('one'))
-            .whereRef('scores.trace_id', '=', 'traces.id')
-            .where('scores.cycle_id', 'is', null),
+            .whereRef('online_evaluated_traces.trace_id', '=', 'traces.id'),
         ),
       ),
     )
@@ -104,42 +108,72 @@ export async function insertOnlineScore(
     .execute();
 }
 
-/** What the agent's online runs recorded since `since` spent (their window ends from then on). */
+/** Records that online evaluation looked at a trace, with what it cost; a second record keeps the first. */
+export async function markEvaluated(db: Db, row: NewOnlineEvaluatedTrace): Promise<void> {
+  await db
+    .insertInto('online_evaluated_traces')
+    .values(row)
+    .onConflict((oc) => oc.column('trace_id').doNothing())
+    .execute();
+}
+
+/** What online evaluation of the agent's traces has cost since `since`. */
 export async function onlineSpentSince(db: Db, agent: string, since: Date): Promise<number> {
   const row = await db
-    .selectFrom('online_evaluation_runs')
+    .selectFrom('online_evaluated_traces')
     .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('cost_usd'), sql<number>`0`).as('spent'))
     .where('agent_id', '=', agent)
-    .where('window_end', '>=', since)
+    .where('evaluated_at', '>=', since)
     .executeTakeFirstOrThrow();
   return Number(row.spent);
 }
 
-/** The most the judge cost on one of the agent's traces online since `since` (0 if none). */
+/** The most the judge cost on one of the agent's traces since `since` (0 if none). */
 export async function dearestOnlineTraceSince(db: Db, agent: string, since: Date): Promise<number> {
   const row = await db
-    .selectFrom((eb) =>
-      eb
-        .selectFrom('scores')
-        .select((e) => e.fn.sum<number>('cost_usd').as('cost'))
-        .where('cycle_id', 'is', null)
-        .where('agent_id', '=', agent)
-        .where('source', '=', 'judge')
-        .where('created_at', '>=', since)
-        .groupBy('trace_id')
-        .as('per_trace'),
-    )
-    .select((eb) => eb.fn.max('per_trace.cost').as('dearest'))
+    .selectFrom('online_evaluated_traces')
+    .select((eb) => eb.fn.max('cost_usd').as('dearest'))
+    .where('agent_id', '=', agent)
+    .where('evaluated_at', '>=', since)
+    .where('judged', '=', true)
     .executeTakeFirst();
   return Number(row?.dearest ?? 0);
 }
 
-/** The end of the agent's last recorded run's window; undefined before the first run. */
-export async function lastOnlineWindowEnd(db: Db, agent: string): Promise<Date | undefined> {
+/** A run's totals over the traces it looked at, its earlier attempts included. */
+export async function runTotals(db: Db, runKey: string) {
+  const row = await db
+    .selectFrom('online_evaluated_traces')
+    .select((eb) => [
+      eb.fn.countAll<string>().as('traces'),
+      sql<string>`count(*) filter (where failing)`.as('failing'),
+      sql<string>`count(*) filter (where skipped_for_cap)`.as('skipped_for_cap'),
+      eb.fn.coalesce(eb.fn.sum<string>('judge_calls'), sql<string>`0`).as('judge_calls'),
+      eb.fn.coalesce(eb.fn.sum<string>('tokens'), sql<string>`0`).as('tokens'),
+      eb.fn.coalesce(eb.fn.sum<number>('cost_usd'), sql<number>`0`).as('cost_usd'),
+    ])
+    .where('run_key', '=', runKey)
+    .executeTakeFirstOrThrow();
+  return {
+    traces: Number(row.traces),
+    failing: Number(row.failing),
+    skippedForCap: Number(row.skipped_for_cap),
+    judgeCalls: Number(row.judge_calls),
+    tokens: Number(row.tokens),
+    costUsd: Number(row.cost_usd),
+  };
+}
+
+/**
+ * The end of the window of the agent's last recorded run other than `runKey` (a retried
+ * run's own record must not move its window); undefined before the first run.
+ */
+export async function lastOnlineWindowEnd(db: Db, agent: string, runKey: string): Promise<Date | undefined> {
   const row = await db
     .selectFrom('online_evaluation_runs')
     .select((eb) => eb.fn.max('window_end').as('end'))
     .where('agent_id', '=', agent)
+    .where('run_key', '<>', runKey)
     .executeTakeFirst();
   return row?.end ?? undefined;
 }
