@@ -14,6 +14,10 @@ import type { TraceWriter } from '../traces/store/trace-writer.js';
 import { encodeRpcStatus } from '../traces/otlp-protobuf.js';
 import type { DecisionSigner } from '../release/decision-signing-service.js';
 import { RoutingSnapshots } from '../release/routing-snapshot-service.js';
+import { CoachingIndexes } from '../coaching/coaching-index-service.js';
+import { CoachingRecall } from '../coaching/coaching-recall-service.js';
+import { situationEmbedderFor } from '../coaching/situation-embedder.js';
+import type { LlmRoles } from '../llm/llm-client.js';
 import { UserError } from '../schemas/user-error.js';
 import { hasRole, type Principal } from '../schemas/principal.js';
 import { SECURITY_HEADERS } from './security-headers.js';
@@ -62,6 +66,13 @@ export interface ApiDeps {
   now?: () => Date;
   /** The per-process prompt routing cache behind resolve (release/routing-snapshot-service.ts). */
   routing?: RoutingSnapshots;
+  /**
+   * The models the API calls itself: the embedder for coaching situations and recall (absent:
+   * a local embedder), the agent model for `coaching test` (absent: it answers 503).
+   */
+  llm?: LlmRoles | null;
+  /** The per-process coaching recall index (coaching/coaching-index-service.ts). */
+  coaching?: CoachingRecall;
   /** The workers' task queue, where cycles started over the API run. */
   taskQueue?: string;
   /** Requests per second one token may send to ingest and to resolve (429 with Retry-After beyond). */
@@ -93,10 +104,12 @@ export function apiDeps(
   temporal: Client,
   {
     routingRefreshMs,
+    llm,
     ...options
   }: {
     maxBodyBytes?: number;
     routingRefreshMs?: number;
+    llm?: LlmRoles | null;
     taskQueue?: string;
     rateLimits?: Partial<RateLimits>;
     cookieSecure?: boolean;
@@ -106,6 +119,13 @@ export function apiDeps(
   } = {},
 ): ApiDeps {
   const routing = new RoutingSnapshots(db, routingRefreshMs ? { refreshMs: routingRefreshMs } : {});
+  const coaching = new CoachingRecall(
+    new CoachingIndexes(
+      db,
+      situationEmbedderFor(llm?.embedder ?? null),
+      routingRefreshMs ? { refreshMs: routingRefreshMs } : {},
+    ),
+  );
   return {
     db,
     temporal,
@@ -114,6 +134,8 @@ export function apiDeps(
     loginThrottle: new LoginThrottle(),
     codec: clientPayloadCodec(temporal),
     routing,
+    llm: llm ?? null,
+    coaching,
     ...options,
   };
 }

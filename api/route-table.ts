@@ -4,6 +4,7 @@ import { agentRoutes } from './agent-routes.js';
 import { annotationRoutes } from './annotation-routes.js';
 import { artifactRoutes } from './artifact-routes.js';
 import { codecRoutes } from './codec-routes.js';
+import { coachingRoutes } from './coaching-routes.js';
 import { consoleRoutes } from './console-routes.js';
 import { cycleRoutes } from './cycle-routes.js';
 import { datasetRoutes } from './dataset-routes.js';
@@ -31,6 +32,7 @@ export function apiRouteTable(deps: ApiDeps): ApiRoute[] {
     ...datasetRoutes(deps, agents),
     ...agentRoutes(deps, agents),
     ...artifactRoutes(deps, agents),
+    ...coachingRoutes(deps, agents),
     ...traceViewRoutes(deps, agents),
     ...sessionRoutes(deps),
     ...userRoutes(deps, agents),

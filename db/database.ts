@@ -759,6 +759,39 @@ export interface PendingSpanEventsTable {
 }
 export type PendingSpanEventRow = Selectable<PendingSpanEventsTable>;
 
+// Coaching memories (migration 0022)
+export interface CoachingTable {
+  id: string;
+  agent_id: string;
+  /** The version in force; a rollback moves it. */
+  version: number;
+  created_at: TimestampWithDefault;
+  changed_at: TimestampWithDefault;
+}
+export type CoachingRow = Selectable<CoachingTable>;
+export type NewCoaching = Insertable<CoachingTable>;
+export type CoachingUpdate = Updateable<CoachingTable>;
+
+export interface CoachingVersionsTable {
+  coaching_id: string;
+  version: number;
+  situation: string;
+  embedding: number[];
+  embedder: string;
+  behaviour: Json<Record<string, unknown>>;
+  example: string | null;
+  source_trace_id: string | null;
+  source_step: number | null;
+  threshold: number;
+  status: string;
+  created_by: string;
+  reason: string;
+  created_at: TimestampWithDefault;
+}
+export type CoachingVersionRow = Selectable<CoachingVersionsTable>;
+export type NewCoachingVersion = Insertable<CoachingVersionsTable>;
+export type CoachingVersionUpdate = Updateable<CoachingVersionsTable>;
+
 // Online evaluation and drift alerts (migration 0021)
 export interface OnlineEvaluationRunsTable {
   id: Generated<string>;
@@ -883,6 +916,9 @@ export interface Database {
   // Notifications and the LLM response cache
   notifications: NotificationsTable;
   llm_cache: LlmCacheTable;
+  // Coaching
+  coaching: CoachingTable;
+  coaching_versions: CoachingVersionsTable;
 }
 
 // Older names, still imported across the codebase.

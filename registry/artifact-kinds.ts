@@ -4,9 +4,10 @@ import { AgentConfig } from '../schemas/agent-config.js';
  * The artifacts a cycle depends on, each versioned and each rolled back on its own: the
  * prompt (label moves in the prompt registry), a judge rubric (per dimension), the dataset
  * (the agent's active version), a policy (one section of the agent's configuration) and
- * the optimizer configuration (the `optimizer` section).
+ * the optimizer configuration (the `optimizer` section), and each coaching memory (its
+ * version pointer).
  */
-export const ARTIFACT_KINDS = ['prompt', 'rubric', 'dataset', 'policy', 'optimizer'] as const;
+export const ARTIFACT_KINDS = ['prompt', 'rubric', 'dataset', 'policy', 'optimizer', 'coaching'] as const;
 export type ArtifactKind = (typeof ARTIFACT_KINDS)[number];
 
 export const isArtifactKind = (text: string): text is ArtifactKind =>

@@ -12,6 +12,7 @@ import { activeDatasetVersion, datasetVersions, sectionVersions } from './store/
 import type { Db } from '../db/connection.js';
 import { labelsByVersion, listPrompts, promptVersionHistory } from './store/prompt-repository.js';
 import { rubricHistory } from '../evaluation/store/rubric-repository.js';
+import { coachingVersions, currentCoaching } from '../coaching/store/coaching-repository.js';
 import { AgentConfig } from '../schemas/agent-config.js';
 import { NotFoundError, UserError } from '../schemas/user-error.js';
 
@@ -82,6 +83,15 @@ export async function listArtifacts(db: Db, agent: string): Promise<ArtifactSumm
     newest: datasets.at(-1)?.version ?? null,
     pointer: !active ? 'no dataset yet' : active.pinned ? 'pinned by rollback' : 'newest version',
   });
+  for (const c of await currentCoaching(db, agent)) {
+    out.push({
+      kind: 'coaching',
+      name: c.id,
+      current: c.version,
+      newest: Math.max(c.version, ...(await coachingVersions(db, c.id)).map((v) => v.version)),
+      pointer: c.current.status === 'active' ? 'version pointer (active)' : 'version pointer (retired)',
+    });
+  }
   const effective = configs.map((v) => ({ version: v.version, config: effectiveConfig(v.config) }));
   for (const section of [...POLICY_SECTIONS, OPTIMIZER_SECTION]) {
     const current = sectionHistory(effective, section).at(-1)!.version;
@@ -129,6 +139,19 @@ export async function artifactHistory(
         reason: null,
         createdAt: iso(v.createdAt),
         summary: `${v.id}${v.cycleId ? ` from ${v.cycleId}` : ''}`,
+      }));
+    }
+    case 'coaching': {
+      if (name === undefined) throw new UserError('Name the coaching (its id, coa_…).');
+      const [current] = await currentCoaching(db, agent, { id: name });
+      if (!current) throw new NotFoundError(`Agent ${agent} has no coaching ${name}.`);
+      return (await coachingVersions(db, name)).map((v) => ({
+        version: v.version,
+        current: v.version === current.version,
+        createdBy: v.createdBy,
+        reason: v.reason,
+        createdAt: iso(v.createdAt),
+        summary: `${v.status}: ${v.situation}`.slice(0, 160),
       }));
     }
     case 'policy':

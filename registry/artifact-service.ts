@@ -1,5 +1,11 @@
 import type { ArtifactChange } from './artifact-change-message.js';
-import { isArtifactKind, ARTIFACT_KINDS, OPTIMIZER_SECTION, POLICY_SECTIONS } from './artifact-kinds.js';
+import {
+  isArtifactKind,
+  ARTIFACT_KINDS,
+  OPTIMIZER_SECTION,
+  POLICY_SECTIONS,
+  versionBefore,
+} from './artifact-kinds.js';
 import { updateAgentConfig, type ConfigUpdate } from './store/agent-repository.js';
 import { auditArtifactChange, pinDatasetVersion, restoreConfigSection } from './store/artifact-repository.js';
 import type { Db } from '../db/connection.js';
@@ -9,6 +15,7 @@ import { moveRubricPointer, saveRubricVersion } from '../evaluation/store/rubric
 import { announceArtifactChange, type ArtifactNoticeDelivery } from '../notify/artifact-change-notice.js';
 import type { WebhookSender } from '../notify/webhook-sender.js';
 import { AgentConfig } from '../schemas/agent-config.js';
+import { coachingVersions, lockCoaching, pointAt } from '../coaching/store/coaching-repository.js';
 import { ConflictError, NotFoundError, UserError } from '../schemas/user-error.js';
 
 /**
@@ -30,7 +37,7 @@ export interface ArtifactChangeResult {
 export interface RollbackRequest {
   kind: string;
   agent: string;
-  /** Section for policy, dimension for rubric, prompt name for prompt (default: the agent's own). */
+  /** Section for policy, dimension for rubric, prompt name for prompt (default: the agent's own), id for coaching. */
   name?: string | undefined;
   to?: number | undefined;
   actor: string;
@@ -172,6 +179,35 @@ export async function rollbackArtifact(
           from: move.from.version,
           to: move.to.version,
           detail: { fromId: move.from.id, toId: move.to.id },
+        };
+      });
+    }
+    case 'coaching': {
+      const id = req.name;
+      if (id === undefined) throw new UserError('Name the coaching to roll back (its id, coa_…).');
+      return auditedRollback(db, options, async (tx) => {
+        const record = await lockCoaching(tx, req.agent, id);
+        const numbers = (await coachingVersions(tx, id)).map((v) => v.version);
+        const target = req.to ?? versionBefore(numbers, record.version);
+        if (target === null)
+          throw new UserError(
+            `Coaching ${id} has no version before v${record.version} to roll back to; retire it instead. Nothing was changed.`,
+          );
+        if (!numbers.includes(target))
+          throw new UserError(
+            `Coaching ${id} has no version ${target}; nothing was changed. Versions: ${numbers.join(', ')}.`,
+          );
+        if (target === record.version)
+          throw new UserError(`Coaching ${id} is at version ${target} already; nothing was changed.`);
+        await pointAt(tx, id, target);
+        return {
+          ...who,
+          action: 'coaching.rollback',
+          artifact: `coaching ${id}`,
+          auditArtifact: `coaching:${req.agent}/${id}`,
+          from: record.version,
+          to: target,
+          detail: { coaching: id },
         };
       });
     }

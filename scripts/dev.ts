@@ -206,6 +206,7 @@ export async function runDev(config: AppConfig): Promise<void> {
     );
     // One set of API dependencies (trace writer, token cache, routing snapshots) for both receivers.
     const deps = apiDeps(db, client, {
+      llm,
       ...(decisions.signing ? { decisionSigner: createDecisionSigner(decisions.signing) } : {}),
       taskQueue: temporal.taskQueue,
       cookieSecure: config.web.cookieSecure,

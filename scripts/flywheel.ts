@@ -24,6 +24,7 @@ import { readJsonFile } from './cli-files.js';
 import { loadConfig } from './load-config.js';
 import { registerAgentCommands } from './agent-commands.js';
 import { registerArtifactCommands } from './artifact-commands.js';
+import { registerCoachingCommands } from './coaching-commands.js';
 import { registerDatasetCommands } from './dataset-commands.js';
 import { registerPromptCommands } from './prompt-commands.js';
 import { registerQueueCommands } from './queue-commands.js';
@@ -124,7 +125,11 @@ program
       const server = await runApiWorkers({
         workers: opts.workers ?? ctx.config.apiWorkers,
         start: async () => {
-          const deps = apiDeps(await ctx.database(), await ctx.temporal(), {
+          const db = await ctx.database();
+          const { createLlmRoles } = await import('../llm/llm-roles.js');
+          const deps = apiDeps(db, await ctx.temporal(), {
+            // Coaching embeds situations and conversations, and tests a coaching, with these.
+            ...(ctx.config.models ? { llm: createLlmRoles(ctx.config.models, db) } : {}),
             ...(ctx.config.decisions.signing
               ? { decisionSigner: createDecisionSigner(ctx.config.decisions.signing) }
               : {}),
@@ -163,6 +168,7 @@ registerRolloutCommands(program, action);
 registerPromptCommands(program, action);
 registerDatasetCommands(program, action);
 registerArtifactCommands(program, action);
+registerCoachingCommands(program, action);
 registerAgentCommands(program, action);
 registerDecisionKeyCommands(program);
 registerEvalCommand(program);

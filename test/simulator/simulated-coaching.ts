@@ -56,21 +56,33 @@ interface NamedMessage {
   content: string;
 }
 
-/** The coaching examples among the messages, in order: each `example_user` with the `example_assistant` after it. */
-export function coachingExamplesIn(messages: readonly NamedMessage[]): CoachingExample[] {
-  const out: CoachingExample[] = [];
-  messages.forEach((m, i) => {
-    if (m.name !== 'example_user') return;
-    const next = messages[i + 1];
-    const situation = /^Situation: (.*)$/m.exec(m.content)?.[1];
-    if (situation && next?.name === 'example_assistant')
-      out.push({ situation: situation.trim(), behaviour: next.content });
-  });
-  return out;
-}
+const SITUATION = /^Situation: (.*)$/m;
 
-export const isExampleMessage = (m: { name?: string }) =>
-  m.name === 'example_user' || m.name === 'example_assistant';
+/**
+ * The coaching examples among the messages, in order, and which messages they are: each
+ * `example_user` with the `example_assistant` after it. A client or server that drops the
+ * `name` field (many OpenAI-compatible ones ignore it) still leaves a system message that
+ * starts with "Situation: " followed by another system message, which reads the same.
+ */
+export function coachingExamplesIn(messages: readonly NamedMessage[]): {
+  examples: CoachingExample[];
+  indexes: Set<number>;
+} {
+  const examples: CoachingExample[] = [];
+  const indexes = new Set<number>();
+  messages.forEach((m, i) => {
+    const next = messages[i + 1];
+    const user = m.name === 'example_user' || (m.name === undefined && m.role === 'system');
+    const assistant =
+      next?.name === 'example_assistant' || (next?.name === undefined && next?.role === 'system');
+    const situation = SITUATION.exec(m.content)?.[1];
+    if (!user || !assistant || !situation || indexes.has(i)) return;
+    if (m.name === undefined && !m.content.startsWith('Situation: ')) return;
+    examples.push({ situation: situation.trim(), behaviour: next.content });
+    indexes.add(i).add(i + 1);
+  });
+  return { examples, indexes };
+}
 
 /** The step an example's assistant turn shows, with the reply it gives when it replies. */
 export function coachedAction(scenario: Scenario, behaviour: string): { action: AgentAction; reply: string } {

@@ -9,7 +9,7 @@ import {
   simulateFreeTextReflection,
   simulateTeacherTask,
 } from './simulated-models.js';
-import { coachingExamplesIn, isExampleMessage } from './simulated-coaching.js';
+import { coachingExamplesIn } from './simulated-coaching.js';
 
 import { SIMULATED_MODELS } from './simulated-model-names.js';
 
@@ -114,18 +114,18 @@ function respond(
   const seed = body.seed ?? 0;
   if (model === SIMULATED_MODELS.agent) {
     // Few-shot examples (coaching) are read as examples, not as part of the system prompt.
+    const coaching = coachingExamplesIn(messages.map((m) => ({ ...m, content: text(m.content) })));
     const system = messages
-      .filter((m) => m.role === 'system' && !isExampleMessage(m))
+      .filter((m, i) => m.role === 'system' && !coaching.indexes.has(i))
       .map((m) => text(m.content))
       .join('\n');
-    const coaching = coachingExamplesIn(messages.map((m) => ({ ...m, content: text(m.content) })));
     const user = messages
       .filter((m) => m.role === 'user')
       .map((m) => text(m.content))
       .join('\n');
     // The agent reads its tool descriptions too, so rules placed there take effect.
     const toolText = (body.tools ?? []).map((t) => t.function?.description ?? '').join('\n');
-    const decision = simulateAgent(scenario, system, user, seed, toolText, coaching);
+    const decision = simulateAgent(scenario, system, user, seed, toolText, coaching.examples);
     if (decision.action.action === 'respond' || !body.tools?.length) {
       send(res, 200, completion(model, all, { content: decision.reply || 'OK.' }, 'stop'));
       return;

@@ -17,8 +17,9 @@ import { AgentConfig } from '../../schemas/agent-config.js';
 import { RubricDefinition, StoredRubric } from '../../schemas/rubric-definition.js';
 
 describe('artifact kinds and configuration sections', () => {
-  it('knows the five artifact kinds and nothing else', () => {
-    for (const k of ['prompt', 'rubric', 'dataset', 'policy', 'optimizer']) assert.ok(isArtifactKind(k), k);
+  it('knows the six artifact kinds and nothing else', () => {
+    for (const k of ['prompt', 'rubric', 'dataset', 'policy', 'optimizer', 'coaching'])
+      assert.ok(isArtifactKind(k), k);
     assert.equal(isArtifactKind('config'), false);
     assert.equal(isArtifactKind('Policy'), false);
   });

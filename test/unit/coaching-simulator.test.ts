@@ -11,6 +11,7 @@ import { SIMULATED_MODELS } from '../simulator/simulated-model-names.js';
 
 const scenario = loadScenario(AIRLINE_SCENARIO);
 const example = (id: string) => scenario.examples.find((e) => e.id === id)!;
+const request = (id: string) => example(id).request;
 const withRule = (rule: string | null) => scenario.examples.filter((e) => e.rule === rule);
 
 /** The coaching as the agent's model reads it: the few-shot messages recall returns. */
@@ -113,5 +114,26 @@ describe('the simulated agent and coaching', () => {
       fewShot: basicEconomy.messages,
     });
     assert.equal(cancel.step.action, 'cancel_reservation');
+  });
+
+  it('reads the examples the same when a client drops the name field of the messages', async () => {
+    const client = new InProcessSimulatorClient(scenario, SIMULATED_MODELS.agent);
+    const unnamed = basicEconomy.messages.map(({ name: _name, ...m }) => m);
+    const after = await runAgentStep(client, {
+      systemPrompt: scenario.basePrompt,
+      messages: [{ role: 'user', content: request('ex-007') }],
+      fewShot: unnamed,
+      tools: scenarioTools(scenario),
+      seed: 1,
+    });
+    assert.equal(after.step.action, 'respond');
+    const elsewhere = await runAgentStep(client, {
+      systemPrompt: scenario.basePrompt,
+      messages: [{ role: 'user', content: request('ex-002') }],
+      fewShot: unnamed,
+      tools: scenarioTools(scenario),
+      seed: 1,
+    });
+    assert.equal(elsewhere.step.action, 'cancel_reservation', 'the example is no system-prompt rule');
   });
 });

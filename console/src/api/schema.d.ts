@@ -235,7 +235,7 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * The versions of one artifact, oldest first, the current one marked (kind: prompt, rubric, dataset, policy, optimizer; ?name= for a policy section, rubric dimension or prompt).
+     * The versions of one artifact, oldest first, the current one marked (kind: prompt, rubric, dataset, policy, optimizer, coaching; ?name= for a policy section, rubric dimension or prompt).
      * @description Needs: role viewer.
      */
     get: {
@@ -248,7 +248,7 @@ export interface paths {
         path: {
           /** @description The agent id */
           id: string;
-          kind: 'prompt' | 'rubric' | 'dataset' | 'policy' | 'optimizer';
+          kind: 'prompt' | 'rubric' | 'dataset' | 'policy' | 'optimizer' | 'coaching';
         };
         cookie?: never;
       };
@@ -265,6 +265,358 @@ export interface paths {
     };
     put?: never;
     post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/agents/{id}/coaching': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The agent's coaching memories at their current version (?status=active|retired).
+     * @description Needs: role viewer.
+     */
+    get: {
+      parameters: {
+        query?: {
+          status?: 'active' | 'retired';
+        };
+        header?: never;
+        path: {
+          /** @description The agent id */
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    /**
+     * Save a correction as coaching: the situation it applies to and the behaviour (reply, tool call, ask for confirmation, transfer), optionally from a trace and step. The author is the authenticated person.
+     * @description Needs: role reviewer.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /** @description The agent id */
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            behaviour:
+              | {
+                  /** @enum {string} */
+                  kind: 'reply';
+                  text: string;
+                }
+              | {
+                  /** @default {} */
+                  arguments?: {
+                    [key: string]: unknown;
+                  };
+                  /** @enum {string} */
+                  kind: 'tool_call';
+                  tool: string;
+                }
+              | {
+                  /** @enum {string} */
+                  kind: 'ask_confirmation';
+                  text: string;
+                }
+              | {
+                  /** @enum {string} */
+                  kind: 'transfer';
+                  reason: string;
+                };
+            example?: string;
+            reason?: string;
+            /** @description When the coaching applies, e.g. "When a customer asks to move a basic-economy flight" */
+            situation: string;
+            sourceStep?: number;
+            sourceTraceId?: string;
+            /** @description Cosine similarity (0-1) the conversation must reach to recall this coaching */
+            threshold?: number;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/agents/{id}/coaching/{coaching}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * One coaching at its current version, with every version (oldest first, the current one marked).
+     * @description Needs: role viewer.
+     */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /** @description The coaching id (coa_…) */
+          coaching: string;
+          /** @description The agent id */
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/agents/{id}/coaching/{coaching}/retire': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Retire a coaching (a new version that is not recalled); roll back to recall it again.
+     * @description Needs: role reviewer.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /** @description The coaching id (coa_…) */
+          coaching: string;
+          /** @description The agent id */
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            reason: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/agents/{id}/coaching/{coaching}/rollback': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Roll one coaching back on its own to the version before its current one, or to `to`; nothing else changes.
+     * @description Needs: role operator.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /** @description The coaching id (coa_…) */
+          coaching: string;
+          /** @description The agent id */
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            reason: string;
+            to?: number;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/agents/{id}/coaching/{coaching}/test': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Re-run the step with the coaching applied through the agent model, next to the step without it (the agent's production prompt, on the source trace's conversation or the given messages).
+     * @description Needs: role reviewer.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /** @description The coaching id (coa_…) */
+          coaching: string;
+          /** @description The agent id */
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            messages?: {
+              /** @default  */
+              content?: string | null;
+              /** @enum {string} */
+              role: 'system' | 'user' | 'assistant' | 'tool';
+            }[];
+            seed?: number;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/agents/{id}/coaching/recall': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * The coaching memories the conversation so far is in the situation of (top k by similarity, each above its own threshold, within a token budget), as few-shot messages to insert after the system prompt, and the ids to tag the trace with (flywheel.coaching.ids).
+     * @description Needs: agent token scope resolve or role viewer.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /** @description The agent id */
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @default 3 */
+            k?: number;
+            /** @default 1000 */
+            maxTokens?: number;
+            messages: {
+              /** @default  */
+              content?: string | null;
+              /** @enum {string} */
+              role: 'system' | 'user' | 'assistant' | 'tool';
+            }[];
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
     delete?: never;
     options?: never;
     head?: never;

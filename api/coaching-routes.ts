@@ -1,0 +1,184 @@
+import { z } from 'zod';
+import { CoachingIndexes } from '../coaching/coaching-index-service.js';
+import { CoachingRecall } from '../coaching/coaching-recall-service.js';
+import {
+  coachingHistory,
+  createCoaching,
+  listCoaching,
+  retireCoaching,
+  rollbackCoaching,
+  showCoaching,
+  testCoaching,
+  type CoachingDeps,
+} from '../coaching/coaching-service.js';
+import { situationEmbedderFor } from '../coaching/situation-embedder.js';
+import type { Db } from '../db/connection.js';
+import type { LlmRoles } from '../llm/llm-client.js';
+import type { WebhookSender } from '../notify/webhook-sender.js';
+import {
+  COACHING_STATUSES,
+  CreateCoachingRequest,
+  RecallRequest,
+  RetireCoachingRequest,
+  RollbackCoachingRequest,
+  TestCoachingRequest,
+} from '../schemas/coaching.js';
+import { formatIssues } from '../schemas/format-issues.js';
+import { principalLabel } from '../schemas/principal.js';
+import { UserError } from '../schemas/user-error.js';
+import { withIdentity, type ApiRoute, type RouteRequest } from './api-route.js';
+import type { ResourceAgents } from './resource-agent.js';
+
+export interface CoachingRouteDeps {
+  db: Db;
+  /** The models this process calls: the embedder (situations, recall) and the agent (test). */
+  llm?: LlmRoles | null;
+  /** The process's recall index; one is made per deps object when absent. */
+  coaching?: CoachingRecall;
+  webhook?: WebhookSender;
+}
+
+const fallbackRecall = new WeakMap<CoachingRouteDeps, CoachingRecall>();
+
+export function coachingRecallOf(deps: CoachingRouteDeps): CoachingRecall {
+  if (deps.coaching) return deps.coaching;
+  let recall = fallbackRecall.get(deps);
+  if (!recall) {
+    const indexes = new CoachingIndexes(deps.db, situationEmbedderFor(deps.llm?.embedder ?? null));
+    fallbackRecall.set(deps, (recall = new CoachingRecall(indexes)));
+  }
+  return recall;
+}
+
+const AgentParam = z.object({ id: z.string().describe('The agent id') });
+const CoachingParams = AgentParam.extend({ coaching: z.string().describe('The coaching id (coa_…)') });
+const ListQuery = z.object({ status: z.enum(COACHING_STATUSES).optional() });
+
+/** A JSON object body; identity fields are refused (who acts comes from authentication). */
+const bodyOf = (r: RouteRequest) => {
+  const { actor: _who, ...rest } = withIdentity(r.json(), 'actor', principalLabel(r.principal));
+  return rest;
+};
+
+function recallBody(r: RouteRequest) {
+  const parsed = RecallRequest.safeParse(r.json());
+  if (!parsed.success)
+    throw new UserError(`The recall request is not valid (${formatIssues(parsed.error)}).`);
+  return parsed.data;
+}
+
+/**
+ * Coaching memories over HTTP: reviewers write and test them, operators roll one back,
+ * and agents recall the ones that match their conversation (with their resolve token),
+ * next to resolving their prompt version.
+ */
+export function coachingRoutes(deps: CoachingRouteDeps, agents: ResourceAgents): ApiRoute[] {
+  const service = (): CoachingDeps => ({
+    db: deps.db,
+    embedder: coachingRecallOf(deps).indexes.embedder,
+    agentModel: deps.llm?.agent ?? null,
+    artifacts: deps.webhook ? { webhook: deps.webhook } : {},
+  });
+  const agentOf = (r: RouteRequest) => r.params.id ?? '';
+  const coachingOf = (r: RouteRequest) => r.params.coaching ?? '';
+  const actor = (r: RouteRequest) => principalLabel(r.principal);
+  const written = async (r: RouteRequest, status: number, body: unknown) => {
+    await coachingRecallOf(deps).indexes.invalidate(agentOf(r));
+    return { status, body };
+  };
+  return [
+    {
+      method: 'POST',
+      url: '/api/agents/:id/coaching/recall',
+      tag: 'coaching',
+      summary:
+        'The coaching memories the conversation so far is in the situation of (top k by similarity, each above its own threshold, within a token budget), as few-shot messages to insert after the system prompt, and the ids to tag the trace with (flywheel.coaching.ids).',
+      // Agents recall with their resolve token, as they resolve their prompt; people may look.
+      auth: [{ scope: 'resolve' }, { role: 'viewer' }],
+      agent: agents.byAgentParam,
+      schema: { params: AgentParam, body: RecallRequest },
+      handler: async (r) => ({
+        status: 200,
+        body: await coachingRecallOf(deps).recall(agentOf(r), recallBody(r)),
+      }),
+    },
+    {
+      method: 'GET',
+      url: '/api/agents/:id/coaching',
+      tag: 'coaching',
+      summary: "The agent's coaching memories at their current version (?status=active|retired).",
+      auth: { role: 'viewer' },
+      agent: agents.byAgentParam,
+      schema: { params: AgentParam, querystring: ListQuery },
+      handler: async (r) => ({
+        status: 200,
+        body: { data: await listCoaching(deps.db, agentOf(r), r.query.get('status') ?? undefined) },
+      }),
+    },
+    {
+      method: 'POST',
+      url: '/api/agents/:id/coaching',
+      tag: 'coaching',
+      summary:
+        'Save a correction as coaching: the situation it applies to and the behaviour (reply, tool call, ask for confirmation, transfer), optionally from a trace and step. The author is the authenticated person.',
+      auth: { role: 'reviewer' },
+      agent: agents.byAgentParam,
+      schema: { params: AgentParam, body: CreateCoachingRequest },
+      handler: async (r) => written(r, 201, await createCoaching(service(), agentOf(r), bodyOf(r), actor(r))),
+    },
+    {
+      method: 'GET',
+      url: '/api/agents/:id/coaching/:coaching',
+      tag: 'coaching',
+      summary:
+        'One coaching at its current version, with every version (oldest first, the current one marked).',
+      auth: { role: 'viewer' },
+      agent: agents.byAgentParam,
+      schema: { params: CoachingParams },
+      handler: async (r) => ({
+        status: 200,
+        body: {
+          coaching: await showCoaching(deps.db, agentOf(r), coachingOf(r)),
+          versions: await coachingHistory(deps.db, agentOf(r), coachingOf(r)),
+        },
+      }),
+    },
+    {
+      method: 'POST',
+      url: '/api/agents/:id/coaching/:coaching/test',
+      tag: 'coaching',
+      summary:
+        "Re-run the step with the coaching applied through the agent model, next to the step without it (the agent's production prompt, on the source trace's conversation or the given messages).",
+      auth: { role: 'reviewer' },
+      agent: agents.byAgentParam,
+      schema: { params: CoachingParams, body: TestCoachingRequest },
+      handler: async (r) => ({
+        status: 200,
+        body: await testCoaching(service(), agentOf(r), coachingOf(r), r.raw.length === 0 ? {} : bodyOf(r)),
+      }),
+    },
+    {
+      method: 'POST',
+      url: '/api/agents/:id/coaching/:coaching/retire',
+      tag: 'coaching',
+      summary: 'Retire a coaching (a new version that is not recalled); roll back to recall it again.',
+      auth: { role: 'reviewer' },
+      agent: agents.byAgentParam,
+      schema: { params: CoachingParams, body: RetireCoachingRequest },
+      handler: async (r) =>
+        written(r, 200, await retireCoaching(service(), agentOf(r), coachingOf(r), bodyOf(r), actor(r))),
+    },
+    {
+      method: 'POST',
+      url: '/api/agents/:id/coaching/:coaching/rollback',
+      tag: 'coaching',
+      summary:
+        'Roll one coaching back on its own to the version before its current one, or to `to`; nothing else changes.',
+      auth: { role: 'operator' },
+      agent: agents.byAgentParam,
+      schema: { params: CoachingParams, body: RollbackCoachingRequest },
+      handler: async (r) =>
+        written(r, 200, await rollbackCoaching(service(), agentOf(r), coachingOf(r), bodyOf(r), actor(r))),
+    },
+  ];
+}

@@ -1,0 +1,230 @@
+import type { Db } from '../db/connection.js';
+import { coachingMarks, currentCoaching } from './store/coaching-repository.js';
+import { coachingExampleMessages, messagesTokens } from './coaching-messages.js';
+import { buildMatrix, type SituationMatrix } from './coaching-recall.js';
+import {
+  accumulateRound,
+  assignRows,
+  clustersOf,
+  defaultListCount,
+  finishRound,
+  initialCentroids,
+  newKmeansRound,
+  trainingSample,
+  type SituationClusters,
+} from './situation-clusters.js';
+import type { SituationEmbedder } from './situation-embedder.js';
+import type { CoachingBehaviour, FewShotMessage } from '../schemas/coaching.js';
+
+/** One active memory as recall serves it: its messages are formatted once, at load. */
+export interface IndexedCoaching {
+  id: string;
+  version: number;
+  situation: string;
+  behaviour: CoachingBehaviour;
+  threshold: number;
+  messages: FewShotMessage[];
+  tokens: number;
+}
+
+export interface AgentCoachingIndex {
+  agent: string;
+  /** The state of the agent's memories this index was built from (store mark). */
+  mark: string | null;
+  memories: IndexedCoaching[];
+  /** Row i of the matrix is memories[i]; null while the agent has no active memory. */
+  matrix: SituationMatrix | null;
+  /** The IVF lists over the matrix, from `clusterFrom` memories on; null below (every row is scanned). */
+  clusters: SituationClusters | null;
+  /** When the database read behind this index started (ms, the `now` clock). */
+  readAt: number;
+}
+
+export interface CoachingIndexOptions {
+  /** How often the agents in use are checked for changes; the staleness bound is this plus one read. */
+  refreshMs?: number;
+  /** An agent not recalled for this long is dropped from the refresh set. */
+  idleMs?: number;
+  now?: () => number;
+  onError?: (error: unknown) => void;
+  /** From this many active memories of an agent on, recall scans IVF lists, not every memory. */
+  clusterFrom?: number;
+}
+
+export const DEFAULT_COACHING_REFRESH_MS = 500;
+/** Below this an exact scan costs well under a millisecond. */
+export const DEFAULT_CLUSTER_FROM = 1000;
+const KMEANS_ROUNDS = 5;
+const KMEANS_SAMPLE = 2000;
+/** Rows per slice of a build (~13 M multiply-adds at 100 lists × 256 dimensions). */
+const ASSIGN_SLICE = 500;
+
+/** Lets requests run between slices of an index build (the previous index serves them). */
+const yieldToRequests = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * The per-process recall index, refreshed like the routing snapshots behind resolve
+ * (release/routing-snapshot-service.ts): each agent in use has an index (its active
+ * memories, their messages formatted and their situations in one matrix); requests read it
+ * without touching the database. One timer reads every agent's mark in a single small
+ * query, at most one round at a time, and rebuilds only the agents whose mark moved;
+ * requests keep the previous index meanwhile. A change committed at time t is recalled by
+ * every API process from t + refreshMs + one round on, and at once by the process that made
+ * it (`invalidate`). When the database is unreachable the last indexes keep serving.
+ * Situations stored by another embedder than this process's are embedded again here.
+ */
+export class CoachingIndexes {
+  readonly refreshMs: number;
+  private readonly idleMs: number;
+  private readonly now: () => number;
+  private readonly onError: (error: unknown) => void;
+  private readonly clusterFrom: number;
+  private readonly indexes = new Map<string, AgentCoachingIndex>();
+  private readonly lastUsed = new Map<string, number>();
+  private readonly firstLoads = new Map<string, Promise<AgentCoachingIndex>>();
+  private refreshing: Promise<void> | null = null;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly db: Db,
+    readonly embedder: SituationEmbedder,
+    options: CoachingIndexOptions = {},
+  ) {
+    this.refreshMs = options.refreshMs ?? DEFAULT_COACHING_REFRESH_MS;
+    if (!(this.refreshMs > 0)) throw new Error(`refreshMs must be positive, got ${this.refreshMs}.`);
+    this.idleMs = options.idleMs ?? 60_000;
+    this.clusterFrom = options.clusterFrom ?? DEFAULT_CLUSTER_FROM;
+    this.now = options.now ?? (() => performance.now());
+    this.onError =
+      options.onError ??
+      ((e) =>
+        console.error(
+          `flywheel coaching: recall index refresh failed (${e instanceof Error ? e.message : String(e)}); serving the last indexes`,
+        ));
+  }
+
+  /** The agent's current index; only its first request waits for the database. */
+  async get(agent: string): Promise<AgentCoachingIndex> {
+    const index = this.indexes.get(agent);
+    this.lastUsed.set(agent, this.now());
+    if (index) return index;
+    let pending = this.firstLoads.get(agent);
+    if (!pending) {
+      pending = this.load(agent, null)
+        .then((loaded) => {
+          this.indexes.set(agent, loaded);
+          this.start();
+          return loaded;
+        })
+        .finally(() => this.firstLoads.delete(agent));
+      this.firstLoads.set(agent, pending);
+    }
+    return pending;
+  }
+
+  /** Rebuilds `agent` now (after a write in this process), so this process recalls its own writes. */
+  async invalidate(agent: string): Promise<void> {
+    if (!this.indexes.has(agent)) return;
+    this.install(await this.load(agent, (await coachingMarks(this.db, [agent])).get(agent) ?? null));
+  }
+
+  /** One refresh round; concurrent callers share the round in flight. */
+  refresh(): Promise<void> {
+    this.refreshing ??= this.refreshRound().finally(() => {
+      this.refreshing = null;
+    });
+    return this.refreshing;
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  private start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => {
+      this.refresh().catch(this.onError);
+    }, this.refreshMs);
+    // The index must never keep a process alive.
+    this.timer.unref();
+  }
+
+  private async refreshRound(): Promise<void> {
+    const cutoff = this.now() - this.idleMs;
+    for (const [agent, used] of this.lastUsed)
+      if (used < cutoff) {
+        this.lastUsed.delete(agent);
+        this.indexes.delete(agent);
+      }
+    const agents = [...this.indexes.keys()];
+    if (agents.length === 0) return this.stop();
+    const marks = await coachingMarks(this.db, agents);
+    for (const agent of agents) {
+      const mark = marks.get(agent) ?? null;
+      if (this.indexes.get(agent)?.mark === mark) continue;
+      this.install(await this.load(agent, mark));
+    }
+  }
+
+  /** A read that started before the index in place (an invalidation raced it) is dropped. */
+  private install(loaded: AgentCoachingIndex): void {
+    const current = this.indexes.get(loaded.agent);
+    if (current && current.readAt <= loaded.readAt) this.indexes.set(loaded.agent, loaded);
+  }
+
+  private async load(agent: string, knownMark: string | null): Promise<AgentCoachingIndex> {
+    const readAt = this.now();
+    const mark = knownMark ?? (await coachingMarks(this.db, [agent])).get(agent) ?? null;
+    const rows = await currentCoaching(this.db, agent, { status: 'active' });
+    const foreign = rows.filter((r) => r.current.embedder !== this.embedder.name);
+    const again =
+      foreign.length === 0 ? [] : await this.embedder.embed(foreign.map((r) => r.current.situation));
+    const reembedded = new Map(foreign.map((r, i) => [r.id, again[i]!]));
+    const vectors = rows.map((r) => reembedded.get(r.id) ?? r.current.embedding);
+    const memories: IndexedCoaching[] = rows.map((r) => {
+      const messages = coachingExampleMessages(r.current);
+      return {
+        id: r.id,
+        version: r.version,
+        situation: r.current.situation,
+        behaviour: r.current.behaviour,
+        threshold: r.current.threshold,
+        messages,
+        tokens: messagesTokens(messages),
+      };
+    });
+    const dimensions = vectors[0]?.length ?? 0;
+    const matrix =
+      memories.length === 0
+        ? null
+        : buildMatrix(
+            dimensions,
+            memories.map((m, i) => ({ vector: vectors[i]!, threshold: m.threshold, tokens: m.tokens })),
+          );
+    const clusters = matrix && memories.length >= this.clusterFrom ? await this.cluster(matrix) : null;
+    return { agent, mark, memories, matrix, clusters, readAt };
+  }
+
+  /** Spherical k-means on a sample, then every row to its list, yielding between slices. */
+  private async cluster(matrix: SituationMatrix): Promise<SituationClusters> {
+    const rows = matrix.candidates.length;
+    const lists = defaultListCount(rows);
+    const sample = trainingSample(rows, KMEANS_SAMPLE);
+    let centroids = initialCentroids(matrix, lists);
+    for (let r = 0; r < KMEANS_ROUNDS; r++) {
+      const round = newKmeansRound(lists, matrix.dimensions);
+      for (let from = 0; from < sample.length; from += ASSIGN_SLICE) {
+        await yieldToRequests();
+        accumulateRound(matrix, centroids, lists, sample.slice(from, from + ASSIGN_SLICE), round);
+      }
+      centroids = finishRound(centroids, lists, matrix.dimensions, round);
+    }
+    const assignment = new Int32Array(rows);
+    for (let from = 0; from < rows; from += ASSIGN_SLICE) {
+      await yieldToRequests();
+      assignRows(matrix, centroids, lists, assignment, from, Math.min(rows, from + ASSIGN_SLICE));
+    }
+    return clustersOf(matrix, centroids, lists, assignment);
+  }
+}

@@ -1,0 +1,324 @@
+import { randomBytes } from 'node:crypto';
+import type { ZodType } from 'zod';
+import type { Db } from '../db/connection.js';
+import { runAgentStep } from '../llm/agent-step.js';
+import type { LlmClient } from '../llm/llm-client.js';
+import {
+  audited,
+  rollbackArtifact,
+  type ArtifactChangeResult,
+  type ArtifactOptions,
+} from '../registry/artifact-service.js';
+import { agentConfig, lockAgent } from '../registry/store/agent-repository.js';
+import { labelledVersion } from '../registry/store/prompt-repository.js';
+import { readTrace } from '../traces/store/trace-reader.js';
+import {
+  CreateCoachingRequest,
+  DEFAULT_COACHING_THRESHOLD,
+  RetireCoachingRequest,
+  RollbackCoachingRequest,
+  TestCoachingRequest,
+  type CoachingStatus,
+  type FewShotMessage,
+} from '../schemas/coaching.js';
+import { formatIssues } from '../schemas/format-issues.js';
+import { PromptConfig, promptForAgent } from '../schemas/prompt.js';
+import type { AgentAction, ChatMessage } from '../schemas/trace.js';
+import { ConflictError, NotFoundError, UserError } from '../schemas/user-error.js';
+import { fewShotMessages } from './coaching-messages.js';
+import type { SituationEmbedder } from './situation-embedder.js';
+import {
+  appendCoachingVersion,
+  coachingVersions,
+  currentCoaching,
+  insertCoaching,
+  lockCoaching,
+  type CoachingVersion,
+  type CurrentCoaching,
+} from './store/coaching-repository.js';
+
+/**
+ * Coaching memories as the API, the CLI and (later) activities share them: create one from a
+ * reviewer's correction, list, show with its versions, retire, roll back one on its own, and
+ * test it (the step re-run by the agent model without and with it). Every change is a new
+ * version written with its audit record in one transaction and announced like any other
+ * artifact change; the acting person always comes from the caller's authentication.
+ */
+
+export interface CoachingDeps {
+  db: Db;
+  embedder: SituationEmbedder;
+  /** The agent model, for `test`; absent: test answers 503. */
+  agentModel?: LlmClient | null;
+  artifacts?: ArtifactOptions;
+}
+
+export interface CoachingView {
+  id: string;
+  agent: string;
+  version: number;
+  status: CoachingStatus;
+  situation: string;
+  behaviour: CoachingVersion['behaviour'];
+  example: string | null;
+  sourceTraceId: string | null;
+  sourceStep: number | null;
+  threshold: number;
+  embedder: string;
+  updatedBy: string;
+  reason: string;
+  createdAt: string;
+  changedAt: string;
+}
+
+export interface CoachingHistoryEntry {
+  version: number;
+  current: boolean;
+  status: CoachingStatus;
+  situation: string;
+  behaviour: CoachingVersion['behaviour'];
+  threshold: number;
+  createdBy: string;
+  reason: string;
+  createdAt: string;
+}
+
+const viewOf = (c: CurrentCoaching): CoachingView => ({
+  id: c.id,
+  agent: c.agent,
+  version: c.version,
+  status: c.current.status,
+  situation: c.current.situation,
+  behaviour: c.current.behaviour,
+  example: c.current.example,
+  sourceTraceId: c.current.sourceTraceId,
+  sourceStep: c.current.sourceStep,
+  threshold: c.current.threshold,
+  embedder: c.current.embedder,
+  updatedBy: c.current.createdBy,
+  reason: c.current.reason,
+  createdAt: c.createdAt.toISOString(),
+  changedAt: c.changedAt.toISOString(),
+});
+
+function parsed<T>(schema: ZodType<T>, input: unknown, what: string): T {
+  const result = schema.safeParse(input);
+  if (!result.success)
+    throw new UserError(`The ${what} is not valid (${formatIssues(result.error)}); nothing was stored.`);
+  return result.data;
+}
+
+const newCoachingId = () => `coa_${randomBytes(6).toString('hex')}`;
+
+/** Where a coaching came from in its source trace: the conversation before the step, and its request. */
+async function sourceOf(db: Db, agent: string, traceId: string, step: number | undefined) {
+  const trace = await readTrace(db, traceId);
+  if (!trace || trace.agent !== agent)
+    throw new NotFoundError(`Agent ${agent} has no trace ${traceId}; nothing was stored.`);
+  const messages = trace.input.messages;
+  const at = step ?? messages.length;
+  if (at > messages.length)
+    throw new UserError(
+      `Trace ${traceId} has ${messages.length} messages before its decision, so step ${at} is not in it (steps 0-${messages.length}); nothing was stored.`,
+    );
+  const before = messages.slice(0, at);
+  return { step: at, before, request: before.findLast((m) => m.role === 'user')?.content ?? null };
+}
+
+/** Saves a reviewer's correction as a new coaching memory (version 1, active). */
+export async function createCoaching(
+  deps: CoachingDeps,
+  agent: string,
+  input: unknown,
+  actor: string,
+): Promise<{ coaching: CoachingView; change: ArtifactChangeResult }> {
+  const req = parsed(CreateCoachingRequest, input, 'coaching');
+  if (req.sourceStep !== undefined && req.sourceTraceId === undefined)
+    throw new UserError('sourceStep names a step of sourceTraceId: give the trace too; nothing was stored.');
+  const source =
+    req.sourceTraceId === undefined
+      ? null
+      : await sourceOf(deps.db, agent, req.sourceTraceId, req.sourceStep);
+  const [embedding] = await deps.embedder.embed([req.situation]);
+  const id = newCoachingId();
+  const reason = req.reason ?? 'coaching created';
+  const change = await audited(deps.db, deps.artifacts ?? {}, async (tx) => {
+    await lockAgent(tx, agent);
+    await insertCoaching(tx, id, agent, {
+      situation: req.situation,
+      embedding: embedding!,
+      embedder: deps.embedder.name,
+      behaviour: req.behaviour,
+      example: req.example ?? source?.request ?? null,
+      sourceTraceId: req.sourceTraceId ?? null,
+      sourceStep: source?.step ?? null,
+      threshold: req.threshold ?? DEFAULT_COACHING_THRESHOLD,
+      status: 'active',
+      createdBy: actor,
+      reason,
+    });
+    return {
+      agent,
+      actor,
+      reason,
+      action: 'coaching.create',
+      artifact: `coaching ${id}`,
+      auditArtifact: `coaching:${agent}/${id}`,
+      from: null,
+      to: 1,
+      detail: { coaching: id, situation: req.situation, behaviour: req.behaviour.kind },
+    };
+  });
+  return { coaching: await showCoaching(deps.db, agent, id), change: change! };
+}
+
+export async function listCoaching(db: Db, agent: string, status?: string): Promise<CoachingView[]> {
+  if (status !== undefined && status !== 'active' && status !== 'retired')
+    throw new UserError(`status is active or retired, not "${status}".`);
+  return (await currentCoaching(db, agent, status ? { status } : {})).map(viewOf);
+}
+
+export async function showCoaching(db: Db, agent: string, id: string): Promise<CoachingView> {
+  const [found] = await currentCoaching(db, agent, { id });
+  if (!found)
+    throw new NotFoundError(
+      `Agent ${agent} has no coaching ${id}; list them with \`flywheel coaching list ${agent}\`.`,
+    );
+  return viewOf(found);
+}
+
+/** Every version of one coaching, oldest first, the one in force marked. */
+export async function coachingHistory(db: Db, agent: string, id: string): Promise<CoachingHistoryEntry[]> {
+  const current = await showCoaching(db, agent, id);
+  return (await coachingVersions(db, id)).map((v) => ({
+    version: v.version,
+    current: v.version === current.version,
+    status: v.status,
+    situation: v.situation,
+    behaviour: v.behaviour,
+    threshold: v.threshold,
+    createdBy: v.createdBy,
+    reason: v.reason,
+    createdAt: v.createdAt.toISOString(),
+  }));
+}
+
+/** Retires a coaching: a new version, not recalled any more; roll back to recall it again. */
+export async function retireCoaching(
+  deps: CoachingDeps,
+  agent: string,
+  id: string,
+  input: unknown,
+  actor: string,
+): Promise<{ coaching: CoachingView; change: ArtifactChangeResult }> {
+  const { reason } = parsed(RetireCoachingRequest, input, 'retirement');
+  const change = await audited(deps.db, deps.artifacts ?? {}, async (tx) => {
+    const record = await lockCoaching(tx, agent, id);
+    const versions = await coachingVersions(tx, id);
+    const current = versions.find((v) => v.version === record.version)!;
+    if (current.status === 'retired')
+      throw new ConflictError(`Coaching ${id} is retired already (v${record.version}); nothing was changed.`);
+    const { version: _v, createdAt: _c, ...rest } = current;
+    const to = await appendCoachingVersion(tx, id, { ...rest, status: 'retired', createdBy: actor, reason });
+    return {
+      agent,
+      actor,
+      reason,
+      action: 'coaching.retire',
+      artifact: `coaching ${id}`,
+      auditArtifact: `coaching:${agent}/${id}`,
+      from: record.version,
+      to,
+      detail: { coaching: id },
+    };
+  });
+  return { coaching: await showCoaching(deps.db, agent, id), change: change! };
+}
+
+/**
+ * Rolls one coaching back on its own (to `to`, default the version before the one in force)
+ * through the artifact mechanism, as `flywheel rollback coaching <agent> <id>` does.
+ */
+export async function rollbackCoaching(
+  deps: Pick<CoachingDeps, 'db' | 'artifacts'>,
+  agent: string,
+  id: string,
+  input: unknown,
+  actor: string,
+): Promise<ArtifactChangeResult> {
+  const req = parsed(RollbackCoachingRequest, input, 'rollback');
+  return rollbackArtifact(
+    deps.db,
+    { kind: 'coaching', agent, name: id, to: req.to, actor, reason: req.reason },
+    deps.artifacts ?? {},
+  );
+}
+
+export interface CoachingTestResult {
+  coaching: CoachingView;
+  promptVersion: number;
+  messages: ChatMessage[];
+  coachingMessages: FewShotMessage[];
+  before: AgentAction;
+  after: AgentAction;
+  changed: boolean;
+}
+
+/**
+ * Re-runs the step with the coaching applied, through the agent model, next to the step
+ * without it: the agent's production prompt and tools, on the given conversation or the
+ * source trace's messages before the corrected step. The coaching is applied whatever its
+ * status and similarity, since the point is to see what it makes the agent do.
+ */
+export async function testCoaching(
+  deps: CoachingDeps,
+  agent: string,
+  id: string,
+  input: unknown,
+): Promise<CoachingTestResult> {
+  const req = parsed(TestCoachingRequest, input ?? {}, 'test request');
+  const coaching = await showCoaching(deps.db, agent, id);
+  let messages: ChatMessage[];
+  if (req.messages) messages = req.messages.map((m) => ({ role: m.role, content: m.content }));
+  else if (coaching.sourceTraceId)
+    messages = (await sourceOf(deps.db, agent, coaching.sourceTraceId, coaching.sourceStep ?? undefined))
+      .before;
+  else
+    throw new UserError(
+      `Coaching ${id} has no source trace: pass the conversation to test it on (messages).`,
+    );
+  if (!deps.agentModel)
+    throw new UserError(
+      'No agent model is configured for this process, so the step cannot be re-run: configure the models (FLYWHEEL_LLM_BASE_URL, FLYWHEEL_AGENT_MODEL).',
+      'unavailable',
+    );
+  const config = await agentConfig(deps.db, agent);
+  const production = await labelledVersion(deps.db, agent, 'production');
+  if (!production)
+    throw new NotFoundError(
+      `Agent ${agent} has no production prompt to test the coaching with: label one with \`flywheel prompt label ${agent} <version> production\`.`,
+    );
+  const { systemPrompt, tools } = promptForAgent(
+    { prompt: production.text, config: PromptConfig.parse(production.config) },
+    config.tools.map((t) => ({ name: t.name, description: t.description, parameters: t.parameters })),
+  );
+  const coachingMessages = fewShotMessages([coaching]);
+  const run = (fewShot: FewShotMessage[]) =>
+    runAgentStep(deps.agentModel!, {
+      systemPrompt,
+      fewShot,
+      messages,
+      tools,
+      ...(req.seed === undefined ? {} : { seed: req.seed }),
+    });
+  const [before, after] = await Promise.all([run([]), run(coachingMessages)]);
+  return {
+    coaching,
+    promptVersion: production.version,
+    messages,
+    coachingMessages,
+    before: before.step,
+    after: after.step,
+    changed: JSON.stringify(before.step) !== JSON.stringify(after.step),
+  };
+}

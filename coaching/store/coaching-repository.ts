@@ -1,0 +1,200 @@
+import { sql } from 'kysely';
+import type { Db } from '../../db/connection.js';
+import type { CoachingVersionRow } from '../../db/database.js';
+import { CoachingBehaviour, CoachingStatus } from '../../schemas/coaching.js';
+import { NotFoundError } from '../../schemas/user-error.js';
+
+/**
+ * Every query of the coaching tables. A memory's versions are immutable; `coaching.version`
+ * points at the one in force and moves on every change (a new version) or rollback (an
+ * earlier one). Writers lock the memory's row first, so two changes of one memory are
+ * serialised and version numbers never collide. Every write bumps `changed_at`, which the
+ * recall index of each API process polls.
+ */
+
+export interface CoachingVersion {
+  version: number;
+  situation: string;
+  embedding: number[];
+  embedder: string;
+  behaviour: CoachingBehaviour;
+  example: string | null;
+  sourceTraceId: string | null;
+  sourceStep: number | null;
+  threshold: number;
+  status: CoachingStatus;
+  createdBy: string;
+  reason: string;
+  createdAt: Date;
+}
+
+export interface CoachingRecord {
+  id: string;
+  agent: string;
+  /** The version in force. */
+  version: number;
+  createdAt: Date;
+  changedAt: Date;
+}
+
+/** The current version of one memory, as recall and listings read it. */
+export interface CurrentCoaching extends CoachingRecord {
+  current: CoachingVersion;
+}
+
+export type NewVersion = Omit<CoachingVersion, 'version' | 'createdAt'>;
+
+const toVersion = (r: CoachingVersionRow): CoachingVersion => ({
+  version: r.version,
+  situation: r.situation,
+  embedding: r.embedding,
+  embedder: r.embedder,
+  behaviour: CoachingBehaviour.parse(r.behaviour),
+  example: r.example,
+  sourceTraceId: r.source_trace_id,
+  sourceStep: r.source_step,
+  threshold: r.threshold,
+  status: CoachingStatus.parse(r.status),
+  createdBy: r.created_by,
+  reason: r.reason,
+  createdAt: r.created_at,
+});
+
+const versionValues = (id: string, version: number, v: NewVersion) => ({
+  coaching_id: id,
+  version,
+  situation: v.situation,
+  embedding: v.embedding,
+  embedder: v.embedder,
+  behaviour: JSON.stringify(v.behaviour),
+  example: v.example,
+  source_trace_id: v.sourceTraceId,
+  source_step: v.sourceStep,
+  threshold: v.threshold,
+  status: v.status,
+  created_by: v.createdBy,
+  reason: v.reason,
+});
+
+/** A new memory at version 1. Call inside a transaction (the pointer's foreign key is deferred). */
+export async function insertCoaching(tx: Db, id: string, agent: string, first: NewVersion): Promise<void> {
+  await tx.insertInto('coaching').values({ id, agent_id: agent, version: 1 }).execute();
+  await tx
+    .insertInto('coaching_versions')
+    .values(versionValues(id, 1, first))
+    .execute();
+}
+
+/** Locks the memory's row for the rest of the transaction; 404 when it is not the agent's. */
+export async function lockCoaching(tx: Db, agent: string, id: string): Promise<CoachingRecord> {
+  const row = await tx
+    .selectFrom('coaching')
+    .selectAll()
+    .where('id', '=', id)
+    .where('agent_id', '=', agent)
+    .forUpdate()
+    .executeTakeFirst();
+  if (!row)
+    throw new NotFoundError(
+      `Agent ${agent} has no coaching ${id}; list them with \`flywheel coaching list ${agent}\`.`,
+    );
+  return {
+    id: row.id,
+    agent: row.agent_id,
+    version: row.version,
+    createdAt: row.created_at,
+    changedAt: row.changed_at,
+  };
+}
+
+export async function coachingVersions(db: Db, id: string): Promise<CoachingVersion[]> {
+  const rows = await db
+    .selectFrom('coaching_versions')
+    .selectAll()
+    .where('coaching_id', '=', id)
+    .orderBy('version')
+    .execute();
+  return rows.map(toVersion);
+}
+
+/** Writes `next` as the memory's next version and points at it; returns its number. */
+export async function appendCoachingVersion(tx: Db, id: string, next: NewVersion): Promise<number> {
+  const { max } = await tx
+    .selectFrom('coaching_versions')
+    .select((eb) => eb.fn.max<number>('version').as('max'))
+    .where('coaching_id', '=', id)
+    .executeTakeFirstOrThrow();
+  const version = Number(max) + 1;
+  await tx
+    .insertInto('coaching_versions')
+    .values(versionValues(id, version, next))
+    .execute();
+  await pointAt(tx, id, version);
+  return version;
+}
+
+/** Points the memory at one of its versions (a rollback). */
+export async function pointAt(tx: Db, id: string, version: number): Promise<void> {
+  await tx
+    .updateTable('coaching')
+    .set({ version, changed_at: sql<Date>`clock_timestamp()` })
+    .where('id', '=', id)
+    .execute();
+}
+
+/** The agent's memories at their current version, oldest first; `status` filters on it. */
+export async function currentCoaching(
+  db: Db,
+  agent: string,
+  options: { status?: CoachingStatus; id?: string } = {},
+): Promise<CurrentCoaching[]> {
+  let q = db
+    .selectFrom('coaching')
+    .innerJoin('coaching_versions', (j) =>
+      j
+        .onRef('coaching_versions.coaching_id', '=', 'coaching.id')
+        .onRef('coaching_versions.version', '=', 'coaching.version'),
+    )
+    .selectAll('coaching_versions')
+    .select([
+      'coaching.id',
+      'coaching.agent_id',
+      'coaching.created_at as coaching_created_at',
+      'coaching.changed_at',
+    ])
+    .where('coaching.agent_id', '=', agent);
+  if (options.status) q = q.where('coaching_versions.status', '=', options.status);
+  if (options.id) q = q.where('coaching.id', '=', options.id);
+  const rows = await q.orderBy('coaching.created_at').orderBy('coaching.id').execute();
+  return rows.map((r) => ({
+    id: r.id,
+    agent: r.agent_id,
+    version: r.version,
+    createdAt: r.coaching_created_at,
+    changedAt: r.changed_at,
+    current: toVersion(r),
+  }));
+}
+
+/**
+ * Per agent, a mark of its memories' state: how many, the sum of their current versions and
+ * the newest change. Any write changes it (the sum catches two changes whose times commit
+ * out of order), so a recall index built under another mark is stale.
+ */
+export async function coachingMarks(db: Db, agents: readonly string[]): Promise<Map<string, string>> {
+  if (agents.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('coaching')
+    .select((eb) => [
+      'agent_id',
+      eb.fn.max<Date>('changed_at').as('changed_at'),
+      eb.fn.countAll<string>().as('count'),
+      eb.fn.sum<string>('version').as('versions'),
+    ])
+    .where('agent_id', 'in', [...agents])
+    .groupBy('agent_id')
+    .execute();
+  return new Map(
+    rows.map((r) => [r.agent_id, `${r.count}/${r.versions}/${new Date(r.changed_at).toISOString()}`]),
+  );
+}

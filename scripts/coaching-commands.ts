@@ -1,0 +1,211 @@
+import type { Command } from 'commander';
+import {
+  coachingHistory,
+  createCoaching,
+  listCoaching,
+  retireCoaching,
+  showCoaching,
+  testCoaching,
+  type CoachingDeps,
+  type CoachingView,
+} from '../coaching/coaching-service.js';
+import { renderBehaviour } from '../coaching/coaching-messages.js';
+import { situationEmbedderFor } from '../coaching/situation-embedder.js';
+import { createLlmRoles } from '../llm/llm-roles.js';
+import { assertAllowed, principalLabel } from '../schemas/principal.js';
+import { DEFAULT_COACHING_THRESHOLD } from '../schemas/coaching.js';
+import { UserError } from '../schemas/user-error.js';
+import type { CliContext } from './cli-context.js';
+import { cliPrincipal } from './cli-credentials.js';
+import { readJsonFile, type CliAction } from './cli-files.js';
+import { actingPerson, refusingIdentityOptions } from './cli-identity.js';
+import { readRuntimeState } from './load-config.js';
+
+interface CreateOptions {
+  situation: string;
+  reply?: string;
+  tool?: string;
+  args?: string;
+  ask?: string;
+  transfer?: string;
+  trace?: string;
+  step?: string;
+  example?: string;
+  threshold?: string;
+  reason?: string;
+}
+
+/** Exactly one of --reply, --tool, --ask, --transfer says what the agent should do. */
+function behaviourOf(opts: CreateOptions): unknown {
+  const given = (['reply', 'tool', 'ask', 'transfer'] as const).filter((k) => opts[k] !== undefined);
+  if (given.length !== 1)
+    throw new UserError(
+      given.length === 0
+        ? 'Say what the agent should do: --reply <text>, --tool <name> [--args <json>], --ask <text> (ask for confirmation) or --transfer <reason>.'
+        : `Give one behaviour, not ${given.map((k) => `--${k}`).join(' and ')}.`,
+    );
+  if (opts.args !== undefined && opts.tool === undefined)
+    throw new UserError('--args are the arguments of --tool; give the tool too.');
+  if (opts.reply !== undefined) return { kind: 'reply', text: opts.reply };
+  if (opts.ask !== undefined) return { kind: 'ask_confirmation', text: opts.ask };
+  if (opts.transfer !== undefined) return { kind: 'transfer', reason: opts.transfer };
+  let args: unknown = {};
+  if (opts.args !== undefined) {
+    try {
+      args = JSON.parse(opts.args);
+    } catch {
+      throw new UserError(
+        `--args must be a JSON object, e.g. '{"reservation_id":"ZFA04Y"}', not ${opts.args}.`,
+      );
+    }
+  }
+  return { kind: 'tool_call', tool: opts.tool, arguments: args };
+}
+
+function numberOption(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n))
+    throw new UserError(`--${name} must be a number, not "${value}".`);
+  return n;
+}
+
+/** The service's dependencies for this command: the configured models (or those `flywheel dev` runs). */
+async function depsOf(ctx: CliContext): Promise<CoachingDeps> {
+  const db = await ctx.database();
+  const models = ctx.config.models ?? readRuntimeState(ctx.config)?.models ?? null;
+  const llm = models ? createLlmRoles(models, db) : null;
+  return { db, embedder: situationEmbedderFor(llm?.embedder ?? null), agentModel: llm?.agent ?? null };
+}
+
+async function viewer(ctx: CliContext, agent: string, what: string): Promise<void> {
+  assertAllowed(await cliPrincipal(ctx), { role: 'viewer' }, agent, what);
+}
+
+const line = (c: CoachingView) =>
+  `${c.id}  v${c.version}  ${c.status.padEnd(7)}  ≥${c.threshold}  ${c.situation}  →  ${renderBehaviour(c.behaviour)}`;
+
+const print = (value: unknown) => console.log(JSON.stringify(value, null, 2));
+
+/** `flywheel coaching create|list|show|test|retire`; roll one back with `flywheel rollback coaching <agent> <id>`. */
+export function registerCoachingCommands(program: Command, action: CliAction): void {
+  const coaching = program
+    .command('coaching')
+    .description(
+      "an agent's coaching memories: situation-scoped corrections recalled at serve time (roll one back: flywheel rollback coaching <agent> <id>)",
+    );
+  refusingIdentityOptions(coaching.command('create <agent>'))
+    .description('save a correction as coaching: the situation it applies to and what the agent should do')
+    .requiredOption(
+      '--situation <text>',
+      'when it applies, e.g. "When a customer asks to move a basic-economy flight"',
+    )
+    .option('--reply <text>', 'the agent replies with this')
+    .option('--tool <name>', 'the agent calls this tool')
+    .option('--args <json>', "the tool call's arguments (JSON object)")
+    .option('--ask <text>', 'the agent asks for confirmation with this')
+    .option('--transfer <reason>', 'the agent transfers to a human')
+    .option('--trace <id>', 'the trace the correction was written on')
+    .option('--step <n>', 'the step of the trace (index of its messages; default: its decision)')
+    .option('--example <text>', 'the request shown with it (default: the last user turn before the step)')
+    .option(
+      '--threshold <x>',
+      `similarity (0-1) a conversation needs to recall it (default ${DEFAULT_COACHING_THRESHOLD})`,
+    )
+    .option('--reason <text>', 'why')
+    .action(
+      action(async (ctx, agent: string, opts: CreateOptions) => {
+        const behaviour = behaviourOf(opts);
+        const by = await actingPerson(ctx, opts, { role: 'reviewer' }, agent, `coach ${agent}`);
+        const step = numberOption('step', opts.step);
+        const threshold = numberOption('threshold', opts.threshold);
+        const { coaching: created } = await createCoaching(
+          await depsOf(ctx),
+          agent,
+          {
+            situation: opts.situation,
+            behaviour,
+            ...(opts.example === undefined ? {} : { example: opts.example }),
+            ...(opts.trace === undefined ? {} : { sourceTraceId: opts.trace }),
+            ...(step === undefined ? {} : { sourceStep: step }),
+            ...(threshold === undefined ? {} : { threshold }),
+            ...(opts.reason === undefined ? {} : { reason: opts.reason }),
+          },
+          principalLabel(by),
+        );
+        console.log(`created ${line(created)}`);
+        console.log(`test it: flywheel coaching test ${agent} ${created.id}`);
+      }),
+    );
+  coaching
+    .command('list <agent>')
+    .description('every coaching at its current version')
+    .option('--status <status>', 'active or retired')
+    .option('--json', 'print JSON')
+    .action(
+      action(async (ctx, agent: string, opts: { status?: string; json?: boolean }) => {
+        await viewer(ctx, agent, `list the coaching of ${agent}`);
+        const all = await listCoaching(await ctx.database(), agent, opts.status);
+        if (opts.json) return print(all);
+        if (all.length === 0) return console.log(`${agent} has no coaching yet`);
+        for (const c of all) console.log(line(c));
+      }),
+    );
+  coaching
+    .command('show <agent> <id>')
+    .description('one coaching and its versions')
+    .action(
+      action(async (ctx, agent: string, id: string) => {
+        await viewer(ctx, agent, `read the coaching of ${agent}`);
+        const db = await ctx.database();
+        print({
+          coaching: await showCoaching(db, agent, id),
+          versions: await coachingHistory(db, agent, id),
+        });
+      }),
+    );
+  refusingIdentityOptions(coaching.command('test <agent> <id>'))
+    .description('re-run the step with the coaching applied through the agent model, before/after')
+    .option('--messages <file>', 'a JSON array of messages to test on (default: the source trace)')
+    .option('--seed <n>', 'seed of the model calls', '0')
+    .action(
+      action(async (ctx, agent: string, id: string, opts: { messages?: string; seed: string }) => {
+        await actingPerson(ctx, opts, { role: 'reviewer' }, agent, `test a coaching of ${agent}`);
+        const seed = numberOption('seed', opts.seed);
+        const result = await testCoaching(await depsOf(ctx), agent, id, {
+          ...(opts.messages === undefined ? {} : { messages: readJsonFile(opts.messages, 'messages') }),
+          ...(seed === undefined ? {} : { seed }),
+        });
+        const step = (s: typeof result.before) =>
+          s.action === 'respond' ? `reply: ${s.content ?? ''}` : `${s.action} ${JSON.stringify(s.arguments)}`;
+        console.log(`prompt v${result.promptVersion}, coaching ${id} v${result.coaching.version}`);
+        console.log(`before: ${step(result.before)}`);
+        console.log(`after:  ${step(result.after)}`);
+        console.log(
+          result.changed ? 'the coaching changes the step' : 'the coaching does not change the step',
+        );
+      }),
+    );
+  refusingIdentityOptions(coaching.command('retire <agent> <id>'))
+    .description('stop recalling a coaching (a new version; roll back to recall it again)')
+    .requiredOption('--reason <text>', 'why')
+    .action(
+      action(async (ctx, agent: string, id: string, opts: { reason: string }) => {
+        const by = await actingPerson(
+          ctx,
+          opts,
+          { role: 'reviewer' },
+          agent,
+          `retire a coaching of ${agent}`,
+        );
+        const { coaching: retired } = await retireCoaching(
+          await depsOf(ctx),
+          agent,
+          id,
+          { reason: opts.reason },
+          principalLabel(by),
+        );
+        console.log(`retired ${line(retired)}`);
+      }),
+    );
+}
