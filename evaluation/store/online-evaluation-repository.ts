@@ -7,6 +7,7 @@ import type {
   Trace,
 } from '../../db/database.js';
 import type { Evaluation } from '../../schemas/evaluation.js';
+import { scoreColumns } from './score-repository.js';
 
 /**
  * Online evaluation's reads and writes: which live traces are due, their rows, the scores
@@ -92,17 +93,7 @@ export async function insertOnlineScore(
       agent_id: args.agent,
       trace_id: args.traceId,
       trace_started_at: args.startedAt,
-      evaluator: e.evaluator,
-      dimension: e.dimension,
-      value: e.score,
-      label: e.label,
-      category: e.category,
-      explanation: e.explanation,
-      source: e.source,
-      cost_usd: e.costUsd,
-      confidence: e.confidence,
-      findings: JSON.stringify(e.findings),
-      rubric_version: rubricVersion,
+      ...scoreColumns(e, rubricVersion),
     })
     .onConflict((oc) => oc.columns(['trace_id', 'evaluator']).where('cycle_id', 'is', null).doNothing())
     .execute();

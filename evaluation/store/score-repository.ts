@@ -10,6 +10,23 @@ import type { Evaluation, EvaluatorError } from '../../schemas/evaluation.js';
  * verdict already recorded.
  */
 
+/** An evaluation's columns in `scores`, for a cycle's score and for an online one. */
+export function scoreColumns(e: Evaluation, rubricVersion: number | null) {
+  return {
+    evaluator: e.evaluator,
+    dimension: e.dimension,
+    value: e.score,
+    label: e.label,
+    category: e.category,
+    explanation: e.explanation,
+    source: e.source,
+    cost_usd: e.costUsd,
+    confidence: e.confidence,
+    findings: JSON.stringify(e.findings),
+    rubric_version: rubricVersion,
+  };
+}
+
 /** rubricVersion: the agent's judge rubric version behind a judge score (null otherwise). */
 export async function insertScore(
   db: Db,
@@ -20,21 +37,7 @@ export async function insertScore(
 ): Promise<void> {
   await db
     .insertInto('scores')
-    .values({
-      cycle_id: cycleId,
-      trace_id: traceId,
-      evaluator: e.evaluator,
-      dimension: e.dimension,
-      value: e.score,
-      label: e.label,
-      category: e.category,
-      explanation: e.explanation,
-      source: e.source,
-      cost_usd: e.costUsd,
-      confidence: e.confidence,
-      findings: JSON.stringify(e.findings),
-      rubric_version: rubricVersion,
-    })
+    .values({ cycle_id: cycleId, trace_id: traceId, ...scoreColumns(e, rubricVersion) })
     .onConflict((oc) => oc.columns(['cycle_id', 'trace_id', 'evaluator']).doNothing())
     .execute();
 }
