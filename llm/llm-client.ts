@@ -2,6 +2,8 @@
 export interface ChatMessageIn {
   role: 'system' | 'user' | 'assistant' | 'tool';
   content: string;
+  /** A participant name: few-shot examples are system messages named `example_user` / `example_assistant`. */
+  name?: string;
 }
 
 export interface ChatTool {
@@ -17,6 +19,13 @@ export interface ChatRequest {
   jsonSchema?: { name: string; schema: Record<string, unknown> };
   temperature?: number;
   seed?: number;
+  /**
+   * An answer still off `jsonSchema` after the client's repair round: 'retry' (default) returns
+   * it uncached, so asking again asks the model again (a sampled or cut-short answer may heal);
+   * 'cache' caches it like any answer, for a caller that repairs it with its own follow-up
+   * request (the rubric judge, at temperature 0): asking again would pay for the same answer.
+   */
+  offSchema?: 'retry' | 'cache';
 }
 
 export interface ChatResponse {

@@ -244,7 +244,7 @@ export class OpenAiLlmClient implements LlmClient {
       messages: request.messages.map((m) =>
         m.role === 'tool'
           ? { role: 'user' as const, content: m.content }
-          : { role: m.role, content: m.content },
+          : { role: m.role, content: m.content, ...(m.name ? { name: m.name } : {}) },
       ),
       temperature: request.temperature ?? 0,
       ...(request.seed === undefined ? {} : { seed: request.seed }),
@@ -274,7 +274,8 @@ export class OpenAiLlmClient implements LlmClient {
         const problem = schema ? offSchema(schema, first.content) : null;
         if (!problem) return first;
         // Structured output that a server does not enforce (or cut short): one repair round
-        // with the validation error. An answer still off its schema goes back uncached.
+        // with the validation error. An answer still off its schema goes back uncached unless
+        // the caller repairs it itself (request.offSchema).
         const repaired = await this.answer(
           {
             ...body,
@@ -298,7 +299,7 @@ export class OpenAiLlmClient implements LlmClient {
           },
         };
       },
-      (answer) => !schema || offSchema(schema, answer.content) === null,
+      (answer) => !schema || request.offSchema === 'cache' || offSchema(schema, answer.content) === null,
     );
     return { ...value, cached };
   }

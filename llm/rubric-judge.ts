@@ -58,7 +58,12 @@ export async function judgeWithRubric(
   let promptTokens = 0;
   let completionTokens = 0;
   const ask = async (messages: ChatMessageIn[], seed: number) => {
-    const response = await llm.chat({ messages, jsonSchema, temperature: 0, seed }, options.signal);
+    // An answer off its schema is cached too: the repair below is a request of its own, so a
+    // retried activity (or the gate's baseline, judged on the same step) pays for neither again.
+    const response = await llm.chat(
+      { messages, jsonSchema, temperature: 0, seed, offSchema: 'cache' },
+      options.signal,
+    );
     calls++;
     promptTokens += response.usage.promptTokens;
     completionTokens += response.usage.completionTokens;

@@ -8,6 +8,8 @@ import { startTestDatabase } from '../helpers/test-stack.js';
 import { AIRLINE_SCENARIO, loadScenario } from '../simulator/scenario.js';
 import { SIMULATED_MODELS, startSimulator, type SimulatorServer } from '../simulator/simulator-server.js';
 import { parseFaultSpec } from '../simulator/fault-plan.js';
+import { judgeWithRubric } from '../../llm/rubric-judge.js';
+import { rubricFor } from '../../evaluation/judge-rubrics.js';
 
 /**
  * The LLM client against a simulator that injects the faults production model servers show:
@@ -105,6 +107,32 @@ describe('LLM client under injected model faults', () => {
     assert.ok(answers.every((a) => JSON.stringify(a) === JSON.stringify(answers[0])));
     await client.embed(['same text']);
     assert.equal(sim.requests.length, 1, 'the cached answer was used');
+  });
+
+  it('a judge answer still off its schema after the repair round is paid for once: asked again, it comes from the cache', async () => {
+    // The first answer and the client's repair round are both off the schema; the judge then
+    // repairs with its own request. bench:faults saw a retried gate activity (and the gate's
+    // baseline, judged on the same step as the candidate) pay for both off-schema answers again.
+    const { sim } = await setup('judge:off-schema:1:times=2');
+    const judge = () =>
+      new OpenAiLlmClient(
+        { baseUrl: sim.url, model: SIMULATED_MODELS.judge, apiKey: 'simulator' },
+        database.db,
+      );
+    const trace = {
+      messages: [{ role: 'user' as const, content: 'Cancel my reservation ABC123, please.' }],
+      steps: [{ action: 'cancel_reservation', arguments: { reservation_id: 'ABC123' } }],
+    };
+    const options = { seed: 7, repeats: 1, examples: [], price: { input: 0, output: 0 } };
+    const rubric = rubricFor('task_completion');
+    const first = await judgeWithRubric(judge(), rubric, trace, options);
+    const paid = sim.requests.filter((r) => r.status === 200).length;
+    assert.equal(paid, 3, "the first answer, the repair round, the judge's own repair");
+    assert.equal(sim.requests.filter((r) => r.fault === 'off-schema').length, 2);
+    // The retried activity, on another worker: a new client, the same cache.
+    const again = await judgeWithRubric(judge(), rubric, trace, options);
+    assert.equal(sim.requests.length, paid, 'nothing paid again');
+    assert.deepEqual(again, first);
   });
 
   it('a paid answer whose cache write meets a lost connection is stored once the database answers', async () => {
