@@ -1,10 +1,10 @@
 /**
  * The online evaluator for bench:online-ingest, alone in its own process (as a worker runs
- * it): the simulator as its model server, and the `evaluateOnline` activity run back to back
- * over the traces that keep arriving, each run as of the clock at its start. It prints one
- * JSON line per run.
+ * it): the simulator as its model server, and the `evaluateOnline` activity started every
+ * `every` seconds (the schedule's cadence, shortened; 0: back to back) over the traces that
+ * keep arriving, each run as of the clock at its start. It prints one JSON line per run.
  *
- *   tsx bench/online-evaluator-loop.ts <database url> <agent>
+ *   tsx bench/online-evaluator-loop.ts <database url> <agent> [every seconds]
  */
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createOnlineEvaluationActivities, type OnlineRunSummary } from '../activities/online-evaluation.js';
@@ -14,7 +14,8 @@ import { AIRLINE_SCENARIO, loadScenario } from '../test/simulator/scenario.js';
 import { startSimulator } from '../test/simulator/simulator-server.js';
 import { simulatedRoles } from '../test/helpers/simulated-roles.js';
 
-const [url, agent] = process.argv.slice(2);
+const [url, agent, every = '0'] = process.argv.slice(2);
+const everyMs = Number(every) * 1000;
 if (!url || !agent) throw new Error('usage: online-evaluator-loop.ts <database url> <agent>');
 const db = connectDatabase(url, 8);
 const simulator = await startSimulator(loadScenario(AIRLINE_SCENARIO));
@@ -26,6 +27,7 @@ const activities = createOnlineEvaluationActivities({
 });
 console.log('ready');
 for (let run = 1; ; run++) {
+  const started = Date.now();
   const summary: OnlineRunSummary = await new MockActivityEnvironment().run(
     activities.evaluateOnline.bind(activities),
     {
@@ -35,5 +37,6 @@ for (let run = 1; ; run++) {
     },
   );
   console.log(JSON.stringify({ run, sampled: summary.sampled, judgeCalls: summary.judgeCalls }));
-  if (summary.sampled === 0) await new Promise((r) => setTimeout(r, 500));
+  const wait = everyMs > 0 ? everyMs - (Date.now() - started) : summary.sampled === 0 ? 500 : 0;
+  if (wait > 0) await new Promise((r) => setTimeout(r, wait));
 }

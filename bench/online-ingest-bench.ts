@@ -10,7 +10,7 @@
  * recorded in alternating blocks with the evaluator running and stopped (SIGSTOP/SIGCONT),
  * so a change in the machine's load during the run falls on both arms alike.
  *
- *   npm run bench:online-ingest [-- --blocks 8 --block-seconds 15 --clients 2 --share 0.1 --nice 0]
+ *   npm run bench:online-ingest [-- --blocks 8 --block-seconds 15 --clients 2 --share 0.1 --every 10 --nice 0]
  *
  * Writes bench/results/online-ingest.json: p50/p99 request latency with and without the
  * evaluator, the difference at p99, requests and traces scored.
@@ -38,6 +38,15 @@ const { values: args } = parseArgs({
     share: { type: 'string', default: '0.1' },
     /** Runs the evaluator at this niceness: as a worker on another host or at low priority would compete. */
     nice: { type: 'string', default: '0' },
+    /**
+     * Pins the evaluator (and its model server, the simulator) to this CPU, as a worker on its
+     * own host: run the bench itself pinned to the other one (`taskset -c 0 npm run …`), so
+     * PostgreSQL, the API and the clients share that CPU in both arms and the evaluator reaches
+     * them only through the database.
+     */
+    'evaluator-cpu': { type: 'string' },
+    /** Seconds between evaluator runs (the product's schedule: 300); 0 runs them back to back. */
+    every: { type: 'string', default: '10' },
   },
 });
 const blocks = Number(args.blocks);
@@ -96,7 +105,7 @@ const children: ChildProcess[] = [];
 try {
   await migrateToLatest(db);
   await ensureAgent(db, AGENT, {
-    online: { enabled: true, sampleShare: Number(args.share), settleSeconds: 0, maxTracesPerRun: 200 },
+    online: { enabled: true, sampleShare: Number(args.share), settleSeconds: 0, maxTracesPerRun: 5000 },
     evaluation: { cascade: { enabled: false } },
   });
   const token = (await createAgentToken(db, { agent: AGENT, scopes: ['ingest'], createdBy: 'bench' })).token;
@@ -109,9 +118,12 @@ try {
   );
   children.push(api);
   const apiUrl = await waitFor(api, /listening on (\S+)/);
+  const pin = args['evaluator-cpu'] === undefined ? [] : ['taskset', '-c', args['evaluator-cpu']];
   const evaluator = spawn(
-    'nice',
+    pin[0] ?? 'nice',
     [
+      ...pin.slice(1),
+      ...(pin.length > 0 ? ['nice'] : []),
       '-n',
       args.nice,
       process.execPath,
@@ -120,6 +132,7 @@ try {
       path.join(root, 'bench/online-evaluator-loop.ts'),
       database.url,
       AGENT,
+      args.every,
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
@@ -185,7 +198,7 @@ try {
   evaluator.kill('SIGCONT');
 
   const result = {
-    command: `npm run bench:online-ingest -- --blocks ${blocks} --block-seconds ${blockMs / 1000} --clients ${clients} --share ${args.share} --nice ${args.nice}`,
+    command: `npm run bench:online-ingest -- --blocks ${blocks} --block-seconds ${blockMs / 1000} --clients ${clients} --share ${args.share} --nice ${args.nice} --every ${args.every}${pin.length > 0 ? ` --evaluator-cpu ${args['evaluator-cpu']} (the rest pinned to the other CPU)` : ''}`,
     startedAt: new Date().toISOString(),
     cores: cpus().length,
     meanLoad: Number((loads.reduce((s, l) => s + l, 0) / loads.length).toFixed(1)),
@@ -206,9 +219,9 @@ try {
   mkdirSync(path.join(root, 'bench/results'), { recursive: true });
   // One file per configuration: the default one, and the stress ones beside it.
   const name =
-    args.share === '0.1' && args.nice === '0'
+    args.share === '0.1' && args.nice === '0' && args.every === '10' && pin.length === 0
       ? 'online-ingest'
-      : `online-ingest-share${args.share}-nice${args.nice}`;
+      : `online-ingest-share${args.share}-nice${args.nice}-every${args.every}${pin.length > 0 ? '-pinned' : ''}`;
   writeFileSync(path.join(root, `bench/results/${name}.json`), `${JSON.stringify(result, null, 2)}\n`);
 } finally {
   for (const child of children) {
