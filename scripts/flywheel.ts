@@ -19,6 +19,8 @@ import { renderGateReportMarkdown } from '../release/gate-report-markdown.js';
 import { storedCycleRecords } from '../cycles/cycle-report-service.js';
 import { renderAgentKpis } from '../cycles/cycle-kpis.js';
 import { DEFAULT_KPI_CYCLES, kpisOfAgent } from '../cycles/kpi-service.js';
+import { onlineEvaluationStatus } from '../evaluation/online-evaluation-service.js';
+import { renderOnlineStatus } from '../evaluation/online/online-status-render.js';
 import { CliContext } from './cli-context.js';
 import { readJsonFile } from './cli-files.js';
 import { loadConfig } from './load-config.js';
@@ -239,6 +241,17 @@ program
     action(async (ctx, agent: string, opts: { cycles: number; json?: boolean }) => {
       const kpis = await kpisOfAgent(await ctx.database(), agent, opts.cycles);
       console.log(opts.json ? JSON.stringify(kpis, null, 2) : renderAgentKpis(kpis));
+    }),
+  );
+
+program
+  .command('online <agent>')
+  .description("online evaluation's spend today and latest runs, the drift check and its latest alerts")
+  .option('--json', 'print JSON')
+  .action(
+    action(async (ctx, agent: string, opts: { json?: boolean }) => {
+      const status = await onlineEvaluationStatus(await ctx.database(), agent, new Date());
+      console.log(opts.json ? JSON.stringify(status, null, 2) : renderOnlineStatus(status));
     }),
   );
 

@@ -12,6 +12,7 @@ import { describeFinding, driftAlertMessage } from '../../evaluation/drift/drift
 import type { DriftAlert } from '../../evaluation/drift/drift-detector.js';
 import { AgentConfig } from '../../schemas/agent-config.js';
 import { POLICY_SECTIONS } from '../../registry/artifact-kinds.js';
+import { renderOnlineStatus } from '../../evaluation/online/online-status-render.js';
 
 describe('JudgeBudget', () => {
   it('lets the first trace start alone, then shares the cap by the dearest trace so far', () => {
@@ -172,6 +173,91 @@ describe('drift alert notice', () => {
     assert.deepEqual(started.data.driftedTraceIds, ['t9', 't8', 't7']);
     const quiet = driftAlertMessage({ agent: 'air', alertId: 'drift-air-1', alert, cycleId: null });
     assert.match(quiet.text, /no cycle started \(drift\.startCycleOnAlert is off\)/);
+  });
+});
+
+describe('flywheel online', () => {
+  it('prints spend, runs, the last drift check and each alert with its findings', () => {
+    const text = renderOnlineStatus({
+      agent: 'air',
+      online: { enabled: true, sampleShare: 0.1, dailyCostCapUsd: 5, spentTodayUsd: 1.25 },
+      drift: {
+        enabled: true,
+        startCycleOnAlert: true,
+        epochStart: '2026-12-03T12:00:00.000Z',
+        lastCheckAt: '2026-12-04T09:00:00.000Z',
+        lastCheck: { tested: true, traces: 812, minPValue: 0.02, alpha: 2e-5 },
+      },
+      runs: [
+        {
+          windowStart: '2026-12-04T08:55:00.000Z',
+          windowEnd: '2026-12-04T09:00:00.000Z',
+          considered: 120,
+          sampled: 12,
+          scored: 12,
+          failing: 3,
+          skippedForCap: 2,
+          judgeCalls: 10,
+          tokens: 5000,
+          costUsd: 0.05,
+        },
+      ],
+      alerts: [
+        {
+          id: 'drift-air-1',
+          at: '2026-12-03T12:00:00.000Z',
+          referenceStart: '2026-12-01T12:00:00.000Z',
+          currentStart: '2026-12-02T12:00:00.000Z',
+          findings: [
+            {
+              slice: 'baggage',
+              metric: 'negative_feedback',
+              test: 'fisher',
+              before: 0.02,
+              after: 0.41,
+              referenceCount: 300,
+              currentCount: 120,
+              statistic: 49,
+              pValue: 1e-12,
+              alpha: 2e-7,
+              sampleTraceIds: ['t9'],
+            },
+          ],
+          driftedTraces: 40,
+          cycleId: 'cycle-air-drift-1',
+          notified: true,
+        },
+      ],
+    });
+    assert.match(text, /online evaluation: on, 10 % of traces, \$1\.2500 of \$5 spent today/);
+    assert.match(text, /12 of 120 traces scored, 3 failing, 2 not judged \(cap\), 10 judge calls/);
+    assert.match(text, /drift alerts: on, an alert starts a cycle; epoch since 2026-12-03T12:00:00\.000Z/);
+    assert.match(text, /812 traces, smallest p 2\.00e-2/);
+    assert.match(
+      text,
+      /alert drift-air-1 at 2026-12-03T12:00:00\.000Z, started cycle-air-drift-1, 40 drifted traces\n/,
+    );
+    assert.match(text, /slice baggage: negative feedback rate 2\.0 % → 41\.0 %/);
+  });
+
+  it('says how to turn each on when it is off', () => {
+    const text = renderOnlineStatus({
+      agent: 'air',
+      online: { enabled: false, sampleShare: 0.1, dailyCostCapUsd: 5, spentTodayUsd: 0 },
+      drift: {
+        enabled: false,
+        startCycleOnAlert: false,
+        epochStart: null,
+        lastCheckAt: null,
+        lastCheck: null,
+      },
+      runs: [],
+      alerts: [],
+    });
+    assert.equal(
+      text,
+      'online evaluation: off (flywheel agent set air online.enabled=true)\ndrift alerts: off (flywheel agent set air drift.enabled=true)',
+    );
   });
 });
 
