@@ -173,6 +173,11 @@ export function createOnlineEvaluationActivities({ db, llm, llmConcurrency, webh
         tracesBetween(db, args.agent, windowStart, windowEnd),
         dueTraceIds(db, { ...range, share: online.sampleShare, limit: online.maxTracesPerRun }),
       ]);
+      // A full batch may leave due traces behind (a backlog after an outage, or more traffic
+      // than one run scores): the run then covers only up to its last trace, and the next one
+      // goes on from there instead of from now.
+      const coveredUntil =
+        due.length >= online.maxTracesPerRun && due.length > 0 ? due[due.length - 1]!.started_at : windowEnd;
       const redactor = compileRedactor(config.redaction);
       const traces = (
         await liveTraceRows(
@@ -265,6 +270,7 @@ export function createOnlineEvaluationActivities({ db, llm, llmConcurrency, webh
       const totals = await runTotals(db, args.runKey);
       const summary: OnlineRunSummary = {
         ...empty,
+        windowEnd: coveredUntil.toISOString(),
         considered,
         sampled: totals.traces,
         scored: totals.traces,
@@ -279,7 +285,7 @@ export function createOnlineEvaluationActivities({ db, llm, llmConcurrency, webh
         agent_id: args.agent,
         run_key: args.runKey,
         window_start: windowStart,
-        window_end: windowEnd,
+        window_end: coveredUntil,
         considered,
         sampled: totals.traces,
         scored: totals.traces,

@@ -181,6 +181,23 @@ describe('online evaluation and drift alerts', () => {
     assert.ok(Math.abs(status.online.spentTodayUsd - run.costUsd) < 1e-6);
   });
 
+  it('works through a backlog bigger than one run, leaving no trace behind', async () => {
+    const agent = 'backlog-air';
+    await ensureAgent(stack.db, agent, {
+      online: { enabled: true, sampleShare: 1, maxTracesPerRun: 10, settleSeconds: 0, lateArrivalMinutes: 0 },
+    });
+    const start = new Date('2026-11-03T08:00:00Z');
+    const records = await traffic(agent, start, 1, 25, () => productionPrompt(stack.scenario, null));
+    const at = new Date(start.getTime() + HOUR);
+    // Three runs at the same moment (as after an outage): 10, 10, then the last 5.
+    const runs = [];
+    for (const key of ['b1', 'b2', 'b3', 'b4']) runs.push((await evaluate(agent, at, key)).sampled);
+    assert.deepEqual(runs, [10, 10, 5, 0]);
+    const looked = await sql<{ n: number }>`
+      select count(*)::int as n from online_evaluated_traces where agent_id = ${agent}`.execute(stack.db);
+    assert.equal(looked.rows[0]!.n, records.length);
+  });
+
   it('raises exactly one alert within a window of a planted drift, starting a cycle that samples the drifted traces', async () => {
     const drifting = 'drift-air';
     const steady = 'steady-air';
