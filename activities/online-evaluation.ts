@@ -1,7 +1,7 @@
 import { Context, cancellationSignal, heartbeat } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { startCycle } from '../cycles/cycle-service.js';
-import { agentConfig, agentIds, storedAgentConfig } from '../registry/store/agent-repository.js';
+import { agentConfig, storedAgentConfigs } from '../registry/store/agent-repository.js';
 import { judgedSteps } from '../evaluation/agent-trajectory.js';
 import { runCodeEvaluators } from '../evaluation/code-evaluators.js';
 import { planJudgeCalls } from '../evaluation/evaluation-cascade.js';
@@ -18,12 +18,12 @@ import {
   markDriftAlertNotified,
   saveDriftState,
 } from '../evaluation/store/drift-repository.js';
-import { JudgeBudget } from '../evaluation/online/judge-budget.js';
+import { JudgeBudget, utcDayStart } from '../evaluation/online/judge-budget.js';
 import { activeRubrics } from '../evaluation/store/rubric-repository.js';
 import {
   dearestOnlineTraceSince,
   dueTraceIds,
-  insertOnlineScore,
+  insertOnlineScores,
   lastOnlineWindowEnd,
   liveTraceRows,
   markEvaluated,
@@ -101,8 +101,6 @@ export interface DriftCheckSummary {
   findings?: number;
 }
 
-const utcDayStart = (at: Date) => new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate()));
-
 /** The Temporal client of the worker running this activity. */
 function workerClient(): Client {
   return Context.current().client;
@@ -121,15 +119,15 @@ export function createOnlineEvaluationActivities({ db, llm, llmConcurrency, webh
     }> {
       const at = new Date().toISOString();
       const out: { agent: string; online: boolean; drift: boolean }[] = [];
-      for (const agent of await agentIds(db)) {
-        const stored = (await storedAgentConfig(db, agent)) ?? {};
-        const online = OnlineEvaluationConfig.safeParse(stored.online ?? {});
-        const drift = DriftConfig.safeParse(stored.drift ?? {});
+      // One read for every agent: this runs every 5 minutes whether or not anyone uses it.
+      for (const { id, config } of await storedAgentConfigs(db)) {
+        const online = OnlineEvaluationConfig.safeParse(config.online ?? {});
+        const drift = DriftConfig.safeParse(config.drift ?? {});
         const on = online.success && online.data.enabled;
         const watching = drift.success && drift.data.enabled;
-        if (on || watching) out.push({ agent, online: on, drift: watching });
+        if (on || watching) out.push({ agent: id, online: on, drift: watching });
       }
-      return { at, agents: out.sort((a, b) => a.agent.localeCompare(b.agent)) };
+      return { at, agents: out };
     },
 
     /**
@@ -213,7 +211,7 @@ export function createOnlineEvaluationActivities({ db, llm, llmConcurrency, webh
         const where = { agent: args.agent, traceId: record.id, startedAt };
         const code = runCodeEvaluators(record, ev.code, config.tools);
         let failed = code.some((e) => e.label === 'fail');
-        for (const e of code) await insertOnlineScore(db, where, e);
+        await insertOnlineScores(db, where, code);
         const plan = planJudgeCalls(code, ev.judge.dimensions, ev.cascade, `online|${record.id}`);
         const spent = { judgeCalls: 0, tokens: 0, costUsd: 0 };
         const judged = plan.judge.length > 0 && budget.tryStart();
@@ -240,7 +238,7 @@ export function createOnlineEvaluationActivities({ db, llm, llmConcurrency, webh
               // An evaluator error is paid and counted, not stored: online scores hold verdicts.
               if (outcome.result && 'score' in outcome.result) {
                 failed ||= outcome.result.label === 'fail';
-                await insertOnlineScore(db, where, outcome.result, rubric.version);
+                await insertOnlineScores(db, where, [outcome.result], rubric.version);
               }
             }
           } finally {

@@ -1,5 +1,6 @@
 import type { Db } from '../db/connection.js';
 import { agentConfig } from '../registry/store/agent-repository.js';
+import { utcDayStart } from './online/judge-budget.js';
 import type { DriftFinding } from './drift/drift-detector.js';
 import { driftAlerts, driftState } from './store/drift-repository.js';
 import { onlineRuns, onlineSpentSince } from './store/online-evaluation-repository.js';
@@ -50,9 +51,8 @@ export async function onlineEvaluationStatus(
   limit = 20,
 ): Promise<OnlineEvaluationStatus> {
   const config = await agentConfig(db, agent);
-  const dayStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
   const [spent, runs, state, alerts] = await Promise.all([
-    onlineSpentSince(db, agent, dayStart),
+    onlineSpentSince(db, agent, utcDayStart(now)),
     onlineRuns(db, agent, limit),
     driftState(db, agent),
     driftAlerts(db, agent, limit),

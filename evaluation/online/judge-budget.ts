@@ -57,3 +57,7 @@ export class JudgeBudget {
     return this.spent >= this.capUsd || (this.known && this.spent + this.dearest > this.capUsd);
   }
 }
+
+/** The start of the UTC day `at` falls in: the cap's day. */
+export const utcDayStart = (at: Date): Date =>
+  new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate()));

@@ -79,22 +79,25 @@ export async function liveTraceRows(db: Db, agent: string, ids: readonly string[
     .execute();
 }
 
-/** One online score; a second write for the same trace and evaluator keeps the first. */
-export async function insertOnlineScore(
+/** A trace's online scores in one write; a score already stored for a (trace, evaluator) is kept. */
+export async function insertOnlineScores(
   db: Db,
   args: { agent: string; traceId: string; startedAt: Date },
-  e: Evaluation,
+  evaluations: readonly Evaluation[],
   rubricVersion: number | null = null,
 ): Promise<void> {
+  if (evaluations.length === 0) return;
   await db
     .insertInto('scores')
-    .values({
-      cycle_id: null,
-      agent_id: args.agent,
-      trace_id: args.traceId,
-      trace_started_at: args.startedAt,
-      ...scoreColumns(e, rubricVersion),
-    })
+    .values(
+      evaluations.map((e) => ({
+        cycle_id: null,
+        agent_id: args.agent,
+        trace_id: args.traceId,
+        trace_started_at: args.startedAt,
+        ...scoreColumns(e, rubricVersion),
+      })),
+    )
     .onConflict((oc) => oc.columns(['trace_id', 'evaluator']).where('cycle_id', 'is', null).doNothing())
     .execute();
 }

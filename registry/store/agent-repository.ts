@@ -42,6 +42,11 @@ export async function agentIds(db: Db): Promise<string[]> {
   return rows.map((a) => a.id);
 }
 
+/** Every registered agent's id and configuration as stored (not validated), in one read. */
+export async function storedAgentConfigs(db: Db): Promise<{ id: string; config: AgentRow['config'] }[]> {
+  return db.selectFrom('agents').select(['id', 'config']).orderBy('id').execute();
+}
+
 export async function agentExists(db: Db, agent: string): Promise<boolean> {
   const row = await db.selectFrom('agents').select('id').where('id', '=', agent).executeTakeFirst();
   return row !== undefined;
