@@ -1,4 +1,4 @@
-import { Context, cancellationSignal, heartbeat } from '@temporalio/activity';
+import { Context, cancellationSignal, heartbeat, sleep } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { startCycle } from '../cycles/cycle-service.js';
 import { agentConfig, storedAgentConfigs } from '../registry/store/agent-repository.js';
@@ -13,10 +13,14 @@ import {
   driftAlert,
   driftState,
   driftTraceRows,
+  dropInputEmbeddingsBefore,
   firstTraceAt,
   insertDriftAlert,
   markDriftAlertNotified,
   saveDriftState,
+  saveInputEmbeddings,
+  storedInputEmbeddings,
+  traceInputs,
 } from '../evaluation/store/drift-repository.js';
 import { JudgeBudget, utcDayStart } from '../evaluation/online/judge-budget.js';
 import { activeRubrics } from '../evaluation/store/rubric-repository.js';
@@ -207,7 +211,17 @@ export function createOnlineEvaluationActivities({ db, llm, llmConcurrency, webh
       const examples = await judgeExamples(db, args.agent, ev.judge.dimensions, ev.judge.fewShot);
       const rubrics = await activeRubrics(db, args.agent, ev.judge.dimensions);
       let done = 0;
-      const scoreOne = async ({ startedAt, record }: (typeof traces)[number]) => {
+      // Paced: trace i starts no sooner than i / maxTracesPerSecond after the run's start, so
+      // the run's reads and writes are spread out instead of coming as one burst beside ingest.
+      const paceStartMs = Date.now();
+      const paceMs = 1000 / online.maxTracesPerSecond;
+      const scoreOne = async ({ startedAt, record }: (typeof traces)[number], index: number) => {
+        for (let wait = paceStartMs + index * paceMs - Date.now(); wait > 0;) {
+          // In steps, heartbeating: a slow pace must not look like a stuck activity.
+          await sleep(Math.min(wait, 10_000));
+          heartbeat({ done, of: traces.length });
+          wait = paceStartMs + index * paceMs - Date.now();
+        }
         const where = { agent: args.agent, traceId: record.id, startedAt };
         const code = runCodeEvaluators(record, ev.code, config.tools);
         let failed = code.some((e) => e.label === 'fail');
@@ -262,7 +276,7 @@ export function createOnlineEvaluationActivities({ db, llm, llmConcurrency, webh
       };
       // The first trace alone: until one trace's cost is known the budget cannot share out the cap.
       await boundedMap(traces.slice(0, 1), 1, scoreOne);
-      await boundedMap(traces.slice(1), llmConcurrency, scoreOne);
+      await boundedMap(traces.slice(1), llmConcurrency, (trace, i) => scoreOne(trace, i + 1));
 
       // The run's totals include what an earlier attempt of it (crashed, retried) looked at.
       const totals = await runTotals(db, args.runKey);
@@ -327,15 +341,33 @@ export function createOnlineEvaluationActivities({ db, llm, llmConcurrency, webh
       const rows = await driftTraceRows(db, args.agent, from, at);
       heartbeat({ traces: rows.length });
 
-      const embeddings = new Map<string, number[]>();
+      let embeddings = new Map<string, number[]>();
       if (drift.metrics.includes('input') && llm.embedder) {
-        const texts = rows.map((r) => userText(r.input));
-        for (let i = 0; i < rows.length; i += EMBED_BATCH) {
-          const batch = texts.slice(i, i + EMBED_BATCH);
-          const vectors = await llm.embedder.embed(batch, cancellationSignal());
-          vectors.forEach((v, j) => embeddings.set(rows[i + j]!.id, unitVector(v)));
-          heartbeat({ embedded: i + batch.length, of: rows.length });
+        // Each trace is embedded once and its vector stored: the windows slide every check,
+        // and embedding them whole again each time paid for every vector again.
+        const model = llm.embedder.model;
+        embeddings = await storedInputEmbeddings(db, args.agent, model, from, at);
+        const startedAt = new Map(rows.map((r) => [r.id, r.started_at]));
+        const missing = rows.filter((r) => !embeddings.has(r.id)).map((r) => r.id);
+        for (let i = 0; i < missing.length; i += EMBED_BATCH) {
+          const inputs = await traceInputs(db, args.agent, missing.slice(i, i + EMBED_BATCH), from, at);
+          const vectors = await llm.embedder.embed(
+            inputs.map((r) => userText(r.input)),
+            cancellationSignal(),
+          );
+          const stored = inputs.map((r, j) => ({
+            agent_id: args.agent,
+            trace_id: r.id,
+            trace_started_at: startedAt.get(r.id)!,
+            model,
+            embedding: unitVector(vectors[j]!),
+          }));
+          await saveInputEmbeddings(db, stored);
+          for (const row of stored) embeddings.set(row.trace_id, row.embedding);
+          heartbeat({ embedded: i + inputs.length, of: missing.length });
         }
+        // No later check looks before `from` again: the windows only move forward.
+        await dropInputEmbeddingsBefore(db, args.agent, from);
       }
       const observations = rows.map((r) => driftObservation(r, embeddings.get(r.id)));
       const evaluated = evaluateDrift({ config: drift, state, observations, nowMs });

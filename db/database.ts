@@ -851,6 +851,16 @@ export interface DriftAlertsTable {
   created_at: TimestampWithDefault;
 }
 export type DriftAlertRow = Selectable<DriftAlertsTable>;
+
+/** Each watched trace's input embedding, stored once per embedding model (migration 0026). */
+export interface DriftInputEmbeddingsTable {
+  agent_id: string;
+  trace_id: string;
+  trace_started_at: Timestamp;
+  model: string;
+  /** A unit vector. */
+  embedding: number[];
+}
 export type NewDriftAlert = Insertable<DriftAlertsTable>;
 
 export interface Database {
@@ -879,6 +889,7 @@ export interface Database {
   online_evaluated_traces: OnlineEvaluatedTracesTable;
   drift_states: DriftStatesTable;
   drift_alerts: DriftAlertsTable;
+  drift_input_embeddings: DriftInputEmbeddingsTable;
   evaluator_errors: EvaluatorErrorsTable;
   judge_calibrations: JudgeCalibrationsTable;
   rubric_versions: RubricVersionsTable;

@@ -52,16 +52,26 @@ export async function firstTraceAt(db: Db, agent: string): Promise<Date | undefi
 
 /**
  * The agent's traces started in [from, to) with what the detector reads, and online
- * evaluation's verdict counts (through the partial index on online scores).
+ * evaluation's verdict counts: one aggregate over the window's online scores (the partial
+ * index on agent and time), joined, rather than two lookups per trace.
  */
-export async function driftTraceRows(
-  db: Db,
-  agent: string,
-  from: Date,
-  to: Date,
-): Promise<(DriftTraceRow & { input: unknown })[]> {
+export async function driftTraceRows(db: Db, agent: string, from: Date, to: Date): Promise<DriftTraceRow[]> {
+  const online = db
+    .selectFrom('scores')
+    .select((eb) => [
+      'scores.trace_id',
+      eb.fn.countAll<string>().as('n'),
+      sql<string>`count(*) filter (where scores.label = 'fail')`.as('failed'),
+    ])
+    .where('scores.cycle_id', 'is', null)
+    .where('scores.agent_id', '=', agent)
+    .where('scores.trace_started_at', '>=', from)
+    .where('scores.trace_started_at', '<', to)
+    .groupBy('scores.trace_id')
+    .as('online');
   const rows = await db
     .selectFrom('traces')
+    .leftJoin(online, 'online.trace_id', 'traces.id')
     .select([
       'traces.id',
       'traces.started_at',
@@ -71,13 +81,8 @@ export async function driftTraceRows(
       'traces.status',
       'traces.latency_ms',
       'traces.cost_usd',
-      'traces.input',
-      sql<string>`(select count(*) from scores s where s.trace_id = traces.id and s.cycle_id is null)`.as(
-        'online_scores',
-      ),
-      sql<string>`(select count(*) from scores s where s.trace_id = traces.id and s.cycle_id is null and s.label = 'fail')`.as(
-        'online_failures',
-      ),
+      'online.n',
+      'online.failed',
     ])
     .where('traces.agent_id', '=', agent)
     .where('traces.started_at', '>=', from)
@@ -85,11 +90,72 @@ export async function driftTraceRows(
     .orderBy('traces.started_at')
     .orderBy('traces.id')
     .execute();
-  return rows.map((r) => ({
+  return rows.map(({ n, failed, ...r }) => ({
     ...r,
-    online_scores: Number(r.online_scores),
-    online_failures: Number(r.online_failures),
+    online_scores: Number(n ?? 0),
+    online_failures: Number(failed ?? 0),
   }));
+}
+
+/** The inputs of some of the agent's traces started in [from, to) (those still to embed). */
+export async function traceInputs(
+  db: Db,
+  agent: string,
+  ids: readonly string[],
+  from: Date,
+  to: Date,
+): Promise<{ id: string; input: unknown }[]> {
+  if (ids.length === 0) return [];
+  return db
+    .selectFrom('traces')
+    .select(['id', 'input'])
+    .where('agent_id', '=', agent)
+    .where('started_at', '>=', from)
+    .where('started_at', '<', to)
+    .where('id', 'in', [...ids])
+    .execute();
+}
+
+/** The stored input embeddings (unit vectors) of the agent's traces started in [from, to), by `model`. */
+export async function storedInputEmbeddings(
+  db: Db,
+  agent: string,
+  model: string,
+  from: Date,
+  to: Date,
+): Promise<Map<string, number[]>> {
+  const rows = await db
+    .selectFrom('drift_input_embeddings')
+    .select(['trace_id', 'embedding'])
+    .where('agent_id', '=', agent)
+    .where('model', '=', model)
+    .where('trace_started_at', '>=', from)
+    .where('trace_started_at', '<', to)
+    .execute();
+  return new Map(rows.map((r) => [r.trace_id, r.embedding]));
+}
+
+/** Stores input embeddings once: a retried check keeps the first. */
+export async function saveInputEmbeddings(
+  db: Db,
+  rows: { agent_id: string; trace_id: string; trace_started_at: Date; model: string; embedding: number[] }[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  await db
+    .insertInto('drift_input_embeddings')
+    .values(rows)
+    .onConflict((oc) => oc.columns(['agent_id', 'trace_id', 'model']).doNothing())
+    .execute();
+}
+
+/** Drops the embeddings of traces that have left the agent's windows for good. */
+export async function dropInputEmbeddingsBefore(db: Db, agent: string, before: Date): Promise<number> {
+  const result = await db
+    .deleteFrom('drift_input_embeddings')
+    .where('agent_id', '=', agent)
+    .where('trace_started_at', '<', before)
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
 }
 
 export async function driftAlert(db: Db, id: string): Promise<DriftAlertRow | undefined> {

@@ -33,13 +33,26 @@ describe('online evaluation and drift alerts', () => {
   let models: CachedModels;
   const notices: { url: string; message: SlackMessage }[] = [];
   let activities: ReturnType<typeof createOnlineEvaluationActivities>;
+  let embeddedTexts = 0;
 
   before(async () => {
     stack = await startTestStack();
     models = new CachedModels(stack.scenario);
+    const embedder = stack.llm.embedder!;
     activities = createOnlineEvaluationActivities({
       db: stack.db,
-      llm: stack.llm,
+      // Counts the texts sent to the embedder: the drift check must embed each trace once.
+      llm: {
+        ...stack.llm,
+        embedder: {
+          model: embedder.model,
+          chat: (request, signal) => embedder.chat(request, signal),
+          embed: (texts, signal) => {
+            embeddedTexts += texts.length;
+            return embedder.embed(texts, signal);
+          },
+        },
+      },
       llmConcurrency: 4,
       taxonomy: loadTaxonomy(),
       webhook: (url, message) => {
@@ -97,7 +110,14 @@ describe('online evaluation and drift alerts', () => {
     const agent = 'online-air';
     const start = new Date('2026-11-02T08:00:00Z');
     await ensureAgent(stack.db, agent, {
-      online: { enabled: true, sampleShare: 0.3, dailyCostCapUsd: 4, settleSeconds: 0 },
+      // Unpaced (1,000 a second): this test is about the share and the cap.
+      online: {
+        enabled: true,
+        sampleShare: 0.3,
+        dailyCostCapUsd: 4,
+        settleSeconds: 0,
+        maxTracesPerSecond: 1000,
+      },
       // Every rubric on every trace, at a price that makes the cap bind.
       evaluation: {
         cascade: { enabled: false },
@@ -181,7 +201,7 @@ describe('online evaluation and drift alerts', () => {
     assert.ok(Math.abs(status.online.spentTodayUsd - run.costUsd) < 1e-6);
   });
 
-  it('works through a backlog bigger than one run, leaving no trace behind', async () => {
+  it('works through a backlog bigger than one run, leaving no trace behind, paced', async () => {
     const agent = 'backlog-air';
     await ensureAgent(stack.db, agent, {
       online: { enabled: true, sampleShare: 1, maxTracesPerRun: 10, settleSeconds: 0, lateArrivalMinutes: 0 },
@@ -191,8 +211,15 @@ describe('online evaluation and drift alerts', () => {
     const at = new Date(start.getTime() + HOUR);
     // Three runs at the same moment (as after an outage): 10, 10, then the last 5.
     const runs = [];
+    const firstRunStarted = Date.now();
     for (const key of ['b1', 'b2', 'b3', 'b4']) runs.push((await evaluate(agent, at, key)).sampled);
     assert.deepEqual(runs, [10, 10, 5, 0]);
+    // Paced at the default 4 traces a second: the first run's tenth trace starts 2.25 s after
+    // the run does (scored unpaced, the ten take a fraction of that).
+    const lastOfFirstRun = await sql<{ at: Date }>`
+      select max(evaluated_at) as at from online_evaluated_traces where run_key = 'b1'`.execute(stack.db);
+    const spreadMs = lastOfFirstRun.rows[0]!.at.getTime() - firstRunStarted;
+    assert.ok(spreadMs >= 2250, `the first run's last trace was scored ${spreadMs} ms after it started`);
     const looked = await sql<{ n: number }>`
       select count(*)::int as n from online_evaluated_traces where agent_id = ${agent}`.execute(stack.db);
     assert.equal(looked.rows[0]!.n, records.length);
@@ -231,6 +258,7 @@ describe('online evaluation and drift alerts', () => {
     );
     await traffic(steady, start, hours, 20, () => productionPrompt(stack.scenario, null));
 
+    const embeddedBefore = embeddedTexts;
     const alertHours: Record<string, number[]> = { [drifting]: [], [steady]: [] };
     let tested = 0;
     for (let h = 1; h <= hours; h++) {
@@ -247,6 +275,12 @@ describe('online evaluation and drift alerts', () => {
       });
     }
     assert.ok(tested > 40, `${tested} checks ran a test`);
+    // Each trace's input was embedded once over the 120 checks (its vector is stored), not
+    // once per check that saw it; and only the windows' vectors are kept.
+    assert.equal(embeddedTexts - embeddedBefore, 2 * hours * 20);
+    const kept = await sql<{ n: number }>`
+      select count(*)::int as n from drift_input_embeddings where agent_id = ${steady}`.execute(stack.db);
+    assert.equal(kept.rows[0]!.n, (drift.currentWindowHours + drift.referenceWindowHours) * 20);
     assert.deepEqual(alertHours[steady], [], 'no alert on stationary traffic');
     assert.equal(alertHours[drifting]!.length, 1, `alerts at hours ${alertHours[drifting]!.join(', ')}`);
     const alertHour = alertHours[drifting]![0]!;

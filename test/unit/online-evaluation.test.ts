@@ -269,4 +269,14 @@ describe('agent configuration', () => {
     assert.ok(POLICY_SECTIONS.includes('online') && POLICY_SECTIONS.includes('drift'));
     assert.throws(() => AgentConfig.parse({ online: { sampleShare: 1.5 } }));
   });
+
+  it('refuses a pace that stretches one run past 20 minutes, naming both settings', () => {
+    assert.equal(AgentConfig.parse({}).online.maxTracesPerSecond, 4);
+    const slow = AgentConfig.safeParse({ online: { maxTracesPerRun: 10_000, maxTracesPerSecond: 1 } });
+    assert.equal(slow.success, false);
+    const issue = slow.error.issues[0]!;
+    assert.deepEqual(issue.path, ['online', 'maxTracesPerSecond']);
+    assert.match(issue.message, /maxTracesPerRun \/ maxTracesPerSecond must be at most 1200 seconds/);
+    assert.ok(AgentConfig.safeParse({ online: { maxTracesPerRun: 1200, maxTracesPerSecond: 1 } }).success);
+  });
 });
