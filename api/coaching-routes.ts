@@ -5,6 +5,7 @@ import {
   coachingHistory,
   createCoaching,
   listCoaching,
+  promoteCoaching,
   retireCoaching,
   rollbackCoaching,
   showCoaching,
@@ -19,6 +20,7 @@ import {
   COACHING_STATUSES,
   CreateCoachingRequest,
   RecallRequest,
+  PromoteCoachingRequest,
   RetireCoachingRequest,
   RollbackCoachingRequest,
   TestCoachingRequest,
@@ -156,6 +158,18 @@ export function coachingRoutes(deps: CoachingRouteDeps, agents: ResourceAgents):
         status: 200,
         body: await testCoaching(service(), agentOf(r), coachingOf(r), r.raw.length === 0 ? {} : bodyOf(r)),
       }),
+    },
+    {
+      method: 'POST',
+      url: '/api/agents/:id/coaching/:coaching/promote',
+      tag: 'coaching',
+      summary:
+        "Promote a candidate coaching to active (a new version): production recalls it from now on. An approver's decision, after `flywheel eval --coaching candidates` gated it.",
+      auth: { role: 'approver' },
+      agent: agents.byAgentParam,
+      schema: { params: CoachingParams, body: PromoteCoachingRequest },
+      handler: async (r) =>
+        written(r, 200, await promoteCoaching(service(), agentOf(r), coachingOf(r), bodyOf(r), actor(r))),
     },
     {
       method: 'POST',

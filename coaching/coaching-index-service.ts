@@ -1,5 +1,5 @@
 import type { Db } from '../db/connection.js';
-import { coachingMarks, currentCoaching } from './store/coaching-repository.js';
+import { coachingMarks, currentCoaching, type CurrentCoaching } from './store/coaching-repository.js';
 import { coachingExampleMessages, messagesTokens } from './coaching-messages.js';
 import { buildMatrix, type SituationMatrix } from './coaching-recall.js';
 import {
@@ -49,6 +49,41 @@ export interface CoachingIndexOptions {
   onError?: (error: unknown) => void;
   /** From this many active memories of an agent on, recall scans IVF lists, not every memory. */
   clusterFrom?: number;
+}
+
+/**
+ * Memories as recall serves them, and their situation matrix (row i is memories[i]; null
+ * without memories). A memory embedded by another embedder is embedded again: vectors of two
+ * embedders never compare.
+ */
+export async function indexedMemories(
+  rows: readonly CurrentCoaching[],
+  embedder: SituationEmbedder,
+): Promise<{ memories: IndexedCoaching[]; matrix: SituationMatrix | null }> {
+  const foreign = rows.filter((r) => r.current.embedder !== embedder.name);
+  const again = foreign.length === 0 ? [] : await embedder.embed(foreign.map((r) => r.current.situation));
+  const reembedded = new Map(foreign.map((r, i) => [r.id, again[i]!]));
+  const vectors = rows.map((r) => reembedded.get(r.id) ?? r.current.embedding);
+  const memories: IndexedCoaching[] = rows.map((r) => {
+    const messages = coachingExampleMessages(r.current);
+    return {
+      id: r.id,
+      version: r.version,
+      situation: r.current.situation,
+      behaviour: r.current.behaviour,
+      threshold: r.current.threshold,
+      messages,
+      tokens: messagesTokens(messages),
+    };
+  });
+  const matrix =
+    memories.length === 0
+      ? null
+      : buildMatrix(
+          vectors[0]!.length,
+          memories.map((m, i) => ({ vector: vectors[i]!, threshold: m.threshold, tokens: m.tokens })),
+        );
+  return { memories, matrix };
 }
 
 export const DEFAULT_COACHING_REFRESH_MS = 500;
@@ -177,31 +212,7 @@ export class CoachingIndexes {
     const readAt = this.now();
     const mark = knownMark ?? (await coachingMarks(this.db, [agent])).get(agent) ?? null;
     const rows = await currentCoaching(this.db, agent, { status: 'active' });
-    const foreign = rows.filter((r) => r.current.embedder !== this.embedder.name);
-    const again =
-      foreign.length === 0 ? [] : await this.embedder.embed(foreign.map((r) => r.current.situation));
-    const reembedded = new Map(foreign.map((r, i) => [r.id, again[i]!]));
-    const vectors = rows.map((r) => reembedded.get(r.id) ?? r.current.embedding);
-    const memories: IndexedCoaching[] = rows.map((r) => {
-      const messages = coachingExampleMessages(r.current);
-      return {
-        id: r.id,
-        version: r.version,
-        situation: r.current.situation,
-        behaviour: r.current.behaviour,
-        threshold: r.current.threshold,
-        messages,
-        tokens: messagesTokens(messages),
-      };
-    });
-    const dimensions = vectors[0]?.length ?? 0;
-    const matrix =
-      memories.length === 0
-        ? null
-        : buildMatrix(
-            dimensions,
-            memories.map((m, i) => ({ vector: vectors[i]!, threshold: m.threshold, tokens: m.tokens })),
-          );
+    const { memories, matrix } = await indexedMemories(rows, this.embedder);
     const clusters = matrix && memories.length >= this.clusterFrom ? await this.cluster(matrix) : null;
     return { agent, mark, memories, matrix, clusters, readAt };
   }

@@ -14,11 +14,12 @@ export const DEFAULT_PROBES = 8;
  * of the `probes` nearest IVF lists once the agent has many) → the few-shot messages to
  * insert and the ids to tag the trace with.
  */
-export class CoachingRecall {
+export class CoachingRecall<I extends Pick<CoachingIndexes, 'get' | 'embedder'> = CoachingIndexes> {
   private readonly queries = new Map<string, number[]>();
 
   constructor(
-    readonly indexes: CoachingIndexes,
+    /** The agents' indexes: the process's refreshed ones at serve time, a fixed set in a replay. */
+    readonly indexes: I,
     private readonly options: { queryCacheSize?: number; probes?: number } = {},
   ) {}
 

@@ -13,12 +13,14 @@ import { agentConfig, lockAgent } from '../registry/store/agent-repository.js';
 import { labelledVersion } from '../registry/store/prompt-repository.js';
 import { readTrace } from '../traces/store/trace-reader.js';
 import {
+  COACHING_STATUSES,
+  CoachingStatus,
   CreateCoachingRequest,
   DEFAULT_COACHING_THRESHOLD,
+  PromoteCoachingRequest,
   RetireCoachingRequest,
   RollbackCoachingRequest,
   TestCoachingRequest,
-  type CoachingStatus,
   type FewShotMessage,
 } from '../schemas/coaching.js';
 import { formatIssues } from '../schemas/format-issues.js';
@@ -153,7 +155,7 @@ export async function createCoaching(
       sourceTraceId: req.sourceTraceId ?? null,
       sourceStep: source?.step ?? null,
       threshold: req.threshold ?? DEFAULT_COACHING_THRESHOLD,
-      status: 'active',
+      status: req.candidate ? 'candidate' : 'active',
       createdBy: actor,
       reason,
     });
@@ -166,16 +168,22 @@ export async function createCoaching(
       auditArtifact: `coaching:${agent}/${id}`,
       from: null,
       to: 1,
-      detail: { coaching: id, situation: req.situation, behaviour: req.behaviour.kind },
+      detail: {
+        coaching: id,
+        situation: req.situation,
+        behaviour: req.behaviour.kind,
+        ...(req.candidate ? { candidate: true } : {}),
+      },
     };
   });
   return { coaching: await showCoaching(deps.db, agent, id), change: change! };
 }
 
 export async function listCoaching(db: Db, agent: string, status?: string): Promise<CoachingView[]> {
-  if (status !== undefined && status !== 'active' && status !== 'retired')
-    throw new UserError(`status is active or retired, not "${status}".`);
-  return (await currentCoaching(db, agent, status ? { status } : {})).map(viewOf);
+  const known = CoachingStatus.safeParse(status);
+  if (status !== undefined && !known.success)
+    throw new UserError(`status is ${COACHING_STATUSES.join(', ')}; not "${status}".`);
+  return (await currentCoaching(db, agent, known.success ? { status: known.data } : {})).map(viewOf);
 }
 
 export async function showCoaching(db: Db, agent: string, id: string): Promise<CoachingView> {
@@ -225,6 +233,44 @@ export async function retireCoaching(
       actor,
       reason,
       action: 'coaching.retire',
+      artifact: `coaching ${id}`,
+      auditArtifact: `coaching:${agent}/${id}`,
+      from: record.version,
+      to,
+      detail: { coaching: id },
+    };
+  });
+  return { coaching: await showCoaching(deps.db, agent, id), change: change! };
+}
+
+/**
+ * Promotes a candidate coaching to active: from now on production recalls it. An approver's
+ * decision, taken after the gate (`flywheel eval --coaching candidates`); a new version, so
+ * it rolls back on its own like any other change.
+ */
+export async function promoteCoaching(
+  deps: CoachingDeps,
+  agent: string,
+  id: string,
+  input: unknown,
+  actor: string,
+): Promise<{ coaching: CoachingView; change: ArtifactChangeResult }> {
+  const { reason } = parsed(PromoteCoachingRequest, input, 'promotion');
+  const change = await audited(deps.db, deps.artifacts ?? {}, async (tx) => {
+    const record = await lockCoaching(tx, agent, id);
+    const versions = await coachingVersions(tx, id);
+    const current = versions.find((v) => v.version === record.version)!;
+    if (current.status !== 'candidate')
+      throw new ConflictError(
+        `Coaching ${id} is ${current.status} (v${record.version}), not a candidate: only a candidate is promoted; nothing was changed.`,
+      );
+    const { version: _v, createdAt: _c, ...rest } = current;
+    const to = await appendCoachingVersion(tx, id, { ...rest, status: 'active', createdBy: actor, reason });
+    return {
+      agent,
+      actor,
+      reason,
+      action: 'coaching.promote',
       artifact: `coaching ${id}`,
       auditArtifact: `coaching:${agent}/${id}`,
       from: record.version,

@@ -1,5 +1,6 @@
 import type { GateEvalResult } from '../schemas/gate-eval.js';
 import { verdictHeadline } from './gate-ci-verdict.js';
+import { coachingNote } from './gate-eval-table.js';
 import { renderGateReportMarkdown } from './gate-report-markdown.js';
 
 const code = (text: string) => `\`${text.replace(/`/g, "'")}\``;
@@ -14,7 +15,7 @@ export function renderGateEvalMarkdown(result: GateEvalResult): string {
   const lines = [
     `## ${icon} Flywheel eval — ${result.agent}: ${verdictHeadline(result)}`,
     '',
-    `Candidate ${result.candidate.source} ${code(result.candidate.ref)} vs production ${code(result.production.id)} on dataset ${code(result.dataset.id)} (${result.dataset.eval} eval, ${result.dataset.holdout} holdout examples). Gate: ${result.gateConfig}${result.failOn ? `; fails the build on ${result.failOn.map(code).join(', ')}` : ''}. Run by ${code(result.evaluatedBy)}, exit code ${result.exitCode}.`,
+    `Candidate ${result.candidate.source} ${code(result.candidate.ref)}${coachingNote(result)} vs production ${code(result.production.id)} on dataset ${code(result.dataset.id)} (${result.dataset.eval} eval, ${result.dataset.holdout} holdout examples). Gate: ${result.gateConfig}${result.failOn ? `; fails the build on ${result.failOn.map(code).join(', ')}` : ''}. Run by ${code(result.evaluatedBy)}, exit code ${result.exitCode}.`,
   ];
   const table = (title: string, axes: GateEvalResult['axes']) => {
     if (axes.length === 0) return;

@@ -31,12 +31,19 @@ function mark(a: GateAssertionResult, waived: ReadonlySet<string>): string {
   return a.inconclusive ? 'INCONCLUSIVE' : 'FAIL';
 }
 
+/** The coaching replayed with the examples, when there is any. */
+export function coachingNote({ coaching }: GateEvalResult): string {
+  if (coaching.candidates === null)
+    return coaching.active === 0 ? '' : ` (both with the ${coaching.active} active coaching)`;
+  return ` with ${coaching.candidates} candidate coaching (both with the ${coaching.active} active)`;
+}
+
 export function renderGateEvalTable(result: GateEvalResult): string {
   const { report } = result;
   const waived = new Set(result.waived.map((x) => x.assertion));
   const lines = [
     `flywheel eval ${result.agent}: ${verdictHeadline(result)}`,
-    `  candidate ${result.candidate.source} ${result.candidate.ref} vs production ${result.production.id}`,
+    `  candidate ${result.candidate.source} ${result.candidate.ref}${coachingNote(result)} vs production ${result.production.id}`,
     `  dataset ${result.dataset.id}: ${result.dataset.eval} eval, ${result.dataset.holdout} holdout examples; gate: ${result.gateConfig}${result.failOn ? `; fails on ${result.failOn.join(', ')}` : ''}`,
     `  run by ${result.evaluatedBy} in ${result.seconds.toFixed(1)} s`,
   ];

@@ -24,16 +24,22 @@ import type { GateEvalResult } from '../schemas/gate-eval.js';
 import { PromptConfig, promptForAgent, type PromptBody } from '../schemas/prompt.js';
 import { AgentAction, ChatMessage } from '../schemas/trace.js';
 import { NotFoundError, UserError } from '../schemas/user-error.js';
+import { replayCoaching, type ReplayCoaching } from '../coaching/coaching-replay-service.js';
+import { situationEmbedderFor } from '../coaching/situation-embedder.js';
 import { ciVerdict } from './gate-ci-verdict.js';
 import { decideGate, type ExampleScores } from './gate-decision.js';
 import { passScores, uncalibratedJudges } from './gate-judges.js';
 import { judgeGateOutputs, type GateOutput } from './gate-scoring-service.js';
 
-/** The candidate `flywheel eval` gates: a file's prompt, or a registry version or label. */
+/**
+ * The candidate `flywheel eval` gates: a file's prompt, or a registry version or label; or
+ * the production prompt itself, when what is gated is a coaching set.
+ */
 export type CandidateSpec =
   | { source: 'file'; ref: string; prompt: CandidatePrompt }
   | { source: 'version'; ref: string }
-  | { source: 'label'; ref: string };
+  | { source: 'label'; ref: string }
+  | { source: 'production'; ref: 'production' };
 
 export interface PromptEvalRequest {
   agent: string;
@@ -43,6 +49,12 @@ export interface PromptEvalRequest {
   /** A gate configuration applied over the agent's, as a cycle's override is, and where it came from. */
   gate?: { source: string; override: unknown } | undefined;
   failOn: string[] | null;
+  /**
+   * 'candidates': the agent's candidate coaching joins the candidate's arm (recalled per
+   * example beside the active memories both arms get), so a coaching set is gated before an
+   * approver promotes it.
+   */
+  coaching?: 'candidates' | undefined;
   seed: number;
   /** Who runs it, from authentication. */
   evaluatedBy: string;
@@ -86,6 +98,7 @@ async function candidateOf(
   production: PromptVersion,
   spec: CandidateSpec,
 ): Promise<Served> {
+  if (spec.source === 'production') return servedOf(production);
   if (spec.source === 'file')
     return { prompt: spec.prompt.prompt, config: spec.prompt.config ?? servedOf(production).config };
   const version = await findPromptVersion(
@@ -112,10 +125,15 @@ async function examplesOf(db: Db, datasetVersionId: string, split: 'eval' | 'hol
 
 type Example = Awaited<ReturnType<typeof examplesOf>>[number];
 
-/** Step replay of one prompt on the examples, scored against each example's expected step. */
+/**
+ * Step replay of one prompt on the examples, scored against each example's expected step.
+ * The coaching set's memories that the conversation recalls are inserted as an agent
+ * inserts them; the judge sees the conversation as the user wrote it.
+ */
 async function replay(
   deps: PromptEvalDeps,
   served: Served,
+  coaching: ReplayCoaching | null,
   agent: AgentConfig,
   examples: readonly Example[],
   seed: number,
@@ -125,7 +143,14 @@ async function replay(
     agent.tools.map((t) => ({ name: t.name, description: t.description, parameters: t.parameters })),
   );
   return boundedMap(examples, deps.concurrency, async (ex) => {
-    const { step } = await runAgentStep(deps.llm.agent, { systemPrompt, messages: ex.messages, tools, seed });
+    const fewShot = coaching && coaching.size > 0 ? (await coaching.recall(ex.messages)).messages : [];
+    const { step } = await runAgentStep(deps.llm.agent, {
+      systemPrompt,
+      messages: ex.messages,
+      fewShot,
+      tools,
+      seed,
+    });
     return {
       exampleId: ex.id,
       messages: ex.messages,
@@ -171,19 +196,31 @@ export async function evaluatePromptGate(
       `Dataset version ${dataset.id} has no eval examples, so there is nothing to gate on: import some with \`flywheel dataset import\` or pass another version with --dataset.`,
     );
 
+  // Production as served: the prompt with the active coaching its agents recall.
+  const embedder = situationEmbedderFor(deps.llm.embedder);
+  const activeCoaching = await replayCoaching(db, req.agent, embedder, ['active']);
+  const candidateCoaching =
+    req.coaching === 'candidates'
+      ? await replayCoaching(db, req.agent, embedder, ['active', 'candidate'])
+      : activeCoaching;
+  if (req.coaching === 'candidates' && candidateCoaching.size === activeCoaching.size)
+    throw new UserError(
+      `Agent "${req.agent}" has no candidate coaching to gate: create some with \`flywheel coaching create ${req.agent} ... --candidate\` (or list them with \`flywheel coaching list ${req.agent} --status candidate\`).`,
+    );
+
   const judged = judgeDimensionsNamed(config);
   const rubrics = [...(await activeRubrics(db, req.agent, judged)).values()];
   const judging = { judge: deps.llm.judge, concurrency: deps.concurrency };
-  const scored = async (served: Served) => {
+  const scored = async (served: Served, coaching: ReplayCoaching) => {
     const out: ExampleScores[] = [];
     for (const split of ['eval', 'holdout'] as const) {
-      const outputs = await replay(deps, served, agent, splits[split], req.seed);
+      const outputs = await replay(deps, served, coaching, agent, splits[split], req.seed);
       out.push(...(await judgeGateOutputs(judging, outputs, split, rubrics, config, req.seed)));
     }
     return out;
   };
-  const candidateScores = await scored(candidate);
-  const baselineScores = await scored(servedOf(production));
+  const candidateScores = await scored(candidate, candidateCoaching);
+  const baselineScores = await scored(servedOf(production), activeCoaching);
   const calibrations = judged.length ? await latestCalibrations(db, req.agent, judged) : [];
   const report = decideGate({
     candidate: candidateScores,
@@ -204,6 +241,10 @@ export async function evaluatePromptGate(
     evaluatedBy: req.evaluatedBy,
     candidate: { source: req.candidate.source, ref: req.candidate.ref },
     production: { id: production.id, version: production.version },
+    coaching: {
+      active: activeCoaching.size,
+      candidates: req.coaching === 'candidates' ? candidateCoaching.size - activeCoaching.size : null,
+    },
     dataset: { id: dataset.id, eval: splits.eval.length, holdout: splits.holdout.length },
     gateConfig: req.gate ? `the agent's, with ${req.gate.source} over it` : "the agent's",
     failOn: req.failOn,

@@ -7,7 +7,11 @@ import { z } from 'zod';
  * situation. Every change is a new version; one coaching rolls back on its own.
  */
 
-export const COACHING_STATUSES = ['active', 'retired'] as const;
+/**
+ * `candidate`: created to be gated first (`flywheel eval --coaching candidates`), never
+ * recalled in production until an approver promotes it to `active`.
+ */
+export const COACHING_STATUSES = ['active', 'retired', 'candidate'] as const;
 export const CoachingStatus = z.enum(COACHING_STATUSES);
 export type CoachingStatus = z.infer<typeof CoachingStatus>;
 
@@ -53,10 +57,18 @@ export const CreateCoachingRequest = z.object({
   sourceStep: z.number().int().nonnegative().optional(),
   threshold: Threshold.optional(),
   reason: z.string().trim().min(1).max(2000).optional(),
+  candidate: z
+    .boolean()
+    .optional()
+    .describe(
+      'Create it as a candidate: not recalled in production until promoted, so it can go through the gate first (flywheel eval --coaching candidates)',
+    ),
 });
 export type CreateCoachingRequest = z.infer<typeof CreateCoachingRequest>;
 
 export const RetireCoachingRequest = z.object({ reason: z.string().trim().min(1).max(2000) });
+
+export const PromoteCoachingRequest = z.object({ reason: z.string().trim().min(1).max(2000) });
 
 export const RollbackCoachingRequest = z.object({
   to: z.number().int().positive().optional(),

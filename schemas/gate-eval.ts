@@ -24,8 +24,14 @@ export const GateEvalResult = z.object({
   agent: z.string(),
   /** Who ran it, as authentication established it. */
   evaluatedBy: z.string(),
-  candidate: z.object({ source: z.enum(['file', 'version', 'label']), ref: z.string() }),
+  /** The candidate prompt; `production` when only a coaching set is gated. */
+  candidate: z.object({ source: z.enum(['file', 'version', 'label', 'production']), ref: z.string() }),
   production: z.object({ id: z.string(), version: z.number().int() }),
+  /**
+   * Coaching replayed with each example as production would recall it: the active memories
+   * in both arms; with `--coaching candidates`, the candidate memories too in the candidate's.
+   */
+  coaching: z.object({ active: z.number().int(), candidates: z.number().int().nullable() }),
   dataset: z.object({
     id: z.string(),
     eval: z.number().int(),

@@ -3,6 +3,7 @@ import {
   coachingHistory,
   createCoaching,
   listCoaching,
+  promoteCoaching,
   retireCoaching,
   showCoaching,
   testCoaching,
@@ -33,6 +34,7 @@ interface CreateOptions {
   example?: string;
   threshold?: string;
   reason?: string;
+  candidate?: boolean;
 }
 
 /** Exactly one of --reply, --tool, --ask, --transfer says what the agent should do. */
@@ -113,6 +115,10 @@ export function registerCoachingCommands(program: Command, action: CliAction): v
       `similarity (0-1) a conversation needs to recall it (default ${DEFAULT_COACHING_THRESHOLD})`,
     )
     .option('--reason <text>', 'why')
+    .option(
+      '--candidate',
+      'create it as a candidate: not recalled in production until promoted (gate it first with flywheel eval --coaching candidates)',
+    )
     .action(
       action(async (ctx, agent: string, opts: CreateOptions) => {
         const behaviour = behaviourOf(opts);
@@ -130,17 +136,22 @@ export function registerCoachingCommands(program: Command, action: CliAction): v
             ...(step === undefined ? {} : { sourceStep: step }),
             ...(threshold === undefined ? {} : { threshold }),
             ...(opts.reason === undefined ? {} : { reason: opts.reason }),
+            ...(opts.candidate ? { candidate: true } : {}),
           },
           principalLabel(by),
         );
         console.log(`created ${line(created)}`);
         console.log(`test it: flywheel coaching test ${agent} ${created.id}`);
+        if (opts.candidate)
+          console.log(
+            `gate it: flywheel eval --agent ${agent} --coaching candidates; then: flywheel coaching promote ${agent} ${created.id} --reason <why>`,
+          );
       }),
     );
   coaching
     .command('list <agent>')
     .description('every coaching at its current version')
-    .option('--status <status>', 'active or retired')
+    .option('--status <status>', 'active, retired or candidate')
     .option('--json', 'print JSON')
     .action(
       action(async (ctx, agent: string, opts: { status?: string; json?: boolean }) => {
@@ -184,6 +195,30 @@ export function registerCoachingCommands(program: Command, action: CliAction): v
         console.log(
           result.changed ? 'the coaching changes the step' : 'the coaching does not change the step',
         );
+      }),
+    );
+  refusingIdentityOptions(coaching.command('promote <agent> <id>'))
+    .description(
+      'recall a candidate coaching in production from now on (an approver, after flywheel eval --coaching candidates passes)',
+    )
+    .requiredOption('--reason <text>', 'why, e.g. the gate run that passed')
+    .action(
+      action(async (ctx, agent: string, id: string, opts: { reason: string }) => {
+        const by = await actingPerson(
+          ctx,
+          opts,
+          { role: 'approver' },
+          agent,
+          `promote a coaching of ${agent}`,
+        );
+        const { coaching: promoted } = await promoteCoaching(
+          await depsOf(ctx),
+          agent,
+          id,
+          { reason: opts.reason },
+          principalLabel(by),
+        );
+        console.log(`promoted ${line(promoted)}`);
       }),
     );
   refusingIdentityOptions(coaching.command('retire <agent> <id>'))

@@ -24,19 +24,24 @@ interface EvalOptions {
   dataset?: string;
   gate?: string;
   failOn?: string;
+  coaching?: string;
   json?: boolean;
   junit?: string;
   markdown?: string;
   seed: string;
 }
 
-/** Exactly one of --prompt, --version, --label names the candidate. */
+/**
+ * Exactly one of --prompt, --version, --label names the candidate; none, with --coaching,
+ * gates the coaching set on the production prompt.
+ */
 function candidateOf(opts: EvalOptions): CandidateSpec {
   const given = (['prompt', 'version', 'label'] as const).filter((k) => opts[k] !== undefined);
+  if (given.length === 0 && opts.coaching !== undefined) return { source: 'production', ref: 'production' };
   if (given.length !== 1)
     throw new UserError(
       given.length === 0
-        ? 'Name the candidate: --prompt <file> (a prompt file in your checkout), --version <n> or --label <label> (a registry version).'
+        ? 'Name the candidate: --prompt <file> (a prompt file in your checkout), --version <n> or --label <label> (a registry version), or --coaching candidates (the candidate coaching on the production prompt).'
         : `Name one candidate, not ${given.map((k) => `--${k}`).join(' and ')}.`,
     );
   if (opts.prompt !== undefined)
@@ -61,6 +66,10 @@ function writeOutput(file: string, text: string, what: string): void {
 
 async function runEval(ctx: CliContext, opts: EvalOptions): Promise<number> {
   // Everything the user typed is checked before any connection or model call.
+  if (opts.coaching !== undefined && opts.coaching !== 'candidates')
+    throw new UserError(
+      `--coaching takes "candidates" (the agent's candidate coaching, beside the active), not "${opts.coaching}".`,
+    );
   const candidate = candidateOf(opts);
   const failOn = opts.failOn === undefined ? null : parseFailOn(opts.failOn);
   const gate =
@@ -85,6 +94,7 @@ async function runEval(ctx: CliContext, opts: EvalOptions): Promise<number> {
       dataset: opts.dataset,
       gate,
       failOn,
+      coaching: opts.coaching === 'candidates' ? 'candidates' : undefined,
       seed: Number(opts.seed),
       evaluatedBy: principalLabel(principal),
     },
@@ -106,7 +116,7 @@ export function registerEvalCommand(program: Command): void {
   program
     .command('eval')
     .description(
-      'gate a candidate prompt against production as a CI step: exit 0 pass, 1 fail, 2 inconclusive, 3 usage or runtime error',
+      'gate a candidate prompt (or coaching set) against production as a CI step: exit 0 pass, 1 fail, 2 inconclusive, 3 usage or runtime error',
     )
     .option('--agent <agent>', 'agent id', 'demo')
     .option(
@@ -123,6 +133,10 @@ export function registerEvalCommand(program: Command): void {
     .option(
       '--fail-on <dimensions>',
       'comma-separated dimensions that fail the build (default: all the gate measures)',
+    )
+    .option(
+      '--coaching <set>',
+      "candidates: gate the agent's candidate coaching too (recalled per example in the candidate's arm; both arms recall the active coaching)",
     )
     .option('--json', 'print the result as JSON')
     .option('--junit <file>', 'also write a JUnit XML report')

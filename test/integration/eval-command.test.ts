@@ -6,6 +6,10 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { CoachingIndexes } from '../../coaching/coaching-index-service.js';
+import { CoachingRecall } from '../../coaching/coaching-recall-service.js';
+import { createCoaching, promoteCoaching, retireCoaching } from '../../coaching/coaching-service.js';
+import { localSituationEmbedder } from '../../coaching/situation-embedder.js';
 import { importExamples } from '../../datasets/dataset-service.js';
 import { seedDemoAgent } from '../../scripts/demo-seed.js';
 import { GateEvalResult } from '../../schemas/gate-eval.js';
@@ -149,6 +153,87 @@ describe('flywheel eval gates a prompt file in CI', () => {
     );
   });
 
+  it('gates candidate coaching: scoped to its situation it passes (exit 0), over-broad it fails routine (exit 1); production recalls it only once promoted', async () => {
+    const agent = scenario.agentId;
+    const deps = { db: database.db, embedder: localSituationEmbedder() };
+    const request = scenario.examples.find((e) => e.rule === 'basic_economy_no_changes')!.request;
+    const { coaching: scoped } = await createCoaching(
+      deps,
+      agent,
+      {
+        situation: 'When a customer asks to move a basic economy flight',
+        behaviour: {
+          kind: 'reply',
+          text: 'Basic economy flights cannot be changed; I can cancel it instead.',
+        },
+        candidate: true,
+      },
+      'user:reviewer',
+    );
+    assert.equal(scoped.status, 'candidate');
+    const indexes = new CoachingIndexes(database.db, deps.embedder);
+    const production = new CoachingRecall(indexes);
+    const served = () =>
+      production.recall(agent, { messages: [{ role: 'user', content: request }], k: 3, maxTokens: 1000 });
+    try {
+      assert.deepEqual((await served()).coaching, [], 'a candidate is not recalled in production');
+
+      const pass = await flywheel('--coaching', 'candidates', '--json');
+      assert.equal(pass.code, 0, pass.stdout + pass.stderr);
+      const passed = GateEvalResult.parse(JSON.parse(pass.stdout));
+      assert.deepEqual(passed.candidate, { source: 'production', ref: 'production' });
+      assert.deepEqual(passed.coaching, { active: 0, candidates: 1 });
+      const modification = passed.report.slices?.find(
+        (x) => x.slice === 'modification' && x.dimension === 'outcome_match',
+      );
+      assert.ok(
+        modification && (modification.delta ?? 0) > 0,
+        `the coached situation improves: ${JSON.stringify(modification)}`,
+      );
+
+      const { coaching: broad } = await createCoaching(
+        deps,
+        agent,
+        {
+          situation: 'When a customer mentions a reservation',
+          behaviour: { kind: 'transfer', reason: 'reservations go to a person' },
+          threshold: 0.01,
+          candidate: true,
+        },
+        'user:reviewer',
+      );
+      const fail = await flywheel('--coaching', 'candidates');
+      assert.equal(fail.code, 1, fail.stdout + fail.stderr);
+      assert.match(fail.stdout.split('\n')[0]!, /^flywheel eval demo: FAIL on outcome_match \[[^\]]*routine/);
+      assert.match(
+        fail.stdout,
+        /candidate production production with 2 candidate coaching \(both with the 0 active\)/,
+      );
+      await retireCoaching(deps, agent, broad.id, { reason: 'too broad' }, 'user:reviewer');
+
+      await promoteCoaching(deps, agent, scoped.id, { reason: 'flywheel eval passed' }, 'user:approver');
+      await indexes.invalidate(agent);
+      assert.deepEqual(
+        (await served()).coaching.map((c) => c.id),
+        [scoped.id],
+        'promoted, production recalls it',
+      );
+      // Now active, it is in both arms: nothing left to gate.
+      const none = await flywheel('--coaching', 'candidates');
+      assert.equal(none.code, 3);
+      assert.match(none.stderr, /has no candidate coaching to gate: create some with/);
+      await assert.rejects(
+        promoteCoaching(deps, agent, scoped.id, { reason: 'again' }, 'user:approver'),
+        /is active \(v2\), not a candidate: only a candidate is promoted; nothing was changed/,
+      );
+    } finally {
+      indexes.stop();
+      await retireCoaching(deps, agent, scoped.id, { reason: 'test done' }, 'user:reviewer').catch(
+        () => undefined,
+      );
+    }
+  });
+
   it('answers bad input with exit 3 and what to do, before any model call', async () => {
     const cases: [string[], RegExp][] = [
       [['--prompt', path.join(dir, 'missing.txt')], /Cannot read .*missing\.txt: does the file exist\?/],
@@ -172,6 +257,7 @@ describe('flywheel eval gates a prompt file in CI', () => {
       ],
       [[], /Name the candidate: --prompt <file>/],
       [['--prompt', 'a.txt', '--label', 'x'], /Name one candidate, not --prompt and --label/],
+      [['--coaching', 'all'], /--coaching takes "candidates" .*not "all"/],
       [['--label', 'production', '--no-such-option'], /unknown option '--no-such-option'/],
     ];
     for (const [args, message] of cases) {

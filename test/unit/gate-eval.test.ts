@@ -32,6 +32,7 @@ function resultOf(report: GateReport, failOn: string[] | null): GateEvalResult {
     evaluatedBy: 'user:ci',
     candidate: { source: 'file', ref: 'prompts/demo.txt' },
     production: { id: 'demo@v1', version: 1 },
+    coaching: { active: 0, candidates: null },
     dataset: { id: 'demo-dataset@v1', eval: 40, holdout: 0 },
     gateConfig: "the agent's",
     failOn,

@@ -285,7 +285,7 @@ export interface paths {
     get: {
       parameters: {
         query?: {
-          status?: 'active' | 'retired';
+          status?: 'active' | 'retired' | 'candidate';
         };
         header?: never;
         path: {
@@ -348,6 +348,8 @@ export interface paths {
                   kind: 'transfer';
                   reason: string;
                 };
+            /** @description Create it as a candidate: not recalled in production until promoted, so it can go through the gate first (flywheel eval --coaching candidates) */
+            candidate?: boolean;
             example?: string;
             reason?: string;
             /** @description When the coaching applies, e.g. "When a customer asks to move a basic-economy flight" */
@@ -411,6 +413,54 @@ export interface paths {
     };
     put?: never;
     post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/agents/{id}/coaching/{coaching}/promote': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Promote a candidate coaching to active (a new version): production recalls it from now on. An approver's decision, after `flywheel eval --coaching candidates` gated it.
+     * @description Needs: role approver.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /** @description The coaching id (coa_…) */
+          coaching: string;
+          /** @description The agent id */
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            reason: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
     delete?: never;
     options?: never;
     head?: never;

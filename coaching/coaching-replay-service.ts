@@ -1,0 +1,48 @@
+import type { Db } from '../db/connection.js';
+import {
+  DEFAULT_RECALL_K,
+  DEFAULT_RECALL_TOKENS,
+  type CoachingStatus,
+  type RecallAnswer,
+  type RecallMessage,
+} from '../schemas/coaching.js';
+import type { AgentCoachingIndex } from './coaching-index-service.js';
+import { indexedMemories } from './coaching-index-service.js';
+import { CoachingRecall } from './coaching-recall-service.js';
+import type { SituationEmbedder } from './situation-embedder.js';
+import { currentCoaching } from './store/coaching-repository.js';
+
+/** A set of one agent's memories, recalled for replayed conversations as agents recall them. */
+export interface ReplayCoaching {
+  /** How many memories the set holds. */
+  size: number;
+  recall(messages: readonly RecallMessage[]): Promise<RecallAnswer>;
+}
+
+/**
+ * The agent's memories of the given statuses (e.g. active, or active and candidate) as one
+ * fixed index, recalled with serve time's own code and limits: the gate replays a dataset
+ * example with the coaching production would insert into that conversation, so a coaching
+ * set is gated exactly as it would be served.
+ */
+export async function replayCoaching(
+  db: Db,
+  agent: string,
+  embedder: SituationEmbedder,
+  statuses: readonly CoachingStatus[],
+): Promise<ReplayCoaching> {
+  const rows = (await Promise.all(statuses.map((status) => currentCoaching(db, agent, { status })))).flat();
+  const { memories, matrix } = await indexedMemories(rows, embedder);
+  const index: AgentCoachingIndex = { agent, mark: null, memories, matrix, clusters: null, readAt: 0 };
+  const recall = new CoachingRecall({ embedder, get: () => Promise.resolve(index) });
+  return {
+    size: memories.length,
+    // Serve time's defaults: what an agent gets that recalls without limits of its own.
+    recall: (messages) =>
+      recall.recall(agent, {
+        messages: [...messages],
+        k: DEFAULT_RECALL_K,
+        maxTokens: DEFAULT_RECALL_TOKENS,
+      }),
+  };
+}
