@@ -4,6 +4,7 @@ import { agentRoutes } from './agent-routes.js';
 import { annotationRoutes } from './annotation-routes.js';
 import { artifactRoutes } from './artifact-routes.js';
 import { codecRoutes } from './codec-routes.js';
+import { coachingEffectRoutes } from './coaching-effect-routes.js';
 import { coachingRoutes } from './coaching-routes.js';
 import { consoleRoutes } from './console-routes.js';
 import { cycleRoutes } from './cycle-routes.js';
@@ -33,6 +34,7 @@ export function apiRouteTable(deps: ApiDeps): ApiRoute[] {
     ...agentRoutes(deps, agents),
     ...artifactRoutes(deps, agents),
     ...coachingRoutes(deps, agents),
+    ...coachingEffectRoutes(deps, agents),
     ...traceViewRoutes(deps, agents),
     ...sessionRoutes(deps),
     ...userRoutes(deps, agents),

@@ -787,10 +787,32 @@ export interface CoachingVersionsTable {
   created_by: string;
   reason: string;
   created_at: TimestampWithDefault;
+  /** The threshold the author chose when reviewers' marks set `threshold` (migration 0023); null: the same. */
+  author_threshold: ColumnType<number | null, number | null | undefined, number | null>;
 }
 export type CoachingVersionRow = Selectable<CoachingVersionsTable>;
 export type NewCoachingVersion = Insertable<CoachingVersionsTable>;
 export type CoachingVersionUpdate = Updateable<CoachingVersionsTable>;
+
+/** Reviewers' "correctly / wrongly applied" marks on a coaching's applications (migration 0023). */
+export interface CoachingMarksTable {
+  coaching_id: string;
+  trace_id: string;
+  reviewer: string;
+  verdict: 'correct' | 'wrong';
+  /** The coaching version the trace applied. */
+  applied_version: number;
+  /** Cosine similarity of the trace's conversation to the coaching's situation. */
+  similarity: number;
+  embedder: string;
+  comment: string | null;
+  threshold_before: number;
+  threshold_after: number;
+  created_at: TimestampWithDefault;
+  updated_at: TimestampWithDefault;
+}
+export type CoachingMarkRow = Selectable<CoachingMarksTable>;
+export type NewCoachingMark = Insertable<CoachingMarksTable>;
 
 // Online evaluation and drift alerts (migration 0021)
 export interface OnlineEvaluationRunsTable {
@@ -930,6 +952,7 @@ export interface Database {
   // Coaching
   coaching: CoachingTable;
   coaching_versions: CoachingVersionsTable;
+  coaching_marks: CoachingMarksTable;
 }
 
 // Older names, still imported across the codebase.

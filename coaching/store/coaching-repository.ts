@@ -22,6 +22,8 @@ export interface CoachingVersion {
   sourceTraceId: string | null;
   sourceStep: number | null;
   threshold: number;
+  /** The threshold the author chose; differs from `threshold` once reviewers' marks moved it. */
+  authorThreshold: number;
   status: CoachingStatus;
   createdBy: string;
   reason: string;
@@ -42,7 +44,10 @@ export interface CurrentCoaching extends CoachingRecord {
   current: CoachingVersion;
 }
 
-export type NewVersion = Omit<CoachingVersion, 'version' | 'createdAt'>;
+export type NewVersion = Omit<CoachingVersion, 'version' | 'createdAt' | 'authorThreshold'> & {
+  /** Absent: the threshold is the author's. */
+  authorThreshold?: number;
+};
 
 const toVersion = (r: CoachingVersionRow): CoachingVersion => ({
   version: r.version,
@@ -54,6 +59,7 @@ const toVersion = (r: CoachingVersionRow): CoachingVersion => ({
   sourceTraceId: r.source_trace_id,
   sourceStep: r.source_step,
   threshold: r.threshold,
+  authorThreshold: r.author_threshold ?? r.threshold,
   status: CoachingStatus.parse(r.status),
   createdBy: r.created_by,
   reason: r.reason,
@@ -71,6 +77,8 @@ const versionValues = (id: string, version: number, v: NewVersion) => ({
   source_trace_id: v.sourceTraceId,
   source_step: v.sourceStep,
   threshold: v.threshold,
+  author_threshold:
+    v.authorThreshold === undefined || v.authorThreshold === v.threshold ? null : v.authorThreshold,
   status: v.status,
   created_by: v.createdBy,
   reason: v.reason,

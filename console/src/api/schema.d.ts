@@ -419,6 +419,106 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/agents/{id}/coaching/{coaching}/effect': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * A coaching's measured effect over the last `days` days (default 30): the traces that applied it (the turn, feedback, online judge verdict, marks), success with it vs the similar conversations without it (user feedback and online judge, with 95% intervals), reviewers' marks and every threshold it has had.
+     * @description Needs: role viewer.
+     */
+    get: {
+      parameters: {
+        query?: {
+          /** @description How many days back from now the traces are read (1-365, default 30) */
+          days?: string;
+        };
+        header?: never;
+        path: {
+          /** @description The coaching id (coa_…) */
+          coaching: string;
+          /** @description The agent id */
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/agents/{id}/coaching/{coaching}/marks': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Mark one application of a coaching (a trace that applied it) as correctly or wrongly applied. The coaching's recall threshold is recomputed from every mark (raised above wrongly applied recalls, held at or below correctly applied ones, within bounds) and a move is a new version. The reviewer is the authenticated person; marking the same trace again replaces your mark.
+     * @description Needs: role reviewer.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /** @description The coaching id (coa_…) */
+          coaching: string;
+          /** @description The agent id */
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            comment?: string;
+            /** @description A trace that applied the coaching */
+            traceId: string;
+            /**
+             * @description Whether the coaching was correctly applied there
+             * @enum {string}
+             */
+            verdict: 'correct' | 'wrong';
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/agents/{id}/coaching/{coaching}/promote': {
     parameters: {
       query?: never;

@@ -1,0 +1,71 @@
+import { z } from 'zod';
+import {
+  coachingEffect,
+  EffectQuery,
+  markCoaching,
+  MarkCoachingRequest,
+} from '../coaching/coaching-effect-service.js';
+import type { CoachingDeps } from '../coaching/coaching-service.js';
+import { principalLabel } from '../schemas/principal.js';
+import { withIdentity, type ApiRoute, type RouteRequest } from './api-route.js';
+import { coachingRecallOf, type CoachingRouteDeps } from './coaching-routes.js';
+import type { ResourceAgents } from './resource-agent.js';
+
+const CoachingParams = z.object({
+  id: z.string().describe('The agent id'),
+  coaching: z.string().describe('The coaching id (coa_…)'),
+});
+
+/** A JSON object body; identity fields are refused (who acts comes from authentication). */
+const bodyOf = (r: RouteRequest) => {
+  const { actor: _who, ...rest } = withIdentity(r.json(), 'actor', principalLabel(r.principal));
+  return rest;
+};
+
+/**
+ * What reviewers learn and teach about coaching already in use: its measured effect and their
+ * marks on its applications (which move its recall threshold).
+ */
+export function coachingEffectRoutes(deps: CoachingRouteDeps, agents: ResourceAgents): ApiRoute[] {
+  const service = (): CoachingDeps => ({
+    db: deps.db,
+    embedder: coachingRecallOf(deps).indexes.embedder,
+    agentModel: deps.llm?.agent ?? null,
+    artifacts: deps.webhook ? { webhook: deps.webhook } : {},
+  });
+  const agentOf = (r: RouteRequest) => r.params.id ?? '';
+  const coachingOf = (r: RouteRequest) => r.params.coaching ?? '';
+  const actor = (r: RouteRequest) => principalLabel(r.principal);
+  const written = async (r: RouteRequest, status: number, body: unknown) => {
+    await coachingRecallOf(deps).indexes.invalidate(agentOf(r));
+    return { status, body };
+  };
+  return [
+    {
+      method: 'GET',
+      url: '/api/agents/:id/coaching/:coaching/effect',
+      tag: 'coaching',
+      summary:
+        "A coaching's measured effect over the last `days` days (default 30): the traces that applied it (the turn, feedback, online judge verdict, marks), success with it vs the similar conversations without it (user feedback and online judge, with 95% intervals), reviewers' marks and every threshold it has had.",
+      auth: { role: 'viewer' },
+      agent: agents.byAgentParam,
+      schema: { params: CoachingParams, querystring: EffectQuery },
+      handler: async (r) => ({
+        status: 200,
+        body: await coachingEffect(service(), agentOf(r), coachingOf(r), Object.fromEntries(r.query)),
+      }),
+    },
+    {
+      method: 'POST',
+      url: '/api/agents/:id/coaching/:coaching/marks',
+      tag: 'coaching',
+      summary:
+        "Mark one application of a coaching (a trace that applied it) as correctly or wrongly applied. The coaching's recall threshold is recomputed from every mark (raised above wrongly applied recalls, held at or below correctly applied ones, within bounds) and a move is a new version. The reviewer is the authenticated person; marking the same trace again replaces your mark.",
+      auth: { role: 'reviewer' },
+      agent: agents.byAgentParam,
+      schema: { params: CoachingParams, body: MarkCoachingRequest },
+      handler: async (r) =>
+        written(r, 200, await markCoaching(service(), agentOf(r), coachingOf(r), bodyOf(r), actor(r))),
+    },
+  ];
+}

@@ -1,0 +1,100 @@
+import type { Command } from 'commander';
+import { coachingEffect, markCoaching } from '../coaching/coaching-effect-service.js';
+import { renderCoachingEffect } from '../coaching/coaching-effect-render.js';
+import type { CoachingDeps } from '../coaching/coaching-service.js';
+import { situationEmbedderFor } from '../coaching/situation-embedder.js';
+import { createLlmRoles } from '../llm/llm-roles.js';
+import { assertAllowed, principalLabel } from '../schemas/principal.js';
+import { UserError } from '../schemas/user-error.js';
+import type { CliContext } from './cli-context.js';
+import { cliPrincipal } from './cli-credentials.js';
+import type { CliAction } from './cli-files.js';
+import { actingPerson, refusingIdentityOptions } from './cli-identity.js';
+import { readRuntimeState } from './load-config.js';
+
+/**
+ * `flywheel coaching effect|mark`: a coaching's measured effect and reviewers' marks on its
+ * applications. Added to the `coaching` command that scripts/coaching-commands.ts registers.
+ */
+
+/** The service's dependencies for this command: the configured models (or those `flywheel dev` runs). */
+async function depsOf(ctx: CliContext): Promise<CoachingDeps> {
+  const db = await ctx.database();
+  const models = ctx.config.models ?? readRuntimeState(ctx.config)?.models ?? null;
+  const llm = models ? createLlmRoles(models, db) : null;
+  return { db, embedder: situationEmbedderFor(llm?.embedder ?? null), agentModel: llm?.agent ?? null };
+}
+
+async function viewer(ctx: CliContext, agent: string, what: string): Promise<void> {
+  assertAllowed(await cliPrincipal(ctx), { role: 'viewer' }, agent, what);
+}
+
+const print = (value: unknown) => console.log(JSON.stringify(value, null, 2));
+
+export function registerCoachingEffectCommands(program: Command, action: CliAction): void {
+  const coaching = program.commands.find((c) => c.name() === 'coaching');
+  if (!coaching) throw new Error('register the coaching command (registerCoachingCommands) first');
+  coaching
+    .command('effect <agent> <id>')
+    .description(
+      'where a coaching was applied, success with it vs similar conversations without it (feedback, online judge), marks and thresholds',
+    )
+    .option('--days <n>', 'how many days back', '30')
+    .option('--json', 'print JSON')
+    .action(
+      action(async (ctx, agent: string, id: string, opts: { days: string; json?: boolean }) => {
+        await viewer(ctx, agent, `read the coaching of ${agent}`);
+        const effect = await coachingEffect(await depsOf(ctx), agent, id, { days: opts.days });
+        if (opts.json) return print(effect);
+        console.log(renderCoachingEffect(effect));
+      }),
+    );
+  refusingIdentityOptions(coaching.command('mark <agent> <id> <traceId>'))
+    .description(
+      "mark one application of a coaching as correctly or wrongly applied; its recall threshold follows every reviewer's marks",
+    )
+    .option('--correct', 'it was right to apply it there')
+    .option('--wrong', 'it should not have been applied there')
+    .option('--comment <text>', 'why')
+    .action(
+      action(
+        async (
+          ctx,
+          agent: string,
+          id: string,
+          traceId: string,
+          opts: { correct?: boolean; wrong?: boolean; comment?: string },
+        ) => {
+          if (Boolean(opts.correct) === Boolean(opts.wrong))
+            throw new UserError('Say how it was applied: --correct or --wrong (one of them).');
+          const by = await actingPerson(
+            ctx,
+            opts,
+            { role: 'reviewer' },
+            agent,
+            `mark a coaching of ${agent}`,
+          );
+          const result = await markCoaching(
+            await depsOf(ctx),
+            agent,
+            id,
+            {
+              traceId,
+              verdict: opts.correct ? 'correct' : 'wrong',
+              ...(opts.comment === undefined ? {} : { comment: opts.comment }),
+            },
+            principalLabel(by),
+          );
+          const t = result.threshold;
+          console.log(
+            `marked ${traceId} ${result.mark.verdict} (similarity ${result.mark.similarity}); threshold ${t.changed ? `${t.before} → ${t.after} (v${result.coaching.version})` : `stays ${t.after}`}`,
+          );
+          const { wrongStillRecalled, correctNotRecalled } = t.misjudged;
+          if (wrongStillRecalled + correctNotRecalled > 0)
+            console.log(
+              `the threshold still misjudges ${wrongStillRecalled} wrong and ${correctNotRecalled} correct mark(s) within its bounds ${t.bounds.lower}-${t.bounds.upper}: reword the situation or retire the coaching`,
+            );
+        },
+      ),
+    );
+}
