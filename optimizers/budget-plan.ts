@@ -26,6 +26,17 @@ import {
  */
 export const AUTO_PROPOSALS: Readonly<Record<BudgetLevel, number>> = { light: 12, medium: 24, heavy: 36 };
 
+/**
+ * Teacher calls a run may make per rollout of its plan when the budget sets no
+ * `maxTeacherCalls`, on top of those an optimizer makes before its first proposal
+ * (`setupTeacherCalls`). A GEPA reflection whose text was tried before costs a teacher call and
+ * no rollout, so the rollout budget alone bounded teacher calls only through GEPA's idle limit
+ * (200 iterations without a rollout): in the committed bench:flywheel run (60 cycles) a cycle
+ * made up to 2,513 teacher calls on a plan of 2,432 rollouts, 1.03 per rollout at most. Two per
+ * rollout leaves every measured run as it was and bounds what a cycle can spend.
+ */
+export const TEACHER_CALLS_PER_ROLLOUT = 2;
+
 export interface ProposalCost {
   /** What one proposal is for this optimizer. */
   unit: string;
@@ -39,7 +50,13 @@ export interface ProposalCost {
 
 export interface BudgetPlan extends ProposalCost {
   maxRollouts: number;
+  /**
+   * The budget's `maxTeacherCalls`, else `setupTeacherCalls` + TEACHER_CALLS_PER_ROLLOUT ×
+   * `maxRollouts`. Null only in plans recorded before that default, which ran unbounded.
+   */
   maxTeacherCalls: number | null;
+  /** Where maxTeacherCalls came from; absent in plans recorded before the default. */
+  teacherCallSource?: 'maxTeacherCalls' | 'default';
   /** Where maxRollouts came from. */
   source: 'maxRollouts' | 'auto' | 'proposals' | 'floor';
   /** Proposals the budget buys even if every one is accepted (rejected ones cost less). */
@@ -96,6 +113,17 @@ export function proposalCost(choice: OptimizerChoice, trainSize: number): Propos
       };
     }
   }
+}
+
+/**
+ * Teacher calls an optimizer makes before its first proposal whatever the budget: MIPRO's
+ * dataset summary (one call per `viewBatchSize` examples of the whole train split) and its
+ * instruction proposals; the others start proposing at once.
+ */
+export function setupTeacherCalls(choice: OptimizerChoice, trainSize: number): number {
+  if (choice.name !== 'mipro') return 0;
+  const s = choice.settings;
+  return (s.datasetSummary ? Math.ceil(trainSize / s.viewBatchSize) : 0) + Math.max(0, s.numCandidates - 1);
 }
 
 /**
@@ -160,10 +188,13 @@ export function planBudget(
         'raise maxTeacherCalls or leave it unset.',
     );
   }
+  const teacherCap = budget.maxTeacherCalls;
   return {
     ...cost,
     maxRollouts,
-    maxTeacherCalls: budget.maxTeacherCalls,
+    maxTeacherCalls:
+      teacherCap ?? setupTeacherCalls(choice, data.trainSize) + TEACHER_CALLS_PER_ROLLOUT * maxRollouts,
+    teacherCallSource: teacherCap === null ? 'default' : 'maxTeacherCalls',
     source,
     proposals: affordable(maxRollouts),
     minProposals,

@@ -139,6 +139,11 @@ export const Budget = z
     auto: BudgetLevel.optional(),
     proposals: z.number().int().positive().optional(),
     minProposals: z.number().int().nonnegative().optional(),
+    /**
+     * Teacher (optimizer-LM) calls the run may make. Null or absent: the plan's default, two per
+     * rollout of the plan (`optimizers/budget-plan.ts`, TEACHER_CALLS_PER_ROLLOUT), so no cycle's
+     * teacher calls are unbounded.
+     */
     maxTeacherCalls: z.number().int().positive().nullable().default(null),
   })
   .refine((b) => [b.maxRollouts, b.auto, b.proposals].filter((x) => x !== undefined).length <= 1, {

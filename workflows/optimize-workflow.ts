@@ -71,7 +71,8 @@ const teacher = proxyActivities<Activities>({
 function announce(optimizer: string, plan: BudgetPlan): void {
   const line =
     `${optimizer}: ${plan.maxRollouts} rollouts (${plan.source}) buy at least ${plan.proposals} ${plan.unit}s ` +
-    `after a baseline of ${plan.baselineRollouts} on an evaluation set of ${plan.evaluationSetSize}`;
+    `after a baseline of ${plan.baselineRollouts} on an evaluation set of ${plan.evaluationSetSize}` +
+    (plan.maxTeacherCalls === null ? '' : `; at most ${plan.maxTeacherCalls} teacher calls`);
   log.info(`optimizer budget: ${line}`);
   for (const warning of plan.warnings) log.warn(warning);
   setCurrentDetails([line, ...plan.warnings.map((w) => `**Warning:** ${w}`)].join('\n\n'));

@@ -8,7 +8,13 @@ import { describe, it } from 'node:test';
 import { evaluateCandidate, teach } from '../../activities/search-executor.js';
 import { scenarioHarness } from '../../bench/optimization-harness.js';
 import { syntheticScenario } from '../../bench/synthetic-scenario.js';
-import { AUTO_PROPOSALS, planBudget, proposalCost } from '../../optimizers/budget-plan.js';
+import {
+  AUTO_PROPOSALS,
+  planBudget,
+  proposalCost,
+  setupTeacherCalls,
+  TEACHER_CALLS_PER_ROLLOUT,
+} from '../../optimizers/budget-plan.js';
 import { optimizerFor } from '../../optimizers/optimizer-registry.js';
 import { allocate, paretoSubsample } from '../../optimizers/pareto-subsample.js';
 import { PromptSearch, type SearchResponse } from '../../optimizers/prompt-search.js';
@@ -224,6 +230,86 @@ describe('the budget floor', () => {
       plan.warnings,
       'planning warnings lead',
     );
+  });
+});
+
+describe('the teacher-call cap', () => {
+  it('defaults to two teacher calls per planned rollout, and a given cap is kept', () => {
+    for (const budget of [
+      {},
+      { auto: 'heavy' },
+      { maxRollouts: 500 },
+      { maxRollouts: 30, minProposals: 3 },
+    ]) {
+      const plan = planBudget(gepa, Budget.parse(budget), { trainSize: 500, components: 4 });
+      assert.equal(
+        plan.maxTeacherCalls,
+        TEACHER_CALLS_PER_ROLLOUT * plan.maxRollouts,
+        JSON.stringify(budget),
+      );
+      assert.equal(plan.teacherCallSource, 'default');
+    }
+    const given = planBudget(gepa, Budget.parse({ auto: 'light', maxTeacherCalls: 60 }), {
+      trainSize: 500,
+      components: 1,
+    });
+    assert.equal(given.maxTeacherCalls, 60);
+    assert.equal(given.teacherCallSource, 'maxTeacherCalls');
+    assert.equal(
+      Budget.parse({}).maxTeacherCalls,
+      null,
+      'inputs still parse as before: the plan fills it in',
+    );
+  });
+
+  it('leaves MIPRO its dataset summary and proposals on top, however large the train split', () => {
+    const mipro = OptimizerChoice.parse({ name: 'mipro' });
+    // One summarizing call per 10 examples, then numCandidates − 1 proposals.
+    assert.equal(setupTeacherCalls(mipro, 20_000), 2_000 + 5);
+    assert.equal(
+      setupTeacherCalls(
+        OptimizerChoice.parse({ name: 'mipro', settings: { datasetSummary: false } }),
+        20_000,
+      ),
+      5,
+    );
+    assert.equal(setupTeacherCalls(gepa, 20_000), 0);
+    const plan = planBudget(mipro, Budget.parse({}), { trainSize: 20_000, components: 1 });
+    assert.ok(plan.maxRollouts < 2_005, 'the rollout budget alone would not cover the summary');
+    assert.equal(plan.maxTeacherCalls, 2_005 + TEACHER_CALLS_PER_ROLLOUT * plan.maxRollouts);
+  });
+
+  it('stops a GEPA run whose teacher keeps answering the text it was shown at the default cap', () => {
+    // Every reflection returns the parent's own text: no child, no rollout, one teacher call
+    // each. Only GEPA's idle limit ended such a run before.
+    const trainIds = ids(6);
+    const plan = planBudget(gepa, Budget.parse({ maxRollouts: 12 }), { trainSize: 6, components: 1 });
+    const run = (maxTeacherCalls: number | null) => {
+      const search = new PromptSearch(
+        {
+          seed: 1,
+          baseline: { system: 'txt_base' },
+          trainIds,
+          budget: { maxRollouts: plan.maxRollouts, maxTeacherCalls },
+          stopping: { patience: null, minDelta: 0, targetScore: null, maxEvaluations: null },
+        },
+        optimizerFor(gepa),
+      );
+      for (let step = search.next(); step.kind !== 'done'; step = search.next())
+        search.respond(
+          step.kind === 'evaluate'
+            ? { kind: 'evaluated', scores: step.exampleIds.map(() => 0) }
+            : { kind: 'taught', textIds: ['txt_base'] },
+        );
+      return search.outcome();
+    };
+    const capped = run(plan.maxTeacherCalls);
+    assert.equal(plan.maxTeacherCalls, 24);
+    assert.equal(capped.teacherCalls, 24);
+    assert.match(capped.stopReason, /teacher call budget reached \(24\)/);
+    assert.equal(capped.rollouts, 6, 'only the baseline was ever scored');
+    const unbounded = run(null);
+    assert.ok(unbounded.teacherCalls >= 200, `${unbounded.teacherCalls} teacher calls without the cap`);
   });
 });
 
