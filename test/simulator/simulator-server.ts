@@ -9,6 +9,7 @@ import {
   simulateFreeTextReflection,
   simulateTeacherTask,
 } from './simulated-models.js';
+import { simulateDspyRequest } from './simulated-dspy.js';
 import { coachingExamplesIn } from './simulated-coaching.js';
 
 import { SIMULATED_MODELS } from './simulated-model-names.js';
@@ -154,6 +155,16 @@ function respond(
     return;
   }
   if (model === SIMULATED_MODELS.teacher && schemaName === undefined) {
+    // DSPy's ChatAdapter (mipro-reference's prompt model): `[[ ## field ## ]]` sections.
+    const fields = simulateDspyRequest(
+      scenario,
+      messages.map((m) => ({ role: m.role, content: text(m.content) })),
+      seed,
+    );
+    if (fields !== null) {
+      send(res, 200, completion(model, all, { content: fields }, 'stop'));
+      return;
+    }
     // Free-text reflection (gepa's default proposer); requests without a fenced block keep
     // the structured default below.
     const reflection = simulateFreeTextReflection(scenario, all, seed);
