@@ -5,6 +5,7 @@ import {
   markCoaching,
   MarkCoachingRequest,
 } from '../coaching/coaching-effect-service.js';
+import { CoachingFromItemRequest, coachingFromItem } from '../coaching/coaching-from-item-service.js';
 import type { CoachingDeps } from '../coaching/coaching-service.js';
 import { principalLabel } from '../schemas/principal.js';
 import { withIdentity, type ApiRoute, type RouteRequest } from './api-route.js';
@@ -15,6 +16,7 @@ const CoachingParams = z.object({
   id: z.string().describe('The agent id'),
   coaching: z.string().describe('The coaching id (coa_…)'),
 });
+const ItemParam = z.object({ id: z.string().describe('The annotation item id') });
 
 /** A JSON object body; identity fields are refused (who acts comes from authentication). */
 const bodyOf = (r: RouteRequest) => {
@@ -23,8 +25,9 @@ const bodyOf = (r: RouteRequest) => {
 };
 
 /**
- * What reviewers learn and teach about coaching already in use: its measured effect and their
- * marks on its applications (which move its recall threshold).
+ * What reviewers learn and teach about coaching already in use: its measured effect, their
+ * marks on its applications (which move its recall threshold), and a review item's
+ * correction turned into coaching in one call.
  */
 export function coachingEffectRoutes(deps: CoachingRouteDeps, agents: ResourceAgents): ApiRoute[] {
   const service = (): CoachingDeps => ({
@@ -66,6 +69,29 @@ export function coachingEffectRoutes(deps: CoachingRouteDeps, agents: ResourceAg
       schema: { params: CoachingParams, body: MarkCoachingRequest },
       handler: async (r) =>
         written(r, 200, await markCoaching(service(), agentOf(r), coachingOf(r), bodyOf(r), actor(r))),
+    },
+    {
+      method: 'POST',
+      url: '/api/items/:id/coaching',
+      tag: 'coaching',
+      summary:
+        "Turn a review item's correction into coaching in one call: the behaviour is the corrected step (yours, else the latest reviewer's), the situation is suggested from the conversation (\"When replying to: …\") unless you give one, linked to the item's trace. The author is the authenticated person.",
+      auth: { role: 'reviewer' },
+      agent: agents.byItem,
+      schema: { params: ItemParam, body: CoachingFromItemRequest },
+      handler: async (r) => {
+        const created = await coachingFromItem(
+          service(),
+          r.params.id ?? '',
+          r.raw.length === 0 ? {} : bodyOf(r),
+          {
+            reviewer: r.principal.id,
+            author: actor(r),
+          },
+        );
+        await coachingRecallOf(deps).indexes.invalidate(created.coaching.agent);
+        return { status: 201, body: created };
+      },
     },
   ];
 }

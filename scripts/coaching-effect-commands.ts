@@ -1,9 +1,12 @@
 import type { Command } from 'commander';
 import { coachingEffect, markCoaching } from '../coaching/coaching-effect-service.js';
 import { renderCoachingEffect } from '../coaching/coaching-effect-render.js';
-import type { CoachingDeps } from '../coaching/coaching-service.js';
+import { coachingFromItem, itemAgent } from '../coaching/coaching-from-item-service.js';
+import { renderBehaviour } from '../coaching/coaching-messages.js';
+import type { CoachingDeps, CoachingView } from '../coaching/coaching-service.js';
 import { situationEmbedderFor } from '../coaching/situation-embedder.js';
 import { createLlmRoles } from '../llm/llm-roles.js';
+import { DEFAULT_COACHING_THRESHOLD } from '../schemas/coaching.js';
 import { assertAllowed, principalLabel } from '../schemas/principal.js';
 import { UserError } from '../schemas/user-error.js';
 import type { CliContext } from './cli-context.js';
@@ -13,8 +16,9 @@ import { actingPerson, refusingIdentityOptions } from './cli-identity.js';
 import { readRuntimeState } from './load-config.js';
 
 /**
- * `flywheel coaching effect|mark`: a coaching's measured effect and reviewers' marks on its
- * applications. Added to the `coaching` command that scripts/coaching-commands.ts registers.
+ * `flywheel coaching from-item|effect|mark`: a review item's correction as coaching, a
+ * coaching's measured effect, and reviewers' marks on its applications. Added to the
+ * `coaching` command that scripts/coaching-commands.ts registers.
  */
 
 /** The service's dependencies for this command: the configured models (or those `flywheel dev` runs). */
@@ -25,15 +29,61 @@ async function depsOf(ctx: CliContext): Promise<CoachingDeps> {
   return { db, embedder: situationEmbedderFor(llm?.embedder ?? null), agentModel: llm?.agent ?? null };
 }
 
+function numberOption(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n))
+    throw new UserError(`--${name} must be a number, not "${value}".`);
+  return n;
+}
+
 async function viewer(ctx: CliContext, agent: string, what: string): Promise<void> {
   assertAllowed(await cliPrincipal(ctx), { role: 'viewer' }, agent, what);
 }
+
+const line = (c: CoachingView) =>
+  `${c.id}  v${c.version}  ${c.status.padEnd(7)}  ≥${c.threshold}  ${c.situation}  →  ${renderBehaviour(c.behaviour)}`;
 
 const print = (value: unknown) => console.log(JSON.stringify(value, null, 2));
 
 export function registerCoachingEffectCommands(program: Command, action: CliAction): void {
   const coaching = program.commands.find((c) => c.name() === 'coaching');
   if (!coaching) throw new Error('register the coaching command (registerCoachingCommands) first');
+  refusingIdentityOptions(coaching.command('from-item <itemId>'))
+    .description(
+      "turn a review item's correction into coaching: the corrected step as the behaviour, the situation suggested from the conversation",
+    )
+    .option('--situation <text>', 'when it applies (default: suggested, "When replying to: …")')
+    .option(
+      '--threshold <x>',
+      `similarity (0-1) a conversation needs to recall it (default ${DEFAULT_COACHING_THRESHOLD})`,
+    )
+    .option('--reason <text>', 'why')
+    .action(
+      action(
+        async (ctx, itemId: string, opts: { situation?: string; threshold?: string; reason?: string }) => {
+          const deps = await depsOf(ctx);
+          const agent = await itemAgent(deps.db, itemId);
+          const by = await actingPerson(ctx, opts, { role: 'reviewer' }, agent, `coach ${agent}`);
+          const threshold = numberOption('threshold', opts.threshold);
+          const created = await coachingFromItem(
+            deps,
+            itemId,
+            {
+              ...(opts.situation === undefined ? {} : { situation: opts.situation }),
+              ...(threshold === undefined ? {} : { threshold }),
+              ...(opts.reason === undefined ? {} : { reason: opts.reason }),
+            },
+            { reviewer: by.id, author: principalLabel(by) },
+          );
+          console.log(`created ${line(created.coaching)}`);
+          console.log(
+            `from item ${itemId}, ${created.correctionBy}'s correction of trace ${created.coaching.sourceTraceId ?? '?'}`,
+          );
+          console.log(`test it: flywheel coaching test ${agent} ${created.coaching.id}`);
+        },
+      ),
+    );
   coaching
     .command('effect <agent> <id>')
     .description(

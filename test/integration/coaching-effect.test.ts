@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { Client } from '@temporalio/client';
 import { apiDeps, startApiServer, type ApiServer } from '../../api/http-server.js';
+import { annotationQueueId } from '../../annotation/annotation-ids.js';
 import { normalised, dotProduct, situationQuery } from '../../coaching/coaching-recall.js';
 import { localSituationEmbedder } from '../../coaching/situation-embedder.js';
 import type { Db } from '../../db/connection.js';
@@ -31,13 +32,15 @@ interface Json {
 }
 
 /**
- * A coaching's measured effect and reviewers' marks on its applications, over HTTP and the
- * CLI on real Postgres: which traces applied it (and only those), success with it vs the
- * similar conversations without it (feedback and online judge scores, never a cycle's),
- * and marks that raise its threshold above a wrongly applied recall and bring it back down
- * when a correct mark outweighs it (recall follows at once).
+ * A coaching's measured effect and reviewers' marks on its applications, and a review
+ * item's correction turned into coaching in one call, over HTTP and the CLI on real
+ * Postgres: which traces applied it (and only those), success with it vs the similar
+ * conversations without it (feedback and online judge scores, never a cycle's), marks that
+ * raise its threshold above a wrongly applied recall and bring it back down when a
+ * correct mark outweighs it (recall follows at once), and the coaching made from a
+ * correction carrying the queue's redacted conversation.
  */
-describe('coaching effect and marks on real Postgres', () => {
+describe('coaching effect, marks and coaching from a review item on real Postgres', () => {
   let database: { db: Db; url: string; teardown(): Promise<void> };
   let db: Db;
   let api: ApiServer;
@@ -355,6 +358,144 @@ describe('coaching effect and marks on real Postgres', () => {
     );
   });
 
+  it('turns a review item correction into coaching in one call, from the redacted conversation, linked to its trace', async () => {
+    await db
+      .insertInto('annotation_queues')
+      .values({
+        id: annotationQueueId('c-review'),
+        agent_id: 'airline',
+        cycle_id: 'c-review',
+        name: 'airline review',
+        reviewers_per_item: 1,
+        quorum: 1,
+        claim_seconds: 600,
+        status: 'open',
+      })
+      .execute();
+    const text = `${request('ex-013')} You can reach me at sofia.rossi@example.com.`;
+    await ingest([trace('reviewed', text, 1), trace('uncorrected', CANCEL, 1)]);
+    const items: Record<string, string> = {};
+    for (const traceId of ['reviewed', 'uncorrected']) {
+      const added = await call('rita', 'POST', `/api/queues/${annotationQueueId('c-review')}/items`, {
+        traceId,
+      });
+      assert.equal(added.status, 201, JSON.stringify(added.json));
+      items[traceId] = added.json.itemId as string;
+    }
+    const reply = 'Basic economy flights cannot be changed. I can cancel the reservation if it is eligible.';
+    await db
+      .insertInto('annotations')
+      .values({
+        item_id: items.reviewed!,
+        reviewer: 'ruth',
+        verdict: 'fail',
+        expected: JSON.stringify({ action: 'respond', arguments: {}, content: reply }),
+      })
+      .execute();
+
+    const created = await call('rita', 'POST', `/api/items/${items.reviewed}/coaching`, {});
+    assert.equal(created.status, 201, JSON.stringify(created.json));
+    const coaching = created.json.coaching as {
+      id: string;
+      agent: string;
+      situation: string;
+      example: string;
+      behaviour: unknown;
+      sourceTraceId: string;
+      sourceStep: number;
+      updatedBy: string;
+      reason: string;
+    };
+    assert.equal(coaching.agent, 'airline');
+    assert.match(coaching.situation, /^When replying to: "Hi, I'm Sofia Rossi/);
+    assert.deepEqual(coaching.behaviour, { kind: 'reply', text: reply });
+    assert.equal(coaching.sourceTraceId, 'reviewed');
+    assert.equal(coaching.sourceStep, 2);
+    assert.equal(coaching.updatedBy, 'user:rita', 'the author is who called, from the credentials');
+    assert.equal(created.json.correctionBy, 'ruth');
+    assert.match(coaching.reason, new RegExp(`item ${items.reviewed}`));
+    for (const shown of [coaching.situation, coaching.example])
+      assert.doesNotMatch(shown, /sofia\.rossi@example\.com/, 'coaching carries the redacted conversation');
+    assert.ok((await recalled(text)).includes(coaching.id), 'it is recalled at once');
+
+    // The caller's own correction wins over another reviewer's; the situation may be given.
+    await db
+      .insertInto('annotations')
+      .values({
+        item_id: items.reviewed!,
+        reviewer: 'rita',
+        verdict: 'fail',
+        expected: JSON.stringify({
+          action: 'transfer_to_human_agents',
+          arguments: { summary: 'basic economy change' },
+        }),
+      })
+      .execute();
+    const own = await call('rita', 'POST', `/api/items/${items.reviewed}/coaching`, {
+      situation: 'When a customer with a basic-economy ticket wants another flight',
+      threshold: 0.3,
+    });
+    assert.equal(own.status, 201, JSON.stringify(own.json));
+    assert.deepEqual((own.json.coaching as { behaviour: unknown }).behaviour, {
+      kind: 'tool_call',
+      tool: 'transfer_to_human_agents',
+      arguments: { summary: 'basic economy change' },
+    });
+    assert.equal(
+      (own.json.coaching as { situation: string }).situation,
+      'When a customer with a basic-economy ticket wants another flight',
+    );
+
+    const rows = Number(
+      (
+        await db
+          .selectFrom('coaching')
+          .select((eb) => eb.fn.countAll<string>().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
+    const cases: [string, Awaited<ReturnType<typeof call>>, number, RegExp][] = [
+      [
+        'an item nobody corrected',
+        await call('rita', 'POST', `/api/items/${items.uncorrected}/coaching`, {}),
+        409,
+        /no corrected step/,
+      ],
+      [
+        'an unknown item',
+        await call('gina', 'POST', '/api/items/c-review:item:nope/coaching', {}),
+        404,
+        /No annotation item/,
+      ],
+      ['a viewer', await call('vera', 'POST', `/api/items/${items.reviewed}/coaching`, {}), 403, /reviewer/],
+      [
+        'an author in the body',
+        await call('rita', 'POST', `/api/items/${items.reviewed}/coaching`, { actor: 'ruth' }),
+        400,
+        /credentials/,
+      ],
+      [
+        'a threshold above 1',
+        await call('rita', 'POST', `/api/items/${items.reviewed}/coaching`, { threshold: 2 }),
+        400,
+        /threshold/,
+      ],
+    ];
+    for (const [what, res, status, message] of cases) {
+      assert.equal(res.status, status, `${what}: ${JSON.stringify(res.json)}`);
+      assert.match(res.json.error, message, what);
+    }
+    const after = Number(
+      (
+        await db
+          .selectFrom('coaching')
+          .select((eb) => eb.fn.countAll<string>().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
+    assert.equal(after, rows, 'nothing was stored');
+  });
+
   it('refuses bad marks and effect queries with a 4xx that says what was wrong, and stores nothing', async () => {
     const marks = async () =>
       Number(
@@ -419,7 +560,7 @@ describe('coaching effect and marks on real Postgres', () => {
     assert.equal(await marks(), before);
   });
 
-  it('works from the CLI: coaching effect and coaching mark', async () => {
+  it('works from the CLI: coaching effect, coaching mark and coaching from-item', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'flywheel-coaching-effect-cli-'));
     // Its own home and no models: the CLI embeds locally, as the API of this test does.
     const env: NodeJS.ProcessEnv = {
@@ -465,5 +606,19 @@ describe('coaching effect and marks on real Postgres', () => {
       flywheel('vera', 'coaching', 'mark', 'airline', coachingId, 'applied-007', '--wrong'),
       (e: { stderr?: string }) => /reviewer/.test(e.stderr ?? ''),
     );
+
+    const item = (
+      await db
+        .selectFrom('annotation_items')
+        .select('id')
+        .where('trace_id', '=', 'reviewed')
+        .executeTakeFirstOrThrow()
+    ).id;
+    const created = await flywheel('ruth', 'coaching', 'from-item', item);
+    assert.match(
+      created,
+      /created coa_[0-9a-f]{12} {2}v1 {2}active +≥0.32 {2}When replying to: "Hi, I'm Sofia Rossi/,
+    );
+    assert.match(created, new RegExp(`from item ${item}, ruth's correction of trace reviewed`));
   });
 });

@@ -1801,6 +1801,55 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/items/{id}/coaching': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Turn a review item's correction into coaching in one call: the behaviour is the corrected step (yours, else the latest reviewer's), the situation is suggested from the conversation ("When replying to: …") unless you give one, linked to the item's trace. The author is the authenticated person.
+     * @description Needs: role reviewer.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /** @description The annotation item id */
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            reason?: string;
+            /** @description When the coaching applies; default: suggested from the conversation ("When replying to: …") */
+            situation?: string;
+            threshold?: number;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/items/{id}/release': {
     parameters: {
       query?: never;
