@@ -1,3 +1,5 @@
+import type { CoachingRecommendation } from './coaching-recommendation.js';
+
 /**
  * The cycle's diagnosis report as markdown: what failed, grouped and classified, what to
  * do about each group, and whether the judge that said so can be trusted. Stored with the
@@ -17,6 +19,8 @@ export interface ReportCluster {
   failingStep: string | null;
   evidence: string[];
   diagnosisError: string | null;
+  /** Coaching that would fix this small, situation-specific cluster (coaching-recommendation.ts); absent: none. */
+  coaching?: CoachingRecommendation | null;
 }
 
 export interface ReportCalibration {
@@ -106,6 +110,13 @@ export function renderDiagnosisReport(d: DiagnosisReportData): string {
         out.push(
           `  Training data: once reviewers have corrected its traces, \`flywheel dataset export ${d.agent}/fine-tune --format openai-sft --cluster ${c.stableId} --out ${c.stableId}.jsonl\` (or \`--format openai-dpo\` for preference pairs, \`hf-chat\` for Hugging Face trainers).`,
         );
+    }
+    for (const c of d.clusters) {
+      if (!c.coaching) continue;
+      const k = c.coaching;
+      out.push(
+        `- Coaching for \`${c.stableId}\`: its ${k.failures} failures share one situation (each request at similarity ≥ ${k.minSimilarity} to it, recalled from ${k.threshold}), so a coaching fixes them without changing the prompt elsewhere${c.intervention === 'prompt' ? ' (the cluster still goes to the optimizer)' : ''}: \`${k.command}\`${k.itemId === null ? ', once you know what the agent should have done' : ''}.`,
+      );
     }
     out.push('');
   }

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Db } from '../../db/connection.js';
 import type { ClusterMemberRow, ClusterRow, NewCluster, NewClusterMember } from '../../db/database.js';
 
@@ -133,4 +134,35 @@ export async function existingClusterIds(db: Db, ids: readonly string[]): Promis
   if (ids.length === 0) return [];
   const rows = await db.selectFrom('clusters').select('id').where('id', 'in', ids).execute();
   return rows.map((c) => c.id);
+}
+
+/**
+ * The members of a cycle's clusters of at most `maxSize` traces, with each trace's messages
+ * as the cycle sampled them (PII-redacted) and the latest review item of this cycle whose
+ * label corrected its step, if any: what the coaching recommendation reads.
+ */
+export async function smallClusterMembers(db: Db, cycleId: string, maxSize: number) {
+  return db
+    .selectFrom('cluster_members')
+    .innerJoin('clusters', 'clusters.id', 'cluster_members.cluster_id')
+    .leftJoin('samples', (j) =>
+      j
+        .onRef('samples.cycle_id', '=', 'clusters.cycle_id')
+        .onRef('samples.trace_id', '=', 'cluster_members.trace_id'),
+    )
+    .select([
+      'clusters.id as cluster_id',
+      'cluster_members.trace_id',
+      sql<unknown>`samples.redacted -> 'input' -> 'messages'`.as('messages'),
+      sql<string | null>`(
+        select i.id from annotation_items i join annotations a on a.item_id = i.id
+        where i.cycle_id = clusters.cycle_id and i.trace_id = cluster_members.trace_id and a.expected is not null
+        order by a.created_at desc, a.id desc limit 1
+      )`.as('corrected_item_id'),
+    ])
+    .where('clusters.cycle_id', '=', cycleId)
+    .where('clusters.size', '<=', maxSize)
+    .orderBy('clusters.id')
+    .orderBy('cluster_members.trace_id')
+    .execute();
 }
