@@ -55,6 +55,12 @@ export interface CpuShare {
   seconds: number;
   /** Average cores used by this process and its descendants. */
   benchCores: number;
+  /**
+   * The CPU-seconds behind benchCores, by process: this one (a load generator, an in-process
+   * importer), PostgreSQL's processes, and the other descendants (API processes). A cost per
+   * item divides these by the items done, which other load on the machine hardly moves.
+   */
+  benchCpuSeconds: { self: number; postgres: number; children: number };
   /** Average cores used by every other process on the machine. */
   otherCores: number;
   /** The other processes that used the most, by command name, in core-seconds. */
@@ -66,6 +72,7 @@ export function watchCpu(intervalMs = 1000): { stop(): CpuShare } {
   const started = performance.now();
   let last = readProcesses();
   let bench = 0;
+  const benchTicks = { self: 0, postgres: 0, children: 0 };
   const others = new Map<number, number>();
   // Read when first charged: a short process (a type check) is gone by the end.
   const commands = new Map<number, string>();
@@ -78,6 +85,16 @@ export function watchCpu(intervalMs = 1000): { stop(): CpuShare } {
       return `pid ${pid}`;
     }
   };
+  // The executable's name (a Postgres backend retitles its command line, a Node process's
+  // arguments may hold a postgres:// URL).
+  const programs = new Map<number, string>();
+  const programOf = (pid: number) => {
+    try {
+      return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+    } catch {
+      return '';
+    }
+  };
   const tick = () => {
     const now = readProcesses();
     const tree = descendantsOf(process.pid, now);
@@ -85,8 +102,14 @@ export function watchCpu(intervalMs = 1000): { stop(): CpuShare } {
       // A process that started since the last read counts from zero.
       const delta = sample.ticks - (last.get(pid)?.ticks ?? 0);
       if (delta <= 0) continue;
-      if (tree.has(pid)) bench += delta;
-      else {
+      if (tree.has(pid)) {
+        bench += delta;
+        if (pid === process.pid) benchTicks.self += delta;
+        else {
+          if (!programs.has(pid)) programs.set(pid, programOf(pid));
+          benchTicks[programs.get(pid) === 'postgres' ? 'postgres' : 'children'] += delta;
+        }
+      } else {
         others.set(pid, (others.get(pid) ?? 0) + delta);
         if (!commands.has(pid)) commands.set(pid, commandOf(pid));
       }
@@ -109,6 +132,11 @@ export function watchCpu(intervalMs = 1000): { stop(): CpuShare } {
       return {
         seconds: +seconds.toFixed(1),
         benchCores: +(bench / TICKS_PER_SECOND / seconds).toFixed(2),
+        benchCpuSeconds: {
+          self: +(benchTicks.self / TICKS_PER_SECOND).toFixed(2),
+          postgres: +(benchTicks.postgres / TICKS_PER_SECOND).toFixed(2),
+          children: +(benchTicks.children / TICKS_PER_SECOND).toFixed(2),
+        },
         otherCores: +(otherTicks / TICKS_PER_SECOND / seconds).toFixed(2),
         topOthers: [...byCommand]
           .sort((a, b) => b[1] - a[1])

@@ -43,7 +43,7 @@ import { freePort } from '../test/helpers/test-stack.js';
 import { quantile } from './statistics.js';
 import { BenchDatabase } from './bench-database.js';
 import { samplePhase } from './ingest-sampling.js';
-import { watchCpu } from './cpu-watch.js';
+import { watchCpu, type CpuShare } from './cpu-watch.js';
 import { sharedDataset } from '../scripts/shared-datasets.js';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -107,6 +107,22 @@ function treePeakRssMb(pid: number): number {
 
 const log = (line: string) => console.log(line);
 
+/**
+ * CPU-milliseconds per 1,000 spans over a timed loop, by process (see CpuShare): what a
+ * change to ingest costs or saves, which the machine's other load moves far less than the
+ * throughput it allows.
+ */
+function cpuPerThousandSpans(cpu: CpuShare, spans: number) {
+  const per = (seconds: number) => +((seconds * 1e6) / Math.max(1, spans)).toFixed(1);
+  const { self, postgres, children } = cpu.benchCpuSeconds;
+  return {
+    total: per(self + postgres + children),
+    self: per(self),
+    postgres: per(postgres),
+    children: per(children),
+  };
+}
+
 const keepAlive = new Agent({ keepAlive: true });
 
 /**
@@ -164,6 +180,7 @@ async function bulkPhase({ db, writer, tauText, now }: Context) {
   let spans = 0;
   let traces = 0;
   let batch = 0;
+  const watch = watchCpu();
   const start = performance.now();
   // Two files in flight, as `flywheel import` of several files (or one big file in parts)
   // would run: Node maps one batch while Postgres writes the other.
@@ -184,12 +201,13 @@ async function bulkPhase({ db, writer, tauText, now }: Context) {
     }),
   );
   const seconds = (performance.now() - start) / 1000;
+  const cpuMsPer1000Spans = cpuPerThousandSpans(watch.stop(), spans);
   const spansPerSec = spans / seconds;
   const peakRss = peakRssMb('self');
   log(
-    `bulk: ${traces} traces, ${spans} spans in ${seconds.toFixed(1)} s = ${Math.round(spansPerSec)} spans/s`,
+    `bulk: ${traces} traces, ${spans} spans in ${seconds.toFixed(1)} s = ${Math.round(spansPerSec)} spans/s; CPU ms per 1,000 spans ${JSON.stringify(cpuMsPer1000Spans)} (self: the importer)`,
   );
-  return { spansPerSec, traces, spans, seconds: +seconds.toFixed(1), peakRssMb: peakRss };
+  return { spansPerSec, traces, spans, seconds: +seconds.toFixed(1), peakRssMb: peakRss, cpuMsPer1000Spans };
 }
 
 /** 2. OTLP/JSON over HTTP from concurrent clients to the API server in its own processes. */
@@ -241,6 +259,7 @@ async function httpPhase({ db, databaseUrl, tauText, now }: Context) {
     let bytes = 0;
     let sequence = 0;
     const latencies: number[] = [];
+    const watch = watchCpu();
     const start = performance.now();
     await Promise.all(
       Array.from({ length: clients }, async () => {
@@ -269,10 +288,11 @@ async function httpPhase({ db, databaseUrl, tauText, now }: Context) {
       }),
     );
     const seconds = (performance.now() - start) / 1000;
+    const cpuMsPer1000Spans = cpuPerThousandSpans(watch.stop(), spans);
     const spansPerSec = spans / seconds;
     const apiPeakRss = treePeakRssMb(api.pid!);
     log(
-      `http: ${requests} requests, ${spans} spans, ${(bytes / 1e6).toFixed(0)} MB in ${seconds.toFixed(1)} s = ${Math.round(spansPerSec)} spans/s (p95 request ${quantile(latencies, 0.95).toFixed(0)} ms)`,
+      `http: ${requests} requests, ${spans} spans, ${(bytes / 1e6).toFixed(0)} MB in ${seconds.toFixed(1)} s = ${Math.round(spansPerSec)} spans/s (p95 request ${quantile(latencies, 0.95).toFixed(0)} ms); CPU ms per 1,000 spans ${JSON.stringify(cpuMsPer1000Spans)} (self: the load generator, children: the API)`,
     );
     return {
       spansPerSec,
@@ -286,6 +306,7 @@ async function httpPhase({ db, databaseUrl, tauText, now }: Context) {
       requestP50Ms: Math.round(quantile(latencies, 0.5)),
       requestP95Ms: Math.round(quantile(latencies, 0.95)),
       apiPeakRssMb: apiPeakRss,
+      cpuMsPer1000Spans,
     };
   } finally {
     keepAlive.destroy();
