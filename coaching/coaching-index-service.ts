@@ -1,4 +1,5 @@
 import type { Db } from '../db/connection.js';
+import { RefreshedCache, type RefreshedCacheOptions } from '../release/refreshed-cache-service.js';
 import { coachingMarks, currentCoaching, type CurrentCoaching } from './store/coaching-repository.js';
 import { coachingExampleMessages, messagesTokens } from './coaching-messages.js';
 import { buildMatrix, type SituationMatrix } from './coaching-recall.js';
@@ -40,13 +41,7 @@ export interface AgentCoachingIndex {
   readAt: number;
 }
 
-export interface CoachingIndexOptions {
-  /** How often the agents in use are checked for changes; the staleness bound is this plus one read. */
-  refreshMs?: number;
-  /** An agent not recalled for this long is dropped from the refresh set. */
-  idleMs?: number;
-  now?: () => number;
-  onError?: (error: unknown) => void;
+export interface CoachingIndexOptions extends RefreshedCacheOptions {
   /** From this many active memories of an agent on, recall scans IVF lists, not every memory. */
   clusterFrom?: number;
 }
@@ -108,109 +103,43 @@ const yieldToRequests = () => new Promise<void>((resolve) => setImmediate(resolv
  * it (`invalidate`). When the database is unreachable the last indexes keep serving.
  * Situations stored by another embedder than this process's are embedded again here.
  */
-export class CoachingIndexes {
-  readonly refreshMs: number;
-  private readonly idleMs: number;
-  private readonly now: () => number;
-  private readonly onError: (error: unknown) => void;
+export class CoachingIndexes extends RefreshedCache<AgentCoachingIndex> {
   private readonly clusterFrom: number;
-  private readonly indexes = new Map<string, AgentCoachingIndex>();
-  private readonly lastUsed = new Map<string, number>();
-  private readonly firstLoads = new Map<string, Promise<AgentCoachingIndex>>();
-  private refreshing: Promise<void> | null = null;
-  private timer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly db: Db,
     readonly embedder: SituationEmbedder,
     options: CoachingIndexOptions = {},
   ) {
-    this.refreshMs = options.refreshMs ?? DEFAULT_COACHING_REFRESH_MS;
-    if (!(this.refreshMs > 0)) throw new Error(`refreshMs must be positive, got ${this.refreshMs}.`);
-    this.idleMs = options.idleMs ?? 60_000;
-    this.clusterFrom = options.clusterFrom ?? DEFAULT_CLUSTER_FROM;
-    this.now = options.now ?? (() => performance.now());
-    this.onError =
-      options.onError ??
-      ((e) =>
-        console.error(
-          `flywheel coaching: recall index refresh failed (${e instanceof Error ? e.message : String(e)}); serving the last indexes`,
-        ));
-  }
-
-  /** The agent's current index; only its first request waits for the database. */
-  async get(agent: string): Promise<AgentCoachingIndex> {
-    const index = this.indexes.get(agent);
-    this.lastUsed.set(agent, this.now());
-    if (index) return index;
-    let pending = this.firstLoads.get(agent);
-    if (!pending) {
-      pending = this.load(agent, null)
-        .then((loaded) => {
-          this.indexes.set(agent, loaded);
-          this.start();
-          return loaded;
-        })
-        .finally(() => this.firstLoads.delete(agent));
-      this.firstLoads.set(agent, pending);
-    }
-    return pending;
-  }
-
-  /** Rebuilds `agent` now (after a write in this process), so this process recalls its own writes. */
-  async invalidate(agent: string): Promise<void> {
-    if (!this.indexes.has(agent)) return;
-    this.install(await this.load(agent, (await coachingMarks(this.db, [agent])).get(agent) ?? null));
-  }
-
-  /** One refresh round; concurrent callers share the round in flight. */
-  refresh(): Promise<void> {
-    this.refreshing ??= this.refreshRound().finally(() => {
-      this.refreshing = null;
+    super(options, {
+      refreshMs: DEFAULT_COACHING_REFRESH_MS,
+      failure: (detail) =>
+        `flywheel coaching: recall index refresh failed (${detail}); serving the last indexes`,
     });
-    return this.refreshing;
+    this.clusterFrom = options.clusterFrom ?? DEFAULT_CLUSTER_FROM;
   }
 
-  stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-  }
-
-  private start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => {
-      this.refresh().catch(this.onError);
-    }, this.refreshMs);
-    // The index must never keep a process alive.
-    this.timer.unref();
-  }
-
-  private async refreshRound(): Promise<void> {
-    const cutoff = this.now() - this.idleMs;
-    for (const [agent, used] of this.lastUsed)
-      if (used < cutoff) {
-        this.lastUsed.delete(agent);
-        this.indexes.delete(agent);
-      }
-    const agents = [...this.indexes.keys()];
-    if (agents.length === 0) return this.stop();
+  protected async read(agents: string[]): Promise<Map<string, AgentCoachingIndex>> {
     const marks = await coachingMarks(this.db, agents);
+    const out = new Map<string, AgentCoachingIndex>();
+    for (const agent of agents) out.set(agent, await this.load(agent, marks.get(agent) ?? null));
+    return out;
+  }
+
+  /** One read of every agent's mark, then a rebuild of only the agents whose mark moved. */
+  protected override async readChanged(agents: string[]): Promise<Map<string, AgentCoachingIndex>> {
+    const marks = await coachingMarks(this.db, agents);
+    const out = new Map<string, AgentCoachingIndex>();
     for (const agent of agents) {
       const mark = marks.get(agent) ?? null;
-      if (this.indexes.get(agent)?.mark === mark) continue;
-      this.install(await this.load(agent, mark));
+      if (this.current(agent)?.mark === mark) continue;
+      out.set(agent, await this.load(agent, mark));
     }
+    return out;
   }
 
-  /** A read that started before the index in place (an invalidation raced it) is dropped. */
-  private install(loaded: AgentCoachingIndex): void {
-    const current = this.indexes.get(loaded.agent);
-    if (current && current.readAt <= loaded.readAt) this.indexes.set(loaded.agent, loaded);
-  }
-
-  private async load(agent: string, knownMark: string | null): Promise<AgentCoachingIndex> {
+  private async load(agent: string, mark: string | null): Promise<AgentCoachingIndex> {
     const readAt = this.now();
-    const mark = knownMark ?? (await coachingMarks(this.db, [agent])).get(agent) ?? null;
     const rows = await currentCoaching(this.db, agent, { status: 'active' });
     const { memories, matrix } = await indexedMemories(rows, this.embedder);
     const clusters = matrix && memories.length >= this.clusterFrom ? await this.cluster(matrix) : null;

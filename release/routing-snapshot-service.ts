@@ -1,4 +1,5 @@
 import type { Db } from '../db/connection.js';
+import { RefreshedCache, type RefreshedCacheOptions } from './refreshed-cache-service.js';
 import { productionLabels } from '../registry/store/prompt-labels.js';
 import { existingPromptNames, servedVersionRows } from '../registry/store/prompt-repository.js';
 import { runningRolloutsOf } from './store/rollout-repository.js';
@@ -16,123 +17,32 @@ export interface RoutingSnapshot extends RoutingState {
   readAt: number;
 }
 
-export interface RoutingSnapshotOptions {
-  /** How often the names in use are re-read; the staleness bound is this plus one read. */
-  refreshMs?: number;
-  /** A name not resolved for this long is dropped from the refresh set. */
-  idleMs?: number;
-  now?: () => number;
-  onError?: (error: unknown) => void;
-}
+export type RoutingSnapshotOptions = RefreshedCacheOptions;
 
 export const DEFAULT_ROUTING_REFRESH_MS = 500;
 
 /**
  * The per-process routing cache behind resolve. Each prompt name in use has a snapshot
  * (production version, running rollout and its weight, candidate, prompt bodies, the two
- * answers serialised); requests read it without touching the database. One timer re-reads
- * every name in use in a single round of three small queries, at most one round at a time
- * (single flight), and swaps the snapshots when the round finishes; requests keep getting
- * the previous ones meanwhile. Staleness bound: a change committed at time t is served by
- * every API process from t + refreshMs + one refresh round (a few ms) on. When the database
- * is unreachable the last snapshots keep serving, and `onError` hears about it.
+ * answers serialised), kept fresh as RefreshedCache describes: every refresh re-reads all
+ * the names in use in one round of three small queries.
  */
-export class RoutingSnapshots {
-  readonly refreshMs: number;
-  private readonly idleMs: number;
-  private readonly now: () => number;
-  private readonly onError: (error: unknown) => void;
-  private readonly snapshots = new Map<string, RoutingSnapshot>();
-  private readonly lastUsed = new Map<string, number>();
-  private readonly firstLoads = new Map<string, Promise<RoutingSnapshot>>();
+export class RoutingSnapshots extends RefreshedCache<RoutingSnapshot> {
   /** Versions are immutable: their bodies are read once per process. */
   private readonly versions = new Map<string, ServedVersion>();
-  private refreshing: Promise<void> | null = null;
-  private timer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly db: Db,
     options: RoutingSnapshotOptions = {},
   ) {
-    this.refreshMs = options.refreshMs ?? DEFAULT_ROUTING_REFRESH_MS;
-    if (!(this.refreshMs > 0)) throw new Error(`refreshMs must be positive, got ${this.refreshMs}.`);
-    this.idleMs = options.idleMs ?? 60_000;
-    this.now = options.now ?? (() => performance.now());
-    // While the database is away this fires every refresh: one line, not a stack, each time.
-    this.onError =
-      options.onError ??
-      ((e) =>
-        console.error(
-          `flywheel resolve: routing refresh failed (${e instanceof Error ? e.message : String(e)}); serving the last snapshots`,
-        ));
-  }
-
-  /** The current snapshot of `name`; only a name's first request waits for the database. */
-  async get(name: string): Promise<RoutingSnapshot> {
-    const snapshot = this.snapshots.get(name);
-    this.lastUsed.set(name, this.now());
-    if (snapshot) return snapshot;
-    let pending = this.firstLoads.get(name);
-    if (!pending) {
-      pending = this.load([name])
-        .then((loaded) => {
-          const s = loaded.get(name)!;
-          this.snapshots.set(name, s);
-          this.start();
-          return s;
-        })
-        .finally(() => this.firstLoads.delete(name));
-      this.firstLoads.set(name, pending);
-    }
-    return pending;
-  }
-
-  /** Re-reads `name` now (after a write in this process), so this process reads its own writes. */
-  async invalidate(name: string): Promise<void> {
-    if (!this.snapshots.has(name)) return;
-    this.install(await this.load([name]));
-  }
-
-  /** One refresh round of every name in use; concurrent callers share the round in flight. */
-  refresh(): Promise<void> {
-    this.refreshing ??= this.refreshRound().finally(() => {
-      this.refreshing = null;
+    super(options, {
+      refreshMs: DEFAULT_ROUTING_REFRESH_MS,
+      failure: (detail) => `flywheel resolve: routing refresh failed (${detail}); serving the last snapshots`,
     });
-    return this.refreshing;
   }
 
-  stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-  }
-
-  private start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => {
-      this.refresh().catch(this.onError);
-    }, this.refreshMs);
-    // The cache must never keep a process alive.
-    this.timer.unref();
-  }
-
-  private async refreshRound(): Promise<void> {
-    const cutoff = this.now() - this.idleMs;
-    for (const [name, used] of this.lastUsed)
-      if (used < cutoff) {
-        this.lastUsed.delete(name);
-        this.snapshots.delete(name);
-      }
-    const names = [...this.snapshots.keys()];
-    if (names.length === 0) return this.stop();
-    this.install(await this.load(names));
-  }
-
-  /** A read that started before the snapshot in place (an invalidation raced it) is dropped. */
-  private install(loaded: Map<string, RoutingSnapshot>): void {
-    for (const [name, s] of loaded) {
-      const current = this.snapshots.get(name);
-      if (current && current.readAt <= s.readAt) this.snapshots.set(name, s);
-    }
+  protected read(names: string[]): Promise<Map<string, RoutingSnapshot>> {
+    return this.load(names);
   }
 
   private async load(names: string[]): Promise<Map<string, RoutingSnapshot>> {
