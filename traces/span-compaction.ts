@@ -6,9 +6,17 @@ import type { ChatMessage, Span } from '../schemas/trace.js';
  * on each of its ~13 LLM spans: about 10× the conversation itself. Storing each distinct
  * message once per trace and referring to it by index keeps the row near the size of the
  * conversation, which is what lets bulk ingest and the weekly sample stay cheap.
+ *
+ * Version 2 goes one step further: the trace's `input` column holds the decision's
+ * conversation, which is most of the spans' messages, so those are not stored a second
+ * time. Index `i < fromInput` is `input.messages[i]`, a larger one `messages[i - fromInput]`.
+ * Storing the conversation twice made PostgreSQL compress it twice (pglz was ~60 % of its
+ * CPU in bulk ingest). Version 1 rows (every message in `messages`) are still read.
  */
 export interface StoredSpans {
-  v: 1;
+  v: 1 | 2;
+  /** Version 2: how many leading indexes refer to the row's `input.messages`. */
+  fromInput?: number;
   messages: ChatMessage[];
   spans: StoredSpan[];
 }
@@ -27,16 +35,28 @@ export type MessageJson = (message: ChatMessage) => string;
  * at the same position of the previous span's input, since each LLM span repeats the
  * conversation so far, and otherwise meet by their content string. Each distinct message
  * is serialized once, through `messageJson`, which a writer that stores the conversation
- * in another column too can cache.
+ * in another column too can cache. With `input` (the messages the row's `input` column
+ * stores, in its order) those messages are referred to there instead of stored again.
  */
 export function compactSpans(
   spans: readonly Span[],
   messageJson: MessageJson = (message) => JSON.stringify(message),
+  input: readonly ChatMessage[] = [],
 ): string {
   if (spans.length === 0) return '{}';
+  // Every message the indexes can name: the input's first, then the spans' own.
   const messages: ChatMessage[] = [];
   const byObject = new Map<ChatMessage, number>();
   const byContent = new Map<string | null, number[]>();
+  const add = (message: ChatMessage): number => {
+    const index = messages.length;
+    messages.push(message);
+    const same = byContent.get(message.content);
+    if (same) same.push(index);
+    else byContent.set(message.content, [index]);
+    return index;
+  };
+  for (const message of input) byObject.set(message, add(message));
   let previous: { list: readonly ChatMessage[]; refs: number[] } | undefined;
   const indexOf = (message: ChatMessage, position: number): number => {
     let index = byObject.get(message);
@@ -44,14 +64,8 @@ export function compactSpans(
     const before = previous?.list[position];
     if (before !== undefined && sameMessage(before, message)) index = previous?.refs[position];
     if (index === undefined) {
-      const same = byContent.get(message.content) ?? [];
-      index = same.find((i) => sameMessage(messages[i] as ChatMessage, message));
-      if (index === undefined) {
-        index = messages.length;
-        messages.push(message);
-        same.push(index);
-        byContent.set(message.content, same);
-      }
+      index = byContent.get(message.content)?.find((i) => sameMessage(messages[i] as ChatMessage, message));
+      if (index === undefined) index = add(message);
     }
     byObject.set(message, index);
     return index;
@@ -65,7 +79,9 @@ export function compactSpans(
     if (outputMessages) span.outputMessages = outputMessages.map((m) => indexOf(m, -1));
     return span;
   });
-  return `{"v":1,"messages":[${messages.map(messageJson).join(',')}],"spans":${JSON.stringify(stored)}}`;
+  const own = messages.slice(input.length).map(messageJson).join(',');
+  const head = input.length > 0 ? `{"v":2,"fromInput":${input.length},` : '{"v":1,';
+  return `${head}"messages":[${own}],"spans":${JSON.stringify(stored)}}`;
 }
 
 function sameMessage(a: ChatMessage, b: ChatMessage): boolean {
@@ -96,26 +112,41 @@ function sameJson(a: unknown, b: unknown): boolean {
   );
 }
 
-export function expandSpans(stored: unknown): Span[] {
+/**
+ * The spans of a stored row. A version 2 form refers to the messages of the row's `input`
+ * column (`{messages: [...]}`), which the caller reads with it.
+ */
+export function expandSpans(stored: unknown, input?: unknown): Span[] {
   if (!isStoredSpans(stored)) return [];
+  const fromInput = stored.v === 2 ? (stored.fromInput ?? 0) : 0;
+  const inputMessages = fromInput > 0 ? messagesOf(input) : [];
+  if (inputMessages.length < fromInput)
+    throw new Error(
+      `Stored spans refer to ${fromInput} messages of the trace's input, which holds ${inputMessages.length}.`,
+    );
   const at = (i: number): ChatMessage => {
-    const message = stored.messages[i];
+    const message = i < fromInput ? inputMessages[i] : stored.messages[i - fromInput];
     if (!message) throw new Error(`Stored spans refer to message ${i}, which is missing.`);
     return message;
   };
-  return stored.spans.map(({ inputMessages, outputMessages, ...rest }) => {
+  return stored.spans.map(({ inputMessages: inputRefs, outputMessages: outputRefs, ...rest }) => {
     const span: Span = rest;
-    if (inputMessages) span.inputMessages = inputMessages.map(at);
-    if (outputMessages) span.outputMessages = outputMessages.map(at);
+    if (inputRefs) span.inputMessages = inputRefs.map(at);
+    if (outputRefs) span.outputMessages = outputRefs.map(at);
     return span;
   });
+}
+
+function messagesOf(input: unknown): ChatMessage[] {
+  const messages = (input as { messages?: unknown } | null | undefined)?.messages;
+  return Array.isArray(messages) ? (messages as ChatMessage[]) : [];
 }
 
 function isStoredSpans(value: unknown): value is StoredSpans {
   return (
     typeof value === 'object' &&
     value !== null &&
-    (value as { v?: unknown }).v === 1 &&
+    ((value as { v?: unknown }).v === 1 || (value as { v?: unknown }).v === 2) &&
     Array.isArray((value as { spans?: unknown }).spans)
   );
 }

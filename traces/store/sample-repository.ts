@@ -64,7 +64,7 @@ export async function sampledTraces(db: Db, cycleId: string): Promise<TraceRecor
       status: r.status,
       ...opt('latencyMs', r.latency_ms),
       ...opt('costUsd', r.cost_usd),
-      spans: expandSpans(red.spans ?? []),
+      spans: expandSpans(red.spans ?? [], red.input),
       attributes: (red.attributes ?? {}) as Record<string, unknown>,
     });
   });

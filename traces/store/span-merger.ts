@@ -27,6 +27,7 @@ interface StoredRow {
   id: string;
   agent_id: string;
   started_at: Date;
+  input: unknown;
   spans: unknown;
   attributes: Record<string, unknown>;
 }
@@ -99,7 +100,7 @@ async function mergeOnce(
         });
         continue;
       }
-      const before = expandSpans(row.spans);
+      const before = expandSpans(row.spans, row.input);
       const known = new Set(before.map((s) => s.spanId));
       const added = uniqueSpans(f.spans).filter((s) => !known.has(s.spanId));
       if (added.length === 0) {
@@ -111,7 +112,8 @@ async function mergeOnce(
       await updateSpans(client, trace, row.started_at, writer);
       result.updatedTraces += 1;
     }
-    if (fresh.length > 0) result.newTraces += await copyInsert(client, fresh, writer.strataOf);
+    if (fresh.length > 0)
+      result.newTraces += await copyInsert(client, fresh, writer.strataOf, { storedIdsRead: true });
     return result;
   });
 }
@@ -219,7 +221,7 @@ export async function mergeSpanLogEvents(
         });
         continue;
       }
-      const spans = expandSpans(row.spans);
+      const spans = expandSpans(row.spans, row.input);
       const present = new Set(spans.map((s) => s.spanId));
       const bySpan = new Map<string, SpanEvent[]>();
       for (const e of events) {
@@ -277,7 +279,7 @@ async function inLockedTraces<T>(
       [ids],
     );
     const stored = await client.query<StoredRow>(
-      'select id, agent_id, started_at, spans, attributes from traces where id = any($1::text[])',
+      'select id, agent_id, started_at, input, spans, attributes from traces where id = any($1::text[])',
       [ids],
     );
     const result = await work(client, new Map(stored.rows.map((r) => [r.id, r])));

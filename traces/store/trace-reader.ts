@@ -32,7 +32,7 @@ export function traceFromRow(row: Trace): TraceRecord {
       : { usage: { ...opt('inputTokens', row.input_tokens), ...opt('outputTokens', row.output_tokens) } }),
     ...opt('costUsd', row.cost_usd),
     ...opt('latencyMs', row.latency_ms),
-    spans: expandSpans(row.spans),
+    spans: expandSpans(row.spans, row.input),
     attributes: row.attributes,
   });
 }

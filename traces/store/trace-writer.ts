@@ -119,7 +119,7 @@ export function columnValues(r: TraceRecord, strata: readonly string[] = []): Co
     int4(r.usage?.outputTokens),
     r.costUsd,
     r.latencyMs,
-    jsonbSafe(compactSpans(r.spans, messageJson)),
+    jsonbSafe(compactSpans(r.spans, messageJson, r.input.messages)),
     json(r.attributes),
     strata,
   ];
@@ -283,12 +283,19 @@ export async function copyInsert(
   client: pg.PoolClient,
   records: readonly TraceRecord[],
   strataOf: StrataOf,
+  { storedIdsRead = false }: { storedIdsRead?: boolean } = {},
 ): Promise<number> {
-  const present = await client.query<{ id: string }>('select id from traces where id = any($1::text[])', [
-    records.map((r) => r.id),
-  ]);
-  const stored = new Set(present.rows.map((r) => r.id));
-  const fresh = records.filter((r) => !stored.has(r.id));
+  // A caller that has just read, in this transaction, which of these ids are stored (the
+  // span merger, under its trace locks) passes only new ones: the lookup probes every
+  // partition's key, once more per request.
+  let fresh = records;
+  if (!storedIdsRead) {
+    const present = await client.query<{ id: string }>('select id from traces where id = any($1::text[])', [
+      records.map((r) => r.id),
+    ]);
+    const stored = new Set(present.rows.map((r) => r.id));
+    fresh = records.filter((r) => !stored.has(r.id));
+  }
   if (fresh.length === 0) return 0;
   await client.query('savepoint direct_copy');
   try {
