@@ -1,13 +1,15 @@
 /**
  * bench:optimizers — every prompt optimizer against random search on simulator scenarios,
- * and our GEPA beside the reference implementation (PyPI `gepa`, method `gepa-reference`).
+ * and our GEPA and MIPRO beside the reference implementations (PyPI `gepa`, method
+ * `gepa-reference`; DSPy's MIPROv2 from PyPI `dspy`, method `mipro-reference`).
  * Per scenario and seed, each method runs to a fixed rollout budget; every time its pick
  * changes, the pick is scored on the held-out test split (which no optimizer sees). Reports
  * the median (IQR) rollouts until the pick's test score reaches 90% of the oracle's, the
  * test score at 500/1,000/2,000 rollouts, and the final pick's test score.
  *
  *   npm run bench:optimizers [-- --seeds 20 --budget 6000 --reference-seeds 20
- *                               --methods gepa,gepa-reference --scenario my-world.json ...]
+ *                               --methods gepa,gepa-reference --scenario my-world.json ...
+ *                               --out bench/results/optimizers.json]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -15,6 +17,7 @@ import { parseArgs } from 'node:util';
 import type { Candidate } from '../optimizers/prompt-search.js';
 import { AIRLINE_SCENARIO, loadScenario, type Scenario } from '../test/simulator/scenario.js';
 import { runGepaReference } from './gepa-reference.js';
+import { runMiproReference } from './mipro-reference.js';
 import { runSearch, scenarioHarness, type ScenarioHarness } from './optimization-harness.js';
 import { pairedDifference } from './paired-difference.js';
 import { pythonForBenchmarks } from './python-env.js';
@@ -29,6 +32,7 @@ const { values: args } = parseArgs({
     'reference-seeds': { type: 'string' },
     methods: { type: 'string' },
     scenario: { type: 'string', multiple: true, default: [] },
+    out: { type: 'string', default: path.join('bench', 'results', 'optimizers.json') },
   },
 });
 const nSeeds = Number(args.seeds);
@@ -59,8 +63,8 @@ const METHODS: Record<string, unknown> = {
  * minibatch sum; skip perfect minibatches; merge off; valset = trainset with full evaluation;
  * no evaluation cache, so repeated rollouts count against max_metric_calls).
  */
-const REFERENCE = 'gepa-reference';
-const REFERENCE_SETTINGS = {
+const GEPA_REFERENCE = 'gepa-reference';
+const GEPA_REFERENCE_SETTINGS = {
   package: 'gepa (PyPI, bench/python/requirements.txt)',
   call: 'gepa.optimize(seed_candidate={system}, trainset=train, adapter, reflection_lm, max_metric_calls=budget, seed)',
   defaults: {
@@ -75,8 +79,39 @@ const REFERENCE_SETTINGS = {
     cache_evaluation: false,
   },
 };
+/**
+ * MIPROv2 as a user calls it: the "medium" preset (12 candidates, as our MIPRO runs here)
+ * and compile's defaults. With no valset given, MIPROv2 scores on the last 80 % of the train
+ * split and bootstraps demos and summarises the data from the first 20 %; it minibatches only
+ * when that valset exceeds 50 examples. Both models go through litellm to the simulator.
+ */
+const MIPRO_REFERENCE = 'mipro-reference';
+const MIPRO_REFERENCE_AUTO = 'medium';
+const MIPRO_REFERENCE_SETTINGS = {
+  package: 'dspy (PyPI, bench/python/requirements.txt)',
+  call: 'dspy.MIPROv2(metric, prompt_model, task_model, auto="medium", seed, num_threads=1).compile(program, trainset=train)',
+  defaults: {
+    auto: MIPRO_REFERENCE_AUTO,
+    num_candidates: '12 demo sets, 6 instructions (medium, with demos)',
+    num_trials: 18,
+    max_bootstrapped_demos: 4,
+    max_labeled_demos: 4,
+    valset: 'last 80 % of the train split (compile default); demos and the data summary from the first 20 %',
+    minibatch: 'size 35 when the valset exceeds 50 examples, full evaluation every 5 trials',
+    program_aware_proposer: true,
+    data_aware_proposer: true,
+    tip_aware_proposer: true,
+    fewshot_aware_proposer: true,
+    lm_cache: 'off; each (system prompt, conversation) is called once, as our executor stores outputs',
+  },
+};
+/** Reference method → the method of ours it is compared with, and the key of the comparison. */
+const REFERENCES: Record<string, { ours: string; key: string }> = {
+  [GEPA_REFERENCE]: { ours: 'gepa', key: 'gepaVsReference' },
+  [MIPRO_REFERENCE]: { ours: 'mipro', key: 'miproVsReference' },
+};
 
-const known = [...Object.keys(METHODS), REFERENCE];
+const known = [...Object.keys(METHODS), ...Object.keys(REFERENCES)];
 const methods = args.methods ? args.methods.split(',').map((m) => m.trim()) : known;
 const unknown = methods.filter((m) => !known.includes(m));
 if (unknown.length) {
@@ -87,11 +122,11 @@ const referenceSeeds = Math.min(Number(args['reference-seeds'] ?? nSeeds), nSeed
 
 let python: string | null = null;
 let referenceSkipped: string | null = null;
-if (methods.includes(REFERENCE)) {
+if (methods.some((m) => m in REFERENCES)) {
   const env = pythonForBenchmarks(root);
   if ('missing' in env) {
     referenceSkipped = env.missing;
-    console.error(`${REFERENCE} skipped: ${env.missing}`);
+    console.error(`reference methods skipped: ${env.missing}`);
   } else python = env.python;
 }
 
@@ -113,6 +148,8 @@ interface Run {
   stopReason?: string;
   warnings?: string[];
   seconds?: number;
+  /** mipro-reference: the rollouts MIPROv2 spent when it went past the budget (cut there). */
+  overBudget?: number;
 }
 
 /** The common record of one run: its picks over rollouts, scored on the test split. */
@@ -161,12 +198,19 @@ async function ourRuns(h: ScenarioHarness, choice: unknown, target: number, base
   return runs;
 }
 
-async function referenceRuns(h: ScenarioHarness, target: number, baseline: number) {
+async function referenceRuns(method: string, h: ScenarioHarness, target: number, baseline: number) {
   const seeds = Array.from({ length: referenceSeeds }, (_, i) => i);
   const runs: Run[] = [];
   let version = '';
-  for (const r of await runGepaReference(h, python!, seeds, budget)) {
-    version = r.gepaVersion;
+  const answers =
+    method === GEPA_REFERENCE
+      ? (await runGepaReference(h, python!, seeds, budget)).map((r) => ({ ...r, version: r.gepaVersion }))
+      : (await runMiproReference(h, python!, seeds, budget, MIPRO_REFERENCE_AUTO)).map((r) => ({
+          ...r,
+          version: r.dspyVersion,
+        }));
+  for (const r of answers) {
+    version = r.version;
     runs.push({
       seed: r.seed,
       ...(await scoreRun(h, r.curve, r.best, target, baseline)),
@@ -174,6 +218,7 @@ async function referenceRuns(h: ScenarioHarness, target: number, baseline: numbe
       rollouts: r.rollouts,
       teacherCalls: r.teacherCalls,
       seconds: r.seconds,
+      ...('overBudget' in r && r.overBudget !== undefined ? { overBudget: r.overBudget } : {}),
     });
   }
   return { runs, version };
@@ -211,7 +256,7 @@ function summary(runs: Run[], seconds: number, settings: unknown) {
 }
 type Summary = ReturnType<typeof summary>;
 
-/** gepa − gepa-reference over the seeds both ran: estimate, 95% CI, Wilcoxon p-values. */
+/** ours − reference over the seeds both ran: estimate, 95% CI, Wilcoxon p-values. */
 function compare(ours: Run[], reference: Run[]) {
   const seeds = reference.map((r) => r.seed).filter((s) => ours.some((o) => o.seed === s));
   const a = seeds.map((s) => ours.find((r) => r.seed === s)!);
@@ -245,7 +290,7 @@ function compare(ours: Run[], reference: Run[]) {
 const results: Record<string, unknown> = {};
 const table: string[][] = [];
 const comparisons: string[] = [];
-let referenceVersion = '';
+const referenceVersions: Record<string, string> = {};
 for (const scenario of scenarios) {
   const h = await scenarioHarness(scenario);
   const oracle = await h.testScore(h.oracle);
@@ -255,12 +300,12 @@ for (const scenario of scenarios) {
   for (const method of methods) {
     const started = performance.now();
     console.error(`${scenario.name}: ${method} ...`);
-    if (method === REFERENCE) {
+    if (method in REFERENCES) {
       if (!python || referenceSeeds < 1) continue;
-      const { runs, version } = await referenceRuns(h, target, baseline);
-      referenceVersion = version;
+      const { runs, version } = await referenceRuns(method, h, target, baseline);
+      referenceVersions[method] = version;
       summaries[method] = summary(runs, (performance.now() - started) / 1000, {
-        ...REFERENCE_SETTINGS,
+        ...(method === GEPA_REFERENCE ? GEPA_REFERENCE_SETTINGS : MIPRO_REFERENCE_SETTINGS),
         version,
       });
       continue;
@@ -292,13 +337,17 @@ for (const scenario of scenarios) {
       m.secondsPerRun.toFixed(2),
     ]);
   }
-  let comparison: ReturnType<typeof compare> | null = null;
-  if (summaries.gepa && summaries[REFERENCE]) {
-    comparison = compare(summaries.gepa.runs, summaries[REFERENCE].runs);
+  const paired: Record<string, ReturnType<typeof compare>> = {};
+  for (const [reference, { ours, key }] of Object.entries(REFERENCES)) {
+    const a = summaries[ours];
+    const b = summaries[reference];
+    if (!a || !b) continue;
+    const comparison = compare(a.runs, b.runs);
+    paired[key] = comparison;
     const r = comparison.rolloutsTo90;
     const t = comparison.testScore;
     comparisons.push(
-      `${scenario.name}: gepa − gepa-reference over ${comparison.pairs} seeds: rollouts→90% ` +
+      `${scenario.name}: ${ours} − ${reference} over ${comparison.pairs} seeds: rollouts→90% ` +
         `${r.difference.toFixed(0)} [${r.ci95.map((x) => x.toFixed(0)).join(', ')}] (Wilcoxon p=${r.pTwoSided.toFixed(3)}); ` +
         `final test ${t.difference.toFixed(3)} [${t.ci95.map((x) => x.toFixed(3)).join(', ')}] (p=${t.pTwoSided.toFixed(3)})`,
     );
@@ -310,7 +359,7 @@ for (const scenario of scenarios) {
     trainExamples: h.trainIds.length,
     testExamples: h.testIds.length,
     methods: summaries,
-    ...(comparison ? { gepaVsReference: comparison } : {}),
+    ...paired,
   };
 }
 
@@ -325,22 +374,27 @@ const header = [
   's/run',
 ];
 const widths = header.map((x, i) => Math.max(x.length, ...table.map((r) => r[i]!.length)));
+const versions = Object.entries(referenceVersions).map(([m, v]) => `${m} (${v})`);
 console.log(
   `${nSeeds} seeds, budget ${budget} rollouts per run` +
-    (python ? `; ${REFERENCE} (gepa ${referenceVersion}): ${referenceSeeds} seeds (--reference-seeds)` : ''),
+    (python && versions.length
+      ? `; ${versions.join(', ')}: ${referenceSeeds} seeds (--reference-seeds)`
+      : ''),
 );
-if (referenceSkipped) console.log(`${REFERENCE} skipped: ${referenceSkipped}`);
+if (referenceSkipped) console.log(`reference methods skipped: ${referenceSkipped}`);
 console.log(header.map((x, i) => x.padEnd(widths[i]!)).join('  '));
 for (const r of table) console.log(r.map((x, i) => x.padEnd(widths[i]!)).join('  '));
 for (const c of comparisons) console.log(c);
-mkdirSync(path.join(root, 'bench', 'results'), { recursive: true });
+const out = path.resolve(root, args.out);
+mkdirSync(path.dirname(out), { recursive: true });
 writeFileSync(
-  path.join(root, 'bench', 'results', 'optimizers.json'),
+  out,
   JSON.stringify(
     {
       benchmark: 'optimizers',
       seeds: nSeeds,
       referenceSeeds: python ? referenceSeeds : 0,
+      ...(versions.length ? { referenceVersions } : {}),
       ...(referenceSkipped ? { referenceSkipped } : {}),
       budget,
       checkpoints,
@@ -351,4 +405,4 @@ writeFileSync(
     2,
   ) + '\n',
 );
-console.log('wrote bench/results/optimizers.json');
+console.log(`wrote ${path.relative(root, out)}`);

@@ -18,7 +18,7 @@ function modulesOf(requirements: string): string[] {
 
 /**
  * A private virtualenv for the reference implementations the benchmarks compare against
- * (Optuna, gepa). Created on first use from bench/python/requirements.txt, and topped up
+ * (Optuna, gepa, DSPy). Created on first use from bench/python/requirements.txt, and topped up
  * when a pinned package cannot be imported (a venv made before a pin was added); returns a
  * reason when Python or PyPI is not available, so the benchmark still runs its own part.
  */
