@@ -1,4 +1,4 @@
-import type { ChatMessage } from '../schemas/trace.js';
+import type { ChatMessage, ToolCall } from '../schemas/trace.js';
 import { resolveRole } from './message-roles.js';
 import { parseJsonish, toolCallOf, withSteps, type DecodedMessages } from './otlp-message-decode.js';
 
@@ -61,36 +61,90 @@ type Fields = Map<string, { key: string; value: unknown }>;
 /** Line terminators, which `.` in `^(\d+)\.(.+)$` does not match. */
 const LINE_TERMINATOR = /[\n\r\u2028\u2029]/;
 
-/**
- * Splits `<index>.<rest>` (the `^(\d+)\.(.+)$` pattern) without a regular expression: an
- * LLM span carries its whole conversation as such keys, so this runs thousands of times
- * per request.
- */
-function splitIndexed(text: string, from: number): { index: number; rest: string } | undefined {
+/** Where `<index>.` ends in `text` from `from` (the `^(\d+)\.` of the pattern), or -1. */
+function indexEnd(text: string, from: number): number {
   let end = from;
   while (end < text.length) {
     const c = text.charCodeAt(end);
     if (c < 48 || c > 57) break;
     end += 1;
   }
-  if (end === from || end + 1 >= text.length || text.charCodeAt(end) !== 46) return undefined;
+  return end === from || end + 1 >= text.length || text.charCodeAt(end) !== 46 ? -1 : end;
+}
+
+/** Whether `text` from `from` on holds no line terminator (what `.+` matches). */
+function singleLine(text: string, from: number): boolean {
+  for (let i = from; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10 || c === 13 || c === 0x2028 || c === 0x2029) return false;
+  }
+  return true;
+}
+
+/**
+ * Splits `<index>.<rest>` (the `^(\d+)\.(.+)$` pattern) without a regular expression: an
+ * LLM span carries its whole conversation as such keys, so this runs thousands of times
+ * per request.
+ */
+function splitIndexed(text: string, from: number): { index: number; rest: string } | undefined {
+  const end = indexEnd(text, from);
+  if (end < 0) return undefined;
   const rest = text.slice(end + 1);
   if (LINE_TERMINATOR.test(rest)) return undefined;
   return { index: Number(text.slice(from, end)), rest };
 }
 
-function groupByIndex(attrs: Record<string, unknown>, prefix: string): Map<number, Fields> {
+/**
+ * The keys `<prefix>.<index>.<message><field>`, grouped by index with `<field>` as the key:
+ * one pass and one slice per key. An index with no key under the layout's message prefix
+ * (another convention sharing the prefix) has no group.
+ */
+function groupByIndex(attrs: Record<string, unknown>, prefix: string, message: string): Map<number, Fields> {
   const groups = new Map<number, Fields>();
   const head = `${prefix}.`;
   for (const key of Object.keys(attrs)) {
     if (!key.startsWith(head)) continue;
-    const split = splitIndexed(key, head.length);
-    if (!split) continue;
-    const fields = groups.get(split.index) ?? new Map<string, { key: string; value: unknown }>();
-    fields.set(split.rest, { key, value: attrs[key] });
-    groups.set(split.index, fields);
+    const end = indexEnd(key, head.length);
+    if (end < 0 || !key.startsWith(message, end + 1) || !singleLine(key, end + 1)) continue;
+    const index = Number(key.slice(head.length, end));
+    let fields = groups.get(index);
+    if (fields === undefined) {
+      fields = new Map();
+      groups.set(index, fields);
+    }
+    fields.set(key.slice(end + 1 + message.length), { key, value: attrs[key] });
   }
   return groups;
+}
+
+/** A field's text, its key noted in `used`; undefined when absent or not a string. */
+function takeText(fields: Fields, sub: string, used: string[]): string | undefined {
+  const entry = fields.get(sub);
+  if (!entry || typeof entry.value !== 'string') return undefined;
+  used.push(entry.key);
+  return entry.value;
+}
+
+/** Readers of one layout's list items, made once per call rather than once per message. */
+function itemReaders(layout: IndexedLayout) {
+  const { contents, toolCalls } = layout;
+  const contentText = (item: Fields): { value: string; keys: string[] } | undefined => {
+    const type = item.get(contents!.type);
+    const part = item.get(contents!.text);
+    if (typeof part?.value !== 'string' || (type !== undefined && type.value !== 'text')) return undefined;
+    return { value: part.value, keys: type ? [part.key, type.key] : [part.key] };
+  };
+  const toolCall = (item: Fields): { value: ToolCall; keys: string[] } | undefined => {
+    const id = item.get(toolCalls.id);
+    const name = item.get(toolCalls.name);
+    const args = item.get(toolCalls.arguments);
+    const call = toolCallOf(id?.value, name?.value, args?.value);
+    if (!call) return undefined;
+    const keys: string[] = [];
+    for (const entry of [id, name, args]) if (entry) keys.push(entry.key);
+    return { value: call, keys };
+  };
+  return { contentText, toolCall };
 }
 
 /** Flattened indexed messages; only the keys that became message fields are reported consumed. */
@@ -99,53 +153,27 @@ export function readIndexedMessages(
   prefix: string,
   layout: IndexedLayout,
 ): { messages: ChatMessage[]; consumed: string[] } | undefined {
-  const groups = groupByIndex(attrs, prefix);
+  const groups = groupByIndex(attrs, prefix, layout.message);
   if (groups.size === 0) return undefined;
+  const { contentText, toolCall } = itemReaders(layout);
   const messages: ChatMessage[] = [];
   const consumed: string[] = [];
-  for (const index of [...groups.keys()].sort((a, b) => a - b)) {
-    const fields = new Map<string, { key: string; value: unknown }>();
-    for (const [sub, entry] of groups.get(index)!) {
-      if (sub.startsWith(layout.message)) fields.set(sub.slice(layout.message.length), entry);
-    }
-    // A group with no message keys at all belongs to another convention sharing the prefix.
-    if (fields.size === 0) continue;
-    const used: string[] = [];
-    const take = (sub: string): string | undefined => {
-      const entry = fields.get(sub);
-      if (!entry || typeof entry.value !== 'string') return undefined;
-      used.push(entry.key);
-      return entry.value;
-    };
-    const sourceRole = take('role');
-    const content = take(layout.text ?? 'content');
+  const indexes = [...groups.keys()].sort((a, b) => a - b);
+  for (const index of indexes) {
+    const fields = groups.get(index)!;
+    const used = consumed;
+    const sourceRole = takeText(fields, 'role', used);
+    const content = takeText(fields, layout.text ?? 'content', used);
     let text: string | null = content ?? null;
     if (text === null && layout.contents) {
-      const texts = readList(fields, layout.contents.list, (item) => {
-        const type = item.get(layout.contents!.type);
-        const part = item.get(layout.contents!.text);
-        if (typeof part?.value !== 'string' || (type !== undefined && type.value !== 'text'))
-          return undefined;
-        return { value: part.value, keys: [part.key, ...(type ? [type.key] : [])] };
-      });
+      const texts = readList(fields, layout.contents.list, contentText);
       if (texts.values.length > 0) text = texts.values.join('\n');
-      used.push(...texts.keys);
+      for (const key of texts.keys) used.push(key);
     }
-    const name = take('name');
-    const toolCallId = take('tool_call_id');
-    const { toolCalls } = layout;
-    const calls = readList(fields, toolCalls.list, (item) => {
-      const nameEntry = item.get(toolCalls.name);
-      const call = toolCallOf(
-        item.get(toolCalls.id)?.value,
-        nameEntry?.value,
-        item.get(toolCalls.arguments)?.value,
-      );
-      if (!call) return undefined;
-      const keys = [toolCalls.id, toolCalls.name, toolCalls.arguments].flatMap((f) => item.get(f)?.key ?? []);
-      return { value: call, keys };
-    });
-    used.push(...calls.keys);
+    const name = takeText(fields, 'name', used);
+    const toolCallId = takeText(fields, 'tool_call_id', used);
+    const calls = readList(fields, layout.toolCalls.list, toolCall);
+    for (const key of calls.keys) used.push(key);
     const legacy = layout.functionCall;
     const legacyName = legacy ? fields.get(legacy.name) : undefined;
     if (legacy && legacyName) {
@@ -153,7 +181,8 @@ export function readIndexedMessages(
       const call = toolCallOf(undefined, legacyName.value, args?.value);
       if (call) {
         calls.values.push(call);
-        used.push(legacyName.key, ...(args ? [args.key] : []));
+        used.push(legacyName.key);
+        if (args) used.push(args.key);
       }
     }
     const resolved =
@@ -169,7 +198,6 @@ export function readIndexedMessages(
     if (calls.values.length > 0) message.tool_calls = calls.values;
     if (resolved.sourceRole !== undefined) message.sourceRole = resolved.sourceRole;
     messages.push(message);
-    consumed.push(...used);
   }
   return messages.length > 0 ? { messages: withSteps(messages), consumed } : undefined;
 }

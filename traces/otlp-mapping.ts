@@ -6,7 +6,7 @@ import {
   type SpanLink,
 } from '../schemas/trace.js';
 import { FLYWHEEL_PARENT_SPAN_ID, FLYWHEEL_SPAN_ID, FLYWHEEL_TRACE_ID } from './otlp-ids.js';
-import { parseWellFormedSpan } from './otlp-fast-path.js';
+import { parseWellFormedResource, parseWellFormedSpan } from './otlp-fast-path.js';
 import { keyValuesToRecord, OtlpEvent, OtlpLink, OtlpResource, OtlpScope, OtlpSpan } from './otlp-json.js';
 import { mapSpanAttributes } from './otlp-span-attributes.js';
 import { implausibleNanos, nanosDiffMs, nanosToIso, parseNanos } from './otlp-time.js';
@@ -236,7 +236,7 @@ export function flattenOtlpRequest(body: unknown): FlattenResult {
       });
       return;
     }
-    const parsedResource = OtlpResource.safeParse(rs.resource ?? {});
+    const parsedResource = parseWellFormedResource(rs.resource) ?? OtlpResource.safeParse(rs.resource ?? {});
     if (!parsedResource.success) {
       result.errors.push({
         path: `${rsPath}.resource`,

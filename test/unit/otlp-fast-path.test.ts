@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseWellFormedSpan } from '../../traces/otlp-fast-path.js';
-import { keyValuesToRecord, OtlpSpan } from '../../traces/otlp-json.js';
+import fc from 'fast-check';
+import { parseWellFormedResource, parseWellFormedSpan } from '../../traces/otlp-fast-path.js';
+import { keyValuesToRecord, OtlpResource, OtlpSpan } from '../../traces/otlp-json.js';
 import { flattenOtlpRequest } from '../../traces/otlp-mapping.js';
 
 const span = (overrides: Record<string, unknown> = {}): Record<string, unknown> => ({
@@ -131,5 +132,82 @@ describe('OTLP span fast path', () => {
     assert.equal(errors.length, 1);
     assert.equal(errors[0]?.path, 'resourceSpans[0].scopeSpans[0].spans[1]');
     assert.match(errors[0]?.error ?? '', /spanId "xyz" is not 16 hex characters/);
+  });
+});
+
+/** AnyValues as exporters write them, and as they go wrong (wrong types, extra and unknown fields). */
+const anyValue: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
+  value: fc.oneof(
+    { depthSize: 'small' },
+    fc.record({ stringValue: fc.oneof(fc.string(), fc.integer()) }, { requiredKeys: [] }),
+    fc.record({ boolValue: fc.oneof(fc.boolean(), fc.constant('true')) }),
+    fc.record({
+      intValue: fc.oneof(
+        fc.integer(),
+        fc.constantFrom('12', '-3', '1.5', '9007199254740993', 2 ** 60, 1.5, 'x'),
+      ),
+    }),
+    fc.record({
+      doubleValue: fc.oneof(fc.double(), fc.constantFrom('NaN', 'Infinity', '-Infinity', 'nope', null)),
+    }),
+    fc.record({ bytesValue: fc.oneof(fc.base64String(), fc.constant(3)) }),
+    fc.record({
+      arrayValue: fc.oneof(
+        fc.record({ values: fc.array(tie('value'), { maxLength: 3 }) }),
+        fc.constant({}),
+        fc.constant(null),
+      ),
+    }),
+    fc.record({
+      kvlistValue: fc.oneof(fc.record({ values: tie('keyValues') }), fc.constant({ values: 'x' })),
+    }),
+    fc.record({ stringValue: fc.string(), intValue: fc.integer(), extra: fc.anything() }),
+    fc.constantFrom(null, 'text', 7, [], {}),
+  ),
+  keyValues: fc.array(
+    fc.oneof(
+      {
+        weight: 5,
+        arbitrary: fc.record({ key: fc.string(), value: tie('value') }, { requiredKeys: ['key'] }),
+      },
+      fc.record({ key: fc.oneof(fc.integer(), fc.constant(null)), value: tie('value') }),
+      fc.constantFrom(null, 'k=v', []),
+    ),
+    { maxLength: 4 },
+  ),
+})).value;
+
+const resource = fc.oneof(
+  {
+    weight: 6,
+    arbitrary: fc.record(
+      {
+        attributes: fc.array(fc.record({ key: fc.string(), value: anyValue }, { requiredKeys: ['key'] }), {
+          maxLength: 5,
+        }),
+      },
+      { requiredKeys: [] },
+    ),
+  },
+  fc.record({ attributes: fc.anything(), droppedAttributesCount: fc.anything() }, { requiredKeys: [] }),
+  fc.anything(),
+  fc.constant(undefined),
+);
+
+describe('OTLP resource fast path', () => {
+  it('accepts only what the schema accepts, with the same attributes', () => {
+    let fast = 0;
+    fc.assert(
+      fc.property(resource, (raw) => {
+        const quick = parseWellFormedResource(raw);
+        if (quick === undefined) return;
+        fast += 1;
+        const schema = OtlpResource.safeParse(raw ?? {});
+        assert.ok(schema.success, `fast path accepted what the schema rejects: ${JSON.stringify(raw)}`);
+        assert.deepEqual(keyValuesToRecord(quick.data.attributes), keyValuesToRecord(schema.data.attributes));
+      }),
+      { numRuns: 5000, seed: 20261207 },
+    );
+    assert.ok(fast >= 1000, `well-formed resources take the fast path (${fast})`);
   });
 });
