@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { Db } from '../db/connection.js';
 import { DEFAULT_KPI_CYCLES, kpisOfAgent } from '../cycles/kpi-service.js';
+import { clustersOfAgent, DEFAULT_CLUSTER_CYCLES } from '../diagnosis/agent-clusters-service.js';
+import { DEFAULT_DRIFT_ALERTS, listDriftAlerts, showDriftAlert } from '../evaluation/drift-alert-service.js';
 import { onlineEvaluationStatus } from '../evaluation/online-evaluation-service.js';
 import { createAgent, listAgents, showAgent, updateAgent } from '../registry/agent-service.js';
 import type { WebhookSender } from '../notify/webhook-sender.js';
@@ -18,6 +20,16 @@ export interface AgentRouteDeps {
 }
 
 const IdParam = z.object({ id: z.string() });
+const AlertParams = IdParam.extend({ alert: z.string().describe('The drift alert id') });
+
+/** A whole-number query parameter, or its default when absent; a 400 that shows how otherwise. */
+function wholeQuery(query: URLSearchParams, name: string, fallback: number): number {
+  const raw = query.get(name);
+  if (raw === null) return fallback;
+  if (!/^\d{1,6}$/.test(raw))
+    throw new UserError(`${name} must be a whole number, e.g. ?${name}=${fallback}; got "${raw}".`);
+  return Number(raw);
+}
 
 /** Agents over HTTP; every change is audited under the authenticated person. */
 export function agentRoutes(deps: AgentRouteDeps, agents: ResourceAgents): ApiRoute[] {
@@ -115,6 +127,55 @@ export function agentRoutes(deps: AgentRouteDeps, agents: ResourceAgents): ApiRo
       handler: async (r) => ({
         status: 200,
         body: await onlineEvaluationStatus(deps.db, r.params.id ?? '', now()),
+      }),
+    },
+    {
+      method: 'GET',
+      url: '/api/agents/:id/drift-alerts',
+      tag: 'agents',
+      summary:
+        "The agent's drift alerts, newest first (?limit=N, default 20), each with its evidence: per slice and metric the test, before and after, the p-value and its level, sample traces; the drifted traces and the cycle it started.",
+      auth: { role: 'viewer' },
+      agent: agents.byAgentParam,
+      schema: { params: IdParam, querystring: z.object({ limit: z.string().regex(/^\d+$/).optional() }) },
+      handler: async (r) => ({
+        status: 200,
+        body: await listDriftAlerts(
+          deps.db,
+          r.params.id ?? '',
+          wholeQuery(r.query, 'limit', DEFAULT_DRIFT_ALERTS),
+        ),
+      }),
+    },
+    {
+      method: 'GET',
+      url: '/api/agents/:id/drift-alerts/:alert',
+      tag: 'agents',
+      summary: 'One drift alert of the agent with all its evidence and every drifted trace.',
+      auth: { role: 'viewer' },
+      agent: agents.byAgentParam,
+      schema: { params: AlertParams },
+      handler: async (r) => ({
+        status: 200,
+        body: await showDriftAlert(deps.db, r.params.id ?? '', r.params.alert ?? ''),
+      }),
+    },
+    {
+      method: 'GET',
+      url: '/api/agents/:id/clusters',
+      tag: 'agents',
+      summary:
+        "The failure clusters of the agent's newest cycles that clustered (?cycles=N, default 10): newest cycle first, largest cluster first. GET /api/traces?cluster= takes a cluster's id or stable id.",
+      auth: { role: 'viewer' },
+      agent: agents.byAgentParam,
+      schema: { params: IdParam, querystring: z.object({ cycles: z.string().regex(/^\d+$/).optional() }) },
+      handler: async (r) => ({
+        status: 200,
+        body: await clustersOfAgent(
+          deps.db,
+          r.params.id ?? '',
+          wholeQuery(r.query, 'cycles', DEFAULT_CLUSTER_CYCLES),
+        ),
       }),
     },
   ];

@@ -10,14 +10,17 @@ import {
   listQueues,
   releaseAnnotationItem,
   submitQueueBatch,
-  type BatchResult,
 } from '../annotation/annotation-service.js';
 import { annotationItems, submitAnnotations } from '../cycles/cycle-service.js';
 import { queueDetails } from '../annotation/queue-details-service.js';
-import { addTraceToQueue } from '../annotation/queue-trace-service.js';
+import { addTracesToQueue, addTraceToQueue } from '../annotation/queue-trace-service.js';
 import { createScoreConfig, listScoreConfigs } from '../annotation/score-config-service.js';
 import { AnnotationBatch, ItemAnnotationRequest } from '../schemas/annotation.js';
-import { AddTraceToQueueBody } from '../schemas/queue-trace-request.js';
+import {
+  AddTracesToQueueBody,
+  AddTraceToQueueBody,
+  MAX_TRACES_PER_ADD,
+} from '../schemas/queue-trace-request.js';
 import { ScoreConfigInput } from '../schemas/score-config.js';
 import { withIdentity, type ApiRoute, type RouteRequest } from './api-route.js';
 import type { ResourceAgents } from './resource-agent.js';
@@ -28,7 +31,7 @@ export interface AnnotationRouteDeps {
 }
 
 /** All stored: 200; some refused: 207 (multi-status, as Langfuse's batch ingestion answers). */
-const batchStatus = (r: Pick<BatchResult, 'errors'>) => (r.errors.length > 0 ? 207 : 200);
+const batchStatus = (r: { errors: readonly unknown[] }) => (r.errors.length > 0 ? 207 : 200);
 
 const IdParam = z.object({ id: z.string() });
 
@@ -144,6 +147,23 @@ export function annotationRoutes(deps: AnnotationRouteDeps, agents: ResourceAgen
           withIdentity(r.json(), 'addedBy', r.principal.id),
         ),
       }),
+    },
+    {
+      method: 'POST',
+      url: '/api/queues/:id/items/batch',
+      tag: 'annotation',
+      summary: `Add up to ${MAX_TRACES_PER_ADD} traces of the queue's agent to an open queue at once: \`{ traceIds }\`. Each is added as one add would be; refused ones are reported by index with their reason and status, the others are added (200 all added, 207 some refused). Who added them is recorded from your credentials.`,
+      auth: { role: 'reviewer' },
+      agent: agents.byQueue,
+      schema: { params: IdParam, body: AddTracesToQueueBody },
+      handler: async (r) => {
+        const result = await addTracesToQueue(
+          deps.db,
+          r.params.id ?? '',
+          withIdentity(r.json(), 'addedBy', r.principal.id),
+        );
+        return { status: batchStatus(result), body: result };
+      },
     },
     {
       method: 'POST',

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { Client } from '@temporalio/client';
 import { apiDeps, startApiServer, type ApiServer } from '../../api/http-server.js';
 import { annotationQueueId } from '../../annotation/annotation-ids.js';
-import type { AddedTrace } from '../../annotation/queue-trace-service.js';
+import type { AddedTrace, AddedTraces } from '../../annotation/queue-trace-service.js';
 import type { queueItems } from '../../annotation/store/annotation-reads.js';
 import type { Db } from '../../db/connection.js';
 import { createAgentToken } from '../../registry/store/agent-tokens.js';
@@ -113,6 +113,9 @@ describe('adding a trace to an annotation queue: POST /api/queues/:id/items on r
           line('t-new', 0, 'Cancel my booking and mail jane.doe@example.com'),
           line('t-scored', 5, 'Change my seat'),
           line('t-twice', 10, 'Upgrade me'),
+          line('t-b1', 15, 'Add a bag'),
+          line('t-b2', 20, 'Add a meal'),
+          line('t-b3', 25, 'Add a seat'),
         ].join('\n'),
       ],
       [retail, line('r-1', 0, 'Where is my parcel?')],
@@ -312,5 +315,82 @@ describe('adding a trace to an annotation queue: POST /api/queues/:id/items on r
     const added = await add('gina', queue, { traceId: 't-twice' });
     assert.equal(added.status, 201, JSON.stringify(added.body));
     assert.equal(added.body.addedBy, 'gina');
+  });
+
+  it('a reviewer adds a selection of traces in one request: the valid ones are added, each refused one is reported by its index with its reason and status', async () => {
+    const queue = annotationQueueId('c-open');
+    const batch = async (who: string, target: string, body: unknown) => {
+      const answer = await fetch(`${api.url}/api/queues/${target}/items/batch`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers[who] },
+        body: JSON.stringify(body),
+      });
+      return { status: answer.status, body: (await answer.json()) as AddedTraces & { error: string } };
+    };
+    const res = await batch('rita', queue, {
+      traceIds: ['t-b1', 't-new', 'r-1', '  ', 't-b2', 't-b1', 7],
+    });
+    assert.equal(res.status, 207, JSON.stringify(res.body));
+    assert.deepEqual(
+      res.body.added.map((a) => [a.traceId, a.itemId, a.addedBy, a.judgeLabel]),
+      [
+        ['t-b1', 'c-open:item:t-b1', 'rita', 'not_scored'],
+        ['t-b2', 'c-open:item:t-b2', 'rita', 'not_scored'],
+      ],
+    );
+    assert.deepEqual(
+      res.body.errors.map((e) => [e.index, e.traceId, e.status]),
+      [
+        [1, 't-new', 409],
+        [2, 'r-1', 404],
+        [3, '  ', 400],
+        [5, 't-b1', 409],
+        [6, null, 400],
+      ],
+    );
+    assert.match(
+      res.body.errors[0]!.error,
+      /Trace t-new is already in queue .* as item c-open:item:t-new\. It was not added\./,
+    );
+    assert.match(res.body.errors[1]!.error, /Agent airline has no trace "r-1"/);
+    assert.match(res.body.errors[2]!.error, /traceIds\[3\]: .*traceId must not be empty/);
+    const audit = await db
+      .selectFrom('audit_log')
+      .select(['actor', 'artifact'])
+      .where('action', '=', 'queue.add_trace')
+      .where('artifact', 'in', ['c-open:item:t-b1', 'c-open:item:t-b2'])
+      .orderBy('artifact')
+      .execute();
+    assert.deepEqual(audit, [
+      { actor: 'rita', artifact: 'c-open:item:t-b1' },
+      { actor: 'rita', artifact: 'c-open:item:t-b2' },
+    ]);
+
+    // Every one added: 200. The queue is found by its cycle id too.
+    const all = await batch('rita', 'c-open', { traceIds: ['t-b3'] });
+    assert.equal(all.status, 200, JSON.stringify(all.body));
+    assert.deepEqual([all.body.queueId, all.body.added.length, all.body.errors], [queue, 1, []]);
+
+    // A request that cannot be read, or a queue that takes nothing, refuses the whole list.
+    const before = await itemCount();
+    const refusals: [string, unknown, number, RegExp][] = [
+      [queue, { traceIds: [] }, 400, /traceIds must be a list of 1 to 200 trace ids/],
+      [queue, { traceIds: Array.from({ length: 201 }, (_, i) => `t-${i}`) }, 400, /1 to 200/],
+      [queue, { traceIds: 't-b3' }, 400, /traceIds must be a list/],
+      [queue, { traceIds: ['t-b3'], addedBy: 'mallory' }, 400, /Remove "addedBy" from the body/],
+      [
+        annotationQueueId('c-done'),
+        { traceIds: ['t-b3'] },
+        409,
+        /is closed: cycle c-done is past annotation/,
+      ],
+    ];
+    for (const [target, body, status, message] of refusals) {
+      const refused = await batch('rita', target, body);
+      assert.equal(refused.status, status, `${JSON.stringify(body)}: ${JSON.stringify(refused.body)}`);
+      assert.match(refused.body.error, message);
+    }
+    assert.equal((await batch('vera', queue, { traceIds: ['t-b3'] })).status, 403);
+    assert.equal(await itemCount(), before, 'nothing was stored');
   });
 });

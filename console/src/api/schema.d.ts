@@ -271,6 +271,47 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/agents/{id}/clusters': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The failure clusters of the agent's newest cycles that clustered (?cycles=N, default 10): newest cycle first, largest cluster first. GET /api/traces?cluster= takes a cluster's id or stable id.
+     * @description Needs: role viewer.
+     */
+    get: {
+      parameters: {
+        query?: {
+          cycles?: string;
+        };
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/agents/{id}/coaching': {
     parameters: {
       query?: never;
@@ -790,6 +831,88 @@ export interface paths {
         header?: never;
         path: {
           /** @description The agent id */
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/agents/{id}/drift-alerts': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The agent's drift alerts, newest first (?limit=N, default 20), each with its evidence: per slice and metric the test, before and after, the p-value and its level, sample traces; the drifted traces and the cycle it started.
+     * @description Needs: role viewer.
+     */
+    get: {
+      parameters: {
+        query?: {
+          limit?: string;
+        };
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/agents/{id}/drift-alerts/{alert}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * One drift alert of the agent with all its evidence and every drifted trace.
+     * @description Needs: role viewer.
+     */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /** @description The drift alert id */
+          alert: string;
           id: string;
         };
         cookie?: never;
@@ -2637,6 +2760,51 @@ export interface paths {
         content: {
           'application/json': {
             traceId: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/queues/{id}/items/batch': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Add up to 200 traces of the queue's agent to an open queue at once: `{ traceIds }`. Each is added as one add would be; refused ones are reported by index with their reason and status, the others are added (200 all added, 207 some refused). Who added them is recorded from your credentials.
+     * @description Needs: role reviewer.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            traceIds: string[];
           };
         };
       };
