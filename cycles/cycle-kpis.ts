@@ -4,7 +4,8 @@
  *
  * Per cycle:
  * - lift: the gate's composite Δ (candidate − production on the eval split, with its interval),
- *   then the online Δ of the success rate in the rollout's last analysis, once traffic decided;
+ *   then the online Δ of the success rate in the rollout's last analysis, once traffic decided
+ *   (for a rollout without an analysis step: of online evaluation's pass rate per version);
  * - loop time: from the oldest trace the cycle sampled to the moment the candidate became
  *   production (the rollout completed), in hours;
  * - annotation drain: the share of queue items completed, and hours from the queue opening to
@@ -39,6 +40,11 @@ export interface CycleKpiRow {
     endedAt: Date | null;
     /** The last analysis step's success-rate measurement, when one was recorded. */
     lastSuccessRate: { candidate: number | null; baseline: number | null } | null;
+    /**
+     * Online evaluation's pass rate of the traces each version served while the rollout ran
+     * (the share no evaluator failed); read only for a rollout without a success-rate analysis.
+     */
+    onlinePassRate?: { candidate: number | null; baseline: number | null } | null;
   } | null;
   annotation: { items: number; complete: number; openedAt: Date; quorumAt: Date | null } | null;
   cost: { judgeCostUsd: number; optimizerTokens: number; teacherCalls: number; rollouts: number };
@@ -57,6 +63,12 @@ export interface CycleKpis {
     /** Success rate, candidate − production, in the rollout's last analysis. */
     onlineDelta: number | null;
   };
+  /**
+   * Where the online figures (success online, online lift) come from: the rollout's last
+   * analysis, or, for a rollout without an analysis step, online evaluation's pass rate of the
+   * traces each version served during it; null when neither measured anything.
+   */
+  onlineFrom: 'rollout_analysis' | 'online_evaluation' | null;
   /** Measured success of production and the candidate: gate (eval split), then live traffic. */
   success: {
     gateProduction: number | null;
@@ -114,7 +126,9 @@ function median(values: readonly (number | null)[]): number | null {
 
 /** One cycle's figures; `canarySuccessRateToDate` needs the cycles before it (see agentKpis). */
 export function cycleKpis(row: CycleKpiRow, canarySuccessRateToDate: number | null = null): CycleKpis {
-  const success = row.rollout?.lastSuccessRate;
+  const analysed = row.rollout?.lastSuccessRate ?? null;
+  const evaluated = analysed ? null : (row.rollout?.onlinePassRate ?? null);
+  const success = analysed ?? evaluated;
   const onlineDelta =
     success && success.candidate !== null && success.baseline !== null
       ? round(success.candidate - success.baseline)
@@ -141,6 +155,7 @@ export function cycleKpis(row: CycleKpiRow, canarySuccessRateToDate: number | nu
       onlineProduction: success?.baseline ?? null,
       onlineCandidate: success?.candidate ?? null,
     },
+    onlineFrom: analysed ? 'rollout_analysis' : evaluated ? 'online_evaluation' : null,
     loopHours,
     annotation: a
       ? {

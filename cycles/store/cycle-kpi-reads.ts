@@ -100,6 +100,10 @@ export async function cycleKpiRows(db: Db, agent: string, limit: number): Promis
     : [];
   const lastAnalysis = new Map<string, unknown>();
   for (const a of analyses) if (!lastAnalysis.has(a.rollout_id)) lastAnalysis.set(a.rollout_id, a.metrics);
+  // A rollout without a success-rate analysis (a plan of setWeight steps only): what online
+  // evaluation scored of the traffic each version served while it ran.
+  const unmeasured = rolloutIds.filter((id) => successRate(lastAnalysis.get(id)) === null);
+  const passRates = unmeasured.length > 0 ? await onlinePassRates(db, unmeasured) : new Map<string, Rates>();
 
   const gateOf = new Map<string, unknown>();
   for (const g of gates) if (!gateOf.has(g.cycle_id)) gateOf.set(g.cycle_id, g.report);
@@ -130,6 +134,7 @@ export async function cycleKpiRows(db: Db, agent: string, limit: number): Promis
             status: rollout.status,
             endedAt: rollout.ended_at ? new Date(rollout.ended_at) : null,
             lastSuccessRate: successRate(lastAnalysis.get(rollout.id)),
+            onlinePassRate: passRates.get(rollout.id) ?? null,
           }
         : null,
       annotation: queue
@@ -149,6 +154,48 @@ export async function cycleKpiRows(db: Db, agent: string, limit: number): Promis
       calibrations: calibrationsOf.get(c.id) ?? [],
     };
   });
+}
+
+type Rates = { candidate: number | null; baseline: number | null };
+
+/**
+ * Per rollout, online evaluation's pass rate of the traces its candidate and its baseline
+ * served while it ran (from its start to its end, or to now): a trace passes when none of its
+ * online scores failed. A trace names its version by prompt name (the agent's own prompt when
+ * it names none) and number. A version that served no scored trace has no rate.
+ */
+async function onlinePassRates(db: Db, rolloutIds: readonly string[]): Promise<Map<string, Rates>> {
+  const { rows } = await sql<{ rollout_id: string; arm: string; scored: number; passed: number }>`
+    select r.id as rollout_id, arm.arm, count(*)::int as scored,
+           (count(*) filter (where not v.failed))::int as passed
+    from rollouts r
+    cross join lateral (values ('candidate', r.candidate_version_id), ('baseline', r.baseline_version_id))
+      as arm (arm, version_id)
+    join prompt_versions pv on pv.id = arm.version_id
+    join lateral (
+      select s.trace_id, coalesce(bool_or(s.label = 'fail'), false) as failed
+      from scores s
+      join traces t on t.id = s.trace_id and t.started_at = s.trace_started_at
+      where s.cycle_id is null
+        and s.agent_id = r.agent_id
+        and s.trace_started_at >= r.started_at
+        and (r.ended_at is null or s.trace_started_at < r.ended_at)
+        and coalesce(t.prompt_name, t.agent_id) = pv.name
+        and t.prompt_version = pv.version
+      group by s.trace_id
+    ) v on true
+    where r.id in (${sql.join([...rolloutIds])})
+    group by r.id, arm.arm
+  `.execute(db);
+  const out = new Map<string, Rates>();
+  for (const row of rows) {
+    const rates = out.get(row.rollout_id) ?? { candidate: null, baseline: null };
+    const rate = Math.round((row.passed / row.scored) * 10_000) / 10_000;
+    if (row.arm === 'candidate') rates.candidate = rate;
+    else rates.baseline = rate;
+    out.set(row.rollout_id, rates);
+  }
+  return out;
 }
 
 const num = (x: unknown): number | null => (typeof x === 'number' && Number.isFinite(x) ? x : null);

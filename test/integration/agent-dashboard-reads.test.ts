@@ -6,6 +6,7 @@ import type { AgentKpis } from '../../cycles/cycle-kpis.js';
 import type { Db } from '../../db/connection.js';
 import type { OptimizationProgress } from '../../optimization/optimization-progress-service.js';
 import { ensureAgent } from '../../registry/store/agent-repository.js';
+import { createAgentToken } from '../../registry/store/agent-tokens.js';
 import { createPromptVersion } from '../../registry/store/prompt-repository.js';
 import { personWithToken } from '../helpers/api-credentials.js';
 import { startTestDatabase } from '../helpers/test-stack.js';
@@ -187,5 +188,102 @@ describe('agent dashboard reads: KPIs per cycle and optimizer progress', () => {
     assert.equal((await get('/api/agents/shop/kpis', outsider)).status, 403);
     const unknown = await get('/api/cycles/cycle-nobody/optimization');
     assert.ok([403, 404].includes(unknown.status), `unknown cycle: ${unknown.status}`);
+  });
+
+  it('feeds the online figures of a rollout without an analysis step from online evaluation: each version’s pass rate while it ran', async () => {
+    // Two days ago (within the traces' retention), minutes after a whole hour.
+    const hour = Math.floor((Date.now() - 2 * 86_400_000) / 3_600_000) * 3_600_000;
+    const at = (minutes: number) => new Date(hour + minutes * 60_000).toISOString();
+    await storedCycle('cycle-shop-w3', at(0), {
+      trajectory: [],
+      composite: { candidate: 0.8, baseline: 0.75 },
+      calibrations: [],
+    });
+    const baseline = await db
+      .selectFrom('gate_reports')
+      .select('baseline_version_id')
+      .where('cycle_id', '=', 'cycle-shop-w3')
+      .executeTakeFirstOrThrow();
+    const candidate = await createPromptVersion(db, 'shop', 'candidate of cycle-shop-w3', 'optimizer', null);
+    const base = await db
+      .selectFrom('prompt_versions')
+      .select(['id', 'version'])
+      .where('id', '=', baseline.baseline_version_id)
+      .executeTakeFirstOrThrow();
+    await db
+      .insertInto('rollouts')
+      .values({
+        id: 'cycle-shop-w3-rollout',
+        cycle_id: 'cycle-shop-w3',
+        agent_id: 'shop',
+        release_decision_id: null,
+        baseline_version_id: base.id,
+        candidate_version_id: candidate.id,
+        weight: 100,
+        status: 'completed',
+        reason: null,
+        workflow_id: null,
+        started_at: at(60),
+        ended_at: at(300),
+      })
+      .execute();
+    // Traffic while it ran: the candidate passes 1 of 2 scored traces, production 1 of 3; a
+    // trace after the rollout ended and one online evaluation did not score do not count.
+    const traces: [string, number, number, ('pass' | 'fail')[]][] = [
+      ['w3-c1', candidate.version, 120, ['pass', 'pass']],
+      ['w3-c2', candidate.version, 130, ['pass', 'fail']],
+      ['w3-c3', candidate.version, 140, []],
+      ['w3-b1', base.version, 150, ['pass']],
+      ['w3-b2', base.version, 160, ['fail']],
+      ['w3-b3', base.version, 170, ['fail', 'fail']],
+      ['w3-late', candidate.version, 360, ['fail']],
+    ];
+    const { token } = await createAgentToken(db, { agent: 'shop', scopes: ['ingest'], createdBy: 'test' });
+    const sent = await fetch(`${api.url}/api/traces`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: traces
+        .map(([id, version, time]) =>
+          JSON.stringify({
+            id,
+            timestamp: at(time),
+            promptName: 'shop',
+            promptVersion: version,
+            input: { messages: [{ role: 'user', content: `request ${id}` }] },
+            output: { action: 'respond', content: `answer ${id}` },
+          }),
+        )
+        .join('\n'),
+    });
+    assert.equal(sent.status, 200, await sent.text());
+    for (const [id, , time, labels] of traces)
+      for (const [i, label] of labels.entries())
+        await db
+          .insertInto('scores')
+          .values({
+            cycle_id: null,
+            agent_id: 'shop',
+            trace_id: id,
+            trace_started_at: at(time),
+            evaluator: `code:check_${i}`,
+            dimension: `check_${i}`,
+            value: label === 'pass' ? 1 : 0,
+            label,
+            category: null,
+            explanation: `check ${i} of ${id}`,
+            source: 'code',
+          })
+          .execute();
+
+    const { status, body } = await get('/api/agents/shop/kpis');
+    assert.equal(status, 200, JSON.stringify(body));
+    const w3 = (body as AgentKpis).perCycle.find((c) => c.cycleId === 'cycle-shop-w3');
+    assert.equal(w3?.onlineFrom, 'online_evaluation');
+    assert.deepEqual(
+      [w3?.success.onlineCandidate, w3?.success.onlineProduction, w3?.lift.onlineDelta],
+      [0.5, 0.3333, 0.1667],
+    );
+    const w1 = (body as AgentKpis).perCycle.find((c) => c.cycleId === 'cycle-shop-w1');
+    assert.equal(w1?.onlineFrom, null, 'a cycle without a rollout has no online figures');
   });
 });

@@ -161,4 +161,34 @@ describe('flywheel KPIs', () => {
     assert.equal(k.medianLoopHours, null);
     assert.equal(agentKpis('demo', []).meanCostPerCycle, null);
   });
+
+  it('takes the online figures from online evaluation for a rollout without an analysis step, and says so', () => {
+    const rollout = (r: Partial<NonNullable<CycleKpiRow['rollout']>>) =>
+      row({
+        rollout: {
+          status: 'completed',
+          endedAt: at('2026-11-10T00:00:00Z'),
+          lastSuccessRate: null,
+          ...r,
+        },
+      });
+    const evaluated = cycleKpis(rollout({ onlinePassRate: { candidate: 0.9, baseline: 0.75 } }));
+    assert.equal(evaluated.onlineFrom, 'online_evaluation');
+    assert.deepEqual(
+      [evaluated.success.onlineProduction, evaluated.success.onlineCandidate, evaluated.lift.onlineDelta],
+      [0.75, 0.9, 0.15],
+    );
+    // An analysis that measured success wins over online evaluation.
+    const analysed = cycleKpis(
+      rollout({
+        lastSuccessRate: { candidate: 0.6, baseline: 0.5 },
+        onlinePassRate: { candidate: 0.9, baseline: 0.75 },
+      }),
+    );
+    assert.equal(analysed.onlineFrom, 'rollout_analysis');
+    assert.equal(analysed.lift.onlineDelta, 0.1);
+    const neither = cycleKpis(rollout({ onlinePassRate: null }));
+    assert.deepEqual([neither.onlineFrom, neither.success.onlineCandidate], [null, null]);
+    assert.equal(cycleKpis(row({})).onlineFrom, null);
+  });
 });
