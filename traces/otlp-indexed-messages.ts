@@ -99,10 +99,15 @@ function splitIndexed(text: string, from: number): { index: number; rest: string
  * one pass and one slice per key. An index with no key under the layout's message prefix
  * (another convention sharing the prefix) has no group.
  */
-function groupByIndex(attrs: Record<string, unknown>, prefix: string, message: string): Map<number, Fields> {
+function groupByIndex(
+  attrs: Record<string, unknown>,
+  keys: readonly string[],
+  prefix: string,
+  message: string,
+): Map<number, Fields> {
   const groups = new Map<number, Fields>();
   const head = `${prefix}.`;
-  for (const key of Object.keys(attrs)) {
+  for (const key of keys) {
     if (!key.startsWith(head)) continue;
     const end = indexEnd(key, head.length);
     if (end < 0 || !key.startsWith(message, end + 1) || !singleLine(key, end + 1)) continue;
@@ -147,13 +152,18 @@ function itemReaders(layout: IndexedLayout) {
   return { contentText, toolCall };
 }
 
-/** Flattened indexed messages; only the keys that became message fields are reported consumed. */
+/**
+ * Flattened indexed messages; only the keys that became message fields are reported consumed.
+ * `keys` are the attributes' keys when the caller has them: an LLM span holds hundreds, and
+ * listing them again for each of the five prefixes tried was a tenth of the API's time.
+ */
 export function readIndexedMessages(
   attrs: Record<string, unknown>,
   prefix: string,
   layout: IndexedLayout,
+  keys: readonly string[] = Object.keys(attrs),
 ): { messages: ChatMessage[]; consumed: string[] } | undefined {
-  const groups = groupByIndex(attrs, prefix, layout.message);
+  const groups = groupByIndex(attrs, keys, prefix, layout.message);
   if (groups.size === 0) return undefined;
   const { contentText, toolCall } = itemReaders(layout);
   const messages: ChatMessage[] = [];

@@ -91,7 +91,11 @@ function canonical(value: unknown): string {
 
 class AttributeReader {
   private readonly used = new Set<string>();
-  constructor(readonly attrs: Record<string, unknown>) {}
+  /** Listed once: the readers below walk every key, and a span may hold hundreds. */
+  readonly keys: readonly string[];
+  constructor(readonly attrs: Record<string, unknown>) {
+    this.keys = Object.keys(attrs);
+  }
 
   has(key: string): boolean {
     return Object.hasOwn(this.attrs, key);
@@ -121,7 +125,7 @@ class AttributeReader {
 
   leftover(): Record<string, unknown> {
     const out: Record<string, unknown> = {};
-    for (const key of Object.keys(this.attrs)) if (!this.used.has(key)) out[key] = this.attrs[key];
+    for (const key of this.keys) if (!this.used.has(key)) out[key] = this.attrs[key];
     return out;
   }
 }
@@ -150,7 +154,7 @@ function readMessages(r: AttributeReader, sources: readonly MessageSource[]): Ch
     let messages: ChatMessage[] | undefined;
     let keys: string[] = [];
     if (source.kind === 'indexed') {
-      const got = readIndexedMessages(r.attrs, source.prefix, source.layout);
+      const got = readIndexedMessages(r.attrs, source.prefix, source.layout, r.keys);
       if (!got) continue;
       messages = got.messages;
       keys = got.consumed;
@@ -262,7 +266,7 @@ function readTool(r: AttributeReader, kind: SpanKind | undefined): Span['tool'] 
 
 function readRetrievals(r: AttributeReader): Span['retrievals'] {
   const docs = new Map<number, NonNullable<Span['retrievals']>[number]>();
-  for (const key of Object.keys(r.attrs)) {
+  for (const key of r.keys) {
     if (!key.startsWith('retrieval.documents.')) continue;
     const value = r.attrs[key];
     const m = /^retrieval\.documents\.(\d+)\.document\.(id|content|score|metadata)$/.exec(key);
