@@ -48,6 +48,8 @@ export async function runMiproReference(
   auto: 'light' | 'medium' | 'heavy',
   /** Extra MIPROv2.compile keyword arguments; none in the benchmark. */
   options: Record<string, unknown> = {},
+  /** Give compile a valset of this many examples (the rest its trainset); null = compile's 80 %. */
+  valsetSize: number | null = null,
 ): Promise<MiproReferenceRun[]> {
   const components = Object.keys(h.baseline);
   if (components.length !== 1 || components[0] !== 'system')
@@ -74,6 +76,7 @@ export async function runMiproReference(
         agentSeed: h.io.seed,
         seed,
         auto,
+        valsetSize,
         basePrompt,
         tools: h.io.tools,
         train,

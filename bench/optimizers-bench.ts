@@ -33,6 +33,7 @@ const { values: args } = parseArgs({
     methods: { type: 'string' },
     scenario: { type: 'string', multiple: true, default: [] },
     out: { type: 'string', default: path.join('bench', 'results', 'optimizers.json') },
+    'mipro-reference-valset': { type: 'string', default: 'dspy' },
   },
 });
 const nSeeds = Number(args.seeds);
@@ -119,6 +120,15 @@ if (unknown.length) {
   process.exit(2);
 }
 const referenceSeeds = Math.min(Number(args['reference-seeds'] ?? nSeeds), nSeeds);
+/**
+ * A sensitivity knob for mipro-reference: `dspy` (default) lets compile split the train split
+ * (80 % valset); `ours` passes a valset of our MIPRO's size (min(valSize 100, half the split)).
+ */
+const miproReferenceValset = args['mipro-reference-valset'];
+if (miproReferenceValset !== 'dspy' && miproReferenceValset !== 'ours') {
+  console.error(`--mipro-reference-valset is dspy or ours; got ${miproReferenceValset}.`);
+  process.exit(2);
+}
 
 let python: string | null = null;
 let referenceSkipped: string | null = null;
@@ -205,7 +215,17 @@ async function referenceRuns(method: string, h: ScenarioHarness, target: number,
   const answers =
     method === GEPA_REFERENCE
       ? (await runGepaReference(h, python!, seeds, budget)).map((r) => ({ ...r, version: r.gepaVersion }))
-      : (await runMiproReference(h, python!, seeds, budget, MIPRO_REFERENCE_AUTO)).map((r) => ({
+      : (
+          await runMiproReference(
+            h,
+            python!,
+            seeds,
+            budget,
+            MIPRO_REFERENCE_AUTO,
+            {},
+            miproReferenceValset === 'ours' ? Math.min(100, Math.floor(h.trainIds.length / 2)) : null,
+          )
+        ).map((r) => ({
           ...r,
           version: r.dspyVersion,
         }));
@@ -306,6 +326,9 @@ for (const scenario of scenarios) {
       referenceVersions[method] = version;
       summaries[method] = summary(runs, (performance.now() - started) / 1000, {
         ...(method === GEPA_REFERENCE ? GEPA_REFERENCE_SETTINGS : MIPRO_REFERENCE_SETTINGS),
+        ...(method === MIPRO_REFERENCE && miproReferenceValset === 'ours'
+          ? { valset: "our MIPRO's size" }
+          : {}),
         version,
       });
       continue;

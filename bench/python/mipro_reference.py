@@ -8,7 +8,7 @@ Usage:
 Input (one JSON object on stdin, written by bench/mipro-reference.ts):
     {"simulatorUrl": "http://127.0.0.1:PORT/v1", "agentModel": "sim-agent",
      "teacherModel": "sim-teacher", "agentSeed": 0, "seed": 3, "budget": 6000,
-     "basePrompt": "...", "auto": "medium",
+     "basePrompt": "...", "auto": "medium", "valsetSize": null,
      "tools": [{"name", "description", "parameters"}],
      "train": [{"id", "messages": [{"role", "content"}], "expected": {"action", "arguments", "content"?},
                 "critique": str | null}],
@@ -275,7 +275,11 @@ def main() -> None:
             num_threads=1,
             verbose=bool(spec.get("verbose")),
         )
-        best = optimizer.compile(Agent(spec["basePrompt"]), trainset=train, **spec.get("options", {}))
+        # valsetSize (a sensitivity knob, unset in the benchmark): pass the last n examples as
+        # the valset, as our MIPRO splits, instead of compile's 80 %.
+        n = spec.get("valsetSize")
+        split = {"trainset": train[:-n], "valset": train[-n:]} if n else {"trainset": train}
+        best = optimizer.compile(Agent(spec["basePrompt"]), **split, **spec.get("options", {}))
     except BaseException:
         if isinstance(log, io.StringIO):
             real_stderr.write(log.getvalue())
