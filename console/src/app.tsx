@@ -11,6 +11,7 @@ import { DatasetVersionPage } from './pages/dataset-version.js';
 import { DatasetsPage } from './pages/datasets.js';
 import { HomePage } from './pages/home.js';
 import { ItemPage } from './pages/item.js';
+import { OnlineEvaluationPage } from './pages/online-evaluation.js';
 import { PromptPage } from './pages/prompt.js';
 import { PromptsPage } from './pages/prompts.js';
 import { QueuePage } from './pages/queue.js';
@@ -96,6 +97,8 @@ function Page({ path }: { path: string }) {
   if ((params = match('/console/cycles/:cycleId', path))) return <CyclePage cycleId={params.cycleId ?? ''} />;
   if ((params = match('/console/agents/:agentId/config', path)))
     return <ConfigHistoryPage agentId={params.agentId ?? ''} />;
+  if ((params = match('/console/agents/:agentId/online', path)))
+    return <OnlineEvaluationPage agentId={params.agentId ?? ''} />;
   if ((params = match('/console/agents/:agentId', path)))
     return <AgentDashboardPage agentId={params.agentId ?? ''} />;
   if ((params = match('/console/rollouts/:rolloutId', path)))

@@ -76,6 +76,7 @@ export const paths = {
   rollout: (id: string) => `${BASE}/rollouts/${encodeURIComponent(id)}`,
   agent: (id: string) => `${BASE}/agents/${encodeURIComponent(id)}`,
   agentConfig: (id: string) => `${BASE}/agents/${encodeURIComponent(id)}/config`,
+  agentOnline: (id: string) => `${BASE}/agents/${encodeURIComponent(id)}/online`,
   traces: () => `${BASE}/traces`,
   trace: (id: string) => `${BASE}/traces/${encodeURIComponent(id)}`,
   prompts: () => `${BASE}/prompts`,

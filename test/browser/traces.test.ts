@@ -11,7 +11,8 @@ import { ensureConsoleBuilt } from '../../scripts/console-build.js';
 import { personWithPassword } from '../helpers/api-credentials.js';
 import { waitForStage } from '../helpers/cycle-driver.js';
 import { startSeededStack, stopSeededStack, type TestStack } from '../helpers/test-stack.js';
-import { CHROMIUM, SCREENSHOTS, checkPage, watchPageProblems } from '../helpers/browser-checks.js';
+import { CHROMIUM, SCREENSHOTS, checkPage } from '../helpers/browser-checks.js';
+import { signedInPage } from '../helpers/browser-session.js';
 
 const cycleInput = {
   agent: 'demo',
@@ -39,17 +40,8 @@ describe('trace search and the trace page in Chromium on a real stack', () => {
   /** Errors the pages threw and Content-Security-Policy refusals: there must be none. */
   const pageProblems: string[] = [];
 
-  const signedIn = async (who: keyof typeof people, path = '/console/'): Promise<Page> => {
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    watchPageProblems(page, pageProblems);
-    await page.goto(`${api.url}${path}`);
-    await page.getByLabel('User name').fill(people[who].user);
-    await page.getByLabel('Password').fill(people[who].password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('button', { name: 'Sign out' }).waitFor({ timeout: 10_000 });
-    return page;
-  };
+  const signedIn = (who: keyof typeof people, path = '/console/'): Promise<Page> =>
+    signedInPage(browser, api.url, people[who], { path, problems: pageProblems });
 
   before(async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
@@ -189,12 +181,15 @@ describe('trace search and the trace page in Chromium on a real stack', () => {
     const tomorrow = new Date(Date.now() + 86_400_000);
     const pad = (n: number) => String(n).padStart(2, '0');
     const local = `${tomorrow.getFullYear()}-${pad(tomorrow.getMonth() + 1)}-${pad(tomorrow.getDate())}T08:00`;
+    assert.equal(await search.getByLabel('From').count(), 0, 'the window fields come with Custom');
+    await search.getByRole('radio', { name: 'Custom' }).check();
     await search.getByLabel('From').fill(local);
     await search.getByRole('button', { name: 'Search' }).click();
     await page.waitForURL(/from=/);
     assert.equal(new URL(page.url()).searchParams.get('from'), new Date(local).toISOString());
     await page.getByRole('status').filter({ hasText: 'No trace matches these filters.' }).waitFor();
     assert.equal(await search.getByLabel('From').inputValue(), local);
+    assert.equal(await search.getByRole('radio', { name: 'Custom' }).isChecked(), true);
 
     // A version no trace was served by lists nothing; the seeded traffic's version lists it.
     await page.goto(`${api.url}/console/traces?agent=demo&promptVersion=999`);
@@ -221,13 +216,208 @@ describe('trace search and the trace page in Chromium on a real stack', () => {
     assert.ok(cluster.length > 0, 'the cycle clustered its failures');
     const first = cluster[0]!;
     await page.goto(`${api.url}/console/traces`);
-    await search.getByLabel('Cluster').fill(first.stable_id ?? first.id);
+    // The picker offers the clusters of demo's cycles by name; it searches by the stable id.
+    const picker = search.getByLabel('Cluster');
+    await picker.locator(`option[value="${first.stable_id ?? first.id}"]`).waitFor({ state: 'attached' });
+    assert.equal(
+      await picker.locator('option').count(),
+      new Set(cluster.map((c) => c.stable_id ?? c.id)).size + 1,
+      'one entry per cluster of the cycle, and "Any cluster"',
+    );
+    await picker.selectOption(first.stable_id ?? first.id);
     await search.getByRole('button', { name: 'Search' }).click();
     await page.waitForURL(/cluster=/);
     await results.getByRole('link', { name: first.trace_id, exact: true }).waitFor();
     const members = new Set(cluster.filter((c) => c.id === first.id).map((c) => c.trace_id));
     for (const link of await results.getByRole('link').all())
       assert.ok(members.has((await link.textContent()) ?? ''), 'only the cluster’s traces');
+    assert.equal(
+      await picker.inputValue(),
+      first.stable_id ?? first.id,
+      'the picker shows the search’s cluster',
+    );
+    await page.context().close();
+  });
+
+  it('a reviewer picks a time preset from the keyboard: the address keeps "last hour", the list holds only that hour’s traces', async () => {
+    const page = await signedIn('rita', '/console/traces?q=ZX9');
+    const search = page.getByRole('search', { name: 'Filter traces' });
+    const results = page.getByRole('table', { name: 'Traces, newest first' });
+    await results.getByRole('link', { name: traceId, exact: true }).waitFor();
+    // Arrow keys move through the presets as in any radio group.
+    const anyTime = search.getByRole('radio', { name: 'Any time' });
+    assert.equal(await anyTime.isChecked(), true);
+    await anyTime.focus();
+    await page.keyboard.press('ArrowRight');
+    assert.equal(await search.getByRole('radio', { name: 'Last hour' }).isChecked(), true);
+    const openedAfter = Date.now();
+    await search.getByRole('button', { name: 'Search' }).press('Enter');
+    await page.waitForURL(/range=1h/);
+    const query = new URL(page.url()).searchParams;
+    assert.equal(query.get('from'), null, 'the address keeps the preset, not an instant');
+    await page.getByRole('status').filter({ hasText: 'in the last hour' }).waitFor();
+    await results.getByRole('link', { name: traceId, exact: true }).waitFor();
+    // Without the text filter: every trace listed started within the hour before the page opened.
+    await page.goto(`${api.url}/console/traces?range=1h`);
+    await results.waitFor();
+    const started = await Promise.all(
+      (await results.locator('tbody time').all()).map(async (t) =>
+        Date.parse((await t.getAttribute('datetime')) ?? ''),
+      ),
+    );
+    assert.ok(started.length > 0);
+    for (const at of started)
+      assert.ok(at >= openedAfter - 3_600_000, `a trace of ${new Date(at).toISOString()}`);
+    assert.equal(await search.getByRole('radio', { name: 'Last hour' }).isChecked(), true);
+    // Seven days hold what the hour holds, and the trace sent 30 minutes ago.
+    await search.getByRole('radio', { name: 'Last 7 days' }).check();
+    await search.getByRole('button', { name: 'Search' }).click();
+    await page.waitForURL(/range=7d/);
+    await page.getByRole('status').filter({ hasText: 'in the last 7 days' }).waitFor();
+    assert.ok((await results.getByRole('row').count()) - 1 >= started.length);
+    await page.context().close();
+  });
+
+  it('a reviewer selects traces with the keyboard and adds them to the queue at once: the one already queued is reported and stays selected', async () => {
+    const page = await signedIn('rita', '/console/traces?status=ok');
+    const results = page.getByRole('table', { name: 'Traces, newest first' });
+    await results.waitFor();
+    const queued = new Set(
+      (
+        await stack.db
+          .selectFrom('annotation_items')
+          .select('trace_id')
+          .where('cycle_id', '=', cycleId)
+          .execute()
+      ).map((i) => i.trace_id),
+    );
+    const shown = (await results.locator('tbody td.trace-id').allTextContents()).map((t) => t.trim());
+    const [already, fresh1, fresh2] = shown.filter((id) => id !== traceId && !queued.has(id));
+    assert.ok(already && fresh1 && fresh2, 'three shown traces outside the queue');
+    // One of them joins the queue first, on its own.
+    const request = page.context().request;
+    const me = (await (await request.get(`${api.url}/api/me`)).json()) as { session: { csrfToken: string } };
+    const single = await request.post(`${api.url}/api/queues/${queueId}/items`, {
+      headers: { 'x-csrf-token': me.session.csrfToken },
+      data: { traceId: already },
+    });
+    assert.equal(single.status(), 201, await single.text());
+
+    const panel = page.getByRole('region', { name: 'Add the selected traces to an annotation queue' });
+    const add = panel.getByRole('button', { name: /Add \d+ selected traces? to queue/ });
+    assert.equal(await add.isDisabled(), true, 'nothing selected yet');
+    for (const id of [already, fresh1, fresh2]) {
+      const box = results.getByRole('checkbox', { name: `Select trace ${id}` });
+      await box.focus();
+      await page.keyboard.press('Space');
+      assert.equal(await box.isChecked(), true);
+    }
+    assert.equal(await panel.getByLabel('Queue').inputValue(), queueId);
+    await panel.getByRole('button', { name: 'Add 3 selected traces to queue' }).press('Enter');
+    await panel
+      .getByRole('status')
+      .filter({ hasText: `Added 2 traces to ${queueId}.` })
+      .waitFor();
+    const refused = panel.getByRole('alert');
+    assert.match(
+      (await refused.textContent()) ?? '',
+      new RegExp(`1 not added \\(still selected\\):.*${already}: Trace ${already} is already in queue`),
+    );
+    assert.equal(await results.getByRole('checkbox', { name: `Select trace ${already}` }).isChecked(), true);
+    assert.equal(await results.getByRole('checkbox', { name: `Select trace ${fresh1}` }).isChecked(), false);
+    assert.equal(await results.getByRole('checkbox', { name: `Select trace ${fresh2}` }).isChecked(), false);
+    await checkPage(page, 'traces-bulk-add');
+    const items = await stack.db
+      .selectFrom('audit_log')
+      .select(['actor', 'artifact'])
+      .where('action', '=', 'queue.add_trace')
+      .where('artifact', 'in', [`${cycleId}:item:${fresh1}`, `${cycleId}:item:${fresh2}`])
+      .orderBy('artifact')
+      .execute();
+    assert.deepEqual(
+      items.map((i) => i.actor),
+      ['rita', 'rita'],
+      'both added, under the signed-in reviewer',
+    );
+    // The queue lists them.
+    await panel.getByRole('link', { name: 'Open the queue' }).click();
+    await page.getByRole('heading', { level: 1, name: new RegExp(cycleId) }).waitFor();
+    await page.getByRole('link', { name: fresh1, exact: true }).waitFor();
+    await page.getByRole('link', { name: fresh2, exact: true }).waitFor();
+    await page.context().close();
+  });
+
+  it('a reviewer provides coaching on the trace’s step: the situation starts from the request, Escape cancels, the saved memory is shown', async () => {
+    const page = await signedIn('rita', `/console/traces/${encodeURIComponent(traceId)}`);
+    await page.getByRole('heading', { level: 1, name: `Trace ${traceId}` }).waitFor();
+    const conversation = page.getByRole('region', { name: 'Conversation' });
+    const open = conversation.getByRole('button', { name: 'Provide coaching on the step under review' });
+    await open.focus();
+    await page.keyboard.press('Enter');
+    const form = conversation.getByRole('form', { name: 'Coaching for this step' });
+    const situation = form.getByLabel('Situation: when this applies');
+    assert.equal(await situation.inputValue(), 'When replying to: "Cancel reservation ZX9 please"');
+    assert.equal(
+      await page.locator(':focus').getAttribute('id'),
+      await situation.getAttribute('id'),
+      'the form opens on its first field',
+    );
+    // It starts from the step taken, to correct.
+    assert.equal(await form.getByRole('radio', { name: 'Call a tool' }).isChecked(), true);
+    assert.equal(await form.getByLabel('Tool', { exact: true }).inputValue(), 'get_reservation_details');
+    await page.keyboard.press('Escape');
+    await form.waitFor({ state: 'detached' });
+    // Focus goes back to the button once the form is gone.
+    await conversation.locator('button:focus', { hasText: 'Provide coaching' }).waitFor();
+    assert.equal(
+      await page.locator(':focus').getAttribute('aria-label'),
+      'Provide coaching on the step under review',
+      'focus back on the button',
+    );
+
+    await page.keyboard.press('Enter');
+    await situation.fill('When a customer asks to cancel a reservation that cannot be found');
+    // A bad arguments object is refused before any request.
+    await form.getByLabel('Arguments (JSON object)').fill('[1]');
+    await form.getByRole('button', { name: 'Save coaching' }).click();
+    await form
+      .getByRole('alert')
+      .filter({ hasText: 'Not saved: The arguments must be a JSON object' })
+      .waitFor();
+    await form.getByRole('radio', { name: 'Ask for confirmation' }).check();
+    await form.getByLabel('Question to ask').fill('I could not find ZX9: which name is the booking under?');
+    await form.getByRole('button', { name: 'Save coaching' }).press('Enter');
+    const saved = conversation
+      .getByRole('status')
+      .filter({ hasText: /Saved coaching coa_[0-9a-f]+ v1 \(active\) for agent demo/ });
+    await saved.waitFor();
+    const id = /coa_[0-9a-f]+/.exec((await saved.textContent()) ?? '')?.[0] ?? '';
+    const facts = conversation.getByRole('definition');
+    assert.match(
+      (await facts.allTextContents()).join(' | '),
+      /When a customer asks to cancel a reservation that cannot be found \| ask for confirmation: I could not find ZX9: which name is the booking under\? \| Cancel reservation ZX9 please \| trace .+, step 2/,
+    );
+    await checkPage(page, 'trace-coaching');
+    // Stored under the signed-in reviewer, from this trace's step under review (after its 2 messages).
+    const request = page.context().request;
+    const shown = (await (await request.get(`${api.url}/api/agents/demo/coaching/${id}`)).json()) as {
+      coaching: {
+        situation: string;
+        behaviour: { kind: string };
+        sourceTraceId: string;
+        sourceStep: number;
+        updatedBy: string;
+      };
+    };
+    assert.deepEqual(
+      [
+        shown.coaching.behaviour.kind,
+        shown.coaching.sourceTraceId,
+        shown.coaching.sourceStep,
+        shown.coaching.updatedBy,
+      ],
+      ['ask_confirmation', traceId, 2, 'user:rita'],
+    );
     await page.context().close();
   });
 
@@ -345,6 +535,7 @@ describe('trace search and the trace page in Chromium on a real stack', () => {
     await page.getByRole('heading', { level: 1, name: `Trace ${traceId}` }).waitFor();
     await page.getByRole('region', { name: 'Conversation' }).waitFor();
     assert.equal(await page.getByRole('button', { name: 'Add to queue' }).count(), 0);
+    assert.equal(await page.getByRole('button', { name: /Provide coaching/ }).count(), 0);
     const request = page.context().request;
     const me = (await (await request.get(`${api.url}/api/me`)).json()) as { session: { csrfToken: string } };
     const added = await request.post(`${api.url}/api/queues/${queueId}/items`, {

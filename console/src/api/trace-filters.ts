@@ -47,3 +47,43 @@ export function searchOf(filters: TraceFilters): string {
   const text = params.toString();
   return text ? `?${text}` : '';
 }
+
+/** The time presets of the search: a window that ends now, as long as its name says. */
+export const TIME_RANGES = {
+  '1h': { label: 'Last hour', ms: 3_600_000 },
+  '24h': { label: 'Last 24 hours', ms: 86_400_000 },
+  '7d': { label: 'Last 7 days', ms: 7 * 86_400_000 },
+} as const;
+export type TimeRange = keyof typeof TIME_RANGES;
+const RANGE_NAMES = Object.keys(TIME_RANGES) as TimeRange[];
+
+/**
+ * What a trace search page's address says: the API's filters, and a preset time range
+ * (`range=24h`) that the page turns into `from` when it loads, so a shared link to "the last
+ * 24 hours" means the 24 hours before it is opened. A preset replaces `from` and `to`.
+ */
+export interface SearchState {
+  filters: TraceFilters;
+  range?: TimeRange;
+}
+
+export function searchStateOf(search: string): SearchState {
+  const filters = filtersOf(search);
+  const range = oneOf(RANGE_NAMES, new URLSearchParams(search).get('range'));
+  if (!range) return { filters };
+  const { from: _from, to: _to, ...rest } = filters;
+  return { filters: rest, range };
+}
+
+/** The page address's query string of a search, the preset included. */
+export function pageSearchOf(state: SearchState): string {
+  const text = searchOf(state.range ? { ...state.filters, from: undefined, to: undefined } : state.filters);
+  if (!state.range) return text;
+  return `${text ? `${text}&` : '?'}range=${state.range}`;
+}
+
+/** The filters GET /api/traces gets: a preset becomes the window [now − range, now). */
+export function queryFiltersOf(state: SearchState, nowMs: number): TraceFilters {
+  if (!state.range) return state.filters;
+  return { ...state.filters, from: new Date(nowMs - TIME_RANGES[state.range].ms).toISOString() };
+}

@@ -1,3 +1,4 @@
+import type { ComponentChildren } from 'preact';
 import type { AgentAction, ChatMessage } from '../api/types.js';
 
 /**
@@ -9,16 +10,22 @@ export function Transcript({
   messages,
   step,
   failing,
+  stepAction,
 }: {
   messages: ChatMessage[];
   step: AgentAction | null;
   failing: string | null;
+  /**
+   * What a page adds under each step the agent took (its replies and tool calls, and the step
+   * under review): `index` is the step's index in `messages`, `messages.length` for the last.
+   */
+  stepAction?: (index: number) => ComponentChildren;
 }) {
   const callNames = new Map<string, string>();
   for (const m of messages)
     for (const call of m.tool_calls ?? []) if (call.id) callNames.set(call.id, call.name);
   const system = messages.filter((m) => m.role === 'system');
-  const rest = messages.filter((m) => m.role !== 'system');
+  const rest = messages.map((m, index) => ({ m, index })).filter(({ m }) => m.role !== 'system');
   return (
     <div class="transcript">
       {system.map((m, i) => (
@@ -28,8 +35,8 @@ export function Transcript({
         </details>
       ))}
       <ol class="messages">
-        {rest.map((m, i) => (
-          <li key={i} class={`message ${m.role}`}>
+        {rest.map(({ m, index }) => (
+          <li key={index} class={`message ${m.role}`}>
             <p class="role">{speaker(m, callNames)}</p>
             {m.content ? <p class="text">{m.content}</p> : null}
             {(m.tool_calls ?? []).map((call, j) => (
@@ -40,6 +47,7 @@ export function Transcript({
                 <Arguments args={call.arguments} />
               </div>
             ))}
+            {m.role === 'assistant' && stepAction?.(index)}
           </li>
         ))}
       </ol>
@@ -60,6 +68,7 @@ export function Transcript({
             </div>
           )}
           {failing && <p class="finding">{failing}</p>}
+          {stepAction?.(messages.length)}
         </section>
       )}
     </div>

@@ -31,6 +31,7 @@ export function AgentDashboardPage({ agentId }: { agentId: string }) {
       </h1>
       <p class="toolbar">
         <Link href={paths.agentConfig(agentId)}>Configuration history</Link>
+        <Link href={paths.agentOnline(agentId)}>Online evaluation and drift alerts</Link>
         <label class="inline">
           Cycles shown{' '}
           <select
@@ -67,6 +68,9 @@ function Dashboard({ kpis }: { kpis: AgentKpis }) {
         <h2 id="charts">KPIs per cycle</h2>
         <p class="muted">
           Cycles are numbered oldest to newest (#1 is the oldest shown); every chart's data table names them.
+          Online figures come from the rollout's last analysis; for a rollout without an analysis step, from
+          online evaluation (the share of each version's scored traces that passed every evaluator while it
+          ran). The cycle list says which.
         </p>
         <div class="charts">
           {specs.map((spec) => (
@@ -289,6 +293,7 @@ function CycleList({ cycles }: { cycles: readonly CycleKpis[] }) {
             <th scope="col">Started</th>
             <th scope="col">Outcome</th>
             <th scope="col">Rollout</th>
+            <th scope="col">Online figures from</th>
           </tr>
         </thead>
         <tbody>
@@ -305,6 +310,7 @@ function CycleList({ cycles }: { cycles: readonly CycleKpis[] }) {
               </td>
               <td>{words(c.outcome)}</td>
               <td>{c.rollout ? words(c.rollout) : '—'}</td>
+              <td>{c.onlineFrom ? words(c.onlineFrom) : '—'}</td>
             </tr>
           ))}
         </tbody>

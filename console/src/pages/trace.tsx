@@ -2,8 +2,10 @@ import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
 import { useTrace } from '../api/queries.js';
 import { searchOf } from '../api/trace-filters.js';
+import { actionOfMessage } from '../api/coaching-draft.js';
 import { useAddToQueue, useOpenQueues } from '../api/trace-queries.js';
 import type { TraceDetail } from '../api/types.js';
+import { CoachingForm } from '../components/coaching-form.js';
 import { LineageView } from '../components/lineage-view.js';
 import { QueryState, Time } from '../components/query-state.js';
 import { SpanTreeView } from '../components/span-tree.js';
@@ -30,6 +32,44 @@ export function TracePage({ traceId }: { traceId: string }) {
 function TraceView({ detail }: { detail: TraceDetail }) {
   const { trace, transcript, spans, scores, annotations, lineage } = detail;
   const [graphShown, setGraphShown] = useState(false);
+  const me = useMe();
+  const canCoach = holds(me.grants, 'reviewer', trace.agent);
+  /** The step a coaching form is open on (an index in the messages), or null. */
+  const [coaching, setCoaching] = useState<number | null>(null);
+  const closeCoaching = () => {
+    const index = coaching;
+    setCoaching(null);
+    // Back to the button that opened it, as a dialog returns focus.
+    requestAnimationFrame(() => document.getElementById(`coach-open-${index}`)?.focus());
+  };
+  const stepAction = (index: number) => {
+    const last = index === transcript.messages.length;
+    const message = transcript.messages[index];
+    if (coaching === index)
+      return (
+        <CoachingForm
+          agent={trace.agent}
+          traceId={trace.id}
+          messages={transcript.messages}
+          step={index}
+          start={
+            last ? (transcript.expected ?? transcript.output) : message ? actionOfMessage(message) : null
+          }
+          onClose={closeCoaching}
+        />
+      );
+    return (
+      <button
+        type="button"
+        class="secondary small"
+        id={`coach-open-${index}`}
+        onClick={() => setCoaching(index)}
+        aria-label={last ? 'Provide coaching on the step under review' : `Provide coaching on step ${index}`}
+      >
+        Provide coaching
+      </button>
+    );
+  };
   const version =
     trace.promptVersion === undefined ? null : `${trace.promptName ?? trace.agent} v${trace.promptVersion}`;
   return (
@@ -122,6 +162,7 @@ function TraceView({ detail }: { detail: TraceDetail }) {
           messages={transcript.messages}
           step={transcript.output}
           failing={trace.status === 'error' ? 'The trace ended with an error.' : null}
+          {...(canCoach ? { stepAction } : {})}
         />
         {transcript.expected && (
           <p>
