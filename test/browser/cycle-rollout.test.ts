@@ -10,7 +10,8 @@ import { ensureConsoleBuilt } from '../../scripts/console-build.js';
 import { personWithPassword } from '../helpers/api-credentials.js';
 import { waitForStage } from '../helpers/cycle-driver.js';
 import { startSeededStack, stopSeededStack, type TestStack } from '../helpers/test-stack.js';
-import { CHROMIUM, SCREENSHOTS, checkPage, watchPageProblems } from '../helpers/browser-checks.js';
+import { CHROMIUM, SCREENSHOTS, checkPage } from '../helpers/browser-checks.js';
+import { signedInPage } from '../helpers/browser-session.js';
 
 /** The Web UI address the API tells the console (config `web.temporalUiUrl`); only linked to. */
 const TEMPORAL_UI = 'http://temporal-ui.example.test:8233';
@@ -63,17 +64,8 @@ describe('cycle and rollout pages in Chromium on a real stack', () => {
   const pageProblems: string[] = [];
 
   /** A browser context per person (its own session cookie), signed in through the form. */
-  const signedIn = async (who: keyof typeof people, path = '/console/'): Promise<Page> => {
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    watchPageProblems(page, pageProblems);
-    await page.goto(`${api.url}${path}`);
-    await page.getByLabel('User name').fill(people[who].user);
-    await page.getByLabel('Password').fill(people[who].password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('button', { name: 'Sign out' }).waitFor({ timeout: 10_000 });
-    return page;
-  };
+  const signedIn = (who: keyof typeof people, path = '/console/'): Promise<Page> =>
+    signedInPage(browser, api.url, people[who], { path, problems: pageProblems });
 
   before(async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });

@@ -16,7 +16,8 @@ import { waitForStage } from '../helpers/cycle-driver.js';
 import { asPerson } from '../helpers/test-decision-keys.js';
 import { startSeededStack, stopSeededStack, type TestStack } from '../helpers/test-stack.js';
 import { truthfulLabels } from '../helpers/truthful-labels.js';
-import { CHROMIUM, SCREENSHOTS, checkPage, watchPageProblems } from '../helpers/browser-checks.js';
+import { CHROMIUM, SCREENSHOTS, checkPage } from '../helpers/browser-checks.js';
+import { signedInPage } from '../helpers/browser-session.js';
 
 const QUEUE_ITEMS = 1_000;
 
@@ -112,20 +113,16 @@ describe('agent dashboard and optimizer progress in Chromium on a real stack', (
   /** Every asset the pages asked for, in order: the chart chunk must come only with a chart. */
   const assets: string[] = [];
 
-  const signedIn = async (path = '/console/'): Promise<Page> => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const page = await context.newPage();
-    watchPageProblems(page, pageProblems);
-    page.on('request', (request) => {
-      if (request.url().includes('/console/assets/')) assets.push(new URL(request.url()).pathname);
+  const signedIn = (path = '/console/'): Promise<Page> =>
+    signedInPage(browser, api.url, vera, {
+      path,
+      problems: pageProblems,
+      viewport: { width: 1280, height: 900 },
+      onPage: (page) =>
+        page.on('request', (request) => {
+          if (request.url().includes('/console/assets/')) assets.push(new URL(request.url()).pathname);
+        }),
     });
-    await page.goto(`${api.url}${path}`);
-    await page.getByLabel('User name').fill(vera.user);
-    await page.getByLabel('Password').fill(vera.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('button', { name: 'Sign out' }).waitFor({ timeout: 10_000 });
-    return page;
-  };
 
   /**
    * One cycle run as people would: a reviewer labels its queue truthfully, and when the gate

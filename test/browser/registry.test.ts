@@ -12,7 +12,8 @@ import { ensureConsoleBuilt } from '../../scripts/console-build.js';
 import { personWithPassword } from '../helpers/api-credentials.js';
 import { waitForStage } from '../helpers/cycle-driver.js';
 import { startSeededStack, stopSeededStack, type TestStack } from '../helpers/test-stack.js';
-import { CHROMIUM, SCREENSHOTS, checkPage, watchPageProblems } from '../helpers/browser-checks.js';
+import { CHROMIUM, SCREENSHOTS, checkPage } from '../helpers/browser-checks.js';
+import { signedInPage } from '../helpers/browser-session.js';
 
 /**
  * A cycle that builds a dataset version from its sample quickly: the annotation deadline lets
@@ -44,17 +45,8 @@ describe('prompts, datasets and artifacts pages in Chromium on a real stack', ()
   const pageProblems: string[] = [];
 
   /** A browser context per person (its own session cookie), signed in through the form. */
-  const signedIn = async (who: keyof typeof people, path: string): Promise<Page> => {
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    watchPageProblems(page, pageProblems);
-    await page.goto(`${api.url}${path}`);
-    await page.getByLabel('User name').fill(people[who].user);
-    await page.getByLabel('Password').fill(people[who].password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('button', { name: 'Sign out' }).waitFor({ timeout: 10_000 });
-    return page;
-  };
+  const signedIn = (who: keyof typeof people, path: string): Promise<Page> =>
+    signedInPage(browser, api.url, people[who], { path, problems: pageProblems });
 
   before(async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
