@@ -89,12 +89,16 @@ export async function scenarioHarness(
   return { scenario, io, store, baseline, trainIds, testIds, testScore, oracle };
 }
 
-/** One optimizer run to completion, answering every request in-process. */
+/**
+ * One optimizer run to completion, answering every request in-process, with outputs stored
+ * for this run only (texts and candidates are shared, so the harness can score the picks).
+ */
 export async function runSearch(
   harness: ScenarioHarness,
   choice: unknown,
   setup: Omit<SearchSetup, 'baseline' | 'trainIds'>,
 ): Promise<{ outcome: SearchOutcome; teacherTokens: number }> {
+  const io: SearchIo = { ...harness.io, store: harness.store.forRun() };
   const search = new PromptSearch(
     { ...setup, baseline: harness.baseline, trainIds: harness.trainIds },
     optimizerFor(OptimizerChoice.parse(choice)),
@@ -102,15 +106,10 @@ export async function runSearch(
   let teacherTokens = 0;
   for (let step = search.next(); step.kind !== 'done'; step = search.next()) {
     if (step.kind === 'evaluate') {
-      const { scores } = await evaluateCandidate(
-        harness.io,
-        step.candidate,
-        step.candidateId,
-        step.exampleIds,
-      );
+      const { scores } = await evaluateCandidate(io, step.candidate, step.candidateId, step.exampleIds);
       search.respond({ kind: 'evaluated', scores });
     } else {
-      const taught = await teach(harness.io, step.task, step.sample);
+      const taught = await teach(io, step.task, step.sample);
       teacherTokens += taught.tokens;
       search.respond({ kind: 'taught', textIds: taught.textIds });
     }

@@ -3,11 +3,27 @@ import type { SearchExample, SearchStore, StoredOutput, TextKind } from './searc
 
 /** A SearchStore in memory: for benchmarks and unit tests that need no database. */
 export class MemorySearchStore implements SearchStore {
-  readonly textById = new Map<string, { text: string; kind: TextKind }>();
+  readonly textById: Map<string, { text: string; kind: TextKind }>;
   readonly outputsByCandidate = new Map<string, Map<string, StoredOutput>>();
-  readonly candidates = new Map<string, Candidate>();
+  readonly candidates: Map<string, Candidate>;
 
-  constructor(readonly exampleById: ReadonlyMap<string, SearchExample>) {}
+  constructor(
+    readonly exampleById: ReadonlyMap<string, SearchExample>,
+    shared?: Pick<MemorySearchStore, 'textById' | 'candidates'>,
+  ) {
+    this.textById = shared?.textById ?? new Map<string, { text: string; kind: TextKind }>();
+    this.candidates = shared?.candidates ?? new Map<string, Candidate>();
+  }
+
+  /**
+   * The store of one optimization run: the same examples, texts and candidates, and outputs of
+   * its own, as a run's Postgres store keeps the outputs of its run only. Sharing outputs let
+   * what earlier runs stored appear in a later run's teacher prompts (MIPRO's dataset summary
+   * shows every stored verdict).
+   */
+  forRun(): MemorySearchStore {
+    return new MemorySearchStore(this.exampleById, this);
+  }
 
   texts(ids: readonly string[]) {
     return Promise.resolve(
