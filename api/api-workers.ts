@@ -13,6 +13,21 @@ const isListening = (m: unknown): m is ListeningMessage =>
 const SHUTDOWN = 'flywheel-api-shutdown';
 const SHUTDOWN_GRACE_MS = 10_000;
 
+/**
+ * V8's young generation in a forked API worker, in MB per semi-space. An OTLP export parses
+ * a megabyte body into megabytes of objects that live across the request's database round
+ * trips; with two requests in flight they outgrow V8's default (16 MB on 64-bit), and each
+ * scavenge copies or promotes them. A command line that sets --max-semi-space-size wins.
+ */
+export const WORKER_SEMI_SPACE_MB = 64;
+
+/** The Node options a worker is forked with: the primary's, plus the young generation size. */
+export function workerExecArgv(execArgv: readonly string[]): string[] {
+  return execArgv.some((a) => a.startsWith('--max-semi-space-size'))
+    ? [...execArgv]
+    : [...execArgv, `--max-semi-space-size=${WORKER_SEMI_SPACE_MB}`];
+}
+
 export interface ApiWorkersOptions {
   /** API processes to run; 1 runs the server in this process. */
   workers: number;
@@ -41,6 +56,7 @@ export async function runApiWorkers(options: ApiWorkersOptions): Promise<ApiWork
   if (options.workers === 1 && cluster.isPrimary) return { ...(await options.start()), role: 'single' };
   if (cluster.isWorker) return runWorker(options.start);
 
+  cluster.setupPrimary({ execArgv: workerExecArgv(process.execArgv) });
   let closing = false;
   const onExit =
     options.onWorkerExit ??

@@ -3,7 +3,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { request } from 'node:http';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { runApiWorkers } from '../../api/api-workers.js';
+import { runApiWorkers, workerExecArgv, WORKER_SEMI_SPACE_MB } from '../../api/api-workers.js';
 
 const APP = path.join(import.meta.dirname, '../fixtures/api-workers-app.ts');
 
@@ -82,5 +82,14 @@ describe('API workers', () => {
       runApiWorkers({ workers: 0, start: () => Promise.reject(new Error('not started')) }),
       /whole number ≥ 1/,
     );
+  });
+
+  it('forks workers with a larger young generation unless the command line sets one', () => {
+    assert.deepEqual(workerExecArgv(['--import', 'tsx']), [
+      '--import',
+      'tsx',
+      `--max-semi-space-size=${WORKER_SEMI_SPACE_MB}`,
+    ]);
+    assert.deepEqual(workerExecArgv(['--max-semi-space-size=8']), ['--max-semi-space-size=8']);
   });
 });
