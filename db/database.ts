@@ -787,14 +787,14 @@ export interface CoachingVersionsTable {
   created_by: string;
   reason: string;
   created_at: TimestampWithDefault;
-  /** The threshold the author chose when reviewers' marks set `threshold` (migration 0023); null: the same. */
+  /** The threshold the author chose when reviewers' marks set `threshold` (migration 0028); null: the same. */
   author_threshold: ColumnType<number | null, number | null | undefined, number | null>;
 }
 export type CoachingVersionRow = Selectable<CoachingVersionsTable>;
 export type NewCoachingVersion = Insertable<CoachingVersionsTable>;
 export type CoachingVersionUpdate = Updateable<CoachingVersionsTable>;
 
-/** Reviewers' "correctly / wrongly applied" marks on a coaching's applications (migration 0023). */
+/** Reviewers' "correctly / wrongly applied" marks on a coaching's applications (migration 0028). */
 export interface CoachingMarksTable {
   coaching_id: string;
   trace_id: string;

@@ -21,9 +21,9 @@ import * as m0019 from './migrations/0019-principals.js';
 import * as m0020 from './migrations/0020-strata-index-user-ids.js';
 import * as m0021 from './migrations/0021-online-evaluation.js';
 import * as m0022 from './migrations/0022-coaching.js';
-import * as m0023 from './migrations/0023-coaching-marks.js';
 import * as m0026 from './migrations/0026-drift-input-embeddings.js';
 import * as m0027 from './migrations/0027-coaching-candidates.js';
+import * as m0028 from './migrations/0028-coaching-marks.js';
 
 // Migrations are listed statically (not read from disk) so they work identically under
 // tsx, a compiled build or a bundled CLI.
@@ -51,9 +51,9 @@ class StaticMigrationProvider implements MigrationProvider {
       '0020-strata-index-user-ids': m0020,
       '0021-online-evaluation': m0021,
       '0022-coaching': m0022,
-      '0023-coaching-marks': m0023,
       '0026-drift-input-embeddings': m0026,
       '0027-coaching-candidates': m0027,
+      '0028-coaching-marks': m0028,
     });
   }
 }

@@ -5,7 +5,7 @@ import { COACHING_TRACE_ATTRIBUTE } from '../../schemas/coaching.js';
 /**
  * The traces a coaching's effect is measured on, read-only: those that applied it (their
  * `flywheel.coaching.ids` holds one of its `id@version` tags; the partial GIN index of
- * migration 0023 finds them) and the agent's other recent traces, among which the service
+ * migration 0028 finds them) and the agent's other recent traces, among which the service
  * finds the similar conversations that did not apply it. Each row carries its outcome:
  * feedback and online evaluation's judge verdicts (scores with no cycle, source judge).
  */
