@@ -8,7 +8,7 @@ import { runPythonAsync } from './python-env.js';
 /**
  * DSPy's MIPROv2 (PyPI `dspy`, driven by bench/python/mipro_reference.py) on a harness's
  * scenario: the same train split, metric and rollout budget as our MIPRO, both models behind
- * the simulator's HTTP API (DSPy calls them through litellm). MIPROv2 has no rollout cap; it
+ * the simulator's HTTP API (DSPy's OpenAI-compatible client). MIPROv2 has no rollout cap; it
  * runs its preset's trials, and a run that spends more than the budget is cut there (its
  * picks after the budget do not count). Returns, per seed, the picks over rollouts as
  * candidates of the harness's store, so the benchmark scores them on the test split exactly

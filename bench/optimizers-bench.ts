@@ -84,7 +84,7 @@ const GEPA_REFERENCE_SETTINGS = {
  * MIPROv2 as a user calls it: the "medium" preset (12 candidates, as our MIPRO runs here)
  * and compile's defaults. With no valset given, MIPROv2 scores on the last 80 % of the train
  * split and bootstraps demos and summarises the data from the first 20 %; it minibatches only
- * when that valset exceeds 50 examples. Both models go through litellm to the simulator.
+ * when that valset exceeds 50 examples. Both models are DSPy LMs at the simulator's URL.
  */
 const MIPRO_REFERENCE = 'mipro-reference';
 const MIPRO_REFERENCE_AUTO = 'medium';

@@ -23,7 +23,9 @@ Output (one JSON object on stdout):
 evaluation first), with the rollouts spent by then; `system` is the whole system prompt the
 agent gets (instruction and demos), which bench/mipro-reference.ts scores on the test split.
 
-DSPy talks to both models through litellm at the simulator's OpenAI-compatible URL. The
+Both models are `dspy.LM("openai/<model>", api_base=<simulator URL>)`: DSPy 3.4.1's default
+engine ("auto") calls such an OpenAI-compatible endpoint with its own OpenAI chat client (lm15)
+and keeps litellm, which it installs, as the fallback; either sends the same HTTP requests. The
 program is one `dspy.Predict` (conversation -> step) whose instruction starts as the agent's
 system prompt. Its adapter sends the agent's step exactly as our executor does
 (activities/search-executor.ts, optimization/render-candidate.ts): the instruction as the
@@ -57,7 +59,7 @@ from typing import Any
 if os.environ.get("PYTHONHASHSEED") != "0":
     os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, "PYTHONHASHSEED": "0"})
 
-# litellm fetches a model price list from the internet at import unless told not to.
+# litellm (DSPy's fallback engine) fetches a model price list from the internet at import unless told not to.
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ.setdefault("DSPY_CACHEDIR", os.path.join(os.environ.get("TMPDIR", "/tmp"), "flywheel-dspy-cache"))
 
