@@ -42,12 +42,23 @@ export async function runIngestFuzz(options: {
     fuzzBodyArb(options.path, options.agent, () => ++counter),
     { numRuns: options.runs, seed: options.seed },
   );
-  for (const sample of samples) {
-    const res = await fetch(`${options.url}${endpoint}`, {
+  const send = (sample: (typeof samples)[number]) =>
+    fetch(`${options.url}${endpoint}`, {
       method: 'POST',
       headers: { authorization: `Bearer ${options.token}`, 'content-type': sample.contentType },
       body: sample.body,
     });
+  for (const sample of samples) {
+    let res = await send(sample);
+    // The API allows a token so many ingest requests a second; a body refused with 429 was
+    // not read, so it is sent again when Retry-After says, as an exporter would.
+    while (res.status === 429) {
+      report.statuses['429 (sent again)'] = (report.statuses['429 (sent again)'] ?? 0) + 1;
+      await res.arrayBuffer();
+      const seconds = Number(res.headers.get('retry-after'));
+      await new Promise((resolve) => setTimeout(resolve, (seconds > 0 ? seconds : 1) * 1000));
+      res = await send(sample);
+    }
     const text = await res.text();
     report.statuses[res.status] = (report.statuses[res.status] ?? 0) + 1;
     if (res.status >= 500) {
