@@ -211,6 +211,43 @@ export async function coachingHistory(db: Db, agent: string, id: string): Promis
   }));
 }
 
+/**
+ * A new version of one coaching with another status, audited as `action`; `refusal` names
+ * what is wrong with the status in force, or null when the move is allowed.
+ */
+async function moveStatus(
+  deps: CoachingDeps,
+  target: { agent: string; id: string; actor: string; reason: string },
+  move: {
+    to: CoachingStatus;
+    action: string;
+    refusal: (current: CoachingStatus, version: number) => string | null;
+  },
+): Promise<{ coaching: CoachingView; change: ArtifactChangeResult }> {
+  const { agent, id, actor, reason } = target;
+  const change = await audited(deps.db, deps.artifacts ?? {}, async (tx) => {
+    const record = await lockCoaching(tx, agent, id);
+    const versions = await coachingVersions(tx, id);
+    const current = versions.find((v) => v.version === record.version)!;
+    const refused = move.refusal(current.status, record.version);
+    if (refused) throw new ConflictError(`${refused}; nothing was changed.`);
+    const { version: _v, createdAt: _c, ...rest } = current;
+    const to = await appendCoachingVersion(tx, id, { ...rest, status: move.to, createdBy: actor, reason });
+    return {
+      agent,
+      actor,
+      reason,
+      action: move.action,
+      artifact: `coaching ${id}`,
+      auditArtifact: `coaching:${agent}/${id}`,
+      from: record.version,
+      to,
+      detail: { coaching: id },
+    };
+  });
+  return { coaching: await showCoaching(deps.db, agent, id), change: change! };
+}
+
 /** Retires a coaching: a new version, not recalled any more; roll back to recall it again. */
 export async function retireCoaching(
   deps: CoachingDeps,
@@ -220,27 +257,16 @@ export async function retireCoaching(
   actor: string,
 ): Promise<{ coaching: CoachingView; change: ArtifactChangeResult }> {
   const { reason } = parsed(RetireCoachingRequest, input, 'retirement');
-  const change = await audited(deps.db, deps.artifacts ?? {}, async (tx) => {
-    const record = await lockCoaching(tx, agent, id);
-    const versions = await coachingVersions(tx, id);
-    const current = versions.find((v) => v.version === record.version)!;
-    if (current.status === 'retired')
-      throw new ConflictError(`Coaching ${id} is retired already (v${record.version}); nothing was changed.`);
-    const { version: _v, createdAt: _c, ...rest } = current;
-    const to = await appendCoachingVersion(tx, id, { ...rest, status: 'retired', createdBy: actor, reason });
-    return {
-      agent,
-      actor,
-      reason,
+  return moveStatus(
+    deps,
+    { agent, id, actor, reason },
+    {
+      to: 'retired',
       action: 'coaching.retire',
-      artifact: `coaching ${id}`,
-      auditArtifact: `coaching:${agent}/${id}`,
-      from: record.version,
-      to,
-      detail: { coaching: id },
-    };
-  });
-  return { coaching: await showCoaching(deps.db, agent, id), change: change! };
+      refusal: (status, version) =>
+        status === 'retired' ? `Coaching ${id} is retired already (v${version})` : null,
+    },
+  );
 }
 
 /**
@@ -256,29 +282,18 @@ export async function promoteCoaching(
   actor: string,
 ): Promise<{ coaching: CoachingView; change: ArtifactChangeResult }> {
   const { reason } = parsed(PromoteCoachingRequest, input, 'promotion');
-  const change = await audited(deps.db, deps.artifacts ?? {}, async (tx) => {
-    const record = await lockCoaching(tx, agent, id);
-    const versions = await coachingVersions(tx, id);
-    const current = versions.find((v) => v.version === record.version)!;
-    if (current.status !== 'candidate')
-      throw new ConflictError(
-        `Coaching ${id} is ${current.status} (v${record.version}), not a candidate: only a candidate is promoted; nothing was changed.`,
-      );
-    const { version: _v, createdAt: _c, ...rest } = current;
-    const to = await appendCoachingVersion(tx, id, { ...rest, status: 'active', createdBy: actor, reason });
-    return {
-      agent,
-      actor,
-      reason,
+  return moveStatus(
+    deps,
+    { agent, id, actor, reason },
+    {
+      to: 'active',
       action: 'coaching.promote',
-      artifact: `coaching ${id}`,
-      auditArtifact: `coaching:${agent}/${id}`,
-      from: record.version,
-      to,
-      detail: { coaching: id },
-    };
-  });
-  return { coaching: await showCoaching(deps.db, agent, id), change: change! };
+      refusal: (status, version) =>
+        status === 'candidate'
+          ? null
+          : `Coaching ${id} is ${status} (v${version}), not a candidate: only a candidate is promoted`,
+    },
+  );
 }
 
 /**
