@@ -188,6 +188,8 @@ describe('cycle and rollout pages in Chromium on a real stack', () => {
     const otto = await signedIn('otto', `/console/rollouts/${rolloutId}`);
     await otto.getByRole('heading', { level: 1, name: `Rollout ${rolloutId}` }).waitFor();
     const steps = otto.getByRole('region', { name: 'Steps' });
+    // The heading comes from the address; the steps arrive with the rollout's answer.
+    await steps.getByRole('listitem').first().waitFor();
     assert.deepEqual(
       (await steps.getByRole('listitem').allTextContents()).map((t) => t.split(' ')[0]),
       ['setWeight', 'analysis', 'setWeight', 'pause', 'setWeight'],
