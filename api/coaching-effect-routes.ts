@@ -6,10 +6,8 @@ import {
   MarkCoachingRequest,
 } from '../coaching/coaching-effect-service.js';
 import { CoachingFromItemRequest, coachingFromItem } from '../coaching/coaching-from-item-service.js';
-import type { CoachingDeps } from '../coaching/coaching-service.js';
-import { principalLabel } from '../schemas/principal.js';
-import { withIdentity, type ApiRoute, type RouteRequest } from './api-route.js';
-import { coachingRecallOf, type CoachingRouteDeps } from './coaching-routes.js';
+import type { ApiRoute } from './api-route.js';
+import { bodyOf, coachingRecallOf, coachingRouteKit, type CoachingRouteDeps } from './coaching-routes.js';
 import type { ResourceAgents } from './resource-agent.js';
 
 const CoachingParams = z.object({
@@ -18,31 +16,13 @@ const CoachingParams = z.object({
 });
 const ItemParam = z.object({ id: z.string().describe('The annotation item id') });
 
-/** A JSON object body; identity fields are refused (who acts comes from authentication). */
-const bodyOf = (r: RouteRequest) => {
-  const { actor: _who, ...rest } = withIdentity(r.json(), 'actor', principalLabel(r.principal));
-  return rest;
-};
-
 /**
  * What reviewers learn and teach about coaching already in use: its measured effect, their
  * marks on its applications (which move its recall threshold), and a review item's
  * correction turned into coaching in one call.
  */
 export function coachingEffectRoutes(deps: CoachingRouteDeps, agents: ResourceAgents): ApiRoute[] {
-  const service = (): CoachingDeps => ({
-    db: deps.db,
-    embedder: coachingRecallOf(deps).indexes.embedder,
-    agentModel: deps.llm?.agent ?? null,
-    artifacts: deps.webhook ? { webhook: deps.webhook } : {},
-  });
-  const agentOf = (r: RouteRequest) => r.params.id ?? '';
-  const coachingOf = (r: RouteRequest) => r.params.coaching ?? '';
-  const actor = (r: RouteRequest) => principalLabel(r.principal);
-  const written = async (r: RouteRequest, status: number, body: unknown) => {
-    await coachingRecallOf(deps).indexes.invalidate(agentOf(r));
-    return { status, body };
-  };
+  const { service, agentOf, coachingOf, actor, written } = coachingRouteKit(deps);
   return [
     {
       method: 'GET',

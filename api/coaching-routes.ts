@@ -57,7 +57,7 @@ const CoachingParams = AgentParam.extend({ coaching: z.string().describe('The co
 const ListQuery = z.object({ status: z.enum(COACHING_STATUSES).optional() });
 
 /** A JSON object body; identity fields are refused (who acts comes from authentication). */
-const bodyOf = (r: RouteRequest) => {
+export const bodyOf = (r: RouteRequest) => {
   const { actor: _who, ...rest } = withIdentity(r.json(), 'actor', principalLabel(r.principal));
   return rest;
 };
@@ -74,20 +74,32 @@ function recallBody(r: RouteRequest) {
  * and agents recall the ones that match their conversation (with their resolve token),
  * next to resolving their prompt version.
  */
-export function coachingRoutes(deps: CoachingRouteDeps, agents: ResourceAgents): ApiRoute[] {
-  const service = (): CoachingDeps => ({
-    db: deps.db,
-    embedder: coachingRecallOf(deps).indexes.embedder,
-    agentModel: deps.llm?.agent ?? null,
-    artifacts: deps.webhook ? { webhook: deps.webhook } : {},
-  });
+/**
+ * What every coaching route handler needs: the service's dependencies, the path's agent and
+ * coaching, the acting person, and an answer that first makes this process recall its own
+ * write.
+ */
+export function coachingRouteKit(deps: CoachingRouteDeps) {
   const agentOf = (r: RouteRequest) => r.params.id ?? '';
-  const coachingOf = (r: RouteRequest) => r.params.coaching ?? '';
-  const actor = (r: RouteRequest) => principalLabel(r.principal);
-  const written = async (r: RouteRequest, status: number, body: unknown) => {
-    await coachingRecallOf(deps).indexes.invalidate(agentOf(r));
-    return { status, body };
+  return {
+    service: (): CoachingDeps => ({
+      db: deps.db,
+      embedder: coachingRecallOf(deps).indexes.embedder,
+      agentModel: deps.llm?.agent ?? null,
+      artifacts: deps.webhook ? { webhook: deps.webhook } : {},
+    }),
+    agentOf,
+    coachingOf: (r: RouteRequest) => r.params.coaching ?? '',
+    actor: (r: RouteRequest) => principalLabel(r.principal),
+    written: async (r: RouteRequest, status: number, body: unknown) => {
+      await coachingRecallOf(deps).indexes.invalidate(agentOf(r));
+      return { status, body };
+    },
   };
+}
+
+export function coachingRoutes(deps: CoachingRouteDeps, agents: ResourceAgents): ApiRoute[] {
+  const { service, agentOf, coachingOf, actor, written } = coachingRouteKit(deps);
   return [
     {
       method: 'POST',
