@@ -64,7 +64,7 @@ function behaviourOf(opts: CreateOptions): unknown {
   return { kind: 'tool_call', tool: opts.tool, arguments: args };
 }
 
-function numberOption(name: string, value: string | undefined): number | undefined {
+export function numberOption(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n))
@@ -73,21 +73,21 @@ function numberOption(name: string, value: string | undefined): number | undefin
 }
 
 /** The service's dependencies for this command: the configured models (or those `flywheel dev` runs). */
-async function depsOf(ctx: CliContext): Promise<CoachingDeps> {
+export async function depsOf(ctx: CliContext): Promise<CoachingDeps> {
   const db = await ctx.database();
   const models = ctx.config.models ?? readRuntimeState(ctx.config)?.models ?? null;
   const llm = models ? createLlmRoles(models, db) : null;
   return { db, embedder: situationEmbedderFor(llm?.embedder ?? null), agentModel: llm?.agent ?? null };
 }
 
-async function viewer(ctx: CliContext, agent: string, what: string): Promise<void> {
+export async function viewer(ctx: CliContext, agent: string, what: string): Promise<void> {
   assertAllowed(await cliPrincipal(ctx), { role: 'viewer' }, agent, what);
 }
 
-const line = (c: CoachingView) =>
+export const line = (c: CoachingView) =>
   `${c.id}  v${c.version}  ${c.status.padEnd(7)}  ≥${c.threshold}  ${c.situation}  →  ${renderBehaviour(c.behaviour)}`;
 
-const print = (value: unknown) => console.log(JSON.stringify(value, null, 2));
+export const print = (value: unknown) => console.log(JSON.stringify(value, null, 2));
 
 /** `flywheel coaching create|list|show|test|retire`; roll one back with `flywheel rollback coaching <agent> <id>`. */
 export function registerCoachingCommands(program: Command, action: CliAction): void {

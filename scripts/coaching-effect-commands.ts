@@ -2,49 +2,18 @@ import type { Command } from 'commander';
 import { coachingEffect, markCoaching } from '../coaching/coaching-effect-service.js';
 import { renderCoachingEffect } from '../coaching/coaching-effect-render.js';
 import { coachingFromItem, itemAgent } from '../coaching/coaching-from-item-service.js';
-import { renderBehaviour } from '../coaching/coaching-messages.js';
-import type { CoachingDeps, CoachingView } from '../coaching/coaching-service.js';
-import { situationEmbedderFor } from '../coaching/situation-embedder.js';
-import { createLlmRoles } from '../llm/llm-roles.js';
 import { DEFAULT_COACHING_THRESHOLD } from '../schemas/coaching.js';
-import { assertAllowed, principalLabel } from '../schemas/principal.js';
+import { principalLabel } from '../schemas/principal.js';
 import { UserError } from '../schemas/user-error.js';
-import type { CliContext } from './cli-context.js';
-import { cliPrincipal } from './cli-credentials.js';
 import type { CliAction } from './cli-files.js';
 import { actingPerson, refusingIdentityOptions } from './cli-identity.js';
-import { readRuntimeState } from './load-config.js';
+import { depsOf, line, numberOption, print, viewer } from './coaching-commands.js';
 
 /**
  * `flywheel coaching from-item|effect|mark`: a review item's correction as coaching, a
  * coaching's measured effect, and reviewers' marks on its applications. Added to the
  * `coaching` command that scripts/coaching-commands.ts registers.
  */
-
-/** The service's dependencies for this command: the configured models (or those `flywheel dev` runs). */
-async function depsOf(ctx: CliContext): Promise<CoachingDeps> {
-  const db = await ctx.database();
-  const models = ctx.config.models ?? readRuntimeState(ctx.config)?.models ?? null;
-  const llm = models ? createLlmRoles(models, db) : null;
-  return { db, embedder: situationEmbedderFor(llm?.embedder ?? null), agentModel: llm?.agent ?? null };
-}
-
-function numberOption(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n))
-    throw new UserError(`--${name} must be a number, not "${value}".`);
-  return n;
-}
-
-async function viewer(ctx: CliContext, agent: string, what: string): Promise<void> {
-  assertAllowed(await cliPrincipal(ctx), { role: 'viewer' }, agent, what);
-}
-
-const line = (c: CoachingView) =>
-  `${c.id}  v${c.version}  ${c.status.padEnd(7)}  ≥${c.threshold}  ${c.situation}  →  ${renderBehaviour(c.behaviour)}`;
-
-const print = (value: unknown) => console.log(JSON.stringify(value, null, 2));
 
 export function registerCoachingEffectCommands(program: Command, action: CliAction): void {
   const coaching = program.commands.find((c) => c.name() === 'coaching');
