@@ -13,8 +13,10 @@ import {
   type CoachingDeps,
 } from '../coaching/coaching-service.js';
 import { situationEmbedderFor } from '../coaching/situation-embedder.js';
+import { SuggestSituationRequest } from '../coaching/situation-suggestion.js';
+import { suggestCoachingSituation } from '../coaching/situation-suggestion-service.js';
 import type { Db } from '../db/connection.js';
-import type { LlmRoles } from '../llm/llm-client.js';
+import type { LlmClient, LlmRoles } from '../llm/llm-client.js';
 import type { WebhookSender } from '../notify/webhook-sender.js';
 import {
   COACHING_STATUSES,
@@ -33,7 +35,10 @@ import type { ResourceAgents } from './resource-agent.js';
 
 export interface CoachingRouteDeps {
   db: Db;
-  /** The models this process calls: the embedder (situations, recall) and the agent (test). */
+  /**
+   * The models this process calls: the embedder (situations, recall), the agent (test) and
+   * the teacher (suggested situations).
+   */
   llm?: LlmRoles | null;
   /** The process's recall index; one is made per deps object when absent. */
   coaching?: CoachingRecall;
@@ -82,10 +87,11 @@ function recallBody(r: RouteRequest) {
 export function coachingRouteKit(deps: CoachingRouteDeps) {
   const agentOf = (r: RouteRequest) => r.params.id ?? '';
   return {
-    service: (): CoachingDeps => ({
+    service: (): CoachingDeps & { teacher: LlmClient | null } => ({
       db: deps.db,
       embedder: coachingRecallOf(deps).indexes.embedder,
       agentModel: deps.llm?.agent ?? null,
+      teacher: deps.llm?.teacher ?? null,
       artifacts: deps.webhook ? { webhook: deps.webhook } : {},
     }),
     agentOf,
@@ -139,6 +145,20 @@ export function coachingRoutes(deps: CoachingRouteDeps, agents: ResourceAgents):
       agent: agents.byAgentParam,
       schema: { params: AgentParam, body: CreateCoachingRequest },
       handler: async (r) => written(r, 201, await createCoaching(service(), agentOf(r), bodyOf(r), actor(r))),
+    },
+    {
+      method: 'POST',
+      url: '/api/agents/:id/coaching/situation',
+      tag: 'coaching',
+      summary:
+        'Suggest the situation a coaching applies to, written by the teacher model from the conversation up to the step ("When a customer asks to …": general, without names or ids), for a step of a trace (traceId, step) or a conversation (messages). source says whether the model wrote it or, when no model answered usably in time, the request was quoted ("When replying to: …"; fallbackReason says why). Nothing is stored.',
+      auth: { role: 'reviewer' },
+      agent: agents.byAgentParam,
+      schema: { params: AgentParam, body: SuggestSituationRequest },
+      handler: async (r) => ({
+        status: 200,
+        body: await suggestCoachingSituation(service(), agentOf(r), r.raw.length === 0 ? {} : bodyOf(r)),
+      }),
     },
     {
       method: 'GET',

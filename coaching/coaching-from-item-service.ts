@@ -11,15 +11,16 @@ import {
   lastRequest,
   pickCorrection,
   recallMessages,
-  suggestSituation,
 } from './coaching-correction.js';
 import { createCoaching, type CoachingDeps, type CoachingView } from './coaching-service.js';
+import { templateSuggestion, type SituationSource } from './situation-suggestion.js';
+import { suggestSituationFor, type SituationDeps } from './situation-suggestion-service.js';
 
 /**
  * "A reviewer's correction in the queue becomes coaching in one action": from an annotation
  * item whose label corrected the agent's step, a coaching memory whose behaviour is that
- * corrected step, whose situation is suggested from the conversation (or the reviewer's own
- * wording), linked to the item's trace and its decision step. Everything taken from the
+ * corrected step, whose situation is suggested from the conversation by the teacher model
+ * (else the template, "When replying to: …"; or the reviewer's own wording), linked to the item's trace and its decision step. Everything taken from the
  * conversation is the queue's PII-redacted copy, the one reviewers saw: coaching is shown to
  * the agent's model in other people's conversations.
  */
@@ -31,7 +32,9 @@ export const CoachingFromItemRequest = z.object({
     .min(3)
     .max(2000)
     .optional()
-    .describe('When the coaching applies; default: suggested from the conversation ("When replying to: …")'),
+    .describe(
+      'When the coaching applies; default: suggested from the conversation by the teacher model ("When a customer asks to …"), else quoted ("When replying to: …")',
+    ),
   threshold: z.number().min(0).max(1).optional(),
   reason: z.string().trim().min(1).max(2000).optional(),
 });
@@ -52,9 +55,19 @@ export interface CoachingFromItem {
   itemId: string;
   /** Whose correction became the behaviour. */
   correctionBy: string;
-  /** The situation suggested from the conversation (used unless the request named one). */
+  /**
+   * The situation suggested from the conversation (used unless the request named one): the
+   * teacher model's when the request named none and it answered, else the template's.
+   */
   suggestedSituation: string | null;
+  /** Where the suggestion came from; null when the conversation had no user turn. */
+  suggestionSource: SituationSource | null;
+  /** Why the template was suggested instead of the model's answer. */
+  suggestionFallback?: string;
 }
+
+/** The coaching service's dependencies, and the teacher model that suggests situations. */
+export type CoachingFromItemDeps = CoachingDeps & Pick<SituationDeps, 'teacher'>;
 
 /**
  * Creates the coaching from item `itemId`'s correction: `reviewer` (the caller's user name, as
@@ -62,7 +75,7 @@ export interface CoachingFromItem {
  * anyone gave; `author` (the principal label) is the coaching's author.
  */
 export async function coachingFromItem(
-  deps: CoachingDeps,
+  deps: CoachingFromItemDeps,
   itemId: string,
   input: unknown,
   caller: { reviewer: string; author: string },
@@ -94,7 +107,12 @@ export async function coachingFromItem(
   const messages = recallMessages(
     sampled !== null && typeof sampled === 'object' ? (sampled as { messages?: unknown }).messages : [],
   );
-  const suggested = suggestSituation(messages);
+  // The model is asked only when its answer is used; a reviewer's own wording needs none.
+  const suggestion =
+    req.situation === undefined
+      ? await suggestSituationFor(deps.teacher ?? null, messages)
+      : templateSuggestion(messages);
+  const suggested = suggestion?.situation ?? null;
   const situation = req.situation ?? suggested;
   if (situation === null)
     throw new UserError(
@@ -119,5 +137,7 @@ export async function coachingFromItem(
     itemId,
     correctionBy: chosen.reviewer,
     suggestedSituation: suggested,
+    suggestionSource: suggestion?.source ?? null,
+    ...(suggestion?.fallbackReason === undefined ? {} : { suggestionFallback: suggestion.fallbackReason }),
   };
 }

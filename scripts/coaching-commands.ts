@@ -12,6 +12,7 @@ import {
 } from '../coaching/coaching-service.js';
 import { renderBehaviour } from '../coaching/coaching-messages.js';
 import { situationEmbedderFor } from '../coaching/situation-embedder.js';
+import type { LlmClient } from '../llm/llm-client.js';
 import { createLlmRoles } from '../llm/llm-roles.js';
 import { assertAllowed, principalLabel } from '../schemas/principal.js';
 import { DEFAULT_COACHING_THRESHOLD } from '../schemas/coaching.js';
@@ -73,11 +74,16 @@ export function numberOption(name: string, value: string | undefined): number | 
 }
 
 /** The service's dependencies for this command: the configured models (or those `flywheel dev` runs). */
-export async function depsOf(ctx: CliContext): Promise<CoachingDeps> {
+export async function depsOf(ctx: CliContext): Promise<CoachingDeps & { teacher: LlmClient | null }> {
   const db = await ctx.database();
   const models = ctx.config.models ?? readRuntimeState(ctx.config)?.models ?? null;
   const llm = models ? createLlmRoles(models, db) : null;
-  return { db, embedder: situationEmbedderFor(llm?.embedder ?? null), agentModel: llm?.agent ?? null };
+  return {
+    db,
+    embedder: situationEmbedderFor(llm?.embedder ?? null),
+    agentModel: llm?.agent ?? null,
+    teacher: llm?.teacher ?? null,
+  };
 }
 
 export async function viewer(ctx: CliContext, agent: string, what: string): Promise<void> {

@@ -2,10 +2,14 @@ import type { Command } from 'commander';
 import { coachingEffect, markCoaching } from '../coaching/coaching-effect-service.js';
 import { renderCoachingEffect } from '../coaching/coaching-effect-render.js';
 import { coachingFromItem, itemAgent } from '../coaching/coaching-from-item-service.js';
+import type { SituationSource } from '../coaching/situation-suggestion.js';
+import { suggestCoachingSituation } from '../coaching/situation-suggestion-service.js';
+import { shellWord } from '../diagnosis/coaching-recommendation.js';
 import { DEFAULT_COACHING_THRESHOLD } from '../schemas/coaching.js';
-import { principalLabel } from '../schemas/principal.js';
+import { assertAllowed, principalLabel } from '../schemas/principal.js';
 import { UserError } from '../schemas/user-error.js';
 import type { CliAction } from './cli-files.js';
+import { cliPrincipal } from './cli-credentials.js';
 import { actingPerson, refusingIdentityOptions } from './cli-identity.js';
 import { depsOf, line, numberOption, print, viewer } from './coaching-commands.js';
 
@@ -15,6 +19,12 @@ import { depsOf, line, numberOption, print, viewer } from './coaching-commands.j
  * `coaching` command that scripts/coaching-commands.ts registers.
  */
 
+/** Where a suggested situation came from, as one line. */
+const suggestionNote = (source: SituationSource, fallback: string | undefined) =>
+  source === 'model'
+    ? 'situation suggested by the teacher model; edit it with --situation'
+    : `situation quoted from the request (${fallback ?? 'the template'}); edit it with --situation`;
+
 export function registerCoachingEffectCommands(program: Command, action: CliAction): void {
   const coaching = program.commands.find((c) => c.name() === 'coaching');
   if (!coaching) throw new Error('register the coaching command (registerCoachingCommands) first');
@@ -22,7 +32,10 @@ export function registerCoachingEffectCommands(program: Command, action: CliActi
     .description(
       "turn a review item's correction into coaching: the corrected step as the behaviour, the situation suggested from the conversation",
     )
-    .option('--situation <text>', 'when it applies (default: suggested, "When replying to: …")')
+    .option(
+      '--situation <text>',
+      'when it applies (default: suggested by the teacher model, else quoted: "When replying to: …")',
+    )
     .option(
       '--threshold <x>',
       `similarity (0-1) a conversation needs to recall it (default ${DEFAULT_COACHING_THRESHOLD})`,
@@ -46,12 +59,38 @@ export function registerCoachingEffectCommands(program: Command, action: CliActi
             { reviewer: by.id, author: principalLabel(by) },
           );
           console.log(`created ${line(created.coaching)}`);
+          if (opts.situation === undefined && created.suggestionSource !== null)
+            console.log(suggestionNote(created.suggestionSource, created.suggestionFallback));
           console.log(
             `from item ${itemId}, ${created.correctionBy}'s correction of trace ${created.coaching.sourceTraceId ?? '?'}`,
           );
           console.log(`test it: flywheel coaching test ${agent} ${created.coaching.id}`);
         },
       ),
+    );
+  coaching
+    .command('suggest <agent>')
+    .description(
+      'suggest the situation a coaching on a step of a trace applies to, written by the teacher model from the conversation up to the step (else the request, quoted); nothing is stored',
+    )
+    .requiredOption('--trace <id>', 'the trace the coaching is written on')
+    .option('--step <n>', "index in the trace's messages of the step corrected (default: its decision)")
+    .option('--json', 'print JSON')
+    .action(
+      action(async (ctx, agent: string, opts: { trace: string; step?: string; json?: boolean }) => {
+        assertAllowed(await cliPrincipal(ctx), { role: 'reviewer' }, agent, `coach ${agent}`);
+        const step = numberOption('step', opts.step);
+        const suggested = await suggestCoachingSituation(await depsOf(ctx), agent, {
+          traceId: opts.trace,
+          ...(step === undefined ? {} : { step }),
+        });
+        if (opts.json) return print(suggested);
+        console.log(suggested.situation);
+        console.log(suggestionNote(suggested.source, suggested.fallbackReason));
+        console.log(
+          `use it: flywheel coaching create ${agent} --trace ${opts.trace}${step === undefined ? '' : ` --step ${step}`} --situation ${shellWord(suggested.situation)} --reply '<what the agent should have said>'`,
+        );
+      }),
     );
   coaching
     .command('effect <agent> <id>')

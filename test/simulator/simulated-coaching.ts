@@ -103,3 +103,85 @@ export function coachedAction(scenario: Scenario, behaviour: string): { action: 
   const ask = /^Ask for confirmation before acting: ([\s\S]*)$/.exec(behaviour);
   return { action: { action: 'respond', arguments: {} }, reply: (ask?.[1] ?? behaviour).trim() };
 }
+
+/** Tags that switch simulator behaviour (judge faults) rather than say what a request is about. */
+const kindTags = (tags: readonly string[]) =>
+  tags
+    .filter((t) => !t.startsWith('judge-'))
+    .sort()
+    .join(',');
+
+const listed = (items: readonly string[]) =>
+  items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)!}`;
+
+/** Most and fewest words a simulated situation names. */
+const MAX_SITUATION_TERMS = 8;
+const MIN_SITUATION_TERMS = 6;
+/** Words a reviewer would not name in a situation: greetings, politeness, vague time and number words. */
+const FILLER = new Set(
+  (
+    'hello hey please what can could tell here just yes way may one two three four five today yesterday ' +
+    'ago later hour hours day days week weeks thanks thank also now new was were has have had did does case'
+  ).split(' '),
+);
+
+/**
+ * The teacher's answer to a `coaching_situation` request (coaching/situation-suggestion.ts):
+ * the situation of the request between `<request>` tags, written as a careful reviewer would
+ * scope it for this matcher. The request's kind is its scenario example's rule and tags; the
+ * words every request of that kind shares (so no names, ids or one conversation's details;
+ * tokens with digits or underscores never count) are the candidates, and the fewest of them
+ * that no request of another kind contains are named (at least six, at most eight, rarest
+ * first, greetings and filler left out), in the request's order: "When a customer asks about
+ * reservation, basic, economy, move and flight". A request the scenario does not know is its
+ * own kind, its capitalised words (names) left out.
+ */
+export function simulateSituation(scenario: Scenario, requestText: string): { situation: string } {
+  const request = /<request>\n?([\s\S]*?)\n?<\/request>/.exec(requestText)?.[1]?.trim() ?? requestText;
+  const example = [...scenario.examples]
+    .sort((a, b) => b.request.length - a.request.length)
+    .find((e) => request.includes(e.request));
+  const kind = example && `${example.rule ?? ''}|${kindTags(example.tags)}`;
+  const sameKind = (e: Scenario['examples'][number]) => `${e.rule ?? ''}|${kindTags(e.tags)}` === kind;
+  const group = example ? scenario.examples.filter(sameKind) : [];
+  const others = scenario.examples.filter((e) => !group.includes(e));
+  const plain = (text: string) => text.replace(/\S*[\d_]\S*/g, ' ');
+  const stems = (text: string) => new Set(words(plain(text)).map(stem));
+  const groupStems = group.map((e) => stems(e.request));
+  // Outside the scenario, capitalised words not starting a sentence are names.
+  const names = example
+    ? new Set<string>()
+    : new Set(
+        [...plain(request).matchAll(/(?<![.!?]\s*|^\s*)\b([A-Z][a-z]+)/g)].map((m) => m[1]!.toLowerCase()),
+      );
+  const candidates = [
+    ...new Set(
+      words(plain(request)).filter(
+        (w) =>
+          w.length >= 3 &&
+          !FRAMING.has(w) &&
+          !FILLER.has(w) &&
+          !names.has(w) &&
+          groupStems.every((s) => s.has(stem(w))),
+      ),
+    ),
+  ];
+  const spread = (w: string) => others.filter((e) => stems(e.request).has(stem(w))).length;
+  const byRarity = [...candidates].sort((a, b) => spread(a) - spread(b));
+  const picked: string[] = [];
+  for (const w of byRarity) {
+    if (picked.length >= MAX_SITUATION_TERMS) break;
+    const enough =
+      picked.length >= Math.min(MIN_SITUATION_TERMS, candidates.length) &&
+      !others.some((e) => situationApplies(picked.join(' '), e.request));
+    if (enough) break;
+    picked.push(w);
+  }
+  const ordered = candidates.filter((w) => picked.includes(w));
+  return {
+    situation:
+      ordered.length === 0
+        ? 'When a customer writes without a clear request'
+        : `When a customer asks about ${listed(ordered)}`,
+  };
+}

@@ -1,7 +1,12 @@
 import { stableHash53, unitInterval } from '../../optimizers/stable-hash.js';
 import type { AgentAction } from '../../schemas/trace.js';
 import type { Scenario } from './scenario.js';
-import { coachedAction, situationApplies, type CoachingExample } from './simulated-coaching.js';
+import {
+  coachedAction,
+  simulateSituation,
+  situationApplies,
+  type CoachingExample,
+} from './simulated-coaching.js';
 
 /**
  * The simulated agent, judge, teacher and embedder. Each is a pure function of the
@@ -262,6 +267,8 @@ export function simulateTeacherTask(
       const prompts = Array.from({ length: count }, (_, i) => paraphrase(scenario, text, u(`para|${i}`), i));
       return { prompts };
     }
+    case 'coaching_situation':
+      return simulateSituation(scenario, requestText);
     case 'reflected_instruction':
     case 'proposed_instruction': {
       let instruction = simulateTeacher(scenario, requestText, 1, seed, salt)[0]!.prompt;

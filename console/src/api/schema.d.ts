@@ -814,6 +814,62 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/agents/{id}/coaching/situation': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Suggest the situation a coaching applies to, written by the teacher model from the conversation up to the step ("When a customer asks to …": general, without names or ids), for a step of a trace (traceId, step) or a conversation (messages). source says whether the model wrote it or, when no model answered usably in time, the request was quoted ("When replying to: …"; fallbackReason says why). Nothing is stored.
+     * @description Needs: role reviewer.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /** @description The agent id */
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description The conversation up to the step, when it is not a stored trace */
+            messages?: {
+              /** @default  */
+              content?: string | null;
+              /** @enum {string} */
+              role: 'system' | 'user' | 'assistant' | 'tool';
+            }[];
+            /** @description Index in the trace's messages of the step corrected (default: the trace's decision) */
+            step?: number;
+            /** @description The trace the coaching is written on */
+            traceId?: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/agents/{id}/config-history': {
     parameters: {
       query?: never;
@@ -1951,7 +2007,7 @@ export interface paths {
         content: {
           'application/json': {
             reason?: string;
-            /** @description When the coaching applies; default: suggested from the conversation ("When replying to: …") */
+            /** @description When the coaching applies; default: suggested from the conversation by the teacher model ("When a customer asks to …"), else quoted ("When replying to: …") */
             situation?: string;
             threshold?: number;
           };
