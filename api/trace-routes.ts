@@ -13,7 +13,7 @@ export function traceViewRoutes(deps: { db: Db }, agents: ResourceAgents): ApiRo
       url: '/api/traces',
       tag: 'traces',
       summary:
-        'Search traces: ?agent=&from=&to=&status=&outcome=&feedback=&cluster=&promptName=&promptVersion=&q=&cursor=&limit=.',
+        'Search traces: ?agent=&from=&to=&status=&outcome=&feedback=&cluster=&promptName=&promptVersion=&q=&coaching=&cursor=&limit= (coaching: a coaching id, id@version, any or none).',
       auth: { role: 'viewer' },
       agent: agents.byAgentQuery,
       schema: { querystring: TraceListQueryFields },

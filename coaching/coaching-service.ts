@@ -29,6 +29,7 @@ import type { AgentAction, ChatMessage } from '../schemas/trace.js';
 import { ConflictError, NotFoundError, UserError } from '../schemas/user-error.js';
 import { fewShotMessages } from './coaching-messages.js';
 import type { SituationEmbedder } from './situation-embedder.js';
+import { coachingAuthors } from './store/coaching-author-repository.js';
 import {
   appendCoachingVersion,
   coachingVersions,
@@ -66,7 +67,11 @@ export interface CoachingView {
   sourceTraceId: string | null;
   sourceStep: number | null;
   threshold: number;
+  /** The threshold the author chose; differs from `threshold` once reviewers' marks moved it. */
+  authorThreshold: number;
   embedder: string;
+  /** Who wrote the first version. */
+  author: string;
   updatedBy: string;
   reason: string;
   createdAt: string;
@@ -85,7 +90,7 @@ export interface CoachingHistoryEntry {
   createdAt: string;
 }
 
-const viewOf = (c: CurrentCoaching): CoachingView => ({
+const viewOf = (c: CurrentCoaching, author: string): CoachingView => ({
   id: c.id,
   agent: c.agent,
   version: c.version,
@@ -96,7 +101,9 @@ const viewOf = (c: CurrentCoaching): CoachingView => ({
   sourceTraceId: c.current.sourceTraceId,
   sourceStep: c.current.sourceStep,
   threshold: c.current.threshold,
+  authorThreshold: c.current.authorThreshold,
   embedder: c.current.embedder,
+  author,
   updatedBy: c.current.createdBy,
   reason: c.current.reason,
   createdAt: c.createdAt.toISOString(),
@@ -183,7 +190,12 @@ export async function listCoaching(db: Db, agent: string, status?: string): Prom
   const known = CoachingStatus.safeParse(status);
   if (status !== undefined && !known.success)
     throw new UserError(`status is ${COACHING_STATUSES.join(', ')}; not "${status}".`);
-  return (await currentCoaching(db, agent, known.success ? { status: known.data } : {})).map(viewOf);
+  const found = await currentCoaching(db, agent, known.success ? { status: known.data } : {});
+  const authors = await coachingAuthors(
+    db,
+    found.map((c) => c.id),
+  );
+  return found.map((c) => viewOf(c, authors.get(c.id) ?? c.current.createdBy));
 }
 
 export async function showCoaching(db: Db, agent: string, id: string): Promise<CoachingView> {
@@ -192,7 +204,8 @@ export async function showCoaching(db: Db, agent: string, id: string): Promise<C
     throw new NotFoundError(
       `Agent ${agent} has no coaching ${id}; list them with \`flywheel coaching list ${agent}\`.`,
     );
-  return viewOf(found);
+  const authors = await coachingAuthors(db, [found.id]);
+  return viewOf(found, authors.get(found.id) ?? found.current.createdBy);
 }
 
 /** Every version of one coaching, oldest first, the one in force marked. */

@@ -64,6 +64,18 @@ const wholeNumber = (name: string, min: number, max: number, example: number) =>
         .max(max, { error: `${name} must be a whole number from ${min} to ${max}, e.g. ${example}` }),
     );
 
+/** A coaching id, one of its versions (`id@version`, as traces carry it), `any` or `none`. */
+const COACHING_FILTER = /^(any|none|[A-Za-z0-9_-]{1,100}(@[1-9][0-9]{0,8})?)$/;
+
+/** Which coaching a listed trace applied (its `flywheel.coaching.ids`), or that it applied some or none. */
+export type TraceCoachingFilter = 'any' | 'none' | { id: string; version?: number };
+
+export function parseCoachingFilter(value: string): TraceCoachingFilter {
+  if (value === 'any' || value === 'none') return value;
+  const at = value.lastIndexOf('@');
+  return at < 0 ? { id: value } : { id: value.slice(0, at), version: Number(value.slice(at + 1)) };
+}
+
 const text = (name: string, max: number) =>
   z
     .string()
@@ -82,6 +94,17 @@ export const TraceListQueryFields = z.strictObject({
   promptName: text('promptName', 200).optional(),
   promptVersion: wholeNumber('promptVersion', 1, 999_999_999, 3).optional(),
   q: text('q', 200).optional(),
+  coaching: z
+    .string()
+    .trim()
+    .regex(COACHING_FILTER, {
+      error:
+        'coaching must be a coaching id (coa_…), one of its versions (coa_…@3), any (traces that applied some coaching) or none (traces that applied none)',
+    })
+    .optional()
+    .describe(
+      'Traces that applied this coaching (any version of coa_…, or coa_…@3 for one), any coaching (any) or none (none), as their flywheel.coaching.ids attribute says',
+    ),
   cursor: z
     .string()
     .transform((s, ctx) => {
@@ -117,6 +140,7 @@ export interface TraceListFilter {
   promptVersion?: number;
   /** Case-insensitive text that some string of the trace's input or output contains. */
   text?: string;
+  coaching?: TraceCoachingFilter;
   after?: TraceCursor;
   limit: number;
 }
@@ -163,6 +187,7 @@ export function parseTraceListQuery(
   if (q.promptName !== undefined) filter.promptName = q.promptName;
   if (q.promptVersion !== undefined) filter.promptVersion = q.promptVersion;
   if (q.q !== undefined) filter.text = q.q;
+  if (q.coaching !== undefined) filter.coaching = parseCoachingFilter(q.coaching);
   if (q.cursor !== undefined) filter.after = q.cursor;
   return filter;
 }

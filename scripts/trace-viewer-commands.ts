@@ -50,6 +50,7 @@ interface ListOptions {
   promptName?: string;
   promptVersion?: string;
   search?: string;
+  coaching?: string;
   limit?: string;
   cursor?: string;
   json?: boolean;
@@ -74,6 +75,10 @@ export function registerTraceViewerCommands(program: Command, action: CliAction)
     .option('--prompt-name <name>', 'prompt name (a trace without one counts as the agent’s own prompt)')
     .option('--prompt-version <n>', 'prompt version that served the trace')
     .option('--search <text>', 'text in the input or output (case-insensitive)')
+    .option(
+      '--coaching <id>',
+      'traces that applied this coaching (coa_…, any version; coa_…@3 for one), or any / none',
+    )
     .option('--limit <n>', 'traces per page (1-200, default 50)')
     .option('--cursor <cursor>', 'continue after the page that printed it')
     .option('--json', 'print the page as JSON, as GET /api/traces answers')
@@ -91,6 +96,7 @@ export function registerTraceViewerCommands(program: Command, action: CliAction)
           promptName: opts.promptName,
           promptVersion: opts.promptVersion,
           q: opts.search,
+          coaching: opts.coaching,
           limit: opts.limit,
           cursor: opts.cursor,
         });

@@ -5,6 +5,8 @@ import type { Me } from './api/types.js';
 import { Layout } from './components/layout.js';
 import { ArtifactsPage } from './pages/artifacts.js';
 import { AgentDashboardPage } from './pages/agent-dashboard.js';
+import { CoachingListPage } from './pages/coaching-list.js';
+import { CoachingPage } from './pages/coaching.js';
 import { ConfigHistoryPage } from './pages/config-history.js';
 import { CyclePage } from './pages/cycle.js';
 import { DatasetVersionPage } from './pages/dataset-version.js';
@@ -97,6 +99,10 @@ function Page({ path }: { path: string }) {
   if ((params = match('/console/cycles/:cycleId', path))) return <CyclePage cycleId={params.cycleId ?? ''} />;
   if ((params = match('/console/agents/:agentId/config', path)))
     return <ConfigHistoryPage agentId={params.agentId ?? ''} />;
+  if ((params = match('/console/agents/:agentId/coaching/:coachingId', path)))
+    return <CoachingPage agentId={params.agentId ?? ''} coachingId={params.coachingId ?? ''} />;
+  if ((params = match('/console/agents/:agentId/coaching', path)))
+    return <CoachingListPage agentId={params.agentId ?? ''} />;
   if ((params = match('/console/agents/:agentId/online', path)))
     return <OnlineEvaluationPage agentId={params.agentId ?? ''} />;
   if ((params = match('/console/agents/:agentId', path)))

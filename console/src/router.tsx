@@ -77,6 +77,9 @@ export const paths = {
   agent: (id: string) => `${BASE}/agents/${encodeURIComponent(id)}`,
   agentConfig: (id: string) => `${BASE}/agents/${encodeURIComponent(id)}/config`,
   agentOnline: (id: string) => `${BASE}/agents/${encodeURIComponent(id)}/online`,
+  agentCoaching: (id: string) => `${BASE}/agents/${encodeURIComponent(id)}/coaching`,
+  coaching: (agent: string, id: string) =>
+    `${BASE}/agents/${encodeURIComponent(agent)}/coaching/${encodeURIComponent(id)}`,
   traces: () => `${BASE}/traces`,
   trace: (id: string) => `${BASE}/traces/${encodeURIComponent(id)}`,
   prompts: () => `${BASE}/prompts`,

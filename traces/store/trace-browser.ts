@@ -1,6 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../../db/connection.js';
-import type { TraceListFilter } from '../../schemas/trace-list-query.js';
+import { COACHING_TRACE_ATTRIBUTE } from '../../schemas/coaching.js';
+import type { TraceCoachingFilter, TraceListFilter } from '../../schemas/trace-list-query.js';
 
 /**
  * The trace list's reads. Guarantees, written once here:
@@ -13,6 +14,9 @@ import type { TraceListFilter } from '../../schemas/trace-list-query.js';
  *   ingest pays for none;
  * - the cluster filter starts from the cluster's members (a small set) and keeps the traces
  *   whose latest clustering put them in that cluster;
+ * - the coaching filter reads the `flywheel.coaching.ids` attribute (`id@version` tags, a
+ *   list or one string) with the operators of the partial GIN index of migration 0028; a
+ *   coaching id matches every version it has had (its versions' tags, from coaching_versions);
  * - text search reads the string values of input and output (not the JSON keys, not the
  *   system prompt), so it scans the rows the other filters leave: narrow it with an agent
  *   and a time range.
@@ -61,6 +65,23 @@ const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 /** The search text as it appears inside a JSON string (quotes, backslashes, control characters escaped). */
 const jsonEscape = (s: string) => JSON.stringify(s).slice(1, -1);
 
+const COACHING_IDS = sql`t.attributes -> ${sql.lit(COACHING_TRACE_ATTRIBUTE)}`;
+/** The trace carries at least one coaching tag (a non-empty list, or a non-empty string). */
+const APPLIED_ANY = sql`(t.attributes ? ${sql.lit(COACHING_TRACE_ATTRIBUTE)} and case jsonb_typeof(${COACHING_IDS})
+  when 'array' then jsonb_array_length(${COACHING_IDS}) > 0
+  when 'string' then ${COACHING_IDS} <> '""'::jsonb
+  else false end)`;
+
+function coachingCondition(c: TraceCoachingFilter): RawBuilder<unknown> {
+  if (c === 'any') return APPLIED_ANY;
+  if (c === 'none') return sql`not coalesce(${APPLIED_ANY}, false)`;
+  if (c.version !== undefined)
+    return sql`(t.attributes ? ${sql.lit(COACHING_TRACE_ATTRIBUTE)} and ${COACHING_IDS} ? ${`${c.id}@${c.version}`})`;
+  return sql`(t.attributes ? ${sql.lit(COACHING_TRACE_ATTRIBUTE)} and ${COACHING_IDS} ?| array(
+    select v.coaching_id || '@' || v.version from coaching_versions v where v.coaching_id = ${c.id}
+  ))`;
+}
+
 function conditions(f: TraceListFilter): RawBuilder<unknown>[] {
   const where: RawBuilder<unknown>[] = [];
   if (f.from) where.push(sql`t.started_at >= ${new Date(f.from)}`);
@@ -94,6 +115,7 @@ function conditions(f: TraceListFilter): RawBuilder<unknown>[] {
         )
     )`);
   }
+  if (f.coaching) where.push(coachingCondition(f.coaching));
   if (f.text) {
     const pattern = `%${likeEscape(jsonEscape(f.text))}%`;
     where.push(sql`(

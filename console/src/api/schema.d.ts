@@ -3573,7 +3573,7 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * Search traces: ?agent=&from=&to=&status=&outcome=&feedback=&cluster=&promptName=&promptVersion=&q=&cursor=&limit=.
+     * Search traces: ?agent=&from=&to=&status=&outcome=&feedback=&cluster=&promptName=&promptVersion=&q=&coaching=&cursor=&limit= (coaching: a coaching id, id@version, any or none).
      * @description Needs: role viewer.
      */
     get: {
@@ -3581,6 +3581,8 @@ export interface paths {
         query?: {
           agent?: string;
           cluster?: string;
+          /** @description Traces that applied this coaching (any version of coa_…, or coa_…@3 for one), any coaching (any) or none (none), as their flywheel.coaching.ids attribute says */
+          coaching?: string;
           cursor?: string;
           feedback?: 'positive' | 'negative' | 'neutral' | 'none';
           from?: string;

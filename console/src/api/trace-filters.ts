@@ -14,7 +14,19 @@ export const FEEDBACK = ['positive', 'negative', 'neutral', 'none'] as const sat
   TraceFilters['feedback']
 >[];
 
-const TEXT_FILTERS = ['agent', 'from', 'to', 'cluster', 'promptName', 'promptVersion', 'q'] as const;
+const TEXT_FILTERS = [
+  'agent',
+  'from',
+  'to',
+  'cluster',
+  'promptName',
+  'promptVersion',
+  'q',
+  'coaching',
+] as const;
+
+/** The coaching filter's two choices that name no coaching: some coaching applied, or none. */
+export const COACHING_APPLIED = { any: 'Some coaching applied', none: 'No coaching applied' } as const;
 const oneOf = <T extends string>(values: readonly T[], value: string | null): T | undefined =>
   values.find((v) => v === value);
 

@@ -1,4 +1,5 @@
 import type { ComponentChildren } from 'preact';
+import { stepAnchor } from '../api/coaching-figures.js';
 import type { AgentAction, ChatMessage } from '../api/types.js';
 
 /**
@@ -11,6 +12,8 @@ export function Transcript({
   step,
   failing,
   stepAction,
+  anchors = false,
+  target = null,
 }: {
   messages: ChatMessage[];
   step: AgentAction | null;
@@ -20,7 +23,13 @@ export function Transcript({
    * under review): `index` is the step's index in `messages`, `messages.length` for the last.
    */
   stepAction?: (index: number) => ComponentChildren;
+  /** Give each step an id (`step-<index>`, the step under review `step-<messages.length>`) to link to. */
+  anchors?: boolean;
+  /** The step a link pointed at (its index, as for `stepAction`), highlighted. */
+  target?: number | null;
 }) {
+  const anchor = (index: number) => (anchors ? { id: stepAnchor(index), tabIndex: -1 as const } : {});
+  const targeted = (index: number) => (target === index ? ' targeted' : '');
   const callNames = new Map<string, string>();
   for (const m of messages)
     for (const call of m.tool_calls ?? []) if (call.id) callNames.set(call.id, call.name);
@@ -36,7 +45,7 @@ export function Transcript({
       ))}
       <ol class="messages">
         {rest.map(({ m, index }) => (
-          <li key={index} class={`message ${m.role}`}>
+          <li key={index} class={`message ${m.role}${targeted(index)}`} {...anchor(index)}>
             <p class="role">{speaker(m, callNames)}</p>
             {m.content ? <p class="text">{m.content}</p> : null}
             {(m.tool_calls ?? []).map((call, j) => (
@@ -52,7 +61,11 @@ export function Transcript({
         ))}
       </ol>
       {step && (
-        <section class={`step ${failing ? 'failing' : ''}`} aria-labelledby="step-under-review">
+        <section
+          class={`step ${failing ? 'failing' : ''}${targeted(messages.length)}`}
+          aria-labelledby="step-under-review"
+          {...anchor(messages.length)}
+        >
           <h3 id="step-under-review">Step under review{failing ? ' — flagged as failing' : ''}</h3>
           {step.action === 'respond' ? (
             <p class="text">

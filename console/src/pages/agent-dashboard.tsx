@@ -32,6 +32,7 @@ export function AgentDashboardPage({ agentId }: { agentId: string }) {
       <p class="toolbar">
         <Link href={paths.agentConfig(agentId)}>Configuration history</Link>
         <Link href={paths.agentOnline(agentId)}>Online evaluation and drift alerts</Link>
+        <Link href={paths.agentCoaching(agentId)}>Coaching</Link>
         <label class="inline">
           Cycles shown{' '}
           <select

@@ -1,8 +1,9 @@
 import type { JSX } from 'preact';
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { useTrace } from '../api/queries.js';
 import { searchOf } from '../api/trace-filters.js';
 import { actionOfMessage } from '../api/coaching-draft.js';
+import { appliedCoaching, stepAnchor, stepOfHash } from '../api/coaching-figures.js';
 import { useAddToQueue, useOpenQueues } from '../api/trace-queries.js';
 import type { TraceDetail } from '../api/types.js';
 import { CoachingForm } from '../components/coaching-form.js';
@@ -70,6 +71,16 @@ function TraceView({ detail }: { detail: TraceDetail }) {
       </button>
     );
   };
+  // A link to one step (`#step-3`, as the coaching page links where it applied): that step is
+  // highlighted, scrolled to and focused once the trace is shown.
+  const target = stepOfHash(window.location.hash);
+  useEffect(() => {
+    if (target === null) return;
+    const element = document.getElementById(stepAnchor(target));
+    element?.scrollIntoView({ block: 'center' });
+    element?.focus({ preventScroll: true });
+  }, [trace.id, target]);
+  const applied = appliedCoaching(trace.attributes);
   const version =
     trace.promptVersion === undefined ? null : `${trace.promptName ?? trace.agent} v${trace.promptVersion}`;
   return (
@@ -144,6 +155,21 @@ function TraceView({ detail }: { detail: TraceDetail }) {
               : '—'}
           </dd>
         </div>
+        {applied.length > 0 && (
+          <div>
+            <dt>Coaching applied</dt>
+            <dd>
+              {applied.map((c, i) => (
+                <span key={c.tag}>
+                  {i > 0 && ', '}
+                  <Link href={paths.coaching(trace.agent, c.id)}>
+                    <code>{c.tag}</code>
+                  </Link>
+                </span>
+              ))}
+            </dd>
+          </div>
+        )}
         {trace.sessionId && (
           <div>
             <dt>Session</dt>
@@ -163,6 +189,8 @@ function TraceView({ detail }: { detail: TraceDetail }) {
           step={transcript.output}
           failing={trace.status === 'error' ? 'The trace ended with an error.' : null}
           {...(canCoach ? { stepAction } : {})}
+          anchors
+          target={target}
         />
         {transcript.expected && (
           <p>

@@ -1,8 +1,10 @@
 import type { JSX } from 'preact';
 import { useMemo, useRef, useState } from 'preact/hooks';
 import { clusterChoices } from '../api/cluster-choices.js';
+import { useCoachingList } from '../api/coaching-queries.js';
 import { useAgents } from '../api/queries.js';
 import {
+  COACHING_APPLIED,
   FEEDBACK,
   OUTCOMES,
   pageSearchOf,
@@ -115,6 +117,7 @@ function FilterForm({
       promptName: text('promptName'),
       promptVersion: text('promptVersion'),
       q: text('q'),
+      coaching: text('coaching'),
       ...(time === 'custom' ? { from: isoOf(text('from')), to: isoOf(text('to')) } : {}),
       ...(time !== 'custom' && time !== 'any' ? { range: time } : {}),
     };
@@ -183,6 +186,10 @@ function FilterForm({
         agent={agent || undefined}
         value={agent === (initialAgent ?? '') ? filters.cluster : undefined}
       />
+      <CoachingPicker
+        agent={agent || undefined}
+        value={agent === (initialAgent ?? '') ? filters.coaching : undefined}
+      />
       <div>
         <label for="f-prompt">Prompt</label>
         <input
@@ -247,6 +254,56 @@ function ClusterPicker({ agent, value }: { agent: string | undefined; value: str
       </select>
       {hint && (
         <p id="f-cluster-hint" class="hint">
+          {hint}
+        </p>
+      )}
+    </div>
+  );
+}
+
+/**
+ * Traces by the coaching they applied: some, none, or one of the chosen agent's coaching (any
+ * of its versions); the address's value stays a choice when the list does not hold it.
+ */
+function CoachingPicker({ agent, value }: { agent: string | undefined; value: string | undefined }) {
+  const list = useCoachingList(agent);
+  const named = list.data ?? [];
+  const extra = value && !(value in COACHING_APPLIED) && !named.some((c) => c.id === value) ? [value] : [];
+  const hint = !agent
+    ? 'Choose an agent to pick one of its coaching.'
+    : list.isError
+      ? `Could not load the coaching: ${list.error.message}`
+      : null;
+  return (
+    <div>
+      <label for="f-coaching">Coaching applied</label>
+      <select
+        id="f-coaching"
+        name="coaching"
+        defaultValue={value ?? ''}
+        key={`${agent ?? ''}:${named.length}`}
+        {...(hint ? { 'aria-describedby': 'f-coaching-hint' } : {})}
+      >
+        <option value="">Any trace</option>
+        {Object.entries(COACHING_APPLIED).map(([v, label]) => (
+          <option key={v} value={v}>
+            {label}
+          </option>
+        ))}
+        {extra.map((id) => (
+          <option key={id} value={id}>
+            {id}
+          </option>
+        ))}
+        {named.map((c) => (
+          <option key={c.id} value={c.id}>
+            {c.id}: {c.situation.length > 60 ? `${c.situation.slice(0, 59)}…` : c.situation}
+            {c.status === 'active' ? '' : ` (${c.status})`}
+          </option>
+        ))}
+      </select>
+      {hint && (
+        <p id="f-coaching-hint" class="hint">
           {hint}
         </p>
       )}
