@@ -2,6 +2,7 @@ import {
   recallMessages,
   suggestSituation as suggestedSituation,
 } from '../../../coaching/coaching-correction.js';
+import type { SuggestedSituation } from '../../../coaching/situation-suggestion.js';
 import type { AgentAction, ChatMessage } from './types.js';
 import type { paths } from './schema.js';
 
@@ -21,14 +22,40 @@ export interface BehaviourDraft {
 }
 
 /**
- * The situation a coaching for step `step` starts from: the API's own suggestion for a
- * correction (coaching/coaching-correction.ts, which POST /api/items/{id}/coaching uses; pure,
- * so the page runs the same code) over the conversation before the step, "When replying to:
- * …" the request the agent answered there. The reviewer widens it to the kind of request
- * ("When a customer asks to move a basic-economy flight"). Empty when no user turn comes before.
+ * The situation a coaching for step `step` starts from while the model's suggestion is asked
+ * for (and when that fails): the API's template for a correction (coaching/coaching-correction.ts,
+ * which POST /api/items/{id}/coaching falls back to; pure, so the page runs the same code) over
+ * the conversation before the step, "When replying to: …" the request the agent answered there.
+ * Empty when no user turn comes before.
  */
 export function suggestSituation(messages: readonly ChatMessage[], step: number): string {
   return suggestedSituation(recallMessages(messages.slice(0, step))) ?? '';
+}
+
+/** POST /api/agents/{id}/coaching/situation's answer. */
+export type SituationSuggestion = SuggestedSituation;
+
+/** What the form says about where the situation in its field came from. */
+export type SuggestionState =
+  | { state: 'asking' }
+  | { state: 'answered'; suggestion: SituationSuggestion }
+  | { state: 'failed'; message: string }
+  | { state: 'edited' };
+
+/** The line under the situation field: who suggested it, or what the reviewer can do. */
+export function suggestionNote(s: SuggestionState): string {
+  switch (s.state) {
+    case 'asking':
+      return 'Asking the model for a suggestion; the request is quoted meanwhile. You can edit it.';
+    case 'edited':
+      return 'Your wording.';
+    case 'failed':
+      return `No suggestion (${s.message}); the request is quoted. Edit it to describe the kind of request.`;
+    case 'answered':
+      return s.suggestion.source === 'model'
+        ? 'Suggested by the model from the conversation. Edit it to fit.'
+        : `Quoted from the request (${s.suggestion.fallbackReason ?? 'no model suggestion'}). Edit it to describe the kind of request.`;
+  }
 }
 
 /** The step a message of the transcript took: its first tool call, or its reply. */

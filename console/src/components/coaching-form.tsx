@@ -1,15 +1,18 @@
 import type { JSX } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { CoachingView } from '../../../coaching/coaching-service.js';
 import { answer, api } from '../api/client.js';
 import {
   behaviourDraft,
   behaviourOf,
+  suggestionNote,
   suggestSituation,
   type BehaviourDraft,
   type BehaviourKind,
   type CreateCoachingBody,
+  type SituationSuggestion,
+  type SuggestionState,
 } from '../api/coaching-draft.js';
 import type { AgentAction, ChatMessage, Json } from '../api/types.js';
 
@@ -49,8 +52,31 @@ function useCreateCoaching(agent: string) {
 }
 
 /**
- * "Provide coaching" on one step of a trace: the situation it applies to (started from the
- * request the agent answered) and the behaviour the agent should show there (started from the
+ * POST /api/agents/{id}/coaching/situation: the teacher model's situation for the step (or the
+ * quoted request, when no model answered usably). Asked once per step; a failure is shown, not
+ * retried: the form works without it.
+ */
+function useSuggestedSituation(agent: string, traceId: string, step: number, enabled: boolean) {
+  return useQuery({
+    queryKey: ['agent', agent, 'coaching-situation', traceId, step],
+    queryFn: () =>
+      answer<SituationSuggestion>(
+        api.POST('/api/agents/{id}/coaching/situation', {
+          params: { path: { id: agent } },
+          body: { traceId, step },
+        }),
+      ),
+    enabled,
+    retry: false,
+    staleTime: Number.POSITIVE_INFINITY,
+    refetchOnWindowFocus: false,
+  });
+}
+
+/**
+ * "Provide coaching" on one step of a trace: the situation it applies to (suggested by the
+ * model from the conversation, the request quoted until it answers or when it cannot; the
+ * reviewer's own edits are never overwritten) and the behaviour the agent should show there (started from the
  * expected step, or the step taken), saved as a coaching memory of the trace's agent with the
  * trace and step as its source. Escape or Cancel closes it; the saved memory is shown after.
  */
@@ -72,6 +98,20 @@ export function CoachingForm({
 }) {
   const create = useCreateCoaching(agent);
   const [situation, setSituation] = useState(() => suggestSituation(messages, step));
+  const [edited, setEdited] = useState(false);
+  const suggested = useSuggestedSituation(agent, traceId, step, situation !== '');
+  useEffect(() => {
+    if (suggested.data && !edited) setSituation(suggested.data.situation);
+  }, [suggested.data, edited]);
+  const suggestion: SuggestionState | null = edited
+    ? { state: 'edited' }
+    : suggested.data
+      ? { state: 'answered', suggestion: suggested.data }
+      : suggested.error
+        ? { state: 'failed', message: suggested.error.message }
+        : suggested.isFetching
+          ? { state: 'asking' }
+          : null;
   const [draft, setDraft] = useState<BehaviourDraft>(() => behaviourDraft(start));
   const [reason, setReason] = useState('');
   const [candidate, setCandidate] = useState(false);
@@ -158,8 +198,22 @@ export function CoachingForm({
         minLength={3}
         maxLength={2000}
         value={situation}
-        onInput={(e) => setSituation(e.currentTarget.value)}
+        aria-describedby={suggestion ? `${id}-situation-note` : undefined}
+        onInput={(e) => {
+          setEdited(true);
+          setSituation(e.currentTarget.value);
+        }}
       />
+      {suggestion && (
+        <p
+          id={`${id}-situation-note`}
+          class="hint"
+          role="status"
+          data-source={suggestion.state === 'answered' ? suggestion.suggestion.source : suggestion.state}
+        >
+          {suggestionNote(suggestion)}
+        </p>
+      )}
       <fieldset>
         <legend>What the agent should do</legend>
         {KINDS.map((k) => (
