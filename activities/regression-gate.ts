@@ -25,6 +25,13 @@ import { evaluateOnSplit } from './candidate-evaluation.js';
 import { judgeGateOutputs } from '../release/gate-scoring-service.js';
 import { passScores, uncalibratedJudges } from '../release/gate-judges.js';
 import { formatIssues } from '../schemas/format-issues.js';
+import type { CoachingSet } from '../schemas/coaching.js';
+import { replayCoaching } from '../coaching/coaching-replay-service.js';
+import { currentCoaching } from '../coaching/store/coaching-repository.js';
+import { situationEmbedderFor } from '../coaching/situation-embedder.js';
+import { examplesOf, replay, servedOf } from '../release/served-replay-service.js';
+import type { GateOutput } from '../release/gate-scoring-service.js';
+import { versionById } from '../registry/store/prompt-repository.js';
 
 export interface GateInput {
   cycleId: string;
@@ -64,6 +71,11 @@ export interface GateOutcome {
    * serves (no version is created). Optional: absent from results recorded before the rule.
    */
   sameAsProduction?: boolean;
+  /**
+   * The candidate coaching gated with the candidate and released with it (the rollout
+   * carries it). Absent: none (and in results recorded before coaching sets).
+   */
+  coaching?: CoachingSet;
 }
 
 /** The assertion that refuses a candidate whose shipped form equals production's. */
@@ -132,6 +144,11 @@ export function createGateActivities(deps: ActivityDeps) {
   });
 
   return {
+    /** How many of the agent's coaching memories are candidates (gated with the next candidate). */
+    async candidateCoachingCount(args: { agent: string }): Promise<{ candidates: number }> {
+      return { candidates: (await currentCoaching(db, args.agent, { status: 'candidate' })).length };
+    },
+
     /**
      * Candidate vs production, example by example, on the eval and holdout splits (never
      * seen by the optimizer), under the agent's gate configuration with the cycle's
@@ -155,6 +172,7 @@ export function createGateActivities(deps: ActivityDeps) {
           baseline: report.baseline,
           assertions: summarise(report),
           ...(existing.failing_assertion === DIFFERS_FROM_PRODUCTION ? { sameAsProduction: true } : {}),
+          ...(report.coaching?.set.length ? { coaching: report.coaching.set } : {}),
         };
       }
       const agent = await agentConfig(db, args.agent);
@@ -164,7 +182,16 @@ export function createGateActivities(deps: ActivityDeps) {
         candidateId: args.candidateId,
         productionVersionId: args.baselineVersionId,
       });
-      if (plan.changed.length === 0) {
+      // The coaching the agent's conversations recall: the active memories (both arms) and
+      // the candidates, gated as one set with the candidate (its arm only).
+      const embedder = situationEmbedderFor(llm.embedder);
+      const [active, withCandidates] = await Promise.all([
+        replayCoaching(db, args.agent, embedder, ['active']),
+        replayCoaching(db, args.agent, embedder, ['active', 'candidate']),
+      ]);
+      const activeIds = new Set(active.members.map((m) => m.id));
+      const set = withCandidates.members.filter((m) => !activeIds.has(m.id));
+      if (plan.changed.length === 0 && set.length === 0) {
         const report = unchangedCandidateReport(plan);
         await insertGateReport(db, {
           id: reportId,
@@ -193,16 +220,37 @@ export function createGateActivities(deps: ActivityDeps) {
 
       const candidate: ExampleScores[] = [];
       const baseline: ExampleScores[] = [];
+      const withCoaching = active.size > 0 || set.length > 0;
+      // With coaching in play each arm is replayed as it would be served (prompt and the
+      // coaching recalled per conversation); without, through the optimizer's executor and
+      // its stored scores.
+      const served = withCoaching
+        ? {
+            candidate: { prompt: plan.prompt, config: plan.config },
+            baseline: servedOf(await versionById(db, args.baselineVersionId)),
+            replayDeps: { llm, concurrency: deps.llmConcurrency },
+          }
+        : null;
       for (const split of ['eval', 'holdout'] as const) {
-        const common = { agent: args.agent, datasetVersionId: args.datasetVersionId, split, seed: args.seed };
-        const cand = await evaluateOnSplit(deps, { ...common, candidateId: args.candidateId });
-        const base = await evaluateOnSplit(deps, { ...common, candidateId: args.baselineCandidateId });
-        candidate.push(
-          ...(await judgeGateOutputs(judging(split), cand.outputs, split, rubrics, config, args.seed)),
-        );
-        baseline.push(
-          ...(await judgeGateOutputs(judging(split), base.outputs, split, rubrics, config, args.seed)),
-        );
+        let cand: GateOutput[];
+        let base: GateOutput[];
+        if (served) {
+          const examples = await examplesOf(db, args.datasetVersionId, split);
+          const { replayDeps } = served;
+          cand = await replay(replayDeps, served.candidate, withCandidates, agent, examples, args.seed);
+          base = await replay(replayDeps, served.baseline, active, agent, examples, args.seed);
+        } else {
+          const common = {
+            agent: args.agent,
+            datasetVersionId: args.datasetVersionId,
+            split,
+            seed: args.seed,
+          };
+          cand = (await evaluateOnSplit(deps, { ...common, candidateId: args.candidateId })).outputs;
+          base = (await evaluateOnSplit(deps, { ...common, candidateId: args.baselineCandidateId })).outputs;
+        }
+        candidate.push(...(await judgeGateOutputs(judging(split), cand, split, rubrics, config, args.seed)));
+        baseline.push(...(await judgeGateOutputs(judging(split), base, split, rubrics, config, args.seed)));
       }
 
       const calibrations = judged.length ? await gateCalibrations(db, args.cycleId, judged) : [];
@@ -212,7 +260,7 @@ export function createGateActivities(deps: ActivityDeps) {
         calibratedByReviewers: agent.evaluation.judge.dimensions,
         measured: 'this cycle',
       });
-      const report = decideGate({
+      const decided = decideGate({
         candidate,
         baseline,
         config,
@@ -220,15 +268,23 @@ export function createGateActivities(deps: ActivityDeps) {
         passAt: passScores(rubrics),
         seed: args.seed,
       });
+      const report: GateReport = withCoaching
+        ? { ...decided, coaching: { active: active.size, set } }
+        : decided;
 
       let candidateVersionId: string | null = null;
       // Inconclusive still becomes a candidate version: a human decides at approval. The
       // version carries every component the gate evaluated, not only the system prompt.
       if (report.verdict !== 'fail') {
+        const changes = [
+          ...(plan.changed.length ? [`${describeChanges(plan.changed)} changed`] : []),
+          ...(set.length ? [`${set.length} candidate coaching`] : []),
+        ];
         const version = await releaseCandidate(
           db,
           plan,
-          `passed gate ${reportId} (${describeChanges(plan.changed)} changed)`,
+          `passed gate ${reportId} (${changes.join(', ')})`,
+          set.length,
         );
         candidateVersionId = version.id;
       }
@@ -249,6 +305,7 @@ export function createGateActivities(deps: ActivityDeps) {
         candidate: report.candidate,
         baseline: report.baseline,
         assertions: summarise(report),
+        ...(set.length ? { coaching: set } : {}),
       };
     },
   };

@@ -21,6 +21,9 @@ import { versionTrafficMetrics, versionTrafficSample } from '../traces/store/rol
 import type { ActivityDeps } from './activity-deps.js';
 import { notifyAgent } from '../notify/agent-notice.js';
 import { judgeSampledTraces } from './rollout-judging.js';
+import { CoachingSet } from '../schemas/coaching.js';
+import { settleCoachingSet } from '../coaching/coaching-set-service.js';
+import { situationEmbedderFor } from '../coaching/situation-embedder.js';
 
 export type StartRolloutInput = StartedRollout;
 
@@ -203,7 +206,25 @@ export function createRolloutActivities(deps: ActivityDeps) {
       actor?: string;
     }): Promise<void> {
       const rollout = await rolloutRow(args.rolloutId);
-      if (rollout.status !== 'running') return;
+      // The coaching set goes with its version: promoted with it, retired when it rolls back.
+      // Promotion is the approver's (the rollout's author) unless a person finished it. Only
+      // members still candidates move, so a retry after the status flipped settles the rest.
+      const set = rollout.coaching === null ? [] : CoachingSet.parse(rollout.coaching);
+      const settle = () =>
+        set.length === 0
+          ? Promise.resolve([])
+          : settleCoachingSet(
+              { db, embedder: situationEmbedderFor(deps.llm.embedder), artifacts: labelOptions },
+              rollout.agent_id,
+              set,
+              args.status,
+              args.actor ?? rollout.created_by,
+              `rollout ${rollout.id} ${args.status === 'completed' ? 'completed' : `rolled back: ${args.reason}`}`,
+            );
+      if (rollout.status !== 'running') {
+        if (rollout.status === args.status) await settle();
+        return;
+      }
       const actor = args.actor ?? 'flywheel';
       // The status flips first (guarded on `running`), so a retried or concurrent finish
       // cannot move the labels twice.
@@ -227,6 +248,14 @@ export function createRolloutActivities(deps: ActivityDeps) {
         `rollout ${rollout.id} ${args.status}`,
         labelOptions,
       );
+      const settled = await settle();
+      const coachingLine =
+        settled.length === 0
+          ? []
+          : [
+              `coaching ${args.status === 'completed' ? 'promoted' : 'retired'}: ` +
+                settled.map((m) => (m.to ? m.id : `${m.id} (${m.detail})`)).join(', '),
+            ];
       await notify({
         agent: rollout.agent_id,
         cycleId: rollout.cycle_id,
@@ -236,7 +265,7 @@ export function createRolloutActivities(deps: ActivityDeps) {
             args.status === 'completed'
               ? `Rollout ${rollout.id} completed: ${rollout.candidate_version_id} is production`
               : `Rollout ${rollout.id} rolled back to ${rollout.baseline_version_id}`,
-          lines: [args.reason],
+          lines: [args.reason, ...coachingLine],
           data: { rolloutId: rollout.id, status: args.status },
         }),
       });

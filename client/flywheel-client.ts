@@ -137,12 +137,14 @@ export class FlywheelClient {
   /**
    * The coaching memories the conversation so far is in the situation of, as few-shot
    * messages (insert them with `withCoaching`) and the ids to report on the trace
-   * (`coachingTraceAttributes`). Not cached: every turn is a new situation.
+   * (`coachingTraceAttributes`). Not cached: every turn is a new situation. Pass the
+   * `promptVersionId` resolve served the conversation: while a staged rollout carries a
+   * coaching set, the conversations its candidate version answers recall the set too.
    */
   async recallCoaching(
     agent: string,
     messages: readonly RecallMessage[],
-    options: { k?: number; maxTokens?: number } = {},
+    options: { k?: number; maxTokens?: number; promptVersionId?: string } = {},
   ): Promise<RecallAnswer> {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;

@@ -1,6 +1,11 @@
 import type { Db } from '../db/connection.js';
 import { RefreshedCache, type RefreshedCacheOptions } from '../release/refreshed-cache-service.js';
-import { coachingMarks, currentCoaching, type CurrentCoaching } from './store/coaching-repository.js';
+import {
+  coachingMarks,
+  currentCoaching,
+  runningCoachingSets,
+  type CurrentCoaching,
+} from './store/coaching-repository.js';
 import { coachingExampleMessages, messagesTokens } from './coaching-messages.js';
 import { buildMatrix, type SituationMatrix } from './coaching-recall.js';
 import {
@@ -39,6 +44,19 @@ export interface AgentCoachingIndex {
   clusters: SituationClusters | null;
   /** When the database read behind this index started (ms, the `now` clock). */
   readAt: number;
+  /**
+   * The coaching sets of the agent's running rollouts, recalled beside the active memories
+   * only for conversations served the rollout's candidate prompt version. Absent: none.
+   */
+  sets?: ServedCoachingSet[];
+}
+
+/** A running rollout's coaching set as recall serves it (every memory scanned: sets are small). */
+export interface ServedCoachingSet {
+  rolloutId: string;
+  candidateVersionId: string;
+  memories: IndexedCoaching[];
+  matrix: SituationMatrix | null;
 }
 
 export interface CoachingIndexOptions extends RefreshedCacheOptions {
@@ -140,10 +158,20 @@ export class CoachingIndexes extends RefreshedCache<AgentCoachingIndex> {
 
   private async load(agent: string, mark: string | null): Promise<AgentCoachingIndex> {
     const readAt = this.now();
-    const rows = await currentCoaching(this.db, agent, { status: 'active' });
+    const [rows, running] = await Promise.all([
+      currentCoaching(this.db, agent, { status: 'active' }),
+      runningCoachingSets(this.db, agent),
+    ]);
     const { memories, matrix } = await indexedMemories(rows, this.embedder);
     const clusters = matrix && memories.length >= this.clusterFrom ? await this.cluster(matrix) : null;
-    return { agent, mark, memories, matrix, clusters, readAt };
+    const sets: ServedCoachingSet[] = [];
+    for (const set of running)
+      sets.push({
+        rolloutId: set.rolloutId,
+        candidateVersionId: set.candidateVersionId,
+        ...(await indexedMemories(set.rows, this.embedder)),
+      });
+    return { agent, mark, memories, matrix, clusters, readAt, ...(sets.length ? { sets } : {}) };
   }
 
   /** Spherical k-means on a sample, then every row to its list, yielding between slices. */

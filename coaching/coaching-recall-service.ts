@@ -1,7 +1,7 @@
 import { coachingTraceId, type RecallAnswer, type RecallRequest } from '../schemas/coaching.js';
 import { COACHING_PREAMBLE, PREAMBLE_TOKENS } from './coaching-messages.js';
 import type { CoachingIndexes } from './coaching-index-service.js';
-import { normalised, recall, situationQuery } from './coaching-recall.js';
+import { chooseHits, normalised, passingHits, situationQuery } from './coaching-recall.js';
 import { probedRows } from './situation-clusters.js';
 
 /** IVF lists a query scans when the agent's index has them (of √n lists). */
@@ -26,22 +26,34 @@ export class CoachingRecall<I extends Pick<CoachingIndexes, 'get' | 'embedder'> 
   async recall(agent: string, request: RecallRequest, signal?: AbortSignal): Promise<RecallAnswer> {
     const index = await this.indexes.get(agent);
     const empty: RecallAnswer = { agent, coaching: [], messages: [], traceIds: [] };
-    if (!index.matrix) return empty;
+    if (!index.matrix && !index.sets?.length) return empty;
     const query = situationQuery(request.messages);
     if (query.trim() === '') return empty;
     const vector = await this.embedQuery(query, signal);
+    const q = normalised(vector);
     const rows =
-      index.clusters && vector.length === index.matrix.dimensions
-        ? probedRows(index.clusters, normalised(vector), this.options.probes ?? DEFAULT_PROBES)
+      index.clusters && vector.length === index.matrix?.dimensions
+        ? probedRows(index.clusters, q, this.options.probes ?? DEFAULT_PROBES)
         : undefined;
-    const hits = recall(
-      index.matrix,
-      vector,
+    // The active memories, and a running rollout's set when resolve served this conversation
+    // the rollout's candidate version: source 0 is the active index, 1 the set.
+    const set = request.promptVersionId
+      ? index.sets?.find((s) => s.candidateVersionId === request.promptVersionId && s.matrix)
+      : undefined;
+    const passing = [
+      ...(index.matrix ? passingHits(index.matrix, q, rows) : []).map((h) => ({ ...h, source: 0 })),
+      ...(set?.matrix ? passingHits(set.matrix, q) : []).map((h) => ({ ...h, source: 1 })),
+    ];
+    const hits = chooseHits(
+      passing,
       { k: request.k, maxTokens: request.maxTokens, reservedTokens: PREAMBLE_TOKENS },
-      rows,
+      (a, b) => a.source - b.source || a.row - b.row,
     );
     if (hits.length === 0) return empty;
-    const chosen = hits.map((h) => ({ hit: h, memory: index.memories[h.row]! }));
+    const chosen = hits.map((h) => ({
+      hit: h,
+      memory: (h.source === 0 ? index.memories : set!.memories)[h.row]!,
+    }));
     return {
       agent,
       coaching: chosen.map(({ hit, memory }) => ({

@@ -99,18 +99,12 @@ export function buildMatrix(
 }
 
 /**
- * The memories the query recalls, most similar first, within k and the token budget.
- * `rows` limits the scan to some memories (the lists an IVF index probes); default: all.
+ * The memories whose threshold the query reaches, unsorted. `rows` limits the scan to some
+ * memories (the lists an IVF index probes); default: all. The query must be unit length.
  */
-export function recall(
-  matrix: SituationMatrix,
-  query: ArrayLike<number>,
-  limits: RecallLimits,
-  rows?: ArrayLike<number>,
-): RecallHit[] {
+export function passingHits(matrix: SituationMatrix, q: Float32Array, rows?: ArrayLike<number>): RecallHit[] {
   const { dimensions: d, vectors } = matrix;
-  if (query.length !== d || limits.k < 1) return [];
-  const q = normalised(query);
+  if (q.length !== d) return [];
   const passing: RecallHit[] = [];
   const scanned = rows?.length ?? matrix.candidates.length;
   for (let r = 0; r < scanned; r++) {
@@ -118,9 +112,22 @@ export function recall(
     const dot = dotProduct(vectors, c.row * d, q, d);
     if (dot >= c.threshold) passing.push({ row: c.row, similarity: dot, tokens: c.tokens });
   }
-  // Ties go to the older memory (lower row), so the answer does not depend on sort stability.
-  passing.sort((a, b) => b.similarity - a.similarity || a.row - b.row);
-  const chosen: RecallHit[] = [];
+  return passing;
+}
+
+/**
+ * Of the passing hits, the most similar first, within k and the token budget. `order`
+ * breaks ties (default: the older memory, the lower row), so the answer does not depend on
+ * sort stability.
+ */
+export function chooseHits<H extends RecallHit>(
+  passing: H[],
+  limits: RecallLimits,
+  order: (a: H, b: H) => number = (a, b) => a.row - b.row,
+): H[] {
+  if (limits.k < 1) return [];
+  passing.sort((a, b) => b.similarity - a.similarity || order(a, b));
+  const chosen: H[] = [];
   let spent = 0;
   const budget = limits.maxTokens - (limits.reservedTokens ?? 0);
   for (const hit of passing) {
@@ -130,4 +137,18 @@ export function recall(
     spent += hit.tokens;
   }
   return chosen;
+}
+
+/**
+ * The memories the query recalls, most similar first, within k and the token budget.
+ * `rows` limits the scan to some memories (the lists an IVF index probes); default: all.
+ */
+export function recall(
+  matrix: SituationMatrix,
+  query: ArrayLike<number>,
+  limits: RecallLimits,
+  rows?: ArrayLike<number>,
+): RecallHit[] {
+  if (query.length !== matrix.dimensions || limits.k < 1) return [];
+  return chooseHits(passingHits(matrix, normalised(query), rows), limits);
 }

@@ -2,6 +2,7 @@ import type { Db } from '../db/connection.js';
 import {
   DEFAULT_RECALL_K,
   DEFAULT_RECALL_TOKENS,
+  type CoachingSetMember,
   type CoachingStatus,
   type RecallAnswer,
   type RecallMessage,
@@ -16,6 +17,8 @@ import { currentCoaching } from './store/coaching-repository.js';
 export interface ReplayCoaching {
   /** How many memories the set holds. */
   size: number;
+  /** Its memories at the versions recalled. */
+  members: CoachingSetMember[];
   recall(messages: readonly RecallMessage[]): Promise<RecallAnswer>;
 }
 
@@ -37,6 +40,7 @@ export async function replayCoaching(
   const recall = new CoachingRecall({ embedder, get: () => Promise.resolve(index) });
   return {
     size: memories.length,
+    members: memories.map((m) => ({ id: m.id, version: m.version })),
     // Serve time's defaults: what an agent gets that recalls without limits of its own.
     recall: (messages) =>
       recall.recall(agent, {

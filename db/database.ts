@@ -688,6 +688,8 @@ export interface RolloutsTable {
   paused_reason: string | null;
   step_index: Generated<number>;
   created_by: Generated<string>;
+  /** The coaching set the rollout carries, [{ id, version }] (migration 0029); null: none. */
+  coaching: ColumnType<unknown, string | null | undefined, string | null>;
 }
 export type RolloutRow = Selectable<RolloutsTable>;
 export type NewRollout = Insertable<RolloutsTable>;

@@ -24,6 +24,7 @@ import * as m0022 from './migrations/0022-coaching.js';
 import * as m0026 from './migrations/0026-drift-input-embeddings.js';
 import * as m0027 from './migrations/0027-coaching-candidates.js';
 import * as m0028 from './migrations/0028-coaching-marks.js';
+import * as m0029 from './migrations/0029-rollout-coaching.js';
 
 // Migrations are listed statically (not read from disk) so they work identically under
 // tsx, a compiled build or a bundled CLI.
@@ -54,6 +55,7 @@ class StaticMigrationProvider implements MigrationProvider {
       '0026-drift-input-embeddings': m0026,
       '0027-coaching-candidates': m0027,
       '0028-coaching-marks': m0028,
+      '0029-rollout-coaching': m0029,
     });
   }
 }

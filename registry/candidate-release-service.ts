@@ -63,11 +63,22 @@ export async function releaseCandidate(
   db: Db,
   plan: CandidateReleasePlan,
   reason: string,
+  /**
+   * Candidate coaching released with the version. A set alone (the prompt unchanged) still
+   * gets a version of its own: a rollout tells its two shares apart by the version traces
+   * carry, and recall serves the set to the candidate version's conversations.
+   */
+  coachingSet = 0,
 ): Promise<PromptVersion> {
-  if (plan.changed.length === 0)
+  if (plan.changed.length === 0 && coachingSet === 0)
     throw new Error(
       `Candidate ${plan.candidateId} ships exactly what production ${plan.production.id} serves; there is nothing to release.`,
     );
+  const what =
+    plan.changed.length === 0
+      ? `the prompt of v${plan.production.version} unchanged`
+      : `${describeChanges(plan.changed)} changed from v${plan.production.version}`;
+  const coaching = coachingSet === 0 ? '' : `, with a set of ${coachingSet} candidate coaching`;
   const { version } = await createVersion(db, {
     name: plan.agent,
     agent: plan.agent,
@@ -75,7 +86,7 @@ export async function releaseCandidate(
     prompt: plan.prompt,
     config: plan.config,
     createdBy: 'flywheel',
-    commitMessage: `optimizer candidate ${plan.candidateId}: ${describeChanges(plan.changed)} changed from v${plan.production.version}`,
+    commitMessage: `optimizer candidate ${plan.candidateId}: ${what}${coaching}`,
     source: 'optimizer',
     candidateId: plan.candidateId,
   });

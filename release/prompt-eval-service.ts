@@ -1,18 +1,13 @@
 import type { Db } from '../db/connection.js';
 import type { PromptVersion } from '../db/database.js';
-import { gateExamples } from '../datasets/store/optimizer-examples.js';
 import { resolveVersion } from '../datasets/store/dataset-repository.js';
-import { outcomeMatch } from '../evaluation/evaluator.js';
 import { activeRubrics } from '../evaluation/store/rubric-repository.js';
 import { latestCalibrations } from '../evaluation/store/judge-calibration-repository.js';
-import { runAgentStep } from '../llm/agent-step.js';
-import { boundedMap } from '../llm/bounded-map.js';
 import type { LlmRoles } from '../llm/llm-client.js';
 import type { CandidatePrompt } from '../registry/candidate-prompt-file.js';
 import { findPromptVersion } from '../registry/prompt-service.js';
 import { agentConfig } from '../registry/store/agent-repository.js';
 import { labelledVersion } from '../registry/store/prompt-repository.js';
-import type { AgentConfig } from '../schemas/agent-config.js';
 import { formatIssues } from '../schemas/format-issues.js';
 import {
   GateOverride,
@@ -21,15 +16,14 @@ import {
   type GateConfig,
 } from '../schemas/gate-config.js';
 import type { GateEvalResult } from '../schemas/gate-eval.js';
-import { PromptConfig, promptForAgent, type PromptBody } from '../schemas/prompt.js';
-import { AgentAction, ChatMessage } from '../schemas/trace.js';
 import { NotFoundError, UserError } from '../schemas/user-error.js';
 import { replayCoaching, type ReplayCoaching } from '../coaching/coaching-replay-service.js';
 import { situationEmbedderFor } from '../coaching/situation-embedder.js';
 import { ciVerdict } from './gate-ci-verdict.js';
 import { decideGate, type ExampleScores } from './gate-decision.js';
 import { passScores, uncalibratedJudges } from './gate-judges.js';
-import { judgeGateOutputs, type GateOutput } from './gate-scoring-service.js';
+import { judgeGateOutputs } from './gate-scoring-service.js';
+import { examplesOf, replay, servedOf, type Served } from './served-replay-service.js';
 
 /**
  * The candidate `flywheel eval` gates: a file's prompt, or a registry version or label; or
@@ -67,13 +61,6 @@ export interface PromptEvalDeps {
   now: () => Date;
 }
 
-interface Served {
-  prompt: PromptBody;
-  config: PromptConfig;
-}
-
-const servedOf = (v: PromptVersion): Served => ({ prompt: v.text, config: PromptConfig.parse(v.config) });
-
 /** The gate `flywheel eval` applies: the agent's, with the file's fields over it. */
 function gateConfigOf(agentGate: GateConfig, gate: PromptEvalRequest['gate']): GateConfig {
   if (!gate) return agentGate;
@@ -107,58 +94,6 @@ async function candidateOf(
     spec.source === 'version' ? { version: spec.ref } : { label: spec.ref },
   );
   return servedOf(version);
-}
-
-/** A dataset version's examples of one split, ready to replay; a malformed example is named. */
-async function examplesOf(db: Db, datasetVersionId: string, split: 'eval' | 'holdout') {
-  const rows = await gateExamples(db, datasetVersionId, split);
-  return rows.map((r) => {
-    const messages = ChatMessage.array().safeParse((r.input as { messages?: unknown } | null)?.messages);
-    const expected = AgentAction.safeParse(r.expected);
-    if (!messages.success || !expected.success)
-      throw new UserError(
-        `Dataset example ${r.id} cannot be replayed (${formatIssues((messages.error ?? expected.error)!, { root: 'example' })}); retire it with \`flywheel dataset retire\`.`,
-      );
-    return { id: r.id, messages: messages.data, expected: expected.data, slices: r.slices };
-  });
-}
-
-type Example = Awaited<ReturnType<typeof examplesOf>>[number];
-
-/**
- * Step replay of one prompt on the examples, scored against each example's expected step.
- * The coaching set's memories that the conversation recalls are inserted as an agent
- * inserts them; the judge sees the conversation as the user wrote it.
- */
-async function replay(
-  deps: PromptEvalDeps,
-  served: Served,
-  coaching: ReplayCoaching | null,
-  agent: AgentConfig,
-  examples: readonly Example[],
-  seed: number,
-): Promise<GateOutput[]> {
-  const { systemPrompt, tools } = promptForAgent(
-    served,
-    agent.tools.map((t) => ({ name: t.name, description: t.description, parameters: t.parameters })),
-  );
-  return boundedMap(examples, deps.concurrency, async (ex) => {
-    const fewShot = coaching && coaching.size > 0 ? (await coaching.recall(ex.messages)).messages : [];
-    const { step } = await runAgentStep(deps.llm.agent, {
-      systemPrompt,
-      messages: ex.messages,
-      fewShot,
-      tools,
-      seed,
-    });
-    return {
-      exampleId: ex.id,
-      messages: ex.messages,
-      step,
-      score: outcomeMatch(ex.expected, step).value,
-      slices: ex.slices,
-    };
-  });
 }
 
 /**

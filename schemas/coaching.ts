@@ -91,6 +91,12 @@ export const RecallRequest = z.object({
   k: z.number().int().min(1).max(MAX_RECALL_K).default(DEFAULT_RECALL_K),
   /** Estimated tokens the recalled messages may take together. */
   maxTokens: z.number().int().min(1).max(100_000).default(DEFAULT_RECALL_TOKENS),
+  /**
+   * The prompt version resolve served this conversation (`promptVersionId` of its answer).
+   * While a staged rollout carries a coaching set, the conversations its candidate version
+   * answers recall the set too; absent: the active coaching only.
+   */
+  promptVersionId: z.string().min(1).max(200).optional(),
 });
 export type RecallRequest = z.infer<typeof RecallRequest>;
 
@@ -127,5 +133,17 @@ export const TestCoachingRequest = z.object({
 
 /** The trace attribute a client sets to say which coaching it applied. */
 export const COACHING_TRACE_ATTRIBUTE = 'flywheel.coaching.ids';
+
+/** One memory of a coaching set at the version a gate evaluated. */
+export const CoachingSetMember = z.object({ id: z.string().min(1), version: z.number().int().min(1) });
+export type CoachingSetMember = z.infer<typeof CoachingSetMember>;
+
+/**
+ * Candidate coaching released together: gated as one with the cycle's candidate prompt,
+ * recalled for the candidate's share of a staged rollout, promoted when it completes and
+ * retired when it rolls back.
+ */
+export const CoachingSet = z.array(CoachingSetMember);
+export type CoachingSet = z.infer<typeof CoachingSet>;
 
 export const coachingTraceId = (c: { id: string; version: number }) => `${c.id}@${c.version}`;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CoachingSet } from './coaching.js';
 
 const Interval = z.tuple([z.number(), z.number()]);
 
@@ -93,5 +94,11 @@ export const GateReport = z.object({
   bootstrap: z.object({ resamples: z.number(), confidence: z.number(), seed: z.number() }).optional(),
   /** The gate configuration the decision applied (agent's, with the cycle's override). */
   config: z.record(z.string(), z.unknown()).optional(),
+  /**
+   * The coaching the replay inserted: how many active memories both arms recalled, and the
+   * candidate coaching set only the candidate's arm recalled (released with it). Absent:
+   * the agent had no coaching, and both arms replayed the prompt alone.
+   */
+  coaching: z.object({ active: z.number().int(), set: CoachingSet }).optional(),
 });
 export type GateReport = z.infer<typeof GateReport>;

@@ -1,6 +1,7 @@
 import { condition, executeChild, ParentClosePolicy, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { AnnotationPolicy } from '../schemas/annotation-policy.js';
+import type { CoachingSet } from '../schemas/coaching.js';
 import type { CycleInput } from '../schemas/cycle-input.js';
 import type { CycleStatus } from '../schemas/cycle-status.js';
 import { describeBudget } from '../schemas/optimizer-config.js';
@@ -304,10 +305,30 @@ export async function askApprovers(
   return { decision, decisionId };
 }
 
+/**
+ * Whether the agent has candidate coaching to gate: when the optimizer found no better
+ * prompt, a coaching set still goes through the gate (on the production prompt) and the
+ * staged rollout alone.
+ */
+export async function hasCandidateCoaching(c: Cycle): Promise<boolean> {
+  const { candidates } = await light.candidateCoachingCount.executeWithOptions(
+    { summary: 'count candidate coaching' },
+    [{ agent: c.input.agent }],
+  );
+  return candidates > 0;
+}
+
 /** The staged rollout, a child workflow. */
 export async function rollOut(
   c: Cycle,
-  release: { decisionId: string; baselineVersionId: string; candidateVersionId: string; createdBy: string },
+  release: {
+    decisionId: string;
+    baselineVersionId: string;
+    candidateVersionId: string;
+    createdBy: string;
+    /** Candidate coaching the gate released with the version; absent: none. */
+    coaching?: CoachingSet | undefined;
+  },
 ) {
   const { cycleId, input, status } = c;
   const rolloutId = rolloutWorkflowId(cycleId);
@@ -325,6 +346,7 @@ export async function rollOut(
         decisionId: release.decisionId,
         baselineVersionId: release.baselineVersionId,
         candidateVersionId: release.candidateVersionId,
+        ...(release.coaching?.length ? { coaching: release.coaching } : {}),
         config: input.rollout,
         createdBy: release.createdBy,
         seed: input.seed,

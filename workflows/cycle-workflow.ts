@@ -1,4 +1,4 @@
-import { ApplicationFailure, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { AnnotationsSubmittedSignal } from '../schemas/annotation.js';
 import { ApproveRequest, RejectRequest, type ApprovalResult } from '../schemas/approval.js';
@@ -13,6 +13,7 @@ import {
   buildDataset,
   collectLabels,
   diagnose,
+  hasCandidateCoaching,
   optimize,
   recordStart,
   regressionGate,
@@ -33,9 +34,14 @@ export interface CycleResult {
   status: CycleStatus;
 }
 
+/** The patch that lets a coaching set go through gate and rollout without a new prompt. */
+const COACHING_SET_ALONE = 'coaching-set-alone';
+
 /**
  * One improvement cycle: sample → score → diagnose → [annotation] → optimize → gate →
  * [approval] → staged rollout. Large data stays in Postgres; history carries IDs and counts.
+ * The agent's candidate coaching is gated and rolled out as one set with the candidate, or
+ * alone on the production prompt when the optimizer found no better one.
  */
 export async function cycleWorkflow(rawInput: CycleInputArg): Promise<CycleResult> {
   const parsed = CycleInput.safeParse(rawInput);
@@ -96,7 +102,13 @@ export async function cycleWorkflow(rawInput: CycleInputArg): Promise<CycleResul
 
   await progress.enter('optimizing');
   const optimized = await optimize(c, dataset.datasetVersionId, baselineVersionId);
-  if (optimized.bestCandidateId === optimized.baselineCandidateId) return finish('no_candidate');
+  // No better prompt: a candidate coaching set may still be gated and rolled out alone.
+  // Histories recorded before coaching sets replay without the marker, so without the check.
+  if (
+    optimized.bestCandidateId === optimized.baselineCandidateId &&
+    !(patched(COACHING_SET_ALONE) && (await hasCandidateCoaching(c)))
+  )
+    return finish('no_candidate');
 
   await progress.enter('gating');
   const gate = await regressionGate(c, optimized, dataset.datasetVersionId, baselineVersionId);
@@ -116,6 +128,7 @@ export async function cycleWorkflow(rawInput: CycleInputArg): Promise<CycleResul
     baselineVersionId,
     candidateVersionId: gate.candidateVersionId,
     createdBy: decision.by,
+    coaching: gate.coaching,
   });
   return finish(rollout.status === 'completed' ? 'released' : 'rolled_back');
 }

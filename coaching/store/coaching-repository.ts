@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../../db/connection.js';
 import type { CoachingVersionRow } from '../../db/database.js';
-import { CoachingBehaviour, CoachingStatus } from '../../schemas/coaching.js';
+import { CoachingBehaviour, CoachingSet, CoachingStatus } from '../../schemas/coaching.js';
 import { NotFoundError } from '../../schemas/user-error.js';
 
 /**
@@ -191,6 +191,16 @@ export async function currentCoaching(
  */
 export async function coachingMarks(db: Db, agents: readonly string[]): Promise<Map<string, string>> {
   if (agents.length === 0) return new Map();
+  // A staged rollout that starts or ends with a coaching set changes what recall serves.
+  const sets = await db
+    .selectFrom('rollouts')
+    .select(['agent_id', sql<string>`string_agg(id, ',' order by id)`.as('rollouts')])
+    .where('agent_id', 'in', [...agents])
+    .where('status', '=', 'running')
+    .where('coaching', 'is not', null)
+    .groupBy('agent_id')
+    .execute();
+  const setMark = new Map(sets.map((r) => [r.agent_id, `|${r.rollouts}`]));
   const rows = await db
     .selectFrom('coaching')
     .select((eb) => [
@@ -202,7 +212,70 @@ export async function coachingMarks(db: Db, agents: readonly string[]): Promise<
     .where('agent_id', 'in', [...agents])
     .groupBy('agent_id')
     .execute();
-  return new Map(
-    rows.map((r) => [r.agent_id, `${r.count}/${r.versions}/${new Date(r.changed_at).toISOString()}`]),
+  const marks = new Map(
+    rows.map((r) => [
+      r.agent_id,
+      `${r.count}/${r.versions}/${new Date(r.changed_at).toISOString()}${setMark.get(r.agent_id) ?? ''}`,
+    ]),
   );
+  return marks;
+}
+
+/** A running rollout's coaching set: its memories at the versions its gate evaluated. */
+export interface RolloutCoachingSet {
+  rolloutId: string;
+  /** The prompt version the rollout's candidate share is served. */
+  candidateVersionId: string;
+  rows: CurrentCoaching[];
+}
+
+/** The coaching sets of the agent's running rollouts (at most one runs per agent). */
+export async function runningCoachingSets(db: Db, agent: string): Promise<RolloutCoachingSet[]> {
+  const rollouts = await db
+    .selectFrom('rollouts')
+    .select(['id', 'candidate_version_id', 'coaching'])
+    .where('agent_id', '=', agent)
+    .where('status', '=', 'running')
+    .where('coaching', 'is not', null)
+    .orderBy('id')
+    .execute();
+  const out: RolloutCoachingSet[] = [];
+  for (const r of rollouts) {
+    const members = CoachingSet.parse(r.coaching);
+    if (members.length === 0) continue;
+    const rows = await db
+      .selectFrom('coaching')
+      .innerJoin('coaching_versions', 'coaching_versions.coaching_id', 'coaching.id')
+      .selectAll('coaching_versions')
+      .select([
+        'coaching.id',
+        'coaching.agent_id',
+        'coaching.created_at as coaching_created_at',
+        'coaching.changed_at',
+      ])
+      .where('coaching.agent_id', '=', agent)
+      .where((eb) =>
+        eb.or(
+          members.map((m) =>
+            eb.and([eb('coaching.id', '=', m.id), eb('coaching_versions.version', '=', m.version)]),
+          ),
+        ),
+      )
+      .orderBy('coaching.created_at')
+      .orderBy('coaching.id')
+      .execute();
+    out.push({
+      rolloutId: r.id,
+      candidateVersionId: r.candidate_version_id,
+      rows: rows.map((row) => ({
+        id: row.id,
+        agent: row.agent_id,
+        version: row.version,
+        createdAt: row.coaching_created_at,
+        changedAt: row.changed_at,
+        current: toVersion(row),
+      })),
+    });
+  }
+  return out;
 }

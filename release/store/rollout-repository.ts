@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import type { CoachingSet } from '../../schemas/coaching.js';
 import type { Db } from '../../db/connection.js';
 import type { NewRollout } from '../../db/database.js';
 import type { RolloutConfig } from '../../schemas/rollout-config.js';
@@ -28,6 +29,8 @@ export interface StartedRollout {
   candidateVersionId: string;
   config: RolloutConfig;
   createdBy: string;
+  /** Candidate coaching released with the candidate version; absent or empty: none. */
+  coaching?: CoachingSet | undefined;
 }
 
 /**
@@ -69,6 +72,7 @@ export function startRolloutRecord(db: Db, args: StartedRollout): Promise<Date> 
         status: 'running',
         config: JSON.stringify(args.config),
         created_by: args.createdBy,
+        coaching: args.coaching?.length ? JSON.stringify(args.coaching) : null,
       })
       .returning('started_at')
       .executeTakeFirstOrThrow();

@@ -11,6 +11,8 @@ import {
 } from '../../coaching/coaching-messages.js';
 import { buildMatrix, recall, situationQuery } from '../../coaching/coaching-recall.js';
 import { localSituationEmbedder } from '../../coaching/situation-embedder.js';
+import type { AgentCoachingIndex } from '../../coaching/coaching-index-service.js';
+import { CoachingRecall } from '../../coaching/coaching-recall-service.js';
 import { CreateCoachingRequest, DEFAULT_COACHING_THRESHOLD, RecallRequest } from '../../schemas/coaching.js';
 import { AIRLINE_SCENARIO, loadScenario } from '../simulator/scenario.js';
 
@@ -272,5 +274,89 @@ describe('the TS client recalling coaching', () => {
       assert.match(e.message, /k: too small/);
       return true;
     });
+  });
+});
+
+describe('recall during a staged rollout that carries a coaching set', () => {
+  const embedder = localSituationEmbedder();
+  const memory = async (id: string, situation: string, threshold = DEFAULT_COACHING_THRESHOLD) => {
+    const [vector] = await embedder.embed([situation]);
+    const current = {
+      situation,
+      behaviour: { kind: 'reply' as const, text: `reply of ${id}` },
+      example: null,
+    };
+    const messages = coachingExampleMessages(current);
+    return {
+      vector: vector!,
+      memory: {
+        id,
+        version: 1,
+        situation,
+        behaviour: current.behaviour,
+        threshold,
+        messages,
+        tokens: messagesTokens(messages),
+      },
+    };
+  };
+  const indexOf = (
+    active: Awaited<ReturnType<typeof memory>>[],
+    set: Awaited<ReturnType<typeof memory>>[],
+  ): AgentCoachingIndex => {
+    const matrixOf = (ms: typeof active) =>
+      ms.length === 0
+        ? null
+        : buildMatrix(
+            ms[0]!.vector.length,
+            ms.map((m) => ({ vector: m.vector, threshold: m.memory.threshold, tokens: m.memory.tokens })),
+          );
+    return {
+      agent: 'demo',
+      mark: null,
+      memories: active.map((m) => m.memory),
+      matrix: matrixOf(active),
+      clusters: null,
+      readAt: 0,
+      sets: [
+        {
+          rolloutId: 'r1',
+          candidateVersionId: 'pv-cand',
+          memories: set.map((m) => m.memory),
+          matrix: matrixOf(set),
+        },
+      ],
+    };
+  };
+  const ask = (recall: Pick<CoachingRecall, 'recall'>, promptVersionId?: string, k = 3) =>
+    recall.recall('demo', {
+      messages: [{ role: 'user', content: 'Can I move my basic economy flight to Friday?' }],
+      k,
+      maxTokens: 1000,
+      ...(promptVersionId ? { promptVersionId } : {}),
+    });
+
+  it('adds the set only for conversations served the rollout candidate version', async () => {
+    const active = await memory('coa_active', 'When a customer wants to move a flight to another day', 0.05);
+    const candidate = await memory('coa_set', 'When a customer asks to move a basic economy flight');
+    const index = indexOf([active], [candidate]);
+    const recall = new CoachingRecall({ embedder, get: () => Promise.resolve(index) });
+    const candidateShare = await ask(recall, 'pv-cand');
+    assert.deepEqual(candidateShare.traceIds.sort(), ['coa_active@1', 'coa_set@1']);
+    assert.deepEqual((await ask(recall, 'pv-prod')).traceIds, ['coa_active@1'], 'production share');
+    assert.deepEqual((await ask(recall)).traceIds, ['coa_active@1'], 'no version named');
+    // k applies to both together: the more similar memory wins, wherever it comes from.
+    const one = await ask(recall, 'pv-cand', 1);
+    const best = candidateShare.coaching.reduce((a, b) => (b.similarity > a.similarity ? b : a));
+    assert.deepEqual(one.traceIds, [`${best.id}@1`]);
+  });
+
+  it('recalls a set for an agent with no active coaching, and nothing below the set memory threshold', async () => {
+    const candidate = await memory('coa_set', 'When a customer asks to move a basic economy flight');
+    const unrelated = await memory('coa_bags', 'When a customer asks about checked bag fees');
+    const index = indexOf([], [candidate, unrelated]);
+    const recall = new CoachingRecall({ embedder, get: () => Promise.resolve(index) });
+    assert.deepEqual((await ask(recall, 'pv-cand')).traceIds, ['coa_set@1']);
+    assert.deepEqual((await ask(recall, 'pv-prod')).traceIds, []);
   });
 });

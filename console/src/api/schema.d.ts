@@ -795,6 +795,7 @@ export interface paths {
               /** @enum {string} */
               role: 'system' | 'user' | 'assistant' | 'tool';
             }[];
+            promptVersionId?: string;
           };
         };
       };

@@ -1,0 +1,223 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Worker } from '@temporalio/worker';
+import type { ApiServer } from '../../api/http-server.js';
+import { FlywheelClient } from '../../client/flywheel-client.js';
+import { createCoaching, showCoaching } from '../../coaching/coaching-service.js';
+import { situationEmbedderFor } from '../../coaching/situation-embedder.js';
+import { approveCycle, startCycle } from '../../cycles/cycle-service.js';
+import { createAgentToken } from '../../registry/store/agent-tokens.js';
+import { labelledVersion } from '../../registry/store/prompt-repository.js';
+import { controlRollout, rolloutState } from '../../release/rollout-service.js';
+import { gateReportById } from '../../release/store/gate-report-repository.js';
+import { GateReport } from '../../schemas/gate-report.js';
+import type { RolloutState } from '../../schemas/rollout-control.js';
+import { rolloutWorkflowId } from '../../workflows/workflow-ids.js';
+import { waitForStage } from '../helpers/cycle-driver.js';
+import { asPerson } from '../helpers/test-decision-keys.js';
+import { startSeededStack, stopSeededStack, type TestStack } from '../helpers/test-stack.js';
+
+/**
+ * A coaching set released like a prompt version: a cycle whose optimizer finds no better
+ * prompt still gates the agent's candidate coaching (on the production prompt), an approver
+ * releases it, and the staged rollout serves it only to the candidate's share; completion
+ * promotes it, a rollback retires it. Real Temporal, Postgres, API and the simulator.
+ */
+describe('a coaching set through the gate and a staged rollout', () => {
+  let stack: TestStack;
+  let api: ApiServer;
+  let worker: Worker;
+  let running: Promise<void>;
+  let client: FlywheelClient;
+
+  before(async () => {
+    ({ stack, api } = await startSeededStack({ traces: 200, seed: 8 }));
+    worker = await stack.newWorker();
+    running = worker.run();
+    const { token } = await createAgentToken(stack.db, {
+      agent: 'demo',
+      scopes: ['ingest', 'resolve'],
+      createdBy: 'test',
+    });
+    client = new FlywheelClient({ baseUrl: api.url, token });
+  });
+  after(async () => {
+    worker?.shutdown();
+    await running;
+    await stopSeededStack({ stack, api });
+  });
+
+  const coachingDeps = () => ({ db: stack.db, embedder: situationEmbedderFor(stack.llm.embedder) });
+  const request = () => stack.scenario.examples.find((e) => e.rule === 'basic_economy_no_changes')!.request;
+  const candidateCoaching = async (reply: string) =>
+    (
+      await createCoaching(
+        coachingDeps(),
+        'demo',
+        {
+          situation: 'When a customer asks to move a basic economy flight',
+          behaviour: { kind: 'reply', text: reply },
+          candidate: true,
+        },
+        'user:rita',
+      )
+    ).coaching;
+
+  /** A cycle whose optimizer cannot afford a proposal, on judge labels, paused mid-rollout. */
+  const cycleToPausedRollout = async (cycleId: string) => {
+    await startCycle(stack.env.client, {
+      taskQueue: stack.taskQueue,
+      workflowId: cycleId,
+      input: {
+        agent: 'demo',
+        seed: 21,
+        sampleRate: 0.4,
+        maxAnnotationItems: 5,
+        annotationDeadlineSeconds: 2,
+        approvalDeadlineSeconds: 120,
+        optimizer: {
+          choice: { name: 'random-search' as const, settings: { proposalsPerCall: 4 } },
+          budget: { maxRollouts: 1 },
+        },
+        // No gain is required of the set here: the eval split may hold no basic-economy
+        // request; what is tested is that it travels, not how much it helps.
+        gate: { requireImprovement: null },
+        rollout: { steps: [{ setWeight: 50 }, { pause: {} }, { setWeight: 100 }] },
+      },
+    });
+    const atApproval = await waitForStage(stack.env.client, cycleId, ['awaiting_approval', 'done'], 180_000);
+    assert.equal(
+      atApproval.stage,
+      'awaiting_approval',
+      `the set was not gated through: ${atApproval.outcome} ${JSON.stringify(atApproval.gate)}`,
+    );
+    const report = await gateReportById(stack.db, `${cycleId}:gate`);
+    assert.ok(report?.candidate_version_id, 'the gate released a version for the set');
+    await approveCycle(stack.env.client, cycleId, { comment: 'coaching set' }, asPerson('alice'));
+    const rolloutId = rolloutWorkflowId(cycleId);
+    const deadline = Date.now() + 60_000;
+    let state: RolloutState | undefined;
+    while (Date.now() < deadline) {
+      state = await rolloutState(stack.env.client, rolloutId).catch(() => undefined);
+      if (state?.phase === 'paused') break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    assert.equal(state?.phase, 'paused', `rollout never paused: ${JSON.stringify(state)}`);
+    return {
+      rolloutId,
+      report: GateReport.parse(report.report),
+      candidateVersionId: report.candidate_version_id,
+    };
+  };
+
+  /** Recall over HTTP as the TS client does, for a conversation served `promptVersionId`. */
+  const recalled = async (promptVersionId?: string) =>
+    (
+      await client.recallCoaching('demo', [{ role: 'user', content: request() }], {
+        ...(promptVersionId ? { promptVersionId } : {}),
+      })
+    ).coaching.map((c) => `${c.id}@${c.version}`);
+
+  /** The API process's index follows within a refresh (500 ms). */
+  const eventually = async (read: () => Promise<string[]>, want: string[], what: string) => {
+    const deadline = Date.now() + 10_000;
+    let last: string[] = [];
+    while (Date.now() < deadline) {
+      last = await read();
+      if (JSON.stringify(last) === JSON.stringify(want)) return;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.deepEqual(last, want, what);
+  };
+
+  it('gates a candidate set with no better prompt, serves it to the candidate share only, and promotes it on completion', async () => {
+    const production = (await labelledVersion(stack.db, 'demo', 'production'))!;
+    const coaching = await candidateCoaching(
+      'Basic economy flights cannot be changed; I can cancel it instead.',
+    );
+    const cycleId = `cycle-coaching-set-${Date.now()}`;
+    const { rolloutId, report, candidateVersionId } = await cycleToPausedRollout(cycleId);
+
+    assert.deepEqual(report.coaching, { active: 0, set: [{ id: coaching.id, version: 1 }] });
+    assert.notEqual(candidateVersionId, production.id, 'the set rides on a version of its own');
+    const version = await stack.db
+      .selectFrom('prompt_versions')
+      .select(['text', 'commit_message'])
+      .where('id', '=', candidateVersionId)
+      .executeTakeFirstOrThrow();
+    assert.equal(version.text, production.text, 'the prompt itself is unchanged');
+    assert.match(version.commit_message ?? '', /unchanged, with a set of 1 candidate coaching/);
+    const row = await stack.db
+      .selectFrom('rollouts')
+      .select(['coaching', 'weight'])
+      .where('id', '=', rolloutId)
+      .executeTakeFirstOrThrow();
+    assert.deepEqual(row.coaching, [{ id: coaching.id, version: 1 }]);
+    assert.equal(row.weight, 50);
+
+    // Half the units resolve the candidate version; only their conversations recall the set.
+    const units = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => client.resolvePrompt('demo', `unit-${i}`)),
+    );
+    const candidateUnit = units.find((u) => u.variant === 'candidate');
+    const productionUnit = units.find((u) => u.variant === 'production');
+    assert.ok(candidateUnit && productionUnit, 'both shares are served at 50 %');
+    assert.equal(candidateUnit.promptVersionId, candidateVersionId);
+    await eventually(
+      () => recalled(candidateUnit.promptVersionId),
+      [`${coaching.id}@1`],
+      'the candidate share recalls the set',
+    );
+    assert.deepEqual(await recalled(productionUnit.promptVersionId), [], 'the production share does not');
+    assert.deepEqual(await recalled(), [], 'nor does a conversation that names no version');
+    assert.equal((await showCoaching(stack.db, 'demo', coaching.id)).status, 'candidate');
+
+    await controlRollout(stack.env.client, rolloutId, 'promote', { full: true }, asPerson('olga'));
+    const result = (await stack.env.client.workflow.getHandle(cycleId).result()) as { outcome: string };
+    assert.equal(result.outcome, 'released');
+    const promoted = await showCoaching(stack.db, 'demo', coaching.id);
+    assert.equal(promoted.status, 'active', 'completion promotes the set');
+    assert.equal(promoted.version, 2);
+    assert.match(promoted.reason, new RegExp(`rollout ${rolloutId} completed`));
+    assert.equal((await labelledVersion(stack.db, 'demo', 'production'))?.id, candidateVersionId);
+    await eventually(() => recalled(), [`${coaching.id}@2`], 'production recalls it once promoted');
+    const audit = await stack.db
+      .selectFrom('audit_log')
+      .select(['actor', 'action'])
+      .where('artifact', '=', `coaching:demo/${coaching.id}`)
+      .where('action', '=', 'coaching.promote')
+      .execute();
+    assert.equal(audit.length, 1, 'the promotion is audited');
+  });
+
+  it('retires the set when its rollout is aborted, and leaves the prompt where it was', async () => {
+    const production = (await labelledVersion(stack.db, 'demo', 'production'))!;
+    const coaching = await candidateCoaching('I can only cancel a basic economy flight, not move it.');
+    const cycleId = `cycle-coaching-abort-${Date.now()}`;
+    const { rolloutId, report } = await cycleToPausedRollout(cycleId);
+    assert.deepEqual(
+      report.coaching?.set,
+      [{ id: coaching.id, version: 1 }],
+      'the active coaching of the first test is in both arms, only the new candidate is the set',
+    );
+    assert.equal(report.coaching?.active, 1);
+
+    await controlRollout(stack.env.client, rolloutId, 'abort', { reason: 'wrong tone' }, asPerson('olga'));
+    const result = (await stack.env.client.workflow.getHandle(cycleId).result()) as { outcome: string };
+    assert.equal(result.outcome, 'rolled_back');
+    const retired = await showCoaching(stack.db, 'demo', coaching.id);
+    assert.equal(retired.status, 'retired', 'a rollback retires the set');
+    assert.match(retired.reason, /rolled back: aborted by user:olga: wrong tone/);
+    assert.equal((await labelledVersion(stack.db, 'demo', 'production'))?.id, production.id);
+    const rows = await stack.db
+      .selectFrom('coaching_versions')
+      .select('status')
+      .where('coaching_id', '=', coaching.id)
+      .orderBy('version')
+      .execute();
+    assert.deepEqual(
+      rows.map((r) => r.status),
+      ['candidate', 'retired'],
+    );
+  });
+});
