@@ -46,7 +46,8 @@ describe('trace search and the trace page in Chromium on a real stack', () => {
   before(async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
     await ensureConsoleBuilt();
-    ({ stack, api } = await startSeededStack({ traces: 200, seed: 29 }));
+    // The API asks the simulated teacher for coaching situations.
+    ({ stack, api } = await startSeededStack({ traces: 200, seed: 29, apiModels: true }));
     people.rita = await personWithPassword(stack.db, 'rita', 'reviewer', 'demo');
     people.vera = await personWithPassword(stack.db, 'vera', 'viewer');
     worker = await stack.newWorker();
@@ -347,7 +348,7 @@ describe('trace search and the trace page in Chromium on a real stack', () => {
     await page.context().close();
   });
 
-  it('a reviewer provides coaching on the trace’s step: the situation starts from the request, Escape cancels, the saved memory is shown', async () => {
+  it('a reviewer provides coaching on the trace’s step: the situation is suggested by the model, Escape cancels, the saved memory is shown', async () => {
     const page = await signedIn('rita', `/console/traces/${encodeURIComponent(traceId)}`);
     await page.getByRole('heading', { level: 1, name: `Trace ${traceId}` }).waitFor();
     const conversation = page.getByRole('region', { name: 'Conversation' });
@@ -356,7 +357,17 @@ describe('trace search and the trace page in Chromium on a real stack', () => {
     await page.keyboard.press('Enter');
     const form = conversation.getByRole('form', { name: 'Coaching for this step' });
     const situation = form.getByLabel('Situation: when this applies');
-    assert.equal(await situation.inputValue(), 'When replying to: "Cancel reservation ZX9 please"');
+    // The model's suggestion replaces the quoted request and says where it came from.
+    await form
+      .getByRole('status')
+      .filter({ hasText: 'Suggested by the model from the conversation' })
+      .waitFor();
+    assert.equal(await situation.inputValue(), 'When a customer asks about cancel and reservation');
+    assert.equal(
+      await situation.getAttribute('aria-describedby'),
+      await form.getByRole('status').filter({ hasText: 'Suggested by the model' }).getAttribute('id'),
+      'the field is described by where its text came from',
+    );
     assert.equal(
       await page.locator(':focus').getAttribute('id'),
       await situation.getAttribute('id'),
@@ -377,6 +388,7 @@ describe('trace search and the trace page in Chromium on a real stack', () => {
 
     await page.keyboard.press('Enter');
     await situation.fill('When a customer asks to cancel a reservation that cannot be found');
+    await form.getByRole('status').filter({ hasText: 'Your wording.' }).waitFor();
     // A bad arguments object is refused before any request.
     await form.getByLabel('Arguments (JSON object)').fill('[1]');
     await form.getByRole('button', { name: 'Save coaching' }).click();
@@ -418,6 +430,31 @@ describe('trace search and the trace page in Chromium on a real stack', () => {
       ],
       ['ask_confirmation', traceId, 2, 'user:rita'],
     );
+    await page.context().close();
+  });
+
+  it('a reviewer still provides coaching when the situation suggestion fails: the request stays quoted and the form says why', async () => {
+    const page = await signedIn('rita', `/console/traces/${encodeURIComponent(traceId)}`);
+    await page.route('**/api/agents/demo/coaching/situation', (route) =>
+      route.fulfill({
+        status: 503,
+        contentType: 'application/json',
+        body: JSON.stringify({ error: 'the model endpoint is down' }),
+      }),
+    );
+    await page.getByRole('heading', { level: 1, name: `Trace ${traceId}` }).waitFor();
+    const conversation = page.getByRole('region', { name: 'Conversation' });
+    await conversation.getByRole('button', { name: 'Provide coaching on the step under review' }).click();
+    const form = conversation.getByRole('form', { name: 'Coaching for this step' });
+    await form
+      .getByRole('status')
+      .filter({ hasText: 'No suggestion (the model endpoint is down); the request is quoted.' })
+      .waitFor();
+    const situation = form.getByLabel('Situation: when this applies');
+    assert.equal(await situation.inputValue(), 'When replying to: "Cancel reservation ZX9 please"');
+    assert.equal(await form.getByRole('button', { name: 'Save coaching' }).isEnabled(), true);
+    await page.keyboard.press('Escape');
+    await form.waitFor({ state: 'detached' });
     await page.context().close();
   });
 

@@ -95,6 +95,11 @@ export async function startSeededStack(options: {
   temporalUiUrl?: string;
   /** The simulated world (default: the airline scenario). */
   scenario?: Scenario;
+  /**
+   * The API calls the simulated models itself (the teacher suggests coaching situations, the
+   * agent re-runs a coaching's step) and still embeds locally; by default it calls none.
+   */
+  apiModels?: boolean;
 }): Promise<{ stack: TestStack; api: ApiServer }> {
   const stack = await startTestStack(options.scenario ? { scenario: options.scenario } : {});
   await seedSharedWeek(stack, {
@@ -108,6 +113,7 @@ export async function startSeededStack(options: {
       decisionSigner: testSigner,
       taskQueue: stack.taskQueue,
       ...(options.temporalUiUrl ? { temporalUiUrl: options.temporalUiUrl } : {}),
+      ...(options.apiModels ? { llm: { ...stack.llm, embedder: null } } : {}),
     }),
     0,
   );
