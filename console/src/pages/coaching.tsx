@@ -396,7 +396,8 @@ function Applications({
       { traceId, verdict },
       { onSettled: () => requestAnimationFrame(() => outcome.current?.focus()) },
     );
-  const mine = (a: CoachingApplication) => a.marks.find((m) => m.reviewer === me.label)?.verdict;
+  // Marks name the reviewer as the API labels a person (`user:<id>`).
+  const mine = (a: CoachingApplication) => a.marks.find((m) => m.reviewer === `user:${me.user}`)?.verdict;
   const listed = e.applied.shown.length;
   return (
     <>
