@@ -20,8 +20,9 @@ import { suggestSituationFor, type SituationDeps } from './situation-suggestion-
  * "A reviewer's correction in the queue becomes coaching in one action": from an annotation
  * item whose label corrected the agent's step, a coaching memory whose behaviour is that
  * corrected step, whose situation is suggested from the conversation by the teacher model
- * (else the template, "When replying to: …"; or the reviewer's own wording), linked to the item's trace and its decision step. Everything taken from the
- * conversation is the queue's PII-redacted copy, the one reviewers saw: coaching is shown to
+ * (else the template, "When replying to: …"; or the reviewer's own wording), linked to the
+ * item's trace and its decision step. Everything taken from the conversation is the queue's
+ * PII-redacted copy, the one reviewers saw (the teacher reads it too): coaching is shown to
  * the agent's model in other people's conversations.
  */
 

@@ -128,7 +128,10 @@ export function situationRepairPrompt(error: string): string {
 
 const words = (text: string) => text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
 
-/** A token that identifies one record rather than a kind of request: letters mixed with digits or underscores (ZFA04Y, mia_li_1222, HAT102). */
+/**
+ * A token that identifies one record rather than a kind of request: letters mixed with digits
+ * or underscores (ZFA04Y, mia_li_1222, HAT102).
+ */
 const ID_LIKE = /(?<![\p{L}\p{N}_])(?=[\p{L}\p{N}_]*\p{L})(?=[\p{L}\p{N}_]*[\p{N}_])[\p{L}\p{N}_]{4,}/u;
 /** A redaction token ([EMAIL]) or a placeholder left unfilled. */
 const TOKEN = /\[[A-Z_]+\]|<[^>]*>|\{[^}]*\}/;
