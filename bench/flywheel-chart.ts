@@ -3,6 +3,8 @@
 export interface ChartSeries {
   name: string;
   oracle: number;
+  /** Draw its oracle and 90 %-of-oracle lines (default true; off for a scenario's second arm). */
+  showOracle?: boolean;
   /** Week 0 is the starting production prompt; then one point per simulated week. */
   points: { week: number; median: number; q25: number; q75: number }[];
 }
@@ -39,8 +41,10 @@ export function flywheelChart(series: readonly ChartSeries[], title: string): st
     `<text x="${m.left + plotW / 2}" y="${height - 12}" text-anchor="middle">week (0 = starting prompt)</text>`,
     `<text transform="translate(16 ${m.top + plotH / 2}) rotate(-90)" text-anchor="middle">true success (held-out)</text>`,
   );
+  let ly = m.top + 10;
   series.forEach((s, i) => {
     const color = COLORS[i % COLORS.length]!;
+    const oracle = s.showOracle ?? true;
     const pts = [...s.points].sort((a, b) => a.week - b.week);
     if (pts.length > 1) {
       const band = [
@@ -52,19 +56,27 @@ export function flywheelChart(series: readonly ChartSeries[], title: string): st
     out.push(
       `<polyline points="${pts.map((p) => `${x(p.week)},${y(p.median)}`).join(' ')}" fill="none" stroke="${color}" stroke-width="2"/>`,
       ...pts.map((p) => `<circle cx="${x(p.week)}" cy="${y(p.median)}" r="3" fill="${color}"/>`),
-      `<line x1="${m.left}" x2="${m.left + plotW}" y1="${y(s.oracle)}" y2="${y(s.oracle)}" stroke="${color}" stroke-dasharray="6 4"/>`,
-      `<line x1="${m.left}" x2="${m.left + plotW}" y1="${y(0.9 * s.oracle)}" y2="${y(0.9 * s.oracle)}" stroke="${color}" stroke-dasharray="2 3" stroke-opacity="0.6"/>`,
     );
-    const ly = m.top + 10 + i * 54;
+    if (oracle) {
+      out.push(
+        `<line x1="${m.left}" x2="${m.left + plotW}" y1="${y(s.oracle)}" y2="${y(s.oracle)}" stroke="${color}" stroke-dasharray="6 4"/>`,
+        `<line x1="${m.left}" x2="${m.left + plotW}" y1="${y(0.9 * s.oracle)}" y2="${y(0.9 * s.oracle)}" stroke="${color}" stroke-dasharray="2 3" stroke-opacity="0.6"/>`,
+      );
+    }
     const lx = m.left + plotW + 16;
     out.push(
       `<line x1="${lx}" x2="${lx + 22}" y1="${ly}" y2="${ly}" stroke="${color}" stroke-width="2"/>`,
       `<text x="${lx + 28}" y="${ly + 4}">${escape(s.name)} median (IQR)</text>`,
-      `<line x1="${lx}" x2="${lx + 22}" y1="${ly + 16}" y2="${ly + 16}" stroke="${color}" stroke-dasharray="6 4"/>`,
-      `<text x="${lx + 28}" y="${ly + 20}">oracle ${(s.oracle * 100).toFixed(1)}%</text>`,
-      `<line x1="${lx}" x2="${lx + 22}" y1="${ly + 32}" y2="${ly + 32}" stroke="${color}" stroke-dasharray="2 3"/>`,
-      `<text x="${lx + 28}" y="${ly + 36}">90% of oracle</text>`,
     );
+    if (oracle) {
+      out.push(
+        `<line x1="${lx}" x2="${lx + 22}" y1="${ly + 16}" y2="${ly + 16}" stroke="${color}" stroke-dasharray="6 4"/>`,
+        `<text x="${lx + 28}" y="${ly + 20}">oracle ${(s.oracle * 100).toFixed(1)}%</text>`,
+        `<line x1="${lx}" x2="${lx + 22}" y1="${ly + 32}" y2="${ly + 32}" stroke="${color}" stroke-dasharray="2 3"/>`,
+        `<text x="${lx + 28}" y="${ly + 36}">90% of oracle</text>`,
+      );
+    }
+    ly += oracle ? 54 : 22;
   });
   out.push('</svg>');
   return `${out.join('\n')}\n`;

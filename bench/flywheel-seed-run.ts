@@ -15,21 +15,55 @@ import { versionById } from '../registry/store/prompt-repository.js';
 import { controlRollout, rolloutState } from '../release/rollout-service.js';
 import { asPerson } from '../test/helpers/test-decision-keys.js';
 import { rolloutById } from '../release/store/rollout-repository.js';
+import { CoachingSet } from '../schemas/coaching.js';
 import type { CycleInputArg } from '../schemas/cycle-input.js';
 import type { CycleStatus } from '../schemas/cycle-status.js';
 import { sampledTraces } from '../traces/store/sample-repository.js';
+import { createCoaching } from '../coaching/coaching-service.js';
 import { scenarioTools, type Scenario } from '../test/simulator/scenario.js';
 import type { CycleResult } from '../workflows/cycle-workflow.js';
 import { BenchTraffic } from './bench-traffic.js';
 import { usageSince, type LlmUsage } from './counting-llm-client.js';
 import type { FlywheelStack } from './flywheel-stack.js';
+import { reviewerCoaching, type ReviewerCoaching } from './reviewer-coaching.js';
+import {
+  coachingAt,
+  coachingCounts,
+  gatedCoachingSet,
+  productionCoaching,
+  statusesOf,
+  type ScoredCoaching,
+} from './served-coaching.js';
 import { reviewerLabels, type ReviewerLabel } from './simulated-reviewers.js';
-import { contentOf, trueSuccess, type HeldOutRequest } from './true-success.js';
+import { contentOf, trueSuccessDetail, type HeldOutRequest, type TrueSuccessDetail } from './true-success.js';
 import type { SeedWeek } from './week-summary.js';
 import { judgeWeek } from './week-verdicts.js';
 
+/**
+ * What improves the agent: `prompt`, today's loop (the optimizer's prompt, gated and rolled
+ * out); `coaching`, reviewers' candidate coaching gated and rolled out as a set on the
+ * production prompt, the optimizer's budget too small to find a prompt; `both`, the two
+ * together (the set gated and rolled out with the optimizer's candidate).
+ */
+export const ARMS = ['prompt', 'coaching', 'both'] as const;
+export type Arm = (typeof ARMS)[number];
+
+/**
+ * The `coaching` arm's optimizer budget: a hard cap of one rollout (and one teacher call)
+ * buys no proposal (the budget plan warns "Small budget"), so the optimizer ends with the
+ * baseline and the cycle gates the candidate coaching alone.
+ */
+export const OPTIMIZER_OFF = { maxRollouts: 1, maxTeacherCalls: 1 } as const;
+
+/** The agent id of one (scenario, arm, seed) pipeline; the prompt arm keeps the ids of runs before arms. */
+export function agentIdOf(scenario: string, arm: Arm, seed: number): string {
+  const name = scenario.replace(/[^A-Za-z0-9._-]/g, '-');
+  return arm === 'prompt' ? `${name}-s${seed}` : `${name}-${arm}-s${seed}`;
+}
+
 export interface SeedRunOptions {
   stack: FlywheelStack;
+  arm: Arm;
   scenario: Scenario;
   seed: number;
   weeks: number;
@@ -71,13 +105,30 @@ export interface SeedWeekRecord extends SeedWeek {
   sample: CycleStatus['sample'] | null;
   calibration: CycleStatus['calibration'] | null;
   dataset: CycleStatus['dataset'] | null;
+  /** Production's true success per failure mode after the week. */
+  trueSuccessByRule: Record<string, number>;
+  /** Held-out requests whose conversation recalled coaching (production after the week). */
+  heldOutCoached: number;
+  /** The week's traffic (and live rollout traffic) whose conversation recalled coaching. */
+  trafficCoached: number;
+  /** The coaching the reviewers wrote this week, with its ground truth. */
+  coachingWritten: {
+    id: string;
+    kind: string;
+    situation: string;
+    wrongBehaviour: boolean;
+    overBroad: boolean;
+  }[];
   error?: string;
 }
 
 export interface SeedRun {
   seed: number;
+  arm: Arm;
   agent: string;
   baseline: number;
+  /** The starting prompt's true success on the routine held-out requests. */
+  baselineRoutine: number | null;
   weeks: SeedWeekRecord[];
   error?: string;
 }
@@ -94,7 +145,7 @@ const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 export async function runSeed(o: SeedRunOptions): Promise<SeedRun> {
   const { stack, seed } = o;
   const { db, client } = stack;
-  const agent = `${o.scenario.name.replace(/[^A-Za-z0-9._-]/g, '-')}-s${seed}`;
+  const agent = agentIdOf(o.scenario.name, o.arm, seed);
   const scenario: Scenario = { ...o.scenario, agentId: agent };
   const log = (line: string) => o.log(`${agent} │ ${line}`);
   const taskQueue = `bench-flywheel-${agent}`;
@@ -125,20 +176,29 @@ export async function runSeed(o: SeedRunOptions): Promise<SeedRun> {
     idPrefix: agent,
   });
 
-  const scores = new Map<string, number>();
-  const score = async (v: { id: string; text: string; config: unknown }) => {
-    if (!scores.has(v.id)) scores.set(v.id, await trueSuccess(o.scorer, contentOf(scenario, v), o.heldOut));
-    return scores.get(v.id)!;
+  // A version is scored with the coaching its conversations recall: the key is both.
+  const scores = new Map<string, TrueSuccessDetail>();
+  const score = async (v: { id: string; text: string; config: unknown }, coaching: ScoredCoaching) => {
+    const key = `${v.id}|${coaching.key}`;
+    if (!scores.has(key))
+      scores.set(key, await trueSuccessDetail(o.scorer, contentOf(scenario, v), o.heldOut, coaching));
+    return scores.get(key)!;
   };
-  const baseline = await score(v1);
-  const run: SeedRun = { seed, agent, baseline, weeks: [] };
+  const embedder = stack.embedder;
+  let activeCoaching = await productionCoaching(db, agent, embedder);
+  const first = await score(v1, activeCoaching);
+  const baseline = first.overall;
+  const run: SeedRun = { seed, arm: o.arm, agent, baseline, baselineRoutine: first.routine, weeks: [] };
   let previous = baseline;
   let windowStartMs = Date.now() - 60_000;
+  // The kind of request each coaching the reviewers wrote is for, to write one per kind.
+  const written = new Map<string, string>();
   try {
     for (let week = 1; week <= o.weeks; week++) {
       const started = performance.now();
       const usageBefore = worker.usage();
       const sentBefore = traffic.sent;
+      const coachedBefore = traffic.coached;
       await traffic.send(o.tracesPerWeek);
       const cycleStartMs = Date.now();
       const windowDays = Math.max((cycleStartMs - windowStartMs) / 86_400_000, 1 / 86_400);
@@ -151,11 +211,21 @@ export async function runSeed(o: SeedRunOptions): Promise<SeedRun> {
         annotationDeadlineSeconds: o.annotationDeadlineSeconds,
         approvalDeadlineSeconds: 3600,
         rollout: { analysis: { intervalSeconds: o.analysisIntervalSeconds } },
+        ...(o.arm === 'coaching' ? { optimizer: { budget: { ...OPTIMIZER_OFF } } } : {}),
       };
+      // A kind whose coaching is still a candidate (waiting for a gate) is not written again;
+      // one whose coaching is active but still fails in the queue is (that one did not work).
+      const standing = await statusesOf(db, agent, [...written.values()]);
+      const skip = new Set([...written].filter(([, id]) => standing.get(id) === 'candidate').map(([k]) => k));
       await startCycle(client, { taskQueue, workflowId: cycleId, input });
-      const drive = await driveCycle(o, { cycleId, scenario, traffic, log, week });
+      const drive = await driveCycle(o, { cycleId, scenario, traffic, log, week, skip });
+      for (const c of drive.coaching) written.set(c.kind, c.id);
       const production = (await labelledVersion(db, agent, 'production'))!;
-      const productionScore = await score(production);
+      const activeBefore = activeCoaching;
+      activeCoaching = await productionCoaching(db, agent, embedder);
+      const productionDetail = await score(production, activeCoaching);
+      const productionScore = productionDetail.overall;
+      const gated = await gatedCoachingSet(db, cycleId);
       const status = drive.result?.status ?? null;
       const outcome = drive.result?.outcome ?? 'bench_error';
       let candidateVersion: number | null = null;
@@ -166,7 +236,13 @@ export async function runSeed(o: SeedRunOptions): Promise<SeedRun> {
         const rollout = await rolloutById(db, status.rollout.rolloutId);
         const candidate = await versionById(db, rollout.candidate_version_id);
         candidateVersion = candidate.version;
-        candidateScore = await score(candidate);
+        // The candidate's share recalled the week's active coaching and the rollout's set.
+        const set = rollout.coaching === null ? [] : CoachingSet.parse(rollout.coaching);
+        const served =
+          set.length === 0
+            ? activeBefore
+            : await coachingAt(db, agent, embedder, [...activeBefore.members, ...set]);
+        candidateScore = (await score(candidate, served)).overall;
         rolloutReason = rollout.reason;
         if (outcome === 'released' && rollout.ended_at) {
           const sampled = await sampledTraces(db, cycleId);
@@ -182,12 +258,28 @@ export async function runSeed(o: SeedRunOptions): Promise<SeedRun> {
         candidate: candidateScore,
       });
       const llm: Record<string, LlmUsage> = usageSince(worker.usage(), usageBefore);
+      const settled = await statusesOf(
+        db,
+        agent,
+        gated.map((m) => m.id),
+      );
+      const counts = await coachingCounts(db, agent);
+      const rolledOutSet = status?.rollout?.rolloutId ? gated : [];
       const record: SeedWeekRecord = {
         week,
         cycleId,
         windowDays,
         trafficTraces: traffic.sent - sentBefore,
         trueSuccess: productionScore,
+        routineTrueSuccess: productionDetail.routine,
+        coaching: {
+          created: drive.coaching.length,
+          gated: gated.length,
+          promoted: rolledOutSet.filter((m) => settled.get(m.id) === 'active').length,
+          retired: rolledOutSet.filter((m) => settled.get(m.id) === 'retired').length,
+          active: counts.active,
+          candidates: counts.candidate,
+        },
         outcome,
         released: verdict.released,
         rolledBack: verdict.rolledBack,
@@ -214,12 +306,25 @@ export async function runSeed(o: SeedRunOptions): Promise<SeedRun> {
         sample: status?.sample ?? null,
         calibration: status?.calibration ?? null,
         dataset: status?.dataset ?? null,
+        trueSuccessByRule: productionDetail.byRule,
+        heldOutCoached: productionDetail.coached,
+        trafficCoached: traffic.coached - coachedBefore,
+        coachingWritten: drive.coaching.map((c) => ({
+          id: c.id,
+          kind: c.kind,
+          situation: c.request.situation,
+          wrongBehaviour: c.wrongBehaviour,
+          overBroad: c.overBroad,
+        })),
         ...(drive.error ? { error: drive.error } : {}),
       };
       run.weeks.push(record);
       log(
         `week ${week}: ${outcome}${status?.gate ? ` (gate ${status.gate.verdict}${status.gate.failingAssertion ? `: ${status.gate.failingAssertion}` : ''})` : ''}` +
           `, production v${production.version} true ${(productionScore * 100).toFixed(1)}%` +
+          (o.arm === 'prompt'
+            ? ''
+            : ` (coaching: ${drive.coaching.length} written, ${gated.length} gated, ${counts.active} active)`) +
           (candidateScore !== null
             ? `, candidate v${candidateVersion} ${(candidateScore * 100).toFixed(1)}%`
             : '') +
@@ -238,6 +343,8 @@ export async function runSeed(o: SeedRunOptions): Promise<SeedRun> {
 
 interface Drive {
   result: CycleResult | null;
+  /** The candidate coaching the reviewers wrote while labelling. */
+  coaching: (ReviewerCoaching & { id: string })[];
   resumes: number;
   submitted: number;
   refused: number;
@@ -247,10 +354,18 @@ interface Drive {
 /** Plays the humans around one cycle until it ends (or the bench's timeout terminates it). */
 async function driveCycle(
   o: SeedRunOptions,
-  c: { cycleId: string; scenario: Scenario; traffic: BenchTraffic; log: (l: string) => void; week: number },
+  c: {
+    cycleId: string;
+    scenario: Scenario;
+    traffic: BenchTraffic;
+    log: (l: string) => void;
+    week: number;
+    /** Kinds of request whose coaching is still a candidate. */
+    skip: ReadonlySet<string>;
+  },
 ): Promise<Drive> {
   const { client, db } = o.stack;
-  const drive: Drive = { result: null, resumes: 0, submitted: 0, refused: 0 };
+  const drive: Drive = { result: null, coaching: [], resumes: 0, submitted: 0, refused: 0 };
   let pending: ReviewerLabel[] | null = null;
   let attempts = 0;
   let decided = false;
@@ -275,6 +390,32 @@ async function driveCycle(
           (traceId) => c.traffic.exampleOf.get(traceId),
           { errorRate: o.reviewerError, limit: o.labelsPerWeek, seed: o.seed * 1000 + c.week },
         );
+        // Arms with coaching: a correction with the expected step becomes candidate coaching
+        // (one per kind of request a week), written through the product's coaching service
+        // as `POST /api/agents/:id/coaching` with `candidate: true` does.
+        if (o.arm !== 'prompt') {
+          const traceOf = new Map(items.map((i) => [i.id, i.trace_id]));
+          const notes = reviewerCoaching(
+            c.scenario,
+            pending,
+            { traceOf: (id) => traceOf.get(id), exampleOf: (t) => c.traffic.exampleOf.get(t) },
+            { errorRate: o.reviewerError, seed: o.seed * 1000 + c.week, skip: c.skip },
+          );
+          for (const note of notes) {
+            try {
+              const { coaching } = await createCoaching(
+                { db, embedder: o.stack.embedder },
+                c.scenario.agentId,
+                note.request,
+                'bench-reviewer',
+              );
+              drive.coaching.push({ ...note, id: coaching.id });
+            } catch (error) {
+              c.log(`coaching refused: ${message(error)}`);
+            }
+          }
+          if (notes.length) c.log(`week ${c.week}: ${drive.coaching.length} candidate coaching written`);
+        }
       }
       // The status query can run ahead of the queue's own stage ("try again in a moment"):
       // the reviewer resubmits what was refused, a few times, as a person would.

@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { apiDeps, startApiServer, type ApiServer } from '../api/http-server.js';
+import { situationEmbedderFor, type SituationEmbedder } from '../coaching/situation-embedder.js';
 import type { Db } from '../db/connection.js';
 import type { LlmRoles } from '../llm/llm-client.js';
 import { startMigratedDatabase, startTemporalServer } from '../test/helpers/local-infrastructure.js';
@@ -19,12 +20,17 @@ import { CountingLlmClient, type LlmUsage } from './counting-llm-client.js';
  * integration tests start it), one embedded PostgreSQL, migrated, and one HTTP API. Each
  * (scenario, seed) gets its own agent, task queue and worker, whose model roles are the
  * simulator in-process behind counters (dependency injection through the worker's deps:
- * product code is unchanged and does not know).
+ * product code is unchanged and does not know). The API embeds coaching situations and
+ * recall queries with the same embedder model as the workers (as a deployment configures one
+ * embedder for both), so recall at serve time, in the gate's replay and in the bench's
+ * ground truth is the same recall.
  */
 export interface FlywheelStack {
   db: Db;
   client: Client;
   api: ApiServer;
+  /** The situation embedder of the API and the workers (the simulated embedder model). */
+  embedder: SituationEmbedder;
   /** A worker for one agent's cycles, with its own counted model roles. */
   startWorker(scenario: Scenario, taskQueue: string): Promise<PipelineWorker>;
   stop(): Promise<void>;
@@ -35,7 +41,11 @@ export interface PipelineWorker {
   stop(): Promise<void>;
 }
 
-export async function startFlywheelStack(log: (line: string) => void): Promise<FlywheelStack> {
+export async function startFlywheelStack(
+  log: (line: string) => void,
+  /** The world the API's own model calls (coaching test, situation suggestions) answer for. */
+  apiScenario: Scenario,
+): Promise<FlywheelStack> {
   const database = await startMigratedDatabase('flywheel-bench');
   log('PostgreSQL up and migrated');
   let env: TestWorkflowEnvironment | undefined;
@@ -43,7 +53,18 @@ export async function startFlywheelStack(log: (line: string) => void): Promise<F
     env = await startTemporalServer();
     log(`Temporal dev server up at ${env.address}`);
     const { db } = database;
-    const api = await startApiServer(apiDeps(db, env.client, { decisionSigner: testSigner }), 0);
+    const apiModel = (model: string) => new InProcessSimulatorClient(apiScenario, model);
+    const apiModels: LlmRoles = {
+      agent: apiModel(SIMULATED_MODELS.agent),
+      judge: apiModel(SIMULATED_MODELS.judge),
+      teacher: apiModel(SIMULATED_MODELS.teacher),
+      embedder: apiModel(SIMULATED_MODELS.embedder),
+    };
+    const embedder = situationEmbedderFor(apiModels.embedder);
+    const api = await startApiServer(
+      apiDeps(db, env.client, { decisionSigner: testSigner, llm: apiModels }),
+      0,
+    );
     const taxonomy = loadTaxonomy();
     const running = new Set<PipelineWorker>();
     const theEnv = env;
@@ -51,6 +72,7 @@ export async function startFlywheelStack(log: (line: string) => void): Promise<F
       db,
       client: theEnv.client,
       api,
+      embedder,
       async startWorker(scenario, taskQueue) {
         const role = (model: string) => new CountingLlmClient(new InProcessSimulatorClient(scenario, model));
         const roles = {

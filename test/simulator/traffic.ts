@@ -1,7 +1,7 @@
 import { promptForAgent, type FlywheelClient } from '../../client/flywheel-client.js';
 import { unitInterval } from '../../optimizers/stable-hash.js';
 import { runAgentStep } from '../../llm/agent-step.js';
-import type { LlmClient } from '../../llm/llm-client.js';
+import type { ChatMessageIn, LlmClient } from '../../llm/llm-client.js';
 import type { TraceRecord } from '../../schemas/trace.js';
 import { systemTextOf, type PromptConfig } from '../../schemas/prompt.js';
 import { scenarioTools, type Scenario } from './scenario.js';
@@ -14,13 +14,21 @@ export interface ServedPrompt {
   name?: string;
   /** The version's config: its tool descriptions and demos are applied as resolve's clients do. */
   config?: PromptConfig;
+  /** The served version's id (`promptVersionId` of resolve's answer), which coaching recall takes. */
+  promptVersionId?: string;
 }
 
 /** Serves prompts the way a TypeScript agent would: through the typed client's resolve. */
 export function resolveWith(client: FlywheelClient, name: string) {
   return async (unitKey: string): Promise<ServedPrompt> => {
     const r = await client.resolvePrompt(name, unitKey);
-    return { version: r.version, text: systemTextOf(r.prompt), name: r.name, config: r.config };
+    return {
+      version: r.version,
+      text: systemTextOf(r.prompt),
+      name: r.name,
+      config: r.config,
+      promptVersionId: r.promptVersionId,
+    };
   };
 }
 
@@ -36,6 +44,15 @@ export interface TrafficOptions {
   idPrefix: string;
   /** How the user words the example's request (which must stay in the text); verbatim when absent. */
   phrase?: (request: string, key: string) => string;
+  /**
+   * Coaching the agent recalls for the conversation, as a deployed agent does after resolve:
+   * the few-shot messages to insert after the system prompt and the trace attributes naming
+   * what was applied. Absent: no recall.
+   */
+  coach?: (
+    messages: readonly { role: 'user'; content: string }[],
+    served: ServedPrompt,
+  ) => Promise<{ fewShot: readonly ChatMessageIn[]; attributes: Record<string, unknown> }>;
 }
 
 /**
@@ -58,7 +75,12 @@ export async function generateTraffic(options: TrafficOptions): Promise<TraceRec
     const messages = [{ role: 'user' as const, content }];
     // The whole served version: its system prompt, demos and tool descriptions.
     const agentPrompt = promptForAgent({ prompt: served.text, config: served.config ?? {} }, tools);
-    const { step } = await runAgentStep(options.agent, { messages, ...agentPrompt });
+    const coached = options.coach ? await options.coach(messages, served) : null;
+    const { step } = await runAgentStep(options.agent, {
+      messages,
+      ...agentPrompt,
+      ...(coached?.fewShot.length ? { fewShot: coached.fewShot } : {}),
+    });
     const wrong = step.action !== example.expected.action;
     const u = unitInterval(`feedback|${key}`, options.seed);
     const noise = scenario.noise.feedback;
@@ -96,6 +118,7 @@ export async function generateTraffic(options: TrafficOptions): Promise<TraceRec
         scenario: scenario.name,
         example: example.id,
         'flywheel.slices': example.tags.filter((t) => !t.startsWith('judge-')),
+        ...coached?.attributes,
       },
     });
   }
