@@ -12,6 +12,10 @@ import {
   testCoaching,
   type CoachingDeps,
 } from '../coaching/coaching-service.js';
+import {
+  migrateContextualInstructions,
+  MigrateInstructionsRequest,
+} from '../coaching/instruction-migration-service.js';
 import { situationEmbedderFor } from '../coaching/situation-embedder.js';
 import { SuggestSituationRequest } from '../coaching/situation-suggestion.js';
 import { suggestCoachingSituation } from '../coaching/situation-suggestion-service.js';
@@ -126,7 +130,7 @@ export function coachingRoutes(deps: CoachingRouteDeps, agents: ResourceAgents):
       method: 'GET',
       url: '/api/agents/:id/coaching',
       tag: 'coaching',
-      summary: "The agent's coaching memories at their current version (?status=active|retired).",
+      summary: "The agent's coaching memories at their current version (?status=active|candidate|retired).",
       auth: { role: 'viewer' },
       agent: agents.byAgentParam,
       schema: { params: AgentParam, querystring: ListQuery },
@@ -159,6 +163,27 @@ export function coachingRoutes(deps: CoachingRouteDeps, agents: ResourceAgents):
         status: 200,
         body: await suggestCoachingSituation(service(), agentOf(r), r.raw.length === 0 ? {} : bodyOf(r)),
       }),
+    },
+    {
+      method: 'POST',
+      url: '/api/agents/:id/coaching/migrate',
+      tag: 'coaching',
+      summary:
+        'Migrate the contextual instructions of a prompt version (default: production) into coaching: the teacher model finds the instructions that apply only in one kind of situation and writes each as a situation and the step to take there. Applied, each becomes a candidate coaching and the prompt without them a new version, neither served: gate them together (flywheel eval --version N --coaching candidates) and release them together (flywheel rollout start AGENT N --coaching candidates). dryRun only says what would change. 503 without a usable teacher answer; nothing is stored then.',
+      auth: { role: 'operator' },
+      agent: agents.byAgentParam,
+      schema: { params: AgentParam, body: MigrateInstructionsRequest },
+      handler: async (r) =>
+        written(
+          r,
+          200,
+          await migrateContextualInstructions(
+            service(),
+            agentOf(r),
+            r.raw.length === 0 ? {} : bodyOf(r),
+            actor(r),
+          ),
+        ),
     },
     {
       method: 'GET',

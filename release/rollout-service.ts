@@ -23,6 +23,8 @@ import { manualRolloutWorkflowId, rolloutWorkflowId } from '../workflows/workflo
 import { ConflictError, NotFoundError, UserError } from '../schemas/user-error.js';
 import { decisionArgs, signDecision, updateRefused, type Decider } from './decision-signing-service.js';
 import { formatIssues } from '../schemas/format-issues.js';
+import type { CoachingSet } from '../schemas/coaching.js';
+import { currentCoaching } from '../coaching/store/coaching-repository.js';
 
 /** A cycle's ID stands for its rollout: operators know the cycle, the child ID is derived. */
 export const rolloutIdFor = (id: string) =>
@@ -92,8 +94,13 @@ export async function startManualRollout(
     now?: Date;
     /** Minutes one attempt of a model-calling step may run (default 20): raise for a slow model server. */
     modelMinutes?: number;
+    /**
+     * 'candidates': the agent's candidate coaching rides with the version as its set (served to
+     * the candidate's share, promoted on completion, retired on rollback).
+     */
+    coaching?: 'candidates';
   },
-): Promise<{ workflowId: string }> {
+): Promise<{ workflowId: string; coaching: CoachingSet }> {
   const config = RolloutConfig.safeParse(options.config ?? {});
   if (!config.success) throw new UserError(`Invalid rollout configuration: ${formatIssues(config.error)}`);
   const production = await labelledVersion(db, options.agent, 'production');
@@ -106,6 +113,17 @@ export async function startManualRollout(
     );
   if (candidate.id === production.id)
     throw new UserError(`Version ${candidate.version} is already production; nothing to roll out.`);
+  const set: CoachingSet =
+    options.coaching === 'candidates'
+      ? (await currentCoaching(db, options.agent, { status: 'candidate' })).map((c) => ({
+          id: c.id,
+          version: c.version,
+        }))
+      : [];
+  if (options.coaching === 'candidates' && set.length === 0)
+    throw new UserError(
+      `Agent ${options.agent} has no candidate coaching to roll out with version ${candidate.version}: create some with \`flywheel coaching create ${options.agent} ... --candidate\`, or leave out --coaching.`,
+    );
   const workflowId = manualRolloutWorkflowId(options.agent, (options.now ?? new Date()).toISOString());
   try {
     await client.workflow.start(rolloutWorkflow, {
@@ -121,6 +139,7 @@ export async function startManualRollout(
           decisionId: null,
           baselineVersionId: production.id,
           candidateVersionId: candidate.id,
+          ...(set.length ? { coaching: set } : {}),
           config: config.data,
           createdBy: options.actor,
           seed: options.seed ?? 1,
@@ -135,5 +154,5 @@ export async function startManualRollout(
       throw new ConflictError(`A rollout with ID ${workflowId} already exists.`);
     throw error;
   }
-  return { workflowId };
+  return { workflowId, coaching: set };
 }

@@ -77,23 +77,36 @@ export function registerRolloutCommands(program: Command, action: Action): void 
       '--steps <file>',
       'a JSON rollout configuration ({ steps, analysis }); default: replay, 10%, 50%, 100% with analyses',
     )
+    .option(
+      '--coaching <which>',
+      "candidates: the agent's candidate coaching rides with the version (served to its share, promoted on completion, retired on rollback)",
+    )
     .action(
-      action(async (ctx, agent: string, version: string, opts: { steps?: string }) => {
+      action(async (ctx, agent: string, version: string, opts: { steps?: string; coaching?: string }) => {
         const by = await actingPerson(ctx, opts, { role: 'operator' }, agent, `start a rollout for ${agent}`);
         const n = Number(version.replace(/^v/, ''));
         if (!Number.isInteger(n) || n < 1)
           throw new UserError(`"${version}" is not a version number; pass e.g. 3 or v3.`);
+        if (opts.coaching !== undefined && opts.coaching !== 'candidates')
+          throw new UserError(
+            `--coaching takes "candidates" (the agent's candidate coaching), not "${opts.coaching}".`,
+          );
         const config =
           opts.steps === undefined ? undefined : readJsonFile(opts.steps, 'rollout configuration');
-        const { workflowId } = await startManualRollout(await ctx.temporal(), await ctx.database(), {
-          taskQueue: ctx.config.temporal.taskQueue,
-          agent,
-          candidateVersion: n,
-          actor: principalLabel(by),
-          ...(config === undefined ? {} : { config }),
-        });
+        const { workflowId, coaching } = await startManualRollout(
+          await ctx.temporal(),
+          await ctx.database(),
+          {
+            taskQueue: ctx.config.temporal.taskQueue,
+            agent,
+            candidateVersion: n,
+            actor: principalLabel(by),
+            ...(config === undefined ? {} : { config }),
+            ...(opts.coaching === undefined ? {} : { coaching: 'candidates' as const }),
+          },
+        );
         console.log(
-          `started ${workflowId}; watch it with: flywheel rollout status ${rolloutIdFor(workflowId)}`,
+          `started ${workflowId}${coaching.length ? ` with ${coaching.length} candidate coaching (${coaching.map((c) => c.id).join(', ')})` : ''}; watch it with: flywheel rollout status ${rolloutIdFor(workflowId)}`,
         );
       }),
     );

@@ -7,8 +7,9 @@ import { createCoaching, showCoaching } from '../../coaching/coaching-service.js
 import { situationEmbedderFor } from '../../coaching/situation-embedder.js';
 import { approveCycle, startCycle } from '../../cycles/cycle-service.js';
 import { createAgentToken } from '../../registry/store/agent-tokens.js';
-import { labelledVersion } from '../../registry/store/prompt-repository.js';
-import { controlRollout, rolloutState } from '../../release/rollout-service.js';
+import { createPromptVersion, labelledVersion } from '../../registry/store/prompt-repository.js';
+import { personWithToken } from '../helpers/api-credentials.js';
+import { controlRollout, rolloutState, startManualRollout } from '../../release/rollout-service.js';
 import { gateReportById } from '../../release/store/gate-report-repository.js';
 import { GateReport } from '../../schemas/gate-report.js';
 import type { RolloutState } from '../../schemas/rollout-control.js';
@@ -31,7 +32,8 @@ describe('a coaching set through the gate and a staged rollout', () => {
   let client: FlywheelClient;
 
   before(async () => {
-    ({ stack, api } = await startSeededStack({ traces: 200, seed: 8 }));
+    // The API gets the simulated models (the teacher migrates instructions); it embeds locally.
+    ({ stack, api } = await startSeededStack({ traces: 200, seed: 8, apiModels: true }));
     worker = await stack.newWorker();
     running = worker.run();
     const { token } = await createAgentToken(stack.db, {
@@ -219,5 +221,122 @@ describe('a coaching set through the gate and a staged rollout', () => {
       rows.map((r) => r.status),
       ['candidate', 'retired'],
     );
+  });
+
+  it("migrates a prompt's contextual instruction into candidate coaching and a version without it, and rolls both out together", async () => {
+    const base = stack.scenario.basePrompt;
+    const instruction =
+      'When a customer asks to move a basic economy flight, remember that basic economy flights cannot be modified.';
+    const { version: withInstruction } = await createPromptVersion(
+      stack.db,
+      'demo',
+      `${base}\n${instruction}`,
+      'manual',
+      null,
+    );
+    const operator = await personWithToken(stack.db, 'otto', 'operator');
+    const reviewer = await personWithToken(stack.db, 'remy', 'reviewer');
+    const migrate = (headers: Record<string, string>, body: unknown) =>
+      fetch(`${api.url}/api/agents/demo/coaching/migrate`, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const candidates = async () =>
+      (
+        await stack.db
+          .selectFrom('coaching')
+          .innerJoin('coaching_versions', (j) =>
+            j
+              .onRef('coaching_versions.coaching_id', '=', 'coaching.id')
+              .onRef('coaching_versions.version', '=', 'coaching.version'),
+          )
+          .select('coaching.id')
+          .where('coaching.agent_id', '=', 'demo')
+          .where('coaching_versions.status', '=', 'candidate')
+          .execute()
+      ).map((r) => r.id);
+    const before = await candidates();
+
+    assert.equal((await migrate(reviewer.headers, { version: withInstruction })).status, 403);
+    const refused = await migrate(operator.headers, { version: withInstruction, actor: 'someone' });
+    assert.equal(refused.status, 400, 'who migrates comes from the token');
+
+    const dry = await migrate(operator.headers, { version: withInstruction, dryRun: true });
+    assert.equal(dry.status, 200, await dry.clone().text());
+    const plan = (await dry.json()) as {
+      instructions: { instruction: string; situation: string; behaviour: { kind: string } }[];
+      prompt: string;
+      created: unknown;
+    };
+    assert.deepEqual(
+      plan.instructions.map((i) => i.instruction),
+      [instruction],
+    );
+    assert.match(plan.instructions[0]!.situation, /^When a customer asks about .*basic.*economy/);
+    assert.equal(plan.instructions[0]!.behaviour.kind, 'reply');
+    assert.equal(plan.prompt, base.trim());
+    assert.equal(plan.created, null);
+    assert.deepEqual(await candidates(), before, 'a dry run stores nothing');
+
+    const applied = await migrate(operator.headers, {
+      version: withInstruction,
+      reason: 'move it to coaching',
+    });
+    assert.equal(applied.status, 200, await applied.clone().text());
+    const result = (await applied.json()) as {
+      created: { id: string; version: number };
+      coaching: { id: string; status: string; situation: string; updatedBy: string }[];
+    };
+    assert.equal(result.coaching.length, 1);
+    const [coaching] = result.coaching;
+    assert.equal(coaching!.status, 'candidate');
+    assert.equal(coaching!.updatedBy, 'user:otto');
+    const version = await stack.db
+      .selectFrom('prompt_versions')
+      .select(['text', 'commit_message'])
+      .where('id', '=', result.created.id)
+      .executeTakeFirstOrThrow();
+    assert.equal(version.text, base.trim(), 'the new version leaves the instruction out');
+    assert.match(version.commit_message ?? '', /without 1 contextual instruction/);
+
+    // The migrated coaching is followed where the instruction applied: the coaching alone makes
+    // the agent reply on a basic-economy move, as the instruction in the prompt did.
+    const { workflowId, coaching: set } = await startManualRollout(stack.env.client, stack.db, {
+      taskQueue: stack.taskQueue,
+      agent: 'demo',
+      candidateVersion: result.created.version,
+      actor: 'user:otto',
+      coaching: 'candidates',
+      config: { steps: [{ setWeight: 50 }, { pause: {} }] },
+    });
+    assert.deepEqual(set, [{ id: coaching!.id, version: 1 }]);
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      const state = await rolloutState(stack.env.client, workflowId).catch(() => undefined);
+      if (state?.phase === 'paused') break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const row = await stack.db
+      .selectFrom('rollouts')
+      .select(['coaching', 'candidate_version_id'])
+      .where('id', '=', workflowId)
+      .executeTakeFirstOrThrow();
+    assert.deepEqual(row.coaching, set);
+    assert.equal(row.candidate_version_id, result.created.id);
+    // The first test's coaching is active: both shares recall it, only the candidate's the set.
+    const active = await recalled();
+    assert.ok(!active.includes(`${coaching!.id}@1`), 'the production share does not recall it');
+    const sorted = (xs: string[]) => [...xs].sort();
+    await eventually(
+      async () => sorted(await recalled(result.created.id)),
+      sorted([...active, `${coaching!.id}@1`]),
+      'the candidate share recalls the migrated coaching too',
+    );
+
+    await controlRollout(stack.env.client, workflowId, 'promote', { full: true }, asPerson('olga'));
+    await stack.env.client.workflow.getHandle(workflowId).result();
+    assert.equal((await showCoaching(stack.db, 'demo', coaching!.id)).status, 'active');
+    assert.equal((await labelledVersion(stack.db, 'demo', 'production'))?.id, result.created.id);
   });
 });

@@ -185,3 +185,40 @@ export function simulateSituation(scenario: Scenario, requestText: string): { si
         : `When a customer asks about ${listed(ordered)}`,
   };
 }
+
+/**
+ * The teacher's answer to a `contextual_instructions` request (coaching/instruction-migration.ts):
+ * every sentence of the system prompt (between `<system_prompt>` tags) that states one of
+ * the scenario's rules (holds one of its fixing phrases) is a contextual instruction. Its
+ * situation is the one the simulated teacher writes for a request of that rule (as
+ * simulateSituation does), and its step that rule's expected step on its first example:
+ * the example's reply when it replies, else its tool call. Other sentences are general.
+ */
+export function simulateInstructionMigration(
+  scenario: Scenario,
+  requestText: string,
+): { instructions: Record<string, string>[] } {
+  const prompt = /<system_prompt>\n?([\s\S]*?)\n?<\/system_prompt>/.exec(requestText)?.[1] ?? '';
+  const sentences = prompt
+    .split('\n')
+    .flatMap((line) => line.replace(/^\s*(?:[-*•]|\d+[.)])\s+/, '').split(/(?<=[.!?])\s+/))
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  const instructions: Record<string, string>[] = [];
+  for (const sentence of sentences) {
+    const lower = sentence.toLowerCase();
+    const rule = scenario.rules.find((r) => r.fixingPhrases.some((p) => lower.includes(p.toLowerCase())));
+    const example = rule && scenario.examples.find((e) => e.rule === rule.id);
+    if (!rule || !example || instructions.some((i) => i.instruction === sentence)) continue;
+    const replies = example.expected.action === 'respond';
+    instructions.push({
+      instruction: sentence,
+      situation: simulateSituation(scenario, example.request).situation,
+      kind: replies ? 'reply' : 'tool_call',
+      text: replies ? (example.reply ?? rule.description) : '',
+      tool: replies ? '' : example.expected.action,
+      arguments: replies ? '' : JSON.stringify(example.expected.arguments ?? {}),
+    });
+  }
+  return { instructions };
+}

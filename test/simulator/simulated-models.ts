@@ -3,6 +3,7 @@ import type { AgentAction } from '../../schemas/trace.js';
 import type { Scenario } from './scenario.js';
 import {
   coachedAction,
+  simulateInstructionMigration,
   simulateSituation,
   situationApplies,
   type CoachingExample,
@@ -269,6 +270,8 @@ export function simulateTeacherTask(
     }
     case 'coaching_situation':
       return simulateSituation(scenario, requestText);
+    case 'contextual_instructions':
+      return simulateInstructionMigration(scenario, requestText);
     case 'reflected_instruction':
     case 'proposed_instruction': {
       let instruction = simulateTeacher(scenario, requestText, 1, seed, salt)[0]!.prompt;

@@ -320,7 +320,7 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * The agent's coaching memories at their current version (?status=active|retired).
+     * The agent's coaching memories at their current version (?status=active|candidate|retired).
      * @description Needs: role viewer.
      */
     get: {
@@ -740,6 +740,56 @@ export interface paths {
               role: 'system' | 'user' | 'assistant' | 'tool';
             }[];
             seed?: number;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/agents/{id}/coaching/migrate': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Migrate the contextual instructions of a prompt version (default: production) into coaching: the teacher model finds the instructions that apply only in one kind of situation and writes each as a situation and the step to take there. Applied, each becomes a candidate coaching and the prompt without them a new version, neither served: gate them together (flywheel eval --version N --coaching candidates) and release them together (flywheel rollout start AGENT N --coaching candidates). dryRun only says what would change. 503 without a usable teacher answer; nothing is stored then.
+     * @description Needs: role operator.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /** @description The agent id */
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description Only say what would be migrated; nothing is stored */
+            dryRun?: boolean;
+            reason?: string;
+            /** @description The prompt version to migrate from (default: the agent's production version) */
+            version?: number;
           };
         };
       };

@@ -397,7 +397,7 @@ function Applications({
       { onSettled: () => requestAnimationFrame(() => outcome.current?.focus()) },
     );
   // Marks name the reviewer as the API labels a person (`user:<id>`).
-  const mine = (a: CoachingApplication) => a.marks.find((m) => m.reviewer === `user:${me.user}`)?.verdict;
+  const mine = (a: CoachingApplication) => a.marks.find((m) => m.reviewer === me.label)?.verdict;
   const listed = e.applied.shown.length;
   return (
     <>

@@ -16,7 +16,8 @@ export function SignInPage() {
       setCsrfToken(session.csrfToken);
       const me: Me = {
         kind: 'user',
-        label: session.user,
+        // As /api/me labels a person (principalLabel), so pages compare marks and authors alike.
+        label: `user:${session.user}`,
         user: session.user,
         grants: session.grants,
         via: 'session',
