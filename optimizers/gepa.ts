@@ -32,6 +32,11 @@ interface Program {
   aggregate: number;
   /** Mean over the whole train split, once a tie for the best aggregate made it worth paying for. */
   trainMean?: number;
+  /**
+   * Left out of selection for good: it was dominated when the Pareto set grew, so it was not
+   * scored on the examples added then (`growParetoSet`).
+   */
+  retired?: true;
 }
 
 /**
@@ -68,19 +73,18 @@ export function gepa(settings: GepaSettings): Optimizer {
     const components = settings.components.length ? settings.components : Object.keys(baseline).sort();
     const programs: Program[] = [];
     const inPareto = new Set(pareto);
-    const rest = ctx.setup.trainIds.filter((id) => !inPareto.has(id));
-    // Checkpoints recorded before the setting existed lack it and replay without tie-breaks.
-    const breakTies = settings.breakTiesOnTrain === true && rest.length > 0;
-    const addProgram = function* (candidate: Candidate, parents: number[]) {
-      const scores = yield* ctx.evaluate(candidate, pareto, 'full Pareto-set evaluation');
-      programs.push({ candidate, id: candidateIdOf(candidate), parents, scores, aggregate: meanOf(scores) });
-      let best = 0;
-      for (let i = 1; i < programs.length; i++)
-        if (programs[i]!.aggregate > programs[best]!.aggregate) best = i;
+    const restOfTrain = () => ctx.setup.trainIds.filter((id) => !inPareto.has(id));
+    // Checkpoints recorded before a setting existed lack it and replay without it.
+    const breakTies = settings.breakTiesOnTrain === true && restOfTrain().length > 0;
+    const grows = settings.growParetoSet === true;
+    /** The incumbent: the best Pareto-set mean, ties at a perfect score broken on the rest of the train split. */
+    const pickIncumbent = function* () {
+      const best = bestLive(programs);
       const top = programs[best]!.aggregate;
       // Only a saturated Pareto set is blind: below perfect, the search itself moves on.
-      const tied = programs.filter((p) => p.aggregate === top);
+      const tied = programs.filter((p) => !p.retired && p.aggregate === top);
       if (breakTies && tied.length > 1 && top >= settings.perfectScore) {
+        const rest = restOfTrain();
         for (const p of tied) {
           if (p.trainMean !== undefined) continue;
           const more = yield* ctx.evaluate(
@@ -97,9 +101,55 @@ export function gepa(settings: GepaSettings): Optimizer {
       }
       ctx.incumbent(programs[best]!.candidate, programs[best]!.aggregate);
     };
+    const scoreProgram = function* (candidate: Candidate, parents: number[]) {
+      const scores = yield* ctx.evaluate(candidate, pareto, 'full Pareto-set evaluation');
+      programs.push({ candidate, id: candidateIdOf(candidate), parents, scores, aggregate: meanOf(scores) });
+    };
+    const addProgram = function* (candidate: Candidate, parents: number[]) {
+      yield* scoreProgram(candidate, parents);
+      yield* pickIncumbent();
+    };
+    /**
+     * `growParetoSet`: a child accepted on its minibatch that does no better than its parent
+     * on the Pareto set shows that the set misses what the child fixed (a subsample can lack
+     * a failure mode). The child then ties its parent, is dropped as dominated and never
+     * built on, and the parent's reflections keep proposing the same fix. So the minibatch
+     * examples on which the child beat its parent join the set; the programs still in the
+     * running (and the child) are scored on them, and the dominated ones retire.
+     */
+    const growPareto = function* (examples: string[], keep: number) {
+      const { survivors } = paretoSelection(programs, pareto.length);
+      const alive = new Set([...survivors, keep]);
+      programs.forEach((p, i) => {
+        if (!alive.has(i)) p.retired = true;
+      });
+      for (const i of [...alive].sort((x, y) => x - y)) {
+        const p = programs[i]!;
+        const more = yield* ctx.evaluate(
+          p.candidate,
+          examples,
+          'Pareto set grows: the programs in the running',
+        );
+        p.scores = [...p.scores, ...more];
+        p.aggregate = meanOf(p.scores);
+      }
+      for (const e of examples) {
+        pareto.push(e);
+        inPareto.add(e);
+      }
+    };
     yield* addProgram(baseline, []);
 
     const tried = new Set<string>(); // gepa#379: never re-evaluate a rejected mutation
+    /**
+     * `avoidRepeatedReflections`: per parent and component, the failing examples on which a
+     * reflection answered with the parent's own text or with a program already in the pool:
+     * their fix has been found (or the teacher sees nothing to change). In the simulator every
+     * repeated proposal came from a parent reflected on again, most of them re-proposing a
+     * child already accepted. A minibatch whose failures are all among them is not reflected on.
+     */
+    const avoidRepeats = settings.avoidRepeatedReflections === true;
+    const repeatedOn = new Map<string, Set<string>>();
     const moduleCursor = new Map<number, number>();
     let epoch: string[] = [];
     const nextMinibatch = () => {
@@ -130,7 +180,7 @@ export function gepa(settings: GepaSettings): Optimizer {
         }
       }
       lastFoundNew = false;
-      const k = selectCandidate(ctx, programs, settings);
+      const k = selectCandidate(ctx, programs, settings, pareto.length);
       const parent = programs[k]!;
       const batch = nextMinibatch();
       const before = yield* ctx.evaluate(parent.candidate, batch, 'reflection minibatch (parent)');
@@ -138,20 +188,43 @@ export function gepa(settings: GepaSettings): Optimizer {
       const cursor = moduleCursor.get(k) ?? 0;
       const component = components[cursor % components.length]!;
       moduleCursor.set(k, cursor + 1);
+      const key = `${k}|${component}`;
+      const failed = avoidRepeats ? batch.filter((_, i) => before[i]! < settings.perfectScore) : [];
+      const exhausted = repeatedOn.get(key);
+      if (exhausted && failed.length > 0 && failed.every((e) => exhausted.has(e))) continue;
+      const repeated = () => {
+        if (!avoidRepeats) return;
+        repeatedOn.set(key, new Set([...(repeatedOn.get(key) ?? []), ...failed]));
+      };
       const [textId] = yield* ctx.teach({
         type: 'reflect',
         candidate: parent.candidate,
         component,
         evidence: { candidate: parent.candidate, exampleIds: batch },
       });
-      if (!textId || textId === parent.candidate[component]) continue;
+      if (!textId || textId === parent.candidate[component]) {
+        repeated();
+        continue;
+      }
       const child = withComponent(parent.candidate, component, textId);
       const childId = candidateIdOf(child);
-      if (tried.has(childId) || programs.some((p) => p.id === childId)) continue;
+      if (programs.some((p) => p.id === childId)) {
+        repeated();
+        continue;
+      }
+      // A rejected text proposed again costs a teacher call too, but the failures may still
+      // get their fix from another sample: no memory of them.
+      if (tried.has(childId)) continue;
       tried.add(childId);
       const after = yield* ctx.evaluate(child, batch, 'reflection minibatch (child)');
       if (sum(after) <= sum(before)) continue; // strict-improvement acceptance
-      yield* addProgram(child, [k]);
+      if (grows) {
+        yield* scoreProgram(child, [k]);
+        const c = programs.length - 1;
+        const gained = [...new Set(batch.filter((e, i) => after[i]! > before[i]! && !inPareto.has(e)))];
+        if (gained.length > 0 && programs[c]!.aggregate <= parent.aggregate) yield* growPareto(gained, c);
+        yield* pickIncumbent();
+      } else yield* addProgram(child, [k]);
       lastFoundNew = true;
       if (settings.useMerge && mergesDone + mergesDue < settings.maxMergeInvocations) mergesDue++;
     }
@@ -169,31 +242,53 @@ const sum = (xs: readonly number[]) => xs.reduce((s, x) => s + x, 0);
  */
 const selectionCache = new WeakMap<
   Program[],
-  { count: number; survivors: number[]; freq: Map<number, number>; total: number }
+  { count: number; size: number; survivors: number[]; freq: Map<number, number>; total: number }
 >();
 
-function paretoSelection(programs: Program[]) {
+/** Per-instance fronts over the programs not retired, as indices into `programs`. */
+function liveFronts(programs: Program[]): number[][] {
+  const live = programs.flatMap((p, i) => (p.retired ? [] : [i]));
+  return instanceFronts(live.map((i) => programs[i]!.scores)).map((f) => f.map((j) => live[j]!));
+}
+
+/** Index of the earliest program with the best aggregate among those not retired. */
+function bestLive(programs: Program[]): number {
+  let best = -1;
+  programs.forEach((p, i) => {
+    if (!p.retired && (best < 0 || p.aggregate > programs[best]!.aggregate)) best = i;
+  });
+  return best;
+}
+
+function paretoSelection(programs: Program[], size: number) {
   const cached = selectionCache.get(programs);
-  if (cached?.count === programs.length) return cached;
-  const fronts = instanceFronts(programs.map((p) => p.scores));
+  if (cached?.count === programs.length && cached.size === size) return cached;
+  const fronts = liveFronts(programs);
   const survivors = nonDominatedPrograms(
     fronts,
     programs.map((p) => p.aggregate),
   );
   const freq = frontFrequencies(fronts, survivors);
   const total = [...freq.values()].reduce((s, x) => s + x, 0);
-  const entry = { count: programs.length, survivors, freq, total };
+  const entry = { count: programs.length, size, survivors, freq, total };
   selectionCache.set(programs, entry);
   return entry;
 }
 
-function selectCandidate(ctx: SearchContext, programs: Program[], settings: GepaSettings): number {
-  const bestIndex = programs.reduce((b, p, i) => (p.aggregate > programs[b]!.aggregate ? i : b), 0);
+function selectCandidate(
+  ctx: SearchContext,
+  programs: Program[],
+  settings: GepaSettings,
+  paretoSize: number,
+): number {
+  const bestIndex = bestLive(programs);
   if (settings.candidateSelection === 'current_best') return bestIndex;
   if (settings.candidateSelection === 'epsilon_greedy') {
-    return nextFloat(ctx.prng) < settings.epsilon ? nextInt(ctx.prng, programs.length) : bestIndex;
+    if (nextFloat(ctx.prng) >= settings.epsilon) return bestIndex;
+    const live = programs.flatMap((p, i) => (p.retired ? [] : [i]));
+    return live[nextInt(ctx.prng, live.length)]!;
   }
-  const { survivors, freq, total } = paretoSelection(programs);
+  const { survivors, freq, total } = paretoSelection(programs, paretoSize);
   let u = nextFloat(ctx.prng) * total;
   for (const [p, f] of freq) {
     if ((u -= f) < 0) return p;
@@ -227,7 +322,7 @@ function* tryMerge(
   settings: GepaSettings,
   triedMerges: Set<string>,
 ) {
-  const fronts = instanceFronts(programs.map((p) => p.scores));
+  const fronts = liveFronts(programs);
   const survivors = nonDominatedPrograms(
     fronts,
     programs.map((p) => p.aggregate),

@@ -66,6 +66,21 @@ export const GepaSettings = z.object({
    * rollouts to 90 % for 0.952).
    */
   breakTiesOnTrain: z.boolean().default(true),
+  /**
+   * The Pareto set grows by the examples on which an accepted child beat its parent on the
+   * reflection minibatch, when the set lacks them; the programs still in the running are
+   * scored on them and the dominated ones retire. A subsample that misses a failure mode
+   * otherwise drops the child that fixes it (a tie with its parent) and keeps re-proposing it.
+   */
+  growParetoSet: z.boolean().default(true),
+  /**
+   * Once a reflection on a parent's component answers with the parent's own text or with a
+   * program already in the pool, the failing examples it was shown are not reflected on again
+   * for that parent and component (a minibatch failing only on them is skipped): such a
+   * repeated proposal costs a teacher call and no rollout, and asked again about the same
+   * failures the teacher mostly repeated itself.
+   */
+  avoidRepeatedReflections: z.boolean().default(true),
 });
 
 export const MiproSettings = z.object({

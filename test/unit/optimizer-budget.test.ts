@@ -281,9 +281,13 @@ describe('the teacher-call cap', () => {
 
   it('stops a GEPA run whose teacher keeps answering the text it was shown at the default cap', () => {
     // Every reflection returns the parent's own text: no child, no rollout, one teacher call
-    // each. Only GEPA's idle limit ended such a run before.
+    // each. Only GEPA's idle limit ended such a run before. Since avoidRepeatedReflections
+    // the run asks once per set of failures (next test); the cap still holds for checkpoints
+    // recorded without it.
     const trainIds = ids(6);
     const plan = planBudget(gepa, Budget.parse({ maxRollouts: 12 }), { trainSize: 6, components: 1 });
+    const old = OptimizerChoice.parse({ name: 'gepa' });
+    delete (old.settings as { avoidRepeatedReflections?: boolean }).avoidRepeatedReflections;
     const run = (maxTeacherCalls: number | null) => {
       const search = new PromptSearch(
         {
@@ -293,7 +297,7 @@ describe('the teacher-call cap', () => {
           budget: { maxRollouts: plan.maxRollouts, maxTeacherCalls },
           stopping: { patience: null, minDelta: 0, targetScore: null, maxEvaluations: null },
         },
-        optimizerFor(gepa),
+        optimizerFor(old),
       );
       for (let step = search.next(); step.kind !== 'done'; step = search.next())
         search.respond(
@@ -310,6 +314,47 @@ describe('the teacher-call cap', () => {
     assert.equal(capped.rollouts, 6, 'only the baseline was ever scored');
     const unbounded = run(null);
     assert.ok(unbounded.teacherCalls >= 200, `${unbounded.teacherCalls} teacher calls without the cap`);
+  });
+
+  it('asks the teacher once about failures it answered with the parent’s own text (avoidRepeatedReflections)', () => {
+    // The run above with today's settings: after a reflection on three failures returns the
+    // parent's text, a minibatch failing only on those is not reflected on again.
+    const search = new PromptSearch(
+      {
+        seed: 1,
+        baseline: { system: 'txt_base' },
+        trainIds: ids(6),
+        budget: { maxRollouts: 12, maxTeacherCalls: null },
+        stopping: { patience: null, minDelta: 0, targetScore: null, maxEvaluations: null },
+      },
+      optimizerFor(gepa),
+    );
+    for (let step = search.next(); step.kind !== 'done'; step = search.next())
+      search.respond(
+        step.kind === 'evaluate'
+          ? { kind: 'evaluated', scores: step.exampleIds.map(() => 0) }
+          : { kind: 'taught', textIds: ['txt_base'] },
+      );
+    const outcome = search.outcome();
+    assert.equal(outcome.teacherCalls, 2, 'one call per minibatch of new failures (6 examples, 3 a batch)');
+    assert.equal(outcome.rollouts, 6);
+    assert.match(outcome.stopReason, /the optimizer finished/);
+  });
+
+  it('does not reflect again on failures a parent’s reflection answered with a program already in the pool', () => {
+    // Pareto growth off, so the parent stays in the running beside the child that fixed the
+    // rare example: its reflections on that failure kept proposing the child again.
+    const runs = [true, false].map((avoid) =>
+      runRareFix({ growParetoSet: false, avoidRepeatedReflections: avoid }),
+    );
+    const [avoiding, repeating] = runs as [RareFixRun, RareFixRun];
+    assert.equal(avoiding.fixProposals, 2, 'the fix once as a child, once repeated');
+    assert.ok(repeating.fixProposals >= 10, `${repeating.fixProposals} proposals of the fix without it`);
+    assert.ok(
+      avoiding.outcome.teacherCalls * 4 <= repeating.outcome.teacherCalls,
+      `${avoiding.outcome.teacherCalls} vs ${repeating.outcome.teacherCalls} teacher calls`,
+    );
+    assert.equal(avoiding.outcome.bestScore, repeating.outcome.bestScore);
   });
 });
 
@@ -370,14 +415,19 @@ describe("GEPA's Pareto subsample", () => {
     );
     const pareto = new Set(paretoSubsample(h.trainIds, 20, 2));
     const seen = new Set<string>();
+    let first = true;
     for (let step = search.next(); step.kind !== 'done'; step = search.next()) {
       if (step.kind === 'evaluate') {
-        if (step.purpose === 'full Pareto-set evaluation')
+        if (step.purpose === 'full Pareto-set evaluation') {
+          if (first)
+            assert.deepEqual(new Set(step.exampleIds), pareto, 'the baseline is scored on the subsample');
+          first = false;
+          // The set grows only by minibatch examples an accepted child won (growParetoSet).
           assert.ok(
-            step.exampleIds.every((id) => pareto.has(id)),
-            'full evaluations stay on the Pareto set',
+            step.exampleIds.every((id) => pareto.has(id) || seen.has(id)),
+            'full evaluations stay on the Pareto set and the examples it grew by',
           );
-        else step.exampleIds.forEach((id) => seen.add(id));
+        } else step.exampleIds.forEach((id) => seen.add(id));
         const { scores } = await evaluateCandidate(h.io, step.candidate, step.candidateId, step.exampleIds);
         search.respond({ kind: 'evaluated', scores });
       } else {
@@ -389,4 +439,65 @@ describe("GEPA's Pareto subsample", () => {
       'minibatches draw examples outside the Pareto set',
     );
   });
+
+  it('grows by an example an accepted child won but the subsample could not see; old checkpoints do not', () => {
+    const grown = runRareFix({});
+    assert.equal(grown.outcome.best.system, 'txt_fix', 'the child that fixed the rare example is picked');
+    assert.equal(grown.outcome.bestScore, 4 / 5, 'scored on the subsample and the rare example');
+    // Recorded before the settings: the child ties its parent on the subsample, the parent stays.
+    const before = runRareFix({}, ['growParetoSet', 'avoidRepeatedReflections']);
+    assert.equal(before.outcome.best.system, 'txt_base');
+    assert.equal(before.outcome.bestScore, 3 / 4);
+    assert.ok(before.fixProposals >= 10, `${before.fixProposals} proposals of the fix`);
+  });
 });
+
+interface RareFixRun {
+  outcome: ReturnType<PromptSearch['outcome']>;
+  /** Reflections answered with the fix, the first included. */
+  fixProposals: number;
+}
+
+/**
+ * GEPA with a 4-example Pareto set on 12 examples: every program fails one example of the
+ * subsample (so no score is perfect and no tie is broken on the train split), and one example
+ * outside it only `txt_fix` passes. The teacher answers a reflection on the baseline that
+ * shows that example with `txt_fix`, and any other with the parent's own text.
+ */
+function runRareFix(settings: Record<string, unknown>, unset: string[] = []): RareFixRun {
+  const choice = OptimizerChoice.parse({ name: 'gepa', settings: { paretoSetSize: 4, ...settings } });
+  // A checkpoint recorded before a setting existed lacks it.
+  for (const key of unset) delete (choice.settings as Record<string, unknown>)[key];
+  const trainIds = ids(12);
+  const seed = 4;
+  const subsample = paretoSubsample(trainIds, 4, seed);
+  const noisy = subsample[0]!;
+  const rare = trainIds.find((id) => !subsample.includes(id))!;
+  const score = (text: string, id: string) =>
+    id === noisy ? 0 : id === rare ? (text === 'txt_fix' ? 1 : 0) : 1;
+  const search = new PromptSearch(
+    {
+      seed,
+      baseline: { system: 'txt_base' },
+      trainIds,
+      budget: { maxRollouts: 300, maxTeacherCalls: null },
+      stopping: { patience: null, minDelta: 0, targetScore: null, maxEvaluations: null },
+    },
+    optimizerFor(choice),
+  );
+  let fixProposals = 0;
+  for (let step = search.next(); step.kind !== 'done'; step = search.next()) {
+    if (step.kind === 'evaluate') {
+      const text = step.candidate.system!;
+      search.respond({ kind: 'evaluated', scores: step.exampleIds.map((id) => score(text, id)) });
+      continue;
+    }
+    const task = step.task;
+    assert.equal(task.type, 'reflect');
+    const parent = task.candidate.system!;
+    const fix = parent === 'txt_base' && task.evidence.exampleIds.includes(rare);
+    if (fix) fixProposals++;
+    search.respond({ kind: 'taught', textIds: [fix ? 'txt_fix' : parent] });
+  }
+  return { outcome: search.outcome(), fixProposals };
+}

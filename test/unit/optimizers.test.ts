@@ -168,7 +168,11 @@ describe('prompt optimizers on the simulator', async () => {
   it('GEPA breaks a tie at a perfect Pareto-set score on the rest of the train split; old checkpoints do not', async () => {
     const synthetic = await scenarioHarness(syntheticScenario());
     const run = async (settings: Record<string, unknown>, seed: number) => {
-      const choice = OptimizerChoice.parse({ name: 'gepa', settings });
+      // The tie-break alone: a growing Pareto set would see the missing rule before any tie.
+      const choice = OptimizerChoice.parse({
+        name: 'gepa',
+        settings: { ...settings, growParetoSet: false, avoidRepeatedReflections: false },
+      });
       if (!('breakTiesOnTrain' in settings))
         delete (choice.settings as { breakTiesOnTrain?: boolean }).breakTiesOnTrain;
       return drive(
