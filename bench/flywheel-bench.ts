@@ -7,7 +7,8 @@
  * then production's TRUE success on a fixed held-out set, against the oracle prompt.
  *
  * `--arms prompt,coaching,both` runs each (scenario, seed) once per arm: the prompt optimizer
- * alone (the default), reviewers' coaching alone, or both (bench/flywheel-seed-run.ts).
+ * alone (the default), reviewers' coaching alone, or both (bench/flywheel-seed-run.ts);
+ * `--retire-failed-coaching` has the reviewers retire the candidate coaching a gate failed with.
  *
  *   npm run bench:flywheel [-- --scenario FILE … --weeks 6 --seeds 5 --reviewer-error 0.1
  *                              --labels-per-week 20 --arms prompt,coaching,both | --quick]
@@ -52,6 +53,7 @@ const { values: args } = parseArgs({
     'cycle-timeout': { type: 'string', default: '900' },
     parallel: { type: 'string' },
     arms: { type: 'string', default: 'prompt' },
+    'retire-failed-coaching': { type: 'boolean', default: false },
     out: { type: 'string', default: path.join('bench', 'results', 'flywheel.json') },
   },
 });
@@ -81,6 +83,7 @@ const settings = {
   maxResumes: number('max-resumes', args['max-resumes'], 0),
   approveInconclusive: args['approve-inconclusive'],
   cycleTimeoutSeconds: number('cycle-timeout', args['cycle-timeout'], 10),
+  retireFailedCoaching: args['retire-failed-coaching'],
 };
 const arms = [...new Set(args.arms.split(',').map((a) => a.trim()))] as Arm[];
 if (arms.length === 0 || arms.some((a) => !(ARMS as readonly string[]).includes(a))) {
@@ -154,6 +157,7 @@ async function lane(): Promise<void> {
       maxResumes: settings.maxResumes,
       approveInconclusive: settings.approveInconclusive,
       cycleTimeoutSeconds: settings.cycleTimeoutSeconds,
+      retireFailedCoaching: settings.retireFailedCoaching,
       log,
     }).catch((error: unknown): SeedRun => {
       const text = error instanceof Error ? error.message : String(error);

@@ -19,7 +19,7 @@ import { CoachingSet } from '../schemas/coaching.js';
 import type { CycleInputArg } from '../schemas/cycle-input.js';
 import type { CycleStatus } from '../schemas/cycle-status.js';
 import { sampledTraces } from '../traces/store/sample-repository.js';
-import { createCoaching } from '../coaching/coaching-service.js';
+import { createCoaching, retireCoaching } from '../coaching/coaching-service.js';
 import { scenarioTools, type Scenario } from '../test/simulator/scenario.js';
 import type { CycleResult } from '../workflows/cycle-workflow.js';
 import { BenchTraffic } from './bench-traffic.js';
@@ -85,6 +85,11 @@ export interface SeedRunOptions {
   /** Approve a gate whose verdict is `inconclusive` too (default: only `pass` is approved). */
   approveInconclusive: boolean;
   cycleTimeoutSeconds: number;
+  /**
+   * Reviewers retire the candidate coaching a gate failed with (as a person reading the gate
+   * report might); default: they stay candidates and are gated again with the next cycle.
+   */
+  retireFailedCoaching?: boolean;
   log: (line: string) => void;
 }
 
@@ -258,6 +263,21 @@ export async function runSeed(o: SeedRunOptions): Promise<SeedRun> {
         candidate: candidateScore,
       });
       const llm: Record<string, LlmUsage> = usageSince(worker.usage(), usageBefore);
+      let retiredAfterGate = 0;
+      if (o.retireFailedCoaching && outcome === 'gate_failed')
+        for (const m of gated) {
+          await retireCoaching(
+            { db, embedder },
+            agent,
+            m.id,
+            {
+              reason: `the gate of ${cycleId} failed with it (${status?.gate?.failingAssertion ?? 'no pass'})`,
+            },
+            'bench-reviewer',
+          )
+            .then(() => retiredAfterGate++)
+            .catch((e: unknown) => log(`retire ${m.id}: ${message(e)}`));
+        }
       const settled = await statusesOf(
         db,
         agent,
@@ -276,7 +296,7 @@ export async function runSeed(o: SeedRunOptions): Promise<SeedRun> {
           created: drive.coaching.length,
           gated: gated.length,
           promoted: rolledOutSet.filter((m) => settled.get(m.id) === 'active').length,
-          retired: rolledOutSet.filter((m) => settled.get(m.id) === 'retired').length,
+          retired: rolledOutSet.filter((m) => settled.get(m.id) === 'retired').length + retiredAfterGate,
           active: counts.active,
           candidates: counts.candidate,
         },

@@ -14,7 +14,9 @@ import type { ReviewerLabel } from './simulated-reviewers.js';
  * failure mode). With probability `errorRate` the coaching is wrongly scoped: the reviewer
  * names only the most common word of the request ("When a customer writes about a
  * reservation"). A label that was itself wrong (a "fail" on a right answer, another step
- * as expected) gives coaching that teaches the wrong step.
+ * as expected) gives coaching that teaches the wrong step. A kind whose requests need
+ * different steps (synthetic-12's routine requests read alike and need one of three
+ * actions) gets none: no situation a reviewer can state tells its requests apart.
  */
 
 type Example = Scenario['examples'][number];
@@ -42,6 +44,14 @@ function plainWords(text: string): string[] {
     out.push(word.toLowerCase());
   });
   return out;
+}
+
+/** Whether every request of the example's kind needs the same step (a situation can then be stated). */
+export function oneStepKind(scenario: Scenario, example: Example): boolean {
+  const kind = kindOf(example);
+  return (
+    new Set(scenario.examples.filter((e) => kindOf(e) === kind).map((e) => e.expected.action)).size === 1
+  );
 }
 
 /** Words shared by every request of the example's kind (the scenario's examples of it). */
@@ -120,7 +130,8 @@ export interface ReviewerCoaching {
 /**
  * The candidate coaching reviewers write for a week's labels: one per kind of request whose
  * label is a "fail" with an expected step (the first such label of the kind), skipping kinds
- * in `skip` (written in an earlier week and still a candidate or active). `traceOf` gives the
+ * in `skip` (written in an earlier week and still waiting as a candidate) and kinds whose
+ * requests need different steps. `traceOf` gives the
  * trace an item is about (its source), `exampleOf` the scenario example a trace was drawn from.
  */
 export function reviewerCoaching(
@@ -140,7 +151,7 @@ export function reviewerCoaching(
     const example = scenario.examples.find((e) => e.id === (traceId && lookup.exampleOf(traceId)));
     if (!traceId || !example) continue;
     const kind = kindOf(example);
-    if (done.has(kind)) continue;
+    if (done.has(kind) || !oneStepKind(scenario, example)) continue;
     done.add(kind);
     const overBroad = unitInterval(`coaching-scope|${traceId}`, options.seed) < options.errorRate;
     out.push({

@@ -6,6 +6,7 @@ import { agentIdOf, OPTIMIZER_OFF } from '../../bench/flywheel-seed-run.js';
 import {
   behaviourOf,
   kindOf,
+  oneStepKind,
   overBroadSituation,
   reviewerCoaching,
   reviewerSituation,
@@ -56,6 +57,29 @@ describe('bench:flywheel arms: the situation a reviewer writes', () => {
     assert.match(situation, /^When a customer writes: .*basic economy.*move it to the flight/);
     for (const particular of ['Mia', 'Li', 'ZFA04Y', 'JFK', 'SFO', 'Hi', 'please'])
       assert.ok(!situation.split(/\s+/).includes(particular), `${particular} in "${situation}"`);
+  });
+
+  it('writes none for a kind whose requests read alike but need different steps', () => {
+    const routine = synthetic.examples.filter((e) => e.rule === null);
+    assert.ok(new Set(routine.map((e) => e.expected.action)).size > 1);
+    assert.ok(!oneStepKind(synthetic, routine[0]!));
+    assert.ok(airline.examples.every((e) => oneStepKind(airline, e)));
+    const labels: ReviewerLabel[] = [
+      { itemId: 'i1', verdict: 'fail', expected: routine[0]!.expected },
+      {
+        itemId: 'i2',
+        verdict: 'fail',
+        expected: synthetic.examples.find((e) => e.rule === 'rule_0')!.expected,
+      },
+    ];
+    const lookup = {
+      traceOf: (i: string) => `t-${i}`,
+      exampleOf: (t: string) => (t === 't-i1' ? routine[0]!.id : 'syn-0-0'),
+    };
+    assert.deepEqual(
+      reviewerCoaching(synthetic, labels, lookup, { errorRate: 0, seed: 1 }).map((n) => n.kind),
+      ['rule:rule_0'],
+    );
   });
 
   it('scopes a wrong one too widely: the commonest word of the request', () => {
