@@ -225,9 +225,7 @@ for (const p of prepared) {
               coachingArms.map((a) => [a, perArm.get(a)!.week1] as const),
             ),
             coachingNoRoutineRegression: Object.fromEntries(
-              coachingArms.map(
-                (a) => [a, perArm.get(a)!.summary.routineRegressionWeeks.length === 0] as const,
-              ),
+              coachingArms.map((a) => [a, perArm.get(a)!.summary.routineRegressionSeeds === 0] as const),
             ),
             bothReachesOracleLevelSoonerThanPrompt:
               weeksTo('both') !== null && weeksTo('prompt') !== null
@@ -371,7 +369,8 @@ if (arms.length > 1 || primaryArm !== 'prompt') {
       console.log(
         `  ${name}/${arm}: oracle level at week ${s.weeksToOracleLevel ?? 'never'} (per seed ${s.seedWeeksToOracleLevel.map((w) => w ?? '–').join(', ')}); ` +
           `routine ${s.routineBaseline === null ? '—' : pct(s.routineBaseline)} at start, lowest weekly median ${s.routineLowestMedian === null ? '—' : pct(s.routineLowestMedian)}` +
-          `${s.routineRegressionWeeks.length ? ` (regressed in week ${s.routineRegressionWeeks.join(', ')})` : ''}; ` +
+          `${s.routineRegressionWeeks.length ? ` (regressed in week ${s.routineRegressionWeeks.join(', ')})` : ''}, ` +
+          `${s.routineRegressionSeeds} seed(s) with a routine regression; ` +
           `${s.releases} releases, ${s.rollbacks} rollbacks, ${s.regressionsShipped} regressions shipped` +
           (arm === 'prompt'
             ? ''

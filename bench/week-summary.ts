@@ -137,8 +137,10 @@ export interface ArmSummary {
   /** Median over seeds of the starting prompt's routine true success, and the lowest weekly median after it. */
   routineBaseline: number | null;
   routineLowestMedian: number | null;
-  /** Weeks whose median routine true success fell more than REGRESSION_TOLERANCE below the start. */
+  /** Weeks whose median routine true success fell more than `tolerance` below the start. */
   routineRegressionWeeks: number[];
+  /** Seeds whose own routine true success fell more than `tolerance` below their start in any week. */
+  routineRegressionSeeds: number;
   regressionsShipped: number;
   releases: number;
   rollbacks: number;
@@ -154,7 +156,7 @@ export function summarizeArm(
   weeks: readonly WeekSummary[],
   seeds: readonly {
     baselineRoutine?: number | null;
-    weeks: readonly { week: number; trueSuccess: number }[];
+    weeks: readonly { week: number; trueSuccess: number; routineTrueSuccess?: number | null }[];
   }[],
   oracle: number,
   tolerance: number,
@@ -189,6 +191,14 @@ export function summarizeArm(
                 w.routineTrueSuccessMedian < routineBaseline - tolerance,
             )
             .map((w) => w.week),
+    routineRegressionSeeds: seeds.filter((s) =>
+      s.weeks.some(
+        (w) =>
+          typeof s.baselineRoutine === 'number' &&
+          typeof w.routineTrueSuccess === 'number' &&
+          w.routineTrueSuccess < s.baselineRoutine - tolerance,
+      ),
+    ).length,
     regressionsShipped: total('regressionsShipped'),
     releases: total('releases'),
     rollbacks: total('rollbacks'),

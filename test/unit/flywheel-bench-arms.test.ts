@@ -372,6 +372,21 @@ describe('bench:flywheel arms: summaries', () => {
     assert.equal(a.routineBaseline, 0.98);
     assert.equal(a.routineLowestMedian, 0.9);
     assert.deepEqual(a.routineRegressionWeeks, [2]);
+    assert.equal(a.routineRegressionSeeds, 0, 'the seeds carry no routine figure of their own here');
+    const own = summarizeArm(
+      weeks,
+      [
+        { baselineRoutine: 0.98, weeks: [{ week: 1, trueSuccess: 0.9, routineTrueSuccess: 0.75 }] },
+        { baselineRoutine: 0.98, weeks: [{ week: 1, trueSuccess: 0.9, routineTrueSuccess: 0.975 }] },
+      ],
+      1,
+      0.01,
+    );
+    assert.equal(
+      own.routineRegressionSeeds,
+      1,
+      'a seed down 23 points regressed; one down half a point did not',
+    );
     assert.equal(a.releases, 9);
     assert.deepEqual(a.coaching, {
       created: 9,
