@@ -13,9 +13,11 @@ const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'
 const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 export function flywheelChart(series: readonly ChartSeries[], title: string): string {
-  const width = 720;
+  // The legend's column is as wide as its longest line (about 6.6 px a character at 12 px).
+  const longest = Math.max(0, ...series.map((s) => `${s.name} median (IQR)`.length));
+  const m = { left: 60, right: Math.max(170, Math.ceil(40 + 6.6 * longest)), top: 40, bottom: 50 };
+  const width = 550 + m.right;
   const height = 420;
-  const m = { left: 60, right: 170, top: 40, bottom: 50 };
   const plotW = width - m.left - m.right;
   const plotH = height - m.top - m.bottom;
   const weeks = Math.max(1, ...series.flatMap((s) => s.points.map((p) => p.week)));
