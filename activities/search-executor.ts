@@ -238,6 +238,7 @@ async function metaPrompt(
           task.type === 'edit' ? task.critiqueId : undefined,
           task.type === 'instruct' ? (task.demosId ?? undefined) : undefined,
           task.type === 'instruct' ? (task.summaryId ?? undefined) : undefined,
+          ...(task.type === 'reflect' ? (task.triedIds ?? []) : []),
         ];
   const texts = await loadTexts(io.store, ids);
   if (task.type === 'paraphrase') {
@@ -271,8 +272,10 @@ async function metaPrompt(
         schema: PROMPT_EDITS_SCHEMA,
         read: (c) => parseStructured(PromptTexts, c, 'teacher').prompts.slice(0, task.count),
       };
-    case 'reflect':
-      return { user: reflectPrompt(current, examples), schema: REFLECTION_SCHEMA, read: instruction };
+    case 'reflect': {
+      const tried = (task.triedIds ?? []).map((id) => texts.get(id)!);
+      return { user: reflectPrompt(current, examples, tried), schema: REFLECTION_SCHEMA, read: instruction };
+    }
     case 'instruct': {
       const demos = task.demosId ? texts.get(task.demosId)! : null;
       const summary = task.summaryId ? texts.get(task.summaryId)! : null;

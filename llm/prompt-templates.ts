@@ -212,9 +212,19 @@ export function paraphrasePrompt(text: string, count: number): string {
   return `Generate exactly ${count} variations of the following text, keeping every instruction and its meaning.\n<text>\n${text}\n</text>`;
 }
 
-/** GEPA reflective mutation (gepa `instruction_proposal.py`, adapted). */
-export function reflectPrompt(current: string, examples: readonly ExampleForTeacher[]): string {
-  return `I gave an assistant the following instruction to perform a task:\n<current_prompt>\n${current}\n</current_prompt>\n\nThe following are examples of inputs, the assistant's responses, and feedback on how the responses could be better:\n\n${renderExamples(examples)}\n\nYour task is to write a new instruction for the assistant. Read the inputs carefully and identify the input format and the task. Read the responses and the feedback; identify any niche, domain-specific facts the assistant needs (they may not be available to it later) and any generalizable strategy it used or should use, and include them in the instruction.`;
+/**
+ * GEPA reflective mutation (gepa `instruction_proposal.py`, adapted). `tried`: rewrites of
+ * this instruction already proposed and rejected, so the teacher does not write them again.
+ */
+export function reflectPrompt(
+  current: string,
+  examples: readonly ExampleForTeacher[],
+  tried: readonly string[] = [],
+): string {
+  const avoid = tried.length
+    ? `\n\nThese new instructions were already tried and did no better on the examples they were tried on; do not write any of them again:\n${tried.map((t) => `<tried_instruction>\n${t}\n</tried_instruction>`).join('\n')}`
+    : '';
+  return `I gave an assistant the following instruction to perform a task:\n<current_prompt>\n${current}\n</current_prompt>\n\nThe following are examples of inputs, the assistant's responses, and feedback on how the responses could be better:\n\n${renderExamples(examples)}\n\nYour task is to write a new instruction for the assistant. Read the inputs carefully and identify the input format and the task. Read the responses and the feedback; identify any niche, domain-specific facts the assistant needs (they may not be available to it later) and any generalizable strategy it used or should use, and include them in the instruction.${avoid}`;
 }
 
 const MIPRO_TIP_TEXT: Record<string, string> = {

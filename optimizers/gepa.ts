@@ -150,6 +150,16 @@ export function gepa(settings: GepaSettings): Optimizer {
      */
     const avoidRepeats = settings.avoidRepeatedReflections === true;
     const repeatedOn = new Map<string, Set<string>>();
+    /**
+     * `showTriedReflections`: per parent and component, the rewrites proposed from it and
+     * rejected; the latest ones are shown in the reflection so the teacher writes another.
+     */
+    const showTried = settings.showTriedReflections ?? 0;
+    const rejectedOf = new Map<string, string[]>();
+    const rejected = (key: string, textId: string) => {
+      const list = rejectedOf.get(key) ?? [];
+      if (!list.includes(textId)) rejectedOf.set(key, [...list, textId]);
+    };
     const moduleCursor = new Map<number, number>();
     let epoch: string[] = [];
     const nextMinibatch = () => {
@@ -196,11 +206,13 @@ export function gepa(settings: GepaSettings): Optimizer {
         if (!avoidRepeats) return;
         repeatedOn.set(key, new Set([...(repeatedOn.get(key) ?? []), ...failed]));
       };
+      const triedIds = showTried > 0 ? (rejectedOf.get(key) ?? []).slice(-showTried) : [];
       const [textId] = yield* ctx.teach({
         type: 'reflect',
         candidate: parent.candidate,
         component,
         evidence: { candidate: parent.candidate, exampleIds: batch },
+        ...(triedIds.length > 0 ? { triedIds } : {}),
       });
       if (!textId || textId === parent.candidate[component]) {
         repeated();
@@ -214,10 +226,16 @@ export function gepa(settings: GepaSettings): Optimizer {
       }
       // A rejected text proposed again costs a teacher call too, but the failures may still
       // get their fix from another sample: no memory of them.
-      if (tried.has(childId)) continue;
+      if (tried.has(childId)) {
+        rejected(key, textId);
+        continue;
+      }
       tried.add(childId);
       const after = yield* ctx.evaluate(child, batch, 'reflection minibatch (child)');
-      if (sum(after) <= sum(before)) continue; // strict-improvement acceptance
+      if (sum(after) <= sum(before)) {
+        rejected(key, textId);
+        continue; // strict-improvement acceptance
+      }
       if (grows) {
         yield* scoreProgram(child, [k]);
         const c = programs.length - 1;

@@ -41,8 +41,12 @@ export type TeachTask =
     }
   /** ProTeGi Monte-Carlo step: semantically equivalent rewordings. */
   | { type: 'paraphrase'; textId: string; count: number }
-  /** GEPA reflective mutation of one component from inputs, outputs and feedback. */
-  | { type: 'reflect'; candidate: Candidate; component: string; evidence: Evidence }
+  /**
+   * GEPA reflective mutation of one component from inputs, outputs and feedback. `triedIds`:
+   * rewrites of this component already proposed from this candidate and rejected, shown so
+   * the teacher writes another (absent in runs from before it existed).
+   */
+  | { type: 'reflect'; candidate: Candidate; component: string; evidence: Evidence; triedIds?: string[] }
   /** MIPRO grounded instruction proposal with a prompting tip. */
   | {
       type: 'instruct';

@@ -81,6 +81,11 @@ export const GepaSettings = z.object({
    * failures the teacher mostly repeated itself.
    */
   avoidRepeatedReflections: z.boolean().default(true),
+  /**
+   * How many of the rewrites already proposed from a parent's component and rejected (the
+   * latest ones) the reflection shows the teacher, asking for another (0 = none).
+   */
+  showTriedReflections: z.number().int().nonnegative().default(5),
 });
 
 export const MiproSettings = z.object({

@@ -272,7 +272,16 @@ export function simulateTeacherTask(
       return simulateSituation(scenario, requestText);
     case 'contextual_instructions':
       return simulateInstructionMigration(scenario, requestText);
-    case 'reflected_instruction':
+    case 'reflected_instruction': {
+      // Rewrites the request lists as already tried (GEPA's reflection) are avoided as a model
+      // told so would: the answer it would have given, else its next samples (up to 3 more).
+      const tried = [...requestText.matchAll(TRIED)].map((m) => m[1]!.trim());
+      if (tried.length === 0)
+        return { instruction: simulateTeacher(scenario, requestText, 1, seed, salt)[0]!.prompt };
+      const asked = requestText.replace(TRIED_SECTION, '');
+      const samples = simulateTeacher(scenario, asked, 4, seed, `|${stableHash53(asked)}`);
+      return { instruction: (samples.find((s) => !tried.includes(s.prompt.trim())) ?? samples[0]!).prompt };
+    }
     case 'proposed_instruction': {
       let instruction = simulateTeacher(scenario, requestText, 1, seed, salt)[0]!.prompt;
       if (/Tip: Don't be afraid to be creative/.test(requestText)) {
@@ -286,6 +295,10 @@ export function simulateTeacherTask(
     }
   }
 }
+
+/** A rewrite listed as already tried, and the paragraph that lists them (the request's end). */
+const TRIED = /<tried_instruction>\n?([\s\S]*?)\n?<\/tried_instruction>/g;
+const TRIED_SECTION = /\n\n[^\n]*\n(?:<tried_instruction>[\s\S]*?<\/tried_instruction>\n?)+$/;
 
 /** Rewordings keep every line, in another order; some drop a line or add filler, as real paraphrases do. */
 function paraphrase(scenario: Scenario, text: string, v: number, i: number): string {

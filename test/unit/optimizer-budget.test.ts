@@ -341,6 +341,48 @@ describe('the teacher-call cap', () => {
     assert.match(outcome.stopReason, /the optimizer finished/);
   });
 
+  it('shows the teacher the latest rewrites of a parent it rejected (showTriedReflections); old checkpoints do not', () => {
+    // Every rewrite is new and no better: each is tried on the minibatch and rejected.
+    const run = (unset: string[]) => {
+      const choice = OptimizerChoice.parse({ name: 'gepa' });
+      for (const key of unset) delete (choice.settings as Record<string, unknown>)[key];
+      const search = new PromptSearch(
+        {
+          seed: 3,
+          baseline: { system: 'txt_base' },
+          trainIds: ids(6),
+          budget: { maxRollouts: 60, maxTeacherCalls: null },
+          stopping: { patience: null, minDelta: 0, targetScore: null, maxEvaluations: null },
+        },
+        optimizerFor(choice),
+      );
+      const shown: (string[] | undefined)[] = [];
+      for (let step = search.next(); step.kind !== 'done'; step = search.next()) {
+        if (step.kind === 'evaluate') {
+          search.respond({ kind: 'evaluated', scores: step.exampleIds.map(() => 0) });
+          continue;
+        }
+        const task = step.task;
+        assert.equal(task.type, 'reflect');
+        shown.push(task.triedIds);
+        search.respond({ kind: 'taught', textIds: [`txt_r${step.sample}`] });
+      }
+      return shown;
+    };
+    const shown = run([]);
+    assert.ok(shown.length >= 10, `${shown.length} reflections`);
+    assert.equal(shown[0], undefined, 'nothing tried yet');
+    shown.forEach((ids, k) => {
+      if (k === 0) return;
+      const answers = Array.from({ length: k }, (_, j) => `txt_r${j}`);
+      assert.deepEqual(ids, answers.slice(-5), `reflection ${k} shows the latest five rejected`);
+    });
+    assert.ok(
+      run(['showTriedReflections']).every((ids) => ids === undefined),
+      'settings without the field show nothing',
+    );
+  });
+
   it('does not reflect again on failures a parent’s reflection answered with a program already in the pool', () => {
     // Pareto growth off, so the parent stays in the running beside the child that fixed the
     // rare example: its reflections on that failure kept proposing the child again.

@@ -168,10 +168,16 @@ describe('prompt optimizers on the simulator', async () => {
   it('GEPA breaks a tie at a perfect Pareto-set score on the rest of the train split; old checkpoints do not', async () => {
     const synthetic = await scenarioHarness(syntheticScenario());
     const run = async (settings: Record<string, unknown>, seed: number) => {
-      // The tie-break alone: a growing Pareto set would see the missing rule before any tie.
+      // The tie-break alone, as it was measured: a growing Pareto set sees the missing rule
+      // before any tie.
       const choice = OptimizerChoice.parse({
         name: 'gepa',
-        settings: { ...settings, growParetoSet: false, avoidRepeatedReflections: false },
+        settings: {
+          ...settings,
+          growParetoSet: false,
+          avoidRepeatedReflections: false,
+          showTriedReflections: 0,
+        },
       });
       if (!('breakTiesOnTrain' in settings))
         delete (choice.settings as { breakTiesOnTrain?: boolean }).breakTiesOnTrain;

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { evaluateCandidate, teach } from '../../activities/search-executor.js';
+import { scenarioHarness } from '../../bench/optimization-harness.js';
+import { candidateIdOf } from '../../optimizers/prompt-search.js';
 import { AIRLINE_SCENARIO, loadScenario } from '../simulator/scenario.js';
 import { simulateTeacherTask } from '../simulator/simulated-models.js';
 import { chatCompletion } from '../simulator/simulator-server.js';
@@ -67,5 +70,31 @@ describe('simulated teacher, free-text reflection', () => {
     }
     const plain = askFreeText('Improve the prompt, please.', 1);
     assert.ok(Array.isArray((JSON.parse(plain) as { candidates: unknown[] }).candidates));
+  });
+});
+
+describe("simulated teacher, GEPA's reflection with the rewrites already tried", () => {
+  it('answers another rewrite than the ones listed, and the same one as before without a list', async () => {
+    // The oracle prompt fixes every rule: with nothing to fix the teacher adds the same
+    // polish line whatever the sample, so only the list can make it write something else.
+    const h = await scenarioHarness(scenario);
+    const exampleIds = h.trainIds.slice(0, 6);
+    await evaluateCandidate(h.io, h.oracle, candidateIdOf(h.oracle), exampleIds);
+    const task = {
+      type: 'reflect' as const,
+      candidate: h.oracle,
+      component: 'system',
+      evidence: { candidate: h.oracle, exampleIds },
+    };
+    const answers = new Set<string>();
+    for (let sample = 0; sample < 5; sample++) {
+      const [first] = (await teach(h.io, task, sample)).textIds;
+      answers.add(first!);
+      const [other] = (await teach(h.io, { ...task, triedIds: [first!] }, sample)).textIds;
+      assert.ok(other && other !== first, `sample ${sample}: told it was tried, the teacher writes another`);
+      const [third] = (await teach(h.io, { ...task, triedIds: [first!, other] }, sample)).textIds;
+      assert.ok(third && third !== first && third !== other, `sample ${sample}: and another again`);
+    }
+    assert.equal(answers.size, 1, 'without a list, every sample repeats the same rewrite');
   });
 });
