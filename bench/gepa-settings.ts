@@ -1,0 +1,174 @@
+/**
+ * GEPA settings side by side (a one-off tool for issue 16, not part of bench:optimizers):
+ * our GEPA in process on airline, synthetic-12 and any `--scenario FILE`, once per settings
+ * object given, the same seeds and budget as bench:optimizers. Per scenario and settings:
+ * rollouts until the pick reaches 90 % of the oracle on the test split, final test score,
+ * rollouts and teacher calls, and repeated proposals (reflections answered with a text
+ * already tried, or the parent's own: a teacher call and no rollout). Each settings object
+ * after the first is compared with the first, paired over seeds (Hodges–Lehmann difference,
+ * 95 % CI, Wilcoxon p); where a bench:optimizers results file holds gepa-reference runs of
+ * the scenario (`--ref`), with those too.
+ *
+ *   npx tsx bench/gepa-settings.ts --seeds 100 \
+ *     --settings '{"growParetoSet":false,"avoidRepeatedReflections":false,"showTriedReflections":0}' \
+ *     --settings '{}' --scenario bench/scenarios/shop-8.json --ref bench/results/optimizers.json
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { evaluateCandidate, teach, type SearchIo } from '../activities/search-executor.js';
+import { optimizerFor } from '../optimizers/optimizer-registry.js';
+import { PromptSearch, type Candidate } from '../optimizers/prompt-search.js';
+import { OptimizerChoice } from '../schemas/optimizer-config.js';
+import { AIRLINE_SCENARIO, loadScenario } from '../test/simulator/scenario.js';
+import { scenarioHarness, type ScenarioHarness } from './optimization-harness.js';
+import { pairedDifference } from './paired-difference.js';
+import { mean, median, wilcoxonTwoSided } from './statistics.js';
+import { syntheticScenario } from './synthetic-scenario.js';
+
+const { values: args } = parseArgs({
+  options: {
+    seeds: { type: 'string', default: '20' },
+    budget: { type: 'string', default: '6000' },
+    settings: { type: 'string', multiple: true, default: ['{}'] },
+    scenario: { type: 'string', multiple: true, default: [] },
+    ref: { type: 'string', multiple: true, default: [] },
+  },
+});
+const nSeeds = Number(args.seeds);
+const budget = Number(args.budget);
+
+interface Run {
+  seed: number;
+  to90: number | null;
+  test: number;
+  rollouts: number;
+  teacherCalls: number;
+  repeated: number;
+}
+type ReferenceRun = { seed: number; rolloutsTo90: number | null; testScore: number };
+
+/** gepa-reference runs per scenario and seed, from bench:optimizers results files. */
+const references = new Map<string, Map<number, ReferenceRun>>();
+for (const file of args.ref.filter((f) => existsSync(f))) {
+  const results = JSON.parse(readFileSync(file, 'utf8')) as {
+    scenarios: Record<string, { methods: Record<string, { runs: ReferenceRun[] }> }>;
+  };
+  for (const [name, s] of Object.entries(results.scenarios)) {
+    const runs = s.methods['gepa-reference']?.runs ?? [];
+    if (!references.has(name)) references.set(name, new Map());
+    for (const r of runs) references.get(name)!.set(r.seed, r);
+  }
+}
+
+async function run(h: ScenarioHarness, settings: unknown, seed: number, target: number): Promise<Run> {
+  const io: SearchIo = { ...h.io, store: h.store.forRun() };
+  const search = new PromptSearch(
+    {
+      seed,
+      baseline: h.baseline,
+      trainIds: h.trainIds,
+      budget: { maxRollouts: budget, maxTeacherCalls: null },
+      stopping: { patience: null, minDelta: 0, targetScore: null, maxEvaluations: null },
+    },
+    optimizerFor(OptimizerChoice.parse({ name: 'gepa', settings })),
+  );
+  let repeated = 0;
+  let reflected = false;
+  for (let step = search.next(); step.kind !== 'done'; step = search.next()) {
+    // A reflection whose answer is not tried on the minibatch was a repeat (or the parent's text).
+    if (reflected && !(step.kind === 'evaluate' && step.purpose === 'reflection minibatch (child)'))
+      repeated++;
+    reflected = false;
+    if (step.kind === 'evaluate') {
+      const { scores } = await evaluateCandidate(io, step.candidate, step.candidateId, step.exampleIds);
+      search.respond({ kind: 'evaluated', scores });
+    } else {
+      reflected = step.task.type === 'reflect';
+      search.respond({ kind: 'taught', textIds: (await teach(io, step.task, step.sample)).textIds });
+    }
+  }
+  if (reflected) repeated++;
+  const outcome = search.outcome();
+  let to90: number | null = null;
+  for (const point of outcome.trajectory) {
+    const candidate: Candidate | undefined =
+      h.store.candidates.get(point.candidateId) ??
+      (point.candidateId === outcome.baselineCandidateId ? h.baseline : undefined);
+    if (candidate && (await h.testScore(candidate)) >= target) {
+      to90 = point.rollouts;
+      break;
+    }
+  }
+  return {
+    seed,
+    to90,
+    test: await h.testScore(outcome.best),
+    rollouts: outcome.rollouts,
+    teacherCalls: outcome.teacherCalls,
+    repeated,
+  };
+}
+
+// Runs that never reach the target count as 10 × the budget, as in bench:optimizers.
+const censored = (runs: readonly { to90: number | null }[]) => runs.map((r) => r.to90 ?? budget * 10);
+const paired = (label: string, a: number[], b: number[], digits: number) => {
+  const d = pairedDifference(a, b);
+  const f = (x: number) => x.toFixed(digits);
+  return `${label} ${f(d.estimate)} [${f(d.low)}, ${f(d.high)}] p=${wilcoxonTwoSided(a, b).toFixed(3)}`;
+};
+
+const scenarios = [
+  loadScenario(AIRLINE_SCENARIO),
+  syntheticScenario(),
+  ...args.scenario.map((f) => loadScenario(f)),
+];
+console.log(`${nSeeds} seeds, budget ${budget} rollouts per run`);
+for (const scenario of scenarios) {
+  const h = await scenarioHarness(scenario);
+  const target = 0.9 * (await h.testScore(h.oracle));
+  let first: Run[] | null = null;
+  for (const text of args.settings) {
+    const settings: unknown = JSON.parse(text);
+    const runs: Run[] = [];
+    for (let seed = 0; seed < nSeeds; seed++) runs.push(await run(h, settings, seed, target));
+    const teacher = mean(runs.map((r) => r.teacherCalls));
+    const rollouts = mean(runs.map((r) => r.rollouts));
+    const lines = [
+      `${scenario.name} ${text}: rollouts→90% median ${median(runs.map((r) => r.to90 ?? Infinity))} ` +
+        `(${runs.filter((r) => r.to90 !== null).length}/${runs.length} reach it), final test ` +
+        `${mean(runs.map((r) => r.test)).toFixed(3)}, rollouts ${rollouts.toFixed(0)}, teacher calls ` +
+        `${teacher.toFixed(1)} (${(teacher / rollouts).toFixed(3)} per rollout), repeated proposals ` +
+        `${mean(runs.map((r) => r.repeated)).toFixed(1)}`,
+    ];
+    if (first) {
+      const base = first;
+      lines.push(
+        `  − first settings: ${paired(
+          'final test',
+          runs.map((r) => r.test),
+          base.map((r) => r.test),
+          3,
+        )}; ${paired('rollouts→90%', censored(runs), censored(base), 0)}`,
+      );
+    } else first = runs;
+    const reference = references.get(scenario.name);
+    const both = runs.filter((r) => reference?.has(r.seed));
+    if (reference && both.length >= 5) {
+      const ref = both.map((r) => reference.get(r.seed)!);
+      lines.push(
+        `  − gepa-reference (${both.length} seeds): ${paired(
+          'final test',
+          both.map((r) => r.test),
+          ref.map((r) => r.testScore),
+          3,
+        )}; ${paired(
+          'rollouts→90%',
+          censored(both),
+          ref.map((r) => r.rolloutsTo90 ?? budget * 10),
+          0,
+        )}`,
+      );
+    }
+    console.log(lines.join('\n'));
+  }
+}
