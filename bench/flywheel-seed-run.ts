@@ -29,6 +29,7 @@ import { reviewerCoaching, type ReviewerCoaching } from './reviewer-coaching.js'
 import {
   coachingAt,
   coachingCounts,
+  gateDetail,
   gatedCoachingSet,
   productionCoaching,
   statusesOf,
@@ -105,6 +106,8 @@ export interface SeedWeekRecord extends SeedWeek {
   rolloutReason: string | null;
   rolloutResumes: number;
   gate: { verdict: string; failingAssertion: string | null } | null;
+  /** The gate report's eval size, both arms' means and its failed assertions (null: no gate ran). */
+  gateDetail: Awaited<ReturnType<typeof gateDetail>>;
   optimization: CycleStatus['optimization'] | null;
   annotation: (NonNullable<CycleStatus['annotation']> & { submitted: number; refused: number }) | null;
   sample: CycleStatus['sample'] | null;
@@ -319,6 +322,7 @@ export async function runSeed(o: SeedRunOptions): Promise<SeedRun> {
         gate: status?.gate
           ? { verdict: status.gate.verdict, failingAssertion: status.gate.failingAssertion }
           : null,
+        gateDetail: await gateDetail(db, cycleId),
         optimization: status?.optimization ?? null,
         annotation: status?.annotation
           ? { ...status.annotation, submitted: drive.submitted, refused: drive.refused }

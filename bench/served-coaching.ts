@@ -108,3 +108,31 @@ export async function statusesOf(
   const wanted = new Set(ids);
   return new Map(rows.filter((r) => wanted.has(r.id)).map((r) => [r.id, r.current.status]));
 }
+
+/** What the week's gate saw, for the record: its eval size, both arms' means and the assertions that failed. */
+export async function gateDetail(
+  db: Db,
+  cycleId: string,
+): Promise<{
+  evalExamples: number;
+  candidate: Record<string, number>;
+  baseline: Record<string, number>;
+  failed: { name: string; detail: string }[];
+} | null> {
+  const row = await gateReportOfCycle(db, cycleId);
+  if (!row) return null;
+  const report = row.report as {
+    evalExamples?: number;
+    candidate?: Record<string, number>;
+    baseline?: Record<string, number>;
+    assertions?: { name: string; passed: boolean; gating?: boolean; detail: string }[];
+  };
+  return {
+    evalExamples: report.evalExamples ?? 0,
+    candidate: report.candidate ?? {},
+    baseline: report.baseline ?? {},
+    failed: (report.assertions ?? [])
+      .filter((a) => !a.passed && a.gating !== false)
+      .map((a) => ({ name: a.name, detail: a.detail })),
+  };
+}
