@@ -155,6 +155,12 @@ export function gepa(settings: GepaSettings): Optimizer {
      * rejected; the latest ones are shown in the reflection so the teacher writes another.
      */
     const showTried = settings.showTriedReflections ?? 0;
+    /**
+     * `avoidListedRepeats`: a reflection that answers with a rewrite it was shown as already
+     * rejected counts as a repeat for `avoidRepeatedReflections` too. With mislabelled or
+     * otherwise unfixable failures the teacher had nothing else to write.
+     */
+    const avoidListed = settings.avoidListedRepeats === true;
     const rejectedOf = new Map<string, string[]>();
     const rejected = (key: string, textId: string) => {
       const list = rejectedOf.get(key) ?? [];
@@ -227,6 +233,8 @@ export function gepa(settings: GepaSettings): Optimizer {
       // A rejected text proposed again costs a teacher call too, but the failures may still
       // get their fix from another sample: no memory of them.
       if (tried.has(childId)) {
+        // Shown as already tried and written again all the same: no better answer is coming.
+        if (avoidListed && triedIds.includes(textId)) repeated();
         rejected(key, textId);
         continue;
       }

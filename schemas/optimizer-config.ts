@@ -86,6 +86,13 @@ export const GepaSettings = z.object({
    * latest ones) the reflection shows the teacher, asking for another (0 = none).
    */
   showTriedReflections: z.number().int().nonnegative().default(5),
+  /**
+   * A reflection that answers with a rewrite the request listed as already rejected
+   * (`showTriedReflections`) is a repeat for `avoidRepeatedReflections` too: its failing
+   * examples are not reflected on again for that parent and component. With unfixable
+   * failures (mislabelled examples) the teacher kept writing the same rejected rewrites.
+   */
+  avoidListedRepeats: z.boolean().default(true),
 });
 
 export const MiproSettings = z.object({

@@ -383,6 +383,37 @@ describe('the teacher-call cap', () => {
     );
   });
 
+  it('stops asking about failures once the teacher writes a rewrite it was shown as rejected (avoidListedRepeats)', () => {
+    // Failures no rewrite fixes (a mislabelled example): the teacher has one answer only.
+    const run = (unset: string[]) => {
+      const choice = OptimizerChoice.parse({ name: 'gepa' });
+      for (const key of unset) delete (choice.settings as Record<string, unknown>)[key];
+      const search = new PromptSearch(
+        {
+          seed: 5,
+          baseline: { system: 'txt_base' },
+          trainIds: ids(6),
+          budget: { maxRollouts: 60, maxTeacherCalls: null },
+          stopping: { patience: null, minDelta: 0, targetScore: null, maxEvaluations: null },
+        },
+        optimizerFor(choice),
+      );
+      for (let step = search.next(); step.kind !== 'done'; step = search.next())
+        search.respond(
+          step.kind === 'evaluate'
+            ? { kind: 'evaluated', scores: step.exampleIds.map(() => 0) }
+            : { kind: 'taught', textIds: ['txt_same'] },
+        );
+      return search.outcome();
+    };
+    const avoiding = run([]);
+    assert.ok(avoiding.teacherCalls <= 4, `${avoiding.teacherCalls} teacher calls`);
+    assert.equal(avoiding.rollouts, 9, 'the baseline and the one rewrite on its minibatch');
+    const before = run(['avoidListedRepeats']);
+    assert.ok(before.teacherCalls >= 100, `${before.teacherCalls} teacher calls without it`);
+    assert.equal(before.rollouts, 9);
+  });
+
   it('does not reflect again on failures a parent’s reflection answered with a program already in the pool', () => {
     // Pareto growth off, so the parent stays in the running beside the child that fixed the
     // rare example: its reflections on that failure kept proposing the child again.
