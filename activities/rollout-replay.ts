@@ -3,6 +3,9 @@ import { compareOnSameInputs, type MeasurementPhase } from '../release/rollout-a
 import { agentConfig } from '../registry/store/agent-repository.js';
 import { versionById } from '../registry/store/prompt-repository.js';
 import { runAgentStep } from '../llm/agent-step.js';
+import { replayCoaching } from '../coaching/coaching-replay-service.js';
+import { situationEmbedderFor } from '../coaching/situation-embedder.js';
+import { CoachingSet } from '../schemas/coaching.js';
 import { AgentAction } from '../schemas/trace.js';
 import { PromptConfig, promptForAgent } from '../schemas/prompt.js';
 import { rolloutById } from '../release/store/rollout-repository.js';
@@ -69,6 +72,15 @@ export function createRolloutReplayActivities(deps: ActivityDeps) {
       agentConfig(db, rollout.agent_id),
     ]);
     const rubric = await onlineRubric(db, rollout.agent_id);
+    // The candidate answers as its users would get it: with the active coaching production
+    // recalls (the recorded answer had it too) and the coaching set the rollout carries.
+    const coaching = await replayCoaching(
+      db,
+      rollout.agent_id,
+      situationEmbedderFor(deps.llm.embedder),
+      ['active'],
+      rollout.coaching === null ? [] : CoachingSet.parse(rollout.coaching),
+    );
     const served = promptForAgent(
       { prompt: candidate.text, config: PromptConfig.parse(candidate.config) },
       config.tools.map((t) => ({ name: t.name, description: t.description, parameters: t.parameters })),
@@ -77,9 +89,11 @@ export function createRolloutReplayActivities(deps: ActivityDeps) {
       const recorded = AgentAction.safeParse(t.output);
       const messages = traceMessages(t.input);
       if (!recorded.success || !messages) return null;
+      const fewShot = coaching.size > 0 ? (await coaching.recall(messages)).messages : [];
       const { step } = await runAgentStep(deps.llm.agent, {
         systemPrompt: served.systemPrompt,
         messages,
+        fewShot,
         tools: served.tools,
         seed,
       });

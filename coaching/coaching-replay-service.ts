@@ -2,6 +2,7 @@ import type { Db } from '../db/connection.js';
 import {
   DEFAULT_RECALL_K,
   DEFAULT_RECALL_TOKENS,
+  type CoachingSet,
   type CoachingSetMember,
   type CoachingStatus,
   type RecallAnswer,
@@ -11,7 +12,7 @@ import type { AgentCoachingIndex } from './coaching-index-service.js';
 import { indexedMemories } from './coaching-index-service.js';
 import { CoachingRecall } from './coaching-recall-service.js';
 import type { SituationEmbedder } from './situation-embedder.js';
-import { currentCoaching } from './store/coaching-repository.js';
+import { coachingAtVersions, currentCoaching } from './store/coaching-repository.js';
 
 /** A set of one agent's memories, recalled for replayed conversations as agents recall them. */
 export interface ReplayCoaching {
@@ -33,8 +34,14 @@ export async function replayCoaching(
   agent: string,
   embedder: SituationEmbedder,
   statuses: readonly CoachingStatus[],
+  /** Memories at given versions besides those (a rollout's coaching set); absent: none. */
+  set: CoachingSet = [],
 ): Promise<ReplayCoaching> {
-  const rows = (await Promise.all(statuses.map((status) => currentCoaching(db, agent, { status })))).flat();
+  const [byStatus, inSet] = await Promise.all([
+    Promise.all(statuses.map((status) => currentCoaching(db, agent, { status }))),
+    coachingAtVersions(db, agent, set),
+  ]);
+  const rows = [...byStatus.flat(), ...inSet.filter((r) => !byStatus.flat().some((b) => b.id === r.id))];
   const { memories, matrix } = await indexedMemories(rows, embedder);
   const index: AgentCoachingIndex = { agent, mark: null, memories, matrix, clusters: null, readAt: 0 };
   const recall = new CoachingRecall({ embedder, get: () => Promise.resolve(index) });

@@ -123,14 +123,15 @@ export async function migrateContextualInstructions(
       `The migration request is not valid (${formatIssues(parsed.error)}); nothing was stored.`,
     );
   const req = parsed.data;
-  if (!deps.teacher)
-    throw new ServiceUnavailable(
-      'Migrating instructions needs the teacher model (FLYWHEEL_LLM_BASE_URL, FLYWHEEL_TEACHER_MODEL); nothing was stored.',
-    );
   const [source, config] = await Promise.all([
     sourceVersion(deps.db, agent, req.version),
     agentConfig(deps.db, agent),
   ]);
+  // What to migrate is checked before the model is needed: a wrong version is said first.
+  if (!deps.teacher)
+    throw new ServiceUnavailable(
+      'Migrating instructions needs the teacher model (FLYWHEEL_LLM_BASE_URL, FLYWHEEL_TEACHER_MODEL); nothing was stored.',
+    );
   const text = source.text;
   const tools = config.tools.map((t) => ({ name: t.name, description: t.description }));
   const checked = await askTeacher(deps.teacher, instructionMigrationPrompt(text, tools), (content) =>

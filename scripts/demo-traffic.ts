@@ -2,7 +2,7 @@ import { FlywheelClient } from '../client/flywheel-client.js';
 import type { LlmClient } from '../llm/llm-client.js';
 import { unitInterval } from '../optimizers/stable-hash.js';
 import type { Scenario } from '../test/simulator/scenario.js';
-import { generateTraffic, resolveWith } from '../test/simulator/traffic.js';
+import { generateTraffic, recallWith, resolveWith } from '../test/simulator/traffic.js';
 
 // Real users word the same need differently. The scenario has a few dozen requests, so
 // verbatim repeats made every new trace an exact copy of one an optimizer had already
@@ -69,7 +69,10 @@ export function startDemoTraffic(
   let running = true;
   let round = 0;
   let sent = 0;
-  const resolve = resolveWith(new FlywheelClient({ baseUrl: apiUrl, token }), scenario.agentId);
+  const client = new FlywheelClient({ baseUrl: apiUrl, token });
+  const resolve = resolveWith(client, scenario.agentId);
+  // The demo's users are served coaching as a deployed agent recalls it after resolve.
+  const coach = recallWith(client, scenario.agentId);
   const loop = (async () => {
     while (running) {
       try {
@@ -83,6 +86,7 @@ export function startDemoTraffic(
           seed: 99,
           idPrefix: `live-${Date.now()}-${round++}`,
           phrase: userPhrasing,
+          coach,
         });
         const res = await fetch(`${apiUrl}/api/traces`, {
           method: 'POST',

@@ -243,39 +243,49 @@ export async function runningCoachingSets(db: Db, agent: string): Promise<Rollou
   for (const r of rollouts) {
     const members = CoachingSet.parse(r.coaching);
     if (members.length === 0) continue;
-    const rows = await db
-      .selectFrom('coaching')
-      .innerJoin('coaching_versions', 'coaching_versions.coaching_id', 'coaching.id')
-      .selectAll('coaching_versions')
-      .select([
-        'coaching.id',
-        'coaching.agent_id',
-        'coaching.created_at as coaching_created_at',
-        'coaching.changed_at',
-      ])
-      .where('coaching.agent_id', '=', agent)
-      .where((eb) =>
-        eb.or(
-          members.map((m) =>
-            eb.and([eb('coaching.id', '=', m.id), eb('coaching_versions.version', '=', m.version)]),
-          ),
-        ),
-      )
-      .orderBy('coaching.created_at')
-      .orderBy('coaching.id')
-      .execute();
-    out.push({
-      rolloutId: r.id,
-      candidateVersionId: r.candidate_version_id,
-      rows: rows.map((row) => ({
-        id: row.id,
-        agent: row.agent_id,
-        version: row.version,
-        createdAt: row.coaching_created_at,
-        changedAt: row.changed_at,
-        current: toVersion(row),
-      })),
-    });
+    const rows = await coachingAtVersions(db, agent, members);
+    out.push({ rolloutId: r.id, candidateVersionId: r.candidate_version_id, rows });
   }
   return out;
+}
+
+/**
+ * Memories of the agent at the given versions (a coaching set as its gate evaluated it),
+ * each reported at that version; members that are not the agent's are left out.
+ */
+export async function coachingAtVersions(
+  db: Db,
+  agent: string,
+  members: CoachingSet,
+): Promise<CurrentCoaching[]> {
+  if (members.length === 0) return [];
+  const rows = await db
+    .selectFrom('coaching')
+    .innerJoin('coaching_versions', 'coaching_versions.coaching_id', 'coaching.id')
+    .selectAll('coaching_versions')
+    .select([
+      'coaching.id',
+      'coaching.agent_id',
+      'coaching.created_at as coaching_created_at',
+      'coaching.changed_at',
+    ])
+    .where('coaching.agent_id', '=', agent)
+    .where((eb) =>
+      eb.or(
+        members.map((m) =>
+          eb.and([eb('coaching.id', '=', m.id), eb('coaching_versions.version', '=', m.version)]),
+        ),
+      ),
+    )
+    .orderBy('coaching.created_at')
+    .orderBy('coaching.id')
+    .execute();
+  return rows.map((row) => ({
+    id: row.id,
+    agent: row.agent_id,
+    version: row.version,
+    createdAt: row.coaching_created_at,
+    changedAt: row.changed_at,
+    current: toVersion(row),
+  }));
 }

@@ -74,6 +74,14 @@ const pathOf = (route: ApiRoute) =>
 const errorOf = (body: string) => (JSON.parse(body) as { error: string }).error;
 const below = (role: Role): Role | null => ROLES[ROLES.indexOf(role) - 1] ?? null;
 
+/**
+ * A server error: any 5xx but the 503 of a route that needs a model this API has none of
+ * (no model is configured here), which says which one to configure.
+ */
+const serverError = (res: { statusCode: number; body: string }) =>
+  res.statusCode >= 500 &&
+  !(res.statusCode === 503 && /needs the teacher model \(FLYWHEEL_LLM_BASE_URL/.test(res.body));
+
 describe('API route table: authentication and roles', () => {
   let database: { db: Db; teardown(): Promise<void> };
   let app: FastifyInstance;
@@ -215,10 +223,7 @@ describe('API route table: authentication and roles', () => {
         ![401, 403].includes(res.statusCode),
         `${route.method} ${route.url} as ${token}: ${res.body}`,
       );
-      assert.ok(
-        res.statusCode < 500,
-        `${route.method} ${route.url} as ${token}: ${res.statusCode} ${res.body}`,
-      );
+      assert.ok(!serverError(res), `${route.method} ${route.url} as ${token}: ${res.statusCode} ${res.body}`);
     }
   });
 
@@ -252,7 +257,7 @@ describe('API route table: authentication and roles', () => {
       assert.match(errorOf(wrong.body), /not this session's CSRF token/);
       const right = await call(route, undefined, { ...cookie, 'x-csrf-token': 'csrf-ok' });
       assert.ok(![401, 403].includes(right.statusCode), `${route.method} ${route.url}: ${right.body}`);
-      assert.ok(right.statusCode < 500, `${route.method} ${route.url}: ${right.statusCode} ${right.body}`);
+      assert.ok(!serverError(right), `${route.method} ${route.url}: ${right.statusCode} ${right.body}`);
     }
     // Reading needs the cookie only.
     for (const route of withRole.filter((r) => r.method === 'GET')) {

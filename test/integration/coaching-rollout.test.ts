@@ -17,6 +17,7 @@ import { rolloutWorkflowId } from '../../workflows/workflow-ids.js';
 import { waitForStage } from '../helpers/cycle-driver.js';
 import { asPerson } from '../helpers/test-decision-keys.js';
 import { startSeededStack, stopSeededStack, type TestStack } from '../helpers/test-stack.js';
+import { startDemoTraffic } from '../../scripts/demo-traffic.js';
 
 /**
  * A coaching set released like a prompt version: a cycle whose optimizer finds no better
@@ -30,6 +31,7 @@ describe('a coaching set through the gate and a staged rollout', () => {
   let worker: Worker;
   let running: Promise<void>;
   let client: FlywheelClient;
+  let agentToken: string;
 
   before(async () => {
     // The API gets the simulated models (the teacher migrates instructions); it embeds locally.
@@ -42,6 +44,7 @@ describe('a coaching set through the gate and a staged rollout', () => {
       createdBy: 'test',
     });
     client = new FlywheelClient({ baseUrl: api.url, token });
+    agentToken = token;
   });
   after(async () => {
     worker?.shutdown();
@@ -302,13 +305,49 @@ describe('a coaching set through the gate and a staged rollout', () => {
 
     // The migrated coaching is followed where the instruction applied: the coaching alone makes
     // the agent reply on a basic-economy move, as the instruction in the prompt did.
+    // Production traffic first: the demo's users resolve, recall coaching (the first test's
+    // is active) and answer; replay then has the candidate answer the same requests.
+    const production = (await labelledVersion(stack.db, 'demo', 'production'))!;
+    const served = async () =>
+      (
+        await stack.db
+          .selectFrom('traces')
+          .select((eb) => eb.fn.countAll<string>().as('n'))
+          .where('agent_id', '=', 'demo')
+          .where('prompt_version', '=', production.version)
+          .executeTakeFirstOrThrow()
+      ).n;
+    const traffic = startDemoTraffic(api.url, agentToken, stack.scenario, stack.llm.agent, 10, 100);
+    try {
+      const until = Date.now() + 60_000;
+      while (Number(await served()) < 80 && Date.now() < until) await new Promise((r) => setTimeout(r, 250));
+    } finally {
+      await traffic.stop();
+    }
+    const tagged = await fetch(`${api.url}/api/traces?agent=demo&coaching=any&limit=5`, {
+      headers: operator.headers,
+    });
+    assert.equal(tagged.status, 200);
+    assert.ok(
+      ((await tagged.json()) as { traces: unknown[] }).traces.length > 0,
+      'traffic that recalled the active coaching carries its id',
+    );
+
     const { workflowId, coaching: set } = await startManualRollout(stack.env.client, stack.db, {
       taskQueue: stack.taskQueue,
       agent: 'demo',
       candidateVersion: result.created.version,
       actor: 'user:otto',
       coaching: 'candidates',
-      config: { steps: [{ setWeight: 50 }, { pause: {} }] },
+      // Replay's verdict is not the point (the simulated agent's noise differs by seed); that
+      // it answers with the coaching as served, on the traffic just recorded, is.
+      config: {
+        steps: [
+          { replay: { traces: 60, minTraces: 5, maxPassRateDrop: 1 } },
+          { setWeight: 50 },
+          { pause: {} },
+        ],
+      },
     });
     assert.deepEqual(set, [{ id: coaching!.id, version: 1 }]);
     const deadline = Date.now() + 60_000;
@@ -323,6 +362,17 @@ describe('a coaching set through the gate and a staged rollout', () => {
       .where('id', '=', workflowId)
       .executeTakeFirstOrThrow();
     assert.deepEqual(row.coaching, set);
+    // Replay answers past production traffic as the candidate's users would get it: the
+    // version without the instruction, with the active coaching and the set recalled.
+    const replay = await stack.db
+      .selectFrom('rollout_steps')
+      .select(['kind', 'verdict', 'metrics'])
+      .where('rollout_id', '=', workflowId)
+      .where('kind', '=', 'replay')
+      .executeTakeFirstOrThrow();
+    const measured = replay.metrics as { traces: number };
+    assert.equal(replay.verdict, 'successful', JSON.stringify(replay));
+    assert.ok(measured.traces >= 5, JSON.stringify(replay));
     assert.equal(row.candidate_version_id, result.created.id);
     // The first test's coaching is active: both shares recall it, only the candidate's the set.
     const active = await recalled();

@@ -1,4 +1,4 @@
-import { promptForAgent, type FlywheelClient } from '../../client/flywheel-client.js';
+import { promptForAgent, withCoaching, type FlywheelClient } from '../../client/flywheel-client.js';
 import { unitInterval } from '../../optimizers/stable-hash.js';
 import { runAgentStep } from '../../llm/agent-step.js';
 import type { ChatMessageIn, LlmClient } from '../../llm/llm-client.js';
@@ -29,6 +29,22 @@ export function resolveWith(client: FlywheelClient, name: string) {
       config: r.config,
       promptVersionId: r.promptVersionId,
     };
+  };
+}
+
+/**
+ * Recall as a deployed agent does after resolve: the conversation so far and the version
+ * resolve served (so a rollout's candidate share recalls its coaching set), the recalled
+ * messages inserted after the system prompt and the applied coaching named on the trace.
+ */
+export function recallWith(client: FlywheelClient, agent: string): NonNullable<TrafficOptions['coach']> {
+  return async (messages, served) => {
+    const recalled = await client.recallCoaching(
+      agent,
+      messages,
+      served.promptVersionId ? { promptVersionId: served.promptVersionId } : {},
+    );
+    return { fewShot: withCoaching([], recalled), attributes: client.coachingTraceAttributes(recalled) };
   };
 }
 

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ItemAnnotationRequest } from '../../schemas/annotation.js';
-import { emptyDraft, labelBody, type LabelDraft } from '../../console/src/api/label-draft.js';
+import {
+  argumentsPrefilled,
+  emptyDraft,
+  labelBody,
+  withTool,
+  type LabelDraft,
+} from '../../console/src/api/label-draft.js';
 import {
   argumentLines,
   parseArgumentLines,
@@ -83,6 +89,29 @@ describe('the web console label form', () => {
   it('starts the expected call from the agent arguments, and reads them back unchanged', () => {
     const args = { reservation_id: 'M8N7B6', passengers: 2, flags: ['a'], seat: { row: 3 }, note: 'x: y' };
     assert.deepEqual(parseArgumentLines(argumentLines(args)).args, args);
+  });
+
+  it("clears the agent's arguments when another tool is named, and keeps a reviewer's own", () => {
+    const prefilled = { tool: 'send_certificate', toolArguments: 'amount: 150\nuser_id: ava_patel_1333' };
+    const draft: LabelDraft = {
+      ...emptyDraft(),
+      verdict: 'fail',
+      expected: 'tool',
+      tool: prefilled.tool,
+      toolArguments: prefilled.toolArguments,
+      prefilled,
+    };
+    assert.equal(argumentsPrefilled(draft), true);
+    // A first-use trial typed "reservation_id: R2D2XY" after these and saved user_id "ava_patel_1333reservation_id: R2D2XY".
+    assert.deepEqual(withTool(draft, 'get_reservation_details'), {
+      tool: 'get_reservation_details',
+      toolArguments: '',
+    });
+    assert.deepEqual(withTool(draft, 'send_certificate'), { tool: 'send_certificate' });
+    const edited = { ...draft, toolArguments: 'amount: 100' };
+    assert.equal(argumentsPrefilled(edited), false);
+    assert.deepEqual(withTool(edited, 'get_reservation_details'), { tool: 'get_reservation_details' });
+    assert.deepEqual(withTool({ ...emptyDraft(), toolArguments: 'x: 1' }, 'a'), { tool: 'a' });
   });
 
   it('reads the sampled conversation defensively: odd messages keep what they have', () => {

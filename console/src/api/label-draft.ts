@@ -9,6 +9,12 @@ export interface LabelDraft {
   reply: string;
   tool: string;
   toolArguments: string;
+  /**
+   * The agent's own call the expected one started from (tool and its arguments as lines);
+   * while the arguments are still those, choosing another tool clears them, so a reviewer's
+   * lines are not appended to arguments the new tool does not take.
+   */
+  prefilled?: { tool: string; toolArguments: string };
   comment: string;
   /** Per score config name, typed as the API takes it; '' while unset. */
   scores: Record<string, string | number | boolean>;
@@ -54,3 +60,17 @@ export function labelBody(draft: LabelDraft): LabelBody | string {
   if (Object.keys(dimensions).length > 0) body.dimensions = dimensions;
   return body;
 }
+
+/** The draft after the reviewer names `tool`: arguments still prefilled from another tool are cleared. */
+export function withTool(draft: LabelDraft, tool: string): Partial<LabelDraft> {
+  const untouched = draft.prefilled !== undefined && draft.toolArguments === draft.prefilled.toolArguments;
+  if (untouched && tool.trim() !== draft.prefilled!.tool) return { tool, toolArguments: '' };
+  return { tool };
+}
+
+/** Whether the arguments shown are still the agent's own, unchanged. */
+export const argumentsPrefilled = (draft: LabelDraft) =>
+  draft.prefilled !== undefined &&
+  draft.toolArguments !== '' &&
+  draft.toolArguments === draft.prefilled.toolArguments &&
+  draft.tool.trim() === draft.prefilled.tool;

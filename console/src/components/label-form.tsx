@@ -1,6 +1,6 @@
 import type { Ref } from 'preact';
 import { CATEGORIES, CATEGORY_LABELS } from '../api/categories.js';
-import type { LabelDraft } from '../api/label-draft.js';
+import { argumentsPrefilled, withTool, type LabelDraft } from '../api/label-draft.js';
 import type { Category, ScoreConfig } from '../api/types.js';
 
 export interface FieldRefs {
@@ -111,18 +111,25 @@ export function LabelForm({
                   id="tool"
                   list="tool-names"
                   value={draft.tool}
-                  onInput={(e) => set({ tool: e.currentTarget.value })}
+                  onInput={(e) => set(withTool(draft, e.currentTarget.value))}
                 />
                 <datalist id="tool-names">
                   {tools.map((t) => (
                     <option key={t} value={t} />
                   ))}
                 </datalist>
-                <label for="tool-arguments">Arguments, one per line as name: value</label>
+                <label for="tool-arguments">
+                  Arguments, one per line as name: value
+                  {argumentsPrefilled(draft) ? " (the agent's own, to correct)" : ''}
+                </label>
                 <textarea
                   id="tool-arguments"
                   rows={3}
                   value={draft.toolArguments}
+                  // Still the agent's own arguments: selected, so typing replaces them.
+                  onFocus={(e) => {
+                    if (argumentsPrefilled(draft)) e.currentTarget.select();
+                  }}
                   onInput={(e) => set({ toolArguments: e.currentTarget.value })}
                 />
               </>

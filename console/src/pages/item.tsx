@@ -229,7 +229,11 @@ function ItemView({
   // A fail with a tool step: start the expected call from what the agent did, to correct it.
   useEffect(() => {
     if (draft.expected === 'tool' && draft.tool === '' && step && step.action !== 'respond')
-      set({ tool: step.action, toolArguments: argumentLines(step.arguments ?? {}) });
+      set({
+        tool: step.action,
+        toolArguments: argumentLines(step.arguments ?? {}),
+        prefilled: { tool: step.action, toolArguments: argumentLines(step.arguments ?? {}) },
+      });
   }, [draft.expected]);
 
   // The judge's per-dimension scores of this cycle: the reviewer may label each as well.

@@ -40,7 +40,8 @@ export function SignInPage() {
         }}
       >
         <label for="user">User name</label>
-        <input id="user" name="username" autocomplete="username" required />
+        {/* The page's one task: a first-time reviewer types at once (found in a first-use trial). */}
+        <input id="user" name="username" autocomplete="username" required autoFocus />
         <label for="password">Password</label>
         <input id="password" name="password" type="password" autocomplete="current-password" required />
         {signIn.isError && (
