@@ -7,7 +7,9 @@
  * already tried, or the parent's own: a teacher call and no rollout). Each settings object
  * after the first is compared with the first, paired over seeds (Hodges–Lehmann difference,
  * 95 % CI, Wilcoxon p); where a bench:optimizers results file holds gepa-reference runs of
- * the scenario (`--ref`), with those too.
+ * the scenario (`--ref`), with those too. `--label-noise 0.1` relabels a tenth of the train
+ * split (every example whose index i has 7919·i mod 100 < 10) to expect a tool that does not
+ * exist, as mislabelled reviewed examples do in bench:flywheel; the test split is untouched.
  *
  *   npx tsx bench/gepa-settings.ts --seeds 100 \
  *     --settings '{"growParetoSet":false,"avoidRepeatedReflections":false,"showTriedReflections":0}' \
@@ -16,6 +18,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { evaluateCandidate, teach, type SearchIo } from '../activities/search-executor.js';
+import type { SearchExample } from '../optimization/search-store.js';
 import { optimizerFor } from '../optimizers/optimizer-registry.js';
 import { PromptSearch, type Candidate } from '../optimizers/prompt-search.js';
 import { OptimizerChoice } from '../schemas/optimizer-config.js';
@@ -32,9 +35,12 @@ const { values: args } = parseArgs({
     settings: { type: 'string', multiple: true, default: ['{}'] },
     scenario: { type: 'string', multiple: true, default: [] },
     ref: { type: 'string', multiple: true, default: [] },
+    'label-noise': { type: 'string', default: '0' },
   },
 });
 const nSeeds = Number(args.seeds);
+/** Share of the train split relabelled to expect a step no prompt gives, like a reviewer's mistake. */
+const labelNoise = Number(args['label-noise']);
 const budget = Number(args.budget);
 
 interface Run {
@@ -122,9 +128,17 @@ const scenarios = [
   syntheticScenario(),
   ...args.scenario.map((f) => loadScenario(f)),
 ];
-console.log(`${nSeeds} seeds, budget ${budget} rollouts per run`);
+console.log(
+  `${nSeeds} seeds, budget ${budget} rollouts per run` +
+    (labelNoise > 0 ? `, label noise ${labelNoise} of the train split` : ''),
+);
 for (const scenario of scenarios) {
   const h = await scenarioHarness(scenario);
+  const examples = h.store.exampleById as Map<string, SearchExample>;
+  h.trainIds.forEach((id, i) => {
+    if ((i * 7919) % 100 < labelNoise * 100)
+      examples.set(id, { ...examples.get(id)!, expected: { action: 'no_such_tool', arguments: {} } });
+  });
   const target = 0.9 * (await h.testScore(h.oracle));
   let first: Run[] | null = null;
   for (const text of args.settings) {
