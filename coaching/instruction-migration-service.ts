@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Db } from '../db/connection.js';
 import type { PromptVersion } from '../db/database.js';
 import type { ChatMessageIn, LlmClient } from '../llm/llm-client.js';
+import { askWithRepair } from '../llm/repair-round.js';
 import { agentConfig } from '../registry/store/agent-repository.js';
 import {
   agentPromptVersion,
@@ -62,7 +63,8 @@ export interface MigrationDeps extends CoachingDeps {
   teacher?: LlmClient | null;
 }
 
-async function askTeacher(
+/** The teacher's answer, checked against the prompt, with one repair round (temperature 0, cached). */
+function askTeacher(
   teacher: LlmClient,
   prompt: ChatMessageIn[],
   check: (content: string | null) => CheckedMigration,
@@ -77,17 +79,7 @@ async function askTeacher(
         offSchema: 'cache',
       })
     ).content;
-  const first = await ask(prompt);
-  const checked = check(first);
-  if (checked.ok) return checked;
-  const again = check(
-    await ask([
-      ...prompt,
-      { role: 'assistant', content: first ?? '' },
-      { role: 'user', content: migrationRepairPrompt(checked.error) },
-    ]),
-  );
-  return again.ok ? again : { ok: false, error: `${checked.error}; after the repair: ${again.error}` };
+  return askWithRepair(ask, prompt, check, migrationRepairPrompt);
 }
 
 async function sourceVersion(db: Db, agent: string, version: number | undefined): Promise<PromptVersion> {

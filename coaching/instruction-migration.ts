@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ChatMessageIn } from '../llm/llm-client.js';
+import { checkStructured } from '../llm/structured-output.js';
 import { CoachingBehaviour } from '../schemas/coaching.js';
 import { formatIssues } from '../schemas/format-issues.js';
 import { MAX_SITUATION_WORDS } from './situation-suggestion.js';
@@ -139,18 +140,12 @@ export function checkMigrationAnswer(
   prompt: string,
   toolNames: readonly string[],
 ): CheckedMigration {
-  let json: unknown;
-  try {
-    json = JSON.parse(content ?? '');
-  } catch {
-    return { ok: false, error: `not JSON: ${String(content).slice(0, 200)}` };
-  }
-  const parsed = Answer.safeParse(json);
-  if (!parsed.success) return { ok: false, error: formatIssues(parsed.error, { root: '(answer)' }) };
+  const parsed = checkStructured(Answer, content);
+  if (!parsed.ok) return parsed;
   const problems: string[] = [];
   const out: MigratedInstruction[] = [];
   const spans: [number, number][] = [];
-  parsed.data.instructions.forEach((item, i) => {
+  parsed.value.instructions.forEach((item, i) => {
     const at = `instruction ${i + 1}`;
     const instruction = item.instruction.trim();
     const start = prompt.indexOf(instruction);

@@ -1,5 +1,6 @@
 import type { Db } from '../db/connection.js';
 import type { ChatMessageIn, LlmClient } from '../llm/llm-client.js';
+import { askWithRepair } from '../llm/repair-round.js';
 import { formatIssues } from '../schemas/format-issues.js';
 import type { RecallMessage } from '../schemas/coaching.js';
 import { NotFoundError, UserError } from '../schemas/user-error.js';
@@ -66,18 +67,12 @@ async function askTeacher(
         signal,
       )
     ).content;
-  const first = await ask(prompt);
-  const checked = checkSituationAnswer(first, request);
-  if (checked.ok) return checked;
-  const again = checkSituationAnswer(
-    await ask([
-      ...prompt,
-      { role: 'assistant', content: first ?? '' },
-      { role: 'user', content: situationRepairPrompt(checked.error) },
-    ]),
-    request,
+  return askWithRepair(
+    ask,
+    prompt,
+    (content) => checkSituationAnswer(content, request),
+    situationRepairPrompt,
   );
-  return again.ok ? again : { ok: false, error: `${checked.error}; after the repair: ${again.error}` };
 }
 
 /**

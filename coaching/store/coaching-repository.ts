@@ -66,6 +66,18 @@ const toVersion = (r: CoachingVersionRow): CoachingVersion => ({
   createdAt: r.created_at,
 });
 
+/** A memory with one of its versions, as the joined queries below read them. */
+const toCurrent = (
+  r: CoachingVersionRow & { id: string; agent_id: string; coaching_created_at: Date; changed_at: Date },
+): CurrentCoaching => ({
+  id: r.id,
+  agent: r.agent_id,
+  version: r.version,
+  createdAt: r.coaching_created_at,
+  changedAt: r.changed_at,
+  current: toVersion(r),
+});
+
 const versionValues = (id: string, version: number, v: NewVersion) => ({
   coaching_id: id,
   version,
@@ -174,14 +186,7 @@ export async function currentCoaching(
   if (options.status) q = q.where('coaching_versions.status', '=', options.status);
   if (options.id) q = q.where('coaching.id', '=', options.id);
   const rows = await q.orderBy('coaching.created_at').orderBy('coaching.id').execute();
-  return rows.map((r) => ({
-    id: r.id,
-    agent: r.agent_id,
-    version: r.version,
-    createdAt: r.coaching_created_at,
-    changedAt: r.changed_at,
-    current: toVersion(r),
-  }));
+  return rows.map(toCurrent);
 }
 
 /**
@@ -280,12 +285,5 @@ export async function coachingAtVersions(
     .orderBy('coaching.created_at')
     .orderBy('coaching.id')
     .execute();
-  return rows.map((row) => ({
-    id: row.id,
-    agent: row.agent_id,
-    version: row.version,
-    createdAt: row.coaching_created_at,
-    changedAt: row.changed_at,
-    current: toVersion(row),
-  }));
+  return rows.map(toCurrent);
 }
