@@ -26,8 +26,8 @@ import { judgeGateOutputs } from '../release/gate-scoring-service.js';
 import { passScores, uncalibratedJudges } from '../release/gate-judges.js';
 import { formatIssues } from '../schemas/format-issues.js';
 import type { CoachingSet } from '../schemas/coaching.js';
-import { replayCoaching } from '../coaching/coaching-replay-service.js';
-import { currentCoaching } from '../coaching/store/coaching-repository.js';
+import { gateCoaching } from '../coaching/coaching-replay-service.js';
+import { coachingCount } from '../coaching/store/coaching-repository.js';
 import { situationEmbedderFor } from '../coaching/situation-embedder.js';
 import { examplesOf, replay, servedOf } from '../release/served-replay-service.js';
 import type { GateOutput } from '../release/gate-scoring-service.js';
@@ -146,7 +146,7 @@ export function createGateActivities(deps: ActivityDeps) {
   return {
     /** How many of the agent's coaching memories are candidates (gated with the next candidate). */
     async candidateCoachingCount(args: { agent: string }): Promise<{ candidates: number }> {
-      return { candidates: (await currentCoaching(db, args.agent, { status: 'candidate' })).length };
+      return { candidates: await coachingCount(db, args.agent, 'candidate') };
     },
 
     /**
@@ -185,12 +185,7 @@ export function createGateActivities(deps: ActivityDeps) {
       // The coaching the agent's conversations recall: the active memories (both arms) and
       // the candidates, gated as one set with the candidate (its arm only).
       const embedder = situationEmbedderFor(llm.embedder);
-      const [active, withCandidates] = await Promise.all([
-        replayCoaching(db, args.agent, embedder, ['active']),
-        replayCoaching(db, args.agent, embedder, ['active', 'candidate']),
-      ]);
-      const activeIds = new Set(active.members.map((m) => m.id));
-      const set = withCandidates.members.filter((m) => !activeIds.has(m.id));
+      const { active, withCandidates, set } = await gateCoaching(db, args.agent, embedder);
       if (plan.changed.length === 0 && set.length === 0) {
         const report = unchangedCandidateReport(plan);
         await insertGateReport(db, {

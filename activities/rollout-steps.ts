@@ -23,7 +23,6 @@ import { notifyAgent } from '../notify/agent-notice.js';
 import { judgeSampledTraces } from './rollout-judging.js';
 import { CoachingSet } from '../schemas/coaching.js';
 import { settleCoachingSet } from '../coaching/coaching-set-service.js';
-import { situationEmbedderFor } from '../coaching/situation-embedder.js';
 
 export type StartRolloutInput = StartedRollout;
 
@@ -214,7 +213,7 @@ export function createRolloutActivities(deps: ActivityDeps) {
         set.length === 0
           ? Promise.resolve([])
           : settleCoachingSet(
-              { db, embedder: situationEmbedderFor(deps.llm.embedder), artifacts: labelOptions },
+              { db, artifacts: labelOptions },
               rollout.agent_id,
               set,
               args.status,

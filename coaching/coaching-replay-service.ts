@@ -12,7 +12,7 @@ import type { AgentCoachingIndex } from './coaching-index-service.js';
 import { indexedMemories } from './coaching-index-service.js';
 import { CoachingRecall } from './coaching-recall-service.js';
 import type { SituationEmbedder } from './situation-embedder.js';
-import { coachingAtVersions, currentCoaching } from './store/coaching-repository.js';
+import { coachingAtVersions, currentCoaching, type CurrentCoaching } from './store/coaching-repository.js';
 
 /** A set of one agent's memories, recalled for replayed conversations as agents recall them. */
 export interface ReplayCoaching {
@@ -41,7 +41,40 @@ export async function replayCoaching(
     Promise.all(statuses.map((status) => currentCoaching(db, agent, { status }))),
     coachingAtVersions(db, agent, set),
   ]);
-  const rows = [...byStatus.flat(), ...inSet.filter((r) => !byStatus.flat().some((b) => b.id === r.id))];
+  const read = byStatus.flat();
+  const known = new Set(read.map((r) => r.id));
+  return replayOf(agent, embedder, [...read, ...inSet.filter((r) => !known.has(r.id))]);
+}
+
+/**
+ * What a gate replays: the active memories (both arms), and those with the candidates (the
+ * candidate's arm), read once; `set` is the candidates, gated as one with the candidate.
+ */
+export async function gateCoaching(
+  db: Db,
+  agent: string,
+  embedder: SituationEmbedder,
+): Promise<{ active: ReplayCoaching; withCandidates: ReplayCoaching; set: CoachingSet }> {
+  const [active, candidates] = await Promise.all([
+    currentCoaching(db, agent, { status: 'active' }),
+    currentCoaching(db, agent, { status: 'candidate' }),
+  ]);
+  const [activeReplay, withCandidates] = await Promise.all([
+    replayOf(agent, embedder, active),
+    replayOf(agent, embedder, [...active, ...candidates]),
+  ]);
+  return {
+    active: activeReplay,
+    withCandidates,
+    set: candidates.map((c) => ({ id: c.id, version: c.version })),
+  };
+}
+
+async function replayOf(
+  agent: string,
+  embedder: SituationEmbedder,
+  rows: readonly CurrentCoaching[],
+): Promise<ReplayCoaching> {
   const { memories, matrix } = await indexedMemories(rows, embedder);
   const index: AgentCoachingIndex = { agent, mark: null, memories, matrix, clusters: null, readAt: 0 };
   const recall = new CoachingRecall({ embedder, get: () => Promise.resolve(index) });

@@ -229,7 +229,7 @@ export async function coachingHistory(db: Db, agent: string, id: string): Promis
  * what is wrong with the status in force, or null when the move is allowed.
  */
 async function moveStatus(
-  deps: CoachingDeps,
+  deps: Pick<CoachingDeps, 'db' | 'artifacts'>,
   target: { agent: string; id: string; actor: string; reason: string },
   move: {
     to: CoachingStatus;
@@ -280,6 +280,26 @@ export async function retireCoaching(
         status === 'retired' ? `Coaching ${id} is retired already (v${version})` : null,
     },
   );
+}
+
+/**
+ * Moves a candidate to `to` (a rollout's coaching set settled with its rollout): the status
+ * is checked under the memory's lock, so one a person promoted or retired meanwhile is
+ * refused (ConflictError) and stays as it is.
+ */
+export function settleCandidateCoaching(
+  deps: Pick<CoachingDeps, 'db' | 'artifacts'>,
+  target: { agent: string; id: string; actor: string; reason: string },
+  to: 'active' | 'retired',
+): Promise<{ coaching: CoachingView; change: ArtifactChangeResult }> {
+  return moveStatus(deps, target, {
+    to,
+    action: to === 'active' ? 'coaching.promote' : 'coaching.retire',
+    refusal: (status, version) =>
+      status === 'candidate'
+        ? null
+        : `Coaching ${target.id} is ${status} (v${version}), not a candidate any more`,
+  });
 }
 
 /**

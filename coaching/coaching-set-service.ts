@@ -1,6 +1,6 @@
 import type { CoachingSet } from '../schemas/coaching.js';
 import { ConflictError, NotFoundError } from '../schemas/user-error.js';
-import { promoteCoaching, retireCoaching, showCoaching, type CoachingDeps } from './coaching-service.js';
+import { settleCandidateCoaching, type CoachingDeps } from './coaching-service.js';
 
 /** What became of one member of a coaching set when its rollout ended. */
 export interface SettledMember {
@@ -19,29 +19,19 @@ export interface SettledMember {
  * A member someone promoted, retired or deleted meanwhile is left as it is, and said so.
  */
 export async function settleCoachingSet(
-  deps: CoachingDeps,
+  deps: Pick<CoachingDeps, 'db' | 'artifacts'>,
   agent: string,
   set: CoachingSet,
   outcome: 'completed' | 'rolled_back',
   actor: string,
   reason: string,
 ): Promise<SettledMember[]> {
+  const to = outcome === 'completed' ? 'active' : 'retired';
   const settled: SettledMember[] = [];
   for (const member of set) {
     try {
-      // Only a member still a candidate moves: one a person promoted meanwhile stays active.
-      const now = await showCoaching(deps.db, agent, member.id);
-      if (now.status !== 'candidate') {
-        settled.push({ ...member, to: null, detail: `left ${now.status} (v${now.version})` });
-        continue;
-      }
-      const move = outcome === 'completed' ? promoteCoaching : retireCoaching;
-      const { coaching } = await move(deps, agent, member.id, { reason }, actor);
-      settled.push({
-        ...member,
-        to: outcome === 'completed' ? 'active' : 'retired',
-        detail: `v${coaching.version}`,
-      });
+      const { coaching } = await settleCandidateCoaching(deps, { agent, id: member.id, actor, reason }, to);
+      settled.push({ ...member, to, detail: `v${coaching.version}` });
     } catch (e) {
       if (!(e instanceof ConflictError || e instanceof NotFoundError)) throw e;
       settled.push({ ...member, to: null, detail: e.message });

@@ -17,7 +17,7 @@ import {
 } from '../schemas/gate-config.js';
 import type { GateEvalResult } from '../schemas/gate-eval.js';
 import { NotFoundError, UserError } from '../schemas/user-error.js';
-import { replayCoaching, type ReplayCoaching } from '../coaching/coaching-replay-service.js';
+import { gateCoaching, type ReplayCoaching } from '../coaching/coaching-replay-service.js';
 import { situationEmbedderFor } from '../coaching/situation-embedder.js';
 import { ciVerdict } from './gate-ci-verdict.js';
 import { decideGate, type ExampleScores } from './gate-decision.js';
@@ -133,12 +133,10 @@ export async function evaluatePromptGate(
 
   // Production as served: the prompt with the active coaching its agents recall.
   const embedder = situationEmbedderFor(deps.llm.embedder);
-  const activeCoaching = await replayCoaching(db, req.agent, embedder, ['active']);
-  const candidateCoaching =
-    req.coaching === 'candidates'
-      ? await replayCoaching(db, req.agent, embedder, ['active', 'candidate'])
-      : activeCoaching;
-  if (req.coaching === 'candidates' && candidateCoaching.size === activeCoaching.size)
+  const coaching = await gateCoaching(db, req.agent, embedder);
+  const activeCoaching = coaching.active;
+  const candidateCoaching = req.coaching === 'candidates' ? coaching.withCandidates : activeCoaching;
+  if (req.coaching === 'candidates' && coaching.set.length === 0)
     throw new UserError(
       `Agent "${req.agent}" has no candidate coaching to gate: create some with \`flywheel coaching create ${req.agent} ... --candidate\` (or list them with \`flywheel coaching list ${req.agent} --status candidate\`).`,
     );
@@ -178,7 +176,7 @@ export async function evaluatePromptGate(
     production: { id: production.id, version: production.version },
     coaching: {
       active: activeCoaching.size,
-      candidates: req.coaching === 'candidates' ? candidateCoaching.size - activeCoaching.size : null,
+      candidates: req.coaching === 'candidates' ? coaching.set.length : null,
     },
     dataset: { id: dataset.id, eval: splits.eval.length, holdout: splits.holdout.length },
     gateConfig: req.gate ? `the agent's, with ${req.gate.source} over it` : "the agent's",

@@ -196,16 +196,6 @@ export async function currentCoaching(
  */
 export async function coachingMarks(db: Db, agents: readonly string[]): Promise<Map<string, string>> {
   if (agents.length === 0) return new Map();
-  // A staged rollout that starts or ends with a coaching set changes what recall serves.
-  const sets = await db
-    .selectFrom('rollouts')
-    .select(['agent_id', sql<string>`string_agg(id, ',' order by id)`.as('rollouts')])
-    .where('agent_id', 'in', [...agents])
-    .where('status', '=', 'running')
-    .where('coaching', 'is not', null)
-    .groupBy('agent_id')
-    .execute();
-  const setMark = new Map(sets.map((r) => [r.agent_id, `|${r.rollouts}`]));
   const rows = await db
     .selectFrom('coaching')
     .select((eb) => [
@@ -213,17 +203,37 @@ export async function coachingMarks(db: Db, agents: readonly string[]): Promise<
       eb.fn.max<Date>('changed_at').as('changed_at'),
       eb.fn.countAll<string>().as('count'),
       eb.fn.sum<string>('version').as('versions'),
+      // A staged rollout that starts or ends with a coaching set changes what recall serves.
+      sql<string | null>`(select string_agg(r.id, ',' order by r.id) from rollouts r
+        where r.agent_id = coaching.agent_id and r.status = 'running' and r.coaching is not null)`.as(
+        'rollouts',
+      ),
     ])
     .where('agent_id', 'in', [...agents])
     .groupBy('agent_id')
     .execute();
-  const marks = new Map(
+  return new Map(
     rows.map((r) => [
       r.agent_id,
-      `${r.count}/${r.versions}/${new Date(r.changed_at).toISOString()}${setMark.get(r.agent_id) ?? ''}`,
+      `${r.count}/${r.versions}/${new Date(r.changed_at).toISOString()}${r.rollouts ? `|${r.rollouts}` : ''}`,
     ]),
   );
-  return marks;
+}
+
+/** How many of the agent's memories have `status` at their current version. */
+export async function coachingCount(db: Db, agent: string, status: CoachingStatus): Promise<number> {
+  const { n } = await db
+    .selectFrom('coaching')
+    .innerJoin('coaching_versions', (j) =>
+      j
+        .onRef('coaching_versions.coaching_id', '=', 'coaching.id')
+        .onRef('coaching_versions.version', '=', 'coaching.version'),
+    )
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('coaching.agent_id', '=', agent)
+    .where('coaching_versions.status', '=', status)
+    .executeTakeFirstOrThrow();
+  return Number(n);
 }
 
 /** A running rollout's coaching set: its memories at the versions its gate evaluated. */
