@@ -26,10 +26,17 @@ import { judgeGateOutputs } from '../release/gate-scoring-service.js';
 import { passScores, uncalibratedJudges } from '../release/gate-judges.js';
 import { formatIssues } from '../schemas/format-issues.js';
 import type { CoachingSet } from '../schemas/coaching.js';
-import { gateCoaching } from '../coaching/coaching-replay-service.js';
+import { gateCoaching, type ReplayCoaching } from '../coaching/coaching-replay-service.js';
+import {
+  attributeCoachingSet,
+  scoreDelta,
+  type RecalledExample,
+  type SetAttribution,
+} from '../coaching/coaching-set-attribution.js';
+import { settleCoachingSet } from '../coaching/coaching-set-service.js';
 import { coachingCount } from '../coaching/store/coaching-repository.js';
 import { situationEmbedderFor } from '../coaching/situation-embedder.js';
-import { examplesOf, replay, servedOf } from '../release/served-replay-service.js';
+import { examplesOf, replay, servedOf, type Example } from '../release/served-replay-service.js';
 import type { GateOutput } from '../release/gate-scoring-service.js';
 import { versionById } from '../registry/store/prompt-repository.js';
 
@@ -103,6 +110,32 @@ function unchangedCandidateReport(plan: CandidateReleasePlan): GateReport {
   };
 }
 
+/** The assertion a coaching set fails when the gate dropped every member of it. */
+export const COACHING_SET_KEPT = 'coaching_set_kept';
+
+/**
+ * The report of a coaching set gated alone whose every member made more of its examples
+ * worse than better: nothing is left to release but production itself.
+ */
+function droppedSetReport(decided: GateReport, plan: CandidateReleasePlan): GateReport {
+  const assertion = {
+    name: COACHING_SET_KEPT,
+    passed: false,
+    kind: COACHING_SET_KEPT,
+    detail:
+      'every member of the coaching set made more of the examples that recalled it worse than better, so ' +
+      `all were dropped and retired; without them the candidate is production ${plan.production.id} itself, ` +
+      'so no version was created',
+  };
+  return {
+    ...decided,
+    passed: false,
+    verdict: 'fail',
+    failingAssertion: COACHING_SET_KEPT,
+    assertions: [assertion, ...decided.assertions],
+  };
+}
+
 /** How many assertions the workflow status carries; the full list is in gate_reports. */
 const STATUS_ASSERTIONS = 5;
 
@@ -143,6 +176,27 @@ export function createGateActivities(deps: ActivityDeps) {
     onProgress: (judged: number, of: number) => heartbeat({ judged, of, split }),
   });
 
+  /**
+   * Retires the members a gate dropped from its coaching set, so a memory its own examples
+   * judged harmful is not gated again with every later cycle. Audited as the flywheel's
+   * `coaching.retire`, with the gate's evidence as the reason; one a person moved meanwhile
+   * is left alone, so a retry settles only the rest.
+   */
+  const retireDropped = async (agent: string, reportId: string, report: GateReport) => {
+    const dropped = report.coaching?.dropped ?? [];
+    if (dropped.length === 0) return;
+    const why = new Map((report.coaching?.members ?? []).map((m) => [m.id, m.detail]));
+    for (const member of dropped)
+      await settleCoachingSet(
+        { db, artifacts: deps.webhook ? { webhook: deps.webhook } : {} },
+        agent,
+        [member],
+        'rolled_back',
+        'flywheel',
+        `gate ${reportId} dropped it from the coaching set (${why.get(member.id) ?? 'more examples worse than better'})`,
+      );
+  };
+
   return {
     /** How many of the agent's coaching memories are candidates (gated with the next candidate). */
     async candidateCoachingCount(args: { agent: string }): Promise<{ candidates: number }> {
@@ -162,6 +216,7 @@ export function createGateActivities(deps: ActivityDeps) {
       const existing = await gateReportById(db, reportId);
       if (existing) {
         const report = GateReport.parse(existing.report);
+        await retireDropped(args.agent, reportId, report);
         return {
           reportId,
           passed: existing.passed,
@@ -185,7 +240,8 @@ export function createGateActivities(deps: ActivityDeps) {
       // The coaching the agent's conversations recall: the active memories (both arms) and
       // the candidates, gated as one set with the candidate (its arm only).
       const embedder = situationEmbedderFor(llm.embedder);
-      const { active, withCandidates, set } = await gateCoaching(db, args.agent, embedder);
+      const coaching = await gateCoaching(db, args.agent, embedder);
+      const { active, withCandidates, set } = coaching;
       if (plan.changed.length === 0 && set.length === 0) {
         const report = unchangedCandidateReport(plan);
         await insertGateReport(db, {
@@ -226,6 +282,7 @@ export function createGateActivities(deps: ActivityDeps) {
             replayDeps: { llm, concurrency: deps.llmConcurrency },
           }
         : null;
+      const replayed: ReplayedSplit[] = [];
       for (const split of ['eval', 'holdout'] as const) {
         let cand: GateOutput[];
         let base: GateOutput[];
@@ -234,6 +291,7 @@ export function createGateActivities(deps: ActivityDeps) {
           const { replayDeps } = served;
           cand = await replay(replayDeps, served.candidate, withCandidates, agent, examples, args.seed);
           base = await replay(replayDeps, served.baseline, active, agent, examples, args.seed);
+          replayed.push({ split, examples, candidate: cand });
         } else {
           const common = {
             agent: args.agent,
@@ -247,6 +305,63 @@ export function createGateActivities(deps: ActivityDeps) {
         candidate.push(...(await judgeGateOutputs(judging(split), cand, split, rubrics, config, args.seed)));
         baseline.push(...(await judgeGateOutputs(judging(split), base, split, rubrics, config, args.seed)));
       }
+
+      // Each member of the set on its own evidence: a member that made more of the examples
+      // recalling it worse than better is dropped, and the set is scored without it.
+      let gated = set;
+      let attribution: SetAttribution | null = null;
+      if (served && set.length > 0) {
+        const score = async (
+          split: ExampleScores['split'],
+          coachingArm: ReplayCoaching,
+          examples: readonly Example[],
+        ): Promise<ExampleScores[]> =>
+          examples.length === 0
+            ? []
+            : judgeGateOutputs(
+                judging(split),
+                await replay(served.replayDeps, served.candidate, coachingArm, agent, examples, args.seed),
+                split,
+                rubrics,
+                config,
+                args.seed,
+              );
+        attribution = await attributeSet({
+          set,
+          replayed,
+          candidate,
+          // Without the set: production's own arm when the prompt did not change (same
+          // prompt, the active coaching); else the candidate's prompt with the active
+          // coaching, replayed on the examples that recalled a member only.
+          without:
+            plan.changed.length === 0
+              ? (_split, _examples) => Promise.resolve(baseline)
+              : (split, examples) => score(split, active, examples),
+        });
+        if (attribution.dropped.length > 0) {
+          const keptArm = await coaching.withMembers(attribution.kept.map((m) => m.id));
+          const dropped = new Set(attribution.dropped.map((m) => m.id));
+          for (const r of replayed) {
+            const again = r.candidate
+              .filter((o) => o.recalled?.some((id) => dropped.has(id)))
+              .map((o) => exampleOf(r, o.exampleId));
+            for (const rescored of await score(r.split, keptArm, again)) {
+              const at = candidate.findIndex((e) => e.split === r.split && e.id === rescored.id);
+              candidate[at] = rescored;
+            }
+          }
+          gated = attribution.kept;
+        }
+      }
+      const setReport = withCoaching
+        ? {
+            coaching: {
+              active: active.size,
+              set: gated,
+              ...(attribution ? { members: attribution.members, dropped: attribution.dropped } : {}),
+            },
+          }
+        : {};
 
       const calibrations = judged.length ? await gateCalibrations(db, args.cycleId, judged) : [];
       const uncalibrated = uncalibratedJudges({
@@ -263,9 +378,11 @@ export function createGateActivities(deps: ActivityDeps) {
         passAt: passScores(rubrics),
         seed: args.seed,
       });
-      const report: GateReport = withCoaching
-        ? { ...decided, coaching: { active: active.size, set } }
-        : decided;
+      // Every member dropped and nothing else changed: what is left is production itself.
+      const report: GateReport =
+        gated.length === 0 && plan.changed.length === 0
+          ? { ...droppedSetReport(decided, plan), ...setReport }
+          : { ...decided, ...setReport };
 
       let candidateVersionId: string | null = null;
       // Inconclusive still becomes a candidate version: a human decides at approval. The
@@ -273,13 +390,13 @@ export function createGateActivities(deps: ActivityDeps) {
       if (report.verdict !== 'fail') {
         const changes = [
           ...(plan.changed.length ? [`${describeChanges(plan.changed)} changed`] : []),
-          ...(set.length ? [`${set.length} candidate coaching`] : []),
+          ...(gated.length ? [`${gated.length} candidate coaching`] : []),
         ];
         const version = await releaseCandidate(
           db,
           plan,
           `passed gate ${reportId} (${changes.join(', ')})`,
-          set.length,
+          gated.length,
         );
         candidateVersionId = version.id;
       }
@@ -291,6 +408,8 @@ export function createGateActivities(deps: ActivityDeps) {
         candidateVersionId,
         report,
       });
+      // After the report, so a retried gate (which reads the report back) retires the rest.
+      await retireDropped(args.agent, reportId, report);
       return {
         reportId,
         passed: report.passed,
@@ -300,8 +419,55 @@ export function createGateActivities(deps: ActivityDeps) {
         candidate: report.candidate,
         baseline: report.baseline,
         assertions: summarise(report),
-        ...(set.length ? { coaching: set } : {}),
+        ...(report.failingAssertion === DIFFERS_FROM_PRODUCTION ? { sameAsProduction: true } : {}),
+        ...(gated.length ? { coaching: gated } : {}),
       };
     },
   };
+}
+
+/** One split as the gate replayed it, kept for the coaching set's per-member evidence. */
+interface ReplayedSplit {
+  split: ExampleScores['split'];
+  examples: readonly Example[];
+  /** The candidate's arm, with the recalled coaching of each conversation. */
+  candidate: readonly GateOutput[];
+}
+
+const exampleOf = (r: ReplayedSplit, id: string): Example => r.examples.find((e) => e.id === id)!;
+
+/**
+ * Scores each member of the set on the examples that recalled it: the candidate's score with
+ * the set against the score `without` it on the same examples.
+ */
+async function attributeSet(input: {
+  set: CoachingSet;
+  replayed: readonly ReplayedSplit[];
+  candidate: readonly ExampleScores[];
+  without: (split: ExampleScores['split'], examples: readonly Example[]) => Promise<ExampleScores[]>;
+}): Promise<SetAttribution> {
+  const members = new Set(input.set.map((m) => m.id));
+  const recalled: RecalledExample[] = [];
+  for (const r of input.replayed) {
+    const touched = r.candidate.flatMap((o) => {
+      const mine = (o.recalled ?? []).filter((id) => members.has(id));
+      return mine.length ? [{ id: o.exampleId, members: mine }] : [];
+    });
+    if (touched.length === 0) continue;
+    const scored = (xs: readonly ExampleScores[]) =>
+      new Map(xs.filter((e) => e.split === r.split).map((e) => [e.id, e.scores]));
+    const withSet = scored(input.candidate);
+    const without = scored(
+      await input.without(
+        r.split,
+        touched.map((t) => exampleOf(r, t.id)),
+      ),
+    );
+    for (const t of touched) {
+      const a = withSet.get(t.id);
+      const b = without.get(t.id);
+      if (a && b) recalled.push({ ...t, split: r.split, delta: scoreDelta(a, b) });
+    }
+  }
+  return attributeCoachingSet(input.set, recalled);
 }

@@ -46,15 +46,23 @@ export async function replayCoaching(
   return replayOf(agent, embedder, [...read, ...inSet.filter((r) => !known.has(r.id))]);
 }
 
-/**
- * What a gate replays: the active memories (both arms), and those with the candidates (the
- * candidate's arm), read once; `set` is the candidates, gated as one with the candidate.
- */
+/** The coaching a gate replays, read once. */
+export interface GateCoaching {
+  /** The active memories: both arms recall them. */
+  active: ReplayCoaching;
+  /** The active memories and every candidate: the candidate's arm. */
+  withCandidates: ReplayCoaching;
+  /** The candidates, gated as one set with the candidate. */
+  set: CoachingSet;
+  /** The active memories and only these candidates: the set once the gate dropped members. */
+  withMembers(ids: readonly string[]): Promise<ReplayCoaching>;
+}
+
 export async function gateCoaching(
   db: Db,
   agent: string,
   embedder: SituationEmbedder,
-): Promise<{ active: ReplayCoaching; withCandidates: ReplayCoaching; set: CoachingSet }> {
+): Promise<GateCoaching> {
   const [active, candidates] = await Promise.all([
     currentCoaching(db, agent, { status: 'active' }),
     currentCoaching(db, agent, { status: 'candidate' }),
@@ -67,6 +75,8 @@ export async function gateCoaching(
     active: activeReplay,
     withCandidates,
     set: candidates.map((c) => ({ id: c.id, version: c.version })),
+    withMembers: (ids) =>
+      replayOf(agent, embedder, [...active, ...candidates.filter((c) => ids.includes(c.id))]),
   };
 }
 

@@ -92,5 +92,23 @@ export function renderGateReportMarkdown(report: GateReport): string {
       ),
     );
   }
+  const coaching = report.coaching;
+  if (coaching) {
+    const set = coaching.set.map((m) => `\`${m.id}\` v${m.version}`).join(', ');
+    lines.push(
+      '',
+      `**Coaching:** ${coaching.active} active memor${coaching.active === 1 ? 'y' : 'ies'} in both arms; candidate set released with it: ${set || 'none'}`,
+    );
+    if (coaching.members?.length)
+      lines.push(
+        '',
+        '| coaching | version | recalled | better | worse | | detail |',
+        '|---|---:|---:|---:|---:|---|---|',
+        ...coaching.members.map(
+          (m) =>
+            `| \`${cell(m.id)}\` | ${m.version} | ${m.recalled} | ${m.better} | ${m.worse} | ${m.kept ? 'kept' : 'DROPPED'} | ${cell(m.detail)} |`,
+        ),
+      );
+  }
   return lines.join('\n');
 }

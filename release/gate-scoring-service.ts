@@ -15,6 +15,8 @@ export interface GateOutput {
   score: number;
   /** The dataset example's slice tags, for per-slice gate assertions. */
   slices: string[];
+  /** The coaching memories (ids) recalled into the conversation; absent: none was inserted. */
+  recalled?: string[];
 }
 
 export interface GateJudgeDeps {

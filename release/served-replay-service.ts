@@ -63,11 +63,11 @@ export async function replay(
     agent.tools.map((t) => ({ name: t.name, description: t.description, parameters: t.parameters })),
   );
   return boundedMap(examples, deps.concurrency, async (ex) => {
-    const fewShot = coaching && coaching.size > 0 ? (await coaching.recall(ex.messages)).messages : [];
+    const recalled = coaching && coaching.size > 0 ? await coaching.recall(ex.messages) : null;
     const { step } = await runAgentStep(deps.llm.agent, {
       systemPrompt,
       messages: ex.messages,
-      fewShot,
+      fewShot: recalled?.messages ?? [],
       tools,
       seed,
     });
@@ -77,6 +77,7 @@ export async function replay(
       step,
       score: outcomeMatch(ex.expected, step).value,
       slices: ex.slices,
+      ...(recalled ? { recalled: recalled.coaching.map((c) => c.id) } : {}),
     };
   });
 }

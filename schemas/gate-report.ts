@@ -63,6 +63,21 @@ export const GateHoldoutResult = z.object({
 export type GateHoldoutResult = z.infer<typeof GateHoldoutResult>;
 
 /** gate_reports.report: the full decision, failing assertions first. */
+/** What the gate found of one member of a coaching set, on the examples that recalled it. */
+export const CoachingMemberAttribution = z.object({
+  id: z.string(),
+  version: z.number().int(),
+  /** Gate examples (eval and holdout) whose conversation recalled it in the candidate's arm. */
+  recalled: z.number().int(),
+  /** Of those, how many scored better with the set than without it, and how many worse. */
+  better: z.number().int(),
+  worse: z.number().int(),
+  /** False: dropped from the set (more worse than better) and retired. */
+  kept: z.boolean(),
+  detail: z.string(),
+});
+export type CoachingMemberAttribution = z.infer<typeof CoachingMemberAttribution>;
+
 export const GateReport = z.object({
   /** True only when every assertion passed conclusively. */
   passed: z.boolean(),
@@ -99,6 +114,18 @@ export const GateReport = z.object({
    * candidate coaching set only the candidate's arm recalled (released with it). Absent:
    * the agent had no coaching, and both arms replayed the prompt alone.
    */
-  coaching: z.object({ active: z.number().int(), set: CoachingSet }).optional(),
+  coaching: z
+    .object({
+      active: z.number().int(),
+      set: CoachingSet,
+      /**
+       * Each candidate member's own evidence: the examples that recalled it, scored with and
+       * without the set. Absent from reports stored before per-member attribution.
+       */
+      members: z.array(CoachingMemberAttribution).optional(),
+      /** The members dropped (and retired) because they made more examples worse than better. */
+      dropped: CoachingSet.optional(),
+    })
+    .optional(),
 });
 export type GateReport = z.infer<typeof GateReport>;

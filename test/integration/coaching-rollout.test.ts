@@ -143,7 +143,10 @@ describe('a coaching set through the gate and a staged rollout', () => {
     const cycleId = `cycle-coaching-set-${Date.now()}`;
     const { rolloutId, report, candidateVersionId } = await cycleToPausedRollout(cycleId);
 
-    assert.deepEqual(report.coaching, { active: 0, set: [{ id: coaching.id, version: 1 }] });
+    assert.equal(report.coaching?.active, 0);
+    assert.deepEqual(report.coaching?.set, [{ id: coaching.id, version: 1 }]);
+    assert.deepEqual(report.coaching?.dropped, [], 'nothing is dropped from a set that broke nothing');
+    assert.equal(report.coaching?.members?.[0]?.worse, 0);
     assert.notEqual(candidateVersionId, production.id, 'the set rides on a version of its own');
     const version = await stack.db
       .selectFrom('prompt_versions')
@@ -224,6 +227,99 @@ describe('a coaching set through the gate and a staged rollout', () => {
       rows.map((r) => r.status),
       ['candidate', 'retired'],
     );
+  });
+
+  /** A memory worded so broadly it fires on most requests: the step it shows is wrong for them. */
+  const broadCoaching = async () =>
+    (
+      await createCoaching(
+        coachingDeps(),
+        'demo',
+        {
+          situation: 'When a customer mentions a flight',
+          behaviour: { kind: 'reply', text: 'Please hold while I look into it.' },
+          // Low enough that most of the gate's conversations recall it.
+          threshold: 0.05,
+          candidate: true,
+        },
+        'user:rita',
+      )
+    ).coaching;
+
+  const retiredByGate = async (id: string, reportId: string) => {
+    const c = await showCoaching(stack.db, 'demo', id);
+    assert.equal(c.status, 'retired', 'the gate retires the member it dropped');
+    assert.match(
+      c.reason,
+      new RegExp(`gate ${reportId} dropped it from the coaching set \\(recalled on \\d+ examples`),
+    );
+    const audit = await stack.db
+      .selectFrom('audit_log')
+      .select(['actor', 'action'])
+      .where('artifact', '=', `coaching:demo/${id}`)
+      .where('action', '=', 'coaching.retire')
+      .execute();
+    assert.deepEqual(audit, [{ actor: 'flywheel', action: 'coaching.retire' }]);
+  };
+
+  it('drops a member that makes the conversations recalling it worse, retires it, and releases the rest of the set', async () => {
+    const good = await candidateCoaching('Basic economy flights cannot be changed; I can cancel it instead.');
+    const broad = await broadCoaching();
+    const cycleId = `cycle-coaching-drop-${Date.now()}`;
+    const { rolloutId, report } = await cycleToPausedRollout(cycleId);
+
+    const byId = new Map((report.coaching?.members ?? []).map((m) => [m.id, m]));
+    const bad = byId.get(broad.id);
+    assert.ok(bad && bad.recalled > 0, `the broad memory was recalled: ${JSON.stringify(report.coaching)}`);
+    assert.ok(bad.worse > bad.better, `it made more examples worse than better: ${bad.detail}`);
+    assert.equal(bad.kept, false);
+    assert.equal(byId.get(good.id)?.kept, true);
+    assert.deepEqual(report.coaching?.dropped, [{ id: broad.id, version: 1 }]);
+    assert.deepEqual(report.coaching?.set, [{ id: good.id, version: 1 }], 'the rest of the set is released');
+    const row = await stack.db
+      .selectFrom('rollouts')
+      .select('coaching')
+      .where('id', '=', rolloutId)
+      .executeTakeFirstOrThrow();
+    assert.deepEqual(row.coaching, [{ id: good.id, version: 1 }], 'the rollout carries only the kept member');
+    // The report was scored without the dropped member: no eval example regressed.
+    const noRegression = report.assertions.find((a) => a.name.startsWith('no_regression'));
+    assert.ok(noRegression?.passed, JSON.stringify(noRegression));
+    await retiredByGate(broad.id, `${cycleId}:gate`);
+
+    await controlRollout(stack.env.client, rolloutId, 'abort', { reason: 'clean up' }, asPerson('olga'));
+    await stack.env.client.workflow.getHandle(cycleId).result();
+  });
+
+  it('fails a set whose every member was dropped, retires them, and releases nothing', async () => {
+    const broad = await broadCoaching();
+    const cycleId = `cycle-coaching-all-dropped-${Date.now()}`;
+    await startCycle(stack.env.client, {
+      taskQueue: stack.taskQueue,
+      workflowId: cycleId,
+      input: {
+        agent: 'demo',
+        seed: 21,
+        sampleRate: 0.4,
+        maxAnnotationItems: 5,
+        annotationDeadlineSeconds: 2,
+        optimizer: {
+          choice: { name: 'random-search' as const, settings: { proposalsPerCall: 4 } },
+          budget: { maxRollouts: 1 },
+        },
+        gate: { requireImprovement: null },
+      },
+    });
+    const result = (await stack.env.client.workflow.getHandle(cycleId).result()) as { outcome: string };
+    assert.equal(result.outcome, 'gate_failed');
+    const stored = await gateReportById(stack.db, `${cycleId}:gate`);
+    assert.ok(stored);
+    assert.equal(stored.candidate_version_id, null, 'no version is created for production itself');
+    const report = GateReport.parse(stored.report);
+    assert.equal(report.failingAssertion, 'coaching_set_kept');
+    assert.deepEqual(report.coaching?.set, []);
+    assert.deepEqual(report.coaching?.dropped, [{ id: broad.id, version: 1 }]);
+    await retiredByGate(broad.id, `${cycleId}:gate`);
   });
 
   it("migrates a prompt's contextual instruction into candidate coaching and a version without it, and rolls both out together", async () => {

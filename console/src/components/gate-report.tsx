@@ -120,6 +120,57 @@ export function GateReportView({ review }: { review: GateReview }) {
           </tbody>
         </table>
       )}
+      {report.coaching && <CoachingSetView coaching={report.coaching} />}
+    </>
+  );
+}
+
+/**
+ * The coaching the gate replayed: the active memories in both arms, and each candidate
+ * member's own evidence (the examples that recalled it, better or worse with it); a member
+ * dropped for harm is retired, the rest are released with the candidate.
+ */
+function CoachingSetView({ coaching }: { coaching: NonNullable<GateReview['report']['coaching']> }) {
+  const members = coaching.members ?? [];
+  return (
+    <>
+      <p>
+        Coaching: {coaching.active} active {coaching.active === 1 ? 'memory' : 'memories'} in both arms;{' '}
+        {coaching.set.length === 0
+          ? 'no candidate coaching released with it.'
+          : `${coaching.set.length} candidate ${coaching.set.length === 1 ? 'memory' : 'memories'} released with it.`}
+      </p>
+      {members.length > 0 && (
+        <table>
+          <caption>Candidate coaching, member by member</caption>
+          <thead>
+            <tr>
+              <th scope="col">Coaching</th>
+              <th scope="col">Recalled on</th>
+              <th scope="col">Better</th>
+              <th scope="col">Worse</th>
+              <th scope="col">Result</th>
+              <th scope="col">Detail</th>
+            </tr>
+          </thead>
+          <tbody>
+            {members.map((m) => (
+              <tr key={m.id} class={m.kept ? undefined : 'failing-row'}>
+                <th scope="row">
+                  {m.id} v{m.version}
+                </th>
+                <td>{m.recalled}</td>
+                <td>{m.better}</td>
+                <td>{m.worse}</td>
+                <td>
+                  {m.kept ? <span class="badge good">kept</span> : <span class="badge bad">dropped</span>}
+                </td>
+                <td>{m.detail}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
     </>
   );
 }

@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { attributeCoachingSet, scoreDelta } from '../../coaching/coaching-set-attribution.js';
+import { renderGateReportMarkdown } from '../../release/gate-report-markdown.js';
+import { GateReport } from '../../schemas/gate-report.js';
+
+const set = [
+  { id: 'good', version: 1 },
+  { id: 'broad', version: 2 },
+  { id: 'unseen', version: 1 },
+];
+const ex = (id: string, members: string[], delta: number, split: 'eval' | 'holdout' = 'eval') => ({
+  id,
+  split,
+  members,
+  delta,
+});
+
+describe('a coaching set, member by member, on the gate examples that recalled each', () => {
+  it('drops a member that made more of its examples worse than better and keeps the rest', () => {
+    const a = attributeCoachingSet(set, [
+      ex('e1', ['good'], 1),
+      ex('e2', ['good'], 0),
+      ex('e3', ['broad'], -1),
+      ex('e4', ['broad'], -1),
+      ex('h1', ['broad'], 1, 'holdout'),
+    ]);
+    assert.deepEqual(a.dropped, [{ id: 'broad', version: 2 }]);
+    assert.deepEqual(a.kept, [
+      { id: 'good', version: 1 },
+      { id: 'unseen', version: 1 },
+    ]);
+    const broad = a.members.find((m) => m.id === 'broad')!;
+    assert.deepEqual(
+      { recalled: broad.recalled, better: broad.better, worse: broad.worse, kept: broad.kept },
+      { recalled: 3, better: 1, worse: 2, kept: false },
+    );
+    assert.match(broad.detail, /recalled on 3 examples: 1 better, 2 worse, 0 unchanged: dropped/);
+    const good = a.members.find((m) => m.id === 'good')!;
+    assert.match(good.detail, /^recalled on 2 examples: 1 better, 0 worse, 1 unchanged$/);
+    assert.match(
+      a.members.find((m) => m.id === 'unseen')!.detail,
+      /no gate example recalled it: kept on no evidence/,
+    );
+  });
+
+  it('keeps a member whose fixes outnumber or equal its harms, and says when a conversation was shared', () => {
+    const a = attributeCoachingSet(set.slice(0, 2), [
+      ex('e1', ['good', 'broad'], -1),
+      ex('e2', ['broad'], 1),
+      ex('e3', ['good'], 1),
+    ]);
+    assert.deepEqual(a.dropped, []);
+    const broad = a.members.find((m) => m.id === 'broad')!;
+    assert.equal(broad.kept, true, 'one better, one worse: not more harm than good');
+    assert.match(broad.detail, /\(1 shared with another member of the set\)$/);
+  });
+
+  it('treats rounding as no change, and a member recalled only where it changed nothing as kept', () => {
+    const a = attributeCoachingSet(set.slice(1, 2), [ex('e1', ['broad'], -1e-12), ex('e2', ['broad'], 0)]);
+    assert.equal(a.members[0]!.worse, 0);
+    assert.equal(a.members[0]!.kept, true);
+  });
+
+  it('scores the difference as the mean over the dimensions both sides measured', () => {
+    assert.equal(scoreDelta({ outcome_match: 1, tone: 0.5 }, { outcome_match: 0, tone: 0.5, extra: 1 }), 0.5);
+    assert.equal(scoreDelta({ a: 1 }, { b: 0 }), 0, 'nothing measured on both sides is no evidence');
+  });
+
+  it("lists each member's evidence in the gate report's Markdown", () => {
+    const a = attributeCoachingSet(set.slice(0, 2), [ex('e1', ['good'], 1), ex('e2', ['broad'], -1)]);
+    const report = GateReport.parse({
+      passed: true,
+      verdict: 'pass',
+      failingAssertion: null,
+      assertions: [],
+      candidate: {},
+      baseline: {},
+      evalExamples: 2,
+      coaching: { active: 1, set: a.kept, members: a.members, dropped: a.dropped },
+    });
+    const md = renderGateReportMarkdown(report);
+    assert.match(
+      md,
+      /\*\*Coaching:\*\* 1 active memory in both arms; candidate set released with it: `good` v1/,
+    );
+    assert.match(md, /\| `broad` \| 2 \| 1 \| 0 \| 1 \| DROPPED \| recalled on 1 example: 0 better, 1 worse/);
+    assert.match(md, /\| `good` \| 1 \| 1 \| 1 \| 0 \| kept \|/);
+  });
+});
