@@ -377,6 +377,15 @@ export function createGateActivities(deps: ActivityDeps) {
         uncalibrated,
         passAt: passScores(rubrics),
         seed: args.seed,
+        // A set gated on the production prompt changes only the conversations that recall it.
+        ...(served && plan.changed.length === 0 && gated.length > 0
+          ? {
+              improvementScope: {
+                ids: recalledSet(replayed, set),
+                what: 'recalled a member of the coaching set',
+              },
+            }
+          : {}),
       });
       // Every member dropped and nothing else changed: what is left is production itself.
       const report: GateReport =
@@ -433,6 +442,18 @@ interface ReplayedSplit {
   /** The candidate's arm, with the recalled coaching of each conversation. */
   candidate: readonly GateOutput[];
 }
+
+/** The eval examples whose conversation recalled a member of the set in the candidate's arm. */
+const recalledSet = (replayed: readonly ReplayedSplit[], set: CoachingSet): Set<string> => {
+  const members = new Set(set.map((m) => m.id));
+  return new Set(
+    replayed
+      .filter((r) => r.split === 'eval')
+      .flatMap((r) =>
+        r.candidate.filter((o) => o.recalled?.some((id) => members.has(id))).map((o) => o.exampleId),
+      ),
+  );
+};
 
 const exampleOf = (r: ReplayedSplit, id: string): Example => r.examples.find((e) => e.id === id)!;
 

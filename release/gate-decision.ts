@@ -1,6 +1,6 @@
 import type { GateAssertionResult, GateReport } from '../schemas/gate-report.js';
 import { COMPOSITE_DIMENSION, type GateConfig } from '../schemas/gate-config.js';
-import { pairedBootstrap } from './paired-bootstrap.js';
+import { pairedBootstrap, type MeanInterval } from './paired-bootstrap.js';
 import { minimumDetectableEffect } from './minimum-detectable-effect.js';
 import { holdoutResult, passKRows, sliceRows } from './gate-breakdowns.js';
 import { stableHash53 } from '../optimizers/stable-hash.js';
@@ -39,6 +39,18 @@ export interface GateDecisionInput {
   passAt?: Readonly<Record<string, number>>;
   /** Seeds every bootstrap; the same tables, config and seed give the same report. */
   seed: number;
+  /**
+   * The eval examples the candidate can change at all, when that is known to be fewer than
+   * all (a coaching set gated on the production prompt acts only where a conversation
+   * recalls it): the gain is judged on them, so a set that fixes a failure mode the eval
+   * split holds twice is not diluted by forty examples it cannot reach. Every other
+   * assertion still reads every example. Absent: the gain is judged on the whole split.
+   */
+  improvementScope?: {
+    ids: ReadonlySet<string>;
+    /** What makes them reachable, as a clause after "the eval examples that …". */
+    what: string;
+  };
 }
 
 /**
@@ -108,7 +120,13 @@ export function decideGate(input: GateDecisionInput): GateReport {
       ? slices.filter((r) => r.gated).map((row) => sliceRegressionAssertion(ctx, row))
       : []),
     ...(holdout ? [holdoutAssertion(ctx, holdout)] : []),
-    ...(config.requireImprovement ? [improvesAssertion(ctx, config.requireImprovement)] : []),
+    ...(config.requireImprovement
+      ? [
+          input.improvementScope
+            ? scopedImprovement(ctx, config.requireImprovement, input.improvementScope, cand, base, interval)
+            : improvesAssertion(ctx, config.requireImprovement),
+        ]
+      : []),
   ];
 
   const assertions = finalise(drafts, uncalibrated, config.uncalibratedJudges);
@@ -182,4 +200,49 @@ function finalise(
       detail: `${a.detail} — inconclusive: the ${judge} judge is not calibrated`,
     };
   });
+}
+
+/** The gain judged on the examples the candidate can change only (see `improvementScope`). */
+function scopedImprovement(
+  ctx: GateContext,
+  improvement: NonNullable<GateConfig['requireImprovement']>,
+  scope: NonNullable<GateDecisionInput['improvementScope']>,
+  cand: readonly ExampleScores[],
+  base: readonly ExampleScores[],
+  interval: (key: string, deltas: number[]) => MeanInterval | null,
+): Draft {
+  const d = improvement.dimension;
+  const inScope = (e: ExampleScores) => e.split === 'eval' && scope.ids.has(e.id);
+  const candEval = cand.filter(inScope);
+  const baseEval = base.filter(inScope);
+  if (candEval.length === 0)
+    return {
+      name: `improves:${d}`,
+      kind: 'improves',
+      dimension: d,
+      passed: false,
+      inconclusive: true,
+      detail: `no eval example ${scope.what}, so there is no gain to measure: the approver decides, and the staged rollout measures it live`,
+      rests: ctx.rests(d),
+    };
+  const pairs = pairScores(cand, base, d, inScope);
+  const draft = improvesAssertion(
+    {
+      ...ctx,
+      candEval,
+      baseEval,
+      candMeans: dimensionMeans(candEval, [d]),
+      baseMeans: dimensionMeans(baseEval, [d]),
+      evalExamples: candEval.length,
+      evalIntervals: new Map([[d, interval(`improves-scope:${d}`, pairs.deltas)]]),
+      minimumDetectableEffect: {
+        [d]: minimumDetectableEffect(pairs.baseline, ctx.config.bootstrap.confidence),
+      },
+    },
+    improvement,
+  );
+  return {
+    ...draft,
+    detail: `on the ${candEval.length} eval examples that ${scope.what}: ${draft.detail}`,
+  };
 }

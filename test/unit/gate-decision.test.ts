@@ -398,3 +398,49 @@ describe('regression gate decision', () => {
     );
   });
 });
+
+describe('the gain of a change that reaches only some examples', () => {
+  // 40 eval examples; the candidate fixes ex0 and ex1 and leaves the rest exactly as they were.
+  const baseline = table(40, (i) => ({ outcome_match: i < 2 ? 0 : 1 }));
+  const candidate = table(40, () => ({ outcome_match: 1 }));
+  const input = { candidate, baseline, config: config(), seed: 5 };
+
+  it('is diluted below the interval over the whole split, and credited on the examples it reaches', () => {
+    const whole = byName(decideGate(input), 'improves:outcome_match');
+    assert.equal(whole.passed, false, `two fixes in forty cannot clear the interval: ${whole.detail}`);
+    const scoped = decideGate({
+      ...input,
+      improvementScope: {
+        ids: new Set(['ex0', 'ex1', 'ex2']),
+        what: 'recalled a member of the coaching set',
+      },
+    });
+    const gain = byName(scoped, 'improves:outcome_match');
+    assert.equal(gain.passed, true, gain.detail);
+    assert.match(
+      gain.detail,
+      /^on the 3 eval examples that recalled a member of the coaching set: outcome_match 1\.000 vs production 0\.333/,
+    );
+    assert.equal(scoped.verdict, 'pass');
+    // Every other assertion still reads every example.
+    assert.equal(scoped.evalExamples, 40);
+  });
+
+  it('still fails a scoped change that made its examples worse, and leaves one that reached none to the approver', () => {
+    const worse = decideGate({
+      ...input,
+      candidate: table(40, (i) => ({ outcome_match: i < 2 ? 0 : i === 2 ? 0 : 1 })),
+      improvementScope: { ids: new Set(['ex2']), what: 'recalled a member of the coaching set' },
+    });
+    assert.equal(byName(worse, 'improves:outcome_match').passed, false);
+    const none = byName(
+      decideGate({
+        ...input,
+        improvementScope: { ids: new Set(), what: 'recalled a member of the coaching set' },
+      }),
+      'improves:outcome_match',
+    );
+    assert.equal(none.inconclusive, true);
+    assert.match(none.detail, /no eval example recalled a member of the coaching set/);
+  });
+});
