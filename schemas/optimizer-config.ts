@@ -116,6 +116,14 @@ export const MiproSettings = z.object({
     .array(z.string())
     .min(1)
     .default(['none', 'creative', 'simple', 'description', 'high_stakes', 'persona']),
+  /**
+   * Proposal-and-search rounds; null = as many as the budget buys. After the first (MIPROv2's
+   * one round), each round proposes rewrites of the best program so far, grounded in its
+   * failures on the validation set, and searches them with the demo sets again. With rounds
+   * the proposer's examples are the baseline's failures first. Absent from settings recorded
+   * before it, which replay as the single round they ran.
+   */
+  rounds: z.number().int().positive().nullable().default(null),
 });
 
 export const OptimizerChoice = z.discriminatedUnion('name', [

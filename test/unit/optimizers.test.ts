@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { isDeepStrictEqual } from 'node:util';
 import { evaluateCandidate, teach } from '../../activities/search-executor.js';
 import { scenarioHarness, type ScenarioHarness } from '../../bench/optimization-harness.js';
 import { chooseUcbArms, successiveRejectsSchedule, ucbScore } from '../../optimizers/bandits.js';
@@ -143,7 +144,8 @@ describe('prompt optimizers on the simulator', async () => {
     assert.equal(summaries[0]!.priorId, null);
     assert.ok(summaries.slice(1).every((t) => typeof t.priorId === 'string'));
     const proposals = tasks(grounded.requests).filter((t) => t.type === 'instruct');
-    assert.equal(proposals.length, 3);
+    // The first round's three proposals rewrite the baseline; later rounds rewrite the best.
+    assert.equal(proposals.filter((t) => isDeepStrictEqual(t.candidate, h.baseline)).length, 3);
     const summaryId = proposals[0]!.summaryId as string;
     const summary = (await h.store.texts([summaryId])).get(summaryId)!;
     assert.match(summary, /need care/, 'the simulated teacher noticed failure modes across the split');
