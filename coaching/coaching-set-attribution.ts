@@ -70,7 +70,7 @@ function detailOf(recalled: number, better: number, worse: number, shared: numbe
   const sharedNote = shared > 0 ? ` (${shared} shared with another member of the set)` : '';
   return kept
     ? `${counts}${sharedNote}`
-    : `${counts}${sharedNote}: dropped from the set and retired, it made more of its conversations worse than better`;
+    : `${counts}${sharedNote}: dropped, it made more of its conversations worse than better`;
 }
 
 /** The mean score difference over the dimensions both sides measured (0 when none). */

@@ -97,5 +97,22 @@ export function renderGateEvalTable(result: GateEvalResult): string {
         ]),
       ]),
     );
+  // Each candidate memory on the examples that recalled it: one a cycle's gate would drop says so.
+  const members = report.coaching?.members ?? [];
+  if (members.length)
+    lines.push(
+      '',
+      ...columns([
+        ['coaching', 'recalled', 'better', 'worse', '', 'detail'],
+        ...members.map((m) => [
+          `${m.id} v${m.version}`,
+          String(m.recalled),
+          String(m.better),
+          String(m.worse),
+          m.kept ? 'kept' : 'DROPPED',
+          m.detail,
+        ]),
+      ]),
+    );
   return lines.join('\n');
 }

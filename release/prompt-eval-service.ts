@@ -23,7 +23,16 @@ import { ciVerdict } from './gate-ci-verdict.js';
 import { decideGate, type ExampleScores } from './gate-decision.js';
 import { passScores, uncalibratedJudges } from './gate-judges.js';
 import { judgeGateOutputs } from './gate-scoring-service.js';
-import { examplesOf, replay, servedOf, type Served } from './served-replay-service.js';
+import {
+  attributeSet,
+  examplesOf,
+  recalledSet,
+  replay,
+  servedOf,
+  type Example,
+  type ReplayedSplit,
+  type Served,
+} from './served-replay-service.js';
 
 /**
  * The candidate `flywheel eval` gates: a file's prompt, or a registry version or label; or
@@ -144,18 +153,44 @@ export async function evaluatePromptGate(
   const judged = judgeDimensionsNamed(config);
   const rubrics = [...(await activeRubrics(db, req.agent, judged)).values()];
   const judging = { judge: deps.llm.judge, concurrency: deps.concurrency };
-  const scored = async (served: Served, coaching: ReplayCoaching) => {
-    const out: ExampleScores[] = [];
-    for (const split of ['eval', 'holdout'] as const) {
-      const outputs = await replay(deps, served, coaching, agent, splits[split], req.seed);
-      out.push(...(await judgeGateOutputs(judging, outputs, split, rubrics, config, req.seed)));
-    }
-    return out;
+  const judgedOn = async (
+    split: ExampleScores['split'],
+    served: Served,
+    coaching: ReplayCoaching,
+    examples: readonly Example[],
+  ) => {
+    const outputs = await replay(deps, served, coaching, agent, examples, req.seed);
+    return { outputs, scores: await judgeGateOutputs(judging, outputs, split, rubrics, config, req.seed) };
   };
-  const candidateScores = await scored(candidate, candidateCoaching);
-  const baselineScores = await scored(servedOf(production), activeCoaching);
+  const scored = async (served: Served, coaching: ReplayCoaching) => {
+    const scores: ExampleScores[] = [];
+    const replayed: ReplayedSplit[] = [];
+    for (const split of ['eval', 'holdout'] as const) {
+      const run = await judgedOn(split, served, coaching, splits[split]);
+      scores.push(...run.scores);
+      replayed.push({ split, examples: splits[split], candidate: run.outputs });
+    }
+    return { scores, replayed };
+  };
+  const candidateRun = await scored(candidate, candidateCoaching);
+  const candidateScores = candidateRun.scores;
+  const baselineScores = (await scored(servedOf(production), activeCoaching)).scores;
+  // Each candidate member on the examples that recalled it, as the cycle's gate judges it
+  // (here only reported: a CI run retires nothing).
+  const onlyCoaching = req.candidate.source === 'production';
+  const attribution =
+    req.coaching === 'candidates'
+      ? await attributeSet({
+          set: coaching.set,
+          replayed: candidateRun.replayed,
+          candidate: candidateScores,
+          without: onlyCoaching
+            ? () => Promise.resolve(baselineScores)
+            : async (split, examples) => (await judgedOn(split, candidate, activeCoaching, examples)).scores,
+        })
+      : null;
   const calibrations = judged.length ? await latestCalibrations(db, req.agent, judged) : [];
-  const report = decideGate({
+  const decided = decideGate({
     candidate: candidateScores,
     baseline: baselineScores,
     config,
@@ -167,7 +202,26 @@ export async function evaluatePromptGate(
     }),
     passAt: passScores(rubrics),
     seed: req.seed,
+    ...(attribution && onlyCoaching
+      ? {
+          improvementScope: {
+            ids: recalledSet(candidateRun.replayed, coaching.set),
+            what: 'recalled a member of the coaching set',
+          },
+        }
+      : {}),
   });
+  const report = attribution
+    ? {
+        ...decided,
+        coaching: {
+          active: activeCoaching.size,
+          set: coaching.set,
+          members: attribution.members,
+          dropped: attribution.dropped,
+        },
+      }
+    : decided;
   const verdict = ciVerdict(report, req.failOn);
   return {
     agent: req.agent,

@@ -190,6 +190,14 @@ describe('flywheel eval gates a prompt file in CI', () => {
         modification && (modification.delta ?? 0) > 0,
         `the coached situation improves: ${JSON.stringify(modification)}`,
       );
+      const member = passed.report.coaching?.members?.[0];
+      assert.ok(member && member.id === scoped.id && member.kept, JSON.stringify(passed.report.coaching));
+      assert.ok(member.better > 0 && member.worse === 0, `recalled where it helps: ${member.detail}`);
+      const gain = passed.report.assertions.find((a) => a.name === 'improves:outcome_match');
+      assert.match(
+        gain?.detail ?? '',
+        /^on the \d+ eval examples that recalled a member of the coaching set: /,
+      );
 
       const { coaching: broad } = await createCoaching(
         deps,
@@ -209,6 +217,14 @@ describe('flywheel eval gates a prompt file in CI', () => {
         fail.stdout,
         /candidate production production with 2 candidate coaching \(both with the 0 active\)/,
       );
+      assert.match(
+        fail.stdout,
+        new RegExp(
+          `${broad.id} v1 +\\d+ +\\d+ +\\d+ +DROPPED +recalled on \\d+ examples: \\d+ better, \\d+ worse`,
+        ),
+        'the over-broad member is named as the one a gate would drop',
+      );
+      assert.match(fail.stdout, new RegExp(`${scoped.id} v1 .* kept `));
       await retireCoaching(deps, agent, broad.id, { reason: 'too broad' }, 'user:reviewer');
 
       await promoteCoaching(deps, agent, scoped.id, { reason: 'flywheel eval passed' }, 'user:approver');
