@@ -10,8 +10,10 @@ import {
   queueItemSummaries,
   queueItems,
   remainingItemCount,
+  reviewerLabel,
   type AnnotationQueue,
 } from './store/annotation-reads.js';
+import { AgentAction } from '../schemas/trace.js';
 import {
   AnnotationBatch,
   AnnotationLabel,
@@ -283,8 +285,9 @@ export async function listQueueItems(
 
 /**
  * The items of a queue as its list shows them: id, trace, status, the judge's verdict and
- * category, a short preview (the last user message and the agent's action), live claims and
- * who labelled; no trace, no judge explanation (a thousand full items weigh most of a megabyte).
+ * category, the reviewers' verdict so far, a short preview (the last user message and the
+ * agent's action), live claims and who labelled; no trace, no judge explanation (a thousand
+ * full items weigh most of a megabyte).
  */
 export async function listQueueItemSummaries(
   db: Db,
@@ -306,15 +309,37 @@ export async function listQueueItemSummaries(
       ...(r.outputAction ? { action: r.outputAction } : {}),
       ...(r.claims.length > 0 ? { claims: r.claims } : {}),
       ...(r.labelledBy.length > 0 ? { labelledBy: r.labelledBy } : {}),
+      // The reviewers' verdict so far (the consensus of the labels stored), beside the judge's.
+      ...(r.consensus_verdict ? { reviewerVerdict: r.consensus_verdict } : {}),
+      ...(r.disagreement ? { split: true } : {}),
     };
   });
 }
 
-/** One item with its redacted trace, as listQueueItems lists it. */
-export async function showQueueItem(db: Db, itemId: string) {
+/**
+ * One item with its redacted trace, as listQueueItems lists it, and the label `reader`
+ * stored on it (null when none): what they see, and change while the queue is open.
+ */
+export async function showQueueItem(db: Db, itemId: string, reader: string) {
   const item = await queueItem(db, itemId);
   if (!item) throw new NotFoundError(`No annotation item "${itemId}".`);
-  return withCategory(item);
+  const own = await reviewerLabel(db, itemId, reader);
+  const expected = AgentAction.safeParse(own?.expected);
+  return {
+    ...withCategory(item),
+    yourLabel: own
+      ? {
+          verdict: own.verdict,
+          category: displayedCategory(own.category) ?? null,
+          expected: expected.success ? expected.data : null,
+          comment: own.comment,
+          dimensions: own.dimensions,
+          scores: own.scores,
+          slices: own.slices,
+          labelledAt: own.created_at,
+        }
+      : null,
+  };
 }
 
 // Reads the API and the CLI show as the store returns them.

@@ -124,11 +124,15 @@ export function annotationRoutes(deps: AnnotationRouteDeps, agents: ResourceAgen
       method: 'GET',
       url: '/api/items/:id',
       tag: 'annotation',
-      summary: 'One annotation item with its redacted trace, its status, claims and labels.',
+      summary:
+        'One annotation item with its redacted trace, its status, claims and labels, and the label you stored on it (`yourLabel`, null when none).',
       auth: { role: 'viewer' },
       agent: agents.byItem,
       schema: { params: IdParam },
-      handler: async (r) => ({ status: 200, body: await showQueueItem(deps.db, r.params.id ?? '') }),
+      handler: async (r) => ({
+        status: 200,
+        body: await showQueueItem(deps.db, r.params.id ?? '', r.principal.id),
+      }),
     },
     {
       method: 'POST',
@@ -169,7 +173,8 @@ export function annotationRoutes(deps: AnnotationRouteDeps, agents: ResourceAgen
       method: 'POST',
       url: '/api/queues/:id/annotations',
       tag: 'annotation',
-      summary: 'A batch of labels; valid entries are stored and refused ones reported by index (207).',
+      summary:
+        "A batch of labels; valid entries are stored and refused ones (an expected tool call the agent's tools do not accept among them) reported by index (207).",
       auth: { role: 'reviewer' },
       agent: agents.byQueue,
       schema: { params: IdParam, body: BatchBody },
@@ -196,7 +201,8 @@ export function annotationRoutes(deps: AnnotationRouteDeps, agents: ResourceAgen
       method: 'POST',
       url: '/api/items/:id/annotations',
       tag: 'annotation',
-      summary: 'Label one item: verdict, category, expected step or reply, comment, dimensions, scores.',
+      summary:
+        "Label one item: verdict, category, expected step or reply, comment, dimensions, scores. An expected tool call must name one of the agent's tools with arguments its parameters schema accepts (else 400 with `field`). Labelling an item you labelled before replaces your label while the queue is open.",
       auth: { role: 'reviewer' },
       agent: agents.byItem,
       schema: { params: IdParam, body: ItemAnnotationRequest.omit({ reviewer: true }) },

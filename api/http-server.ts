@@ -220,7 +220,11 @@ function healthRoutes(deps: ApiDeps): ApiRoute[] {
 function errorAnswer(
   error: unknown,
   limit: number,
-): { status: number; body: { error: string; limit?: number }; headers: Record<string, string> } {
+): {
+  status: number;
+  body: { error: string; limit?: number; field?: string };
+  headers: Record<string, string>;
+} {
   if (error instanceof UserError && error.code === 'payload_too_large')
     return { status: error.status, body: { error: error.message, limit }, headers: { connection: 'close' } };
   if (error instanceof TooManyAttemptsError)
@@ -231,7 +235,11 @@ function errorAnswer(
     };
   // Every error a caller can act on answers with its own status.
   if (error instanceof UserError)
-    return { status: error.status, body: { error: error.message }, headers: {} };
+    return {
+      status: error.status,
+      body: { error: error.message, ...(error.field ? { field: error.field } : {}) },
+      headers: {},
+    };
   // Fastify's own client errors (a malformed URL, a body on a method that takes none).
   const status = (error as { statusCode?: unknown }).statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500)

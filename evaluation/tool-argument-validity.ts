@@ -19,7 +19,11 @@ const ajv = new Ajv({ strict: false, allErrors: true });
  */
 const compiled = new Map<string, ValidateFunction | string>();
 
-function validatorFor(parameters: Record<string, unknown>): ValidateFunction | string {
+/**
+ * The validator of a tool's `parameters` schema, or why the schema does not compile. Shared
+ * with the check of a reviewer's expected tool call, so both read a schema the same way.
+ */
+export function argumentsValidator(parameters: Record<string, unknown>): ValidateFunction | string {
   // `$id` would collide between agents that reuse one, and a `$schema` naming a draft this
   // Ajv does not bundle would stop compilation; neither changes what the arguments must be.
   const { $id: _id, $schema: _schema, ...schema } = parameters;
@@ -82,7 +86,7 @@ export function toolArgumentValidity(trace: TraceRecord, tools: readonly Tool[])
       });
       continue;
     }
-    const validate = validatorFor(tool.parameters);
+    const validate = argumentsValidator(tool.parameters);
     if (typeof validate === 'string') {
       unverifiable.set(tool.name, validate);
       continue;

@@ -14,7 +14,7 @@ export type UserErrorCode = keyof typeof USER_ERROR_STATUS;
 
 /**
  * An error a person can act on: the CLI prints the message alone, the API answers with
- * `status` and `{ error: message }`. It lives with the schemas so pure code can throw it.
+ * `status` and `{ error: message }` (with `field` when it names one). It lives with the schemas so pure code can throw it.
  */
 export class UserError extends Error {
   override name = 'UserError';
@@ -23,6 +23,11 @@ export class UserError extends Error {
   constructor(
     message: string,
     readonly code: UserErrorCode = 'invalid_input',
+    /**
+     * The request field the problem is about (`expected.arguments`), when it is one field: the
+     * API answers `{ error, field }` so a form shows the message at that field.
+     */
+    readonly field?: string,
   ) {
     super(message);
     this.status = USER_ERROR_STATUS[code];

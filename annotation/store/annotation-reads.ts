@@ -272,6 +272,16 @@ export async function queueItem(db: Db, itemId: string) {
     .executeTakeFirst();
 }
 
+/** The label `reviewer` stored on an item, if any. */
+export async function reviewerLabel(db: Db, itemId: string, reviewer: string) {
+  return db
+    .selectFrom('annotations')
+    .select(['verdict', 'category', 'expected', 'comment', 'dimensions', 'scores', 'slices', 'created_at'])
+    .where('item_id', '=', itemId)
+    .where('reviewer', '=', reviewer)
+    .executeTakeFirst();
+}
+
 /** Every label of a queue, for agreement statistics. */
 export async function queueLabels(db: Db, queueId: string) {
   return db

@@ -11,6 +11,7 @@ import type {
   NewAnnotationQueue,
 } from '../../db/database.js';
 import { scoreConfigsByIds } from './score-config-repository.js';
+import { expectedStepProblem } from '../expected-step-check.js';
 import type { AnnotationBody } from '../../schemas/annotation.js';
 import { ConflictError, ForbiddenError, NotFoundError, UserError } from '../../schemas/user-error.js';
 
@@ -40,9 +41,16 @@ export const BEFORE_ANNOTATION: ReadonlySet<string> = new Set([
 /**
  * Loads an item, its queue and its cycle's stage for a write, locking the rows so that
  * concurrent claims and labels on the same item (or the same queue) take turns. Every
- * check that does not depend on the reviewer's own claim happens here.
+ * check that does not depend on the reviewer's own claim happens here. With `relabel`, a
+ * reviewer who labelled the item already may write to it even when it is complete: they
+ * change their own label, which takes no new review slot.
  */
-async function lockForWrite(tx: Tx, itemId: string, reviewer: string, lockQueue: boolean) {
+async function lockForWrite(
+  tx: Tx,
+  itemId: string,
+  reviewer: string,
+  options: { lockQueue: boolean; relabel: boolean },
+) {
   const found = await tx
     .selectFrom('annotation_items')
     .select(['queue_id', 'cycle_id'])
@@ -58,7 +66,7 @@ async function lockForWrite(tx: Tx, itemId: string, reviewer: string, lockQueue:
     );
   // Queue, then item: the lock order written at the top of this file.
   let queueQuery = tx.selectFrom('annotation_queues').selectAll().where('id', '=', found.queue_id);
-  if (lockQueue) queueQuery = queueQuery.forUpdate();
+  if (options.lockQueue) queueQuery = queueQuery.forUpdate();
   const queue = await queueQuery.executeTakeFirstOrThrow();
   const item = await tx
     .selectFrom('annotation_items')
@@ -79,16 +87,25 @@ async function lockForWrite(tx: Tx, itemId: string, reviewer: string, lockQueue:
     throw new ConflictError(
       `Cycle ${queue.cycle_id} is still preparing its queue (stage: ${stage}); try again in a moment. Nothing was stored.`,
     );
-  const { reviewers } = (await agentConfig(tx, queue.agent_id)).annotation;
+  const config = await agentConfig(tx, queue.agent_id);
+  const { reviewers } = config.annotation;
   if (reviewers.length > 0 && !reviewers.includes(reviewer))
     throw new ForbiddenError(
       `${reviewer} is not a reviewer of agent ${queue.agent_id} (reviewers: ${reviewers.join(', ')}); add them to the agent's annotation policy. Nothing was stored.`,
     );
-  if (item.status === 'complete')
+  const labelled =
+    options.relabel &&
+    (await tx
+      .selectFrom('annotations')
+      .select('id')
+      .where('item_id', '=', itemId)
+      .where('reviewer', '=', reviewer)
+      .executeTakeFirst()) !== undefined;
+  if (item.status === 'complete' && !labelled)
     throw new ConflictError(
       `Item ${itemId} is already complete (${item.required_reviews} review(s)); pick another one with: flywheel queue show ${queue.cycle_id}. Nothing was stored.`,
     );
-  return { queue, item };
+  return { queue, item, tools: config.tools, labelled };
 }
 
 /** Refuses a claim when other reviewers' labels and live claims fill every review slot. */
@@ -134,7 +151,7 @@ export interface ClaimResult {
  * database clock so every API replica agrees when it expires. Claiming again extends it.
  */
 export async function claimItem(tx: Tx, itemId: string, reviewer: string): Promise<ClaimResult> {
-  const { queue, item } = await lockForWrite(tx, itemId, reviewer, false);
+  const { queue, item } = await lockForWrite(tx, itemId, reviewer, { lockQueue: false, relabel: false });
   await assertSlotFree(tx, itemId, reviewer, item.required_reviews);
   const expires = sql<Date>`now() + make_interval(secs => ${queue.claim_seconds})`;
   const row = await tx
@@ -151,7 +168,7 @@ export async function claimItem(tx: Tx, itemId: string, reviewer: string): Promi
 
 /** Gives a live claim back so another reviewer can take the slot. */
 export async function releaseItem(tx: Tx, itemId: string, reviewer: string): Promise<{ released: true }> {
-  await lockForWrite(tx, itemId, reviewer, false);
+  await lockForWrite(tx, itemId, reviewer, { lockQueue: false, relabel: false });
   const deleted = await tx
     .deleteFrom('annotation_claims')
     .where('item_id', '=', itemId)
@@ -178,9 +195,13 @@ export interface StoredAnnotation {
 
 /**
  * Stores one reviewer's label on an item they hold a live claim on (or, with `autoClaim`,
- * on an item with a free slot, as a batch does), recomputes the item's consensus and, under
- * the queue's row lock, completes the queue once the share of complete items reaches its
- * quorum. Any failed check throws before anything is written.
+ * on an item with a free slot, as a batch does), or replaces the label they stored on it
+ * before while the queue is open: the cycle reads labels only once the queue is complete or
+ * closed, and both happen under the queue's row lock taken here, so a change never races
+ * that read. An expected tool call must fit the agent's tools (expected-step-check.ts).
+ * Recomputes the item's consensus and, under the queue's row lock, completes the queue once
+ * the share of complete items reaches its quorum. Any failed check throws before anything
+ * is written.
  */
 export async function storeAnnotation(
   tx: Tx,
@@ -189,14 +210,21 @@ export async function storeAnnotation(
   body: AnnotationBody,
   options: { autoClaim: boolean },
 ): Promise<StoredAnnotation> {
-  const { queue, item } = await lockForWrite(tx, itemId, reviewer, true);
+  const { queue, item, tools, labelled } = await lockForWrite(tx, itemId, reviewer, {
+    lockQueue: true,
+    relabel: true,
+  });
+  const step = expectedStepProblem(tools, body.expected);
+  if (step)
+    throw new UserError(`Item ${itemId}: ${step.message}. Nothing was stored.`, 'invalid_input', step.field);
   const claim = await tx
     .selectFrom('annotation_claims')
     .select(['expires_at', sql<boolean>`expires_at > now()`.as('live')])
     .where('item_id', '=', itemId)
     .where('reviewer', '=', reviewer)
     .executeTakeFirst();
-  if (!claim?.live) {
+  // A reviewer changing their own label holds its slot by that label, not by a claim.
+  if (!claim?.live && !labelled) {
     if (!options.autoClaim)
       throw new ConflictError(
         claim
@@ -251,7 +279,7 @@ export async function storeAnnotation(
     .updateTable('annotation_items')
     .set({
       status: itemComplete ? 'complete' : 'in_progress',
-      completed_at: itemComplete ? sql<Date>`now()` : null,
+      completed_at: itemComplete ? sql<Date>`coalesce(completed_at, now())` : null,
       consensus_verdict: decided.verdict,
       disagreement: decided.disagreement,
     })

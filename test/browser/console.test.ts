@@ -12,6 +12,8 @@ import { personWithPassword } from '../helpers/api-credentials.js';
 import { waitForStage } from '../helpers/cycle-driver.js';
 import { startSeededStack, stopSeededStack, type TestStack } from '../helpers/test-stack.js';
 import { CHROMIUM, SCREENSHOTS, checkPage, watchPageProblems } from '../helpers/browser-checks.js';
+import { CATEGORIES } from '../../console/src/api/categories.js';
+import type { Category } from '../../console/src/api/types.js';
 
 const cycleInput = {
   agent: 'demo',
@@ -159,17 +161,40 @@ describe('web console in Chromium on a real stack', () => {
     await checkPage(page, 'annotation-item');
 
     const total = cycleInput.maxAnnotationItems;
+    // The form starts from the judge's failure category, where a label can carry it.
+    const judged = await stack.db
+      .selectFrom('annotation_items')
+      .select(['trace_id', 'judge_category'])
+      .where('cycle_id', '=', cycleId)
+      .execute();
+    const judgeCategory = new Map(judged.map((i) => [i.trace_id, i.judge_category]));
     for (let n = 1; n <= total; n++) {
-      await page.getByRole('heading', { level: 1, name: new RegExp(`^Item ${n} of ${total}`) }).waitFor();
+      const heading = page.getByRole('heading', { level: 1, name: new RegExp(`^Item ${n} of ${total}`) });
+      await heading.waitFor();
       await page.getByText('Claimed by you').waitFor();
+      const traceId = /trace (\S+)$/.exec((await heading.textContent()) ?? '')?.[1] ?? '';
       if (n % 2 === 1) {
-        // A failure: category with the arrow keys, then a comment.
+        // A failure: category with the arrow keys (from the top of the list), then a comment.
         await page.keyboard.press('f');
         await page.keyboard.press('c');
         await page.locator('#category:focus').waitFor();
+        const judge = judgeCategory.get(traceId) ?? null;
+        assert.equal(
+          await page.locator('#category').inputValue(),
+          judge !== null && CATEGORIES.includes(judge as Category) ? judge : '',
+          `item ${n} starts from the judge's category ${judge}`,
+        );
+        for (let i = 0; i < CATEGORIES.length; i++) await page.keyboard.press('ArrowUp');
         await page.keyboard.press('ArrowDown');
         await page.keyboard.press('ArrowDown');
         await page.keyboard.press('Escape');
+        if (n === 3) {
+          // r: the agent should have replied; its field takes the focus.
+          await page.keyboard.press('r');
+          await page.locator('#reply:focus').waitFor();
+          await page.keyboard.type('Let me confirm the cancellation with you first.');
+          await page.keyboard.press('Escape');
+        }
         await page.keyboard.press('m');
         await page.keyboard.type('The agent should have confirmed first.');
         assert.equal(await page.locator('#category').inputValue(), 'argument_error');
@@ -177,10 +202,18 @@ describe('web console in Chromium on a real stack', () => {
         await page.keyboard.press('p');
       }
       await page.keyboard.press('Control+Enter');
-      if (n < total)
+      if (n < total) {
+        // The saved label is announced (aria-live) as the next item opens.
+        await page
+          .getByRole('status')
+          .filter({
+            hasText: `Saved: your ${n % 2 === 1 ? 'fail' : 'pass'} label on item ${n} of ${total}`,
+          })
+          .waitFor();
         await page
           .getByRole('heading', { level: 1, name: new RegExp(`^Item ${n + 1} of ${total}`) })
           .waitFor();
+      }
     }
     await page.getByRole('status').filter({ hasText: 'completed this queue' }).waitFor();
     const labellingMs = performance.now() - started;
@@ -190,7 +223,13 @@ describe('web console in Chromium on a real stack', () => {
     const labels = await stack.db
       .selectFrom('annotations')
       .innerJoin('annotation_items', 'annotation_items.id', 'annotations.item_id')
-      .select(['annotations.verdict', 'annotations.category', 'annotations.comment', 'annotations.reviewer'])
+      .select([
+        'annotations.verdict',
+        'annotations.category',
+        'annotations.comment',
+        'annotations.reviewer',
+        'annotations.expected',
+      ])
       .where('annotation_items.cycle_id', '=', cycleId)
       .execute();
     assert.equal(labels.length, total);
@@ -202,6 +241,10 @@ describe('web console in Chromium on a real stack', () => {
         .every(
           (l) => l.category === 'argument_error' && l.comment === 'The agent should have confirmed first.',
         ),
+    );
+    assert.deepEqual(
+      labels.filter((l) => l.expected !== null).map((l) => l.expected),
+      [{ action: 'respond', arguments: {}, content: 'Let me confirm the cancellation with you first.' }],
     );
 
     const moved = await waitForStage(
@@ -260,6 +303,121 @@ describe('web console in Chromium on a real stack', () => {
     await page.getByRole('heading', { name: 'Sign in to Flywheel' }).waitFor();
     assert.equal((await request.get(`${api.url}/api/me`)).status(), 401);
     await page.context().close();
+  });
+
+  it("an expected tool call the agent's tool does not take is refused at its field; a saved label is changed while the queue is open; the queue shows judge and reviewer verdicts", async () => {
+    const client = stack.env.client;
+    const editCycle = `cycle-demo-console-edit-${Date.now()}`;
+    await startCycle(client, {
+      taskQueue: stack.taskQueue,
+      workflowId: editCycle,
+      input: { ...cycleInput, seed: 22, maxAnnotationItems: 3 },
+    });
+    try {
+      const atQueue = await waitForStage(client, editCycle, ['awaiting_annotation', 'done'], 180_000);
+      assert.equal(atQueue.stage, 'awaiting_annotation', `cycle ended early: ${atQueue.outcome}`);
+      for (let i = 0; i < 100; i++) {
+        const row = await stack.db
+          .selectFrom('cycles')
+          .select('stage')
+          .where('id', '=', editCycle)
+          .executeTakeFirst();
+        if (row?.stage === 'awaiting_annotation') break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const queueId = `${editCycle}:queue`;
+      const items = await stack.db
+        .selectFrom('annotation_items')
+        .select(['id', 'trace_id'])
+        .where('cycle_id', '=', editCycle)
+        .orderBy('id')
+        .execute();
+      assert.ok(items.length >= 2, `the queue holds ${items.length} item(s)`);
+      const total = items.length;
+      const page = await newPage();
+      await signIn(page, api.url, reviewer);
+      await page.goto(
+        `${api.url}/console/queues/${encodeURIComponent(queueId)}/items/${encodeURIComponent(items[0]!.id)}`,
+      );
+      await page.getByText('Claimed by you').waitFor();
+      const shortcuts = page.getByRole('complementary', { name: 'Item shortcuts' });
+      assert.match((await shortcuts.textContent()) ?? '', /r \/ t.*replied \/ called a tool/);
+
+      // t: the agent should have called a tool; a call its schema refuses comes back at the field.
+      await page.keyboard.press('t');
+      await page.locator('#tool:focus').waitFor();
+      await page.keyboard.press('Control+A');
+      await page.keyboard.type('get_flight_status');
+      await page.keyboard.press('Tab');
+      await page.locator('#tool-arguments:focus').waitFor();
+      await page.keyboard.press('Control+A');
+      await page.keyboard.type('flight: HAT001');
+      await page.keyboard.press('Control+Enter');
+      const error = page.locator('#tool-arguments-error');
+      await error.waitFor();
+      assert.match(
+        (await error.textContent()) ?? '',
+        /flight_number is missing; flight is not a parameter of it\. get_flight_status takes flight_number \(string, required\)/,
+      );
+      assert.equal(await page.locator('#tool-arguments').getAttribute('aria-invalid'), 'true');
+      await page.locator('#tool-arguments:focus').waitFor();
+      await checkPage(page, 'annotation-item-argument-error');
+      await page.keyboard.press('Control+A');
+      await page.keyboard.type('flight_number: HAT001');
+      await page.keyboard.press('Control+Enter');
+      await page
+        .getByRole('status')
+        .filter({ hasText: `Saved: your fail label on item 1 of ${total}` })
+        .waitFor();
+      await page.getByRole('heading', { level: 1, name: new RegExp(`^Item 2 of ${total}`) }).waitFor();
+      const ritaLabel = () =>
+        stack.db
+          .selectFrom('annotations')
+          .select(['verdict', 'expected'])
+          .where('item_id', '=', items[0]!.id)
+          .where('reviewer', '=', reviewer.user)
+          .execute();
+      assert.deepEqual(await ritaLabel(), [
+        {
+          verdict: 'fail',
+          expected: { action: 'get_flight_status', arguments: { flight_number: 'HAT001' } },
+        },
+      ]);
+
+      // Back to item 1: the stored label, and the way to change it while the queue is open.
+      await page.keyboard.press('k');
+      await page.getByRole('heading', { level: 1, name: new RegExp(`^Item 1 of ${total}`) }).waitFor();
+      await page.getByText('You labelled this item fail').waitFor();
+      await page.getByRole('button', { name: 'Change your label' }).click();
+      assert.equal(await page.locator('#tool').inputValue(), 'get_flight_status');
+      assert.equal(await page.locator('#tool-arguments').inputValue(), 'flight_number: HAT001');
+      await checkPage(page, 'annotation-item-change-label');
+      await page.keyboard.press('p');
+      await page.keyboard.press('Control+Enter');
+      await page
+        .getByRole('status')
+        .filter({ hasText: `Saved: your changed pass label on item 1 of ${total}` })
+        .waitFor();
+      assert.deepEqual(await ritaLabel(), [{ verdict: 'pass', expected: null }], 'replaced, not added');
+
+      // The queue's table: the judge's verdict and the reviewers' side by side.
+      await page.goto(`${api.url}/console/queues/${encodeURIComponent(queueId)}`);
+      const table = page.getByRole('table').filter({ has: page.locator('a.item-link') });
+      await table.waitFor();
+      const headers = await table.getByRole('columnheader').allTextContents();
+      assert.deepEqual(headers.slice(3, 6), ["Judge's verdict", "Judge's category", "Reviewers' verdict"]);
+      const reviewerCell = (traceId: string) =>
+        table.getByRole('row').filter({ hasText: traceId }).getByRole('cell').nth(5).textContent();
+      assert.equal(await reviewerCell(items[0]!.trace_id), 'pass');
+      assert.equal(await reviewerCell(items[1]!.trace_id), 'not labelled');
+      await checkPage(page, 'queue-verdicts');
+      await page.context().close();
+    } finally {
+      await client.workflow
+        .getHandle(editCycle)
+        .terminate('test done')
+        .catch(() => undefined);
+    }
   });
 
   it('no page threw an error or hit the Content-Security-Policy', () => {

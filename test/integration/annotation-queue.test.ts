@@ -42,6 +42,7 @@ type Body = Awaited<ReturnType<typeof queueDetails>> &
   Awaited<ReturnType<typeof annotateItem>> &
   ClaimResult & {
     error: string;
+    field?: string;
     items: QueueItem[];
     queues: Awaited<ReturnType<typeof listQueues>>;
     scoreConfigs: ScoreConfig[];
@@ -310,6 +311,40 @@ describe('annotation queues on a real Temporal server, real PostgreSQL and the H
     r = await call('POST', `${item(i3)}/annotations`, { reviewer: 'ann', verdict: 'maybe' });
     assert.equal(r.status, 400);
     assert.match(r.body.error, /verdict/);
+    // An expected tool call must be one the agent can make: a tool it has, with arguments its
+    // parameters schema accepts. The answer names the item, the field and what the tool takes.
+    r = await call('POST', `${item(i3)}/annotations`, {
+      reviewer: 'ann',
+      verdict: 'fail',
+      expected: { action: 'cancel_booking', arguments: { reservation_id: 'R1' } },
+    });
+    assert.equal(r.status, 400);
+    assert.equal(r.body.field, 'expected.action');
+    assert.match(
+      r.body.error,
+      /^Item .*: the expected tool "cancel_booking" is not one of the agent's tools \(get_user_details, .*cancel_reservation.*\).*Nothing was stored\.$/,
+    );
+    assert.ok(r.body.error.includes(i3), r.body.error);
+    r = await call('POST', `${item(i3)}/annotations`, {
+      reviewer: 'ann',
+      verdict: 'fail',
+      expected: { action: 'cancel_reservation', arguments: { reservation: 'R1' } },
+    });
+    assert.equal(r.status, 400);
+    assert.equal(r.body.field, 'expected.arguments');
+    assert.match(r.body.error, /reservation_id is missing/);
+    assert.match(r.body.error, /reservation is not a parameter of it/);
+    assert.match(
+      r.body.error,
+      /cancel_reservation takes reservation_id \(string, required\) and nothing else/,
+    );
+    r = await call('POST', `${item(i3)}/annotations`, {
+      reviewer: 'ann',
+      verdict: 'fail',
+      expected: { action: 'send_certificate', arguments: { user_id: 'u1', amount: '50' } },
+    });
+    assert.equal(r.status, 400);
+    assert.match(r.body.error, /amount must be a number \(got "50", a string\)/);
     assert.deepEqual(await labelsOf(i3), [], 'no refused label was stored');
 
     // ann labels i3 (it stays half done); ann and bob label i0 and i1.
@@ -341,18 +376,68 @@ describe('annotation queues on a real Temporal server, real PostgreSQL and the H
         { itemId: i1, verdict: 'fail', scores: { helpfulness: 2 }, comment: 'wrong tool' },
         { itemId: i2, verdict: 'perhaps' },
         { itemId: `${quorumCycle}:item:nope`, verdict: 'pass' },
+        {
+          itemId: i3,
+          verdict: 'fail',
+          expected: { action: 'get_flight_status', arguments: { flight: 'HAT001' } },
+        },
       ],
     });
     assert.equal(r.status, 207);
     assert.equal(r.body.stored, 2);
     assert.deepEqual(
       r.body.errors.map((e) => e.index),
-      [2, 3],
+      [2, 3, 4],
     );
     assert.match(r.body.errors[0]!.error, /malformed label: verdict/);
     assert.match(r.body.errors[1]!.error, /Unknown annotation item/);
+    assert.equal(r.body.errors[2]!.itemId, i3);
+    assert.match(
+      r.body.errors[2]!.error,
+      /^Item .*: the arguments of the expected get_flight_status call do not fit the tool: flight_number is missing; flight is not a parameter of it\. get_flight_status takes flight_number \(string, required\) and nothing else\. Nothing was stored\.$/,
+    );
+    assert.deepEqual(
+      (await labelsOf(i3)).map((l) => l.reviewer),
+      ['ann'],
+      "bob's refused label on i3 was not stored",
+    );
+
     assert.equal(r.body.complete, false, '2 of 4 items complete is below the 0.75 quorum');
     assert.deepEqual(await labelsOf(i2), []);
+
+    // ann changes her label on i0 (complete) while the queue is open: no claim needed, the
+    // item keeps its two reviews, the consensus follows, and she reads her label back.
+    r = await call('POST', `${item(i0)}/annotations`, {
+      reviewer: 'ann',
+      verdict: 'fail',
+      comment: 'on second thought',
+    });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.deepEqual([r.body.reviews, r.body.itemComplete, r.body.queueCompleted], [2, true, false]);
+    const i0Row = () =>
+      stack.db
+        .selectFrom('annotation_items')
+        .select(['consensus_verdict', 'disagreement', 'status'])
+        .where('id', '=', i0)
+        .executeTakeFirstOrThrow();
+    assert.deepEqual(await i0Row(), { consensus_verdict: 'fail', disagreement: true, status: 'complete' });
+    const read = await fetch(`${api.url}${item(i0)}`, {
+      headers: { authorization: `Bearer ${tokens.get('ann')!}` },
+    });
+    const shown = (await read.json()) as { yourLabel: { verdict: string; comment: string | null } | null };
+    assert.deepEqual([shown.yourLabel?.verdict, shown.yourLabel?.comment], ['fail', 'on second thought']);
+    r = await call('POST', `${item(i0)}/annotations`, {
+      reviewer: 'ann',
+      verdict: 'pass',
+      scores: { helpfulness: 4 },
+    });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.deepEqual(await i0Row(), { consensus_verdict: 'pass', disagreement: false, status: 'complete' });
+    assert.deepEqual(
+      (await labelsOf(i0)).map((l) => `${l.reviewer}:${l.verdict}`).sort(),
+      ['ann:pass', 'bob:pass'],
+      'a change replaces the label, it adds none',
+    );
 
     // Below quorum the cycle keeps waiting, and a complete item takes no more claims.
     let progress = (await call('GET', `/api/queues/${encodeURIComponent(queueId)}`)).body;
@@ -390,8 +475,12 @@ describe('annotation queues on a real Temporal server, real PostgreSQL and the H
     assert.equal(moved.annotation?.decidedBy, 'reviewers');
     assert.equal(moved.annotation?.labelled, 4, 'the half-done item counts with its one label');
 
-    // A complete queue takes nothing more.
+    // A complete queue takes nothing more, not even a change of one's own label: the cycle
+    // has read the labels.
     r = await call('POST', `${item(i3)}/claim`, { reviewer: 'bob' });
+    assert.equal(r.status, 409);
+    assert.match(r.body.error, /Queue .* is complete/);
+    r = await call('POST', `${item(i0)}/annotations`, { reviewer: 'ann', verdict: 'fail' });
     assert.equal(r.status, 409);
     assert.match(r.body.error, /Queue .* is complete/);
     const signals = ((await client.workflow.getHandle(quorumCycle).fetchHistory()).events ?? []).filter(

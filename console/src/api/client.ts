@@ -28,6 +28,8 @@ export class ApiError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    /** The request field the API says the problem is about (`expected.arguments`), if one. */
+    readonly field?: string,
   ) {
     super(message);
   }
@@ -54,5 +56,9 @@ export async function answer<T>(
       ? error.error
       : `${response.status} ${response.statusText}`;
   if (response.status === 401) for (const listener of signedOutListeners) listener();
-  throw new ApiError(response.status, message);
+  const field =
+    typeof error === 'object' && error !== null && 'field' in error && typeof error.field === 'string'
+      ? error.field
+      : undefined;
+  throw new ApiError(response.status, message, field);
 }

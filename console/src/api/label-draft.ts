@@ -1,5 +1,6 @@
-import { parseArgumentLines } from './sampled-trace.js';
-import type { Category, LabelBody } from './types.js';
+import { CATEGORIES } from './categories.js';
+import { argumentLines, parseArgumentLines } from './sampled-trace.js';
+import type { Category, LabelBody, OwnLabel } from './types.js';
 
 /** What the reviewer has entered so far; turned into the label body on submit. */
 export interface LabelDraft {
@@ -20,6 +21,8 @@ export interface LabelDraft {
   scores: Record<string, string | number | boolean>;
   /** Per judge dimension (tool_selection, …), besides the overall verdict; '' while unset. */
   dimensions: Record<string, 'pass' | 'fail' | ''>;
+  /** Slices of a label being changed (the form has no field for them): kept as they were. */
+  slices?: string[];
 }
 
 export const emptyDraft = (): LabelDraft => ({
@@ -33,6 +36,35 @@ export const emptyDraft = (): LabelDraft => ({
   scores: {},
   dimensions: {},
 });
+
+/**
+ * The draft an item's form starts from: the failure category the judge (or code check) gave,
+ * when it is one a label can carry, so a reviewer who agrees need not pick it again. It is
+ * sent only with a fail verdict.
+ */
+export function draftFor(judgeCategory: string | null | undefined): LabelDraft {
+  const category = CATEGORIES.find((c) => c === judgeCategory);
+  return { ...emptyDraft(), ...(category ? { category } : {}) };
+}
+
+/** The draft of a reviewer changing the label they stored: every field as they left it. */
+export function draftFromLabel(label: OwnLabel): LabelDraft {
+  const step = label.expected;
+  const reply = step?.action === 'respond';
+  return {
+    ...emptyDraft(),
+    verdict: label.verdict,
+    category: CATEGORIES.find((c) => c === label.category) ?? '',
+    expected: !step ? 'none' : reply ? 'reply' : 'tool',
+    reply: reply ? (step.content ?? '') : '',
+    tool: step && !reply ? step.action : '',
+    toolArguments: step && !reply ? argumentLines(step.arguments) : '',
+    comment: label.comment ?? '',
+    scores: { ...label.scores },
+    dimensions: { ...label.dimensions },
+    ...(label.slices.length > 0 ? { slices: [...label.slices] } : {}),
+  };
+}
 
 /** The label body for POST /api/items/{id}/annotations, or what to fix first. */
 export function labelBody(draft: LabelDraft): LabelBody | string {
@@ -58,6 +90,7 @@ export function labelBody(draft: LabelDraft): LabelBody | string {
     Object.entries(draft.dimensions).filter((entry): entry is [string, 'pass' | 'fail'] => entry[1] !== ''),
   );
   if (Object.keys(dimensions).length > 0) body.dimensions = dimensions;
+  if (draft.slices && draft.slices.length > 0) body.slices = draft.slices;
   return body;
 }
 

@@ -48,7 +48,7 @@ export function toolNames(messages: ChatMessage[], step: AgentAction | null): st
 /**
  * Tool arguments written as `name: value` lines (no JSON to type): a value that reads as a
  * number, true/false or null becomes one, a list or object shown from the agent's call stays
- * one; anything else is text.
+ * one, a value in double quotes is the text inside them; anything else is text.
  */
 export function parseArgumentLines(text: string): { args: Record<string, unknown>; error?: string } {
   const args: Record<string, unknown> = {};
@@ -65,6 +65,13 @@ export function parseArgumentLines(text: string): { args: Record<string, unknown
 }
 
 function argumentValue(value: string): unknown {
+  // In double quotes a value stays text: `zip: "02139"` is the string, not a number.
+  if (/^".*"$/.test(value))
+    try {
+      return JSON.parse(value) as unknown;
+    } catch {
+      return value;
+    }
   if (/^-?\d+(\.\d+)?$/.test(value)) return Number(value);
   if (value === 'true' || value === 'false') return value === 'true';
   if (value === 'null') return null;
@@ -78,8 +85,14 @@ function argumentValue(value: string): unknown {
   return value;
 }
 
-/** The inverse of parseArgumentLines, to start the field from the agent's own arguments. */
+/**
+ * The inverse of parseArgumentLines, to start the field from the agent's own arguments: text
+ * that would read back as something else (`"123"`, `"true"`) is written in double quotes.
+ */
 export const argumentLines = (args: Record<string, unknown>): string =>
   Object.entries(args)
-    .map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .map(([k, v]) => {
+      const plain = typeof v === 'string' && !v.includes('\n') && argumentValue(v.trim()) === v;
+      return `${k}: ${plain ? v : JSON.stringify(v)}`;
+    })
     .join('\n');

@@ -51,6 +51,8 @@ export type QueueSummary = Json<Awaited<ReturnType<typeof listQueues>>[number]>;
 export type QueueDetails = Json<Awaited<ReturnType<typeof queueDetails>>>;
 /** One item in full, with its redacted trace (GET /api/items/{id}). */
 export type QueueItem = Json<Awaited<ReturnType<typeof showQueueItem>>>;
+/** The label the signed-in reviewer stored on an item, which they may change while its queue is open. */
+export type OwnLabel = NonNullable<QueueItem['yourLabel']>;
 /** An item as a queue's list carries it: no trace, a short preview (GET /api/queues/{id}/item-summaries). */
 export type QueueItemSummary = Json<Awaited<ReturnType<typeof listQueueItemSummaries>>[number]>;
 export type ScoreConfig = QueueDetails['scoreConfigs'][number];

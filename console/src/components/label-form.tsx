@@ -6,7 +6,15 @@ import type { Category, ScoreConfig } from '../api/types.js';
 export interface FieldRefs {
   category: Ref<HTMLSelectElement>;
   expected: Ref<HTMLInputElement>;
+  reply: Ref<HTMLTextAreaElement>;
+  tool: Ref<HTMLInputElement>;
   comment: Ref<HTMLTextAreaElement>;
+}
+
+/** A problem the API found with one field of the expected step, shown at that field. */
+export interface FieldError {
+  field: 'expected.action' | 'expected.arguments';
+  message: string;
 }
 
 /**
@@ -22,6 +30,8 @@ export function LabelForm({
   dimensions,
   refs,
   disabled,
+  judgeCategory,
+  fieldError,
 }: {
   draft: LabelDraft;
   set: (patch: Partial<LabelDraft>) => void;
@@ -31,7 +41,13 @@ export function LabelForm({
   dimensions: { name: string; judge: string }[];
   refs: FieldRefs;
   disabled: boolean;
+  /** The judge's category, which the draft starts from: said next to the field. */
+  judgeCategory: string | null;
+  fieldError: FieldError | null;
 }) {
+  const errorAt = (field: FieldError['field']) => (fieldError?.field === field ? fieldError.message : null);
+  const toolError = errorAt('expected.action');
+  const argumentsError = errorAt('expected.arguments');
   return (
     <fieldset class="label-form" disabled={disabled}>
       <legend class="visually-hidden">Your label</legend>
@@ -55,6 +71,9 @@ export function LabelForm({
         <>
           <label for="category">
             Failure category <kbd>c</kbd>
+            {judgeCategory && CATEGORIES.some((c) => c === judgeCategory) && (
+              <span class="muted"> (the judge said {CATEGORY_LABELS[judgeCategory as Category]})</span>
+            )}
           </label>
           <select
             id="category"
@@ -76,11 +95,11 @@ export function LabelForm({
             </legend>
             {(
               [
-                ['none', "Don't say"],
-                ['reply', 'Reply with'],
-                ['tool', 'Call a tool'],
+                ['none', "Don't say", null],
+                ['reply', 'Reply with', 'r'],
+                ['tool', 'Call a tool', 't'],
               ] as const
-            ).map(([value, text], i) => (
+            ).map(([value, text, key], i) => (
               <label key={value} class="inline">
                 <input
                   type="radio"
@@ -91,6 +110,12 @@ export function LabelForm({
                   onChange={() => set({ expected: value })}
                 />{' '}
                 {text}
+                {key && (
+                  <>
+                    {' '}
+                    <kbd>{key}</kbd>
+                  </>
+                )}
               </label>
             ))}
             {draft.expected === 'reply' && (
@@ -98,6 +123,7 @@ export function LabelForm({
                 <label for="reply">Corrected reply</label>
                 <textarea
                   id="reply"
+                  ref={refs.reply}
                   rows={3}
                   value={draft.reply}
                   onInput={(e) => set({ reply: e.currentTarget.value })}
@@ -109,10 +135,18 @@ export function LabelForm({
                 <label for="tool">Tool</label>
                 <input
                   id="tool"
+                  ref={refs.tool}
                   list="tool-names"
                   value={draft.tool}
+                  aria-invalid={toolError ? true : undefined}
+                  aria-describedby={toolError ? 'tool-error' : undefined}
                   onInput={(e) => set(withTool(draft, e.currentTarget.value))}
                 />
+                {toolError && (
+                  <p id="tool-error" class="field-error" role="alert">
+                    {toolError}
+                  </p>
+                )}
                 <datalist id="tool-names">
                   {tools.map((t) => (
                     <option key={t} value={t} />
@@ -126,12 +160,24 @@ export function LabelForm({
                   id="tool-arguments"
                   rows={3}
                   value={draft.toolArguments}
+                  aria-invalid={argumentsError ? true : undefined}
+                  aria-describedby={
+                    argumentsError ? 'tool-arguments-error tool-arguments-hint' : 'tool-arguments-hint'
+                  }
                   // Still the agent's own arguments: selected, so typing replaces them.
                   onFocus={(e) => {
                     if (argumentsPrefilled(draft)) e.currentTarget.select();
                   }}
                   onInput={(e) => set({ toolArguments: e.currentTarget.value })}
                 />
+                <p id="tool-arguments-hint" class="muted small">
+                  Put a value in double quotes to keep it as text, e.g. <code>zip: "02139"</code>.
+                </p>
+                {argumentsError && (
+                  <p id="tool-arguments-error" class="field-error" role="alert">
+                    {argumentsError}
+                  </p>
+                )}
               </>
             )}
           </fieldset>

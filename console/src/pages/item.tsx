@@ -11,8 +11,10 @@ import type {
   QueueItemSummary,
   StoredLabel,
 } from '../api/types.js';
-import { emptyDraft, labelBody, type LabelDraft } from '../api/label-draft.js';
-import { LabelForm } from '../components/label-form.js';
+import { plainExplanation, plainFinding } from '../api/explanation.js';
+import { draftFor, draftFromLabel, labelBody, type LabelDraft } from '../api/label-draft.js';
+import { LabelForm, type FieldError } from '../components/label-form.js';
+import { ClaimStatus, YourLabel } from '../components/label-status.js';
 import { QueryState } from '../components/query-state.js';
 import { Shortcuts } from '../components/shortcuts.js';
 import { SpanTreeView } from '../components/span-tree.js';
@@ -25,6 +27,7 @@ const SHORTCUTS = [
   ['p / f', 'verdict pass / fail'],
   ['c', 'failure category'],
   ['e', 'what the agent should have done'],
+  ['r / t', 'the agent should have replied / called a tool'],
   ['m', 'comment'],
   ['Ctrl + Enter', 'submit and open the next item'],
   ['j / k', 'next / previous item'],
@@ -38,27 +41,43 @@ export function ItemPage({ queueId, itemId }: { queueId: string; itemId: string 
   const reviewer = details.data ? holds(me.grants, 'reviewer', details.data.queue.agent) : false;
   // A reviewer moves through the items the queue gives them; anyone else through all of them.
   const items = useQueueItems(queueId, reviewer ? me.user : undefined);
+  // Outlives the item it speaks of: the page moves to the next item as the label is saved.
+  const [saved, setSaved] = useState<string | null>(null);
   return (
-    <QueryState query={details} what="the queue">
-      {(d) => (
-        <QueryState query={items} what="the queue's items">
-          {(list) => {
-            const item = list.find((i) => i.id === itemId);
-            if (!item)
+    <>
+      <p role="status" class="saved-notice">
+        {saved}
+      </p>
+      <QueryState query={details} what="the queue">
+        {(d) => (
+          <QueryState query={items} what="the queue's items">
+            {(list) => {
+              const item = list.find((i) => i.id === itemId);
+              if (!item)
+                return (
+                  <>
+                    <h1 tabIndex={-1}>Item not found</h1>
+                    <p>
+                      Item <code>{itemId}</code> is not in this queue{reviewer ? ' for you' : ''}.{' '}
+                      <Link href={paths.queue(queueId)}>Back to the queue</Link>
+                    </p>
+                  </>
+                );
               return (
-                <>
-                  <h1 tabIndex={-1}>Item not found</h1>
-                  <p>
-                    Item <code>{itemId}</code> is not in this queue{reviewer ? ' for you' : ''}.{' '}
-                    <Link href={paths.queue(queueId)}>Back to the queue</Link>
-                  </p>
-                </>
+                <FullItem
+                  key={item.id}
+                  details={d}
+                  itemId={item.id}
+                  items={list}
+                  canLabel={reviewer}
+                  onSaved={setSaved}
+                />
               );
-            return <FullItem key={item.id} details={d} itemId={item.id} items={list} canLabel={reviewer} />;
-          }}
-        </QueryState>
-      )}
-    </QueryState>
+            }}
+          </QueryState>
+        )}
+      </QueryState>
+    </>
   );
 }
 
@@ -68,16 +87,20 @@ function FullItem({
   itemId,
   items,
   canLabel,
+  onSaved,
 }: {
   details: QueueDetails;
   itemId: string;
   items: QueueItemSummary[];
   canLabel: boolean;
+  onSaved: (notice: string | null) => void;
 }) {
   const item = useQueueItem(details.queue.id, itemId);
   return (
     <QueryState query={item} what="the item">
-      {(full) => <ItemView details={details} item={full} items={items} canLabel={canLabel} />}
+      {(full) => (
+        <ItemView details={details} item={full} items={items} canLabel={canLabel} onSaved={onSaved} />
+      )}
     </QueryState>
   );
 }
@@ -98,11 +121,13 @@ function ItemView({
   item,
   items,
   canLabel,
+  onSaved,
 }: {
   details: QueueDetails;
   item: QueueItem;
   items: QueueItemSummary[];
   canLabel: boolean;
+  onSaved: (notice: string | null) => void;
 }) {
   const me = useMe();
   const queryClient = useQueryClient();
@@ -111,13 +136,18 @@ function ItemView({
   const messages = useMemo(() => sampledMessages(item.input), [item.input]);
   const step = useMemo(() => sampledAction(item.output), [item.output]);
   const labelled = item.labelledBy.includes(me.user);
-  const labelling = canLabel && queue.status === 'open' && item.status !== 'complete' && !labelled;
-  const [draft, setDraft] = useState<LabelDraft>(emptyDraft);
+  // Changing one's own label, while the queue is open: it needs no claim (the label holds the slot).
+  const [editing, setEditing] = useState(false);
+  const firstLabel = canLabel && queue.status === 'open' && item.status !== 'complete' && !labelled;
+  const labelling = firstLabel || editing;
+  const [draft, setDraft] = useState<LabelDraft>(() => draftFor(item.judge_category));
   const [notice, setNotice] = useState<string | null>(null);
   const set = (patch: Partial<LabelDraft>) => setDraft((d) => ({ ...d, ...patch }));
   const refs = {
     category: useRef<HTMLSelectElement>(null),
     expected: useRef<HTMLInputElement>(null),
+    reply: useRef<HTMLTextAreaElement>(null),
+    tool: useRef<HTMLInputElement>(null),
     comment: useRef<HTMLTextAreaElement>(null),
   };
   const at = items.findIndex((i) => i.id === item.id);
@@ -132,10 +162,10 @@ function ItemView({
     onSuccess: (c) => setClaimExpires(c.expiresAt),
   });
   useEffect(() => {
-    if (labelling) claim.mutate();
+    if (firstLabel) claim.mutate();
     // Claimed and left without a label: give the slot back rather than hold it until expiry.
     return () => {
-      if (labelling && !submitted.current)
+      if (firstLabel && !submitted.current)
         void api.POST('/api/items/{id}/release', { params: { path: { id: item.id } }, body: {} });
     };
   }, [item.id]);
@@ -151,9 +181,12 @@ function ItemView({
       answer<StoredLabel>(
         api.POST('/api/items/{id}/annotations', { params: { path: { id: item.id } }, body }),
       ),
-    onSuccess: async (stored) => {
+    onSuccess: async (stored, body) => {
       submitted.current = true;
       const next = nextOpen();
+      onSaved(
+        `Saved: your ${editing ? 'changed ' : ''}${body.verdict} label on item ${at + 1} of ${items.length}${next ? '. Here is the next open item.' : '.'}`,
+      );
       await queryClient.invalidateQueries({ queryKey: ['queue', queue.id] });
       await queryClient.invalidateQueries({ queryKey: ['queues'] });
       // The label that completes a queue moves its cycle on: the home page's cycle lists too.
@@ -172,6 +205,7 @@ function ItemView({
   latestDraft.current = draft;
   const send = () => {
     setNotice(null);
+    onSaved(null);
     const body = labelBody(latestDraft.current);
     if (typeof body === 'string') return setNotice(body);
     submit.mutate(body);
@@ -211,6 +245,15 @@ function ItemView({
                 set({ verdict: 'fail' });
                 requestAnimationFrame(() => refs.expected.current?.focus());
               },
+              // The field of the chosen kind appears once rendered: focus it then.
+              r: () => {
+                set({ verdict: 'fail', expected: 'reply' });
+                requestAnimationFrame(() => refs.reply.current?.focus());
+              },
+              t: () => {
+                set({ verdict: 'fail', expected: 'tool' });
+                requestAnimationFrame(() => refs.tool.current?.focus());
+              },
               m: () => refs.comment.current?.focus(),
             }
           : {}),
@@ -245,6 +288,27 @@ function ItemView({
     ).values(),
   ];
   const clusters = trace.data?.lineage.clusters.filter((c) => c.cycleId === queue.cycleId) ?? [];
+  // The explanation is said once, in words; the step under review only names what was found.
+  const explanation = item.judge_explanation ? plainExplanation(item.judge_explanation) : null;
+  const finding = item.failing_finding ? plainFinding(item.failing_finding) : null;
+  const failing =
+    item.judge_label !== 'fail'
+      ? null
+      : !finding
+        ? 'Flagged as failing.'
+        : finding.detail === explanation
+          ? `Found: ${finding.kind ?? 'a failure'} (explained above).`
+          : `Found: ${finding.kind ? `${finding.kind}: ` : ''}${finding.detail}`;
+  // A problem the API found with one field of the expected step is shown at that field.
+  const fieldError: FieldError | null =
+    submit.error instanceof ApiError &&
+    (submit.error.field === 'expected.action' || submit.error.field === 'expected.arguments')
+      ? { field: submit.error.field, message: submit.error.message }
+      : null;
+  useEffect(() => {
+    if (fieldError?.field === 'expected.arguments') document.getElementById('tool-arguments')?.focus();
+    if (fieldError?.field === 'expected.action') refs.tool.current?.focus();
+  }, [submit.error]);
   return (
     <>
       <nav aria-label="Breadcrumb" class="crumbs">
@@ -269,7 +333,7 @@ function ItemView({
               )}{' '}
               {item.judge_category && <span>category {item.judge_category.replace(/_/g, ' ')}</span>}
             </p>
-            {item.judge_explanation && <p class="explanation">{item.judge_explanation}</p>}
+            {explanation && <p class="explanation">{explanation}</p>}
             {trace.data?.trace.status === 'error' && (
               <p class="error">The trace ended in an error (see the span tree below).</p>
             )}
@@ -282,11 +346,7 @@ function ItemView({
           </section>
           <section aria-labelledby="conversation">
             <h2 id="conversation">Conversation</h2>
-            <Transcript
-              messages={messages}
-              step={step}
-              failing={item.judge_label === 'fail' ? (item.failing_finding ?? 'failing') : null}
-            />
+            <Transcript messages={messages} step={step} failing={failing} />
             {trace.data && <SpanTreeView spans={trace.data.spans} />}
           </section>
         </div>
@@ -298,18 +358,37 @@ function ItemView({
                 You can read this item. Labelling needs the reviewer role for agent{' '}
                 <strong>{queue.agent}</strong>.
               </p>
-            ) : labelled ? (
-              <p class="notice">You labelled this item already.</p>
-            ) : item.status === 'complete' || queue.status !== 'open' ? (
+            ) : labelled && !editing ? (
+              <YourLabel
+                label={item.yourLabel}
+                canChange={queue.status === 'open'}
+                onChange={() => {
+                  if (item.yourLabel) setDraft(draftFromLabel(item.yourLabel));
+                  setEditing(true);
+                  requestAnimationFrame(() =>
+                    document.querySelector<HTMLInputElement>('input[name="verdict"]:checked')?.focus(),
+                  );
+                }}
+              />
+            ) : !editing && (item.status === 'complete' || queue.status !== 'open') ? (
               <p class="notice">This item needs no more labels.</p>
             ) : (
               <>
-                <ClaimStatus
-                  pending={claim.isPending}
-                  error={claim.error}
-                  secondsLeft={secondsLeft}
-                  onClaim={() => claim.mutate()}
-                />
+                {editing ? (
+                  <p class="notice">
+                    Changing your label: it replaces the one you stored, while the queue is open.{' '}
+                    <button type="button" class="secondary" onClick={() => setEditing(false)}>
+                      Keep it as it was
+                    </button>
+                  </p>
+                ) : (
+                  <ClaimStatus
+                    pending={claim.isPending}
+                    error={claim.error}
+                    secondsLeft={secondsLeft}
+                    onClaim={() => claim.mutate()}
+                  />
+                )}
                 <form
                   onSubmit={(e) => {
                     e.preventDefault();
@@ -323,63 +402,36 @@ function ItemView({
                     tools={tools}
                     dimensions={dimensions}
                     refs={refs}
-                    disabled={claim.isError || claimExpired || submit.isPending}
+                    disabled={(!editing && (claim.isError || claimExpired)) || submit.isPending}
+                    judgeCategory={item.judge_category}
+                    fieldError={fieldError}
                   />
-                  {(notice ?? submit.error) && (
+                  {(notice ?? (fieldError ? null : submit.error)) && (
                     <p class="error" role="alert">
                       {notice ?? submit.error?.message}
                     </p>
                   )}
-                  <button type="submit" disabled={claim.isError || claimExpired || submit.isPending}>
-                    {submit.isPending ? 'Submitting…' : 'Submit and next'} <kbd>Ctrl+Enter</kbd>
+                  <button
+                    type="submit"
+                    disabled={(!editing && (claim.isError || claimExpired)) || submit.isPending}
+                  >
+                    {submit.isPending
+                      ? 'Submitting…'
+                      : editing
+                        ? 'Save the change and next'
+                        : 'Submit and next'}{' '}
+                    <kbd>Ctrl+Enter</kbd>
                   </button>
                 </form>
               </>
             )}
           </section>
-          <Shortcuts label="Item shortcuts" keys={labelling ? SHORTCUTS : SHORTCUTS.slice(5, 6)} />
+          <Shortcuts
+            label="Item shortcuts"
+            keys={labelling ? SHORTCUTS : SHORTCUTS.filter(([key]) => key === 'j / k')}
+          />
         </div>
       </div>
     </>
-  );
-}
-
-function ClaimStatus({
-  pending,
-  error,
-  secondsLeft,
-  onClaim,
-}: {
-  pending: boolean;
-  error: Error | null;
-  secondsLeft: number | null;
-  onClaim: () => void;
-}) {
-  if (error)
-    return (
-      <p class="error" role="alert">
-        {error instanceof ApiError && error.status === 409
-          ? `Someone else holds this item's last review slot: ${error.message}`
-          : `Could not claim this item: ${error.message}`}
-      </p>
-    );
-  if (pending || secondsLeft === null) return <p class="muted">Claiming this item for you…</p>;
-  if (secondsLeft === 0)
-    return (
-      <p class="error" role="alert">
-        Your claim expired; another reviewer may take this item.{' '}
-        <button type="button" class="secondary" onClick={onClaim}>
-          Claim again
-        </button>
-      </p>
-    );
-  const minutes = Math.floor(secondsLeft / 60);
-  return (
-    <p class={`claim ${secondsLeft < 120 ? 'soon' : ''}`}>
-      Claimed by you — expires in{' '}
-      <strong>
-        {minutes}:{String(secondsLeft % 60).padStart(2, '0')}
-      </strong>
-    </p>
   );
 }

@@ -150,8 +150,9 @@ function ItemsTable({
           <th scope="col">Item</th>
           <th scope="col">Conversation</th>
           <th scope="col">Status</th>
-          <th scope="col">Judge</th>
-          <th scope="col">Category</th>
+          <th scope="col">Judge's verdict</th>
+          <th scope="col">Judge's category</th>
+          <th scope="col">Reviewers' verdict</th>
           <th scope="col">Labelled by</th>
           <th scope="col">Claimed by</th>
         </tr>
@@ -177,6 +178,16 @@ function ItemsTable({
               </span>
             </td>
             <td>{item.category?.replace(/_/g, ' ') ?? '—'}</td>
+            <td>
+              {item.reviewerVerdict ? (
+                <span class={`badge ${item.reviewerVerdict === 'pass' ? 'good' : 'bad'}`}>
+                  {item.reviewerVerdict}
+                  {item.split ? ' (split)' : ''}
+                </span>
+              ) : (
+                <span class="muted">not labelled</span>
+              )}
+            </td>
             <td>{item.labelledBy?.join(', ') || '—'}</td>
             <td>
               {item.claims?.map((c) => (
