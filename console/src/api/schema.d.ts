@@ -1886,7 +1886,7 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * One annotation item with its redacted trace, its status, claims and labels.
+     * One annotation item with its redacted trace, its status, claims and labels, and the label you stored on it (`yourLabel`, null when none).
      * @description Needs: role viewer.
      */
     get: {
@@ -1927,7 +1927,7 @@ export interface paths {
     get?: never;
     put?: never;
     /**
-     * Label one item: verdict, category, expected step or reply, comment, dimensions, scores.
+     * Label one item: verdict, category, expected step or reply, comment, dimensions, scores. An expected tool call must name one of the agent's tools with arguments its parameters schema accepts (else 400 with `field`). Labelling an item you labelled before replaces your label while the queue is open.
      * @description Needs: role reviewer.
      */
     post: {
@@ -2738,7 +2738,7 @@ export interface paths {
     get?: never;
     put?: never;
     /**
-     * A batch of labels; valid entries are stored and refused ones reported by index (207).
+     * A batch of labels; valid entries are stored and refused ones (an expected tool call the agent's tools do not accept among them) reported by index (207).
      * @description Needs: role reviewer.
      */
     post: {
