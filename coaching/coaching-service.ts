@@ -16,18 +16,20 @@ import {
   COACHING_STATUSES,
   CoachingStatus,
   CreateCoachingRequest,
-  DEFAULT_COACHING_THRESHOLD,
   PromoteCoachingRequest,
   RetireCoachingRequest,
   RollbackCoachingRequest,
   TestCoachingRequest,
   type FewShotMessage,
+  type ThresholdCalibration,
 } from '../schemas/coaching.js';
 import { formatIssues } from '../schemas/format-issues.js';
 import { PromptConfig, promptForAgent } from '../schemas/prompt.js';
 import type { AgentAction, ChatMessage } from '../schemas/trace.js';
 import { ConflictError, NotFoundError, UserError } from '../schemas/user-error.js';
+import { recallMessages } from './coaching-correction.js';
 import { fewShotMessages } from './coaching-messages.js';
+import { situationQuery } from './coaching-recall.js';
 import type { SituationEmbedder } from './situation-embedder.js';
 import { coachingAuthors } from './store/coaching-author-repository.js';
 import {
@@ -39,6 +41,7 @@ import {
   type CoachingVersion,
   type CurrentCoaching,
 } from './store/coaching-repository.js';
+import { calibrateCoachingThreshold } from './threshold-calibration-service.js';
 
 /**
  * Coaching memories as the API, the CLI and (later) activities share them: create one from a
@@ -69,6 +72,8 @@ export interface CoachingView {
   threshold: number;
   /** The threshold the author chose; differs from `threshold` once reviewers' marks moved it. */
   authorThreshold: number;
+  /** How the author's threshold was chosen when the author did not set one; null: they did. */
+  thresholdCalibration: ThresholdCalibration | null;
   embedder: string;
   /** Who wrote the first version. */
   author: string;
@@ -102,6 +107,7 @@ const viewOf = (c: CurrentCoaching, author: string): CoachingView => ({
   sourceStep: c.current.sourceStep,
   threshold: c.current.threshold,
   authorThreshold: c.current.authorThreshold,
+  thresholdCalibration: c.current.thresholdCalibration,
   embedder: c.current.embedder,
   author,
   updatedBy: c.current.createdBy,
@@ -131,7 +137,13 @@ async function sourceOf(db: Db, agent: string, traceId: string, step: number | u
       `Trace ${traceId} has ${messages.length} messages before its decision, so step ${at} is not in it (steps 0-${messages.length}); nothing was stored.`,
     );
   const before = messages.slice(0, at);
-  return { step: at, before, request: before.findLast((m) => m.role === 'user')?.content ?? null };
+  return {
+    step: at,
+    before,
+    request: before.findLast((m) => m.role === 'user')?.content ?? null,
+    /** What recall would match at that step (situationQuery). */
+    query: situationQuery(recallMessages(before)),
+  };
 }
 
 /** Saves a reviewer's correction as a new coaching memory (version 1, active). */
@@ -149,6 +161,16 @@ export async function createCoaching(
       ? null
       : await sourceOf(deps.db, agent, req.sourceTraceId, req.sourceStep);
   const [embedding] = await deps.embedder.embed([req.situation]);
+  const example = req.example ?? source?.request ?? null;
+  // No threshold given: calibrated on this embedder (threshold-calibration.ts), so a
+  // coaching is recalled alike whichever embedder the deployment runs.
+  const calibration =
+    req.threshold === undefined
+      ? await calibrateCoachingThreshold(deps, agent, embedding!, {
+          query: source?.query.trim() ? source.query : example,
+          traceId: req.sourceTraceId ?? null,
+        })
+      : null;
   const id = newCoachingId();
   const reason = req.reason ?? 'coaching created';
   const change = await audited(deps.db, deps.artifacts ?? {}, async (tx) => {
@@ -158,10 +180,11 @@ export async function createCoaching(
       embedding: embedding!,
       embedder: deps.embedder.name,
       behaviour: req.behaviour,
-      example: req.example ?? source?.request ?? null,
+      example,
       sourceTraceId: req.sourceTraceId ?? null,
       sourceStep: source?.step ?? null,
-      threshold: req.threshold ?? DEFAULT_COACHING_THRESHOLD,
+      threshold: calibration?.threshold ?? req.threshold!,
+      thresholdCalibration: calibration,
       status: req.candidate ? 'candidate' : 'active',
       createdBy: actor,
       reason,
@@ -179,6 +202,8 @@ export async function createCoaching(
         coaching: id,
         situation: req.situation,
         behaviour: req.behaviour.kind,
+        threshold: calibration?.threshold ?? req.threshold,
+        ...(calibration ? { thresholdChosen: calibration.summary } : {}),
         ...(req.candidate ? { candidate: true } : {}),
       },
     };

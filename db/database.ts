@@ -791,6 +791,8 @@ export interface CoachingVersionsTable {
   created_at: TimestampWithDefault;
   /** The threshold the author chose when reviewers' marks set `threshold` (migration 0028); null: the same. */
   author_threshold: ColumnType<number | null, number | null | undefined, number | null>;
+  /** How a threshold nobody set was chosen (migration 0032); null: the author set it. */
+  threshold_calibration: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
 }
 export type CoachingVersionRow = Selectable<CoachingVersionsTable>;
 export type NewCoachingVersion = Insertable<CoachingVersionsTable>;

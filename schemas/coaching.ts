@@ -29,12 +29,37 @@ export const CoachingBehaviour = z.discriminatedUnion('kind', [
 export type CoachingBehaviour = z.infer<typeof CoachingBehaviour>;
 
 /**
- * Cosine similarity a conversation needs to recall a coaching, unless it sets its own. Chosen
- * with the local embedder on the airline scenario: "When a customer asks to move a
- * basic-economy flight" scores 0.34-0.45 on its six requests and at most 0.30 on the 76
- * others. One situation is thin evidence; a coaching that needs another sets its own.
+ * The fallback recall threshold: a coaching created without one gets a threshold calibrated
+ * on the deployment's embedder (coaching/threshold-calibration.ts), and this one only when
+ * there is too little evidence (a new agent, no gap between its source and the agent's
+ * other conversations). Chosen with the local embedder on the airline scenario: "When a
+ * customer asks to move a basic-economy flight" scores 0.34-0.45 on its six requests and at
+ * most 0.30 on the 76 others; other embedders score differently (the simulator's 0.25-0.27).
  */
 export const DEFAULT_COACHING_THRESHOLD = 0.32;
+
+/**
+ * How a coaching created without a threshold got one (coaching/threshold-calibration.ts):
+ * `calibrated` from its similarity to its source conversation against the agent's other
+ * recent conversations, on the embedder named; `default` when there was too little evidence.
+ * Null on a coaching whose author set the threshold, or created before calibration.
+ */
+export const ThresholdCalibration = z.object({
+  rule: z.enum(['calibrated', 'default']),
+  embedder: z.string(),
+  /** Similarity of the situation to the conversation it was written on; null without one. */
+  source: z.number().nullable(),
+  /** How many of the agent's other recent conversations were compared. */
+  others: z.number().int().nonnegative(),
+  /** Of them, how many score above the threshold (taken to be in the same situation). */
+  above: z.number().int().nonnegative(),
+  /** The gap the threshold sits in: the lowest similarity kept above it and the highest left below. */
+  gap: z.object({ upper: z.number(), lower: z.number() }).nullable(),
+  threshold: z.number(),
+  /** e.g. "calibrated: source 0.25, 5 of 71 other requests at 0.25 or above, the rest 0.17 or below → 0.21" */
+  summary: z.string(),
+});
+export type ThresholdCalibration = z.infer<typeof ThresholdCalibration>;
 
 const Threshold = z
   .number()

@@ -118,7 +118,7 @@ export function registerCoachingCommands(program: Command, action: CliAction): v
     .option('--example <text>', 'the request shown with it (default: the last user turn before the step)')
     .option(
       '--threshold <x>',
-      `similarity (0-1) a conversation needs to recall it (default ${DEFAULT_COACHING_THRESHOLD})`,
+      `similarity (0-1) a conversation needs to recall it (default: calibrated on the embedder from the source conversation against the agent's recent ones; ${DEFAULT_COACHING_THRESHOLD} without enough of them)`,
     )
     .option('--reason <text>', 'why')
     .option(
@@ -147,6 +147,7 @@ export function registerCoachingCommands(program: Command, action: CliAction): v
           principalLabel(by),
         );
         console.log(`created ${line(created)}`);
+        if (created.thresholdCalibration) console.log(`threshold ${created.thresholdCalibration.summary}`);
         console.log(`test it: flywheel coaching test ${agent} ${created.id}`);
         if (opts.candidate)
           console.log(

@@ -38,7 +38,7 @@ export function registerCoachingEffectCommands(program: Command, action: CliActi
     )
     .option(
       '--threshold <x>',
-      `similarity (0-1) a conversation needs to recall it (default ${DEFAULT_COACHING_THRESHOLD})`,
+      `similarity (0-1) a conversation needs to recall it (default: calibrated on the embedder from the source conversation against the agent's recent ones; ${DEFAULT_COACHING_THRESHOLD} without enough of them)`,
     )
     .option('--reason <text>', 'why')
     .action(
@@ -59,6 +59,8 @@ export function registerCoachingEffectCommands(program: Command, action: CliActi
             { reviewer: by.id, author: principalLabel(by) },
           );
           console.log(`created ${line(created.coaching)}`);
+          if (created.coaching.thresholdCalibration)
+            console.log(`threshold ${created.coaching.thresholdCalibration.summary}`);
           if (opts.situation === undefined && created.suggestionSource !== null)
             console.log(suggestionNote(created.suggestionSource, created.suggestionFallback));
           console.log(

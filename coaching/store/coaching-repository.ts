@@ -1,7 +1,12 @@
 import { sql } from 'kysely';
 import type { Db } from '../../db/connection.js';
 import type { CoachingVersionRow } from '../../db/database.js';
-import { CoachingBehaviour, CoachingSet, CoachingStatus } from '../../schemas/coaching.js';
+import {
+  CoachingBehaviour,
+  CoachingSet,
+  CoachingStatus,
+  ThresholdCalibration,
+} from '../../schemas/coaching.js';
 import { NotFoundError } from '../../schemas/user-error.js';
 
 /**
@@ -24,6 +29,8 @@ export interface CoachingVersion {
   threshold: number;
   /** The threshold the author chose; differs from `threshold` once reviewers' marks moved it. */
   authorThreshold: number;
+  /** How the author's threshold was chosen when nobody set it; null: someone did. */
+  thresholdCalibration: ThresholdCalibration | null;
   status: CoachingStatus;
   createdBy: string;
   reason: string;
@@ -44,9 +51,14 @@ export interface CurrentCoaching extends CoachingRecord {
   current: CoachingVersion;
 }
 
-export type NewVersion = Omit<CoachingVersion, 'version' | 'createdAt' | 'authorThreshold'> & {
+export type NewVersion = Omit<
+  CoachingVersion,
+  'version' | 'createdAt' | 'authorThreshold' | 'thresholdCalibration'
+> & {
   /** Absent: the threshold is the author's. */
   authorThreshold?: number;
+  /** Absent: the author set the threshold. */
+  thresholdCalibration?: ThresholdCalibration | null;
 };
 
 const toVersion = (r: CoachingVersionRow): CoachingVersion => ({
@@ -60,6 +72,8 @@ const toVersion = (r: CoachingVersionRow): CoachingVersion => ({
   sourceStep: r.source_step,
   threshold: r.threshold,
   authorThreshold: r.author_threshold ?? r.threshold,
+  thresholdCalibration:
+    r.threshold_calibration === null ? null : ThresholdCalibration.parse(r.threshold_calibration),
   status: CoachingStatus.parse(r.status),
   createdBy: r.created_by,
   reason: r.reason,
@@ -91,6 +105,7 @@ const versionValues = (id: string, version: number, v: NewVersion) => ({
   threshold: v.threshold,
   author_threshold:
     v.authorThreshold === undefined || v.authorThreshold === v.threshold ? null : v.authorThreshold,
+  threshold_calibration: v.thresholdCalibration ? JSON.stringify(v.thresholdCalibration) : null,
   status: v.status,
   created_by: v.createdBy,
   reason: v.reason,

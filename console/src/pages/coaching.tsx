@@ -85,6 +85,12 @@ function CoachingView({
           <dt>Recall threshold</dt>
           <dd>{thresholdText(c)}</dd>
         </div>
+        {c.thresholdCalibration && (
+          <div>
+            <dt>Threshold chosen</dt>
+            <dd>{c.thresholdCalibration.summary}</dd>
+          </div>
+        )}
         <div>
           <dt>Author</dt>
           <dd>{c.author}</dd>
