@@ -40,10 +40,8 @@ export class CoachingRecall<I extends Pick<CoachingIndexes, 'get' | 'embedder'> 
     const set = request.promptVersionId
       ? index.sets?.find((s) => s.candidateVersionId === request.promptVersionId && s.matrix)
       : undefined;
-    const passing = [
-      ...(index.matrix ? passingHits(index.matrix, q, rows) : []).map((h) => ({ ...h, source: 0 })),
-      ...(set?.matrix ? passingHits(set.matrix, q) : []).map((h) => ({ ...h, source: 1 })),
-    ];
+    const passing = index.matrix ? passingHits(index.matrix, q, rows, 0) : [];
+    if (set?.matrix) passing.push(...passingHits(set.matrix, q, undefined, 1));
     const hits = chooseHits(
       passing,
       { k: request.k, maxTokens: request.maxTokens, reservedTokens: PREAMBLE_TOKENS },

@@ -150,8 +150,18 @@ export function probedRows(clusters: SituationClusters, query: Float32Array, pro
   const { lists, dimensions: d, centroids } = clusters;
   const sims = new Float64Array(lists);
   for (let c = 0; c < lists; c++) sims[c] = dotProduct(centroids, c * d, query, d);
-  const order = Array.from({ length: lists }, (_, c) => c).sort((a, b) => sims[b]! - sims[a]! || a - b);
-  const chosen = order.slice(0, Math.min(probes, lists));
+  // The `probes` most similar lists, ties to the lower list: a window, not a sort of all.
+  const chosen: number[] = [];
+  const m = Math.min(probes, lists);
+  for (let c = 0; c < lists && m > 0; c++) {
+    if (chosen.length === m && sims[c]! <= sims[chosen[m - 1]!]!) continue;
+    let at = chosen.length === m ? m - 1 : chosen.length;
+    while (at > 0 && sims[c]! > sims[chosen[at - 1]!]!) {
+      chosen[at] = chosen[at - 1]!;
+      at--;
+    }
+    chosen[at] = c;
+  }
   const total = chosen.reduce((s, c) => s + clusters.members[c]!.length, 0);
   const rows = new Int32Array(total);
   let at = 0;
