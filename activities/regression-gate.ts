@@ -26,21 +26,17 @@ import { judgeGateOutputs } from '../release/gate-scoring-service.js';
 import { passScores, uncalibratedJudges } from '../release/gate-judges.js';
 import { formatIssues } from '../schemas/format-issues.js';
 import type { CoachingSet } from '../schemas/coaching.js';
-import { gateCoaching, type ReplayCoaching } from '../coaching/coaching-replay-service.js';
-import type { SetAttribution } from '../coaching/coaching-set-attribution.js';
+import { gateCoaching } from '../coaching/coaching-replay-service.js';
+import {
+  emptiedSetReport,
+  gateCoachingSet,
+  type ReplayedSplit,
+  type SetGateResult,
+} from '../release/coaching-set-gate-service.js';
 import { settleCoachingSet } from '../coaching/coaching-set-service.js';
 import { coachingCount } from '../coaching/store/coaching-repository.js';
 import { situationEmbedderFor } from '../coaching/situation-embedder.js';
-import {
-  attributeSet,
-  exampleOf,
-  examplesOf,
-  recalledSet,
-  replay,
-  servedOf,
-  type Example,
-  type ReplayedSplit,
-} from '../release/served-replay-service.js';
+import { examplesOf, replay, servedOf } from '../release/served-replay-service.js';
 import type { GateOutput } from '../release/gate-scoring-service.js';
 import { versionById } from '../registry/store/prompt-repository.js';
 
@@ -114,32 +110,6 @@ function unchangedCandidateReport(plan: CandidateReleasePlan): GateReport {
   };
 }
 
-/** The assertion a coaching set fails when the gate dropped every member of it. */
-export const COACHING_SET_KEPT = 'coaching_set_kept';
-
-/**
- * The report of a coaching set gated alone whose every member made more of its examples
- * worse than better: nothing is left to release but production itself.
- */
-function droppedSetReport(decided: GateReport, plan: CandidateReleasePlan): GateReport {
-  const assertion = {
-    name: COACHING_SET_KEPT,
-    passed: false,
-    kind: COACHING_SET_KEPT,
-    detail:
-      'every member of the coaching set made more of the examples that recalled it worse than better, so ' +
-      `all were dropped and retired; without them the candidate is production ${plan.production.id} itself, ` +
-      'so no version was created',
-  };
-  return {
-    ...decided,
-    passed: false,
-    verdict: 'fail',
-    failingAssertion: COACHING_SET_KEPT,
-    assertions: [assertion, ...decided.assertions],
-  };
-}
-
 /** How many assertions the workflow status carries; the full list is in gate_reports. */
 const STATUS_ASSERTIONS = 5;
 
@@ -181,23 +151,22 @@ export function createGateActivities(deps: ActivityDeps) {
   });
 
   /**
-   * Retires the members a gate dropped from its coaching set, so a memory its own examples
-   * judged harmful is not gated again with every later cycle. Audited as the flywheel's
-   * `coaching.retire`, with the gate's evidence as the reason; one a person moved meanwhile
-   * is left alone, so a retry settles only the rest.
+   * Retires the members the gate left out with enough evidence (`retire`), so a memory its
+   * own examples judged harmful is not gated again with every later cycle. Audited as the
+   * flywheel's `coaching.retire`, the reason quoting the evidence. Only the version the gate
+   * judged moves: one a person promoted, retired or edited meanwhile is left alone, so a
+   * retried gate (which reads its report back) settles only the rest.
    */
   const retireDropped = async (agent: string, reportId: string, report: GateReport) => {
-    const dropped = report.coaching?.dropped ?? [];
-    if (dropped.length === 0) return;
-    const why = new Map((report.coaching?.members ?? []).map((m) => [m.id, m.detail]));
-    for (const member of dropped)
+    const retiring = (report.coaching?.members ?? []).filter((m) => !m.kept && m.retire);
+    for (const m of retiring)
       await settleCoachingSet(
         { db, artifacts: deps.webhook ? { webhook: deps.webhook } : {} },
         agent,
-        [member],
+        [{ id: m.id, version: m.version }],
         'rolled_back',
         'flywheel',
-        `gate ${reportId} dropped it from the coaching set (${why.get(member.id) ?? 'more examples worse than better'})`,
+        `gate ${reportId} left it out of the coaching set: on the eval examples that recalled it, ${m.worse} worse and ${m.better} better with it`,
       );
   };
 
@@ -310,59 +279,43 @@ export function createGateActivities(deps: ActivityDeps) {
         baseline.push(...(await judgeGateOutputs(judging(split), base, split, rubrics, config, args.seed)));
       }
 
-      // Each member of the set on its own evidence: a member that made more of the examples
-      // recalling it worse than better is dropped, and the set is scored without it.
+      // Each member of the set on its own evidence: one that made more of the eval examples
+      // recalling it worse than better is left out, and the set is scored without it.
       let gated = set;
-      let attribution: SetAttribution | null = null;
+      let setGate: SetGateResult | null = null;
       if (served && set.length > 0) {
-        const score = async (
-          split: ExampleScores['split'],
-          coachingArm: ReplayCoaching,
-          examples: readonly Example[],
-        ): Promise<ExampleScores[]> =>
-          examples.length === 0
-            ? []
-            : judgeGateOutputs(
-                judging(split),
-                await replay(served.replayDeps, served.candidate, coachingArm, agent, examples, args.seed),
-                split,
-                rubrics,
-                config,
-                args.seed,
-              );
-        attribution = await attributeSet({
+        setGate = await gateCoachingSet({
           set,
           replayed,
           candidate,
-          // Without the set: production's own arm when the prompt did not change (same
-          // prompt, the active coaching); else the candidate's prompt with the active
-          // coaching, replayed on the examples that recalled a member only.
-          without:
-            plan.changed.length === 0
-              ? (_split, _examples) => Promise.resolve(baseline)
-              : (split, examples) => score(split, active, examples),
+          baseline,
+          promptChanged: plan.changed.length > 0,
+          active,
+          withMembers: coaching.withMembers,
+          run: async (split, coachingArm, examples) => {
+            const outputs = await replay(
+              served.replayDeps,
+              served.candidate,
+              coachingArm,
+              agent,
+              examples,
+              args.seed,
+            );
+            const scores = await judgeGateOutputs(judging(split), outputs, split, rubrics, config, args.seed);
+            return { outputs, scores };
+          },
+          tolerance: config.nonRegression.tolerance,
         });
-        if (attribution.dropped.length > 0) {
-          const keptArm = await coaching.withMembers(attribution.kept.map((m) => m.id));
-          const dropped = new Set(attribution.dropped.map((m) => m.id));
-          for (const r of replayed) {
-            const again = r.candidate
-              .filter((o) => o.recalled?.some((id) => dropped.has(id)))
-              .map((o) => exampleOf(r, o.exampleId));
-            for (const rescored of await score(r.split, keptArm, again)) {
-              const at = candidate.findIndex((e) => e.split === r.split && e.id === rescored.id);
-              candidate[at] = rescored;
-            }
-          }
-          gated = attribution.kept;
-        }
+        gated = setGate.attribution.kept;
       }
       const setReport = withCoaching
         ? {
             coaching: {
               active: active.size,
               set: gated,
-              ...(attribution ? { members: attribution.members, dropped: attribution.dropped } : {}),
+              ...(setGate
+                ? { members: setGate.attribution.members, dropped: setGate.attribution.dropped }
+                : {}),
             },
           }
         : {};
@@ -382,19 +335,12 @@ export function createGateActivities(deps: ActivityDeps) {
         passAt: passScores(rubrics),
         seed: args.seed,
         // A set gated on the production prompt changes only the conversations that recall it.
-        ...(served && plan.changed.length === 0 && gated.length > 0
-          ? {
-              improvementScope: {
-                ids: recalledSet(replayed, set),
-                what: 'recalled a member of the coaching set',
-              },
-            }
-          : {}),
+        ...(setGate?.scope ? { improvementScope: setGate.scope } : {}),
       });
       // Every member dropped and nothing else changed: what is left is production itself.
       const report: GateReport =
         gated.length === 0 && plan.changed.length === 0
-          ? { ...droppedSetReport(decided, plan), ...setReport }
+          ? { ...emptiedSetReport(decided, plan.production.id), ...setReport }
           : { ...decided, ...setReport };
 
       let candidateVersionId: string | null = null;
@@ -432,7 +378,6 @@ export function createGateActivities(deps: ActivityDeps) {
         candidate: report.candidate,
         baseline: report.baseline,
         assertions: summarise(report),
-        ...(report.failingAssertion === DIFFERS_FROM_PRODUCTION ? { sameAsProduction: true } : {}),
         ...(gated.length ? { coaching: gated } : {}),
       };
     },

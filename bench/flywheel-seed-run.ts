@@ -233,7 +233,7 @@ export async function runSeed(o: SeedRunOptions): Promise<SeedRun> {
       activeCoaching = await productionCoaching(db, agent, embedder);
       const productionDetail = await score(production, activeCoaching);
       const productionScore = productionDetail.overall;
-      const gated = await gatedCoachingSet(db, cycleId);
+      const { evaluated: gated, released, retiredByGate } = await gatedCoachingSet(db, cycleId);
       const status = drive.result?.status ?? null;
       const outcome = drive.result?.outcome ?? 'bench_error';
       let candidateVersion: number | null = null;
@@ -268,7 +268,7 @@ export async function runSeed(o: SeedRunOptions): Promise<SeedRun> {
       const llm: Record<string, LlmUsage> = usageSince(worker.usage(), usageBefore);
       let retiredAfterGate = 0;
       if (o.retireFailedCoaching && outcome === 'gate_failed')
-        for (const m of gated) {
+        for (const m of gated.filter((g) => !retiredByGate.includes(g.id))) {
           await retireCoaching(
             { db, embedder },
             agent,
@@ -287,7 +287,9 @@ export async function runSeed(o: SeedRunOptions): Promise<SeedRun> {
         gated.map((m) => m.id),
       );
       const counts = await coachingCounts(db, agent);
-      const rolledOutSet = status?.rollout?.rolloutId ? gated : [];
+      const rolledOutSet = status?.rollout?.rolloutId ? released : [];
+      // Members the gate left out and retired itself (their own eval examples got worse).
+      const retiredByTheGate = retiredByGate.filter((id) => settled.get(id) === 'retired').length;
       const record: SeedWeekRecord = {
         week,
         cycleId,
@@ -299,7 +301,10 @@ export async function runSeed(o: SeedRunOptions): Promise<SeedRun> {
           created: drive.coaching.length,
           gated: gated.length,
           promoted: rolledOutSet.filter((m) => settled.get(m.id) === 'active').length,
-          retired: rolledOutSet.filter((m) => settled.get(m.id) === 'retired').length + retiredAfterGate,
+          retired:
+            rolledOutSet.filter((m) => settled.get(m.id) === 'retired').length +
+            retiredAfterGate +
+            retiredByTheGate,
           active: counts.active,
           candidates: counts.candidate,
         },

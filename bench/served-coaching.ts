@@ -80,12 +80,35 @@ export async function coachingAt(
   };
 }
 
-/** The candidate coaching set a cycle's gate evaluated (empty: none, or no gate ran). */
-export async function gatedCoachingSet(db: Db, cycleId: string): Promise<CoachingSetMember[]> {
+/**
+ * The coaching a cycle's gate evaluated: every candidate it judged (`evaluated`), those it
+ * released with the candidate (`released`, what a rollout carries) and those it retired
+ * for making their eval examples worse (`retiredByGate`).
+ */
+export async function gatedCoachingSet(
+  db: Db,
+  cycleId: string,
+): Promise<{ evaluated: CoachingSetMember[]; released: CoachingSetMember[]; retiredByGate: string[] }> {
   const row = await gateReportOfCycle(db, cycleId);
-  const set = (row?.report as { coaching?: { set?: unknown } } | undefined)?.coaching?.set;
-  const parsed = CoachingSet.safeParse(set ?? []);
-  return parsed.success ? parsed.data : [];
+  const coaching = (
+    row?.report as { coaching?: { set?: unknown; dropped?: unknown; members?: unknown } } | undefined
+  )?.coaching;
+  const parse = (x: unknown) => {
+    const parsed = CoachingSet.safeParse(x ?? []);
+    return parsed.success ? parsed.data : [];
+  };
+  const released = parse(coaching?.set);
+  const dropped = parse(coaching?.dropped);
+  const members = Array.isArray(coaching?.members)
+    ? (coaching.members as { id?: unknown; retire?: unknown }[])
+    : [];
+  return {
+    evaluated: [...released, ...dropped],
+    released,
+    retiredByGate: members
+      .filter((m) => m.retire === true && typeof m.id === 'string')
+      .map((m) => m.id as string),
+  };
 }
 
 /** How many of the agent's memories are in each status now. */

@@ -45,7 +45,10 @@ export function reviewerLabels(
     }
     if (mistaken || !example) {
       const other = scenario.actions.find((a) => a.name !== did)?.name ?? 'respond';
-      labels.push({ itemId: item.itemId, verdict: 'fail', expected: { action: other, arguments: {} } });
+      // The API refuses a tool call its parameters reject, so a mistaken reviewer still fills
+      // in plausible arguments: those of another request that needed that tool.
+      const args = scenario.examples.find((e) => e.expected.action === other)?.expected.arguments ?? {};
+      labels.push({ itemId: item.itemId, verdict: 'fail', expected: { action: other, arguments: args } });
       continue;
     }
     const rule = scenario.rules.find((r) => r.id === example.rule);

@@ -55,7 +55,7 @@ export interface GateCoaching {
   /** The candidates, gated as one set with the candidate. */
   set: CoachingSet;
   /** The active memories and only these candidates: the set once the gate dropped members. */
-  withMembers(ids: readonly string[]): Promise<ReplayCoaching>;
+  withMembers: (ids: readonly string[]) => Promise<ReplayCoaching>;
 }
 
 export async function gateCoaching(

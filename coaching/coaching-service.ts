@@ -308,22 +308,32 @@ export async function retireCoaching(
 }
 
 /**
- * Moves a candidate to `to` (a rollout's coaching set settled with its rollout): the status
- * is checked under the memory's lock, so one a person promoted or retired meanwhile is
- * refused (ConflictError) and stays as it is.
+ * Moves a candidate to `to` (a rollout's coaching set settled with its rollout, or a member
+ * a gate left out): status and version are checked under the memory's lock, so one a person
+ * promoted, retired or edited meanwhile is refused (ConflictError) and stays as it is. An
+ * edit is a new version nobody judged: the evidence was about `version`, not about it.
  */
 export function settleCandidateCoaching(
   deps: Pick<CoachingDeps, 'db' | 'artifacts'>,
-  target: { agent: string; id: string; actor: string; reason: string },
+  target: {
+    agent: string;
+    id: string;
+    actor: string;
+    reason: string;
+    /** The version the gate or rollout judged; absent: whatever is current. */
+    version?: number;
+  },
   to: 'active' | 'retired',
 ): Promise<{ coaching: CoachingView; change: ArtifactChangeResult }> {
   return moveStatus(deps, target, {
     to,
     action: to === 'active' ? 'coaching.promote' : 'coaching.retire',
     refusal: (status, version) =>
-      status === 'candidate'
-        ? null
-        : `Coaching ${target.id} is ${status} (v${version}), not a candidate any more`,
+      status !== 'candidate'
+        ? `Coaching ${target.id} is ${status} (v${version}), not a candidate any more`
+        : target.version !== undefined && version !== target.version
+          ? `Coaching ${target.id} is at v${version}, not the v${target.version} that was judged`
+          : null,
   });
 }
 

@@ -5,15 +5,17 @@ import type { CoachingMemberAttribution } from '../schemas/gate-report.js';
  * Which members of a coaching set the gate keeps. A gate judges a set as one change, so a
  * reviewer's wrong or too broadly worded memory could ship inside a set the others carry
  * past the gate, or sink it. A memory only acts where the conversation recalls it, so its
- * own evidence is the gate examples that recalled it: on each, the candidate's score with
- * the set against its score without (same prompt, the active coaching only). A member that
- * made more of its examples worse than better is dropped (the gate re-scores the set
- * without it and retires it); one no example recalled is kept on no evidence, said so, and
- * left to the staged rollout's live analysis.
+ * own evidence is the gate's eval examples that recalled it: on each, the candidate's score
+ * with the set against its score without (same prompt, the active coaching only). A
+ * difference within the gate's non-regression tolerance is noise (a judge's wobble), not a
+ * change. A member that made more of its examples worse than better is dropped from this
+ * release; with at least two made worse it is also retired, so it is not gated again with
+ * every later cycle, while one bad example only drops it (it stays a candidate). A member no
+ * example recalled is kept on no evidence, said so, and left to the staged rollout's live
+ * analysis. The holdout is not used here, so it stays an independent check of what is kept.
  *
- * Two members recalled in the same conversation share its credit or blame: the gate cannot
- * tell them apart there, and a member that is only ever recalled beside a harmful one is
- * dropped with it only if its own examples say so.
+ * Two members recalled in the same conversation both get its credit or blame: the gate
+ * cannot tell them apart there.
  */
 
 /** One gate example where at least one set member was recalled. */
@@ -38,12 +40,22 @@ export interface SetAttribution {
 /** Below this a score difference is rounding, not a change (scores live in [0, 1]). */
 const EPSILON = 1e-9;
 
-export function attributeCoachingSet(set: CoachingSet, examples: readonly RecalledExample[]): SetAttribution {
+/** Examples made worse that retire a dropped member rather than only leaving it out. */
+export const RETIRE_AFTER_WORSE = 2;
+
+export function attributeCoachingSet(
+  set: CoachingSet,
+  examples: readonly RecalledExample[],
+  /** Differences within ±tolerance are noise (the gate's non-regression tolerance). */
+  tolerance: number,
+): SetAttribution {
+  const band = Math.max(tolerance, EPSILON);
   const members = set.map((m): CoachingMemberAttribution => {
     const mine = examples.filter((e) => e.members.includes(m.id));
-    const better = mine.filter((e) => e.delta > EPSILON).length;
-    const worse = mine.filter((e) => e.delta < -EPSILON).length;
+    const better = mine.filter((e) => e.delta > band).length;
+    const worse = mine.filter((e) => e.delta < -band).length;
     const kept = worse <= better;
+    const retire = !kept && worse >= RETIRE_AFTER_WORSE;
     const shared = mine.filter((e) => e.members.length > 1).length;
     return {
       id: m.id,
@@ -52,7 +64,8 @@ export function attributeCoachingSet(set: CoachingSet, examples: readonly Recall
       better,
       worse,
       kept,
-      detail: detailOf(mine.length, better, worse, shared, kept),
+      ...(kept ? {} : { retire }),
+      detail: detailOf(mine.length, better, worse, shared, kept, retire),
     };
   });
   const keptIds = new Set(members.filter((m) => m.kept).map((m) => m.id));
@@ -63,14 +76,22 @@ export function attributeCoachingSet(set: CoachingSet, examples: readonly Recall
   };
 }
 
-function detailOf(recalled: number, better: number, worse: number, shared: number, kept: boolean): string {
+function detailOf(
+  recalled: number,
+  better: number,
+  worse: number,
+  shared: number,
+  kept: boolean,
+  retire: boolean,
+): string {
   if (recalled === 0)
-    return "no gate example recalled it: kept on no evidence, the rollout's live analysis judges it";
-  const counts = `recalled on ${recalled} example${recalled === 1 ? '' : 's'}: ${better} better, ${worse} worse, ${recalled - better - worse} unchanged`;
+    return "no eval example recalled it: kept on no evidence, the rollout's live analysis judges it";
+  const counts = `recalled on ${recalled} eval example${recalled === 1 ? '' : 's'}: ${better} better, ${worse} worse, ${recalled - better - worse} unchanged`;
   const sharedNote = shared > 0 ? ` (${shared} shared with another member of the set)` : '';
-  return kept
-    ? `${counts}${sharedNote}`
-    : `${counts}${sharedNote}: dropped, it made more of its conversations worse than better`;
+  if (kept) return `${counts}${sharedNote}`;
+  return `${counts}${sharedNote}: more worse than better, so left out of this release${
+    retire ? ' and retired' : ` (kept as a candidate: fewer than ${RETIRE_AFTER_WORSE} made worse)`
+  }`;
 }
 
 /** The mean score difference over the dimensions both sides measured (0 when none). */

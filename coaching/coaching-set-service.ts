@@ -16,7 +16,7 @@ export interface SettledMember {
  * candidate (production recalls it from now on), a rollback retires it (a gate and a live
  * analysis both saw it with the candidate it failed with). Each move is a new version of that
  * coaching, audited and announced like a person's promote or retire, by the rollout's actor.
- * A member someone promoted, retired or deleted meanwhile is left as it is, and said so.
+ * A member someone promoted, retired, edited or deleted meanwhile is left as it is, and said so.
  */
 export async function settleCoachingSet(
   deps: Pick<CoachingDeps, 'db' | 'artifacts'>,
@@ -30,7 +30,11 @@ export async function settleCoachingSet(
   const settled: SettledMember[] = [];
   for (const member of set) {
     try {
-      const { coaching } = await settleCandidateCoaching(deps, { agent, id: member.id, actor, reason }, to);
+      const { coaching } = await settleCandidateCoaching(
+        deps,
+        { agent, id: member.id, version: member.version, actor, reason },
+        to,
+      );
       settled.push({ ...member, to, detail: `v${coaching.version}` });
     } catch (e) {
       if (!(e instanceof ConflictError || e instanceof NotFoundError)) throw e;

@@ -42,9 +42,11 @@ export interface GateDecisionInput {
   /**
    * The eval examples the candidate can change at all, when that is known to be fewer than
    * all (a coaching set gated on the production prompt acts only where a conversation
-   * recalls it): the gain is judged on them, so a set that fixes a failure mode the eval
-   * split holds twice is not diluted by forty examples it cannot reach. Every other
-   * assertion still reads every example. Absent: the gain is judged on the whole split.
+   * recalls it; elsewhere both arms answer the same request). The gain and the overall
+   * non-regression of every dimension are judged on them, so neither a fix nor a harm is
+   * diluted by examples the change cannot reach, and the gain must clear its interval there
+   * (unless `significant` is false) whatever the scope's size. Floors, slices, the holdout
+   * and the configured assertions still read every example. Absent: the whole split.
    */
   improvementScope?: {
     ids: ReadonlySet<string>;
@@ -115,7 +117,11 @@ export function decideGate(input: GateDecisionInput): GateReport {
     ...config.assertions.map((a) =>
       a.metric === 'mean' ? thresholdAssertion(ctx, a) : passRateAssertion(ctx, a),
     ),
-    ...dims.map((d) => noRegressionAssertion(ctx, `no_regression:${d}`, d, evalIntervals.get(d), '')),
+    ...dims.map((d) =>
+      input.improvementScope
+        ? scopedNoRegression(ctx, d, input.improvementScope, cand, base, interval)
+        : noRegressionAssertion(ctx, `no_regression:${d}`, d, evalIntervals.get(d), ''),
+    ),
     ...(config.nonRegression.perSlice
       ? slices.filter((r) => r.gated).map((row) => sliceRegressionAssertion(ctx, row))
       : []),
@@ -226,6 +232,8 @@ function scopedImprovement(
       rests: ctx.rests(d),
     };
   const pairs = pairScores(cand, base, d, inScope);
+  // On a scope the interval always decides: a handful of examples is exactly where a point
+  // gain is noise, and the rest of the split (unchanged by construction) cannot vouch for it.
   const draft = improvesAssertion(
     {
       ...ctx,
@@ -239,10 +247,27 @@ function scopedImprovement(
         [d]: minimumDetectableEffect(pairs.baseline, ctx.config.bootstrap.confidence),
       },
     },
-    improvement,
+    { ...improvement, significant: improvement.significant !== false },
   );
   return {
     ...draft,
     detail: `on the ${candEval.length} eval examples that ${scope.what}: ${draft.detail}`,
   };
+}
+
+/** Non-regression of one dimension on the examples the candidate can change only. */
+function scopedNoRegression(
+  ctx: GateContext,
+  d: string,
+  scope: NonNullable<GateDecisionInput['improvementScope']>,
+  cand: readonly ExampleScores[],
+  base: readonly ExampleScores[],
+  interval: (key: string, deltas: number[]) => MeanInterval | null,
+): Draft {
+  const inScope = (e: ExampleScores) => e.split === 'eval' && scope.ids.has(e.id);
+  const name = `no_regression:${d}`;
+  // Nothing in scope: the candidate answers every eval example as production does.
+  if (!cand.some(inScope)) return noRegressionAssertion(ctx, name, d, ctx.evalIntervals.get(d), '');
+  const iv = interval(`no-regression-scope:${d}`, pairScores(cand, base, d, inScope).deltas);
+  return noRegressionAssertion(ctx, name, d, iv, ` on the eval examples that ${scope.what},`);
 }

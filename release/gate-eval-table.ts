@@ -97,7 +97,7 @@ export function renderGateEvalTable(result: GateEvalResult): string {
         ]),
       ]),
     );
-  // Each candidate memory on the examples that recalled it: one a cycle's gate would drop says so.
+  // Each candidate memory on the eval examples that recalled it; one left out is decided without.
   const members = report.coaching?.members ?? [];
   if (members.length)
     lines.push(
@@ -109,7 +109,7 @@ export function renderGateEvalTable(result: GateEvalResult): string {
           String(m.recalled),
           String(m.better),
           String(m.worse),
-          m.kept ? 'kept' : 'DROPPED',
+          m.kept ? 'kept' : 'LEFT OUT',
           m.detail,
         ]),
       ]),

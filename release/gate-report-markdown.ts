@@ -97,7 +97,7 @@ export function renderGateReportMarkdown(report: GateReport): string {
     const set = coaching.set.map((m) => `\`${m.id}\` v${m.version}`).join(', ');
     lines.push(
       '',
-      `**Coaching:** ${coaching.active} active memor${coaching.active === 1 ? 'y' : 'ies'} in both arms; candidate set released with it: ${set || 'none'}`,
+      `**Coaching:** ${coaching.active} active memor${coaching.active === 1 ? 'y' : 'ies'} in both arms; candidate set (released with the candidate when it passes): ${set || 'none'}`,
     );
     if (coaching.members?.length)
       lines.push(
@@ -106,7 +106,7 @@ export function renderGateReportMarkdown(report: GateReport): string {
         '|---|---:|---:|---:|---:|---|---|',
         ...coaching.members.map(
           (m) =>
-            `| \`${cell(m.id)}\` | ${m.version} | ${m.recalled} | ${m.better} | ${m.worse} | ${m.kept ? 'kept' : 'DROPPED'} | ${cell(m.detail)} |`,
+            `| \`${cell(m.id)}\` | ${m.version} | ${m.recalled} | ${m.better} | ${m.worse} | ${m.kept ? 'kept' : m.retire ? 'LEFT OUT, retired' : 'LEFT OUT'} | ${cell(m.detail)} |`,
         ),
       );
   }

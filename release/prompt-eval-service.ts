@@ -23,16 +23,8 @@ import { ciVerdict } from './gate-ci-verdict.js';
 import { decideGate, type ExampleScores } from './gate-decision.js';
 import { passScores, uncalibratedJudges } from './gate-judges.js';
 import { judgeGateOutputs } from './gate-scoring-service.js';
-import {
-  attributeSet,
-  examplesOf,
-  recalledSet,
-  replay,
-  servedOf,
-  type Example,
-  type ReplayedSplit,
-  type Served,
-} from './served-replay-service.js';
+import { examplesOf, replay, servedOf, type Example, type Served } from './served-replay-service.js';
+import { emptiedSetReport, gateCoachingSet, type ReplayedSplit } from './coaching-set-gate-service.js';
 
 /**
  * The candidate `flywheel eval` gates: a file's prompt, or a registry version or label; or
@@ -156,10 +148,10 @@ export async function evaluatePromptGate(
   const judgedOn = async (
     split: ExampleScores['split'],
     served: Served,
-    coaching: ReplayCoaching,
+    arm: ReplayCoaching,
     examples: readonly Example[],
   ) => {
-    const outputs = await replay(deps, served, coaching, agent, examples, req.seed);
+    const outputs = await replay(deps, served, arm, agent, examples, req.seed);
     return { outputs, scores: await judgeGateOutputs(judging, outputs, split, rubrics, config, req.seed) };
   };
   const scored = async (served: Served, coaching: ReplayCoaching) => {
@@ -175,18 +167,20 @@ export async function evaluatePromptGate(
   const candidateRun = await scored(candidate, candidateCoaching);
   const candidateScores = candidateRun.scores;
   const baselineScores = (await scored(servedOf(production), activeCoaching)).scores;
-  // Each candidate member on the examples that recalled it, as the cycle's gate judges it
-  // (here only reported: a CI run retires nothing).
-  const onlyCoaching = req.candidate.source === 'production';
-  const attribution =
+  // Each candidate member on the eval examples that recalled it, left out and re-scored as
+  // the cycle's gate does, so both decide alike (a CI run only reports; it retires nothing).
+  const setGate =
     req.coaching === 'candidates'
-      ? await attributeSet({
+      ? await gateCoachingSet({
           set: coaching.set,
           replayed: candidateRun.replayed,
           candidate: candidateScores,
-          without: onlyCoaching
-            ? () => Promise.resolve(baselineScores)
-            : async (split, examples) => (await judgedOn(split, candidate, activeCoaching, examples)).scores,
+          baseline: baselineScores,
+          promptChanged: req.candidate.source !== 'production',
+          active: activeCoaching,
+          withMembers: coaching.withMembers,
+          run: (split, arm, examples) => judgedOn(split, candidate, arm, examples),
+          tolerance: config.nonRegression.tolerance,
         })
       : null;
   const calibrations = judged.length ? await latestCalibrations(db, req.agent, judged) : [];
@@ -202,23 +196,18 @@ export async function evaluatePromptGate(
     }),
     passAt: passScores(rubrics),
     seed: req.seed,
-    ...(attribution && onlyCoaching
-      ? {
-          improvementScope: {
-            ids: recalledSet(candidateRun.replayed, coaching.set),
-            what: 'recalled a member of the coaching set',
-          },
-        }
-      : {}),
+    ...(setGate?.scope ? { improvementScope: setGate.scope } : {}),
   });
-  const report = attribution
+  const emptied =
+    setGate !== null && setGate.attribution.kept.length === 0 && req.candidate.source === 'production';
+  const report = setGate
     ? {
-        ...decided,
+        ...(emptied ? emptiedSetReport(decided, production.id) : decided),
         coaching: {
           active: activeCoaching.size,
-          set: coaching.set,
-          members: attribution.members,
-          dropped: attribution.dropped,
+          set: setGate.attribution.kept,
+          members: setGate.attribution.members,
+          dropped: setGate.attribution.dropped,
         },
       }
     : decided;

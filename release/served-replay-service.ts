@@ -12,14 +12,6 @@ import { AgentAction, ChatMessage } from '../schemas/trace.js';
 import { UserError } from '../schemas/user-error.js';
 import type { ReplayCoaching } from '../coaching/coaching-replay-service.js';
 import type { GateOutput } from './gate-scoring-service.js';
-import type { ExampleScores } from './gate-score-table.js';
-import type { CoachingSet } from '../schemas/coaching.js';
-import {
-  attributeCoachingSet,
-  scoreDelta,
-  type RecalledExample,
-  type SetAttribution,
-} from '../coaching/coaching-set-attribution.js';
 
 /**
  * Step replay of a prompt as it is served: its body and config, with the coaching its
@@ -88,62 +80,4 @@ export async function replay(
       ...(recalled ? { recalled: recalled.coaching.map((c) => c.id) } : {}),
     };
   });
-}
-
-/** One split as the gate replayed it, kept for the coaching set's per-member evidence. */
-export interface ReplayedSplit {
-  split: ExampleScores['split'];
-  examples: readonly Example[];
-  /** The candidate's arm, with the recalled coaching of each conversation. */
-  candidate: readonly GateOutput[];
-}
-
-/** The eval examples whose conversation recalled a member of the set in the candidate's arm. */
-export const recalledSet = (replayed: readonly ReplayedSplit[], set: CoachingSet): Set<string> => {
-  const members = new Set(set.map((m) => m.id));
-  return new Set(
-    replayed
-      .filter((r) => r.split === 'eval')
-      .flatMap((r) =>
-        r.candidate.filter((o) => o.recalled?.some((id) => members.has(id))).map((o) => o.exampleId),
-      ),
-  );
-};
-
-export const exampleOf = (r: ReplayedSplit, id: string): Example => r.examples.find((e) => e.id === id)!;
-
-/**
- * Scores each member of the set on the examples that recalled it: the candidate's score with
- * the set against the score `without` it on the same examples.
- */
-export async function attributeSet(input: {
-  set: CoachingSet;
-  replayed: readonly ReplayedSplit[];
-  candidate: readonly ExampleScores[];
-  without: (split: ExampleScores['split'], examples: readonly Example[]) => Promise<ExampleScores[]>;
-}): Promise<SetAttribution> {
-  const members = new Set(input.set.map((m) => m.id));
-  const recalled: RecalledExample[] = [];
-  for (const r of input.replayed) {
-    const touched = r.candidate.flatMap((o) => {
-      const mine = (o.recalled ?? []).filter((id) => members.has(id));
-      return mine.length ? [{ id: o.exampleId, members: mine }] : [];
-    });
-    if (touched.length === 0) continue;
-    const scored = (xs: readonly ExampleScores[]) =>
-      new Map(xs.filter((e) => e.split === r.split).map((e) => [e.id, e.scores]));
-    const withSet = scored(input.candidate);
-    const without = scored(
-      await input.without(
-        r.split,
-        touched.map((t) => exampleOf(r, t.id)),
-      ),
-    );
-    for (const t of touched) {
-      const a = withSet.get(t.id);
-      const b = without.get(t.id);
-      if (a && b) recalled.push({ ...t, split: r.split, delta: scoreDelta(a, b) });
-    }
-  }
-  return attributeCoachingSet(input.set, recalled);
 }

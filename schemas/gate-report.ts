@@ -62,22 +62,24 @@ export const GateHoldoutResult = z.object({
 });
 export type GateHoldoutResult = z.infer<typeof GateHoldoutResult>;
 
-/** gate_reports.report: the full decision, failing assertions first. */
 /** What the gate found of one member of a coaching set, on the examples that recalled it. */
 export const CoachingMemberAttribution = z.object({
   id: z.string(),
   version: z.number().int(),
-  /** Gate examples (eval and holdout) whose conversation recalled it in the candidate's arm. */
+  /** Eval examples whose conversation recalled it in the candidate's arm. */
   recalled: z.number().int(),
   /** Of those, how many scored better with the set than without it, and how many worse. */
   better: z.number().int(),
   worse: z.number().int(),
-  /** False: dropped from the set (more worse than better) and retired. */
+  /** False: left out of the release (more worse than better). */
   kept: z.boolean(),
+  /** Left out with enough evidence (≥ 2 made worse) that the gate retires it too. */
+  retire: z.boolean().optional(),
   detail: z.string(),
 });
 export type CoachingMemberAttribution = z.infer<typeof CoachingMemberAttribution>;
 
+/** gate_reports.report: the full decision, failing assertions first. */
 export const GateReport = z.object({
   /** True only when every assertion passed conclusively. */
   passed: z.boolean(),
@@ -117,13 +119,17 @@ export const GateReport = z.object({
   coaching: z
     .object({
       active: z.number().int(),
+      /** The candidate coaching released with the candidate (after any member was left out). */
       set: CoachingSet,
       /**
        * Each candidate member's own evidence: the examples that recalled it, scored with and
        * without the set. Absent from reports stored before per-member attribution.
        */
       members: z.array(CoachingMemberAttribution).optional(),
-      /** The members dropped (and retired) because they made more examples worse than better. */
+      /**
+       * The members left out because they made more examples worse than better (a cycle's
+       * gate retires those marked `retire`; `flywheel eval` only reports them).
+       */
       dropped: CoachingSet.optional(),
     })
     .optional(),

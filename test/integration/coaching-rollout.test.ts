@@ -229,17 +229,17 @@ describe('a coaching set through the gate and a staged rollout', () => {
     );
   });
 
-  /** A memory worded so broadly it fires on most requests: the step it shows is wrong for them. */
+  /** A memory worded so broadly it fires on most requests: handing them to a person is wrong. */
   const broadCoaching = async () =>
     (
       await createCoaching(
         coachingDeps(),
         'demo',
         {
-          situation: 'When a customer mentions a flight',
-          behaviour: { kind: 'reply', text: 'Please hold while I look into it.' },
+          situation: 'When a customer mentions a reservation',
+          behaviour: { kind: 'transfer', reason: 'reservations go to a person' },
           // Low enough that most of the gate's conversations recall it.
-          threshold: 0.05,
+          threshold: 0.01,
           candidate: true,
         },
         'user:rita',
@@ -251,7 +251,9 @@ describe('a coaching set through the gate and a staged rollout', () => {
     assert.equal(c.status, 'retired', 'the gate retires the member it dropped');
     assert.match(
       c.reason,
-      new RegExp(`gate ${reportId} dropped it from the coaching set \\(recalled on \\d+ examples`),
+      new RegExp(
+        `gate ${reportId} left it out of the coaching set: on the eval examples that recalled it, \\d+ worse and \\d+ better with it`,
+      ),
     );
     const audit = await stack.db
       .selectFrom('audit_log')
@@ -283,8 +285,9 @@ describe('a coaching set through the gate and a staged rollout', () => {
       .executeTakeFirstOrThrow();
     assert.deepEqual(row.coaching, [{ id: good.id, version: 1 }], 'the rollout carries only the kept member');
     // The report was scored without the dropped member: no eval example regressed.
-    const noRegression = report.assertions.find((a) => a.name.startsWith('no_regression'));
-    assert.ok(noRegression?.passed, JSON.stringify(noRegression));
+    const regressions = report.assertions.filter((a) => a.name.startsWith('no_regression') && !a.passed);
+    assert.deepEqual(regressions, [], 'scored without the dropped member, nothing regressed');
+    assert.equal(bad.retire, true, `made ${bad.worse} worse: retired, not only left out`);
     await retiredByGate(broad.id, `${cycleId}:gate`);
 
     await controlRollout(stack.env.client, rolloutId, 'abort', { reason: 'clean up' }, asPerson('olga'));

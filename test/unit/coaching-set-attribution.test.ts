@@ -18,13 +18,17 @@ const ex = (id: string, members: string[], delta: number, split: 'eval' | 'holdo
 
 describe('a coaching set, member by member, on the gate examples that recalled each', () => {
   it('drops a member that made more of its examples worse than better and keeps the rest', () => {
-    const a = attributeCoachingSet(set, [
-      ex('e1', ['good'], 1),
-      ex('e2', ['good'], 0),
-      ex('e3', ['broad'], -1),
-      ex('e4', ['broad'], -1),
-      ex('h1', ['broad'], 1, 'holdout'),
-    ]);
+    const a = attributeCoachingSet(
+      set,
+      [
+        ex('e1', ['good'], 1),
+        ex('e2', ['good'], 0),
+        ex('e3', ['broad'], -1),
+        ex('e4', ['broad'], -1),
+        ex('e5', ['broad'], 1),
+      ],
+      0.02,
+    );
     assert.deepEqual(a.dropped, [{ id: 'broad', version: 2 }]);
     assert.deepEqual(a.kept, [
       { id: 'good', version: 1 },
@@ -35,31 +39,46 @@ describe('a coaching set, member by member, on the gate examples that recalled e
       { recalled: broad.recalled, better: broad.better, worse: broad.worse, kept: broad.kept },
       { recalled: 3, better: 1, worse: 2, kept: false },
     );
-    assert.match(broad.detail, /recalled on 3 examples: 1 better, 2 worse, 0 unchanged: dropped/);
+    assert.equal(broad.retire, true, 'two made worse: retired, not only left out');
+    assert.match(
+      broad.detail,
+      /recalled on 3 eval examples: 1 better, 2 worse, 0 unchanged: more worse than better, so left out of this release and retired$/,
+    );
     const good = a.members.find((m) => m.id === 'good')!;
-    assert.match(good.detail, /^recalled on 2 examples: 1 better, 0 worse, 1 unchanged$/);
+    assert.match(good.detail, /^recalled on 2 eval examples: 1 better, 0 worse, 1 unchanged$/);
     assert.match(
       a.members.find((m) => m.id === 'unseen')!.detail,
-      /no gate example recalled it: kept on no evidence/,
+      /no eval example recalled it: kept on no evidence/,
     );
   });
 
   it('keeps a member whose fixes outnumber or equal its harms, and says when a conversation was shared', () => {
-    const a = attributeCoachingSet(set.slice(0, 2), [
-      ex('e1', ['good', 'broad'], -1),
-      ex('e2', ['broad'], 1),
-      ex('e3', ['good'], 1),
-    ]);
+    const a = attributeCoachingSet(
+      set.slice(0, 2),
+      [ex('e1', ['good', 'broad'], -1), ex('e2', ['broad'], 1), ex('e3', ['good'], 1)],
+      0.02,
+    );
     assert.deepEqual(a.dropped, []);
     const broad = a.members.find((m) => m.id === 'broad')!;
     assert.equal(broad.kept, true, 'one better, one worse: not more harm than good');
     assert.match(broad.detail, /\(1 shared with another member of the set\)$/);
   });
 
-  it('treats rounding as no change, and a member recalled only where it changed nothing as kept', () => {
-    const a = attributeCoachingSet(set.slice(1, 2), [ex('e1', ['broad'], -1e-12), ex('e2', ['broad'], 0)]);
-    assert.equal(a.members[0]!.worse, 0);
-    assert.equal(a.members[0]!.kept, true);
+  it("treats a difference within the gate's tolerance as noise, and one bad example as too little to retire", () => {
+    const noise = attributeCoachingSet(
+      set.slice(1, 2),
+      [ex('e1', ['broad'], -0.015), ex('e2', ['broad'], 0)],
+      0.02,
+    );
+    assert.equal(noise.members[0]!.worse, 0, 'a judge wobble of 0.015 is not worse');
+    assert.equal(noise.members[0]!.kept, true);
+    const once = attributeCoachingSet(set.slice(1, 2), [ex('e1', ['broad'], -0.5)], 0.02);
+    assert.deepEqual(once.dropped, [{ id: 'broad', version: 2 }]);
+    assert.equal(once.members[0]!.retire, false);
+    assert.match(
+      once.members[0]!.detail,
+      /left out of this release \(kept as a candidate: fewer than 2 made worse\)$/,
+    );
   });
 
   it('scores the difference as the mean over the dimensions both sides measured', () => {
@@ -68,7 +87,7 @@ describe('a coaching set, member by member, on the gate examples that recalled e
   });
 
   it("lists each member's evidence in the gate report's Markdown", () => {
-    const a = attributeCoachingSet(set.slice(0, 2), [ex('e1', ['good'], 1), ex('e2', ['broad'], -1)]);
+    const a = attributeCoachingSet(set.slice(0, 2), [ex('e1', ['good'], 1), ex('e2', ['broad'], -1)], 0.02);
     const report = GateReport.parse({
       passed: true,
       verdict: 'pass',
@@ -82,9 +101,12 @@ describe('a coaching set, member by member, on the gate examples that recalled e
     const md = renderGateReportMarkdown(report);
     assert.match(
       md,
-      /\*\*Coaching:\*\* 1 active memory in both arms; candidate set released with it: `good` v1/,
+      /\*\*Coaching:\*\* 1 active memory in both arms; candidate set \(released with the candidate when it passes\): `good` v1/,
     );
-    assert.match(md, /\| `broad` \| 2 \| 1 \| 0 \| 1 \| DROPPED \| recalled on 1 example: 0 better, 1 worse/);
+    assert.match(
+      md,
+      /\| `broad` \| 2 \| 1 \| 0 \| 1 \| LEFT OUT \| recalled on 1 eval example: 0 better, 1 worse/,
+    );
     assert.match(md, /\| `good` \| 1 \| 1 \| 1 \| 0 \| kept \|/);
   });
 });

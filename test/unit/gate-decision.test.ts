@@ -408,20 +408,23 @@ describe('the gain of a change that reaches only some examples', () => {
   it('is diluted below the interval over the whole split, and credited on the examples it reaches', () => {
     const whole = byName(decideGate(input), 'improves:outcome_match');
     assert.equal(whole.passed, false, `two fixes in forty cannot clear the interval: ${whole.detail}`);
-    const scoped = decideGate({
-      ...input,
-      improvementScope: {
-        ids: new Set(['ex0', 'ex1', 'ex2']),
-        what: 'recalled a member of the coaching set',
-      },
-    });
+    const what = 'recalled a member of the coaching set';
+    const scoped = decideGate({ ...input, improvementScope: { ids: new Set(['ex0', 'ex1']), what } });
     const gain = byName(scoped, 'improves:outcome_match');
     assert.equal(gain.passed, true, gain.detail);
     assert.match(
       gain.detail,
-      /^on the 3 eval examples that recalled a member of the coaching set: outcome_match 1\.000 vs production 0\.333/,
+      /^on the 2 eval examples that recalled a member of the coaching set: outcome_match 1\.000 vs production 0\.000/,
     );
     assert.equal(scoped.verdict, 'pass');
+    // The interval decides even on a scope this small: one fix among three recalled examples
+    // (the others unchanged) cannot be told from luck.
+    const thin = decideGate({
+      ...input,
+      candidate: table(40, (i) => ({ outcome_match: i === 1 ? 0 : 1 })),
+      improvementScope: { ids: new Set(['ex0', 'ex1', 'ex2']), what },
+    });
+    assert.equal(byName(thin, 'improves:outcome_match').passed, false);
     // Every other assertion still reads every example.
     assert.equal(scoped.evalExamples, 40);
   });
@@ -442,5 +445,20 @@ describe('the gain of a change that reaches only some examples', () => {
     );
     assert.equal(none.inconclusive, true);
     assert.match(none.detail, /no eval example recalled a member of the coaching set/);
+  });
+
+  it('fails a harm concentrated where the change acts, which the whole split would dilute', () => {
+    // 50 examples; the set is recalled on 3: it fixes the outcome on one and takes
+    // helpfulness from 0.9 to 0 on all three.
+    const base = table(50, (i) => ({ outcome_match: i === 0 ? 0 : 1, helpfulness: 0.9 }));
+    const cand = table(50, (i) => ({ outcome_match: 1, helpfulness: i < 3 ? 0 : 0.9 }));
+    const scope = { ids: new Set(['ex0', 'ex1', 'ex2']), what: 'recalled a member of the coaching set' };
+    const args = { candidate: cand, baseline: base, config: config(), seed: 3 };
+    assert.equal(byName(decideGate(args), 'no_regression:helpfulness').passed, true, 'diluted over 50');
+    const r = decideGate({ ...args, improvementScope: scope });
+    const harm = byName(r, 'no_regression:helpfulness');
+    assert.equal(harm.passed, false, harm.detail);
+    assert.match(harm.detail, /on the eval examples that recalled a member of the coaching set/);
+    assert.equal(r.verdict, 'fail');
   });
 });

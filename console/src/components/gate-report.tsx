@@ -137,8 +137,8 @@ function CoachingSetView({ coaching }: { coaching: NonNullable<GateReview['repor
       <p>
         Coaching: {coaching.active} active {coaching.active === 1 ? 'memory' : 'memories'} in both arms;{' '}
         {coaching.set.length === 0
-          ? 'no candidate coaching released with it.'
-          : `${coaching.set.length} candidate ${coaching.set.length === 1 ? 'memory' : 'memories'} released with it.`}
+          ? 'no candidate coaching in the set.'
+          : `${coaching.set.length} candidate ${coaching.set.length === 1 ? 'memory' : 'memories'} in the set, released with the candidate when it passes.`}
       </p>
       {members.length > 0 && (
         <table>
@@ -163,7 +163,11 @@ function CoachingSetView({ coaching }: { coaching: NonNullable<GateReview['repor
                 <td>{m.better}</td>
                 <td>{m.worse}</td>
                 <td>
-                  {m.kept ? <span class="badge good">kept</span> : <span class="badge bad">dropped</span>}
+                  {m.kept ? (
+                    <span class="badge good">kept</span>
+                  ) : (
+                    <span class="badge bad">{m.retire ? 'left out, retired' : 'left out'}</span>
+                  )}
                 </td>
                 <td>{m.detail}</td>
               </tr>
