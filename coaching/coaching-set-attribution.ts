@@ -8,11 +8,13 @@ import type { CoachingMemberAttribution } from '../schemas/gate-report.js';
  * own evidence is the gate's eval examples that recalled it: on each, the candidate's score
  * with the set against its score without (same prompt, the active coaching only). A
  * difference within the gate's non-regression tolerance is noise (a judge's wobble), not a
- * change. A member that made more of its examples worse than better is dropped from this
- * release; with at least two made worse it is also retired, so it is not gated again with
- * every later cycle, while one bad example only drops it (it stays a candidate). A member no
- * example recalled is kept on no evidence, said so, and left to the staged rollout's live
- * analysis. The holdout is not used here, so it stays an independent check of what is kept.
+ * change. A member that made any of its examples worse is left out of this release: a
+ * coaching should act in its situation only, and one that misfires would regress requests
+ * that worked. If it made more worse than better it is also retired (a wrong memory, not to
+ * be gated again with every later cycle); otherwise it stays a candidate for a person to
+ * narrow. A member no example recalled is kept on no evidence, said so, and left to the
+ * staged rollout's live analysis. The holdout is not used here, so it stays an independent
+ * check of what is kept.
  *
  * Two members recalled in the same conversation both get its credit or blame: the gate
  * cannot tell them apart there.
@@ -40,9 +42,6 @@ export interface SetAttribution {
 /** Below this a score difference is rounding, not a change (scores live in [0, 1]). */
 const EPSILON = 1e-9;
 
-/** Examples made worse that retire a dropped member rather than only leaving it out. */
-export const RETIRE_AFTER_WORSE = 2;
-
 export function attributeCoachingSet(
   set: CoachingSet,
   examples: readonly RecalledExample[],
@@ -54,8 +53,13 @@ export function attributeCoachingSet(
     const mine = examples.filter((e) => e.members.includes(m.id));
     const better = mine.filter((e) => e.delta > band).length;
     const worse = mine.filter((e) => e.delta < -band).length;
-    const kept = worse <= better;
-    const retire = !kept && worse >= RETIRE_AFTER_WORSE;
+    // A coaching is meant to act in its situation only, so any conversation it makes worse is
+    // a misfire: too broad a situation, or the wrong behaviour. Shipped, it would regress
+    // requests that worked; left out, the set ships without it.
+    const kept = worse === 0;
+    // Harm outweighing help is a wrong memory: retired. Help outweighing harm is a good
+    // behaviour worded too broadly: it stays a candidate for a person to narrow.
+    const retire = worse > better;
     const shared = mine.filter((e) => e.members.length > 1).length;
     return {
       id: m.id,
@@ -89,9 +93,9 @@ function detailOf(
   const counts = `recalled on ${recalled} eval example${recalled === 1 ? '' : 's'}: ${better} better, ${worse} worse, ${recalled - better - worse} unchanged`;
   const sharedNote = shared > 0 ? ` (${shared} shared with another member of the set)` : '';
   if (kept) return `${counts}${sharedNote}`;
-  return `${counts}${sharedNote}: more worse than better, so left out of this release${
-    retire ? ' and retired' : ` (kept as a candidate: fewer than ${RETIRE_AFTER_WORSE} made worse)`
-  }`;
+  return retire
+    ? `${counts}${sharedNote}: left out of this release and retired, it made more of them worse than better`
+    : `${counts}${sharedNote}: left out of this release, it stays a candidate: it helps where it applies but misfires elsewhere, so narrow its situation (or retire it)`;
 }
 
 /** The mean score difference over the dimensions both sides measured (0 when none). */
