@@ -36,7 +36,9 @@ import {
 import { settleCoachingSet } from '../coaching/coaching-set-service.js';
 import { coachingCount } from '../coaching/store/coaching-repository.js';
 import { situationEmbedderFor } from '../coaching/situation-embedder.js';
-import { examplesOf, replay, servedOf } from '../release/served-replay-service.js';
+import { examplesOf, replay, servedOf, type Example } from '../release/served-replay-service.js';
+import { judgePassedTraces } from '../evaluation/store/score-repository.js';
+import { sampledTraces } from '../traces/store/sample-repository.js';
 import type { GateOutput } from '../release/gate-scoring-service.js';
 import { versionById } from '../registry/store/prompt-repository.js';
 
@@ -108,6 +110,22 @@ function unchangedCandidateReport(plan: CandidateReleasePlan): GateReport {
     baseline: {},
     evalExamples: 0,
   };
+}
+
+/** How many of the cycle's judge-passed conversations a coaching set is checked on. */
+const TRAFFIC_PROBES = 60;
+
+/**
+ * The cycle's sampled conversations the task-completion judge passed, as examples expecting
+ * the step the agent took: routine requests a coaching set must not change. A dataset built
+ * from labelled failures holds few of them.
+ */
+async function passingConversations(db: ActivityDeps['db'], cycleId: string): Promise<Example[]> {
+  const passed = new Set(await judgePassedTraces(db, cycleId, TRAFFIC_PROBES));
+  if (passed.size === 0) return [];
+  return (await sampledTraces(db, cycleId))
+    .filter((t) => passed.has(t.id))
+    .map((t) => ({ id: `trace:${t.id}`, messages: t.input.messages, expected: t.output, slices: [] }));
 }
 
 /** How many assertions the workflow status carries; the full list is in gate_reports. */
@@ -305,6 +323,10 @@ export function createGateActivities(deps: ActivityDeps) {
             return { outputs, scores };
           },
           tolerance: config.nonRegression.tolerance,
+          traffic: await passingConversations(db, args.cycleId),
+          withCandidates,
+          replayOutcome: (coachingArm, examples) =>
+            replay(served.replayDeps, served.candidate, coachingArm, agent, examples, args.seed),
         });
         gated = setGate.attribution.kept;
       }

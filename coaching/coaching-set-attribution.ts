@@ -23,7 +23,12 @@ import type { CoachingMemberAttribution } from '../schemas/gate-report.js';
 /** One gate example where at least one set member was recalled. */
 export interface RecalledExample {
   id: string;
-  split: 'eval' | 'holdout';
+  /**
+   * `traffic`: a recent production conversation the judge passed, replayed with and without
+   * the set against the step the agent took: where a member changes a good answer, it
+   * misfires (routine requests are rare in a dataset built from labelled failures).
+   */
+  split: 'eval' | 'holdout' | 'traffic';
   /** The set members recalled into this conversation (ids). */
   members: readonly string[];
   /**
@@ -61,6 +66,7 @@ export function attributeCoachingSet(
     // behaviour worded too broadly: it stays a candidate for a person to narrow.
     const retire = worse > better;
     const shared = mine.filter((e) => e.members.length > 1).length;
+    const traffic = mine.filter((e) => e.split === 'traffic');
     return {
       id: m.id,
       version: m.version,
@@ -69,7 +75,10 @@ export function attributeCoachingSet(
       worse,
       kept,
       ...(kept ? {} : { retire }),
-      detail: detailOf(mine.length, better, worse, shared, kept, retire),
+      detail: detailOf(mine.length, better, worse, shared, kept, retire, {
+        recalled: traffic.length,
+        worse: traffic.filter((e) => e.delta < -band).length,
+      }),
     };
   });
   const keptIds = new Set(members.filter((m) => m.kept).map((m) => m.id));
@@ -87,10 +96,16 @@ function detailOf(
   shared: number,
   kept: boolean,
   retire: boolean,
+  traffic: { recalled: number; worse: number },
 ): string {
   if (recalled === 0)
-    return "no eval example recalled it: kept on no evidence, the rollout's live analysis judges it";
-  const counts = `recalled on ${recalled} eval example${recalled === 1 ? '' : 's'}: ${better} better, ${worse} worse, ${recalled - better - worse} unchanged`;
+    return "no eval example or recent passing conversation recalled it: kept on no evidence, the rollout's live analysis judges it";
+  const onEval = recalled - traffic.recalled;
+  const where =
+    traffic.recalled === 0
+      ? `${onEval} eval example${onEval === 1 ? '' : 's'}`
+      : `${onEval} eval example${onEval === 1 ? '' : 's'} and ${traffic.recalled} recent passing conversation${traffic.recalled === 1 ? '' : 's'} (${traffic.worse} changed for the worse)`;
+  const counts = `recalled on ${where}: ${better} better, ${worse} worse, ${recalled - better - worse} unchanged`;
   const sharedNote = shared > 0 ? ` (${shared} shared with another member of the set)` : '';
   if (kept) return `${counts}${sharedNote}`;
   return retire

@@ -51,6 +51,15 @@ export interface SetGateInput {
   ) => Promise<{ outputs: GateOutput[]; scores: ExampleScores[] }>;
   /** Score differences within it are noise (the gate's non-regression tolerance). */
   tolerance: number;
+  /**
+   * Recent conversations the agent answered well (the cycle's judge-passed sample), each
+   * expecting the step it took: a member recalled into one that changes that step misfires.
+   */
+  traffic?: readonly Example[];
+  /** The candidate's prompt replayed with `coaching` on `examples`, scored on outcome only. */
+  replayOutcome?: (coaching: ReplayCoaching, examples: readonly Example[]) => Promise<GateOutput[]>;
+  /** The active coaching with every candidate (what recalls the set into a conversation). */
+  withCandidates?: ReplayCoaching;
 }
 
 export interface SetGateResult {
@@ -92,6 +101,7 @@ export async function gateCoachingSet(input: SetGateInput): Promise<SetGateResul
     if (!a || !b) throw new Error(`Gate example ${t.id} was replayed but not scored on both arms.`);
     return { ...t, split: 'eval', delta: scoreDelta(a, b) };
   });
+  recalled.push(...(await misfires(input, members)));
   const attribution = attributeCoachingSet(input.set, recalled, input.tolerance);
 
   // 2. Without the members left out, where they were recalled.
@@ -157,4 +167,34 @@ export function emptiedSetReport(decided: GateReport, productionId: string): Gat
       ...decided.assertions,
     ],
   };
+}
+
+/**
+ * The set on recent passing conversations: those that recall a member are replayed with the
+ * set and without it (the active coaching only) and scored against the step the agent took
+ * then; a member that changes a good answer for a worse one misfires there. Only the
+ * conversations that recall a member cost model calls.
+ */
+async function misfires(input: SetGateInput, members: ReadonlySet<string>): Promise<RecalledExample[]> {
+  const { traffic, replayOutcome, withCandidates } = input;
+  if (!traffic?.length || !replayOutcome || !withCandidates) return [];
+  const recalling: { example: Example; members: string[] }[] = [];
+  for (const example of traffic) {
+    const ids = (await withCandidates.recall(example.messages)).coaching
+      .map((c) => c.id)
+      .filter((id) => members.has(id));
+    if (ids.length) recalling.push({ example, members: ids });
+  }
+  if (recalling.length === 0) return [];
+  const examples = recalling.map((r) => r.example);
+  const [withSet, without] = await Promise.all([
+    replayOutcome(withCandidates, examples),
+    replayOutcome(input.active, examples),
+  ]);
+  return recalling.map((r, i) => ({
+    id: r.example.id,
+    split: 'traffic' as const,
+    members: r.members,
+    delta: withSet[i]!.score - without[i]!.score,
+  }));
 }

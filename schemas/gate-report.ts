@@ -66,7 +66,10 @@ export type GateHoldoutResult = z.infer<typeof GateHoldoutResult>;
 export const CoachingMemberAttribution = z.object({
   id: z.string(),
   version: z.number().int(),
-  /** Eval examples whose conversation recalled it in the candidate's arm. */
+  /**
+   * Eval examples whose conversation recalled it in the candidate's arm, and the cycle's
+   * recent judge-passed conversations that recall it (replayed against the step taken then).
+   */
   recalled: z.number().int(),
   /** Of those, how many scored better with the set than without it, and how many worse. */
   better: z.number().int(),

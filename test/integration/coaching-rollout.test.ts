@@ -68,9 +68,9 @@ describe('a coaching set through the gate and a staged rollout', () => {
       )
     ).coaching;
 
-  /** A cycle whose optimizer cannot afford a proposal, on judge labels, paused mid-rollout. */
-  const cycleToPausedRollout = async (cycleId: string) => {
-    await startCycle(stack.env.client, {
+  /** A cycle whose optimizer cannot afford a proposal, on judge labels: only the set is gated. */
+  const startSetCycle = (cycleId: string, extra: Record<string, unknown> = {}) =>
+    startCycle(stack.env.client, {
       taskQueue: stack.taskQueue,
       workflowId: cycleId,
       input: {
@@ -79,7 +79,6 @@ describe('a coaching set through the gate and a staged rollout', () => {
         sampleRate: 0.4,
         maxAnnotationItems: 5,
         annotationDeadlineSeconds: 2,
-        approvalDeadlineSeconds: 120,
         optimizer: {
           choice: { name: 'random-search' as const, settings: { proposalsPerCall: 4 } },
           budget: { maxRollouts: 1 },
@@ -87,8 +86,15 @@ describe('a coaching set through the gate and a staged rollout', () => {
         // No gain is required of the set here: the eval split may hold no basic-economy
         // request; what is tested is that it travels, not how much it helps.
         gate: { requireImprovement: null },
-        rollout: { steps: [{ setWeight: 50 }, { pause: {} }, { setWeight: 100 }] },
+        ...extra,
       },
+    });
+
+  /** That cycle, approved, paused mid-rollout. */
+  const cycleToPausedRollout = async (cycleId: string) => {
+    await startSetCycle(cycleId, {
+      approvalDeadlineSeconds: 120,
+      rollout: { steps: [{ setWeight: 50 }, { pause: {} }, { setWeight: 100 }] },
     });
     const atApproval = await waitForStage(stack.env.client, cycleId, ['awaiting_approval', 'done'], 180_000);
     assert.equal(
@@ -297,22 +303,7 @@ describe('a coaching set through the gate and a staged rollout', () => {
   it('fails a set whose every member was dropped, retires them, and releases nothing', async () => {
     const broad = await broadCoaching();
     const cycleId = `cycle-coaching-all-dropped-${Date.now()}`;
-    await startCycle(stack.env.client, {
-      taskQueue: stack.taskQueue,
-      workflowId: cycleId,
-      input: {
-        agent: 'demo',
-        seed: 21,
-        sampleRate: 0.4,
-        maxAnnotationItems: 5,
-        annotationDeadlineSeconds: 2,
-        optimizer: {
-          choice: { name: 'random-search' as const, settings: { proposalsPerCall: 4 } },
-          budget: { maxRollouts: 1 },
-        },
-        gate: { requireImprovement: null },
-      },
-    });
+    await startSetCycle(cycleId);
     const result = (await stack.env.client.workflow.getHandle(cycleId).result()) as { outcome: string };
     assert.equal(result.outcome, 'gate_failed');
     const stored = await gateReportById(stack.db, `${cycleId}:gate`);

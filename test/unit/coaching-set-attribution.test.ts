@@ -48,7 +48,7 @@ describe('a coaching set, member by member, on the gate examples that recalled e
     assert.match(good.detail, /^recalled on 2 eval examples: 1 better, 0 worse, 1 unchanged$/);
     assert.match(
       a.members.find((m) => m.id === 'unseen')!.detail,
-      /no eval example recalled it: kept on no evidence/,
+      /no eval example or recent passing conversation recalled it: kept on no evidence/,
     );
   });
 
