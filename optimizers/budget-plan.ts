@@ -1,3 +1,4 @@
+import { raceCost } from './arm-race.js';
 import {
   DEFAULT_MIN_PROPOSALS,
   type Budget,
@@ -87,16 +88,20 @@ export function proposalCost(choice: OptimizerChoice, trainSize: number): Propos
         evaluationSetSize: trainSize,
       };
     case 'protegi': {
-      // One expansion round: a minibatch per beam member, then the bandit's pulls, shared
-      // by the round's successors (at most maxExpansionFactor per beam member).
+      // One expansion round, shared by its successors (at most maxExpansionFactor per beam
+      // member): the race's stages, or a minibatch per beam member and the bandit's pulls.
       const s = choice.settings;
+      const successors = s.beamSize * s.maxExpansionFactor;
+      // A race's parents are scored on the whole train split already (the cache serves their minibatch).
       const round =
-        s.beamSize * Math.min(s.minibatchSize, trainSize) +
-        s.bandit.rounds * s.bandit.armsPerRound * s.bandit.samplesPerPull;
+        s.selection === 'race'
+          ? raceCost(successors, s.beamSize, trainSize, s.raceFirstExamples)
+          : s.beamSize * Math.min(s.minibatchSize, trainSize) +
+            s.bandit.rounds * s.bandit.armsPerRound * s.bandit.samplesPerPull;
       return {
         unit: 'successor',
         baselineRollouts: trainSize,
-        rolloutsPerProposal: Math.ceil(round / (s.beamSize * s.maxExpansionFactor)),
+        rolloutsPerProposal: Math.ceil(round / successors),
         evaluationSetSize: trainSize,
       };
     }

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { ProtegiSettings as Settings } from '../schemas/optimizer-config.js';
 type ProtegiSettings = z.infer<typeof Settings>;
+import { raceArms } from './arm-race.js';
 import { selectArms } from './bandits.js';
 import {
   candidateIdOf,
@@ -18,13 +19,19 @@ import {
  * decides which successors survive into the beam.
  */
 
-/** LMOps `main.py` defaults, except the bandit: UCB rather than brute force (`bf`). */
+/**
+ * LMOps `main.py` defaults, except selection: a race on shared examples (`selection`) rather
+ * than brute force (`bf`); settings recorded before `selection` existed select with the
+ * bandit, as they ran.
+ */
 
 export function protegi(settings: ProtegiSettings): Optimizer {
   return function* (ctx) {
     const { baseline, trainIds } = ctx.setup;
     const component = settings.component;
-    ctx.incumbent(baseline, meanOf(yield* ctx.evaluate(baseline, trainIds, 'baseline on train')));
+    const incumbent = { score: meanOf(yield* ctx.evaluate(baseline, trainIds, 'baseline on train')) };
+    ctx.incumbent(baseline, incumbent.score);
+    const race = settings.selection === 'race';
     let beam: Candidate[] = [baseline];
     for (let round = 1; round <= settings.rounds; round++) {
       // Expand every beam member.
@@ -74,6 +81,12 @@ export function protegi(settings: ProtegiSettings): Optimizer {
       }
       const arms = dedupe([...beam, ...successors]);
       if (arms.length === beam.length) break; // no member had errors left to learn from
+      if (race) {
+        const ranked = yield* raceArms(ctx, arms, settings.beamSize, settings.raceFirstExamples, incumbent);
+        beam = ranked.slice(0, settings.beamSize).map((r) => arms[r.index]!);
+        ctx.incumbent(beam[0]!, ranked[0]!.score);
+        continue;
+      }
       const estimates = yield* selectArms(ctx, arms, settings.beamSize, settings.bandit);
       const ranked = arms.map((c, i) => ({ c, s: estimates[i]!, i })).sort((a, b) => b.s - a.s || a.i - b.i);
       beam = ranked.slice(0, settings.beamSize).map((r) => r.c);
