@@ -15,7 +15,8 @@ import {
  * whole train split. Arms are compared on identical examples, so one stage separates them
  * as well as many independent bandit pulls, and the survivors' full scores come out of the
  * cache when they are expanded next round. A survivor whose full score beats `incumbent` is
- * made the incumbent as soon as it is scored, not at the end of the round.
+ * made the incumbent as soon as it is scored, not at the end of the round; the pick never
+ * falls back to a worse survivor when the old one was raced out on a prefix.
  *
  * Returns the survivors, best full train mean first (lower index on ties).
  */

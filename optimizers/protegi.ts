@@ -84,7 +84,6 @@ export function protegi(settings: ProtegiSettings): Optimizer {
       if (race) {
         const ranked = yield* raceArms(ctx, arms, settings.beamSize, settings.raceFirstExamples, incumbent);
         beam = ranked.slice(0, settings.beamSize).map((r) => arms[r.index]!);
-        ctx.incumbent(beam[0]!, ranked[0]!.score);
         continue;
       }
       const estimates = yield* selectArms(ctx, arms, settings.beamSize, settings.bandit);

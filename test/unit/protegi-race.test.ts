@@ -112,6 +112,15 @@ describe('ProTeGi race selection', () => {
     const accepted = outcome.trajectory.find((p) => p.score === 1)!;
     assert.ok(accepted.rollouts <= total, 'picked when scored');
   });
+
+  it('keeps the pick when no survivor beats it, even if the race dropped the pick on a prefix', () => {
+    const { outcome } = drive(function* (ctx) {
+      ctx.incumbent(arms[9]!, 0.97);
+      yield* raceArms(ctx, [arms[0]!, arms[1]!, arms[2]!], 1, 4, { score: 0.97 });
+    });
+    assert.equal(outcome.best.system, 'arm9');
+    assert.equal(outcome.trajectory.length, 1, 'no survivor scoring 0.85 became the pick');
+  });
 });
 
 describe('ProTeGi selection setting', () => {
