@@ -100,17 +100,23 @@ describe('ProTeGi race selection', () => {
     }
   });
 
-  it('a survivor that beats the incumbent is the pick as soon as it is scored on the whole train split', () => {
-    const { outcome } = drive(function* (ctx) {
+  it('accepts a rewrite early: the leader of the first stage, ahead of the pick there, is scored on the whole split at once', () => {
+    const { outcome, evaluations } = drive(function* (ctx) {
       const incumbent = { score: meanOf(yield* ctx.evaluate(arms[0]!, trainIds, 'baseline')) };
       ctx.incumbent(arms[0]!, incumbent.score);
       yield* raceArms(ctx, arms, 2, 4, incumbent);
     });
-    const total = outcome.rollouts;
-    assert.equal(outcome.best.system, 'arm5');
-    assert.equal(outcome.bestScore, 1);
-    const accepted = outcome.trajectory.find((p) => p.score === 1)!;
-    assert.ok(accepted.rollouts <= total, 'picked when scored');
+    const firstLeader = evaluations.findIndex((e) => e.purpose === 'race leader');
+    assert.equal(firstLeader, 10, 'right after the first stage (baseline + 9 arms)');
+    const [, early] = outcome.trajectory;
+    assert.ok(early && early.score > 0.75, 'the leader became the pick');
+    assert.equal(
+      early.rollouts,
+      20 + 9 * 4 + 16,
+      'baseline, first stage, the leader on the other 16 examples',
+    );
+    assert.ok(early.rollouts < outcome.rollouts, 'before the race ended');
+    assert.equal(outcome.bestScore, 1, 'the best arm is the pick at the end');
   });
 
   it('keeps the pick when no survivor beats it, even if the race dropped the pick on a prefix', () => {
