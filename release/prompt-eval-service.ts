@@ -118,7 +118,15 @@ export async function evaluatePromptGate(
     );
   const candidate = await candidateOf(db, req.agent, production, req.candidate);
   const config = gateConfigOf(agent.gate, req.gate);
-  const dataset = await resolveVersion(db, req.dataset ?? req.agent);
+  const dataset = await resolveVersion(db, req.dataset ?? req.agent).catch((e: unknown) => {
+    // Without --dataset the agent's own dataset is gated on; a new agent has none until its
+    // first cycle publishes one from reviewed traces.
+    if (req.dataset === undefined && e instanceof NotFoundError)
+      throw new NotFoundError(
+        `Agent "${req.agent}" has no dataset yet, so there is nothing to gate on: its first cycle builds one from the reviewed traces (\`flywheel cycle status\`), or import one with \`flywheel dataset import\`, or pass --dataset.`,
+      );
+    throw e;
+  });
   if (dataset.agent_id !== req.agent)
     throw new UserError(
       `Dataset version ${dataset.id} belongs to agent "${dataset.agent_id}", not "${req.agent}": pass one of ${req.agent}'s (\`flywheel dataset list --agent ${req.agent}\`).`,

@@ -147,7 +147,15 @@ export function registerCoachingCommands(program: Command, action: CliAction): v
           principalLabel(by),
         );
         console.log(`created ${line(created)}`);
-        if (created.thresholdCalibration) console.log(`threshold ${created.thresholdCalibration.summary}`);
+        if (created.thresholdCalibration) {
+          console.log(`threshold ${created.thresholdCalibration.summary}`);
+          // With nothing to calibrate on, a situation worded unlike the requests may never be
+          // recalled: an example request (or a source trace) lets the threshold fit them.
+          if (created.thresholdCalibration.summary.startsWith('default: no source'))
+            console.log(
+              "  to calibrate it, give a request it should apply to: --example '<request>' (or --trace ID --step N); check with coaching test",
+            );
+        }
         console.log(`test it: flywheel coaching test ${agent} ${created.id}`);
         if (opts.candidate)
           console.log(
