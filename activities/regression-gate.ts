@@ -325,8 +325,6 @@ export function createGateActivities(deps: ActivityDeps) {
           tolerance: config.nonRegression.tolerance,
           traffic: await passingConversations(db, args.cycleId),
           withCandidates,
-          replayOutcome: (coachingArm, examples) =>
-            replay(served.replayDeps, served.candidate, coachingArm, agent, examples, args.seed),
         });
         gated = setGate.attribution.kept;
       }

@@ -90,7 +90,14 @@ export function calibrateThreshold(evidence: CalibrationEvidence): ThresholdCali
     return fallback(
       `no gap of ${MIN_GAP} below the source ${round2(source)} among ${others.length} other requests`,
     );
-  const threshold = clamp((gap.upper + gap.lower) / 2);
+  // Never above the default: measured, the widest gap can sit right under the source, above
+  // the requests of its own situation (bench:flywheel synthetic-12: reviewers' coaching then
+  // fixed 0 of 25 failure modes, against 24 of 25 at the default). Calibration lowers the
+  // threshold for an embedder whose scale is lower; the gate's check on passing
+  // conversations, and reviewers' marks, guard against recalling too widely.
+  const threshold = Math.min(clamp((gap.upper + gap.lower) / 2), DEFAULT_COACHING_THRESHOLD);
+  const capped =
+    threshold === DEFAULT_COACHING_THRESHOLD && (gap.upper + gap.lower) / 2 > DEFAULT_COACHING_THRESHOLD;
   return {
     rule: 'calibrated',
     embedder,
@@ -99,6 +106,6 @@ export function calibrateThreshold(evidence: CalibrationEvidence): ThresholdCali
     above: gap.above,
     gap: { upper: round3(gap.upper), lower: round3(gap.lower) },
     threshold,
-    summary: `calibrated: source ${round2(source)}, ${gap.above} of ${others.length} other requests at ${round2(gap.upper)} or above, the rest ${round2(gap.lower)} or below → ${threshold}`,
+    summary: `calibrated: source ${round2(source)}, ${gap.above} of ${others.length} other requests at ${round2(gap.upper)} or above, the rest ${round2(gap.lower)} or below → ${threshold}${capped ? ` (the gap's middle ${round2((gap.upper + gap.lower) / 2)}, capped at the default)` : ''}`,
   };
 }

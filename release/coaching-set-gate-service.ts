@@ -6,6 +6,7 @@ import {
   type SetAttribution,
 } from '../coaching/coaching-set-attribution.js';
 import type { CoachingSet } from '../schemas/coaching.js';
+import { OUTCOME_DIMENSION } from '../schemas/gate-config.js';
 import type { GateReport } from '../schemas/gate-report.js';
 import type { GateDecisionInput } from './gate-decision.js';
 import type { ExampleScores } from './gate-score-table.js';
@@ -52,12 +53,10 @@ export interface SetGateInput {
   /** Score differences within it are noise (the gate's non-regression tolerance). */
   tolerance: number;
   /**
-   * Recent conversations the agent answered well (the cycle's judge-passed sample), each
-   * expecting the step it took: a member recalled into one that changes that step misfires.
+   * Recent conversations the agent answered well (the cycle's judge-passed sample): a member
+   * recalled into one whose answer the judge then rejects misfires.
    */
   traffic?: readonly Example[];
-  /** The candidate's prompt replayed with `coaching` on `examples`, scored on outcome only. */
-  replayOutcome?: (coaching: ReplayCoaching, examples: readonly Example[]) => Promise<GateOutput[]>;
   /** The active coaching with every candidate (what recalls the set into a conversation). */
   withCandidates?: ReplayCoaching;
 }
@@ -171,13 +170,17 @@ export function emptiedSetReport(decided: GateReport, productionId: string): Gat
 
 /**
  * The set on recent passing conversations: those that recall a member are replayed with the
- * set and without it (the active coaching only) and scored against the step the agent took
- * then; a member that changes a good answer for a worse one misfires there. Only the
+ * set and without it (the active coaching only) and judged. A member misfires where the judge
+ * rejects the answer with the set but accepts the one without: it changed a good answer into
+ * a bad one. Only the judge decides here, not a match with the step the agent took then: a
+ * judge-passed conversation may hold a failure the judge missed, and a coaching that fixes it
+ * changes that step for the better (bench:flywheel synthetic-12: matching the old step left
+ * out 9 of 21 correct memories). Without a judge dimension, the step match decides. Only the
  * conversations that recall a member cost model calls.
  */
 async function misfires(input: SetGateInput, members: ReadonlySet<string>): Promise<RecalledExample[]> {
-  const { traffic, replayOutcome, withCandidates } = input;
-  if (!traffic?.length || !replayOutcome || !withCandidates) return [];
+  const { traffic, withCandidates } = input;
+  if (!traffic?.length || !withCandidates) return [];
   const recalling: { example: Example; members: string[] }[] = [];
   for (const example of traffic) {
     const ids = (await withCandidates.recall(example.messages)).coaching
@@ -187,14 +190,16 @@ async function misfires(input: SetGateInput, members: ReadonlySet<string>): Prom
   }
   if (recalling.length === 0) return [];
   const examples = recalling.map((r) => r.example);
-  const [withSet, without] = await Promise.all([
-    replayOutcome(withCandidates, examples),
-    replayOutcome(input.active, examples),
-  ]);
+  const withSet = (await input.run('eval', withCandidates, examples)).scores;
+  const without = (await input.run('eval', input.active, examples)).scores;
+  const judged = (scores: Readonly<Record<string, number>>) => {
+    const dims = Object.keys(scores).filter((d) => d !== OUTCOME_DIMENSION);
+    return dims.length ? Object.fromEntries(dims.map((d) => [d, scores[d]!])) : scores;
+  };
   return recalling.map((r, i) => ({
     id: r.example.id,
     split: 'traffic' as const,
     members: r.members,
-    delta: withSet[i]!.score - without[i]!.score,
+    delta: scoreDelta(judged(withSet[i]!.scores), judged(without[i]!.scores)),
   }));
 }

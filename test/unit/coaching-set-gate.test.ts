@@ -49,8 +49,20 @@ const answer = async (coaching: ReplayCoaching, ex: Example): Promise<GateOutput
     recalled,
   };
 };
+/**
+ * Scores as the gate's judging gives them: outcome_match always; a task_completion verdict
+ * where the conversation says what the judge makes of it (`judge:accepts` passes any answer).
+ */
 const scoresOf = (split: ExampleScores['split'], outs: readonly GateOutput[]): ExampleScores[] =>
-  outs.map((o) => ({ id: o.exampleId, split, slices: [], scores: { outcome_match: o.score } }));
+  outs.map((o) => {
+    const text = o.messages.map((m) => m.content).join(' ');
+    const judge: Record<string, number> = text.includes('judge:accepts')
+      ? { task_completion: 1 }
+      : text.includes('judge')
+        ? { task_completion: o.score }
+        : {};
+    return { id: o.exampleId, split, slices: [], scores: { outcome_match: o.score, ...judge } };
+  });
 
 async function gate(evalExamples: Example[], traffic: Example[] = []) {
   const set = [
@@ -80,7 +92,6 @@ async function gate(evalExamples: Example[], traffic: Example[] = []) {
     tolerance: 0.02,
     traffic,
     withCandidates: all,
-    replayOutcome: (coaching, examples) => Promise.all(examples.map((e) => answer(coaching, e))),
   });
   return { result, candidate, replayed, reruns };
 }
@@ -128,5 +139,19 @@ describe('a coaching set at the gate, with recall and the model stood in for', (
       /1 eval example and 2 recent passing conversations \(2 changed for the worse\)/,
     );
     assert.equal(result.attribution.members.find((m) => m.id === 'good')!.kept, true);
+  });
+
+  it("judges a changed passing conversation by the judge's verdict, not by the step the agent took then", async () => {
+    const evalExamples = [example('e1', 'fails unless broad +broad')];
+    // The step changes on both (outcome against the old step: 0); the judge accepts the new
+    // answer on the first (a failure it had missed, now fixed) and rejects it on the second.
+    const { result } = await gate(evalExamples, [
+      example('trace:t1', 'judge:accepts broad -broad'),
+      example('trace:t2', 'judge rejects broad -broad'),
+    ]);
+    const broad = result.attribution.members.find((m) => m.id === 'broad')!;
+    assert.equal(broad.worse, 1, `only the answer the judge rejects counts: ${broad.detail}`);
+    assert.equal(broad.kept, false);
+    assert.equal(broad.retire, false, 'one better (e1), one worse: left out, not retired');
   });
 });
