@@ -204,9 +204,12 @@ describe('versioned datasets with lineage on real PostgreSQL and Temporal', () =
           optimizer: { budget: { maxRollouts: 600, maxTeacherCalls: 60 } },
           // This test is about lineage, not the gate's quality bar: a lenient gate lets the
           // cycle reach the approval whatever the simulator's noise did to this eval split.
+          // No gain is required either: at 20 eval examples the interval decides, and GEPA's
+          // candidate under the teacher-call cap sometimes gains too little to clear it.
           gate: {
             assertions: [{ dimension: 'outcome_match', metric: 'mean', threshold: 0.3 }],
             nonRegression: { tolerance: 0.2 },
+            requireImprovement: null,
           },
         },
       });
