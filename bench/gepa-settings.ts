@@ -16,32 +16,19 @@
  *     --settings '{}' --scenario bench/scenarios/shop-8.json --ref bench/results/optimizers.json
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import { evaluateCandidate, teach, type SearchIo } from '../activities/search-executor.js';
 import type { SearchExample } from '../optimization/search-store.js';
-import { optimizerFor } from '../optimizers/optimizer-registry.js';
-import { PromptSearch, type Candidate } from '../optimizers/prompt-search.js';
-import { OptimizerChoice } from '../schemas/optimizer-config.js';
-import { AIRLINE_SCENARIO, loadScenario } from '../test/simulator/scenario.js';
 import { scenarioHarness, type ScenarioHarness } from './optimization-harness.js';
 import { pairedDifference } from './paired-difference.js';
+import { probeArgs, probeScenarios, probeSearch, rolloutsToTarget } from './probe-search.js';
 import { mean, median, wilcoxonTwoSided } from './statistics.js';
-import { syntheticScenario } from './synthetic-scenario.js';
 
-const { values: args } = parseArgs({
-  options: {
-    seeds: { type: 'string', default: '20' },
-    budget: { type: 'string', default: '6000' },
-    settings: { type: 'string', multiple: true, default: ['{}'] },
-    scenario: { type: 'string', multiple: true, default: [] },
-    ref: { type: 'string', multiple: true, default: [] },
-    'label-noise': { type: 'string', default: '0' },
-  },
-});
-const nSeeds = Number(args.seeds);
+const args = probeArgs(
+  { seeds: '20', settings: '{}' },
+  { ref: { type: 'string', multiple: true, default: [] }, 'label-noise': { type: 'string', default: '0' } },
+);
+const { nSeeds, budget } = args;
 /** Share of the train split relabelled to expect a step no prompt gives, like a reviewer's mistake. */
-const labelNoise = Number(args['label-noise']);
-const budget = Number(args.budget);
+const labelNoise = Number(args.values['label-noise']);
 
 interface Run {
   seed: number;
@@ -55,7 +42,7 @@ type ReferenceRun = { seed: number; rolloutsTo90: number | null; testScore: numb
 
 /** gepa-reference runs per scenario and seed, from bench:optimizers results files. */
 const references = new Map<string, Map<number, ReferenceRun>>();
-for (const file of args.ref.filter((f) => existsSync(f))) {
+for (const file of args.values.ref.filter((f) => existsSync(f))) {
   const results = JSON.parse(readFileSync(file, 'utf8')) as {
     scenarios: Record<string, { methods: Record<string, { runs: ReferenceRun[] }> }>;
   };
@@ -67,44 +54,22 @@ for (const file of args.ref.filter((f) => existsSync(f))) {
 }
 
 async function run(h: ScenarioHarness, settings: unknown, seed: number, target: number): Promise<Run> {
-  const io: SearchIo = { ...h.io, store: h.store.forRun() };
-  const search = new PromptSearch(
-    {
-      seed,
-      baseline: h.baseline,
-      trainIds: h.trainIds,
-      budget: { maxRollouts: budget, maxTeacherCalls: null },
-      stopping: { patience: null, minDelta: 0, targetScore: null, maxEvaluations: null },
-    },
-    optimizerFor(OptimizerChoice.parse({ name: 'gepa', settings })),
-  );
   let repeated = 0;
   let reflected = false;
-  for (let step = search.next(); step.kind !== 'done'; step = search.next()) {
-    // A reflection whose answer is not tried on the minibatch was a repeat (or the parent's text).
-    if (reflected && !(step.kind === 'evaluate' && step.purpose === 'reflection minibatch (child)'))
-      repeated++;
-    reflected = false;
-    if (step.kind === 'evaluate') {
-      const { scores } = await evaluateCandidate(io, step.candidate, step.candidateId, step.exampleIds);
-      search.respond({ kind: 'evaluated', scores });
-    } else {
-      reflected = step.task.type === 'reflect';
-      search.respond({ kind: 'taught', textIds: (await teach(io, step.task, step.sample)).textIds });
-    }
-  }
+  // A reflection whose answer is not tried on the minibatch was a repeat (or the parent's text).
+  const { outcome } = await probeSearch(h, { name: 'gepa', settings }, seed, budget, {
+    evaluated(request) {
+      if (reflected && request.purpose !== 'reflection minibatch (child)') repeated++;
+      reflected = false;
+    },
+    taught(request) {
+      if (reflected) repeated++;
+      reflected = request.task.type === 'reflect';
+      return Promise.resolve();
+    },
+  });
   if (reflected) repeated++;
-  const outcome = search.outcome();
-  let to90: number | null = null;
-  for (const point of outcome.trajectory) {
-    const candidate: Candidate | undefined =
-      h.store.candidates.get(point.candidateId) ??
-      (point.candidateId === outcome.baselineCandidateId ? h.baseline : undefined);
-    if (candidate && (await h.testScore(candidate)) >= target) {
-      to90 = point.rollouts;
-      break;
-    }
-  }
+  const to90 = await rolloutsToTarget(h, outcome, target);
   return {
     seed,
     to90,
@@ -123,11 +88,7 @@ const paired = (label: string, a: number[], b: number[], digits: number) => {
   return `${label} ${f(d.estimate)} [${f(d.low)}, ${f(d.high)}] p=${wilcoxonTwoSided(a, b).toFixed(3)}`;
 };
 
-const scenarios = [
-  loadScenario(AIRLINE_SCENARIO),
-  syntheticScenario(),
-  ...args.scenario.map((f) => loadScenario(f)),
-];
+const scenarios = probeScenarios(args.scenarioFiles);
 console.log(
   `${nSeeds} seeds, budget ${budget} rollouts per run` +
     (labelNoise > 0 ? `, label noise ${labelNoise} of the train split` : ''),

@@ -11,70 +11,27 @@
  *   npx tsx bench/mipro-probe.ts --seeds 10 --settings '{"numCandidates":12}' \
  *     --scenario bench/scenarios/shop-8.json --scenario bench/scenarios/shop-20-rare.json
  */
-import { parseArgs } from 'node:util';
-import { evaluateCandidate, teach, type SearchIo } from '../activities/search-executor.js';
-import { optimizerFor } from '../optimizers/optimizer-registry.js';
-import { PromptSearch } from '../optimizers/prompt-search.js';
-import { OptimizerChoice } from '../schemas/optimizer-config.js';
-import { AIRLINE_SCENARIO, loadScenario } from '../test/simulator/scenario.js';
 import { scenarioHarness, type ScenarioHarness } from './optimization-harness.js';
+import { meanCounts, probeArgs, probeScenarios, probeSearch, rolloutsToTarget } from './probe-search.js';
 import { mean, median } from './statistics.js';
-import { syntheticScenario } from './synthetic-scenario.js';
 
-const { values: args } = parseArgs({
-  options: {
-    seeds: { type: 'string', default: '10' },
-    budget: { type: 'string', default: '6000' },
-    settings: { type: 'string', multiple: true, default: ['{"numCandidates":12}'] },
-    scenario: { type: 'string', multiple: true, default: [] },
-    only: { type: 'string' },
-  },
-});
-const nSeeds = Number(args.seeds);
-const budget = Number(args.budget);
+const args = probeArgs({ seeds: '10', settings: '{"numCandidates":12}' }, { only: { type: 'string' } });
 
 async function run(h: ScenarioHarness, settings: unknown, seed: number, target: number) {
-  const io: SearchIo = { ...h.io, store: h.store.forRun() };
-  const search = new PromptSearch(
-    {
-      seed,
-      baseline: h.baseline,
-      trainIds: h.trainIds,
-      budget: { maxRollouts: budget, maxTeacherCalls: null },
-      stopping: { patience: null, minDelta: 0, targetScore: null, maxEvaluations: null },
-    },
-    optimizerFor(OptimizerChoice.parse({ name: 'mipro', settings })),
-  );
   const instructions: string[] = [];
   const firstRound: string[] = [];
   let summary = '';
-  const purposes = new Map<string, number>();
-  for (let step = search.next(); step.kind !== 'done'; step = search.next()) {
-    if (step.kind === 'evaluate') {
-      const { scores } = await evaluateCandidate(io, step.candidate, step.candidateId, step.exampleIds);
-      const p = step.purpose.replace(/\d+/g, 'N');
-      purposes.set(p, (purposes.get(p) ?? 0) + step.exampleIds.length);
-      search.respond({ kind: 'evaluated', scores });
-    } else {
-      const taught = await teach(io, step.task, step.sample);
-      if (step.task.type === 'instruct') {
-        instructions.push(...taught.textIds);
-        if (step.task.candidate === h.baseline) firstRound.push(...taught.textIds);
+  const { outcome, purposes } = await probeSearch(h, { name: 'mipro', settings }, seed, args.budget, {
+    async taught(request, textIds, io) {
+      if (request.task.type === 'instruct') {
+        instructions.push(...textIds);
+        if (request.task.candidate === h.baseline) firstRound.push(...textIds);
       }
-      if (step.task.type === 'summarize' && taught.textIds[0])
-        summary = (await io.store.texts([taught.textIds[0]])).get(taught.textIds[0]) ?? '';
-      search.respond({ kind: 'taught', textIds: taught.textIds });
-    }
-  }
-  const outcome = search.outcome();
-  let to90: number | null = null;
-  for (const point of outcome.trajectory) {
-    const c = h.store.candidates.get(point.candidateId) ?? h.baseline;
-    if ((await h.testScore(c)) >= target) {
-      to90 = point.rollouts;
-      break;
-    }
-  }
+      if (request.task.type === 'summarize' && textIds[0])
+        summary = (await io.store.texts([textIds[0]])).get(textIds[0]) ?? '';
+    },
+  });
+  const to90 = await rolloutsToTarget(h, outcome, target);
   const instructionTests = await Promise.all(
     instructions.map((id) => h.testScore({ ...h.baseline, system: id })),
   );
@@ -96,24 +53,17 @@ async function run(h: ScenarioHarness, settings: unknown, seed: number, target: 
   };
 }
 
-const scenarios = [
-  loadScenario(AIRLINE_SCENARIO),
-  syntheticScenario(),
-  ...args.scenario.map((f) => loadScenario(f)),
-];
-for (const scenario of scenarios) {
-  if (args.only && scenario.name !== args.only) continue;
+for (const scenario of probeScenarios(args.scenarioFiles)) {
+  if (args.values.only && scenario.name !== args.values.only) continue;
   const h = await scenarioHarness(scenario);
   const oracle = await h.testScore(h.oracle);
   const target = 0.9 * oracle;
   for (const settingsText of args.settings) {
     const settings = JSON.parse(settingsText) as unknown;
     const runs = [];
-    for (let seed = 0; seed < nSeeds; seed++) runs.push(await run(h, settings, seed, target));
+    for (let seed = 0; seed < args.nSeeds; seed++) runs.push(await run(h, settings, seed, target));
     const to90 = runs.map((r) => r.to90 ?? Infinity);
-    const purposes = new Map<string, number>();
-    for (const r of runs)
-      for (const [k, v] of r.purposes) purposes.set(k, (purposes.get(k) ?? 0) + v / runs.length);
+    const purposes = meanCounts(runs.map((r) => r.purposes));
     console.log(
       `${scenario.name} ${settingsText} (rules ${scenario.rules.length}, train ${h.trainIds.length}, target ${target.toFixed(3)})\n` +
         `  to90 median ${median(to90)} reached ${runs.filter((r) => r.to90 !== null).length}/${runs.length}` +

@@ -9,6 +9,7 @@ import {
   PromptSearch,
   type Candidate,
   type SearchOutcome,
+  type SearchRequest,
   type SearchSetup,
 } from '../optimizers/prompt-search.js';
 import { OptimizerChoice } from '../schemas/optimizer-config.js';
@@ -90,6 +91,16 @@ export async function scenarioHarness(
 }
 
 /**
+ * What a caller may watch in a run, each called once the request is answered and before the
+ * search sees the answer (bench/probe-search.ts counts rollouts by purpose and scores proposals).
+ */
+export interface SearchHooks {
+  evaluated?(request: Extract<SearchRequest, { kind: 'evaluate' }>): void;
+  /** `io` is the run's: its store holds this run's outputs. */
+  taught?(request: Extract<SearchRequest, { kind: 'teach' }>, textIds: string[], io: SearchIo): Promise<void>;
+}
+
+/**
  * One optimizer run to completion, answering every request in-process, with outputs stored
  * for this run only (texts and candidates are shared, so the harness can score the picks).
  */
@@ -97,6 +108,7 @@ export async function runSearch(
   harness: ScenarioHarness,
   choice: unknown,
   setup: Omit<SearchSetup, 'baseline' | 'trainIds'>,
+  hooks: SearchHooks = {},
 ): Promise<{ outcome: SearchOutcome; teacherTokens: number }> {
   const io: SearchIo = { ...harness.io, store: harness.store.forRun() };
   const search = new PromptSearch(
@@ -107,10 +119,12 @@ export async function runSearch(
   for (let step = search.next(); step.kind !== 'done'; step = search.next()) {
     if (step.kind === 'evaluate') {
       const { scores } = await evaluateCandidate(io, step.candidate, step.candidateId, step.exampleIds);
+      hooks.evaluated?.(step);
       search.respond({ kind: 'evaluated', scores });
     } else {
       const taught = await teach(io, step.task, step.sample);
       teacherTokens += taught.tokens;
+      if (hooks.taught) await hooks.taught(step, taught.textIds, io);
       search.respond({ kind: 'taught', textIds: taught.textIds });
     }
   }
