@@ -12,7 +12,8 @@
  * - client-side latency per request (p50/p90/p99/max), requests/s, errors;
  * - how often the situation's own coaching was among the k recalled (`targetRecalled`);
  * - in-process, on 1,000 fresh requests: the IVF answer against an exact scan of all
- *   10,000 (`agreement`), and the time of each (no HTTP);
+ *   10,000 (`agreement`), and the time of each (no HTTP); the scan of the probed rows in the
+ *   index's kernel (WebAssembly SIMD) and in the JavaScript loop it falls back to;
  * - the index build (first recall: read, k-means, lists) and the CPU split between the
  *   server, the load generator and everything else.
  *
@@ -30,6 +31,7 @@ import { CoachingRecall } from '../coaching/coaching-recall-service.js';
 import { normalised, recall } from '../coaching/coaching-recall.js';
 import { probedRows } from '../coaching/situation-clusters.js';
 import { localSituationEmbedder } from '../coaching/situation-embedder.js';
+import { vectorScan } from '../coaching/vector-scan.js';
 import { insertCoaching } from '../coaching/store/coaching-repository.js';
 import { connectDatabase } from '../db/connection.js';
 import { startEmbeddedDatabase } from '../db/embedded-database.js';
@@ -183,6 +185,12 @@ async function main() {
     const ivfMs: number[] = [];
     const exactMs: number[] = [];
     const embedMs: number[] = [];
+    // The scan of the probed rows in the kernel the index runs (WebAssembly SIMD on Node ≥ 20)
+    // and in the JavaScript loop it falls back to, over a copy of the same matrix.
+    const jsScan = vectorScan(matrix.candidates.length, matrix.dimensions, { kernel: 'js' });
+    jsScan.vectors.set(matrix.vectors);
+    const kernelScanMs: number[] = [];
+    const jsScanMs: number[] = [];
     const samples = 1000;
     for (let s = 0; s < samples; s++) {
       const situation = (s * 7919) % SITUATION_COUNT;
@@ -194,6 +202,13 @@ async function main() {
       const t2 = performance.now();
       const exact = recall(matrix, vector!, limits).map((h) => h.row);
       const t3 = performance.now();
+      const q = normalised(vector!);
+      const k0 = performance.now();
+      matrix.scan.dots(q, rows);
+      const k1 = performance.now();
+      jsScan.dots(q, rows);
+      kernelScanMs.push(k1 - k0);
+      jsScanMs.push(performance.now() - k1);
       embedMs.push(t1 - t0);
       ivfMs.push(t2 - t1);
       exactMs.push(t3 - t2);
@@ -226,6 +241,13 @@ async function main() {
           exactScanP50: ms(exactMs, 0.5),
           exactScanP99: ms(exactMs, 0.99),
         },
+        scanOfProbedRowsMs: {
+          kernel: matrix.scan.kernel,
+          kernelP50: ms(kernelScanMs, 0.5),
+          kernelP99: ms(kernelScanMs, 0.99),
+          javascriptP50: ms(jsScanMs, 0.5),
+          javascriptP99: ms(jsScanMs, 0.99),
+        },
         indexBuildMs: Math.round(indexBuildMs),
         note: 'agreement = share of 1,000 fresh requests whose IVF answer (ids and order) equals the exact scan of every memory',
       },
@@ -237,6 +259,7 @@ async function main() {
         threshold: DEFAULT_COACHING_THRESHOLD,
         embedder: embedder.name,
         dimensions: matrix.dimensions,
+        scanKernel: matrix.scan.kernel,
         answerBytes,
         apiProcesses: 1,
         requests: 'every request a new conversation (distinct text) in a random one of the 10,000 situations',
@@ -266,6 +289,10 @@ async function main() {
       errors: { value: errors, target: '0' },
       'situation recalled': { value: summary.targetRecalled, target: '' },
       'IVF = exact scan': { value: summary.ivf.agreementWithExactScan, target: '' },
+      'scan of probed rows p50 ms (kernel / JS)': {
+        value: `${summary.ivf.scanOfProbedRowsMs.kernelP50} (${matrix.scan.kernel}) / ${summary.ivf.scanOfProbedRowsMs.javascriptP50}`,
+        target: '',
+      },
       'CPU server / load / other (cores)': {
         value: `${summary.cpu.serverCores} / ${summary.cpu.loadGeneratorCores} / ${summary.cpu.otherCores}`,
         target: '',

@@ -1,4 +1,7 @@
 import type { RecallMessage } from '../schemas/coaching.js';
+import { vectorScan, type VectorScan } from './vector-scan.js';
+
+export { dotProduct } from './vector-scan.js';
 
 /**
  * Recall: which coaching memories a conversation is in the situation of. Every memory's
@@ -19,7 +22,10 @@ export interface RecallCandidate {
 /** The situations of one agent's memories as one row-major matrix of unit vectors. */
 export interface SituationMatrix {
   dimensions: number;
+  /** The rows, in the scan's memory (`scan.vectors`). */
   vectors: Float32Array;
+  /** Computes a query's similarity with the rows (WebAssembly SIMD where it can). */
+  scan: VectorScan;
   candidates: readonly RecallCandidate[];
   /** candidates[row].threshold, packed for the scan. */
   thresholds: Float64Array;
@@ -57,23 +63,6 @@ export function situationQuery(messages: readonly RecallMessage[]): string {
   return `${context}${messages[lastUser]!.content ?? ''}`;
 }
 
-/** Σ a[base+i]·b[i] over d, four at a time (V8 keeps the four sums in registers). */
-export function dotProduct(a: Float32Array, base: number, b: Float32Array, d: number): number {
-  let s0 = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  let i = 0;
-  for (; i + 3 < d; i += 4) {
-    s0 += a[base + i]! * b[i]!;
-    s1 += a[base + i + 1]! * b[i + 1]!;
-    s2 += a[base + i + 2]! * b[i + 2]!;
-    s3 += a[base + i + 3]! * b[i + 3]!;
-  }
-  for (; i < d; i++) s0 += a[base + i]! * b[i]!;
-  return s0 + s1 + s2 + s3;
-}
-
 /** A unit-length copy (zero stays zero), so a dot product is the cosine similarity. */
 export function normalised(vector: ArrayLike<number>): Float32Array {
   let squares = 0;
@@ -89,7 +78,8 @@ export function buildMatrix(
   dimensions: number,
   entries: readonly { vector: ArrayLike<number>; threshold: number; tokens: number }[],
 ): SituationMatrix {
-  const vectors = new Float32Array(entries.length * dimensions);
+  const scan = vectorScan(entries.length, dimensions);
+  const vectors = scan.vectors;
   entries.forEach((e, row) => {
     if (e.vector.length !== dimensions)
       throw new Error(`situation ${row} has ${e.vector.length} dimensions, the index ${dimensions}`);
@@ -98,6 +88,7 @@ export function buildMatrix(
   return {
     dimensions,
     vectors,
+    scan,
     candidates: entries.map((e, row) => ({ row, threshold: e.threshold, tokens: e.tokens })),
     thresholds: Float64Array.from(entries, (e) => e.threshold),
   };
@@ -106,11 +97,8 @@ export function buildMatrix(
 /**
  * The memories whose threshold the query reaches, unsorted. `rows` limits the scan to some
  * memories (the lists an IVF index probes); default: all; `source` tags the hits. The query
- * must be unit length.
- *
- * Rows are scanned two at a time, sharing each load of the query (the scan is most of a
- * recall's CPU); each row's sum is accumulated exactly as `dotProduct` does it, so the
- * similarities are the same numbers to the last bit.
+ * must be unit length. The similarities are `dotProduct`'s, to the last bit, whichever
+ * kernel the matrix's scan runs.
  */
 export function passingHits(
   matrix: SituationMatrix,
@@ -118,55 +106,15 @@ export function passingHits(
   rows?: ArrayLike<number>,
   source = 0,
 ): RecallHit[] {
-  const { dimensions: d, vectors: v, thresholds, candidates } = matrix;
+  const { dimensions: d, thresholds, candidates } = matrix;
   if (q.length !== d) return [];
+  const similarities = matrix.scan.dots(q, rows);
   const passing: RecallHit[] = [];
-  const scanned = rows?.length ?? candidates.length;
-  const rowAt = (r: number) => (rows ? rows[r]! : r);
-  const keep = (row: number, dot: number) => {
-    if (dot >= thresholds[row]!)
-      passing.push({ row, similarity: dot, tokens: candidates[row]!.tokens, source });
-  };
-  const quads = d - (d % 4);
-  let r = 0;
-  for (; r + 1 < scanned; r += 2) {
-    const rowA = rowAt(r);
-    const rowB = rowAt(r + 1);
-    const a = rowA * d;
-    const b = rowB * d;
-    let a0 = 0;
-    let a1 = 0;
-    let a2 = 0;
-    let a3 = 0;
-    let b0 = 0;
-    let b1 = 0;
-    let b2 = 0;
-    let b3 = 0;
-    let i = 0;
-    for (; i < quads; i += 4) {
-      const q0 = q[i]!;
-      const q1 = q[i + 1]!;
-      const q2 = q[i + 2]!;
-      const q3 = q[i + 3]!;
-      a0 += v[a + i]! * q0;
-      a1 += v[a + i + 1]! * q1;
-      a2 += v[a + i + 2]! * q2;
-      a3 += v[a + i + 3]! * q3;
-      b0 += v[b + i]! * q0;
-      b1 += v[b + i + 1]! * q1;
-      b2 += v[b + i + 2]! * q2;
-      b3 += v[b + i + 3]! * q3;
-    }
-    for (; i < d; i++) {
-      a0 += v[a + i]! * q[i]!;
-      b0 += v[b + i]! * q[i]!;
-    }
-    keep(rowA, a0 + a1 + a2 + a3);
-    keep(rowB, b0 + b1 + b2 + b3);
-  }
-  if (r < scanned) {
-    const row = rowAt(r);
-    keep(row, dotProduct(v, row * d, q, d));
+  for (let r = 0; r < similarities.length; r++) {
+    const row = rows ? rows[r]! : r;
+    const similarity = similarities[r]!;
+    if (similarity >= thresholds[row]!)
+      passing.push({ row, similarity, tokens: candidates[row]!.tokens, source });
   }
   return passing;
 }

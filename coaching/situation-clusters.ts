@@ -1,4 +1,5 @@
-import { dotProduct, type SituationMatrix } from './coaching-recall.js';
+import type { SituationMatrix } from './coaching-recall.js';
+import { dotProduct, vectorScan, type VectorScan } from './vector-scan.js';
 
 /**
  * An inverted-file index over an agent's situations (IVF, as in FAISS's IndexIVFFlat): the
@@ -19,21 +20,29 @@ export interface SituationClusters {
   centroids: Float32Array;
   /** Rows of the matrix per list. */
   members: Int32Array[];
+  /** The centroids in a scan of their own (what a query compares itself with first). */
+  centroidScan?: VectorScan;
 }
 
 /** √n lists, the usual IVF rule of thumb; at least one. */
 export const defaultListCount = (rows: number) => Math.max(1, Math.round(Math.sqrt(rows)));
 
-/** The most similar centroid of one matrix row. */
-function nearest(matrix: SituationMatrix, row: number, centroids: Float32Array, lists: number): number {
+/** The centroids as a scan: every row of the matrix is compared with all of them. */
+function scanOf(centroids: Float32Array, lists: number, dimensions: number): VectorScan {
+  const scan = vectorScan(lists, dimensions);
+  scan.vectors.set(centroids.subarray(0, lists * dimensions));
+  return scan;
+}
+
+/** The most similar centroid of one matrix row (ties to the lower list). */
+function nearest(matrix: SituationMatrix, row: number, centroids: VectorScan): number {
   const d = matrix.dimensions;
-  const vector = matrix.vectors.subarray(row * d, row * d + d);
+  const sims = centroids.dots(matrix.vectors.subarray(row * d, row * d + d));
   let best = 0;
   let bestSim = -Infinity;
-  for (let c = 0; c < lists; c++) {
-    const sim = dotProduct(centroids, c * d, vector, d);
-    if (sim > bestSim) {
-      bestSim = sim;
+  for (let c = 0; c < sims.length; c++) {
+    if (sims[c]! > bestSim) {
+      bestSim = sims[c]!;
       best = c;
     }
   }
@@ -72,8 +81,9 @@ export function accumulateRound(
   round: KmeansRound,
 ): void {
   const d = matrix.dimensions;
+  const scan = scanOf(centroids, lists, d);
   for (const row of rows) {
-    const c = nearest(matrix, row, centroids, lists);
+    const c = nearest(matrix, row, scan);
     round.counts[c]!++;
     for (let i = 0; i < d; i++) round.sums[c * d + i]! += matrix.vectors[row * d + i]!;
   }
@@ -120,7 +130,8 @@ export function assignRows(
   from: number,
   to: number,
 ): void {
-  for (let row = from; row < to; row++) assignment[row] = nearest(matrix, row, centroids, lists);
+  const scan = scanOf(centroids, lists, matrix.dimensions);
+  for (let row = from; row < to; row++) assignment[row] = nearest(matrix, row, scan);
 }
 
 export function clustersOf(
@@ -136,7 +147,13 @@ export function clustersOf(
   assignment.forEach((c, row) => {
     members[c]![filled[c]!++] = row;
   });
-  return { lists, dimensions: matrix.dimensions, centroids, members };
+  return {
+    lists,
+    dimensions: matrix.dimensions,
+    centroids,
+    members,
+    centroidScan: scanOf(centroids, lists, matrix.dimensions),
+  };
 }
 
 /** Every row evenly spaced over the matrix, at most `size` of them: what k-means trains on. */
@@ -148,8 +165,9 @@ export function trainingSample(rows: number, size: number): number[] {
 /** The rows a query scans: the members of its `probes` most similar lists. */
 export function probedRows(clusters: SituationClusters, query: Float32Array, probes: number): Int32Array {
   const { lists, dimensions: d, centroids } = clusters;
-  const sims = new Float64Array(lists);
-  for (let c = 0; c < lists; c++) sims[c] = dotProduct(centroids, c * d, query, d);
+  const sims = clusters.centroidScan
+    ? clusters.centroidScan.dots(query)
+    : Float64Array.from({ length: lists }, (_, c) => dotProduct(centroids, c * d, query, d));
   // The `probes` most similar lists, ties to the lower list: a window, not a sort of all.
   const chosen: number[] = [];
   const m = Math.min(probes, lists);
