@@ -10,18 +10,7 @@ import {
   type RecallHit,
 } from '../../coaching/coaching-recall.js';
 import { probedRows, type SituationClusters } from '../../coaching/situation-clusters.js';
-
-/** A seeded PRNG (mulberry32): the same cases on every run. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../helpers/seeded-random.js';
 
 const randomVector = (next: () => number, d: number) => Array.from({ length: d }, () => next() * 2 - 1);
 
@@ -41,7 +30,7 @@ function chosenBySort(passing: RecallHit[], k: number, budget: number): number[]
 
 describe('coaching recall scan: faster, same answers', () => {
   it('scans two rows at a time with exactly the similarities dotProduct gives, any row count and dimension', () => {
-    const next = prng(7);
+    const next = seededRandom(7);
     for (const [rows, d] of [
       [1, 4],
       [2, 5],
@@ -75,7 +64,7 @@ describe('coaching recall scan: faster, same answers', () => {
   });
 
   it('keeps the first m in order as a full sort would, ties included', () => {
-    const next = prng(11);
+    const next = seededRandom(11);
     for (let trial = 0; trial < 200; trial++) {
       const items = Array.from({ length: Math.floor(next() * 40) }, (_, i) => ({
         i,
@@ -88,7 +77,7 @@ describe('coaching recall scan: faster, same answers', () => {
   });
 
   it('chooses the same hits as sorting every passing hit, when the budget skips some or many', () => {
-    const next = prng(13);
+    const next = seededRandom(13);
     for (let trial = 0; trial < 300; trial++) {
       const passing: RecallHit[] = Array.from({ length: Math.floor(next() * 60) }, (_, row) => ({
         row,
@@ -107,7 +96,7 @@ describe('coaching recall scan: faster, same answers', () => {
   });
 
   it('probes the most similar lists, ties to the lower list, as sorting every list would', () => {
-    const next = prng(17);
+    const next = seededRandom(17);
     const d = 8;
     for (let trial = 0; trial < 50; trial++) {
       const lists = 1 + Math.floor(next() * 30);

@@ -3,18 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { dotProduct, vectorScan, type VectorScan } from '../../coaching/vector-scan.js';
 import { assembledKernel, kernelModule, VECTOR_SCAN_MODULE } from '../../scripts/vector-scan-wasm.js';
-
-/** A seeded PRNG (mulberry32): the same cases on every run. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../helpers/seeded-random.js';
 
 /** A scan of `rows` random vectors, some with huge, tiny or zero entries. */
 function filled(scan: VectorScan, next: () => number): VectorScan {
@@ -42,7 +31,7 @@ describe('vector scan: the recall kernel', () => {
   });
 
   it('gives exactly the similarities dotProduct gives, in both kernels, for any rows asked', () => {
-    const next = prng(11);
+    const next = seededRandom(11);
     for (const [rows, d] of [
       [1, 4],
       [2, 8],
@@ -83,7 +72,7 @@ describe('vector scan: the recall kernel', () => {
   });
 
   it('gives dotProduct’s numbers in the JavaScript loop for dimensions the kernel cannot take', () => {
-    const next = prng(5);
+    const next = seededRandom(5);
     for (const [rows, d] of [
       [3, 1],
       [4, 5],
