@@ -1,4 +1,6 @@
+import { useCoachingList } from '../api/coaching-queries.js';
 import type { GateAssertion, GateReview, GateSlice } from '../api/release-types.js';
+import { Link, paths } from '../router.js';
 import { DiffLines } from './diff-lines.js';
 
 const num = (x: number | null | undefined, digits = 3) =>
@@ -19,7 +21,7 @@ function Verdict({ assertion }: { assertion: GateAssertion }) {
 }
 
 /** The gate's decision: verdict, every assertion and every slice of the candidate against production. */
-export function GateReportView({ review }: { review: GateReview }) {
+export function GateReportView({ review, agent }: { review: GateReview; agent: string }) {
   const { report } = review;
   const assertions = [...report.assertions].sort((a, b) => assertionRank(a) - assertionRank(b));
   const slices = [...(report.slices ?? [])].sort(
@@ -120,7 +122,7 @@ export function GateReportView({ review }: { review: GateReview }) {
           </tbody>
         </table>
       )}
-      {report.coaching && <CoachingSetView coaching={report.coaching} />}
+      {report.coaching && <CoachingSetView coaching={report.coaching} agent={agent} />}
     </>
   );
 }
@@ -128,10 +130,20 @@ export function GateReportView({ review }: { review: GateReview }) {
 /**
  * The coaching the gate replayed: the active memories in both arms, and each candidate
  * member's own evidence (the examples that recalled it, better or worse with it); a member
- * dropped for harm is retired, the rest are released with the candidate.
+ * dropped for harm is retired, the rest are released with the candidate. Each member links to
+ * its coaching page and says its situation (from the agent's coaching list), so a person
+ * knows which memory a row is without looking its id up.
  */
-function CoachingSetView({ coaching }: { coaching: NonNullable<GateReview['report']['coaching']> }) {
+function CoachingSetView({
+  coaching,
+  agent,
+}: {
+  coaching: NonNullable<GateReview['report']['coaching']>;
+  agent: string;
+}) {
   const members = coaching.members ?? [];
+  const list = useCoachingList(members.length > 0 ? agent : undefined);
+  const situation = new Map((list.data ?? []).map((c) => [c.id, c.situation]));
   return (
     <>
       <p>
@@ -157,7 +169,10 @@ function CoachingSetView({ coaching }: { coaching: NonNullable<GateReview['repor
             {members.map((m) => (
               <tr key={m.id} class={m.kept ? undefined : 'failing-row'}>
                 <th scope="row">
-                  {m.id} v{m.version}
+                  <Link href={paths.coaching(agent, m.id)}>
+                    {m.id} v{m.version}
+                  </Link>
+                  {situation.has(m.id) && <span class="member-situation">{situation.get(m.id)}</span>}
                 </th>
                 <td>{m.recalled}</td>
                 <td>{m.better}</td>
@@ -183,14 +198,19 @@ function CoachingSetView({ coaching }: { coaching: NonNullable<GateReview['repor
 export function PromptDiff({ review }: { review: GateReview }) {
   if (!review.diff || !review.candidate)
     return <p>The candidate has no prompt version to compare (it did not pass the gate).</p>;
+  const changed = review.diff.added + review.diff.removed > 0;
+  const set = review.report.coaching?.set.length ?? 0;
   return (
     <>
       <p>
         {review.baseline.name} version {review.baseline.version} (production) → version{' '}
-        {review.candidate.version} (candidate): {review.diff.added} lines added, {review.diff.removed}{' '}
-        removed.
+        {review.candidate.version} (candidate):{' '}
+        {changed
+          ? `${review.diff.added} lines added, ${review.diff.removed} removed.`
+          : `the same prompt${set > 0 ? `, released with the coaching set above (${set} ${set === 1 ? 'memory' : 'memories'})` : ''}; no line differs.`}
       </p>
-      <DiffLines text={review.diff.text} label="Prompt diff, production to candidate" />
+      {/* An empty diff has nothing to show (and an empty labelled <pre> is refused by axe). */}
+      {changed && <DiffLines text={review.diff.text} label="Prompt diff, production to candidate" />}
     </>
   );
 }

@@ -56,7 +56,7 @@ function CycleDetails({ status }: { status: CycleStatus }) {
           <p>The gate has not run yet: it compares the candidate with production after optimization.</p>
         ) : (
           <QueryState query={gate} what="the gate report">
-            {(review) => <GateReportView review={review} />}
+            {(review) => <GateReportView review={review} agent={status.agent} />}
           </QueryState>
         )}
       </section>
