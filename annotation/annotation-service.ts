@@ -4,6 +4,7 @@ import { findCycleStage } from '../cycles/store/cycle-repository.js';
 import {
   completeItemCount,
   findQueue,
+  itemAgentId,
   itemQueueId,
   queueItem,
   queueItemIds,
@@ -34,6 +35,8 @@ import { ConflictError, NotFoundError, UserError } from '../schemas/user-error.j
 import { formatIssues } from '../schemas/format-issues.js';
 import { displayedCategory } from '../schemas/failure-category.js';
 import { annotationTemplate, type AnnotationTemplate } from './annotation-template.js';
+import { describeParameters } from './expected-step-check.js';
+import { agentConfig } from '../registry/store/agent-repository.js';
 
 export async function requireQueue(db: Db, queueIdOrCycleId: string): Promise<AnnotationQueue> {
   const queue = await findQueue(db, queueIdOrCycleId);
@@ -317,16 +320,23 @@ export async function listQueueItemSummaries(
 }
 
 /**
- * One item with its redacted trace, as listQueueItems lists it, and the label `reader`
- * stored on it (null when none): what they see, and change while the queue is open.
+ * One item with its redacted trace, as listQueueItems lists it, the label `reader` stored on
+ * it (null when none): what they see, and change while the queue is open, and the agent's
+ * tools with what each takes, for the expected step.
  */
 export async function showQueueItem(db: Db, itemId: string, reader: string) {
   const item = await queueItem(db, itemId);
   if (!item) throw new NotFoundError(`No annotation item "${itemId}".`);
   const own = await reviewerLabel(db, itemId, reader);
   const expected = AgentAction.safeParse(own?.expected);
+  // The agent's tools, each with what it takes in the words of the check a label's tool call
+  // must pass (expected-step-check.ts): a reviewer names a tool and its arguments from the
+  // form, not from memory or from a conversation that may not show the tool at all.
+  const agent = await itemAgentId(db, itemId);
+  const tools = agent ? (await agentConfig(db, agent)).tools : [];
   return {
     ...withCategory(item),
+    tools: tools.map((t) => ({ name: t.name, takes: describeParameters(t.parameters) })),
     yourLabel: own
       ? {
           verdict: own.verdict,

@@ -125,7 +125,7 @@ export function annotationRoutes(deps: AnnotationRouteDeps, agents: ResourceAgen
       url: '/api/items/:id',
       tag: 'annotation',
       summary:
-        'One annotation item with its redacted trace, its status, claims and labels, and the label you stored on it (`yourLabel`, null when none).',
+        "One annotation item with its redacted trace, its status, claims and labels, the label you stored on it (`yourLabel`, null when none), and the agent's tools with what each takes (`tools`), for an expected tool call.",
       auth: { role: 'viewer' },
       agent: agents.byItem,
       schema: { params: IdParam },

@@ -272,6 +272,17 @@ export async function queueItem(db: Db, itemId: string) {
     .executeTakeFirst();
 }
 
+/** The agent of the cycle that queued an item; undefined for an unknown item. */
+export async function itemAgentId(db: Db, itemId: string): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('annotation_items')
+    .innerJoin('cycles', 'cycles.id', 'annotation_items.cycle_id')
+    .select('cycles.agent_id')
+    .where('annotation_items.id', '=', itemId)
+    .executeTakeFirst();
+  return row?.agent_id;
+}
+
 /** The label `reviewer` stored on an item, if any. */
 export async function reviewerLabel(db: Db, itemId: string, reviewer: string) {
   return db

@@ -348,6 +348,11 @@ describe('web console in Chromium on a real stack', () => {
       await page.locator('#tool:focus').waitFor();
       await page.keyboard.press('Control+A');
       await page.keyboard.type('get_flight_status');
+      // The form says what the named tool takes and which tools the agent has, from its configuration.
+      const hint = (await page.locator('#tool-hint').textContent()) ?? '';
+      assert.match(hint, /get_flight_status takes flight_number \(string, required\) and nothing else\./);
+      assert.match(hint, /The agent's tools: .*transfer_to_human_agents/);
+      assert.match((await page.locator('#tool').getAttribute('aria-describedby')) ?? '', /tool-hint/);
       await page.keyboard.press('Tab');
       await page.locator('#tool-arguments:focus').waitFor();
       await page.keyboard.press('Control+A');

@@ -1886,7 +1886,7 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * One annotation item with its redacted trace, its status, claims and labels, and the label you stored on it (`yourLabel`, null when none).
+     * One annotation item with its redacted trace, its status, claims and labels, the label you stored on it (`yourLabel`, null when none), and the agent's tools with what each takes (`tools`), for an expected tool call.
      * @description Needs: role viewer.
      */
     get: {

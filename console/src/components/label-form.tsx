@@ -36,7 +36,8 @@ export function LabelForm({
   draft: LabelDraft;
   set: (patch: Partial<LabelDraft>) => void;
   scoreConfigs: ScoreConfig[];
-  tools: string[];
+  /** The tools the expected call may name, with what each takes (null when unknown). */
+  tools: { name: string; takes: string | null }[];
   /** The judge's dimensions scored on this trace, with the judge's label for each. */
   dimensions: { name: string; judge: string }[];
   refs: FieldRefs;
@@ -48,6 +49,7 @@ export function LabelForm({
   const errorAt = (field: FieldError['field']) => (fieldError?.field === field ? fieldError.message : null);
   const toolError = errorAt('expected.action');
   const argumentsError = errorAt('expected.arguments');
+  const named = tools.find((t) => t.name === draft.tool.trim());
   return (
     <fieldset class="label-form" disabled={disabled}>
       <legend class="visually-hidden">Your label</legend>
@@ -139,9 +141,21 @@ export function LabelForm({
                   list="tool-names"
                   value={draft.tool}
                   aria-invalid={toolError ? true : undefined}
-                  aria-describedby={toolError ? 'tool-error' : undefined}
+                  aria-describedby={toolError ? 'tool-error tool-hint' : 'tool-hint'}
                   onInput={(e) => set(withTool(draft, e.currentTarget.value))}
                 />
+                {/* What to write, on the form: a first-time reviewer cannot know the agent's
+                    tools or their argument names, and the conversation may show neither. */}
+                <p id="tool-hint" class="muted small">
+                  {named?.takes && (
+                    <>
+                      <code>{named.name}</code> takes {named.takes}.{' '}
+                    </>
+                  )}
+                  {tools.length > 0
+                    ? `The agent's tools: ${tools.map((t) => t.name).join(', ')}.`
+                    : 'Name the tool the agent should have called.'}
+                </p>
                 {toolError && (
                   <p id="tool-error" class="field-error" role="alert">
                     {toolError}
@@ -149,7 +163,7 @@ export function LabelForm({
                 )}
                 <datalist id="tool-names">
                   {tools.map((t) => (
-                    <option key={t} value={t} />
+                    <option key={t.name} value={t.name} />
                   ))}
                 </datalist>
                 <label for="tool-arguments">

@@ -268,7 +268,16 @@ function ItemView({
     return () => window.removeEventListener('keydown', onKey);
   });
 
-  const tools = toolNames(messages, step);
+  // The agent's tools with what each takes, then any other the conversation shows.
+  const tools = useMemo(() => {
+    const declared = new Set(item.tools.map((t) => t.name));
+    return [
+      ...item.tools,
+      ...toolNames(messages, step)
+        .filter((name) => !declared.has(name))
+        .map((name) => ({ name, takes: null })),
+    ];
+  }, [item.tools, messages, step]);
   // A fail with a tool step: start the expected call from what the agent did, to correct it.
   useEffect(() => {
     if (draft.expected === 'tool' && draft.tool === '' && step && step.action !== 'respond')
