@@ -62,7 +62,8 @@ interface WasmApi {
   ) => { exports: Record<string, unknown> };
   Memory: new (descriptor: { initial: number; maximum: number }) => WasmMemory;
 }
-const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+// Through unknown: where the DOM library is loaded (the console's typecheck) its own declaration differs.
+const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 
 interface Kernel {
   api: WasmApi;
