@@ -80,16 +80,17 @@ export async function gateCoachingSet(input: SetGateInput): Promise<SetGateResul
     const mine = recalledBy(o, members);
     return mine.length ? [{ id: o.exampleId, members: mine }] : [];
   });
-  const without =
-    !input.promptChanged || touched.length === 0 || !evalRun
-      ? input.baseline
-      : (
-          await input.run(
-            'eval',
-            input.active,
-            touched.map((t) => exampleOf(evalRun, t.id)),
-          )
-        ).scores;
+  // The candidate's prompt with the active coaching only, on those examples: kept, since it is
+  // also what those examples become when every member is left out.
+  const withoutRun =
+    input.promptChanged && touched.length > 0 && evalRun
+      ? await input.run(
+          'eval',
+          input.active,
+          touched.map((t) => exampleOf(evalRun, t.id)),
+        )
+      : null;
+  const without = withoutRun?.scores ?? input.baseline;
   const scoresOf = (xs: readonly ExampleScores[]) =>
     new Map(xs.filter((e) => e.split === 'eval').map((e) => [e.id, e.scores]));
   const withSet = scoresOf(input.candidate);
@@ -113,7 +114,11 @@ export async function gateCoachingSet(input: SetGateInput): Promise<SetGateResul
         .filter((o) => recalledBy(o, left).length > 0)
         .map((o) => exampleOf(r, o.exampleId));
       if (again.length === 0) continue;
-      const rerun = await input.run(r.split, keptArm, again);
+      const reused =
+        attribution.kept.length === 0 && r.split === 'eval' && withoutRun
+          ? subsetOf(withoutRun, again)
+          : null;
+      const rerun = reused ?? (await input.run(r.split, keptArm, again));
       for (const o of rerun.outputs)
         r.candidate[r.candidate.findIndex((x) => x.exampleId === o.exampleId)] = o;
       for (const e of rerun.scores) {
@@ -132,6 +137,17 @@ export async function gateCoachingSet(input: SetGateInput): Promise<SetGateResul
     (evalRun?.candidate ?? []).filter((o) => recalledBy(o, kept).length > 0).map((o) => o.exampleId),
   );
   return { attribution, scope: { ids, what: 'recalled a member of the coaching set' } };
+}
+
+/** Of a run, the outputs and scores of `examples`; null unless it ran every one of them. */
+function subsetOf(
+  run: { outputs: GateOutput[]; scores: ExampleScores[] },
+  examples: readonly Example[],
+): { outputs: GateOutput[]; scores: ExampleScores[] } | null {
+  const ids = new Set(examples.map((e) => e.id));
+  const outputs = run.outputs.filter((o) => ids.has(o.exampleId));
+  const scores = run.scores.filter((e) => ids.has(e.id));
+  return outputs.length === ids.size && scores.length === ids.size ? { outputs, scores } : null;
 }
 
 function exampleOf(r: ReplayedSplit, id: string): Example {

@@ -64,7 +64,7 @@ const scoresOf = (split: ExampleScores['split'], outs: readonly GateOutput[]): E
     return { id: o.exampleId, split, slices: [], scores: { outcome_match: o.score, ...judge } };
   });
 
-async function gate(evalExamples: Example[], traffic: Example[] = []) {
+async function gate(evalExamples: Example[], traffic: Example[] = [], promptChanged = false) {
   const set = [
     { id: 'good', version: 1 },
     { id: 'broad', version: 1 },
@@ -81,7 +81,7 @@ async function gate(evalExamples: Example[], traffic: Example[] = []) {
     replayed,
     candidate,
     baseline: scoresOf('eval', baselineOut),
-    promptChanged: false,
+    promptChanged,
     active: none,
     withMembers: (ids) => Promise.resolve(arm(ids)),
     run: async (split, coaching, examples) => {
@@ -153,5 +153,31 @@ describe('a coaching set at the gate, with recall and the model stood in for', (
     assert.equal(broad.worse, 1, `only the answer the judge rejects counts: ${broad.detail}`);
     assert.equal(broad.kept, false);
     assert.equal(broad.retire, false, 'one better (e1), one worse: left out, not retired');
+  });
+
+  it('when every member is left out of a changed prompt, decides on the run without the set it already has', async () => {
+    const { result, candidate, replayed, reruns } = await gate(
+      [
+        example('e1', 'routine, good -good'),
+        example('e2', 'routine, broad -broad'),
+        example('e3', 'routine'),
+      ],
+      [],
+      true,
+    );
+    assert.deepEqual(result.attribution.kept, []);
+    assert.equal(result.attribution.dropped.length, 2);
+    // Replayed once without the set (to judge the members), not a second time to splice.
+    assert.equal(reruns, 2, 'e1 and e2, once each');
+    assert.deepEqual(
+      candidate.map((e) => e.scores.outcome_match),
+      [1, 1, 1],
+      'e1 and e2 are decided as they run without the set',
+    );
+    assert.deepEqual(
+      replayed[0]!.candidate.map((o) => o.recalled),
+      [[], [], []],
+    );
+    assert.equal(result.scope, undefined, 'the prompt changed: the decision reads every example');
   });
 });
