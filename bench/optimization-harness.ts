@@ -110,7 +110,10 @@ export async function runSearch(
   setup: Omit<SearchSetup, 'baseline' | 'trainIds'>,
   hooks: SearchHooks = {},
 ): Promise<{ outcome: SearchOutcome; teacherTokens: number }> {
-  const io: SearchIo = { ...harness.io, store: harness.store.forRun() };
+  // The teacher is seeded with the run's seed, as the optimize workflow seeds it with the
+  // cycle's: with one seed for every run, random search (which always asks for rewrites of
+  // the same baseline from the same failures) got the same proposals on every seed.
+  const io: SearchIo = { ...harness.io, store: harness.store.forRun(), seed: setup.seed };
   const search = new PromptSearch(
     { ...setup, baseline: harness.baseline, trainIds: harness.trainIds },
     optimizerFor(OptimizerChoice.parse(choice)),
