@@ -46,7 +46,6 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { sql } from 'kysely';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { Worker } from '@temporalio/worker';
 import { z } from 'zod';
@@ -59,6 +58,7 @@ import { personWithPassword, personWithToken } from '../test/helpers/api-credent
 import { CHROMIUM, watchPageProblems } from '../test/helpers/browser-checks.js';
 import { signedInPage } from '../test/helpers/browser-session.js';
 import { waitForStage } from '../test/helpers/cycle-driver.js';
+import { seedBigQueue } from '../test/helpers/big-queue.js';
 import { startSeededStack, stopSeededStack, type TestStack } from '../test/helpers/test-stack.js';
 import { ChatMessage } from '../schemas/trace.js';
 import { findExample } from '../test/simulator/simulated-models.js';
@@ -557,72 +557,7 @@ function storedMatches(
 /** The 1,000-item queue page, as test/browser/dashboard.test.ts measures it. */
 async function bigQueue(browser: Browser, api: ApiServer, stack: TestStack, problems: string[]) {
   const db = stack.db;
-  const { rows: columns } = await sql<{ column_name: string }>`
-    select column_name from information_schema.columns
-    where table_name = 'traces' and table_schema = current_schema() and is_generated = 'NEVER'
-    order by ordinal_position`.execute(db);
-  const names = columns.map((c) => c.column_name);
-  const list = sql.raw(names.map((n) => `"${n}"`).join(', '));
-  const seeded = await db.selectFrom('traces').select('id').where('agent_id', '=', 'demo').execute();
-  for (let copy = 0; seeded.length * copy < BIG_QUEUE; copy++) {
-    const values = sql.raw(names.map((n) => (n === 'id' ? `id || '-q${copy}'` : `"${n}"`)).join(', '));
-    await sql`insert into traces (${list}) select ${values} from traces
-      where agent_id = 'demo' and id not like '%-q%'`.execute(db);
-  }
-  const traces = (
-    await db
-      .selectFrom('traces')
-      .select('id')
-      .where('id', 'like', '%-q%')
-      .orderBy('id')
-      .limit(BIG_QUEUE)
-      .execute()
-  ).map((t) => t.id);
-  const cycleId = `cycle-demo-big-queue-${Date.now()}`;
-  const now = new Date().toISOString();
-  await db
-    .insertInto('cycles')
-    .values({
-      id: cycleId,
-      agent_id: 'demo',
-      run_id: 'big-queue',
-      stage: 'awaiting_annotation',
-      outcome: 'in_progress',
-      window_start: now,
-      window_end: now,
-      input: JSON.stringify({ agent: 'demo' }),
-    })
-    .execute();
-  const queueId = `queue-${cycleId}`;
-  await db
-    .insertInto('annotation_queues')
-    .values({
-      id: queueId,
-      agent_id: 'demo',
-      cycle_id: cycleId,
-      name: 'A thousand items',
-      reviewers_per_item: 1,
-      quorum: 1,
-      claim_seconds: 900,
-    })
-    .execute();
-  await db
-    .insertInto('annotation_items')
-    .values(
-      traces.map((traceId, i) => ({
-        id: `${queueId}-item-${String(i).padStart(4, '0')}`,
-        cycle_id: cycleId,
-        trace_id: traceId,
-        queue_id: queueId,
-        cluster_id: null,
-        judge_label: i % 3 === 0 ? 'pass' : 'fail',
-        judge_category: i % 3 === 0 ? null : 'tool_selection',
-      })),
-    )
-    .execute();
-  await sql`insert into samples (cycle_id, trace_id, reason, redacted)
-    select ${cycleId}, t.id, 'random', jsonb_build_object('input', t.input, 'output', t.output)
-    from traces t where t.id = any(${traces})`.execute(db);
+  const { queueId } = await seedBigQueue(db, BIG_QUEUE, Date.now());
   const quinn = { authorization: `Bearer ${(await personWithToken(db, 'quinn', 'viewer')).token}` };
   const listBytes = Buffer.byteLength(
     await (await fetch(`${api.url}/api/queues/${queueId}/item-summaries`, { headers: quinn })).text(),

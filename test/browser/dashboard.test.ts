@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { sql } from 'kysely';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { Worker } from '@temporalio/worker';
 import type { ApiServer } from '../../api/http-server.js';
@@ -13,6 +12,7 @@ import type { CycleInputArg } from '../../schemas/cycle-input.js';
 import { ensureConsoleBuilt } from '../../scripts/console-build.js';
 import { personWithPassword, personWithToken } from '../helpers/api-credentials.js';
 import { waitForStage } from '../helpers/cycle-driver.js';
+import { seedBigQueue } from '../helpers/big-queue.js';
 import { asPerson } from '../helpers/test-decision-keys.js';
 import { startSeededStack, stopSeededStack, type TestStack } from '../helpers/test-stack.js';
 import { truthfulLabels } from '../helpers/truthful-labels.js';
@@ -262,76 +262,8 @@ describe('agent dashboard and optimizer progress in Chromium on a real stack', (
   it(`the queue page stays responsive with ${QUEUE_ITEMS.toLocaleString()} items: render and j/k between them`, async () => {
     const db = stack.db;
     // 1,000 more traces of the agent (copies of the seeded week under new IDs) in a queue of their own.
-    const seeded = await db.selectFrom('traces').select('id').where('agent_id', '=', 'demo').execute();
-    // Stored columns only: generated ones (sample_key) are computed again on insert.
-    const { rows: columns } = await sql<{ column_name: string }>`
-      select column_name from information_schema.columns
-      where table_name = 'traces' and table_schema = current_schema() and is_generated = 'NEVER'
-      order by ordinal_position`.execute(db);
-    const names = columns.map((c) => c.column_name);
-    const list = sql.raw(names.map((n) => `"${n}"`).join(', '));
-    for (let copy = 0; seeded.length * copy < QUEUE_ITEMS; copy++) {
-      const values = sql.raw(names.map((n) => (n === 'id' ? `id || '-q${copy}'` : `"${n}"`)).join(', '));
-      await sql`insert into traces (${list}) select ${values} from traces
-        where agent_id = 'demo' and id not like '%-q%'`.execute(db);
-    }
-    const traces = (
-      await db
-        .selectFrom('traces')
-        .select('id')
-        .where('id', 'like', '%-q%')
-        .orderBy('id')
-        .limit(QUEUE_ITEMS)
-        .execute()
-    ).map((t) => t.id);
+    const { queueId, traces } = await seedBigQueue(db, QUEUE_ITEMS, stamp);
     assert.equal(traces.length, QUEUE_ITEMS);
-    const cycleId = `cycle-demo-big-queue-${stamp}`;
-    const now = new Date().toISOString();
-    await db
-      .insertInto('cycles')
-      .values({
-        id: cycleId,
-        agent_id: 'demo',
-        run_id: 'big-queue',
-        stage: 'awaiting_annotation',
-        outcome: 'in_progress',
-        window_start: now,
-        window_end: now,
-        input: JSON.stringify({ agent: 'demo' }),
-      })
-      .execute();
-    const queueId = `queue-${cycleId}`;
-    await db
-      .insertInto('annotation_queues')
-      .values({
-        id: queueId,
-        agent_id: 'demo',
-        cycle_id: cycleId,
-        name: 'A thousand items',
-        reviewers_per_item: 1,
-        quorum: 1,
-        claim_seconds: 900,
-      })
-      .execute();
-    await db
-      .insertInto('annotation_items')
-      .values(
-        traces.map((traceId, i) => ({
-          id: `${queueId}-item-${String(i).padStart(4, '0')}`,
-          cycle_id: cycleId,
-          trace_id: traceId,
-          queue_id: queueId,
-          cluster_id: null,
-          judge_label: i % 3 === 0 ? 'pass' : 'fail',
-          judge_category: i % 3 === 0 ? null : 'tool_selection',
-        })),
-      )
-      .execute();
-
-    // Items are shown through the cycle's sample (the redacted copy a reviewer reads).
-    await sql`insert into samples (cycle_id, trace_id, reason, redacted)
-      select ${cycleId}, t.id, 'random', jsonb_build_object('input', t.input, 'output', t.output)
-      from traces t where t.id = any(${traces})`.execute(db);
     // The answer sizes: every item in full (what the CLI reads) and the list's light shape.
     const quinn = { authorization: `Bearer ${(await personWithToken(db, 'quinn', 'viewer')).token}` };
     const fullText = await (await fetch(`${api.url}/api/queues/${queueId}/items`, { headers: quinn })).text();
