@@ -414,7 +414,7 @@ export async function testCoaching(
       .before;
   else
     throw new UserError(
-      `Coaching ${id} has no source trace: pass the conversation to test it on (messages).`,
+      `Coaching ${id} has no source trace: pass the conversation to test it on (\`messages\`, a JSON array of messages; CLI: --messages FILE).`,
     );
   if (!deps.agentModel)
     throw new UserError(

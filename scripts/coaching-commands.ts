@@ -156,7 +156,12 @@ export function registerCoachingCommands(program: Command, action: CliAction): v
               "  to calibrate it, give a request it should apply to: --example '<request>' (or --trace ID --step N); check with coaching test",
             );
         }
-        console.log(`test it: flywheel coaching test ${agent} ${created.id}`);
+        // Without a source trace there is no step to re-run: the test needs a conversation.
+        console.log(
+          created.sourceTraceId
+            ? `test it: flywheel coaching test ${agent} ${created.id}`
+            : `test it on a conversation (a JSON array of messages): flywheel coaching test ${agent} ${created.id} --messages conversation.json`,
+        );
         if (opts.candidate)
           console.log(
             `gate it: flywheel eval --agent ${agent} --coaching candidates; then: flywheel coaching promote ${agent} ${created.id} --reason <why>`,
