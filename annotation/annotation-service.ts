@@ -36,7 +36,8 @@ import { formatIssues } from '../schemas/format-issues.js';
 import { displayedCategory } from '../schemas/failure-category.js';
 import { annotationTemplate, type AnnotationTemplate } from './annotation-template.js';
 import { describeParameters } from './expected-step-check.js';
-import { agentConfig } from '../registry/store/agent-repository.js';
+import { storedAgentConfig } from '../registry/store/agent-repository.js';
+import { AgentConfig } from '../schemas/agent-config.js';
 
 export async function requireQueue(db: Db, queueIdOrCycleId: string): Promise<AnnotationQueue> {
   const queue = await findQueue(db, queueIdOrCycleId);
@@ -332,8 +333,11 @@ export async function showQueueItem(db: Db, itemId: string, reader: string) {
   // The agent's tools, each with what it takes in the words of the check a label's tool call
   // must pass (expected-step-check.ts): a reviewer names a tool and its arguments from the
   // form, not from memory or from a conversation that may not show the tool at all.
+  // Read as stored: an agent whose configuration no longer validates (or is gone) keeps its
+  // items readable, with no tools listed, rather than failing the whole item.
   const agent = await itemAgentId(db, itemId);
-  const tools = agent ? (await agentConfig(db, agent)).tools : [];
+  const config = agent ? AgentConfig.safeParse(await storedAgentConfig(db, agent)) : null;
+  const tools = config?.success ? config.data.tools : [];
   return {
     ...withCategory(item),
     tools: tools.map((t) => ({ name: t.name, takes: describeParameters(t.parameters) })),

@@ -110,9 +110,11 @@ export async function runSearch(
   setup: Omit<SearchSetup, 'baseline' | 'trainIds'>,
   hooks: SearchHooks = {},
 ): Promise<{ outcome: SearchOutcome; teacherTokens: number }> {
-  // The teacher is seeded with the run's seed, as the optimize workflow seeds it with the
-  // cycle's: with one seed for every run, random search (which always asks for rewrites of
-  // the same baseline from the same failures) got the same proposals on every seed.
+  // The run's model calls (teacher and agent rollouts) are seeded with the run's seed, as the
+  // optimize workflow seeds them with the cycle's: with one seed for every run, random search
+  // (which always asks for rewrites of the same baseline from the same failures) got the same
+  // proposals on every seed. The picks' test scores keep the harness's seed 0, so every run's
+  // picks are scored alike.
   const io: SearchIo = { ...harness.io, store: harness.store.forRun(), seed: setup.seed };
   const search = new PromptSearch(
     { ...setup, baseline: harness.baseline, trainIds: harness.trainIds },

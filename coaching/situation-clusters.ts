@@ -20,17 +20,30 @@ export interface SituationClusters {
   centroids: Float32Array;
   /** Rows of the matrix per list. */
   members: Int32Array[];
-  /** The centroids in a scan of their own (what a query compares itself with first). */
+  /**
+   * The centroids in a scan of their own (what a query compares itself with first), a copy
+   * of `centroids`: neither changes once the clusters are built.
+   */
   centroidScan?: VectorScan;
 }
 
 /** √n lists, the usual IVF rule of thumb; at least one. */
 export const defaultListCount = (rows: number) => Math.max(1, Math.round(Math.sqrt(rows)));
 
-/** The centroids as a scan: every row of the matrix is compared with all of them. */
+/**
+ * The centroids as a scan: every row of the matrix is compared with all of them. One per
+ * centroids array, kept while the array lives: a round's slices and the final assignment
+ * share it instead of building a kernel memory each. Centroid arrays are never changed in
+ * place (each round makes a new one), which is what makes the cache safe.
+ */
+const scans = new WeakMap<Float32Array, VectorScan>();
+
 function scanOf(centroids: Float32Array, lists: number, dimensions: number): VectorScan {
+  const known = scans.get(centroids);
+  if (known && known.rows === lists && known.dimensions === dimensions) return known;
   const scan = vectorScan(lists, dimensions);
   scan.vectors.set(centroids.subarray(0, lists * dimensions));
+  scans.set(centroids, scan);
   return scan;
 }
 

@@ -81,6 +81,13 @@ function compiledKernel(): Kernel | null {
   return compiled;
 }
 
+/** A row number the scan holds, else an error that says which. */
+function rowIndex(row: number, rows: number): number {
+  if (!Number.isInteger(row) || row < 0 || row >= rows)
+    throw new Error(`row ${row} asked of a scan of rows 0-${rows - 1}`);
+  return row;
+}
+
 const PAGE = 65_536;
 /** A wasm32 memory holds at most 65,536 pages (4 GiB); keep well inside it. */
 const MAX_PAGES = 32_768;
@@ -139,7 +146,10 @@ function wasmScan({ api, module }: Kernel, rows: number, d: number): VectorScan 
       if (q.length !== d) throw new Error(`query of ${q.length} dimensions, the scan's ${d}`);
       if (n > rows) throw new Error(`${n} rows asked of a scan of ${rows}`);
       query.set(q);
-      if (chosen) some.set(chosen);
+      if (chosen) {
+        // Checked as copied: the kernel would read whatever lies at a bad row's address.
+        for (let r = 0; r < n; r++) some[r] = rowIndex(chosen[r]!, rows);
+      }
       dots(qAt, chosen ? someAt : allAt, n, vectorsAt, d, outAt);
       return new Float64Array(buffer, outAt, n);
     },
@@ -163,7 +173,7 @@ function jsScan(rows: number, d: number): VectorScan {
       const n = chosen ? chosen.length : rows;
       if (q.length !== d) throw new Error(`query of ${q.length} dimensions, the scan's ${d}`);
       if (n > rows) throw new Error(`${n} rows asked of a scan of ${rows}`);
-      const rowAt = (r: number) => (chosen ? chosen[r]! : r);
+      const rowAt = (r: number) => (chosen ? rowIndex(chosen[r]!, rows) : r);
       let r = 0;
       for (; r + 1 < n; r += 2) {
         const a = rowAt(r) * d;

@@ -1,7 +1,7 @@
 ;; The recall scan's kernel: the dot products of one query with chosen rows of a matrix of
 ;; float32 vectors, four dimensions per step with WebAssembly SIMD.
 ;;
-;; It computes exactly what `dotProduct` in coaching-recall.ts computes, to the last bit:
+;; It computes exactly what `dotProduct` in vector-scan.ts computes, to the last bit:
 ;; each float32 is widened to float64 (exact), each product is taken in float64 (exact: two
 ;; 24-bit mantissas fit in 53), and dimension i is added to accumulator i mod 4 in the same
 ;; order, then ((s0 + s1) + s2) + s3. Lanes [s0 s1] live in $a and [s2 s3] in $b. So the

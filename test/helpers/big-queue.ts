@@ -13,6 +13,8 @@ export async function seedBigQueue(
   stamp: number,
 ): Promise<{ cycleId: string; queueId: string; traces: string[] }> {
   const seeded = await db.selectFrom('traces').select('id').where('agent_id', '=', 'demo').execute();
+  if (seeded.length === 0)
+    throw new Error("seedBigQueue copies the demo agent's traces: seed the stack first");
   // Stored columns only: generated ones (sample_key) are computed again on insert.
   const { rows: columns } = await sql<{ column_name: string }>`
     select column_name from information_schema.columns
@@ -29,6 +31,7 @@ export async function seedBigQueue(
     await db
       .selectFrom('traces')
       .select('id')
+      .where('agent_id', '=', 'demo')
       .where('id', 'like', '%-q%')
       .orderBy('id')
       .limit(items)

@@ -29,7 +29,7 @@ function chosenBySort(passing: RecallHit[], k: number, budget: number): number[]
 }
 
 describe('coaching recall scan: faster, same answers', () => {
-  it('scans two rows at a time with exactly the similarities dotProduct gives, any row count and dimension', () => {
+  it('gives exactly the similarities dotProduct gives, any row count and dimension (WebAssembly kernel or JavaScript loop)', () => {
     const next = seededRandom(7);
     for (const [rows, d] of [
       [1, 4],

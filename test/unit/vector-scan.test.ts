@@ -85,11 +85,17 @@ describe('vector scan: the recall kernel', () => {
     }
   });
 
-  it('refuses a query of another dimension and more rows than it holds', () => {
+  it('refuses a query of another dimension, more rows than it holds, and a row it does not hold', () => {
     for (const kernel of ['wasm-simd', 'js'] as const) {
       const scan = vectorScan(2, 8, { kernel });
       assert.throws(() => scan.dots(new Float32Array(4)), /query of 4 dimensions, the scan's 8/);
       assert.throws(() => scan.dots(new Float32Array(8), [0, 1, 0]), /3 rows asked of a scan of 2/);
+      for (const bad of [2, -1, 0.5, 1e6])
+        assert.throws(
+          () => scan.dots(new Float32Array(8), [0, bad]),
+          /row .* asked of a scan of rows 0-1/,
+          `${kernel} ${bad}`,
+        );
     }
   });
 });

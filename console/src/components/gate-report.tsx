@@ -1,4 +1,4 @@
-import { useCoachingList } from '../api/coaching-queries.js';
+import { useCoaching } from '../api/coaching-queries.js';
 import type { GateAssertion, GateReview, GateSlice } from '../api/release-types.js';
 import { Link, paths } from '../router.js';
 import { DiffLines } from './diff-lines.js';
@@ -131,7 +131,7 @@ export function GateReportView({ review, agent }: { review: GateReview; agent: s
  * The coaching the gate replayed: the active memories in both arms, and each candidate
  * member's own evidence (the examples that recalled it, better or worse with it); a member
  * dropped for harm is retired, the rest are released with the candidate. Each member links to
- * its coaching page and says its situation (from the agent's coaching list), so a person
+ * its coaching page and says its situation as of the version the gate judged, so a person
  * knows which memory a row is without looking its id up.
  */
 function CoachingSetView({
@@ -142,8 +142,6 @@ function CoachingSetView({
   agent: string;
 }) {
   const members = coaching.members ?? [];
-  const list = useCoachingList(members.length > 0 ? agent : undefined);
-  const situation = new Map((list.data ?? []).map((c) => [c.id, c.situation]));
   return (
     <>
       <p>
@@ -172,7 +170,7 @@ function CoachingSetView({
                   <Link href={paths.coaching(agent, m.id)}>
                     {m.id} v{m.version}
                   </Link>
-                  {situation.has(m.id) && <span class="member-situation">{situation.get(m.id)}</span>}
+                  <MemberSituation agent={agent} id={m.id} version={m.version} />
                 </th>
                 <td>{m.recalled}</td>
                 <td>{m.better}</td>
@@ -213,4 +211,15 @@ export function PromptDiff({ review }: { review: GateReview }) {
       {changed && <DiffLines text={review.diff.text} label="Prompt diff, production to candidate" />}
     </>
   );
+}
+
+/**
+ * A member's situation at the version the gate judged: one coaching read per member (a set
+ * has a handful), not the agent's whole coaching list.
+ */
+function MemberSituation({ agent, id, version }: { agent: string; id: string; version: number }) {
+  const one = useCoaching(agent, id);
+  const situation =
+    one.data?.versions.find((v) => v.version === version)?.situation ?? one.data?.coaching.situation;
+  return situation ? <span class="member-situation">{situation}</span> : null;
 }
