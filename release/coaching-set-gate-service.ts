@@ -107,7 +107,9 @@ export async function gateCoachingSet(input: SetGateInput): Promise<SetGateResul
   // 2. Without the members left out, where they were recalled.
   if (attribution.dropped.length > 0) {
     const left = new Set(attribution.dropped.map((m) => m.id));
-    const keptArm = await input.withMembers(attribution.kept.map((m) => m.id));
+    // Built on first use: when every split reuses the run without the set, it is never needed.
+    let keptArm: ReplayCoaching | undefined;
+    const keptCoaching = async () => (keptArm ??= await input.withMembers(attribution.kept.map((m) => m.id)));
     const at = new Map(input.candidate.map((e, i) => [key(e.split, e.id), i]));
     for (const r of input.replayed) {
       const again = r.candidate
@@ -118,7 +120,7 @@ export async function gateCoachingSet(input: SetGateInput): Promise<SetGateResul
         attribution.kept.length === 0 && r.split === 'eval' && withoutRun
           ? subsetOf(withoutRun, again)
           : null;
-      const rerun = reused ?? (await input.run(r.split, keptArm, again));
+      const rerun = reused ?? (await input.run(r.split, await keptCoaching(), again));
       for (const o of rerun.outputs)
         r.candidate[r.candidate.findIndex((x) => x.exampleId === o.exampleId)] = o;
       for (const e of rerun.scores) {

@@ -10,6 +10,7 @@ import {
   type RecallHit,
 } from '../../coaching/coaching-recall.js';
 import { probedRows, type SituationClusters } from '../../coaching/situation-clusters.js';
+import { vectorScan } from '../../coaching/vector-scan.js';
 import { seededRandom } from '../helpers/seeded-random.js';
 
 const randomVector = (next: () => number, d: number) => Array.from({ length: d }, () => next() * 2 - 1);
@@ -104,14 +105,19 @@ describe('coaching recall scan: faster, same answers', () => {
       const centroids = Float32Array.from({ length: lists * d }, () => Math.round(next() * 4) / 4);
       const members = Array.from({ length: lists }, (_, c) => Int32Array.of(c * 10, c * 10 + 1));
       const clusters: SituationClusters = { lists, dimensions: d, centroids, members };
+      // The same clusters as clustersOf builds them, with the centroids in a kernel scan.
+      const centroidScan = vectorScan(lists, d);
+      centroidScan.vectors.set(centroids);
+      assert.equal(centroidScan.kernel, 'wasm-simd');
       const q = normalised(randomVector(next, d));
       const probes = Math.floor(next() * 10);
       const sims = Array.from({ length: lists }, (_, c) => dotProduct(centroids, c * d, q, d));
       const order = [...sims.keys()].sort((a, b) => sims[b]! - sims[a]! || a - b).slice(0, probes);
-      assert.deepEqual(
-        [...probedRows(clusters, q, probes)],
-        order.flatMap((c) => [...members[c]!]),
-      );
+      for (const probed of [clusters, { ...clusters, centroidScan }])
+        assert.deepEqual(
+          [...probedRows(probed, q, probes)],
+          order.flatMap((c) => [...members[c]!]),
+        );
     }
   });
 });
