@@ -4,7 +4,6 @@ import { findCycleStage } from '../cycles/store/cycle-repository.js';
 import {
   completeItemCount,
   findQueue,
-  itemAgentId,
   itemQueueId,
   queueItem,
   queueItemIds,
@@ -326,8 +325,9 @@ export async function listQueueItemSummaries(
  * tools with what each takes, for the expected step.
  */
 export async function showQueueItem(db: Db, itemId: string, reader: string) {
-  const item = await queueItem(db, itemId);
-  if (!item) throw new NotFoundError(`No annotation item "${itemId}".`);
+  const found = await queueItem(db, itemId);
+  if (!found) throw new NotFoundError(`No annotation item "${itemId}".`);
+  const { agent, ...item } = found;
   const own = await reviewerLabel(db, itemId, reader);
   const expected = AgentAction.safeParse(own?.expected);
   // The agent's tools, each with what it takes in the words of the check a label's tool call
@@ -335,9 +335,8 @@ export async function showQueueItem(db: Db, itemId: string, reader: string) {
   // form, not from memory or from a conversation that may not show the tool at all.
   // Read as stored: an agent whose configuration no longer validates (or is gone) keeps its
   // items readable, with no tools listed, rather than failing the whole item.
-  const agent = await itemAgentId(db, itemId);
-  const config = agent ? AgentConfig.safeParse(await storedAgentConfig(db, agent)) : null;
-  const tools = config?.success ? config.data.tools : [];
+  const config = AgentConfig.safeParse(await storedAgentConfig(db, agent));
+  const tools = config.success ? config.data.tools : [];
   return {
     ...withCategory(item),
     tools: tools.map((t) => ({ name: t.name, takes: describeParameters(t.parameters) })),

@@ -58,7 +58,7 @@ import { personWithPassword, personWithToken } from '../test/helpers/api-credent
 import { CHROMIUM, watchPageProblems } from '../test/helpers/browser-checks.js';
 import { signedInPage } from '../test/helpers/browser-session.js';
 import { waitForStage } from '../test/helpers/cycle-driver.js';
-import { seedBigQueue } from '../test/helpers/big-queue.js';
+import { keyToFrameMs, seedBigQueue } from '../test/helpers/big-queue.js';
 import { startSeededStack, stopSeededStack, type TestStack } from '../test/helpers/test-stack.js';
 import { ChatMessage } from '../schemas/trace.js';
 import { findExample } from '../test/simulator/simulated-models.js';
@@ -585,17 +585,7 @@ async function bigQueue(browser: Browser, api: ApiServer, stack: TestStack, prob
       .waitFor({ timeout: 30_000 });
     loads.push(performance.now() - started);
   }
-  const keyMs = await page.evaluate<number[]>(`(async () => {
-    const times = [];
-    const frame = () => new Promise((resolve) => requestAnimationFrame(resolve));
-    for (let i = 0; i < 120; i++) {
-      const t0 = performance.now();
-      window.dispatchEvent(new KeyboardEvent('keydown', { key: i < 100 ? 'j' : 'k', bubbles: true }));
-      await frame();
-      times.push(performance.now() - t0);
-    }
-    return times;
-  })()`);
+  const keyMs = await keyToFrameMs(page);
   const pressStarted = performance.now();
   for (let i = 0; i < 20; i++) await page.keyboard.press('j');
   const pressMs = (performance.now() - pressStarted) / 20;

@@ -95,9 +95,9 @@ export function calibrateThreshold(evidence: CalibrationEvidence): ThresholdCali
   // fixed 0 of 25 failure modes, against 24 of 25 at the default). Calibration lowers the
   // threshold for an embedder whose scale is lower; the gate's check on passing
   // conversations, and reviewers' marks, guard against recalling too widely.
-  const threshold = Math.min(clamp((gap.upper + gap.lower) / 2), DEFAULT_COACHING_THRESHOLD);
-  const capped =
-    threshold === DEFAULT_COACHING_THRESHOLD && (gap.upper + gap.lower) / 2 > DEFAULT_COACHING_THRESHOLD;
+  const middle = clamp((gap.upper + gap.lower) / 2);
+  const capped = middle > DEFAULT_COACHING_THRESHOLD;
+  const threshold = capped ? DEFAULT_COACHING_THRESHOLD : middle;
   return {
     rule: 'calibrated',
     embedder,
@@ -106,6 +106,6 @@ export function calibrateThreshold(evidence: CalibrationEvidence): ThresholdCali
     above: gap.above,
     gap: { upper: round3(gap.upper), lower: round3(gap.lower) },
     threshold,
-    summary: `calibrated: source ${round2(source)}, ${gap.above} of ${others.length} other requests at ${round2(gap.upper)} or above, the rest ${round2(gap.lower)} or below → ${threshold}${capped ? ` (the gap's middle ${round2((gap.upper + gap.lower) / 2)}, capped at the default)` : ''}`,
+    summary: `calibrated: source ${round2(source)}, ${gap.above} of ${others.length} other requests at ${round2(gap.upper)} or above, the rest ${round2(gap.lower)} or below → ${threshold}${capped ? ` (the gap's middle ${round2(middle)}, capped at the default)` : ''}`,
   };
 }

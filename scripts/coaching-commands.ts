@@ -151,7 +151,7 @@ export function registerCoachingCommands(program: Command, action: CliAction): v
           console.log(`threshold ${created.thresholdCalibration.summary}`);
           // With nothing to calibrate on, a situation worded unlike the requests may never be
           // recalled: an example request (or a source trace) lets the threshold fit them.
-          if (created.thresholdCalibration.summary.startsWith('default: no source'))
+          if (created.thresholdCalibration.source === null)
             console.log(
               "  to calibrate it, give a request it should apply to: --example '<request>' (or --trace ID --step N); check with coaching test",
             );

@@ -261,26 +261,21 @@ export async function queueItemSummaries(db: Db, cycleId: string, filter: ItemFi
   return rows.filter((r) => matches(r, filter));
 }
 
-/** One item with its redacted trace, as queueItems lists it; undefined for an unknown id. */
+/**
+ * One item with its redacted trace, as queueItems lists it, and the agent of its queue (whom
+ * authorization checks the item against); undefined for an unknown id.
+ */
 export async function queueItem(db: Db, itemId: string) {
   return itemRows(db, { itemId })
     .select([
       sql<unknown>`samples.redacted -> 'input'`.as('input'),
       sql<unknown>`samples.redacted -> 'output'`.as('output'),
       'samples.redactions',
+      sql<string>`(select q.agent_id from annotation_queues q where q.id = annotation_items.queue_id)`.as(
+        'agent',
+      ),
     ])
     .executeTakeFirst();
-}
-
-/** The agent of the cycle that queued an item; undefined for an unknown item. */
-export async function itemAgentId(db: Db, itemId: string): Promise<string | undefined> {
-  const row = await db
-    .selectFrom('annotation_items')
-    .innerJoin('cycles', 'cycles.id', 'annotation_items.cycle_id')
-    .select('cycles.agent_id')
-    .where('annotation_items.id', '=', itemId)
-    .executeTakeFirst();
-  return row?.agent_id;
 }
 
 /** The label `reviewer` stored on an item, if any. */

@@ -12,7 +12,7 @@ import type { CycleInputArg } from '../../schemas/cycle-input.js';
 import { ensureConsoleBuilt } from '../../scripts/console-build.js';
 import { personWithPassword, personWithToken } from '../helpers/api-credentials.js';
 import { waitForStage } from '../helpers/cycle-driver.js';
-import { seedBigQueue } from '../helpers/big-queue.js';
+import { keyToFrameMs, seedBigQueue } from '../helpers/big-queue.js';
 import { asPerson } from '../helpers/test-decision-keys.js';
 import { startSeededStack, stopSeededStack, type TestStack } from '../helpers/test-stack.js';
 import { truthfulLabels } from '../helpers/truthful-labels.js';
@@ -299,20 +299,8 @@ describe('agent dashboard and optimizer progress in Chromium on a real stack', (
     const loadMs = Date.now() - started;
     assert.equal(await page.locator('a.item-link').count(), QUEUE_ITEMS);
 
-    // Keyboard: each j moves focus one item down; timed in the page from the key to the
-    // next frame (the handler, the focus move and the scroll it causes).
-    // (A string: the test code is typed for Node, the timing runs in the page.)
-    const keyMs = await page.evaluate<number[]>(`(async () => {
-      const times = [];
-      const frame = () => new Promise((resolve) => requestAnimationFrame(resolve));
-      for (let i = 0; i < 120; i++) {
-        const t0 = performance.now();
-        window.dispatchEvent(new KeyboardEvent('keydown', { key: i < 100 ? 'j' : 'k', bubbles: true }));
-        await frame();
-        times.push(performance.now() - t0);
-      }
-      return times;
-    })()`);
+    // Keyboard: each j moves focus one item down, timed from the key to the next frame.
+    const keyMs = await keyToFrameMs(page);
     const activeText = () => page.evaluate<string>('document.activeElement?.textContent ?? ""');
     const focused = await activeText();
     // 100 × j from nothing focused lands on item 100 (index 99), 20 × k goes back to index 79.

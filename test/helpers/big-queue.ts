@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import type { Page } from 'playwright-core';
 import type { Db } from '../../db/connection.js';
 
 /**
@@ -83,4 +84,23 @@ export async function seedBigQueue(
     select ${cycleId}, t.id, 'random', jsonb_build_object('input', t.input, 'output', t.output)
     from traces t where t.id = any(${traces})`.execute(db);
   return { cycleId, queueId, traces };
+}
+
+/**
+ * On the queue page: 100 × `j` then 20 × `k`, each timed in the page from the key to the next
+ * frame (the handler, the focus move and the scroll it causes); ends on item 80 (index 79).
+ * A string: the caller's code is typed for Node, the timing runs in the page.
+ */
+export function keyToFrameMs(page: Page): Promise<number[]> {
+  return page.evaluate<number[]>(`(async () => {
+    const times = [];
+    const frame = () => new Promise((resolve) => requestAnimationFrame(resolve));
+    for (let i = 0; i < 120; i++) {
+      const t0 = performance.now();
+      window.dispatchEvent(new KeyboardEvent('keydown', { key: i < 100 ? 'j' : 'k', bubbles: true }));
+      await frame();
+      times.push(performance.now() - t0);
+    }
+    return times;
+  })()`);
 }
