@@ -8,7 +8,14 @@ import type { ApprovalResult, CycleStatus } from '../api/release-types.js';
  * (the body carries only the comment or reason); the workflow counts people toward the agent's
  * N-person rule and refuses a second answer from the same person.
  */
-export function ApprovalForm({ status }: { status: CycleStatus }) {
+export function ApprovalForm({
+  status,
+  onDecided,
+}: {
+  status: CycleStatus;
+  /** Told the decision's answer: the last approval moves the cycle on and unmounts this form. */
+  onDecided?: (result: ApprovalResult) => void;
+}) {
   const id = status.cycleId;
   const [text, setText] = useState('');
   const [asked, setAsked] = useState<'approve' | 'reject' | null>(null);
@@ -25,7 +32,10 @@ export function ApprovalForm({ status }: { status: CycleStatus }) {
         : answer<ApprovalResult>(
             api.POST('/api/cycles/{id}/reject', { params: { path: { id } }, body: { reason: text.trim() } }),
           ),
-    onSuccess: () => queryClient.invalidateQueries({ queryKey: ['cycle', id] }),
+    onSuccess: (result) => {
+      onDecided?.(result);
+      return queryClient.invalidateQueries({ queryKey: ['cycle', id] });
+    },
   });
   const submit = (decision: 'approve' | 'reject') => {
     setAsked(decision);
@@ -74,9 +84,13 @@ export function ApprovalForm({ status }: { status: CycleStatus }) {
         <p role="status">
           {decide.data.decision === 'pending'
             ? `Your approval counted: ${decide.data.approvals} of ${decide.data.required} needed.`
-            : `Recorded: ${decide.data.decision} by ${decide.data.decidedBy}.`}
+            : recordedText(decide.data)}
         </p>
       )}
     </form>
   );
 }
+
+/** What a decision that settled the cycle says. */
+export const recordedText = (result: ApprovalResult) =>
+  `Recorded: ${result.decision} by ${result.decidedBy}.`;

@@ -1,6 +1,7 @@
+import { useState } from 'preact/hooks';
 import { useGateReview, useCycleStatus, useTemporalUi } from '../api/release-queries.js';
-import { CYCLE_STAGES, type CycleStatus } from '../api/release-types.js';
-import { ApprovalForm } from '../components/approval-form.js';
+import { CYCLE_STAGES, type ApprovalResult, type CycleStatus } from '../api/release-types.js';
+import { ApprovalForm, recordedText } from '../components/approval-form.js';
 import { GateReportView, PromptDiff } from '../components/gate-report.js';
 import { OptimizerProgress } from '../components/optimizer-progress.js';
 import { QueryState, Time } from '../components/query-state.js';
@@ -33,6 +34,9 @@ function CycleDetails({ status }: { status: CycleStatus }) {
   const approver = holds(me.grants, 'approver', status.agent);
   const gate = useGateReview(status.cycleId, status.gate !== undefined);
   const waiting = status.stage === 'awaiting_approval' && status.outcome === 'in_progress';
+  // The decision that settles the cycle moves it on, which unmounts the form and its notice:
+  // kept here, so the person who decided still reads that it was recorded.
+  const [settled, setSettled] = useState<ApprovalResult | null>(null);
   return (
     <>
       <p>
@@ -74,10 +78,14 @@ function CycleDetails({ status }: { status: CycleStatus }) {
         <ApprovalSummary status={status} />
         {waiting &&
           (approver ? (
-            <ApprovalForm status={status} />
+            <ApprovalForm
+              status={status}
+              onDecided={(result) => setSettled(result.decision === 'pending' ? null : result)}
+            />
           ) : (
             <p class="muted">Approving or rejecting a release needs the approver role for {status.agent}.</p>
           ))}
+        {!waiting && settled && <p role="status">{recordedText(settled)}</p>}
       </section>
 
       {status.rollout && (
