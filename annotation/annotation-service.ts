@@ -37,6 +37,7 @@ import { annotationTemplate, type AnnotationTemplate } from './annotation-templa
 import { describeParameters } from './expected-step-check.js';
 import { storedAgentConfig } from '../registry/store/agent-repository.js';
 import { AgentConfig } from '../schemas/agent-config.js';
+import type { Tool } from '../evaluation/tool-argument-validity.js';
 
 export async function requireQueue(db: Db, queueIdOrCycleId: string): Promise<AnnotationQueue> {
   const queue = await findQueue(db, queueIdOrCycleId);
@@ -324,6 +325,16 @@ export async function listQueueItemSummaries(
  * it (null when none): what they see, and change while the queue is open, and the agent's
  * tools with what each takes, for the expected step.
  */
+/**
+ * An agent's tools as its stored configuration declares them. Read as stored: an agent whose
+ * configuration no longer validates (or is gone) keeps its items readable, with no tools
+ * listed, rather than failing the whole item.
+ */
+export async function agentTools(db: Db, agent: string): Promise<Tool[]> {
+  const config = AgentConfig.safeParse(await storedAgentConfig(db, agent));
+  return config.success ? config.data.tools : [];
+}
+
 export async function showQueueItem(db: Db, itemId: string, reader: string) {
   const found = await queueItem(db, itemId);
   if (!found) throw new NotFoundError(`No annotation item "${itemId}".`);
@@ -333,10 +344,7 @@ export async function showQueueItem(db: Db, itemId: string, reader: string) {
   // The agent's tools, each with what it takes in the words of the check a label's tool call
   // must pass (expected-step-check.ts): a reviewer names a tool and its arguments from the
   // form, not from memory or from a conversation that may not show the tool at all.
-  // Read as stored: an agent whose configuration no longer validates (or is gone) keeps its
-  // items readable, with no tools listed, rather than failing the whole item.
-  const config = AgentConfig.safeParse(await storedAgentConfig(db, agent));
-  const tools = config.success ? config.data.tools : [];
+  const tools = await agentTools(db, agent);
   return {
     ...withCategory(item),
     tools: tools.map((t) => ({ name: t.name, takes: describeParameters(t.parameters) })),

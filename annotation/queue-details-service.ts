@@ -4,6 +4,8 @@ import type { Db } from '../db/connection.js';
 import { scoreConfigsByIds } from './store/score-config-repository.js';
 import type { ScoreConfig } from '../schemas/score-config.js';
 import { requireQueue } from './annotation-service.js';
+import { suggestionUptake } from './label-suggestion.js';
+import { labelsWithSuggestions } from './store/label-suggestion-repository.js';
 
 export interface QueueAgreement {
   verdict: AgreementReport;
@@ -62,6 +64,9 @@ export async function queueDetails(db: Db, queueIdOrCycleId: string) {
     },
     progress,
     agreement: await queueAgreement(db, queue.id, scoreConfigs),
+    // How often labels equal the teacher's suggestion: a queue where nearly every label does
+    // may be rubber-stamping it, and its examples are only as good as the teacher.
+    suggestions: suggestionUptake(await labelsWithSuggestions(db, queue.id)),
     scoreConfigs,
   };
 }

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { Client } from '@temporalio/client';
 import type { Db } from '../db/connection.js';
+import type { LlmRoles } from '../llm/llm-client.js';
+import { suggestLabel } from '../annotation/label-suggestion-service.js';
 import {
   annotateItem,
   claimAnnotationItem,
@@ -28,6 +30,8 @@ import type { ResourceAgents } from './resource-agent.js';
 export interface AnnotationRouteDeps {
   db: Db;
   temporal: Client;
+  /** The teacher suggests labels; absent: items get no suggestion (and say why). */
+  llm?: LlmRoles | null;
 }
 
 /** All stored: 200; some refused: 207 (multi-status, as Langfuse's batch ingestion answers). */
@@ -197,6 +201,20 @@ export function annotationRoutes(deps: AnnotationRouteDeps, agents: ResourceAgen
         body: await run(deps.db, r.params.id ?? '', withIdentity(bodyOrEmpty(r), 'reviewer', reviewer(r))),
       }),
     })),
+    {
+      method: 'POST',
+      url: '/api/items/:id/suggestion',
+      tag: 'annotation',
+      summary:
+        "The teacher model's suggested label for the item (verdict, category, the step the agent should have taken, a one-sentence reason), asked the first time and kept: every reviewer sees the same one. It is only a suggestion: nothing is labelled until a reviewer submits a label. `suggestion` is null when no model answered usably in time, with the reason in `unavailable`; nothing is kept then, and the next call asks again.",
+      auth: { role: 'reviewer' },
+      agent: agents.byItem,
+      schema: { params: IdParam, body: z.object({}) },
+      handler: async (r) => ({
+        status: 200,
+        body: await suggestLabel({ db: deps.db, teacher: deps.llm?.teacher ?? null }, r.params.id ?? ''),
+      }),
+    },
     {
       method: 'POST',
       url: '/api/items/:id/annotations',

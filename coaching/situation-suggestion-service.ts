@@ -1,5 +1,6 @@
 import type { Db } from '../db/connection.js';
 import type { ChatMessageIn, LlmClient } from '../llm/llm-client.js';
+import { answerDeadline } from '../llm/answer-deadline.js';
 import { askWithRepair } from '../llm/repair-round.js';
 import { formatIssues } from '../schemas/format-issues.js';
 import type { RecallMessage } from '../schemas/coaching.js';
@@ -37,19 +38,6 @@ export interface SituationOptions {
 }
 
 const reasonOf = (error: unknown) => (error instanceof Error ? error.message : String(error)).slice(0, 300);
-
-/** Rejects after `ms`, aborting `controller`; waiting in the client's queue counts too. */
-function deadline(ms: number, controller: AbortController): { promise: Promise<never>; clear(): void } {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const promise = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      controller.abort();
-      reject(new Error(`the teacher model did not answer within ${Math.round(ms / 1000)} s`));
-    }, ms);
-  });
-  promise.catch(() => undefined);
-  return { promise, clear: () => clearTimeout(timer) };
-}
 
 /** One answer checked, and one repair round with what was wrong (temperature 0, cached by the client). */
 async function askTeacher(
@@ -95,7 +83,7 @@ export async function suggestSituationFor(
   const controller = new AbortController();
   const abort = () => controller.abort();
   options.signal?.addEventListener('abort', abort, { once: true });
-  const timeout = deadline(options.timeoutMs ?? SITUATION_TIMEOUT_MS, controller);
+  const timeout = answerDeadline(options.timeoutMs ?? SITUATION_TIMEOUT_MS, controller);
   try {
     const checked = await Promise.race([
       askTeacher(teacher, prompt, request, controller.signal),

@@ -451,6 +451,18 @@ export type AnnotationRow = Selectable<AnnotationsTable>;
 export type NewAnnotation = Insertable<AnnotationsTable>;
 export type AnnotationUpdate = Updateable<AnnotationsTable>;
 
+/** The teacher model's suggested label for an item (migration 0033), asked once and kept. */
+export interface LabelSuggestionsTable {
+  item_id: string;
+  verdict: 'pass' | 'fail';
+  category: string | null;
+  expected: Json | null;
+  reason: string;
+  model: string;
+  created_at: TimestampWithDefault;
+}
+export type LabelSuggestionRow = Selectable<LabelSuggestionsTable>;
+
 export interface ScoreConfigsTable {
   id: string;
   agent_id: string | null;
@@ -930,6 +942,7 @@ export interface Database {
   annotation_assignments: AnnotationAssignmentsTable;
   annotation_claims: AnnotationClaimsTable;
   annotations: AnnotationsTable;
+  label_suggestions: LabelSuggestionsTable;
   score_configs: ScoreConfigsTable;
   // Datasets
   datasets: DatasetsTable;

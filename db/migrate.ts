@@ -26,6 +26,7 @@ import * as m0027 from './migrations/0027-coaching-candidates.js';
 import * as m0028 from './migrations/0028-coaching-marks.js';
 import * as m0029 from './migrations/0029-rollout-coaching.js';
 import * as m0032 from './migrations/0032-coaching-threshold-calibration.js';
+import * as m0033 from './migrations/0033-label-suggestions.js';
 
 // Migrations are listed statically (not read from disk) so they work identically under
 // tsx, a compiled build or a bundled CLI.
@@ -58,6 +59,7 @@ class StaticMigrationProvider implements MigrationProvider {
       '0028-coaching-marks': m0028,
       '0029-rollout-coaching': m0029,
       '0032-coaching-threshold-calibration': m0032,
+      '0033-label-suggestions': m0033,
     });
   }
 }

@@ -1,6 +1,7 @@
 import { stableHash53, unitInterval } from '../../optimizers/stable-hash.js';
 import type { AgentAction } from '../../schemas/trace.js';
 import type { Scenario } from './scenario.js';
+import { simulateLabelSuggestion } from './simulated-labels.js';
 import {
   coachedAction,
   simulateInstructionMigration,
@@ -270,6 +271,8 @@ export function simulateTeacherTask(
     }
     case 'coaching_situation':
       return simulateSituation(scenario, requestText);
+    case 'label_suggestion':
+      return simulateLabelSuggestion(scenario, requestText);
     case 'contextual_instructions':
       return simulateInstructionMigration(scenario, requestText);
     case 'reflected_instruction': {

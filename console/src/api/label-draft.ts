@@ -1,6 +1,6 @@
 import { CATEGORIES } from './categories.js';
 import { argumentLines, parseArgumentLines } from './sampled-trace.js';
-import type { Category, LabelBody, OwnLabel } from './types.js';
+import type { Category, LabelBody, LabelSuggestion, OwnLabel } from './types.js';
 
 /** What the reviewer has entered so far; turned into the label body on submit. */
 export interface LabelDraft {
@@ -63,6 +63,31 @@ export function draftFromLabel(label: OwnLabel): LabelDraft {
     scores: { ...label.scores },
     dimensions: { ...label.dimensions },
     ...(label.slices.length > 0 ? { slices: [...label.slices] } : {}),
+  };
+}
+
+/**
+ * The draft with the teacher's suggested label taken: verdict, category and step as
+ * suggested; what else the reviewer entered (comment, scores, dimensions) stays.
+ */
+export function draftWithSuggestion(draft: LabelDraft, suggestion: LabelSuggestion): LabelDraft {
+  const step = suggestion.expected;
+  const reply = step?.action === 'respond';
+  const { prefilled: _agentsCall, ...rest } = draft;
+  return {
+    ...rest,
+    verdict: suggestion.verdict,
+    category:
+      CATEGORIES.find((c) => c === suggestion.category) ??
+      (suggestion.verdict === 'fail' ? draft.category : ''),
+    expected: !step ? 'none' : reply ? 'reply' : 'tool',
+    reply: reply ? (step.content ?? '') : '',
+    tool: step && !reply ? step.action : '',
+    toolArguments: step && !reply ? argumentLines(step.arguments) : '',
+    // As with the agent's own call: choosing another tool clears arguments still as suggested.
+    ...(step && !reply
+      ? { prefilled: { tool: step.action, toolArguments: argumentLines(step.arguments) } }
+      : {}),
   };
 }
 

@@ -8,6 +8,7 @@ import type {
   QueueItem,
   QueueItemSummary,
   QueueSummary,
+  SuggestionAnswer,
   TraceDetail,
 } from './types.js';
 
@@ -81,6 +82,24 @@ export const useQueueItem = (queueId: string, itemId: string) =>
     queryKey: ['queue', queueId, 'item', itemId],
     queryFn: () => answer<QueueItem>(api.GET('/api/items/{id}', { params: { path: { id: itemId } } })),
   });
+
+/**
+ * The teacher's suggested label for an item, asked for when a reviewer labels it. The answer
+ * is kept by the API; here it is asked once per page life (`staleTime` forever), and the item
+ * page asks for the next open item's in advance so a slow model has answered by then.
+ */
+export const suggestionQuery = (itemId: string) => ({
+  queryKey: ['suggestion', itemId],
+  queryFn: () =>
+    answer<SuggestionAnswer>(
+      api.POST('/api/items/{id}/suggestion', { params: { path: { id: itemId } }, body: {} }),
+    ),
+  staleTime: Infinity,
+  retry: false,
+});
+
+export const useLabelSuggestion = (itemId: string, enabled: boolean) =>
+  useQuery({ ...suggestionQuery(itemId), enabled });
 
 export const useTrace = (id: string | undefined) =>
   useQuery({

@@ -2123,6 +2123,49 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/items/{id}/suggestion': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * The teacher model's suggested label for the item (verdict, category, the step the agent should have taken, a one-sentence reason), asked the first time and kept: every reviewer sees the same one. It is only a suggestion: nothing is labelled until a reviewer submits a label. `suggestion` is null when no model answered usably in time, with the reason in `unavailable`; nothing is kept then, and the next call asks again.
+     * @description Needs: role reviewer.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': Record<string, never>;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/lineage/{id}': {
     parameters: {
       query?: never;

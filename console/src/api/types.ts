@@ -9,6 +9,7 @@ import type {
 } from '../../../annotation/annotation-service.js';
 import type { annotateItem } from '../../../annotation/annotation-service.js';
 import type { queueDetails } from '../../../annotation/queue-details-service.js';
+import type { suggestLabel } from '../../../annotation/label-suggestion-service.js';
 import type { ClaimResult } from '../../../annotation/store/annotation-writes.js';
 import type { CycleListing } from '../../../cycles/cycle-service.js';
 import type { AgentSummary } from '../../../registry/agent-service.js';
@@ -58,6 +59,9 @@ export type QueueItemSummary = Json<Awaited<ReturnType<typeof listQueueItemSumma
 export type ScoreConfig = QueueDetails['scoreConfigs'][number];
 export type Claim = Json<ClaimResult>;
 export type StoredLabel = Json<Awaited<ReturnType<typeof annotateItem>>>;
+/** POST /api/items/{id}/suggestion: the teacher's suggested label, or why there is none. */
+export type SuggestionAnswer = Json<Awaited<ReturnType<typeof suggestLabel>>>;
+export type LabelSuggestion = NonNullable<SuggestionAnswer['suggestion']>;
 export type TraceDetail = Json<ServerTraceDetail>;
 export type ChatMessage = TraceDetail['transcript']['messages'][number];
 export type CycleSummary = Json<CycleListing>;

@@ -1,7 +1,15 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { answer, api, ApiError } from '../api/client.js';
-import { openFor, useQueue, useQueueItem, useQueueItems, useTrace } from '../api/queries.js';
+import {
+  openFor,
+  suggestionQuery,
+  useLabelSuggestion,
+  useQueue,
+  useQueueItem,
+  useQueueItems,
+  useTrace,
+} from '../api/queries.js';
 import { argumentLines, sampledAction, sampledMessages, toolNames } from '../api/sampled-trace.js';
 import type {
   Claim,
@@ -12,8 +20,15 @@ import type {
   StoredLabel,
 } from '../api/types.js';
 import { plainExplanation, plainFinding } from '../api/explanation.js';
-import { draftFor, draftFromLabel, labelBody, type LabelDraft } from '../api/label-draft.js';
+import {
+  draftFor,
+  draftFromLabel,
+  draftWithSuggestion,
+  labelBody,
+  type LabelDraft,
+} from '../api/label-draft.js';
 import { LabelForm, type FieldError } from '../components/label-form.js';
+import { LabelSuggestionView } from '../components/label-suggestion.js';
 import { ClaimStatus, YourLabel } from '../components/label-status.js';
 import { QueryState } from '../components/query-state.js';
 import { Shortcuts } from '../components/shortcuts.js';
@@ -24,6 +39,7 @@ import { Link, navigate, paths } from '../router.js';
 import { holds, useMe } from '../session.js';
 
 const SHORTCUTS = [
+  ['a', 'use the suggested label'],
   ['p / f', 'verdict pass / fail'],
   ['c', 'failure category'],
   ['e', 'what the agent should have done'],
@@ -176,6 +192,18 @@ function ItemView({
   const nextOpen = () =>
     open.find((i) => items.indexOf(i) > at && i.id !== item.id) ?? open.find((i) => i.id !== item.id);
 
+  // The teacher's suggested label, while the reviewer labels; the next open item's is asked
+  // for meanwhile, so a slow model has answered by the time the reviewer gets there.
+  const suggestion = useLabelSuggestion(item.id, labelling);
+  useEffect(() => {
+    const next = labelling ? nextOpen() : undefined;
+    if (next) void queryClient.prefetchQuery(suggestionQuery(next.id));
+  }, [item.id, labelling]);
+  const takeSuggestion = () => {
+    const suggested = suggestion.data?.suggestion;
+    if (suggested) setDraft((d) => draftWithSuggestion(d, suggested));
+  };
+
   const submit = useMutation({
     mutationFn: (body: LabelBody) =>
       answer<StoredLabel>(
@@ -234,6 +262,7 @@ function ItemView({
         k: () => go(at - 1),
         ...(labelling
           ? {
+              a: takeSuggestion,
               p: () => set({ verdict: 'pass' }),
               f: () => set({ verdict: 'fail' }),
               c: () => {
@@ -398,6 +427,13 @@ function ItemView({
                     onClaim={() => claim.mutate()}
                   />
                 )}
+                <LabelSuggestionView
+                  pending={suggestion.isPending}
+                  error={suggestion.error}
+                  answer={suggestion.data}
+                  onUse={takeSuggestion}
+                  disabled={(!editing && (claim.isError || claimExpired)) || submit.isPending}
+                />
                 <form
                   onSubmit={(e) => {
                     e.preventDefault();

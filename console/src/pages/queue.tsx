@@ -77,6 +77,7 @@ function QueueView({ details }: { details: QueueDetails }) {
                 <th scope="col">Labelled</th>
                 <th scope="col">Claimed now</th>
                 <th scope="col">Open</th>
+                <th scope="col">Took the suggestion</th>
               </tr>
             </thead>
             <tbody>
@@ -87,10 +88,18 @@ function QueueView({ details }: { details: QueueDetails }) {
                   <td>{r.completed}</td>
                   <td>{r.claimed}</td>
                   <td>{r.open}</td>
+                  <td>{tookSuggestion(details.suggestions.byReviewer[r.reviewer])}</td>
                 </tr>
               ))}
             </tbody>
           </table>
+        )}
+        {details.suggestions.labelled > 0 && (
+          <p>
+            Labels equal to the teacher model's suggestion: {details.suggestions.taken} of{' '}
+            {details.suggestions.labelled} labels on items with a suggestion. A queue that takes nearly every suggestion
+            may be trusting the model more than the conversations.
+          </p>
         )}
         {details.agreement.verdict.items > 0 && (
           <p>
@@ -201,6 +210,11 @@ function ItemsTable({
       </tbody>
     </table>
   );
+}
+
+/** A reviewer's labels equal to the item's suggestion, of their labels on items with one. */
+function tookSuggestion(counts: { labelled: number; taken: number } | undefined): string {
+  return counts ? `${counts.taken} of ${counts.labelled}` : '—';
 }
 
 function formatAgreement(report: QueueDetails['agreement']['verdict']): string {

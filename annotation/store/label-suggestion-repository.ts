@@ -1,0 +1,98 @@
+import type { Db } from '../../db/connection.js';
+import type { LabelSuggestionRow } from '../../db/database.js';
+import { FailureCategory } from '../../schemas/failure-category.js';
+import { AgentAction } from '../../schemas/trace.js';
+import type { LabelSuggestion } from '../label-suggestion.js';
+
+/**
+ * label_suggestions: the teacher's suggested label per annotation item, written once. Two
+ * reviewers opening an item at the same moment may both ask the model; the first answer
+ * stored is the one everybody sees, the other is dropped.
+ */
+
+export interface StoredSuggestion extends LabelSuggestion {
+  model: string;
+  createdAt: string;
+}
+
+function toSuggestion(row: LabelSuggestionRow): StoredSuggestion {
+  const category = FailureCategory.safeParse(row.category);
+  const expected = AgentAction.safeParse(row.expected);
+  return {
+    verdict: row.verdict,
+    category: category.success ? category.data : null,
+    expected: expected.success ? expected.data : null,
+    reason: row.reason,
+    model: row.model,
+    createdAt: new Date(row.created_at).toISOString(),
+  };
+}
+
+export async function storedSuggestion(db: Db, itemId: string): Promise<StoredSuggestion | undefined> {
+  const row = await db
+    .selectFrom('label_suggestions')
+    .selectAll()
+    .where('item_id', '=', itemId)
+    .executeTakeFirst();
+  return row ? toSuggestion(row) : undefined;
+}
+
+/** Stores the suggestion unless one is there already; answers the one stored. */
+export async function keepSuggestion(
+  db: Db,
+  itemId: string,
+  suggestion: LabelSuggestion,
+  model: string,
+): Promise<StoredSuggestion> {
+  await db
+    .insertInto('label_suggestions')
+    .values({
+      item_id: itemId,
+      verdict: suggestion.verdict,
+      category: suggestion.category,
+      expected: suggestion.expected === null ? null : JSON.stringify(suggestion.expected),
+      reason: suggestion.reason,
+      model,
+    })
+    .onConflict((oc) => oc.column('item_id').doNothing())
+    .execute();
+  const stored = await storedSuggestion(db, itemId);
+  if (!stored) throw new Error(`label suggestion for item ${itemId} vanished after it was stored`);
+  return stored;
+}
+
+/** A queue's labels next to their item's suggestion (items with one), for how often reviewers took it. */
+export async function labelsWithSuggestions(db: Db, queueId: string) {
+  const rows = await db
+    .selectFrom('annotations')
+    .innerJoin('annotation_items', 'annotation_items.id', 'annotations.item_id')
+    .innerJoin('label_suggestions', 'label_suggestions.item_id', 'annotations.item_id')
+    .select([
+      'annotations.reviewer',
+      'annotations.verdict',
+      'annotations.category',
+      'annotations.expected',
+      'label_suggestions.item_id',
+      'label_suggestions.verdict as suggested_verdict',
+      'label_suggestions.category as suggested_category',
+      'label_suggestions.expected as suggested_expected',
+      'label_suggestions.reason',
+      'label_suggestions.model',
+      'label_suggestions.created_at',
+    ])
+    .where('annotation_items.queue_id', '=', queueId)
+    .execute();
+  return rows.map((r) => ({
+    reviewer: r.reviewer,
+    label: { verdict: r.verdict, category: r.category, expected: r.expected },
+    suggestion: toSuggestion({
+      item_id: r.item_id,
+      verdict: r.suggested_verdict,
+      category: r.suggested_category,
+      expected: r.suggested_expected,
+      reason: r.reason,
+      model: r.model,
+      created_at: r.created_at,
+    }),
+  }));
+}

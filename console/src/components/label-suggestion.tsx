@@ -1,0 +1,70 @@
+import { CATEGORY_LABELS } from '../api/categories.js';
+import { argumentLines } from '../api/sampled-trace.js';
+import type { SuggestionAnswer } from '../api/types.js';
+
+/**
+ * The teacher model's suggested label for the item, above the reviewer's form: the verdict,
+ * category and step it suggests, why, and who wrote it. Taking it (the button or `a`) fills
+ * the form, which the reviewer still submits; it never labels anything by itself.
+ */
+export function LabelSuggestionView({
+  pending,
+  error,
+  answer,
+  onUse,
+  disabled,
+}: {
+  pending: boolean;
+  error: Error | null;
+  answer: SuggestionAnswer | undefined;
+  onUse: () => void;
+  disabled: boolean;
+}) {
+  const s = answer?.suggestion;
+  const step = s?.expected;
+  return (
+    <section aria-labelledby="suggestion" class="suggestion">
+      <h3 id="suggestion">Suggested label</h3>
+      {pending ? (
+        <p class="muted" role="status">
+          Asking the teacher model for a suggestion; you can label meanwhile.
+        </p>
+      ) : error ? (
+        <p class="muted">No suggestion: {error.message}</p>
+      ) : !s ? (
+        <p class="muted">No suggestion: {answer?.unavailable ?? 'none was given'}.</p>
+      ) : (
+        <>
+          <p>
+            <span class={`badge ${s.verdict === 'pass' ? 'good' : 'bad'}`}>{s.verdict}</span>
+            {s.category && <> {CATEGORY_LABELS[s.category]}</>}
+          </p>
+          {step &&
+            (step.action === 'respond' ? (
+              <>
+                <p>The agent should have replied:</p>
+                <blockquote class="suggested-step">{step.content}</blockquote>
+              </>
+            ) : (
+              <>
+                <p>
+                  The agent should have called <code>{step.action}</code>
+                  {Object.keys(step.arguments).length > 0 ? ' with' : ' with no arguments'}
+                </p>
+                {Object.keys(step.arguments).length > 0 && (
+                  <pre class="suggested-step">{argumentLines(step.arguments)}</pre>
+                )}
+              </>
+            ))}
+          <p class="explanation">{s.reason}</p>
+          <p class="muted">
+            Written by the teacher model ({s.model}): check it against the conversation before you take it.
+          </p>
+          <button type="button" class="secondary" onClick={onUse} disabled={disabled}>
+            Use this label <kbd>a</kbd>
+          </button>
+        </>
+      )}
+    </section>
+  );
+}
