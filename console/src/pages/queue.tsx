@@ -97,8 +97,8 @@ function QueueView({ details }: { details: QueueDetails }) {
         {details.suggestions.labelled > 0 && (
           <p>
             Labels equal to the teacher model's suggestion: {details.suggestions.taken} of{' '}
-            {details.suggestions.labelled} labels on items with a suggestion. A queue that takes nearly every suggestion
-            may be trusting the model more than the conversations.
+            {details.suggestions.labelled} labels on items with a suggestion. A queue that takes nearly every
+            suggestion may be trusting the model more than the conversations.
           </p>
         )}
         {details.agreement.verdict.items > 0 && (
