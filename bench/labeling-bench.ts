@@ -38,7 +38,14 @@
  * It also re-measures the 1,000-item queue page as test/browser/dashboard.test.ts does
  * (time to show all items after navigation; j/k from key to next frame), on the same stack.
  *
- *   npm run bench:labeling [-- --cycle-seed 21 --skip-big-queue]
+ * Suggested labels: the item page shows the teacher model's suggestion (the simulated teacher
+ * suggests the ground truth at the scenario's teacher precision, 0.6 for airline, else a
+ * plausible wrong fix). The reviewer reads it and, when it is the label they know is right
+ * (verdict, category and step alike), takes it with `a` and submits; otherwise they label on
+ * their own as before, having read it. `--ignore-suggestions` plays a reviewer who neither
+ * reads nor takes them: the figures without the feature, on the same queue.
+ *
+ *   npm run bench:labeling [-- --cycle-seed 21 --skip-big-queue --ignore-suggestions]
  *
  * Writes bench/results/labeling.json.
  */
@@ -68,6 +75,7 @@ const { values: args } = parseArgs({
   options: {
     'cycle-seed': { type: 'string', default: '21' },
     'skip-big-queue': { type: 'boolean', default: false },
+    'ignore-suggestions': { type: 'boolean', default: false },
   },
 });
 
@@ -286,6 +294,8 @@ interface ItemResult {
   expectedStepKlmS: number;
   readS: number;
   systemMs: number;
+  /** The suggested label: shown, right (the label the ground truth wants) and taken with `a`. */
+  suggestion: { shown: boolean; right: boolean; taken: boolean; waitedMs: number };
   /** The text read (the evaluators' section and the conversation as the page showed them). */
   read: string;
   stored: unknown;
@@ -381,10 +391,44 @@ async function labelQueue(
     const judgeCategory = /category ([a-z ]+)/.exec(judgeText)?.[1]?.trim() ?? null;
     const [, at, of] = /^Item (\d+) of (\d+)/.exec(headingText) ?? [];
 
-    // The verdict.
-    person.think();
-    await person.press(truth.verdict === 'pass' ? 'p' : 'f');
-    if (truth.verdict === 'fail') {
+    // The suggested label (asked for as the item opened; the reviewer reads the item
+    // meanwhile): read, compared with what is right and taken when it is.
+    const suggestion = { shown: false, right: false, taken: false, waitedMs: 0 };
+    if (!args['ignore-suggestions']) {
+      const panel = page.getByRole('region', { name: 'Suggested label' });
+      const waitStarted = performance.now();
+      await person.system(
+        Promise.race([
+          panel.getByRole('button', { name: /Use this label/ }).waitFor({ timeout: 90_000 }),
+          panel.getByText(/^No suggestion/).waitFor({ timeout: 90_000 }),
+        ]),
+      );
+      suggestion.waitedMs = Math.round(performance.now() - waitStarted);
+      const suggested = await stack.db
+        .selectFrom('label_suggestions')
+        .innerJoin('annotation_items', 'annotation_items.id', 'label_suggestions.item_id')
+        .select(['label_suggestions.verdict', 'label_suggestions.category', 'label_suggestions.expected'])
+        .where('annotation_items.cycle_id', '=', queue.cycleId)
+        .where('annotation_items.trace_id', '=', traceId)
+        .executeTakeFirst();
+      suggestion.shown = suggested !== undefined;
+      if (suggested) {
+        person.read(await panel.innerText());
+        person.think();
+        suggestion.right = storedMatches(suggested, truth);
+      }
+    }
+
+    if (suggestion.right) {
+      await person.press('a');
+      await page.locator(`input[name="verdict"][value="${truth.verdict}"]:checked`).waitFor();
+      suggestion.taken = true;
+    } else {
+      // The verdict.
+      person.think();
+      await person.press(truth.verdict === 'pass' ? 'p' : 'f');
+    }
+    if (truth.verdict === 'fail' && !suggestion.taken) {
       // The category starts at the judge's: change it only when it is not the right one.
       const category = page.locator('#category');
       await category.waitFor();
@@ -507,6 +551,7 @@ async function labelQueue(
       expectedStepKlmS: round(klmSeconds(stepOps)),
       readS: round((ops.readWords / READING_WPM) * 60),
       systemMs: Math.round(systemMs),
+      suggestion,
       read: `${judgeText}\n${conversationText}`,
       stored,
       correct: storedMatches(stored, truth),
@@ -613,7 +658,7 @@ async function main(): Promise<void> {
   let browser: Browser | undefined;
   const problems: string[] = [];
   try {
-    ({ stack, api } = await startSeededStack({ traces: 200, seed: 17 }));
+    ({ stack, api } = await startSeededStack({ traces: 200, seed: 17, apiModels: true }));
     const rita = await personWithPassword(stack.db, 'rita', 'reviewer', 'demo');
     worker = await stack.newWorker();
     running = worker.run();
@@ -648,6 +693,9 @@ async function main(): Promise<void> {
         readingWordsPerMinute: READING_WPM,
         reviewer:
           'first time: keyboard shortcuts and fields the page shows, the "Label" button on the home page with the mouse; knows the right label from the simulator ground truth',
+        suggestions: args['ignore-suggestions']
+          ? 'ignored: not read, not taken (the figures without suggested labels)'
+          : 'read; taken with `a` when right (verdict, category and step), else labelled as without them',
       },
       queue: {
         cycleId: queue.cycleId,
@@ -662,6 +710,10 @@ async function main(): Promise<void> {
       items,
       tenItems: {
         labelsCorrect: items.filter((i) => i.correct).length,
+        suggestionsShown: items.filter((i) => i.suggestion.shown).length,
+        suggestionsRight: items.filter((i) => i.suggestion.right).length,
+        suggestionsTaken: items.filter((i) => i.suggestion.taken).length,
+        suggestionWaitMsMax: Math.max(...items.map((i) => i.suggestion.waitedMs)),
         keystrokes: sum((i) => i.keystrokes),
         keystrokesPerItem: round(sum((i) => i.keystrokes) / items.length),
         keystrokesPerItemRange: [
@@ -713,9 +765,10 @@ async function main(): Promise<void> {
       bigQueue: big,
     };
     mkdirSync(path.join(root, 'bench/results'), { recursive: true });
-    writeFileSync(path.join(root, 'bench/results/labeling.json'), `${JSON.stringify(summary, null, 2)}\n`);
+    const out = args['ignore-suggestions'] ? 'labeling-ignoring-suggestions.json' : 'labeling.json';
+    writeFileSync(path.join(root, 'bench/results', out), `${JSON.stringify(summary, null, 2)}\n`);
     console.log(JSON.stringify({ ...summary, items: undefined }, null, 2));
-    console.log('wrote bench/results/labeling.json');
+    console.log(`wrote bench/results/${out}`);
   } finally {
     await browser?.close();
     worker?.shutdown();

@@ -67,7 +67,7 @@ describe('web console in Chromium on a real stack', () => {
   before(async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
     await ensureConsoleBuilt();
-    ({ stack, api } = await startSeededStack({ traces: 200, seed: 17 }));
+    ({ stack, api } = await startSeededStack({ traces: 200, seed: 17, apiModels: true }));
     reviewer = await personWithPassword(stack.db, 'rita', 'reviewer', 'demo');
     viewer = await personWithPassword(stack.db, 'vera', 'viewer');
     // A score config of the agent: the item page shows it as a field of the label.
@@ -405,6 +405,40 @@ describe('web console in Chromium on a real stack', () => {
         .waitFor();
       assert.deepEqual(await ritaLabel(), [{ verdict: 'pass', expected: null }], 'replaced, not added');
 
+      // Item 2: the teacher's suggested label is shown above the form; `a` takes it into the
+      // form, which the reviewer submits as any label.
+      await page.getByRole('heading', { level: 1, name: new RegExp(`^Item 2 of ${total}`) }).waitFor();
+      const suggestionPanel = page.getByRole('region', { name: 'Suggested label' });
+      await suggestionPanel.getByRole('button', { name: /Use this label/ }).waitFor();
+      const suggested = await stack.db
+        .selectFrom('label_suggestions')
+        .selectAll()
+        .where('item_id', '=', items[1]!.id)
+        .executeTakeFirstOrThrow();
+      const panelText = (await suggestionPanel.textContent()) ?? '';
+      assert.match(panelText, new RegExp(suggested.verdict));
+      assert.ok(panelText.includes(suggested.reason), panelText);
+      await checkPage(page, 'annotation-item-suggestion');
+      await page.keyboard.press('a');
+      await page.locator(`input[name="verdict"][value="${suggested.verdict}"]:checked`).waitFor();
+      if (suggested.category) assert.equal(await page.locator('#category').inputValue(), suggested.category);
+      await page.keyboard.press('Control+Enter');
+      await page
+        .getByRole('status')
+        .filter({ hasText: `Saved: your ${suggested.verdict} label on item 2 of ${total}` })
+        .waitFor();
+      const taken = await stack.db
+        .selectFrom('annotations')
+        .select(['verdict', 'category', 'expected'])
+        .where('item_id', '=', items[1]!.id)
+        .where('reviewer', '=', reviewer.user)
+        .executeTakeFirstOrThrow();
+      assert.deepEqual(taken, {
+        verdict: suggested.verdict,
+        category: suggested.category,
+        expected: suggested.expected,
+      });
+
       // The queue's table: the judge's verdict and the reviewers' side by side.
       await page.goto(`${api.url}/console/queues/${encodeURIComponent(queueId)}`);
       const table = page.getByRole('table').filter({ has: page.locator('a.item-link') });
@@ -414,7 +448,9 @@ describe('web console in Chromium on a real stack', () => {
       const reviewerCell = (traceId: string) =>
         table.getByRole('row').filter({ hasText: traceId }).getByRole('cell').nth(5).textContent();
       assert.equal(await reviewerCell(items[0]!.trace_id), 'pass');
-      assert.equal(await reviewerCell(items[1]!.trace_id), 'not labelled');
+      assert.equal(await reviewerCell(items[1]!.trace_id), suggested.verdict);
+      // Item 2's label took its suggestion; item 1's (changed by hand) may or may not equal its own.
+      await page.getByText(/Labels equal to the teacher model's suggestion: [12] of 2 labels/).waitFor();
       await checkPage(page, 'queue-verdicts');
       await page.context().close();
     } finally {
