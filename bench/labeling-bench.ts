@@ -40,9 +40,10 @@
  *
  * Suggested labels: the item page shows the teacher model's suggestion (the simulated teacher
  * suggests the ground truth at the scenario's teacher precision, 0.6 for airline, else a
- * plausible wrong fix). The reviewer reads it and, when it is the label they know is right
- * (verdict, category and step alike), takes it with `a` and submits; otherwise they label on
- * their own as before, having read it. `--ignore-suggestions` plays a reviewer who neither
+ * plausible wrong fix) on items the evaluators did not pass. The reviewer reads it up to the
+ * first part that is not the label they know is right (the verdict and category line; then the
+ * step and its reason) and, when all of it is right, takes it with `a` and submits; otherwise
+ * they label on their own as before. `--ignore-suggestions` plays a reviewer who neither
  * reads nor takes them: the figures without the feature, on the same queue.
  *
  *   npm run bench:labeling [-- --cycle-seed 21 --skip-big-queue --ignore-suggestions]
@@ -69,6 +70,7 @@ import { keyToFrameMs, seedBigQueue } from '../test/helpers/big-queue.js';
 import { startSeededStack, stopSeededStack, type TestStack } from '../test/helpers/test-stack.js';
 import { ChatMessage } from '../schemas/trace.js';
 import { findExample } from '../test/simulator/simulated-models.js';
+import { AIRLINE_SCENARIO, loadScenario } from '../test/simulator/scenario.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const { values: args } = parseArgs({
@@ -76,6 +78,7 @@ const { values: args } = parseArgs({
     'cycle-seed': { type: 'string', default: '21' },
     'skip-big-queue': { type: 'boolean', default: false },
     'ignore-suggestions': { type: 'boolean', default: false },
+    'teacher-precision': { type: 'string' },
   },
 });
 
@@ -394,7 +397,8 @@ async function labelQueue(
     // The suggested label (asked for as the item opened; the reviewer reads the item
     // meanwhile): read, compared with what is right and taken when it is.
     const suggestion = { shown: false, right: false, taken: false, waitedMs: 0 };
-    if (!args['ignore-suggestions']) {
+    // The page shows one where the evaluators did not pass the step.
+    if (!args['ignore-suggestions'] && judge !== 'pass') {
       const panel = page.getByRole('region', { name: 'Suggested label' });
       const waitStarted = performance.now();
       await person.system(
@@ -413,9 +417,20 @@ async function labelQueue(
         .executeTakeFirst();
       suggestion.shown = suggested !== undefined;
       if (suggested) {
-        person.read(await panel.innerText());
+        // Read up to the first part that is not what the reviewer knows is right: the verdict
+        // and category line, then (when those are right) the step and its reason.
+        person.read(await panel.locator('h3').innerText());
+        person.read(await panel.locator('.suggestion-verdict').innerText());
+        person.read(await panel.locator('.suggestion-by').innerText());
         person.think();
-        suggestion.right = storedMatches(suggested, truth);
+        const verdictRight =
+          suggested.verdict === truth.verdict &&
+          (truth.verdict === 'pass' || suggested.category === truth.category);
+        if (verdictRight) {
+          person.read(await panel.locator('.suggestion-detail').innerText());
+          person.think();
+        }
+        suggestion.right = verdictRight && storedMatches(suggested, truth);
       }
     }
 
@@ -658,7 +673,11 @@ async function main(): Promise<void> {
   let browser: Browser | undefined;
   const problems: string[] = [];
   try {
-    ({ stack, api } = await startSeededStack({ traces: 200, seed: 17, apiModels: true }));
+    const precision = args['teacher-precision'];
+    const airline = loadScenario(AIRLINE_SCENARIO);
+    const scenario =
+      precision === undefined ? airline : { ...airline, teacher: { precision: Number(precision) } };
+    ({ stack, api } = await startSeededStack({ traces: 200, seed: 17, apiModels: true, scenario }));
     const rita = await personWithPassword(stack.db, 'rita', 'reviewer', 'demo');
     worker = await stack.newWorker();
     running = worker.run();
@@ -693,6 +712,7 @@ async function main(): Promise<void> {
         readingWordsPerMinute: READING_WPM,
         reviewer:
           'first time: keyboard shortcuts and fields the page shows, the "Label" button on the home page with the mouse; knows the right label from the simulator ground truth',
+        teacherPrecision: precision === undefined ? airline.teacher.precision : Number(precision),
         suggestions: args['ignore-suggestions']
           ? 'ignored: not read, not taken (the figures without suggested labels)'
           : 'read; taken with `a` when right (verdict, category and step), else labelled as without them',
@@ -765,7 +785,11 @@ async function main(): Promise<void> {
       bigQueue: big,
     };
     mkdirSync(path.join(root, 'bench/results'), { recursive: true });
-    const out = args['ignore-suggestions'] ? 'labeling-ignoring-suggestions.json' : 'labeling.json';
+    const out = args['ignore-suggestions']
+      ? 'labeling-ignoring-suggestions.json'
+      : precision === undefined
+        ? 'labeling.json'
+        : `labeling-teacher-precision-${precision}.json`;
     writeFileSync(path.join(root, 'bench/results', out), `${JSON.stringify(summary, null, 2)}\n`);
     console.log(JSON.stringify({ ...summary, items: undefined }, null, 2));
     console.log(`wrote bench/results/${out}`);

@@ -328,7 +328,7 @@ describe('web console in Chromium on a real stack', () => {
       const queueId = `${editCycle}:queue`;
       const items = await stack.db
         .selectFrom('annotation_items')
-        .select(['id', 'trace_id'])
+        .select(['id', 'trace_id', 'judge_label'])
         .where('cycle_id', '=', editCycle)
         .orderBy('id')
         .execute();
@@ -405,15 +405,25 @@ describe('web console in Chromium on a real stack', () => {
         .waitFor();
       assert.deepEqual(await ritaLabel(), [{ verdict: 'pass', expected: null }], 'replaced, not added');
 
-      // Item 2: the teacher's suggested label is shown above the form; `a` takes it into the
-      // form, which the reviewer submits as any label.
+      // An item the evaluators failed: the teacher's suggested label is shown above the form;
+      // `a` takes it into the form, which the reviewer submits as any label. (Where they passed
+      // the step, their pass is the suggestion: no panel.)
       await page.getByRole('heading', { level: 1, name: new RegExp(`^Item 2 of ${total}`) }).waitFor();
       const suggestionPanel = page.getByRole('region', { name: 'Suggested label' });
+      const at = items.findIndex((i, n) => n > 0 && i.judge_label !== 'pass');
+      assert.ok(at > 0, `an item after the first that the evaluators did not pass: ${JSON.stringify(items)}`);
+      if (at !== 1) {
+        assert.equal(await suggestionPanel.count(), 0, 'no suggestion where the evaluators passed');
+        await page.goto(
+          `${api.url}/console/queues/${encodeURIComponent(queueId)}/items/${encodeURIComponent(items[at]!.id)}`,
+        );
+        await page.getByText('Claimed by you').waitFor();
+      }
       await suggestionPanel.getByRole('button', { name: /Use this label/ }).waitFor();
       const suggested = await stack.db
         .selectFrom('label_suggestions')
         .selectAll()
-        .where('item_id', '=', items[1]!.id)
+        .where('item_id', '=', items[at]!.id)
         .executeTakeFirstOrThrow();
       const panelText = (await suggestionPanel.textContent()) ?? '';
       assert.match(panelText, new RegExp(suggested.verdict));
@@ -425,12 +435,12 @@ describe('web console in Chromium on a real stack', () => {
       await page.keyboard.press('Control+Enter');
       await page
         .getByRole('status')
-        .filter({ hasText: `Saved: your ${suggested.verdict} label on item 2 of ${total}` })
+        .filter({ hasText: `Saved: your ${suggested.verdict} label on item ${at + 1} of ${total}` })
         .waitFor();
       const taken = await stack.db
         .selectFrom('annotations')
         .select(['verdict', 'category', 'expected'])
-        .where('item_id', '=', items[1]!.id)
+        .where('item_id', '=', items[at]!.id)
         .where('reviewer', '=', reviewer.user)
         .executeTakeFirstOrThrow();
       assert.deepEqual(taken, {
@@ -448,9 +458,17 @@ describe('web console in Chromium on a real stack', () => {
       const reviewerCell = (traceId: string) =>
         table.getByRole('row').filter({ hasText: traceId }).getByRole('cell').nth(5).textContent();
       assert.equal(await reviewerCell(items[0]!.trace_id), 'pass');
-      assert.equal(await reviewerCell(items[1]!.trace_id), suggested.verdict);
-      // Item 2's label took its suggestion; item 1's (changed by hand) may or may not equal its own.
-      await page.getByText(/Labels equal to the teacher model's suggestion: [12] of 2 labels/).waitFor();
+      assert.equal(await reviewerCell(items[at]!.trace_id), suggested.verdict);
+      // That label took its suggestion; item 1's (changed by hand) may or may not equal its own,
+      // and has one only if the evaluators did not pass it.
+      const withSuggestion = items[0]!.judge_label === 'pass' ? 1 : 2;
+      await page
+        .getByText(
+          new RegExp(
+            `Labels equal to the teacher model's suggestion: [12] of ${withSuggestion} labels on items with a suggestion`,
+          ),
+        )
+        .waitFor();
       await checkPage(page, 'queue-verdicts');
       await page.context().close();
     } finally {

@@ -35,34 +35,35 @@ export function LabelSuggestionView({
         <p class="muted">No suggestion: {answer?.unavailable ?? 'none was given'}.</p>
       ) : (
         <>
-          <p>
+          <p class="suggestion-verdict">
             <span class={`badge ${s.verdict === 'pass' ? 'good' : 'bad'}`}>{s.verdict}</span>
             {s.category && <> {CATEGORY_LABELS[s.category]}</>}
           </p>
-          {step &&
-            (step.action === 'respond' ? (
-              <>
-                <p>The agent should have replied:</p>
-                <blockquote class="suggested-step">{step.content}</blockquote>
-              </>
-            ) : (
-              <>
+          <div class="suggestion-detail">
+            {step &&
+              (step.action === 'respond' ? (
                 <p>
-                  The agent should have called <code>{step.action}</code>
-                  {Object.keys(step.arguments).length > 0 ? ' with' : ' with no arguments'}
+                  Reply: <q class="suggested-step">{step.content}</q>
                 </p>
-                {Object.keys(step.arguments).length > 0 && (
-                  <pre class="suggested-step">{argumentLines(step.arguments)}</pre>
-                )}
-              </>
-            ))}
-          <p class="explanation">{s.reason}</p>
-          <p class="muted">
-            Written by the teacher model ({s.model}): check it against the conversation before you take it.
+              ) : (
+                <>
+                  <p>
+                    Call <code>{step.action}</code>
+                    {Object.keys(step.arguments).length === 0 && ' with no arguments'}
+                  </p>
+                  {Object.keys(step.arguments).length > 0 && (
+                    <pre class="suggested-step">{argumentLines(step.arguments)}</pre>
+                  )}
+                </>
+              ))}
+            <p class="explanation">{s.reason}</p>
+          </div>
+          <p class="suggestion-by muted">
+            By {s.model}; check before use.{' '}
+            <button type="button" class="secondary" onClick={onUse} disabled={disabled}>
+              Use this label <kbd>a</kbd>
+            </button>
           </p>
-          <button type="button" class="secondary" onClick={onUse} disabled={disabled}>
-            Use this label <kbd>a</kbd>
-          </button>
         </>
       )}
     </section>

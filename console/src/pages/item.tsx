@@ -192,12 +192,15 @@ function ItemView({
   const nextOpen = () =>
     open.find((i) => items.indexOf(i) > at && i.id !== item.id) ?? open.find((i) => i.id !== item.id);
 
-  // The teacher's suggested label, while the reviewer labels; the next open item's is asked
-  // for meanwhile, so a slow model has answered by the time the reviewer gets there.
-  const suggestion = useLabelSuggestion(item.id, labelling);
+  // The teacher's suggested label, while the reviewer labels an item the evaluators did not
+  // pass (their pass is the suggestion there: another would only add reading); the next such
+  // open item's is asked for meanwhile, so a slow model has answered by the time the reviewer
+  // gets there.
+  const suggesting = labelling && item.judge_label !== 'pass';
+  const suggestion = useLabelSuggestion(item.id, suggesting);
   useEffect(() => {
     const next = labelling ? nextOpen() : undefined;
-    if (next) void queryClient.prefetchQuery(suggestionQuery(next.id));
+    if (next && next.verdict !== 'pass') void queryClient.prefetchQuery(suggestionQuery(next.id));
   }, [item.id, labelling]);
   const takeSuggestion = () => {
     const suggested = suggestion.data?.suggestion;
@@ -427,13 +430,15 @@ function ItemView({
                     onClaim={() => claim.mutate()}
                   />
                 )}
-                <LabelSuggestionView
-                  pending={suggestion.isPending}
-                  error={suggestion.error}
-                  answer={suggestion.data}
-                  onUse={takeSuggestion}
-                  disabled={(!editing && (claim.isError || claimExpired)) || submit.isPending}
-                />
+                {suggesting && (
+                  <LabelSuggestionView
+                    pending={suggestion.isPending}
+                    error={suggestion.error}
+                    answer={suggestion.data}
+                    onUse={takeSuggestion}
+                    disabled={(!editing && (claim.isError || claimExpired)) || submit.isPending}
+                  />
+                )}
                 <form
                   onSubmit={(e) => {
                     e.preventDefault();
@@ -473,7 +478,11 @@ function ItemView({
           </section>
           <Shortcuts
             label="Item shortcuts"
-            keys={labelling ? SHORTCUTS : SHORTCUTS.filter(([key]) => key === 'j / k')}
+            keys={
+              labelling
+                ? SHORTCUTS.filter(([key]) => suggesting || key !== 'a')
+                : SHORTCUTS.filter(([key]) => key === 'j / k')
+            }
           />
         </div>
       </div>
