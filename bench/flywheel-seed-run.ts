@@ -17,6 +17,7 @@ import { asPerson } from '../test/helpers/test-decision-keys.js';
 import { rolloutById } from '../release/store/rollout-repository.js';
 import { CoachingSet } from '../schemas/coaching.js';
 import type { CycleInputArg } from '../schemas/cycle-input.js';
+import type { OptimizerChoice } from '../schemas/optimizer-config.js';
 import type { CycleStatus } from '../schemas/cycle-status.js';
 import { sampledTraces } from '../traces/store/sample-repository.js';
 import { createCoaching, retireCoaching } from '../coaching/coaching-service.js';
@@ -91,6 +92,8 @@ export interface SeedRunOptions {
    * report might); default: they stay candidates and are gated again with the next cycle.
    */
   retireFailedCoaching?: boolean;
+  /** The cycles' optimizer instead of the agent's (default: the agent's, GEPA at its defaults). */
+  optimizerChoice?: OptimizerChoice;
   log: (line: string) => void;
 }
 
@@ -220,6 +223,7 @@ export async function runSeed(o: SeedRunOptions): Promise<SeedRun> {
         approvalDeadlineSeconds: 3600,
         rollout: { analysis: { intervalSeconds: o.analysisIntervalSeconds } },
         ...(o.arm === 'coaching' ? { optimizer: { budget: { ...OPTIMIZER_OFF } } } : {}),
+        ...(o.optimizerChoice && o.arm !== 'coaching' ? { optimizer: { choice: o.optimizerChoice } } : {}),
       };
       // A kind whose coaching is still a candidate (waiting for a gate) is not written again;
       // one whose coaching is active but still fails in the queue is (that one did not work).
