@@ -321,11 +321,6 @@ export async function listQueueItemSummaries(
 }
 
 /**
- * One item with its redacted trace, as listQueueItems lists it, the label `reader` stored on
- * it (null when none): what they see, and change while the queue is open, and the agent's
- * tools with what each takes, for the expected step.
- */
-/**
  * An agent's tools as its stored configuration declares them. Read as stored: an agent whose
  * configuration no longer validates (or is gone) keeps its items readable, with no tools
  * listed, rather than failing the whole item.
@@ -335,6 +330,11 @@ export async function agentTools(db: Db, agent: string): Promise<Tool[]> {
   return config.success ? config.data.tools : [];
 }
 
+/**
+ * One item with its redacted trace, as listQueueItems lists it, the label `reader` stored on
+ * it (null when none): what they see, and change while the queue is open, and the agent's
+ * tools with what each takes, for the expected step.
+ */
 export async function showQueueItem(db: Db, itemId: string, reader: string) {
   const found = await queueItem(db, itemId);
   if (!found) throw new NotFoundError(`No annotation item "${itemId}".`);

@@ -1,4 +1,5 @@
 import { displayedCategory, FAILURE_CATEGORIES } from '../schemas/failure-category.js';
+import type { LabelSuggestion } from './label-suggestion.js';
 
 /** What the template needs of a queue item (a row of `queueItems`). */
 export interface TemplateItem {
@@ -57,3 +58,42 @@ export function annotationTemplate(queueId: string, reviewer: string, items: rea
   };
 }
 export type AnnotationTemplate = ReturnType<typeof annotationTemplate>;
+
+/** Who suggested a template label and why, or why nothing was suggested. */
+type SuggestedBy = { by: string; reason: string } | { unavailable: string | null };
+
+/** What `withSuggestions` needs per item: the teacher's suggestion and its model, or why there is none. */
+export interface TemplateSuggestion {
+  suggestion: (LabelSuggestion & { model: string }) | null;
+  unavailable: string | null;
+}
+
+/**
+ * The template with the teacher's suggested labels taken (`queue show --template --suggest`),
+ * as the console's "Use this label" takes them: verdict, category and expected step from the
+ * suggestion, and `context.suggested` saying who suggested it and why, so the reviewer checks
+ * each before submitting. Items without a suggestion keep the judge's prefill and say why.
+ */
+export function withSuggestions(
+  template: AnnotationTemplate,
+  suggestions: ReadonlyMap<string, TemplateSuggestion>,
+) {
+  return {
+    ...template,
+    labels: template.labels.map((label) => {
+      const answer = suggestions.get(label.itemId);
+      if (!answer) return label;
+      const s = answer.suggestion;
+      if (!s)
+        return { ...label, context: { ...label.context, suggested: { unavailable: answer.unavailable } } };
+      const { category: _judge, ...rest } = label;
+      return {
+        ...rest,
+        verdict: s.verdict,
+        ...(s.category ? { category: s.category } : {}),
+        ...(s.expected ? { expected: s.expected } : {}),
+        context: { ...label.context, suggested: { by: s.model, reason: s.reason } as SuggestedBy },
+      };
+    }),
+  };
+}

@@ -13,10 +13,13 @@ import {
 } from './label-suggestion.js';
 import { queueItem } from './store/annotation-reads.js';
 import {
+  forgetSuggestion,
   keepSuggestion,
   storedSuggestion,
   type StoredSuggestion,
 } from './store/label-suggestion-repository.js';
+import { expectedStepProblem } from './expected-step-check.js';
+import { displayedCategory } from '../schemas/failure-category.js';
 
 /**
  * `POST /api/items/:id/suggestion`: the teacher's suggested label for an item, asked the first
@@ -27,11 +30,23 @@ import {
  *
  * When no usable answer comes in time (no teacher configured, an error, a timeout, an answer
  * that fails its check twice) there is no suggestion, with the reason, and nothing is kept:
- * the next opening asks again. The reviewer labels as before meanwhile.
+ * the next opening asks again. The reviewer labels as before meanwhile. (The model client's
+ * response cache keeps answers at temperature 0, so an item whose two answers were unusable
+ * gets the same two again until what the model reads changes; a timeout or an error is not
+ * cached.) Two requests for one item in one process share one model call, and the first
+ * caller's deadline; the first answer stored is the one kept.
+ *
+ * A kept suggestion is checked again against the agent's tools as they are now, so one that
+ * names a call the tools no longer accept is forgotten and asked for again rather than taken
+ * and refused. An item that needs no more labels gets none (nothing to spend a call on).
  */
 
-/** How long the request waits for the model; the reviewer can label meanwhile. */
-export const SUGGESTION_TIMEOUT_MS = 60_000;
+/**
+ * How long the request waits for the model; the reviewer can label meanwhile. Below the 60 s
+ * a reverse proxy commonly allows a response (nginx's proxy_read_timeout), so the reviewer
+ * gets the reason rather than a gateway timeout.
+ */
+export const SUGGESTION_TIMEOUT_MS = 45_000;
 
 export interface SuggestionAnswer {
   suggestion: StoredSuggestion | null;
@@ -44,7 +59,11 @@ export interface SuggestionDeps {
   teacher: LlmClient | null;
 }
 
-const reasonOf = (error: unknown) => (error instanceof Error ? error.message : String(error)).slice(0, 300);
+/** Why the model gave nothing: its own words for a timeout, else what failed. */
+const reasonOf = (error: unknown) => {
+  const message = (error instanceof Error ? error.message : String(error)).slice(0, 300);
+  return /did not answer within/.test(message) ? message : `the teacher model failed: ${message}`;
+};
 
 async function askTeacher(
   teacher: LlmClient,
@@ -70,39 +89,44 @@ export async function suggestLabel(
 ): Promise<SuggestionAnswer> {
   const item = await queueItem(deps.db, itemId);
   if (!item) throw new NotFoundError(`No annotation item "${itemId}".`);
-  const kept = await storedSuggestion(deps.db, itemId);
-  if (kept) return { suggestion: kept, unavailable: null };
   const none = (unavailable: string): SuggestionAnswer => ({ suggestion: null, unavailable });
+  const tools = await agentTools(deps.db, item.agent);
+  const kept = await storedSuggestion(deps.db, itemId);
+  if (kept && !expectedStepProblem(tools, kept.expected ?? undefined))
+    return { suggestion: kept, unavailable: null };
+  if (kept) await forgetSuggestion(deps.db, itemId);
+  if (item.status === 'complete') return none('the item needs no more labels');
   if (!deps.teacher)
     return none(
       'no teacher model is configured (FLYWHEEL_LLM_BASE_URL, FLYWHEEL_TEACHER_MODEL), so nothing is suggested',
     );
-  const tools = await agentTools(deps.db, item.agent);
   const prompt = labelSuggestionPrompt({
     input: item.input,
     output: item.output,
     tools,
     judgeLabel: item.judge_label,
-    judgeCategory: item.judge_category,
+    judgeCategory: displayedCategory(item.judge_category) ?? null,
     judgeExplanation: item.judge_explanation,
     failingFinding: item.failing_finding,
   });
   if (!prompt) return none('the item holds no conversation and step to judge');
   const controller = new AbortController();
   const timeout = answerDeadline(options.timeoutMs ?? SUGGESTION_TIMEOUT_MS, controller);
+  let checked: CheckedSuggestion;
   try {
-    const checked = await Promise.race([
+    checked = await Promise.race([
       askTeacher(deps.teacher, prompt, (content) => checkLabelSuggestion(content, tools), controller.signal),
       timeout.promise,
     ]);
-    if (!checked.ok) return none(`the teacher model's answer was not usable: ${checked.error.slice(0, 300)}`);
-    return {
-      suggestion: await keepSuggestion(deps.db, itemId, checked.suggestion, deps.teacher.model),
-      unavailable: null,
-    };
   } catch (error) {
-    return none(`the teacher model failed: ${reasonOf(error)}`);
+    return none(reasonOf(error));
   } finally {
     timeout.clear();
   }
+  if (!checked.ok) return none(`the teacher model's answer was not usable: ${checked.error.slice(0, 300)}`);
+  // Outside the model's try: a database failure here is the API's 503, not the model's fault.
+  return {
+    suggestion: await keepSuggestion(deps.db, itemId, checked.suggestion, deps.teacher.model),
+    unavailable: null,
+  };
 }

@@ -4,7 +4,7 @@ import type { Db } from '../db/connection.js';
 import { scoreConfigsByIds } from './store/score-config-repository.js';
 import type { ScoreConfig } from '../schemas/score-config.js';
 import { requireQueue } from './annotation-service.js';
-import { suggestionUptake } from './label-suggestion.js';
+import { suggestionUptake } from './suggestion-uptake.js';
 import { labelsWithSuggestions } from './store/label-suggestion-repository.js';
 
 export interface QueueAgreement {

@@ -522,6 +522,8 @@ export async function startApiServer(deps: ApiDeps, port: number, host = '127.0.
 
 /**
  * How long shutdown waits for requests in flight. Below the 30 s a container runtime
- * gives between SIGTERM and SIGKILL, and above any request the API serves in normal times.
+ * gives between SIGTERM and SIGKILL, and above any request the API serves in normal times
+ * but one: a label suggestion waits for the teacher model up to 45 s, and one cut by a
+ * shutdown is simply asked for again (the console shows that there is none meanwhile).
  */
 export const DRAIN_MS = 10_000;

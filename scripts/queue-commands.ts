@@ -20,6 +20,10 @@ import { createScoreConfig, listScoreConfigs } from '../annotation/score-config-
 
 import type { AgreementReport } from '../annotation/inter-annotator-agreement.js';
 import { readJsonFile, type CliAction } from './cli-files.js';
+import { suggestLabel } from '../annotation/label-suggestion-service.js';
+import { withSuggestions, type TemplateSuggestion } from '../annotation/annotation-template.js';
+import type { LlmClient } from '../llm/llm-client.js';
+import { depsOf } from './coaching-commands.js';
 import { resourceOwners } from '../registry/resource-owner-service.js';
 import type { CliContext } from './cli-context.js';
 import { cliPrincipal } from './cli-credentials.js';
@@ -82,11 +86,21 @@ export async function writeQueueTemplate(
   db: Db,
   queueOrCycleId: string,
   file: string,
-  options: { reviewer: string; status?: string },
+  options: { reviewer: string; status?: string; suggest?: { teacher: LlmClient | null } },
 ): Promise<number> {
   const template = await queueTemplate(db, queueOrCycleId, options.reviewer, options);
-  writeFileSync(file, `${JSON.stringify(template, null, 2)}\n`);
-  return template.labels.length;
+  let written: { labels: readonly unknown[] } = template;
+  if (options.suggest) {
+    // One at a time: the teacher client limits its own concurrency, and a reviewer waits on
+    // the file either way. Only where the evaluators did not pass, as in the console.
+    const answers = new Map<string, TemplateSuggestion>();
+    for (const label of template.labels)
+      if (label.verdict === 'fail')
+        answers.set(label.itemId, await suggestLabel({ db, teacher: options.suggest.teacher }, label.itemId));
+    written = withSuggestions(template, answers);
+  }
+  writeFileSync(file, `${JSON.stringify(written, null, 2)}\n`);
+  return written.labels.length;
 }
 
 /** `annotate --file FILE [--queue ID]`: reads the batch file and submits it. */
@@ -121,38 +135,58 @@ export function registerQueueCommands(program: Command, action: Action): void {
     .option('--reviewer <name>', 'only items assigned to, claimed or labelled by this reviewer')
     .option('--status <status>', 'pending, in_progress or complete')
     .option('--template <file>', 'write a batch file prefilled with the judge verdicts')
+    .option(
+      '--suggest',
+      "with --template: prefill the items the evaluators failed with the teacher model's suggested labels (check each)",
+    )
     .action(
-      action(async (ctx, id: string, opts: { reviewer?: string; status?: string; template?: string }) => {
-        const db = await ctx.database();
-        if (opts.template) {
-          // The template is signed by who will submit it: the signed-in reviewer by default.
-          const reviewer = opts.reviewer ?? (await cliPrincipal(ctx)).id;
-          const written = await writeQueueTemplate(db, id, opts.template, { ...opts, reviewer });
+      action(
+        async (
+          ctx,
+          id: string,
+          opts: { reviewer?: string; status?: string; template?: string; suggest?: boolean },
+        ) => {
+          const db = await ctx.database();
+          if (opts.template) {
+            // The template is signed by who will submit it: the signed-in reviewer by default.
+            const reviewer = opts.reviewer ?? (await cliPrincipal(ctx)).id;
+            const suggest = opts.suggest ? { teacher: (await depsOf(ctx)).teacher } : undefined;
+            const { suggest: _flag, ...filter } = opts;
+            const written = await writeQueueTemplate(db, id, opts.template, {
+              ...filter,
+              reviewer,
+              ...(suggest ? { suggest } : {}),
+            });
+            console.log(
+              `wrote ${written} item(s) to ${opts.template}; it can be submitted as it is. Edit verdicts and categories where you disagree, add "expected" where you know the right step and "slices" (e.g. ["adversarial"]) to flag an item, then: flywheel annotate --file ${opts.template}`,
+            );
+            if (suggest)
+              console.log(
+                "Items the evaluators failed carry the teacher model's suggested label where it gave one (context.suggested says who and why, or why not): check each against the conversation before you submit.",
+              );
+            return;
+          }
+          const found = await requireQueue(db, id);
+          const items = await listQueueItems(db, found.id, opts);
+          const details = await queueDetails(db, found.id);
+          const p = details.progress;
           console.log(
-            `wrote ${written} item(s) to ${opts.template}; it can be submitted as it is. Edit verdicts and categories where you disagree, add "expected" where you know the right step and "slices" (e.g. ["adversarial"]) to flag an item, then: flywheel annotate --file ${opts.template}`,
+            `${p.queueId} (${details.queue.status}): ${p.complete}/${p.total} complete, ${p.inProgress} in progress, ${p.pending} pending; quorum ${p.quorum}${p.quorumReached ? ' reached' : ''}`,
           );
-          return;
-        }
-        const found = await requireQueue(db, id);
-        const items = await listQueueItems(db, found.id, opts);
-        const details = await queueDetails(db, found.id);
-        const p = details.progress;
-        console.log(
-          `${p.queueId} (${details.queue.status}): ${p.complete}/${p.total} complete, ${p.inProgress} in progress, ${p.pending} pending; quorum ${p.quorum}${p.quorumReached ? ' reached' : ''}`,
-        );
-        for (const i of items)
-          console.log(
-            `${i.id}  ${i.status.padEnd(11)} judge=${i.judge_label}/${i.judge_category ?? '-'} step=${i.failing_step ?? '-'} reviews=${i.labelledBy.length}/${i.required_reviews}${i.assigned.length ? ` assigned=${i.assigned.join(',')}` : ''}${i.disagreement ? ' DISAGREEMENT' : ''}`,
-          );
-        console.log('\nreviewers:');
-        for (const r of p.byReviewer)
-          console.log(
-            `  ${r.reviewer.padEnd(20)} assigned ${r.assigned}, claimed ${r.claimed}, labelled ${r.completed}, open ${r.open}`,
-          );
-        console.log('\nagreement:');
-        printAgreement('verdict', details.agreement.verdict);
-        for (const [name, a] of Object.entries(details.agreement.scores)) printAgreement(name, a);
-      }),
+          for (const i of items)
+            console.log(
+              `${i.id}  ${i.status.padEnd(11)} judge=${i.judge_label}/${i.judge_category ?? '-'} step=${i.failing_step ?? '-'} reviews=${i.labelledBy.length}/${i.required_reviews}${i.assigned.length ? ` assigned=${i.assigned.join(',')}` : ''}${i.disagreement ? ' DISAGREEMENT' : ''}`,
+            );
+          console.log('\nreviewers:');
+          for (const r of p.byReviewer)
+            console.log(
+              `  ${r.reviewer.padEnd(20)} assigned ${r.assigned}, claimed ${r.claimed}, labelled ${r.completed}, open ${r.open}`,
+            );
+          console.log('\nagreement:');
+          printAgreement('verdict', details.agreement.verdict);
+          for (const [name, a] of Object.entries(details.agreement.scores)) printAgreement(name, a);
+        },
+      ),
     );
   queue
     .command('claim <itemId>')

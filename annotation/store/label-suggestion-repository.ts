@@ -37,6 +37,11 @@ export async function storedSuggestion(db: Db, itemId: string): Promise<StoredSu
   return row ? toSuggestion(row) : undefined;
 }
 
+/** Drops an item's kept suggestion (one the agent's tools no longer accept), so it is asked again. */
+export async function forgetSuggestion(db: Db, itemId: string): Promise<void> {
+  await db.deleteFrom('label_suggestions').where('item_id', '=', itemId).execute();
+}
+
 /** Stores the suggestion unless one is there already; answers the one stored. */
 export async function keepSuggestion(
   db: Db,
@@ -61,7 +66,11 @@ export async function keepSuggestion(
   return stored;
 }
 
-/** A queue's labels next to their item's suggestion (items with one), for how often reviewers took it. */
+/**
+ * A queue's labels next to their item's suggestion, for how often reviewers took it: only
+ * labels stored after the suggestion (one stored before, or from the CLI before anyone asked,
+ * cannot have taken it).
+ */
 export async function labelsWithSuggestions(db: Db, queueId: string) {
   const rows = await db
     .selectFrom('annotations')
@@ -81,6 +90,7 @@ export async function labelsWithSuggestions(db: Db, queueId: string) {
       'label_suggestions.created_at',
     ])
     .where('annotation_items.queue_id', '=', queueId)
+    .whereRef('label_suggestions.created_at', '<=', 'annotations.created_at')
     .execute();
   return rows.map((r) => ({
     reviewer: r.reviewer,

@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   checkLabelSuggestion,
-  labelMatchesSuggestion,
   labelSuggestionPrompt,
-  suggestionUptake,
   type LabelSuggestion,
 } from '../../annotation/label-suggestion.js';
+import { labelMatchesSuggestion, suggestionUptake } from '../../annotation/suggestion-uptake.js';
 import { draftFor, draftWithSuggestion, labelBody } from '../../console/src/api/label-draft.js';
+import { annotationTemplate, withSuggestions } from '../../annotation/annotation-template.js';
 import { AIRLINE_SCENARIO, loadScenario, scenarioTools } from '../simulator/scenario.js';
 import { simulateLabelSuggestion } from '../simulator/simulated-labels.js';
 
@@ -107,6 +107,9 @@ describe('label suggestions: the request to the teacher and the check of its ans
     );
     assert.match(refused({ step: 'reply', reply: '  ' }), /reply is empty/);
     assert.match(refused({ reason: '' }), /reason is empty/);
+    // A failure without a category the list has is filed as other, not refused.
+    const uncategorised = checkLabelSuggestion(answer({ category: 'none' }), tools);
+    assert.equal(uncategorised.ok && uncategorised.suggestion.category, 'other');
     assert.match(refused({ category: 'made_up' }), /category/);
     assert.equal(checkLabelSuggestion('not json', tools).ok, false);
   });
@@ -173,6 +176,50 @@ describe('label suggestions: the request to the teacher and the check of its ans
       createdAt: '2026-12-07T00:00:00.000Z',
     });
     assert.deepEqual(labelBody(passDraft), { verdict: 'pass', comment: 'checked the policy' });
+  });
+});
+
+describe('the batch template with suggestions taken', () => {
+  it("takes a suggestion's verdict, category and step over the judge's, says who suggested it, and keeps the judge's prefill where there is none", () => {
+    const item = (id: string) => ({
+      id,
+      status: 'pending',
+      judge_label: 'fail',
+      judge_category: 'wrong_tool',
+      judge_explanation: 'x',
+      failing_step: null,
+      failing_finding: null,
+      input: {},
+      output: {},
+    });
+    const template = annotationTemplate('q', 'rita', [item('a'), item('b'), item('c')]);
+    const taken = withSuggestions(
+      template,
+      new Map([
+        [
+          'a',
+          {
+            suggestion: {
+              verdict: 'pass' as const,
+              category: null,
+              expected: null,
+              reason: 'Fine.',
+              model: 'm',
+            },
+            unavailable: null,
+          },
+        ],
+        ['b', { suggestion: null, unavailable: 'no teacher model is configured' }],
+      ]),
+    );
+    const [a, b, c] = taken.labels;
+    assert.equal(a?.verdict, 'pass');
+    assert.equal('category' in (a ?? {}), false, "the judge's category does not stay on a pass");
+    const suggested = (label: unknown) => (label as { context: { suggested?: unknown } }).context.suggested;
+    assert.deepEqual(suggested(a), { by: 'm', reason: 'Fine.' });
+    assert.deepEqual([b?.verdict, b?.category], ['fail', 'tool_selection']);
+    assert.deepEqual(suggested(b), { unavailable: 'no teacher model is configured' });
+    assert.deepEqual(c, template.labels[2]);
   });
 });
 

@@ -90,11 +90,14 @@ export const useQueueItem = (queueId: string, itemId: string) =>
  */
 export const suggestionQuery = (itemId: string) => ({
   queryKey: ['suggestion', itemId],
-  queryFn: () =>
+  // Aborted when nobody waits for it any more (the reviewer moved on before it answered).
+  queryFn: ({ signal }: { signal: AbortSignal }) =>
     answer<SuggestionAnswer>(
-      api.POST('/api/items/{id}/suggestion', { params: { path: { id: itemId } }, body: {} }),
+      api.POST('/api/items/{id}/suggestion', { params: { path: { id: itemId } }, body: {}, signal }),
     ),
-  staleTime: Infinity,
+  // A suggestion is kept by the API; "none" (a timeout, no model) is asked again next time.
+  staleTime: (query: { state: { data?: SuggestionAnswer | undefined } }) =>
+    query.state.data?.suggestion ? Infinity : 0,
   retry: false,
 });
 

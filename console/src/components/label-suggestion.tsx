@@ -12,23 +12,36 @@ export function LabelSuggestionView({
   error,
   answer,
   onUse,
+  taken,
   disabled,
 }: {
   pending: boolean;
   error: Error | null;
   answer: SuggestionAnswer | undefined;
   onUse: () => void;
+  /** The reviewer took it into the form (said to screen readers). */
+  taken: boolean;
   disabled: boolean;
 }) {
   const s = answer?.suggestion;
   const step = s?.expected;
+  // One live region, always there, so each change is announced (a region inserted together
+  // with its text often is not).
+  const said = taken
+    ? 'Suggested label filled in: check it and submit with Ctrl+Enter.'
+    : pending
+      ? ''
+      : s
+        ? `Suggested label ready: ${s.verdict}${s.category ? `, ${CATEGORY_LABELS[s.category]}` : ''}. Press a to use it.`
+        : `No suggestion: ${error?.message ?? answer?.unavailable ?? 'none was given'}.`;
   return (
     <section aria-labelledby="suggestion" class="suggestion">
       <h3 id="suggestion">Suggested label</h3>
+      <p role="status" class="visually-hidden">
+        {said}
+      </p>
       {pending ? (
-        <p class="muted" role="status">
-          Asking the teacher model for a suggestion; you can label meanwhile.
-        </p>
+        <p class="muted">Asking the teacher model for a suggestion; you can label meanwhile.</p>
       ) : error ? (
         <p class="muted">No suggestion: {error.message}</p>
       ) : !s ? (
@@ -60,7 +73,7 @@ export function LabelSuggestionView({
           </div>
           <p class="suggestion-by muted">
             By {s.model}; check before use.{' '}
-            <button type="button" class="secondary" onClick={onUse} disabled={disabled}>
+            <button type="button" class="secondary" onClick={onUse} disabled={disabled} aria-keyshortcuts="a">
               Use this label <kbd>a</kbd>
             </button>
           </p>

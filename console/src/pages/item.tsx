@@ -193,19 +193,26 @@ function ItemView({
     open.find((i) => items.indexOf(i) > at && i.id !== item.id) ?? open.find((i) => i.id !== item.id);
 
   // The teacher's suggested label, while the reviewer labels an item the evaluators did not
-  // pass (their pass is the suggestion there: another would only add reading); the next such
-  // open item's is asked for meanwhile, so a slow model has answered by the time the reviewer
-  // gets there.
+  // pass (their pass is the suggestion there: another would only add reading). Asked once the
+  // item has been open a moment, and the next such open item's once the reviewer has stayed a
+  // while, so paging through items with j/k does not pile up model calls (each holds a
+  // connection for up to 45 s) while a slow model still answers before the reviewer gets there.
   const suggesting = labelling && item.judge_label !== 'pass';
-  const suggestion = useLabelSuggestion(item.id, suggesting);
+  const [settled, setSettled] = useState(false);
   useEffect(() => {
-    const next = labelling ? nextOpen() : undefined;
-    if (next && next.verdict !== 'pass') void queryClient.prefetchQuery(suggestionQuery(next.id));
+    if (!labelling) return;
+    const ask = setTimeout(() => setSettled(true), 400);
+    const next = nextOpen();
+    const ahead = setTimeout(() => {
+      if (next && next.verdict !== 'pass') void queryClient.prefetchQuery(suggestionQuery(next.id));
+    }, 1500);
+    return () => {
+      clearTimeout(ask);
+      clearTimeout(ahead);
+    };
   }, [item.id, labelling]);
-  const takeSuggestion = () => {
-    const suggested = suggestion.data?.suggestion;
-    if (suggested) setDraft((d) => draftWithSuggestion(d, suggested));
-  };
+  const suggestion = useLabelSuggestion(item.id, suggesting && settled);
+  const [tookSuggestion, setTookSuggestion] = useState(false);
 
   const submit = useMutation({
     mutationFn: (body: LabelBody) =>
@@ -229,6 +236,14 @@ function ItemView({
       else navigate(`${paths.queue(queue.id)}?done=${stored.queueCompleted ? 'queue' : 'mine'}`);
     },
   });
+
+  const formDisabled = (!editing && (claim.isError || claimExpired)) || submit.isPending;
+  const takeSuggestion = () => {
+    const suggested = suggestion.data?.suggestion;
+    if (!suggested || formDisabled) return;
+    setDraft((d) => draftWithSuggestion(d, suggested));
+    setTookSuggestion(true);
+  };
 
   // Key presses and submit read the draft of the latest render, not of the render that
   // registered the listener: effects run after paint, a fast typist's keys come before.
@@ -436,9 +451,12 @@ function ItemView({
                     error={suggestion.error}
                     answer={suggestion.data}
                     onUse={takeSuggestion}
-                    disabled={(!editing && (claim.isError || claimExpired)) || submit.isPending}
+                    taken={tookSuggestion}
+                    disabled={formDisabled}
                   />
                 )}
+                {/* After the suggestion's heading: say where the reviewer's own fields start. */}
+                {suggesting && <h3 class="visually-hidden">Your verdict and correction</h3>}
                 <form
                   onSubmit={(e) => {
                     e.preventDefault();
@@ -452,7 +470,7 @@ function ItemView({
                     tools={tools}
                     dimensions={dimensions}
                     refs={refs}
-                    disabled={(!editing && (claim.isError || claimExpired)) || submit.isPending}
+                    disabled={formDisabled}
                     judgeCategory={item.judge_category}
                     fieldError={fieldError}
                   />
@@ -461,10 +479,7 @@ function ItemView({
                       {notice ?? submit.error?.message}
                     </p>
                   )}
-                  <button
-                    type="submit"
-                    disabled={(!editing && (claim.isError || claimExpired)) || submit.isPending}
-                  >
+                  <button type="submit" disabled={formDisabled}>
                     {submit.isPending
                       ? 'Submitting…'
                       : editing
