@@ -39,6 +39,8 @@ const { values: args } = parseArgs({
     scenario: { type: 'string' },
     seed: { type: 'string' },
     out: { type: 'string' },
+    /** Keep every accepted program's train mean, true success, length and ancestry in the output. */
+    'keep-programs': { type: 'boolean', default: false },
   },
 });
 const snapshots = (JSON.parse(readFileSync(args.snapshots, 'utf8')) as Week1Snapshot[]).filter(
@@ -71,7 +73,16 @@ interface Run {
   pickByRule: Record<string, number>;
   /** The pick's true success on held-out requests in no failure mode. */
   pickRoutine: number | null;
-  programs: { val: number; truth: number }[];
+  /**
+   * Post hoc, not a setting (the optimizer sees text IDs only): the true success of the
+   * shortest program (all component texts' characters; the earliest among equals) among the
+   * accepted ones whose train-split mean equals the pick's, and its length beside the pick's.
+   */
+  shortestTruth: number | null;
+  shortestChars: number | null;
+  pickChars: number;
+  /** In pool order; depth = rewrites from the baseline (0 for the baseline). */
+  programs: { val: number; truth: number; chars: number; depth: number }[];
 }
 
 const out: Run[] = [];
@@ -138,28 +149,58 @@ for (const snap of snapshots) {
       let reflections = 0;
       let tried = 0;
       const scored = new Map<string, Candidate>();
+      const parentOf = new Map<string, string>();
+      // The latest reflection's children (id → parent id): a child scored on the Pareto set was accepted.
+      let proposed = new Map<string, string>();
       for (let step = search.next(); step.kind !== 'done'; step = search.next()) {
         if (step.kind === 'evaluate') {
           if (step.purpose === 'reflection minibatch (child)') tried++;
-          if (step.purpose === 'full Pareto-set evaluation') scored.set(step.candidateId, step.candidate);
+          if (step.purpose === 'full Pareto-set evaluation' && !scored.has(step.candidateId)) {
+            const parent = proposed.get(step.candidateId);
+            if (parent !== undefined) parentOf.set(step.candidateId, parent);
+            scored.set(step.candidateId, step.candidate);
+          }
           const { scores } = await evaluateCandidate(io, step.candidate, step.candidateId, step.exampleIds);
           search.respond({ kind: 'evaluated', scores });
         } else {
-          if (step.task.type === 'reflect') reflections++;
           const taught = await teach(io, step.task, step.sample);
+          if (step.task.type === 'reflect') {
+            reflections++;
+            const { candidate, component } = step.task;
+            proposed = new Map(
+              taught.textIds.map((t) => [
+                candidateIdOf({ ...candidate, [component]: t }),
+                candidateIdOf(candidate),
+              ]),
+            );
+          }
           search.respond({ kind: 'taught', textIds: taught.textIds });
         }
       }
       const outcome = search.outcome();
       // Accepted programs' train means (the Pareto set is the whole train split below 40 examples).
-      const programs: { val: number; truth: number }[] = [];
+      const programs: Run['programs'] = [];
+      const depthOf = (id: string): number => {
+        const parent = parentOf.get(id);
+        return parent === undefined ? 0 : 1 + depthOf(parent);
+      };
+      const charsOf = async (candidate: Candidate) => {
+        const texts = await shared.texts(Object.values(candidate));
+        return Object.values(candidate).reduce((n, id) => n + (texts.get(id)?.length ?? 0), 0);
+      };
       for (const [id, candidate] of scored) {
         const outputs = await store.outputs(id, snap.trainIds);
         const val = mean([...outputs.values()].map((o) => o.score));
-        programs.push({ val, truth: (await truthOf(candidate)).overall });
+        programs.push({
+          val,
+          truth: (await truthOf(candidate)).overall,
+          chars: await charsOf(candidate),
+          depth: depthOf(id),
+        });
       }
       const pick = await truthOf(outcome.best);
       const top = programs.filter((p) => Math.abs(p.val - outcome.bestScore) < 1e-9);
+      const shortest = top.length ? top.reduce((b, p) => (p.chars < b.chars ? p : b)) : null;
       const pickPoint = outcome.trajectory.find((p) => p.candidateId === outcome.bestCandidateId);
       out.push({
         scenario: snap.scenario,
@@ -186,6 +227,9 @@ for (const snap of snapshots) {
           .map(([k]) => k),
         pickByRule: pick.byRule,
         pickRoutine: pick.routine,
+        shortestTruth: shortest?.truth ?? null,
+        shortestChars: shortest?.chars ?? null,
+        pickChars: await charsOf(outcome.best),
         programs,
       });
       const r = out[out.length - 1]!;
@@ -210,6 +254,6 @@ for (const snap of snapshots) {
   }
 }
 // Per run without its programs' list (the tie and spread figures above summarise it).
-const runs = out.map(({ programs: _, ...run }) => run);
+const runs = args['keep-programs'] ? out : out.map(({ programs: _, ...run }) => run);
 if (args.out)
   writeFileSync(args.out, JSON.stringify({ command: process.argv.slice(2).join(' '), runs }, null, 1));

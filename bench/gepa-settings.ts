@@ -85,7 +85,16 @@ const censored = (runs: readonly { to90: number | null }[]) => runs.map((r) => r
 const paired = (label: string, a: number[], b: number[], digits: number) => {
   const d = pairedDifference(a, b);
   const f = (x: number) => x.toFixed(digits);
-  return `${label} ${f(d.estimate)} [${f(d.low)}, ${f(d.high)}] p=${wilcoxonTwoSided(a, b).toFixed(3)}`;
+  // Mostly-zero differences (the same pick) make the Hodges–Lehmann estimate 0: the mean too.
+  const diffs = a.map((x, i) => x - b[i]!);
+  const m = mean(diffs);
+  const sd = Math.sqrt(diffs.reduce((s, x) => s + (x - m) ** 2, 0) / Math.max(1, diffs.length - 1));
+  const half = (1.96 * sd) / Math.sqrt(diffs.length);
+  const n = (test: (x: number) => boolean) => diffs.filter(test).length;
+  return (
+    `${label} ${f(d.estimate)} [${f(d.low)}, ${f(d.high)}] p=${wilcoxonTwoSided(a, b).toFixed(3)}` +
+    ` (mean ${f(m)} [${f(m - half)}, ${f(m + half)}]; up ${n((x) => x > 0)}, down ${n((x) => x < 0)})`
+  );
 };
 
 const scenarios = probeScenarios(args.scenarioFiles);

@@ -10,6 +10,7 @@
  *   npm run bench:optimizers [-- --seeds 20 --budget 6000 --reference-seeds 20
  *                               --methods gepa,gepa-reference --scenario my-world.json ...
  *                               --out bench/results/optimizers.json]
+ *   `--gepa-settings JSON` runs method gepa with those settings (default: its defaults).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -34,6 +35,7 @@ const { values: args } = parseArgs({
     scenario: { type: 'string', multiple: true, default: [] },
     out: { type: 'string', default: path.join('bench', 'results', 'optimizers.json') },
     'mipro-reference-valset': { type: 'string', default: 'dspy' },
+    'gepa-settings': { type: 'string' },
   },
 });
 const nSeeds = Number(args.seeds);
@@ -55,7 +57,9 @@ const METHODS: Record<string, unknown> = {
       bandit: { kind: 'ucb', rounds: 4, armsPerRound: 8, samplesPerPull: 16 },
     },
   },
-  gepa: { name: 'gepa' },
+  gepa: args['gepa-settings']
+    ? { name: 'gepa', settings: JSON.parse(args['gepa-settings']) as unknown }
+    : { name: 'gepa' },
   mipro: { name: 'mipro', settings: { numCandidates: 12 } },
 };
 /**

@@ -94,12 +94,28 @@ export function gepa(settings: GepaSettings): Optimizer {
           );
           p.trainMean = (sum(p.scores) + sum(more)) / (p.scores.length + more.length);
         }
-        // Earliest first among equals, as without the tie-break.
-        const pick = tied.reduce((b, p) => (p.trainMean! > b.trainMean! ? p : b));
+        const bestMean = Math.max(...tied.map((p) => p.trainMean!));
+        const pick = preferred(tied.filter((p) => p.trainMean === bestMean));
         ctx.incumbent(pick.candidate, pick.trainMean!);
         return;
       }
-      ctx.incumbent(programs[best]!.candidate, programs[best]!.aggregate);
+      const pick = preferred(tied);
+      ctx.incumbent(pick.candidate, pick.aggregate);
+    };
+    const tieBreak = settings.tieBreak ?? 'earliest';
+    /** Of programs tied for the best (in pool order), the one `tieBreak` prefers; the earliest among equals. */
+    const preferred = (tied: Program[]): Program => {
+      if (tieBreak === 'earliest' || tied.length === 1) return tied[0]!;
+      let key: (p: Program) => number;
+      if (tieBreak === 'fewest_edits' || tieBreak === 'most_edits') {
+        const sign = tieBreak === 'most_edits' ? 1 : -1;
+        key = (p) => sign * ancestors(programs, programs.indexOf(p)).size;
+      } else {
+        const live = programs.filter((p) => !p.retired);
+        const top = pareto.map((_, k) => Math.max(...live.map((p) => p.scores[k] ?? -Infinity)));
+        key = (p) => top.filter((t, k) => p.scores[k] === t).length;
+      }
+      return tied.reduce((b, p) => (key(p) > key(b) ? p : b));
     };
     const scoreProgram = function* (candidate: Candidate, parents: number[]) {
       const scores = yield* ctx.evaluate(candidate, pareto, 'full Pareto-set evaluation');

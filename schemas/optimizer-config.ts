@@ -106,6 +106,21 @@ export const GepaSettings = z.object({
    * failures (mislabelled examples) the teacher kept writing the same rejected rewrites.
    */
   avoidListedRepeats: z.boolean().default(true),
+  /**
+   * Which of the programs tied for the best score (after `breakTiesOnTrain`) is the pick:
+   * `most_edits` (the most ancestors: each is a rewrite accepted for strictly beating its
+   * parent on a minibatch), `earliest` (upstream's), `fewest_edits` or `most_wins` (the most
+   * Pareto-set instances on which it scores the best any live program does; with pass/fail
+   * scores every tied program has as many); the earliest among equals. A small train split
+   * cannot tell tied programs apart, held-out ground truth can: week-1 cycles of
+   * bench:flywheel (bench/gepa-cycle-probe.ts, 150 runs each) most_edits − earliest true
+   * success airline +2.1 pt [+1.3, +2.9], synthetic-12 +0.1 [−0.1, +0.3] (fewest_edits
+   * −0.6 / −0.1); bench:optimizers' four scenarios, 200 seeds: final test +0.0 to +0.3 pt,
+   * none lower, and earlier at 90 % of the oracle. Settings recorded before it existed lack
+   * it and pick the earliest (and workflows/optimize-workflow.ts keeps the earliest for
+   * histories started without its patch).
+   */
+  tieBreak: z.enum(['earliest', 'fewest_edits', 'most_edits', 'most_wins']).default('most_edits'),
 });
 
 export const MiproSettings = z.object({

@@ -3,6 +3,7 @@ import {
   condition,
   continueAsNew,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   workflowInfo,
@@ -78,6 +79,22 @@ function announce(optimizer: string, plan: BudgetPlan): void {
   setCurrentDetails([line, ...plan.warnings.map((w) => `**Warning:** ${w}`)].join('\n\n'));
 }
 
+/** The patch under which GEPA's default pick among programs tied for the best is `most_edits`. */
+export const GEPA_TIE_BREAK_PATCH = 'gepa-tie-break-most-edits';
+
+/**
+ * GEPA's pick among programs tied for the best became the one with the most accepted edits
+ * (`tieBreak`, default `most_edits`; it was the earliest). The settings come in
+ * startOptimizationRun's recorded result, so histories from before lack the field and the
+ * optimizer picks the earliest; the patch also keeps the earliest for a run started by a
+ * worker without this code whose settings a newer activity worker resolved, so a run's
+ * pick depends only on the workflow code that started it.
+ */
+function withTieBreakPatch(optimizer: OptimizerChoice): OptimizerChoice {
+  if (optimizer.name !== 'gepa' || patched(GEPA_TIE_BREAK_PATCH)) return optimizer;
+  return { ...optimizer, settings: { ...optimizer.settings, tieBreak: 'earliest' } };
+}
+
 /**
  * The one durable driver for every prompt optimizer: each request of the ask/tell session
  * becomes an activity (evaluation batches or a teacher call), each answer is logged, and
@@ -120,7 +137,7 @@ export async function optimizeWorkflow(input: OptimizeInput): Promise<OptimizeRe
         ...(started.strata ? { strata: started.strata } : {}),
         ...(plan?.warnings.length ? { warnings: plan.warnings } : {}),
       },
-      optimizer: started.optimizer,
+      optimizer: withTieBreakPatch(started.optimizer),
       baselineDbId: started.baselineDbId,
       log: [],
       tokens: 0,

@@ -517,8 +517,9 @@ describe("GEPA's Pareto subsample", () => {
     const grown = runRareFix({});
     assert.equal(grown.outcome.best.system, 'txt_fix', 'the child that fixed the rare example is picked');
     assert.equal(grown.outcome.bestScore, 4 / 5, 'scored on the subsample and the rare example');
-    // Recorded before the settings: the child ties its parent on the subsample, the parent stays.
-    const before = runRareFix({}, ['growParetoSet', 'avoidRepeatedReflections']);
+    // Recorded before the settings (and before tieBreak, whose most_edits would pick the tied
+    // child): the child ties its parent on the subsample, the parent stays.
+    const before = runRareFix({}, ['growParetoSet', 'avoidRepeatedReflections', 'tieBreak']);
     assert.equal(before.outcome.best.system, 'txt_base');
     assert.equal(before.outcome.bestScore, 3 / 4);
     assert.ok(before.fixProposals >= 10, `${before.fixProposals} proposals of the fix`);

@@ -181,8 +181,11 @@ describe('prompt optimizers on the simulator', async () => {
           showTriedReflections: 0,
         },
       });
-      if (!('breakTiesOnTrain' in settings))
+      // A checkpoint from before breakTiesOnTrain lacks the later tieBreak too.
+      if (!('breakTiesOnTrain' in settings)) {
         delete (choice.settings as { breakTiesOnTrain?: boolean }).breakTiesOnTrain;
+        delete (choice.settings as { tieBreak?: string }).tieBreak;
+      }
       return drive(
         synthetic,
         choice,
