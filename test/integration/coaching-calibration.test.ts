@@ -11,6 +11,7 @@ import { startTestDatabase } from '../helpers/test-stack.js';
 import { simulateSituation } from '../simulator/simulated-coaching.js';
 import { AIRLINE_SCENARIO, loadScenario } from '../simulator/scenario.js';
 import { startSimulator, type SimulatorServer } from '../simulator/simulator-server.js';
+import { callApi } from '../helpers/api-call.js';
 
 const scenario = loadScenario(AIRLINE_SCENARIO);
 const example = (id: string) => scenario.examples.find((e) => e.id === id)!;
@@ -39,15 +40,8 @@ describe('calibrated default threshold on real Postgres with the simulator’s e
   const headers: Record<'rita' | 'agent', Record<string, string>> = {} as never;
   let calibrated: View;
 
-  const call = async (who: keyof typeof headers, method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${api.url}${path}`, {
-      method,
-      headers: { 'content-type': 'application/json', ...headers[who] },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    return { status: res.status, json: (text ? JSON.parse(text) : {}) as Record<string, unknown> };
-  };
+  const call = (who: keyof typeof headers, method: string, path: string, body?: unknown) =>
+    callApi<Record<string, unknown>>(api.url, headers[who], method, path, body);
   const recalled = async (text: string) => {
     const res = await call('agent', 'POST', '/api/agents/airline/coaching/recall', {
       messages: [{ role: 'user', content: text }],

@@ -15,6 +15,7 @@ import { createAgentToken } from '../../registry/store/agent-tokens.js';
 import { personWithToken } from '../helpers/api-credentials.js';
 import { startTestDatabase } from '../helpers/test-stack.js';
 import { AIRLINE_SCENARIO, loadScenario, scenarioTools } from '../simulator/scenario.js';
+import { callApi } from '../helpers/api-call.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -50,15 +51,8 @@ describe('coaching effect, marks and coaching from a review item on real Postgre
   /** Similarity of each move request to the situation, as recall measures it. */
   const similarity = new Map<string, number>();
 
-  const call = async (who: string, method: string, url: string, body?: unknown) => {
-    const res = await fetch(`${api.url}${url}`, {
-      method,
-      headers: { 'content-type': 'application/json', ...headers[who] },
-      ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    return { status: res.status, json: (text ? JSON.parse(text) : {}) as Json & { error: string } };
-  };
+  const call = (who: string, method: string, url: string, body?: unknown) =>
+    callApi<Json & { error: string }>(api.url, headers[who], method, url, body);
   const recalled = async (text: string) =>
     (
       (

@@ -15,6 +15,7 @@ import { simulatedRoles } from '../helpers/simulated-roles.js';
 import { startTestDatabase } from '../helpers/test-stack.js';
 import { AIRLINE_SCENARIO, loadScenario, scenarioTools } from '../simulator/scenario.js';
 import { SIMULATED_MODELS, startSimulator, type SimulatorServer } from '../simulator/simulator-server.js';
+import { callApi } from '../helpers/api-call.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -46,15 +47,8 @@ describe('coaching situations suggested by the teacher model on real Postgres', 
   const headers: Record<string, Record<string, string>> = {};
   const tokens: Record<string, string> = {};
 
-  const call = async (who: string, method: string, url: string, body?: unknown, server = api) => {
-    const res = await fetch(`${server.url}${url}`, {
-      method,
-      headers: { 'content-type': 'application/json', ...headers[who] },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    return { status: res.status, json: (text ? JSON.parse(text) : {}) as Json & { error: string } };
-  };
+  const call = (who: string, method: string, url: string, body?: unknown, server = api) =>
+    callApi<Json & { error: string }>(server.url, headers[who], method, url, body);
   const suggest = (who: string, body: unknown, server = api) =>
     call(who, 'POST', '/api/agents/airline/coaching/situation', body, server);
   const ingest = async (id: string, agent: string, text: string) => {

@@ -19,6 +19,7 @@ import { simulatedRoles } from '../helpers/simulated-roles.js';
 import { startTestDatabase } from '../helpers/test-stack.js';
 import { AIRLINE_SCENARIO, loadScenario, scenarioTools } from '../simulator/scenario.js';
 import { SIMULATED_MODELS, startSimulator, type SimulatorServer } from '../simulator/simulator-server.js';
+import { callApi } from '../helpers/api-call.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -74,15 +75,8 @@ describe('coaching memories over HTTP on real Postgres', () => {
   const tokens: Record<string, string> = {};
   let moveCoaching = '';
 
-  const call = async (who: keyof typeof headers, method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${api.url}${path}`, {
-      method,
-      headers: { 'content-type': 'application/json', ...headers[who] },
-      ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    return { status: res.status, json: (text ? JSON.parse(text) : {}) as Answer };
-  };
+  const call = (who: keyof typeof headers, method: string, path: string, body?: unknown) =>
+    callApi<Answer>(api.url, headers[who], method, path, body);
   const recall = (text: string, extra: Record<string, unknown> = {}) =>
     call('agent', 'POST', '/api/agents/airline/coaching/recall', {
       messages: [

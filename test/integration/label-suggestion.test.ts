@@ -16,6 +16,7 @@ import { simulatedRoles } from '../helpers/simulated-roles.js';
 import { startTestDatabase } from '../helpers/test-stack.js';
 import { AIRLINE_SCENARIO, loadScenario, scenarioTools } from '../simulator/scenario.js';
 import { SIMULATED_MODELS, startSimulator, type SimulatorServer } from '../simulator/simulator-server.js';
+import { callApi } from '../helpers/api-call.js';
 
 const scenario = loadScenario(AIRLINE_SCENARIO);
 const example = (id: string) => scenario.examples.find((e) => e.id === id)!;
@@ -46,15 +47,8 @@ describe('label suggestions by the teacher model on real Postgres', () => {
   const headers: Record<string, Record<string, string>> = {};
   const items: Record<string, string> = {};
 
-  const call = async (who: string, method: string, url: string, body?: unknown, server = api) => {
-    const res = await fetch(`${server.url}${url}`, {
-      method,
-      headers: { 'content-type': 'application/json', ...headers[who] },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    return { status: res.status, json: (text ? JSON.parse(text) : {}) as Json & { error: string } };
-  };
+  const call = (who: string, method: string, url: string, body?: unknown, server = api) =>
+    callApi<Json & { error: string }>(server.url, headers[who], method, url, body);
   const suggest = (who: string, item: string, server = api) =>
     call(who, 'POST', `/api/items/${item}/suggestion`, {}, server);
   const teacherCalls = (since: number) =>

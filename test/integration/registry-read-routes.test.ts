@@ -6,6 +6,7 @@ import type { Db } from '../../db/connection.js';
 import { importExamples } from '../../datasets/dataset-service.js';
 import { personWithToken } from '../helpers/api-credentials.js';
 import { startTestDatabase } from '../helpers/test-stack.js';
+import { callApi } from '../helpers/api-call.js';
 
 const line = (v: unknown) => JSON.stringify(v);
 
@@ -42,15 +43,8 @@ describe('registry read routes for the console over HTTP on real Postgres', () =
   const headers: Record<'otto' | 'vera' | 'stranger', Record<string, string>> = {} as never;
   let versionId = '';
 
-  const call = async (who: keyof typeof headers, method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${api.url}${path}`, {
-      method,
-      headers: { 'content-type': 'application/json', ...headers[who] },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    return { status: res.status, json: (text ? JSON.parse(text) : {}) as Answer };
-  };
+  const call = (who: keyof typeof headers, method: string, path: string, body?: unknown) =>
+    callApi<Answer>(api.url, headers[who], method, path, body);
 
   before(async () => {
     database = await startTestDatabase();
