@@ -1,7 +1,7 @@
 import type { Db } from '../db/connection.js';
-import { answerDeadline } from '../llm/answer-deadline.js';
-import type { ChatMessageIn, LlmClient } from '../llm/llm-client.js';
-import { askWithRepair } from '../llm/repair-round.js';
+import { noAnswerReason, withAnswerDeadline } from '../llm/answer-deadline.js';
+import type { LlmClient } from '../llm/llm-client.js';
+import { askCheckedJson } from '../llm/repair-round.js';
 import { NotFoundError } from '../schemas/user-error.js';
 import { agentTools } from './annotation-service.js';
 import {
@@ -59,29 +59,6 @@ export interface SuggestionDeps {
   teacher: LlmClient | null;
 }
 
-/** Why the model gave nothing: its own words for a timeout, else what failed. */
-const reasonOf = (error: unknown) => {
-  const message = (error instanceof Error ? error.message : String(error)).slice(0, 300);
-  return /did not answer within/.test(message) ? message : `the teacher model failed: ${message}`;
-};
-
-async function askTeacher(
-  teacher: LlmClient,
-  prompt: ChatMessageIn[],
-  check: (content: string | null) => CheckedSuggestion,
-  signal: AbortSignal,
-) {
-  const ask = async (messages: ChatMessageIn[]) =>
-    (
-      await teacher.chat(
-        // offSchema 'cache': the repair is a request of its own (see situation-suggestion-service.ts).
-        { messages, jsonSchema: LABEL_SUGGESTION_SCHEMA, temperature: 0, seed: 0, offSchema: 'cache' },
-        signal,
-      )
-    ).content;
-  return askWithRepair(ask, prompt, check, labelSuggestionRepairPrompt);
-}
-
 export async function suggestLabel(
   deps: SuggestionDeps,
   itemId: string,
@@ -96,7 +73,8 @@ export async function suggestLabel(
     return { suggestion: kept, unavailable: null };
   if (kept) await forgetSuggestion(deps.db, itemId);
   if (item.status === 'complete') return none('the item needs no more labels');
-  if (!deps.teacher)
+  const teacher = deps.teacher;
+  if (!teacher)
     return none(
       'no teacher model is configured (FLYWHEEL_LLM_BASE_URL, FLYWHEEL_TEACHER_MODEL), so nothing is suggested',
     );
@@ -110,23 +88,24 @@ export async function suggestLabel(
     failingFinding: item.failing_finding,
   });
   if (!prompt) return none('the item holds no conversation and step to judge');
-  const controller = new AbortController();
-  const timeout = answerDeadline(options.timeoutMs ?? SUGGESTION_TIMEOUT_MS, controller);
-  let checked: CheckedSuggestion;
+  let checked: CheckedSuggestion | { ok: false; error: string };
   try {
-    checked = await Promise.race([
-      askTeacher(deps.teacher, prompt, (content) => checkLabelSuggestion(content, tools), controller.signal),
-      timeout.promise,
-    ]);
+    checked = await withAnswerDeadline(options.timeoutMs ?? SUGGESTION_TIMEOUT_MS, (signal) =>
+      askCheckedJson(teacher, {
+        jsonSchema: LABEL_SUGGESTION_SCHEMA,
+        prompt,
+        check: (content) => checkLabelSuggestion(content, tools),
+        repairPrompt: labelSuggestionRepairPrompt,
+        signal,
+      }),
+    );
   } catch (error) {
-    return none(reasonOf(error));
-  } finally {
-    timeout.clear();
+    return none(noAnswerReason(error));
   }
   if (!checked.ok) return none(`the teacher model's answer was not usable: ${checked.error.slice(0, 300)}`);
   // Outside the model's try: a database failure here is the API's 503, not the model's fault.
   return {
-    suggestion: await keepSuggestion(deps.db, itemId, checked.suggestion, deps.teacher.model),
+    suggestion: await keepSuggestion(deps.db, itemId, checked.suggestion, teacher.model),
     unavailable: null,
   };
 }

@@ -17,11 +17,14 @@ export interface SuggestionUptake {
   byReviewer: Record<string, { labelled: number; taken: number }>;
 }
 
+/** What a label is compared with: the suggestion's verdict, category and step. */
+type Suggested = Pick<LabelSuggestion, 'verdict' | 'category' | 'expected'>;
+
 export function suggestionUptake(
   rows: readonly {
     reviewer: string;
     label: { verdict: string; category: string | null; expected: unknown };
-    suggestion: LabelSuggestion;
+    suggestion: Suggested;
   }[],
 ): SuggestionUptake {
   const uptake: SuggestionUptake = { labelled: 0, taken: 0, byReviewer: {} };
@@ -39,7 +42,7 @@ export function suggestionUptake(
 /** Whether a label says what the suggestion says (verdict, category and step alike). */
 export function labelMatchesSuggestion(
   label: { verdict: string; category: string | null; expected: unknown },
-  suggestion: LabelSuggestion,
+  suggestion: Suggested,
 ): boolean {
   if (label.verdict !== suggestion.verdict) return false;
   if (suggestion.verdict === 'pass') return true;

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { Db } from '../db/connection.js';
 import type { PromptVersion } from '../db/database.js';
-import type { ChatMessageIn, LlmClient } from '../llm/llm-client.js';
-import { askWithRepair } from '../llm/repair-round.js';
+import type { LlmClient } from '../llm/llm-client.js';
+import { askCheckedJson } from '../llm/repair-round.js';
 import { agentConfig } from '../registry/store/agent-repository.js';
 import {
   agentPromptVersion,
@@ -19,7 +19,6 @@ import {
   INSTRUCTION_MIGRATION_SCHEMA,
   migrationRepairPrompt,
   promptWithout,
-  type CheckedMigration,
   type MigratedInstruction,
 } from './instruction-migration.js';
 
@@ -61,25 +60,6 @@ export interface MigrationResult {
 export interface MigrationDeps extends CoachingDeps {
   /** The teacher model; absent: the route answers 503. */
   teacher?: LlmClient | null;
-}
-
-/** The teacher's answer, checked against the prompt, with one repair round (temperature 0, cached). */
-function askTeacher(
-  teacher: LlmClient,
-  prompt: ChatMessageIn[],
-  check: (content: string | null) => CheckedMigration,
-): Promise<CheckedMigration> {
-  const ask = async (messages: ChatMessageIn[]) =>
-    (
-      await teacher.chat({
-        messages,
-        jsonSchema: INSTRUCTION_MIGRATION_SCHEMA,
-        temperature: 0,
-        seed: 0,
-        offSchema: 'cache',
-      })
-    ).content;
-  return askWithRepair(ask, prompt, check, migrationRepairPrompt);
 }
 
 async function sourceVersion(db: Db, agent: string, version: number | undefined): Promise<PromptVersion> {
@@ -126,13 +106,17 @@ export async function migrateContextualInstructions(
     );
   const text = source.text;
   const tools = config.tools.map((t) => ({ name: t.name, description: t.description }));
-  const checked = await askTeacher(deps.teacher, instructionMigrationPrompt(text, tools), (content) =>
-    checkMigrationAnswer(
-      content,
-      text,
-      tools.map((t) => t.name),
-    ),
-  ).catch((error: unknown) => {
+  const checked = await askCheckedJson(deps.teacher, {
+    jsonSchema: INSTRUCTION_MIGRATION_SCHEMA,
+    prompt: instructionMigrationPrompt(text, tools),
+    check: (content) =>
+      checkMigrationAnswer(
+        content,
+        text,
+        tools.map((t) => t.name),
+      ),
+    repairPrompt: migrationRepairPrompt,
+  }).catch((error: unknown) => {
     throw new ServiceUnavailable(
       `The teacher model failed (${error instanceof Error ? error.message.slice(0, 300) : String(error)}); nothing was stored. Try again.`,
     );

@@ -1,7 +1,7 @@
 import type { Db } from '../db/connection.js';
-import type { ChatMessageIn, LlmClient } from '../llm/llm-client.js';
-import { answerDeadline } from '../llm/answer-deadline.js';
-import { askWithRepair } from '../llm/repair-round.js';
+import type { LlmClient } from '../llm/llm-client.js';
+import { noAnswerReason, withAnswerDeadline } from '../llm/answer-deadline.js';
+import { askCheckedJson } from '../llm/repair-round.js';
 import { formatIssues } from '../schemas/format-issues.js';
 import type { RecallMessage } from '../schemas/coaching.js';
 import { NotFoundError, UserError } from '../schemas/user-error.js';
@@ -14,7 +14,6 @@ import {
   SITUATION_SUGGESTION_SCHEMA,
   SuggestSituationRequest,
   templateSuggestion,
-  type CheckedSituation,
   type SuggestedSituation,
 } from './situation-suggestion.js';
 
@@ -37,32 +36,6 @@ export interface SituationOptions {
   signal?: AbortSignal;
 }
 
-const reasonOf = (error: unknown) => (error instanceof Error ? error.message : String(error)).slice(0, 300);
-
-/** One answer checked, and one repair round with what was wrong (temperature 0, cached by the client). */
-async function askTeacher(
-  teacher: LlmClient,
-  prompt: ChatMessageIn[],
-  request: string,
-  signal: AbortSignal,
-): Promise<CheckedSituation> {
-  const ask = async (messages: ChatMessageIn[]) =>
-    (
-      await teacher.chat(
-        // offSchema 'cache': the repair below is a request of its own, so asking again for the
-        // same conversation pays for neither answer twice.
-        { messages, jsonSchema: SITUATION_SUGGESTION_SCHEMA, temperature: 0, seed: 0, offSchema: 'cache' },
-        signal,
-      )
-    ).content;
-  return askWithRepair(
-    ask,
-    prompt,
-    (content) => checkSituationAnswer(content, request),
-    situationRepairPrompt,
-  );
-}
-
 /**
  * The situation for the conversation before a corrected step: the teacher's, else the
  * template's; null when the conversation has no user turn to describe.
@@ -80,22 +53,23 @@ export async function suggestSituationFor(
     return fallback(
       'no teacher model is configured (FLYWHEEL_LLM_BASE_URL, FLYWHEEL_TEACHER_MODEL), so the request is quoted',
     );
-  const controller = new AbortController();
-  const abort = () => controller.abort();
-  options.signal?.addEventListener('abort', abort, { once: true });
-  const timeout = answerDeadline(options.timeoutMs ?? SITUATION_TIMEOUT_MS, controller);
   try {
-    const checked = await Promise.race([
-      askTeacher(teacher, prompt, request, controller.signal),
-      timeout.promise,
-    ]);
+    const checked = await withAnswerDeadline(
+      options.timeoutMs ?? SITUATION_TIMEOUT_MS,
+      (signal) =>
+        askCheckedJson(teacher, {
+          jsonSchema: SITUATION_SUGGESTION_SCHEMA,
+          prompt,
+          check: (content) => checkSituationAnswer(content, request),
+          repairPrompt: situationRepairPrompt,
+          signal,
+        }),
+      options.signal ? { signal: options.signal } : {},
+    );
     if (checked.ok) return { situation: checked.situation, source: 'model' };
     return fallback(`the teacher model's answer was not usable: ${checked.error.slice(0, 300)}`);
   } catch (error) {
-    return fallback(`the teacher model failed: ${reasonOf(error)}`);
-  } finally {
-    timeout.clear();
-    options.signal?.removeEventListener('abort', abort);
+    return fallback(noAnswerReason(error));
   }
 }
 

@@ -1,4 +1,4 @@
-import type { ChatMessageIn } from './llm-client.js';
+import type { ChatMessageIn, LlmClient } from './llm-client.js';
 
 /** A checked model answer: what was usable, or what to fix in a repair round. */
 export type CheckedAnswer = { ok: true } | { ok: false; error: string };
@@ -28,4 +28,30 @@ export async function askWithRepair<C extends CheckedAnswer>(
   return again.ok
     ? again
     : { ok: false, error: `${error}; after the repair: ${(again as { error: string }).error}` };
+}
+
+/**
+ * A structured answer from `client` with one repair round (askWithRepair), as the teacher's
+ * reviewer-facing tasks ask: temperature 0 and seed 0, so the same request gets the same
+ * answer, and offSchema 'cache', because the repair is a request of its own: asking again for
+ * the same input pays for neither answer twice.
+ */
+export function askCheckedJson<C extends CheckedAnswer>(
+  client: LlmClient,
+  request: {
+    jsonSchema: { name: string; schema: Record<string, unknown> };
+    prompt: ChatMessageIn[];
+    check: (content: string | null) => C;
+    repairPrompt: (error: string) => string;
+    signal?: AbortSignal;
+  },
+): Promise<C | { ok: false; error: string }> {
+  const ask = async (messages: ChatMessageIn[]) =>
+    (
+      await client.chat(
+        { messages, jsonSchema: request.jsonSchema, temperature: 0, seed: 0, offSchema: 'cache' },
+        request.signal,
+      )
+    ).content;
+  return askWithRepair(ask, request.prompt, request.check, request.repairPrompt);
 }

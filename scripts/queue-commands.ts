@@ -113,6 +113,9 @@ export async function submitBatchFile(
   return submitAnnotationFile(db, client, readJsonFile(file), { ...options, source: file });
 }
 
+/** `queue show`'s options. */
+type ShowOptions = { reviewer?: string; status?: string; template?: string; suggest?: boolean };
+
 /** Annotation queues, claims, labels and score configs: the reviewer side of a cycle. */
 export function registerQueueCommands(program: Command, action: Action): void {
   const queue = program
@@ -140,53 +143,47 @@ export function registerQueueCommands(program: Command, action: Action): void {
       "with --template: prefill the items the evaluators failed with the teacher model's suggested labels (check each)",
     )
     .action(
-      action(
-        async (
-          ctx,
-          id: string,
-          opts: { reviewer?: string; status?: string; template?: string; suggest?: boolean },
-        ) => {
-          const db = await ctx.database();
-          if (opts.template) {
-            // The template is signed by who will submit it: the signed-in reviewer by default.
-            const reviewer = opts.reviewer ?? (await cliPrincipal(ctx)).id;
-            const suggest = opts.suggest ? { teacher: (await depsOf(ctx)).teacher } : undefined;
-            const { suggest: _flag, ...filter } = opts;
-            const written = await writeQueueTemplate(db, id, opts.template, {
-              ...filter,
-              reviewer,
-              ...(suggest ? { suggest } : {}),
-            });
-            console.log(
-              `wrote ${written} item(s) to ${opts.template}; it can be submitted as it is. Edit verdicts and categories where you disagree, add "expected" where you know the right step and "slices" (e.g. ["adversarial"]) to flag an item, then: flywheel annotate --file ${opts.template}`,
-            );
-            if (suggest)
-              console.log(
-                "Items the evaluators failed carry the teacher model's suggested label where it gave one (context.suggested says who and why, or why not): check each against the conversation before you submit.",
-              );
-            return;
-          }
-          const found = await requireQueue(db, id);
-          const items = await listQueueItems(db, found.id, opts);
-          const details = await queueDetails(db, found.id);
-          const p = details.progress;
+      action(async (ctx, id: string, opts: ShowOptions) => {
+        const db = await ctx.database();
+        if (opts.template) {
+          // The template is signed by who will submit it: the signed-in reviewer by default.
+          const reviewer = opts.reviewer ?? (await cliPrincipal(ctx)).id;
+          const suggest = opts.suggest ? { teacher: (await depsOf(ctx)).teacher } : undefined;
+          const { suggest: _flag, ...filter } = opts;
+          const written = await writeQueueTemplate(db, id, opts.template, {
+            ...filter,
+            reviewer,
+            ...(suggest ? { suggest } : {}),
+          });
           console.log(
-            `${p.queueId} (${details.queue.status}): ${p.complete}/${p.total} complete, ${p.inProgress} in progress, ${p.pending} pending; quorum ${p.quorum}${p.quorumReached ? ' reached' : ''}`,
+            `wrote ${written} item(s) to ${opts.template}; it can be submitted as it is. Edit verdicts and categories where you disagree, add "expected" where you know the right step and "slices" (e.g. ["adversarial"]) to flag an item, then: flywheel annotate --file ${opts.template}`,
           );
-          for (const i of items)
+          if (suggest)
             console.log(
-              `${i.id}  ${i.status.padEnd(11)} judge=${i.judge_label}/${i.judge_category ?? '-'} step=${i.failing_step ?? '-'} reviews=${i.labelledBy.length}/${i.required_reviews}${i.assigned.length ? ` assigned=${i.assigned.join(',')}` : ''}${i.disagreement ? ' DISAGREEMENT' : ''}`,
+              "Items the evaluators failed carry the teacher model's suggested label where it gave one (context.suggested says who and why, or why not): check each against the conversation before you submit.",
             );
-          console.log('\nreviewers:');
-          for (const r of p.byReviewer)
-            console.log(
-              `  ${r.reviewer.padEnd(20)} assigned ${r.assigned}, claimed ${r.claimed}, labelled ${r.completed}, open ${r.open}`,
-            );
-          console.log('\nagreement:');
-          printAgreement('verdict', details.agreement.verdict);
-          for (const [name, a] of Object.entries(details.agreement.scores)) printAgreement(name, a);
-        },
-      ),
+          return;
+        }
+        const found = await requireQueue(db, id);
+        const items = await listQueueItems(db, found.id, opts);
+        const details = await queueDetails(db, found.id);
+        const p = details.progress;
+        console.log(
+          `${p.queueId} (${details.queue.status}): ${p.complete}/${p.total} complete, ${p.inProgress} in progress, ${p.pending} pending; quorum ${p.quorum}${p.quorumReached ? ' reached' : ''}`,
+        );
+        for (const i of items)
+          console.log(
+            `${i.id}  ${i.status.padEnd(11)} judge=${i.judge_label}/${i.judge_category ?? '-'} step=${i.failing_step ?? '-'} reviews=${i.labelledBy.length}/${i.required_reviews}${i.assigned.length ? ` assigned=${i.assigned.join(',')}` : ''}${i.disagreement ? ' DISAGREEMENT' : ''}`,
+          );
+        console.log('\nreviewers:');
+        for (const r of p.byReviewer)
+          console.log(
+            `  ${r.reviewer.padEnd(20)} assigned ${r.assigned}, claimed ${r.claimed}, labelled ${r.completed}, open ${r.open}`,
+          );
+        console.log('\nagreement:');
+        printAgreement('verdict', details.agreement.verdict);
+        for (const [name, a] of Object.entries(details.agreement.scores)) printAgreement(name, a);
+      }),
     );
   queue
     .command('claim <itemId>')

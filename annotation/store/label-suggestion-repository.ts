@@ -15,13 +15,20 @@ export interface StoredSuggestion extends LabelSuggestion {
   createdAt: string;
 }
 
-function toSuggestion(row: LabelSuggestionRow): StoredSuggestion {
+/** A stored label's verdict, category and step as a suggestion carries them (unknown values dropped). */
+function suggestedLabel(row: Pick<LabelSuggestionRow, 'verdict' | 'category' | 'expected'>) {
   const category = FailureCategory.safeParse(row.category);
   const expected = AgentAction.safeParse(row.expected);
   return {
     verdict: row.verdict,
     category: category.success ? category.data : null,
     expected: expected.success ? expected.data : null,
+  };
+}
+
+function toSuggestion(row: LabelSuggestionRow): StoredSuggestion {
+  return {
+    ...suggestedLabel(row),
     reason: row.reason,
     model: row.model,
     createdAt: new Date(row.created_at).toISOString(),
@@ -81,13 +88,9 @@ export async function labelsWithSuggestions(db: Db, queueId: string) {
       'annotations.verdict',
       'annotations.category',
       'annotations.expected',
-      'label_suggestions.item_id',
       'label_suggestions.verdict as suggested_verdict',
       'label_suggestions.category as suggested_category',
       'label_suggestions.expected as suggested_expected',
-      'label_suggestions.reason',
-      'label_suggestions.model',
-      'label_suggestions.created_at',
     ])
     .where('annotation_items.queue_id', '=', queueId)
     .whereRef('label_suggestions.created_at', '<=', 'annotations.created_at')
@@ -95,14 +98,10 @@ export async function labelsWithSuggestions(db: Db, queueId: string) {
   return rows.map((r) => ({
     reviewer: r.reviewer,
     label: { verdict: r.verdict, category: r.category, expected: r.expected },
-    suggestion: toSuggestion({
-      item_id: r.item_id,
+    suggestion: suggestedLabel({
       verdict: r.suggested_verdict,
       category: r.suggested_category,
       expected: r.suggested_expected,
-      reason: r.reason,
-      model: r.model,
-      created_at: r.created_at,
     }),
   }));
 }

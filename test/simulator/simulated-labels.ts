@@ -1,6 +1,7 @@
 import { unitInterval } from '../../optimizers/stable-hash.js';
 import { failureCategoryOf } from '../../schemas/failure-category.js';
 import type { Scenario } from './scenario.js';
+import { between } from './tagged-text.js';
 
 /**
  * The simulated teacher suggesting a reviewer's label (annotation/label-suggestion.ts): it
@@ -15,11 +16,8 @@ import type { Scenario } from './scenario.js';
 const APOLOGY = "I'm sorry, I can't help with that request. Is there anything else I can do for you?";
 const STEP = /<agent_step>\s*(?:Called tool (\S+)|Replied:)/;
 
-const section = (text: string, tag: string) =>
-  new RegExp(`<${tag}>\\n?([\\s\\S]*?)\\n?</${tag}>`).exec(text)?.[1] ?? null;
-
 export function simulateLabelSuggestion(scenario: Scenario, requestText: string): Record<string, unknown> {
-  const conversation = section(requestText, 'conversation') ?? '';
+  const conversation = between(requestText, 'conversation') ?? '';
   const example = scenario.examples.find((e) => conversation.includes(e.request));
   const answer = (
     verdict: 'pass' | 'fail',

@@ -2,6 +2,7 @@ import { stableHash53, unitInterval } from '../../optimizers/stable-hash.js';
 import type { AgentAction } from '../../schemas/trace.js';
 import type { Scenario } from './scenario.js';
 import { simulateLabelSuggestion } from './simulated-labels.js';
+import { between } from './tagged-text.js';
 import {
   coachedAction,
   simulateInstructionMigration,
@@ -189,8 +190,6 @@ export function simulateEmbedding(text: string, dims = 256): number[] {
 }
 
 const capitalized = (phrase: string) => `${phrase[0]!.toUpperCase()}${phrase.slice(1)}.`;
-const between = (text: string, tag: string) =>
-  new RegExp(`<${tag}>\\n?([\\s\\S]*?)\\n?</${tag}>`).exec(text)?.[1];
 
 /** Rules whose symptoms appear in `text` and that `prompt` does not fix yet. */
 function unfixedRulesIn(scenario: Scenario, text: string, prompt: string) {
