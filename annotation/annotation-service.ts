@@ -326,8 +326,21 @@ export async function listQueueItemSummaries(
  * listed, rather than failing the whole item.
  */
 export async function agentTools(db: Db, agent: string): Promise<Tool[]> {
+  return (await agentReviewSetup(db, agent)).tools;
+}
+
+/**
+ * The agent's tools and who may label its items (empty: every reviewer of the agent), read
+ * as agentTools reads them: an unreadable configuration lists neither.
+ */
+export async function agentReviewSetup(
+  db: Db,
+  agent: string,
+): Promise<{ tools: Tool[]; reviewers: readonly string[] }> {
   const config = AgentConfig.safeParse(await storedAgentConfig(db, agent));
-  return config.success ? config.data.tools : [];
+  return config.success
+    ? { tools: config.data.tools, reviewers: config.data.annotation.reviewers }
+    : { tools: [], reviewers: [] };
 }
 
 /**

@@ -2,8 +2,8 @@ import type { Db } from '../db/connection.js';
 import { noAnswerReason, withAnswerDeadline } from '../llm/answer-deadline.js';
 import type { LlmClient } from '../llm/llm-client.js';
 import { askCheckedJson } from '../llm/repair-round.js';
-import { NotFoundError } from '../schemas/user-error.js';
-import { agentTools } from './annotation-service.js';
+import { ForbiddenError, NotFoundError } from '../schemas/user-error.js';
+import { agentReviewSetup } from './annotation-service.js';
 import {
   checkLabelSuggestion,
   labelSuggestionPrompt,
@@ -62,17 +62,25 @@ export interface SuggestionDeps {
 export async function suggestLabel(
   deps: SuggestionDeps,
   itemId: string,
+  reviewer: string,
   options: { timeoutMs?: number } = {},
 ): Promise<SuggestionAnswer> {
   const item = await queueItem(deps.db, itemId);
   if (!item) throw new NotFoundError(`No annotation item "${itemId}".`);
   const none = (unavailable: string): SuggestionAnswer => ({ suggestion: null, unavailable });
-  const tools = await agentTools(deps.db, item.agent);
+  const { tools, reviewers } = await agentReviewSetup(deps.db, item.agent);
+  // A suggestion serves someone about to label: who may not label the agent's items gets
+  // none, so the route spends no model call on them (the label would be refused anyway).
+  if (reviewers.length > 0 && !reviewers.includes(reviewer))
+    throw new ForbiddenError(
+      `${reviewer} is not a reviewer of agent ${item.agent} (reviewers: ${reviewers.join(', ')}), so they get no suggested label; add them to the agent's annotation policy.`,
+    );
   const kept = await storedSuggestion(deps.db, itemId);
   if (kept && !expectedStepProblem(tools, kept.expected ?? undefined))
     return { suggestion: kept, unavailable: null };
   if (kept) await forgetSuggestion(deps.db, itemId);
   if (item.status === 'complete') return none('the item needs no more labels');
+  if (item.queueStatus !== 'open') return none(`the queue is ${item.queueStatus}; it takes no more labels`);
   const teacher = deps.teacher;
   if (!teacher)
     return none(

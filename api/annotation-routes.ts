@@ -212,7 +212,11 @@ export function annotationRoutes(deps: AnnotationRouteDeps, agents: ResourceAgen
       schema: { params: IdParam, body: z.object({}) },
       handler: async (r) => ({
         status: 200,
-        body: await suggestLabel({ db: deps.db, teacher: deps.llm?.teacher ?? null }, r.params.id ?? ''),
+        body: await suggestLabel(
+          { db: deps.db, teacher: deps.llm?.teacher ?? null },
+          r.params.id ?? '',
+          reviewer(r),
+        ),
       }),
     },
     {

@@ -96,7 +96,10 @@ export async function writeQueueTemplate(
     const answers = new Map<string, TemplateSuggestion>();
     for (const label of template.labels)
       if (label.verdict === 'fail')
-        answers.set(label.itemId, await suggestLabel({ db, teacher: options.suggest.teacher }, label.itemId));
+        answers.set(
+          label.itemId,
+          await suggestLabel({ db, teacher: options.suggest.teacher }, label.itemId, options.reviewer),
+        );
     written = withSuggestions(template, answers);
   }
   writeFileSync(file, `${JSON.stringify(written, null, 2)}\n`);

@@ -262,8 +262,8 @@ export async function queueItemSummaries(db: Db, cycleId: string, filter: ItemFi
 }
 
 /**
- * One item with its redacted trace, as queueItems lists it, and the agent of its queue (whom
- * authorization checks the item against); undefined for an unknown id.
+ * One item with its redacted trace, as queueItems lists it, the agent of its queue (whom
+ * authorization checks the item against) and the queue's status; undefined for an unknown id.
  */
 export async function queueItem(db: Db, itemId: string) {
   return itemRows(db, { itemId })
@@ -274,6 +274,9 @@ export async function queueItem(db: Db, itemId: string) {
       sql<string>`(select q.agent_id from annotation_queues q where q.id = annotation_items.queue_id)`.as(
         'agent',
       ),
+      sql<
+        AnnotationQueue['status']
+      >`(select q.status from annotation_queues q where q.id = annotation_items.queue_id)`.as('queueStatus'),
     ])
     .executeTakeFirst();
 }

@@ -246,7 +246,7 @@ describe('label suggestions by the teacher model on real Postgres', () => {
       embed: () => Promise.reject(new Error('no embeddings')),
     };
     await queued('slow', example('ex-016').request, { action: 'respond', content: 'Done.' });
-    const answer = await suggestLabel({ db, teacher: hanging }, items['slow']!, { timeoutMs: 50 });
+    const answer = await suggestLabel({ db, teacher: hanging }, items['slow']!, 'rita', { timeoutMs: 50 });
     assert.deepEqual(answer, {
       suggestion: null,
       unavailable: 'the teacher model did not answer within 0 s',
@@ -314,13 +314,54 @@ describe('label suggestions by the teacher model on real Postgres', () => {
     }
   });
 
-  it('refuses a viewer and another agent’s reviewer, and answers 404 for an unknown item', async () => {
+  it('refuses a viewer, another agent’s reviewer and one the annotation policy leaves out (no model call), answers 404 for an unknown item and gives none on a closed queue', async () => {
     assert.equal((await suggest('vera', items['move']!)).status, 403);
     const stranger = await suggest('stranger', items['move']!);
     assert.equal(stranger.status, 403, JSON.stringify(stranger.json));
     const unknown = await suggest('gloria', 'item-nope');
     assert.equal(unknown.status, 404);
     assert.match(unknown.json.error, /item-nope/);
+
+    // The agent's labels come from rita alone: ravi, a reviewer of the agent, may not label,
+    // so asking for him spends no model call; rita still gets hers.
+    await queued('policy', example('ex-010').request, { action: 'respond', content: 'Fine.' });
+    const config = (reviewers: string[]) =>
+      JSON.stringify({ tools: scenarioTools(scenario), annotation: { reviewers } });
+    await db
+      .updateTable('agents')
+      .set({ config: config(['rita']) })
+      .where('id', '=', 'airline')
+      .execute();
+    try {
+      const asked = sim.requests.length;
+      const ravi = await suggest('ravi', items['policy']!);
+      assert.equal(ravi.status, 403, JSON.stringify(ravi.json));
+      assert.match(ravi.json.error, /ravi is not a reviewer of agent airline \(reviewers: rita\)/);
+      assert.equal(sim.requests.length, asked, 'no model call for someone who may not label');
+      const rita = await suggest('rita', items['policy']!);
+      assert.equal(rita.status, 200, JSON.stringify(rita.json));
+      assert.notEqual(rita.json.suggestion, null, JSON.stringify(rita.json));
+    } finally {
+      await db
+        .updateTable('agents')
+        .set({ config: config([]) })
+        .where('id', '=', 'airline')
+        .execute();
+    }
+
+    // A closed queue takes no labels, so its open items get no suggestion (and no call).
+    await queued('closed', example('ex-004').request, { action: 'respond', content: 'Okay.' });
+    await db.updateTable('annotation_queues').set({ status: 'closed' }).where('id', '=', QUEUE).execute();
+    try {
+      const asked = sim.requests.length;
+      const closed = await suggest('rita', items['closed']!);
+      assert.equal(closed.status, 200, JSON.stringify(closed.json));
+      assert.equal(closed.json.suggestion, null);
+      assert.equal(closed.json.unavailable, 'the queue is closed; it takes no more labels');
+      assert.equal(sim.requests.length, asked);
+    } finally {
+      await db.updateTable('annotation_queues').set({ status: 'open' }).where('id', '=', QUEUE).execute();
+    }
   });
 
   it("`queue show --template --suggest` prefills the failed items with the teacher's suggestions, in labels the API takes", async () => {
