@@ -21,15 +21,34 @@ export function Layout({ children }: { children: ComponentChildren }) {
     },
   });
 
+  const path = location.split('?')[0];
   // After a client-side navigation, move focus to the new page's heading, as a page load
-  // would, so screen readers announce it and Tab starts from the top of the content.
+  // would, so screen readers announce it and Tab starts from the top of the content; and
+  // name the tab after it (WCAG 2.4.2). Most pages show their heading only once their data
+  // has loaded: until then focus sits on the body (the link that was followed is gone), so
+  // wait for the heading, unless the person has moved focus elsewhere in the meantime.
   useEffect(() => {
-    const heading = document.querySelector<HTMLElement>('main h1');
-    heading?.focus({ preventScroll: true });
-  }, [location.split('?')[0]]);
+    const main = document.getElementById('content');
+    if (!main) return;
+    const before = document.activeElement;
+    const arrived = () => {
+      const heading = main.querySelector<HTMLElement>('h1');
+      if (!heading) return false;
+      document.title = `${heading.textContent?.trim() ?? ''} · Flywheel`;
+      const now = document.activeElement;
+      if (!now || now === document.body || now === before) heading.focus({ preventScroll: true });
+      return true;
+    };
+    if (arrived()) return;
+    const observer = new MutationObserver(() => {
+      if (arrived()) observer.disconnect();
+    });
+    observer.observe(main, { childList: true, subtree: true });
+    return () => observer.disconnect();
+  }, [path]);
 
   const roles = [...new Set(me.grants.map((g) => (g.agent ? `${g.role} (${g.agent})` : g.role)))];
-  const current = (href: string) => (location.split('?')[0] === href ? 'page' : undefined);
+  const current = (href: string) => (path === href ? 'page' : undefined);
   return (
     <>
       <a class="skip-link" href="#content">
@@ -85,7 +104,8 @@ export function Layout({ children }: { children: ComponentChildren }) {
           </button>
         </div>
       </header>
-      <main id="content" class="page">
+      {/* Focusable so the skip link moves focus into it (not only where Tab starts next). */}
+      <main id="content" class="page" tabIndex={-1}>
         {children}
       </main>
     </>

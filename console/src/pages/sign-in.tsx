@@ -1,3 +1,4 @@
+import { useEffect } from 'preact/hooks';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { answer, api, setCsrfToken } from '../api/client.js';
 import type { Me, SignedIn } from '../api/types.js';
@@ -26,6 +27,10 @@ export function SignInPage() {
       queryClient.setQueryData(['me'], me);
     },
   });
+  // Signed-in pages are titled by the layout after their heading; this one is outside it.
+  useEffect(() => {
+    document.title = 'Sign in · Flywheel';
+  }, []);
   return (
     <main id="content" class="page sign-in">
       <h1>Sign in to Flywheel</h1>
