@@ -2,6 +2,7 @@ import { render } from 'preact';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { App } from './app.js';
 import { ApiError } from './api/client.js';
+import { keepFocusThroughDisabling } from './focus-keeper.js';
 import './styles.css';
 
 const queryClient = new QueryClient({
@@ -14,6 +15,8 @@ const queryClient = new QueryClient({
     },
   },
 });
+
+keepFocusThroughDisabling();
 
 const root = document.getElementById('app');
 if (root)
