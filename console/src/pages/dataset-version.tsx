@@ -195,19 +195,26 @@ function Examples({
               </tbody>
             </table>
             <div class="toolbar">
+              {/* aria-disabled, not disabled: reaching the last page would disable the
+                  focused "Next page" and drop focus to the top of the page. */}
               <button
                 type="button"
                 class="secondary"
-                disabled={p.offset === 0}
-                onClick={() => go({ split, offset: Math.max(0, offset - EXAMPLES_PER_PAGE) })}
+                aria-disabled={p.offset === 0}
+                onClick={() => {
+                  if (p.offset > 0) go({ split, offset: Math.max(0, offset - EXAMPLES_PER_PAGE) });
+                }}
               >
                 Previous page
               </button>
               <button
                 type="button"
                 class="secondary"
-                disabled={p.offset + p.examples.length >= p.total}
-                onClick={() => go({ split, offset: offset + EXAMPLES_PER_PAGE })}
+                aria-disabled={p.offset + p.examples.length >= p.total}
+                onClick={() => {
+                  if (p.offset + p.examples.length < p.total)
+                    go({ split, offset: offset + EXAMPLES_PER_PAGE });
+                }}
               >
                 Next page
               </button>
