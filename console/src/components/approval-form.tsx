@@ -39,7 +39,8 @@ export function ApprovalForm({
   });
   const submit = (decision: 'approve' | 'reject') => {
     setAsked(decision);
-    if (decision === 'reject' && !text.trim()) return;
+    // The reason is missing: to its field, which the message now describes.
+    if (decision === 'reject' && !text.trim()) return document.getElementById('decision-text')?.focus();
     decide.mutate(decision);
   };
   const missingReason = asked === 'reject' && !text.trim();

@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { useGateReview, useCycleStatus, useTemporalUi } from '../api/release-queries.js';
 import { CYCLE_STAGES, type ApprovalResult, type CycleStatus } from '../api/release-types.js';
 import { ApprovalForm, recordedText } from '../components/approval-form.js';
@@ -37,6 +37,13 @@ function CycleDetails({ status }: { status: CycleStatus }) {
   // The decision that settles the cycle moves it on, which unmounts the form and its notice:
   // kept here, so the person who decided still reads that it was recorded.
   const [settled, setSettled] = useState<ApprovalResult | null>(null);
+  // The decision that settles the cycle removes the form, and the focused button with it:
+  // focus goes to what was recorded instead of the top of the page.
+  const recorded = useRef<HTMLParagraphElement>(null);
+  const shown = !waiting && settled !== null;
+  useEffect(() => {
+    if (shown) recorded.current?.focus();
+  }, [shown]);
   return (
     <>
       <p>
@@ -85,7 +92,11 @@ function CycleDetails({ status }: { status: CycleStatus }) {
           ) : (
             <p class="muted">Approving or rejecting a release needs the approver role for {status.agent}.</p>
           ))}
-        {!waiting && settled && <p role="status">{recordedText(settled)}</p>}
+        {shown && (
+          <p role="status" tabIndex={-1} ref={recorded}>
+            {recordedText(settled)}
+          </p>
+        )}
       </section>
 
       {status.rollout && (
