@@ -41,13 +41,25 @@ export function LabelActions({ name, versions }: { name: string; versions: reado
   const [backTo, setBackTo] = useState('');
   const [backWhy, setBackWhy] = useState('');
   const [pending, setPending] = useState<Request | null>(null);
-  const [problem, setProblem] = useState<string | null>(null);
+  // What stops the request, and the field that has to change (focused, and described by it).
+  const [problem, setProblem] = useState<{ field: string; message: string } | null>(null);
   const confirmButton = useRef<HTMLButtonElement>(null);
+  // The form whose button asked for the confirmation: focus returns to that button when the
+  // confirmation closes (confirmed or cancelled), as a dialog gives it back to its opener.
+  const opener = useRef<Request['kind'] | null>(null);
   const queryClient = useQueryClient();
 
   useEffect(() => {
     if (pending) confirmButton.current?.focus();
+    else if (opener.current) document.getElementById(`${opener.current}-submit`)?.focus();
   }, [pending]);
+  useEffect(() => {
+    if (problem) document.getElementById(problem.field)?.focus();
+  }, [problem]);
+  const invalid = (field: string) =>
+    problem?.field === field
+      ? ({ 'aria-invalid': true, 'aria-describedby': 'label-action-problem' } as const)
+      : {};
 
   const change = useMutation({
     mutationFn: (request: Request) => {
@@ -79,12 +91,20 @@ export function LabelActions({ name, versions }: { name: string; versions: reado
 
   const ask = (request: Request) => {
     change.reset();
-    if (!request.label.trim()) return setProblem('Name the label to change.');
+    const labelField = request.kind === 'move' ? 'move-label' : 'rollback-label';
+    if (!request.label.trim()) return setProblem({ field: labelField, message: 'Name the label to change.' });
     if (request.label === IMPLICIT)
-      return setProblem('"latest" always points at the highest version and cannot be moved.');
+      return setProblem({
+        field: labelField,
+        message: '"latest" always points at the highest version and cannot be moved.',
+      });
     if (request.kind === 'rollback' && !request.reason.trim())
-      return setProblem('Say why you roll back: the reason is kept in the audit log.');
+      return setProblem({
+        field: 'rollback-why',
+        message: 'Say why you roll back: the reason is kept in the audit log.',
+      });
     setProblem(null);
+    opener.current = request.kind;
     setPending(request);
   };
 
@@ -134,6 +154,7 @@ export function LabelActions({ name, versions }: { name: string; versions: reado
               type="text"
               list="prompt-labels"
               required
+              {...invalid('move-label')}
               value={moveLabel}
               onInput={(e) => setMoveLabel(e.currentTarget.value)}
             />
@@ -158,7 +179,9 @@ export function LabelActions({ name, versions }: { name: string; versions: reado
               value={moveWhy}
               onInput={(e) => setMoveWhy(e.currentTarget.value)}
             />
-            <button type="submit">Move label…</button>
+            <button id="move-submit" type="submit">
+              Move label…
+            </button>
           </form>
           {labels.length > 0 && (
             <form
@@ -177,6 +200,7 @@ export function LabelActions({ name, versions }: { name: string; versions: reado
               <label for="rollback-label">Label</label>
               <select
                 id="rollback-label"
+                {...invalid('rollback-label')}
                 value={backLabel}
                 onChange={(e) => setBackLabel(e.currentTarget.value)}
               >
@@ -199,10 +223,11 @@ export function LabelActions({ name, versions }: { name: string; versions: reado
               <input
                 id="rollback-why"
                 type="text"
+                {...invalid('rollback-why')}
                 value={backWhy}
                 onInput={(e) => setBackWhy(e.currentTarget.value)}
               />
-              <button type="submit" class="danger">
+              <button id="rollback-submit" type="submit" class="danger">
                 Roll back…
               </button>
             </form>
@@ -210,8 +235,8 @@ export function LabelActions({ name, versions }: { name: string; versions: reado
         </>
       )}
       {problem && (
-        <p class="error" role="alert">
-          {problem}
+        <p id="label-action-problem" class="error" role="alert">
+          {problem.message}
         </p>
       )}
       {change.isError && (
