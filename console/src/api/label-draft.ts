@@ -91,22 +91,39 @@ export function draftWithSuggestion(draft: LabelDraft, suggestion: LabelSuggesti
   };
 }
 
+/** What stops a draft from being sent, at the field that has to change. */
+export interface DraftProblem {
+  field: 'verdict' | 'expected.content' | 'expected.action' | 'expected.arguments';
+  message: string;
+}
+
+/** The first thing to fix before the draft can be sent, or null when it can be. */
+export function draftProblem(draft: LabelDraft): DraftProblem | null {
+  if (!draft.verdict) return { field: 'verdict', message: 'Choose a verdict first: Pass (p) or Fail (f).' };
+  if (draft.verdict !== 'fail') return null;
+  if (draft.expected === 'reply' && draft.reply.trim() === '')
+    return { field: 'expected.content', message: 'Write the corrected reply, or choose "Don\'t say".' };
+  if (draft.expected === 'tool') {
+    if (draft.tool.trim() === '')
+      return { field: 'expected.action', message: 'Name the tool the agent should have called.' };
+    const parsed = parseArgumentLines(draft.toolArguments);
+    if (parsed.error) return { field: 'expected.arguments', message: `Tool arguments: ${parsed.error}` };
+  }
+  return null;
+}
+
 /** The label body for POST /api/items/{id}/annotations, or what to fix first. */
 export function labelBody(draft: LabelDraft): LabelBody | string {
-  if (!draft.verdict) return 'Choose a verdict first: Pass (p) or Fail (f).';
+  const problem = draftProblem(draft);
+  // A missing verdict is a problem already; the second test narrows the type.
+  if (problem || !draft.verdict) return problem?.message ?? '';
   const body: LabelBody = { verdict: draft.verdict };
   if (draft.verdict === 'fail') {
     if (draft.category) body.category = draft.category;
-    if (draft.expected === 'reply') {
-      if (draft.reply.trim() === '') return 'Write the corrected reply, or choose "Don\'t say".';
+    if (draft.expected === 'reply')
       body.expected = { action: 'respond', arguments: {}, content: draft.reply };
-    }
-    if (draft.expected === 'tool') {
-      if (draft.tool.trim() === '') return 'Name the tool the agent should have called.';
-      const parsed = parseArgumentLines(draft.toolArguments);
-      if (parsed.error) return `Tool arguments: ${parsed.error}`;
-      body.expected = { action: draft.tool.trim(), arguments: parsed.args };
-    }
+    if (draft.expected === 'tool')
+      body.expected = { action: draft.tool.trim(), arguments: parseArgumentLines(draft.toolArguments).args };
   }
   if (draft.comment.trim() !== '') body.comment = draft.comment;
   const scores = Object.fromEntries(Object.entries(draft.scores).filter(([, v]) => v !== ''));

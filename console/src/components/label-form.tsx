@@ -11,9 +11,9 @@ export interface FieldRefs {
   comment: Ref<HTMLTextAreaElement>;
 }
 
-/** A problem the API found with one field of the expected step, shown at that field. */
+/** A problem with one field of the label (found by the API, or before sending), shown at that field. */
 export interface FieldError {
-  field: 'expected.action' | 'expected.arguments';
+  field: 'verdict' | 'expected.content' | 'expected.action' | 'expected.arguments';
   message: string;
 }
 
@@ -47,6 +47,8 @@ export function LabelForm({
   fieldError: FieldError | null;
 }) {
   const errorAt = (field: FieldError['field']) => (fieldError?.field === field ? fieldError.message : null);
+  const verdictError = errorAt('verdict');
+  const replyError = errorAt('expected.content');
   const toolError = errorAt('expected.action');
   const argumentsError = errorAt('expected.arguments');
   const named = tools.find((t) => t.name === draft.tool.trim());
@@ -62,12 +64,19 @@ export function LabelForm({
               name="verdict"
               value={v}
               checked={draft.verdict === v}
+              aria-invalid={verdictError ? true : undefined}
+              aria-describedby={verdictError ? 'verdict-error' : undefined}
               onChange={() => set({ verdict: v })}
             />{' '}
             {v === 'pass' ? 'Pass' : 'Fail'} <kbd>{v[0]}</kbd>
           </label>
         ))}
       </fieldset>
+      {verdictError && (
+        <p id="verdict-error" class="field-error" role="alert">
+          {verdictError}
+        </p>
+      )}
 
       {draft.verdict === 'fail' && (
         <>
@@ -128,8 +137,15 @@ export function LabelForm({
                   ref={refs.reply}
                   rows={3}
                   value={draft.reply}
+                  aria-invalid={replyError ? true : undefined}
+                  aria-describedby={replyError ? 'reply-error' : undefined}
                   onInput={(e) => set({ reply: e.currentTarget.value })}
                 />
+                {replyError && (
+                  <p id="reply-error" class="field-error" role="alert">
+                    {replyError}
+                  </p>
+                )}
               </>
             )}
             {draft.expected === 'tool' && (

@@ -23,8 +23,10 @@ import { plainExplanation, plainFinding } from '../api/explanation.js';
 import {
   draftFor,
   draftFromLabel,
+  draftProblem,
   draftWithSuggestion,
   labelBody,
+  type DraftProblem,
   type LabelDraft,
 } from '../api/label-draft.js';
 import { LabelForm, type FieldError } from '../components/label-form.js';
@@ -157,7 +159,8 @@ function ItemView({
   const firstLabel = canLabel && queue.status === 'open' && item.status !== 'complete' && !labelled;
   const labelling = firstLabel || editing;
   const [draft, setDraft] = useState<LabelDraft>(() => draftFor(item.judge_category));
-  const [notice, setNotice] = useState<string | null>(null);
+  // What stopped the last submit, shown at its field while that field still needs it.
+  const [problem, setProblem] = useState<DraftProblem | null>(null);
   const set = (patch: Partial<LabelDraft>) => setDraft((d) => ({ ...d, ...patch }));
   const refs = {
     category: useRef<HTMLSelectElement>(null),
@@ -250,11 +253,12 @@ function ItemView({
   const latestDraft = useRef(draft);
   latestDraft.current = draft;
   const send = () => {
-    setNotice(null);
     onSaved(null);
+    const found = draftProblem(latestDraft.current);
+    setProblem(found);
+    if (found) return;
     const body = labelBody(latestDraft.current);
-    if (typeof body === 'string') return setNotice(body);
-    submit.mutate(body);
+    if (typeof body !== 'string') submit.mutate(body);
   };
 
   useEffect(() => {
@@ -356,15 +360,21 @@ function ItemView({
           ? `Found: ${finding.kind ?? 'a failure'} (explained above).`
           : `Found: ${finding.kind ? `${finding.kind}: ` : ''}${finding.detail}`;
   // A problem the API found with one field of the expected step is shown at that field.
-  const fieldError: FieldError | null =
+  const apiFieldError: FieldError | null =
     submit.error instanceof ApiError &&
     (submit.error.field === 'expected.action' || submit.error.field === 'expected.arguments')
       ? { field: submit.error.field, message: submit.error.message }
       : null;
+  const current = problem && draftProblem(draft);
+  const fieldError = current && current.field === problem?.field ? current : apiFieldError;
+  // Focus goes to the field to fix, whose description now carries the problem.
   useEffect(() => {
-    if (fieldError?.field === 'expected.arguments') document.getElementById('tool-arguments')?.focus();
-    if (fieldError?.field === 'expected.action') refs.tool.current?.focus();
-  }, [submit.error]);
+    const at = problem ?? apiFieldError;
+    if (at?.field === 'verdict') document.querySelector<HTMLInputElement>('input[name="verdict"]')?.focus();
+    if (at?.field === 'expected.content') refs.reply.current?.focus();
+    if (at?.field === 'expected.arguments') document.getElementById('tool-arguments')?.focus();
+    if (at?.field === 'expected.action') refs.tool.current?.focus();
+  }, [problem, submit.error]);
   return (
     <>
       <nav aria-label="Breadcrumb" class="crumbs">
@@ -474,9 +484,9 @@ function ItemView({
                     judgeCategory={item.judge_category}
                     fieldError={fieldError}
                   />
-                  {(notice ?? (fieldError ? null : submit.error)) && (
+                  {submit.error && !apiFieldError && (
                     <p class="error" role="alert">
-                      {notice ?? submit.error?.message}
+                      {submit.error.message}
                     </p>
                   )}
                   <button type="submit" disabled={formDisabled}>
