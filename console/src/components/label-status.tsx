@@ -75,12 +75,20 @@ export function ClaimStatus({
       </p>
     );
   const minutes = Math.floor(secondsLeft / 60);
+  const soon = secondsLeft < 120;
   return (
-    <p class={`claim ${secondsLeft < 120 ? 'soon' : ''}`}>
-      Claimed by you — expires in{' '}
-      <strong>
-        {minutes}:{String(secondsLeft % 60).padStart(2, '0')}
-      </strong>
-    </p>
+    <>
+      <p class={`claim ${soon ? 'soon' : ''}`}>
+        Claimed by you — expires in{' '}
+        <strong>
+          {minutes}:{String(secondsLeft % 60).padStart(2, '0')}
+        </strong>
+      </p>
+      {/* The countdown itself is not live (it would be read every second): screen-reader
+          users hear once that time is running out, as others see the notice turn red. */}
+      <p role="status" class="visually-hidden">
+        {soon ? 'Your claim on this item ends in less than 2 minutes.' : ''}
+      </p>
+    </>
   );
 }
