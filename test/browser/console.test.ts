@@ -156,6 +156,10 @@ describe('web console in Chromium on a real stack', () => {
     const started = performance.now();
     await page.keyboard.press('Enter');
     await page.getByText('Claimed by you').waitFor();
+    // Focus follows the in-app navigation to the item's heading, which appears only once the
+    // item has loaded (it fell to the body before), and the tab is titled after it.
+    await page.locator('h1:focus', { hasText: /^Item 1 of / }).waitFor();
+    assert.match(await page.title(), /^Item 1 of \d+: trace \S+ · Flywheel$/);
     // The claim's expiry is on the page, counting down from the queue's claim length.
     assert.match((await page.getByText('Claimed by you').textContent()) ?? '', /expires in \d+:\d\d/);
     await checkPage(page, 'annotation-item');
@@ -173,6 +177,12 @@ describe('web console in Chromium on a real stack', () => {
       await heading.waitFor();
       await page.getByText('Claimed by you').waitFor();
       const traceId = /trace (\S+)$/.exec((await heading.textContent()) ?? '')?.[1] ?? '';
+      if (n === 1) {
+        // Submitting without a verdict: the problem is said at the verdict, which takes focus.
+        await page.keyboard.press('Control+Enter');
+        await page.locator('input[name="verdict"][aria-invalid="true"]:focus').waitFor();
+        assert.match((await page.locator('#verdict-error').textContent()) ?? '', /Choose a verdict first/);
+      }
       if (n % 2 === 1) {
         // A failure: category with the arrow keys (from the top of the list), then a comment.
         await page.keyboard.press('f');
@@ -192,7 +202,15 @@ describe('web console in Chromium on a real stack', () => {
           // r: the agent should have replied; its field takes the focus.
           await page.keyboard.press('r');
           await page.locator('#reply:focus').waitFor();
+          // An empty corrected reply is refused at its field, described by the message.
+          await page.keyboard.press('Control+Enter');
+          await page.locator('#reply[aria-invalid="true"][aria-describedby="reply-error"]:focus').waitFor();
           await page.keyboard.type('Let me confirm the cancellation with you first.');
+          assert.equal(
+            await page.locator('#reply-error').count(),
+            0,
+            'the message goes once the reply is written',
+          );
           await page.keyboard.press('Escape');
         }
         await page.keyboard.press('m');
@@ -213,6 +231,7 @@ describe('web console in Chromium on a real stack', () => {
         await page
           .getByRole('heading', { level: 1, name: new RegExp(`^Item ${n + 1} of ${total}`) })
           .waitFor();
+        await page.locator('h1:focus', { hasText: `Item ${n + 1} of ${total}` }).waitFor();
       }
     }
     await page.getByRole('status').filter({ hasText: 'completed this queue' }).waitFor();
@@ -276,6 +295,17 @@ describe('web console in Chromium on a real stack', () => {
     const page = await newPage();
     await signIn(page, api.url, viewer);
     await checkPage(page, 'home-viewer');
+    // The skip link: shown when focused, it moves focus into the main content.
+    const skip = page.getByRole('link', { name: 'Skip to content' });
+    await skip.focus();
+    assert.ok(((await skip.boundingBox())?.x ?? -1) >= 0, 'the focused skip link is on screen');
+    await page.keyboard.press('Enter');
+    await page.locator('main:focus').waitFor();
+    await page.keyboard.press('Tab');
+    assert.ok(
+      await page.evaluate<boolean>("document.querySelector('main').contains(document.activeElement)"),
+      'Tab goes on inside the main content',
+    );
     assert.equal(await page.getByRole('region', { name: 'My open queue items' }).count(), 0);
     await page.getByRole('link', { name: 'Annotation queues' }).click();
     await page.getByRole('link', { name: new RegExp(cycleId) }).click();
