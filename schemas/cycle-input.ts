@@ -94,7 +94,13 @@ export const CycleOutcome = z.enum([
   'approval_expired',
   /** Reviewers missed the deadline and the agent's policy says to stop rather than use judge labels. */
   'annotation_expired',
+  /** Nothing to learn from: no trace in the window, or no training example to optimize on. */
   'no_data',
+  /**
+   * The sample was scored and nothing failed (no failure to cluster): a good week, not a
+   * missing one. Cycles recorded before this outcome say `no_data` there.
+   */
+  'no_failures',
   /** Failures were found but none is fixable by a prompt: the report recommends the fixes. */
   'recommendations_only',
 ]);

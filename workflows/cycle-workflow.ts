@@ -36,6 +36,11 @@ export interface CycleResult {
 
 /** The patch that lets a coaching set go through gate and rollout without a new prompt. */
 const COACHING_SET_ALONE = 'coaching-set-alone';
+/**
+ * The patch that ends a cycle whose scored sample held no failure as `no_failures` instead of
+ * `no_data` (operators read "no data" as a broken ingest). Only the outcome differs.
+ */
+const NO_FAILURES_OUTCOME = 'outcome-no-failures';
 
 /**
  * One improvement cycle: sample → score → diagnose → [annotation] → optimize → gate →
@@ -96,6 +101,8 @@ export async function cycleWorkflow(rawInput: CycleInputArg): Promise<CycleResul
 
   await progress.enter('building_dataset');
   const dataset = await buildDataset(c);
+  if (clusters.length === 0 && scoring.failing === 0 && patched(NO_FAILURES_OUTCOME))
+    return finish('no_failures');
   if (clusters.length === 0 || dataset.train === 0) return finish('no_data');
   // Only clusters a prompt can fix go to the optimizer; the rest are recommendations.
   if (!clusters.some((cl) => cl.intervention === 'prompt')) return finish('recommendations_only');

@@ -7,6 +7,7 @@ import { OptimizerProgress } from '../components/optimizer-progress.js';
 import { QueryState, Time } from '../components/query-state.js';
 import { Link, paths } from '../router.js';
 import { holds, useMe } from '../session.js';
+import { OutcomeBadge } from '../components/outcome-badge.js';
 
 const words = (s: string) => s.replace(/_/g, ' ');
 const score = (x: number) => x.toFixed(3);
@@ -47,12 +48,7 @@ function CycleDetails({ status }: { status: CycleStatus }) {
   return (
     <>
       <p>
-        Agent <strong>{status.agent}</strong> · outcome{' '}
-        <span
-          class={`badge ${status.outcome === 'released' ? 'good' : status.outcome === 'in_progress' ? 'neutral' : 'bad'}`}
-        >
-          {words(status.outcome)}
-        </span>{' '}
+        Agent <strong>{status.agent}</strong> · outcome <OutcomeBadge outcome={status.outcome} />{' '}
         <TemporalLink cycleId={status.cycleId} />
       </p>
       <Timeline status={status} />

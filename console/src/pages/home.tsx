@@ -5,6 +5,7 @@ import type { CycleSummary, QueueItemSummary } from '../api/types.js';
 import { QueryState, Time } from '../components/query-state.js';
 import { Link, paths } from '../router.js';
 import { holds, holdsAnywhere, useMe } from '../session.js';
+import { OutcomeBadge } from '../components/outcome-badge.js';
 
 /** The home page: what is waiting for the signed-in person, by role, and how each agent is doing. */
 export function HomePage() {
@@ -198,7 +199,7 @@ function Agents() {
                       )}
                     </td>
                     <td>{a.lastCycle ? stageName(a.lastCycle.stage) : '—'}</td>
-                    <td>{a.lastCycle ? <Outcome outcome={a.lastCycle.outcome} /> : '—'}</td>
+                    <td>{a.lastCycle ? <OutcomeBadge outcome={a.lastCycle.outcome} /> : '—'}</td>
                   </tr>
                 ))}
               </tbody>
@@ -211,8 +212,3 @@ function Agents() {
 }
 
 export const stageName = (stage: string | undefined) => (stage ? stage.replace(/_/g, ' ') : '—');
-
-function Outcome({ outcome }: { outcome: string }) {
-  const tone = outcome === 'released' ? 'good' : outcome === 'in_progress' ? 'neutral' : 'bad';
-  return <span class={`badge ${tone}`}>{outcome.replace(/_/g, ' ')}</span>;
-}
