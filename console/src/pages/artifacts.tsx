@@ -60,6 +60,9 @@ export function ArtifactsPage() {
                   const next = new URLSearchParams({ agent, kind: a.kind });
                   if (a.name) next.set('name', a.name);
                   select(next);
+                  // The history shows under the whole table, past the other artifacts'
+                  // buttons: bring the reader to it (not when a link opens the page with it).
+                  requestAnimationFrame(() => document.getElementById('artifact-history')?.focus());
                 }}
               />
               {isKind(kind) && <History agent={agent} kind={kind} name={name} />}
@@ -144,7 +147,9 @@ function History({ agent, kind, name }: { agent: string; kind: ArtifactKind; nam
   const label = title({ kind, name });
   return (
     <section aria-labelledby="artifact-history">
-      <h2 id="artifact-history">History of {label}</h2>
+      <h2 id="artifact-history" tabIndex={-1}>
+        History of {label}
+      </h2>
       <QueryState query={history} what={`the history of ${label}`}>
         {(versions) => (
           <table>

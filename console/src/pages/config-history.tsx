@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { useConfigHistory } from '../api/registry-queries.js';
 import type { ConfigVersion } from '../api/registry-types.js';
 import { QueryState, Time } from '../components/query-state.js';
@@ -32,6 +32,9 @@ function Versions({ versions }: { versions: ConfigVersion[] }) {
   const [shown, setShown] = useState<number | null>(null);
   const newestFirst = [...versions].reverse();
   const chosen = versions.find((v) => v.version === shown);
+  const heading = useRef<HTMLHeadingElement>(null);
+  // Shown under the whole table: bring the reader to it, as the lineage view does.
+  useEffect(() => heading.current?.focus(), [shown]);
   return (
     <>
       <p>
@@ -92,7 +95,9 @@ function Versions({ versions }: { versions: ConfigVersion[] }) {
       </table>
       {chosen && (
         <section aria-labelledby="config-text">
-          <h2 id="config-text">Configuration v{chosen.version}, as written</h2>
+          <h2 id="config-text" tabIndex={-1} ref={heading}>
+            Configuration v{chosen.version}, as written
+          </h2>
           <pre class="config-text">{JSON.stringify(chosen.config, null, 2)}</pre>
         </section>
       )}

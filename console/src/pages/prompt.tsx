@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import {
   useLabelMoves,
   usePromptDiff,
@@ -110,9 +110,14 @@ function PromptDetails({ prompt }: { prompt: PromptVersions }) {
 
 function VersionText({ name, version }: { name: string; version: number }) {
   const body = usePromptVersion(name, version);
+  const heading = useRef<HTMLHeadingElement>(null);
+  // Shown under the whole table: bring the reader to it, as the lineage view does.
+  useEffect(() => heading.current?.focus(), [version]);
   return (
     <section aria-labelledby="version-text">
-      <h3 id="version-text">Text of version {version}</h3>
+      <h3 id="version-text" tabIndex={-1} ref={heading}>
+        Text of version {version}
+      </h3>
       <QueryState query={body} what={`version ${version}`}>
         {(record) => (
           <pre class="diff" tabIndex={0} aria-label={`Text of version ${version}`}>
