@@ -46,15 +46,44 @@
  * they label on their own as before. `--ignore-suggestions` plays a reviewer who neither
  * reads nor takes them: the figures without the feature, on the same queue.
  *
- *   npm run bench:labeling [-- --cycle-seed 21 --skip-big-queue --ignore-suggestions]
+ * Teacher latency: the page asks for an item's suggestion 400 ms after it opens and for the
+ * next open item's 1.5 s after it opens, so that a slow model has answered by the time the
+ * reviewer gets there. The simulator answers in milliseconds, and at machine speed an item
+ * is open for under a second, so nothing is ever asked ahead and the panel wait the bench
+ * counts as system time (about 0.8 s an item: the 400 ms plus the answer) is one a reading
+ * reviewer would not see. `--teacher-latency-ms N` makes the simulated teacher answer N ms
+ * late from the labelling on (the simulator's `slow` fault for the teacher role only; the
+ * product is unchanged), as a real one would: the 0.5B CPU model writes 23–26 tokens a
+ * second, so a suggestion of some 80 tokens and its prompt take several seconds. With the
+ * option, even at 0, the run is paced: the browser still acts at machine speed, but each item
+ * is held in real time at the two moments the page can tell. The reviewer looks at the
+ * suggested label only when the item has been open for its modelled reading (the evaluators'
+ * section and the conversation at 250 words a minute), and submits only when it has been open
+ * for the modelled time of everything before the submit (KLM, system time, the wait). The
+ * wait from that look until the panel shows an answer is real time, the latency neither the
+ * reading nor the asking ahead hid: `suggestionWaitS`, added to the estimate (not to the
+ * system time). Holding only the reading would make a run shorter but understate what asking
+ * ahead hides, since an item's deciding and typing (10–40 s) is the time the next item's
+ * suggestion has. With both holds an item stays open in real time as long as in the model
+ * (after the submit key come only the save and the next item's load, which are real), so
+ * the page's timers see what a person's would; a run takes as long as its estimate (6 to 7
+ * minutes for 10 items). Each item also records, in real seconds from its opening, when the
+ * page first asked for its suggestion (negative: asked ahead, on an earlier item), when the
+ * answer came and when the reviewer looked; the teacher's calls during the labelling are
+ * counted from the simulator. (The wait includes the bench noticing the panel, 0.01–0.03 s.)
  *
- * Writes bench/results/labeling.json.
+ *   npm run bench:labeling [-- --cycle-seed 21 --skip-big-queue --ignore-suggestions]
+ *   npm run bench:labeling -- --skip-big-queue --teacher-latency-ms 5000
+ *
+ * Writes bench/results/labeling.json (labeling-latency-N.json when paced; `--out PATH`,
+ * relative to the repository, writes elsewhere).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Page, type Request } from 'playwright-core';
 import type { Worker } from '@temporalio/worker';
 import { z } from 'zod';
 import type { ApiServer } from '../api/http-server.js';
@@ -70,6 +99,8 @@ import { keyToFrameMs, seedBigQueue } from '../test/helpers/big-queue.js';
 import { startSeededStack, stopSeededStack, type TestStack } from '../test/helpers/test-stack.js';
 import { ChatMessage } from '../schemas/trace.js';
 import { findExample } from '../test/simulator/simulated-models.js';
+import { FaultRule } from '../test/simulator/fault-plan.js';
+import { SIMULATED_MODELS } from '../test/simulator/simulated-model-names.js';
 import { AIRLINE_SCENARIO, loadScenario } from '../test/simulator/scenario.js';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -79,8 +110,18 @@ const { values: args } = parseArgs({
     'skip-big-queue': { type: 'boolean', default: false },
     'ignore-suggestions': { type: 'boolean', default: false },
     'teacher-precision': { type: 'string' },
+    'teacher-latency-ms': { type: 'string' },
+    out: { type: 'string' },
   },
 });
+/** Given (even as 0): the paced run of the header's "Teacher latency". */
+const latencyOption = args['teacher-latency-ms'];
+const paced = latencyOption !== undefined;
+const teacherLatencyMs = Number(latencyOption ?? 0);
+if (!Number.isInteger(teacherLatencyMs) || teacherLatencyMs < 0)
+  throw new Error(
+    `--teacher-latency-ms takes a whole number of milliseconds, 0 or more; got "${latencyOption}"`,
+  );
 
 const ITEMS = 10;
 const TARGET_S = 120;
@@ -132,8 +173,18 @@ class Reviewer {
   /** Whether the operators now go to the expected step as well. */
   inStep = false;
   systemMs = 0;
+  /** Paced runs: the real wait for the suggested label after reading the item. */
+  suggestionWaitMs = 0;
+  /** When the current item opened (performance.now()). */
+  openedAt = performance.now();
+  /** Paced runs: the real time spent holding the page to the model's pace, in all. */
+  heldMs = 0;
   typed: string[] = [];
-  constructor(readonly page: Page) {}
+  /** `paced`: hold the page to the modelled time where the product can tell (see the header). */
+  constructor(
+    readonly page: Page,
+    readonly paced: boolean,
+  ) {}
   private add(op: keyof Operators, n: number): void {
     this.ops[op] += n;
     if (this.inStep) this.stepOps[op] += n;
@@ -177,12 +228,32 @@ class Reviewer {
       this.systemMs += performance.now() - started;
     }
   }
-  /** The operators and system time since the last call, for one item. */
-  take(): { ops: Operators; stepOps: Operators; systemMs: number } {
-    const out = { ops: this.ops, stepOps: this.stepOps, systemMs: this.systemMs };
+  /**
+   * Paced runs: waits in real time until the item has been open as long as the reviewer has
+   * spent on it in the model (the KLM time so far plus `aheadS` for the operator about to
+   * end, the system's time and the wait for the suggestion).
+   */
+  async keepPace(aheadS = 0): Promise<void> {
+    if (!this.paced) return;
+    const modelledMs = (klmSeconds(this.ops) + aheadS) * 1000 + this.systemMs + this.suggestionWaitMs;
+    const wait = this.openedAt + modelledMs - performance.now();
+    if (wait <= 0) return;
+    this.heldMs += wait;
+    await sleep(wait);
+  }
+  /** The operators, system time and suggestion wait since the last call, for one item; the next item opens now. */
+  take(): { ops: Operators; stepOps: Operators; systemMs: number; suggestionWaitMs: number } {
+    const out = {
+      ops: this.ops,
+      stepOps: this.stepOps,
+      systemMs: this.systemMs,
+      suggestionWaitMs: this.suggestionWaitMs,
+    };
     this.ops = noOperators();
     this.stepOps = noOperators();
     this.systemMs = 0;
+    this.suggestionWaitMs = 0;
+    this.openedAt = performance.now();
     return out;
   }
 }
@@ -296,9 +367,31 @@ interface ItemResult {
   /** The part of klmS spent on the expected step: choosing its kind, typing the reply or the call. */
   expectedStepKlmS: number;
   readS: number;
+  /** The reading before the reviewer looks at the suggested label: the evaluators and the conversation. */
+  readBeforeSuggestionS: number;
   systemMs: number;
-  /** The suggested label: shown, right (the label the ground truth wants) and taken with `a`. */
-  suggestion: { shown: boolean; right: boolean; taken: boolean; waitedMs: number };
+  /**
+   * Paced runs: the seconds the reviewer waits for the suggested label once they have read the
+   * item (the latency neither reading nor asking ahead hid); null when not paced (the wait
+   * is then in systemMs).
+   */
+  suggestionWaitS: number | null;
+  /**
+   * The suggested label: shown, right (the label the ground truth wants) and taken with `a`;
+   * the real wait from looking at the panel to its answer; and, in seconds of real time from
+   * the item's opening, the page's first request for it (negative: asked ahead, while the
+   * reviewer was on an earlier item), its first answer and the reviewer's look at it.
+   */
+  suggestion: {
+    shown: boolean;
+    right: boolean;
+    taken: boolean;
+    waitedMs: number;
+    prefetched: boolean | null;
+    askedAtS: number | null;
+    answeredAtS: number | null;
+    lookedAtS: number | null;
+  };
   /** The text read (the evaluators' section and the conversation as the page showed them). */
   read: string;
   stored: unknown;
@@ -321,6 +414,30 @@ async function labelQueue(
   /** Each word of the product's vocabulary typed (tool and argument names), and where the page showed it. */
   const vocabulary: { item: number; what: string; value: string; shownIn: string[] }[] = [];
   let current = 0;
+  /** Every request for a suggested label: its item, when it left and when its answer came (performance.now()). */
+  const asked: { itemId: string; sentAt: number; answeredAt: number | null; failed: boolean }[] = [];
+  const inFlight = new Map<Request, (typeof asked)[number]>();
+  page.on('request', (request) => {
+    const itemId = /^\/api\/items\/([^/]+)\/suggestion$/.exec(new URL(request.url()).pathname)?.[1];
+    if (request.method() !== 'POST' || itemId === undefined) return;
+    const record = {
+      itemId: decodeURIComponent(itemId),
+      sentAt: performance.now(),
+      answeredAt: null,
+      failed: false,
+    };
+    asked.push(record);
+    inFlight.set(request, record);
+  });
+  const answered = (failed: boolean) => (request: Request) => {
+    const record = inFlight.get(request);
+    if (!record) return;
+    inFlight.delete(request);
+    record.answeredAt = performance.now();
+    record.failed = failed || (request.failure() ?? null) !== null;
+  };
+  page.on('requestfinished', answered(false));
+  page.on('requestfailed', answered(true));
   page.on('response', (response) => {
     const request = response.request();
     if (
@@ -345,7 +462,7 @@ async function labelQueue(
   });
   // A person's browser is running already: its first navigation starts the renderer.
   await page.goto(`${api.url}/health/live`);
-  const person = new Reviewer(page);
+  const person = new Reviewer(page, paced);
   const wallStarted = performance.now();
 
   // Sign in: the form focuses the user name; Tab to the password, Enter.
@@ -383,6 +500,13 @@ async function labelQueue(
     const traceId = /trace (\S+)$/.exec(headingText)?.[1] ?? '';
     const truth = queue.truths.get(traceId);
     if (!truth) throw new Error(`item ${n} (${headingText}) is not one the bench queued`);
+    const openedAt = person.openedAt;
+    const { id: itemId } = await stack.db
+      .selectFrom('annotation_items')
+      .select('id')
+      .where('cycle_id', '=', queue.cycleId)
+      .where('trace_id', '=', traceId)
+      .executeTakeFirstOrThrow();
 
     // Reading: what the evaluators said and the conversation, as shown (the system prompt
     // and the span tree stay closed).
@@ -390,24 +514,37 @@ async function labelQueue(
     const conversationText = await page.locator('section[aria-labelledby="conversation"]').innerText();
     person.read(judgeText);
     person.read(conversationText);
+    const readBeforeSuggestionS = round((person.ops.readWords / READING_WPM) * 60);
     const judge = /(?:Judge|Code check): (\w+)/.exec(judgeText)?.[1] ?? 'not scored';
     const judgeCategory = /category ([a-z ]+)/.exec(judgeText)?.[1]?.trim() ?? null;
     const [, at, of] = /^Item (\d+) of (\d+)/.exec(headingText) ?? [];
 
     // The suggested label (asked for as the item opened; the reviewer reads the item
     // meanwhile): read, compared with what is right and taken when it is.
-    const suggestion = { shown: false, right: false, taken: false, waitedMs: 0 };
+    const suggestion: ItemResult['suggestion'] = {
+      shown: false,
+      right: false,
+      taken: false,
+      waitedMs: 0,
+      prefetched: null,
+      askedAtS: null,
+      answeredAtS: null,
+      lookedAtS: null,
+    };
     // The page shows one where the evaluators did not pass the step.
     if (!args['ignore-suggestions'] && judge !== 'pass') {
       const panel = page.getByRole('region', { name: 'Suggested label' });
+      // Paced runs: the reviewer looks at the panel once they have read the item, in real time.
+      await person.keepPace();
       const waitStarted = performance.now();
-      await person.system(
-        Promise.race([
-          panel.getByRole('button', { name: /Use this label/ }).waitFor({ timeout: 90_000 }),
-          panel.getByText(/^No suggestion/).waitFor({ timeout: 90_000 }),
-        ]),
-      );
+      suggestion.lookedAtS = round((waitStarted - openedAt) / 1000, 2);
+      const answer = Promise.race([
+        panel.getByRole('button', { name: /Use this label/ }).waitFor({ timeout: 90_000 }),
+        panel.getByText(/^No suggestion/).waitFor({ timeout: 90_000 }),
+      ]);
+      await (paced ? answer : person.system(answer));
       suggestion.waitedMs = Math.round(performance.now() - waitStarted);
+      if (paced) person.suggestionWaitMs = suggestion.waitedMs;
       const suggested = await stack.db
         .selectFrom('label_suggestions')
         .innerJoin('annotation_items', 'annotation_items.id', 'label_suggestions.item_id')
@@ -506,8 +643,12 @@ async function labelQueue(
       }
       person.inStep = false;
     }
-    // Submit, and wait for the next item (or the queue, after the last) or an error.
+    // Submit, and wait for the next item (or the queue, after the last) or an error. Paced
+    // runs submit when the model says the reviewer does: the page asks for the next item's
+    // suggestion 1.5 s after this one opened, so how long this item stays open is what the
+    // asking ahead has to hide the next one's latency.
     person.think();
+    await person.keepPace(2 * KLM.K);
     await person.press('Control+Enter');
     const saved = page
       .getByRole('status')
@@ -543,7 +684,15 @@ async function labelQueue(
           .waitFor({ timeout: 20_000 })
           .then(() => page.getByText('Claimed by you').waitFor({ timeout: 20_000 })),
       );
-    const { ops, stepOps, systemMs } = person.take();
+    const { ops, stepOps, systemMs, suggestionWaitMs } = person.take();
+    const mine = asked.filter((a) => a.itemId === itemId);
+    if (mine.length > 0) {
+      const first = Math.min(...mine.map((a) => a.sentAt));
+      suggestion.askedAtS = round((first - openedAt) / 1000, 2);
+      suggestion.prefetched = first < openedAt;
+      const answers = mine.flatMap((a) => (a.answeredAt !== null && !a.failed ? [a.answeredAt] : []));
+      if (answers.length > 0) suggestion.answeredAtS = round((Math.min(...answers) - openedAt) / 1000, 2);
+    }
     const stored = await stack.db
       .selectFrom('annotations')
       .innerJoin('annotation_items', 'annotation_items.id', 'annotations.item_id')
@@ -565,7 +714,9 @@ async function labelQueue(
       klmS: round(klmSeconds(ops)),
       expectedStepKlmS: round(klmSeconds(stepOps)),
       readS: round((ops.readWords / READING_WPM) * 60),
+      readBeforeSuggestionS,
       systemMs: Math.round(systemMs),
+      suggestionWaitS: paced ? round(suggestionWaitMs / 1000, 2) : null,
       suggestion,
       read: `${judgeText}\n${conversationText}`,
       stored,
@@ -586,6 +737,7 @@ async function labelQueue(
     },
     items: results,
     labellingWallMs: Math.round(labellingWallMs),
+    heldS: round(person.heldMs / 1000),
     refusals,
     shownErrors,
     vocabulary,
@@ -684,7 +836,16 @@ async function main(): Promise<void> {
     const stackMs = performance.now() - started;
     const queue = await queueToLabel(stack, Number(args['cycle-seed']));
     browser = await chromium.launch({ executablePath: CHROMIUM });
+    // From now on the simulated teacher answers late; the cycle that queued the items did not wait.
+    if (teacherLatencyMs > 0)
+      stack.simulator.addFaults([
+        FaultRule.parse({ role: 'teacher', kind: 'slow', rate: 1, delayMs: teacherLatencyMs }),
+      ]);
+    const labellingFrom = Date.now();
     const run = await labelQueue(browser, api, stack, rita, queue, problems);
+    const teacherCalls = stack.simulator.requests.filter(
+      (r) => r.model === SIMULATED_MODELS.teacher && r.startedAt >= labellingFrom,
+    );
     await stack.env.client.workflow
       .getHandle(queue.cycleId)
       .terminate('bench done')
@@ -695,6 +856,8 @@ async function main(): Promise<void> {
     const sum = (f: (i: ItemResult) => number) => items.reduce((s, i) => s + f(i), 0);
     const humanS = sum((i) => i.klmS);
     const systemS = sum((i) => i.systemMs) / 1000;
+    const waitS = sum((i) => i.suggestionWaitS ?? 0);
+    const withPanel = items.filter((i) => i.suggestion.lookedAtS !== null);
     const errors = run.refusals.length + run.shownErrors.length + problems.length;
     const summary = {
       bench: 'labeling',
@@ -706,8 +869,10 @@ async function main(): Promise<void> {
         loadAverageAfter: os.loadavg().map((x) => round(x, 2)),
       },
       protocol: {
-        pacing:
-          'machine speed; human time = Keystroke-Level Model over the operators performed + reading at 250 wpm; estimate = human + measured system time',
+        pacing: paced
+          ? 'paced: machine speed between two holds per item in real time, looking at the suggested label once the modelled reading is over and submitting when the modelled item time is; human time = Keystroke-Level Model over the operators performed + reading at 250 wpm; estimate = human + measured system time + the real wait for the suggestion after reading'
+          : 'machine speed; human time = Keystroke-Level Model over the operators performed + reading at 250 wpm; estimate = human + measured system time',
+        teacherLatencyMs: paced ? teacherLatencyMs : null,
         klmSeconds: KLM,
         readingWordsPerMinute: READING_WPM,
         reviewer:
@@ -734,6 +899,24 @@ async function main(): Promise<void> {
         suggestionsRight: items.filter((i) => i.suggestion.right).length,
         suggestionsTaken: items.filter((i) => i.suggestion.taken).length,
         suggestionWaitMsMax: Math.max(...items.map((i) => i.suggestion.waitedMs)),
+        suggestionWaitS: paced ? round(waitS, 2) : null,
+        suggestionWaitSPerItem: paced ? withPanel.map((i) => i.suggestionWaitS) : null,
+        suggestionsAskedAhead: withPanel.filter((i) => i.suggestion.prefetched === true).length,
+        suggestionsAnsweredBeforeLook: withPanel.filter(
+          (i) =>
+            i.suggestion.answeredAtS !== null &&
+            i.suggestion.lookedAtS !== null &&
+            i.suggestion.answeredAtS <= i.suggestion.lookedAtS,
+        ).length,
+        teacherCalls: teacherCalls.length,
+        teacherCallMsMedian: teacherCalls.length
+          ? Math.round(
+              quantile(
+                teacherCalls.map((r) => r.endedAt - r.startedAt),
+                0.5,
+              ),
+            )
+          : null,
         keystrokes: sum((i) => i.keystrokes),
         keystrokesPerItem: round(sum((i) => i.keystrokes) / items.length),
         keystrokesPerItemRange: [
@@ -763,11 +946,12 @@ async function main(): Promise<void> {
           ),
         ),
         systemMsPerItemMax: Math.max(...items.map((i) => i.systemMs)),
-        estimatedS: round(humanS + systemS),
-        estimatedWithSignInS: round(humanS + systemS + run.signIn.klmS + run.signIn.systemMs / 1000),
+        estimatedS: round(humanS + systemS + waitS),
+        estimatedWithSignInS: round(humanS + systemS + waitS + run.signIn.klmS + run.signIn.systemMs / 1000),
         targetS: TARGET_S,
-        withinTarget: humanS + systemS < TARGET_S,
+        withinTarget: humanS + systemS + waitS < TARGET_S,
         machineWallMs: run.labellingWallMs,
+        heldInRealTimeS: paced ? run.heldS : null,
       },
       errors: {
         count: errors,
@@ -784,15 +968,24 @@ async function main(): Promise<void> {
       typedJson: run.typedJson,
       bigQueue: big,
     };
-    mkdirSync(path.join(root, 'bench/results'), { recursive: true });
-    const out = args['ignore-suggestions']
-      ? 'labeling-ignoring-suggestions.json'
-      : precision === undefined
-        ? 'labeling.json'
-        : `labeling-teacher-precision-${precision}.json`;
-    writeFileSync(path.join(root, 'bench/results', out), `${JSON.stringify(summary, null, 2)}\n`);
+    const out = path.resolve(
+      root,
+      args.out ??
+        path.join(
+          'bench/results',
+          paced
+            ? `labeling-latency-${teacherLatencyMs}.json`
+            : args['ignore-suggestions']
+              ? 'labeling-ignoring-suggestions.json'
+              : precision === undefined
+                ? 'labeling.json'
+                : `labeling-teacher-precision-${precision}.json`,
+        ),
+    );
+    mkdirSync(path.dirname(out), { recursive: true });
+    writeFileSync(out, `${JSON.stringify(summary, null, 2)}\n`);
     console.log(JSON.stringify({ ...summary, items: undefined }, null, 2));
-    console.log(`wrote bench/results/${out}`);
+    console.log(`wrote ${path.relative(root, out)}`);
   } finally {
     await browser?.close();
     worker?.shutdown();
