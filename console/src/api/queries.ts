@@ -1,4 +1,5 @@
-import { useQueries, useQuery } from '@tanstack/react-query';
+import { useQueries, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useEffect } from 'preact/hooks';
 import { holds, useMe } from '../session.js';
 import { answer, api } from './client.js';
 import type {
@@ -103,6 +104,27 @@ export const suggestionQuery = (itemId: string) => ({
 
 export const useLabelSuggestion = (itemId: string, enabled: boolean) =>
   useQuery({ ...suggestionQuery(itemId), enabled });
+
+/**
+ * Asks for the suggestion of the item a "Label" button opens, once the reviewer has stayed on
+ * the page a moment (not on a glance): the item page asks ahead for every later item, but the
+ * first one otherwise has only its reading time to hide a slow model (bench:labeling with a
+ * 30 s teacher: item 1 waited 13.7 s, the others none). Items the evaluators passed get no
+ * suggestion, as on the item page.
+ */
+export function useSuggestionAhead(
+  item: Pick<QueueItemSummary, 'id' | 'verdict'> | undefined,
+  enabled: boolean,
+  afterMs = 1500,
+): void {
+  const queryClient = useQueryClient();
+  const wanted = enabled && item !== undefined && item.verdict !== 'pass' ? item.id : null;
+  useEffect(() => {
+    if (wanted === null) return;
+    const ahead = setTimeout(() => void queryClient.prefetchQuery(suggestionQuery(wanted)), afterMs);
+    return () => clearTimeout(ahead);
+  }, [wanted]);
+}
 
 export const useTrace = (id: string | undefined) =>
   useQuery({

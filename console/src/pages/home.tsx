@@ -1,6 +1,6 @@
 import { useQueries } from '@tanstack/react-query';
 import { answer, api } from '../api/client.js';
-import { openFor, useAgents, useCycles, useQueues } from '../api/queries.js';
+import { openFor, useSuggestionAhead, useAgents, useCycles, useQueues } from '../api/queries.js';
 import type { CycleSummary, QueueItemSummary } from '../api/types.js';
 import { QueryState, Time } from '../components/query-state.js';
 import { Link, paths } from '../router.js';
@@ -40,6 +40,11 @@ function MyQueueItems() {
         ).items,
     })),
   });
+  // The first "Label" button's item: its suggested label is asked for ahead.
+  const first = open
+    .map((_, i) => (items[i]?.data ? openFor(items[i].data, me.user)[0] : undefined))
+    .find((item) => item !== undefined);
+  useSuggestionAhead(first, true);
   return (
     <section aria-labelledby="my-items">
       <h2 id="my-items">My open queue items</h2>
