@@ -235,6 +235,8 @@ describe('web console in Chromium on a real stack', () => {
       }
     }
     await page.getByRole('status').filter({ hasText: 'completed this queue' }).waitFor();
+    // Focus is on the queue's heading, which carries the thank-you as its description.
+    await page.locator('h1:focus[aria-describedby="queue-done"]').waitFor();
     const labellingMs = performance.now() - started;
     console.log(`labelled ${total} items in ${Math.round(labellingMs)} ms`);
     await checkPage(page, 'queue-complete');
@@ -327,6 +329,17 @@ describe('web console in Chromium on a real stack', () => {
     });
     const status = label.status();
     assert.equal(status, 403);
+
+    // Single-key shortcuts can be turned off (WCAG 2.1.4): then j stays; on again, j moves on.
+    const singleKeys = page.getByRole('checkbox', { name: /Single-key shortcuts/ });
+    await singleKeys.uncheck();
+    const before = page.url();
+    await page.keyboard.press('j');
+    await page.waitForTimeout(300);
+    assert.equal(page.url(), before, 'j does nothing while single-key shortcuts are off');
+    await singleKeys.check();
+    await page.keyboard.press('j');
+    await page.locator('h1:focus', { hasText: /^Item 2 of / }).waitFor();
 
     // Signing out ends the session on the server, not only in the page.
     await page.getByRole('button', { name: 'Sign out' }).click();

@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { answer, api, ApiError } from '../api/client.js';
 import {
@@ -36,7 +36,7 @@ import { QueryState } from '../components/query-state.js';
 import { Shortcuts } from '../components/shortcuts.js';
 import { SpanTreeView } from '../components/span-tree.js';
 import { Transcript } from '../components/transcript.js';
-import { isTyping } from '../keyboard.js';
+import { isTyping, singleKeyShortcutsOn } from '../keyboard.js';
 import { Link, navigate, paths } from '../router.js';
 import { holds, useMe } from '../session.js';
 
@@ -261,7 +261,9 @@ function ItemView({
     if (typeof body !== 'string') submit.mutate(body);
   };
 
-  useEffect(() => {
+  // A layout effect, listening as soon as the item is on the page: a plain effect waits for
+  // the next frame, and a key pressed as the item appears (j, j, j) was lost.
+  useLayoutEffect(() => {
     const onKey = (event: KeyboardEvent) => {
       if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
         if (labelling) {
@@ -274,7 +276,8 @@ function ItemView({
         (event.target as HTMLElement).blur();
         return;
       }
-      if (isTyping(event) || event.ctrlKey || event.metaKey || event.altKey) return;
+      if (isTyping(event) || event.ctrlKey || event.metaKey || event.altKey || !singleKeyShortcutsOn())
+        return;
       const go = (i: number) => {
         const target = items[i];
         if (target) navigate(paths.item(queue.id, target.id));

@@ -3,7 +3,7 @@ import { openFor, useQueue, useQueueItems } from '../api/queries.js';
 import type { QueueDetails, QueueItemSummary } from '../api/types.js';
 import { QueryState, Time } from '../components/query-state.js';
 import { Shortcuts } from '../components/shortcuts.js';
-import { isTyping } from '../keyboard.js';
+import { isTyping, singleKeyShortcutsOn } from '../keyboard.js';
 import { Link, navigate, paths, useLocation } from '../router.js';
 import { holds, useMe } from '../session.js';
 
@@ -31,7 +31,8 @@ function QueueView({ details }: { details: QueueDetails }) {
   // j/k move between the item links, Enter follows the focused one (the browser does that).
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
-      if (isTyping(event) || event.ctrlKey || event.metaKey || event.altKey) return;
+      if (isTyping(event) || event.ctrlKey || event.metaKey || event.altKey || !singleKeyShortcutsOn())
+        return;
       if (event.key !== 'j' && event.key !== 'k') return;
       const links = [...(tableRef.current?.querySelectorAll<HTMLAnchorElement>('a.item-link') ?? [])];
       if (links.length === 0) return;
@@ -46,9 +47,13 @@ function QueueView({ details }: { details: QueueDetails }) {
 
   return (
     <>
-      <h1 tabIndex={-1}>{queue.name}</h1>
+      {/* Focus lands on the heading after the last label: it carries the thank-you, which a
+          status inserted with the page is not reliably announced as. */}
+      <h1 tabIndex={-1} aria-describedby={done ? 'queue-done' : undefined}>
+        {queue.name}
+      </h1>
       {done && (
-        <p class="notice" role="status">
+        <p id="queue-done" class="notice" role="status">
           {done === 'queue'
             ? 'Thank you: your label completed this queue, and the cycle goes on with the labels.'
             : 'Thank you: you have labelled every item open for you in this queue.'}
