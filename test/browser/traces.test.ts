@@ -258,6 +258,8 @@ describe('trace search and the trace page in Chromium on a real stack', () => {
     assert.equal(query.get('from'), null, 'the address keeps the preset, not an instant');
     await page.getByRole('status').filter({ hasText: 'in the last hour' }).waitFor();
     await results.getByRole('link', { name: traceId, exact: true }).waitFor();
+    // The search rebuilt the form with its Search button: focus is on the results' heading.
+    await page.locator('h2#results:focus').waitFor();
     // Without the text filter: every trace listed started within the hour before the page opened.
     await page.goto(`${api.url}/console/traces?range=1h`);
     await results.waitFor();

@@ -1,5 +1,5 @@
 import type { JSX } from 'preact';
-import { useMemo, useRef, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { clusterChoices } from '../api/cluster-choices.js';
 import { useCoachingList } from '../api/coaching-queries.js';
 import { useAgents } from '../api/queries.js';
@@ -54,6 +54,15 @@ export function TracesPage() {
   const me = useMe();
   const search = useLocation().split('?')[1] ?? '';
   const state = searchStateOf(search);
+  // The form and the results are rebuilt for each search (keyed on it), and the focused
+  // Search button or "Clear filters" link with them: focus then goes to the results' heading
+  // rather than the top of the page. Not on the first render: the layout focuses the h1.
+  const searched = useRef(false);
+  useEffect(() => {
+    if (searched.current && document.activeElement === document.body)
+      document.getElementById('results')?.focus();
+    searched.current = true;
+  }, [search]);
   const agents = useAgents();
   // Listing every agent's traces needs a global role; a person with roles for some agents
   // searches one of them at a time.
@@ -354,7 +363,9 @@ function Results({ filters, range }: { filters: TraceFilters; range: TimeRange |
     });
   return (
     <section aria-labelledby="results">
-      <h2 id="results">Results</h2>
+      <h2 id="results" tabIndex={-1}>
+        Results
+      </h2>
       <QueryState query={search} what="traces">
         {(data) => {
           const traces = data.pages.flatMap((p) => p.traces);
