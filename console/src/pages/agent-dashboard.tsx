@@ -23,9 +23,9 @@ export function AgentDashboardPage({ agentId }: { agentId: string }) {
   const kpis = useAgentKpis(agentId, cycles);
   return (
     <>
-      <p class="crumbs">
+      <nav aria-label="Breadcrumb" class="crumbs">
         <Link href={paths.home()}>Home</Link> › Agent dashboard
-      </p>
+      </nav>
       <h1 tabIndex={-1}>
         Agent dashboard: <code>{agentId}</code>
       </h1>

@@ -16,10 +16,10 @@ export function CoachingListPage({ agentId }: { agentId: string }) {
   const list = useCoachingList(agentId, status);
   return (
     <>
-      <p class="crumbs">
+      <nav aria-label="Breadcrumb" class="crumbs">
         <Link href={paths.home()}>Home</Link> › <Link href={paths.agent(agentId)}>Agent dashboard</Link> ›
         Coaching
-      </p>
+      </nav>
       <h1 tabIndex={-1}>
         Coaching: <code>{agentId}</code>
       </h1>

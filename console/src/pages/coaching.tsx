@@ -41,10 +41,10 @@ export function CoachingPage({ agentId, coachingId }: { agentId: string; coachin
   const one = useCoaching(agentId, coachingId);
   return (
     <>
-      <p class="crumbs">
+      <nav aria-label="Breadcrumb" class="crumbs">
         <Link href={paths.home()}>Home</Link> › <Link href={paths.agent(agentId)}>Agent dashboard</Link> ›{' '}
         <Link href={paths.agentCoaching(agentId)}>Coaching</Link> ›
-      </p>
+      </nav>
       <h1 tabIndex={-1}>
         Coaching <code>{coachingId}</code>
       </h1>

@@ -14,10 +14,10 @@ export function ConfigHistoryPage({ agentId }: { agentId: string }) {
   const history = useConfigHistory(agentId);
   return (
     <>
-      <p class="crumbs">
+      <nav aria-label="Breadcrumb" class="crumbs">
         <Link href={paths.artifacts(agentId)}>Artifacts</Link> ›{' '}
         <Link href={paths.agent(agentId)}>Agent dashboard</Link> ›
-      </p>
+      </nav>
       <h1 tabIndex={-1}>
         Configuration history: <code>{agentId}</code>
       </h1>

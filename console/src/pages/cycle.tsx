@@ -17,9 +17,9 @@ export function CyclePage({ cycleId }: { cycleId: string }) {
   const status = useCycleStatus(cycleId);
   return (
     <>
-      <p class="crumbs">
+      <nav aria-label="Breadcrumb" class="crumbs">
         <Link href={paths.home()}>Home</Link> › Cycle
-      </p>
+      </nav>
       <h1 tabIndex={-1}>
         Cycle <code>{cycleId}</code>
       </h1>

@@ -31,9 +31,9 @@ export function DatasetVersionPage({ versionId }: { versionId: string }) {
   const version = useDatasetVersion(versionId);
   return (
     <>
-      <p class="crumbs">
+      <nav aria-label="Breadcrumb" class="crumbs">
         <Link href={paths.datasets()}>Datasets</Link> › {versionId}
-      </p>
+      </nav>
       <h1 tabIndex={-1}>
         Dataset version <code>{versionId}</code>
       </h1>

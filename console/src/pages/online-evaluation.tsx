@@ -16,10 +16,10 @@ export function OnlineEvaluationPage({ agentId }: { agentId: string }) {
   const status = useOnlineEvaluation(agentId);
   return (
     <>
-      <p class="crumbs">
+      <nav aria-label="Breadcrumb" class="crumbs">
         <Link href={paths.home()}>Home</Link> › <Link href={paths.agent(agentId)}>Agent dashboard</Link> ›
         Online evaluation
-      </p>
+      </nav>
       <h1 tabIndex={-1}>
         Online evaluation: <code>{agentId}</code>
       </h1>

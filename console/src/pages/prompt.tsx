@@ -24,9 +24,9 @@ export function PromptPage({ name }: { name: string }) {
   const versions = usePromptVersions(name);
   return (
     <>
-      <p class="crumbs">
+      <nav aria-label="Breadcrumb" class="crumbs">
         <Link href={paths.prompts()}>Prompts</Link> › {name}
-      </p>
+      </nav>
       <h1 tabIndex={-1}>
         Prompt <code>{name}</code>
       </h1>

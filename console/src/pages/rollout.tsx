@@ -20,7 +20,7 @@ export function RolloutPage({ rolloutId }: { rolloutId: string }) {
   const cycleId = rolloutId.endsWith('-rollout') ? rolloutId.slice(0, -'-rollout'.length) : null;
   return (
     <>
-      <p class="crumbs">
+      <nav aria-label="Breadcrumb" class="crumbs">
         <Link href={paths.home()}>Home</Link>
         {cycleId?.startsWith('cycle-') && (
           <>
@@ -29,7 +29,7 @@ export function RolloutPage({ rolloutId }: { rolloutId: string }) {
           </>
         )}{' '}
         › Rollout
-      </p>
+      </nav>
       <h1 tabIndex={-1}>
         Rollout <code>{rolloutId}</code>
       </h1>

@@ -20,9 +20,9 @@ export function TracePage({ traceId }: { traceId: string }) {
   const trace = useTrace(traceId);
   return (
     <>
-      <p class="crumbs">
+      <nav aria-label="Breadcrumb" class="crumbs">
         <Link href={paths.traces()}>Traces</Link> ›
-      </p>
+      </nav>
       <QueryState query={trace} what="the trace">
         {(t) => <TraceView detail={t} />}
       </QueryState>
