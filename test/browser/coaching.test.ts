@@ -278,6 +278,8 @@ describe('coaching pages in Chromium on a real API and database', () => {
       .waitFor();
     await page.locator('dt:text-is("Status") + dd').filter({ hasText: 'active' }).waitFor();
     assert.equal(await promote.count(), 0, 'only a candidate is promoted');
+    // The pressed button is gone with the candidate status: focus is on what was done.
+    await page.locator('#coaching-moved:focus').waitFor();
     await page.context().close();
 
     const viewer = await signedIn('vera', `/console/agents/airline/coaching/${active}`);

@@ -71,7 +71,7 @@ function CoachingView({
   return (
     <>
       <dl class="trace-facts">
-        <div>
+        <div id="coaching-status" tabIndex={-1}>
           <dt>Status</dt>
           <dd>
             <span class={`badge ${statusBadge(c.status)}`}>{c.status}</span>
@@ -216,7 +216,21 @@ function StatusActions({
       return;
     }
     setMissing(false);
-    move.mutate({ move: what, reason: reason.trim() }, { onSuccess: () => setReason('') });
+    move.mutate(
+      { move: what, reason: reason.trim() },
+      {
+        onSuccess: () => {
+          setReason('');
+          // The pressed button goes with the status it changed (and the whole form once
+          // retired): focus goes to what was done, or else to the new status.
+          requestAnimationFrame(() =>
+            (
+              document.getElementById('coaching-moved') ?? document.getElementById('coaching-status')
+            )?.focus(),
+          );
+        },
+      },
+    );
   };
   return (
     <section aria-labelledby="decide" class="panel">
@@ -261,7 +275,7 @@ function StatusActions({
           </p>
         )}
         {move.isSuccess && (
-          <p class="notice" role="status">
+          <p id="coaching-moved" class="notice" role="status" tabIndex={-1}>
             Coaching {move.data.coaching.id} is {move.data.coaching.status} (v{move.data.coaching.version}).
           </p>
         )}
