@@ -437,6 +437,10 @@ describe('web console in Chromium on a real stack', () => {
       await page.getByRole('heading', { level: 1, name: new RegExp(`^Item 1 of ${total}`) }).waitFor();
       await page.getByText('You labelled this item fail').waitFor();
       await page.getByRole('button', { name: 'Change your label' }).click();
+      // "Keep it as it was" gives focus back to the button that opened the change.
+      await page.getByRole('button', { name: 'Keep it as it was' }).press('Enter');
+      await page.locator('#change-label:focus').waitFor();
+      await page.keyboard.press('Enter');
       assert.equal(await page.locator('#tool').inputValue(), 'get_flight_status');
       assert.equal(await page.locator('#tool-arguments').inputValue(), 'flight_number: HAT001');
       await checkPage(page, 'annotation-item-change-label');

@@ -35,7 +35,7 @@ export function YourLabel({
         <p>You labelled this item already.</p>
       )}
       {canChange ? (
-        <button type="button" class="secondary" onClick={onChange}>
+        <button id="change-label" type="button" class="secondary" onClick={onChange}>
           Change your label
         </button>
       ) : (
@@ -78,7 +78,7 @@ export function ClaimStatus({
   const soon = secondsLeft < 120;
   return (
     <>
-      <p class={`claim ${soon ? 'soon' : ''}`}>
+      <p id="claim" class={`claim ${soon ? 'soon' : ''}`} tabIndex={-1}>
         Claimed by you — expires in{' '}
         <strong>
           {minutes}:{String(secondsLeft % 60).padStart(2, '0')}

@@ -446,7 +446,15 @@ function ItemView({
                 {editing ? (
                   <p class="notice">
                     Changing your label: it replaces the one you stored, while the queue is open.{' '}
-                    <button type="button" class="secondary" onClick={() => setEditing(false)}>
+                    <button
+                      type="button"
+                      class="secondary"
+                      onClick={() => {
+                        setEditing(false);
+                        // Back to the button that opened the change, which returns with the label.
+                        requestAnimationFrame(() => document.getElementById('change-label')?.focus());
+                      }}
+                    >
                       Keep it as it was
                     </button>
                   </p>
@@ -455,7 +463,13 @@ function ItemView({
                     pending={claim.isPending}
                     error={claim.error}
                     secondsLeft={secondsLeft}
-                    onClaim={() => claim.mutate()}
+                    onClaim={() =>
+                      // "Claim again" goes with the expired claim: focus goes to the new one.
+                      claim.mutate(undefined, {
+                        onSuccess: () =>
+                          requestAnimationFrame(() => document.getElementById('claim')?.focus()),
+                      })
+                    }
                   />
                 )}
                 {suggesting && (
