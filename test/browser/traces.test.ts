@@ -534,6 +534,8 @@ describe('trace search and the trace page in Chromium on a real stack', () => {
       .getByRole('status')
       .filter({ hasText: `Added to ${queueId} as item ${cycleId}:item:${traceId}.` })
       .waitFor();
+    // Focus on the notice with its links, not on the body with a form that may be gone.
+    await page.locator('#added-to-queue:focus').waitFor();
     // The trace page now lists the review item.
     await page
       .getByRole('region', { name: 'Reviews' })

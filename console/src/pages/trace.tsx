@@ -335,7 +335,12 @@ function AddToQueue({
   const onSubmit = (event: JSX.TargetedSubmitEvent<HTMLFormElement>) => {
     event.preventDefault();
     const queueId = chosen || choices[0]?.id;
-    if (queueId) add.mutate(queueId);
+    // The form goes once no open queue is left to add to, and the focused button with it:
+    // focus goes to the notice of what was added (with its links) instead.
+    if (queueId)
+      add.mutate(queueId, {
+        onSuccess: () => requestAnimationFrame(() => document.getElementById('added-to-queue')?.focus()),
+      });
   };
   return (
     <section aria-labelledby="add-to-queue" class="panel">
@@ -343,7 +348,7 @@ function AddToQueue({
         Add to an annotation queue
       </h2>
       {add.isSuccess && (
-        <p class="notice" role="status">
+        <p id="added-to-queue" class="notice" role="status" tabIndex={-1}>
           Added to {add.data.queueId} as item {add.data.itemId}.{' '}
           <Link href={paths.item(add.data.queueId, add.data.itemId)}>Open the item</Link> ·{' '}
           <Link href={paths.queue(add.data.queueId)}>Open the queue</Link>
