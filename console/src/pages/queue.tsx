@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { openFor, useQueue, useQueueItems } from '../api/queries.js';
+import { openFor, useQueue, useQueueItems, useSuggestionAhead } from '../api/queries.js';
 import type { QueueDetails, QueueItemSummary } from '../api/types.js';
 import { QueryState, Time } from '../components/query-state.js';
 import { Shortcuts } from '../components/shortcuts.js';
@@ -24,6 +24,8 @@ function QueueView({ details }: { details: QueueDetails }) {
   const [mineOnly, setMineOnly] = useState(reviewer);
   const items = useQueueItems(queue.id, mineOnly ? me.user : undefined);
   const mine = items.data ? openFor(items.data, me.user) : [];
+  // "Start labelling" opens mine[0]: its suggested label is asked for ahead, as on the home page.
+  useSuggestionAhead(mine[0], reviewer && queue.status === 'open');
   const tableRef = useRef<HTMLTableElement>(null);
   // Set by the item page after the reviewer's last open item: say so instead of a blank next page.
   const done = new URLSearchParams(useLocation().split('?')[1] ?? '').get('done');
