@@ -1,5 +1,5 @@
 import type { JSX } from 'preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { CoachingView } from '../../../coaching/coaching-service.js';
 import { answer, api } from '../api/client.js';
@@ -100,7 +100,9 @@ export function CoachingForm({
   const [situation, setSituation] = useState(() => suggestSituation(messages, step));
   const [edited, setEdited] = useState(false);
   const suggested = useSuggestedSituation(agent, traceId, step, situation !== '');
-  useEffect(() => {
+  // A layout effect: a plain one runs a frame later, with the `edited` of its render, and a
+  // suggestion already cached (the form opened again) overwrote words typed in that frame.
+  useLayoutEffect(() => {
     if (suggested.data && !edited) setSituation(suggested.data.situation);
   }, [suggested.data, edited]);
   const suggestion: SuggestionState | null = edited
