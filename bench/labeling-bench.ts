@@ -67,10 +67,17 @@
  * suggestion has. With both holds an item stays open in real time as long as in the model
  * (after the submit key come only the save and the next item's load, which are real), so
  * the page's timers see what a person's would; a run takes as long as its estimate (6 to 7
- * minutes for 10 items). Each item also records, in real seconds from its opening, when the
- * page first asked for its suggestion (negative: asked ahead, on an earlier item), when the
- * answer came and when the reviewer looked; the teacher's calls during the labelling are
- * counted from the simulator. (The wait includes the bench noticing the panel, 0.01–0.03 s.)
+ * minutes for 10 items). The home page is held the same way, since it asks ahead for the
+ * suggestion of the item its first "Label" button opens 1.5 s after it knows the item: the
+ * reviewer clicks "Label" when the page has been shown for its modelled time (its queue's
+ * loading, reading the section, deciding, and the hand to the mouse, pointing, press and
+ * release). `signIn.home` has that time, the real time held and when the page asked; the
+ * hold is in the sign-in's wall time and in `heldInRealTimeS`, not in the estimate (the
+ * sign-in's KLM time has it already). Each item also records, in real seconds from its
+ * opening, when the page first asked for its suggestion (negative: asked ahead, on an
+ * earlier item or, for item 1, the home page), when the answer came and when the reviewer
+ * looked; the teacher's calls during the labelling are counted from the simulator. (The wait
+ * includes the bench noticing the panel, 0.01–0.03 s.)
  *
  *   npm run bench:labeling [-- --cycle-seed 21 --skip-big-queue --ignore-suggestions]
  *   npm run bench:labeling -- --skip-big-queue --teacher-latency-ms 5000
@@ -162,6 +169,13 @@ const words = (text: string) => text.split(/\s+/).filter((w) => /\w/.test(w)).le
 /** Text that needs JSON to write: braces, brackets or a quoted key. */
 const looksLikeJson = (text: string) => /[{}[\]]|"\s*:/.test(text);
 
+/** See `Reviewer.mark`. */
+interface PaceMark {
+  at: number;
+  klmS: number;
+  systemMs: number;
+}
+
 /**
  * A first-time reviewer at the keyboard: every key goes to the page and is counted as a KLM
  * operator, and `system` adds the wall time the page takes to answer what was asked.
@@ -228,15 +242,22 @@ class Reviewer {
       this.systemMs += performance.now() - started;
     }
   }
+  /** A moment to pace from (a page showing): when it was, and the modelled time spent by then. */
+  mark(): PaceMark {
+    return { at: performance.now(), klmS: klmSeconds(this.ops), systemMs: this.systemMs };
+  }
   /**
-   * Paced runs: waits in real time until the item has been open as long as the reviewer has
-   * spent on it in the model (the KLM time so far plus `aheadS` for the operator about to
-   * end, the system's time and the wait for the suggestion).
+   * Paced runs: waits in real time until the item (or the page since `from`) has been open as
+   * long as the reviewer has spent on it in the model (the KLM time so far plus `aheadS` for
+   * the operator about to end, the system's time and the wait for the suggestion).
    */
-  async keepPace(aheadS = 0): Promise<void> {
+  async keepPace(aheadS = 0, from: PaceMark = { at: this.openedAt, klmS: 0, systemMs: 0 }): Promise<void> {
     if (!this.paced) return;
-    const modelledMs = (klmSeconds(this.ops) + aheadS) * 1000 + this.systemMs + this.suggestionWaitMs;
-    const wait = this.openedAt + modelledMs - performance.now();
+    const modelledMs =
+      (klmSeconds(this.ops) - from.klmS + aheadS) * 1000 +
+      (this.systemMs - from.systemMs) +
+      this.suggestionWaitMs;
+    const wait = from.at + modelledMs - performance.now();
     if (wait <= 0) return;
     this.heldMs += wait;
     await sleep(wait);
@@ -478,14 +499,32 @@ async function labelQueue(
   await person.type(who.password);
   await person.press('Enter');
   await person.system(page.getByRole('heading', { name: 'Home', level: 1 }).waitFor({ timeout: 15_000 }));
+  const homeShown = person.mark();
+  const homeHeldBefore = person.heldMs;
 
-  // The queue: the home page's "Label" button, with the mouse.
+  // The queue: the home page's "Label" button, with the mouse. Paced runs click it when the
+  // home page has been shown for its modelled time (its queue's loading, reading the
+  // section, deciding, and the hand to the mouse, pointing and the press and release), as
+  // the page asks ahead for the first item's suggested label 1.5 s after it knows the item.
   const label = page
     .getByRole('region', { name: 'My open queue items' })
     .getByRole('link', { name: /^Label / });
   await person.system(label.first().waitFor({ timeout: 15_000 }));
   person.read(await page.getByRole('region', { name: 'My open queue items' }).innerText());
   person.think();
+  const toClickS = KLM.H + KLM.P + 2 * KLM.B;
+  await person.keepPace(toClickS, homeShown);
+  const homeClickedAt = performance.now();
+  const homeAsk = asked.find((a) => a.sentAt >= homeShown.at && a.sentAt <= homeClickedAt);
+  const home = {
+    modelledS: round(
+      klmSeconds(person.ops) - homeShown.klmS + toClickS + (person.systemMs - homeShown.systemMs) / 1000,
+      2,
+    ),
+    shownToClickS: round((homeClickedAt - homeShown.at) / 1000, 2),
+    heldS: paced ? round((person.heldMs - homeHeldBefore) / 1000, 2) : null,
+    askedAheadAtS: homeAsk ? round((homeAsk.sentAt - homeShown.at) / 1000, 2) : null,
+  };
   await person.click(label.first());
   await person.system(page.getByText('Claimed by you').waitFor({ timeout: 15_000 }));
   const signIn = person.take();
@@ -734,6 +773,13 @@ async function labelQueue(
       klmS: round(klmSeconds(signIn.ops)),
       systemMs: Math.round(signIn.systemMs),
       wallMs: Math.round(signInWallMs),
+      /**
+       * The home page, from its heading showing to the click on "Label": its modelled time
+       * (KLM from the reading on, to the press and release, and the system's time), the real
+       * time, the part of it held (paced runs) and when the page asked for a suggested label
+       * (null: it did not).
+       */
+      home,
     },
     items: results,
     labellingWallMs: Math.round(labellingWallMs),
