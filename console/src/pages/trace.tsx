@@ -1,5 +1,5 @@
 import type { JSX } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { useTrace } from '../api/queries.js';
 import { searchOf } from '../api/trace-filters.js';
 import { actionOfMessage } from '../api/coaching-draft.js';
@@ -329,18 +329,20 @@ function AddToQueue({
   const queues = useOpenQueues(agent, canAdd);
   const add = useAddToQueue(traceId);
   const [chosen, setChosen] = useState('');
+  // The form goes once no open queue is left to add to, and the focused button with it: focus
+  // goes to the notice of what was added (with its links) once it is on the page. (A callback
+  // on the mutation ran before the notice rendered, so the focus sometimes found nothing.)
+  const notice = useRef<HTMLParagraphElement>(null);
+  useEffect(() => {
+    if (add.data) notice.current?.focus();
+  }, [add.data]);
   if (!canAdd) return null;
   const inQueue = new Set(queued.map((a) => a.queueId));
   const choices = (queues.data ?? []).filter((q) => !inQueue.has(q.id));
   const onSubmit = (event: JSX.TargetedSubmitEvent<HTMLFormElement>) => {
     event.preventDefault();
     const queueId = chosen || choices[0]?.id;
-    // The form goes once no open queue is left to add to, and the focused button with it:
-    // focus goes to the notice of what was added (with its links) instead.
-    if (queueId)
-      add.mutate(queueId, {
-        onSuccess: () => requestAnimationFrame(() => document.getElementById('added-to-queue')?.focus()),
-      });
+    if (queueId) add.mutate(queueId);
   };
   return (
     <section aria-labelledby="add-to-queue" class="panel">
@@ -348,7 +350,7 @@ function AddToQueue({
         Add to an annotation queue
       </h2>
       {add.isSuccess && (
-        <p id="added-to-queue" class="notice" role="status" tabIndex={-1}>
+        <p id="added-to-queue" ref={notice} class="notice" role="status" tabIndex={-1}>
           Added to {add.data.queueId} as item {add.data.itemId}.{' '}
           <Link href={paths.item(add.data.queueId, add.data.itemId)}>Open the item</Link> ·{' '}
           <Link href={paths.queue(add.data.queueId)}>Open the queue</Link>
