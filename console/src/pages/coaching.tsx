@@ -1,5 +1,5 @@
 import type { JSX } from 'preact';
-import { useRef, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import {
   appliedTracesSearch,
   differenceText,
@@ -209,6 +209,12 @@ function StatusActions({
   const [missing, setMissing] = useState(false);
   const input = useRef<HTMLInputElement>(null);
   const move = useMoveCoaching(agent, coaching.id);
+  // The notice takes focus once it is rendered: the callback below can run before the re-render
+  // that shows it (and then focuses the status), which this corrects.
+  const moved = useRef<HTMLParagraphElement>(null);
+  useEffect(() => {
+    if (move.data) moved.current?.focus();
+  }, [move.data]);
   const act = (what: StatusMove) => {
     if (!reason.trim()) {
       setMissing(true);
@@ -275,7 +281,7 @@ function StatusActions({
           </p>
         )}
         {move.isSuccess && (
-          <p id="coaching-moved" class="notice" role="status" tabIndex={-1}>
+          <p id="coaching-moved" ref={moved} class="notice" role="status" tabIndex={-1}>
             Coaching {move.data.coaching.id} is {move.data.coaching.status} (v{move.data.coaching.version}).
           </p>
         )}
