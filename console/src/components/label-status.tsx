@@ -1,3 +1,4 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError } from '../api/client.js';
 import { CATEGORY_LABELS } from '../api/categories.js';
 import type { OwnLabel } from '../api/types.js';
@@ -56,6 +57,15 @@ export function ClaimStatus({
   secondsLeft: number | null;
   onClaim: () => void;
 }) {
+  // "Claim again" goes with the expired claim: focus goes to the new claim once it is shown
+  // (the claim's answer and the re-render that shows it come after the click).
+  const [reclaiming, setReclaiming] = useState(false);
+  const claimed = useRef<HTMLParagraphElement>(null);
+  useEffect(() => {
+    if (!reclaiming || !claimed.current) return;
+    claimed.current.focus();
+    setReclaiming(false);
+  }, [reclaiming, secondsLeft]);
   if (error)
     return (
       <p class="error" role="alert">
@@ -69,7 +79,14 @@ export function ClaimStatus({
     return (
       <p class="error" role="alert">
         Your claim expired; another reviewer may take this item.{' '}
-        <button type="button" class="secondary" onClick={onClaim}>
+        <button
+          type="button"
+          class="secondary"
+          onClick={() => {
+            setReclaiming(true);
+            onClaim();
+          }}
+        >
           Claim again
         </button>
       </p>
@@ -78,7 +95,7 @@ export function ClaimStatus({
   const soon = secondsLeft < 120;
   return (
     <>
-      <p id="claim" class={`claim ${soon ? 'soon' : ''}`} tabIndex={-1}>
+      <p id="claim" ref={claimed} class={`claim ${soon ? 'soon' : ''}`} tabIndex={-1}>
         Claimed by you — expires in{' '}
         <strong>
           {minutes}:{String(secondsLeft % 60).padStart(2, '0')}

@@ -463,13 +463,7 @@ function ItemView({
                     pending={claim.isPending}
                     error={claim.error}
                     secondsLeft={secondsLeft}
-                    onClaim={() =>
-                      // "Claim again" goes with the expired claim: focus goes to the new one.
-                      claim.mutate(undefined, {
-                        onSuccess: () =>
-                          requestAnimationFrame(() => document.getElementById('claim')?.focus()),
-                      })
-                    }
+                    onClaim={() => claim.mutate()}
                   />
                 )}
                 {suggesting && (
