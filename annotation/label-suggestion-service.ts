@@ -19,6 +19,7 @@ import {
   type StoredSuggestion,
 } from './store/label-suggestion-repository.js';
 import { expectedStepProblem } from './expected-step-check.js';
+import { notAReviewer } from './reviewer-policy.js';
 import { displayedCategory } from '../schemas/failure-category.js';
 
 /**
@@ -71,10 +72,8 @@ export async function suggestLabel(
   const { tools, reviewers } = await agentReviewSetup(deps.db, item.agent);
   // A suggestion serves someone about to label: who may not label the agent's items gets
   // none, so the route spends no model call on them (the label would be refused anyway).
-  if (reviewers.length > 0 && !reviewers.includes(reviewer))
-    throw new ForbiddenError(
-      `${reviewer} is not a reviewer of agent ${item.agent} (reviewers: ${reviewers.join(', ')}), so they get no suggested label; add them to the agent's annotation policy.`,
-    );
+  const refused = notAReviewer(reviewers, reviewer, item.agent);
+  if (refused) throw new ForbiddenError(`${refused} They get no suggested label either.`);
   const kept = await storedSuggestion(deps.db, itemId);
   if (kept && !expectedStepProblem(tools, kept.expected ?? undefined))
     return { suggestion: kept, unavailable: null };

@@ -267,16 +267,13 @@ export async function queueItemSummaries(db: Db, cycleId: string, filter: ItemFi
  */
 export async function queueItem(db: Db, itemId: string) {
   return itemRows(db, { itemId })
+    .innerJoin('annotation_queues', 'annotation_queues.id', 'annotation_items.queue_id')
     .select([
       sql<unknown>`samples.redacted -> 'input'`.as('input'),
       sql<unknown>`samples.redacted -> 'output'`.as('output'),
       'samples.redactions',
-      sql<string>`(select q.agent_id from annotation_queues q where q.id = annotation_items.queue_id)`.as(
-        'agent',
-      ),
-      sql<
-        AnnotationQueue['status']
-      >`(select q.status from annotation_queues q where q.id = annotation_items.queue_id)`.as('queueStatus'),
+      'annotation_queues.agent_id as agent',
+      'annotation_queues.status as queueStatus',
     ])
     .executeTakeFirst();
 }

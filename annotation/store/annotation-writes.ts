@@ -12,6 +12,7 @@ import type {
 } from '../../db/database.js';
 import { scoreConfigsByIds } from './score-config-repository.js';
 import { expectedStepProblem } from '../expected-step-check.js';
+import { notAReviewer } from '../reviewer-policy.js';
 import type { AnnotationBody } from '../../schemas/annotation.js';
 import { ConflictError, ForbiddenError, NotFoundError, UserError } from '../../schemas/user-error.js';
 
@@ -88,11 +89,8 @@ async function lockForWrite(
       `Cycle ${queue.cycle_id} is still preparing its queue (stage: ${stage}); try again in a moment. Nothing was stored.`,
     );
   const config = await agentConfig(tx, queue.agent_id);
-  const { reviewers } = config.annotation;
-  if (reviewers.length > 0 && !reviewers.includes(reviewer))
-    throw new ForbiddenError(
-      `${reviewer} is not a reviewer of agent ${queue.agent_id} (reviewers: ${reviewers.join(', ')}); add them to the agent's annotation policy. Nothing was stored.`,
-    );
+  const refused = notAReviewer(config.annotation.reviewers, reviewer, queue.agent_id);
+  if (refused) throw new ForbiddenError(`${refused} Nothing was stored.`);
   const labelled =
     options.relabel &&
     (await tx

@@ -51,6 +51,9 @@ describe('label suggestions by the teacher model on real Postgres', () => {
     callApi<Json & { error: string }>(server.url, headers[who], method, url, body);
   const suggest = (who: string, item: string, server = api) =>
     call(who, 'POST', `/api/items/${item}/suggestion`, {}, server);
+  /** The suggestion kept for the named item, as rows (empty: none is kept). */
+  const keptFor = (name: string) =>
+    db.selectFrom('label_suggestions').select('item_id').where('item_id', '=', items[name]!).execute();
   const teacherCalls = (since: number) =>
     sim.requests.slice(since).filter((r) => r.model === SIMULATED_MODELS.teacher).length;
 
@@ -222,12 +225,7 @@ describe('label suggestions by the teacher model on real Postgres', () => {
     assert.equal(failed.status, 200, JSON.stringify(failed.json));
     assert.equal(failed.json.suggestion, null);
     assert.match(String(failed.json.unavailable), /the teacher model failed: HTTP 500 from the model server/);
-    const stored = await db
-      .selectFrom('label_suggestions')
-      .select('item_id')
-      .where('item_id', '=', items['claim']!)
-      .execute();
-    assert.deepEqual(stored, [], 'nothing kept: the next opening asks again');
+    assert.deepEqual(await keptFor('claim'), [], 'nothing kept: the next opening asks again');
     const later = await suggest('rita', items['claim']!);
     assert.equal((later.json.suggestion as Json | null)?.verdict, 'fail', JSON.stringify(later.json));
   });
@@ -252,12 +250,7 @@ describe('label suggestions by the teacher model on real Postgres', () => {
       unavailable: 'the teacher model did not answer within 0 s',
     });
     assert.ok(aborted, 'the model call is aborted, not left running');
-    const kept = await db
-      .selectFrom('label_suggestions')
-      .select('item_id')
-      .where('item_id', '=', items['slow']!)
-      .execute();
-    assert.deepEqual(kept, []);
+    assert.deepEqual(await keptFor('slow'), []);
   });
 
   it('counts only labels stored after the suggestion, and forgets a kept call the tools no longer accept', async () => {
@@ -299,12 +292,7 @@ describe('label suggestions by the teacher model on real Postgres', () => {
         String(again.json.unavailable),
         /"transfer_to_human_agents" is not one of the agent's tools/,
       );
-      const kept = await db
-        .selectFrom('label_suggestions')
-        .select('item_id')
-        .where('item_id', '=', items['bag2']!)
-        .execute();
-      assert.deepEqual(kept, []);
+      assert.deepEqual(await keptFor('bag2'), []);
     } finally {
       await db
         .updateTable('agents')
