@@ -4,6 +4,7 @@ import { PALETTE, type ChartSpec } from '../charts/chart-spec.js';
 import { Chart } from '../components/chart.js';
 import { QueryState, Time } from '../components/query-state.js';
 import { Link, navigate, paths, useLocation } from '../router.js';
+import { Breadcrumbs } from '../components/breadcrumbs.js';
 
 const CYCLE_CHOICES = [6, 12, 26, 52] as const;
 const DEFAULT_CYCLES = 26;
@@ -23,9 +24,9 @@ export function AgentDashboardPage({ agentId }: { agentId: string }) {
   const kpis = useAgentKpis(agentId, cycles);
   return (
     <>
-      <nav aria-label="Breadcrumb" class="crumbs">
+      <Breadcrumbs>
         <Link href={paths.home()}>Home</Link> › Agent dashboard
-      </nav>
+      </Breadcrumbs>
       <h1 tabIndex={-1}>
         Agent dashboard: <code>{agentId}</code>
       </h1>

@@ -2,6 +2,7 @@ import { behaviourSummary, thresholdText } from '../api/coaching-figures.js';
 import { COACHING_STATUSES, useCoachingList, type CoachingStatus } from '../api/coaching-queries.js';
 import { QueryState, Time } from '../components/query-state.js';
 import { Link, navigate, paths, useLocation } from '../router.js';
+import { Breadcrumbs } from '../components/breadcrumbs.js';
 
 export const statusBadge = (status: CoachingStatus) => (status === 'active' ? 'good' : 'neutral');
 
@@ -16,10 +17,10 @@ export function CoachingListPage({ agentId }: { agentId: string }) {
   const list = useCoachingList(agentId, status);
   return (
     <>
-      <nav aria-label="Breadcrumb" class="crumbs">
+      <Breadcrumbs>
         <Link href={paths.home()}>Home</Link> › <Link href={paths.agent(agentId)}>Agent dashboard</Link> ›
         Coaching
-      </nav>
+      </Breadcrumbs>
       <h1 tabIndex={-1}>
         Coaching: <code>{agentId}</code>
       </h1>

@@ -25,6 +25,7 @@ import { Link, paths } from '../router.js';
 import { holds, useMe } from '../session.js';
 import { statusBadge } from './coaching-list.js';
 import { feedbackText } from './traces.js';
+import { Breadcrumbs } from '../components/breadcrumbs.js';
 
 const WINDOWS = [7, 30, 90, 365] as const;
 const DEFAULT_WINDOW = 30;
@@ -41,10 +42,10 @@ export function CoachingPage({ agentId, coachingId }: { agentId: string; coachin
   const one = useCoaching(agentId, coachingId);
   return (
     <>
-      <nav aria-label="Breadcrumb" class="crumbs">
+      <Breadcrumbs>
         <Link href={paths.home()}>Home</Link> › <Link href={paths.agent(agentId)}>Agent dashboard</Link> ›{' '}
         <Link href={paths.agentCoaching(agentId)}>Coaching</Link> ›
-      </nav>
+      </Breadcrumbs>
       <h1 tabIndex={-1}>
         Coaching <code>{coachingId}</code>
       </h1>

@@ -3,6 +3,7 @@ import { useConfigHistory } from '../api/registry-queries.js';
 import type { ConfigVersion } from '../api/registry-types.js';
 import { QueryState, Time } from '../components/query-state.js';
 import { Link, paths } from '../router.js';
+import { Breadcrumbs } from '../components/breadcrumbs.js';
 
 /**
  * The history of an agent's whole configuration, newest first: per version who wrote it,
@@ -14,10 +15,10 @@ export function ConfigHistoryPage({ agentId }: { agentId: string }) {
   const history = useConfigHistory(agentId);
   return (
     <>
-      <nav aria-label="Breadcrumb" class="crumbs">
+      <Breadcrumbs>
         <Link href={paths.artifacts(agentId)}>Artifacts</Link> ›{' '}
         <Link href={paths.agent(agentId)}>Agent dashboard</Link> ›
-      </nav>
+      </Breadcrumbs>
       <h1 tabIndex={-1}>
         Configuration history: <code>{agentId}</code>
       </h1>

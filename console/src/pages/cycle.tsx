@@ -8,6 +8,7 @@ import { QueryState, Time } from '../components/query-state.js';
 import { Link, paths } from '../router.js';
 import { holds, useMe } from '../session.js';
 import { OutcomeBadge } from '../components/outcome-badge.js';
+import { Breadcrumbs } from '../components/breadcrumbs.js';
 
 const words = (s: string) => s.replace(/_/g, ' ');
 const score = (x: number) => x.toFixed(3);
@@ -17,9 +18,9 @@ export function CyclePage({ cycleId }: { cycleId: string }) {
   const status = useCycleStatus(cycleId);
   return (
     <>
-      <nav aria-label="Breadcrumb" class="crumbs">
+      <Breadcrumbs>
         <Link href={paths.home()}>Home</Link> › Cycle
-      </nav>
+      </Breadcrumbs>
       <h1 tabIndex={-1}>
         Cycle <code>{cycleId}</code>
       </h1>

@@ -4,6 +4,7 @@ import type { DatasetExample, DatasetVersion, Split } from '../api/registry-type
 import { LineageView } from '../components/lineage-view.js';
 import { QueryState, Time } from '../components/query-state.js';
 import { Link, navigate, paths, useLocation } from '../router.js';
+import { Breadcrumbs } from '../components/breadcrumbs.js';
 
 const SPLITS = ['train', 'eval', 'holdout'] as const satisfies readonly Split[];
 const isSplit = (s: string | null): s is Split => SPLITS.some((x) => x === s);
@@ -31,9 +32,9 @@ export function DatasetVersionPage({ versionId }: { versionId: string }) {
   const version = useDatasetVersion(versionId);
   return (
     <>
-      <nav aria-label="Breadcrumb" class="crumbs">
+      <Breadcrumbs>
         <Link href={paths.datasets()}>Datasets</Link> › {versionId}
-      </nav>
+      </Breadcrumbs>
       <h1 tabIndex={-1}>
         Dataset version <code>{versionId}</code>
       </h1>

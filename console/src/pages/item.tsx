@@ -39,6 +39,7 @@ import { Transcript } from '../components/transcript.js';
 import { isTyping, singleKeyShortcutsOn } from '../keyboard.js';
 import { Link, navigate, paths } from '../router.js';
 import { holds, useMe } from '../session.js';
+import { Breadcrumbs } from '../components/breadcrumbs.js';
 
 const SHORTCUTS = [
   ['a', 'use the suggested label'],
@@ -380,9 +381,9 @@ function ItemView({
   }, [problem, submit.error]);
   return (
     <>
-      <nav aria-label="Breadcrumb" class="crumbs">
+      <Breadcrumbs>
         <Link href={paths.queue(queue.id)}>{queue.name}</Link> › item {at + 1} of {items.length}
-      </nav>
+      </Breadcrumbs>
       <h1 tabIndex={-1}>
         Item {at + 1} of {items.length}: trace <code>{item.trace_id}</code>
       </h1>

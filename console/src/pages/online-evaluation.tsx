@@ -3,6 +3,7 @@ import { capShare, findingValue, findingWhat, onlinePassRate } from '../api/onli
 import { useDriftAlert, useOnlineEvaluation, type OnlineEvaluationStatus } from '../api/online-queries.js';
 import { QueryState, Time } from '../components/query-state.js';
 import { Link, paths } from '../router.js';
+import { Breadcrumbs } from '../components/breadcrumbs.js';
 
 const dollars = (y: number) => `$${y < 1 ? y.toFixed(4) : y.toFixed(2)}`;
 const percent = (y: number) => `${(y * 100).toFixed(1)}%`;
@@ -16,10 +17,10 @@ export function OnlineEvaluationPage({ agentId }: { agentId: string }) {
   const status = useOnlineEvaluation(agentId);
   return (
     <>
-      <nav aria-label="Breadcrumb" class="crumbs">
+      <Breadcrumbs>
         <Link href={paths.home()}>Home</Link> › <Link href={paths.agent(agentId)}>Agent dashboard</Link> ›
         Online evaluation
-      </nav>
+      </Breadcrumbs>
       <h1 tabIndex={-1}>
         Online evaluation: <code>{agentId}</code>
       </h1>

@@ -12,6 +12,7 @@ import { LineageView } from '../components/lineage-view.js';
 import { QueryState, Time } from '../components/query-state.js';
 import { Link, paths } from '../router.js';
 import { holds, useMe } from '../session.js';
+import { Breadcrumbs } from '../components/breadcrumbs.js';
 
 const labelBadge = (label: string) => (
   <span key={label} class={`badge ${label === 'production' ? 'good' : 'neutral'}`}>
@@ -24,9 +25,9 @@ export function PromptPage({ name }: { name: string }) {
   const versions = usePromptVersions(name);
   return (
     <>
-      <nav aria-label="Breadcrumb" class="crumbs">
+      <Breadcrumbs>
         <Link href={paths.prompts()}>Prompts</Link> › {name}
-      </nav>
+      </Breadcrumbs>
       <h1 tabIndex={-1}>
         Prompt <code>{name}</code>
       </h1>

@@ -4,6 +4,7 @@ import { QueryState, Time } from '../components/query-state.js';
 import { RolloutControls } from '../components/rollout-controls.js';
 import { Link, paths } from '../router.js';
 import { holds, useMe } from '../session.js';
+import { Breadcrumbs } from '../components/breadcrumbs.js';
 
 const words = (s: string) => s.replace(/_/g, ' ');
 const rate = (x: number | null | undefined) => (x === null || x === undefined ? '—' : x.toFixed(3));
@@ -20,7 +21,7 @@ export function RolloutPage({ rolloutId }: { rolloutId: string }) {
   const cycleId = rolloutId.endsWith('-rollout') ? rolloutId.slice(0, -'-rollout'.length) : null;
   return (
     <>
-      <nav aria-label="Breadcrumb" class="crumbs">
+      <Breadcrumbs>
         <Link href={paths.home()}>Home</Link>
         {cycleId?.startsWith('cycle-') && (
           <>
@@ -29,7 +30,7 @@ export function RolloutPage({ rolloutId }: { rolloutId: string }) {
           </>
         )}{' '}
         › Rollout
-      </nav>
+      </Breadcrumbs>
       <h1 tabIndex={-1}>
         Rollout <code>{rolloutId}</code>
       </h1>

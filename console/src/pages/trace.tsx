@@ -14,15 +14,16 @@ import { Transcript } from '../components/transcript.js';
 import { Link, paths } from '../router.js';
 import { holds, useMe } from '../session.js';
 import { feedbackText } from './traces.js';
+import { Breadcrumbs } from '../components/breadcrumbs.js';
 
 /** One trace: what happened (transcript, span tree on demand), how it was judged, where it went. */
 export function TracePage({ traceId }: { traceId: string }) {
   const trace = useTrace(traceId);
   return (
     <>
-      <nav aria-label="Breadcrumb" class="crumbs">
+      <Breadcrumbs>
         <Link href={paths.traces()}>Traces</Link> ›
-      </nav>
+      </Breadcrumbs>
       <QueryState query={trace} what="the trace">
         {(t) => <TraceView detail={t} />}
       </QueryState>
