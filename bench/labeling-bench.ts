@@ -540,12 +540,10 @@ async function labelQueue(
     const truth = queue.truths.get(traceId);
     if (!truth) throw new Error(`item ${n} (${headingText}) is not one the bench queued`);
     const openedAt = person.openedAt;
-    const { id: itemId } = await stack.db
-      .selectFrom('annotation_items')
-      .select('id')
-      .where('cycle_id', '=', queue.cycleId)
-      .where('trace_id', '=', traceId)
-      .executeTakeFirstOrThrow();
+    // The page's address names the item (…/queues/<queue>/items/<item>).
+    const itemPath = /\/items\/([^/?#]+)/.exec(new URL(page.url()).pathname)?.[1];
+    if (itemPath === undefined) throw new Error(`item ${n}: no item id in the address ${page.url()}`);
+    const itemId = decodeURIComponent(itemPath);
 
     // Reading: what the evaluators said and the conversation, as shown (the system prompt
     // and the span tree stay closed).
