@@ -106,11 +106,11 @@ export const useLabelSuggestion = (itemId: string, enabled: boolean) =>
   useQuery({ ...suggestionQuery(itemId), enabled });
 
 /**
- * Asks for the suggestion of the item a "Label" button opens, once the reviewer has stayed on
- * the page a moment (not on a glance): the item page asks ahead for every later item, but the
- * first one otherwise has only its reading time to hide a slow model (bench:labeling with a
- * 30 s teacher: item 1 waited 13.7 s, the others none). Items the evaluators passed get no
- * suggestion, as on the item page.
+ * Asks ahead for the suggestion of the item the reviewer goes to next, once they have stayed
+ * on the page a moment (not on a glance): the next open item from the item page, and the item
+ * a "Label" button opens from the home and queue pages, without which item 1 had only its
+ * reading time to hide a slow model (bench:labeling with a 30 s teacher: item 1 waited
+ * 13.7 s, the others none). Items the evaluators passed get no suggestion.
  */
 export function useSuggestionAhead(
   item: Pick<QueueItemSummary, 'id' | 'verdict'> | undefined,

@@ -3,7 +3,7 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { answer, api, ApiError } from '../api/client.js';
 import {
   openFor,
-  suggestionQuery,
+  useSuggestionAhead,
   useLabelSuggestion,
   useQueue,
   useQueueItem,
@@ -206,15 +206,9 @@ function ItemView({
   useEffect(() => {
     if (!labelling) return;
     const ask = setTimeout(() => setSettled(true), 400);
-    const next = nextOpen();
-    const ahead = setTimeout(() => {
-      if (next && next.verdict !== 'pass') void queryClient.prefetchQuery(suggestionQuery(next.id));
-    }, 1500);
-    return () => {
-      clearTimeout(ask);
-      clearTimeout(ahead);
-    };
+    return () => clearTimeout(ask);
   }, [item.id, labelling]);
+  useSuggestionAhead(nextOpen(), labelling);
   const suggestion = useLabelSuggestion(item.id, suggesting && settled);
   const [tookSuggestion, setTookSuggestion] = useState(false);
 
