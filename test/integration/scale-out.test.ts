@@ -109,6 +109,12 @@ describe('replicas: two workers and two APIs, one of each killed mid-cycle', () 
     stack.simulator.addFaults([
       { role: 'agent', kind: 'slow', rate: 1, burst: 1, delayMs: 4000, retryAfterSeconds: 1, times: 24 },
     ]);
+    // Only an evaluation started after that is sure to wait on the late answers: one started
+    // before could finish from answers already in hand as the kill lands (a clean-clone run
+    // saw attempt 1 complete on the killed worker, leaving nothing to retry).
+    const slowFrom = Date.now();
+    const startedMs = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) =>
+      t ? Number(t.seconds ?? 0) * 1000 + (t.nanos ?? 0) / 1e6 : 0;
     const optimizeId = `${cycleId}-optimize`;
     let victim: FlywheelProcess | undefined;
     let interrupted: { runId: string; activityId: string } | undefined;
@@ -121,6 +127,7 @@ describe('replicas: two workers and two APIs, one of each killed mid-cycle', () 
         (a) =>
           a.state === PendingActivityState.PENDING_ACTIVITY_STATE_STARTED &&
           a.activityType?.name === 'evaluateSearchBatch' &&
+          startedMs(a.lastStartedTime) > slowFrom &&
           workers.some((w) => w.identity === a.lastWorkerIdentity),
       );
       if (described && running) {
